@@ -1,0 +1,3 @@
+"""witgen: a WIT-driven code generator and SDK factory for DataFlare plugins."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,73 @@
+"""The `witgen` command line: parses arguments and dispatches to one module per subcommand.
+
+Each subcommand lives in `witgen/commands/<name>.py` and defines `HELP`, `add_arguments(parser)`
+and `run(args) -> int`. Errors meant for users (`WitgenError`) are printed here, once, and
+turned into the exit status; nothing user-caused ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from witgen import __version__
+from witgen.diagnostics import WitgenError
+
+# Subcommand name -> module under witgen.commands. Imported lazily so that `witgen check`
+# does not pay for loading the code generators.
+COMMANDS = {
+    "check": "check",
+    "ir": "ir",
+    "fmt": "fmt",
+    "abi": "abi",
+    "generate": "generate",
+    "compat": "compat",
+    "release": "release",
+}
+
+
+def _available_commands() -> dict[str, object]:
+    loaded = {}
+    for name, module in COMMANDS.items():
+        try:
+            loaded[name] = importlib.import_module(f"witgen.commands.{module}")
+        except ModuleNotFoundError as exc:
+            # A subcommand whose module has not been written yet is simply not offered.
+            if exc.name != f"witgen.commands.{module}":
+                raise
+    return loaded
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="witgen",
+        description="WIT-driven code generator and SDK factory for DataFlare plugins.",
+    )
+    parser.add_argument("--version", action="version", version=f"witgen {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module in _available_commands().items():
+        p = sub.add_parser(name, help=getattr(module, "HELP", None))
+        module.add_arguments(p)  # type: ignore[attr-defined]
+        p.set_defaults(_run=module.run)  # type: ignore[attr-defined]
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args))
+    except WitgenError as err:
+        print(err.render(), file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per `witgen` subcommand; see witgen/cli.py for the contract."""

@@ -1,0 +1,36 @@
+"""`witgen check [PATH...]`: validate WIT; exit 0 when valid, 1 with located diagnostics."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from witgen import frontend
+from witgen.commands.common import parse_features
+from witgen.diagnostics import WitError, WitgenError
+
+HELP = "validate WIT files or package directories"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", type=Path, help="default: the embedded wit/")
+    parser.add_argument("--features", default="", help="comma-separated @unstable features")
+    parser.add_argument("--all-features", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = args.paths or [None]
+    worst = 0
+    for path in paths:
+        try:
+            frontend.load(
+                path, features=parse_features(args.features), all_features=args.all_features
+            )
+        except WitError as err:
+            print(err.render(), file=sys.stderr)
+            worst = max(worst, err.exit_code)
+        except WitgenError as err:
+            print(err.render(), file=sys.stderr)
+            worst = max(worst, err.exit_code)
+    return worst

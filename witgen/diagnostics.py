@@ -1,0 +1,110 @@
+"""Source locations and user-facing errors.
+
+Every error a user can cause (bad WIT, unknown names, incompatible changes...) is a
+`WitError` carrying a `Span`; the CLI renders it as
+
+    error: MESSAGE
+      --> FILE:LINE:COLUMN
+       |
+    12 | the source line
+       |     ^^^^
+
+and exits non-zero. Nothing user-caused should ever surface as a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Span:
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+    end_line: int | None = None
+    end_column: int | None = None  # exclusive
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class SourceCache:
+    """The text of every file the front end read, so errors can quote it after the fact."""
+
+    _texts: dict[str, str] = {}
+
+    @classmethod
+    def remember(cls, file: str, text: str) -> None:
+        cls._texts[file] = text
+
+    @classmethod
+    def line(cls, file: str, line: int) -> str | None:
+        text = cls._texts.get(file)
+        if text is None:
+            try:
+                text = Path(file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
+            cls._texts[file] = text
+        lines = text.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+class WitgenError(Exception):
+    """Base of every error meant for users; the CLI prints it and exits with `exit_code`."""
+
+    exit_code = 1
+
+    def render(self) -> str:
+        return f"error: {self}"
+
+
+class UsageError(WitgenError):
+    """A bad path, an unreadable file, a bad flag: one line, exit status 2."""
+
+    exit_code = 2
+
+
+class WitError(WitgenError):
+    """An error located in WIT source."""
+
+    def __init__(self, message: str, span: Span | None = None, notes: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.notes = notes
+
+    def render(self) -> str:
+        out = [f"error: {self.message}"]
+        if self.span is not None:
+            out.append(render_location(self.span))
+        out.extend(f"  = note: {n}" for n in self.notes)
+        return "\n".join(out)
+
+
+def render_location(span: Span) -> str:
+    """`--> file:line:col` plus the quoted source line and a caret under the span."""
+    gutter = " " * len(str(span.line))
+    out = [f"{gutter}--> {span}"]
+    src = SourceCache.line(span.file, span.line)
+    if src is not None:
+        width = 1
+        if span.end_line == span.line and span.end_column is not None:
+            width = max(1, span.end_column - span.column)
+        out.append(f"{gutter} |")
+        out.append(f"{span.line} | {src}")
+        out.append(f"{gutter} | {' ' * (span.column - 1)}{'^' * width}")
+    return "\n".join(out)
+
+
+class WitErrors(WitgenError):
+    """Several located errors found in one run (reported together, exit status 1)."""
+
+    def __init__(self, errors: list[WitError]):
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+    def render(self) -> str:
+        return "\n\n".join(e.render() for e in self.errors)
