@@ -1,0 +1,33 @@
+"""`generated/` holds the checked-in output for `wit/`; it must equal a fresh generation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from witgen import backends, frontend
+from witgen.paths import DEFAULT_WIT, REPO_ROOT
+
+
+@pytest.mark.parametrize("lang", sorted(backends.available()))
+def test_generated_matches_fresh_output(lang: str) -> None:
+    resolve = frontend.load(DEFAULT_WIT)
+    main = resolve.main_package
+    assert main is not None
+    worlds = sorted(resolve.packages[main].worlds.values())
+    files = backends.available()[lang].generate(
+        resolve, worlds, backends.GenerateOptions(source="wit/")
+    )
+    root = REPO_ROOT / "generated" / lang
+    on_disk = {
+        str(p.relative_to(root)): p.read_text(encoding="utf-8")
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+    stale = sorted(k for k in files if on_disk.get(k) != files[k])
+    extra = sorted(set(on_disk) - set(files))
+    assert not stale and not extra, (
+        f"generated/{lang} is out of date (stale: {stale}, extra: {extra}); "
+        f"run: witgen generate --lang {lang} --out generated/{lang}"
+    )

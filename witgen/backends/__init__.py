@@ -1,0 +1,42 @@
+"""Code generators, one module per language.
+
+Each backend module defines
+
+    LANGUAGE: str                       # "rust", "go", "typescript", "python"
+    def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]
+
+returning the files to write (relative path -> text), already formatted. Backends read the IR
+and the canonical-ABI layer (`witgen.abi`); they never parse WIT or re-derive ABI facts.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+# language -> module under witgen.backends
+BACKENDS = {
+    "rust": "rust",
+    "go": "go",
+    "typescript": "typescript",
+    "python": "python",
+}
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    source: str  # how to name the input in generated headers, e.g. "wit/dataflare.wit"
+    package_name: str | None = None  # override the generated crate/module/package name
+
+
+def available() -> dict[str, ModuleType]:
+    """The backends that exist in this checkout."""
+    found = {}
+    for lang, module in BACKENDS.items():
+        try:
+            found[lang] = importlib.import_module(f"witgen.backends.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"witgen.backends.{module}":
+                raise
+    return found
