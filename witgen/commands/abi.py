@@ -1,0 +1,147 @@
+"""`witgen abi [PATH] [--world W] [--json]`: canonical-ABI facts of a world.
+
+For every named type of the world (resources aside): size, alignment and flat core types; for
+every function the world imports or exports: its core signature in that direction. The JSON
+form is a documented contract:
+
+    {"world": "source-plugin", "types": [{"interface": "ns:pkg/iface@1.0.0" | null,
+      "name": "data-record", "size": 32, "align": 8, "flat": ["i32", ...]}, ...],
+     "functions": [{"interface": ... | null, "name": "[method]cursor.next",
+      "direction": "import" | "export", "params": ["i32", ...], "results": ["i32"]}, ...]}
+
+Types are listed per interface in the world's import-then-export order, in declaration order
+(types brought in with `use` are listed under the interface that uses them too); world-level
+types have `"interface": null`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from witgen import ir
+from witgen.abi.layout import Layouts
+from witgen.abi.plan import FunctionPlan, world_plans
+from witgen.commands.common import add_input_arguments, load_input, select_world
+
+HELP = "show sizes, alignments, flat types and core signatures of a world (canonical ABI)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_input_arguments(parser, world=True)
+    parser.add_argument("--json", action="store_true", help="print the JSON contract")
+
+
+def _named_types(resolve: ir.Resolve, world: int) -> list[tuple[str | None, str, int]]:
+    """(interface id or None, name, type id) of every named non-resource type of the world."""
+    out: list[tuple[str | None, str, int]] = []
+    seen_ifaces: set[int] = set()
+    for _direction, entry, _name in resolve.world_interfaces(world):
+        item = entry.item
+        if isinstance(item, ir.WorldInterface):
+            if item.id in seen_ifaces:
+                continue
+            seen_ifaces.add(item.id)
+            iface_id = resolve.interface_id(item.id)
+            for name, tid in resolve.interfaces[item.id].types.items():
+                out.append((iface_id, name, tid))
+        elif isinstance(item, ir.WorldType):
+            name = resolve.types[item.id].name
+            if name is not None:
+                out.append((None, name, item.id))
+    return [t for t in out if not _is_resource(resolve, t[2])]
+
+
+def _is_resource(resolve: ir.Resolve, tid: int) -> bool:
+    target = resolve.dealias(tid)
+    return isinstance(target, int) and isinstance(resolve.types[target].kind, ir.Resource)
+
+
+def abi_document(resolve: ir.Resolve, world: int) -> dict[str, Any]:
+    """The JSON contract of `witgen abi --json` for one world."""
+    layouts = Layouts(resolve)
+    types = [
+        {
+            "interface": iface,
+            "name": name,
+            "size": layouts.size(tid),
+            "align": layouts.align(tid),
+            "flat": list(layouts.flat(tid)),
+        }
+        for iface, name, tid in _named_types(resolve, world)
+    ]
+    functions = [
+        {
+            "interface": plan.interface,
+            "name": plan.function,
+            "direction": plan.direction,
+            "params": list(plan.signature.params),
+            "results": list(plan.signature.results),
+        }
+        for plan in world_plans(layouts, world)
+    ]
+    return {"world": resolve.worlds[world].name, "types": types, "functions": functions}
+
+
+def _notes(plan: FunctionPlan) -> str:
+    sig = plan.signature
+    notes = []
+    if sig.is_async:
+        notes.append("async")
+    if sig.params_indirect and sig.param_area is not None:
+        notes.append(f"params in memory ({sig.param_area.size} bytes)")
+    if plan.result.via == "returned-pointer" and plan.result.area is not None:
+        notes.append(f"result via returned pointer ({plan.result.area.size} bytes)")
+    elif plan.result.via == "retptr" and plan.result.area is not None:
+        notes.append(f"result via retptr ({plan.result.area.size} bytes)")
+    elif plan.result.via == "task-return":
+        notes.append("result via task.return")
+    if plan.post_return:
+        notes.append("post-return")
+    if plan.allocations:
+        notes.append(f"{len(plan.allocations)} cabi_realloc site(s)")
+    return "  ; " + ", ".join(notes) if notes else ""
+
+
+def render_text(resolve: ir.Resolve, world: int, doc: dict[str, Any]) -> str:
+    layouts = Layouts(resolve)
+    w = resolve.worlds[world]
+    pkg = resolve.packages[w.package].name if w.package is not None else None
+    lines = [f"world {w.name}" + (f" (package {pkg})" if pkg else ""), "", "types:"]
+    current: object = object()
+    width = max([len(t["name"]) for t in doc["types"]] + [4])
+    for t in doc["types"]:
+        if t["interface"] != current:
+            current = t["interface"]
+            lines.append(f"  {current or '(world)'}")
+        flat = ", ".join(t["flat"])
+        lines.append(
+            f"    {t['name']:<{width}}  size {t['size']:>3}  align {t['align']}  flat [{flat}]"
+        )
+    lines += ["", "functions (core signatures as the guest sees them):"]
+    current = object()
+    plans = world_plans(layouts, world)
+    fwidth = max([len(p.function) for p in plans] + [4])
+    for plan, f in zip(plans, doc["functions"]):
+        key = (f["direction"], f["interface"])
+        if key != current:
+            current = key
+            lines.append(f"  {f['direction']} {f['interface'] or '(world)'}")
+        params = ", ".join(f["params"])
+        results = ", ".join(f["results"])
+        lines.append(f"    {f['name']:<{fwidth}}  ({params}) -> ({results}){_notes(plan)}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    resolve = load_input(args)
+    world = select_world(resolve, args.world)
+    doc = abi_document(resolve, world)
+    if args.json:
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(render_text(resolve, world, doc))
+    return 0
