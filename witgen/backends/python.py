@@ -1,0 +1,563 @@
+"""The Python host-bindings backend: `witgen generate --lang python`.
+
+Builds a typed model of every interface and world from the IR (names and type strings come
+from `python_names`), renders the Jinja templates in `sdk_templates/python/` and formats the
+result with black. The output is one importable package (`dataflare_core` for
+`dataflare:core`) with `py.typed`, a module per interface (types, a `Protocol` for hosts that
+serve it, an exports class for plugins that provide it), a module per world (the plugin class),
+`_abi.py` (type descriptors and function signatures that drive value conversion), `_fast.py`
+(type-specialised canonical-ABI lift/lower code) and `_runtime.py` (loading, limits, errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import black
+import jinja2
+
+import witgen
+from witgen import ir
+from witgen.backends import GenerateOptions
+from witgen.backends import python_fast
+from witgen.backends.python_names import camel, const, docstring, package, snake
+from witgen.diagnostics import WitError
+from witgen.paths import REPO_ROOT
+
+LANGUAGE = "python"
+WASMTIME_VERSION = "50.0.1"
+TEMPLATES = REPO_ROOT / "sdk_templates" / "python"
+
+
+class Unsupported(WitError):
+    pass
+
+
+def _err(message: str, span: Any = None) -> Unsupported:
+    return Unsupported(f"python backend: {message}", span)
+
+
+@dataclass
+class Module:
+    """One generated interface module and the names it needs from other modules."""
+
+    name: str  # python module name, e.g. "types"
+    iface: int
+    imports: dict[str, set[str]] = field(default_factory=dict)  # module -> names
+
+    def need(self, module: str, name: str) -> None:
+        if module != self.name:
+            self.imports.setdefault(module, set()).add(name)
+
+
+class Generator:
+    def __init__(self, resolve: ir.Resolve, worlds: list[int], options: GenerateOptions):
+        self.resolve = resolve
+        self.worlds = worlds
+        self.options = options
+        main = resolve.main_package
+        pkg = resolve.packages[main if main is not None else resolve.worlds[worlds[0]].package or 0]
+        self.package = options.package_name or package(pkg.namespace, pkg.short_name)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        # interface id -> python module name
+        self.iface_modules: dict[int, str] = {}
+        self.imported: set[int] = set()
+        self.exported: set[int] = set()
+        for w in worlds:
+            world = resolve.worlds[w]
+            for direction, entries in (("import", world.imports), ("export", world.exports)):
+                for entry in entries:
+                    item = entry.item
+                    if isinstance(item, ir.WorldInterface):
+                        self._add_iface(item.id)
+                        (self.imported if direction == "import" else self.exported).add(item.id)
+                    elif isinstance(item, ir.WorldFunction) and direction == "import":
+                        raise _err(
+                            f"world `{world.name}` imports the function "
+                            f"`{item.function.name}`; put it in an interface instead",
+                            entry.span,
+                        )
+        taken = {"_abi", "_fast", "_runtime"} | {snake(self.resolve.worlds[w].name) for w in worlds}
+        for iface, name in list(self.iface_modules.items()):
+            if name in taken:
+                self.iface_modules[iface] = name + "_iface"
+
+    # -- discovery --
+
+    def _add_iface(self, iface: int) -> None:
+        if iface in self.iface_modules:
+            return
+        it = self.resolve.interfaces[iface]
+        # Interfaces that types come from (`use`) need a module too.
+        for tid in it.types.values():
+            kind = self.resolve.types[tid].kind
+            if isinstance(kind, ir.Alias):
+                target = self.resolve.types[kind.type] if isinstance(kind.type, int) else None
+                if target is not None and target.owner is not None and target.owner.kind == "interface":
+                    self._add_iface(target.owner.id)
+        name = it.name or f"iface{iface}"
+        self.iface_modules[iface] = snake(name).rstrip("_")
+
+    def iface_key(self, iface: int) -> str:
+        key = self.resolve.interface_id(iface)
+        if key is None:
+            raise _err("inline interfaces in worlds are not supported yet")
+        return key
+
+    # -- names and type strings --
+
+    def type_module(self, tid: int) -> str | None:
+        owner = self.resolve.types[tid].owner
+        if owner is not None and owner.kind == "interface" and owner.id in self.iface_modules:
+            return self.iface_modules[owner.id]
+        return None
+
+    def class_name(self, tid: int) -> str:
+        td = self.resolve.types[tid]
+        assert td.name is not None
+        return camel(td.name)
+
+    def is_option(self, ty: ir.Type) -> bool:
+        ty = self.resolve.dealias(ty)
+        return isinstance(ty, int) and isinstance(self.resolve.types[ty].kind, ir.Option)
+
+    def py_type(self, ty: ir.Type | None, mod: Module) -> str:
+        """The annotation for a WIT type, as seen from module `mod`."""
+        if ty is None:
+            return "None"
+        if isinstance(ty, str):
+            return {
+                "bool": "bool",
+                "f32": "float",
+                "f64": "float",
+                "char": "str",
+                "string": "str",
+                "error-context": "Any",
+            }.get(ty, "int")
+        td = self.resolve.types[ty]
+        if td.name is not None and not isinstance(td.kind, ir.Handle):
+            module = self.type_module(ty)
+            name = self.class_name(ty)
+            if module is None:
+                raise _err(f"type `{td.name}` is not defined in an interface", td.span)
+            mod.need(module, name)
+            return name
+        return self.py_structure(ty, mod)
+
+    def py_structure(self, ty: int, mod: Module) -> str:
+        """The annotation for the structure of a type definition, ignoring its name."""
+        td = self.resolve.types[ty]
+        kind = td.kind
+        if isinstance(kind, ir.Handle):
+            return self.py_type(kind.resource, mod)
+        if isinstance(kind, ir.Alias):
+            return self.py_type(kind.type, mod)
+        if isinstance(kind, ir.List):
+            if self.resolve.dealias(kind.type) == "u8":
+                return "bytes"
+            return f"list[{self.py_type(kind.type, mod)}]"
+        if isinstance(kind, ir.Tuple):
+            return f"tuple[{', '.join(self.py_type(t, mod) for t in kind.types)}]"
+        if isinstance(kind, ir.Option):
+            inner = self.py_type(kind.type, mod)
+            if self.is_option(kind.type):
+                mod.need("_runtime", "Some")
+                inner = f"Some[{inner}]"
+            return f"Optional[{inner}]"
+        if isinstance(kind, ir.Result):
+            mod.need("_runtime", "Result")
+            return f"Result[{self.py_type(kind.ok, mod)}, {self.py_type(kind.err, mod)}]"
+        raise _err(f"{type(kind).__name__.lower()} types are not supported yet", td.span)
+
+    # -- interface modules --
+
+    def type_model(self, tid: int, mod: Module) -> dict[str, Any]:
+        td = self.resolve.types[tid]
+        kind = td.kind
+        assert td.name is not None
+        name = camel(td.name)
+        doc = docstring(td.docs.contents, "    ")
+        base: dict[str, Any] = {"name": name, "doc": doc, "wit": td.name}
+        if isinstance(kind, ir.Record):
+            fields = [
+                {
+                    "name": snake(f.name),
+                    "type": self.py_type(f.type, mod),
+                    "doc": docstring(f.docs.contents, "    "),
+                }
+                for f in kind.fields
+            ]
+            return {**base, "kind": "record", "fields": fields}
+        if isinstance(kind, ir.Enum):
+            cases = [
+                {"name": const(c.name), "wit": c.name, "doc": docstring(c.docs.contents, "    ")}
+                for c in kind.cases
+            ]
+            return {**base, "kind": "enum", "cases": cases}
+        if isinstance(kind, ir.Flags):
+            flags = [
+                {"name": const(f.name), "wit": f.name, "doc": docstring(f.docs.contents, "    ")}
+                for f in kind.flags
+            ]
+            return {**base, "kind": "flags", "flags": flags}
+        if isinstance(kind, ir.Variant):
+            cases = [
+                {
+                    "name": name + camel(c.name),
+                    "type": None if c.type is None else self.py_type(c.type, mod),
+                    "doc": docstring(c.docs.contents, "    "),
+                }
+                for c in kind.cases
+            ]
+            return {**base, "kind": "variant", "cases": cases, "doc": docstring(td.docs.contents)}
+        if isinstance(kind, ir.Resource):
+            return {**base, "kind": "resource", "methods": [], "doc": doc}
+        if isinstance(kind, ir.Alias) and isinstance(kind.type, int):
+            target = self.resolve.types[kind.type]
+            tmod = self.type_module(kind.type)
+            if target.name is not None and tmod is not None and tmod != mod.name:
+                tname = self.class_name(kind.type)
+                mod.need(tmod, tname)
+                return {**base, "kind": "import", "target": tname}
+        # `type a = <anything>`: a type alias
+        inner = kind.type if isinstance(kind, ir.Alias) else tid
+        if inner == tid:
+            body = self.py_structure(tid, mod)
+        else:
+            body = self.py_type(inner, mod)
+        return {**base, "kind": "alias", "target": body, "doc": docstring(td.docs.contents)}
+
+    def func_model(self, fn: ir.Function, mod: Module, *, skip_self: bool) -> dict[str, Any]:
+        params = list(fn.params[1:] if skip_self else fn.params)
+        return {
+            "name": snake(fn.item_name),
+            "wit": fn.name,
+            "params": [{"name": snake(p.name), "type": self.py_type(p.type, mod)} for p in params],
+            "args": [snake(p.name) for p in params],
+            "result": self.py_type(fn.result, mod),
+            "doc": docstring(fn.docs.contents, "        "),
+        }
+
+    def interface_module(self, iface: int) -> tuple[str, str]:
+        it = self.resolve.interfaces[iface]
+        mod = Module(self.iface_modules[iface], iface)
+        types = []
+        resources: dict[int, dict[str, Any]] = {}
+        for tid in it.types.values():
+            model = self.type_model(tid, mod)
+            types.append(model)
+            if model["kind"] == "resource":
+                resources[tid] = model
+        for tid in it.types.values():
+            if isinstance(self.resolve.types[tid].kind, ir.Resource) and iface in self.imported:
+                raise _err(
+                    f"resource `{self.resolve.types[tid].name}` in imported interface "
+                    f"`{it.name}` (host-implemented resources are not supported yet)",
+                    self.resolve.types[tid].span,
+                )
+        protocol = None
+        exports = None
+        functions = [f for f in it.functions.values() if f.resource is None]
+        for fn in it.functions.values():
+            if fn.is_async:
+                raise _err(f"async function `{fn.name}` is not supported yet", fn.span)
+        if iface in self.imported and functions:
+            protocol = {
+                "name": camel(it.name or "imports"),
+                "doc": docstring(it.docs.contents, "    "),
+                "methods": [self.func_model(f, mod, skip_self=False) for f in functions],
+            }
+        if iface in self.exported:
+            ctors = []
+            for fn in it.functions.values():
+                if fn.resource is None:
+                    continue
+                res_name = camel(self.resolve.types[fn.resource].name or "resource")
+                if fn.kind == "method":
+                    resources[fn.resource]["methods"].append(
+                        self.func_model(fn, mod, skip_self=True)
+                    )
+                else:
+                    model = self.func_model(fn, mod, skip_self=False)
+                    prefix = snake(self.resolve.types[fn.resource].name or "resource")
+                    model["name"] = prefix if fn.kind == "constructor" else f"{prefix}_{model['name']}"
+                    if fn.kind == "constructor":
+                        model["result"] = res_name
+                    ctors.append(model)
+            exports = {
+                "name": camel(it.name or "exports") + "Exports",
+                "doc": docstring(it.docs.contents, "    "),
+                "methods": [self.func_model(f, mod, skip_self=False) for f in functions] + ctors,
+            }
+        if protocol is not None and any(t["name"] == protocol["name"] for t in types):
+            protocol["name"] += "Host"
+        needs_cast = bool(exports is not None and (exports["methods"] or resources))
+        text = self.render(
+            "interface.py.j2",
+            module=mod.name,
+            iface_key=self.iface_key(iface),
+            doc=docstring(it.docs.contents),
+            types=types,
+            protocol=protocol,
+            exports=exports,
+            exported=iface in self.exported,
+            imports=self.import_lines(mod),
+            needs_runtime=bool(resources) or exports is not None,
+            typing_names=self.typing_names(types, protocol, exports, needs_cast),
+            uses_enum=any(t["kind"] in ("enum", "flags") for t in types),
+            uses_dataclass=any(t["kind"] in ("record", "variant") for t in types),
+        )
+        return mod.name, text
+
+    @staticmethod
+    def typing_names(
+        types: list[dict[str, Any]], protocol: Any, exports: Any, needs_cast: bool
+    ) -> list[str]:
+        text = repr((types, protocol, exports))
+        names = []
+        if "Any" in text:
+            names.append("Any")
+        if needs_cast:
+            names.append("cast")
+        if "Optional[" in text:
+            names.append("Optional")
+        if protocol is not None:
+            names.append("Protocol")
+        if any(t["kind"] in ("alias", "variant") for t in types):
+            names.append("TypeAlias")
+        if any(t["kind"] == "variant" for t in types):
+            names.append("Union")
+        return names
+
+    def import_lines(self, mod: Module) -> list[str]:
+        lines = []
+        for module in sorted(mod.imports):
+            names = ", ".join(f"{n} as {n}" for n in sorted(mod.imports[module]))
+            lines.append(f"from {self.package}.{module} import {names}")
+        return lines
+
+    # -- world modules --
+
+    def world_module(self, wid: int) -> tuple[str, str]:
+        world = self.resolve.worlds[wid]
+        mod = Module(snake(world.name).rstrip("_"), -1)
+        imports = []
+        exports = []
+        flat: dict[str, list[dict[str, Any]]] = {}
+        for entry in world.imports:
+            if isinstance(entry.item, ir.WorldInterface):
+                iface = entry.item.id
+                it = self.resolve.interfaces[iface]
+                if not any(f.resource is None for f in it.functions.values()):
+                    continue  # only types come from it (`use`); nothing to serve
+                proto = camel(it.name or "imports")
+                if any(
+                    self.resolve.types[t].name and camel(self.resolve.types[t].name or "") == proto
+                    for t in it.types.values()
+                ):
+                    proto += "Host"
+                mod.need(self.iface_modules[iface], proto)
+                imports.append(
+                    {
+                        "param": snake(it.name or "imports"),
+                        "protocol": proto,
+                        "functions": [
+                            {"sig": self.sig_name(iface, f), "method": snake(f.item_name)}
+                            for f in it.functions.values()
+                            if f.resource is None
+                        ],
+                    }
+                )
+        for entry in world.exports:
+            item = entry.item
+            if isinstance(item, ir.WorldInterface):
+                iface = item.id
+                it = self.resolve.interfaces[iface]
+                cls = camel(it.name or "exports") + "Exports"
+                mod.need(self.iface_modules[iface], cls)
+                attr = snake(it.name or "exports")
+                exports.append({"attr": attr, "cls": cls})
+                for fn in it.functions.values():
+                    if fn.resource is None:
+                        model = self.func_model(fn, mod, skip_self=False)
+                        model["via"] = attr
+                        flat.setdefault(model["name"], []).append(model)
+            elif isinstance(item, ir.WorldFunction):
+                model = self.func_model(item.function, mod, skip_self=False)
+                model["via"] = None
+                model["sig"] = self.sig_name(None, item.function)
+                flat.setdefault(model["name"], []).append(model)
+        taken = {e["attr"] for e in exports} | {"load", "prepare", "close", "fast"}
+        methods = [ms[0] for name, ms in flat.items() if len(ms) == 1 and name not in taken]
+        text = self.render(
+            "world.py.j2",
+            name=camel(world.name),
+            doc=docstring(world.docs.contents, "    "),
+            wit_name=world.name,
+            imports=imports,
+            exports=exports,
+            methods=methods,
+            import_lines=self.import_lines(mod),
+            export_sigs=self.world_export_sigs(world),
+            fast_class=python_fast.world_class_name(self, wid),
+        )
+        return mod.name, text
+
+    def sig_name(self, iface: int | None, fn: ir.Function) -> str:
+        owner = "WORLD" if iface is None else const(self.iface_modules[iface])
+        return f"{owner}__{const(fn.name.replace('[', '').replace(']', '_').replace('.', '_'))}"
+
+    def world_export_sigs(self, world: ir.World) -> list[str]:
+        sigs = []
+        for entry in world.exports:
+            item = entry.item
+            if isinstance(item, ir.WorldInterface):
+                for fn in self.resolve.interfaces[item.id].functions.values():
+                    sigs.append(self.sig_name(item.id, fn))
+            elif isinstance(item, ir.WorldFunction):
+                sigs.append(self.sig_name(None, item.function))
+        return sigs
+
+    # -- descriptors (_abi.py) --
+
+    def abi_module(self) -> str:
+        lines: list[str] = []
+        done: dict[ir.Type, str] = {}
+
+        def desc(ty: ir.Type | None) -> str:
+            if ty is None:
+                return "None"
+            if isinstance(ty, str):
+                return "PRIM"
+            if ty in done:
+                return done[ty]
+            td = self.resolve.types[ty]
+            kind = td.kind
+            cls = None
+            if td.name is not None:
+                module = self.type_module(ty)
+                if module is not None:
+                    cls = f"_{module}.{camel(td.name)}"
+            if isinstance(kind, ir.Alias):
+                text = desc(kind.type)
+                done[ty] = text
+                return text
+            if isinstance(kind, ir.Record):
+                fields = ", ".join(
+                    f'("{snake(f.name)}", "{f.name}", {desc(f.type)})' for f in kind.fields
+                )
+                body = f'("record", {cls}, ({fields},))'
+            elif isinstance(kind, ir.Enum):
+                body = f'("enum", {cls})'
+            elif isinstance(kind, ir.Flags):
+                flags = ", ".join(f'("{f.name}", {cls}.{const(f.name)})' for f in kind.flags)
+                body = f'("flags", {cls}, ({flags},))'
+            elif isinstance(kind, ir.Variant):
+                cases = ", ".join(
+                    f'("{c.name}", {cls}{camel(c.name)}, {desc(c.type)})' for c in kind.cases
+                )
+                body = f'("variant", ({cases},))'
+            elif isinstance(kind, ir.Option):
+                body = f'("option", {desc(kind.type)}, {self.is_option(kind.type)})'
+            elif isinstance(kind, ir.Result):
+                body = f'("result", {desc(kind.ok)}, {desc(kind.err)})'
+            elif isinstance(kind, ir.List):
+                if self.resolve.dealias(kind.type) == "u8":
+                    done[ty] = "BYTES"
+                    return "BYTES"
+                body = f'("list", {desc(kind.type)})'
+            elif isinstance(kind, ir.Tuple):
+                body = f'("tuple", ({", ".join(desc(t) for t in kind.types)},))'
+            elif isinstance(kind, ir.Handle):
+                res = self.resolve.types[kind.resource]
+                rmod = self.type_module(kind.resource)
+                body = f'("{kind.kind}", _{rmod}.{camel(res.name or "resource")})'
+            else:
+                raise _err(f"{type(kind).__name__.lower()} types are not supported yet", td.span)
+            name = f"T{ty}"
+            lines.append(f"{name}: Desc = {body}")
+            done[ty] = name
+            return name
+
+        sigs = []
+        seen_sigs: set[str] = set()
+        for wid in self.worlds:
+            world = self.resolve.worlds[wid]
+            for entry in (*world.imports, *world.exports):
+                item = entry.item
+                pairs: list[tuple[int | None, ir.Function]] = []
+                if isinstance(item, ir.WorldInterface):
+                    pairs = [(item.id, f) for f in self.resolve.interfaces[item.id].functions.values()]
+                elif isinstance(item, ir.WorldFunction):
+                    pairs = [(None, item.function)]
+                for iface, fn in pairs:
+                    name = self.sig_name(iface, fn)
+                    if name in seen_sigs:
+                        continue
+                    seen_sigs.add(name)
+                    params = ", ".join(desc(p.type) for p in fn.params)
+                    key = "None" if iface is None else f'"{self.iface_key(iface)}"'
+                    sigs.append(
+                        f'{name} = FuncSig({key}, "{fn.name}", ({params}{"," if fn.params else ""}), '
+                        f"{desc(fn.result)})"
+                    )
+        modules = sorted(set(self.iface_modules.values()))
+        return self.render(
+            "_abi.py.j2",
+            modules=modules,
+            descriptors=lines,
+            sigs=sigs,
+        )
+
+    # -- output --
+
+    def render(self, template: str, **context: Any) -> str:
+        return self.env.get_template(template).render(
+            version=witgen.__version__,
+            source=self.options.source,
+            package=self.package,
+            wasmtime_version=WASMTIME_VERSION,
+            **context,
+        )
+
+    def generate(self) -> dict[str, str]:
+        files: dict[str, str] = {}
+        pkg = self.package
+        for iface in sorted(self.iface_modules):
+            name, text = self.interface_module(iface)
+            files[f"{pkg}/{name}.py"] = text
+        worlds = []
+        for wid in self.worlds:
+            name, text = self.world_module(wid)
+            files[f"{pkg}/{name}.py"] = text
+            worlds.append({"module": name, "cls": camel(self.resolve.worlds[wid].name)})
+        files[f"{pkg}/_abi.py"] = self.abi_module()
+        files[f"{pkg}/_fast.py"] = python_fast.generate_module(self)
+        files[f"{pkg}/_runtime.py"] = self.render("_runtime.py.j2")
+        files[f"{pkg}/__init__.py"] = self.render("__init__.py.j2", worlds=worlds)
+        out = {path: _format(text, path) for path, text in files.items()}
+        out[f"{pkg}/py.typed"] = ""
+        return out
+
+
+
+
+def _format(text: str, path: str) -> str:
+    try:
+        return black.format_str(text, mode=black.Mode(target_versions={black.TargetVersion.PY310}))
+    except black.InvalidInput as exc:  # a bug in a template: show the file to whoever fixes it
+        raise RuntimeError(f"generated {path} is not valid Python: {exc}\n{text}") from None
+
+
+def generate(
+    resolve: ir.Resolve, worlds: list[int], options: GenerateOptions
+) -> dict[str, str]:
+    return Generator(resolve, worlds, options).generate()
