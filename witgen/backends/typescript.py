@@ -1,0 +1,780 @@
+"""The TypeScript guest SDK backend (`witgen generate --lang typescript`).
+
+The output is what a plugin author needs to write a component with componentize-js, spelled
+the way jco's bindings represent WIT values at run time:
+
+- `interfaces/<ns>-<pkg>-<name>.d.ts`: one ambient `declare module "ns:pkg/name@version"` per
+  imported interface, so that `import { log } from "dataflare:core/logging@1.0.0"` type-checks;
+- `exports/<ns>-<pkg>-<name>.ts`: per exported interface, its types, the TypeScript interface a
+  plugin implements, and `defineX(impl)`, an identity function that checks an implementation;
+- `<world>.ts`: per world, references to its imports, re-exports of its export helpers and a
+  `<World>Exports` interface describing the entry module;
+- `runtime.ts` (`ComponentError`, thrown to return `err`), `tsconfig.json`, `package.json`.
+
+Type mapping (jco): integers and floats are `number` except 64-bit integers (`bigint`);
+`char`/`string` are `string`; `list<u8>` and other numeric lists are typed arrays; `option<T>`
+is `T | undefined` (an `Option<T>` tagged object when nested); `result` and variants are
+`{ tag, val }` objects; enums are kebab-case string literals; flags are objects of optional
+booleans; resources are classes. A function whose result is `result<T, E>` returns `T` and
+throws for `err`. This module decides names and type strings; the Jinja templates under
+`sdk_templates/typescript/` lay out files. Output is already prettier-formatted.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import jinja2
+
+import witgen
+from witgen import ir
+from witgen.backends import GenerateOptions
+from witgen.backends import typescript_names as names
+from witgen.diagnostics import WitError
+from witgen.paths import TEMPLATES
+
+LANGUAGE = "typescript"
+
+PRINT_WIDTH = 80  # prettier's default; lines are wrapped the way prettier wraps them
+INDENT = "  "
+
+_PRIMITIVES = {
+    "bool": "boolean",
+    "u8": "number",
+    "u16": "number",
+    "u32": "number",
+    "s8": "number",
+    "s16": "number",
+    "s32": "number",
+    "f32": "number",
+    "f64": "number",
+    "u64": "bigint",
+    "s64": "bigint",
+    "char": "string",
+    "string": "string",
+}
+
+_TYPED_ARRAYS = {
+    "u8": "Uint8Array",
+    "s8": "Int8Array",
+    "u16": "Uint16Array",
+    "s16": "Int16Array",
+    "u32": "Uint32Array",
+    "s32": "Int32Array",
+    "u64": "BigUint64Array",
+    "s64": "BigInt64Array",
+    "f32": "Float32Array",
+    "f64": "Float64Array",
+}
+
+_OPTION_DECL = 'export type Option<T> = { tag: "none" } | { tag: "some"; val: T };'
+_RESULT_DECL = 'export type Result<T, E> = { tag: "ok"; val: T } | { tag: "err"; val: E };'
+
+
+# ---------------------------------------------------------------------------- line layout
+
+
+def wrap_list(indent: str, head: str, items: list[str], tail: str) -> list[str]:
+    """`head item, item tail` on one line if it fits, else one item per line (prettier style,
+    trailing comma included). `head` ends with the opening bracket, `tail` starts with the
+    closing one."""
+    flat = f"{indent}{head}{', '.join(items)}{tail}"
+    if not items or len(flat) <= PRINT_WIDTH:
+        return [flat]
+    return [f"{indent}{head}", *(f"{indent}{INDENT}{i}," for i in items), f"{indent}{tail}"]
+
+
+def wrap_braced(indent: str, head: str, items: list[str], tail: str) -> list[str]:
+    """Like `wrap_list` for `{ a, b }` lists (import/export specifiers), spaces inside."""
+    flat = f"{indent}{head}{{ {', '.join(items)} }}{tail}"
+    if len(flat) <= PRINT_WIDTH:
+        return [flat]
+    return [f"{indent}{head}{{", *(f"{indent}{INDENT}{i}," for i in items), f"{indent}}}{tail}"]
+
+
+def wrap_union(indent: str, head: str, members: list[str]) -> list[str]:
+    """`export type X = A | B;` as prettier lays it out: on one line if it fits, else the
+    whole union on the next line if it fits there, else one `| member` per line."""
+    flat = " | ".join(members)
+    if len(f"{indent}{head} = {flat};") <= PRINT_WIDTH or len(members) < 2:
+        return [f"{indent}{head} = {flat};"]
+    if len(f"{indent}{INDENT}{flat};") <= PRINT_WIDTH:
+        return [f"{indent}{head} =", f"{indent}{INDENT}{flat};"]
+    body = [f"{indent}{INDENT}| {m}" for m in members]
+    body[-1] += ";"
+    return [f"{indent}{head} =", *body]
+
+
+def wrap_property(indent: str, head: str, ts: str) -> list[str]:
+    """`name: T;`; a union too long for the line moves to the next one, as prettier does."""
+    line = f"{indent}{head}: {ts};"
+    if len(line) <= PRINT_WIDTH or not _top_level_union(ts):
+        return [line]
+    return [f"{indent}{head}:", f"{indent}{INDENT}{ts};"]
+
+
+def _top_level_union(ts: str) -> bool:
+    depth = 0
+    for i, ch in enumerate(ts):
+        if ch in "<([{":
+            depth += 1
+        elif ch in ">)]}":
+            depth -= 1
+        elif ch == "|" and depth == 0 and i > 0:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class _Scope:
+    """One output module: the names it declares, and what its type strings pull in."""
+
+    kind: str  # "ambient" | "exports" | "world"
+    owner: ir.TypeOwner  # types with this owner are local
+    path: str  # output path, e.g. "exports/dataflare-core-processor.ts"
+    module: str  # the module specifier (ambient) or the WIT name this file stands for
+    world: int | None = None  # the world whose view of imports/exports applies, if one
+    declared: dict[str, str] = field(default_factory=dict)  # TS name -> what declared it
+    references: set[str] = field(default_factory=set)  # ambient .d.ts paths (repo-relative)
+    uses_option: bool = False
+    uses_result: bool = False
+
+    def declare(self, ts_name: str, what: str) -> None:
+        previous = self.declared.get(ts_name)
+        if previous is not None:
+            raise WitError(
+                f"the TypeScript backend would declare `{ts_name}` twice in {self.path} "
+                f"({previous} and {what}); rename one of them in the WIT"
+            )
+        self.declared[ts_name] = what
+
+
+@dataclass
+class _Block:
+    """A declaration: its TSDoc and code lines, already indented."""
+
+    lines: list[str]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass
+class _ImportGroup:
+    module: str
+    specifiers: list[str]  # "Name" or "Name as Local"
+
+    def lines(self, indent: str, keyword: str = "import type ") -> list[str]:
+        return wrap_braced(indent, keyword, self.specifiers, f" from {names.string_literal(self.module)};")
+
+
+class _Generator:
+    def __init__(self, resolve: ir.Resolve, worlds: list[int], options: GenerateOptions):
+        self.resolve = resolve
+        self.worlds = worlds
+        self.options = options
+        # interface id -> "import"/"export" per world, to decide where foreign types live
+        self.imported: dict[int, set[int]] = {}  # iface -> worlds importing it
+        self.exported: dict[int, set[int]] = {}  # iface -> worlds exporting it
+        self.iface_key: dict[int, str] = {}  # iface -> component name (module specifier)
+        self.export_types: dict[int, list[str]] = {}  # iface -> type names its exports file has
+        for w in worlds:
+            for direction, entry, key in resolve.world_interfaces(w):
+                item = entry.item
+                if isinstance(item, ir.WorldInterface):
+                    table = self.imported if direction == "import" else self.exported
+                    table.setdefault(item.id, set()).add(w)
+                    self.iface_key[item.id] = key
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES / "typescript")),
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+        )
+
+    # -- where things live --
+
+    def iface_label(self, iface: int) -> str:
+        return self.iface_key.get(iface) or self.resolve.interface_id(iface) or f"interface {iface}"
+
+    def iface_stem(self, iface: int, world: int | None = None) -> str:
+        ident = self.resolve.interface_id(iface)
+        if ident is not None:
+            return names.module_file_stem(ident)
+        # an inline interface of one world: name it after the world and its key
+        owner_world = world if world is not None else next(iter(self.exported.get(iface) or self.imported[iface]))
+        return f"{self.resolve.worlds[owner_world].name}-{self.iface_key[iface]}"
+
+    def ambient_path(self, iface: int) -> str:
+        return f"interfaces/{self.iface_stem(iface)}.d.ts"
+
+    def exports_path(self, iface: int) -> str:
+        return f"exports/{self.iface_stem(iface)}.ts"
+
+    def owner_is_exported(self, owner: int, user: _Scope) -> bool:
+        """Whether `owner`'s types are, for code in `user`, those of an exported interface."""
+        if user.kind == "ambient":
+            return False
+        worlds = [user.world] if user.world is not None else sorted(self.exported.get(user.owner.id, ()))
+        verdicts = {w in self.exported.get(owner, set()) for w in worlds}
+        if len(verdicts) > 1:
+            raise WitError(
+                f"the TypeScript backend cannot generate `{self.iface_label(user.owner.id)}` for "
+                f"several worlds that disagree on whether `{self.iface_label(owner)}` is "
+                "imported or exported; generate one world at a time with --world"
+            )
+        return verdicts.pop() if verdicts else False
+
+    def module_ref(self, owner: int, user: _Scope) -> str:
+        """The specifier `user` imports `owner`'s types from (and records the reference)."""
+        if self.owner_is_exported(owner, user):
+            target = self.exports_path(owner)[: -len(".ts")] + ".js"
+            rel = posixpath.relpath(target, posixpath.dirname(user.path) or ".")
+            return rel if rel.startswith("../") else f"./{rel}"
+        user.references.add(self.ambient_path(owner))
+        return self.iface_key.get(owner) or self.resolve.interface_id(owner) or ""
+
+    # -- types --
+
+    def refuse(self, what: str, where: str) -> WitError:
+        return WitError(
+            f"the TypeScript backend does not support {what} (used by {where}); "
+            "componentize-js has no stable representation for it yet"
+        )
+
+    def ts_type(self, ty: ir.Type, scope: _Scope, where: str) -> str:
+        if isinstance(ty, str):
+            if ty not in _PRIMITIVES:
+                raise self.refuse(f"the `{ty}` type", where)
+            return _PRIMITIVES[ty]
+        td = self.resolve.types[ty]
+        if td.name is not None:
+            local = names.type_name(td.name)
+            if td.owner == scope.owner:
+                return local
+            if td.owner is None or td.owner.kind != "interface":
+                raise WitError(f"type `{td.name}` is not visible from {scope.path} ({where})")
+            spec = self.module_ref(td.owner.id, scope)
+            return f"import({names.string_literal(spec)}).{local}"
+        return self.ts_kind(td.kind, scope, where)
+
+    def ts_kind(self, kind: ir.TypeDefKind, scope: _Scope, where: str) -> str:
+        """A type's structure as a TS type string (for anonymous types and `type t = ...`)."""
+        if isinstance(kind, ir.List):
+            elem = self.resolve.dealias(kind.type)
+            if isinstance(elem, str) and elem in _TYPED_ARRAYS:
+                return _TYPED_ARRAYS[elem]
+            inner = self.ts_type(kind.type, scope, where)
+            return f"({inner})[]" if _top_level_union(inner) else f"{inner}[]"
+        if isinstance(kind, ir.Option):
+            inner = self.ts_type(kind.type, scope, where)
+            if self.is_option(kind.type):
+                scope.uses_option = True
+                return f"Option<{inner}>"
+            return f"{inner} | undefined"
+        if isinstance(kind, ir.Result):
+            scope.uses_result = True
+            ok = self.ts_type(kind.ok, scope, where) if kind.ok is not None else "void"
+            err = self.ts_type(kind.err, scope, where) if kind.err is not None else "void"
+            return f"Result<{ok}, {err}>"
+        if isinstance(kind, ir.Tuple):
+            return "[" + ", ".join(self.ts_type(t, scope, where) for t in kind.types) + "]"
+        if isinstance(kind, ir.Handle):
+            return self.ts_type(kind.resource, scope, where)
+        if isinstance(kind, ir.Alias):
+            return self.ts_type(kind.type, scope, where)
+        if isinstance(kind, ir.Future):
+            raise self.refuse("`future` types", where)
+        if isinstance(kind, ir.Stream):
+            raise self.refuse("`stream` types", where)
+        if isinstance(kind, ir.Map):
+            raise self.refuse("`map` types", where)
+        if isinstance(kind, ir.FixedLengthList):
+            raise self.refuse("fixed-length lists", where)
+        raise self.refuse(f"anonymous {type(kind).__name__.lower()} types", where)
+
+    def is_option(self, ty: ir.Type) -> bool:
+        ty = self.resolve.dealias(ty)
+        return isinstance(ty, int) and isinstance(self.resolve.types[ty].kind, ir.Option)
+
+    def result_of(self, ty: ir.Type | None) -> ir.Result | None:
+        if ty is None:
+            return None
+        ty = self.resolve.dealias(ty)
+        if isinstance(ty, int):
+            kind = self.resolve.types[ty].kind
+            if isinstance(kind, ir.Result):
+                return kind
+        return None
+
+    def optional_payload(self, ty: ir.Type) -> ir.Type | None:
+        """For a field jco marks `name?: T` (an `option<T>` spelled `T | undefined`): T."""
+        ty = self.resolve.dealias(ty)
+        if not isinstance(ty, int):
+            return None
+        td = self.resolve.types[ty]
+        if td.name is not None or not isinstance(td.kind, ir.Option) or self.is_option(td.kind.type):
+            return None
+        return td.kind.type
+
+    # -- type declarations --
+
+    def type_blocks(self, type_ids: Iterable[int], scope: _Scope, indent: str) -> list[_Block]:
+        """Declarations of the named types a module owns (aliases of foreign types excluded:
+        they become `import type` specifiers, see `foreign_aliases`)."""
+        blocks: list[_Block] = []
+        for tid in type_ids:
+            td = self.resolve.types[tid]
+            assert td.name is not None
+            if self.foreign_alias_target(tid) is not None:
+                continue
+            if isinstance(td.kind, ir.Resource):
+                continue  # resources are declared with their functions
+            blocks.extend(self.type_decl(tid, scope, indent))
+        return blocks
+
+    def foreign_alias_target(self, tid: int) -> int | None:
+        """For `use iface.{t}` (an alias of a named type owned elsewhere): that type's id."""
+        td = self.resolve.types[tid]
+        if isinstance(td.kind, ir.Alias) and isinstance(td.kind.type, int):
+            target = self.resolve.types[td.kind.type]
+            if target.name is not None and target.owner != td.owner:
+                return td.kind.type
+        return None
+
+    def foreign_aliases(self, type_ids: Iterable[int], scope: _Scope) -> list[_ImportGroup]:
+        groups: dict[str, list[str]] = {}
+        for tid in type_ids:
+            target = self.foreign_alias_target(tid)
+            if target is None:
+                continue
+            local = names.type_name(self.resolve.types[tid].name or "")
+            tdef = self.resolve.types[target]
+            if tdef.owner is None or tdef.owner.kind != "interface":
+                raise WitError(f"cannot import `{tdef.name}` into {scope.path}")
+            spec = self.module_ref(tdef.owner.id, scope)
+            orig = names.type_name(tdef.name or "")
+            scope.declare(local, f"`use` of {tdef.name}")
+            groups.setdefault(spec, []).append(local if orig == local else f"{orig} as {local}")
+        return [_ImportGroup(m, s) for m, s in groups.items()]
+
+    def type_decl(self, tid: int, scope: _Scope, indent: str) -> list[_Block]:
+        td = self.resolve.types[tid]
+        assert td.name is not None
+        name = names.type_name(td.name)
+        where = f"type `{td.name}`"
+        scope.declare(name, where)
+        kind = td.kind
+        inner = indent + INDENT
+        doc = td.docs.contents
+        if isinstance(kind, ir.Record):
+            lines = names.tsdoc(doc, indent) + [f"{indent}export interface {name} {{"]
+            for f in kind.fields:
+                lines += names.tsdoc(f.docs.contents, inner)
+                optional = self.optional_payload(f.type)
+                if optional is not None:  # `name?: T` says `T | undefined` already
+                    head, ts = f"{names.member(f.name)}?", self.ts_type(optional, scope, where)
+                else:
+                    head, ts = names.member(f.name), self.ts_type(f.type, scope, where)
+                lines += wrap_property(inner, head, ts)
+            return [_Block(lines + [f"{indent}}}"])]
+        if isinstance(kind, ir.Flags):
+            lines = names.tsdoc(doc, indent) + [f"{indent}export interface {name} {{"]
+            for fl in kind.flags:
+                lines += names.tsdoc(fl.docs.contents, inner)
+                lines.append(f"{inner}{names.member(fl.name)}?: boolean;")
+            return [_Block(lines + [f"{indent}}}"])]
+        if isinstance(kind, ir.Enum):
+            cases = [f"- `{names.string_literal(c.name)}`" + (f": {c.docs.contents}" if c.docs else "") for c in kind.cases]
+            extra = ("Values:", *cases) if any(c.docs for c in kind.cases) else ()
+            lines = names.tsdoc(doc, indent, extra)
+            lines += wrap_union(indent, f"export type {name}", [names.string_literal(c.name) for c in kind.cases])
+            return [_Block(lines)]
+        if isinstance(kind, ir.Variant):
+            case_names = [f"{name}{names.upper_camel(c.name)}" for c in kind.cases]
+            blocks = [_Block(names.tsdoc(doc, indent) + wrap_union(indent, f"export type {name}", case_names))]
+            for case, case_name in zip(kind.cases, case_names):
+                scope.declare(case_name, f"case `{case.name}` of variant `{td.name}`")
+                lines = names.tsdoc(case.docs.contents, indent) + [f"{indent}export interface {case_name} {{"]
+                lines.append(f"{inner}tag: {names.string_literal(case.name)};")
+                if case.type is not None:
+                    lines.append(f"{inner}val: {self.ts_type(case.type, scope, where)};")
+                blocks.append(_Block(lines + [f"{indent}}}"]))
+            return blocks
+        # aliases and named anonymous-shaped types (`type t = list<u8>`, `type r = result`)
+        lines = names.tsdoc(doc, indent) + [f"{indent}export type {name} = {self.ts_kind(kind, scope, where)};"]
+        return [_Block(lines)]
+
+    # -- functions --
+
+    def params(self, fn: ir.Function, scope: _Scope, where: str) -> list[str]:
+        params = fn.params[1:] if fn.kind in ("method", "async-method") else fn.params
+        return [f"{names.binding(p.name)}: {self.ts_type(p.type, scope, where)}" for p in params]
+
+    def returns(self, fn: ir.Function, scope: _Scope, where: str) -> tuple[str, tuple[str, ...]]:
+        """The TS return type and TSDoc lines on how `err` travels for `result` functions:
+        an import throws it, an export's implementation throws it."""
+        res = self.result_of(fn.result)
+        if res is None:
+            ret = "void" if fn.result is None else self.ts_type(fn.result, scope, where)
+            return ret, ()
+        ok = self.ts_type(res.ok, scope, where) if res.ok is not None else "void"
+        if res.err is None:
+            payload = ""
+            throw = "`new ComponentError(undefined)`"
+        else:
+            payload = f", whose `payload` is a `{self.ts_type(res.err, scope, where)}`"
+            throw = "`new ComponentError(payload)`"
+        if scope.kind == "ambient":
+            tag = f"@throws `ComponentError` for `err`{payload}."
+        else:
+            tag = f"To return `err`, throw {throw}{payload}."
+        return ok, (tag,)
+
+    def check_function(self, fn: ir.Function, where: str) -> None:
+        if fn.is_async:
+            raise self.refuse("async functions", where)
+
+    def signature(self, indent: str, head: str, fn: ir.Function, scope: _Scope, where: str, doc_extra: tuple[str, ...] = ()) -> list[str]:
+        """TSDoc plus `head(params): ret;` wrapped like prettier."""
+        self.check_function(fn, where)
+        params = self.params(fn, scope, where)
+        ret, tags = self.returns(fn, scope, where)
+        tail = "): " + ret + ";" if fn.kind != "constructor" else ");"
+        return names.tsdoc(fn.docs.contents, indent, tags + doc_extra) + wrap_list(indent, head + "(", params, tail)
+
+    # -- files --
+
+    def header(self) -> str:
+        return f"// Generated by witgen {witgen.__version__} from {self.options.source}; do not edit."
+
+    def render(self, template: str, **ctx: object) -> str:
+        text = self.env.get_template(template).render(header=self.header(), **ctx)
+        return text.rstrip("\n") + "\n"
+
+    def ambient_file(self, iface: int) -> str:
+        it = self.resolve.interfaces[iface]
+        module = self.iface_key[iface]
+        scope = _Scope("ambient", ir.TypeOwner("interface", iface), self.ambient_path(iface), module)
+        indent = INDENT
+        imports = self.foreign_aliases(it.types.values(), scope)
+        blocks = self.type_blocks(it.types.values(), scope, indent)
+        for fn in it.functions.values():
+            if fn.resource is not None:
+                continue
+            where = f"function `{fn.name}` of `{module}`"
+            binding = names.binding(fn.name)
+            scope.declare(binding, where)
+            if binding == names.lower_camel(fn.name):
+                blocks.append(_Block(self.signature(indent, f"export function {binding}", fn, scope, where)))
+            else:  # a reserved word: declare under an escaped name, export under the real one
+                lines = self.signature(indent, f"function {binding}", fn, scope, where)
+                lines.append(f"{indent}export {{ {binding} as {names.lower_camel(fn.name)} }};")
+                blocks.append(_Block(lines))
+        for tid in it.types.values():
+            if isinstance(self.resolve.types[tid].kind, ir.Resource) and self.foreign_alias_target(tid) is None:
+                blocks.append(self.imported_resource(iface, tid, scope, indent))
+        blocks.extend(self.helper_types(scope, indent))
+        references = sorted(r for r in scope.references if r != scope.path)
+        return self.render(
+            "ambient.d.ts.j2",
+            references=[r[len("interfaces/") :] for r in references],
+            module=names.string_literal(module),
+            docs=names.tsdoc(it.docs.contents),
+            imports=[line for g in imports for line in g.lines(indent)],
+            blocks=[b.text for b in blocks],
+        )
+
+    def helper_types(self, scope: _Scope, indent: str) -> list[_Block]:
+        out = []
+        if scope.uses_option:
+            scope.declare("Option", "the `Option` helper type")
+            out.append(_Block(names.tsdoc("`option<T>` whose payload is itself optional.", indent) + [indent + _OPTION_DECL]))
+        if scope.uses_result:
+            scope.declare("Result", "the `Result` helper type")
+            out.append(_Block(names.tsdoc("A WIT `result` value.", indent) + [indent + _RESULT_DECL]))
+        return out
+
+    def resource_functions(self, iface: int, rid: int) -> list[ir.Function]:
+        it = self.resolve.interfaces[iface]
+        return [f for f in it.functions.values() if f.resource == rid]
+
+    def imported_resource(self, iface: int, rid: int, scope: _Scope, indent: str) -> _Block:
+        td = self.resolve.types[rid]
+        name = names.type_name(td.name or "")
+        scope.declare(name, f"resource `{td.name}`")
+        inner = indent + INDENT
+        lines = names.tsdoc(td.docs.contents, indent) + [f"{indent}export class {name} {{"]
+        fns = self.resource_functions(iface, rid)
+        members: list[list[str]] = []
+        if not any(f.kind == "constructor" for f in fns):
+            members.append(names.tsdoc("Instances come from the host; there is no constructor.", inner) + [f"{inner}private constructor();"])
+        for fn in fns:
+            where = f"`{fn.name}` of `{scope.module}`"
+            if fn.kind == "constructor":
+                members.append(self.signature(inner, "constructor", fn, scope, where))
+            elif fn.kind == "static":
+                members.append(self.signature(inner, f"static {names.member(fn.item_name)}", fn, scope, where))
+            else:
+                members.append(self.signature(inner, names.member(fn.item_name), fn, scope, where))
+        for i, m in enumerate(members):
+            if i:
+                lines.append("")
+            lines += m
+        return _Block(lines + [f"{indent}}}"])
+
+    def exports_file(self, iface: int) -> str:
+        it = self.resolve.interfaces[iface]
+        module = self.iface_key[iface]
+        scope = _Scope("exports", ir.TypeOwner("interface", iface), self.exports_path(iface), module)
+        imports = self.foreign_aliases(it.types.values(), scope)
+        reexports = [s.split(" as ")[-1] for g in imports for s in g.specifiers]
+        blocks = self.type_blocks(it.types.values(), scope, "")
+        iface_name = names.type_name(self.iface_key_short(iface))
+        scope.declare(iface_name, f"the interface `{module}`")
+        inner = INDENT
+        members: list[list[str]] = []
+        for tid in it.types.values():
+            td = self.resolve.types[tid]
+            if isinstance(td.kind, ir.Resource) and self.foreign_alias_target(tid) is None:
+                blocks.extend(self.exported_resource(iface, tid, scope))
+                rname = names.type_name(td.name or "")
+                members.append(
+                    names.tsdoc(f"The class implementing resource `{td.name}`.", inner)
+                    + [f"{inner}{rname}: {rname}Class;"]
+                )
+        for fn in it.functions.values():
+            if fn.resource is not None:
+                continue
+            where = f"function `{fn.name}` of `{module}`"
+            members.append(self.signature(inner, names.member(fn.name), fn, scope, where))
+        lines = names.tsdoc(it.docs.contents, "", self.implement_hint(iface)) + [f"export interface {iface_name} {{"]
+        for i, m in enumerate(members):
+            if i:
+                lines.append("")
+            lines += m
+        blocks.append(_Block(lines + ["}"]))
+        helper = self.define_name(iface)
+        scope.declare(helper, "the export helper")
+        blocks.append(
+            _Block(
+                names.tsdoc(
+                    f"Type-checks an implementation of `{module}`.\n"
+                    f"Export the result as `{names.member(self.iface_key_short(iface))}` "
+                    "from the component's entry module.",
+                )
+                + [
+                    f"export function {helper}(impl: {iface_name}): {iface_name} {{",
+                    f"{INDENT}return impl;",
+                    "}",
+                ]
+            )
+        )
+        blocks.extend(self.helper_types(scope, ""))
+        self.export_types[iface] = [n for n in scope.declared if n != helper]
+        references = sorted(scope.references)
+        return self.render(
+            "exports.ts.j2",
+            references=["../" + r for r in references],
+            imports=[line for g in imports for line in g.lines("")],
+            reexports=wrap_braced("", "export type ", reexports, ";") if reexports else [],
+            blocks=[b.text for b in blocks],
+        )
+
+    def iface_key_short(self, iface: int) -> str:
+        it = self.resolve.interfaces[iface]
+        return it.name if it.name is not None else self.iface_key[iface]
+
+    def define_name(self, iface: int) -> str:
+        return "define" + names.upper_camel(self.iface_key_short(iface))
+
+    def implement_hint(self, iface: int) -> tuple[str, ...]:
+        export = names.member(self.iface_key_short(iface))
+        return (f"Implement it and export it as `export const {export} = {self.define_name(iface)}({{ ... }})`.",)
+
+    def exported_resource(self, iface: int, rid: int, scope: _Scope) -> list[_Block]:
+        td = self.resolve.types[rid]
+        name = names.type_name(td.name or "")
+        scope.declare(name, f"resource `{td.name}`")
+        scope.declare(f"{name}Class", f"the class type of resource `{td.name}`")
+        inner = INDENT
+        instance: list[list[str]] = []
+        statics: list[list[str]] = []
+        fns = self.resource_functions(iface, rid)
+        for fn in fns:
+            where = f"`{fn.name}` of `{scope.module}`"
+            if fn.kind == "constructor":
+                ctor = self.signature(inner, "new ", fn, scope, where)
+                ctor[-1] = ctor[-1][: -len(");")] + f"): {name};"
+                statics.insert(0, ctor)
+            elif fn.kind == "static":
+                statics.append(self.signature(inner, names.member(fn.item_name), fn, scope, where))
+            else:
+                instance.append(self.signature(inner, names.member(fn.item_name), fn, scope, where))
+        if not any(f.kind == "constructor" for f in fns):
+            statics.insert(0, names.tsdoc("Instances are made by the plugin; there is no WIT constructor.", inner) + [f"{inner}prototype: {name};"])
+
+        def body(head: list[str], members: list[list[str]]) -> list[str]:
+            if not members:
+                return head[:-1] + [head[-1] + "}"]
+            out = list(head)
+            for i, m in enumerate(members):
+                if i:
+                    out.append("")
+                out += m
+            return out + ["}"]
+
+        inst_doc = names.tsdoc(td.docs.contents)
+        cls_doc = names.tsdoc(f"The class implementing `{td.name}`: its constructor and static functions.")
+        return [
+            _Block(body(inst_doc + [f"export interface {name} {{"], instance)),
+            _Block(body(cls_doc + [f"export interface {name}Class {{"], statics)),
+        ]
+
+    def world_file(self, world: int) -> str:
+        w = self.resolve.worlds[world]
+        wname = names.type_name(w.name)
+        path = f"{w.name}.ts"
+        scope = _Scope("world", ir.TypeOwner("world", world), path, w.name, world=world)
+        references: list[str] = []
+        helpers: list[_ImportGroup] = []
+        type_imports: list[_ImportGroup] = []
+        type_exports: list[_ImportGroup] = []
+        members: list[list[str]] = []
+        world_types: list[int] = []
+        blocks: list[_Block] = []
+        for direction, entry, key in self.resolve.world_interfaces(world):
+            item = entry.item
+            if isinstance(item, ir.WorldInterface):
+                if direction == "import":
+                    references.append(self.ambient_path(item.id))
+                    continue
+                target = self.exports_path(item.id)
+                spec = "./" + target[: -len(".ts")] + ".js"
+                iname = names.type_name(self.iface_key_short(item.id))
+                helper = self.define_name(item.id)
+                scope.declare(iname, f"export `{key}`")
+                scope.declare(helper, f"the helper for export `{key}`")
+                type_imports.append(_ImportGroup(spec, [iname]))
+                type_exports.append(_ImportGroup(spec, self.export_types[item.id]))
+                helpers.append(_ImportGroup(spec, [helper]))
+                members.append(
+                    names.tsdoc(self.resolve.interfaces[item.id].docs.contents, INDENT)
+                    + [f"{INDENT}{names.member(self.iface_key_short(item.id))}: {iname};"]
+                )
+            elif isinstance(item, ir.WorldType):
+                world_types.append(item.id)
+            else:
+                fn = item.function
+                where = f"function `{fn.name}` of world `{w.name}`"
+                if direction == "import":
+                    raise WitError(
+                        f"the TypeScript backend does not support world-level imported "
+                        f"functions ({where}); put `{fn.name}` in an interface and import that"
+                    )
+                members.append(self.signature(INDENT, names.member(fn.name), fn, scope, where))
+                helper = "define" + names.upper_camel(fn.name)
+                scope.declare(helper, f"the helper for export `{fn.name}`")
+                blocks.append(
+                    _Block(
+                        names.tsdoc(f"Type-checks the world-level export `{fn.name}`; export the result as `{names.member(fn.name)}`.")
+                        + [
+                            f"export function {helper}(",
+                            f"{INDENT}impl: {wname}Exports[{names.string_literal(names.member(fn.name))}],",
+                            f"): {wname}Exports[{names.string_literal(names.member(fn.name))}] {{",
+                            f"{INDENT}return impl;",
+                            "}",
+                        ]
+                    )
+                )
+        alias_imports = self.foreign_aliases(world_types, scope)
+        type_blocks = self.type_blocks(world_types, scope, "")
+        alias_reexports = [s.split(" as ")[-1] for g in alias_imports for s in g.specifiers]
+        scope.declare(f"{wname}Exports", f"world `{w.name}`")
+        exports_doc = names.tsdoc(
+            w.docs.contents,
+            "",
+            (f"The shape of the entry module of a component built for world `{w.name}`.",),
+        )
+        exports_lines = exports_doc + [f"export interface {wname}Exports {{"]
+        for i, m in enumerate(members):
+            if i:
+                exports_lines.append("")
+            exports_lines += m
+        exports_lines.append("}")
+        if not members:
+            exports_lines[-2:] = [exports_lines[-2] + "}"]
+        refs = sorted(set(references) | scope.references)
+        blocks = type_blocks + [_Block(exports_lines)] + blocks + self.helper_types(scope, "")
+        reexports: list[str] = []
+        for g in helpers:
+            reexports += g.lines("", "export ")
+        # the exported interfaces' types, for one-stop imports; a name two of them share is
+        # left out (import it from the interface's own module)
+        counts: dict[str, int] = {}
+        for g in type_exports:
+            for n in g.specifiers:
+                counts[n] = counts.get(n, 0) + 1
+        for g in type_exports:
+            imported = {n for t in type_imports for n in t.specifiers}
+            unique = [
+                n
+                for n in g.specifiers
+                if counts[n] == 1 and (n not in scope.declared or n in imported)
+            ]
+            if unique:
+                reexports += _ImportGroup(g.module, unique).lines("", "export type ")
+        return self.render(
+            "world.ts.j2",
+            references=refs,
+            imports=[line for g in alias_imports + type_imports for line in g.lines("")],
+            reexports=reexports + (wrap_braced("", "export type ", alias_reexports, ";") if alias_reexports else []),
+            blocks=[b.text for b in blocks],
+        )
+
+    def package_json(self) -> str:
+        main = self.resolve.main_package
+        pkg = self.resolve.packages[main] if main is not None else None
+        default = f"@{pkg.namespace}/{pkg.short_name}-sdk" if pkg else "witgen-sdk"
+        doc = {
+            "name": self.options.package_name or default,
+            "version": (pkg.version if pkg and pkg.version else "0.0.0"),
+            "description": f"TypeScript guest SDK for {pkg.name if pkg else 'a WIT package'}, generated by witgen",
+            "private": True,
+            "type": "module",
+            "scripts": {"check": "tsc --noEmit -p ."},
+        }
+        return json.dumps(doc, indent=2) + "\n"
+
+    def generate(self) -> dict[str, str]:
+        files: dict[str, str] = {}
+        world_paths = {}
+        for w in self.worlds:
+            name = self.resolve.worlds[w].name
+            if name in world_paths:
+                raise WitError(f"two worlds are named `{name}`; generate them one at a time with --world")
+            world_paths[name] = w
+        for iface in sorted(self.imported):
+            files[self.ambient_path(iface)] = self.ambient_file(iface)
+        for iface in sorted(self.exported):
+            files[self.exports_path(iface)] = self.exports_file(iface)
+        for w in self.worlds:
+            files[f"{self.resolve.worlds[w].name}.ts"] = self.world_file(w)
+        files["runtime.ts"] = self.render("runtime.ts.j2")
+        files["tsconfig.json"] = self.render("tsconfig.json.j2")
+        files["package.json"] = self.package_json()
+        return files
+
+
+def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
+    """The TypeScript SDK for `worlds`: relative path -> file text (prettier-formatted)."""
+    return _Generator(resolve, worlds, options).generate()
