@@ -1,0 +1,79 @@
+"""Interface evolution: is NEW a compatible successor of OLD, for whom, and what version?
+
+`check` compares two resolved contracts (`ir.Resolve`, possibly the same one) world by world
+and returns a `Report` of findings from the rules in `witgen/compat/rules/`. See `model.py`
+for what the findings mean and `engine.py` for how items are matched.
+"""
+
+from __future__ import annotations
+
+from witgen import ir
+from witgen.compat import engine, registry, view
+from witgen.compat.model import Direction, Finding, Level, Report, Severity, Side, WorldPair
+from witgen.compat.semver import Version, minimum_next
+
+__all__ = ["check", "Direction", "Finding", "Level", "Report", "Severity", "Side"]
+
+
+def check(
+    old: ir.Resolve,
+    new: ir.Resolve,
+    *,
+    old_world: int | None = None,
+    new_world: int | None = None,
+    direction: Direction = Direction.GUEST,
+    check_versions: bool = True,
+) -> Report:
+    """Compare OLD and NEW.
+
+    With both world ids, those two worlds are compared. Without them, every world of OLD's main
+    package is compared with the world of the same name in NEW's main package. Package version
+    rules run unless `check_versions` is false (e.g. two worlds of one package in one file).
+    """
+    report = Report(direction=direction)
+    old_worlds: dict[str, ir.World] = {}
+    new_worlds: dict[str, ir.World] = {}
+    if old_world is not None and new_world is not None:
+        pairs = [(old_world, new_world)]
+    else:
+        old_ids = _main_worlds(old)
+        new_ids = _main_worlds(new)
+        old_worlds = {old.worlds[w].name: old.worlds[w] for w in old_ids}
+        new_worlds = {new.worlds[w].name: new.worlds[w] for w in new_ids}
+        by_name = {new.worlds[w].name: w for w in new_ids}
+        pairs = [(w, by_name[old.worlds[w].name]) for w in old_ids if old.worlds[w].name in by_name]
+    old_pkg = _main_package(old, old_world)
+    new_pkg = _main_package(new, new_world)
+    for o, n in pairs:
+        old_view, new_view = view.build(old, o), view.build(new, n)
+        report.worlds.append(WorldPair(old_view.name, new_view.name))
+        report.findings.extend(engine.compare(old_view, new_view, direction))
+    pc = engine.PackageChecker(old_pkg, new_pkg, direction, report.findings, old_worlds, new_worlds)
+    registry.run("worlds", pc)
+    report.required_level = pc.required_level
+    if check_versions:
+        registry.run("package", pc)
+    report.old_version = old_pkg.version if old_pkg else None
+    report.new_version = new_pkg.version if new_pkg else None
+    if report.old_version is not None:
+        try:
+            base = Version.parse(report.old_version)
+            report.minimum_next_version = str(minimum_next(base, report.required_level))
+        except ValueError:
+            pass
+    return report
+
+
+def _main_worlds(resolve: ir.Resolve) -> list[int]:
+    if resolve.main_package is None:
+        return []
+    return sorted(resolve.packages[resolve.main_package].worlds.values())
+
+
+def _main_package(resolve: ir.Resolve, world: int | None) -> ir.Package | None:
+    if world is not None:
+        pkg = resolve.worlds[world].package
+        return None if pkg is None else resolve.packages[pkg]
+    if resolve.main_package is None:
+        return None
+    return resolve.packages[resolve.main_package]
