@@ -1,0 +1,727 @@
+"""The Go guest SDK backend (`witgen generate --lang go`).
+
+One Go package per WIT interface (and one per world that has world-level types or functions),
+plus `witrt`, the small runtime they share. Imported functions become plain Go functions over
+`//go:wasmimport`; an exported interface becomes a Go `Exports` interface, a registration
+function `Export(impl)` and `//go:wasmexport` wrappers. Build a plugin with
+`GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -ldflags=-checklinkname=0`, then
+`wasm-tools component embed` and `component new --adapt` (a reactor adapter).
+
+This module decides what to generate and how things are named; `go_abi` writes the lift/lower
+statements, `go_names` spells names, and the templates under `sdk_templates/go/` lay it out.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from witgen import __version__, ir
+from witgen.abi import Layouts
+from witgen.abi.signature import core_signature, has_pointers
+from witgen.backends import GenerateOptions
+from witgen.backends.go_abi import (
+    CORE_GO,
+    DISCRIMINANT_GO,
+    PRIMITIVE_GO,
+    Body,
+    GoAbi,
+    ResourceSpelling,
+    at,
+)
+from witgen.backends.go_names import doc_comment, lower_camel, package_name, upper_camel
+from witgen.diagnostics import WitgenError
+from witgen.paths import TEMPLATES
+
+LANGUAGE = "go"
+
+_UNSUPPORTED_PRIMITIVES = {"error-context"}
+
+
+class GoBackendError(WitgenError):
+    """WIT the Go backend cannot express (async, streams...), named precisely."""
+
+
+@dataclass
+class GoPackage:
+    """One generated Go package: a WIT interface or a world's own items."""
+
+    owner: ir.TypeOwner
+    import_path: str
+    name: str  # Go package name
+    direction: str | None  # "import" | "export" | None (types only)
+    wit_name: str  # how users know it: "dataflare:core/processor@1.0.0" or a world name
+    key: str  # the component-level name prefix: interface id, or "" for a world's own items
+    docs: str | None
+    identifiers: set[str] = field(default_factory=set)
+    imports: set[str] = field(default_factory=set)
+
+
+# ------------------------------------------------------------------------------------- naming
+
+
+class Namer:
+    """Go spellings of WIT types as seen from one package (implements go_abi.TypeNamer)."""
+
+    def __init__(self, gen: "GoGenerator", pkg: GoPackage):
+        self.gen = gen
+        self.pkg = pkg
+        self.resolve = gen.resolve
+
+    def _qualify(self, owner: ir.TypeOwner | None, name: str) -> str:
+        if owner is None:
+            return name
+        other = self.gen.packages[(owner.kind, owner.id)]
+        if other is self.pkg:
+            return name
+        self.pkg.imports.add(other.import_path)
+        return f"{other.name}.{name}"
+
+    def go_type(self, ty: ir.Type | None) -> str:
+        if ty is None:
+            return "witrt.Unit"
+        if isinstance(ty, str):
+            if ty in _UNSUPPORTED_PRIMITIVES:
+                raise GoBackendError(f"the Go backend does not support `{ty}`")
+            return PRIMITIVE_GO[ty]
+        td = self.resolve.types[ty]
+        if td.name is not None:
+            return self._qualify(td.owner, upper_camel(td.name))
+        return self.structural(td.kind)
+
+    def structural(self, kind: ir.TypeDefKind) -> str:
+        """The Go type expression of an anonymous (or aliased structural) WIT type."""
+        go = self.go_type
+        if isinstance(kind, ir.Option):
+            return f"witrt.Option[{go(kind.type)}]"
+        if isinstance(kind, ir.Result):
+            return f"witrt.Result[{go(kind.ok)}, {go(kind.err)}]"
+        if isinstance(kind, ir.List):
+            return f"[]{go(kind.type)}"
+        if isinstance(kind, ir.FixedLengthList):
+            return f"[{kind.length}]{go(kind.type)}"
+        if isinstance(kind, ir.Tuple):
+            self.gen.tuple_arities.add(len(kind.types))
+            return f"witrt.Tuple{len(kind.types)}[{', '.join(go(t) for t in kind.types)}]"
+        if isinstance(kind, ir.Handle):
+            return go(kind.resource)
+        if isinstance(kind, ir.Alias):
+            return go(kind.type)
+        what = type(kind).__name__.lower()
+        raise GoBackendError(f"the Go backend does not support {what} types")
+
+    def field_name(self, name: str) -> str:
+        return upper_camel(name)
+
+    def variant_spelling(self, ty: int, case: int) -> tuple[str, str | None]:
+        td = self.resolve.types[ty]
+        assert td.name is not None and isinstance(td.kind, ir.Variant)
+        c = td.kind.cases[case]
+        tag = self._qualify(td.owner, f"{upper_camel(td.name)}Tag{upper_camel(c.name)}")
+        return tag, (upper_camel(c.name) if c.type is not None else None)
+
+    def resource(self, handle: ir.Handle) -> ResourceSpelling:
+        rid = self.resolve.dealias(handle.resource)
+        assert isinstance(rid, int)
+        td = self.resolve.types[rid]
+        assert td.name is not None and td.owner is not None
+        owner_pkg = self.gen.packages[(td.owner.kind, td.owner.id)]
+        name = upper_camel(td.name)
+        if owner_pkg.direction == "export":
+            if owner_pkg is not self.pkg:
+                raise GoBackendError(
+                    f"resource `{td.name}` is used outside `{owner_pkg.wit_name}`; the Go "
+                    "backend handles exported resources only inside their own interface"
+                )
+            return ResourceSpelling(
+                exported=True,
+                table=f"{lower_camel(td.name)}Table",
+                new_fn=f"wasmimport{name}New",
+                rep_fn=f"wasmimport{name}Rep",
+            )
+        return ResourceSpelling(
+            exported=False, from_handle=self._qualify(td.owner, f"{name}FromHandle")
+        )
+
+
+# ------------------------------------------------------------------------------ the generator
+
+
+def _find_gofmt() -> str:
+    exe = shutil.which("gofmt")
+    if exe is None:
+        go = shutil.which("go")
+        if go is not None:
+            candidate = Path(go).resolve().parent / "gofmt"
+            if candidate.exists():
+                return str(candidate)
+        raise WitgenError("gofmt is not installed; install Go (bash .ci/install) to generate Go")
+    return exe
+
+
+def gofmt(path: str, text: str) -> str:
+    proc = subprocess.run(
+        [_find_gofmt()], input=text, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"witgen produced Go that gofmt rejects ({path}):\n{proc.stderr}")
+    return proc.stdout
+
+
+class GoGenerator:
+    def __init__(self, resolve: ir.Resolve, worlds: list[int], options: GenerateOptions):
+        self.resolve = resolve
+        self.worlds = worlds
+        self.options = options
+        self.layouts = Layouts(resolve)
+        self.packages: dict[tuple[str, int], GoPackage] = {}
+        self.tuple_arities: set[int] = set()
+        self.return_area = 8
+        self.has_exported_resources = False
+        main = resolve.main_package
+        if options.package_name:
+            self.module = options.package_name
+        elif main is not None:
+            pkg = resolve.packages[main]
+            self.module = f"{pkg.namespace}/{pkg.short_name}"
+        else:
+            self.module = "witgen/bindings"
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES / "go")),
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.header = (
+            f"// Code generated by witgen {__version__} from {options.source}. DO NOT EDIT.\n"
+        )
+
+    # -- planning --
+
+    def plan(self) -> None:
+        directions: dict[int, set[str]] = {}
+        for wid in self.worlds:
+            world = self.resolve.worlds[wid]
+            for direction, entries in (("import", world.imports), ("export", world.exports)):
+                for entry in entries:
+                    if isinstance(entry.item, ir.WorldInterface):
+                        directions.setdefault(entry.item.id, set()).add(direction)
+        paths: dict[str, str] = {}
+        for iid, dirs in sorted(directions.items()):
+            iface = self.resolve.interfaces[iid]
+            has_code = bool(iface.functions) or any(
+                isinstance(self.resolve.types[t].kind, ir.Resource) for t in iface.types.values()
+            )
+            if has_code and len(dirs) > 1:
+                raise GoBackendError(
+                    f"interface `{self.resolve.interface_id(iid)}` is imported by one world and "
+                    "exported by another; generate Go for one of them at a time with --world"
+                )
+            if iface.name is None or iface.package is None:
+                raise GoBackendError("the Go backend does not support inline interfaces yet")
+            pkg = self.resolve.packages[iface.package]
+            sub = iface.name
+            if iface.package != self.resolve.main_package:
+                sub = f"{pkg.namespace}/{pkg.short_name}/{iface.name}"
+            key = self.resolve.interface_id(iid) or ""
+            self._add(("interface", iid), sub, dirs.pop() if has_code else None, key, key,
+                      iface.docs.contents, paths)
+        for wid in self.worlds:
+            world = self.resolve.worlds[wid]
+            own = [
+                e for e in world.imports + world.exports
+                if isinstance(e.item, (ir.WorldFunction, ir.WorldType))
+            ]
+            if not own:
+                continue
+            directions_here = {
+                d for d, es in (("import", world.imports), ("export", world.exports))
+                for e in es if isinstance(e.item, ir.WorldFunction)
+            }
+            direction = "world" if directions_here else None
+            self._add(("world", wid), world.name, direction, world.name, "",
+                      world.docs.contents, paths)
+
+    def _add(self, owner: tuple[str, int], sub: str, direction: str | None, wit_name: str,
+             key: str, docs: str | None, paths: dict[str, str]) -> None:
+        parts = sub.split("/")
+        rel = "/".join(package_name(p) for p in parts)
+        if rel in paths or rel == "witrt":
+            raise GoBackendError(
+                f"`{wit_name}` and `{paths.get(rel, 'the witgen runtime')}` would both become "
+                f"the Go package {rel}; rename one of them"
+            )
+        paths[rel] = wit_name
+        self.packages[owner] = GoPackage(
+            owner=ir.TypeOwner(*owner),
+            import_path=f"{self.module}/{rel}",
+            name=package_name(parts[-1]),
+            direction=direction,
+            wit_name=wit_name,
+            key=key,
+            docs=docs,
+        )
+
+    # -- rendering --
+
+    def generate(self) -> dict[str, str]:
+        self.plan()
+        files: dict[str, str] = {}
+        for pkg in self.packages.values():
+            rel = pkg.import_path[len(self.module) + 1 :]
+            files[f"{rel}/{pkg.name}.go"] = PackageGenerator(self, pkg).render()
+        files["go.mod"] = self.env.get_template("go.mod.j2").render(
+            module=self.module, version=__version__, source=self.options.source
+        )
+        common = {"header": self.header}
+        files["witrt/memory.go"] = self.env.get_template("witrt/memory.go.j2").render(
+            return_words=(self.return_area + 7) // 8, **common
+        )
+        files["witrt/types.go"] = self.env.get_template("witrt/types.go.j2").render(
+            tuple_arities=sorted(self.tuple_arities), **common
+        )
+        if self.has_exported_resources:
+            files["witrt/table.go"] = self.env.get_template("witrt/table.go.j2").render(**common)
+        return {
+            path: gofmt(path, text) if path.endswith(".go") else text
+            for path, text in sorted(files.items())
+        }
+
+
+@dataclass
+class GoFunction:
+    docs: str
+    directives: list[str]
+    signature: str
+    body: list[str]
+
+
+class PackageGenerator:
+    """Types, wrappers and the Exports interface of one Go package."""
+
+    def __init__(self, gen: GoGenerator, pkg: GoPackage):
+        self.gen = gen
+        self.pkg = pkg
+        self.resolve = gen.resolve
+        self.namer = Namer(gen, pkg)
+        self.abi = GoAbi(gen.layouts, self.namer)
+        self.types: list[dict[str, Any]] = []
+        self.functions: list[GoFunction] = []
+        self.exports: list[dict[str, str]] = []  # methods of the Exports interface
+        self.resources: dict[str, dict[str, Any]] = {}
+
+    def declare(self, ident: str, what: str) -> str:
+        if ident in self.pkg.identifiers:
+            raise GoBackendError(
+                f"{what} would be named `{ident}` in Go package {self.pkg.name}, which is "
+                "already taken; rename it in the WIT"
+            )
+        self.pkg.identifiers.add(ident)
+        return ident
+
+    # -- items --
+
+    def _type_ids(self) -> list[int]:
+        kind, oid = self.pkg.owner.kind, self.pkg.owner.id
+        if kind == "interface":
+            return list(self.resolve.interfaces[oid].types.values())
+        world = self.resolve.worlds[oid]
+        return [e.item.id for e in world.imports + world.exports
+                if isinstance(e.item, ir.WorldType)]
+
+    def _functions(self) -> list[ir.Function]:
+        kind, oid = self.pkg.owner.kind, self.pkg.owner.id
+        if kind == "interface":
+            return list(self.resolve.interfaces[oid].functions.values())
+        return []
+
+    def _world_functions(self) -> list[tuple[str, ir.Function]]:
+        if self.pkg.owner.kind != "world":
+            return []
+        world = self.resolve.worlds[self.pkg.owner.id]
+        return [(d, e.item.function)
+                for d, es in (("import", world.imports), ("export", world.exports))
+                for e in es if isinstance(e.item, ir.WorldFunction)]
+
+    def render(self) -> str:
+        for tid in self._type_ids():
+            self.type_decl(tid)
+        if self.pkg.owner.kind == "interface":
+            funcs = [(self.pkg.direction or "import", f) for f in self._functions()]
+        else:
+            funcs = self._world_functions()
+        for direction, func in funcs:
+            self.check_supported(func)
+            if direction == "import":
+                self.import_wrapper(func)
+            else:
+                self.export_wrapper(func)
+        for info in self.resources.values():
+            if info["kind"] == "resource_export":
+                info["uses_rep"] = any(
+                    info["rep_fn"] in line for f in self.functions for line in f.body
+                )
+        if self.exports:
+            for ident in ("Exports", "Export", "exportsImpl", "implementation"):
+                self.declare(ident, "the generated export registration")
+        code = self.gen.env.get_template("package.go.j2").render(
+            header=self.gen.header,
+            pkg=self.pkg,
+            package_doc=self.package_doc(),
+            types=self.types,
+            resources=self.resources,
+            functions=self.functions,
+            exports=self.exports,
+            imports=[],
+        )
+        std = [name for name in ("math", "unsafe") if f"{name}." in code]
+        local = sorted(self.pkg.imports)
+        if "witrt." in code:
+            local = sorted(set(local) | {f"{self.gen.module}/witrt"})
+        import_block = ""
+        if std or local:
+            lines = [f'\t"{n}"' for n in std] + ([""] if std and local else [])
+            lines += [f'\t"{p}"' for p in local]
+            import_block = "import (\n" + "\n".join(lines) + "\n)\n"
+        return code.replace("//witgen:imports\n", import_block)
+
+    def package_doc(self) -> str:
+        p = self.pkg
+        if p.direction == "export":
+            role = "exported by the component: implement Exports and register it with Export"
+        elif p.direction == "import":
+            role = "imported from the host: call its functions directly"
+        elif p.direction == "world":
+            role = "the world's own functions and types"
+        else:
+            role = "types only"
+        intro = f"Package {p.name} binds the WIT {'world' if p.owner.kind == 'world' else 'interface'} {p.wit_name} ({role})."
+        text = intro + ("\n\n" + p.docs if p.docs else "")
+        return doc_comment(text)
+
+    # -- unsupported features --
+
+    def check_supported(self, func: ir.Function) -> None:
+        where = f"function `{func.name}` in `{self.pkg.wit_name}`"
+        if func.is_async:
+            raise GoBackendError(f"{where} is async; the Go backend does not support async yet")
+        types = [p.type for p in func.params] + ([func.result] if func.result is not None else [])
+        for ty in types:
+            bad = self._unsupported(ty, frozenset())
+            if bad:
+                raise GoBackendError(f"{where} uses {bad}, which the Go backend does not support")
+
+    def _unsupported(self, ty: ir.Type | None, seen: frozenset[int]) -> str | None:
+        if ty is None:
+            return None
+        if isinstance(ty, str):
+            return ty if ty in _UNSUPPORTED_PRIMITIVES else None
+        if ty in seen:
+            return None
+        seen = seen | {ty}
+        kind = self.resolve.types[ty].kind
+        if isinstance(kind, (ir.Future, ir.Stream, ir.Map)):
+            return type(kind).__name__.lower()
+        children: list[ir.Type | None] = []
+        if isinstance(kind, ir.Record):
+            children = [f.type for f in kind.fields]
+        elif isinstance(kind, ir.Tuple):
+            children = list(kind.types)
+        elif isinstance(kind, ir.Variant):
+            children = [c.type for c in kind.cases]
+        elif isinstance(kind, (ir.Option, ir.List, ir.FixedLengthList, ir.Alias)):
+            children = [kind.type]
+        elif isinstance(kind, ir.Result):
+            children = [kind.ok, kind.err]
+        elif isinstance(kind, ir.Flags) and len(kind.flags) > 64:
+            return "flags with more than 64 members"
+        for c in children:
+            bad = self._unsupported(c, seen)
+            if bad:
+                return bad
+        return None
+
+    # -- type declarations --
+
+    def type_decl(self, tid: int) -> None:
+        td = self.resolve.types[tid]
+        assert td.name is not None
+        name = self.declare(upper_camel(td.name), f"type `{td.name}`")
+        docs = doc_comment(td.docs.contents)
+        kind = td.kind
+        bad = None if isinstance(kind, ir.Resource) else self._unsupported(tid, frozenset())
+        if bad:
+            raise GoBackendError(
+                f"type `{td.name}` in `{self.pkg.wit_name}` uses {bad}, which the Go backend "
+                "does not support"
+            )
+        decl: dict[str, Any] = {"name": name, "docs": docs}
+        if isinstance(kind, ir.Record):
+            decl["kind"] = "record"
+            decl["fields"] = [
+                {"name": upper_camel(f.name), "type": self.namer.go_type(f.type),
+                 "docs": doc_comment(f.docs.contents, "\t")}
+                for f in kind.fields
+            ]
+        elif isinstance(kind, ir.Enum):
+            size = self.gen.layouts.size(tid)
+            decl.update(kind="enum", base=DISCRIMINANT_GO[size], cases=[
+                {"const": self.declare(f"{name}{upper_camel(c.name)}", f"enum case `{c.name}`"),
+                 "wit": c.name, "docs": doc_comment(c.docs.contents, "\t")}
+                for c in kind.cases
+            ])
+            self.declare(f"{name[:1].lower()}{name[1:]}Names", "enum names")
+            decl["names_var"] = f"{name[:1].lower()}{name[1:]}Names"
+        elif isinstance(kind, ir.Flags):
+            n = len(kind.flags)
+            base = "uint8" if n <= 8 else "uint16" if n <= 16 else "uint32" if n <= 32 else "uint64"
+            decl.update(kind="flags", base=base, flags=[
+                {"const": self.declare(f"{name}{upper_camel(f.name)}", f"flag `{f.name}`"),
+                 "docs": doc_comment(f.docs.contents, "\t")}
+                for f in kind.flags
+            ])
+        elif isinstance(kind, ir.Variant):
+            size = self.gen.layouts.size(tid)
+            shape = self.gen.layouts.case_shape(tid)
+            assert shape is not None
+            tag_type = self.declare(f"{name}Tag", f"the tag type of variant `{td.name}`")
+            cases = []
+            for c in kind.cases:
+                field_name = upper_camel(c.name)
+                if field_name == "Tag" and c.type is not None:
+                    raise GoBackendError(
+                        f"variant `{td.name}` has a case named `tag`, which clashes with the Go "
+                        "field Tag; rename the case"
+                    )
+                cases.append({
+                    "const": self.declare(f"{name}Tag{field_name}", f"case `{c.name}`"),
+                    "ctor": self.declare(f"{name}{field_name}", f"case `{c.name}`"),
+                    "field": field_name,
+                    "type": None if c.type is None else self.namer.go_type(c.type),
+                    "wit": c.name,
+                    "docs": doc_comment(c.docs.contents, "\t"),
+                })
+            decl.update(kind="variant", tag_type=tag_type,
+                        tag_base=DISCRIMINANT_GO[shape.discriminant_size], cases=cases)
+            del size
+        elif isinstance(kind, ir.Resource):
+            decl = self.resource_decl(tid, name) | decl
+            self.resources[td.name] = decl
+        elif isinstance(kind, ir.Alias):
+            decl.update(kind="alias", target=self.namer.go_type(kind.type))
+        else:
+            decl.update(kind="alias", target=self.namer.structural(kind))
+        self.types.append(decl)
+
+    def resource_decl(self, tid: int, name: str) -> dict[str, Any]:
+        td = self.resolve.types[tid]
+        assert td.name is not None
+        module = ("[export]" + self.pkg.key) if self.pkg.key else "[export]$root"
+        if self.pkg.direction == "export":
+            self.gen.has_exported_resources = True
+            table = self.declare(f"{lower_camel(td.name)}Table", "resource table")
+            prefix = f"{self.pkg.key}#" if self.pkg.key else ""
+            info = {
+                "kind": "resource_export",
+                "table": table,
+                "module": module,
+                "wit": td.name,
+                "new_fn": self.declare(f"wasmimport{name}New", "resource-new"),
+                "rep_fn": self.declare(f"wasmimport{name}Rep", "resource-rep"),
+                "dtor": self.declare(f"wasmexport{name}Dtor", "resource dtor"),
+                "dtor_export": f"{prefix}[dtor]{td.name}",
+                "methods": [],
+            }
+        else:
+            module = self.pkg.key or "$root"
+            info = {
+                "kind": "resource_import",
+                "module": module,
+                "wit": td.name,
+                "from_handle": self.declare(f"{name}FromHandle", "resource constructor"),
+                "drop_fn": self.declare(f"wasmimport{name}Drop", "resource-drop"),
+            }
+        self.resources[td.name] = info
+        return info
+
+    # -- functions --
+
+    def _go_name(self, func: ir.Function) -> str:
+        """The Go name of a function: Info, NewCursor, CursorResume, or a method name."""
+        item = upper_camel(func.item_name)
+        if func.resource is None:
+            return item
+        res = upper_camel(self.resolve.types[func.resource].name or "")
+        if func.kind == "constructor":
+            return f"New{res}"
+        if func.kind == "static":
+            return f"{res}{item}"
+        return item
+
+    def _params(self, func: ir.Function) -> list[tuple[str, ir.Param]]:
+        params = list(func.params)
+        if func.kind == "method":
+            params = params[1:]
+        return [(lower_camel(p.name), p) for p in params]
+
+    def _signature(self, func: ir.Function) -> tuple[str, str]:
+        params = ", ".join(f"{n} {self.namer.go_type(p.type)}" for n, p in self._params(func))
+        result = ""
+        if func.result is not None:
+            result = self.namer.go_type(func.result)
+            if func.kind == "constructor":
+                result = upper_camel(self.resolve.types[func.resource or 0].name or "")
+        return params, result
+
+    def import_wrapper(self, func: ir.Function) -> None:
+        sig = core_signature(self.gen.layouts, func, "import")
+        go_name = self._go_name(func)
+        res_name = None
+        if func.resource is not None:
+            res_name = upper_camel(self.resolve.types[func.resource].name or "")
+        raw = self.declare(f"wasmimport{res_name or ''}{go_name}", f"function `{func.name}`")
+        if func.kind != "method":
+            self.declare(go_name, f"function `{func.name}`")
+        core_params = ", ".join(f"arg{i} {CORE_GO[t]}" for i, t in enumerate(sig.params))
+        core_result = f" {CORE_GO[sig.results[0]]}" if sig.results else ""
+        module = self.pkg.key or "$root"
+        self.functions.append(GoFunction(
+            docs="",
+            directives=[f"//go:wasmimport {module} {func.name}"],
+            signature=f"func {raw}({core_params}){core_result}",
+            body=[],
+        ))
+        b = Body()
+        params = self._params(func)
+        lowered: list[tuple[str, ir.Type]] = [(n, p.type) for n, p in params]
+        if func.kind == "method":
+            lowered.insert(0, ("self", func.params[0].type))
+        core_args: list[str] = []
+        if sig.params_indirect:
+            assert sig.param_area is not None
+            area = b.tmp()
+            b.line(f"{area} := witrt.Alloc({sig.param_area.size})")
+            for (n, ty), off in zip(lowered, sig.param_area.offsets):
+                self.abi.store(b, ty, n, at(area, off))
+            core_args.append(f"witrt.Addr({area})")
+        else:
+            for n, ty in lowered:
+                core_args += self.abi.lower_flat(b, ty, n)
+        area = None
+        if sig.results_indirect:
+            assert sig.result_area is not None
+            self.gen.return_area = max(self.gen.return_area, sig.result_area.size)
+            area = b.tmp()
+            b.line(f"{area} := witrt.ReturnArea()")
+            core_args.append(f"witrt.Addr({area})")
+        call = f"{raw}({', '.join(core_args)})"
+        flat_result = None
+        if sig.results:
+            flat_result = b.tmp()
+            b.line(f"{flat_result} := {call}")
+        else:
+            b.line(call)
+        b.line("witrt.Unpin()")
+        if func.result is not None:
+            if area is not None:
+                value = self.abi.load(b, func.result, area)
+            else:
+                assert flat_result is not None
+                value = self.abi.lift_flat(b, func.result, [flat_result])
+            if has_pointers(self.resolve, func.result):
+                out = b.bind(value)
+                b.line("witrt.ResetArena()")
+                value = out
+            b.line(f"return {value}")
+        params_text, result_text = self._signature(func)
+        receiver = f"(self {res_name}) " if func.kind == "method" else ""
+        self.functions.append(GoFunction(
+            docs=doc_comment(func.docs.contents),
+            directives=[],
+            signature=f"func {receiver}{go_name}({params_text}) {result_text}".rstrip(),
+            body=b.lines,
+        ))
+
+    def export_wrapper(self, func: ir.Function) -> None:
+        sig = core_signature(self.gen.layouts, func, "export")
+        go_name = self._go_name(func)
+        res_name = None
+        if func.resource is not None:
+            res_name = upper_camel(self.resolve.types[func.resource].name or "")
+        raw = self.declare(f"wasmexport{res_name or ''}{go_name}", f"function `{func.name}`")
+        export_name = f"{self.pkg.key}#{func.name}" if self.pkg.key else func.name
+        b = Body()
+        core = [b.tmp() for _ in sig.params]
+        core_params = ", ".join(f"{n} {CORE_GO[t]}" for n, t in zip(core, sig.params))
+        core_result = f" {CORE_GO[sig.results[0]]}" if sig.results else ""
+        b.line("witrt.Unpin()")
+        lifted: list[str] = []
+        if sig.params_indirect:
+            assert sig.param_area is not None
+            base = b.bind(f"witrt.Ptr({core[0]})")
+            for p, off in zip(func.params, sig.param_area.offsets):
+                lifted.append(b.bind(self.abi.load(b, p.type, at(base, off))))
+        else:
+            rest = list(core)
+            for p in func.params:
+                n = len(self.gen.layouts.flat(p.type))
+                lifted.append(b.bind(self.abi.lift_flat(b, p.type, rest[:n])))
+                rest = rest[n:]
+        b.line("witrt.ResetArena()")
+        if func.kind == "method":
+            call = f"{lifted[0]}.{go_name}({', '.join(lifted[1:])})"
+        else:
+            call = f"implementation().{go_name}({', '.join(lifted)})"
+        if func.result is None:
+            b.line(call)
+        else:
+            result = b.tmp()
+            b.line(f"{result} := {call}")
+            if sig.results_indirect:
+                assert sig.result_area is not None
+                self.gen.return_area = max(self.gen.return_area, sig.result_area.size)
+                area = b.tmp()
+                b.line(f"{area} := witrt.ReturnArea()")
+                self.abi.store(b, func.result, result, area)
+                b.line(f"return witrt.Addr({area})")
+            else:
+                (value,) = self.abi.lower_flat(b, func.result, result)
+                b.line(f"return {value}")
+        self.functions.append(GoFunction(
+            docs="",
+            directives=[f"//go:wasmexport {export_name}"],
+            signature=f"func {raw}({core_params}){core_result}",
+            body=b.lines,
+        ))
+        if sig.needs_post_return:
+            post = self.declare(f"wasmpost{res_name or ''}{go_name}", "post-return")
+            self.functions.append(GoFunction(
+                docs="",
+                directives=[f"//go:wasmexport cabi_post_{export_name}"],
+                signature=f"func {post}(uint32)",
+                body=["\twitrt.Unpin()"],
+            ))
+        params_text, result_text = self._signature(func)
+        method = {
+            "docs": doc_comment(func.docs.contents, "\t"),
+            "signature": f"{go_name}({params_text}) {result_text}".rstrip(),
+        }
+        if func.kind == "method":
+            res_wit = self.resolve.types[func.resource or 0].name or ""
+            self.resources[res_wit]["methods"].append(method)
+        else:
+            self.declare(f"Exports.{go_name}", f"function `{func.name}`")
+            self.exports.append(method)
+
+
+def generate(
+    resolve: ir.Resolve, worlds: list[int], options: GenerateOptions
+) -> dict[str, str]:
+    """The Go module for `worlds`: relative path -> gofmt-formatted text."""
+    return GoGenerator(resolve, worlds, options).generate()
