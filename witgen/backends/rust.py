@@ -1,0 +1,744 @@
+"""The Rust guest SDK backend: `witgen generate --lang rust`.
+
+Builds a typed model of each world (types, imported functions and resources, exported traits
+and the glue the export macro wires up), renders it with the Jinja templates in
+`sdk_templates/rust/`, and formats the result with rustfmt when it is installed. The crate has
+no dependencies beyond core/alloc (`std` is an optional feature).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import jinja2
+
+from witgen import __version__, ir
+from witgen.abi import Layouts
+from witgen.abi.signature import CoreSignature, core_signature
+from witgen.backends import GenerateOptions
+from witgen.backends.rust_glue import Glue, Val
+from witgen.backends.rust_names import (
+    TypeNamer,
+    Unsupported,
+    camel,
+    doc_lines,
+    escape,
+    shouty,
+    snake,
+    type_name,
+)
+from witgen.paths import TEMPLATES
+
+LANGUAGE = "rust"
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+@dataclass
+class TypeDefModel:
+    kind: str  # record | variant | enum | flags | alias | resource
+    name: str
+    docs: list[str]
+    derives: str = ""
+    members: list[dict[str, object]] = field(default_factory=list)
+    target: str = ""  # alias target / flags & enum repr
+
+
+@dataclass
+class ImportFn:
+    docs: list[str]
+    signature: str
+    body: list[str]
+    allow: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ResourceModel:
+    name: str
+    trait: str
+    docs: list[str]
+    exported: bool
+    drop_import: str
+    new_import: str = ""
+    rep_import: str = ""
+    methods: list[ImportFn] = field(default_factory=list)  # imported resources
+    trait_fns: list[ImportFn] = field(default_factory=list)  # exported resources
+
+
+@dataclass
+class Extern:
+    module: str
+    funcs: list[tuple[str, str, str, str]]  # (link name, rust ident, params, result suffix)
+
+
+@dataclass
+class Shim:
+    """One core export the macro defines and forwards to a glue function."""
+
+    export_name: str
+    ident: str
+    params: str
+    args: str
+    result: str
+    target: str  # path of the glue function, with its generic argument
+
+
+@dataclass
+class ModuleModel:
+    name: str
+    docs: list[str]
+    direction: str  # "import" | "export" | "world"
+    types: list[TypeDefModel] = field(default_factory=list)
+    resources: list[ResourceModel] = field(default_factory=list)
+    functions: list[ImportFn] = field(default_factory=list)
+    externs: list[Extern] = field(default_factory=list)
+    trait: str = ""
+    trait_assoc: list[tuple[str, str]] = field(default_factory=list)  # (name, bound)
+    trait_fns: list[ImportFn] = field(default_factory=list)
+    glue: list[ImportFn] = field(default_factory=list)
+    ret_area: tuple[int, int] | None = None  # (size, align)
+
+
+@dataclass
+class WorldModel:
+    name: str
+    wit_name: str
+    docs: list[str]
+    macro: str
+    modules: list[ModuleModel]
+    root: ModuleModel
+    shims: list[Shim]
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _ident(wit_name: str) -> str:
+    """A Rust identifier fragment for a WIT function name like `[method]r.read-batch`."""
+    return re.sub(r"[^a-z0-9]+", "_", wit_name.lower()).strip("_")
+
+
+def _core_params(sig: CoreSignature) -> tuple[str, str]:
+    names = [f"arg{i}" for i in range(len(sig.params))]
+    params = ", ".join(f"{n}: {t}" for n, t in zip(names, sig.params))
+    return params, ", ".join(names)
+
+
+def _core_result(sig: CoreSignature) -> str:
+    return f" -> {sig.results[0]}" if sig.results else ""
+
+
+class RustGen:
+    """Generates one crate for a list of worlds of one Resolve."""
+
+    def __init__(self, resolve: ir.Resolve, options: GenerateOptions):
+        self.resolve = resolve
+        self.options = options
+        self.layouts = Layouts(resolve)
+
+    # -- world assembly --
+
+    def world(self, world_id: int) -> WorldModel:
+        resolve = self.resolve
+        world = resolve.worlds[world_id]
+        wmod = snake(world.name)
+        module_of: dict[int, str] = {}
+        exported: set[int] = set()
+        plan: list[tuple[str, str, ir.WorldEntry, int]] = []  # (dir, module, entry, iface)
+        taken: set[str] = set()
+        for direction, entry, key_name in resolve.world_interfaces(world_id):
+            item = entry.item
+            if isinstance(item, ir.WorldInterface):
+                iface = resolve.interfaces[item.id]
+                base = iface.name or key_name
+                mod = snake(base)
+                if mod in taken and iface.package is not None:
+                    pkg = resolve.packages[iface.package]
+                    mod = snake(f"{pkg.namespace}-{pkg.short_name}-{base}")
+                taken.add(mod)
+                plan.append((direction, mod, entry, item.id))
+                for tid in iface.types.values():
+                    module_of[tid] = mod
+                    if direction == "export" and isinstance(
+                        resolve.types[tid].kind, ir.Resource
+                    ):
+                        exported.add(tid)
+            elif isinstance(item, ir.WorldType):
+                module_of[item.id] = ""
+        namer = TypeNamer(resolve, module_of, exported)
+        modules = []
+        shims: list[Shim] = []
+        for direction, mod, entry, iface_id in plan:
+            key = resolve.world_key_name(entry.key)
+            iface = resolve.interfaces[iface_id]
+            m = ModuleModel(mod, doc_lines(iface.docs, "//!"), direction)
+            type_ids = list(iface.types.values())
+            self.types(m, namer, type_ids, mod)
+            if direction == "import":
+                self.import_functions(
+                    m, namer, list(iface.functions.values()), key, mod, iface_id
+                )
+            else:
+                self.export_functions(
+                    m, namer, list(iface.functions.values()), key, mod, wmod, shims, iface_id
+                )
+            modules.append(m)
+        root = ModuleModel(wmod, doc_lines(world.docs, "//!"), "world")
+        world_types = [
+            e.item.id for e in world.imports if isinstance(e.item, ir.WorldType)
+        ]
+        self.types(root, namer, world_types, "")
+        root_imports = [
+            e.item.function for e in world.imports if isinstance(e.item, ir.WorldFunction)
+        ]
+        self.import_functions(root, namer, root_imports, "$root", "", None)
+        root_exports = [
+            e.item.function for e in world.exports if isinstance(e.item, ir.WorldFunction)
+        ]
+        if root_exports:
+            self.export_functions(root, namer, root_exports, None, "", wmod, shims, None)
+        return WorldModel(
+            name=wmod,
+            wit_name=world.name,
+            docs=doc_lines(world.docs, "//!"),
+            macro=f"export_{wmod.removeprefix('r#')}",
+            modules=modules,
+            root=root,
+            shims=shims,
+        )
+
+    # -- types --
+
+    def _contains(self, ty: ir.Type | None, pred: str, seen: frozenset[int] = frozenset()) -> bool:
+        """Whether a type contains a float ("float") or a resource handle ("handle")."""
+        if ty is None:
+            return False
+        ty = self.resolve.dealias(ty)
+        if isinstance(ty, str):
+            return pred == "float" and ty in ("f32", "f64")
+        if ty in seen:
+            return False
+        seen = seen | {ty}
+        kind = self.resolve.types[ty].kind
+        if isinstance(kind, (ir.Handle, ir.Resource)):
+            return pred == "handle"
+        children: list[ir.Type | None] = []
+        if isinstance(kind, ir.Record):
+            children = [f.type for f in kind.fields]
+        elif isinstance(kind, ir.Tuple):
+            children = list(kind.types)
+        elif isinstance(kind, ir.Variant):
+            children = [c.type for c in kind.cases]
+        elif isinstance(kind, (ir.Option, ir.List, ir.FixedLengthList)):
+            children = [kind.type]
+        elif isinstance(kind, ir.Result):
+            children = [kind.ok, kind.err]
+        return any(self._contains(c, pred, seen) for c in children)
+
+    def _derives(self, children: list[ir.Type | None]) -> str:
+        if any(self._contains(c, "handle") for c in children):
+            return "Debug"
+        if any(self._contains(c, "float") for c in children):
+            return "Debug, Clone, PartialEq"
+        return "Debug, Clone, PartialEq, Eq, Hash"
+
+    def types(self, m: ModuleModel, namer: TypeNamer, type_ids: list[int], here: str) -> None:
+        for tid in type_ids:
+            td = self.resolve.types[tid]
+            assert td.name is not None
+            name = type_name(td.name)
+            docs = doc_lines(td.docs)
+            kind = td.kind
+            if isinstance(kind, ir.Record):
+                members = [
+                    {
+                        "name": snake(f.name),
+                        "type": namer.owned(f.type, here),
+                        "docs": doc_lines(f.docs),
+                    }
+                    for f in kind.fields
+                ]
+                derives = self._derives([f.type for f in kind.fields])
+                m.types.append(TypeDefModel("record", name, docs, derives, members))
+            elif isinstance(kind, ir.Variant):
+                members = [
+                    {
+                        "name": camel(c.name),
+                        "type": None if c.type is None else namer.owned(c.type, here),
+                        "docs": doc_lines(c.docs),
+                    }
+                    for c in kind.cases
+                ]
+                derives = self._derives([c.type for c in kind.cases])
+                m.types.append(TypeDefModel("variant", name, docs, derives, members))
+            elif isinstance(kind, ir.Enum):
+                shape = self.layouts.case_shape(tid)
+                assert shape is not None
+                repr_ = {1: "u8", 2: "u16", 4: "u32"}[shape.discriminant_size]
+                members = [
+                    {"name": camel(c.name), "docs": doc_lines(c.docs)} for c in kind.cases
+                ]
+                m.types.append(TypeDefModel("enum", name, docs, "", members, repr_))
+            elif isinstance(kind, ir.Flags):
+                size = self.layouts.size(tid)
+                if size > 4:
+                    raise Unsupported(f"flags `{td.name}` has more than 32 members")
+                repr_ = {1: "u8", 2: "u16", 4: "u32"}[size]
+                members = [
+                    {
+                        "name": shouty(f.name),
+                        "wit": f.name,
+                        "bit": i,
+                        "docs": doc_lines(f.docs),
+                    }
+                    for i, f in enumerate(kind.flags)
+                ]
+                m.types.append(TypeDefModel("flags", name, docs, "", members, repr_))
+            elif isinstance(kind, ir.Resource):
+                pass  # rendered with its functions (see import/export functions)
+            elif isinstance(kind, (ir.Future, ir.Stream)):
+                raise Unsupported(
+                    f"type `{td.name}`: futures and streams are not supported by the Rust "
+                    "backend yet"
+                )
+            else:
+                target = namer.owned(tid if isinstance(kind, ir.Alias) else tid, here)
+                if isinstance(kind, ir.Alias):
+                    target = self._alias_target(namer, kind.type, here)
+                m.types.append(TypeDefModel("alias", name, docs, "", [], target))
+
+    def _alias_target(self, namer: TypeNamer, ty: ir.Type, here: str) -> str:
+        if isinstance(ty, int) and isinstance(self.resolve.types[ty].kind, ir.Resource):
+            return namer.path(ty, here)
+        return namer.owned(ty, here)
+
+    # -- imports --
+
+    def _check(self, func: ir.Function) -> None:
+        if func.is_async:
+            raise Unsupported(
+                f"function `{func.name}` is async; the Rust backend does not support async "
+                "functions yet"
+            )
+        for p in func.params:
+            self._check_type(func, p.type)
+        if func.result is not None:
+            self._check_type(func, func.result)
+
+    def _check_type(self, func: ir.Function, ty: ir.Type) -> None:
+        d = self.resolve.dealias(ty)
+        if isinstance(d, str):
+            if d == "error-context":
+                raise Unsupported(f"function `{func.name}` uses error-context (unsupported)")
+            return
+        kind = self.resolve.types[d].kind
+        if isinstance(kind, (ir.Future, ir.Stream)):
+            raise Unsupported(
+                f"function `{func.name}` uses a future or stream; the Rust backend does not "
+                "support them yet"
+            )
+        if isinstance(kind, ir.Map):
+            raise Unsupported(f"function `{func.name}` uses a map type (unsupported)")
+
+    def import_functions(
+        self,
+        m: ModuleModel,
+        namer: TypeNamer,
+        funcs: list[ir.Function],
+        key: str,
+        here: str,
+        iface_id: int | None,
+    ) -> None:
+        ext = Extern(key, [])
+        by_resource: dict[int, ResourceModel] = {}
+        for tid in self._resources_of(iface_id):
+            td = self.resolve.types[tid]
+            assert td.name is not None
+            rname = type_name(td.name)
+            drop = f"drop_{_ident(td.name)}"
+            ext.funcs.append((f"[resource-drop]{td.name}", drop, "handle: i32", ""))
+            by_resource[tid] = ResourceModel(rname, "", doc_lines(td.docs), False, drop)
+        for func in funcs:
+            self._check(func)
+            sig = core_signature(self.layouts, func, "import")
+            ident = f"import_{_ident(func.name)}"
+            params, _ = _core_params(sig)
+            ext.funcs.append((func.name, ident, params, _core_result(sig)))
+            fn = self.import_fn(namer, func, sig, ident, here)
+            if func.resource is not None:
+                by_resource[self._resource_id(func.resource)].methods.append(fn)
+            else:
+                m.functions.append(fn)
+        m.resources.extend(by_resource.values())
+        if ext.funcs:
+            m.externs.append(ext)
+
+    def _resource_id(self, ty: int) -> int:
+        d = self.resolve.dealias(ty)
+        assert isinstance(d, int)
+        return d
+
+    def _resources_of(self, iface_id: int | None) -> list[int]:
+        """Resources defined (not `use`d) by an interface."""
+        if iface_id is None:
+            return []
+        types = self.resolve.interfaces[iface_id].types.values()
+        return [t for t in types if isinstance(self.resolve.types[t].kind, ir.Resource)]
+
+    def import_fn(
+        self, namer: TypeNamer, func: ir.Function, sig: CoreSignature, ident: str, here: str
+    ) -> ImportFn:
+        g = Glue(self.layouts, namer, here)
+        params = list(func.params)
+        decl: list[str] = []
+        vals: list[Val] = []
+        receiver = func.kind == "method"
+        for i, p in enumerate(params):
+            if receiver and i == 0:
+                vals.append(Val("self"))
+                continue
+            pname = snake(p.name)
+            ptype = namer.import_param(p.type, here)
+            decl.append(f"{pname}: {ptype}")
+            vals.append(Val(pname, is_ref=ptype.startswith("&")))
+        if receiver:
+            decl.insert(0, "&self")
+        result = "" if func.result is None else namer.owned(func.result, here)
+        if func.kind == "constructor":
+            result = "Self"
+        name = "new" if func.kind == "constructor" else snake(func.item_name)
+        sig_text = f"pub fn {name}({', '.join(decl)})" + (f" -> {result}" if result else "")
+        args: list[str] = []
+        if sig.params_indirect:
+            assert sig.param_area is not None
+            area = sig.param_area
+            g.emit(f"#[repr(align({area.align}))]")
+            g.emit("#[allow(dead_code)]")
+            g.emit(f"struct ParamArea([core::mem::MaybeUninit<u8>; {area.size}]);")
+            g.emit(
+                f"let mut param_area = ParamArea([core::mem::MaybeUninit::uninit(); {area.size}]);"
+            )
+            g.emit("let params = param_area.0.as_mut_ptr().cast::<u8>();")
+            for p, v, off in zip(params, vals, area.offsets):
+                g.store(p.type, v, "params", off, own=False)
+            args.append("params as i32")
+        else:
+            for p, v in zip(params, vals):
+                args.extend(g.lower_flat(p.type, v, own=False))
+        ret_ptr = None
+        if sig.results_indirect:
+            assert sig.result_area is not None
+            area = sig.result_area
+            g.emit(f"#[repr(align({area.align}))]")
+            g.emit("#[allow(dead_code)]")
+            g.emit(f"struct RetArea([core::mem::MaybeUninit<u8>; {area.size}]);")
+            g.emit(
+                f"let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); {area.size}]);"
+            )
+            g.emit("let ret = ret_area.0.as_mut_ptr().cast::<u8>();")
+            args.append("ret as i32")
+            ret_ptr = "ret"
+        call = f"{ident}({', '.join(args)})"
+        body_end: str | None = None
+        if func.result is None:
+            g.emit(f"{call};")
+        elif ret_ptr is not None:
+            g.emit(f"{call};")
+            body_end = g.load(func.result, ret_ptr, 0)
+        else:
+            mark = len(g.lines)
+            value = g.lift_flat(func.result, ["ret"])
+            if value == "ret" and len(g.lines) == mark:
+                body_end = call
+            else:
+                g.lines.insert(mark, f"let ret = {call};")
+                body_end = value
+        lines = g.finish(body_end) if body_end is not None else list(g.lines)
+        if g.needs_cleanup:
+            lines.insert(0, "let mut cleanup = rt::Cleanup::new();")
+        body = ["unsafe {", *lines, "}"]
+        allow = []
+        if func.kind == "constructor" and len(decl) == 0:
+            allow.append("clippy::new_without_default")
+        if len(decl) > 7:
+            allow.append("clippy::too_many_arguments")
+        return ImportFn(doc_lines(func.docs), sig_text, body, allow)
+
+    # -- exports --
+
+    def export_functions(
+        self,
+        m: ModuleModel,
+        namer: TypeNamer,
+        funcs: list[ir.Function],
+        key: str | None,
+        here: str,
+        wmod: str,
+        shims: list[Shim],
+        iface_id: int | None,
+    ) -> None:
+        iface_name = None if iface_id is None else self.resolve.interfaces[iface_id].name
+        trait = "Guest" if iface_name is None else camel(iface_name)
+        if any(t.name == trait for t in m.types):
+            trait = f"Guest{trait}"
+        m.trait = trait
+        mod_path = f"$crate::{wmod}" + (f"::{here}" if here else "")
+        resources: dict[int, ResourceModel] = {}
+        ext = Extern(f"[export]{key}", [])
+        for tid in self._resources_of(iface_id):
+            td = self.resolve.types[tid]
+            assert td.name is not None
+            rname = type_name(td.name)
+            r = ResourceModel(
+                rname,
+                f"Guest{rname}",
+                doc_lines(td.docs),
+                True,
+                f"drop_{_ident(td.name)}",
+                f"new_{_ident(td.name)}",
+                f"rep_{_ident(td.name)}",
+            )
+            ext.funcs.append((f"[resource-drop]{td.name}", r.drop_import, "handle: i32", ""))
+            ext.funcs.append((f"[resource-new]{td.name}", r.new_import, "rep: i32", " -> i32"))
+            ext.funcs.append((f"[resource-rep]{td.name}", r.rep_import, "handle: i32", " -> i32"))
+            resources[tid] = r
+            m.trait_assoc.append((rname, r.trait))
+            dtor = f"_dtor_{_ident(td.name)}"
+            m.glue.append(
+                ImportFn(
+                    [],
+                    f"pub unsafe fn {dtor}<T: {r.trait}>(rep: i32)",
+                    ["drop(Box::from_raw(rep as usize as *mut T));"],
+                )
+            )
+            shims.append(
+                Shim(
+                    f"{key}#[dtor]{td.name}",
+                    f"{here}_dtor_{_ident(td.name)}",
+                    "rep: i32",
+                    "rep",
+                    "",
+                    f"{mod_path}::{dtor}::<<$ty as {mod_path}::{trait}>::{rname}>",
+                )
+            )
+        if ext.funcs:
+            m.externs.append(ext)
+        m.resources.extend(resources.values())
+        max_area = (0, 1)
+        for func in funcs:
+            self._check(func)
+            sig = core_signature(self.layouts, func, "export")
+            export_name = func.name if key is None else f"{key}#{func.name}"
+            ident = _ident(func.name)
+            owner = None if func.resource is None else resources[self._resource_id(func.resource)]
+            bound = trait if owner is None else owner.trait
+            trait_fn, glue, post = self.export_fn(namer, func, sig, ident, bound, here, owner)
+            (m.trait_fns if owner is None else owner.trait_fns).append(trait_fn)
+            m.glue.append(glue)
+            generic = (
+                "<$ty>"
+                if owner is None
+                else f"<<$ty as {mod_path}::{trait}>::{owner.name}>"
+            )
+            params, args = _core_params(sig)
+            prefix = here or "root"
+            shims.append(
+                Shim(
+                    export_name,
+                    f"{prefix}_{ident}",
+                    params,
+                    args,
+                    _core_result(sig),
+                    f"{mod_path}::_export_{ident}::{generic}",
+                )
+            )
+            if post is not None:
+                m.glue.append(post)
+                shims.append(
+                    Shim(
+                        f"cabi_post_{export_name}",
+                        f"{prefix}_post_{ident}",
+                        "arg0: i32",
+                        "arg0",
+                        "",
+                        f"{mod_path}::_post_return_{ident}",
+                    )
+                )
+            if sig.results_indirect and sig.result_area is not None:
+                area = sig.result_area
+                max_area = (max(max_area[0], area.size), max(max_area[1], area.align))
+        if max_area[0]:
+            m.ret_area = max_area
+
+    def export_fn(
+        self,
+        namer: TypeNamer,
+        func: ir.Function,
+        sig: CoreSignature,
+        ident: str,
+        bound: str,
+        here: str,
+        owner: ResourceModel | None,
+    ) -> tuple[ImportFn, ImportFn, ImportFn | None]:
+        g = Glue(self.layouts, namer, here)
+        receiver = func.kind == "method"
+        decl = ["&self"] if receiver else []
+        for i, p in enumerate(func.params):
+            if receiver and i == 0:
+                continue
+            decl.append(f"{snake(p.name)}: {namer.owned(p.type, here)}")
+        if func.kind == "constructor":
+            result = "Self"
+        else:
+            result = "" if func.result is None else namer.owned(func.result, here)
+        name = "new" if func.kind == "constructor" else snake(func.item_name)
+        trait_sig = f"fn {name}({', '.join(decl)})" + (f" -> {result}" if result else "")
+        allow = ["clippy::too_many_arguments"] if len(decl) > 7 else []
+        trait_fn = ImportFn(doc_lines(func.docs), trait_sig, [], allow)
+
+        # lift the parameters
+        lifted: list[str] = []
+        if sig.params_indirect:
+            area = sig.param_area
+            assert area is not None
+            g.emit("let area = arg0 as usize as *mut u8;")
+            for i, (p, off) in enumerate(zip(func.params, area.offsets)):
+                if receiver and i == 0:
+                    value = f"&*({g.read('area', off, 'i32')} as usize as *const T)"
+                else:
+                    value = g.load(p.type, "area", off)
+                t = g.tmp("p")
+                g.emit(f"let {t} = {value};")
+                lifted.append(t)
+            g.emit(f"rt::dealloc(area, {area.size}, {area.align});")
+        else:
+            at = 0
+            for i, (p, flat) in enumerate(zip(func.params, sig.param_flat)):
+                vals = [f"arg{j}" for j in range(at, at + len(flat))]
+                at += len(flat)
+                if receiver and i == 0:
+                    lifted.append(f"&*({vals[0]} as usize as *const T)")
+                    continue
+                value = g.lift_flat(p.type, vals)
+                if re.fullmatch(r"[a-z]+\d+", value):
+                    lifted.append(value)
+                else:
+                    t = g.tmp("p")
+                    g.emit(f"let {t} = {value};")
+                    lifted.append(t)
+        call = f"T::{name}({', '.join(lifted)})"
+        if func.kind == "constructor":
+            assert owner is not None
+            call = f"{owner.name}::new({call})"
+        ret_type = _core_result(sig)
+        end: str | None = None
+        if func.result is None:
+            g.emit(f"{call};")
+        elif sig.results_indirect:
+            g.emit(f"let result = {call};")
+            g.emit("let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();")
+            g.store(func.result, Val("result", is_ref=False), "ret", 0, own=True)
+            end = "ret as i32"
+        else:
+            mark = len(g.lines)
+            (value,) = g.lower_flat(func.result, Val("result", is_ref=False), own=True)
+            if value == "result" and len(g.lines) == mark:
+                end = call
+            else:
+                g.lines.insert(mark, f"let result = {call};")
+                end = value
+        body = g.finish(end) if end is not None else list(g.lines)
+        generic = f"T: {bound}"
+        glue = ImportFn(
+            [],
+            f"pub unsafe fn _export_{ident}<{generic}>({_core_params(sig)[0]}){ret_type}",
+            body,
+            ["clippy::too_many_arguments"] if len(sig.params) > 7 else [],
+        )
+        post = None
+        if sig.needs_post_return and func.result is not None:
+            pg = Glue(self.layouts, namer, here)
+            pg.emit("let ret = arg0 as usize as *mut u8;")
+            pg.free(func.result, "ret", 0)
+            post = ImportFn([], f"pub unsafe fn _post_return_{ident}(arg0: i32)", pg.lines)
+        return trait_fn, glue, post
+
+
+# ---------------------------------------------------------------------------- rendering
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES / "rust")),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _rustfmt(files: dict[str, str]) -> dict[str, str]:
+    """Format every `.rs` file with rustfmt when it is installed (edition 2021)."""
+    exe = shutil.which("rustfmt")
+    if exe is None:
+        return files
+    out = dict(files)
+    for path, text in files.items():
+        if not path.endswith(".rs"):
+            continue
+        proc = subprocess.run(
+            [exe, "--edition", "2021", "--emit", "stdout", "--quiet"],
+            input=text,
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"rustfmt failed on generated {path}:\n{proc.stderr}")
+        out[path] = proc.stdout
+    return out
+
+
+def crate_name(resolve: ir.Resolve, options: GenerateOptions) -> str:
+    if options.package_name:
+        return options.package_name
+    main = resolve.main_package
+    if main is None:
+        return "wit-sdk"
+    pkg = resolve.packages[main]
+    return f"{pkg.namespace}-{pkg.short_name}-sdk"
+
+
+def generate(
+    resolve: ir.Resolve, worlds: list[int], options: GenerateOptions
+) -> dict[str, str]:
+    gen = RustGen(resolve, options)
+    models = [gen.world(w) for w in worlds]
+    env = _env()
+    header = {
+        "version": __version__,
+        "source": options.source,
+    }
+    name = crate_name(resolve, options)
+    main = resolve.main_package
+    pkg_docs = doc_lines(resolve.packages[main].docs, "//!") if main is not None else []
+    files = {
+        "Cargo.toml": env.get_template("Cargo.toml.j2").render(name=name, **header),
+        "src/lib.rs": env.get_template("lib.rs.j2").render(
+            worlds=models, docs=pkg_docs, crate=name.replace("-", "_"), **header
+        ),
+        "src/rt.rs": env.get_template("rt.rs.j2").render(**header),
+    }
+    for model in models:
+        files[f"src/{model.name.removeprefix('r#')}.rs"] = env.get_template(
+            "world.rs.j2"
+        ).render(world=model, **header)
+    return _rustfmt(files)
+
+
+__all__ = ["LANGUAGE", "generate", "escape"]

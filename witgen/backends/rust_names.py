@@ -1,0 +1,178 @@
+"""Rust spelling of WIT names and types for the Rust guest SDK backend.
+
+Only naming lives here: identifiers (keywords escaped as `r#type`), UpperCamel type names,
+snake_case functions and modules, SHOUTY flag constants, rustdoc text, and the Rust type string
+of a WIT type in each position it can appear (a type definition, an imported function's
+parameter, an exported function's signature). ABI facts come from `witgen.abi`.
+"""
+
+from __future__ import annotations
+
+from witgen import ir
+from witgen.diagnostics import WitgenError
+
+# Strict and reserved keywords of Rust 2021 (raw identifiers `r#x` work for all but four).
+RUST_KEYWORDS = frozenset(
+    """as break const continue crate else enum extern false fn for if impl in let loop match mod
+    move mut pub ref return self Self static struct super trait true type unsafe use where while
+    async await dyn abstract become box do final macro override priv typeof unsized virtual yield
+    try gen""".split()
+)
+# These cannot be raw identifiers.
+_NOT_RAW = frozenset({"self", "Self", "super", "crate"})
+# Type names that would shadow the prelude types the generated code relies on.
+_PRELUDE_TYPES = frozenset(
+    {"Option", "Result", "String", "Vec", "Box", "Some", "None", "Ok", "Err", "Drop", "Sized"}
+)
+
+PRIMITIVE_RUST = {
+    "bool": "bool",
+    "u8": "u8",
+    "u16": "u16",
+    "u32": "u32",
+    "u64": "u64",
+    "s8": "i8",
+    "s16": "i16",
+    "s32": "i32",
+    "s64": "i64",
+    "f32": "f32",
+    "f64": "f64",
+    "char": "char",
+    "string": "String",
+}
+
+
+def escape(ident: str) -> str:
+    """A Rust identifier for `ident`, escaped if it is a keyword."""
+    if ident in _NOT_RAW:
+        return ident + "_"
+    if ident in RUST_KEYWORDS:
+        return "r#" + ident
+    return ident
+
+
+def snake(name: str) -> str:
+    """`read-batch` -> `read_batch` (functions, fields, modules, parameters)."""
+    return escape(name.replace("-", "_").lower())
+
+
+def camel(name: str) -> str:
+    """`data-record` -> `DataRecord` (types, enum and variant cases, traits)."""
+    out = "".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
+    return escape(out)
+
+
+def type_name(name: str) -> str:
+    """The UpperCamel name of a WIT type, renamed if it would shadow a prelude type."""
+    out = camel(name)
+    return "Wit" + out if out in _PRELUDE_TYPES else out
+
+
+def shouty(name: str) -> str:
+    """`bad-config` -> `BAD_CONFIG` (flag constants)."""
+    return name.replace("-", "_").upper()
+
+
+def doc_lines(docs: ir.Docs, prefix: str = "///") -> list[str]:
+    """WIT `///` docs as rustdoc lines (empty when there are none)."""
+    if docs.contents is None:
+        return []
+    return [f"{prefix} {line}".rstrip() for line in docs.contents.splitlines()]
+
+
+class Unsupported(WitgenError):
+    """A WIT feature the Rust backend refuses (named, never silently dropped)."""
+
+
+class TypeNamer:
+    """Rust type strings for WIT types, relative to the module the code is written in.
+
+    `module_of(type_id)` says in which generated module a named type lives ("" for the world
+    module itself); the namer writes `super::m::Name` for types of a sibling module.
+    """
+
+    def __init__(self, resolve: ir.Resolve, module_of: dict[int, str], exported: set[int]):
+        self.resolve = resolve
+        self.module_of = module_of
+        self.exported_resources = exported
+
+    def path(self, ty: int, here: str) -> str:
+        td = self.resolve.types[ty]
+        assert td.name is not None
+        name = type_name(td.name)
+        there = self.module_of.get(ty, "")
+        if there == here:
+            return name
+        if here == "":
+            return f"{there}::{name}"
+        if there == "":
+            return f"super::{name}"
+        return f"super::{there}::{name}"
+
+    def owned(self, ty: ir.Type, here: str) -> str:
+        """The type as stored in a value (type definitions, lifted values, export results)."""
+        if isinstance(ty, str):
+            if ty not in PRIMITIVE_RUST:
+                raise Unsupported(f"the Rust backend does not support `{ty}` yet")
+            return PRIMITIVE_RUST[ty]
+        td = self.resolve.types[ty]
+        kind = td.kind
+        if td.name is not None and not isinstance(kind, ir.Handle):
+            return self.path(ty, here)
+        if isinstance(kind, ir.Alias):
+            return self.owned(kind.type, here)
+        if isinstance(kind, ir.List):
+            return f"Vec<{self.owned(kind.type, here)}>"
+        if isinstance(kind, ir.FixedLengthList):
+            return f"[{self.owned(kind.type, here)}; {kind.length}]"
+        if isinstance(kind, ir.Option):
+            return f"Option<{self.owned(kind.type, here)}>"
+        if isinstance(kind, ir.Result):
+            ok = "()" if kind.ok is None else self.owned(kind.ok, here)
+            err = "()" if kind.err is None else self.owned(kind.err, here)
+            return f"Result<{ok}, {err}>"
+        if isinstance(kind, ir.Tuple):
+            inner = ", ".join(self.owned(t, here) for t in kind.types)
+            return f"({inner},)" if len(kind.types) == 1 else f"({inner})"
+        if isinstance(kind, ir.Handle):
+            res = self.path(self.resource_of(kind.resource), here)
+            if kind.kind == "own":
+                return res
+            if self.is_exported(kind.resource):
+                original = self.resolve.dealias(kind.resource)
+                assert isinstance(original, int)
+                return f"{self.path(original, here)}Borrow<'_>"
+            return f"&{res}"
+        raise Unsupported(f"the Rust backend does not support {type(kind).__name__.lower()} types")
+
+    def resource_of(self, ty: int) -> int:
+        """The resource definition behind an alias chain (`use` of a resource)."""
+        d = self.resolve.dealias(ty)
+        assert isinstance(d, int)
+        return ty if self.resolve.types[ty].name is not None else d
+
+    def is_exported(self, ty: int) -> bool:
+        d = self.resolve.dealias(ty)
+        return isinstance(d, int) and d in self.exported_resources
+
+    def import_param(self, ty: ir.Type, here: str) -> str:
+        """An imported function's parameter: borrowed unless it is a small Copy value."""
+        if ty == "string":
+            return "&str"
+        if self.is_copy(ty):
+            return self.owned(ty, here)
+        d = self.resolve.dealias(ty)
+        if isinstance(d, int):
+            kind = self.resolve.types[d].kind
+            if isinstance(kind, ir.List):
+                return f"&[{self.owned(kind.type, here)}]"
+            if isinstance(kind, ir.Handle):
+                return self.owned(ty, here)
+        return "&" + self.owned(ty, here)
+
+    def is_copy(self, ty: ir.Type) -> bool:
+        """Primitives (but strings), enums and flags: passed by value."""
+        ty = self.resolve.dealias(ty)
+        if isinstance(ty, str):
+            return ty != "string"
+        return isinstance(self.resolve.types[ty].kind, (ir.Enum, ir.Flags))
