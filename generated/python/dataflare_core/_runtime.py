@@ -163,11 +163,13 @@ def compile_component(
         data + f"|{WASMTIME_VERSION}|{key_extra}".encode()
     ).hexdigest()
     path = cache_dir / f"{digest}.cwasm"
-    if path.exists():
-        try:
-            return wc.Component.deserialize_file(engine, str(path))
-        except wasmtime.WasmtimeError:
-            pass  # stale or truncated: recompile below and overwrite
+    try:
+        # Read into memory rather than mmap the file: another process may replace it.
+        return wc.Component.deserialize(engine, path.read_bytes())
+    except FileNotFoundError:
+        pass
+    except wasmtime.WasmtimeError:
+        pass  # stale or corrupt: recompile below and overwrite
     component = wc.Component(engine, wasm)
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")

@@ -14,17 +14,21 @@
     (export "log" (func (param "level" $lvl) (param "message" string)))
   ))
 
-  (core module $Memory
-    (memory (export "memory") 1)
-  )
-  (core instance $memory (instantiate $Memory))
-  (alias core export $memory "memory" (core memory $mem))
+  ;; Core-module layout follows the component-model conventions wit-bindgen guests use:
+  ;; exports `<interface>#<function>`, `cabi_post_<interface>#<function>`, `cabi_realloc` and
+  ;; `memory`; imports `<interface>` `<function>`. Imports are wired through a shim table
+  ;; (filled after the main instance exists) because lowering them needs the main memory.
+  (core module $Shim
+    (type $log_t (func (param i32 i32 i32)))
+    (table (export "$imports") 1 1 funcref)
+    (func (export "log") (param i32 i32 i32)
+      (call_indirect (type $log_t) (local.get 0) (local.get 1) (local.get 2) (i32.const 0))))
+  (core instance $shim (instantiate $Shim))
   (alias export $logging "log" (func $log))
-  (core func $log_lowered (canon lower (func $log) (memory $mem) string-encoding=utf8))
 
   (core module $Main
-    (import "env" "memory" (memory 1))
-    (import "logging" "log" (func $log (param i32 i32 i32)))
+    (import "dataflare:core/logging@1.0.0" "log" (func $log (param i32 i32 i32)))
+    (memory (export "memory") 1)
     (global $heap_start i32 (i32.const 4096))
     (global $bump (mut i32) (i32.const 4096))
     (data (i32.const 16) "hand-written-processor")   ;; 22 bytes
@@ -52,11 +56,11 @@
 
     ;; Everything handed out since the last call is garbage once the host has read the result.
     (func $reset (global.set $bump (global.get $heap_start)))
-    (func (export "cabi_post_info") (param i32) (call $reset))
-    (func (export "cabi_post_process") (param i32) (call $reset))
-    (func (export "cabi_post_process-batch") (param i32) (call $reset))
+    (func (export "cabi_post_dataflare:core/processor@1.0.0#info") (param i32) (call $reset))
+    (func (export "cabi_post_dataflare:core/processor@1.0.0#process") (param i32) (call $reset))
+    (func (export "cabi_post_dataflare:core/processor@1.0.0#process-batch") (param i32) (call $reset))
 
-    (func (export "info") (result i32)
+    (func (export "dataflare:core/processor@1.0.0#info") (result i32)
       (local $r i32)
       (call $log (i32.const 2) (i32.const 80) (i32.const 11))
       (local.set $r (call $alloc (i32.const 20) (i32.const 4)))
@@ -101,7 +105,7 @@
       (i32.store8 offset=0 (local.get $out) (i32.const 0))              ;; emit
       (memory.copy (i32.add (local.get $out) (i32.const 8)) (local.get $in) (i32.const 32)))
 
-    (func (export "process")
+    (func (export "dataflare:core/processor@1.0.0#process")
       (param $id i32) (param $idlen i32) (param $ts i64) (param $p i32) (param $plen i32)
       (param $m i32) (param $mlen i32) (result i32)
       (local $in i32) (local $out i32)
@@ -117,7 +121,7 @@
       (call $decide (local.get $in) (local.get $out))
       (local.get $out))
 
-    (func (export "process-batch") (param $ptr i32) (param $len i32) (result i32)
+    (func (export "dataflare:core/processor@1.0.0#process-batch") (param $ptr i32) (param $len i32) (result i32)
       (local $out i32) (local $i i32) (local $ret i32)
       (local.set $out (call $alloc (i32.mul (local.get $len) (i32.const 40)) (i32.const 8)))
       (block $done
@@ -134,9 +138,16 @@
       (local.get $ret))
   )
   (core instance $main (instantiate $Main
-    (with "env" (instance (export "memory" (memory $mem))))
-    (with "logging" (instance (export "log" (func $log_lowered))))
+    (with "dataflare:core/logging@1.0.0" (instance (export "log" (func $shim "log"))))
   ))
+  (alias core export $main "memory" (core memory $mem))
+  (core func $log_lowered (canon lower (func $log) (memory $mem) string-encoding=utf8))
+  (core module $Fixup
+    (import "" "$imports" (table 1 1 funcref))
+    (import "" "log" (func $log (param i32 i32 i32)))
+    (elem (i32.const 0) func $log))
+  (core instance (instantiate $Fixup
+    (with "" (instance (export "$imports" (table $shim "$imports")) (export "log" (func $log_lowered))))))
 
   (type $data-record (record (field "id" string) (field "timestamp" s64) (field "payload" (list u8))
                              (field "metadata" (list (tuple string string)))))
@@ -150,14 +161,14 @@
   (type $processing-result (variant (case "emit" $data-record) (case "skip")
                                     (case "split" (list $data-record)) (case "failed" $plugin-error)))
   (func $info (result $plugin-info)
-    (canon lift (core func $main "info") (memory $mem) (realloc (core func $main "cabi_realloc"))
-      (post-return (core func $main "cabi_post_info"))))
+    (canon lift (core func $main "dataflare:core/processor@1.0.0#info") (memory $mem) (realloc (core func $main "cabi_realloc"))
+      (post-return (core func $main "cabi_post_dataflare:core/processor@1.0.0#info"))))
   (func $process (param "record" $data-record) (result $processing-result)
-    (canon lift (core func $main "process") (memory $mem) (realloc (core func $main "cabi_realloc"))
-      (post-return (core func $main "cabi_post_process"))))
+    (canon lift (core func $main "dataflare:core/processor@1.0.0#process") (memory $mem) (realloc (core func $main "cabi_realloc"))
+      (post-return (core func $main "cabi_post_dataflare:core/processor@1.0.0#process"))))
   (func $process-batch (param "records" (list $data-record)) (result (list $processing-result))
-    (canon lift (core func $main "process-batch") (memory $mem) (realloc (core func $main "cabi_realloc"))
-      (post-return (core func $main "cabi_post_process-batch"))))
+    (canon lift (core func $main "dataflare:core/processor@1.0.0#process-batch") (memory $mem) (realloc (core func $main "cabi_realloc"))
+      (post-return (core func $main "cabi_post_dataflare:core/processor@1.0.0#process-batch"))))
   (instance $processor
     (export "data-record" (type $data-record))
     (export "error-kind" (type $error-kind))

@@ -1,0 +1,78 @@
+"""Limits and failure handling: fuel and epoch deadlines, memory caps, traps, reuse, cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.python_host.conftest import RecordingHost
+from dataflare_core import Limits, PluginClosed, PluginTimeout, PluginTrap, ProcessorPlugin
+from dataflare_core.types import DataRecord, ProcessingResultEmit
+
+OK = DataRecord("fine", 1, b"x", [])
+
+
+def load(path: Path, limits: Limits) -> ProcessorPlugin:
+    return ProcessorPlugin.load(path, logging=RecordingHost(), limits=limits, cache=False)
+
+
+def test_infinite_loop_stopped_by_fuel_then_plugin_reused(processor_wat: Path) -> None:
+    p = load(processor_wat, Limits(fuel=2_000_000))
+    with pytest.raises(PluginTimeout):
+        p.process(DataRecord("loop", 1, b"x", []))
+    assert p.process(OK) == ProcessingResultEmit(OK)
+
+
+def test_infinite_loop_stopped_by_epoch_deadline(processor_wat: Path) -> None:
+    p = load(processor_wat, Limits(timeout=0.05))
+    with pytest.raises(PluginTimeout):
+        p.process_batch([OK, DataRecord("loop", 1, b"x", [])])
+    assert p.process_batch([OK]) == [ProcessingResultEmit(OK)]
+
+
+def test_trap_is_typed_and_the_host_stays_usable(processor_wat: Path) -> None:
+    p = load(processor_wat, Limits())
+    with pytest.raises(PluginTrap) as info:
+        p.process(DataRecord("trap", 1, b"x", []))
+    assert not isinstance(info.value, PluginTimeout)
+    assert "unreachable" in str(info.value)
+    assert p.process(OK) == ProcessingResultEmit(OK)
+
+
+def test_memory_limit_refuses_growth(processor_wat: Path) -> None:
+    grow = DataRecord("grow", 1, b"x", [])  # asks for 16 MiB more per record
+    roomy = load(processor_wat, Limits(memory_bytes=64 << 20))
+    assert roomy.process(grow) == ProcessingResultEmit(grow)
+    tight = load(processor_wat, Limits(memory_bytes=8 << 20))
+    with pytest.raises(PluginTrap):
+        tight.process(grow)
+    assert tight.process(OK) == ProcessingResultEmit(OK)
+
+
+def test_closed_plugin_refuses_calls(processor_wat: Path) -> None:
+    p = load(processor_wat, Limits())
+    p.close()
+    with pytest.raises(PluginClosed):
+        p.process(OK)
+
+
+def test_compiled_component_cache(processor_wat: Path, tmp_path: Path) -> None:
+    first = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache_dir=tmp_path)
+    cached = list(tmp_path.glob("*.cwasm"))
+    assert len(cached) == 1
+    stamp = cached[0].stat().st_mtime_ns
+    second = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache_dir=tmp_path)
+    assert cached[0].stat().st_mtime_ns == stamp  # served from the cache, not rewritten
+    assert first.process(OK) == second.process(OK)
+    cached[0].write_bytes(b"not a compiled component")
+    third = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache_dir=tmp_path)
+    assert third.process(OK) == ProcessingResultEmit(OK)  # a corrupt entry is recompiled
+
+
+def test_prepared_component_gives_independent_instances(processor_wat: Path) -> None:
+    prepared = ProcessorPlugin.prepare(processor_wat, logging=RecordingHost(), cache=False)
+    a, b = ProcessorPlugin(prepared), ProcessorPlugin(prepared)
+    with pytest.raises(PluginTrap):
+        a.process(DataRecord("trap", 1, b"x", []))
+    assert b.process(OK) == ProcessingResultEmit(OK)
