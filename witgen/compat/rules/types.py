@@ -83,12 +83,24 @@ def members_of(kind: ir.TypeDefKind) -> Sequence[Member]:
     return ()
 
 
+def _owner(site: Site) -> str:
+    """`record `rec`` from a site path ending in "record rec"."""
+    word, _, name = site.path.rsplit(" > ", 1)[-1].partition(" ")
+    return f"{word} `{name}`"
+
+
 def _report_added(
     ck: Checker, rule_id: str, site: Site, noun: str, old: ir.TypeDefKind, new: ir.TypeDefKind
 ) -> None:
     o, n = members_of(old), members_of(new)
     for i in diff(o, n).added:
-        ck.report(rule_id, site, site.changed, f"{noun} `{n[i].name}` was added", span=n[i].span)
+        ck.report(
+            rule_id,
+            site,
+            site.changed,
+            f"{noun} `{n[i].name}` was added to {_owner(site)}",
+            span=n[i].span,
+        )
 
 
 def _report_removed(
@@ -97,7 +109,11 @@ def _report_removed(
     o, n = members_of(old), members_of(new)
     for i in diff(o, n).removed:
         ck.report(
-            rule_id, site, site.changed, f"{noun} `{o[i].name}` was removed", old_span=o[i].span
+            rule_id,
+            site,
+            site.changed,
+            f"{noun} `{o[i].name}` was removed from {_owner(site)}",
+            old_span=o[i].span,
         )
 
 
@@ -110,7 +126,7 @@ def _report_renamed(
             rule_id,
             site,
             site.changed,
-            f"{noun} `{o[i].name}` was renamed to `{n[i].name}`",
+            f"{noun} `{o[i].name}` of {_owner(site)} was renamed to `{n[i].name}`",
             span=n[i].span,
             old_span=o[i].span,
         )
@@ -124,7 +140,10 @@ def _report_reordered(
         before = ", ".join(m.name for m in o)
         after = ", ".join(m.name for m in n)
         ck.report(
-            rule_id, site, site.changed, f"{noun}s were reordered from ({before}) to ({after})"
+            rule_id,
+            site,
+            site.changed,
+            f"{noun}s of {_owner(site)} were reordered from ({before}) to ({after})",
         )
 
 
@@ -145,7 +164,7 @@ def _report_type_changed(
             rule_id,
             site,
             site.changed,
-            f"{noun} `{n[ni].name}` changed type from `{describe(ck.old.resolve, before)}` "
+            f"{noun} `{n[ni].name}` of {_owner(site)} changed type from `{describe(ck.old.resolve, before)}` "
             f"to `{describe(ck.new.resolve, after)}`",
             span=n[ni].span,
             old_span=o[oi].span,

@@ -1,0 +1,108 @@
+"""`witgen compat OLD NEW`: can components built against OLD work with ones built against NEW?
+
+Exit status: 0 compatible, 1 breaking findings (or a wrong package version), 2 invalid input or
+usage. See witgen/compat/ for the rules and the compatibility model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+
+from witgen import compat
+from witgen.commands.common import parse_features, select_world
+from witgen.compat import inputs, output
+from witgen.compat.model import Direction
+from witgen.diagnostics import Span, UsageError, WitgenError
+
+HELP = "check that a new version of the contract is compatible with an old one"
+
+DESCRIPTION = """\
+Compare two versions of a WIT contract. OLD and NEW are .wit files, package directories or
+git:REF[:PATH] (read from the repository without touching the work tree; PATH defaults to the
+other side's path). Guests are the components built against a world (plugins); hosts run them.
+--direction guest (default) checks that guests built against OLD still run on hosts built
+against NEW, the promise semver makes and `wasm-tools component semver-check` checks; host
+checks that hosts built against OLD still run guests built against NEW; both checks both.
+Findings outside the chosen direction are warnings. Exit: 0 compatible, 1 breaking, 2 bad input.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = DESCRIPTION
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("old", metavar="OLD", help="file, directory or git:REF[:PATH]")
+    parser.add_argument("new", metavar="NEW", help="file, directory or git:REF[:PATH]")
+    worlds = parser.add_mutually_exclusive_group()
+    worlds.add_argument(
+        "--world",
+        default=None,
+        help="compare this world (name, ns:pkg/name[@version]) on both sides",
+    )
+    worlds.add_argument("--old-world", default=None, help="the world of OLD (with --new-world)")
+    parser.add_argument("--new-world", default=None, help="the world of NEW (with --old-world)")
+    parser.add_argument("--features", default="", help="comma-separated @unstable features")
+    parser.add_argument(
+        "--all-features", action="store_true", help="enable every @unstable feature"
+    )
+    parser.add_argument("--format", choices=output.FORMATS, default="text")
+    parser.add_argument(
+        "--direction", choices=[d.value for d in Direction], default=Direction.GUEST.value
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except WitgenError as err:
+        # Invalid WIT on either side is invalid input: exit 2, never 1 ("breaking").
+        print(err.render(), file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    if (args.old_world is None) != (args.new_world is None):
+        raise UsageError("--old-world and --new-world go together (or use --world for both)")
+    if args.world is not None and args.new_world is not None:
+        raise UsageError("--world cannot be combined with --old-world/--new-world")
+    features = parse_features(args.features)
+    with ExitStack() as stack:
+        sides = []
+        for spec, other in ((args.old, args.new), (args.new, args.old)):
+            default = None if other.startswith(inputs.GIT_PREFIX) else other
+            sides.append(
+                inputs.load(
+                    spec,
+                    default_git_path=default,
+                    features=features,
+                    all_features=args.all_features,
+                    stack=stack,
+                )
+            )
+        old, new = sides
+        old_spec = args.old_world if args.old_world is not None else args.world
+        new_spec = args.new_world if args.new_world is not None else args.world
+        old_world = new_world = None
+        if old_spec is not None and new_spec is not None:
+            old_world = select_world(old.resolve, old_spec)
+            new_world = select_world(new.resolve, new_spec)
+        same_package = old.identity == new.identity and (
+            old_world is None
+            or old.resolve.worlds[old_world].package == new.resolve.worlds[new_world].package
+        )
+        report = compat.check(
+            old.resolve,
+            new.resolve,
+            old_world=old_world,
+            new_world=new_world,
+            direction=Direction(args.direction),
+            # Two worlds of one package of one source have one version: nothing to bump.
+            check_versions=not same_package,
+        )
+
+        def show(span: Span | None) -> Span | None:
+            return old.show(new.show(span))
+
+        sys.stdout.write(output.render(args.format, report, args.old, args.new, show))
+    return 0 if report.compatible else 1

@@ -1,0 +1,154 @@
+"""Printing a report: `text` for people, `json` for tools (schema `witgen.compat/v1`, stable),
+`github` for GitHub Actions workflow annotations (`::error file=..,line=..,col=..::msg`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from witgen.compat.model import Finding, Level, Report, Severity, Side
+from witgen.diagnostics import Span
+
+JSON_SCHEMA = "witgen.compat/v1"
+FORMATS = ("text", "json", "github")
+
+ShowSpan = Callable[[Span | None], Span | None]
+
+_BUMP = {Level.NONE: "none", Level.PATCH: "patch", Level.MINOR: "minor", Level.MAJOR: "major"}
+
+
+def _location(span: Span | None) -> dict[str, Any] | None:
+    if span is None:
+        return None
+    return {"file": span.file, "line": span.line, "column": span.column}
+
+
+def _verdict(report: Report, side: Side) -> str:
+    return "breaking" if report.breaks(side) else "compatible"
+
+
+def _counts(report: Report) -> dict[str, int]:
+    return {s.value: sum(f.severity is s for f in report.findings) for s in Severity}
+
+
+def to_json(report: Report, old: str, new: str, show: ShowSpan) -> dict[str, Any]:
+    findings = []
+    for f in report.findings:
+        item: dict[str, Any] = {
+            "rule": f.rule,
+            "category": f.category,
+            "severity": f.severity.value,
+            "breaks": sorted(s.value for s in f.breaks),
+            "bump": _BUMP[f.level],
+            "message": f.message,
+            "path": f.path,
+            "location": _location(show(f.span)),
+            "old_location": _location(show(f.old_span)),
+        }
+        if f.suggested_version is not None:
+            item["suggested_version"] = f.suggested_version
+        findings.append(item)
+    return {
+        "schema": JSON_SCHEMA,
+        "old": old,
+        "new": new,
+        "direction": report.direction.value,
+        "compatible": report.compatible,
+        "verdict": {"guests": _verdict(report, Side.GUESTS), "hosts": _verdict(report, Side.HOSTS)},
+        "worlds": [{"old": w.old, "new": w.new} for w in report.worlds],
+        "version": {
+            "old": report.old_version,
+            "new": report.new_version,
+            "required_bump": _BUMP[report.required_level],
+            "minimum_next": report.minimum_next_version,
+        },
+        "summary": _counts(report),
+        "findings": findings,
+    }
+
+
+def _tally(report: Report) -> str:
+    c = _counts(report)
+    words = (("error", "errors"), ("warning", "warnings"), ("note", "notes"))
+    parts = []
+    for (one, many), n in zip(words, (c["error"], c["warning"], c["info"])):
+        parts.append(f"{n} {one if n == 1 else many}")
+    return ", ".join(parts)
+
+
+def _label(sev: Severity) -> str:
+    return "note" if sev is Severity.INFO else sev.value
+
+
+def to_text(report: Report, old: str, new: str, show: ShowSpan) -> str:
+    out = [f"comparing {old} (OLD) with {new} (NEW), direction: {report.direction.value}"]
+    for w in report.worlds:
+        out.append(f"  world {w.old} -> {w.new}")
+    for f in report.findings:
+        out.append("")
+        out.append(f"{_label(f.severity)}[{f.rule}]: {f.message}")
+        span = show(f.span)
+        if span is not None:
+            out.append(f"  --> {span}")
+        out.append(f"   = in: {f.path}")
+        old_span = show(f.old_span)
+        if old_span is not None:
+            out.append(f"   = was: {old_span}")
+    out.append("")
+    out.append(
+        f"existing guests: {_verdict(report, Side.GUESTS)}; "
+        f"existing hosts: {_verdict(report, Side.HOSTS)}"
+    )
+    out.append(_tally(report))
+    if report.old_version is not None:
+        line = f"version {report.old_version} -> {report.new_version}: "
+        if report.required_level is Level.NONE:
+            line += "no change, no bump needed"
+        else:
+            line += f"the changes need a {_BUMP[report.required_level]} bump"
+            if report.minimum_next_version:
+                line += f", minimum next version {report.minimum_next_version}"
+        out.append(line)
+    out.append("result: " + ("compatible" if report.compatible else "INCOMPATIBLE"))
+    return "\n".join(out) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def github_annotation(f: Finding, span: Span | None) -> str:
+    props = []
+    if span is not None:
+        props += [f"file={_escape_property(span.file)}", f"line={span.line}", f"col={span.column}"]
+    props.append(f"title={_escape_property(f.rule)}")
+    message = f.message if span is not None else f"{f.message} [{f.path}]"
+    return f"::{_GITHUB_COMMAND[f.severity]} {','.join(props)}::{_escape_data(message)}"
+
+
+def to_github(report: Report, old: str, new: str, show: ShowSpan) -> str:
+    lines = [github_annotation(f, show(f.span)) for f in report.findings]
+    c = _counts(report)
+    verdict = "compatible" if report.compatible else "INCOMPATIBLE"
+    summary = (
+        f"witgen compat {old} -> {new}: {verdict} ({c['error']} errors, {c['warning']} warnings)"
+    )
+    if report.required_level is not Level.NONE and report.minimum_next_version:
+        summary += f"; minimum next version {report.minimum_next_version}"
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
+
+
+def render(fmt: str, report: Report, old: str, new: str, show: ShowSpan) -> str:
+    if fmt == "json":
+        return json.dumps(to_json(report, old, new, show), indent=2) + "\n"
+    if fmt == "github":
+        return to_github(report, old, new, show)
+    return to_text(report, old, new, show)
