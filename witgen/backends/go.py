@@ -102,6 +102,8 @@ class Namer:
         if isinstance(kind, ir.Result):
             return f"witrt.Result[{go(kind.ok)}, {go(kind.err)}]"
         if isinstance(kind, ir.List):
+            if self.resolve.dealias(kind.type) == "u8":
+                return "[]byte"
             return f"[]{go(kind.type)}"
         if isinstance(kind, ir.FixedLengthList):
             return f"[{kind.length}]{go(kind.type)}"
