@@ -1,17 +1,17 @@
 """The WIT front end: source files -> AST (Lark) -> resolved IR (`witgen.ir.Resolve`).
 
-`load` is the only entry point the rest of witgen uses.
+`load` is the only entry point the rest of witgen uses. The pipeline is
+`sources` (find files, order packages) -> `lexer` + `parser` (one file -> `ast`) ->
+`resolver` (one package's ASTs -> its own arenas) -> `merge` (all packages -> one arena,
+features applied, worlds elaborated) -> frozen `ir.Resolve`.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 
 from witgen import ir
-from witgen.diagnostics import UsageError, WitError
+from witgen.diagnostics import UsageError
 from witgen.paths import DEFAULT_WIT
 
 
@@ -25,19 +25,12 @@ def load(
 
     Raises `WitError` (located) for invalid WIT and `UsageError` for a bad path.
     """
-    # TEMPORARY until the native front end lands: delegate to wasm-tools. Spans are missing.
+    from witgen.frontend.merge import Merger
+    from witgen.frontend.sources import load_path
+
     path = Path(path) if path is not None else DEFAULT_WIT
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
-    exe = shutil.which("wasm-tools")
-    if exe is None:
-        raise UsageError("wasm-tools is not installed (temporary front end)")
-    cmd = [exe, "component", "wit", "--json", str(path)]
-    if all_features:
-        cmd.append("--all-features")
-    elif features:
-        cmd += ["--features", ",".join(sorted(features))]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise WitError(proc.stderr.strip())
-    return ir.from_json(json.loads(proc.stdout))
+    merger = Merger(frozenset(features), all_features)
+    main = load_path(path, merger)
+    return merger.freeze(main)

@@ -1,0 +1,215 @@
+"""The WIT syntax tree: what one file says, with a span on every name, before resolution.
+
+Shapes follow wit-parser's `ast.rs` so that the resolver can follow its rules (and its
+allocation order) step by step. Docs are kept as the raw comment texts that preceded an
+item; `docs_text` turns them into the exact string wit-parser stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from witgen.diagnostics import Span
+
+
+@dataclass(slots=True)
+class Id:
+    name: str
+    span: Span
+    pos: int = -1  # offset of its token in the file (doc comments hang off it)
+
+
+@dataclass(slots=True)
+class Attr:
+    kind: str  # "since" | "unstable" | "deprecated"
+    value: str  # a version for since/deprecated, a feature name for unstable
+    span: Span  # the attribute's name (after `@`)
+    pos: int = -1  # offset of its `@`
+
+
+@dataclass(slots=True)
+class PackageName:
+    namespace: Id
+    name: Id
+    version: str | None
+    span: Span
+    docs: list[str] = field(default_factory=list)
+
+    @property
+    def full(self) -> str:
+        base = f"{self.namespace.name}:{self.name.name}"
+        return f"{base}@{self.version}" if self.version else base
+
+
+@dataclass(slots=True)
+class ForeignPath:
+    package: PackageName  # span covers `ns:pkg` only, like wit-parser
+    name: Id
+
+
+UsePath = Union[Id, ForeignPath]
+
+
+def path_name(path: UsePath) -> Id:
+    return path if isinstance(path, Id) else path.name
+
+
+@dataclass(slots=True)
+class TypeNode:
+    """A type expression. `kind` is a primitive name, or one of: name, list, fixed-list, map,
+    option, result, tuple, future, stream, own, borrow, record, flags, variant, enum, resource.
+    """
+
+    kind: str
+    args: tuple  # type: ignore[type-arg]  # kind-specific payload
+    span: Span
+
+
+@dataclass(slots=True)
+class Func:
+    is_async: bool
+    params: list[tuple[Id, TypeNode]]
+    result: TypeNode | None
+    span: Span
+
+
+@dataclass(slots=True)
+class NamedFunc:
+    docs: list[str]
+    attrs: list[Attr]
+    name: Id
+    func: Func
+
+
+@dataclass(slots=True)
+class ResourceFunc:
+    kind: str  # "method" | "static" | "constructor"
+    func: NamedFunc
+
+
+@dataclass(slots=True)
+class TypeDef:
+    docs: list[str]
+    attrs: list[Attr]
+    name: Id
+    ty: TypeNode
+
+
+@dataclass(slots=True)
+class Use:
+    attrs: list[Attr]
+    path: UsePath
+    names: list[tuple[Id, Id | None]]
+
+
+@dataclass(slots=True)
+class Extern:
+    """The target of `import`/`export`: kind "func" (name, func), "interface" (name, items)
+    or "path" (a use path)."""
+
+    kind: str
+    name: Id | None
+    func: Func | None
+    items: list["InterfaceItem"] | None
+    path: UsePath | None
+
+    @property
+    def span(self) -> Span:
+        if self.name is not None:
+            return self.name.span
+        assert self.path is not None
+        return path_name(self.path).span
+
+
+@dataclass(slots=True)
+class ImportExport:
+    direction: str  # "import" | "export"
+    docs: list[str]
+    attrs: list[Attr]
+    extern: Extern
+
+
+@dataclass(slots=True)
+class Include:
+    attrs: list[Attr]
+    path: UsePath
+    names: list[tuple[Id, Id]]
+
+
+InterfaceItem = Union[Use, TypeDef, NamedFunc]
+WorldItem = Union[Use, TypeDef, ImportExport, Include]
+
+
+@dataclass(slots=True)
+class Interface:
+    docs: list[str]
+    attrs: list[Attr]
+    name: Id
+    items: list[InterfaceItem]
+
+
+@dataclass(slots=True)
+class World:
+    docs: list[str]
+    attrs: list[Attr]
+    name: Id
+    items: list[WorldItem]
+
+
+@dataclass(slots=True)
+class ToplevelUse:
+    attrs: list[Attr]
+    path: UsePath
+    as_: Id | None
+    span: Span
+
+
+TopItem = Union[Interface, World, ToplevelUse]
+
+
+@dataclass(slots=True)
+class NestedPackage:
+    name: PackageName
+    items: list[TopItem]
+
+
+@dataclass(slots=True)
+class File:
+    path: str
+    package: PackageName | None
+    items: list[TopItem]
+    nested: list[NestedPackage]
+
+
+def docs_text(comments: list[str]) -> str | None:
+    """The doc string wit-parser derives from the comments before an item."""
+    if not comments:
+        return None
+    docs = []
+    for c in comments:
+        if c.startswith("/**"):
+            body = c[3:-2] if c.endswith("*/") else c[3:]
+        else:
+            body = c.lstrip("/")
+        docs.append(body.rstrip())
+    widths = [len(d) - len(d.lstrip(" \t\n\r\x0c")) for d in docs if d]
+    least = min(widths) if widths else 0
+    if least:
+        pad = " " * least
+        docs = [d[least:] if d.startswith(pad) else d for d in docs]
+    out: list[str] = []
+    for d in docs:
+        if not d:
+            out.append("\n")
+            continue
+        lines = d.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        for line in lines:
+            if line.endswith("\r"):
+                line = line[:-1]
+            out.append(line)
+            out.append("\n")
+    text = "".join(out).rstrip("\n")
+    return text

@@ -1,0 +1,321 @@
+"""WIT tokenizer: turns source text into Lark tokens, the way wit-parser's `lex.rs` does.
+
+Hand-written (one master regex) rather than Lark's own lexer because WIT needs things a
+regex lexer cannot express: nested block comments, comments kept aside so that doc comments
+can be attached to the item that follows them, keywords that are never identifiers, and
+wit-parser's exact error positions for bad characters and bad identifiers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from lark import Token
+
+from witgen.diagnostics import Span, WitError
+
+KEYWORDS = {
+    k: k.upper().replace("-", "_")
+    for k in (
+        "use type func u8 u16 u32 u64 s8 s16 s32 s64 f32 f64 char record resource own borrow "
+        "flags variant enum bool string option result future stream error-context list map "
+        "as from static interface tuple import export world package constructor include "
+        "with async"
+    ).split()
+}
+KEYWORDS["_"] = "UNDERSCORE"
+
+PUNCT = {
+    "=": "_EQ",
+    ",": "_COMMA",
+    ":": "_COLON",
+    ";": "_SEMI",
+    "(": "_LPAREN",
+    ")": "_RPAREN",
+    "{": "_LBRACE",
+    "}": "_RBRACE",
+    "<": "_LT",
+    ">": "_GT",
+    "->": "_RARROW",
+    "*": "_STAR",
+    "@": "AT",
+    "/": "_SLASH",
+    "+": "_PLUS",
+    "-": "_MINUS",
+    ".": "_PERIOD",
+}
+
+# How wit-parser describes each token in "expected X, found Y" messages.
+DESCRIBE = {
+    "_EQ": "'='",
+    "_COMMA": "','",
+    "_COLON": "':'",
+    "_SEMI": "';'",
+    "_LPAREN": "'('",
+    "_RPAREN": "')'",
+    "_LBRACE": "'{'",
+    "_RBRACE": "'}'",
+    "_LT": "'<'",
+    "_GT": "'>'",
+    "_RARROW": "`->`",
+    "_STAR": "`*`",
+    "AT": "`@`",
+    "_SLASH": "`/`",
+    "_PLUS": "`+`",
+    "_MINUS": "`-`",
+    "_PERIOD": "'.'",
+    "ID": "an identifier",
+    "EXPLICIT_ID": "an '%' identifier",
+    "INTEGER": "an integer",
+    "VERSION": "a version",
+    "STRLIT": "a string literal",
+    "$END": "eof",
+}
+for _kw, _name in KEYWORDS.items():
+    DESCRIBE[_name] = f"keyword `{_kw}`"
+
+_MASTER = re.compile(
+    r"""
+    (?P<ws>[ \t\n]+|\r\n)
+  | (?P<line>//[^\n]*\n?)
+  | (?P<block>/\*)
+  | (?P<id>%?[^\W\d][\w-]*|%)
+  | (?P<ver>\d+\.\d+\.\d+(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)
+  | (?P<partver>\d+\.\d+\.?|\d+\.)
+  | (?P<int>\d+)
+  | (?P<punct>->|[=,:;(){}<>*@/+\-.])
+  | (?P<str>"[^"\n]*")
+    """,
+    re.VERBOSE,
+)
+
+_BAD_CODEPOINTS = re.compile(
+    "[\u202a-\u202e\u2066-\u2069\u0149\u0673\u0f77\u0f79\u17a3\u17a4\u17b4\u17b5"
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+)
+_WORD_LOWER = re.compile(r"[a-z0-9]+")
+_WORD_UPPER = re.compile(r"[A-Z0-9]+")
+
+
+class LineIndex:
+    """Byte offset -> (line, column), both 1-based, columns counted in characters."""
+
+    def __init__(self, text: str):
+        self.starts = [0]
+        find = text.find
+        i = find("\n")
+        while i >= 0:
+            self.starts.append(i + 1)
+            i = find("\n", i + 1)
+
+    def at(self, pos: int) -> tuple[int, int]:
+        import bisect
+
+        line = bisect.bisect_right(self.starts, pos)
+        return line, pos - self.starts[line - 1] + 1
+
+
+def validate_id(name: str) -> tuple[int, str] | None:
+    """None when `name` is a valid WIT identifier, else (offset, message) like wit-parser."""
+    if not name:
+        return 0, "identifiers must have characters between '-'s"
+    offset = 0
+    for part in name.split("-"):
+        if not part:
+            return 0, "identifiers must have characters between '-'s"
+        first = part[0]
+        if not ("a" <= first <= "z" or "A" <= first <= "Z" or "0" <= first <= "9"):
+            return 0, f"invalid character in identifier {_char_repr(first)}"
+        if first.isupper():
+            if not _WORD_UPPER.fullmatch(part):
+                bad = next(c for c in part if not ("A" <= c <= "Z" or "0" <= c <= "9"))
+                return 0, f"invalid character in identifier {_char_repr(bad)}"
+        elif not _WORD_LOWER.fullmatch(part):
+            bad = next(c for c in part if not ("a" <= c <= "z" or "0" <= c <= "9"))
+            return 0, f"invalid character in identifier {_char_repr(bad)}"
+        offset += len(part) + 1
+    return None
+
+
+def _char_repr(c: str) -> str:
+    if c == "'":
+        return "'\\''"
+    if c == "\\":
+        return "'\\\\'"
+    if c.isprintable():
+        return f"'{c}'"
+    return "'\\u{%x}'" % ord(c)
+
+
+class Lexed:
+    """The tokens of one file plus the comments that precede each token (for doc comments)."""
+
+    def __init__(self, file: str, text: str):
+        self.file = file
+        self.text = text
+        self.lines = LineIndex(text)
+        self.tokens: list[Token] = []
+        # comments[start offset of a token] = comments between the previous token and it
+        self.comments: dict[int, list[str]] = {}
+        self.end_pos = len(text)
+
+    def span(self, pos: int, end: int | None = None) -> Span:
+        line, col = self.lines.at(pos)
+        if end is None:
+            return Span(self.file, line, col)
+        eline, ecol = self.lines.at(end)
+        return Span(self.file, line, col, eline, ecol)
+
+    def error(self, pos: int, message: str, end: int | None = None) -> WitError:
+        return WitError(message, self.span(pos, end))
+
+
+def tokenize(file: str, text: str) -> Lexed:
+    """Lex a whole file; raises a located WitError on the first lexical error."""
+    out = Lexed(file, text)
+    _check_codepoints(out)
+    tokens = out.tokens
+    comments = out.comments
+    pending: list[str] = []
+    pos = 1 if text.startswith("\ufeff") else 0
+    n = len(text)
+    match = _MASTER.match
+    lines = out.lines
+    starts = lines.starts
+    line_no = 1
+    line_start = 0
+    keywords = KEYWORDS
+    punct = PUNCT
+    while pos < n:
+        m = match(text, pos)
+        if m is None:
+            ch = text[pos]
+            if ch == "\r":
+                # wit-parser folds CRLF; a lone CR is just an unexpected character
+                raise out.error(pos, "unexpected character '\\r'")
+            raise out.error(pos, f"unexpected character {_char_repr(ch)}")
+        kind = m.lastgroup
+        end = m.end()
+        if kind == "ws":
+            pos = end
+            continue
+        if kind == "line":
+            pending.append(m.group())
+            pos = end
+            continue
+        if kind == "block":
+            end = _block_end(out, pos)
+            pending.append(text[pos:end])
+            pos = end
+            continue
+        # a real token: find its line/column cheaply (tokens come in order)
+        while len(starts) > line_no and starts[line_no] <= pos:
+            line_no += 1
+            line_start = starts[line_no - 1]
+        col = pos - line_start + 1
+        value = m.group()
+        if kind == "id":
+            if value[0] == "%":
+                ttype = "EXPLICIT_ID"
+                bad = validate_id(value[1:])
+            else:
+                ttype = keywords.get(value, "ID")
+                bad = validate_id(value) if ttype == "ID" else None
+            if bad is not None:
+                raise out.error(pos, bad[1])
+        elif kind == "punct":
+            ttype = punct[value]
+        elif kind == "ver":
+            ttype = "VERSION"
+        elif kind == "int":
+            ttype = "INTEGER"
+        elif kind == "partver":
+            # `1.0` where a full `major.minor.patch` is required
+            dots = value.count(".")
+            after = end
+            if value.endswith("."):
+                found = _describe_at(text, after)
+                raise out.error(after, f"expected an integer, found {found}")
+            raise out.error(after, f"expected '.', found {_describe_at(text, after)}")
+        else:
+            ttype = "STRLIT"
+        tok = Token(ttype, value, pos, line_no, col, line_no, col + len(value), end)
+        if pending:
+            comments[pos] = pending
+            pending = []
+        tokens.append(tok)
+        pos = end
+    return out
+
+
+def _describe_at(text: str, pos: int) -> str:
+    m = _MASTER.match(text, pos)
+    while m is not None and m.lastgroup in ("ws", "line"):
+        pos = m.end()
+        m = _MASTER.match(text, pos)
+    if pos >= len(text):
+        return "eof"
+    if m is None:
+        return "a character"
+    kind = m.lastgroup
+    value = m.group()
+    if kind == "id":
+        if value[0] == "%":
+            return DESCRIBE["EXPLICIT_ID"]
+        return DESCRIBE[KEYWORDS[value]] if value in KEYWORDS else DESCRIBE["ID"]
+    if kind == "punct":
+        return DESCRIBE[PUNCT[value]]
+    if kind in ("int", "ver", "partver"):
+        return DESCRIBE["INTEGER"]
+    if kind == "block":
+        return "a comment"
+    return DESCRIBE["STRLIT"]
+
+
+def _block_end(out: Lexed, start: int) -> int:
+    text = out.text
+    depth = 1
+    i = start + 2
+    n = len(text)
+    while depth > 0:
+        j = text.find("*", i)
+        k = text.find("/*", i)
+        if j < 0:
+            raise out.error(start, "unterminated block comment")
+        if 0 <= k < j:
+            depth += 1
+            i = k + 2
+            continue
+        if text.startswith("*/", j):
+            depth -= 1
+            i = j + 2
+        else:
+            i = j + 1
+        if i > n:
+            raise out.error(start, "unterminated block comment")
+    return i
+
+
+def _check_codepoints(out: Lexed) -> None:
+    m = _BAD_CODEPOINTS.search(out.text)
+    if m is None:
+        return
+    ch = m.group()
+    line, _ = out.lines.at(m.start())
+    code = ord(ch)
+    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        msg = f"Input contains bidirectional override codepoint {_escape(ch)} at line {line}"
+    elif code in (0x149, 0x673, 0xF77, 0xF79, 0x17A3, 0x17A4, 0x17B4, 0x17B5):
+        msg = f"Codepoint {_escape(ch)} at line {line} is discouraged by Unicode"
+    else:
+        msg = f"Control code '\\u{{{code:x}}}' at line {line}"
+    raise out.error(m.start(), msg)
+
+
+def _escape(ch: str) -> str:
+    return "EscapeUnicode(EscapeIterInner('\\u{%x}'))" % ord(ch)
+
+
+def iter_tokens(lexed: Lexed) -> Iterator[Token]:
+    return iter(lexed.tokens)

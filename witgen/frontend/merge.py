@@ -1,0 +1,518 @@
+"""Merge unresolved packages into one arena (wit-parser's `Resolve::push` and `Remap`).
+
+Each package's own arenas are appended in order, dropping items gated off by features,
+connecting foreign references to packages pushed earlier; then each world gets its
+`include`s applied and is elaborated (interfaces that its imports and exports depend on
+are added as imports, in wit-parser's order).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from witgen import ir
+from witgen.diagnostics import Span, WitError
+from witgen.frontend.model import (
+    UNKNOWN,
+    FunctionM,
+    InterfaceM,
+    PackageM,
+    TypeDefM,
+    WorldM,
+    kind_refs,
+    map_kind,
+)
+from witgen.frontend.resolver import Unresolved
+
+
+def _version_key(v: str) -> tuple[Any, ...]:
+    core, _, _build = v.partition("+")
+    core, _, pre = core.partition("-")
+    nums = tuple(int(x) for x in core.split("."))
+    if not pre:
+        return nums + ((1,),)
+    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    return nums + ((0, parts),)
+
+
+class Merger:
+    def __init__(self, features: frozenset[str], all_features: bool):
+        self.features = features
+        self.all_features = all_features
+        self.types: list[TypeDefM] = []
+        self.interfaces: list[InterfaceM] = []
+        self.worlds: list[WorldM] = []
+        self.packages: list[PackageM] = []
+        self.package_names: dict[str, int] = {}
+        # resource (or alias of one) -> the anonymous `own<..>` handle type made for it
+        self.own_handles: dict[int, int] = {}
+
+    # ------------------------------------------------------------------ stability
+
+    def _include(self, st: ir.Stability, pkg: int, span: Span | None) -> bool:
+        if st.kind == "unknown":
+            return True
+        if st.kind == "stable":
+            p = self.packages[pkg]
+            if "@" not in p.name:
+                raise WitError(
+                    f"package [{p.name}] contains a feature gate with a version specifier, "
+                    "so it must have a version",
+                    span,
+                )
+            version = p.name.split("@", 1)[1]
+            assert st.since is not None
+            if _version_key(st.since) > _version_key(version):
+                raise WitError(
+                    f"feature gate cannot reference unreleased version {st.since} of package "
+                    f"[{p.name}] (current version {version})",
+                    span,
+                )
+            return True
+        return self.all_features or st.feature in self.features
+
+    # ------------------------------------------------------------------ append
+
+    def append(self, u: Unresolved) -> int:
+        if u.name in self.package_names:
+            raise WitError(
+                f"attempting to re-add package `{u.name}` when it's already present in this "
+                "`Resolve`",
+                u.name_span,
+            )
+        pkg = len(self.packages)
+        self.packages.append(PackageM(u.name, u.docs, span=u.name_span))
+        self.package_names[u.name] = pkg
+
+        type_map: list[int | None] = [None] * len(u.types)
+        iface_map: list[int | None] = [None] * len(u.interfaces)
+        world_map: list[int | None] = [None] * len(u.worlds)
+        self._foreign(u, type_map, iface_map, world_map)
+
+        def mt(t: Any, span: Span | None = None) -> Any:
+            if not isinstance(t, int):
+                return t
+            new = type_map[t]
+            if new is None:
+                raise WitError(
+                    "found a reference to a type which is excluded due to its feature not "
+                    "being activated",
+                    span if span is not None else u.types[t].span,
+                )
+            return new
+
+        for tid in range(u.n_foreign_types, len(u.types)):
+            ty = u.types[tid]
+            if not self._include(ty.stability, pkg, ty.span):
+                continue
+            kind = map_kind(ty.kind, lambda x, s=ty.span: mt(x, s))
+            if not isinstance(kind, (ir.Alias, ir.Handle)):
+                kind = map_kind(kind, self._own)
+            owner = ty.owner
+            self.types.append(TypeDefM(ty.name, kind, owner, ty.docs, ty.stability, ty.span))
+            type_map[tid] = len(self.types) - 1
+            if ty.name is None and isinstance(kind, ir.Handle) and kind.kind == "own":
+                self.own_handles.setdefault(kind.resource, type_map[tid])  # type: ignore[arg-type]
+
+        new_ifaces: list[int] = []
+        for iid, iface in enumerate(u.interfaces):
+            if iid in u.foreign_interfaces:
+                continue
+            if not self._include(iface.stability, pkg, iface.span):
+                continue
+            types = {n: type_map[t] for n, t in iface.types.items() if type_map[t] is not None}
+            funcs: dict[str, FunctionM] = {}
+            for fname, fn in iface.functions.items():
+                if not self._include(fn.stability, pkg, fn.span):
+                    continue
+                funcs[fname] = self._update_function(fn, mt)
+            new = InterfaceM(iface.name, types, funcs, pkg, iface.docs, iface.stability, iface.span)  # type: ignore[arg-type]
+            self.interfaces.append(new)
+            iface_map[iid] = len(self.interfaces) - 1
+            new_ifaces.append(len(self.interfaces) - 1)
+
+        local_types = [
+            (type_map[tid], u.types[tid].owner)
+            for tid in range(u.n_foreign_types, len(u.types))
+            if type_map[tid] is not None
+        ]
+        for new_t, owner in local_types:
+            if owner is not None and owner[0] == "interface":
+                self.types[new_t].owner = ("interface", iface_map[owner[1]])  # type: ignore[index]
+
+        new_worlds: list[int] = []
+        for wid, world in enumerate(u.worlds):
+            if wid in u.foreign_worlds:
+                continue
+            if not self._include(world.stability, pkg, world.span):
+                continue
+            new_w = self._update_world(world, pkg, mt, iface_map, world_map, type_map)
+            self.worlds.append(new_w)
+            world_map[wid] = len(self.worlds) - 1
+            new_worlds.append(len(self.worlds) - 1)
+            for new_t, owner in local_types:
+                if owner == ("world", wid):
+                    self.types[new_t].owner = ("world", len(self.worlds) - 1)  # type: ignore[index]
+            self._elaborate_world(len(self.worlds) - 1)
+
+        p = self.packages[pkg]
+        for i in new_ifaces:
+            it = self.interfaces[i]
+            if it.name is not None:
+                p.interfaces[it.name] = i
+        for i in new_worlds:
+            p.worlds[self.worlds[i].name] = i
+        for tid, span in u.required_resources:
+            new_t = type_map[tid]
+            if new_t is None:
+                continue
+            cur = new_t
+            while isinstance(self.types[cur].kind, ir.Alias) and isinstance(
+                self.types[cur].kind.type, int
+            ):
+                cur = self.types[cur].kind.type
+            if not isinstance(self.types[cur].kind, ir.Resource):
+                raise WitError(f"type used in a handle must be a resource", span)
+        return pkg
+
+    def _foreign(
+        self,
+        u: Unresolved,
+        type_map: list[int | None],
+        iface_map: list[int | None],
+        world_map: list[int | None],
+    ) -> None:
+        for pkg_name, items in u.foreign_deps.items():
+            pid = self.package_names.get(pkg_name)
+            if pid is None:
+                raise WitError(f"package '{pkg_name}' not found", u.foreign_dep_spans[pkg_name])
+            p = self.packages[pid]
+            for name, ((kind, local), _stabilities) in items.items():
+                span = u.foreign_item_spans.get((kind, local))
+                if kind == "interface":
+                    real = p.interfaces.get(name)
+                    if real is None:
+                        raise WitError(
+                            f"interface `{name}` not found in package `{pkg_name}`", span
+                        )
+                    iface_map[local] = real
+                else:
+                    realw = p.worlds.get(name)
+                    if realw is None:
+                        raise WitError(f"world `{name}` not found in package `{pkg_name}`", span)
+                    world_map[local] = realw
+        for tid in range(u.n_foreign_types):
+            ty = u.types[tid]
+            assert ty.owner is not None
+            real_iface = iface_map[ty.owner[1]]
+            assert real_iface is not None and ty.name is not None
+            real = self.interfaces[real_iface].types.get(ty.name)
+            if real is None:
+                raise WitError(f"type `{ty.name}` not defined in interface", ty.span)
+            type_map[tid] = real
+
+    def _own(self, t: Any) -> Any:
+        """A reference to a resource where a value is expected means `own<resource>`."""
+        if not isinstance(t, int):
+            return t
+        cur = t
+        while True:
+            kind = self.types[cur].kind
+            if isinstance(kind, ir.Alias) and isinstance(kind.type, int):
+                cur = kind.type
+                continue
+            break
+        if not isinstance(kind, ir.Resource):
+            return t
+        hit = self.own_handles.get(t)
+        if hit is None:
+            st = self.types[t].stability
+            self.types.append(TypeDefM(None, ir.Handle("own", t), None, ir.NO_DOCS, st, self.types[t].span))
+            hit = self.own_handles[t] = len(self.types) - 1
+        return hit
+
+    def _update_function(self, fn: FunctionM, mt: Any) -> FunctionM:
+        params = [(n, self._own(mt(t, s)), s) for n, t, s in fn.params]
+        result = None if fn.result is None else self._own(mt(fn.result, fn.span))
+        resource = None if fn.resource is None else mt(fn.resource, fn.span)
+        new = FunctionM(fn.name, fn.kind, resource, params, result, fn.docs, fn.stability, fn.span)
+        if result is not None and self._contains_borrow(result):
+            name = fn.name
+            raise WitError(
+                f"function `{name}` returns a type which contains a `borrow<T>` which is not "
+                "supported",
+                fn.span,
+            )
+        return new
+
+    def _contains_borrow(self, t: Any) -> bool:
+        if not isinstance(t, int):
+            return False
+        kind = self.types[t].kind
+        if isinstance(kind, ir.Handle):
+            return kind.kind == "borrow"
+        if self.types[t].name is not None and not isinstance(kind, ir.Alias):
+            # named types were checked where they are defined; still look inside
+            pass
+        if isinstance(kind, (ir.Future, ir.Stream)):
+            return False
+        return any(self._contains_borrow(r) for r in kind_refs(kind))
+
+    # ------------------------------------------------------------------ worlds
+
+    def _update_world(
+        self,
+        world: WorldM,
+        pkg: int,
+        mt: Any,
+        iface_map: list[int | None],
+        world_map: list[int | None],
+        type_map: list[int | None],
+    ) -> WorldM:
+        new = WorldM(world.name, package=pkg, docs=world.docs, stability=world.stability, span=world.span)
+        for direction in ("imports", "exports"):
+            src: dict[Any, Any] = getattr(world, direction)
+            spans: dict[Any, Any] = getattr(world, "import_spans" if direction == "imports" else "export_spans")
+            dst: dict[Any, Any] = getattr(new, direction)
+            dspans: dict[Any, Any] = getattr(new, "import_spans" if direction == "imports" else "export_spans")
+            for key, item in src.items():
+                span = spans.get(key)
+                if item[0] == "type":
+                    if type_map[item[1]] is None:
+                        continue
+                    item = ("type", type_map[item[1]])
+                    stability = self.types[item[1]].stability
+                elif item[0] == "interface":
+                    stability = item[2]
+                else:
+                    stability = item[1].stability
+                if not self._include(stability, pkg, span):
+                    continue
+                if key[0] == "interface":
+                    mapped = iface_map[key[1]]
+                    if mapped is None:
+                        raise WitError("interface is excluded by its feature gate", span)
+                    key = ("interface", mapped)
+                if item[0] == "interface":
+                    mapped_i = iface_map[item[1]]
+                    if mapped_i is None:
+                        continue
+                    item = ("interface", mapped_i, item[2])
+                elif item[0] == "function":
+                    item = ("function", self._update_function(item[1], mt))
+                dst[key] = item
+                dspans[key] = span
+        for inc in world.includes:
+            if not self._include(inc.stability, pkg, inc.span):
+                continue
+            target = world_map[inc.world]
+            assert target is not None
+            self._include_world(new, target, inc.names, inc.span)
+        return new
+
+    def _include_world(
+        self, world: WorldM, target: int, names: list[tuple[str, str]], span: Span
+    ) -> None:
+        inc = self.worlds[target]
+        remaining = list(names)
+        for items in (inc.imports, inc.exports):
+            for key in items:
+                if key[0] == "name":
+                    remaining = [n for n in remaining if n[0] != key[1]]
+        if remaining:
+            raise WitError(
+                f"no import or export kebab-name `{remaining[0][0]}`. Note that an ID does not "
+                "support renaming",
+                span,
+            )
+        rename = dict(names)
+        for what, src, dst, dspans in (
+            ("import", inc.imports, world.imports, world.import_spans),
+            ("export", inc.exports, world.exports, world.export_spans),
+        ):
+            for key, item in src.items():
+                if key[0] == "name":
+                    n = rename.get(key[1], key[1])
+                    nk = ("name", n)
+                    if nk in dst:
+                        raise WitError(
+                            f"{what} of `{n}` shadows previously {what}ed items", span
+                        )
+                    dst[nk] = item
+                    dspans[nk] = span
+                else:
+                    if key not in dst:
+                        dst[key] = item
+                        dspans[key] = span
+
+    def _type_iface_dep(self, tid: int) -> int | None:
+        ty = self.types[tid]
+        kind = ty.kind
+        if not isinstance(kind, ir.Alias) or not isinstance(kind.type, int):
+            return None
+        other = self.types[kind.type]
+        if ty.owner == other.owner:
+            return None
+        if other.owner is not None and other.owner[0] == "interface":
+            return int(other.owner[1])
+        return None
+
+    def _iface_deps(self, iid: int) -> list[int]:
+        out = []
+        for t in self.interfaces[iid].types.values():
+            d = self._type_iface_dep(t)
+            if d is not None:
+                out.append(d)
+        return out
+
+    def _sort_key(self, item: Any) -> int:
+        if item[0] == "interface":
+            return 0
+        if item[0] == "type":
+            ty = self.types[item[1]]
+            k = ty.kind
+            if isinstance(k, ir.Alias) and isinstance(k.type, int) and self.types[k.type].owner != ty.owner:
+                return 1
+            return 2
+        return 3 if item[1].resource is None else 4
+
+    def _elaborate_world(self, wid: int) -> None:
+        world = self.worlds[wid]
+        new_imports: dict[Any, Any] = {}
+        new_spans: dict[Any, Any] = {}
+
+        def add_import(key: Any, iid: int, stability: ir.Stability) -> None:
+            if key in new_imports:
+                return
+            for dep in self._iface_deps(iid):
+                add_import(("interface", dep), dep, stability)
+            new_imports[key] = ("interface", iid, stability)
+
+        items = sorted(world.imports.items(), key=lambda kv: self._sort_key(kv[1]))
+        for key, item in items:
+            if item[0] == "interface":
+                add_import(key, item[1], item[2])
+            elif item[0] == "function":
+                new_imports[key] = item
+            else:
+                dep = self._type_iface_dep(item[1])
+                if dep is not None:
+                    add_import(("interface", dep), dep, self.types[item[1]].stability)
+                new_imports[key] = item
+        new_exports: dict[Any, Any] = {}
+        export_ifaces: dict[int, tuple[Any, ir.Stability]] = {}
+        for key, item in world.exports.items():
+            if item[0] == "interface":
+                export_ifaces[item[1]] = (key, item[2])
+            else:
+                new_exports[key] = item
+        required: set[int] = set()
+
+        def add_export(iid: int, key: Any, is_export: bool, stability: ir.Stability) -> bool:
+            if key in new_exports:
+                return is_export
+            if not is_export and iid in required:
+                return True
+            for dep in self._iface_deps(iid):
+                if not add_export(dep, ("interface", dep), is_export and dep in export_ifaces, stability):
+                    return False
+            item = ("interface", iid, stability)
+            if is_export:
+                if iid in required:
+                    return False
+                new_exports[key] = item
+            else:
+                required.add(iid)
+                new_imports[key] = item
+            return True
+
+        for iid, (key, stability) in export_ifaces.items():
+            if not add_export(iid, key, True, stability):
+                name = key[1] if key[0] == "name" else self._iface_name(iid)
+                raise WitError(
+                    f"failed to process world item in `{world.name}`: interface `{name}` "
+                    "transitively depends on an interface in incompatible ways",
+                    world.export_spans.get(key),
+                )
+        ordered = sorted(new_imports.items(), key=lambda kv: self._sort_key(kv[1]))
+        world.imports = dict(ordered)
+        for k in world.imports:
+            new_spans[k] = world.import_spans.get(k)
+        world.import_spans = new_spans
+        world.exports = new_exports
+
+    def _iface_name(self, iid: int) -> str:
+        it = self.interfaces[iid]
+        if it.package is None or it.name is None:
+            return str(it.name)
+        pkg = self.packages[it.package].name
+        base, _, ver = pkg.partition("@")
+        return f"{base}/{it.name}" + (f"@{ver}" if ver else "")
+
+    # ------------------------------------------------------------------ freeze
+
+    def freeze(self, main: int | None) -> ir.Resolve:
+        def key(k: Any) -> ir.WorldKey:
+            return ir.WorldKey(name=k[1]) if k[0] == "name" else ir.WorldKey(interface=k[1])
+
+        def fn(f: FunctionM) -> ir.Function:
+            return ir.Function(
+                f.name,
+                f.kind,
+                f.resource,
+                tuple(ir.Param(n, t, s) for n, t, s in f.params),
+                f.result,
+                f.docs,
+                f.stability,
+                f.span,
+            )
+
+        def item(it: Any) -> ir.WorldItem:
+            if it[0] == "interface":
+                return ir.WorldInterface(it[1], it[2])
+            if it[0] == "function":
+                return ir.WorldFunction(fn(it[1]))
+            return ir.WorldType(it[1])
+
+        types = tuple(
+            ir.TypeDef(
+                t.name,
+                t.kind,
+                None if t.owner is None else ir.TypeOwner(t.owner[0], t.owner[1]),
+                t.docs,
+                t.stability,
+                t.span,
+            )
+            for t in self.types
+        )
+        interfaces = tuple(
+            ir.Interface(
+                i.name,
+                dict(i.types),
+                {k: fn(f) for k, f in i.functions.items()},
+                i.package,
+                i.docs,
+                i.stability,
+                i.span,
+            )
+            for i in self.interfaces
+        )
+        worlds = tuple(
+            ir.World(
+                w.name,
+                tuple(ir.WorldEntry(key(k), item(v), w.import_spans.get(k)) for k, v in w.imports.items()),
+                tuple(ir.WorldEntry(key(k), item(v), w.export_spans.get(k)) for k, v in w.exports.items()),
+                w.package,
+                w.docs,
+                w.stability,
+                w.span,
+            )
+            for w in self.worlds
+        )
+        packages = tuple(
+            ir.Package(p.name, dict(p.interfaces), dict(p.worlds), p.docs, p.span)
+            for p in self.packages
+        )
+        return ir.Resolve(packages, interfaces, worlds, types, main)
+
+

@@ -1,0 +1,437 @@
+"""Parse one WIT file into `ast.File` with Lark (LALR) over the tokens of `lexer.py`.
+
+The Lark parser is built once per process (grammar analysis cached on disk by Lark's
+`cache=True`), and builds AST nodes directly from its reductions (an inline transformer),
+so no parse tree is ever materialised. Lark's errors become located `WitError`s worded the
+way wit-parser words them ("expected ';', found '}'").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedInput, UnexpectedToken
+from lark.lexer import Lexer
+
+from witgen.diagnostics import Span, WitError
+from witgen.frontend import ast
+from witgen.frontend.lexer import DESCRIBE, Lexed, tokenize
+
+_GRAMMAR = Path(__file__).with_name("wit.lark")
+
+PRIMS = {
+    "U8": "u8",
+    "U16": "u16",
+    "U32": "u32",
+    "U64": "u64",
+    "S8": "s8",
+    "S16": "s16",
+    "S32": "s32",
+    "S64": "s64",
+    "F32": "f32",
+    "F64": "f64",
+    "CHAR": "char",
+    "BOOL": "bool",
+    "STRING": "string",
+    "ERROR_CONTEXT": "error-context",
+}
+
+
+class _TokenFeed(Lexer):
+    """Hands Lark the tokens that `lexer.tokenize` already produced."""
+
+    def __init__(self, conf: Any) -> None:
+        pass
+
+    def lex(self, lexed: Lexed) -> Iterator[Token]:  # type: ignore[override]
+        return iter(lexed.tokens)
+
+
+class _Build(Transformer):  # type: ignore[type-arg]
+    """Reductions -> AST nodes. `lexed` is set per file before parsing."""
+
+    lexed: Lexed
+
+    # -- helpers --
+
+    def _span(self, tok: Token) -> Span:
+        return Span(self.lexed.file, tok.line, tok.column, tok.end_line, tok.end_column)
+
+    def _docs(self, pos: int) -> list[str]:
+        return self.lexed.comments.get(pos, [])
+
+    def _lead(self, c: list[Any]) -> tuple[list[ast.Attr], list[str], list[Any]]:
+        """Split leading attributes off; docs come from the item's first token."""
+        if c and isinstance(c[0], list):
+            attrs = c[0]
+            return attrs, self._docs(attrs[0].pos), c[1:]
+        first = c[0]
+        pos = first.start_pos if isinstance(first, Token) else first.pos
+        return [], self._docs(pos), c
+
+    # -- terminals that carry meaning --
+
+    def id(self, c: list[Token]) -> ast.Id:
+        tok = c[0]
+        name = tok.value[1:] if tok.type == "EXPLICIT_ID" else tok.value
+        return ast.Id(name, self._span(tok), tok.start_pos)
+
+    def version(self, c: list[Token]) -> Token:
+        return c[1]
+
+    def package_name(self, c: list[Any]) -> ast.PackageName:
+        ns, name = c[0], c[1]
+        version = _check_version(self.lexed, c[2]) if len(c) > 2 else None
+        end = c[2] if len(c) > 2 else None
+        span = ns.span
+        if end is not None:
+            span = Span(span.file, span.line, span.column, end.end_line, end.end_column)
+        else:
+            span = Span(span.file, span.line, span.column, name.span.end_line, name.span.end_column)
+        return ast.PackageName(ns, name, version, span)
+
+    def package_decl(self, c: list[Any]) -> ast.PackageName:
+        pkg: ast.PackageName = c[1]
+        pkg.docs = self._docs(c[0].start_pos)
+        return pkg
+
+    def nested_package(self, c: list[Any]) -> ast.NestedPackage:
+        pkg: ast.PackageName = c[1]
+        pkg.docs = self._docs(c[0].start_pos)
+        return ast.NestedPackage(pkg, c[2:])
+
+    def attrs(self, c: list[ast.Attr]) -> list[ast.Attr]:
+        return list(c)
+
+    def attr(self, c: list[Any]) -> ast.Attr:
+        at, name, key, value = c[0], c[1], c[2], c[3]
+        lexed = self.lexed
+        if name.name == "since" or name.name == "deprecated":
+            if key.name != "version":
+                raise WitError(f"expected `version`, found `{key.name}`", key.span)
+            if not isinstance(value, Token):
+                raise WitError(
+                    f"expected an integer, found {DESCRIBE['ID']}", value.span
+                )
+            text = _check_version(lexed, value)
+        elif name.name == "unstable":
+            if key.name != "feature":
+                raise WitError(f"expected `feature`, found `{key.name}`", key.span)
+            if isinstance(value, Token):
+                raise WitError(
+                    f"expected an identifier or string, found {DESCRIBE['INTEGER']}",
+                    self._span(value),
+                )
+            text = value.name
+        else:
+            raise WitError(f"unknown attribute `{name.name}`", name.span)
+        return ast.Attr(name.name, text, name.span, at.start_pos)
+
+    # -- top level --
+
+    def start(self, c: list[Any]) -> ast.File:
+        package = None
+        items: list[Any] = []
+        nested: list[ast.NestedPackage] = []
+        for x in c:
+            if isinstance(x, ast.PackageName):
+                package = x
+            elif isinstance(x, ast.NestedPackage):
+                nested.append(x)
+            else:
+                items.append(x)
+        return ast.File(self.lexed.file, package, items, nested)
+
+    def toplevel_use(self, c: list[Any]) -> ast.ToplevelUse:
+        attrs, _docs, rest = self._lead(c)
+        use_tok = rest[0]
+        as_ = rest[3] if len(rest) > 3 else None
+        return ast.ToplevelUse(attrs, rest[1], as_, self._span(use_tok))
+
+    def use_path(self, c: list[Any]) -> ast.Id:
+        return c[0]  # type: ignore[no-any-return]
+
+    def foreign_path(self, c: list[Any]) -> ast.ForeignPath:
+        ns, pkg, name = c[0], c[1], c[2]
+        version = _check_version(self.lexed, c[3]) if len(c) > 3 else None
+        span = Span(ns.span.file, ns.span.line, ns.span.column, pkg.span.end_line, pkg.span.end_column)
+        return ast.ForeignPath(ast.PackageName(ns, pkg, version, span), name)
+
+    def interface(self, c: list[Any]) -> ast.Interface:
+        attrs, docs, rest = self._lead(c)
+        return ast.Interface(docs, attrs, rest[1], rest[2:])
+
+    def world(self, c: list[Any]) -> ast.World:
+        attrs, docs, rest = self._lead(c)
+        return ast.World(docs, attrs, rest[1], rest[2:])
+
+    def import_(self, c: list[Any]) -> ast.ImportExport:
+        attrs, docs, rest = self._lead(c)
+        return ast.ImportExport("import", docs, attrs, rest[1])
+
+    def export(self, c: list[Any]) -> ast.ImportExport:
+        attrs, docs, rest = self._lead(c)
+        return ast.ImportExport("export", docs, attrs, rest[1])
+
+    def extern_func(self, c: list[Any]) -> ast.Extern:
+        return ast.Extern("func", c[0], c[1], None, None)
+
+    def extern_iface(self, c: list[Any]) -> ast.Extern:
+        return ast.Extern("interface", c[0], None, c[2:], None)
+
+    def extern_path(self, c: list[Any]) -> ast.Extern:
+        return ast.Extern("path", None, None, None, c[0])
+
+    def include(self, c: list[Any]) -> ast.Include:
+        attrs, _docs, rest = self._lead(c)
+        names = [x for x in rest[2:] if isinstance(x, tuple)]
+        return ast.Include(attrs, rest[1], names)
+
+    def include_name(self, c: list[Any]) -> tuple[ast.Id, ast.Id]:
+        return (c[0], c[2])
+
+    def use(self, c: list[Any]) -> ast.Use:
+        attrs, _docs, rest = self._lead(c)
+        return ast.Use(attrs, rest[1], rest[2:])
+
+    def use_name(self, c: list[Any]) -> tuple[ast.Id, ast.Id | None]:
+        return (c[0], c[2] if len(c) > 2 else None)
+
+    # -- type definitions --
+
+    def type_alias(self, c: list[Any]) -> ast.TypeDef:
+        attrs, docs, rest = self._lead(c)
+        return ast.TypeDef(docs, attrs, rest[1], rest[2])
+
+    def record(self, c: list[Any]) -> ast.TypeDef:
+        attrs, docs, rest = self._lead(c)
+        name = rest[1]
+        fields = tuple(rest[2:])
+        if not fields:
+            raise WitError("empty record", name.span)
+        return ast.TypeDef(docs, attrs, name, ast.TypeNode("record", fields, name.span))
+
+    def field(self, c: list[Any]) -> tuple[list[str], ast.Id, ast.TypeNode]:
+        return (self._docs(c[0].pos), c[0], c[1])
+
+    def flags(self, c: list[Any]) -> ast.TypeDef:
+        attrs, docs, rest = self._lead(c)
+        name = rest[1]
+        flags = tuple(rest[2:])
+        if not flags:
+            raise WitError("empty flags", name.span)
+        return ast.TypeDef(docs, attrs, name, ast.TypeNode("flags", flags, name.span))
+
+    def flag(self, c: list[Any]) -> tuple[list[str], ast.Id]:
+        return (self._docs(c[0].pos), c[0])
+
+    enum_case = flag
+
+    def variant(self, c: list[Any]) -> ast.TypeDef:
+        attrs, docs, rest = self._lead(c)
+        name = rest[1]
+        cases = tuple(rest[2:])
+        if not cases:
+            raise WitError("empty variant", name.span)
+        return ast.TypeDef(docs, attrs, name, ast.TypeNode("variant", cases, name.span))
+
+    def case(self, c: list[Any]) -> tuple[list[str], ast.Id, ast.TypeNode | None]:
+        return (self._docs(c[0].pos), c[0], c[1] if len(c) > 1 else None)
+
+    def enum(self, c: list[Any]) -> ast.TypeDef:
+        attrs, docs, rest = self._lead(c)
+        name = rest[1]
+        cases = tuple(rest[2:])
+        if not cases:
+            raise WitError("empty enum", name.span)
+        return ast.TypeDef(docs, attrs, name, ast.TypeNode("enum", cases, name.span))
+
+    def resource(self, c: list[Any]) -> ast.TypeDef:
+        attrs, docs, rest = self._lead(c)
+        name = rest[1]
+        return ast.TypeDef(docs, attrs, name, ast.TypeNode("resource", tuple(rest[2:]), name.span))
+
+    def constructor(self, c: list[Any]) -> ast.ResourceFunc:
+        attrs, docs, rest = self._lead(c)
+        tok = rest[0]
+        span = self._span(tok)
+        params = rest[1]
+        result = rest[2] if len(rest) > 2 else None
+        name = ast.Id("constructor", span)
+        return ast.ResourceFunc(
+            "constructor", ast.NamedFunc(docs, attrs, name, ast.Func(False, params, result, span))
+        )
+
+    def method(self, c: list[Any]) -> ast.ResourceFunc:
+        attrs, docs, rest = self._lead(c)
+        kind = "method"
+        if isinstance(rest[1], Token):
+            kind = "static"
+        return ast.ResourceFunc(kind, ast.NamedFunc(docs, attrs, rest[0], rest[-1]))
+
+    def named_func(self, c: list[Any]) -> ast.NamedFunc:
+        attrs, docs, rest = self._lead(c)
+        return ast.NamedFunc(docs, attrs, rest[0], rest[1])
+
+    def func_ty(self, c: list[Any]) -> ast.Func:
+        is_async = c[0].type == "ASYNC"
+        rest = c[1:] if is_async else c
+        func_tok = rest[0]
+        result = rest[2] if len(rest) > 2 else None
+        return ast.Func(is_async, rest[1], result, self._span(func_tok))
+
+    def params(self, c: list[Any]) -> list[tuple[ast.Id, ast.TypeNode]]:
+        return list(c)
+
+    def param(self, c: list[Any]) -> tuple[ast.Id, ast.TypeNode]:
+        return (c[0], c[1])
+
+    # -- type expressions --
+
+    def ty(self, c: list[Token]) -> ast.TypeNode:
+        tok = c[0]
+        return ast.TypeNode(PRIMS[tok.type], (), self._span(tok))
+
+    def named_ty(self, c: list[ast.Id]) -> ast.TypeNode:
+        return ast.TypeNode("name", (c[0],), c[0].span)
+
+    def tuple_ty(self, c: list[Any]) -> ast.TypeNode:
+        span = self._span(c[0])
+        if len(c) == 1:
+            raise WitError("empty tuple", span)
+        return ast.TypeNode("tuple", tuple(c[1:]), span)
+
+    def list_ty(self, c: list[Any]) -> ast.TypeNode:
+        return ast.TypeNode("list", (c[1],), self._span(c[0]))
+
+    def fixed_list_ty(self, c: list[Any]) -> ast.TypeNode:
+        size_tok = c[2]
+        size = int(size_tok.value)
+        if size >= 2**32:
+            raise WitError(
+                "invalid list size: number too large to fit in target type", self._span(size_tok)
+            )
+        return ast.TypeNode("fixed-list", (c[1], size), self._span(c[0]))
+
+    def map_ty(self, c: list[Any]) -> ast.TypeNode:
+        return ast.TypeNode("map", (c[1], c[2]), self._span(c[0]))
+
+    def option_ty(self, c: list[Any]) -> ast.TypeNode:
+        return ast.TypeNode("option", (c[1],), self._span(c[0]))
+
+    def result_ty(self, c: list[Any]) -> ast.TypeNode:
+        span = self._span(c[0])
+        rest = c[1:]
+        if not rest:
+            return ast.TypeNode("result", (None, None), span)
+        if len(rest) == 1:
+            return ast.TypeNode("result", (rest[0], None), span)
+        if isinstance(rest[0], Token):  # `_`
+            return ast.TypeNode("result", (None, rest[1]), span)
+        return ast.TypeNode("result", (rest[0], rest[1]), span)
+
+    def future_ty(self, c: list[Any]) -> ast.TypeNode:
+        return ast.TypeNode("future", (c[1] if len(c) > 1 else None,), self._span(c[0]))
+
+    def stream_ty(self, c: list[Any]) -> ast.TypeNode:
+        return ast.TypeNode("stream", (c[1] if len(c) > 1 else None,), self._span(c[0]))
+
+    def handle_ty(self, c: list[Any]) -> ast.TypeNode:
+        kind = "own" if c[0].type == "OWN" else "borrow"
+        return ast.TypeNode(kind, (c[1],), self._span(c[0]))
+
+
+_BUILD = _Build()
+_PARSER: Lark | None = None
+
+
+def _parser() -> Lark:
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = Lark(
+            _GRAMMAR.read_text(encoding="utf-8"),
+            parser="lalr",
+            lexer=_TokenFeed,
+            transformer=_BUILD,
+            maybe_placeholders=False,
+            propagate_positions=False,
+            cache=True,
+        )
+    return _PARSER
+
+
+def parse_text(file: str, text: str) -> ast.File:
+    """Parse one file's text. Raises a located WitError for invalid syntax."""
+    lexed = tokenize(file, text)
+    parser = _parser()
+    _BUILD.lexed = lexed
+    try:
+        result: ast.File = parser.parse(lexed)  # type: ignore[arg-type]
+    except UnexpectedToken as err:
+        raise _syntax_error(lexed, err) from None
+    except UnexpectedInput as err:  # pragma: no cover - other Lark failures
+        raise WitError(f"syntax error: {err}", lexed.span(getattr(err, "pos_in_stream", 0) or 0)) from None
+    return result
+
+
+# What wit-parser says it expected, keyed by a distinctive terminal of Lark's expected set.
+_CONTEXT_EXPECT = [
+    ({"INTERFACE", "WORLD", "USE"}, "`world`, `interface` or `use`"),
+    ({"IMPORT", "EXPORT", "INCLUDE"}, "`import`, `export`, `include`, `use`, or type definition"),
+    ({"TYPE", "RESOURCE", "RECORD", "FUNC"}, "a type"),
+    ({"TYPE", "RESOURCE", "RECORD"}, "`type`, `resource` or `func`"),
+    ({"U8", "STRING", "LIST"}, "a type"),
+    ({"CONSTRUCTOR"}, "`constructor` or identifier"),
+]
+
+
+def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
+    tok = err.token
+    expected = set(err.expected) - {"$END"} if tok.type != "$END" else set(err.expected)
+    if tok.type == "$END":
+        pos = lexed.end_pos
+        found = "eof"
+    else:
+        pos = tok.start_pos
+        found = DESCRIBE.get(tok.type, tok.type)
+    want = _describe_expected(expected)
+    return lexed.error(pos, f"expected {want}, found {found}")
+
+
+def _describe_expected(expected: set[str]) -> str:
+    for keys, text in _CONTEXT_EXPECT:
+        if keys <= expected:
+            return text
+    if {"ID", "EXPLICIT_ID"} <= expected:
+        rest = expected - {"ID", "EXPLICIT_ID"}
+        if not rest or rest <= {"_RBRACE", "_RPAREN", "_GT", "ATTR"}:
+            return "an identifier or string"
+    names = sorted(DESCRIBE.get(e, e) for e in expected if e != "AT")
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        return "something else"
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _check_version(lexed: Lexed, tok: Token) -> str:
+    """Semver rules wit-parser (the `semver` crate) enforces on `1.2.3-pre+build`."""
+    text: str = tok.value
+    core, _, build = text.partition("+")
+    core, _, pre = core.partition("-")
+    for part, what in zip(core.split("."), ("major", "minor", "patch")):
+        if len(part) > 1 and part[0] == "0":
+            raise lexed.error(tok.start_pos, f"invalid leading zero in {what} version number", tok.end_pos)
+    if "-" in text.partition("+")[0]:
+        for ident in pre.split("."):
+            if not ident:
+                raise lexed.error(tok.start_pos, "empty identifier segment in pre-release identifier", tok.end_pos)
+            if ident.isdigit() and len(ident) > 1 and ident[0] == "0":
+                raise lexed.error(tok.start_pos, "invalid leading zero in pre-release identifier", tok.end_pos)
+    if "+" in text:
+        for ident in build.split("."):
+            if not ident:
+                raise lexed.error(tok.start_pos, "empty identifier segment in build metadata", tok.end_pos)
+    return text

@@ -1,0 +1,847 @@
+"""Resolve the files of ONE package (ASTs) into an unresolved package: its own arenas.
+
+This follows wit-parser's `ast/resolve.rs` step by step, because the JSON we must match
+exposes its allocation order: foreign interfaces/worlds get placeholder slots first, then
+local interfaces and worlds in a topological order, then types as each interface (in that
+order) and then each world is resolved; anonymous types are interned on first use.
+Foreign references stay placeholders here; `merge.py` connects them to real packages.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from witgen import ir
+from witgen.diagnostics import Span, WitError
+from witgen.frontend import ast
+from witgen.frontend.model import (
+    UNKNOWN,
+    FunctionM,
+    IncludeM,
+    InterfaceM,
+    TypeDefM,
+    WorldM,
+)
+
+
+@dataclass
+class Unresolved:
+    name: str
+    name_span: Span | None
+    docs: ir.Docs
+    types: list[TypeDefM]
+    interfaces: list[InterfaceM]
+    worlds: list[WorldM]
+    # foreign package name -> item name -> (("interface"|"world", id), [stability...])
+    foreign_deps: dict[str, dict[str, tuple[tuple[str, int], list[ir.Stability]]]]
+    foreign_dep_spans: dict[str, Span]
+    foreign_item_spans: dict[tuple[str, int], Span]
+    foreign_interfaces: set[int]
+    foreign_worlds: set[int]
+    n_foreign_types: int
+    required_resources: list[tuple[int, Span]]
+    world_spans: list[Span | None] = field(default_factory=list)
+
+
+def toposort(kind: str, deps: dict[str, list[ast.Id]]) -> list[str]:
+    """wit-parser's toposort: dependency order, ties broken by source order."""
+    names = list(deps)
+    index = {n: i for i, n in enumerate(names)}
+    remaining = [0] * len(names)
+    reverse: list[list[int]] = [[] for _ in names]
+    for i, n in enumerate(names):
+        edges = deps[n]
+        remaining[i] = len(edges)
+        for e in edges:
+            j = index.get(e.name)
+            if j is None:
+                raise WitError(f"{kind} `{e.name}` does not exist", e.span)
+            reverse[j].append(i)
+    heap = [i for i in range(len(names)) if remaining[i] == 0]
+    heapq.heapify(heap)
+    order: list[str] = []
+    while heap:
+        i = heapq.heappop(heap)
+        order.append(names[i])
+        for k in reverse[i]:
+            remaining[k] -= 1
+            if remaining[k] == 0:
+                heapq.heappush(heap, k)
+        reverse[i] = []
+    if len(order) == len(names):
+        return order
+    for i, n in enumerate(names):
+        if remaining[i] == 0:
+            continue
+        for e in deps[n]:
+            if remaining[index[e.name]] != 0:
+                raise WitError(f"{kind} `{e.name}` depends on itself", e.span)
+    raise AssertionError("toposort failed without a cycle")  # pragma: no cover
+
+
+def stability_of(attrs: list[ast.Attr]) -> ir.Stability:
+    if not attrs:
+        return ir.UNKNOWN_STABILITY
+    kinds = [a.kind for a in attrs]
+    if kinds == ["since"]:
+        return ir.Stability("stable", since=attrs[0].value)
+    if kinds == ["since", "deprecated"]:
+        return ir.Stability("stable", since=attrs[0].value, deprecated=attrs[1].value)
+    if kinds == ["deprecated", "since"]:
+        return ir.Stability("stable", since=attrs[1].value, deprecated=attrs[0].value)
+    if kinds == ["unstable"]:
+        return ir.Stability("unstable", feature=attrs[0].value)
+    if kinds == ["unstable", "deprecated"]:
+        return ir.Stability("unstable", feature=attrs[0].value, deprecated=attrs[1].value)
+    if kinds == ["deprecated", "unstable"]:
+        return ir.Stability("unstable", feature=attrs[1].value, deprecated=attrs[0].value)
+    if kinds == ["deprecated"]:
+        raise WitError(
+            "cannot specify both @deprecated without @since or @unstable", attrs[0].span
+        )
+    raise WitError("unsupported combination of attributes", attrs[1].span)
+
+
+def docs_of(comments: list[str]) -> ir.Docs:
+    return ir.Docs(ast.docs_text(comments)) if comments else ir.NO_DOCS
+
+
+PathVisitor = Callable[
+    [ast.Id | None, list[ast.Attr], ast.UsePath, list[tuple[ast.Id, ast.Id | None]] | None, str],
+    None,
+]
+
+
+def for_each_path(items: list[Any], f: PathVisitor) -> None:
+    """Visit every use/include/import path of a package's top-level items, in wit-parser's
+    order (worlds: uses and includes, then imports, then exports)."""
+    for item in items:
+        if isinstance(item, ast.World):
+            imports: list[ast.ImportExport] = []
+            exports: list[ast.ImportExport] = []
+            for wi in item.items:
+                if isinstance(wi, ast.Use):
+                    f(None, wi.attrs, wi.path, wi.names, "interface")
+                elif isinstance(wi, ast.Include):
+                    f(item.name, wi.attrs, wi.path, None, "world")
+                elif isinstance(wi, ast.ImportExport):
+                    (imports if wi.direction == "import" else exports).append(wi)
+            for ie in imports + exports:
+                ext = ie.extern
+                if ext.kind == "interface":
+                    assert ext.items is not None
+                    for ii in ext.items:
+                        if isinstance(ii, ast.Use):
+                            f(None, ii.attrs, ii.path, ii.names, "interface")
+                elif ext.kind == "path":
+                    assert ext.path is not None
+                    f(None, ie.attrs, ext.path, None, "interface")
+        elif isinstance(item, ast.Interface):
+            for ii in item.items:
+                if isinstance(ii, ast.Use):
+                    f(item.name, ii.attrs, ii.path, ii.names, "interface")
+        else:  # top-level use
+            f(None, item.attrs, item.path, None, "unknown")
+
+
+def _collect_deps(ty: ast.TypeNode, out: list[ast.Id]) -> None:
+    k = ty.kind
+    if k == "name" or k == "own" or k == "borrow":
+        out.append(ty.args[0])
+    elif k == "record":
+        for _d, _n, t in ty.args:
+            _collect_deps(t, out)
+    elif k == "variant":
+        for _d, _n, t in ty.args:
+            if t is not None:
+                _collect_deps(t, out)
+    elif k in ("tuple", "map"):
+        for t in ty.args:
+            _collect_deps(t, out)
+    elif k in ("option", "list", "fixed-list"):
+        _collect_deps(ty.args[0], out)
+    elif k in ("result", "future", "stream"):
+        for t in ty.args:
+            if t is not None:
+                _collect_deps(t, out)
+
+
+_MAP_KEYS = {"bool", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "char", "string"}
+
+
+class PackageResolver:
+    """Collects the files of one package, then `resolve()`s them."""
+
+    def __init__(self) -> None:
+        self.package: ast.PackageName | None = None
+        self.package_docs = ir.NO_DOCS
+        self.files: list[list[Any]] = []
+
+        self.types: list[TypeDefM] = []
+        self.interfaces: list[InterfaceM] = []
+        self.worlds: list[WorldM] = []
+        self.anon: dict[Any, int] = {}
+        self.cur = 0
+        self.ast_items: list[dict[str, tuple[str, int]]] = []
+        self.package_items: dict[str, tuple[str, int]] = {}
+        self.interface_types: list[dict[str, tuple[Any, Span]]] = []
+        self.foreign_deps: dict[str, dict[str, tuple[tuple[str, int], list[ir.Stability]]]] = {}
+        self.foreign_dep_spans: dict[str, Span] = {}
+        self.foreign_item_spans: dict[tuple[str, int], Span] = {}
+        self.foreign_interfaces: set[int] = set()
+        self.foreign_worlds: set[int] = set()
+        self.type_lookup: dict[str, tuple[Any, Span]] = {}
+        self.required_resources: list[tuple[int, Span]] = []
+        self.world_spans: list[Span | None] = []
+
+    # ------------------------------------------------------------------ inputs
+
+    def push(self, package: ast.PackageName | None, items: list[Any]) -> None:
+        if package is not None:
+            if self.package is not None and package.full != self.package.full:
+                raise WitError(
+                    f"package identifier `{package.full}` does not match previous package "
+                    f"name of `{self.package.full}`",
+                    package.span,
+                )
+            self.package = package
+            docs = docs_of(package.docs)
+            if docs.contents is not None:
+                if self.package_docs.contents is not None:
+                    raise WitError("found doc comments on multiple 'package' items", package.span)
+                self.package_docs = docs
+        self.files.append(items)
+
+    # ------------------------------------------------------------------ driver
+
+    def resolve(self) -> Unresolved:
+        if self.package is None:
+            raise WitError("no `package` header was found in any WIT file for this package")
+        files = self.files
+        self._populate_foreign_deps(files)
+        iface_order, world_order = self._populate_ast_items(files)
+        n_foreign_types = self._populate_foreign_types(files)
+
+        iface_ast: dict[int, tuple[ast.Interface, int]] = {}
+        world_ast: dict[int, tuple[ast.World, int]] = {}
+        for i, items in enumerate(files):
+            for item in items:
+                if isinstance(item, ast.Interface):
+                    iface_ast[self.ast_items[i][item.name.name][1]] = (item, i)
+                elif isinstance(item, ast.World):
+                    world_ast[self.ast_items[i][item.name.name][1]] = (item, i)
+        for iid in iface_order:
+            iface, i = iface_ast[iid]
+            self.cur = i
+            self._resolve_interface(iid, iface.items, iface.docs, iface.attrs)
+        for wid in world_order:
+            world, i = world_ast[wid]
+            self.cur = i
+            self._resolve_world(wid, world)
+
+        return Unresolved(
+            name=self.package.full,
+            name_span=self.package.span,
+            docs=self.package_docs,
+            types=self.types,
+            interfaces=self.interfaces,
+            worlds=self.worlds,
+            foreign_deps=self.foreign_deps,
+            foreign_dep_spans=self.foreign_dep_spans,
+            foreign_item_spans=self.foreign_item_spans,
+            foreign_interfaces=self.foreign_interfaces,
+            foreign_worlds=self.foreign_worlds,
+            n_foreign_types=n_foreign_types,
+            required_resources=self.required_resources,
+            world_spans=self.world_spans,
+        )
+
+    # ------------------------------------------------------------------ phases
+
+    def _alloc_interface(self, span: Span | None) -> int:
+        self.interface_types.append({})
+        self.interfaces.append(InterfaceM(name=None, span=span))
+        return len(self.interfaces) - 1
+
+    def _alloc_world(self, span: Span | None) -> int:
+        self.worlds.append(WorldM(name="", span=span))
+        self.world_spans.append(span)
+        return len(self.worlds) - 1
+
+    def _populate_foreign_deps(self, files: list[list[Any]]) -> None:
+        def visit(
+            _cur: Any, attrs: list[ast.Attr], path: ast.UsePath, _names: Any, kind: str
+        ) -> None:
+            if not isinstance(path, ast.ForeignPath):
+                return
+            stability = stability_of(attrs)
+            pkg = path.package.full
+            deps = self.foreign_deps.get(pkg)
+            if deps is None:
+                deps = self.foreign_deps[pkg] = {}
+                self.foreign_dep_spans[pkg] = path.package.span
+            entry = deps.get(path.name.name)
+            if entry is None:
+                if kind == "world":
+                    item = ("world", self._alloc_world(path.name.span))
+                else:
+                    item = ("interface", self._alloc_interface(path.name.span))
+                entry = deps[path.name.name] = (item, [])
+                self.foreign_item_spans[item] = path.name.span
+            entry[1].append(stability)
+            if entry[0][0] == "interface":
+                self.foreign_interfaces.add(entry[0][1])
+            else:
+                self.foreign_worlds.add(entry[0][1])
+
+        for items in files:
+            for_each_path(items, visit)
+
+    def _populate_ast_items(self, files: list[list[Any]]) -> tuple[list[int], list[int]]:
+        package_items: dict[str, Span] = {}
+        names: dict[str, Any] = {}
+        order: dict[str, list[ast.Id]] = {}
+        for items in files:
+            for item in items:
+                if isinstance(item, (ast.Interface, ast.World)):
+                    n = item.name
+                    if n.name in package_items:
+                        raise WitError(f"duplicate item named `{n.name}`", n.span)
+                    package_items[n.name] = n.span
+                    order[n.name] = []
+                    names[n.name] = item
+        for items in files:
+            ns: dict[str, tuple[Span, ast.Id | None]] = {}
+            for item in items:
+                if isinstance(item, ast.ToplevelUse):
+                    name = item.as_ if item.as_ is not None else ast.path_name(item.path)
+                    src = item.path if isinstance(item.path, ast.Id) else None
+                else:
+                    name = item.name
+                    src = item.name
+                if name.name in ns:
+                    raise WitError(f"duplicate name `{name.name}` in this file", name.span)
+                ns[name.name] = (name.span, src)
+
+            def visit(cur: Any, _a: Any, path: ast.UsePath, _n: Any, _k: str) -> None:
+                if cur is None or not isinstance(path, ast.Id):
+                    return
+                hit = ns.get(path.name)
+                if hit is not None:
+                    if hit[1] is None:
+                        return
+                    order[cur.name].append(hit[1])
+                elif path.name in package_items:
+                    order[cur.name].append(path)
+                else:
+                    raise WitError(f"interface or world `{path.name}` does not exist", path.span)
+
+            for_each_path(items, visit)
+
+        sorted_names = toposort("interface or world", order)
+        ids: dict[str, tuple[str, int]] = {}
+        iface_order: list[int] = []
+        world_order: list[int] = []
+        for name in sorted_names:
+            item = names[name]
+            if isinstance(item, ast.Interface):
+                iid = self._alloc_interface(package_items[name])
+                self.interfaces[iid].name = name
+                ids[name] = ("interface", iid)
+                iface_order.append(iid)
+            else:
+                wid = self._alloc_world(package_items[name])
+                self.worlds[wid].name = name
+                ids[name] = ("world", wid)
+                world_order.append(wid)
+        for items in files:
+            file_items: dict[str, tuple[str, int]] = {}
+            for item in items:
+                if isinstance(item, ast.ToplevelUse):
+                    if item.attrs:
+                        raise WitError("attributes not allowed on top-level use", item.span)
+                    name = item.as_ if item.as_ is not None else ast.path_name(item.path)
+                    if isinstance(item.path, ast.Id):
+                        found = ids.get(item.path.name)
+                        if found is None:
+                            raise WitError(
+                                f"interface or world `{item.path.name}` does not exist",
+                                item.path.span,
+                            )
+                        file_items[name.name] = found
+                    else:
+                        fp = item.path
+                        file_items[name.name] = self.foreign_deps[fp.package.full][fp.name.name][0]
+                else:
+                    file_items[item.name.name] = ids[item.name.name]
+                    self.package_items[item.name.name] = ids[item.name.name]
+            self.ast_items.append(file_items)
+        return iface_order, world_order
+
+    def _populate_foreign_types(self, files: list[list[Any]]) -> int:
+        for i, items in enumerate(files):
+            self.cur = i
+
+            def visit(_c: Any, attrs: list[ast.Attr], path: ast.UsePath, names: Any, _k: str) -> None:
+                if names is None:
+                    return
+                stability = stability_of(attrs)
+                item, name, span = self._resolve_path(path)
+                iface = self._iface_of(item, name, span)
+                if iface not in self.foreign_interfaces:
+                    return
+                lookup = self.interface_types[iface]
+                for n, _as in names:
+                    if n.name in lookup:
+                        continue
+                    self.types.append(
+                        TypeDefM(n.name, UNKNOWN, ("interface", iface), ir.NO_DOCS, stability, n.span)
+                    )
+                    tid = len(self.types) - 1
+                    lookup[n.name] = (("type", tid), n.span)
+                    self.interfaces[iface].types[n.name] = tid
+
+            for_each_path(items, visit)
+        return len(self.types)
+
+    # ------------------------------------------------------------------ paths
+
+    def _resolve_path(self, path: ast.UsePath) -> tuple[tuple[str, int], str, Span]:
+        if isinstance(path, ast.Id):
+            item = self.ast_items[self.cur].get(path.name) or self.package_items.get(path.name)
+            if item is None:
+                raise WitError(f"interface or world `{path.name}` does not exist", path.span)
+            return item, path.name, path.span
+        return (
+            self.foreign_deps[path.package.full][path.name.name][0],
+            path.name.name,
+            path.name.span,
+        )
+
+    @staticmethod
+    def _iface_of(item: tuple[str, int], name: str, span: Span) -> int:
+        if item[0] != "interface":
+            raise WitError(f"name `{name}` is defined as a world, not an interface", span)
+        return item[1]
+
+    @staticmethod
+    def _world_of(item: tuple[str, int], name: str, span: Span) -> int:
+        if item[0] != "world":
+            raise WitError(f"name `{name}` is defined as an interface, not a world", span)
+        return item[1]
+
+    # ------------------------------------------------------------------ worlds
+
+    def _resolve_world(self, wid: int, world: ast.World) -> None:
+        w = self.worlds[wid]
+        w.docs = docs_of(world.docs)
+        w.stability = stability_of(world.attrs)
+        self._resolve_types(
+            ("world", wid), [i for i in world.items if isinstance(i, (ast.Use, ast.TypeDef))]
+        )
+        for inc in world.items:
+            if isinstance(inc, ast.Include):
+                stability = stability_of(inc.attrs)
+                item, name, span = self._resolve_path(inc.path)
+                target = self._world_of(item, name, span)
+                w.includes.append(
+                    IncludeM(stability, target, [(a.name, b.name) for a, b in inc.names], span)
+                )
+        for name, (item, span) in self.type_lookup.items():
+            key = ("name", name)
+            if key in w.imports:
+                raise WitError(f"import `{name}` conflicts with prior import of same name", span)
+            w.imports[key] = ("type", item[1])
+            w.import_spans[key] = span
+
+        imported: set[int] = set()
+        exported: set[int] = set()
+        for wi in world.items:
+            if isinstance(wi, ast.TypeDef):
+                if wi.ty.kind == "resource":
+                    for rf in wi.ty.args:
+                        fn = self._resolve_resource_func(rf, wi.name)
+                        key = ("name", fn.name)
+                        w.imports[key] = ("function", fn)
+                        w.import_spans[key] = fn.span
+                continue
+            if not isinstance(wi, ast.ImportExport):
+                continue
+            desc = wi.direction
+            seen = imported if desc == "import" else exported
+            ext = wi.extern
+            item = self._resolve_world_item(wi.docs, wi.attrs, ext)
+            key: tuple[str, Any]
+            if ext.kind == "interface":
+                assert ext.name is not None
+                key = ("name", ext.name.name)
+            elif ext.kind == "func":
+                key = ("name", item[1].name)
+            else:
+                assert ext.path is not None
+                p_item, p_name, p_span = self._resolve_path(ext.path)
+                key = ("interface", self._iface_of(p_item, p_name, p_span))
+            if item[0] == "interface":
+                if item[1] in seen:
+                    raise WitError(f"interface cannot be {desc}ed more than once", ext.span)
+                seen.add(item[1])
+            dst = w.imports if desc == "import" else w.exports
+            spans = w.import_spans if desc == "import" else w.export_spans
+            if key in dst:
+                prev = dst[key][0]
+                prev = "func" if prev == "function" else prev
+                raise WitError(
+                    f"{desc} `{key[1]}` conflicts with prior {prev} of same name", ext.span
+                )
+            dst[key] = item
+            spans[key] = ext.span
+        self.type_lookup = {}
+
+    def _resolve_world_item(
+        self, docs: list[str], attrs: list[ast.Attr], ext: ast.Extern
+    ) -> tuple[Any, ...]:
+        if ext.kind == "interface":
+            assert ext.name is not None and ext.items is not None
+            prev = self.type_lookup
+            self.type_lookup = {}
+            iid = self._alloc_interface(ext.name.span)
+            self._resolve_interface(iid, ext.items, docs, attrs)
+            self.type_lookup = prev
+            return ("interface", iid, self.interfaces[iid].stability)
+        if ext.kind == "path":
+            assert ext.path is not None
+            stability = stability_of(attrs)
+            item, name, span = self._resolve_path(ext.path)
+            return ("interface", self._iface_of(item, name, span), stability)
+        assert ext.name is not None and ext.func is not None
+        kind = "async-freestanding" if ext.func.is_async else "freestanding"
+        fn = self._resolve_function(docs, attrs, ext.name.name, ext.name.span, ext.func, kind, None)
+        return ("function", fn)
+
+    # ------------------------------------------------------------------ interfaces
+
+    def _resolve_interface(
+        self, iid: int, items: list[Any], docs: list[str], attrs: list[ast.Attr]
+    ) -> None:
+        iface = self.interfaces[iid]
+        iface.docs = docs_of(docs)
+        iface.stability = stability_of(attrs)
+        self._resolve_types(
+            ("interface", iid), [i for i in items if isinstance(i, (ast.Use, ast.TypeDef))]
+        )
+        for name, (item, _span) in self.type_lookup.items():
+            iface.types[name] = item[1]
+        funcs: list[FunctionM] = []
+        for it in items:
+            if isinstance(it, ast.NamedFunc):
+                self._define(it.name, ("item", "function"))
+                kind = "async-freestanding" if it.func.is_async else "freestanding"
+                funcs.append(
+                    self._resolve_function(
+                        it.docs, it.attrs, it.name.name, it.name.span, it.func, kind, None
+                    )
+                )
+            elif isinstance(it, ast.TypeDef) and it.ty.kind == "resource":
+                for rf in it.ty.args:
+                    funcs.append(self._resolve_resource_func(rf, it.name))
+        for fn in funcs:
+            iface.functions[fn.name] = fn
+        self.interface_types[iid] = self.type_lookup
+        self.type_lookup = {}
+
+    def _define(self, name: ast.Id, item: tuple[str, Any]) -> None:
+        if name.name in self.type_lookup:
+            raise WitError(f"name `{name.name}` is defined more than once", name.span)
+        self.type_lookup[name.name] = (item, name.span)
+
+    def _resolve_types(self, owner: tuple[str, int], items: list[Any]) -> None:
+        for it in items:
+            if isinstance(it, ast.Use):
+                self._resolve_use(owner, it)
+        type_deps: dict[str, list[ast.Id]] = {}
+        type_defs: dict[str, ast.TypeDef | None] = {}
+        for it in items:
+            if isinstance(it, ast.TypeDef):
+                if it.name.name in type_defs:
+                    raise WitError(f"name `{it.name.name}` is defined more than once", it.name.span)
+                type_defs[it.name.name] = it
+                deps: list[ast.Id] = []
+                _collect_deps(it.ty, deps)
+                type_deps[it.name.name] = deps
+            else:
+                for n, as_ in it.names:
+                    nm = as_ if as_ is not None else n
+                    type_deps[nm.name] = []
+                    type_defs[nm.name] = None
+        try:
+            order = toposort("type", type_deps)
+        except WitError as err:
+            if err.message in ("type `float32` does not exist", "type `float64` does not exist"):
+                new = "f32" if "float32" in err.message else "f64"
+                old = "float32" if new == "f32" else "float64"
+                raise WitError(
+                    err.message,
+                    err.span,
+                    (
+                        f"the `{old}` type has been renamed to `{new}` and is no longer "
+                        "accepted, but the `WIT_REQUIRE_F32_F64=0` environment variable can "
+                        "be used to temporarily disable this error",
+                    ),
+                ) from None
+            raise
+        for name in order:
+            d = type_defs.pop(name)
+            if d is None:
+                continue
+            docs = docs_of(d.docs)
+            stability = stability_of(d.attrs)
+            kind = self._resolve_kind(d.ty, stability)
+            self.types.append(TypeDefM(name, kind, owner, docs, stability, d.name.span))
+            self._define(d.name, ("type", len(self.types) - 1))
+
+    def _resolve_use(self, owner: tuple[str, int], u: ast.Use) -> None:
+        item, name, span = self._resolve_path(u.path)
+        src = self._iface_of(item, name, span)
+        stability = stability_of(u.attrs)
+        for n, as_ in u.names:
+            hit = self.interface_types[src].get(n.name)
+            if hit is None:
+                raise WitError(f"name `{n.name}` is not defined", n.span)
+            if hit[0][0] != "type":
+                raise WitError(f"cannot import {hit[0][1]} `{n.name}`", n.span)
+            local = as_ if as_ is not None else n
+            self.types.append(
+                TypeDefM(local.name, ir.Alias(hit[0][1]), owner, ir.NO_DOCS, stability, n.span)
+            )
+            self._define(local, ("type", len(self.types) - 1))
+
+    # ------------------------------------------------------------------ functions
+
+    def _resolve_resource_func(self, rf: ast.ResourceFunc, resource: ast.Id) -> FunctionM:
+        hit = self.type_lookup.get(resource.name)
+        assert hit is not None and hit[0][0] == "type"
+        rid = hit[0][1]
+        nf = rf.func
+        is_async = nf.func.is_async
+        if rf.kind == "method":
+            name = f"[method]{resource.name}.{nf.name.name}"
+            kind = "async-method" if is_async else "method"
+        elif rf.kind == "static":
+            name = f"[static]{resource.name}.{nf.name.name}"
+            kind = "async-static" if is_async else "static"
+        else:
+            name = f"[constructor]{resource.name}"
+            kind = "constructor"
+        return self._resolve_function(nf.docs, nf.attrs, name, nf.name.span, nf.func, kind, rid)
+
+    def _resolve_function(
+        self,
+        docs: list[str],
+        attrs: list[ast.Attr],
+        name: str,
+        span: Span,
+        func: ast.Func,
+        kind: str,
+        resource: int | None,
+    ) -> FunctionM:
+        d = docs_of(docs)
+        stability = stability_of(attrs)
+        params: list[tuple[str, Any, Span | None]] = []
+        if kind in ("method", "async-method"):
+            assert resource is not None
+            hk = ir.Handle("borrow", resource)
+            st = self._find_stability(hk, ir.UNKNOWN_STABILITY)
+            params.append(("self", self._anon(hk, st, func.span), func.span))
+        for pname, pty in func.params:
+            if any(p[0] == pname.name for p in params):
+                raise WitError(f"param `{pname.name}` is defined more than once", pname.span)
+            params.append((pname.name, self._resolve_type(pty, ir.UNKNOWN_STABILITY), pname.span))
+        result: Any = None
+        if kind == "constructor":
+            assert resource is not None
+            if func.result is None:
+                result = resource
+            else:
+                result = self._constructor_result(resource, func.result)
+        elif func.result is not None:
+            result = self._resolve_type(func.result, ir.UNKNOWN_STABILITY)
+        return FunctionM(name, kind, resource, params, result, d, stability, span)
+
+    def _constructor_result(self, rid: int, node: ast.TypeNode) -> Any:
+        result = self._resolve_type(node, ir.UNKNOWN_STABILITY)
+        ok: Any = "missing"
+        if isinstance(result, int) and isinstance(self.types[result].kind, ir.Result):
+            ok = self.types[result].kind.ok
+        if ok == "missing":
+            raise WitError("if a constructor return type is declared it must be a `result`", node.span)
+        if ok != rid or not isinstance(ok, int):
+            ok_span = node.span
+            if node.kind == "result" and node.args[0] is not None:
+                ok_span = node.args[0].span
+            raise WitError("the `ok` type must be the resource being constructed", ok_span)
+        return result
+
+    # ------------------------------------------------------------------ types
+
+    def _type_name(self, name: ast.Id) -> int:
+        hit = self.type_lookup.get(name.name)
+        if hit is None:
+            raise WitError(f"type `{name.name}` does not exist", name.span)
+        if hit[0][0] != "type":
+            raise WitError(f"cannot use {hit[0][1]} `{name.name}` as a type", name.span)
+        return int(hit[0][1])
+
+    def _validate_resource(self, name: ast.Id) -> int:
+        tid = self._type_name(name)
+        cur = tid
+        while True:
+            kind = self.types[cur].kind
+            if isinstance(kind, ir.Resource):
+                return tid
+            if isinstance(kind, ir.Alias) and isinstance(kind.type, int):
+                cur = kind.type
+                continue
+            if kind is UNKNOWN:
+                self.required_resources.append((cur, name.span))
+                return tid
+            raise WitError(f"type `{name.name}` used in a handle must be a resource", name.span)
+
+    def _resolve_kind(self, ty: ast.TypeNode, stability: ir.Stability) -> Any:
+        k = ty.kind
+        a = ty.args
+        if not a and k not in ("tuple", "record", "flags", "variant", "enum", "resource"):
+            return ir.Alias(k)
+        if k == "name":
+            return ir.Alias(self._type_name(a[0]))
+        if k == "list":
+            return ir.List(self._resolve_type(a[0], stability))
+        if k == "fixed-list":
+            return ir.FixedLengthList(self._resolve_type(a[0], stability), a[1])
+        if k == "map":
+            key = self._resolve_type(a[0], stability)
+            value = self._resolve_type(a[1], stability)
+            if key not in _MAP_KEYS:
+                raise WitError(
+                    "invalid map key type: map keys must be bool, u8, u16, u32, u64, s8, s16, "
+                    "s32, s64, char, or string",
+                    ty.span,
+                )
+            return ir.Map(key, value)
+        if k == "own" or k == "borrow":
+            return ir.Handle(k, self._validate_resource(a[0]))
+        if k == "resource":
+            seen: set[str] = set()
+            ctors = 0
+            for rf in a:
+                if rf.kind == "constructor":
+                    ctors += 1
+                    if ctors > 1:
+                        raise WitError("duplicate constructors", rf.func.name.span)
+                else:
+                    if rf.func.name.name in seen:
+                        raise WitError(
+                            f"duplicate function name `{rf.func.name.name}`", rf.func.name.span
+                        )
+                    seen.add(rf.func.name.name)
+            return ir.Resource()
+        if k == "record":
+            return ir.Record(
+                tuple(
+                    ir.Field(n.name, self._resolve_type(t, stability), docs_of(d), n.span)
+                    for d, n, t in a
+                )
+            )
+        if k == "flags":
+            return ir.Flags(tuple(ir.Flag(n.name, docs_of(d), n.span) for d, n in a))
+        if k == "tuple":
+            return ir.Tuple(tuple(self._resolve_type(t, stability) for t in a))
+        if k == "variant":
+            return ir.Variant(
+                tuple(
+                    ir.Case(
+                        n.name,
+                        None if t is None else self._resolve_type(t, stability),
+                        docs_of(d),
+                        n.span,
+                    )
+                    for d, n, t in a
+                )
+            )
+        if k == "enum":
+            return ir.Enum(tuple(ir.EnumCase(n.name, docs_of(d), n.span) for d, n in a))
+        if k == "option":
+            return ir.Option(self._resolve_type(a[0], stability))
+        if k == "result":
+            return ir.Result(
+                None if a[0] is None else self._resolve_type(a[0], stability),
+                None if a[1] is None else self._resolve_type(a[1], stability),
+            )
+        if k == "future":
+            return ir.Future(None if a[0] is None else self._resolve_type(a[0], stability))
+        if k == "stream":
+            return ir.Stream(None if a[0] is None else self._resolve_type(a[0], stability))
+        raise AssertionError(k)  # pragma: no cover
+
+    def _find_stability(self, kind: Any, stability: ir.Stability) -> ir.Stability:
+        if stability.kind != "unknown":
+            return stability
+        refs: list[Any]
+        if isinstance(kind, (ir.Alias,)):
+            refs = [kind.type]
+        elif isinstance(kind, ir.Handle):
+            refs = [kind.resource]
+        elif isinstance(kind, ir.Tuple):
+            refs = list(kind.types)
+        elif isinstance(kind, (ir.List, ir.FixedLengthList, ir.Option)):
+            refs = [kind.type]
+        elif isinstance(kind, ir.Map):
+            refs = [kind.key, kind.value]
+        elif isinstance(kind, (ir.Future, ir.Stream)):
+            refs = [] if kind.type is None else [kind.type]
+        elif isinstance(kind, ir.Result):
+            refs = [x for x in (kind.ok, kind.err) if x is not None]
+        else:
+            refs = []
+        for r in refs:
+            if isinstance(r, int):
+                st = self.types[r].stability
+                if st.kind != "unknown":
+                    return st
+        return ir.UNKNOWN_STABILITY
+
+    def _resolve_type(self, ty: ast.TypeNode, stability: ir.Stability) -> Any:
+        kind = self._resolve_kind(ty, stability)
+        st = self._find_stability(kind, stability)
+        return self._anon(kind, st, ty.span)
+
+    def _anon(self, kind: Any, stability: ir.Stability, span: Span) -> Any:
+        if isinstance(kind, ir.Alias):
+            return kind.type
+        if isinstance(kind, ir.Handle) and kind.kind == "own":
+            return kind.resource  # made an `own` handle again when merged
+        key = _anon_key(kind)
+        hit = self.anon.get(key)
+        if hit is not None:
+            return hit
+        self.types.append(TypeDefM(None, kind, None, ir.NO_DOCS, stability, span))
+        tid = len(self.types) - 1
+        self.anon[key] = tid
+        return tid
+
+
+def _anon_key(kind: Any) -> Any:
+    if isinstance(kind, ir.Record):
+        return ("record", tuple((f.name, f.type) for f in kind.fields))
+    if isinstance(kind, ir.Variant):
+        return ("variant", tuple((c.name, c.type) for c in kind.cases))
+    if isinstance(kind, ir.Flags):
+        return ("flags", tuple(f.name for f in kind.flags))
+    if isinstance(kind, ir.Enum):
+        return ("enum", tuple(c.name for c in kind.cases))
+    return kind  # the remaining kinds are hashable frozen dataclasses of refs
+
+
+def iter_types(types: list[TypeDefM]) -> Iterator[tuple[int, TypeDefM]]:
+    return iter(enumerate(types))

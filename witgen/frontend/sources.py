@@ -1,0 +1,123 @@
+"""Find and read WIT sources the way wit-parser's `resolve/fs.rs` does.
+
+A `.wit` file is one package (plus any nested `package a:b { ... }` blocks); a directory is
+one package made of all its `*.wit` files (sorted by name), and its `deps/` folder holds
+dependencies, each a file or a directory (not recursive). All packages are then pushed in
+dependency order: names sorted, each package after the packages it refers to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from witgen.diagnostics import SourceCache, UsageError, WitError
+from witgen.frontend import ast
+from witgen.frontend.merge import Merger, _version_key
+from witgen.frontend.parser import parse_text
+from witgen.frontend.resolver import PackageResolver, Unresolved
+
+
+def _read(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror or err}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not valid UTF-8") from None
+    SourceCache.remember(str(path), text)
+    return text
+
+
+def parse_group(files: list[Path]) -> list[Unresolved]:
+    """Parse the files of one package; returns [main, nested...] unresolved packages."""
+    main = PackageResolver()
+    nested: list[Unresolved] = []
+    for f in files:
+        tree = parse_text(str(f), _read(f))
+        main.push(tree.package, tree.items)
+        for np in tree.nested:
+            if tree.package is None and False:
+                pass
+            r = PackageResolver()
+            r.push(np.name, np.items)
+            nested.append(r.resolve())
+    if main.package is None and not any(main.files) and nested:
+        return nested
+    return [main.resolve()] + nested
+
+
+def _wit_files(directory: Path) -> list[Path]:
+    try:
+        entries = sorted(directory.iterdir(), key=lambda p: p.name)
+    except OSError as err:
+        raise UsageError(f"cannot read directory {directory}: {err.strerror or err}") from None
+    return [p for p in entries if p.suffix == ".wit" and p.is_file()]
+
+
+def _name_key(name: str) -> tuple[Any, ...]:
+    base, _, version = name.partition("@")
+    ns, _, pkg = base.partition(":")
+    return (ns, pkg, (0,) if not version else (1, _version_key(version)))
+
+
+def push_all(merger: Merger, main: list[Unresolved], deps: list[Unresolved]) -> int:
+    """Push every package in wit-parser's order; returns the id of the main package."""
+    table: dict[str, Unresolved] = {}
+    for u in deps + main:
+        if u.name in table:
+            raise WitError(f"package {u.name} is defined in two different locations", u.name_span)
+        table[u.name] = u
+    main_name = main[0].name
+    order: list[str] = []
+    done: set[str] = set()
+    visiting: set[str] = set()
+
+    def visit(u: Unresolved) -> None:
+        if u.name in done:
+            return
+        if u.name in visiting:
+            raise WitError("package depends on itself", u.name_span)
+        visiting.add(u.name)
+        for dep in u.foreign_deps:
+            d = table.get(dep)
+            if d is None:
+                continue
+            if dep in visiting:
+                raise WitError("package depends on itself", u.foreign_dep_spans[dep])
+            visit(d)
+        visiting.discard(u.name)
+        done.add(u.name)
+        order.append(u.name)
+
+    for name in sorted(table, key=_name_key):
+        visit(table[name])
+    main_id = -1
+    for name in order:
+        pid = merger.append(table[name])
+        if name == main_name:
+            main_id = pid
+    return main_id
+
+
+def load_path(path: Path, merger: Merger) -> int:
+    if path.is_dir():
+        deps: list[Unresolved] = []
+        deps_dir = path / "deps"
+        if deps_dir.is_dir():
+            try:
+                entries = sorted(deps_dir.iterdir(), key=lambda p: p.name)
+            except OSError as err:
+                raise UsageError(f"cannot read {deps_dir}: {err.strerror or err}") from None
+            for entry in entries:
+                if entry.is_dir():
+                    deps.extend(parse_group(_wit_files(entry)))
+                elif entry.suffix == ".wit":
+                    deps.extend(parse_group([entry]))
+        main = parse_group(_wit_files(path))
+        return push_all(merger, main, deps)
+    if not path.exists():
+        raise UsageError(f"no such file or directory: {path}")
+    return push_all(merger, parse_group([path]), [])
