@@ -1,0 +1,138 @@
+"""The generated TypeScript SDK type-checks with `tsc --strict`, is prettier-clean, and its
+types bite: plugin code that misuses them is rejected."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.typescript.conftest import (
+    EXAMPLE,
+    GENERATED,
+    KITCHEN_WIT,
+    TSC_FLAGS,
+    run,
+)
+from witgen import backends, frontend
+from witgen.backends import typescript
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def write_sdk(files: dict[str, str], out: Path) -> None:
+    for rel, text in files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text, encoding="utf-8")
+
+
+def test_generated_sdk_typechecks_strict() -> None:
+    proc = run("tsc", "--strict", "--noEmit", "-p", GENERATED)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_generated_sdk_and_example_are_prettier_clean() -> None:
+    proc = run("prettier", "--check", GENERATED, EXAMPLE)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def kitchen_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SDK for the kitchen-sink WIT (every supported feature) in a fresh directory."""
+    root = tmp_path_factory.mktemp("kitchen")
+    resolve = frontend.load(KITCHEN_WIT)
+    world = resolve.find_world("painter")
+    files = typescript.generate(
+        resolve, [world], backends.GenerateOptions(source="kitchen.wit")
+    )
+    write_sdk(files, root / "sdk")
+    return root
+
+
+def test_kitchen_sink_sdk_typechecks_and_is_prettier_clean(kitchen_sdk: Path) -> None:
+    sdk = kitchen_sdk / "sdk"
+    proc = run("tsc", "--strict", "--noEmit", "-p", sdk)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run("prettier", "--check", sdk)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_kitchen_sink_declarations_follow_jco_conventions(kitchen_sdk: Path) -> None:
+    shapes = (kitchen_sdk / "sdk/interfaces/test-kitchen-shapes.d.ts").read_text()
+    assert 'declare module "test:kitchen/shapes@0.2.0" {' in shapes
+    assert "label?: string;" in shapes  # option<T> field
+    assert "nested: Option<number | undefined>;" in shapes  # option<option<T>>
+    assert "f: BigUint64Array;" in shapes and "a: Int8Array;" in shapes
+    assert "results: Result<void, Color>[];" in shapes
+    assert 'export type Color = "red" | "green" | "dark-blue";' in shapes
+    assert "export { delete_ as delete };" in shapes  # reserved word, still importable
+    assert "function delete_(new_: number, class_: string)" in shapes
+    assert "export function open(name: string): Blob;" in shapes  # result -> throws
+    assert "private constructor();" in shapes  # resource without a constructor
+    canvas = (kitchen_sdk / "sdk/exports/test-kitchen-canvas.ts").read_text()
+    assert "new (name: string): Layer;" in canvas
+    assert "Layer: LayerClass;" in canvas
+    assert "prototype: Snapshot;" in canvas
+    assert "import type {\n  Point,\n  Shape,\n  Color as Colour," in canvas  # `use ... as`
+
+
+def test_plugin_for_kitchen_sink_world_typechecks(kitchen_sdk: Path) -> None:
+    shutil.copy(FIXTURES / "painter.ts", kitchen_sdk / "painter.ts")
+    proc = run("tsc", *TSC_FLAGS, "painter.ts", cwd=kitchen_sdk)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_example_plugin_typechecks_with_its_tsconfig() -> None:
+    proc = run("tsc", "--noEmit", "-p", EXAMPLE)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# (what to change in the example plugin, the TypeScript error that must follow)
+MISTAKES = {
+    "wrong-field-type": ('version: "1.0.0"', "version: 100", "TS2322"),
+    "unknown-variant-tag": ('{ tag: "skip" }', '{ tag: "skipped" }', "TS2322"),
+    "number-for-u64": ('counterAdd("records-in", 1n)', 'counterAdd("records-in", 1)', "TS2345"),
+    "unknown-enum-case": ('log("debug",', 'log("verbose",', "TS2345"),
+    "payload-is-not-a-string": ("record.payload.length === 0", 'record.payload === ""', "TS2367"),
+    "misspelled-export-function": ("  processBatch(records) {", "  processBatchx(records) {", "TS2561"),
+    "missing-export-function": (
+        "  process(record) {\n    return processOne(record);\n  },\n",
+        "",
+        "TS2741",
+    ),
+    "unknown-flag": ("{ batching: true, ordered: true }", "{ batched: true }", "TS2322"),
+}
+
+
+@pytest.fixture(scope="module")
+def processor_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of generated/typescript as ./sdk, beside which plugin variants are written."""
+    root = tmp_path_factory.mktemp("processor")
+    shutil.copytree(GENERATED, root / "sdk")
+    return root
+
+
+def example_source() -> str:
+    text = (EXAMPLE / "plugin.ts").read_text(encoding="utf-8")
+    return text.replace("../../../generated/typescript/", "./sdk/")
+
+
+def test_example_plugin_compiles_in_the_sandbox(processor_sandbox: Path) -> None:
+    # the control for the mistakes below: the unmodified plugin passes
+    (processor_sandbox / "good.ts").write_text(example_source(), encoding="utf-8")
+    proc = run("tsc", *TSC_FLAGS, "good.ts", cwd=processor_sandbox)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_tsc_rejects_a_plugin_with_a_wrong_type(processor_sandbox: Path, mistake: str) -> None:
+    old, new, code = MISTAKES[mistake]
+    source = example_source()
+    assert old in source, f"the example no longer contains {old!r}"
+    bad = processor_sandbox / f"{mistake}.ts"
+    bad.write_text(source.replace(old, new, 1), encoding="utf-8")
+    proc = run("tsc", *TSC_FLAGS, bad.name, cwd=processor_sandbox)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, f"tsc accepted {mistake}"
+    assert f"{mistake}.ts(" in output and code in output, output
