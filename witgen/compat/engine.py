@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from witgen import ir
 from witgen.compat import registry, view
+from witgen.compat.matching import matching_functions
 from witgen.compat.model import Direction, Finding, Level, Severity, Side
 from witgen.compat.types import TypeComparer, kind_word
 from witgen.compat.view import EXPORT, IMPORT, WorldView
@@ -161,9 +162,8 @@ class Checker:
         site = replace(site, span=new_i.span or site.span, old_span=old_i.span or site.old_span)
         registry.run("interface", self, site, old_i, new_i)
         registry.run("docs", self, site, old_i, new_i)
-        for name, fn in new_i.functions.items():
-            if name in old_i.functions:
-                self.compare_function(site, old_i.functions[name], fn)
+        for old_fn, new_fn in matching_functions(self.old.resolve, old_i, self.new.resolve, new_i):
+            self.compare_function(site, old_fn, new_fn)
         for name, tid in new_i.types.items():
             if name in old_i.types:
                 self.compare_typedef(site, old_i.types[name], tid)

@@ -73,6 +73,22 @@ class TypeComparer:
             return a == b
         if shallow and self._same_name(a, b):
             return True
+        return self._same_kind(a, b, shallow)
+
+    def same_definition(self, a: int, b: int) -> bool:
+        """Whether two declarations of a type (OLD's `a`, NEW's `b`) define the same thing.
+
+        Unlike `equal`, the declarations' own names are not taken as proof of sameness; the
+        types they are built from are compared shallowly.
+        """
+        a2, b2 = self.old.resolve.dealias(a), self.new.resolve.dealias(b)
+        if isinstance(a2, str) or isinstance(b2, str):
+            return a2 == b2
+        if (a2 != a or b2 != b) and self._same_name(a2, b2):
+            return True  # both alias the same named type (e.g. `use t.{r}` on both sides)
+        return self._same_kind(a2, b2, True)
+
+    def _same_kind(self, a: int, b: int, shallow: bool) -> bool:
         ka = self.old.resolve.types[a].kind
         kb = self.new.resolve.types[b].kind
         if type(ka) is not type(kb):

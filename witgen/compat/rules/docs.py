@@ -79,14 +79,14 @@ def deprecated_added(ck: Checker, site: Site, old: Documented, new: Documented) 
 )
 def stability_changed(ck: Checker, site: Site, old: Documented, new: Documented) -> None:
     o, n = old.stability, new.stability
-    if o.kind == n.kind and o.feature == n.feature:
-        return
+    if "unstable" not in (o.kind, n.kind) or (o.kind, o.feature) == (n.kind, n.feature):
+        return  # adding or changing @since is SINCE_CHANGED's business
     if o.kind == "unstable" and n.kind == "stable":
         what = f"was stabilized (feature `{o.feature}`, since {n.since})"
     elif n.kind == "unstable":
         what = f"is now gated by @unstable feature `{n.feature}`"
     else:
-        what = f"changed stability from {o.kind} to {n.kind}"
+        what = f"is no longer gated by @unstable feature `{o.feature}`"
     ck.report("STABILITY_CHANGED", site, NOBODY, f"{_name(new)} {what}")
 
 
@@ -94,19 +94,36 @@ def stability_changed(ck: Checker, site: Site, old: Documented, new: Documented)
     "SINCE_CHANGED",
     category="DOCS",
     target="docs",
-    summary="the @since version of an existing item changed",
+    summary="an existing item's @since version changed, or now names a version after OLD",
     level=Level.PATCH,
     severity=Severity.WARNING,
 )
 def since_changed(ck: Checker, site: Site, old: Documented, new: Documented) -> None:
     o, n = old.stability, new.stability
-    if o.kind == n.kind == "stable" and o.since != n.since:
+    if n.kind != "stable" or n.since is None or o.since == n.since:
+        return
+    if o.kind == "stable":
         ck.report(
             "SINCE_CHANGED",
             site,
             NOBODY,
             f"{_name(new)} existed in OLD, but its @since changed from {o.since} to {n.since}",
         )
+        return
+    old_pkg = ck.old.package
+    if o.kind == "unknown" and old_pkg is not None and old_pkg.version is not None:
+        try:
+            claimed, had = Version.parse(n.since), Version.parse(old_pkg.version)
+        except ValueError:
+            return
+        if had.precedes(claimed):
+            ck.report(
+                "SINCE_CHANGED",
+                site,
+                NOBODY,
+                f"{_name(new)} already existed in OLD ({had}) but now says "
+                f"@since(version = {claimed})",
+            )
 
 
 @rule(

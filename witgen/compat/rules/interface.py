@@ -10,19 +10,8 @@ from __future__ import annotations
 from witgen import ir
 from witgen.compat.engine import Checker, Site
 from witgen.compat.registry import rule
+from witgen.compat.matching import freestanding, methods, resource_name
 from witgen.compat.types import kind_word
-
-
-def _freestanding(iface: ir.Interface) -> dict[str, ir.Function]:
-    return {n: f for n, f in iface.functions.items() if f.resource is None}
-
-
-def _resource_name(resolve: ir.Resolve, fn: ir.Function) -> str | None:
-    return None if fn.resource is None else resolve.types[fn.resource].name
-
-
-def _methods(resolve: ir.Resolve, iface: ir.Interface) -> dict[str, ir.Function]:
-    return {n: f for n, f in iface.functions.items() if f.resource is not None}
 
 
 def _plain_types(resolve: ir.Resolve, iface: ir.Interface) -> dict[str, int]:
@@ -44,8 +33,8 @@ def _method_label(fn: ir.Function, resource: str | None) -> str:
 
 @rule("FUNC_ADDED", category="INTERFACE", target="interface", summary="a function was added")
 def func_added(ck: Checker, site: Site, old: ir.Interface, new: ir.Interface) -> None:
-    before = _freestanding(old)
-    for name, fn in _freestanding(new).items():
+    before = freestanding(old)
+    for name, fn in freestanding(new).items():
         if name not in before:
             item_site = site.child(f"func {name}", span=fn.span)
             ck.report("FUNC_ADDED", item_site, site.added, f"function `{name}` was added")
@@ -54,8 +43,8 @@ def func_added(ck: Checker, site: Site, old: ir.Interface, new: ir.Interface) ->
 
 @rule("FUNC_REMOVED", category="INTERFACE", target="interface", summary="a function was removed")
 def func_removed(ck: Checker, site: Site, old: ir.Interface, new: ir.Interface) -> None:
-    after = _freestanding(new)
-    for name, fn in _freestanding(old).items():
+    after = freestanding(new)
+    for name, fn in freestanding(old).items():
         if name not in after:
             ck.report(
                 "FUNC_REMOVED",
@@ -73,13 +62,13 @@ def func_removed(ck: Checker, site: Site, old: ir.Interface, new: ir.Interface) 
     summary="a method, static function or constructor was added to a resource",
 )
 def resource_method_added(ck: Checker, site: Site, old: ir.Interface, new: ir.Interface) -> None:
-    before = _methods(ck.old.resolve, old)
+    before = methods(ck.old.resolve, old)
     old_resources = _resources(ck.old.resolve, old)
-    for name, fn in _methods(ck.new.resolve, new).items():
-        resource = _resource_name(ck.new.resolve, fn)
-        if name in before or resource not in old_resources:
+    for key, fn in methods(ck.new.resolve, new).items():
+        resource = key[0]
+        if key in before or resource not in old_resources:
             continue  # a method of a new resource comes with RESOURCE_ADDED
-        item_site = site.child(f"func {name}", span=fn.span)
+        item_site = site.child(f"func {fn.name}", span=fn.span)
         label = _method_label(fn, resource)
         ck.report("RESOURCE_METHOD_ADDED", item_site, site.added, f"{label} was added")
         ck.added_item(item_site, fn)
@@ -92,16 +81,16 @@ def resource_method_added(ck: Checker, site: Site, old: ir.Interface, new: ir.In
     summary="a method, static function or constructor was removed from a resource",
 )
 def resource_method_removed(ck: Checker, site: Site, old: ir.Interface, new: ir.Interface) -> None:
-    after = _methods(ck.new.resolve, new)
+    after = methods(ck.new.resolve, new)
     new_resources = _resources(ck.new.resolve, new)
-    for name, fn in _methods(ck.old.resolve, old).items():
-        resource = _resource_name(ck.old.resolve, fn)
-        if name in after or resource not in new_resources:
+    for key, fn in methods(ck.old.resolve, old).items():
+        resource = key[0]
+        if key in after or resource not in new_resources:
             continue
         label = _method_label(fn, resource)
         ck.report(
             "RESOURCE_METHOD_REMOVED",
-            site.child(f"func {name}"),
+            site.child(f"func {fn.name}"),
             site.removed,
             f"{label} was removed",
             old_span=fn.span,

@@ -27,7 +27,7 @@ def type_kind_changed(ck: Checker, site: Site, old_id: int, new_id: int) -> None
     old_t, new_t = ck.old.resolve.types[old_id], ck.new.resolve.types[new_id]
     if type(old_t.kind) is type(new_t.kind):
         return
-    if ck.types.equal(old_id, new_id, shallow=True):
+    if ck.types.same_definition(old_id, new_id):
         return  # e.g. `type t = r` and `type t = s` where r and s have the same shape
     before = kind_word(old_t.kind), describe(ck.old.resolve, ck.old.resolve.dealias(old_id))
     after = kind_word(new_t.kind), describe(ck.new.resolve, ck.new.resolve.dealias(new_id))
@@ -49,7 +49,7 @@ def type_definition_changed(ck: Checker, site: Site, old_id: int, new_id: int) -
     old_t, new_t = ck.old.resolve.types[old_id], ck.new.resolve.types[new_id]
     if type(old_t.kind) is not type(new_t.kind) or isinstance(new_t.kind, STRUCTURED):
         return
-    if ck.types.equal(old_id, new_id, shallow=True):
+    if ck.types.same_definition(old_id, new_id):
         return
     # Describe the definitions themselves, not the (unchanged) names they are declared under.
     before = describe(ck.old.resolve, _definition(old_t))
