@@ -287,6 +287,7 @@ class Interface:
 class WorldInterface:
     id: int
     stability: Stability = UNKNOWN_STABILITY
+    docs: Docs = NO_DOCS  # doc comments on the `import`/`export` of an interface by path
 
 
 @dataclass(frozen=True)
@@ -527,6 +528,7 @@ def _world_item_json(item: WorldItem) -> Any:
     if isinstance(item, WorldInterface):
         body: dict[str, Any] = {"id": item.id}
         _stability_json(body, item.stability)
+        _docs_json(body, item.docs)
         return {"interface": body}
     if isinstance(item, WorldFunction):
         return {"function": _function_json(item.function)}
@@ -662,7 +664,7 @@ def _world_key_from(key: str, item: dict[str, Any]) -> WorldKey:
 def _world_item_from(item: dict[str, Any]) -> WorldItem:
     (tag, body), = item.items()
     if tag == "interface":
-        return WorldInterface(body["id"], _stability_from(body))
+        return WorldInterface(body["id"], _stability_from(body), _docs_from(body))
     if tag == "function":
         return WorldFunction(_function_from(body))
     return WorldType(body)

@@ -182,25 +182,36 @@ class Merger:
         iface_map: list[int | None],
         world_map: list[int | None],
     ) -> None:
-        for pkg_name, items in u.foreign_deps.items():
-            pid = self.package_names.get(pkg_name)
-            if pid is None:
-                raise WitError(f"package '{pkg_name}' not found", u.foreign_dep_spans[pkg_name])
-            p = self.packages[pid]
-            for name, ((kind, local), _stabilities) in items.items():
-                span = u.foreign_item_spans.get((kind, local))
-                if kind == "interface":
-                    real = p.interfaces.get(name)
-                    if real is None:
-                        raise WitError(
-                            f"interface `{name}` not found in package `{pkg_name}`", span
-                        )
-                    iface_map[local] = real
-                else:
-                    realw = p.worlds.get(name)
-                    if realw is None:
-                        raise WitError(f"world `{name}` not found in package `{pkg_name}`", span)
-                    world_map[local] = realw
+        for want in ("interface", "world"):
+            for pkg_name, items in u.foreign_deps.items():
+                if not any(k == want for (k, _l), _s in items.values()):
+                    continue
+                pid = self.package_names.get(pkg_name)
+                if pid is None:
+                    known = "".join(f"\n  {n}" for n in sorted(self.package_names))
+                    raise WitError(
+                        f"package '{pkg_name}' not found. known packages:{known}",
+                        u.foreign_dep_spans[pkg_name],
+                    )
+                p = self.packages[pid]
+                for name, ((kind, local), _stabilities) in items.items():
+                    span = u.foreign_item_spans.get((kind, local))
+                    if kind != want:
+                        continue
+                    if kind == "interface":
+                        real = p.interfaces.get(name)
+                        if real is None:
+                            raise WitError(
+                                f"interface `{name}` not found in package `{pkg_name}`", span
+                            )
+                        iface_map[local] = real
+                    else:
+                        realw = p.worlds.get(name)
+                        if realw is None:
+                            raise WitError(
+                                f"world `{name}` not found in package `{pkg_name}`", span
+                            )
+                        world_map[local] = realw
         for tid in range(u.n_foreign_types):
             ty = u.types[tid]
             assert ty.owner is not None
@@ -226,8 +237,16 @@ class Merger:
             return t
         hit = self.own_handles.get(t)
         if hit is None:
-            st = self.types[t].stability
-            self.types.append(TypeDefM(None, ir.Handle("own", t), None, ir.NO_DOCS, st, self.types[t].span))
+            self.types.append(
+                TypeDefM(
+                    None,
+                    ir.Handle("own", t),
+                    None,
+                    ir.NO_DOCS,
+                    ir.UNKNOWN_STABILITY,
+                    self.types[t].span,
+                )
+            )
             hit = self.own_handles[t] = len(self.types) - 1
         return hit
 
@@ -269,12 +288,18 @@ class Merger:
         world_map: list[int | None],
         type_map: list[int | None],
     ) -> WorldM:
-        new = WorldM(world.name, package=pkg, docs=world.docs, stability=world.stability, span=world.span)
+        new = WorldM(
+            world.name, package=pkg, docs=world.docs, stability=world.stability, span=world.span
+        )
         for direction in ("imports", "exports"):
             src: dict[Any, Any] = getattr(world, direction)
-            spans: dict[Any, Any] = getattr(world, "import_spans" if direction == "imports" else "export_spans")
+            spans: dict[Any, Any] = getattr(
+                world, "import_spans" if direction == "imports" else "export_spans"
+            )
             dst: dict[Any, Any] = getattr(new, direction)
-            dspans: dict[Any, Any] = getattr(new, "import_spans" if direction == "imports" else "export_spans")
+            dspans: dict[Any, Any] = getattr(
+                new, "import_spans" if direction == "imports" else "export_spans"
+            )
             for key, item in src.items():
                 span = spans.get(key)
                 if item[0] == "type":
@@ -297,7 +322,7 @@ class Merger:
                     mapped_i = iface_map[item[1]]
                     if mapped_i is None:
                         continue
-                    item = ("interface", mapped_i, item[2])
+                    item = ("interface", mapped_i, item[2], item[3])
                 elif item[0] == "function":
                     item = ("function", self._update_function(item[1], mt))
                 dst[key] = item
@@ -326,18 +351,22 @@ class Merger:
                 span,
             )
         rename = dict(names)
+        external = inc.package != world.package
         for what, src, dst, dspans in (
             ("import", inc.imports, world.imports, world.import_spans),
             ("export", inc.exports, world.exports, world.export_spans),
         ):
             for key, item in src.items():
+                if item[0] == "interface":
+                    # docs stay with the original import; stability that refers to another
+                    # package's versions is dropped
+                    st = ir.UNKNOWN_STABILITY if external else item[2]
+                    item = ("interface", item[1], st, ir.NO_DOCS)
                 if key[0] == "name":
                     n = rename.get(key[1], key[1])
                     nk = ("name", n)
                     if nk in dst:
-                        raise WitError(
-                            f"{what} of `{n}` shadows previously {what}ed items", span
-                        )
+                        raise WitError(f"{what} of `{n}` shadows previously {what}ed items", span)
                     dst[nk] = item
                     dspans[nk] = span
                 else:
@@ -371,7 +400,11 @@ class Merger:
         if item[0] == "type":
             ty = self.types[item[1]]
             k = ty.kind
-            if isinstance(k, ir.Alias) and isinstance(k.type, int) and self.types[k.type].owner != ty.owner:
+            if (
+                isinstance(k, ir.Alias)
+                and isinstance(k.type, int)
+                and self.types[k.type].owner != ty.owner
+            ):
                 return 1
             return 2
         return 3 if item[1].resource is None else 4
@@ -381,17 +414,19 @@ class Merger:
         new_imports: dict[Any, Any] = {}
         new_spans: dict[Any, Any] = {}
 
-        def add_import(key: Any, iid: int, stability: ir.Stability) -> None:
+        def add_import(
+            key: Any, iid: int, stability: ir.Stability, docs: ir.Docs = ir.NO_DOCS
+        ) -> None:
             if key in new_imports:
                 return
             for dep in self._iface_deps(iid):
                 add_import(("interface", dep), dep, stability)
-            new_imports[key] = ("interface", iid, stability)
+            new_imports[key] = ("interface", iid, stability, docs)
 
         items = sorted(world.imports.items(), key=lambda kv: self._sort_key(kv[1]))
         for key, item in items:
             if item[0] == "interface":
-                add_import(key, item[1], item[2])
+                add_import(key, item[1], item[2], item[3])
             elif item[0] == "function":
                 new_imports[key] = item
             else:
@@ -400,23 +435,27 @@ class Merger:
                     add_import(("interface", dep), dep, self.types[item[1]].stability)
                 new_imports[key] = item
         new_exports: dict[Any, Any] = {}
-        export_ifaces: dict[int, tuple[Any, ir.Stability]] = {}
+        export_ifaces: dict[int, tuple[Any, ir.Stability, ir.Docs]] = {}
         for key, item in world.exports.items():
             if item[0] == "interface":
-                export_ifaces[item[1]] = (key, item[2])
+                export_ifaces[item[1]] = (key, item[2], item[3])
             else:
                 new_exports[key] = item
         required: set[int] = set()
 
-        def add_export(iid: int, key: Any, is_export: bool, stability: ir.Stability) -> bool:
+        def add_export(
+            iid: int, key: Any, is_export: bool, stability: ir.Stability, docs: ir.Docs = ir.NO_DOCS
+        ) -> bool:
             if key in new_exports:
                 return is_export
             if not is_export and iid in required:
                 return True
             for dep in self._iface_deps(iid):
-                if not add_export(dep, ("interface", dep), is_export and dep in export_ifaces, stability):
+                if not add_export(
+                    dep, ("interface", dep), is_export and dep in export_ifaces, stability
+                ):
                     return False
-            item = ("interface", iid, stability)
+            item = ("interface", iid, stability, docs)
             if is_export:
                 if iid in required:
                     return False
@@ -426,8 +465,8 @@ class Merger:
                 new_imports[key] = item
             return True
 
-        for iid, (key, stability) in export_ifaces.items():
-            if not add_export(iid, key, True, stability):
+        for iid, (key, stability, docs) in export_ifaces.items():
+            if not add_export(iid, key, True, stability, docs):
                 name = key[1] if key[0] == "name" else self._iface_name(iid)
                 raise WitError(
                     f"failed to process world item in `{world.name}`: interface `{name}` "
@@ -469,7 +508,7 @@ class Merger:
 
         def item(it: Any) -> ir.WorldItem:
             if it[0] == "interface":
-                return ir.WorldInterface(it[1], it[2])
+                return ir.WorldInterface(it[1], it[2], it[3])
             if it[0] == "function":
                 return ir.WorldFunction(fn(it[1]))
             return ir.WorldType(it[1])
@@ -500,8 +539,14 @@ class Merger:
         worlds = tuple(
             ir.World(
                 w.name,
-                tuple(ir.WorldEntry(key(k), item(v), w.import_spans.get(k)) for k, v in w.imports.items()),
-                tuple(ir.WorldEntry(key(k), item(v), w.export_spans.get(k)) for k, v in w.exports.items()),
+                tuple(
+                    ir.WorldEntry(key(k), item(v), w.import_spans.get(k))
+                    for k, v in w.imports.items()
+                ),
+                tuple(
+                    ir.WorldEntry(key(k), item(v), w.export_spans.get(k))
+                    for k, v in w.exports.items()
+                ),
                 w.package,
                 w.docs,
                 w.stability,
@@ -514,5 +559,3 @@ class Merger:
             for p in self.packages
         )
         return ir.Resolve(packages, interfaces, worlds, types, main)
-
-

@@ -112,9 +112,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
             if key.name != "version":
                 raise WitError(f"expected `version`, found `{key.name}`", key.span)
             if not isinstance(value, Token):
-                raise WitError(
-                    f"expected an integer, found {DESCRIBE['ID']}", value.span
-                )
+                raise WitError(f"expected an integer, found {DESCRIBE['ID']}", value.span)
             text = _check_version(lexed, value)
         elif name.name == "unstable":
             if key.name != "feature":
@@ -156,7 +154,9 @@ class _Build(Transformer):  # type: ignore[type-arg]
     def foreign_path(self, c: list[Any]) -> ast.ForeignPath:
         ns, pkg, name = c[0], c[1], c[2]
         version = _check_version(self.lexed, c[3]) if len(c) > 3 else None
-        span = Span(ns.span.file, ns.span.line, ns.span.column, pkg.span.end_line, pkg.span.end_column)
+        span = Span(
+            ns.span.file, ns.span.line, ns.span.column, pkg.span.end_line, pkg.span.end_column
+        )
         return ast.ForeignPath(ast.PackageName(ns, pkg, version, span), name)
 
     def interface(self, c: list[Any]) -> ast.Interface:
@@ -372,7 +372,9 @@ def parse_text(file: str, text: str) -> ast.File:
     except UnexpectedToken as err:
         raise _syntax_error(lexed, err) from None
     except UnexpectedInput as err:  # pragma: no cover - other Lark failures
-        raise WitError(f"syntax error: {err}", lexed.span(getattr(err, "pos_in_stream", 0) or 0)) from None
+        raise WitError(
+            f"syntax error: {err}", lexed.span(getattr(err, "pos_in_stream", 0) or 0)
+        ) from None
     return result
 
 
@@ -423,15 +425,23 @@ def _check_version(lexed: Lexed, tok: Token) -> str:
     core, _, pre = core.partition("-")
     for part, what in zip(core.split("."), ("major", "minor", "patch")):
         if len(part) > 1 and part[0] == "0":
-            raise lexed.error(tok.start_pos, f"invalid leading zero in {what} version number", tok.end_pos)
+            raise lexed.error(
+                tok.start_pos, f"invalid leading zero in {what} version number", tok.end_pos
+            )
     if "-" in text.partition("+")[0]:
         for ident in pre.split("."):
             if not ident:
-                raise lexed.error(tok.start_pos, "empty identifier segment in pre-release identifier", tok.end_pos)
+                raise lexed.error(
+                    tok.start_pos, "empty identifier segment in pre-release identifier", tok.end_pos
+                )
             if ident.isdigit() and len(ident) > 1 and ident[0] == "0":
-                raise lexed.error(tok.start_pos, "invalid leading zero in pre-release identifier", tok.end_pos)
+                raise lexed.error(
+                    tok.start_pos, "invalid leading zero in pre-release identifier", tok.end_pos
+                )
     if "+" in text:
         for ident in build.split("."):
             if not ident:
-                raise lexed.error(tok.start_pos, "empty identifier segment in build metadata", tok.end_pos)
+                raise lexed.error(
+                    tok.start_pos, "empty identifier segment in build metadata", tok.end_pos
+                )
     return text

@@ -98,9 +98,7 @@ def stability_of(attrs: list[ast.Attr]) -> ir.Stability:
     if kinds == ["deprecated", "unstable"]:
         return ir.Stability("unstable", feature=attrs[1].value, deprecated=attrs[0].value)
     if kinds == ["deprecated"]:
-        raise WitError(
-            "cannot specify both @deprecated without @since or @unstable", attrs[0].span
-        )
+        raise WitError("cannot specify both @deprecated without @since or @unstable", attrs[0].span)
     raise WitError("unsupported combination of attributes", attrs[1].span)
 
 
@@ -384,7 +382,9 @@ class PackageResolver:
         for i, items in enumerate(files):
             self.cur = i
 
-            def visit(_c: Any, attrs: list[ast.Attr], path: ast.UsePath, names: Any, _k: str) -> None:
+            def visit(
+                _c: Any, attrs: list[ast.Attr], path: ast.UsePath, names: Any, _k: str
+            ) -> None:
                 if names is None:
                     return
                 stability = stability_of(attrs)
@@ -397,7 +397,9 @@ class PackageResolver:
                     if n.name in lookup:
                         continue
                     self.types.append(
-                        TypeDefM(n.name, UNKNOWN, ("interface", iface), ir.NO_DOCS, stability, n.span)
+                        TypeDefM(
+                            n.name, UNKNOWN, ("interface", iface), ir.NO_DOCS, stability, n.span
+                        )
                     )
                     tid = len(self.types) - 1
                     lookup[n.name] = (("type", tid), n.span)
@@ -509,12 +511,12 @@ class PackageResolver:
             iid = self._alloc_interface(ext.name.span)
             self._resolve_interface(iid, ext.items, docs, attrs)
             self.type_lookup = prev
-            return ("interface", iid, self.interfaces[iid].stability)
+            return ("interface", iid, self.interfaces[iid].stability, ir.NO_DOCS)
         if ext.kind == "path":
             assert ext.path is not None
             stability = stability_of(attrs)
             item, name, span = self._resolve_path(ext.path)
-            return ("interface", self._iface_of(item, name, span), stability)
+            return ("interface", self._iface_of(item, name, span), stability, docs_of(docs))
         assert ext.name is not None and ext.func is not None
         kind = "async-freestanding" if ext.func.is_async else "freestanding"
         fn = self._resolve_function(docs, attrs, ext.name.name, ext.name.span, ext.func, kind, None)
@@ -675,7 +677,9 @@ class PackageResolver:
         if isinstance(result, int) and isinstance(self.types[result].kind, ir.Result):
             ok = self.types[result].kind.ok
         if ok == "missing":
-            raise WitError("if a constructor return type is declared it must be a `result`", node.span)
+            raise WitError(
+                "if a constructor return type is declared it must be a `result`", node.span
+            )
         if ok != rid or not isinstance(ok, int):
             ok_span = node.span
             if node.kind == "result" and node.args[0] is not None:
