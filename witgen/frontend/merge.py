@@ -361,7 +361,7 @@ class Merger:
                     # docs stay with the original import; stability that refers to another
                     # package's versions is dropped
                     st = ir.UNKNOWN_STABILITY if external else item[2]
-                    item = ("interface", item[1], st, ir.NO_DOCS)
+                    item = ("interface", item[1], st, item[3])
                 if key[0] == "name":
                     n = rename.get(key[1], key[1])
                     nk = ("name", n)
@@ -449,6 +449,9 @@ class Merger:
             if key in new_exports:
                 return is_export
             if not is_export and iid in required:
+                return True
+            if not is_export and key in new_imports:
+                required.add(iid)
                 return True
             for dep in self._iface_deps(iid):
                 if not add_export(
