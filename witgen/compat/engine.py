@@ -52,6 +52,10 @@ class Site:
             live_new=self.live_new if live_new is None else live_new,
         )
 
+    def added_child(self, label: str, *, span: Span | None, live_new: bool | None = None) -> Site:
+        """The site of an item that exists only in NEW (so it has no OLD location)."""
+        return replace(self.child(label, span=span, live_new=live_new), old_span=None)
+
     @property
     def changed(self) -> frozenset[Side]:
         """Sides broken when the item exists on both sides but differs."""

@@ -7,6 +7,8 @@ interface's types only count when some function reaches them (see view.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from witgen import ir
 from witgen.compat.engine import Checker, Site
 from witgen.compat.registry import rule
@@ -36,7 +38,7 @@ def func_added(ck: Checker, site: Site, old: ir.Interface, new: ir.Interface) ->
     before = freestanding(old)
     for name, fn in freestanding(new).items():
         if name not in before:
-            item_site = site.child(f"func {name}", span=fn.span)
+            item_site = site.added_child(f"func {name}", span=fn.span)
             ck.report("FUNC_ADDED", item_site, site.added, f"function `{name}` was added")
             ck.added_item(item_site, fn)
 
@@ -68,7 +70,7 @@ def resource_method_added(ck: Checker, site: Site, old: ir.Interface, new: ir.In
         resource = key[0]
         if key in before or resource not in old_resources:
             continue  # a method of a new resource comes with RESOURCE_ADDED
-        item_site = site.child(f"func {fn.name}", span=fn.span)
+        item_site = site.added_child(f"func {fn.name}", span=fn.span)
         label = _method_label(fn, resource)
         ck.report("RESOURCE_METHOD_ADDED", item_site, site.added, f"{label} was added")
         ck.added_item(item_site, fn)
@@ -103,7 +105,7 @@ def resource_added(ck: Checker, site: Site, old: ir.Interface, new: ir.Interface
     for name, tid in _resources(ck.new.resolve, new).items():
         if name not in before:
             td = ck.new.resolve.types[tid]
-            item_site = site.child(f"resource {name}", span=td.span)
+            item_site = site.added_child(f"resource {name}", span=td.span)
             ck.report("RESOURCE_ADDED", item_site, site.added, f"resource `{name}` was added")
             ck.added_item(item_site, td)
 
@@ -150,13 +152,14 @@ def _type_site(
 ) -> Site:
     old_id = iface_old.types.get(name) if iface_old is not None else None
     new_id = iface_new.types.get(name) if iface_new is not None else None
-    return site.child(
+    child = site.child(
         f"type {name}",
         span=None if new_id is None else ck.new.resolve.types[new_id].span,
         old_span=None if old_id is None else ck.old.resolve.types[old_id].span,
         live_old=old_id is not None and ck.old.is_live(old_id, site.direction),
         live_new=new_id is not None and ck.new.is_live(new_id, site.direction),
     )
+    return replace(child, old_span=None) if old_id is None else child
 
 
 @rule("TYPE_ADDED", category="INTERFACE", target="interface", summary="a named type was added")

@@ -35,14 +35,9 @@ def import_added(ck: Checker, site: Site, old: WorldView, new: WorldView) -> Non
         if key in old.imports:
             continue
         breaks = HOSTS_ONLY if _uses(new, entry) else NOBODY
-        ck.report(
-            "IMPORT_ADDED",
-            _entry_site(site, "import", entry),
-            breaks,
-            f"{_what(entry)} is newly imported",
-            span=entry.span,
-        )
-        ck.added_item(_entry_site(site, "import", entry), _node(new, entry))
+        item_site = site.added_child(f"import {entry.display}", span=entry.span)
+        ck.report("IMPORT_ADDED", item_site, breaks, f"{_what(entry)} is newly imported")
+        ck.added_item(item_site, _node(new, entry))
 
 
 @rule(
@@ -75,14 +70,9 @@ def export_added(ck: Checker, site: Site, old: WorldView, new: WorldView) -> Non
     for key, entry in new.exports.items():
         if key in old.exports:
             continue
-        ck.report(
-            "EXPORT_ADDED",
-            _entry_site(site, "export", entry),
-            GUESTS_ONLY,
-            f"{_what(entry)} is newly exported",
-            span=entry.span,
-        )
-        ck.added_item(_entry_site(site, "export", entry), _node(new, entry))
+        item_site = site.added_child(f"export {entry.display}", span=entry.span)
+        ck.report("EXPORT_ADDED", item_site, GUESTS_ONLY, f"{_what(entry)} is newly exported")
+        ck.added_item(item_site, _node(new, entry))
 
 
 @rule(
