@@ -184,7 +184,10 @@ class _Generator:
         self.imported: dict[int, set[int]] = {}  # iface -> worlds importing it
         self.exported: dict[int, set[int]] = {}  # iface -> worlds exporting it
         self.iface_key: dict[int, str] = {}  # iface -> component name (module specifier)
-        self.export_types: dict[int, list[str]] = {}  # iface -> type names its exports file has
+        # iface -> {type name its exports file has: what it denotes (a type id, or a name for
+        # the file's own helper shapes)}, so that worlds can re-export each type once
+        self.export_types: dict[int, dict[str, int | str]] = {}
+        self.export_spec: dict[str, int] = {}  # "./exports/x.js" -> iface
         for w in worlds:
             for direction, entry, key in resolve.world_interfaces(w):
                 item = entry.item
@@ -205,6 +208,13 @@ class _Generator:
 
     def iface_label(self, iface: int) -> str:
         return self.iface_key.get(iface) or self.resolve.interface_id(iface) or f"interface {iface}"
+
+    def owner_label(self, owner: ir.TypeOwner | None) -> str:
+        if owner is None:
+            return "an anonymous type"
+        if owner.kind == "world":
+            return f"world {self.resolve.worlds[owner.id].name}"
+        return self.iface_label(owner.id)
 
     def iface_stem(self, iface: int, world: int | None = None) -> str:
         ident = self.resolve.interface_id(iface)
@@ -371,7 +381,7 @@ class _Generator:
         td = self.resolve.types[tid]
         assert td.name is not None
         name = names.type_name(td.name)
-        where = f"type `{td.name}`"
+        where = f"type `{td.name}` of `{self.owner_label(td.owner)}`"
         scope.declare(name, where)
         kind = td.kind
         inner = indent + INDENT
@@ -580,7 +590,12 @@ class _Generator:
             )
         )
         blocks.extend(self.helper_types(scope, ""))
-        self.export_types[iface] = [n for n in scope.declared if n != helper]
+        origins: dict[str, int | str] = {n: f"{module}#{n}" for n in scope.declared if n != helper}
+        for tid in it.types.values():
+            td_name = names.type_name(self.resolve.types[tid].name or "")
+            target = self.foreign_alias_target(tid)
+            origins[td_name] = target if target is not None else tid
+        self.export_types[iface] = origins
         references = sorted(scope.references)
         return self.render(
             "exports.ts.j2",
@@ -589,6 +604,9 @@ class _Generator:
             reexports=wrap_braced("", "export type ", reexports, ";") if reexports else [],
             blocks=[b.text for b in blocks],
         )
+
+    def export_types_of(self, spec: str, name: str) -> int | str:
+        return self.export_types[self.export_spec[spec]][name]
 
     def iface_key_short(self, iface: int) -> str:
         it = self.resolve.interfaces[iface]
@@ -665,7 +683,8 @@ class _Generator:
                 scope.declare(iname, f"export `{key}`")
                 scope.declare(helper, f"the helper for export `{key}`")
                 type_imports.append(_ImportGroup(spec, [iname]))
-                type_exports.append(_ImportGroup(spec, self.export_types[item.id]))
+                type_exports.append(_ImportGroup(spec, list(self.export_types[item.id])))
+                self.export_spec[spec] = item.id
                 helpers.append(_ImportGroup(spec, [helper]))
                 members.append(
                     names.tsdoc(self.resolve.interfaces[item.id].docs.contents, INDENT)
@@ -718,19 +737,23 @@ class _Generator:
         reexports: list[str] = []
         for g in helpers:
             reexports += g.lines("", "export ")
-        # the exported interfaces' types, for one-stop imports; a name two of them share is
-        # left out (import it from the interface's own module)
-        counts: dict[str, int] = {}
+        # the exported interfaces' types, for one-stop imports; a name that two of them use
+        # for different things is left out (import it from the interface's own module)
+        denotes: dict[str, set[int | str]] = {}
         for g in type_exports:
             for n in g.specifiers:
-                counts[n] = counts.get(n, 0) + 1
+                denotes.setdefault(n, set()).add(self.export_types_of(g.module, n))
+        imported = {n for t in type_imports for n in t.specifiers}
+        done: set[str] = set()
         for g in type_exports:
-            imported = {n for t in type_imports for n in t.specifiers}
             unique = [
                 n
                 for n in g.specifiers
-                if counts[n] == 1 and (n not in scope.declared or n in imported)
+                if len(denotes[n]) == 1
+                and n not in done
+                and (n not in scope.declared or n in imported)
             ]
+            done.update(unique)
             if unique:
                 reexports += _ImportGroup(g.module, unique).lines("", "export type ")
         return self.render(
