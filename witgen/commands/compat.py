@@ -87,10 +87,10 @@ def _run(args: argparse.Namespace) -> int:
         if old_spec is not None and new_spec is not None:
             old_world = select_world(old.resolve, old_spec)
             new_world = select_world(new.resolve, new_spec)
-        same_package = old.identity == new.identity and (
-            old_world is None
-            or old.resolve.worlds[old_world].package == new.resolve.worlds[new_world].package
-        )
+        same_package = old.identity == new.identity
+        if same_package and old_world is not None and new_world is not None:
+            old_pkg = old.resolve.worlds[old_world].package
+            same_package = old_pkg == new.resolve.worlds[new_world].package
         report = compat.check(
             old.resolve,
             new.resolve,
