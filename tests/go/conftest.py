@@ -127,11 +127,34 @@ def build_component(
             env=go_env(),
         )
         embedded = CACHE / f"{name}.embedded.wasm"
-        run([wasm_tools, "component", "embed", str(wit), "--world", world, str(core),
-             "-o", str(embedded)], cwd=CACHE)
+        run(
+            [
+                wasm_tools,
+                "component",
+                "embed",
+                str(wit),
+                "--world",
+                world,
+                str(core),
+                "-o",
+                str(embedded),
+            ],
+            cwd=CACHE,
+        )
         tmp = component.with_suffix(".tmp")
-        run([wasm_tools, "component", "new", str(embedded), "--adapt",
-             f"wasi_snapshot_preview1={adapter}", "-o", str(tmp)], cwd=CACHE)
+        run(
+            [
+                wasm_tools,
+                "component",
+                "new",
+                str(embedded),
+                "--adapt",
+                f"wasi_snapshot_preview1={adapter}",
+                "-o",
+                str(tmp),
+            ],
+            cwd=CACHE,
+        )
         os.replace(tmp, component)
     if compiled.exists():
         try:

@@ -25,9 +25,28 @@ WIT = HERE / "echo.wit"
 EXAMPLES = settings(max_examples=15)
 
 PASSES = [
-    "scalars", "wide", "bytes", "strings", "bools", "points", "nested", "maybe-string",
-    "maybe-point", "outcome", "unit-ok", "bare", "color", "perms", "many", "shape", "num",
-    "triple", "f32", "char", "s8", "nothing",
+    "scalars",
+    "wide",
+    "bytes",
+    "strings",
+    "bools",
+    "points",
+    "nested",
+    "maybe-string",
+    "maybe-point",
+    "outcome",
+    "unit-ok",
+    "bare",
+    "color",
+    "perms",
+    "many",
+    "shape",
+    "num",
+    "triple",
+    "f32",
+    "char",
+    "s8",
+    "nothing",
 ]
 
 
@@ -106,9 +125,19 @@ chars = st.characters(blacklist_categories=("Cs",))
 texts = st.text(chars, max_size=20)
 scalars = st.builds(
     record,
-    a_bool=st.booleans(), a_u8=ints(8, False), a_s8=ints(8, True), a_u16=ints(16, False),
-    a_s16=ints(16, True), a_u32=ints(32, False), a_s32=ints(32, True), a_u64=ints(64, False),
-    a_s64=ints(64, True), a_f32=f32s, a_f64=f64s, a_char=chars, a_string=texts,
+    a_bool=st.booleans(),
+    a_u8=ints(8, False),
+    a_s8=ints(8, True),
+    a_u16=ints(16, False),
+    a_s16=ints(16, True),
+    a_u32=ints(32, False),
+    a_s32=ints(32, True),
+    a_u64=ints(64, False),
+    a_s64=ints(64, True),
+    a_f32=f32s,
+    a_f64=f64s,
+    a_char=chars,
+    a_string=texts,
 )
 points = st.builds(record, x=ints(32, True), y=ints(32, True))
 colors = st.sampled_from(["red", "green", "blue"])
@@ -122,19 +151,48 @@ nums = st.one_of(
 
 
 def test_every_function_once(echo: Echo) -> None:
-    s = record(a_bool=True, a_u8=255, a_s8=-128, a_u16=65535, a_s16=-5, a_u32=2**32 - 1,
-               a_s32=-(2**31), a_u64=2**64 - 1, a_s64=-(2**63), a_f32=1.5, a_f64=-2.25,
-               a_char="é", a_string="hello")
+    s = record(
+        a_bool=True,
+        a_u8=255,
+        a_s8=-128,
+        a_u16=65535,
+        a_s16=-5,
+        a_u32=2**32 - 1,
+        a_s32=-(2**31),
+        a_u64=2**64 - 1,
+        a_s64=-(2**63),
+        a_f32=1.5,
+        a_f64=-2.25,
+        a_char="é",
+        a_string="hello",
+    )
     cases: list[tuple[str, tuple[Any, ...]]] = [
-        ("scalars", (s,)), ("bytes", (b"\x00abc\xff",)), ("strings", (["a", "bé", ""],)),
-        ("bools", ([True, False, True],)), ("points", ([record(x=1, y=-2)],)),
-        ("nested", ([[1, 2], [], [3]],)), ("maybe-string", ("x",)), ("maybe-string", (None,)),
-        ("maybe-point", (record(x=5, y=6),)), ("maybe-point", (None,)), ("outcome", (7,)),
-        ("outcome", ("bad",)), ("unit-ok", (None,)), ("unit-ok", ("blue",)),
-        ("bare", (Variant("ok", None),)), ("bare", (Variant("err", None),)),
-        ("color", ("green",)), ("perms", ({"read", "exec"},)), ("many", ({"f0", "f19"},)),
-        ("shape", (2.5,)), ("shape", (None,)), ("num", (Variant("d", -1e300),)),
-        ("triple", ((1, "two", 3.0),)), ("f32", (0.5,)), ("char", ("😀",)), ("s8", (-7,)),
+        ("scalars", (s,)),
+        ("bytes", (b"\x00abc\xff",)),
+        ("strings", (["a", "bé", ""],)),
+        ("bools", ([True, False, True],)),
+        ("points", ([record(x=1, y=-2)],)),
+        ("nested", ([[1, 2], [], [3]],)),
+        ("maybe-string", ("x",)),
+        ("maybe-string", (None,)),
+        ("maybe-point", (record(x=5, y=6),)),
+        ("maybe-point", (None,)),
+        ("outcome", (7,)),
+        ("outcome", ("bad",)),
+        ("unit-ok", (None,)),
+        ("unit-ok", ("blue",)),
+        ("bare", (Variant("ok", None),)),
+        ("bare", (Variant("err", None),)),
+        ("color", ("green",)),
+        ("perms", ({"read", "exec"},)),
+        ("many", ({"f0", "f19"},)),
+        ("shape", (2.5,)),
+        ("shape", (None,)),
+        ("num", (Variant("d", -1e300),)),
+        ("triple", ((1, "two", 3.0),)),
+        ("f32", (0.5,)),
+        ("char", ("😀",)),
+        ("s8", (-7,)),
     ]
     for name, args in cases:
         assert echo.roundtrip(name, *args) == args[0], name
@@ -180,8 +238,11 @@ def test_options_and_results(echo: Echo, ms: Any, mp: Any, outcome: Any, unit: A
 
 
 @EXAMPLES
-@given(colors, st.sets(st.sampled_from(["read", "write", "exec"])),
-       st.sets(st.sampled_from([f"f{i}" for i in range(20)])))
+@given(
+    colors,
+    st.sets(st.sampled_from(["read", "write", "exec"])),
+    st.sets(st.sampled_from([f"f{i}" for i in range(20)])),
+)
 def test_enums_and_flags(echo: Echo, color: str, perms: set[str], many: set[str]) -> None:
     assert echo.roundtrip("color", color) == color
     assert echo.roundtrip("perms", perms) == perms

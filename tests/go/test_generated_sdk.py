@@ -54,8 +54,13 @@ def test_generated_sdk_shape() -> None:
 
 @pytest.mark.parametrize(
     ("wit", "go"),
-    [("data-record", "DataRecord"), ("record-id", "RecordID"), ("HTTP-client", "HTTPClient"),
-     ("get-int", "GetInt"), ("utf8-text", "UTF8Text")],
+    [
+        ("data-record", "DataRecord"),
+        ("record-id", "RecordID"),
+        ("HTTP-client", "HTTPClient"),
+        ("get-int", "GetInt"),
+        ("utf8-text", "UTF8Text"),
+    ],
 )
 def test_upper_camel(wit: str, go: str) -> None:
     assert go_names.upper_camel(wit) == go
@@ -63,8 +68,14 @@ def test_upper_camel(wit: str, go: str) -> None:
 
 @pytest.mark.parametrize(
     ("wit", "go"),
-    [("record-id", "recordID"), ("type", "type_"), ("len", "len_"), ("tmp3", "tmp3_"),
-     ("max", "max"), ("impl", "impl_")],
+    [
+        ("record-id", "recordID"),
+        ("type", "type_"),
+        ("len", "len_"),
+        ("tmp3", "tmp3_"),
+        ("max", "max"),
+        ("impl", "impl_"),
+    ],
 )
 def test_lower_camel_escapes_what_bodies_use(wit: str, go: str) -> None:
     assert go_names.lower_camel(wit) == go
@@ -122,9 +133,7 @@ def test_name_clash_is_refused(tmp_path: Path) -> None:
         _generate(tmp_path, wit)
 
 
-def test_world_level_functions_and_imported_resources_vet_clean(
-    tmp_path: Path, go: str
-) -> None:
+def test_world_level_functions_and_imported_resources_vet_clean(tmp_path: Path, go: str) -> None:
     wit = tmp_path / "w.wit"
     wit.write_text(
         "package t:w;\n"
@@ -142,14 +151,28 @@ def test_world_level_functions_and_imported_resources_vet_clean(
     assert "//go:wasmimport $root now" in text and "//go:wasmexport run" in text
     assert "Right [3]uint32" in text
     store = (out / "store" / "store.go").read_text()
-    assert "func (self Blob) Size() uint64 {" in store and "func NewBlob(data []byte) Blob {" in store
+    assert (
+        "func (self Blob) Size() uint64 {" in store and "func NewBlob(data []byte) Blob {" in store
+    )
     run([go, "vet", "./..."], cwd=out, env=go_env())
 
 
 def test_ir_roundtrip_of_types_is_stable() -> None:
     # The Go names of the default contract's types are part of the SDK's public API.
     resolve = load(REPO_ROOT / "wit")
-    names = sorted(go_names.upper_camel(t.name) for t in resolve.types
-                   if t.name and isinstance(t.kind, (ir.Record, ir.Variant, ir.Enum, ir.Flags)))
-    assert names == sorted(["DataRecord", "ErrorKind", "PluginError", "ProcessingResult",
-                            "Capabilities", "PluginInfo", "Level"])
+    names = sorted(
+        go_names.upper_camel(t.name)
+        for t in resolve.types
+        if t.name and isinstance(t.kind, (ir.Record, ir.Variant, ir.Enum, ir.Flags))
+    )
+    assert names == sorted(
+        [
+            "DataRecord",
+            "ErrorKind",
+            "PluginError",
+            "ProcessingResult",
+            "Capabilities",
+            "PluginInfo",
+            "Level",
+        ]
+    )

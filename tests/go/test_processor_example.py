@@ -125,8 +125,10 @@ def test_imports_are_observed(plugin: Plugin) -> None:
     plugin.call(plugin.process, record("x", b""))
     plugin.call(plugin.process, record("y", b"1|2"))
     assert plugin.host.counters["records-in"] == before + 2
-    assert plugin.host.logs[logs_before:] == [("debug", "skipping empty record x"),
-                                              ("info", "split record y")]
+    assert plugin.host.logs[logs_before:] == [
+        ("debug", "skipping empty record x"),
+        ("info", "split record y"),
+    ]
 
 
 def test_process_batch_in_order(plugin: Plugin) -> None:

@@ -234,26 +234,51 @@ class GoGenerator:
             if iface.package != self.resolve.main_package:
                 sub = f"{pkg.namespace}/{pkg.short_name}/{iface.name}"
             key = self.resolve.interface_id(iid) or ""
-            self._add(("interface", iid), sub, dirs.pop() if has_code else None, key, key,
-                      iface.docs.contents, paths)
+            self._add(
+                ("interface", iid),
+                sub,
+                dirs.pop() if has_code else None,
+                key,
+                key,
+                iface.docs.contents,
+                paths,
+            )
         for wid in self.worlds:
             world = self.resolve.worlds[wid]
             own = [
-                e for e in world.imports + world.exports
+                e
+                for e in world.imports + world.exports
                 if isinstance(e.item, (ir.WorldFunction, ir.WorldType))
             ]
             if not own:
                 continue
             directions_here = {
-                d for d, es in (("import", world.imports), ("export", world.exports))
-                for e in es if isinstance(e.item, ir.WorldFunction)
+                d
+                for d, es in (("import", world.imports), ("export", world.exports))
+                for e in es
+                if isinstance(e.item, ir.WorldFunction)
             }
-            direction = "world" if directions_here else None
-            self._add(("world", wid), world.name, direction, world.name, "",
-                      world.docs.contents, paths)
+            world_direction = "world" if directions_here else None
+            self._add(
+                ("world", wid),
+                world.name,
+                world_direction,
+                world.name,
+                "",
+                world.docs.contents,
+                paths,
+            )
 
-    def _add(self, owner: tuple[str, int], sub: str, direction: str | None, wit_name: str,
-             key: str, docs: str | None, paths: dict[str, str]) -> None:
+    def _add(
+        self,
+        owner: tuple[str, int],
+        sub: str,
+        direction: str | None,
+        wit_name: str,
+        key: str,
+        docs: str | None,
+        paths: dict[str, str],
+    ) -> None:
         parts = sub.split("/")
         rel = "/".join(package_name(p) for p in parts)
         if rel in paths or rel == "witrt":
@@ -336,8 +361,9 @@ class PackageGenerator:
         if kind == "interface":
             return list(self.resolve.interfaces[oid].types.values())
         world = self.resolve.worlds[oid]
-        return [e.item.id for e in world.imports + world.exports
-                if isinstance(e.item, ir.WorldType)]
+        return [
+            e.item.id for e in world.imports + world.exports if isinstance(e.item, ir.WorldType)
+        ]
 
     def _functions(self) -> list[ir.Function]:
         kind, oid = self.pkg.owner.kind, self.pkg.owner.id
@@ -349,9 +375,12 @@ class PackageGenerator:
         if self.pkg.owner.kind != "world":
             return []
         world = self.resolve.worlds[self.pkg.owner.id]
-        return [(d, e.item.function)
-                for d, es in (("import", world.imports), ("export", world.exports))
-                for e in es if isinstance(e.item, ir.WorldFunction)]
+        return [
+            (d, e.item.function)
+            for d, es in (("import", world.imports), ("export", world.exports))
+            for e in es
+            if isinstance(e.item, ir.WorldFunction)
+        ]
 
     def render(self) -> str:
         for tid in self._type_ids():
@@ -469,27 +498,45 @@ class PackageGenerator:
         if isinstance(kind, ir.Record):
             decl["kind"] = "record"
             decl["fields"] = [
-                {"name": upper_camel(f.name), "type": self.namer.go_type(f.type),
-                 "docs": doc_comment(f.docs.contents, "\t")}
+                {
+                    "name": upper_camel(f.name),
+                    "type": self.namer.go_type(f.type),
+                    "docs": doc_comment(f.docs.contents, "\t"),
+                }
                 for f in kind.fields
             ]
         elif isinstance(kind, ir.Enum):
             size = self.gen.layouts.size(tid)
-            decl.update(kind="enum", base=DISCRIMINANT_GO[size], cases=[
-                {"const": self.declare(f"{name}{upper_camel(c.name)}", f"enum case `{c.name}`"),
-                 "wit": c.name, "docs": doc_comment(c.docs.contents, "\t")}
-                for c in kind.cases
-            ])
+            decl.update(
+                kind="enum",
+                base=DISCRIMINANT_GO[size],
+                cases=[
+                    {
+                        "const": self.declare(
+                            f"{name}{upper_camel(c.name)}", f"enum case `{c.name}`"
+                        ),
+                        "wit": c.name,
+                        "docs": doc_comment(c.docs.contents, "\t"),
+                    }
+                    for c in kind.cases
+                ],
+            )
             self.declare(f"{name[:1].lower()}{name[1:]}Names", "enum names")
             decl["names_var"] = f"{name[:1].lower()}{name[1:]}Names"
         elif isinstance(kind, ir.Flags):
             n = len(kind.flags)
             base = "uint8" if n <= 8 else "uint16" if n <= 16 else "uint32" if n <= 32 else "uint64"
-            decl.update(kind="flags", base=base, flags=[
-                {"const": self.declare(f"{name}{upper_camel(f.name)}", f"flag `{f.name}`"),
-                 "docs": doc_comment(f.docs.contents, "\t")}
-                for f in kind.flags
-            ])
+            decl.update(
+                kind="flags",
+                base=base,
+                flags=[
+                    {
+                        "const": self.declare(f"{name}{upper_camel(f.name)}", f"flag `{f.name}`"),
+                        "docs": doc_comment(f.docs.contents, "\t"),
+                    }
+                    for f in kind.flags
+                ],
+            )
         elif isinstance(kind, ir.Variant):
             size = self.gen.layouts.size(tid)
             shape = self.gen.layouts.case_shape(tid)
@@ -503,16 +550,22 @@ class PackageGenerator:
                         f"variant `{td.name}` has a case named `tag`, which clashes with the Go "
                         "field Tag; rename the case"
                     )
-                cases.append({
-                    "const": self.declare(f"{name}Tag{field_name}", f"case `{c.name}`"),
-                    "ctor": self.declare(f"{name}{field_name}", f"case `{c.name}`"),
-                    "field": field_name,
-                    "type": None if c.type is None else self.namer.go_type(c.type),
-                    "wit": c.name,
-                    "docs": doc_comment(c.docs.contents, "\t"),
-                })
-            decl.update(kind="variant", tag_type=tag_type,
-                        tag_base=DISCRIMINANT_GO[shape.discriminant_size], cases=cases)
+                cases.append(
+                    {
+                        "const": self.declare(f"{name}Tag{field_name}", f"case `{c.name}`"),
+                        "ctor": self.declare(f"{name}{field_name}", f"case `{c.name}`"),
+                        "field": field_name,
+                        "type": None if c.type is None else self.namer.go_type(c.type),
+                        "wit": c.name,
+                        "docs": doc_comment(c.docs.contents, "\t"),
+                    }
+                )
+            decl.update(
+                kind="variant",
+                tag_type=tag_type,
+                tag_base=DISCRIMINANT_GO[shape.discriminant_size],
+                cases=cases,
+            )
             del size
         elif isinstance(kind, ir.Resource):
             decl = self.resource_decl(tid, name) | decl
@@ -595,12 +648,14 @@ class PackageGenerator:
         core_params = ", ".join(f"arg{i} {CORE_GO[t]}" for i, t in enumerate(sig.params))
         core_result = f" {CORE_GO[sig.results[0]]}" if sig.results else ""
         module = self.pkg.key or "$root"
-        self.functions.append(GoFunction(
-            docs="",
-            directives=[f"//go:wasmimport {module} {func.name}"],
-            signature=f"func {raw}({core_params}){core_result}",
-            body=[],
-        ))
+        self.functions.append(
+            GoFunction(
+                docs="",
+                directives=[f"//go:wasmimport {module} {func.name}"],
+                signature=f"func {raw}({core_params}){core_result}",
+                body=[],
+            )
+        )
         b = Body()
         params = self._params(func)
         lowered: list[tuple[str, ir.Type]] = [(n, p.type) for n, p in params]
@@ -617,13 +672,13 @@ class PackageGenerator:
         else:
             for n, ty in lowered:
                 core_args += self.abi.lower_flat(b, ty, n)
-        area = None
+        ret_area = None
         if sig.results_indirect:
             assert sig.result_area is not None
             self.gen.return_area = max(self.gen.return_area, sig.result_area.size)
-            area = b.tmp()
-            b.line(f"{area} := witrt.ReturnArea()")
-            core_args.append(f"witrt.Addr({area})")
+            ret_area = b.tmp()
+            b.line(f"{ret_area} := witrt.ReturnArea()")
+            core_args.append(f"witrt.Addr({ret_area})")
         call = f"{raw}({', '.join(core_args)})"
         flat_result = None
         if sig.results:
@@ -633,8 +688,8 @@ class PackageGenerator:
             b.line(call)
         b.line("witrt.Unpin()")
         if func.result is not None:
-            if area is not None:
-                value = self.abi.load(b, func.result, area)
+            if ret_area is not None:
+                value = self.abi.load(b, func.result, ret_area)
             else:
                 assert flat_result is not None
                 value = self.abi.lift_flat(b, func.result, [flat_result])
@@ -645,12 +700,14 @@ class PackageGenerator:
             b.line(f"return {value}")
         params_text, result_text = self._signature(func)
         receiver = f"(self {res_name}) " if func.kind == "method" else ""
-        self.functions.append(GoFunction(
-            docs=doc_comment(func.docs.contents),
-            directives=[],
-            signature=f"func {receiver}{go_name}({params_text}) {result_text}".rstrip(),
-            body=b.lines,
-        ))
+        self.functions.append(
+            GoFunction(
+                docs=doc_comment(func.docs.contents),
+                directives=[],
+                signature=f"func {receiver}{go_name}({params_text}) {result_text}".rstrip(),
+                body=b.lines,
+            )
+        )
 
     def export_wrapper(self, func: ir.Function) -> None:
         sig = core_signature(self.gen.layouts, func, "export")
@@ -697,20 +754,24 @@ class PackageGenerator:
             else:
                 (value,) = self.abi.lower_flat(b, func.result, result)
                 b.line(f"return {value}")
-        self.functions.append(GoFunction(
-            docs="",
-            directives=[f"//go:wasmexport {export_name}"],
-            signature=f"func {raw}({core_params}){core_result}",
-            body=b.lines,
-        ))
+        self.functions.append(
+            GoFunction(
+                docs="",
+                directives=[f"//go:wasmexport {export_name}"],
+                signature=f"func {raw}({core_params}){core_result}",
+                body=b.lines,
+            )
+        )
         if sig.needs_post_return:
             post = self.declare(f"wasmpost{res_name or ''}{go_name}", "post-return")
-            self.functions.append(GoFunction(
-                docs="",
-                directives=[f"//go:wasmexport cabi_post_{export_name}"],
-                signature=f"func {post}(uint32)",
-                body=["\twitrt.Unpin()"],
-            ))
+            self.functions.append(
+                GoFunction(
+                    docs="",
+                    directives=[f"//go:wasmexport cabi_post_{export_name}"],
+                    signature=f"func {post}(uint32)",
+                    body=["\twitrt.Unpin()"],
+                )
+            )
         params_text, result_text = self._signature(func)
         method = {
             "docs": doc_comment(func.docs.contents, "\t"),
@@ -724,8 +785,6 @@ class PackageGenerator:
             self.exports.append(method)
 
 
-def generate(
-    resolve: ir.Resolve, worlds: list[int], options: GenerateOptions
-) -> dict[str, str]:
+def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
     """The Go module for `worlds`: relative path -> gofmt-formatted text."""
     return GoGenerator(resolve, worlds, options).generate()

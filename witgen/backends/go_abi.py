@@ -183,7 +183,9 @@ class GoAbi:
             return f"{go(ty)}{{Tag: {tag}}}"
         return f"{go(ty)}{{Tag: {tag}, {field}: {payload}}}"
 
-    def _branch(self, b: Body, x: str, ty: ir.Type, emit: Callable[[int, str | None], None]) -> None:
+    def _branch(
+        self, b: Body, x: str, ty: ir.Type, emit: Callable[[int, str | None], None]
+    ) -> None:
         """Run `emit(case, payload expression)` under the condition that `x` holds that case."""
         real, kind = self._shape_kind(ty)
         if isinstance(kind, ir.Option):
@@ -227,7 +229,7 @@ class GoAbi:
         kind = self._kind(ty)
         go = self.namer.go_type
         if isinstance(kind, str):
-            (v, *rest) = vals
+            v, *rest = vals
             if kind == "bool":
                 return f"{v} != 0"
             if kind == "string":
@@ -419,7 +421,9 @@ class GoAbi:
             return self._load_cases(b, ty, p)
         if isinstance(kind, ir.List):
             p = b.bind(p)
-            return self._lift_list(b, kind.type, f"*(*uint32)({p})", f"*(*uint32)(unsafe.Add({p}, 4))")
+            return self._lift_list(
+                b, kind.type, f"*(*uint32)({p})", f"*(*uint32)(unsafe.Add({p}, 4))"
+            )
         if isinstance(kind, ir.FixedLengthList):
             p = b.bind(p)
             out, i = b.tmp(), b.tmp()

@@ -16,7 +16,7 @@ type DataRecord struct {
 	// Milliseconds since the Unix epoch.
 	Timestamp int64
 	// Opaque payload bytes.
-	Payload []uint8
+	Payload []byte
 	// Free-form key/value annotations, in order.
 	Metadata []witrt.Tuple2[string, string]
 }
