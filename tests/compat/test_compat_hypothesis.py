@@ -246,8 +246,10 @@ def mutate(draw: st.DrawFn, m: Model) -> tuple[Model, str]:
         and structured
     ):
         t = draw(st.sampled_from(structured))
+        # Only earlier types may be referenced, to keep the type graph acyclic.
+        earlier = Model(types=m.types[: m.types.index(t)])
         if what == "add-member":
-            ty = None if t.kind in ("enum", "flags") else draw(value_type(m))
+            ty = None if t.kind in ("enum", "flags") else draw(value_type(earlier))
             t.members.insert(draw(st.integers(0, len(t.members))), (m.fresh("x"), ty))
         elif what == "remove-member" and len(t.members) > 1:
             t.members.pop(draw(st.integers(0, len(t.members) - 1)))
@@ -258,8 +260,6 @@ def mutate(draw: st.DrawFn, m: Model) -> tuple[Model, str]:
             t.members.reverse()
         elif what == "change-member-type" and t.kind in ("record", "variant"):
             i = draw(st.integers(0, len(t.members) - 1))
-            # Only earlier types may be referenced, to keep the type graph acyclic.
-            earlier = Model(types=m.types[: m.types.index(t)])
             t.members[i] = (t.members[i][0], draw(value_type(earlier)))
     elif what == "add-type":
         m.types.append(TypeDef("record", m.fresh("t"), [("v", draw(st.sampled_from(PRIMS)))]))
