@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -11,27 +12,41 @@ from dataflare_core import Limits, PluginClosed, PluginTimeout, PluginTrap, Proc
 from dataflare_core.types import DataRecord, ProcessingResultEmit
 
 OK = DataRecord("fine", 1, b"x", [])
+Loader = Callable[[Path, Limits], ProcessorPlugin]
 
 
-def load(path: Path, limits: Limits) -> ProcessorPlugin:
-    return ProcessorPlugin.load(path, logging=RecordingHost(), limits=limits, cache=False)
+@pytest.fixture(params=[False, True], ids=["generic", "fast"])
+def fast(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
 
 
-def test_infinite_loop_stopped_by_fuel_then_plugin_reused(processor_wat: Path) -> None:
+@pytest.fixture
+def load(fast: bool) -> Callable[[Path, Limits], ProcessorPlugin]:
+    def load(path: Path, limits: Limits) -> ProcessorPlugin:
+        plugin = ProcessorPlugin.load(
+            path, logging=RecordingHost(), limits=limits, cache=False, fast=fast
+        )
+        assert plugin.prepared.mode == ("core" if fast else "component")
+        return plugin
+
+    return load
+
+
+def test_infinite_loop_stopped_by_fuel_then_plugin_reused(processor_wat: Path, load: Loader) -> None:
     p = load(processor_wat, Limits(fuel=2_000_000))
     with pytest.raises(PluginTimeout):
         p.process(DataRecord("loop", 1, b"x", []))
     assert p.process(OK) == ProcessingResultEmit(OK)
 
 
-def test_infinite_loop_stopped_by_epoch_deadline(processor_wat: Path) -> None:
+def test_infinite_loop_stopped_by_epoch_deadline(processor_wat: Path, load: Loader) -> None:
     p = load(processor_wat, Limits(timeout=0.05))
     with pytest.raises(PluginTimeout):
         p.process_batch([OK, DataRecord("loop", 1, b"x", [])])
     assert p.process_batch([OK]) == [ProcessingResultEmit(OK)]
 
 
-def test_trap_is_typed_and_the_host_stays_usable(processor_wat: Path) -> None:
+def test_trap_is_typed_and_the_host_stays_usable(processor_wat: Path, load: Loader) -> None:
     p = load(processor_wat, Limits())
     with pytest.raises(PluginTrap) as info:
         p.process(DataRecord("trap", 1, b"x", []))
@@ -40,7 +55,7 @@ def test_trap_is_typed_and_the_host_stays_usable(processor_wat: Path) -> None:
     assert p.process(OK) == ProcessingResultEmit(OK)
 
 
-def test_memory_limit_refuses_growth(processor_wat: Path) -> None:
+def test_memory_limit_refuses_growth(processor_wat: Path, load: Loader) -> None:
     grow = DataRecord("grow", 1, b"x", [])  # asks for 16 MiB more per record
     roomy = load(processor_wat, Limits(memory_bytes=64 << 20))
     assert roomy.process(grow) == ProcessingResultEmit(grow)
@@ -50,28 +65,35 @@ def test_memory_limit_refuses_growth(processor_wat: Path) -> None:
     assert tight.process(OK) == ProcessingResultEmit(OK)
 
 
-def test_closed_plugin_refuses_calls(processor_wat: Path) -> None:
+def test_closed_plugin_refuses_calls(processor_wat: Path, load: Loader) -> None:
     p = load(processor_wat, Limits())
     p.close()
     with pytest.raises(PluginClosed):
         p.process(OK)
 
 
-def test_compiled_component_cache(processor_wat: Path, tmp_path: Path) -> None:
-    first = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache_dir=tmp_path)
+def test_compiled_code_cache(processor_wat: Path, tmp_path: Path, fast: bool) -> None:
+    def again() -> ProcessorPlugin:
+        return ProcessorPlugin.load(
+            processor_wat, logging=RecordingHost(), cache_dir=tmp_path, fast=fast
+        )
+
+    first = again()
     cached = list(tmp_path.glob("*.cwasm"))
     assert len(cached) == 1
     stamp = cached[0].stat().st_mtime_ns
-    second = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache_dir=tmp_path)
+    second = again()
     assert cached[0].stat().st_mtime_ns == stamp  # served from the cache, not rewritten
     assert first.process(OK) == second.process(OK)
-    cached[0].write_bytes(b"not a compiled component")
-    third = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache_dir=tmp_path)
-    assert third.process(OK) == ProcessingResultEmit(OK)  # a corrupt entry is recompiled
+    cached[0].write_bytes(b"not compiled code")
+    assert again().process(OK) == ProcessingResultEmit(OK)  # a corrupt entry is recompiled
+    assert cached[0].stat().st_mtime_ns != stamp
 
 
-def test_prepared_component_gives_independent_instances(processor_wat: Path) -> None:
-    prepared = ProcessorPlugin.prepare(processor_wat, logging=RecordingHost(), cache=False)
+def test_prepared_component_gives_independent_instances(processor_wat: Path, fast: bool) -> None:
+    prepared = ProcessorPlugin.prepare(
+        processor_wat, logging=RecordingHost(), cache=False, fast=fast
+    )
     a, b = ProcessorPlugin(prepared), ProcessorPlugin(prepared)
     with pytest.raises(PluginTrap):
         a.process(DataRecord("trap", 1, b"x", []))

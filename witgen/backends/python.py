@@ -85,7 +85,7 @@ class Generator:
                             f"`{item.function.name}`; put it in an interface instead",
                             entry.span,
                         )
-        taken = {"_abi", "_fast", "_runtime"} | {snake(self.resolve.worlds[w].name) for w in worlds}
+        taken = {"_abi", "_core", "_fast", "_runtime"} | {snake(self.resolve.worlds[w].name) for w in worlds}
         for iface, name in list(self.iface_modules.items()):
             if name in taken:
                 self.iface_modules[iface] = name + "_iface"
@@ -407,7 +407,6 @@ class Generator:
             methods=methods,
             import_lines=self.import_lines(mod),
             export_sigs=self.world_export_sigs(world),
-            fast_class=python_fast.world_class_name(self, wid),
         )
         return mod.name, text
 
@@ -542,6 +541,7 @@ class Generator:
         files[f"{pkg}/_abi.py"] = self.abi_module()
         files[f"{pkg}/_fast.py"] = python_fast.generate_module(self)
         files[f"{pkg}/_runtime.py"] = self.render("_runtime.py.j2")
+        files[f"{pkg}/_core.py"] = self.render("_core.py.j2")
         files[f"{pkg}/__init__.py"] = self.render("__init__.py.j2", worlds=worlds)
         out = {path: _format(text, path) for path, text in files.items()}
         out[f"{pkg}/py.typed"] = ""

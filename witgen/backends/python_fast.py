@@ -1,13 +1,580 @@
-"""Fast path of the Python host bindings (placeholder until the generated lift/lower lands)."""
+"""The fast path of the Python host bindings: type-specialised canonical-ABI code, generated.
+
+For every world whose functions it can handle, this writes straight-line Python that lowers
+typed values into the guest's linear memory and lifts results out of it (`_fast.py`), driven
+by the canonical-ABI layer: sizes, alignments, field and payload offsets come from
+`witgen.abi.Layouts`, and where each parameter and result travels (flat core values, a
+returned pointer, a retptr) from `witgen.abi.plan.function_plan`. Nothing here re-derives an
+ABI fact. The generated functions run on `_core.CoreInstance` (the plugin's core module called
+directly); the generic `wasmtime.component` path remains for everything else, and the two are
+checked against each other by property tests.
+
+Not handled on the fast path (the world then uses the generic path): resources and handles,
+variant-like values in flat positions when they carry payloads, futures, streams, maps,
+fixed-length lists and async functions.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from witgen import ir
+from witgen.abi import Layouts
+from witgen.abi.plan import FunctionPlan, function_plan
+from witgen.backends.python_names import camel, const, snake
 
-def world_class_name(gen: Any, wid: int) -> str | None:
-    return None
+# primitive -> struct format (little-endian)
+_FORMATS = {
+    "u8": "B",
+    "s8": "b",
+    "u16": "H",
+    "s16": "h",
+    "u32": "I",
+    "s32": "i",
+    "u64": "Q",
+    "s64": "q",
+    "f32": "f",
+    "f64": "d",
+    "char": "I",
+}
+# how a flat core value of a primitive is turned into the Python value (the raw value is the
+# signed core integer wasmtime hands over)
+_FLAT_LIFT = {
+    "bool": "{} != 0",
+    "u8": "{} & 0xFF",
+    "s8": "(({} & 0xFF) ^ 0x80) - 0x80",
+    "u16": "{} & 0xFFFF",
+    "s16": "(({} & 0xFFFF) ^ 0x8000) - 0x8000",
+    "u32": "{} & 0xFFFFFFFF",
+    "s32": "(({} & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000",
+    "u64": "{} & 0xFFFFFFFFFFFFFFFF",
+    "s64": "(({} & 0xFFFFFFFFFFFFFFFF) ^ 0x8000000000000000) - 0x8000000000000000",
+    "f32": "{}",
+    "f64": "{}",
+    "char": "_core.char({} & 0xFFFFFFFF)",
+}
+_RAW_KIND = {"i32": "i32", "i64": "i64", "f32": "f32", "f64": "f64"}
+
+
+class Unsupported(Exception):
+    """The fast path cannot handle this function; the reason ends up in `_fast.UNSUPPORTED`."""
+
+
+class FastGen:
+    def __init__(self, gen: Any) -> None:
+        self.gen = gen
+        self.resolve: ir.Resolve = gen.resolve
+        self.layouts = Layouts(self.resolve)
+        self.helpers: dict[str, list[str]] = {}  # helper name -> lines (in creation order)
+        self.tmp = 0
+
+    # -- shared helpers --
+
+    def fresh(self, base: str) -> str:
+        self.tmp += 1
+        return f"{base}{self.tmp}"
+
+    def cls(self, tid: int) -> str:
+        td = self.resolve.types[tid]
+        module = self.gen.type_module(tid)
+        if td.name is None or module is None:
+            raise Unsupported(f"anonymous type {tid} has no class")
+        return f"_{module}.{camel(td.name)}"
+
+    def kind(self, ty: ir.Type) -> Any:
+        ty = self.resolve.dealias(ty)
+        if isinstance(ty, str):
+            return ty
+        kind = self.resolve.types[ty].kind
+        if isinstance(kind, ir.List) and self.resolve.dealias(kind.type) == "u8":
+            return "bytes"
+        return kind
+
+    def named(self, ty: ir.Type) -> int:
+        """The type id that owns the structure (follows aliases)."""
+        ty = self.resolve.dealias(ty)
+        assert isinstance(ty, int)
+        return ty
+
+    def disc_store(self, size: int, b: str, o: str, value: str) -> str:
+        if size == 1:
+            return f"{b}[{o}] = {value}"
+        return f"_{'H' if size == 2 else 'I'}.pack_into({b}, {o}, {value})"
+
+    def disc_load(self, size: int, m: str, a: str) -> str:
+        if size == 1:
+            return f"{m}[{a}]"
+        return f"_{'H' if size == 2 else 'I'}.unpack_from({m}, {a})[0]"
+
+    # -- storing into a bytearray (values headed for guest memory) --
+
+    def store(self, ty: ir.Type, v: str, b: str, o: str) -> list[str]:
+        """Statements writing value `v` of type `ty` into bytearray `b` at offset `o`."""
+        k = self.kind(ty)
+        if k == "bool":
+            return [f"{b}[{o}] = 1 if {v} else 0"]
+        if k == "char":
+            return [f"_I.pack_into({b}, {o}, ord({v}))"]
+        if k in _FORMATS:
+            return [f"_{_FORMATS[k]}.pack_into({b}, {o}, {v})"]
+        if k == "string":
+            t = self.fresh("s")
+            return [
+                f"{t} = {v}.encode('utf-8')",
+                f"_PAIR.pack_into({b}, {o}, rt.blob(1, {t}), len({t}))",
+            ]
+        if k == "bytes":
+            t = self.fresh("s")
+            return [f"{t} = bytes({v})", f"_PAIR.pack_into({b}, {o}, rt.blob(1, {t}), len({t}))"]
+        if isinstance(k, ir.List):
+            helper = self.list_put(self.named(ty))
+            return [f"_PAIR.pack_into({b}, {o}, *{helper}(rt, {v}))"]
+        helper = self.store_helper(self.named(ty))
+        return [f"{helper}(rt, {v}, {b}, {o})"]
+
+    def list_put(self, tid: int) -> str:
+        """`_put_N(rt, v) -> (ptr, len)`: a list's elements in one guest allocation."""
+        name = f"_put_{tid}"
+        if name in self.helpers:
+            return name
+        self.helpers[name] = []
+        kind = self.resolve.types[tid].kind
+        assert isinstance(kind, ir.List)
+        size, align = self.layouts.size(kind.type), self.layouts.align(kind.type)
+        body = [
+            f"def {name}(rt: _core.CoreInstance, v: Any) -> tuple[int, int]:",
+            "    n = len(v)",
+            f"    b = bytearray({size} * n)",
+            "    for i, x in enumerate(v):",
+            *("        " + line for line in self.store(kind.type, "x", "b", f"{size} * i")),
+            f"    return rt.blob({align}, b), n",
+        ]
+        self.helpers[name] = body
+        return name
+
+    def store_helper(self, tid: int) -> str:
+        name = f"_st_{tid}"
+        if name in self.helpers:
+            return name
+        self.helpers[name] = []
+        kind = self.resolve.types[tid].kind
+        lines: list[str] = []
+        if isinstance(kind, (ir.Record, ir.Tuple)):
+            types = [f.type for f in kind.fields] if isinstance(kind, ir.Record) else list(kind.types)
+            exprs = (
+                [f"v.{snake(f.name)}" for f in kind.fields]
+                if isinstance(kind, ir.Record)
+                else [f"v[{i}]" for i in range(len(types))]
+            )
+            for t, e, off in zip(types, exprs, self.layouts.field_offsets(types)):
+                lines += self.store(t, e, "b", f"o + {off}")
+        elif isinstance(kind, ir.Enum):
+            cases = ", ".join(f"{self.cls(tid)}.{const(c.name)}: {i}" for i, c in enumerate(kind.cases))
+            table = f"_IDX_{tid}"
+            self.helpers[f"{table}"] = [f"{table} = {{{cases}}}"]
+            size = self.layouts.size(tid)
+            lines.append(self.disc_store(size, "b", "o", f"{table}[v]"))
+        elif isinstance(kind, ir.Flags):
+            size = self.layouts.size(tid)
+            if size <= 4:
+                fmt = {1: "B", 2: "H", 4: "I"}[size]
+                lines.append(f"_{fmt}.pack_into(b, o, v.value)")
+            else:
+                for w in range(size // 4):
+                    lines.append(f"_I.pack_into(b, o + {4 * w}, (v.value >> {32 * w}) & 0xFFFFFFFF)")
+        elif isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
+            shape = self.layouts.case_shape(tid)
+            assert shape is not None
+            po = self.layouts.payload_offset(tid)
+            ds = shape.discriminant_size
+            if isinstance(kind, ir.Option):
+                nested = self.gen.is_option(kind.type)
+                lines += [
+                    "if v is None:",
+                    "    " + self.disc_store(ds, "b", "o", "0"),
+                    "else:",
+                    "    " + self.disc_store(ds, "b", "o", "1"),
+                    *("    " + s for s in self.store(kind.type, "v.value" if nested else "v", "b", f"o + {po}")),
+                ]
+            elif isinstance(kind, ir.Result):
+                for i, (box, t) in enumerate((("_runtime.Ok", kind.ok), ("_runtime.Err", kind.err))):
+                    lines.append(f"{'if' if i == 0 else 'elif'} isinstance(v, {box}):")
+                    lines.append("    " + self.disc_store(ds, "b", "o", str(i)))
+                    if t is not None:
+                        lines += ["    " + s for s in self.store(t, "v.value", "b", f"o + {po}")]
+                lines += ["else:", "    raise TypeError(f'expected Ok(...) or Err(...), got {v!r}')"]
+            else:
+                lines.append("t = type(v)")
+                base = self.cls(tid)
+                for i, c in enumerate(kind.cases):
+                    lines.append(f"{'if' if i == 0 else 'elif'} t is {base}{camel(c.name)}:")
+                    lines.append("    " + self.disc_store(ds, "b", "o", str(i)))
+                    if c.type is not None:
+                        lines += ["    " + s for s in self.store(c.type, "v.value", "b", f"o + {po}")]
+                lines += ["else:", "    raise TypeError(f'{v!r} is not a case of this variant')"]
+        else:
+            raise Unsupported(f"{type(kind).__name__.lower()} values")
+        self.helpers[name] = [
+            f"def {name}(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:",
+            *("    " + line for line in lines),
+        ]
+        return name
+
+    # -- loading from guest memory --
+
+    def load(self, ty: ir.Type, m: str, a: str) -> str:
+        """An expression reading a value of type `ty` from memoryview `m` at address `a`."""
+        k = self.kind(ty)
+        if k == "bool":
+            return f"{m}[{a}] != 0"
+        if k == "u8":
+            return f"{m}[{a}]"
+        if k == "char":
+            return f"_core.char(_I.unpack_from({m}, {a})[0])"
+        if k in _FORMATS:
+            return f"_{_FORMATS[k]}.unpack_from({m}, {a})[0]"
+        if k == "string":
+            return f"_core.text({m}, *_PAIR.unpack_from({m}, {a}))"
+        if k == "bytes":
+            return f"_core.blob({m}, *_PAIR.unpack_from({m}, {a}))"
+        if isinstance(k, ir.List):
+            return f"{self.list_get(self.named(ty))}({m}, *_PAIR.unpack_from({m}, {a}))"
+        return f"{self.load_helper(self.named(ty))}({m}, {a})"
+
+    def list_get(self, tid: int) -> str:
+        name = f"_get_{tid}"
+        if name in self.helpers:
+            return name
+        self.helpers[name] = []
+        kind = self.resolve.types[tid].kind
+        assert isinstance(kind, ir.List)
+        size, align = self.layouts.size(kind.type), self.layouts.align(kind.type)
+        self.helpers[name] = [
+            f"def {name}(m: memoryview, p: int, n: int) -> Any:",
+            f"    _core.check(m, p, {size} * n, {align})",
+            f"    return [{self.load(kind.type, 'm', f'p + {size} * i')} for i in range(n)]",
+        ]
+        return name
+
+    def load_helper(self, tid: int) -> str:
+        name = f"_ld_{tid}"
+        if name in self.helpers:
+            return name
+        self.helpers[name] = []
+        kind = self.resolve.types[tid].kind
+        lines: list[str] = []
+        if isinstance(kind, ir.Record):
+            types = [f.type for f in kind.fields]
+            offs = self.layouts.field_offsets(types)
+            args = ", ".join(self.load(t, "m", f"a + {o}") for t, o in zip(types, offs))
+            lines.append(f"return {self.cls(tid)}({args})")
+        elif isinstance(kind, ir.Tuple):
+            offs = self.layouts.field_offsets(kind.types)
+            args = ", ".join(self.load(t, "m", f"a + {o}") for t, o in zip(kind.types, offs))
+            lines.append(f"return ({args},)")
+        elif isinstance(kind, ir.Enum):
+            table = f"_CASES_{tid}"
+            self.helpers[table] = [f"{table} = tuple({self.cls(tid)})"]
+            d = self.disc_load(self.layouts.size(tid), "m", "a")
+            lines += [
+                "try:",
+                f"    return {table}[{d}]",
+                "except IndexError:",
+                "    raise _core.trap('enum case out of range') from None",
+            ]
+        elif isinstance(kind, ir.Flags):
+            size = self.layouts.size(tid)
+            mask = (1 << len(kind.flags)) - 1
+            if size <= 4:
+                fmt = {1: "B", 2: "H", 4: "I"}[size]
+                lines.append(f"return {self.cls(tid)}(_{fmt}.unpack_from(m, a)[0] & {mask:#x})")
+            else:
+                words = " | ".join(f"(_I.unpack_from(m, a + {4 * w})[0] << {32 * w})" for w in range(size // 4))
+                lines.append(f"return {self.cls(tid)}(({words}) & {mask:#x})")
+        elif isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
+            shape = self.layouts.case_shape(tid)
+            assert shape is not None
+            po = self.layouts.payload_offset(tid)
+            lines.append(f"d = {self.disc_load(shape.discriminant_size, 'm', 'a')}")
+            if isinstance(kind, ir.Option):
+                inner = self.load(kind.type, "m", f"a + {po}")
+                if self.gen.is_option(kind.type):
+                    inner = f"_runtime.Some({inner})"
+                lines += ["if d == 0:", "    return None", "if d == 1:", f"    return {inner}"]
+            elif isinstance(kind, ir.Result):
+                for i, (box, t) in enumerate((("_runtime.Ok", kind.ok), ("_runtime.Err", kind.err))):
+                    inner = "None" if t is None else self.load(t, "m", f"a + {po}")
+                    lines += [f"if d == {i}:", f"    return {box}({inner})"]
+            else:
+                base = self.cls(tid)
+                for i, c in enumerate(kind.cases):
+                    inner = "" if c.type is None else self.load(c.type, "m", f"a + {po}")
+                    lines += [f"if d == {i}:", f"    return {base}{camel(c.name)}({inner})"]
+            lines.append("raise _core.trap('variant case out of range')")
+        else:
+            raise Unsupported(f"{type(kind).__name__.lower()} values")
+        self.helpers[name] = [
+            f"def {name}(m: memoryview, a: int) -> Any:",
+            *("    " + line for line in lines),
+        ]
+        return name
+
+    # -- flat values --
+
+    def flat_lower(self, ty: ir.Type, v: str) -> tuple[list[str], list[str]]:
+        """(statements, flat value expressions) for passing `v` as core arguments."""
+        k = self.kind(ty)
+        if k == "bool":
+            return [], [f"1 if {v} else 0"]
+        if k == "char":
+            return [], [f"ord({v})"]
+        if k == "s64":
+            return [], [f"{v} & 0xFFFFFFFFFFFFFFFF"]  # i64 arguments travel unsigned
+        if k in _FORMATS:
+            return [], [v]
+        if k in ("string", "bytes"):
+            t = self.fresh("s")
+            enc = f"{v}.encode('utf-8')" if k == "string" else f"bytes({v})"
+            return [f"{t} = {enc}"], [f"rt.blob(1, {t})", f"len({t})"]
+        if isinstance(k, ir.List):
+            t = self.fresh("l")
+            return [f"{t} = {self.list_put(self.named(ty))}(rt, {v})"], [f"{t}[0]", f"{t}[1]"]
+        tid = self.named(ty)
+        kind = self.resolve.types[tid].kind
+        if isinstance(kind, (ir.Record, ir.Tuple)):
+            if isinstance(kind, ir.Record):
+                parts = [(f.type, f"{v}.{snake(f.name)}") for f in kind.fields]
+            else:
+                parts = [(t, f"{v}[{i}]") for i, t in enumerate(kind.types)]
+            stmts: list[str] = []
+            flats: list[str] = []
+            for t, e in parts:
+                s, f = self.flat_lower(t, e)
+                stmts += s
+                flats += f
+            return stmts, flats
+        if isinstance(kind, ir.Enum):
+            self.store_helper(tid)  # defines the _IDX_ table
+            return [], [f"_IDX_{tid}[{v}]"]
+        if isinstance(kind, ir.Flags):
+            if len(kind.flags) > 32:
+                raise Unsupported("more than 32 flags in a flat position")
+            return [], [f"{v}.value"]
+        raise Unsupported(f"{type(kind).__name__.lower()} values as flat parameters")
+
+    def flat_lift(self, ty: ir.Type, flat: list[str]) -> tuple[str, list[str]]:
+        """(expression, remaining flat names) lifting a value from flat core values."""
+        k = self.kind(ty)
+        if isinstance(k, str) and k in _FLAT_LIFT:
+            return _FLAT_LIFT[k].format(flat[0]), flat[1:]
+        if k in ("string", "bytes"):
+            fn = "_core.text" if k == "string" else "_core.blob"
+            return f"{fn}(m, {flat[0]} & 0xFFFFFFFF, {flat[1]} & 0xFFFFFFFF)", flat[2:]
+        if isinstance(k, ir.List):
+            getter = self.list_get(self.named(ty))
+            return f"{getter}(m, {flat[0]} & 0xFFFFFFFF, {flat[1]} & 0xFFFFFFFF)", flat[2:]
+        tid = self.named(ty)
+        kind = self.resolve.types[tid].kind
+        if isinstance(kind, (ir.Record, ir.Tuple)):
+            types = [f.type for f in kind.fields] if isinstance(kind, ir.Record) else list(kind.types)
+            parts = []
+            for t in types:
+                e, flat = self.flat_lift(t, flat)
+                parts.append(e)
+            if isinstance(kind, ir.Record):
+                return f"{self.cls(tid)}({', '.join(parts)})", flat
+            return f"({', '.join(parts)},)", flat
+        if isinstance(kind, ir.Enum):
+            self.load_helper(tid)  # defines the _CASES_ table
+            return f"_core_case(_CASES_{tid}, {flat[0]})", flat[1:]
+        if isinstance(kind, ir.Flags):
+            if len(kind.flags) > 32:
+                raise Unsupported("more than 32 flags in a flat position")
+            mask = (1 << len(kind.flags)) - 1
+            return f"{self.cls(tid)}({flat[0]} & {mask:#x})", flat[1:]
+        if isinstance(kind, (ir.Variant, ir.Result, ir.Option)):
+            shape = self.layouts.case_shape(tid)
+            assert shape is not None
+            if any(p is not None for p in shape.payloads):
+                raise Unsupported("variants with payloads in flat positions")
+            if isinstance(kind, ir.Result):
+                return f"(_runtime.Ok(None) if {flat[0]} == 0 else _runtime.Err(None))", flat[1:]
+            if isinstance(kind, ir.Variant):
+                base = self.cls(tid)
+                cases = ", ".join(f"{base}{camel(c.name)}" for c in kind.cases)
+                return f"_core_case(({cases},), {flat[0]})()", flat[1:]
+        raise Unsupported(f"{type(kind).__name__.lower()} values in flat positions")
+
+    def flat_result_lower(self, ty: ir.Type, v: str) -> str:
+        """The core result (one flat value) for a host import returning `v`."""
+        stmts, flats = self.flat_lower(ty, v)
+        if stmts or len(flats) != 1:
+            raise Unsupported("flat results that need memory")
+        (flat,) = self.layouts.flat(ty)
+        if flat == "i32":
+            return f"_signed32({flats[0]})"
+        if flat == "i64":
+            return f"_signed64({flats[0]})"
+        return flats[0]
+
+    # -- functions --
+
+    def export_function(self, iface: int | None, fn: ir.Function) -> tuple[str, list[str]]:
+        """`def name(rt, *params) -> result` for calling the guest's export `fn`."""
+        if fn.resource is not None or fn.is_async:
+            raise Unsupported(f"`{fn.name}`: resources and async functions")
+        key = self.resolve.interface_id(iface) if iface is not None else None
+        plan = function_plan(self.layouts, fn, "export", interface=key)
+        core_name = f"{key}#{fn.name}" if key else fn.name
+        fname = f"export_{self.gen.sig_name(iface, fn).lower()}"
+        params = [snake(p.name) for p in fn.params]
+        lines = [f"def {fname}(rt: _core.CoreInstance{''.join(', ' + p + ': Any' for p in params)}) -> Any:"]
+        body: list[str] = []
+        args: list[str] = []
+        if plan.signature.params_indirect:
+            area = plan.param_area
+            assert area is not None
+            body.append(f"area = bytearray({area.size})")
+            for p, off, pp in zip(params, area.offsets, fn.params):
+                body += self.store(pp.type, p, "area", str(off))
+            args.append(f"rt.blob({area.align}, area)")
+        else:
+            for p, pp in zip(params, fn.params):
+                stmts, flats = self.flat_lower(pp.type, p)
+                body += stmts
+                args += flats
+        body.append(f"res = rt.invoke({core_name!r}, ({''.join(a + ', ' for a in args)}))")
+        via = plan.result.via
+        if via == "none":
+            body.append("return None")
+        elif via == "flat":
+            body.append("m = rt.view()")
+            expr, _ = self.flat_lift(fn.result, ["res[0]"])  # type: ignore[arg-type]
+            body += [f"out = {expr}", f"rt.post_return({core_name!r}, res)", "return out"]
+        elif via == "returned-pointer":
+            assert fn.result is not None
+            body += [
+                "m = rt.view()",
+                "p = res[0] & 0xFFFFFFFF",
+                f"_core.check(m, p, {self.layouts.size(fn.result)}, {self.layouts.align(fn.result)})",
+                f"out = {self.load(fn.result, 'm', 'p')}",
+                "del m",
+                f"rt.post_return({core_name!r}, res)",
+                "return out",
+            ]
+        else:
+            raise Unsupported(f"`{fn.name}`: result via {via}")
+        lines += ["    " + b for b in body]
+        ins = list(plan.signature.params)
+        outs = list(plan.signature.results)
+        entry = f"({key!r}, {fn.name!r}): ({fname}, {core_name!r}, {ins!r}, {outs!r}, {plan.signature.needs_post_return})"
+        return entry, lines
+
+    def import_function(self, iface: int, fn: ir.Function) -> tuple[str, list[str]]:
+        """An adapter the core module calls for the host import `fn` (canon lower)."""
+        if fn.resource is not None or fn.is_async:
+            raise Unsupported(f"`{fn.name}`: resources and async functions")
+        key = self.resolve.interface_id(iface)
+        plan: FunctionPlan = function_plan(self.layouts, fn, "import", interface=key)
+        fname = f"import_{self.gen.sig_name(iface, fn).lower()}"
+        ins = list(plan.signature.params)
+        outs = list(plan.signature.results)
+        flat_names = [f"a{i}" for i in range(len(ins))]
+        lines = [
+            f"def {fname}(rt: _core.CoreInstance, impl: Any{''.join(', ' + n + ': Any' for n in flat_names)}) -> Any:",
+            "    m = rt.view()",
+        ]
+        args = []
+        if plan.signature.params_indirect:
+            area = plan.param_area
+            assert area is not None
+            lines.append(f"    _core.check(m, a0 & 0xFFFFFFFF, {area.size}, {area.align})")
+            for p, off in zip(fn.params, area.offsets):
+                args.append(self.load(p.type, "m", f"(a0 & 0xFFFFFFFF) + {off}"))
+        else:
+            rest = list(flat_names)
+            for p in fn.params:
+                expr, rest = self.flat_lift(p.type, rest)
+                args.append(expr)
+        lines.append("    del_m = None  # memory may move while the host runs")
+        lines.append(f"    r = impl({', '.join(args)})")
+        via = plan.result.via
+        if via == "none":
+            lines.append("    return None")
+        elif via == "flat":
+            assert fn.result is not None
+            lines.append(f"    return {self.flat_result_lower(fn.result, 'r')}")
+        elif via == "retptr":
+            assert fn.result is not None
+            size = self.layouts.size(fn.result)
+            lines += [
+                f"    b = bytearray({size})",
+                *("    " + s for s in self.store(fn.result, "r", "b", "0")),
+                f"    rt.pending.append(({flat_names[-1]} & 0xFFFFFFFF, b))",
+                "    rt.flush()",
+                "    return None",
+            ]
+        else:
+            raise Unsupported(f"`{fn.name}`: result via {via}")
+        lines = [line for line in lines if "del_m" not in line]
+        entry = f"({key!r}, {fn.name!r}): ({fname}, {ins!r}, {outs!r})"
+        return entry, lines
 
 
 def generate_module(gen: Any) -> str:
-    return gen.render("_fast.py.j2", worlds=[])
+    fg = FastGen(gen)
+    functions: list[list[str]] = []
+    world_tables: dict[str, list[str]] = {}
+    unsupported: dict[str, str] = {}
+    import_entries: dict[str, list[str]] = {}
+    for wid in gen.worlds:
+        world = gen.resolve.worlds[wid]
+        saved = (dict(fg.helpers), fg.tmp)
+        entries: list[str] = []
+        funcs: list[list[str]] = []
+        imports: dict[str, list[str]] = {}
+        try:
+            for entry in world.exports:
+                item = entry.item
+                if isinstance(item, ir.WorldInterface):
+                    for fn in gen.resolve.interfaces[item.id].functions.values():
+                        e, lines = fg.export_function(item.id, fn)
+                        entries.append(e)
+                        funcs.append(lines)
+                elif isinstance(item, ir.WorldFunction):
+                    e, lines = fg.export_function(None, item.function)
+                    entries.append(e)
+                    funcs.append(lines)
+            for entry in world.imports:
+                item = entry.item
+                if isinstance(item, ir.WorldInterface):
+                    for fn in gen.resolve.interfaces[item.id].functions.values():
+                        name = f"{gen.resolve.interface_id(item.id)}#{fn.name}"
+                        if name in import_entries:
+                            continue
+                        e, lines = fg.import_function(item.id, fn)
+                        imports[name] = [e, *("\n".join(lines),)]
+        except Unsupported as exc:
+            fg.helpers, fg.tmp = saved
+            unsupported[world.name] = str(exc)
+            continue
+        world_tables[world.name] = entries
+        functions += funcs
+        for name, value in imports.items():
+            import_entries[name] = value
+    seen_funcs: set[str] = set()
+    unique_functions = []
+    for lines in functions:
+        if lines[0] not in seen_funcs:
+            seen_funcs.add(lines[0])
+            unique_functions.append("\n".join(lines))
+    return gen.render(
+        "_fast.py.j2",
+        modules=sorted(set(gen.iface_modules.values())),
+        helpers=["\n".join(lines) for lines in fg.helpers.values()],
+        functions=unique_functions,
+        import_functions=[v[1] for v in import_entries.values()],
+        import_entries=[v[0] for v in import_entries.values()],
+        world_tables=world_tables,
+        unsupported=unsupported,
+    )

@@ -16,7 +16,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generic, Mapping, Sequence, TypeVar, Union
+from typing import Any, Callable, Generic, Mapping, Protocol, Sequence, TypeVar, Union
 
 import wasmtime
 import wasmtime.component as wc
@@ -156,27 +156,46 @@ def compile_component(
     engine: wasmtime.Engine, wasm: bytes | str, key_extra: str, cache_dir: Path | None
 ) -> wc.Component:
     """Compile, or deserialize from `cache_dir` when this exact component was compiled before."""
+    component: wc.Component = _cached(wc.Component, engine, wasm, key_extra, cache_dir)
+    return component
+
+
+def compile_module(
+    engine: wasmtime.Engine, wasm: bytes, key_extra: str, cache_dir: Path | None
+) -> wasmtime.Module:
+    """The same for a core module (the fast path runs the plugin's core module)."""
+    module: wasmtime.Module = _cached(
+        wasmtime.Module, engine, wasm, key_extra, cache_dir
+    )
+    return module
+
+
+def _cached(
+    kind: Any,
+    engine: wasmtime.Engine,
+    wasm: bytes | str,
+    key_extra: str,
+    cache_dir: Path | None,
+) -> Any:
     data = wasm.encode("utf-8") if isinstance(wasm, str) else wasm
     if cache_dir is None:
-        return wc.Component(engine, wasm)
-    digest = hashlib.sha256(
-        data + f"|{WASMTIME_VERSION}|{key_extra}".encode()
-    ).hexdigest()
-    path = cache_dir / f"{digest}.cwasm"
+        return kind(engine, wasm)
+    tag = f"|{kind.__name__}|{WASMTIME_VERSION}|{key_extra}".encode()
+    path = cache_dir / f"{hashlib.sha256(data + tag).hexdigest()}.cwasm"
     try:
         # Read into memory rather than mmap the file: another process may replace it.
-        return wc.Component.deserialize(engine, path.read_bytes())
+        return kind.deserialize(engine, path.read_bytes())
     except FileNotFoundError:
         pass
     except wasmtime.WasmtimeError:
         pass  # stale or corrupt: recompile below and overwrite
-    component = wc.Component(engine, wasm)
+    compiled = kind(engine, wasm)
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
     with os.fdopen(fd, "wb") as out:
-        out.write(component.serialize())
+        out.write(compiled.serialize())
     os.replace(tmp, path)
-    return component
+    return compiled
 
 
 def read_component(source: str | os.PathLike[str] | bytes) -> bytes | str:
@@ -467,17 +486,29 @@ class Prepared:
         limits: Limits,
         wasi: WasiGrants | None,
         cache_dir: Path | None,
+        fast: bool | None = False,
+        fast_exports: Mapping[tuple[str | None, str], Any] | None = None,
+        fast_imports: Mapping[tuple[str, str], Any] | None = None,
     ) -> None:
         self.limits = limits
         self.wasi = wasi if wasi is not None else WasiGrants()
         self.engine = engine_for(limits)
+        self.cache_dir = cache_dir
+        self.cache_key = (
+            f"fuel={limits.fuel is not None},epoch={limits.timeout is not None}"
+        )
+        self.core: Any = None
+        self.fast_unavailable: str | None = None
         wasm = read_component(source)
+        if fast is not False:
+            self.core = self._try_fast(
+                wasm, fast, fast_exports, fast_imports or {}, imports
+            )
+            if self.core is not None:
+                return
         try:
             self.component = compile_component(
-                self.engine,
-                wasm,
-                f"fuel={limits.fuel is not None},epoch={limits.timeout is not None}",
-                cache_dir,
+                self.engine, wasm, self.cache_key, cache_dir
             )
         except wasmtime.WasmtimeError as exc:
             raise PluginLoadError(f"invalid component: {str(exc).strip()}") from None
@@ -502,6 +533,50 @@ class Prepared:
             if sig.result is not None:
                 lift = self.converters.lift(sig.result, fty.result)
             self.exports[(sig.interface, sig.name)] = (fty, lowers, lift)
+
+    @property
+    def mode(self) -> str:
+        """ "core" when the fast path runs the plugin's core module, else "component"."""
+        return "core" if self.core is not None else "component"
+
+    def new_instance(self) -> InstanceLike:
+        """A fresh instance: `Instance` (generic path) or `_core.CoreInstance` (fast path)."""
+        if self.core is not None:
+            from dataflare_core import _core
+
+            instance: InstanceLike = _core.CoreInstance(self.core)
+            return instance
+        return Instance(self)
+
+    def _try_fast(
+        self,
+        wasm: bytes | str,
+        fast: bool | None,
+        fast_exports: Mapping[tuple[str | None, str], Any] | None,
+        fast_imports: Mapping[tuple[str, str], Any],
+        imports: Sequence[tuple[FuncSig, Callable[..., Any] | None]],
+    ) -> Any:
+        from dataflare_core import _core
+
+        try:
+            if fast_exports is None:
+                raise _core.FastUnavailable(
+                    "this world has no fast path (see _fast.UNSUPPORTED)"
+                )
+            binary = wasmtime.wat2wasm(wasm) if isinstance(wasm, str) else wasm
+            impls = {(s.interface or "$root", s.name): impl for s, impl in imports}
+            return _core.CorePrepared(
+                self, bytes(binary), fast_exports, fast_imports, impls
+            )
+        except _core.FastUnavailable as exc:
+            if fast:
+                raise PluginLoadError(
+                    f"the fast path cannot run this component: {exc}"
+                ) from None
+            self.fast_unavailable = str(exc)
+            return None
+        except wasmtime.WasmtimeError as exc:
+            raise PluginLoadError(f"invalid component: {str(exc).strip()}") from None
 
     def _link_imports(
         self,
@@ -638,6 +713,18 @@ class Instance:
         self._funcs = {}
 
 
+class InstanceLike(Protocol):
+    """What generated classes call: `Instance` (generic path) or `_core.CoreInstance`."""
+
+    generation: int
+
+    def call(self, iface: str | None, name: str, args: Sequence[Any]) -> Any: ...
+
+    def drop_resource(self, handle: Any, generation: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Resource:
     """Base of generated classes for resources exported by a plugin.
 
@@ -647,7 +734,7 @@ class Resource:
 
     __slots__ = ("_owner", "_handle", "_generation")
 
-    def __init__(self, owner: Instance, handle: Any) -> None:
+    def __init__(self, owner: InstanceLike, handle: Any) -> None:
         self._owner = owner
         self._handle = handle
         self._generation = owner.generation

@@ -64,7 +64,7 @@ class AggregatorExports:
 
     __slots__ = ("_instance",)
 
-    def __init__(self, instance: _runtime.Instance) -> None:
+    def __init__(self, instance: _runtime.InstanceLike) -> None:
         self._instance = instance
 
     def info(self) -> PluginInfo:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any, cast
 
-from dataflare_core import _abi, _runtime
+from dataflare_core import _abi, _fast, _runtime
 from dataflare_core._runtime import Result as Result
 from dataflare_core.config import Config as Config
 from dataflare_core.destination import (
@@ -34,7 +34,8 @@ class DestinationPlugin:
 
     def __init__(self, prepared: _runtime.Prepared) -> None:
         """A new instance (own memory, own limits) of a prepared component."""
-        self._instance = _runtime.Instance(prepared)
+        self._instance = prepared.new_instance()
+        self.prepared = prepared
         self.destination = DestinationExports(self._instance)
 
     @classmethod
@@ -49,11 +50,15 @@ class DestinationPlugin:
         wasi: _runtime.WasiGrants | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         cache: bool = True,
+        fast: bool | None = None,
     ) -> _runtime.Prepared:
         """Compile (or fetch from the on-disk cache) and link a component once.
 
         Each import is served by the given object; an import the component uses but that was
         not given is an error. WASI is linked with nothing granted unless `wasi` says so.
+        `fast`: None runs the plugin's core module with generated lift/lower code when the
+        component allows it (else the generic `wasmtime.component` path); True requires the
+        fast path; False forces the generic path.
         """
         imports: list[tuple[_runtime.FuncSig, Any]] = [
             (_abi.LOGGING__LOG, None if logging is None else logging.log),
@@ -77,7 +82,17 @@ class DestinationPlugin:
                 if cache_dir is not None
                 else _runtime.default_cache_dir()
             )
-        return _runtime.Prepared(component, cls.EXPORTS, imports, limits, wasi, where)
+        return _runtime.Prepared(
+            component,
+            cls.EXPORTS,
+            imports,
+            limits,
+            wasi,
+            where,
+            fast,
+            _fast.EXPORTS.get("destination-plugin"),
+            _fast.IMPORTS,
+        )
 
     @classmethod
     def load(
@@ -91,6 +106,7 @@ class DestinationPlugin:
         wasi: _runtime.WasiGrants | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         cache: bool = True,
+        fast: bool | None = None,
     ) -> DestinationPlugin:
         """Load a plugin component (a `.wasm` file, its bytes, or `.wat` text) and start it."""
         return cls(
@@ -103,6 +119,7 @@ class DestinationPlugin:
                 wasi=wasi,
                 cache_dir=cache_dir,
                 cache=cache,
+                fast=fast,
             )
         )
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any, cast
 
-from dataflare_core import _abi, _runtime
+from dataflare_core import _abi, _fast, _runtime
 from dataflare_core.config import Config as Config
 from dataflare_core.filter import (
     DataRecord as DataRecord,
@@ -31,7 +31,8 @@ class FilterPlugin:
 
     def __init__(self, prepared: _runtime.Prepared) -> None:
         """A new instance (own memory, own limits) of a prepared component."""
-        self._instance = _runtime.Instance(prepared)
+        self._instance = prepared.new_instance()
+        self.prepared = prepared
         self.filter = FilterExports(self._instance)
 
     @classmethod
@@ -46,11 +47,15 @@ class FilterPlugin:
         wasi: _runtime.WasiGrants | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         cache: bool = True,
+        fast: bool | None = None,
     ) -> _runtime.Prepared:
         """Compile (or fetch from the on-disk cache) and link a component once.
 
         Each import is served by the given object; an import the component uses but that was
         not given is an error. WASI is linked with nothing granted unless `wasi` says so.
+        `fast`: None runs the plugin's core module with generated lift/lower code when the
+        component allows it (else the generic `wasmtime.component` path); True requires the
+        fast path; False forces the generic path.
         """
         imports: list[tuple[_runtime.FuncSig, Any]] = [
             (_abi.LOGGING__LOG, None if logging is None else logging.log),
@@ -74,7 +79,17 @@ class FilterPlugin:
                 if cache_dir is not None
                 else _runtime.default_cache_dir()
             )
-        return _runtime.Prepared(component, cls.EXPORTS, imports, limits, wasi, where)
+        return _runtime.Prepared(
+            component,
+            cls.EXPORTS,
+            imports,
+            limits,
+            wasi,
+            where,
+            fast,
+            _fast.EXPORTS.get("filter-plugin"),
+            _fast.IMPORTS,
+        )
 
     @classmethod
     def load(
@@ -88,6 +103,7 @@ class FilterPlugin:
         wasi: _runtime.WasiGrants | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         cache: bool = True,
+        fast: bool | None = None,
     ) -> FilterPlugin:
         """Load a plugin component (a `.wasm` file, its bytes, or `.wat` text) and start it."""
         return cls(
@@ -100,6 +116,7 @@ class FilterPlugin:
                 wasi=wasi,
                 cache_dir=cache_dir,
                 cache=cache,
+                fast=fast,
             )
         )
 

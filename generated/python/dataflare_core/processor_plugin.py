@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any, cast
 
-from dataflare_core import _abi, _runtime
+from dataflare_core import _abi, _fast, _runtime
 from dataflare_core.config import Config as Config
 from dataflare_core.logging import Logging as Logging
 from dataflare_core.metrics import Metrics as Metrics
@@ -32,7 +32,8 @@ class ProcessorPlugin:
 
     def __init__(self, prepared: _runtime.Prepared) -> None:
         """A new instance (own memory, own limits) of a prepared component."""
-        self._instance = _runtime.Instance(prepared)
+        self._instance = prepared.new_instance()
+        self.prepared = prepared
         self.processor = ProcessorExports(self._instance)
 
     @classmethod
@@ -47,11 +48,15 @@ class ProcessorPlugin:
         wasi: _runtime.WasiGrants | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         cache: bool = True,
+        fast: bool | None = None,
     ) -> _runtime.Prepared:
         """Compile (or fetch from the on-disk cache) and link a component once.
 
         Each import is served by the given object; an import the component uses but that was
         not given is an error. WASI is linked with nothing granted unless `wasi` says so.
+        `fast`: None runs the plugin's core module with generated lift/lower code when the
+        component allows it (else the generic `wasmtime.component` path); True requires the
+        fast path; False forces the generic path.
         """
         imports: list[tuple[_runtime.FuncSig, Any]] = [
             (_abi.LOGGING__LOG, None if logging is None else logging.log),
@@ -75,7 +80,17 @@ class ProcessorPlugin:
                 if cache_dir is not None
                 else _runtime.default_cache_dir()
             )
-        return _runtime.Prepared(component, cls.EXPORTS, imports, limits, wasi, where)
+        return _runtime.Prepared(
+            component,
+            cls.EXPORTS,
+            imports,
+            limits,
+            wasi,
+            where,
+            fast,
+            _fast.EXPORTS.get("processor-plugin"),
+            _fast.IMPORTS,
+        )
 
     @classmethod
     def load(
@@ -89,6 +104,7 @@ class ProcessorPlugin:
         wasi: _runtime.WasiGrants | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         cache: bool = True,
+        fast: bool | None = None,
     ) -> ProcessorPlugin:
         """Load a plugin component (a `.wasm` file, its bytes, or `.wat` text) and start it."""
         return cls(
@@ -101,6 +117,7 @@ class ProcessorPlugin:
                 wasi=wasi,
                 cache_dir=cache_dir,
                 cache=cache,
+                fast=fast,
             )
         )
 

@@ -49,7 +49,7 @@ class SourceExports:
 
     __slots__ = ("_instance",)
 
-    def __init__(self, instance: _runtime.Instance) -> None:
+    def __init__(self, instance: _runtime.InstanceLike) -> None:
         self._instance = instance
 
     def info(self) -> PluginInfo:

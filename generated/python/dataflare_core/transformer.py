@@ -23,7 +23,7 @@ class TransformerExports:
 
     __slots__ = ("_instance",)
 
-    def __init__(self, instance: _runtime.Instance) -> None:
+    def __init__(self, instance: _runtime.InstanceLike) -> None:
         self._instance = instance
 
     def info(self) -> PluginInfo:

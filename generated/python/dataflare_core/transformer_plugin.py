@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any, cast
 
-from dataflare_core import _abi, _runtime
+from dataflare_core import _abi, _fast, _runtime
 from dataflare_core._runtime import Result as Result
 from dataflare_core.config import Config as Config
 from dataflare_core.logging import Logging as Logging
@@ -33,7 +33,8 @@ class TransformerPlugin:
 
     def __init__(self, prepared: _runtime.Prepared) -> None:
         """A new instance (own memory, own limits) of a prepared component."""
-        self._instance = _runtime.Instance(prepared)
+        self._instance = prepared.new_instance()
+        self.prepared = prepared
         self.transformer = TransformerExports(self._instance)
 
     @classmethod
@@ -48,11 +49,15 @@ class TransformerPlugin:
         wasi: _runtime.WasiGrants | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         cache: bool = True,
+        fast: bool | None = None,
     ) -> _runtime.Prepared:
         """Compile (or fetch from the on-disk cache) and link a component once.
 
         Each import is served by the given object; an import the component uses but that was
         not given is an error. WASI is linked with nothing granted unless `wasi` says so.
+        `fast`: None runs the plugin's core module with generated lift/lower code when the
+        component allows it (else the generic `wasmtime.component` path); True requires the
+        fast path; False forces the generic path.
         """
         imports: list[tuple[_runtime.FuncSig, Any]] = [
             (_abi.LOGGING__LOG, None if logging is None else logging.log),
@@ -76,7 +81,17 @@ class TransformerPlugin:
                 if cache_dir is not None
                 else _runtime.default_cache_dir()
             )
-        return _runtime.Prepared(component, cls.EXPORTS, imports, limits, wasi, where)
+        return _runtime.Prepared(
+            component,
+            cls.EXPORTS,
+            imports,
+            limits,
+            wasi,
+            where,
+            fast,
+            _fast.EXPORTS.get("transformer-plugin"),
+            _fast.IMPORTS,
+        )
 
     @classmethod
     def load(
@@ -90,6 +105,7 @@ class TransformerPlugin:
         wasi: _runtime.WasiGrants | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         cache: bool = True,
+        fast: bool | None = None,
     ) -> TransformerPlugin:
         """Load a plugin component (a `.wasm` file, its bytes, or `.wat` text) and start it."""
         return cls(
@@ -102,6 +118,7 @@ class TransformerPlugin:
                 wasi=wasi,
                 cache_dir=cache_dir,
                 cache=cache,
+                fast=fast,
             )
         )
 

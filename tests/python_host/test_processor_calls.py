@@ -1,4 +1,4 @@
-"""Typed calls through the generic (wasmtime.component) path against the hand-written processor."""
+"""Typed calls against the hand-written processor, on the generic and on the fast path."""
 
 from __future__ import annotations
 
@@ -30,14 +30,17 @@ records = st.builds(
 )
 
 
-@pytest.fixture(scope="module")
-def plugin(processor_wat: Path) -> ProcessorPlugin:
-    return ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache=False)
+@pytest.fixture(scope="module", params=[False, True], ids=["generic", "fast"])
+def plugin(processor_wat: Path, request: pytest.FixtureRequest) -> ProcessorPlugin:
+    return ProcessorPlugin.load(
+        processor_wat, logging=RecordingHost(), cache=False, fast=request.param
+    )
 
 
-def test_info_is_typed_and_calls_the_host_import(processor_wat: Path) -> None:
+@pytest.mark.parametrize("fast", [False, True], ids=["generic", "fast"])
+def test_info_is_typed_and_calls_the_host_import(processor_wat: Path, fast: bool) -> None:
     host = RecordingHost()
-    with ProcessorPlugin.load(processor_wat, logging=host, cache=False) as p:
+    with ProcessorPlugin.load(processor_wat, logging=host, cache=False, fast=fast) as p:
         info = p.info()
     assert info.name == "hand-written-processor"
     assert info.version == "1.0.0"
@@ -64,9 +67,10 @@ def test_exports_are_reachable_through_the_interface_attribute(plugin: Processor
     assert plugin.processor.info().name == "hand-written-processor"
 
 
-def test_missing_import_implementation_is_a_load_error(processor_wat: Path) -> None:
+@pytest.mark.parametrize("fast", [False, True], ids=["generic", "fast"])
+def test_missing_import_implementation_is_a_load_error(processor_wat: Path, fast: bool) -> None:
     with pytest.raises(PluginLoadError, match="dataflare:core/logging@1.0.0"):
-        ProcessorPlugin.load(processor_wat, cache=False)
+        ProcessorPlugin.load(processor_wat, cache=False, fast=fast)
 
 
 def test_unreadable_component_is_a_load_error(tmp_path: Path) -> None:

@@ -1,0 +1,71 @@
+"""The fast path (generated lift/lower over the core module) agrees with the generic path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.python_host.conftest import RecordingHost
+from dataflare_core import PluginLoadError, ProcessorPlugin, SourcePlugin, _fast
+from dataflare_core.types import DataRecord
+
+SPECIAL = ("loop", "trap", "grow")
+records = st.builds(
+    DataRecord,
+    id=st.text(max_size=10).filter(lambda s: s not in SPECIAL),
+    timestamp=st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    payload=st.binary(max_size=40),
+    metadata=st.lists(st.tuples(st.text(max_size=6), st.text(max_size=6)), max_size=3),
+)
+
+
+@pytest.fixture(scope="module")
+def both(processor_wat: Path) -> tuple[ProcessorPlugin, ProcessorPlugin]:
+    def load(fast: bool) -> ProcessorPlugin:
+        return ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache=False, fast=fast)
+
+    generic, fast = load(False), load(True)
+    assert (generic.prepared.mode, fast.prepared.mode) == ("component", "core")
+    return generic, fast
+
+
+@given(st.lists(records, max_size=12))
+def test_batches_agree(both: tuple[ProcessorPlugin, ProcessorPlugin], batch: list[Any]) -> None:
+    generic, fast = both
+    assert fast.process_batch(batch) == generic.process_batch(batch)
+
+
+@given(records)
+def test_single_records_agree(both: tuple[ProcessorPlugin, ProcessorPlugin], rec: Any) -> None:
+    generic, fast = both
+    assert fast.process(rec) == generic.process(rec)
+
+
+def test_info_agrees(both: tuple[ProcessorPlugin, ProcessorPlugin]) -> None:
+    generic, fast = both
+    assert fast.info() == generic.info()
+
+
+def test_bad_argument_is_a_python_error_and_the_instance_survives(
+    both: tuple[ProcessorPlugin, ProcessorPlugin],
+) -> None:
+    _, fast = both
+    good = DataRecord("a", 1, b"x", [])
+    with pytest.raises((TypeError, AttributeError)):
+        fast.process_batch([good, "not a record"])  # type: ignore[list-item]
+    assert fast.process_batch([good]) == fast.process_batch([good])
+
+
+def test_worlds_with_resources_fall_back_to_the_generic_path(processor_wat: Path) -> None:
+    assert "resources" in _fast.UNSUPPORTED["source-plugin"]
+    with pytest.raises(PluginLoadError, match="fast path"):
+        SourcePlugin.load(processor_wat, cache=False, fast=True)
+
+
+def test_auto_mode_prefers_the_fast_path(processor_wat: Path) -> None:
+    plugin = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache=False)
+    assert plugin.prepared.mode == "core"
