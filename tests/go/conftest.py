@@ -118,8 +118,9 @@ def build_component(
     component = CACHE / f"{name}-{key}.component.wasm"
     compiled = CACHE / f"{name}-{key}.cwasm"
     if not component.exists():
-        for stale in CACHE.glob(f"{name}-*"):  # builds of older sources
-            stale.unlink()
+        for pattern in (f"{name}-*.component.wasm", f"{name}-*.cwasm"):
+            for stale in CACHE.glob(pattern):  # builds of older sources
+                stale.unlink()
         core = CACHE / f"{name}.wasm"
         run(
             [go, "build", "-buildmode=c-shared", "-ldflags=-checklinkname=0", "-o", str(core), "."],

@@ -15,7 +15,7 @@ import pytest
 import wasmtime
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from wasmtime.component import Linker, Record, Variant
+from wasmtime.component import Linker, Record, ResourceHost, ResourceType, Variant
 
 from go.conftest import CACHE, build_component, generate_sdk
 from witgen.paths import REPO_ROOT
@@ -23,6 +23,7 @@ from witgen.paths import REPO_ROOT
 HERE = Path(__file__).parent
 WIT = HERE / "echo.wit"
 EXAMPLES = settings(max_examples=15)
+TALLY = 1  # wasmtime's id for the host resource type `tally`
 
 PASSES = [
     "scalars",
@@ -53,16 +54,33 @@ PASSES = [
 class Echo:
     def __init__(self, engine: wasmtime.Engine, component: Any) -> None:
         self.seen: list[Any] = []
+        self.tallies: dict[int, int] = {}  # host resource `tally`: rep -> value
+        self.dropped: list[int] = []
         linker = Linker(engine)
         linker.add_wasip2()
         with linker.root() as root:
+            root.add_func("clock", lambda _store: 1_234_567)
             with root.add_instance("witgen:echo/host") as host:
                 for name in PASSES:
                     host.add_func(f"pass-{name}", self._host_func(name))
+                host.add_resource(
+                    "tally", ResourceType.host(TALLY), lambda _s, rep: self.dropped.append(rep)
+                )
+                host.add_func("[constructor]tally", lambda _s, start: self._new_tally(start))
+                host.add_func("[method]tally.get", lambda s, t: self.tallies[t.to_host(s).rep])
+                host.add_func(
+                    "[static]tally.bump",
+                    lambda s, t, by: self._new_tally(self.tallies[t.to_host(s).rep] + by),
+                )
         self.store = wasmtime.Store(engine)
         self.store.set_wasi(wasmtime.WasiConfig())
         self.instance = linker.instantiate(self.store, component)
         self.iface = self.instance.get_export_index(self.store, "witgen:echo/guest")
+
+    def _new_tally(self, value: int) -> ResourceHost:
+        rep = len(self.tallies) + 1
+        self.tallies[rep] = value
+        return ResourceHost.own(rep, TALLY)
 
     def _host_func(self, name: str) -> Callable[..., Any]:
         def host(_store: Any, *args: Any) -> Any:
@@ -277,3 +295,20 @@ def test_exported_resource_lifecycle(echo: Echo) -> None:
         handle.drop(echo.store)
     # Each drop ran the guest's destructor, which removed the counter from the table.
     assert echo.call("live-counters") == base
+
+
+def test_imported_resource_handles(echo: Echo) -> None:
+    # The guest constructs a host tally, bumps it into a second one through a static function
+    # taking a borrow, reads it with a method, and drops both handles.
+    echo.dropped.clear()
+    assert echo.call("use-tally", 10, 5) == 15
+    assert sorted(echo.dropped) == sorted(list(echo.tallies)[-2:])
+
+
+@EXAMPLES
+@given(points)
+def test_world_level_functions_and_types(echo: Echo, where: Record) -> None:
+    index = echo.instance.get_export_index(echo.store, "stamp")
+    assert index is not None
+    stamped = echo.instance.get_func(echo.store, index)(echo.store, where)
+    assert stamped.at == 1_234_567 and stamped.where == where

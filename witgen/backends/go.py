@@ -642,7 +642,9 @@ class PackageGenerator:
         res_name = None
         if func.resource is not None:
             res_name = upper_camel(self.resolve.types[func.resource].name or "")
-        raw = self.declare(f"wasmimport{res_name or ''}{go_name}", f"function `{func.name}`")
+        raw = self.declare(
+            f"wasmimport{res_name or ''}{upper_camel(func.item_name)}", f"function `{func.name}`"
+        )
         if func.kind != "method":
             self.declare(go_name, f"function `{func.name}`")
         core_params = ", ".join(f"arg{i} {CORE_GO[t]}" for i, t in enumerate(sig.params))
@@ -686,7 +688,8 @@ class PackageGenerator:
             b.line(f"{flat_result} := {call}")
         else:
             b.line(call)
-        b.line("witrt.Unpin()")
+        if sig.params_indirect or any(has_pointers(self.resolve, p.type) for p in func.params):
+            b.line("witrt.Unpin()")  # the arguments' memory was pinned for the call only
         if func.result is not None:
             if ret_area is not None:
                 value = self.abi.load(b, func.result, ret_area)
@@ -715,7 +718,9 @@ class PackageGenerator:
         res_name = None
         if func.resource is not None:
             res_name = upper_camel(self.resolve.types[func.resource].name or "")
-        raw = self.declare(f"wasmexport{res_name or ''}{go_name}", f"function `{func.name}`")
+        raw = self.declare(
+            f"wasmexport{res_name or ''}{upper_camel(func.item_name)}", f"function `{func.name}`"
+        )
         export_name = f"{self.pkg.key}#{func.name}" if self.pkg.key else func.name
         b = Body()
         core = [b.tmp() for _ in sig.params]
@@ -763,7 +768,9 @@ class PackageGenerator:
             )
         )
         if sig.needs_post_return:
-            post = self.declare(f"wasmpost{res_name or ''}{go_name}", "post-return")
+            post = self.declare(
+                f"wasmpost{res_name or ''}{upper_camel(func.item_name)}", "post-return"
+            )
             self.functions.append(
                 GoFunction(
                     docs="",

@@ -70,7 +70,7 @@ func implementation() Exports {
 }
 
 //go:wasmexport dataflare:core/aggregator@1.0.0#[constructor]accumulator
-func wasmexportAccumulatorNewAccumulator(tmp1 uint32, tmp2 uint32) uint32 {
+func wasmexportAccumulatorConstructor(tmp1 uint32, tmp2 uint32) uint32 {
 	witrt.Unpin()
 	tmp3 := witrt.LiftString(tmp1, tmp2)
 	witrt.ResetArena()
@@ -221,7 +221,7 @@ func wasmpostAccumulatorEmit(uint32) {
 }
 
 //go:wasmexport dataflare:core/aggregator@1.0.0#[static]accumulator.merge
-func wasmexportAccumulatorAccumulatorMerge(tmp1 uint32, tmp2 uint32) uint32 {
+func wasmexportAccumulatorMerge(tmp1 uint32, tmp2 uint32) uint32 {
 	witrt.Unpin()
 	tmp3 := accumulatorTable.Get(tmp1)
 	tmp4 := accumulatorTable.Get(tmp2)

@@ -62,7 +62,6 @@ func wasmimportGetAll(arg0 uint32)
 func GetAll() []witrt.Tuple2[string, string] {
 	tmp1 := witrt.ReturnArea()
 	wasmimportGetAll(witrt.Addr(tmp1))
-	witrt.Unpin()
 	tmp2 := make([]witrt.Tuple2[string, string], *(*uint32)(unsafe.Add(tmp1, 4)))
 	tmp3 := witrt.Ptr(*(*uint32)(tmp1))
 	for tmp4 := range tmp2 {

@@ -46,6 +46,5 @@ func wasmimportEnabled(arg0 uint32) uint32
 // Whether the host would record a line at this level.
 func Enabled(level Level) bool {
 	tmp1 := wasmimportEnabled(uint32(level))
-	witrt.Unpin()
 	return tmp1 != 0
 }

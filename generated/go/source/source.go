@@ -66,7 +66,7 @@ func implementation() Exports {
 }
 
 //go:wasmexport dataflare:core/source@1.0.0#[constructor]cursor
-func wasmexportCursorNewCursor() uint32 {
+func wasmexportCursorConstructor() uint32 {
 	witrt.Unpin()
 	witrt.ResetArena()
 	tmp1 := implementation().NewCursor()
@@ -151,7 +151,7 @@ func wasmexportCursorPosition(tmp1 uint32) uint64 {
 }
 
 //go:wasmexport dataflare:core/source@1.0.0#[static]cursor.resume
-func wasmexportCursorCursorResume(tmp1 uint64) uint32 {
+func wasmexportCursorResume(tmp1 uint64) uint32 {
 	witrt.Unpin()
 	witrt.ResetArena()
 	tmp2 := implementation().CursorResume(tmp1)
@@ -183,7 +183,7 @@ func wasmexportCursorCursorResume(tmp1 uint64) uint32 {
 }
 
 //go:wasmexport cabi_post_dataflare:core/source@1.0.0#[static]cursor.resume
-func wasmpostCursorCursorResume(uint32) {
+func wasmpostCursorResume(uint32) {
 	witrt.Unpin()
 }
 
