@@ -519,15 +519,18 @@ class AbiContext:
         lowers = list(zip(names, [c.lower for c in codecs]))
         count = len(names)
 
+        def mismatch(v: Any) -> AbiValueError:
+            extra = sorted(str(k) for k in set(v) - set(names))
+            missing = [n for n in names if n not in v]
+            return AbiValueError(
+                f"record fields do not match: missing {missing}, unexpected {extra}"
+            )
+
         def fields_of(v: Any) -> Any:
             if not isinstance(v, dict):
                 raise AbiValueError(f"expected a dict for a record, got {_type_name(v)}")
             if len(v) != count:
-                extra = sorted(set(v) - set(names))
-                missing = [n for n in names if n not in v]
-                raise AbiValueError(
-                    f"record fields do not match: missing {missing}, unexpected {extra}"
-                )
+                raise mismatch(v)
             return v
 
         def load(buf: Buffer, ptr: int) -> dict[str, Any]:
@@ -538,8 +541,8 @@ class AbiContext:
             try:
                 for n, st, off in stores:
                     st(v[n], ptr + off)
-            except KeyError as err:
-                raise AbiValueError(f"record value lacks field {err.args[0]!r}") from None
+            except KeyError:
+                raise mismatch(v) from None
 
         def lift(flat: Sequence[FlatValue], pos: int) -> dict[str, Any]:
             return {n: lf(flat, pos + p) for n, lf, p in lifts}
@@ -549,8 +552,8 @@ class AbiContext:
             try:
                 for n, lw in lowers:
                     lw(v[n], out)
-            except KeyError as err:
-                raise AbiValueError(f"record value lacks field {err.args[0]!r}") from None
+            except KeyError:
+                raise mismatch(v) from None
 
         return TypeCodec(size, align, flat_types, load, store, lift, lower)
 
