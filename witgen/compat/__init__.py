@@ -7,6 +7,8 @@ for what the findings mean and `engine.py` for how items are matched.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from witgen import ir
 from witgen.compat import engine, registry, view
 from witgen.compat.model import Direction, Finding, Level, Report, Severity, Side, WorldPair
@@ -48,6 +50,7 @@ def check(
         old_view, new_view = view.build(old, o), view.build(new, n)
         report.worlds.append(WorldPair(old_view.name, new_view.name))
         report.findings.extend(engine.compare(old_view, new_view, direction))
+    report.findings = _merge_repeats(report.findings, len(pairs))
     pc = engine.PackageChecker(old_pkg, new_pkg, direction, report.findings, old_worlds, new_worlds)
     registry.run("worlds", pc)
     report.required_level = pc.required_level
@@ -62,6 +65,32 @@ def check(
         except ValueError:
             pass
     return report
+
+
+def _merge_repeats(findings: list[Finding], worlds: int) -> list[Finding]:
+    """One finding per change: an interface shared by several worlds changes once.
+
+    Findings that differ only in the world they were found through are merged; the kept one
+    says how many worlds the change reaches.
+    """
+    if worlds < 2:
+        return findings
+    seen: dict[tuple[object, ...], int] = {}
+    counts: list[int] = []
+    kept: list[Finding] = []
+    for f in findings:
+        where = f.path.split(" > ", 1)[1] if " > " in f.path else f.path
+        key = (f.rule, f.message, f.span, f.old_span, where)
+        if key in seen:
+            counts[seen[key]] += 1
+            continue
+        seen[key] = len(kept)
+        kept.append(f)
+        counts.append(1)
+    return [
+        f if n == 1 else replace(f, path=f"{f.path} (and {n - 1} more worlds)")
+        for f, n in zip(kept, counts)
+    ]
 
 
 def _main_worlds(resolve: ir.Resolve) -> list[int]:

@@ -135,11 +135,8 @@ def github_annotation(f: Finding, span: Span | None) -> str:
 
 def to_github(report: Report, old: str, new: str, show: ShowSpan) -> str:
     lines = [github_annotation(f, show(f.span)) for f in report.findings]
-    c = _counts(report)
     verdict = "compatible" if report.compatible else "INCOMPATIBLE"
-    summary = (
-        f"witgen compat {old} -> {new}: {verdict} ({c['error']} errors, {c['warning']} warnings)"
-    )
+    summary = f"witgen compat {old} -> {new}: {verdict} ({_tally(report)})"
     if report.required_level is not Level.NONE and report.minimum_next_version:
         summary += f"; minimum next version {report.minimum_next_version}"
     lines.append(summary)

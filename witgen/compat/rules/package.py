@@ -34,6 +34,7 @@ def _same_package(pc: PackageChecker) -> bool:
     "PACKAGE_RENAMED",
     category="PACKAGE",
     target="package",
+    level=Level.NONE,
     summary="OLD and NEW are different packages; interface names change with the package",
     severity=Severity.WARNING,
 )
@@ -51,6 +52,7 @@ def package_renamed(pc: PackageChecker) -> None:
     "PACKAGE_VERSION_MISSING",
     category="PACKAGE",
     target="package",
+    level=Level.NONE,
     summary="one side declares a package version and the other does not",
     severity=Severity.WARNING,
 )
@@ -71,6 +73,7 @@ def package_version_missing(pc: PackageChecker) -> None:
     "PACKAGE_VERSION_DECREASED",
     category="PACKAGE",
     target="package",
+    level=Level.NONE,
     summary="NEW declares a lower package version than OLD",
 )
 def package_version_decreased(pc: PackageChecker) -> None:
@@ -92,6 +95,7 @@ def package_version_decreased(pc: PackageChecker) -> None:
     "PACKAGE_VERSION_NOT_BUMPED",
     category="PACKAGE",
     target="package",
+    level=Level.NONE,
     summary="the contract changed but the package version did not",
 )
 def package_version_not_bumped(pc: PackageChecker) -> None:
@@ -116,6 +120,7 @@ def package_version_not_bumped(pc: PackageChecker) -> None:
     "PACKAGE_VERSION_BUMP_TOO_SMALL",
     category="PACKAGE",
     target="package",
+    level=Level.NONE,
     summary="the package version was bumped, but less than the changes need",
 )
 def package_version_bump_too_small(pc: PackageChecker) -> None:
