@@ -264,7 +264,9 @@ def real_world_packages() -> list[tuple[str, Path]]:
         for folder in _dirs_with_wit(root):
             found[_short_id(folder)] = folder
             siblings = [
-                s for s in folder.parent.iterdir() if s.is_dir() and s != folder and any(s.glob("*.wit"))
+                s
+                for s in folder.parent.iterdir()
+                if s.is_dir() and s != folder and any(s.glob("*.wit"))
             ]
             # Inside a `deps/` folder the siblings are already covered by the parent package.
             if siblings and folder.parent.name != "deps" and not (folder / "deps").exists():
