@@ -301,3 +301,21 @@ def test_git_ref_against_work_tree(repo, capsys, monkeypatch, fast_wasm_tools):
     status, _, err = run(capsys, "git:v1.0.0:nowhere", "wit")
     assert status == 2
     assert "does not exist at v1.0.0" in err
+
+
+def test_a_change_shared_by_several_worlds_is_reported_once(tmp_path, capsys, fast_wasm_tools):
+    body = (
+        "interface host {{ log: func(msg: string);{extra} }}\n"
+        "world one {{ import host; export a: func(); }}\n"
+        "world two {{ import host; export b: func(); }}\n"
+    )
+    old, new = tmp_path / "old.wit", tmp_path / "new.wit"
+    old.write_text("package a:b@1.0.0;\n" + body.format(extra=""))
+    new.write_text("package a:b@1.1.0;\n" + body.format(extra=" flush: func();"))
+    status, out, _ = run(capsys, str(old), str(new), "--format", "json")
+    doc = json.loads(out)
+    assert status == 0
+    assert len(doc["worlds"]) == 2
+    (finding,) = doc["findings"]
+    assert finding["rule"] == "FUNC_ADDED"
+    assert finding["path"].endswith("(and 1 more worlds)")
