@@ -81,7 +81,7 @@ _MASTER = re.compile(
   | (?P<line>//[^\n]*\n?)
   | (?P<block>/\*)
   | (?P<id>%?[^\W\d][\w-]*|%)
-  | (?P<ver>\d+\.\d+\.\d+(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)
+  | (?P<ver>\d+\.\d+\.\d+(?P<pre>-(?:[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?(?P<build>\+(?:[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)
   | (?P<partver>\d+\.\d+\.?|\d+\.)
   | (?P<int>\d+)
   | (?P<punct>->|[=,:;(){}<>*@/+\-.])
@@ -99,9 +99,11 @@ _WORD_UPPER = re.compile(r"[A-Z0-9]+")
 
 
 class LineIndex:
-    """Byte offset -> (line, column), both 1-based, columns counted in characters."""
+    """Offset -> (line, column), both 1-based; columns count UTF-8 bytes, as wasm-tools does."""
 
     def __init__(self, text: str):
+        self.text = text
+        self.ascii = text.isascii()
         self.starts = [0]
         find = text.find
         i = find("\n")
@@ -113,7 +115,10 @@ class LineIndex:
         import bisect
 
         line = bisect.bisect_right(self.starts, pos)
-        return line, pos - self.starts[line - 1] + 1
+        start = self.starts[line - 1]
+        if self.ascii:
+            return line, pos - start + 1
+        return line, len(self.text[start:pos].encode("utf-8")) + 1
 
 
 def validate_id(name: str) -> tuple[int, str] | None:
@@ -187,6 +192,7 @@ def tokenize(file: str, text: str) -> Lexed:
     line_start = 0
     keywords = KEYWORDS
     punct = PUNCT
+    ascii_only = lines.ascii
     while pos < n:
         m = match(text, pos)
         if m is None:
@@ -213,7 +219,10 @@ def tokenize(file: str, text: str) -> Lexed:
         while len(starts) > line_no and starts[line_no] <= pos:
             line_no += 1
             line_start = starts[line_no - 1]
-        col = pos - line_start + 1
+        if ascii_only:
+            col = pos - line_start + 1
+        else:
+            col = len(text[line_start:pos].encode("utf-8")) + 1
         value = m.group()
         if kind == "id":
             if value[0] == "%":
@@ -228,6 +237,11 @@ def tokenize(file: str, text: str) -> Lexed:
             ttype = punct[value]
         elif kind == "ver":
             ttype = "VERSION"
+            # wit-parser accepts a dangling `-` or `+` and leaves it out of the version
+            if m.group("build") == "+":
+                value = value[:-1]
+            if m.group("pre") == "-" and not m.group("build"):
+                value = value[:-1]
         elif kind == "int":
             ttype = "INTEGER"
         elif kind == "partver":
@@ -240,7 +254,8 @@ def tokenize(file: str, text: str) -> Lexed:
             raise out.error(after, f"expected '.', found {_describe_at(text, after)}")
         else:
             ttype = "STRLIT"
-        tok = Token(ttype, value, pos, line_no, col, line_no, col + len(value), end)
+        width = len(value) if ascii_only else len(value.encode("utf-8"))
+        tok = Token(ttype, value, pos, line_no, col, line_no, col + width, end)
         if pending:
             comments[pos] = pending
             pending = []

@@ -360,13 +360,30 @@ class Merger:
                 if item[0] == "interface":
                     # docs stay with the original import; stability that refers to another
                     # package's versions is dropped
-                    st = ir.UNKNOWN_STABILITY if external else item[2]
+                    st = item[2]
+                    if external and st.kind == "stable":
+                        st = ir.UNKNOWN_STABILITY
                     item = ("interface", item[1], st, item[3])
                 if key[0] == "name":
                     n = rename.get(key[1], key[1])
                     nk = ("name", n)
                     if nk in dst:
                         raise WitError(f"{what} of `{n}` shadows previously {what}ed items", span)
+                    if n != key[1] and item[0] == "function":
+                        f = item[1]
+                        item = (
+                            "function",
+                            FunctionM(
+                                n,
+                                f.kind,
+                                f.resource,
+                                f.params,
+                                f.result,
+                                f.docs,
+                                f.stability,
+                                f.span,
+                            ),
+                        )
                     dst[nk] = item
                     dspans[nk] = span
                 else:

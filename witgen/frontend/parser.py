@@ -100,6 +100,9 @@ class _Build(Transformer):  # type: ignore[type-arg]
     def nested_package(self, c: list[Any]) -> ast.NestedPackage:
         pkg: ast.PackageName = c[1]
         pkg.docs = self._docs(c[0].start_pos)
+        for item in c[2:]:
+            if isinstance(item, ast.NestedPackage):
+                raise WitError("nested packages must be placed at the top-level", item.name.span)
         return ast.NestedPackage(pkg, c[2:])
 
     def attrs(self, c: list[ast.Attr]) -> list[ast.Attr]:

@@ -610,7 +610,7 @@ class PackageResolver:
         for n, as_ in u.names:
             hit = self.interface_types[src].get(n.name)
             if hit is None:
-                raise WitError(f"name `{n.name}` is not defined", n.span)
+                raise WitError(f"name `{n.name}` does not exist", n.span)
             if hit[0][0] != "type":
                 raise WitError(f"cannot import {hit[0][1]} `{n.name}`", n.span)
             local = as_ if as_ is not None else n
@@ -692,7 +692,7 @@ class PackageResolver:
     def _type_name(self, name: ast.Id) -> int:
         hit = self.type_lookup.get(name.name)
         if hit is None:
-            raise WitError(f"type `{name.name}` does not exist", name.span)
+            raise WitError(f"name `{name.name}` does not exist", name.span)
         if hit[0][0] != "type":
             raise WitError(f"cannot use {hit[0][1]} `{name.name}` as a type", name.span)
         return int(hit[0][1])
@@ -751,6 +751,7 @@ class PackageResolver:
                     seen.add(rf.func.name.name)
             return ir.Resource()
         if k == "record":
+            _no_duplicates(a, "field")
             return ir.Record(
                 tuple(
                     ir.Field(n.name, self._resolve_type(t, stability), docs_of(d), n.span)
@@ -758,10 +759,14 @@ class PackageResolver:
                 )
             )
         if k == "flags":
+            _no_duplicates(a, "flag")
+            if len(a) > 32:
+                raise WitError("cannot have more than 32 flags", a[32][1].span)
             return ir.Flags(tuple(ir.Flag(n.name, docs_of(d), n.span) for d, n in a))
         if k == "tuple":
             return ir.Tuple(tuple(self._resolve_type(t, stability) for t in a))
         if k == "variant":
+            _no_duplicates(a, "case")
             return ir.Variant(
                 tuple(
                     ir.Case(
@@ -774,6 +779,7 @@ class PackageResolver:
                 )
             )
         if k == "enum":
+            _no_duplicates(a, "case")
             return ir.Enum(tuple(ir.EnumCase(n.name, docs_of(d), n.span) for d, n in a))
         if k == "option":
             return ir.Option(self._resolve_type(a[0], stability))
@@ -833,6 +839,15 @@ class PackageResolver:
         tid = len(self.types) - 1
         self.anon[key] = tid
         return tid
+
+
+def _no_duplicates(members: Any, what: str) -> None:
+    seen: set[str] = set()
+    for m in members:
+        name: ast.Id = m[1]
+        if name.name in seen:
+            raise WitError(f"duplicate {what} `{name.name}`", name.span)
+        seen.add(name.name)
 
 
 def _anon_key(kind: Any) -> Any:

@@ -68,7 +68,12 @@ def push_all(merger: Merger, main: list[Unresolved], deps: list[Unresolved]) -> 
     table: dict[str, Unresolved] = {}
     for u in deps + main:
         if u.name in table:
-            raise WitError(f"package {u.name} is defined in two different locations", u.name_span)
+            first = table[u.name].name_span
+            raise WitError(
+                f"package `{u.name}` is defined in two different locations",
+                u.name_span,
+                (f"also defined at {first}",) if first is not None else (),
+            )
         table[u.name] = u
     main_name = main[0].name
     order: list[str] = []
