@@ -3,6 +3,8 @@ backend's naming and its refusals of unsupported WIT."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,8 +113,36 @@ def _generate(tmp_path: Path, wit: str) -> dict[str, str]:
 )
 def test_unsupported_features_are_refused_by_name(tmp_path: Path, body: str, message: str) -> None:
     wit = f"package t:t;\ninterface i {{\n  {body}\n}}\nworld w {{ export i; }}\n"
-    with pytest.raises(GoBackendError, match=message.replace("[", r"\[")):
+    with pytest.raises(GoBackendError, match=message.replace("[", r"\[")) as err:
         _generate(tmp_path, wit)
+    if err.value.span is not None:  # the front end locates the item
+        assert err.value.span.line == 3
+        assert f"{tmp_path / 't.wit'}:3:" in err.value.render()
+
+
+def test_cli_reports_unsupported_without_traceback(tmp_path: Path) -> None:
+    wit = tmp_path / "a.wit"
+    wit.write_text("package t:t;\ninterface i {\n  f: async func();\n}\nworld w { export i; }\n")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "witgen",
+            "generate",
+            "--lang",
+            "go",
+            str(wit),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "error: function `f` in `t:t/i` is async" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_interface_both_imported_and_exported_is_refused(tmp_path: Path) -> None:

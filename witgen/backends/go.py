@@ -35,7 +35,7 @@ from witgen.backends.go_abi import (
     at,
 )
 from witgen.backends.go_names import doc_comment, lower_camel, package_name, upper_camel
-from witgen.diagnostics import WitgenError
+from witgen.diagnostics import WitError, WitgenError
 from witgen.paths import TEMPLATES
 
 LANGUAGE = "go"
@@ -43,8 +43,9 @@ LANGUAGE = "go"
 _UNSUPPORTED_PRIMITIVES = {"error-context"}
 
 
-class GoBackendError(WitgenError):
-    """WIT the Go backend cannot express (async, streams...), named precisely."""
+class GoBackendError(WitError):
+    """WIT the Go backend cannot express (async, streams...), named and located when the front
+    end gives spans."""
 
 
 @dataclass
@@ -443,12 +444,16 @@ class PackageGenerator:
     def check_supported(self, func: ir.Function) -> None:
         where = f"function `{func.name}` in `{self.pkg.wit_name}`"
         if func.is_async:
-            raise GoBackendError(f"{where} is async; the Go backend does not support async yet")
+            raise GoBackendError(
+                f"{where} is async; the Go backend does not support async yet", func.span
+            )
         types = [p.type for p in func.params] + ([func.result] if func.result is not None else [])
         for ty in types:
             bad = self._unsupported(ty, frozenset())
             if bad:
-                raise GoBackendError(f"{where} uses {bad}, which the Go backend does not support")
+                raise GoBackendError(
+                    f"{where} uses {bad}, which the Go backend does not support", func.span
+                )
 
     def _unsupported(self, ty: ir.Type | None, seen: frozenset[int]) -> str | None:
         if ty is None:
@@ -492,7 +497,8 @@ class PackageGenerator:
         if bad:
             raise GoBackendError(
                 f"type `{td.name}` in `{self.pkg.wit_name}` uses {bad}, which the Go backend "
-                "does not support"
+                "does not support",
+                td.span,
             )
         decl: dict[str, Any] = {"name": name, "docs": docs}
         if isinstance(kind, ir.Record):
