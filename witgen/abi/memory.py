@@ -9,7 +9,7 @@ A `Memory` exposes `buf` (a writable buffer over the whole linear memory, used w
 from __future__ import annotations
 
 import ctypes
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from witgen.abi.values import AbiTrap
 
@@ -70,8 +70,11 @@ class BytesMemory:
 class WasmtimeMemory:
     """The exported `memory` and `cabi_realloc` of a wasmtime core instance.
 
-    `buf` is a ctypes view of the memory; it is refreshed after every `realloc` (which may grow
+    `buf` is a memoryview of the memory; it is refreshed after every `realloc` (which may grow
     memory) and must be refreshed with `refresh()` after running any other wasm code.
+    `cabi_realloc` is called through wasmtime's C API with pre-built argument buffers when
+    the installed wasmtime-py exposes it (its `Func.__call__` re-reads the function type on
+    every call, which costs more than the allocation itself); otherwise through `Func`.
     """
 
     def __init__(self, store: Any, memory: Any, realloc: Any = None):
@@ -79,6 +82,9 @@ class WasmtimeMemory:
         self.memory = memory
         self.realloc_func = realloc
         self.buf: Any = None
+        self._call_realloc = self._slow_realloc
+        if realloc is not None:
+            self._call_realloc = _fast_realloc(store, realloc) or self._slow_realloc
         self.refresh()
 
     @classmethod
@@ -89,14 +95,51 @@ class WasmtimeMemory:
     def refresh(self) -> None:
         length = self.memory.data_len(self.store)
         address = ctypes.addressof(self.memory.data_ptr(self.store).contents)
-        self.buf = (ctypes.c_ubyte * length).from_address(address)
+        self.buf = memoryview((ctypes.c_ubyte * length).from_address(address)).cast("B")
 
     def __len__(self) -> int:
         return len(self.buf)
 
+    def _slow_realloc(self, old_ptr: int, old_size: int, align: int, new_size: int) -> int:
+        return int(self.realloc_func(self.store, old_ptr, old_size, align, new_size))
+
     def realloc(self, old_ptr: int, old_size: int, align: int, new_size: int) -> int:
         if self.realloc_func is None:
             raise AbiTrap("the instance exports no cabi_realloc, but the value needs memory")
-        ptr = int(self.realloc_func(self.store, old_ptr, old_size, align, new_size)) & 0xFFFFFFFF
-        self.refresh()
+        ptr = self._call_realloc(old_ptr, old_size, align, new_size) & 0xFFFFFFFF
+        if len(self.buf) != self.memory.data_len(self.store):
+            self.refresh()
         return ptr
+
+
+def _fast_realloc(store: Any, func: Any) -> Callable[[int, int, int, int], int] | None:
+    """`cabi_realloc` through `wasmtime_func_call` with reused buffers (None if unavailable)."""
+    try:
+        from wasmtime import _ffi as ffi
+
+        params = (ffi.wasmtime_val_t * 4)()
+        results = (ffi.wasmtime_val_t * 1)()
+        for p in params:
+            p.kind = ffi.WASMTIME_I32.value
+        raw = func._func
+        call = ffi.wasmtime_func_call
+        trap_type = ctypes.POINTER(ffi.wasm_trap_t)
+        context = store._context
+        byref = ctypes.byref
+    except (ImportError, AttributeError):
+        return None
+    slow = func
+
+    def fast(old_ptr: int, old_size: int, align: int, new_size: int) -> int:
+        params[0].of.i32 = old_ptr
+        params[1].of.i32 = old_size
+        params[2].of.i32 = align
+        params[3].of.i32 = new_size
+        trap = trap_type()
+        error = call(context(), byref(raw), params, 4, results, 1, byref(trap))
+        if error or trap:
+            # Let wasmtime-py build the proper exception by making the call again.
+            return int(slow(store, old_ptr, old_size, align, new_size))
+        return int(results[0].of.i32)
+
+    return fast

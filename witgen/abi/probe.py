@@ -427,3 +427,49 @@ class ProbeRunner:
             retptr = flat_from_slots(data, ("i32",), RETAREA_PTR_SLOT)[0]
             return [], int(retptr), memory
         return flat_from_slots(data, self.source_sig.results), None, memory
+
+
+def generate_list_echo(layouts: Layouts, element: ir.Type) -> str:
+    """A component exporting `echo: func(items: list<T>) -> list<T>` that hands the list
+    straight back (for measuring a runtime's own value conversion)."""
+    writer = _TypeWriter(layouts.resolve)
+    elem_ref = writer.ref(element)
+    lines = [
+        "(component",
+        _indent(writer.lines),
+        "  (core module $m",
+        f'    (memory (export "memory") {MEMORY_PAGES})',
+        f"    (global $heap (mut i32) (i32.const {HEAP_BASE}))",
+        '    (func $realloc (export "cabi_realloc")',
+        "      (param $old i32) (param $old_size i32) (param $align i32) (param $size i32)",
+        "      (result i32)",
+        "      (local $ptr i32)",
+        "      (local.set $ptr (i32.and",
+        "        (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))",
+        "        (i32.sub (i32.const 0) (local.get $align))))",
+        "      (global.set $heap (i32.add (local.get $ptr) (local.get $size)))",
+        "      (if (i32.gt_u (global.get $heap) (i32.mul (memory.size) (i32.const 65536)))",
+        "        (then (drop (memory.grow (i32.add (i32.const 1) (i32.shr_u",
+        "          (i32.sub (global.get $heap) (i32.mul (memory.size) (i32.const 65536)))",
+        "          (i32.const 16)))))))",
+        "      (local.get $ptr))",
+        '    (func (export "echo") (param i32 i32) (result i32)',
+        f"      (i32.store (i32.const {DUMP_AREA}) (local.get 0))",
+        f"      (i32.store (i32.const {DUMP_AREA + 4}) (local.get 1))",
+        f"      (i32.const {DUMP_AREA}))",
+        '    (func (export "reset") (global.set $heap (i32.const 1024))))',
+        "  (core instance $i (instantiate $m))",
+        '  (alias core export $i "memory" (core memory $mem))',
+        '  (alias core export $i "cabi_realloc" (core func $realloc))',
+        _indent(writer.exports),
+        f'  (type $ft-echo (func (param "items" (list {elem_ref})) (result (list {elem_ref}))))',
+        '  (alias core export $i "echo" (core func $core-echo))',
+        "  (func $f-echo (type $ft-echo) (canon lift (core func $core-echo)",
+        "    (memory $mem) (realloc $realloc) string-encoding=utf8))",
+        '  (export "echo" (func $f-echo))',
+        '  (alias core export $i "reset" (core func $core-reset))',
+        "  (func $f-reset (canon lift (core func $core-reset)))",
+        '  (export "reset" (func $f-reset))',
+        ")",
+    ]
+    return "\n".join(line for line in lines if line.strip())
