@@ -40,7 +40,8 @@ func (a *arena) alloc(size, align uintptr) uintptr {
 	if a.count == len(a.regions) {
 		panic("witrt: too many arena regions")
 	}
-	n := uintptr(minRegion) << a.count
+	// Regions double up to 16 MiB; a bigger request gets a region of its own size.
+	n := uintptr(minRegion) << min(a.count, 8)
 	if n < size+align {
 		n = size + align
 	}
