@@ -114,6 +114,7 @@ def build_component(
     go: str,
 ) -> Component:
     """Build (or reuse) the component for `guest` and load it into `engine`."""
+    CACHE.mkdir(parents=True, exist_ok=True)
     key = _digest([guest, sdk, wit, adapter])
     component = CACHE / f"{name}-{key}.component.wasm"
     compiled = CACHE / f"{name}-{key}.cwasm"
