@@ -1,144 +1,36 @@
 """End to end: the example processor plugin, written in TypeScript against the generated SDK,
-compiled with tsc, componentized with componentize-js and called from Python with wasmtime.
-
-Building takes ~20 s (componentize-js) and compiling the 12 MB component ~7 s, so the
-serialized component is cached under target/typescript/ keyed by a hash of every input.
-"""
+compiled with tsc (its own tsconfig.json), componentized with componentize-js and called from
+Python with wasmtime-py. The build is cached (see guests.py)."""
 
 from __future__ import annotations
-
-import hashlib
-import importlib.metadata
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable
 
 import pytest
 import wasmtime
 from wasmtime import component as wc
 
-from tests.typescript.conftest import EXAMPLE, GENERATED, run
-from witgen.paths import DEFAULT_WIT, REPO_ROOT
+from tests.typescript.conftest import EXAMPLE, node_tool
+from tests.typescript.guests import Guest, Host, Plugin, record
 
-CACHE = REPO_ROOT / "target" / "typescript" / "processor"
-WORLD = "processor-plugin"
-PROCESSOR = "dataflare:core/processor@1.0.0"
-
-
-def input_hash() -> str:
-    """Everything the component depends on: plugin, SDK, WIT, pinned toolchain, wasmtime."""
-    digest = hashlib.sha256(importlib.metadata.version("wasmtime").encode())
-    inputs = [EXAMPLE / "plugin.ts", EXAMPLE / "tsconfig.json", DEFAULT_WIT / "dataflare.wit"]
-    inputs += sorted(p for p in GENERATED.rglob("*") if p.is_file())
-    inputs.append(REPO_ROOT / ".ci" / "install.d" / "typescript.sh")
-    for path in inputs:
-        digest.update(str(path.relative_to(REPO_ROOT)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def build_component(engine: wasmtime.Engine) -> wc.Component:
-    """tsc -> componentize-js -> wasmtime compile; the serialized result is cached."""
-    cached = CACHE / f"plugin-{input_hash()}.cwasm"
-    if cached.exists():
-        return wc.Component.deserialize(engine, cached.read_bytes())
-    proc = run("tsc", "-p", EXAMPLE)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    entry = CACHE / "js" / "examples" / "typescript" / "processor" / "plugin.js"
-    wasm = CACHE / "plugin.wasm"
-    proc = run(
-        "componentize-js",
-        entry,
-        "--wit",
-        DEFAULT_WIT / "dataflare.wit",
-        "-n",
-        WORLD,
-        "-d",
-        "http",
-        "fetch-event",
-        "-o",
-        wasm,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    comp = wc.Component.from_file(engine, str(wasm))
-    for stale in CACHE.glob("plugin-*.cwasm"):
-        stale.unlink()
-    tmp = cached.with_suffix(".tmp")
-    tmp.write_bytes(comp.serialize())
-    os.replace(tmp, cached)
-    return comp
-
-
-@dataclass
-class Host:
-    """The host side of the plugin's imports: records what the plugin logs and counts."""
-
-    config: dict[str, str] = field(default_factory=dict)
-    logs: list[tuple[str, str]] = field(default_factory=list)
-    counters: dict[str, int] = field(default_factory=dict)
-
-    def link(self, linker: wc.Linker) -> None:
-        def add(iface: wc.LinkerInstance, name: str, fn: Callable[..., Any]) -> None:
-            iface.add_func(name, lambda _store, *args: fn(*args))
-
-        with linker.root() as root:
-            with root.add_instance("dataflare:core/logging@1.0.0") as logging:
-                add(logging, "log", lambda level, msg: self.logs.append((level, msg)))
-                add(logging, "enabled", lambda level: True)
-            with root.add_instance("dataflare:core/metrics@1.0.0") as metrics:
-                add(metrics, "counter-add", self.count)
-                add(metrics, "histogram-record", lambda name, value, labels: None)
-            with root.add_instance("dataflare:core/config@1.0.0") as config:
-                add(config, "get", self.config.get)
-                add(config, "get-int", lambda key: 0)
-                add(config, "get-all", lambda: list(self.config.items()))
-
-    def count(self, name: str, delta: int) -> None:
-        self.counters[name] = self.counters.get(name, 0) + delta
-
-
-@dataclass
-class Plugin:
-    store: wasmtime.Store
-    instance: wc.Instance
-    host: Host
-
-    def call(self, name: str, *args: Any) -> Any:
-        iface = self.instance.get_export_index(self.store, PROCESSOR)
-        index = self.instance.get_export_index(self.store, name, iface)
-        assert index is not None, f"{PROCESSOR} does not export {name}"
-        func = self.instance.get_func(self.store, index)
-        assert func is not None
-        return func(self.store, *args)
+PROCESSOR = Guest(
+    name="processor",
+    world="processor-plugin",
+    entry=EXAMPLE / "plugin.ts",
+    tsconfig=EXAMPLE / "tsconfig.json",
+)
 
 
 @pytest.fixture(scope="module")
-def engine_and_component() -> tuple[wasmtime.Engine, wc.Component]:
-    run("tsc", "--version")  # skips (locally) or fails (CI) without the toolchain
+def processor_component() -> tuple[wasmtime.Engine, wc.Component]:
+    node_tool("componentize-js")  # skips (locally) or fails (CI) without the toolchain
     engine = wasmtime.Engine()
-    return engine, build_component(engine)
+    return engine, PROCESSOR.component(engine)
 
 
 @pytest.fixture
-def plugin(engine_and_component: tuple[wasmtime.Engine, wc.Component]) -> Plugin:
-    engine, comp = engine_and_component
+def plugin(processor_component: tuple[wasmtime.Engine, wc.Component]) -> Plugin:
+    engine, comp = processor_component
     host = Host(config={"id-prefix": "p/"})
-    linker = wc.Linker(engine)
-    linker.add_wasip2()
-    host.link(linker)
-    store = wasmtime.Store(engine)
-    store.set_wasi(wasmtime.WasiConfig())
-    return Plugin(store, linker.instantiate(store, comp), host)
-
-
-def record(rid: str, payload: bytes, metadata: list[tuple[str, str]] | None = None) -> wc.Record:
-    rec = wc.Record()
-    rec.id = rid
-    rec.timestamp = 1_700_000_000_000
-    rec.payload = payload
-    rec.metadata = metadata or []
-    return rec
+    return Plugin.instantiate(engine, comp, "dataflare:core/processor@1.0.0", host)
 
 
 def test_info_describes_the_plugin(plugin: Plugin) -> None:

@@ -43,9 +43,7 @@ def kitchen_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("kitchen")
     resolve = frontend.load(KITCHEN_WIT)
     world = resolve.find_world("painter")
-    files = typescript.generate(
-        resolve, [world], backends.GenerateOptions(source="kitchen.wit")
-    )
+    files = typescript.generate(resolve, [world], backends.GenerateOptions(source="kitchen.wit"))
     write_sdk(files, root / "sdk")
     return root
 
@@ -95,7 +93,11 @@ MISTAKES = {
     "number-for-u64": ('counterAdd("records-in", 1n)', 'counterAdd("records-in", 1)', "TS2345"),
     "unknown-enum-case": ('log("debug",', 'log("verbose",', "TS2345"),
     "payload-is-not-a-string": ("record.payload.length === 0", 'record.payload === ""', "TS2367"),
-    "misspelled-export-function": ("  processBatch(records) {", "  processBatchx(records) {", "TS2561"),
+    "misspelled-export-function": (
+        "  processBatch(records) {",
+        "  processBatchx(records) {",
+        "TS2561",
+    ),
     "missing-export-function": (
         "  process(record) {\n    return processOne(record);\n  },\n",
         "",

@@ -172,7 +172,9 @@ class _ImportGroup:
     specifiers: list[str]  # "Name" or "Name as Local"
 
     def lines(self, indent: str, keyword: str = "import type ") -> list[str]:
-        return wrap_braced(indent, keyword, self.specifiers, f" from {names.string_literal(self.module)};")
+        return wrap_braced(
+            indent, keyword, self.specifiers, f" from {names.string_literal(self.module)};"
+        )
 
 
 class _Generator:
@@ -221,7 +223,11 @@ class _Generator:
         if ident is not None:
             return names.module_file_stem(ident)
         # an inline interface of one world: name it after the world and its key
-        owner_world = world if world is not None else next(iter(self.exported.get(iface) or self.imported[iface]))
+        owner_world = (
+            world
+            if world is not None
+            else next(iter(self.exported.get(iface) or self.imported[iface]))
+        )
         return f"{self.resolve.worlds[owner_world].name}-{self.iface_key[iface]}"
 
     def ambient_path(self, iface: int) -> str:
@@ -234,7 +240,9 @@ class _Generator:
         """Whether `owner`'s types are, for code in `user`, those of an exported interface."""
         if user.kind == "ambient":
             return False
-        worlds = [user.world] if user.world is not None else sorted(self.exported.get(user.owner.id, ()))
+        worlds = (
+            [user.world] if user.world is not None else sorted(self.exported.get(user.owner.id, ()))
+        )
         verdicts = {w in self.exported.get(owner, set()) for w in worlds}
         if len(verdicts) > 1:
             raise WitError(
@@ -332,7 +340,11 @@ class _Generator:
         if not isinstance(ty, int):
             return None
         td = self.resolve.types[ty]
-        if td.name is not None or not isinstance(td.kind, ir.Option) or self.is_option(td.kind.type):
+        if (
+            td.name is not None
+            or not isinstance(td.kind, ir.Option)
+            or self.is_option(td.kind.type)
+        ):
             return None
         return td.kind.type
 
@@ -404,24 +416,37 @@ class _Generator:
                 lines.append(f"{inner}{names.member(fl.name)}?: boolean;")
             return [_Block(lines + [f"{indent}}}"])]
         if isinstance(kind, ir.Enum):
-            cases = [f"- `{names.string_literal(c.name)}`" + (f": {c.docs.contents}" if c.docs else "") for c in kind.cases]
+            cases = [
+                f"- `{names.string_literal(c.name)}`" + (f": {c.docs.contents}" if c.docs else "")
+                for c in kind.cases
+            ]
             extra = ("Values:", *cases) if any(c.docs for c in kind.cases) else ()
             lines = names.tsdoc(doc, indent, extra)
-            lines += wrap_union(indent, f"export type {name}", [names.string_literal(c.name) for c in kind.cases])
+            lines += wrap_union(
+                indent, f"export type {name}", [names.string_literal(c.name) for c in kind.cases]
+            )
             return [_Block(lines)]
         if isinstance(kind, ir.Variant):
             case_names = [f"{name}{names.upper_camel(c.name)}" for c in kind.cases]
-            blocks = [_Block(names.tsdoc(doc, indent) + wrap_union(indent, f"export type {name}", case_names))]
+            blocks = [
+                _Block(
+                    names.tsdoc(doc, indent) + wrap_union(indent, f"export type {name}", case_names)
+                )
+            ]
             for case, case_name in zip(kind.cases, case_names):
                 scope.declare(case_name, f"case `{case.name}` of variant `{td.name}`")
-                lines = names.tsdoc(case.docs.contents, indent) + [f"{indent}export interface {case_name} {{"]
+                lines = names.tsdoc(case.docs.contents, indent) + [
+                    f"{indent}export interface {case_name} {{"
+                ]
                 lines.append(f"{inner}tag: {names.string_literal(case.name)};")
                 if case.type is not None:
                     lines.append(f"{inner}val: {self.ts_type(case.type, scope, where)};")
                 blocks.append(_Block(lines + [f"{indent}}}"]))
             return blocks
         # aliases and named anonymous-shaped types (`type t = list<u8>`, `type r = result`)
-        lines = names.tsdoc(doc, indent) + [f"{indent}export type {name} = {self.ts_kind(kind, scope, where)};"]
+        lines = names.tsdoc(doc, indent) + [
+            f"{indent}export type {name} = {self.ts_kind(kind, scope, where)};"
+        ]
         return [_Block(lines)]
 
     # -- functions --
@@ -454,18 +479,30 @@ class _Generator:
         if fn.is_async:
             raise self.refuse("async functions", where)
 
-    def signature(self, indent: str, head: str, fn: ir.Function, scope: _Scope, where: str, doc_extra: tuple[str, ...] = ()) -> list[str]:
+    def signature(
+        self,
+        indent: str,
+        head: str,
+        fn: ir.Function,
+        scope: _Scope,
+        where: str,
+        doc_extra: tuple[str, ...] = (),
+    ) -> list[str]:
         """TSDoc plus `head(params): ret;` wrapped like prettier."""
         self.check_function(fn, where)
         params = self.params(fn, scope, where)
         ret, tags = self.returns(fn, scope, where)
         tail = "): " + ret + ";" if fn.kind != "constructor" else ");"
-        return names.tsdoc(fn.docs.contents, indent, tags + doc_extra) + wrap_list(indent, head + "(", params, tail)
+        return names.tsdoc(fn.docs.contents, indent, tags + doc_extra) + wrap_list(
+            indent, head + "(", params, tail
+        )
 
     # -- files --
 
     def header(self) -> str:
-        return f"// Generated by witgen {witgen.__version__} from {self.options.source}; do not edit."
+        return (
+            f"// Generated by witgen {witgen.__version__} from {self.options.source}; do not edit."
+        )
 
     def render(self, template: str, **ctx: object) -> str:
         text = self.env.get_template(template).render(header=self.header(), **ctx)
@@ -474,7 +511,9 @@ class _Generator:
     def ambient_file(self, iface: int) -> str:
         it = self.resolve.interfaces[iface]
         module = self.iface_key[iface]
-        scope = _Scope("ambient", ir.TypeOwner("interface", iface), self.ambient_path(iface), module)
+        scope = _Scope(
+            "ambient", ir.TypeOwner("interface", iface), self.ambient_path(iface), module
+        )
         indent = INDENT
         imports = self.foreign_aliases(it.types.values(), scope)
         blocks = self.type_blocks(it.types.values(), scope, indent)
@@ -485,13 +524,18 @@ class _Generator:
             binding = names.binding(fn.name)
             scope.declare(binding, where)
             if binding == names.lower_camel(fn.name):
-                blocks.append(_Block(self.signature(indent, f"export function {binding}", fn, scope, where)))
+                blocks.append(
+                    _Block(self.signature(indent, f"export function {binding}", fn, scope, where))
+                )
             else:  # a reserved word: declare under an escaped name, export under the real one
                 lines = self.signature(indent, f"function {binding}", fn, scope, where)
                 lines.append(f"{indent}export {{ {binding} as {names.lower_camel(fn.name)} }};")
                 blocks.append(_Block(lines))
         for tid in it.types.values():
-            if isinstance(self.resolve.types[tid].kind, ir.Resource) and self.foreign_alias_target(tid) is None:
+            if (
+                isinstance(self.resolve.types[tid].kind, ir.Resource)
+                and self.foreign_alias_target(tid) is None
+            ):
                 blocks.append(self.imported_resource(iface, tid, scope, indent))
         blocks.extend(self.helper_types(scope, indent))
         references = sorted(r for r in scope.references if r != scope.path)
@@ -508,10 +552,17 @@ class _Generator:
         out = []
         if scope.uses_option:
             scope.declare("Option", "the `Option` helper type")
-            out.append(_Block(names.tsdoc("`option<T>` whose payload is itself optional.", indent) + [indent + _OPTION_DECL]))
+            out.append(
+                _Block(
+                    names.tsdoc("`option<T>` whose payload is itself optional.", indent)
+                    + [indent + _OPTION_DECL]
+                )
+            )
         if scope.uses_result:
             scope.declare("Result", "the `Result` helper type")
-            out.append(_Block(names.tsdoc("A WIT `result` value.", indent) + [indent + _RESULT_DECL]))
+            out.append(
+                _Block(names.tsdoc("A WIT `result` value.", indent) + [indent + _RESULT_DECL])
+            )
         return out
 
     def resource_functions(self, iface: int, rid: int) -> list[ir.Function]:
@@ -527,13 +578,18 @@ class _Generator:
         fns = self.resource_functions(iface, rid)
         members: list[list[str]] = []
         if not any(f.kind == "constructor" for f in fns):
-            members.append(names.tsdoc("Instances come from the host; there is no constructor.", inner) + [f"{inner}private constructor();"])
+            members.append(
+                names.tsdoc("Instances come from the host; there is no constructor.", inner)
+                + [f"{inner}private constructor();"]
+            )
         for fn in fns:
             where = f"`{fn.name}` of `{scope.module}`"
             if fn.kind == "constructor":
                 members.append(self.signature(inner, "constructor", fn, scope, where))
             elif fn.kind == "static":
-                members.append(self.signature(inner, f"static {names.member(fn.item_name)}", fn, scope, where))
+                members.append(
+                    self.signature(inner, f"static {names.member(fn.item_name)}", fn, scope, where)
+                )
             else:
                 members.append(self.signature(inner, names.member(fn.item_name), fn, scope, where))
         for i, m in enumerate(members):
@@ -545,7 +601,9 @@ class _Generator:
     def exports_file(self, iface: int) -> str:
         it = self.resolve.interfaces[iface]
         module = self.iface_key[iface]
-        scope = _Scope("exports", ir.TypeOwner("interface", iface), self.exports_path(iface), module)
+        scope = _Scope(
+            "exports", ir.TypeOwner("interface", iface), self.exports_path(iface), module
+        )
         imports = self.foreign_aliases(it.types.values(), scope)
         reexports = [s.split(" as ")[-1] for g in imports for s in g.specifiers]
         blocks = self.type_blocks(it.types.values(), scope, "")
@@ -567,7 +625,9 @@ class _Generator:
                 continue
             where = f"function `{fn.name}` of `{module}`"
             members.append(self.signature(inner, names.member(fn.name), fn, scope, where))
-        lines = names.tsdoc(it.docs.contents, "", self.implement_hint(iface)) + [f"export interface {iface_name} {{"]
+        lines = names.tsdoc(it.docs.contents, "", self.implement_hint(iface)) + [
+            f"export interface {iface_name} {{"
+        ]
         for i, m in enumerate(members):
             if i:
                 lines.append("")
@@ -617,7 +677,9 @@ class _Generator:
 
     def implement_hint(self, iface: int) -> tuple[str, ...]:
         export = names.member(self.iface_key_short(iface))
-        return (f"Implement it and export it as `export const {export} = {self.define_name(iface)}({{ ... }})`.",)
+        return (
+            f"Implement it and export it as `export const {export} = {self.define_name(iface)}({{ ... }})`.",
+        )
 
     def exported_resource(self, iface: int, rid: int, scope: _Scope) -> list[_Block]:
         td = self.resolve.types[rid]
@@ -639,7 +701,11 @@ class _Generator:
             else:
                 instance.append(self.signature(inner, names.member(fn.item_name), fn, scope, where))
         if not any(f.kind == "constructor" for f in fns):
-            statics.insert(0, names.tsdoc("Instances are made by the plugin; there is no WIT constructor.", inner) + [f"{inner}prototype: {name};"])
+            statics.insert(
+                0,
+                names.tsdoc("Instances are made by the plugin; there is no WIT constructor.", inner)
+                + [f"{inner}prototype: {name};"],
+            )
 
         def body(head: list[str], members: list[list[str]]) -> list[str]:
             if not members:
@@ -652,7 +718,9 @@ class _Generator:
             return out + ["}"]
 
         inst_doc = names.tsdoc(td.docs.contents)
-        cls_doc = names.tsdoc(f"The class implementing `{td.name}`: its constructor and static functions.")
+        cls_doc = names.tsdoc(
+            f"The class implementing `{td.name}`: its constructor and static functions."
+        )
         return [
             _Block(body(inst_doc + [f"export interface {name} {{"], instance)),
             _Block(body(cls_doc + [f"export interface {name}Class {{"], statics)),
@@ -705,7 +773,9 @@ class _Generator:
                 scope.declare(helper, f"the helper for export `{fn.name}`")
                 blocks.append(
                     _Block(
-                        names.tsdoc(f"Type-checks the world-level export `{fn.name}`; export the result as `{names.member(fn.name)}`.")
+                        names.tsdoc(
+                            f"Type-checks the world-level export `{fn.name}`; export the result as `{names.member(fn.name)}`."
+                        )
                         + [
                             f"export function {helper}(",
                             f"{INDENT}impl: {wname}Exports[{names.string_literal(names.member(fn.name))}],",
@@ -760,7 +830,8 @@ class _Generator:
             "world.ts.j2",
             references=refs,
             imports=[line for g in alias_imports + type_imports for line in g.lines("")],
-            reexports=reexports + (wrap_braced("", "export type ", alias_reexports, ";") if alias_reexports else []),
+            reexports=reexports
+            + (wrap_braced("", "export type ", alias_reexports, ";") if alias_reexports else []),
             blocks=[b.text for b in blocks],
         )
 
@@ -784,7 +855,9 @@ class _Generator:
         for w in self.worlds:
             name = self.resolve.worlds[w].name
             if name in world_paths:
-                raise WitError(f"two worlds are named `{name}`; generate them one at a time with --world")
+                raise WitError(
+                    f"two worlds are named `{name}`; generate them one at a time with --world"
+                )
             world_paths[name] = w
         for iface in sorted(self.imported):
             files[self.ambient_path(iface)] = self.ambient_file(iface)

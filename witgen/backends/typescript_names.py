@@ -13,24 +13,20 @@ import json
 
 # ECMAScript reserved words, strict-mode reserved words, TypeScript's own contextual words that
 # cannot be binding names, and `arguments`/`eval` (not bindable in strict mode).
-RESERVED = frozenset(
-    """
+RESERVED = frozenset("""
     break case catch class const continue debugger default delete do else enum export extends
     false finally for function if import in instanceof new null return super switch this throw
     true try typeof var void while with
     implements interface let package private protected public static yield await
     arguments eval undefined
-    """.split()
-)
+    """.split())
 
 # Global type names the generated code itself refers to; a WIT type spelled the same would
 # shadow them inside a module, so such a type gets a trailing underscore.
-GLOBAL_TYPE_NAMES = frozenset(
-    """
+GLOBAL_TYPE_NAMES = frozenset("""
     Array Uint8Array Int8Array Uint16Array Int16Array Uint32Array Int32Array BigUint64Array
     BigInt64Array Float32Array Float64Array Error Result Option ComponentError
-    """.split()
-)
+    """.split())
 
 
 def _words(kebab: str) -> list[str]:
