@@ -63,7 +63,9 @@ class Types:
         return Layouts(ir.Resolve((), (), (), tuple(self.defs)))
 
 
-def func(params: list[ir.Type], result: ir.Type | None = None, kind: str = "freestanding"):
+def func(
+    params: list[str] | list[ir.Type], result: ir.Type | None = None, kind: str = "freestanding"
+) -> ir.Function:
     return ir.Function(
         "f", kind, None, tuple(ir.Param(f"p{i}", t) for i, t in enumerate(params)), result
     )
@@ -162,7 +164,7 @@ def test_enum_layout_follows_discriminant(cases: int, size: int) -> None:
 
 def test_variant_with_257_cases_has_u16_discriminant_before_payload() -> None:
     t = Types()
-    cases = {f"c{i}": None for i in range(256)}
+    cases: dict[str, ir.Type | None] = {f"c{i}": None for i in range(256)}
     cases["last"] = "u32"
     v = t.variant(**cases)
     L = t.layouts()

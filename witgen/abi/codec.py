@@ -35,7 +35,7 @@ M32 = 0xFFFF_FFFF
 M64 = 0xFFFF_FFFF_FFFF_FFFF
 CANONICAL_FLOAT32_NAN = 0x7FC0_0000
 CANONICAL_FLOAT64_NAN = 0x7FF8_0000_0000_0000
-NAN = struct.unpack("<d", struct.pack("<Q", CANONICAL_FLOAT64_NAN))[0]
+NAN: float = float(struct.unpack("<d", struct.pack("<Q", CANONICAL_FLOAT64_NAN))[0])
 
 _pack_into = struct.pack_into
 _unpack_from = struct.unpack_from
@@ -72,13 +72,13 @@ def f32_round(v: Any) -> float:
     """A Python float rounded to the nearest f32 (NaN becomes the canonical NaN)."""
     if not isinstance(v, (float, int)) or isinstance(v, bool):
         raise AbiValueError(f"expected a float for f32, got {type(v).__name__}")
-    v = float(v)
-    if v != v:
+    x = float(v)
+    if x != x:
         return NAN
     try:
-        return float(struct.unpack("<f", struct.pack("<f", v))[0])
+        return float(struct.unpack("<f", struct.pack("<f", x))[0])
     except OverflowError:
-        return math.copysign(math.inf, v)
+        return math.copysign(math.inf, x)
 
 
 def f32_bits(v: float) -> int:
@@ -106,8 +106,8 @@ def f64_from_bits(i: int) -> float:
 def canonical_f64(v: Any) -> float:
     if not isinstance(v, (float, int)) or isinstance(v, bool):
         raise AbiValueError(f"expected a float for f64, got {type(v).__name__}")
-    v = float(v)
-    return NAN if v != v else v
+    x = float(v)
+    return NAN if x != x else x
 
 
 def char_from_i32(i: int) -> str:
@@ -774,7 +774,7 @@ def _int_codec(name: str, size: int, get_buf: Callable[[], Buffer]) -> TypeCodec
             v = int(v)
         if not lo <= v <= hi:
             raise AbiValueError(f"{v} is out of range for {name} ({lo}..={hi})")
-        return v
+        return int(v)
 
     def load(buf: Buffer, ptr: int) -> int:
         return int(_unpack_from(fmt, buf, ptr)[0])
@@ -809,7 +809,7 @@ def _bool_codec(get_buf: Callable[[], Buffer]) -> TypeCodec:
         return 1 if v else 0
 
     def load(buf: Buffer, ptr: int) -> bool:
-        return buf[ptr] != 0
+        return bool(buf[ptr] != 0)
 
     def store(v: Any, ptr: int) -> None:
         get_buf()[ptr] = check(v)

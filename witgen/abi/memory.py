@@ -82,7 +82,7 @@ class WasmtimeMemory:
         self.memory = memory
         self.realloc_func = realloc
         self.buf: Any = None
-        self._call_realloc = self._slow_realloc
+        self._call_realloc: Callable[[int, int, int, int], int] = self._slow_realloc
         if realloc is not None:
             self._call_realloc = _fast_realloc(store, realloc) or self._slow_realloc
         self.refresh()
@@ -120,7 +120,7 @@ def _fast_realloc(store: Any, func: Any) -> Callable[[int, int, int, int], int] 
         params = (ffi.wasmtime_val_t * 4)()
         results = (ffi.wasmtime_val_t * 1)()
         for p in params:
-            p.kind = ffi.WASMTIME_I32.value
+            p.kind = ffi.WASMTIME_I32.value  # type: ignore[assignment]
         raw = func._func
         call = ffi.wasmtime_func_call
         trap_type = ctypes.POINTER(ffi.wasm_trap_t)

@@ -361,7 +361,7 @@ class ProbeRunner:
             root.add_func("sink", self._sink)
             root.add_func("source", self._source)
         instance = linker.instantiate(self.store, self.component)
-        self._funcs = {
+        self._funcs: dict[str, Any] = {
             name: instance.get_func(self.store, name)
             for name in ("take", "make", "reset", "dump", "prepare", "relay", "pull")
         }

@@ -26,7 +26,7 @@ class Unrepresentable(ValueError):
     """wasmtime-py cannot lower this value as the intended case (see the module doc)."""
 
 
-def _wasmtime():  # type: ignore[no-untyped-def]
+def _wasmtime() -> Any:
     import wasmtime.component as wc
 
     return wc

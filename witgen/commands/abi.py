@@ -48,9 +48,9 @@ def _named_types(resolve: ir.Resolve, world: int) -> list[tuple[str | None, str,
             for name, tid in resolve.interfaces[item.id].types.items():
                 out.append((iface_id, name, tid))
         elif isinstance(item, ir.WorldType):
-            name = resolve.types[item.id].name
-            if name is not None:
-                out.append((None, name, item.id))
+            type_name = resolve.types[item.id].name
+            if type_name is not None:
+                out.append((None, type_name, item.id))
     return [t for t in out if not _is_resource(resolve, t[2])]
 
 
