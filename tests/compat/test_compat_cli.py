@@ -145,7 +145,7 @@ def test_text_format(pair, capsys, fast_wasm_tools):
     assert status == 1
     assert "error[FUNC_REMOVED]: function `drop-all` was removed (breaks existing guests)" in out
     assert "existing guests: breaking; existing hosts: breaking" in out
-    assert "minimum next version 2.0.0" in out
+    assert "the changes need a major bump: 2.0.0 or later" in out
     assert out.rstrip().endswith("result: INCOMPATIBLE")
     if spans_available():
         assert f"--> {pair[1]}:6:9" in out
@@ -319,3 +319,19 @@ def test_a_change_shared_by_several_worlds_is_reported_once(tmp_path, capsys, fa
     (finding,) = doc["findings"]
     assert finding["rule"] == "FUNC_ADDED"
     assert finding["path"].endswith("(and 1 more worlds)")
+
+
+def test_notes_only_with_verbose(tmp_path, capsys, fast_wasm_tools):
+    old, new = tmp_path / "old.wit", tmp_path / "new.wit"
+    old.write_text("package a:b@1.0.0;\nworld w { import f: func(); }\n")
+    new.write_text("package a:b@1.0.1;\nworld w {\n    /// Does f.\n    import f: func();\n}\n")
+    status, out, _ = run(capsys, str(old), str(new))
+    assert status == 0
+    assert "DOCS_CHANGED" not in out
+    assert "1 note not shown (--verbose shows them)" in out
+    _, out, _ = run(capsys, str(old), str(new), "--verbose")
+    assert "note[DOCS_CHANGED]" in out
+    _, out, _ = run(capsys, str(old), str(new), "--format", "github")
+    assert "::notice" not in out
+    _, out, _ = run(capsys, str(old), str(new), "--format", "json")
+    assert [f["rule"] for f in json.loads(out)["findings"]] == ["DOCS_CHANGED"]

@@ -48,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", choices=output.FORMATS, default="text")
     parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also show notes (docs-only changes...)"
+    )
+    parser.add_argument(
         "--direction", choices=[d.value for d in Direction], default=Direction.GUEST.value
     )
 
@@ -104,5 +107,7 @@ def _run(args: argparse.Namespace) -> int:
         def show(span: Span | None) -> Span | None:
             return old.show(new.show(span))
 
-        sys.stdout.write(output.render(args.format, report, args.old, args.new, show))
+        sys.stdout.write(
+            output.render(args.format, report, args.old, args.new, show, verbose=args.verbose)
+        )
     return 0 if report.compatible else 1

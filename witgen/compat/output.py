@@ -7,7 +7,7 @@ import json
 from typing import Any, Callable
 
 from witgen.compat.model import Finding, Level, Report, Severity, Side
-from witgen.diagnostics import Span
+from witgen.diagnostics import Span, render_location
 
 JSON_SCHEMA = "witgen.compat/v1"
 FORMATS = ("text", "json", "github")
@@ -80,16 +80,28 @@ def _label(sev: Severity) -> str:
     return "note" if sev is Severity.INFO else sev.value
 
 
-def to_text(report: Report, old: str, new: str, show: ShowSpan) -> str:
+def _shown(report: Report, verbose: bool) -> list[Finding]:
+    """Notes (docs and other changes with no effect on the wire) only when asked for."""
+    return [f for f in report.findings if verbose or f.severity is not Severity.INFO]
+
+
+def _hidden_notes(report: Report, verbose: bool) -> str | None:
+    hidden = len(report.findings) - len(_shown(report, verbose))
+    if not hidden:
+        return None
+    return f"{hidden} note{'s' if hidden != 1 else ''} not shown (--verbose shows them)"
+
+
+def to_text(report: Report, old: str, new: str, show: ShowSpan, verbose: bool = False) -> str:
     out = [f"comparing {old} (OLD) with {new} (NEW), direction: {report.direction.value}"]
     for w in report.worlds:
         out.append(f"  world {w.old} -> {w.new}")
-    for f in report.findings:
+    for f in _shown(report, verbose):
         out.append("")
         out.append(f"{_label(f.severity)}[{f.rule}]: {f.message}")
         span = show(f.span)
         if span is not None:
-            out.append(f"  --> {span}")
+            out.append(render_location(span))
         out.append(f"   = in: {f.path}")
         old_span = show(f.old_span)
         if old_span is not None:
@@ -100,6 +112,9 @@ def to_text(report: Report, old: str, new: str, show: ShowSpan) -> str:
         f"existing hosts: {_verdict(report, Side.HOSTS)}"
     )
     out.append(_tally(report))
+    hidden = _hidden_notes(report, verbose)
+    if hidden:
+        out.append(hidden)
     if report.old_version is not None:
         line = f"version {report.old_version} -> {report.new_version}: "
         if report.required_level is Level.NONE:
@@ -107,7 +122,7 @@ def to_text(report: Report, old: str, new: str, show: ShowSpan) -> str:
         else:
             line += f"the changes need a {_BUMP[report.required_level]} bump"
             if report.minimum_next_version:
-                line += f", minimum next version {report.minimum_next_version}"
+                line += f": {report.minimum_next_version} or later"
         out.append(line)
     out.append("result: " + ("compatible" if report.compatible else "INCOMPATIBLE"))
     return "\n".join(out) + "\n"
@@ -133,8 +148,8 @@ def github_annotation(f: Finding, span: Span | None) -> str:
     return f"::{_GITHUB_COMMAND[f.severity]} {','.join(props)}::{_escape_data(message)}"
 
 
-def to_github(report: Report, old: str, new: str, show: ShowSpan) -> str:
-    lines = [github_annotation(f, show(f.span)) for f in report.findings]
+def to_github(report: Report, old: str, new: str, show: ShowSpan, verbose: bool = False) -> str:
+    lines = [github_annotation(f, show(f.span)) for f in _shown(report, verbose)]
     verdict = "compatible" if report.compatible else "INCOMPATIBLE"
     summary = f"witgen compat {old} -> {new}: {verdict} ({_tally(report)})"
     if report.required_level is not Level.NONE and report.minimum_next_version:
@@ -143,9 +158,13 @@ def to_github(report: Report, old: str, new: str, show: ShowSpan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(fmt: str, report: Report, old: str, new: str, show: ShowSpan) -> str:
+def render(
+    fmt: str, report: Report, old: str, new: str, show: ShowSpan, *, verbose: bool = False
+) -> str:
+    """The report in `fmt`. JSON always lists every finding; text and GitHub annotations show
+    notes only when `verbose`."""
     if fmt == "json":
         return json.dumps(to_json(report, old, new, show), indent=2) + "\n"
     if fmt == "github":
-        return to_github(report, old, new, show)
-    return to_text(report, old, new, show)
+        return to_github(report, old, new, show, verbose)
+    return to_text(report, old, new, show, verbose)
