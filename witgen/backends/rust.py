@@ -307,9 +307,10 @@ class RustGen:
                     "backend yet"
                 )
             else:
-                target = namer.owned(tid if isinstance(kind, ir.Alias) else tid, here)
                 if isinstance(kind, ir.Alias):
                     target = self._alias_target(namer, kind.type, here)
+                else:
+                    target = namer.definition(tid, here)
                 m.types.append(TypeDefModel("alias", name, docs, "", [], target))
 
     def _alias_target(self, namer: TypeNamer, ty: ir.Type, here: str) -> str:

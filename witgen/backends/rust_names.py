@@ -116,9 +116,13 @@ class TypeNamer:
                 raise Unsupported(f"the Rust backend does not support `{ty}` yet")
             return PRIMITIVE_RUST[ty]
         td = self.resolve.types[ty]
-        kind = td.kind
-        if td.name is not None and not isinstance(kind, ir.Handle):
+        if td.name is not None and not isinstance(td.kind, ir.Handle):
             return self.path(ty, here)
+        return self.definition(ty, here)
+
+    def definition(self, ty: int, here: str) -> str:
+        """The structure of a type, ignoring its own name (for `pub type Name = ...;`)."""
+        kind = self.resolve.types[ty].kind
         if isinstance(kind, ir.Alias):
             return self.owned(kind.type, here)
         if isinstance(kind, ir.List):

@@ -151,3 +151,66 @@ def build_example(kind: str) -> Path:
     if kind not in PLUGIN_KINDS:
         raise ValueError(f"unknown plugin kind {kind!r}; expected one of {PLUGIN_KINDS}")
     return build_examples()[kind]
+
+
+# ---------------------------------------------------------------------------- generated guests
+
+PROFILE = """
+[profile.release]
+opt-level = 3
+lto = true
+codegen-units = 1
+panic = "abort"
+strip = true
+"""
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write only when the content differs, so cargo's freshness checks stay valid."""
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def write_sdk(out: Path, files: dict[str, str]) -> None:
+    """Put a generated crate in `out` (stale files removed, unchanged files untouched)."""
+    for rel, text in files.items():
+        _write_if_changed(out / rel, text)
+    if out.exists():
+        for p in out.rglob("*.rs"):
+            if str(p.relative_to(out)) not in files:
+                p.unlink()
+
+
+def guest_manifest(name: str, sdk: str, extra_deps: str = "") -> str:
+    return (
+        f'[package]\nname = "{name}"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n\n'
+        f'[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\n{sdk} = {{ path = "../{sdk}" }}\n'
+        f"{extra_deps}"
+    )
+
+
+def build_workspace(
+    root: Path,
+    sdks: dict[str, dict[str, str]],
+    guests: dict[str, tuple[str, str]],
+) -> None:
+    """Lay out and build one cargo workspace under `root` (normally inside TARGET_DIR).
+
+    `sdks`: crate directory name -> generated files (its Cargo.toml names the crate the same).
+    `guests`: cdylib crate name -> (sdk directory name, Rust source of src/lib.rs).
+    One `cargo build` compiles everything, sharing the standard library build.
+    """
+    members = sorted(sdks) + sorted(guests)
+    for name, files in sdks.items():
+        write_sdk(root / name, files)
+    for name, (sdk, source) in guests.items():
+        _write_if_changed(root / name / "Cargo.toml", guest_manifest(name, sdk))
+        _write_if_changed(root / name / "src" / "lib.rs", source)
+    listed = ", ".join(f'"{m}"' for m in members)
+    _write_if_changed(
+        root / "Cargo.toml",
+        f'[workspace]\nresolver = "2"\nmembers = [{listed}]\n{PROFILE}',
+    )
+    cargo_build(root)

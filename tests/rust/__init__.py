@@ -1,0 +1,1 @@
+"""Tests of the Rust guest SDK backend (generation, compilation, behaviour under wasmtime)."""
