@@ -312,3 +312,11 @@ def test_world_level_functions_and_types(echo: Echo, where: Record) -> None:
     assert index is not None
     stamped = echo.instance.get_func(echo.store, index)(echo.store, where)
     assert stamped.at == 1_234_567 and stamped.where == where
+
+
+def test_large_values_span_several_arena_regions(echo: Echo) -> None:
+    # cabi_realloc starts with 64 KiB regions; bigger arguments need new, larger regions, and
+    # later calls must keep reusing them correctly.
+    for sizes in ([70_000], [150_000, 10, 300_000], [5] * 50, [1_000_000]):
+        strings = [chr(0x41 + i % 26) * n for i, n in enumerate(sizes)]
+        assert echo.roundtrip("strings", strings) == strings
