@@ -138,7 +138,15 @@ class Merger:
         ]
         for new_t, owner in local_types:
             if owner is not None and owner[0] == "interface":
-                self.types[new_t].owner = ("interface", iface_map[owner[1]])  # type: ignore[index]
+                mapped_owner = iface_map[owner[1]]
+                if mapped_owner is None:
+                    raise WitError(
+                        "found a reference to a interface which is excluded due to its feature "
+                        "not being activated; this type is not gated by a feature but its "
+                        "interface is",
+                        self.types[new_t].span,
+                    )
+                self.types[new_t].owner = ("interface", mapped_owner)
 
         new_worlds: list[int] = []
         for wid, world in enumerate(u.worlds):
@@ -250,10 +258,12 @@ class Merger:
             hit = self.own_handles[t] = len(self.types) - 1
         return hit
 
-    def _update_function(self, fn: FunctionM, mt: Any) -> FunctionM:
-        params = [(n, self._own(mt(t, s)), s) for n, t, s in fn.params]
-        result = None if fn.result is None else self._own(mt(fn.result, fn.span))
-        resource = None if fn.resource is None else mt(fn.resource, fn.span)
+    def _update_function(self, fn: FunctionM, mt: Any, in_world: bool = False) -> FunctionM:
+        # an excluded type is reported at the function (interfaces) or at the type (worlds)
+        span = None if in_world else fn.span
+        params = [(n, self._own(mt(t, span)), s) for n, t, s in fn.params]
+        result = None if fn.result is None else self._own(mt(fn.result, span))
+        resource = None if fn.resource is None else mt(fn.resource, span)
         new = FunctionM(fn.name, fn.kind, resource, params, result, fn.docs, fn.stability, fn.span)
         if result is not None and self._contains_borrow(result):
             name = fn.name
@@ -324,14 +334,19 @@ class Merger:
                         continue
                     item = ("interface", mapped_i, item[2], item[3])
                 elif item[0] == "function":
-                    item = ("function", self._update_function(item[1], mt))
+                    item = ("function", self._update_function(item[1], mt, in_world=True))
                 dst[key] = item
                 dspans[key] = span
         for inc in world.includes:
             if not self._include(inc.stability, pkg, inc.span):
                 continue
             target = world_map[inc.world]
-            assert target is not None
+            if target is None:
+                raise WitError(
+                    "found a reference to a world which is excluded due to its feature not "
+                    "being activated",
+                    inc.span,
+                )
             self._include_world(new, target, inc.names, inc.span)
         return new
 
