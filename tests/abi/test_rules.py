@@ -16,7 +16,7 @@ from witgen.abi import Layouts, discriminant_size, join
 from witgen.abi.codec import CANONICAL_FLOAT32_NAN, AbiContext
 from witgen.abi.memory import BytesMemory
 from witgen.abi.signature import core_signature
-from witgen.abi.values import Err, Ok, Some, VariantValue
+from witgen.abi.values import AbiValueError, Err, Ok, Some, VariantValue
 
 
 class Types:
@@ -403,3 +403,32 @@ def test_list_of_u8_accepts_bytes_and_lifts_bytes() -> None:
     flat = cx.lower_flat(b"\x00\xff", lst)
     assert cx.lift_flat(flat, lst) == b"\x00\xff"
     assert cx.lift_flat(cx.lower_flat([1, 2], lst), lst) == b"\x01\x02"
+
+
+def test_fixed_length_lists_and_maps_round_trip() -> None:
+    t = Types()
+    fixed = t.fixed("u16", 3)
+    amap = t.add(ir.Map("string", "u32"))
+    mem = BytesMemory(256)
+    cx = AbiContext(t.layouts(), mem)
+    assert cx.lower_flat([1, 2, 3], fixed) == [1, 2, 3]
+    assert cx.lift_flat([1, 2, 0x10003], fixed) == [1, 2, 3]
+    cx.store([7, 8, 9], fixed, 2)
+    assert bytes(mem.buf[2:8]) == struct.pack("<3H", 7, 8, 9)
+    flat = cx.lower_flat({"a": 1, "bé": 2}, amap)
+    ptr, n = flat
+    assert n == 2 and ptr % 4 == 0
+    # laid out as list<tuple<string, u32>>: (ptr, len, value) per entry, 12 bytes each
+    assert struct.unpack_from("<I", mem.buf, ptr + 8)[0] == 1
+    assert cx.lift_flat(flat, amap) == {"a": 1, "bé": 2}
+
+
+def test_integer_lists_use_the_fast_path_but_keep_checks() -> None:
+    t = Types()
+    lst = t.list("s16")
+    cx = AbiContext(t.layouts(), BytesMemory(256))
+    assert cx.lift_flat(cx.lower_flat([-1, 2, -32768], lst), lst) == [-1, 2, -32768]
+    with pytest.raises(AbiValueError, match="out of range"):
+        cx.lower_flat([1, 40000], lst)
+    with pytest.raises(AbiValueError, match="expected an int"):
+        cx.lower_flat([1, True], lst)

@@ -394,16 +394,14 @@ class AbiContext:
             if byte_length >= 1 << 32:
                 raise AbiTrap(f"list of {length} elements needs {byte_length} bytes (>= 2^32)")
             ptr = cx._alloc(ealign, byte_length, "a list")
-            if bulk is not None:
+            if bulk is not None and all(type(e) is int for e in v):
                 try:
                     _pack_into(f"<{length}{bulk}", cx._buf(), ptr, *v)
+                    return ptr, length
                 except struct.error:
-                    for i, e in enumerate(v):  # find the culprit for a precise message
-                        estore(e, ptr + i * esize)
-                    raise
-            else:
-                for i, e in enumerate(v):
-                    estore(e, ptr + i * esize)
+                    pass  # out of range: the element-wise path below says which one
+            for i, e in enumerate(v):
+                estore(e, ptr + i * esize)
             return ptr, length
 
         def load(buf: Buffer, ptr: int) -> Any:
@@ -875,3 +873,26 @@ def _char_codec(get_buf: Callable[[], Buffer]) -> TypeCodec:
         out.append(char_to_i32(v))
 
     return TypeCodec(4, 4, ("i32",), load, store, lift, lower)
+
+
+# ---------------------------------------------------------------------------- module functions
+
+
+def lower_flat(cx: AbiContext, value: Any, ty: ir.Type) -> list[FlatValue]:
+    """CanonicalABI.md `lower_flat`: see `AbiContext.lower_flat`."""
+    return cx.lower_flat(value, ty)
+
+
+def lift_flat(cx: AbiContext, flat: Sequence[FlatValue], ty: ir.Type) -> Any:
+    """CanonicalABI.md `lift_flat`: see `AbiContext.lift_flat`."""
+    return cx.lift_flat(flat, ty)
+
+
+def store(cx: AbiContext, value: Any, ty: ir.Type, ptr: int) -> None:
+    """CanonicalABI.md `store`: see `AbiContext.store`."""
+    cx.store(value, ty, ptr)
+
+
+def load(cx: AbiContext, ty: ir.Type, ptr: int) -> Any:
+    """CanonicalABI.md `load`: see `AbiContext.load`."""
+    return cx.load(ty, ptr)
