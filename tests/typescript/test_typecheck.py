@@ -17,6 +17,7 @@ from tests.typescript.conftest import (
 )
 from witgen import backends, frontend
 from witgen.backends import typescript
+from witgen.diagnostics import WitgenError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -73,6 +74,31 @@ def test_kitchen_sink_declarations_follow_jco_conventions(kitchen_sdk: Path) -> 
     assert "Layer: LayerClass;" in canvas
     assert "prototype: Snapshot;" in canvas
     assert "import type {\n  Point,\n  Shape,\n  Color as Colour," in canvas  # `use ... as`
+
+
+@pytest.mark.parametrize(
+    ("wit", "world"),
+    [("inline.wit", "a"), ("inline.wit", "b"), ("empty.wit", "w"), ("empty.wit", "v")],
+)
+def test_edge_case_worlds_typecheck_and_are_prettier_clean(
+    tmp_path: Path, wit: str, world: str
+) -> None:
+    resolve = frontend.load(KITCHEN_WIT.parent / wit)
+    files = typescript.generate(
+        resolve, [resolve.find_world(world)], backends.GenerateOptions(source=wit)
+    )
+    write_sdk(files, tmp_path)
+    proc = run("tsc", "--strict", "--noEmit", "-p", tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run("prettier", "--check", tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_worlds_that_disagree_on_an_interface_need_one_world_at_a_time() -> None:
+    resolve = frontend.load(KITCHEN_WIT.parent / "inline.wit")
+    worlds = [resolve.find_world("a"), resolve.find_world("b")]
+    with pytest.raises(WitgenError, match="generate one world at a time with --world"):
+        typescript.generate(resolve, worlds, backends.GenerateOptions(source="inline.wit"))
 
 
 def test_plugin_for_kitchen_sink_world_typechecks(kitchen_sdk: Path) -> None:

@@ -116,6 +116,19 @@ def wrap_property(indent: str, head: str, ts: str) -> list[str]:
     return [f"{indent}{head}:", f"{indent}{INDENT}{ts};"]
 
 
+def braced(head: list[str], members: list[list[str]], indent: str = "") -> list[str]:
+    """`head {` (the last line of `head` ends with the brace), members separated by blank
+    lines, then `}`; an empty body is `{}` as prettier prints it."""
+    if not members:
+        return head[:-1] + [head[-1] + "}"]
+    out = list(head)
+    for i, member in enumerate(members):
+        if i:
+            out.append("")
+        out += member
+    return out + [f"{indent}}}"]
+
+
 def _top_level_union(ts: str) -> bool:
     depth = 0
     for i, ch in enumerate(ts):
@@ -592,11 +605,7 @@ class _Generator:
                 )
             else:
                 members.append(self.signature(inner, names.member(fn.item_name), fn, scope, where))
-        for i, m in enumerate(members):
-            if i:
-                lines.append("")
-            lines += m
-        return _Block(lines + [f"{indent}}}"])
+        return _Block(braced(lines, members, indent))
 
     def exports_file(self, iface: int) -> str:
         it = self.resolve.interfaces[iface]
@@ -628,11 +637,7 @@ class _Generator:
         lines = names.tsdoc(it.docs.contents, "", self.implement_hint(iface)) + [
             f"export interface {iface_name} {{"
         ]
-        for i, m in enumerate(members):
-            if i:
-                lines.append("")
-            lines += m
-        blocks.append(_Block(lines + ["}"]))
+        blocks.append(_Block(braced(lines, members)))
         helper = self.define_name(iface)
         scope.declare(helper, "the export helper")
         blocks.append(
@@ -677,9 +682,8 @@ class _Generator:
 
     def implement_hint(self, iface: int) -> tuple[str, ...]:
         export = names.member(self.iface_key_short(iface))
-        return (
-            f"Implement it and export it as `export const {export} = {self.define_name(iface)}({{ ... }})`.",
-        )
+        helper = self.define_name(iface)
+        return (f"Implement it and export it as `export const {export} = {helper}({{ ... }})`.",)
 
     def exported_resource(self, iface: int, rid: int, scope: _Scope) -> list[_Block]:
         td = self.resolve.types[rid]
@@ -707,23 +711,13 @@ class _Generator:
                 + [f"{inner}prototype: {name};"],
             )
 
-        def body(head: list[str], members: list[list[str]]) -> list[str]:
-            if not members:
-                return head[:-1] + [head[-1] + "}"]
-            out = list(head)
-            for i, m in enumerate(members):
-                if i:
-                    out.append("")
-                out += m
-            return out + ["}"]
-
         inst_doc = names.tsdoc(td.docs.contents)
         cls_doc = names.tsdoc(
             f"The class implementing `{td.name}`: its constructor and static functions."
         )
         return [
-            _Block(body(inst_doc + [f"export interface {name} {{"], instance)),
-            _Block(body(cls_doc + [f"export interface {name}Class {{"], statics)),
+            _Block(braced(inst_doc + [f"export interface {name} {{"], instance)),
+            _Block(braced(cls_doc + [f"export interface {name}Class {{"], statics)),
         ]
 
     def world_file(self, world: int) -> str:
@@ -794,14 +788,7 @@ class _Generator:
             "",
             (f"The shape of the entry module of a component built for world `{w.name}`.",),
         )
-        exports_lines = exports_doc + [f"export interface {wname}Exports {{"]
-        for i, m in enumerate(members):
-            if i:
-                exports_lines.append("")
-            exports_lines += m
-        exports_lines.append("}")
-        if not members:
-            exports_lines[-2:] = [exports_lines[-2] + "}"]
+        exports_lines = braced(exports_doc + [f"export interface {wname}Exports {{"], members)
         refs = sorted(set(references) | scope.references)
         blocks = type_blocks + [_Block(exports_lines)] + blocks + self.helper_types(scope, "")
         reexports: list[str] = []
