@@ -35,23 +35,38 @@ def check(
     report = Report(direction=direction)
     old_worlds: dict[str, ir.World] = {}
     new_worlds: dict[str, ir.World] = {}
+    old_free: dict[str, int] = {}
+    new_free: dict[str, int] = {}
+    pairs: list[tuple[ir.Resolve, int, ir.Resolve, int]] = []
     if old_world is not None and new_world is not None:
-        pairs = [(old_world, new_world)]
+        pairs.append((old, old_world, new, new_world))
     else:
         old_ids = _main_worlds(old)
         new_ids = _main_worlds(new)
         old_worlds = {old.worlds[w].name: old.worlds[w] for w in old_ids}
         new_worlds = {new.worlds[w].name: new.worlds[w] for w in new_ids}
         by_name = {new.worlds[w].name: w for w in new_ids}
-        pairs = [(w, by_name[old.worlds[w].name]) for w in old_ids if old.worlds[w].name in by_name]
+        for w in old_ids:
+            if old.worlds[w].name in by_name:
+                pairs.append((old, w, new, by_name[old.worlds[w].name]))
+        # Interfaces that no world uses are still part of the package's contract: compare
+        # the ones on both sides as imports of a stand-in world (how packages like wasi:io
+        # are consumed).
+        old_free, new_free = _free_interfaces(old), _free_interfaces(new)
+        shared = [k for k in old_free if k in new_free]
+        if shared:
+            old2, o = _stand_in_world(old, [old_free[k] for k in shared])
+            new2, n = _stand_in_world(new, [new_free[k] for k in shared])
+            pairs.append((old2, o, new2, n))
     old_pkg = _main_package(old, old_world)
     new_pkg = _main_package(new, new_world)
-    for o, n in pairs:
-        old_view, new_view = view.build(old, o), view.build(new, n)
+    for old_r, o, new_r, n in pairs:
+        old_view, new_view = view.build(old_r, o), view.build(new_r, n)
         report.worlds.append(WorldPair(old_view.name, new_view.name))
         report.findings.extend(engine.compare(old_view, new_view, direction))
     report.findings = _merge_repeats(report.findings, len(pairs))
     pc = engine.PackageChecker(old_pkg, new_pkg, direction, report.findings, old_worlds, new_worlds)
+    pc.old_interfaces, pc.new_interfaces = old_free, new_free
     registry.run("worlds", pc)
     report.required_level = pc.required_level
     if check_versions:
@@ -91,6 +106,41 @@ def _merge_repeats(findings: list[Finding], worlds: int) -> list[Finding]:
         f if n == 1 else replace(f, path=f"{f.path} (and {n - 1} more worlds)")
         for f, n in zip(kept, counts)
     ]
+
+
+STAND_IN_WORLD = "(interfaces outside worlds)"
+
+
+def _free_interfaces(resolve: ir.Resolve) -> dict[str, int]:
+    """Named interfaces of the main package that no world of the main package names."""
+    if resolve.main_package is None:
+        return {}
+    pkg = resolve.packages[resolve.main_package]
+    used = {
+        e.item.id
+        for w in pkg.worlds.values()
+        for e in resolve.worlds[w].imports + resolve.worlds[w].exports
+        if isinstance(e.item, ir.WorldInterface)
+    }
+    free = {}
+    for iface in pkg.interfaces.values():
+        name = resolve.interface_id(iface)
+        if iface not in used and name is not None:
+            free[view.strip_version(name)] = iface
+    return free
+
+
+def _stand_in_world(resolve: ir.Resolve, interfaces: list[int]) -> tuple[ir.Resolve, int]:
+    """A copy of `resolve` with one more world, importing `interfaces`."""
+    world = ir.World(
+        name=STAND_IN_WORLD,
+        imports=tuple(
+            ir.WorldEntry(ir.WorldKey(interface=i), ir.WorldInterface(i)) for i in interfaces
+        ),
+        exports=(),
+        package=resolve.main_package,
+    )
+    return replace(resolve, worlds=resolve.worlds + (world,)), len(resolve.worlds)
 
 
 def _main_worlds(resolve: ir.Resolve) -> list[int]:

@@ -224,6 +224,9 @@ class PackageChecker:
         # The worlds of each side, when all worlds of the packages are compared by name.
         self.old_worlds = old_worlds or {}
         self.new_worlds = new_worlds or {}
+        # Interfaces of each side that no world uses, by name without version.
+        self.old_interfaces: dict[str, int] = {}
+        self.new_interfaces: dict[str, int] = {}
 
     @property
     def required_level(self) -> Level:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from witgen import ir
 from witgen.compat.engine import Checker, Site
 from witgen.compat.registry import rule
-from witgen.compat.matching import freestanding, methods, resource_name
+from witgen.compat.matching import freestanding, methods
 from witgen.compat.types import kind_word
 
 

@@ -8,6 +8,7 @@ need a patch, and no change needs nothing (a bump anyway is fine).
 from __future__ import annotations
 
 from witgen.compat.engine import NOBODY, PackageChecker
+from witgen.ir import Package
 from witgen.compat.model import Level, Severity, Side
 from witgen.compat.registry import rule
 from witgen.compat.semver import Version, bump_level, minimum_next
@@ -170,3 +171,38 @@ def world_removed(pc: PackageChecker) -> None:
                 f"world `{name}` was removed",
                 old_span=world.span,
             )
+
+
+@rule(
+    "INTERFACE_ADDED",
+    category="PACKAGE",
+    target="worlds",
+    summary="the package has a new interface that no world uses (yet)",
+)
+def interface_added(pc: PackageChecker) -> None:
+    for name in pc.new_interfaces:
+        if name not in pc.old_interfaces and not _in_package(pc.old, name):
+            pc.report("INTERFACE_ADDED", NOBODY, f"interface `{name}` was added")
+
+
+@rule(
+    "INTERFACE_REMOVED",
+    category="PACKAGE",
+    target="worlds",
+    summary="an interface that no world uses was removed: components importing it break",
+)
+def interface_removed(pc: PackageChecker) -> None:
+    for name in pc.old_interfaces:
+        if name not in pc.new_interfaces and not _in_package(pc.new, name):
+            pc.report(
+                "INTERFACE_REMOVED",
+                frozenset({Side.GUESTS}),
+                f"interface `{name}` was removed",
+            )
+
+
+def _in_package(pkg: Package | None, name: str) -> bool:
+    """Whether `ns:pkg/iface` is an interface of `pkg` (used by a world or not)."""
+    if pkg is None:
+        return False
+    return any(f"{pkg.namespace}:{pkg.short_name}/{i}" == name for i in pkg.interfaces)
