@@ -435,6 +435,8 @@ class Generator:
             if ty is None:
                 return "None"
             if isinstance(ty, str):
+                if ty in _INT_RANGES:
+                    return ty.upper()
                 return "PRIM"
             if ty in done:
                 return done[ty]
@@ -513,6 +515,7 @@ class Generator:
             "_abi.py.j2",
             modules=modules,
             descriptors=lines,
+            int_ranges=_INT_RANGES,
             sigs=sigs,
         )
 
@@ -555,6 +558,18 @@ def _format(text: str, path: str) -> str:
         return black.format_str(text, mode=black.Mode(target_versions={black.TargetVersion.PY310}))
     except black.InvalidInput as exc:  # a bug in a template: show the file to whoever fixes it
         raise RuntimeError(f"generated {path} is not valid Python: {exc}\n{text}") from None
+
+
+_INT_RANGES = {
+    "u8": (0, 2**8 - 1),
+    "s8": (-(2**7), 2**7 - 1),
+    "u16": (0, 2**16 - 1),
+    "s16": (-(2**15), 2**15 - 1),
+    "u32": (0, 2**32 - 1),
+    "s32": (-(2**31), 2**31 - 1),
+    "u64": (0, 2**64 - 1),
+    "s64": (-(2**63), 2**63 - 1),
+}
 
 
 def generate(

@@ -329,7 +329,9 @@ class FastGen:
         if k == "char":
             return [], [f"ord({v})"]
         if k == "s64":
-            return [], [f"{v} & 0xFFFFFFFFFFFFFFFF"]  # i64 arguments travel unsigned
+            return [], [f"_s64({v}) & 0xFFFFFFFFFFFFFFFF"]  # i64 arguments travel unsigned
+        if k in ("u8", "s8", "u16", "s16", "u32", "s32", "u64"):
+            return [], [f"_{k}({v})"]  # range-checked: the core slot would wrap silently
         if k in _FORMATS:
             return [], [v]
         if k in ("string", "bytes"):

@@ -18,6 +18,14 @@ from dataflare_core._runtime import Desc, FuncSig
 
 PRIM: Desc = ("prim",)
 BYTES: Desc = ("bytes",)
+U8: Desc = ("int", 0, 255, "u8")
+S8: Desc = ("int", -128, 127, "s8")
+U16: Desc = ("int", 0, 65535, "u16")
+S16: Desc = ("int", -32768, 32767, "s16")
+U32: Desc = ("int", 0, 4294967295, "u32")
+S32: Desc = ("int", -2147483648, 2147483647, "s32")
+U64: Desc = ("int", 0, 18446744073709551615, "u64")
+S64: Desc = ("int", -9223372036854775808, 9223372036854775807, "s64")
 T11: Desc = ("enum", _logging.Level)
 T1: Desc = (
     "tuple",
@@ -28,7 +36,7 @@ T1: Desc = (
 )
 T2: Desc = ("list", T1)
 T5: Desc = ("option", PRIM, False)
-T12: Desc = ("result", PRIM, None)
+T12: Desc = ("result", S64, None)
 T20: Desc = ("own", _source.Cursor)
 T17: Desc = ("borrow", _source.Cursor)
 T3: Desc = (
@@ -36,7 +44,7 @@ T3: Desc = (
     _types.DataRecord,
     (
         ("id", "id", PRIM),
-        ("timestamp", "timestamp", PRIM),
+        ("timestamp", "timestamp", S64),
         ("payload", "payload", BYTES),
         ("metadata", "metadata", T2),
     ),
@@ -73,7 +81,7 @@ T10: Desc = (
     ),
 )
 T25: Desc = ("list", T3)
-T26: Desc = ("result", PRIM, T6)
+T26: Desc = ("result", U32, T6)
 T27: Desc = ("result", None, T6)
 T28: Desc = ("result", None, None)
 T7: Desc = ("list", T3)
@@ -97,13 +105,13 @@ T54: Desc = ("own", _aggregator.Accumulator)
 T48: Desc = ("borrow", _aggregator.Accumulator)
 T49: Desc = ("result", None, T6)
 T50: Desc = ("list", T3)
-T51: Desc = ("result", PRIM, T6)
+T51: Desc = ("result", U64, T6)
 T52: Desc = ("option", T3, False)
 T53: Desc = (
     "tuple",
     (
-        PRIM,
-        PRIM,
+        U64,
+        U64,
     ),
 )
 
@@ -122,7 +130,7 @@ METRICS__COUNTER_ADD = FuncSig(
     "counter-add",
     (
         PRIM,
-        PRIM,
+        U64,
     ),
     None,
 )
@@ -147,15 +155,15 @@ SOURCE__METHOD_CURSOR_READ_BATCH = FuncSig(
     "[method]cursor.read-batch",
     (
         T17,
-        PRIM,
+        U32,
     ),
     T19,
 )
 SOURCE__METHOD_CURSOR_POSITION = FuncSig(
-    "dataflare:core/source@1.0.0", "[method]cursor.position", (T17,), PRIM
+    "dataflare:core/source@1.0.0", "[method]cursor.position", (T17,), U64
 )
 SOURCE__STATIC_CURSOR_RESUME = FuncSig(
-    "dataflare:core/source@1.0.0", "[static]cursor.resume", (PRIM,), T21
+    "dataflare:core/source@1.0.0", "[static]cursor.resume", (U64,), T21
 )
 SOURCE__INFO = FuncSig("dataflare:core/source@1.0.0", "info", (), T10)
 DESTINATION__INFO = FuncSig("dataflare:core/destination@1.0.0", "info", (), T10)

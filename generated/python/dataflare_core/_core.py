@@ -429,6 +429,9 @@ class CoreInstance:
         except _runtime.PluginTrap:
             self._store = None
             raise
+        except struct.error as exc:  # a value out of range for its WIT type
+            self.pending.clear()
+            raise ValueError(str(exc)) from None
         except (
             TypeError,
             ValueError,

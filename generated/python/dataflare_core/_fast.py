@@ -43,6 +43,25 @@ def _core_case(cases: Sequence[Any], index: int) -> Any:
         raise _core.trap("case out of range") from None
 
 
+def _range(name: str, lo: int, hi: int) -> Callable[[int], int]:
+    def check(v: int) -> int:
+        if not lo <= v <= hi:
+            raise ValueError(f"{v} is out of range for {name}")
+        return v
+
+    return check
+
+
+_u8 = _range("u8", 0, 2**8 - 1)
+_s8 = _range("s8", -(2**7), 2**7 - 1)
+_u16 = _range("u16", 0, 2**16 - 1)
+_s16 = _range("s16", -(2**15), 2**15 - 1)
+_u32 = _range("u32", 0, 2**32 - 1)
+_s32 = _range("s32", -(2**31), 2**31 - 1)
+_u64 = _range("u64", 0, 2**64 - 1)
+_s64 = _range("s64", -(2**63), 2**63 - 1)
+
+
 def _signed32(v: int) -> int:
     v &= 0xFFFFFFFF
     return v - 0x100000000 if v & 0x80000000 else v
@@ -324,7 +343,7 @@ def export_processor__process(rt: _core.CoreInstance, record: Any) -> Any:
         (
             rt.blob(1, s7),
             len(s7),
-            record.timestamp & 0xFFFFFFFFFFFFFFFF,
+            _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
             rt.blob(1, s8),
             len(s8),
             l9[0],
@@ -378,7 +397,7 @@ def export_transformer__transform(rt: _core.CoreInstance, record: Any) -> Any:
         (
             rt.blob(1, s11),
             len(s11),
-            record.timestamp & 0xFFFFFFFFFFFFFFFF,
+            _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
             rt.blob(1, s12),
             len(s12),
             l13[0],
@@ -432,7 +451,7 @@ def export_filter__keep(rt: _core.CoreInstance, record: Any) -> Any:
         (
             rt.blob(1, s15),
             len(s15),
-            record.timestamp & 0xFFFFFFFFFFFFFFFF,
+            _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
             rt.blob(1, s16),
             len(s16),
             l17[0],

@@ -215,7 +215,8 @@ def read_component(source: str | os.PathLike[str] | bytes) -> bytes | str:
 # ---------------------------------------------------------------------------- descriptors
 #
 # A descriptor says how a WIT type looks on the Python side of these bindings:
-#   ("prim",)                      bool, integers, floats, char, string: passed as they are
+#   ("prim",)                      bool, floats, char, string: passed as they are
+#   ("int", lo, hi, wit_name)      integers, range-checked when lowered
 #   ("bytes",)                     list<u8>
 #   ("list", elem)                 list<T>
 #   ("tuple", (elems...))          tuple<...>
@@ -265,6 +266,15 @@ class Converters:
         kind = desc[0]
         if kind == "prim":
             return _identity
+        if kind == "int":
+            _, lo, hi, name = desc
+
+            def lower_int(v: Any) -> Any:
+                if not lo <= v <= hi:
+                    raise ValueError(f"{v} is out of range for {name}")
+                return v
+
+            return lower_int
         if kind == "bytes":
             return bytes
         if kind == "list":
@@ -350,7 +360,7 @@ class Converters:
 
     def lift(self, desc: Desc, wt: Any) -> Convert:
         kind = desc[0]
-        if kind == "prim" or kind == "bytes":
+        if kind in ("prim", "int", "bytes"):
             return _identity
         if kind == "list":
             elem = self.lift(desc[1], wt.element)
