@@ -335,3 +335,33 @@ def test_notes_only_with_verbose(tmp_path, capsys, fast_wasm_tools):
     assert "::notice" not in out
     _, out, _ = run(capsys, str(old), str(new), "--format", "json")
     assert [f["rule"] for f in json.loads(out)["findings"]] == ["DOCS_CHANGED"]
+
+
+ENCODED = sorted((Path(__file__).parent / "encoded").glob("*.wat"))
+
+
+@pytest.mark.parametrize("wat", ENCODED, ids=[p.stem for p in ENCODED])
+def test_encoded_wit_packages_agree_with_semver_check(wat, capsys, fast_wasm_tools):
+    """Binary (and text) component encodings of WIT, as semver-check's own tests use them."""
+    for prev, new in (("prev", "new"), ("new", "prev")):
+        oracle = subprocess.run(
+            [fast_wasm_tools, "component", "semver-check", str(wat), "--prev", prev, "--new", new],
+            capture_output=True,
+        )
+        status, _, err = run(capsys, str(wat), str(wat), "--old-world", prev, "--new-world", new)
+        assert status == (0 if oracle.returncode == 0 else 1), err
+
+
+def test_binary_wit_package_input(tmp_path, capsys, fast_wasm_tools):
+    old, new = tmp_path / "old.wit", tmp_path / "new.wit"
+    old.write_text(OLD)
+    new.write_text(NEW)
+    binary = tmp_path / "old.wasm"
+    subprocess.run(
+        [fast_wasm_tools, "component", "wit", "--wasm", str(old), "-o", str(binary)], check=True
+    )
+    status, out, _ = run(capsys, str(binary), str(new), "--format", "json")
+    assert status == 1
+    assert "FUNC_REMOVED" in {f["rule"] for f in json.loads(out)["findings"]}
+    status, _, err = run(capsys, str(tmp_path / "old.wit"), str(tmp_path / "x.wat"))
+    assert status == 2

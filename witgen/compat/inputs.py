@@ -3,6 +3,10 @@
 A git input is read with `git archive` into a temporary directory, so the work tree, the index
 and the checked-out branch are never touched. Locations inside it are shown as the path in the
 repository, which is also what CI annotations expect.
+
+A WIT package encoded as a component (`.wasm`, or its text form `.wat`), as
+`wasm-tools component semver-check` accepts it, is decoded back to WIT text with
+`wasm-tools component wit` first.
 """
 
 from __future__ import annotations
@@ -62,8 +66,31 @@ def load(
     path = Path(spec)
     if not path.exists():
         raise UsageError(f"no such file or directory: {spec}")
+    if path.is_file() and path.suffix in ENCODED_SUFFIXES:
+        return _load_encoded(spec, path, features, all_features, stack)
     resolve = frontend.load(path, features=features, all_features=all_features)
     return Input(spec, resolve, str(path.resolve()))
+
+
+ENCODED_SUFFIXES = (".wasm", ".wat")
+
+
+def _load_encoded(
+    spec: str, path: Path, features: frozenset[str], all_features: bool, stack: ExitStack
+) -> Input:
+    exe = shutil.which("wasm-tools")
+    if exe is None:
+        raise UsageError(f"`{spec}` is a binary WIT package: reading it needs `wasm-tools`")
+    proc = subprocess.run([exe, "component", "wit", str(path)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise UsageError(f"`{spec}` is not a WIT package: {proc.stderr.strip()}")
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="witgen-compat-")))
+    decoded = tmp / (path.stem + ".wit")
+    decoded.write_text(proc.stdout, encoding="utf-8")
+    shown = f"{spec} (as WIT)"
+    SourceCache.remember(shown, proc.stdout)
+    resolve = frontend.load(decoded, features=features, all_features=all_features)
+    return Input(spec, resolve, str(path.resolve()), rename=(str(decoded), shown))
 
 
 def _git(args: list[str]) -> subprocess.CompletedProcess[bytes]:
