@@ -23,6 +23,29 @@ HOSTS_ONLY = frozenset({Side.HOSTS})
 NOBODY: frozenset[Side] = frozenset()
 
 
+def classify(
+    rule: registry.Rule, breaks: frozenset[Side], direction: Direction
+) -> tuple[Severity, Level]:
+    """Severity: an error when it breaks a side `--direction` protects, a warning when it
+    breaks only the other side. Level: major when it breaks existing guests (the semver
+    promise), minor when it breaks only existing hosts. Otherwise the rule says."""
+    if breaks & direction.sides:
+        severity = Severity.ERROR
+    elif breaks:
+        severity = Severity.WARNING
+    else:
+        severity = rule.quiet_severity
+    if Side.GUESTS in breaks:
+        return severity, Level.MAJOR
+    return severity, Level.MINOR if breaks else rule.quiet_level
+
+
+def with_sides(message: str, breaks: frozenset[Side]) -> str:
+    if not breaks:
+        return message
+    return f"{message} (breaks {' and '.join(s.label for s in sorted(breaks))})"
+
+
 @dataclass(frozen=True)
 class Site:
     """Where a compared pair sits in the world, and so what changing it breaks."""
@@ -106,20 +129,7 @@ class Checker:
         old_span: Span | None = None,
     ) -> None:
         rule = registry.RULES[rule_id]
-        if breaks & self.direction.sides:
-            severity = Severity.ERROR
-        elif breaks:
-            severity = Severity.WARNING
-        else:
-            severity = rule.quiet_severity
-        if Side.GUESTS in breaks:
-            level = Level.MAJOR
-        elif breaks:
-            level = Level.MINOR
-        else:
-            level = rule.quiet_level
-        if breaks:
-            message += " (breaks " + " and ".join(s.label for s in sorted(breaks)) + ")"
+        severity, level = classify(rule, breaks, self.direction)
         self.findings.append(
             Finding(
                 rule=rule_id,
@@ -127,7 +137,7 @@ class Checker:
                 severity=severity,
                 breaks=breaks,
                 level=level,
-                message=message,
+                message=with_sides(message, breaks),
                 path=site.path,
                 span=span or site.span,
                 old_span=old_span or site.old_span,
@@ -244,26 +254,15 @@ class PackageChecker:
         suggested_version: str | None = None,
     ) -> None:
         rule = registry.RULES[rule_id]
-        if severity is None:
-            if breaks & self.direction.sides:
-                severity = Severity.ERROR
-            elif breaks:
-                severity = Severity.WARNING
-            else:
-                severity = rule.quiet_severity
-        level = (
-            Level.MAJOR if Side.GUESTS in breaks else Level.MINOR if breaks else rule.quiet_level
-        )
-        if breaks:
-            message += " (breaks " + " and ".join(s.label for s in sorted(breaks)) + ")"
+        default_severity, level = classify(rule, breaks, self.direction)
         self.findings.append(
             Finding(
                 rule=rule_id,
                 category=rule.category,
-                severity=severity,
+                severity=severity or default_severity,
                 breaks=breaks,
                 level=level,
-                message=message,
+                message=with_sides(message, breaks),
                 path=f"package {self.new.name if self.new else '?'}",
                 span=span or (self.new.span if self.new else None),
                 old_span=old_span or (self.old.span if self.old else None),
