@@ -54,11 +54,12 @@ def iface(name: str) -> str:
 def add_dataflare_host(linker: wc.Linker, seen: Observed) -> None:
     levels = ["trace", "debug", "info", "warn", "error"]
 
-    def get_int(_store: Any, key: str) -> Any:
+    def get_int(_store: Any, key: str) -> int | None:
+        # result<s64> is untagged in wasmtime-py: an int is `ok`, None is `err`.
         try:
-            return wc.Variant("ok", int(seen.config[key]))
+            return int(seen.config[key])
         except (KeyError, ValueError):
-            return wc.Variant("err")
+            return None
 
     def counter_add(_store: Any, name: str, delta: int) -> None:
         seen.counters[name] = seen.counters.get(name, 0) + delta
