@@ -157,11 +157,11 @@ def test_aggregator_resources(components: dict[str, Path]) -> None:
 
 
 def test_processor_memory_is_bounded(components: dict[str, Path]) -> None:
-    """With a 4 MiB store limit, 20k batch calls would trap if any call leaked memory."""
+    """With a 3 MiB store limit, 2,000 batch calls would trap if any call leaked memory."""
     guest, P = plugin(components, "processor")
-    guest.store.set_limits(memory_size=4 * 1024 * 1024)
+    guest.store.set_limits(memory_size=3 * 1024 * 1024)
     batch = [record(f"r{i}", b"payload" * 8, i, [("k", "v")]) for i in range(8)]
     process_batch = guest.func("process-batch", P)
-    for _ in range(20_000):
+    for _ in range(2_000):
         process_batch(guest.store, batch)
-    assert guest.seen.counters["processor.records"] == 160_000
+    assert guest.seen.counters["processor.records"] == 16_000
