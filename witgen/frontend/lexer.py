@@ -81,8 +81,7 @@ _MASTER = re.compile(
   | (?P<line>//[^\n]*\n?)
   | (?P<block>/\*)
   | (?P<id>%?[^\W\d][\w-]*|%)
-  | (?P<ver>\d+\.\d+\.\d+(?P<pre>-(?:[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?(?P<build>\+(?:[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)
-  | (?P<partver>\d+\.\d+\.?|\d+\.)
+  | (?P<ver>\d+\.\d+\.\d+)
   | (?P<int>\d+)
   | (?P<punct>->|[=,:;(){}<>*@/+\-.])
   | (?P<str>"[^"\n]*")
@@ -164,6 +163,10 @@ class Lexed:
         # comments[start offset of a token] = comments between the previous token and it
         self.comments: dict[int, list[str]] = {}
         self.end_pos = len(text)
+        # Errors are reported when the parser reaches them, as wit-parser's lazy lexer does:
+        # a bad identifier when it is used as a name, a bad character after the last token.
+        self.bad_ids: dict[int, str] = {}
+        self.error: WitError | None = None
 
     def span(self, pos: int, end: int | None = None) -> Span:
         line, col = self.lines.at(pos)
@@ -172,16 +175,27 @@ class Lexed:
         eline, ecol = self.lines.at(end)
         return Span(self.file, line, col, eline, ecol)
 
-    def error(self, pos: int, message: str, end: int | None = None) -> WitError:
+    def fail(self, pos: int, message: str, end: int | None = None) -> WitError:
         return WitError(message, self.span(pos, end))
 
 
 def tokenize(file: str, text: str) -> Lexed:
-    """Lex a whole file; raises a located WitError on the first lexical error."""
+    """Lex a whole file. Forbidden code points raise at once (wit-parser checks them before
+    parsing); a later lexical error ends the token list and is kept in `Lexed.error`."""
     out = Lexed(file, text)
     _check_codepoints(out)
+    try:
+        _tokenize(out)
+    except WitError as err:
+        out.error = err
+    return out
+
+
+def _tokenize(out: Lexed) -> None:
+    text = out.text
     tokens = out.tokens
     comments = out.comments
+    bad_ids = out.bad_ids
     pending: list[str] = []
     pos = 1 if text.startswith("\ufeff") else 0
     n = len(text)
@@ -199,8 +213,8 @@ def tokenize(file: str, text: str) -> Lexed:
             ch = text[pos]
             if ch == "\r":
                 # wit-parser folds CRLF; a lone CR is just an unexpected character
-                raise out.error(pos, "unexpected character '\\r'")
-            raise out.error(pos, f"unexpected character {_char_repr(ch)}")
+                raise out.fail(pos, "unexpected character '\\r'")
+            raise out.fail(pos, f"unexpected character {_char_repr(ch)}")
         kind = m.lastgroup
         end = m.end()
         if kind == "ws":
@@ -232,26 +246,14 @@ def tokenize(file: str, text: str) -> Lexed:
                 ttype = keywords.get(value, "ID")
                 bad = validate_id(value) if ttype == "ID" else None
             if bad is not None:
-                raise out.error(pos, bad[1])
+                bad_ids[pos] = bad[1]
         elif kind == "punct":
             ttype = punct[value]
         elif kind == "ver":
             ttype = "VERSION"
-            # wit-parser accepts a dangling `-` or `+` and leaves it out of the version
-            if m.group("build") == "+":
-                value = value[:-1]
-            if m.group("pre") == "-" and not m.group("build"):
-                value = value[:-1]
+            value, end = _version_tail(text, m.end(), value)
         elif kind == "int":
             ttype = "INTEGER"
-        elif kind == "partver":
-            # `1.0` where a full `major.minor.patch` is required
-            dots = value.count(".")
-            after = end
-            if value.endswith("."):
-                found = _describe_at(text, after)
-                raise out.error(after, f"expected an integer, found {found}")
-            raise out.error(after, f"expected '.', found {_describe_at(text, after)}")
         else:
             ttype = "STRLIT"
         width = len(value) if ascii_only else len(value.encode("utf-8"))
@@ -261,7 +263,33 @@ def tokenize(file: str, text: str) -> Lexed:
             pending = []
         tokens.append(tok)
         pos = end
-    return out
+
+
+_PIECE = re.compile(r"\d+|[^\W\d][\w-]*")
+
+
+def _version_tail(text: str, pos: int, core: str) -> tuple[str, int]:
+    """Extend `major.minor.patch` with `-pre` and `+build` as wit-parser reads them: runs of
+    adjacent integers, non-keyword words and inner periods. A separator with nothing after
+    it is consumed but left out of the version (wit-parser quirk)."""
+    value_end = pos
+    end = pos
+    for sep in "-+":
+        if not text.startswith(sep, end):
+            continue
+        end += 1
+        while True:
+            m = _PIECE.match(text, end)
+            if m is not None and m.group() not in KEYWORDS:
+                end = value_end = m.end()
+                continue
+            if text.startswith(".", end):
+                m = _PIECE.match(text, end + 1)
+                if m is not None and m.group() not in KEYWORDS:
+                    end = value_end = m.end()
+                    continue
+            break
+    return core + text[pos:value_end], end
 
 
 def _describe_at(text: str, pos: int) -> str:
@@ -281,7 +309,7 @@ def _describe_at(text: str, pos: int) -> str:
         return DESCRIBE[KEYWORDS[value]] if value in KEYWORDS else DESCRIBE["ID"]
     if kind == "punct":
         return DESCRIBE[PUNCT[value]]
-    if kind in ("int", "ver", "partver"):
+    if kind in ("int", "ver"):
         return DESCRIBE["INTEGER"]
     if kind == "block":
         return "a comment"
@@ -297,7 +325,7 @@ def _block_end(out: Lexed, start: int) -> int:
         j = text.find("*", i)
         k = text.find("/*", i)
         if j < 0:
-            raise out.error(start, "unterminated block comment")
+            raise out.fail(start, "unterminated block comment")
         if 0 <= k < j:
             depth += 1
             i = k + 2
@@ -308,7 +336,7 @@ def _block_end(out: Lexed, start: int) -> int:
         else:
             i = j + 1
         if i > n:
-            raise out.error(start, "unterminated block comment")
+            raise out.fail(start, "unterminated block comment")
     return i
 
 
@@ -325,7 +353,7 @@ def _check_codepoints(out: Lexed) -> None:
         msg = f"Codepoint {_escape(ch)} at line {line} is discouraged by Unicode"
     else:
         msg = f"Control code '\\u{{{code:x}}}' at line {line}"
-    raise out.error(m.start(), msg)
+    raise out.fail(m.start(), msg)
 
 
 def _escape(ch: str) -> str:

@@ -46,7 +46,9 @@ class _TokenFeed(Lexer):
         pass
 
     def lex(self, lexed: Lexed) -> Iterator[Token]:  # type: ignore[override]
-        return iter(lexed.tokens)
+        yield from lexed.tokens
+        if lexed.error is not None:
+            raise lexed.error
 
 
 class _Build(Transformer):  # type: ignore[type-arg]
@@ -75,6 +77,9 @@ class _Build(Transformer):  # type: ignore[type-arg]
 
     def id(self, c: list[Token]) -> ast.Id:
         tok = c[0]
+        bad = self.lexed.bad_ids.get(tok.start_pos)
+        if bad is not None:
+            raise WitError(bad, self._span(tok))
         name = tok.value[1:] if tok.type == "EXPLICIT_ID" else tok.value
         return ast.Id(name, self._span(tok), tok.start_pos)
 
@@ -401,8 +406,45 @@ def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
     else:
         pos = tok.start_pos
         found = DESCRIBE.get(tok.type, tok.type)
+    i = _index_of(lexed, tok)
+    if (
+        i >= 2
+        and lexed.tokens[i - 2].type == "AT"
+        and lexed.tokens[i - 1].type in ("ID", "EXPLICIT_ID")
+    ):
+        name_tok = lexed.tokens[i - 1]
+        name = name_tok.value.lstrip("%")
+        if name not in ("since", "unstable", "deprecated"):
+            return lexed.fail(name_tok.start_pos, f"unknown attribute `{name}`")
+    if tok.type == "INTEGER" and "VERSION" in expected:
+        return _version_error(lexed, tok)
     want = _describe_expected(expected)
-    return lexed.error(pos, f"expected {want}, found {found}")
+    return lexed.fail(pos, f"expected {want}, found {found}")
+
+
+def _index_of(lexed: Lexed, tok: Token) -> int:
+    """Index of `tok` in the file's tokens (len(tokens) for the end of input)."""
+    import bisect
+
+    if tok.type == "$END":
+        return len(lexed.tokens)
+    starts = [t.start_pos for t in lexed.tokens]
+    return bisect.bisect_left(starts, tok.start_pos)
+
+
+def _version_error(lexed: Lexed, first: Token) -> WitError:
+    """A version that is not `major.minor.patch`: point where wit-parser stops reading it."""
+    tokens = lexed.tokens
+    i = _index_of(lexed, first)
+    for want in ("INTEGER", "_PERIOD", "INTEGER", "_PERIOD", "INTEGER"):
+        if i >= len(tokens):
+            return lexed.fail(lexed.end_pos, f"expected {DESCRIBE[want]}, found eof")
+        tok = tokens[i]
+        if tok.type != want:
+            found = DESCRIBE.get(tok.type, tok.type)
+            return lexed.fail(tok.start_pos, f"expected {DESCRIBE[want]}, found {found}")
+        i += 1
+    return lexed.fail(first.start_pos, "invalid version")
 
 
 def _describe_expected(expected: set[str]) -> str:
@@ -428,23 +470,23 @@ def _check_version(lexed: Lexed, tok: Token) -> str:
     core, _, pre = core.partition("-")
     for part, what in zip(core.split("."), ("major", "minor", "patch")):
         if len(part) > 1 and part[0] == "0":
-            raise lexed.error(
+            raise lexed.fail(
                 tok.start_pos, f"invalid leading zero in {what} version number", tok.end_pos
             )
     if "-" in text.partition("+")[0]:
         for ident in pre.split("."):
             if not ident:
-                raise lexed.error(
+                raise lexed.fail(
                     tok.start_pos, "empty identifier segment in pre-release identifier", tok.end_pos
                 )
             if ident.isdigit() and len(ident) > 1 and ident[0] == "0":
-                raise lexed.error(
+                raise lexed.fail(
                     tok.start_pos, "invalid leading zero in pre-release identifier", tok.end_pos
                 )
     if "+" in text:
         for ident in build.split("."):
             if not ident:
-                raise lexed.error(
+                raise lexed.fail(
                     tok.start_pos, "empty identifier segment in build metadata", tok.end_pos
                 )
     return text
