@@ -23,7 +23,7 @@ def test_generated_matches_fresh_output(lang: str) -> None:
     on_disk = {
         str(p.relative_to(root)): p.read_text(encoding="utf-8")
         for p in root.rglob("*")
-        if p.is_file()
+        if p.is_file() and "__pycache__" not in p.parts and ".mypy_cache" not in p.parts
     }
     stale = sorted(k for k in files if on_disk.get(k) != files[k])
     extra = sorted(set(on_disk) - set(files))

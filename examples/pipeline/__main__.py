@@ -41,9 +41,7 @@ def main() -> int:
     parser.add_argument("--min-size", type=int, default=1, help="filter.min-size setting")
     args = parser.parse_args()
     settings = {"source.count": str(args.count), "filter.min-size": str(args.min_size)}
-    pipeline = Pipeline(
-        components(args.components), settings, fast=False if args.generic else None
-    )
+    pipeline = Pipeline(components(args.components), settings, fast=False if args.generic else None)
     try:
         report = pipeline.run(batch_size=args.batch_size)
     finally:

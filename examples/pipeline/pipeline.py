@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+if sys.pycache_prefix is None:  # keep generated/ free of __pycache__ (it is checked for drift)
+    sys.pycache_prefix = str(REPO_ROOT / "target" / "pycache")
 if str(REPO_ROOT / "generated" / "python") not in sys.path:
     sys.path.insert(0, str(REPO_ROOT / "generated" / "python"))
 
@@ -137,7 +139,9 @@ class Report:
 
     def settle(self, record_id: str, fate: Fate) -> None:
         if record_id in self.fates:
-            raise AssertionError(f"record {record_id!r} got two fates: {self.fates[record_id]}, {fate}")
+            raise AssertionError(
+                f"record {record_id!r} got two fates: {self.fates[record_id]}, {fate}"
+            )
         self.fates[record_id] = fate
 
     def table(self) -> str:
@@ -286,7 +290,9 @@ class Pipeline:
         # aggregator: one window per batch; records pass through, the summary is written too
         records = [r for _, r in ready]
         if records:
-            with m["aggregator"].timed(0, lambda: self.aggregator.aggregator.accumulator(window)) as acc:
+            with m["aggregator"].timed(
+                0, lambda: self.aggregator.aggregator.accumulator(window)
+            ) as acc:
                 added = m["aggregator"].timed(len(records), lambda: acc.add_batch(records))
                 if isinstance(added, Err):
                     for origin, _ in ready:

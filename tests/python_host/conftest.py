@@ -13,7 +13,9 @@ from witgen.paths import REPO_ROOT
 GENERATED = REPO_ROOT / "generated" / "python"
 GUESTS = Path(__file__).parent / "guests"
 
-# The tests exercise exactly the committed output (kept in sync by test_generated_in_sync).
+# The tests exercise exactly the committed output (kept in sync by test_generated_in_sync);
+# its bytecode goes under target/ so that generated/ only ever holds generated files.
+sys.pycache_prefix = str(REPO_ROOT / "target" / "pycache")
 if str(GENERATED) not in sys.path:
     sys.path.insert(0, str(GENERATED))
 

@@ -28,8 +28,17 @@ def build_echo() -> Path:
     component = OUT / "echo.wasm"
     wit = GUESTS / "echo.wit"
     subprocess.run(
-        [tool, "component", "embed", str(wit), str(GUESTS / "echo.wat"), "--world", "echo-world",
-         "-o", str(core)],
+        [
+            tool,
+            "component",
+            "embed",
+            str(wit),
+            str(GUESTS / "echo.wat"),
+            "--world",
+            "echo-world",
+            "-o",
+            str(core),
+        ],
         check=True,
     )
     subprocess.run([tool, "component", "new", str(core), "-o", str(component)], check=True)
@@ -37,7 +46,9 @@ def build_echo() -> Path:
     files = python_backend.generate(
         resolve,
         [resolve.find_world("echo-world")],
-        backends.GenerateOptions(source="tests/python_host/guests/echo.wit", package_name="test_echo"),
+        backends.GenerateOptions(
+            source="tests/python_host/guests/echo.wit", package_name="test_echo"
+        ),
     )
     write_tree(OUT / "bindings", files)
     if str(OUT / "bindings") not in sys.path:

@@ -110,7 +110,16 @@ def test_out_of_range_argument_is_a_python_error(echo: Any) -> None:
 
 def test_echo_bindings_pass_mypy_strict(echo_component: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "test_echo"],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            "/dev/null",
+            "test_echo",
+        ],
         cwd=OUT / "bindings",
         capture_output=True,
         text=True,

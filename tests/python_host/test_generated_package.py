@@ -10,7 +10,16 @@ from tests.python_host.conftest import GENERATED
 
 def test_mypy_strict_is_clean() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "dataflare_core"],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            "/dev/null",
+            "dataflare_core",
+        ],
         cwd=GENERATED,
         capture_output=True,
         text=True,

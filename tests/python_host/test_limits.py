@@ -32,7 +32,9 @@ def load(fast: bool) -> Callable[[Path, Limits], ProcessorPlugin]:
     return load
 
 
-def test_infinite_loop_stopped_by_fuel_then_plugin_reused(processor_wat: Path, load: Loader) -> None:
+def test_infinite_loop_stopped_by_fuel_then_plugin_reused(
+    processor_wat: Path, load: Loader
+) -> None:
     p = load(processor_wat, Limits(fuel=2_000_000))
     with pytest.raises(PluginTimeout):
         p.process(DataRecord("loop", 1, b"x", []))

@@ -19,9 +19,7 @@ payloads = st.one_of(
     st.binary(max_size=12),  # often not UTF-8: rejected by the transformer
     st.text(alphabet="ab\n!", max_size=10).map(str.encode),  # skips, splits, '!' failures
 )
-metadata = st.lists(
-    st.sampled_from([("drop", "true"), ("drop", "false"), ("k", "v")]), max_size=2
-)
+metadata = st.lists(st.sampled_from([("drop", "true"), ("drop", "false"), ("k", "v")]), max_size=2)
 
 
 @pytest.fixture(scope="module")

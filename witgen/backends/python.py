@@ -17,6 +17,8 @@ from typing import Any
 
 import black
 import jinja2
+from black.mode import TargetVersion
+from black.parsing import InvalidInput
 
 import witgen
 from witgen import ir
@@ -85,7 +87,9 @@ class Generator:
                             f"`{item.function.name}`; put it in an interface instead",
                             entry.span,
                         )
-        taken = {"_abi", "_core", "_fast", "_runtime"} | {snake(self.resolve.worlds[w].name) for w in worlds}
+        taken = {"_abi", "_core", "_fast", "_runtime"} | {
+            snake(self.resolve.worlds[w].name) for w in worlds
+        }
         for iface, name in list(self.iface_modules.items()):
             if name in taken:
                 self.iface_modules[iface] = name + "_iface"
@@ -101,7 +105,11 @@ class Generator:
             kind = self.resolve.types[tid].kind
             if isinstance(kind, ir.Alias):
                 target = self.resolve.types[kind.type] if isinstance(kind.type, int) else None
-                if target is not None and target.owner is not None and target.owner.kind == "interface":
+                if (
+                    target is not None
+                    and target.owner is not None
+                    and target.owner.kind == "interface"
+                ):
                     self._add_iface(target.owner.id)
         name = it.name or f"iface{iface}"
         self.iface_modules[iface] = snake(name).rstrip("_")
@@ -263,8 +271,8 @@ class Generator:
                     f"`{it.name}` (host-implemented resources are not supported yet)",
                     self.resolve.types[tid].span,
                 )
-        protocol = None
-        exports = None
+        protocol: dict[str, Any] | None = None
+        exports: dict[str, Any] | None = None
         functions = [f for f in it.functions.values() if f.resource is None]
         for fn in it.functions.values():
             if fn.is_async:
@@ -288,14 +296,17 @@ class Generator:
                 else:
                     model = self.func_model(fn, mod, skip_self=False)
                     prefix = snake(self.resolve.types[fn.resource].name or "resource")
-                    model["name"] = prefix if fn.kind == "constructor" else f"{prefix}_{model['name']}"
+                    model["name"] = (
+                        prefix if fn.kind == "constructor" else f"{prefix}_{model['name']}"
+                    )
                     if fn.kind == "constructor":
                         model["result"] = res_name
                     ctors.append(model)
+            methods = [self.func_model(f, mod, skip_self=False) for f in functions]
             exports = {
                 "name": camel(it.name or "exports") + "Exports",
                 "doc": docstring(it.docs.contents, "    "),
-                "methods": [self.func_model(f, mod, skip_self=False) for f in functions] + ctors,
+                "methods": methods + ctors,
             }
         if protocol is not None and any(t["name"] == protocol["name"] for t in types):
             protocol["name"] += "Host"
@@ -496,7 +507,9 @@ class Generator:
                 item = entry.item
                 pairs: list[tuple[int | None, ir.Function]] = []
                 if isinstance(item, ir.WorldInterface):
-                    pairs = [(item.id, f) for f in self.resolve.interfaces[item.id].functions.values()]
+                    pairs = [
+                        (item.id, f) for f in self.resolve.interfaces[item.id].functions.values()
+                    ]
                 elif isinstance(item, ir.WorldFunction):
                     pairs = [(None, item.function)]
                 for iface, fn in pairs:
@@ -551,12 +564,11 @@ class Generator:
         return out
 
 
-
-
 def _format(text: str, path: str) -> str:
     try:
-        return black.format_str(text, mode=black.Mode(target_versions={black.TargetVersion.PY310}))
-    except black.InvalidInput as exc:  # a bug in a template: show the file to whoever fixes it
+        mode = black.Mode(target_versions={TargetVersion.PY310})
+        return black.format_str(text, mode=mode)
+    except InvalidInput as exc:  # a bug in a template: show the file to whoever fixes it
         raise RuntimeError(f"generated {path} is not valid Python: {exc}\n{text}") from None
 
 
@@ -572,7 +584,5 @@ _INT_RANGES = {
 }
 
 
-def generate(
-    resolve: ir.Resolve, worlds: list[int], options: GenerateOptions
-) -> dict[str, str]:
+def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
     return Generator(resolve, worlds, options).generate()

@@ -160,7 +160,9 @@ class FastGen:
         kind = self.resolve.types[tid].kind
         lines: list[str] = []
         if isinstance(kind, (ir.Record, ir.Tuple)):
-            types = [f.type for f in kind.fields] if isinstance(kind, ir.Record) else list(kind.types)
+            types = (
+                [f.type for f in kind.fields] if isinstance(kind, ir.Record) else list(kind.types)
+            )
             exprs = (
                 [f"v.{snake(f.name)}" for f in kind.fields]
                 if isinstance(kind, ir.Record)
@@ -169,7 +171,9 @@ class FastGen:
             for t, e, off in zip(types, exprs, self.layouts.field_offsets(types)):
                 lines += self.store(t, e, "b", f"o + {off}")
         elif isinstance(kind, ir.Enum):
-            cases = ", ".join(f"{self.cls(tid)}.{const(c.name)}: {i}" for i, c in enumerate(kind.cases))
+            cases = ", ".join(
+                f"{self.cls(tid)}.{const(c.name)}: {i}" for i, c in enumerate(kind.cases)
+            )
             table = f"_IDX_{tid}"
             self.helpers[f"{table}"] = [f"{table} = {{{cases}}}"]
             size = self.layouts.size(tid)
@@ -181,7 +185,9 @@ class FastGen:
                 lines.append(f"_{fmt}.pack_into(b, o, v.value)")
             else:
                 for w in range(size // 4):
-                    lines.append(f"_I.pack_into(b, o + {4 * w}, (v.value >> {32 * w}) & 0xFFFFFFFF)")
+                    lines.append(
+                        f"_I.pack_into(b, o + {4 * w}, (v.value >> {32 * w}) & 0xFFFFFFFF)"
+                    )
         elif isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
             shape = self.layouts.case_shape(tid)
             assert shape is not None
@@ -194,15 +200,29 @@ class FastGen:
                     "    " + self.disc_store(ds, "b", "o", "0"),
                     "else:",
                     "    " + self.disc_store(ds, "b", "o", "1"),
-                    *("    " + s for s in self.store(kind.type, "v.value" if nested else "v", "b", f"o + {po}")),
+                    *(
+                        "    " + s
+                        for s in self.store(
+                            kind.type, "v.value" if nested else "v", "b", f"o + {po}"
+                        )
+                    ),
                 ]
             elif isinstance(kind, ir.Result):
-                for i, (box, t) in enumerate((("_runtime.Ok", kind.ok), ("_runtime.Err", kind.err))):
+                boxes: tuple[tuple[str, ir.Type | None], ...] = (
+                    ("_runtime.Ok", kind.ok),
+                    ("_runtime.Err", kind.err),
+                )
+                for i, (box, case_type) in enumerate(boxes):
                     lines.append(f"{'if' if i == 0 else 'elif'} isinstance(v, {box}):")
                     lines.append("    " + self.disc_store(ds, "b", "o", str(i)))
-                    if t is not None:
-                        lines += ["    " + s for s in self.store(t, "v.value", "b", f"o + {po}")]
-                lines += ["else:", "    raise TypeError(f'expected Ok(...) or Err(...), got {v!r}')"]
+                    if case_type is not None:
+                        lines += [
+                            "    " + s for s in self.store(case_type, "v.value", "b", f"o + {po}")
+                        ]
+                lines += [
+                    "else:",
+                    "    raise TypeError(f'expected Ok(...) or Err(...), got {v!r}')",
+                ]
             else:
                 lines.append("t = type(v)")
                 base = self.cls(tid)
@@ -210,7 +230,9 @@ class FastGen:
                     lines.append(f"{'if' if i == 0 else 'elif'} t is {base}{camel(c.name)}:")
                     lines.append("    " + self.disc_store(ds, "b", "o", str(i)))
                     if c.type is not None:
-                        lines += ["    " + s for s in self.store(c.type, "v.value", "b", f"o + {po}")]
+                        lines += [
+                            "    " + s for s in self.store(c.type, "v.value", "b", f"o + {po}")
+                        ]
                 lines += ["else:", "    raise TypeError(f'{v!r} is not a case of this variant')"]
         else:
             raise Unsupported(f"{type(kind).__name__.lower()} values")
@@ -289,7 +311,9 @@ class FastGen:
                 fmt = {1: "B", 2: "H", 4: "I"}[size]
                 lines.append(f"return {self.cls(tid)}(_{fmt}.unpack_from(m, a)[0] & {mask:#x})")
             else:
-                words = " | ".join(f"(_I.unpack_from(m, a + {4 * w})[0] << {32 * w})" for w in range(size // 4))
+                words = " | ".join(
+                    f"(_I.unpack_from(m, a + {4 * w})[0] << {32 * w})" for w in range(size // 4)
+                )
                 lines.append(f"return {self.cls(tid)}(({words}) & {mask:#x})")
         elif isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
             shape = self.layouts.case_shape(tid)
@@ -302,7 +326,9 @@ class FastGen:
                     inner = f"_runtime.Some({inner})"
                 lines += ["if d == 0:", "    return None", "if d == 1:", f"    return {inner}"]
             elif isinstance(kind, ir.Result):
-                for i, (box, t) in enumerate((("_runtime.Ok", kind.ok), ("_runtime.Err", kind.err))):
+                for i, (box, t) in enumerate(
+                    (("_runtime.Ok", kind.ok), ("_runtime.Err", kind.err))
+                ):
                     inner = "None" if t is None else self.load(t, "m", f"a + {po}")
                     lines += [f"if d == {i}:", f"    return {box}({inner})"]
             else:
@@ -345,15 +371,17 @@ class FastGen:
         kind = self.resolve.types[tid].kind
         if isinstance(kind, (ir.Record, ir.Tuple)):
             if isinstance(kind, ir.Record):
-                parts = [(f.type, f"{v}.{snake(f.name)}") for f in kind.fields]
+                parts: list[tuple[ir.Type, str]] = [
+                    (f.type, f"{v}.{snake(f.name)}") for f in kind.fields
+                ]
             else:
                 parts = [(t, f"{v}[{i}]") for i, t in enumerate(kind.types)]
             stmts: list[str] = []
             flats: list[str] = []
-            for t, e in parts:
-                s, f = self.flat_lower(t, e)
-                stmts += s
-                flats += f
+            for part_type, e in parts:
+                part_stmts, part_flats = self.flat_lower(part_type, e)
+                stmts += part_stmts
+                flats += part_flats
             return stmts, flats
         if isinstance(kind, ir.Enum):
             self.store_helper(tid)  # defines the _IDX_ table
@@ -378,7 +406,9 @@ class FastGen:
         tid = self.named(ty)
         kind = self.resolve.types[tid].kind
         if isinstance(kind, (ir.Record, ir.Tuple)):
-            types = [f.type for f in kind.fields] if isinstance(kind, ir.Record) else list(kind.types)
+            types = (
+                [f.type for f in kind.fields] if isinstance(kind, ir.Record) else list(kind.types)
+            )
             parts = []
             for t in types:
                 e, flat = self.flat_lift(t, flat)
@@ -430,7 +460,9 @@ class FastGen:
         core_name = f"{key}#{fn.name}" if key else fn.name
         fname = f"export_{self.gen.sig_name(iface, fn).lower()}"
         params = [snake(p.name) for p in fn.params]
-        lines = [f"def {fname}(rt: _core.CoreInstance{''.join(', ' + p + ': Any' for p in params)}) -> Any:"]
+        lines = [
+            f"def {fname}(rt: _core.CoreInstance{''.join(', ' + p + ': Any' for p in params)}) -> Any:"
+        ]
         body: list[str] = []
         args: list[str] = []
         if plan.signature.params_indirect:
@@ -570,7 +602,7 @@ def generate_module(gen: Any) -> str:
         if lines[0] not in seen_funcs:
             seen_funcs.add(lines[0])
             unique_functions.append("\n".join(lines))
-    return gen.render(
+    text: str = gen.render(
         "_fast.py.j2",
         modules=sorted(set(gen.iface_modules.values())),
         helpers=["\n".join(lines) for lines in fg.helpers.values()],
@@ -580,3 +612,4 @@ def generate_module(gen: Any) -> str:
         world_tables=world_tables,
         unsupported=unsupported,
     )
+    return text
