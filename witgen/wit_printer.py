@@ -16,14 +16,12 @@ from witgen import ir
 INDENT = "  "
 
 # Words the WIT lexer reserves; a name spelled like one must be written `%name`.
-KEYWORDS = frozenset(
-    """
+KEYWORDS = frozenset("""
     as async bool borrow char constructor enum error-context export f32 f64 flags float32
     float64 from func future import include interface list map option own package record
     resource result s16 s32 s64 s8 static stream string tuple type u16 u32 u64 u8 use variant
     with world
-    """.split()
-)
+    """.split())
 
 
 def name(text: str) -> str:
@@ -234,7 +232,14 @@ class _Printer:
             self.members(
                 f"variant {n}",
                 (
-                    (c.docs, name(c.name) if c.type is None else f"{name(c.name)}({self.type_name(c.type)})")
+                    (
+                        c.docs,
+                        (
+                            name(c.name)
+                            if c.type is None
+                            else f"{name(c.name)}({self.type_name(c.type)})"
+                        ),
+                    )
                     for c in kind.cases
                 ),
             )
