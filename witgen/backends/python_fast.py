@@ -482,8 +482,10 @@ class FastGen:
         if via == "none":
             body.append("return None")
         elif via == "flat":
-            body.append("m = rt.view()")
-            expr, _ = self.flat_lift(fn.result, ["res[0]"])  # type: ignore[arg-type]
+            assert fn.result is not None
+            expr, _ = self.flat_lift(fn.result, ["res[0]"])
+            if "(m," in expr:
+                body.append("m = rt.view()")
             body += [f"out = {expr}", f"rt.post_return({core_name!r}, res)", "return out"]
         elif via == "returned-pointer":
             assert fn.result is not None

@@ -325,6 +325,9 @@ class CoreInstance:
         self._store: wasmtime.Store | None = None
         self._closed = False
         self.pending: list[tuple[int, bytes | bytearray]] = []
+        self.entered = False
+        limits = self.prepared.limits
+        self._budgeted = limits.fuel is not None or limits.timeout is not None
         self._start()
 
     def _start(self) -> None:
@@ -398,7 +401,9 @@ class CoreInstance:
     # -- calls --
 
     def invoke(self, core_name: str, args: Sequence[Any]) -> tuple[Any, ...]:
-        self.flush()
+        if self.pending:
+            self.flush()
+        self.entered = True
         return self._funcs[core_name](*args)
 
     def post_return(self, core_name: str, results: Sequence[Any]) -> None:
@@ -407,10 +412,34 @@ class CoreInstance:
             post(*results)
 
     def call(self, iface: str | None, name: str, args: Sequence[Any]) -> Any:
-        if self._closed:
-            raise _runtime.PluginClosed("the plugin is closed")
         if self._store is None:
+            if self._closed:
+                raise _runtime.PluginClosed("the plugin is closed")
             self._start()
+        if self._budgeted:
+            self._set_budget()
+        self.pending.clear()
+        self.entered = False
+        _current.append(self)
+        try:
+            return self.core.exports[(iface, name)][0](self, *args)
+        except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
+            self._store = None  # poisoned: a fresh instance serves the next call
+            raise _runtime._classify(exc) from None
+        except BaseException as exc:
+            if self.entered or isinstance(exc, _runtime.PluginTrap):
+                self._store = (
+                    None  # the guest was unwound mid-call or handed back garbage
+                )
+                raise
+            self.pending.clear()  # a bad argument: the guest never ran the function
+            if isinstance(exc, struct.error):  # a value out of range for its WIT type
+                raise ValueError(str(exc)) from None
+            raise
+        finally:
+            _current.pop()
+
+    def _set_budget(self) -> None:
         store = self._store
         assert store is not None
         limits = self.prepared.limits
@@ -418,36 +447,6 @@ class CoreInstance:
             store.set_fuel(limits.fuel)
         if limits.timeout is not None:
             store.set_epoch_deadline(self.prepared._deadline_ticks())
-        func = self.core.exports[(iface, name)][0]
-        self.pending.clear()
-        _current.append(self)
-        try:
-            return func(self, *args)
-        except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
-            self._store = None
-            raise _runtime._classify(exc) from None
-        except _runtime.PluginTrap:
-            self._store = None
-            raise
-        except struct.error as exc:  # a value out of range for its WIT type
-            self.pending.clear()
-            raise ValueError(str(exc)) from None
-        except (
-            TypeError,
-            ValueError,
-            OverflowError,
-            AttributeError,
-            KeyError,
-            UnicodeError,
-        ):
-            if self.pending:  # a bad argument: nothing reached the guest yet
-                self.pending.clear()
-            raise
-        except BaseException:
-            self._store = None
-            raise
-        finally:
-            _current.pop()
 
     def drop_resource(self, handle: Any, generation: int) -> None:
         raise _runtime.PluginFailure("resources are not supported on the fast path")

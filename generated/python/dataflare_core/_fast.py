@@ -317,7 +317,6 @@ def export_destination__flush(rt: _core.CoreInstance) -> Any:
 
 def export_destination__close(rt: _core.CoreInstance) -> Any:
     res = rt.invoke("dataflare:core/destination@1.0.0#close", ())
-    m = rt.view()
     out = _runtime.Ok(None) if res[0] == 0 else _runtime.Err(None)
     rt.post_return("dataflare:core/destination@1.0.0#close", res)
     return out
@@ -458,7 +457,6 @@ def export_filter__keep(rt: _core.CoreInstance, record: Any) -> Any:
             l17[1],
         ),
     )
-    m = rt.view()
     out = res[0] != 0
     rt.post_return("dataflare:core/filter@1.0.0#keep", res)
     return out
