@@ -266,25 +266,33 @@ def _tokenize(out: Lexed) -> None:
 
 
 _PIECE = re.compile(r"\d+|[^\W\d][\w-]*")
+_TRIVIA = re.compile(r"(?:[ \t\n]+|\r\n|//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)*")
 
 
 def _version_tail(text: str, pos: int, core: str) -> tuple[str, int]:
-    """Extend `major.minor.patch` with `-pre` and `+build` as wit-parser reads them: runs of
-    adjacent integers, non-keyword words and inner periods. A separator with nothing after
-    it is consumed but left out of the version (wit-parser quirk)."""
+    """Extend `major.minor.patch` with `-pre` and `+build` the way wit-parser reads them:
+    after a separator it takes integers, non-keyword words and inner periods (a period only
+    when a word follows), whitespace and comments in between allowed. The version is the
+    source text up to the last word taken; the separators are consumed even when nothing
+    follows them (and then left out of the version)."""
     value_end = pos
     end = pos
+    skip = _TRIVIA.match
+    piece = _PIECE.match
     for sep in "-+":
-        if not text.startswith(sep, end):
+        q = skip(text, end).end()
+        if not text.startswith(sep, q):
             continue
-        end += 1
+        end = q + 1
         while True:
-            m = _PIECE.match(text, end)
+            q = skip(text, end).end()
+            m = piece(text, q)
             if m is not None and m.group() not in KEYWORDS:
                 end = value_end = m.end()
                 continue
-            if text.startswith(".", end):
-                m = _PIECE.match(text, end + 1)
+            if text.startswith(".", q):
+                r = skip(text, q + 1).end()
+                m = piece(text, r)
                 if m is not None and m.group() not in KEYWORDS:
                     end = value_end = m.end()
                     continue

@@ -379,6 +379,13 @@ def parse_text(file: str, text: str) -> ast.File:
         result: ast.File = parser.parse(lexed)  # type: ignore[arg-type]
     except UnexpectedToken as err:
         raise _syntax_error(lexed, err) from None
+    except WitError as err:
+        if err is lexed.error and lexed.tokens:
+            last = lexed.tokens[-1]
+            bad = lexed.bad_ids.get(last.start_pos)
+            if bad is not None:
+                raise lexed.fail(last.start_pos, bad) from None
+        raise
     except UnexpectedInput as err:  # pragma: no cover - other Lark failures
         raise WitError(
             f"syntax error: {err}", lexed.span(getattr(err, "pos_in_stream", 0) or 0)
@@ -407,6 +414,11 @@ def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
         pos = tok.start_pos
         found = DESCRIBE.get(tok.type, tok.type)
     i = _index_of(lexed, tok)
+    if i >= 1:
+        prev = lexed.tokens[i - 1]
+        bad = lexed.bad_ids.get(prev.start_pos)
+        if bad is not None:  # wit-parser validates a name as soon as it reads it
+            return lexed.fail(prev.start_pos, bad)
     if (
         i >= 2
         and lexed.tokens[i - 2].type == "AT"
@@ -464,29 +476,49 @@ def _describe_expected(expected: set[str]) -> str:
 
 
 def _check_version(lexed: Lexed, tok: Token) -> str:
-    """Semver rules wit-parser (the `semver` crate) enforces on `1.2.3-pre+build`."""
+    """Parse `tok` as semver, with the `semver` crate's error messages."""
     text: str = tok.value
-    core, _, build = text.partition("+")
-    core, _, pre = core.partition("-")
-    for part, what in zip(core.split("."), ("major", "minor", "patch")):
-        if len(part) > 1 and part[0] == "0":
-            raise lexed.fail(
-                tok.start_pos, f"invalid leading zero in {what} version number", tok.end_pos
-            )
-    if "-" in text.partition("+")[0]:
-        for ident in pre.split("."):
-            if not ident:
-                raise lexed.fail(
-                    tok.start_pos, "empty identifier segment in pre-release identifier", tok.end_pos
-                )
-            if ident.isdigit() and len(ident) > 1 and ident[0] == "0":
-                raise lexed.fail(
-                    tok.start_pos, "invalid leading zero in pre-release identifier", tok.end_pos
-                )
-    if "+" in text:
-        for ident in build.split("."):
-            if not ident:
-                raise lexed.fail(
-                    tok.start_pos, "empty identifier segment in build metadata", tok.end_pos
-                )
+    problem = _semver_problem(text)
+    if problem is not None:
+        raise lexed.fail(tok.start_pos, problem, tok.end_pos)
     return text
+
+
+_IDENT_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-")
+
+
+def _semver_problem(text: str) -> str | None:
+    i = 0
+    n = len(text)
+    for what in ("major", "minor", "patch"):
+        j = i
+        while j < n and text[j].isdigit():
+            j += 1
+        if j - i > 1 and text[i] == "0":
+            return f"invalid leading zero in {what} version number"
+        i = j
+        if what != "patch":
+            i += 1  # the lexer guarantees the period
+    sections = (("-", "pre-release identifier"), ("+", "build metadata"))
+    after = "patch version number"
+    for sep, what in sections:
+        if i < n and text[i] == sep:
+            i += 1
+            while True:
+                j = i
+                while j < n and text[j] in _IDENT_CHARS:
+                    j += 1
+                if j == i:
+                    return f"empty identifier segment in {what}"
+                seg = text[i:j]
+                if sep == "-" and seg.isdigit() and len(seg) > 1 and seg[0] == "0":
+                    return "invalid leading zero in pre-release identifier"
+                i = j
+                if i < n and text[i] == ".":
+                    i += 1
+                    continue
+                break
+            after = what
+    if i < n:
+        return f"unexpected character {text[i]!r} after {after}"
+    return None
