@@ -9,6 +9,7 @@ twice â€” OLD as `a:b@1.0.0`, NEW (one or two mutations later) as `a:b@2.0.0` â€
 from __future__ import annotations
 
 import copy
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +21,11 @@ from compat_oracle import (  # noqa: F401 (fixtures)
     semver_check,
     wasm_tools,
 )
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, given, note, reject, settings
 from hypothesis import strategies as st
 
 from witgen import compat, frontend
+from witgen.diagnostics import WitgenError
 
 PRIMS = ["u8", "u32", "s64", "f32", "bool", "char", "string"]
 WORDS = ["alpha", "beta", "gamma", "delta", "omega", "kappa"]
@@ -51,6 +53,9 @@ class Model:
     funcs: list[Func] = field(default_factory=list)
     methods: dict[str, list[Func]] = field(default_factory=dict)  # resource -> methods
     iface_direction: str = "import"
+    # A second interface `u` that `use`s types of `i`: (direction or "" when absent, names).
+    user_direction: str = ""
+    used: list[str] = field(default_factory=list)
     world_funcs: list[tuple[str, Func]] = field(default_factory=list)  # (import|export, func)
     counter: int = 0
 
@@ -71,6 +76,8 @@ class Model:
         for t in self.types:
             if any(mentions(ty) for _, ty in t.members):
                 return True
+        if name in self.used:
+            return True
         funcs = self.funcs + [f for _, f in self.world_funcs]
         funcs += [m for ms in self.methods.values() for m in ms]
         return any(mentions(f.result) or any(mentions(t) for _, t in f.params) for f in funcs)
@@ -106,8 +113,15 @@ def render(m: Model, version: str) -> str:
             cases = ", ".join(n if ty is None else f"{n}({ty})" for n, ty in t.members)
             out.append(f"    variant {t.name} {{ {cases} }}\n")
     out += [render_func(f, "    ") for f in m.funcs]
-    out.append("  }\n  world w {\n")
+    out.append("  }\n")
+    if m.user_direction:
+        uses = f"    use i.{{{', '.join(m.used)}}};\n" if m.used else ""
+        param = f"x: {m.used[0]}" if m.used else ""
+        out.append(f"  interface u {{\n{uses}    h: func({param});\n  }}\n")
+    out.append("  world w {\n")
     out.append(f"    {m.iface_direction} i;\n")
+    if m.user_direction:
+        out.append(f"    {m.user_direction} u;\n")
     for direction, f in m.world_funcs:
         out.append(f"    {direction} {render_func(f, '').strip()}\n")
     out.append("  }\n}\n")
@@ -177,6 +191,11 @@ def models(draw: st.DrawFn) -> Model:
     for _ in range(draw(st.integers(1, 3))):
         m.funcs.append(draw(func(m, m.fresh("f"))))
     m.iface_direction = draw(st.sampled_from(["import", "export"]))
+    if draw(st.booleans()):
+        m.user_direction = draw(st.sampled_from(["import", "export"]))
+        names = m.type_names()
+        if names:
+            m.used = draw(st.lists(st.sampled_from(names), max_size=2, unique=True))
     for _ in range(draw(st.integers(0, 2))):
         m.world_funcs.append(
             (draw(st.sampled_from(["import", "export"])), Func(m.fresh("g"), [], None))
@@ -282,6 +301,14 @@ def mutate(draw: st.DrawFn, m: Model) -> tuple[Model, str]:
                 m.methods.setdefault(r, []).append(Func(m.fresh("m"), [], None))
             elif m.methods.get(r):
                 m.methods[r].pop()
+    elif what == "flip-user" and m.user_direction:
+        m.user_direction = "export" if m.user_direction == "import" else "import"
+    elif what == "use-more" and m.user_direction:
+        unused = [n for n in m.type_names() if n not in m.used]
+        if unused:
+            m.used.append(draw(st.sampled_from(unused)))
+    elif what == "use-less" and m.used:
+        m.used.pop()
     elif what == "flip-interface":
         m.iface_direction = "export" if m.iface_direction == "import" else "import"
     elif what == "add-world-func":
@@ -321,7 +348,16 @@ def test_mutated_worlds_agree_with_semver_check(data, fast_wasm_tools):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "pair.wit"
         path.write_text(text)
-        resolve = frontend.load(path)
+        try:
+            resolve = frontend.load(path)
+        except WitgenError:
+            # Some drawn worlds are invalid (e.g. an imported `u` using an exported `i`):
+            # wasm-tools must agree, and the example is dropped.
+            check = subprocess.run(
+                [fast_wasm_tools, "component", "wit", str(path)], capture_output=True
+            )
+            assert check.returncode != 0
+            reject()
         report = compat.check(
             resolve,
             resolve,

@@ -66,8 +66,13 @@ def children(kind: ir.TypeDefKind) -> list[ir.Type | None]:
     return []
 
 
-def reachable(resolve: ir.Resolve, roots: list[ir.Type | None]) -> set[int]:
-    """Every type id reachable from `roots` (through aliases, fields, cases, handles...)."""
+def reachable(
+    resolve: ir.Resolve, roots: list[ir.Type | None], skip_owners: frozenset[int] = frozenset()
+) -> set[int]:
+    """Every type id reachable from `roots` (through aliases, fields, cases, handles...).
+
+    Types owned by an interface in `skip_owners` are walked through but not returned.
+    """
     seen: set[int] = set()
     stack = [t for t in roots if isinstance(t, int)]
     while stack:
@@ -76,7 +81,12 @@ def reachable(resolve: ir.Resolve, roots: list[ir.Type | None]) -> set[int]:
             continue
         seen.add(t)
         stack.extend(c for c in children(resolve.types[t].kind) if isinstance(c, int))
-    return seen
+
+    def skipped(t: int) -> bool:
+        owner = resolve.types[t].owner
+        return owner is not None and owner.kind == "interface" and owner.id in skip_owners
+
+    return {t for t in seen if not skipped(t)}
 
 
 def function_types(fn: ir.Function) -> list[ir.Type | None]:
@@ -129,7 +139,7 @@ class WorldView:
 
 def build(resolve: ir.Resolve, world_id: int) -> WorldView:
     world = resolve.worlds[world_id]
-    roots: list[ir.Type | None] = []
+    roots: dict[str, list[ir.Type | None]] = {IMPORT: [], EXPORT: []}
     entries: dict[str, dict[str, Entry]] = {IMPORT: {}, EXPORT: {}}
     for direction, items in ((IMPORT, world.imports), (EXPORT, world.exports)):
         for e in items:
@@ -139,12 +149,16 @@ def build(resolve: ir.Resolve, world_id: int) -> WorldView:
             if isinstance(e.item, ir.WorldInterface):
                 iface = resolve.interfaces[e.item.id]
                 for fn in iface.functions.values():
-                    roots.extend(function_types(fn))
+                    roots[direction].extend(function_types(fn))
                 if direction == EXPORT:
-                    roots.extend(iface.types.values())
+                    roots[direction].extend(iface.types.values())
             elif isinstance(e.item, ir.WorldFunction):
-                roots.extend(function_types(e.item.function))
+                roots[direction].extend(function_types(e.item.function))
             else:
-                roots.append(e.item.id)
-    live = reachable(resolve, roots)
+                roots[direction].append(e.item.id)
+    # What the exports mention is imported only where it belongs to an imported interface: an
+    # exported interface's own types are part of the export (even when the same interface is
+    # also imported, for another import that uses it).
+    exported = frozenset(e.item.id for e in world.exports if isinstance(e.item, ir.WorldInterface))
+    live = reachable(resolve, roots[IMPORT]) | reachable(resolve, roots[EXPORT], exported)
     return WorldView(resolve, world_id, entries[IMPORT], entries[EXPORT], live)
