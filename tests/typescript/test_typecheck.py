@@ -74,6 +74,12 @@ def test_kitchen_sink_declarations_follow_jco_conventions(kitchen_sdk: Path) -> 
     assert "Layer: LayerClass;" in canvas
     assert "prototype: Snapshot;" in canvas
     assert "import type {\n  Point,\n  Shape,\n  Color as Colour," in canvas  # `use ... as`
+    # world-level imported functions: the default export of a module named like the import
+    tick = (kitchen_sdk / "sdk/interfaces/world-tick.d.ts").read_text()
+    assert 'declare module "tick" {' in tick
+    assert "export default function tick(n: number): bigint;" in tick
+    paint = (kitchen_sdk / "sdk/interfaces/world-paint-with.d.ts").read_text()
+    assert 'import type { Color, Point } from "test:kitchen/shapes@0.2.0";' in paint
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,8 @@ class _Scope:
     world: int | None = None  # the world whose view of imports/exports applies, if one
     declared: dict[str, str] = field(default_factory=dict)  # TS name -> what declared it
     references: set[str] = field(default_factory=set)  # ambient .d.ts paths (repo-relative)
+    # type-only imports this module needs: module specifier -> ["Name" | "Name as Local"]
+    type_imports: dict[str, list[str]] = field(default_factory=dict)
     uses_option: bool = False
     uses_result: bool = False
 
@@ -291,6 +293,8 @@ class _Generator:
         if td.name is not None:
             local = names.type_name(td.name)
             if td.owner == scope.owner:
+                if scope.kind == "ambient" and td.owner is not None and td.owner.kind == "world":
+                    return self.world_type_in_root_import(ty, scope, where)
                 return local
             if td.owner is None or td.owner.kind != "interface":
                 raise WitError(f"type `{td.name}` is not visible from {scope.path} ({where})")
@@ -758,27 +762,23 @@ class _Generator:
                 fn = item.function
                 where = f"function `{fn.name}` of world `{w.name}`"
                 if direction == "import":
-                    raise WitError(
-                        f"the TypeScript backend does not support world-level imported "
-                        f"functions ({where}); put `{fn.name}` in an interface and import that"
-                    )
+                    references.append(self.root_import_path(key))
+                    continue
                 members.append(self.signature(INDENT, names.member(fn.name), fn, scope, where))
                 helper = "define" + names.upper_camel(fn.name)
                 scope.declare(helper, f"the helper for export `{fn.name}`")
-                blocks.append(
-                    _Block(
-                        names.tsdoc(
-                            f"Type-checks the world-level export `{fn.name}`; export the result as `{names.member(fn.name)}`."
-                        )
-                        + [
-                            f"export function {helper}(",
-                            f"{INDENT}impl: {wname}Exports[{names.string_literal(names.member(fn.name))}],",
-                            f"): {wname}Exports[{names.string_literal(names.member(fn.name))}] {{",
-                            f"{INDENT}return impl;",
-                            "}",
-                        ]
-                    )
+                member_type = f"{wname}Exports[{names.string_literal(names.member(fn.name))}]"
+                doc = names.tsdoc(
+                    f"Type-checks the world-level export `{fn.name}`.\n"
+                    f"Export the result as `{names.member(fn.name)}` from the entry module."
                 )
+                head = wrap_list(
+                    "",
+                    f"export function {helper}(",
+                    [f"impl: {member_type}"],
+                    f"): {member_type} {{",
+                )
+                blocks.append(_Block(doc + head + [f"{INDENT}return impl;", "}"]))
         alias_imports = self.foreign_aliases(world_types, scope)
         type_blocks = self.type_blocks(world_types, scope, "")
         alias_reexports = [s.split(" as ")[-1] for g in alias_imports for s in g.specifiers]
@@ -834,6 +834,59 @@ class _Generator:
             "scripts": {"check": "tsc --noEmit -p ."},
         }
         return json.dumps(doc, indent=2) + "\n"
+
+    # -- world-level imported functions --
+
+    def root_import_path(self, key: str) -> str:
+        return f"interfaces/world-{key}.d.ts"
+
+    def root_import_files(self, world: int) -> dict[str, str]:
+        """componentize-js serves a world-level imported function `f` as the default export
+        of module "f" (`import f from "f"`): one ambient module per such function."""
+        files = {}
+        for direction, entry, key in self.resolve.world_interfaces(world):
+            if direction != "import" or not isinstance(entry.item, ir.WorldFunction):
+                continue
+            fn = entry.item.function
+            path = self.root_import_path(key)
+            scope = _Scope("ambient", ir.TypeOwner("world", world), path, key, world=world)
+            where = f"function `{fn.name}` of world `{self.resolve.worlds[world].name}`"
+            lines = self.signature(
+                INDENT, f"export default function {names.binding(key)}", fn, scope, where
+            )
+            files[path] = self.render(
+                "ambient.d.ts.j2",
+                references=sorted(r[len("interfaces/") :] for r in scope.references),
+                module=names.string_literal(key),
+                docs=[],
+                imports=[
+                    line
+                    for spec, specifiers in scope.type_imports.items()
+                    for line in _ImportGroup(spec, specifiers).lines(INDENT)
+                ],
+                blocks=["\n".join(lines)],
+            )
+        return files
+
+    def world_type_in_root_import(self, ty: int, scope: _Scope, where: str) -> str:
+        """A world's own type seen from a world-level import's ambient module: a `use`d type
+        is spelled through its interface; one defined in the world has no module to live in."""
+        target = self.foreign_alias_target(ty)
+        if target is not None:
+            tdef = self.resolve.types[target]
+            assert tdef.owner is not None and tdef.name is not None
+            spec = self.module_ref(tdef.owner.id, scope)
+            orig = names.type_name(tdef.name)
+            local = names.type_name(self.resolve.types[ty].name or "")
+            specifier = orig if orig == local else f"{orig} as {local}"
+            specifiers = scope.type_imports.setdefault(spec, [])
+            if specifier not in specifiers:
+                specifiers.append(specifier)
+            return local
+        name = self.resolve.types[ty].name
+        raise self.refuse(
+            f"types defined in a world (`{name}`) in world-level imported functions", where
+        )
 
     def readme(self) -> str:
         worlds = []
@@ -923,6 +976,13 @@ class _Generator:
             files[self.ambient_path(iface)] = self.ambient_file(iface)
         for iface in sorted(self.exported):
             files[self.exports_path(iface)] = self.exports_file(iface)
+        for w in self.worlds:
+            for path, text in self.root_import_files(w).items():
+                if files.setdefault(path, text) != text:
+                    raise WitError(
+                        f"worlds disagree on the world-level import in {path}; "
+                        "generate one world at a time with --world"
+                    )
         for w in self.worlds:
             files[f"{self.resolve.worlds[w].name}.ts"] = self.world_file(w)
         files["runtime.ts"] = self.render("runtime.ts.j2")
