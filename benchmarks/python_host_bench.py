@@ -71,7 +71,7 @@ def records_per_second(component: Path, rounds: int) -> dict[str, float]:
 
 
 def per_call_u32(rounds: int) -> dict[str, float]:
-    from tests.python_host.echo_guest import build_echo
+    from tests.python_host.wat_guests import build_echo
 
     component = build_echo()
     from test_echo import EchoWorld

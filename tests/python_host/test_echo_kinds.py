@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.python_host.echo_guest import OUT, build_echo
+from tests.python_host.wat_guests import OUT, build_echo
 
 
 @pytest.fixture(scope="module")

@@ -79,6 +79,8 @@ class Generator:
                 for entry in entries:
                     item = entry.item
                     if isinstance(item, ir.WorldInterface):
+                        if direction == "import" and self.is_wasi(item.id):
+                            continue  # served by wasmtime's WASI, within the host's grants
                         self._add_iface(item.id)
                         (self.imported if direction == "import" else self.exported).add(item.id)
                     elif isinstance(item, ir.WorldFunction) and direction == "import":
@@ -95,6 +97,11 @@ class Generator:
                 self.iface_modules[iface] = name + "_iface"
 
     # -- discovery --
+
+    def is_wasi(self, iface: int) -> bool:
+        """WASI interfaces are linked by wasmtime (`add_wasip2`), never served from Python."""
+        package = self.resolve.interfaces[iface].package
+        return package is not None and self.resolve.packages[package].namespace == "wasi"
 
     def _add_iface(self, iface: int) -> None:
         if iface in self.iface_modules:
@@ -366,6 +373,8 @@ class Generator:
         for entry in world.imports:
             if isinstance(entry.item, ir.WorldInterface):
                 iface = entry.item.id
+                if self.is_wasi(iface):
+                    continue
                 it = self.resolve.interfaces[iface]
                 if not any(f.resource is None for f in it.functions.values()):
                     continue  # only types come from it (`use`); nothing to serve
@@ -506,6 +515,8 @@ class Generator:
             for entry in (*world.imports, *world.exports):
                 item = entry.item
                 pairs: list[tuple[int | None, ir.Function]] = []
+                if isinstance(item, ir.WorldInterface) and item.id not in self.iface_modules:
+                    continue  # a WASI import
                 if isinstance(item, ir.WorldInterface):
                     pairs = [
                         (item.id, f) for f in self.resolve.interfaces[item.id].functions.values()

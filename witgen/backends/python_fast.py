@@ -583,7 +583,7 @@ def generate_module(gen: Any) -> str:
                     funcs.append(lines)
             for entry in world.imports:
                 item = entry.item
-                if isinstance(item, ir.WorldInterface):
+                if isinstance(item, ir.WorldInterface) and not gen.is_wasi(item.id):
                     for fn in gen.resolve.interfaces[item.id].functions.values():
                         name = f"{gen.resolve.interface_id(item.id)}#{fn.name}"
                         if name in import_entries:

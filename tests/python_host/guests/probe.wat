@@ -1,0 +1,25 @@
+;; Core module of the WASI probe (componentized against probe/probe.wit): each export asks
+;; wasi:cli/environment and hands the answer back unchanged.
+(module
+  (import "wasi:cli/environment@0.2.0" "get-environment" (func $get_environment (param i32)))
+  (import "wasi:cli/environment@0.2.0" "get-arguments" (func $get_arguments (param i32)))
+  (memory (export "memory") 1)
+  (global $bump (mut i32) (i32.const 1024))
+  (func (export "cabi_realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $size i32) (result i32)
+    (local $ptr i32) (local $end i32)
+    (local.set $ptr (i32.and (i32.add (global.get $bump) (i32.sub (local.get $align) (i32.const 1)))
+                             (i32.sub (i32.const 0) (local.get $align))))
+    (local.set $end (i32.add (local.get $ptr) (local.get $size)))
+    (if (i32.gt_u (local.get $end) (i32.mul (memory.size) (i32.const 65536)))
+      (then
+        (if (i32.eq (memory.grow (i32.add (i32.shr_u (i32.sub (local.get $end) (i32.mul (memory.size) (i32.const 65536))) (i32.const 16)) (i32.const 1))) (i32.const -1))
+          (then unreachable))))
+    (global.set $bump (local.get $end))
+    (local.get $ptr))
+  (func (export "environment") (result i32)
+    (call $get_environment (i32.const 16))
+    (i32.const 16))
+  (func (export "arguments") (result i32)
+    (call $get_arguments (i32.const 16))
+    (i32.const 16))
+)

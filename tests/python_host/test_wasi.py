@@ -1,0 +1,54 @@
+"""WASI is denied unless granted: environment and arguments reach a plugin only when given."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.python_host.wat_guests import build_probe
+
+
+@pytest.fixture(scope="module")
+def probe() -> Path:
+    return build_probe()
+
+
+def load(component: Path, **kwargs: Any) -> Any:
+    from test_probe import Probe
+
+    return Probe.load(component, cache=False, **kwargs)
+
+
+def test_nothing_is_granted_by_default(probe: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WITGEN_TEST_SECRET", "hunter2")
+    assert os.environ["WITGEN_TEST_SECRET"] == "hunter2"
+    plugin = load(probe)
+    assert plugin.environment() == []
+    assert plugin.arguments() == []
+
+
+def test_granted_environment_and_arguments_are_visible(probe: Path) -> None:
+    from test_probe import WasiGrants
+
+    plugin = load(probe, wasi=WasiGrants(env={"REGION": "eu", "MODE": "test"}, args=["run"]))
+    assert sorted(plugin.environment()) == [("MODE", "test"), ("REGION", "eu")]
+    assert plugin.arguments() == ["run"]
+
+
+def test_wasi_imports_use_the_generic_path(probe: Path) -> None:
+    plugin = load(probe)
+    assert plugin.prepared.mode == "component"
+    assert "wasi:cli/environment" in (plugin.prepared.fast_unavailable or "")
+
+
+def test_wasi_imports_are_not_host_protocols() -> None:
+    build_probe()
+    import inspect
+
+    from test_probe import Probe
+
+    params = inspect.signature(Probe.load).parameters
+    assert "environment" not in params
