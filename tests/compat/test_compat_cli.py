@@ -15,6 +15,7 @@ from conftest import require_tool
 from witgen import frontend
 from witgen.cli import main
 from witgen.compat.model import Finding, Level, Severity, Side
+from witgen.compat.registry import load_all
 from witgen.compat.output import JSON_SCHEMA, github_annotation
 from witgen.diagnostics import Span
 from witgen.paths import DEFAULT_WIT
@@ -365,3 +366,12 @@ def test_binary_wit_package_input(tmp_path, capsys, fast_wasm_tools):
     assert "FUNC_REMOVED" in {f["rule"] for f in json.loads(out)["findings"]}
     status, _, err = run(capsys, str(tmp_path / "old.wit"), str(tmp_path / "x.wat"))
     assert status == 2
+
+
+def test_list_rules(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["compat", "--list-rules"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "RECORD_FIELD_ADDED" in out and "PACKAGE_VERSION_NOT_BUMPED" in out
+    assert len(out.splitlines()) == len(load_all())

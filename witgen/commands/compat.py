@@ -12,7 +12,7 @@ from contextlib import ExitStack
 
 from witgen import compat
 from witgen.commands.common import parse_features, select_world
-from witgen.compat import inputs, output
+from witgen.compat import inputs, output, registry
 from witgen.compat.model import Direction
 from witgen.diagnostics import Span, UsageError, WitgenError
 
@@ -29,8 +29,30 @@ Findings outside the chosen direction are warnings. Exit: 0 compatible, 1 breaki
 """
 
 
+class _ListRules(argparse.Action):
+    """`--list-rules`: print every rule (ID, category, what it means) and exit 0."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="list the rules and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        rules = registry.load_all()
+        width = max(len(r) for r in rules)
+        lines = [
+            f"{rule.id:<{width}}  {rule.category:<9}  {rule.summary}"
+            for rule in sorted(rules.values(), key=lambda r: (r.category, r.id))
+        ]
+        try:
+            sys.stdout.write("\n".join(lines) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # `| head`
+            pass
+        parser.exit(0)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = DESCRIPTION
+    parser.add_argument("--list-rules", action=_ListRules)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("old", metavar="OLD", help="file, directory or git:REF[:PATH]")
     parser.add_argument("new", metavar="NEW", help="file, directory or git:REF[:PATH]")

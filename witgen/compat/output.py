@@ -1,5 +1,19 @@
-"""Printing a report: `text` for people, `json` for tools (schema `witgen.compat/v1`, stable),
-`github` for GitHub Actions workflow annotations (`::error file=..,line=..,col=..::msg`)."""
+"""Printing a report: `text` for people, `json` for tools, `github` for GitHub Actions
+workflow annotations (`::error file=F,line=L,col=C,title=RULE::message`).
+
+The JSON document (schema `witgen.compat/v1`; fields are only ever added) is:
+
+    {"schema": "witgen.compat/v1", "old": OLD, "new": NEW, "direction": "guest|host|both",
+     "compatible": bool,                      # the exit status is 0 exactly when true
+     "verdict": {"guests": "compatible|breaking", "hosts": "compatible|breaking"},
+     "worlds": [{"old": "ns:pkg/w@1.0.0", "new": "ns:pkg/w@1.1.0"}],
+     "version": {"old", "new", "required_bump": "none|patch|minor|major", "minimum_next"},
+     "summary": {"error": n, "warning": n, "info": n},
+     "findings": [{"rule", "category", "severity": "error|warning|info",
+                   "breaks": ["guests", "hosts"], "bump", "message", "path",
+                   "location": {"file", "line", "column"} | null, "old_location": ... | null,
+                   "suggested_version"?}]}
+"""
 
 from __future__ import annotations
 
