@@ -18,6 +18,7 @@ Compiled probes are cached by their WAT text (identical text means identical typ
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import wasmtime
@@ -42,14 +43,23 @@ from abi_strategies import (
 )
 
 ENGINE = wasmtime.Engine()
-_RUNNERS: dict[str, ProbeRunner] = {}
+# Compiled probes by WAT text, least recently used first; bounded so that long `thorough` runs
+# do not keep thousands of instances (and their memories) alive.
+_RUNNERS: OrderedDict[str, ProbeRunner] = OrderedDict()
+_MAX_RUNNERS = 128
 
 
 def _runner(spec: ProbeSpec, layouts: Layouts) -> ProbeRunner:
     runner = _RUNNERS.get(spec.wat)
     if runner is None:
+        event("probe compiled")
         runner = ProbeRunner(spec, layouts, ENGINE)
         _RUNNERS[spec.wat] = runner
+        if len(_RUNNERS) > _MAX_RUNNERS:
+            _RUNNERS.popitem(last=False)
+    else:
+        event("probe reused from the cache")
+        _RUNNERS.move_to_end(spec.wat)
     return runner
 
 
