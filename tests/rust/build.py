@@ -10,9 +10,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from witgen import backends, frontend
+from witgen import backends, frontend, ir
 from witgen.backends import rust as rust_backend
 from witgen.toolchains import rust as toolchain
+
+from .stubs import stub_source
 
 HERE = Path(__file__).resolve().parent
 WIT = HERE / "wit"
@@ -27,12 +29,16 @@ GUEST_SPECS = {
 }
 
 
-def generate_sdk(wit: Path, name: str) -> dict[str, str]:
-    """The Rust SDK for every world of a WIT file, as a crate called `name`."""
+def load(wit: Path) -> tuple[ir.Resolve, list[int]]:
     resolve = frontend.load(wit, all_features=True)
     main = resolve.main_package
     assert main is not None
-    worlds = sorted(resolve.packages[main].worlds.values())
+    return resolve, sorted(resolve.packages[main].worlds.values())
+
+
+def generate_sdk(wit: Path, name: str) -> dict[str, str]:
+    """The Rust SDK for every world of a WIT file, as a crate called `name`."""
+    resolve, worlds = load(wit)
     options = backends.GenerateOptions(source=wit.name, package_name=name)
     return rust_backend.generate(resolve, worlds, options)
 
@@ -50,17 +56,29 @@ def build_all() -> dict[str, Path]:
         sdk = crate.replace("-guest", "-sdk")
         sdks[sdk] = generate_sdk(wit, sdk)
         guests[crate] = (sdk, source.read_text(encoding="utf-8"))
+    sdks["dataflare-core-sdk"] = generate_sdk(toolchain.DEFAULT_WIT, "dataflare-core-sdk")
+    stubs: dict[str, tuple[Path, str]] = {}
     for wit in corpus_files():
         sdk = f"corpus-{wit.stem}"
         sdks[sdk] = generate_sdk(wit, sdk)
+        resolve, worlds = load(wit)
+        for w in worlds:
+            name = resolve.worlds[w].name
+            crate = f"stub-{wit.stem}-{name}"
+            guests[crate] = (sdk, stub_source(resolve, w, sdk.replace("-", "_")))
+            stubs[crate] = (wit, name)
     toolchain.build_workspace(WORKSPACE, sdks, guests)
+    specs = {crate: (wit, world) for crate, (wit, world, _src) in GUEST_SPECS.items()}
+    specs.update(stubs)
     return {
         crate: toolchain.componentize(
-            toolchain.core_module(crate), wit, world, COMPONENTS / f"{crate}.wasm"
+            toolchain.core_module(crate), wit, world, COMPONENTS / f"{crate}.wasm", all_features=True
         )
-        for crate, (wit, world, _source) in GUEST_SPECS.items()
+        for crate, (wit, world) in specs.items()
     }
 
 
-def sdk_dir(name: str) -> Path:
-    return WORKSPACE / name
+def sdk_dirs() -> list[Path]:
+    """The generated SDK crates of the test workspace (after `build_all`)."""
+    return sorted(p for p in WORKSPACE.iterdir() if (p / "src" / "lib.rs").exists()
+                  and not p.name.startswith(("stub-", "echo-guest")))

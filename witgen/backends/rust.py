@@ -240,6 +240,17 @@ class RustGen:
             children = [kind.ok, kind.err]
         return any(self._contains(c, pred, seen) for c in children)
 
+    def _no_borrows(self, name: str, children: list[ir.Type | None]) -> None:
+        for c in children:
+            d = None if c is None else self.resolve.dealias(c)
+            if isinstance(d, int):
+                kind = self.resolve.types[d].kind
+                if isinstance(kind, ir.Handle) and kind.kind == "borrow":
+                    raise Unsupported(
+                        f"type `{name}` holds a borrow handle; the Rust backend supports "
+                        "borrows only as direct function parameters"
+                    )
+
     def _derives(self, children: list[ir.Type | None]) -> str:
         if any(self._contains(c, "handle") for c in children):
             return "Debug"
@@ -263,6 +274,7 @@ class RustGen:
                     }
                     for f in kind.fields
                 ]
+                self._no_borrows(td.name, [f.type for f in kind.fields])
                 derives = self._derives([f.type for f in kind.fields])
                 m.types.append(TypeDefModel("record", name, docs, derives, members))
             elif isinstance(kind, ir.Variant):
@@ -274,6 +286,7 @@ class RustGen:
                     }
                     for c in kind.cases
                 ]
+                self._no_borrows(td.name, [c.type for c in kind.cases])
                 derives = self._derives([c.type for c in kind.cases])
                 m.types.append(TypeDefModel("variant", name, docs, derives, members))
             elif isinstance(kind, ir.Enum):

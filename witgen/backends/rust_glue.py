@@ -97,6 +97,36 @@ def narrow(expr: str, have: str, want: str) -> str:
     raise AssertionError(f"cannot narrow {have} into {want}")
 
 
+def finish_lines(lines: list[str], value: str) -> list[str]:
+    """Block lines ending in the expression `value`, avoiding `let x = ...; x` (clippy)."""
+    lines = list(lines)
+    head = f"let {value} = "
+    starts = [i for i, line in enumerate(lines) if line.startswith(head)]
+    if starts:
+        i = starts[-1]
+        single = i == len(lines) - 1
+        block = lines[i].endswith("{") and lines[-1] == "};"
+        if single or block:
+            lines[i] = lines[i][len(head) :]
+            lines[-1] = lines[-1][:-1]
+            return lines
+    return lines + [value]
+
+
+def _single_if(lines: list[str]) -> tuple[str, list[str]] | None:
+    """(condition, body) when `lines` is exactly one `if COND { ... }` without else."""
+    if not lines or not lines[0].startswith("if ") or not lines[0].endswith(" {"):
+        return None
+    depth = 0
+    for n, line in enumerate(lines):
+        depth += line.count("{") - line.count("}")
+        if depth == 0:
+            if n != len(lines) - 1 or line != "}":
+                return None
+            return lines[0][3:-2], lines[1:-1]
+    return None
+
+
 class Glue:
     """Collects the statements of one generated function body."""
 
@@ -220,18 +250,7 @@ class Glue:
 
     def finish(self, value: str) -> list[str]:
         """The body lines ending in `value`, without a final `let value = ...; value`."""
-        lines = list(self.lines)
-        head = f"let {value} = "
-        starts = [i for i, line in enumerate(lines) if line.startswith(head)]
-        if starts:
-            i = starts[-1]
-            single = i == len(lines) - 1
-            block = lines[i].endswith("{") and lines[-1] == "};"
-            if single or block:
-                lines[i] = lines[i][len(head) :]
-                lines[-1] = lines[-1][:-1]
-                return lines
-        return lines + [value]
+        return finish_lines(self.lines, value)
 
     # -- strings and lists --
 
@@ -388,9 +407,10 @@ class Glue:
             return f"{path}::from_handle({value} as u32)"
         if exported:
             return f"{path}Borrow::from_rep({value} as usize as *mut u8)"
-        raise Unsupported(
-            "an exported function taking a borrow of an imported resource"
-        )
+        # A borrowed imported handle: wrapped without ownership, so it is never dropped here.
+        t = self.tmp("h")
+        self.emit(f"let {t} = core::mem::ManuallyDrop::new({path}::from_handle({value} as u32));")
+        return f"&*{t}"
 
     def flags_repr(self, ty: ir.Type) -> str:
         size = self.layouts.size(ty)
@@ -448,13 +468,9 @@ class Glue:
             b = self.tmp("b")
             with self.block() as body:
                 value = self.load(kind.type, b, 0)
-            t = self.tmp("a")
-            self.emit(f"let {t} = core::array::from_fn(|{i}| {{")
-            self.emit(f"let {b} = {addr(base, off)}.add({times(i, size)});")
-            self.lines.extend(body)
-            self.emit(value)
-            self.emit("});")
-            return t
+            inner = [f"let {b} = {addr(base, off)}.add({times(i, size)});", *body]
+            closure = "\n".join(finish_lines(inner, value))
+            return f"core::array::from_fn(|{i}| {{\n{closure}\n}})"
         if isinstance(kind, ir.Handle):
             return self.lift_handle(kind, self.read(base, off, "i32"))
         raise Unsupported(f"the Rust backend cannot lift {type(kind).__name__.lower()} types")
@@ -485,16 +501,30 @@ class Glue:
                 for index, payload in enumerate(shape.payloads)
                 if payload is not None and has_pointers(self.resolve, payload)
             ]
+            bodies = []
+            for index, payload in owning:
+                with self.block() as body:
+                    self.free(payload, base, payload_off)
+                bodies.append((index, body))
             if len(owning) == 1:
-                index, payload = owning[0]
-                self.emit(f"if {self.read(base, off, disc)} == {index} {{")
-                self.free(payload, base, payload_off)
+                index, body = bodies[0]
+                cond = f"{self.read(base, off, disc)} == {index}"
+                nested = _single_if(body)
+                if nested is not None:  # clippy: collapsible_if
+                    cond, body = f"{cond} && {nested[0]}", nested[1]
+                self.emit(f"if {cond} {{")
+                self.lines.extend(body)
                 self.emit("}")
                 return
             self.emit(f"match {self.read(base, off, disc)} {{")
-            for index, payload in owning:
-                self.emit(f"{index} => {{")
-                self.free(payload, base, payload_off)
+            for index, body in bodies:
+                nested = _single_if(body)
+                if nested is not None:  # clippy: collapsible_match
+                    self.emit(f"{index} if {nested[0]} => {{")
+                    self.lines.extend(nested[1])
+                else:
+                    self.emit(f"{index} => {{")
+                    self.lines.extend(body)
                 self.emit("}")
             self.emit("_ => {}")
             self.emit("}")

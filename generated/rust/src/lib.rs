@@ -10,6 +10,8 @@
 #![no_std]
 // WIT's `result` without an error type maps to `Result<T, ()>` on purpose.
 #![allow(clippy::result_unit_err)]
+// Tuples and nested containers are spelled out as WIT writes them.
+#![allow(clippy::type_complexity)]
 
 extern crate alloc;
 #[cfg(feature = "std")]

@@ -1,0 +1,84 @@
+"""Stub guests for the corpus: for each world, a crate that implements every export trait of
+the generated SDK with `unimplemented!()` bodies and calls the world's export macro.
+
+Building the stub monomorphises all export glue and expands the macro; turning it into a
+component (`wasm-tools component new`) then checks every core import and export signature
+against the canonical ABI for that world.
+"""
+
+from __future__ import annotations
+
+from witgen import ir
+from witgen.backends import GenerateOptions
+from witgen.backends.rust import ModuleModel, RustGen
+
+
+def _impls(m: ModuleModel, indent: str) -> list[str]:
+    out = []
+    for r in m.resources:
+        if not r.exported:
+            continue
+        out.append(f"{indent}pub struct Stub{r.name};")
+        out.append(f"{indent}impl {r.trait} for Stub{r.name} {{")
+        out += [f"{indent}    {f.signature} {{ unimplemented!() }}" for f in r.trait_fns]
+        out.append(f"{indent}}}")
+    if m.trait:
+        out.append(f"{indent}impl {m.trait} for crate::Stub {{")
+        out += [f"{indent}    type {name} = Stub{name};" for name, _ in m.trait_assoc]
+        out += [f"{indent}    {f.signature} {{ unimplemented!() }}" for f in m.trait_fns]
+        out.append(f"{indent}}}")
+    return out
+
+
+def _import_paths(m: ModuleModel, prefix: str) -> list[str]:
+    """Paths of every imported-function wrapper of a module (free functions and methods)."""
+    out = []
+    for f in m.functions:
+        out.append(f"{prefix}::{_fn_name(f.signature)}")
+    for r in m.resources:
+        if not r.exported:
+            out += [f"{prefix}::{r.name}::{_fn_name(f.signature)}" for f in r.methods]
+    return out
+
+
+def _fn_name(signature: str) -> str:
+    return signature.split("fn ", 1)[1].split("(", 1)[0].split("<", 1)[0]
+
+
+def stub_source(resolve: ir.Resolve, world: int, sdk_crate: str) -> str:
+    model = RustGen(resolve, GenerateOptions(source="stub")).world(world)
+    w = model.name
+    lines = [
+        "#![allow(unused_variables, unused_imports, clippy::all)]",
+        "pub struct Stub;",
+        f"pub mod {w} {{",
+        f"    pub use {sdk_crate}::{w}::*;",
+        *_impls(model.root, "    "),
+    ]
+    for m in model.modules:
+        if m.direction != "export":
+            continue
+        lines += [
+            f"    pub mod {m.name} {{",
+            f"        pub use {sdk_crate}::{w}::{m.name}::*;",
+            *_impls(m, "        "),
+            "    }",
+        ]
+    keep = _import_paths(model.root, f"{sdk_crate}::{w}")
+    for m in model.modules:
+        if m.direction == "import":
+            keep += _import_paths(m, f"{sdk_crate}::{w}::{m.name}")
+    lines += [
+        "}",
+        f"{sdk_crate}::{model.macro}!(Stub);",
+        "// Keep every import wrapper (and so every core import) in the module, so that",
+        "// `component new` checks their signatures too.",
+        "pub struct Keep(pub [*const (); %d]);" % len(keep),
+        "unsafe impl Sync for Keep {}",
+        "#[used]",
+        "pub static KEEP: Keep = Keep([",
+        *[f"    {p} as *const ()," for p in keep],
+        "]);",
+        "",
+    ]
+    return "\n".join(lines)
