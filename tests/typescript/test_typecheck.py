@@ -34,7 +34,7 @@ def test_generated_sdk_typechecks_strict() -> None:
 
 
 def test_generated_sdk_and_example_are_prettier_clean() -> None:
-    proc = run("prettier", "--check", GENERATED, EXAMPLE)
+    proc = run("prettier", "--check", GENERATED, EXAMPLE, FIXTURES)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

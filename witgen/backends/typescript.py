@@ -415,8 +415,9 @@ class _Generator:
         kind = td.kind
         inner = indent + INDENT
         doc = td.docs.contents
+        deprecated = self.deprecation(td.stability)
         if isinstance(kind, ir.Record):
-            lines = names.tsdoc(doc, indent) + [f"{indent}export interface {name} {{"]
+            lines = names.tsdoc(doc, indent, deprecated) + [f"{indent}export interface {name} {{"]
             for f in kind.fields:
                 lines += names.tsdoc(f.docs.contents, inner)
                 optional = self.optional_payload(f.type)
@@ -427,7 +428,7 @@ class _Generator:
                 lines += wrap_property(inner, head, ts)
             return [_Block(lines + [f"{indent}}}"])]
         if isinstance(kind, ir.Flags):
-            lines = names.tsdoc(doc, indent) + [f"{indent}export interface {name} {{"]
+            lines = names.tsdoc(doc, indent, deprecated) + [f"{indent}export interface {name} {{"]
             for fl in kind.flags:
                 lines += names.tsdoc(fl.docs.contents, inner)
                 lines.append(f"{inner}{names.member(fl.name)}?: boolean;")
@@ -438,7 +439,7 @@ class _Generator:
                 for c in kind.cases
             ]
             extra = ("Values:", *cases) if any(c.docs for c in kind.cases) else ()
-            lines = names.tsdoc(doc, indent, extra)
+            lines = names.tsdoc(doc, indent, extra + deprecated)
             lines += wrap_union(
                 indent, f"export type {name}", [names.string_literal(c.name) for c in kind.cases]
             )
@@ -447,7 +448,8 @@ class _Generator:
             case_names = [f"{name}{names.upper_camel(c.name)}" for c in kind.cases]
             blocks = [
                 _Block(
-                    names.tsdoc(doc, indent) + wrap_union(indent, f"export type {name}", case_names)
+                    names.tsdoc(doc, indent, deprecated)
+                    + wrap_union(indent, f"export type {name}", case_names)
                 )
             ]
             for case, case_name in zip(kind.cases, case_names):
@@ -461,7 +463,7 @@ class _Generator:
                 blocks.append(_Block(lines + [f"{indent}}}"]))
             return blocks
         # aliases and named anonymous-shaped types (`type t = list<u8>`, `type r = result`)
-        lines = names.tsdoc(doc, indent) + [
+        lines = names.tsdoc(doc, indent, deprecated) + [
             f"{indent}export type {name} = {self.ts_kind(kind, scope, where)};"
         ]
         return [_Block(lines)]
@@ -492,6 +494,11 @@ class _Generator:
             tag = f"To return `err`, throw {throw}{payload}."
         return ok, (tag,)
 
+    def deprecation(self, stability: ir.Stability) -> tuple[str, ...]:
+        if stability.deprecated is None:
+            return ()
+        return (f"@deprecated Since version {stability.deprecated} of the WIT package.",)
+
     def check_function(self, fn: ir.Function, where: str) -> None:
         if fn.is_async:
             raise self.refuse("async functions", where)
@@ -510,7 +517,8 @@ class _Generator:
         params = self.params(fn, scope, where)
         ret, tags = self.returns(fn, scope, where)
         tail = "): " + ret + ";" if fn.kind != "constructor" else ");"
-        return names.tsdoc(fn.docs.contents, indent, tags + doc_extra) + wrap_list(
+        extra = tags + doc_extra + self.deprecation(fn.stability)
+        return names.tsdoc(fn.docs.contents, indent, extra) + wrap_list(
             indent, head + "(", params, tail
         )
 
