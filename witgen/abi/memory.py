@@ -41,7 +41,7 @@ class BytesMemory:
         heap_start: int = 8,
         max_size: int | None = None,
     ):
-        self.buf = bytearray(data) if not isinstance(data, int) else bytearray(data)
+        self.buf = bytearray(data)  # an int is a size: that many zero bytes
         self.heap = heap_start
         self.max_size = max_size
         self.allocations: list[tuple[int, int, int]] = []  # (ptr, align, size), in order

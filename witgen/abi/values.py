@@ -23,7 +23,8 @@ How each WIT type is represented in Python (what `lower*` accepts and `lift*`/`l
 | `future`, `stream`, `error-context` | `int`, the handle index                                     |
 
 Flat (core wasm) values are Python ints for `i32`/`i64` (lowering produces the unsigned bit
-pattern; lifting accepts signed or unsigned) and floats for `f32`/`f64`.
+pattern; lifting accepts signed or unsigned) and floats for `f32`/`f64` (lifting also accepts
+an int there, taken as the float's bit pattern, which is how memory dumps carry them).
 """
 
 from __future__ import annotations
