@@ -252,6 +252,9 @@ def _tokenize(out: Lexed) -> None:
         elif kind == "ver":
             ttype = "VERSION"
             value, end = _version_tail(text, m.end(), value)
+            problem = semver_problem(value)
+            if problem is not None:
+                bad_ids[pos] = problem
         elif kind == "int":
             ttype = "INTEGER"
         else:
@@ -370,3 +373,44 @@ def _escape(ch: str) -> str:
 
 def iter_tokens(lexed: Lexed) -> Iterator[Token]:
     return iter(lexed.tokens)
+
+
+_IDENT_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-")
+
+
+def semver_problem(text: str) -> str | None:
+    """What the `semver` crate says about `text` (None when it is a valid version)."""
+    i = 0
+    n = len(text)
+    for what in ("major", "minor", "patch"):
+        j = i
+        while j < n and text[j].isdigit():
+            j += 1
+        if j - i > 1 and text[i] == "0":
+            return f"invalid leading zero in {what} version number"
+        i = j
+        if what != "patch":
+            i += 1  # the lexer guarantees the period
+    sections = (("-", "pre-release identifier"), ("+", "build metadata"))
+    after = "patch version number"
+    for sep, what in sections:
+        if i < n and text[i] == sep:
+            i += 1
+            while True:
+                j = i
+                while j < n and text[j] in _IDENT_CHARS:
+                    j += 1
+                if j == i:
+                    return f"empty identifier segment in {what}"
+                seg = text[i:j]
+                if sep == "-" and seg.isdigit() and len(seg) > 1 and seg[0] == "0":
+                    return "invalid leading zero in pre-release identifier"
+                i = j
+                if i < n and text[i] == ".":
+                    i += 1
+                    continue
+                break
+            after = what
+    if i < n:
+        return f"unexpected character {text[i]!r} after {after}"
+    return None

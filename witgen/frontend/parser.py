@@ -217,8 +217,6 @@ class _Build(Transformer):  # type: ignore[type-arg]
         attrs, docs, rest = self._lead(c)
         name = rest[1]
         fields = tuple(rest[2:])
-        if not fields:
-            raise WitError("empty record", name.span)
         return ast.TypeDef(docs, attrs, name, ast.TypeNode("record", fields, name.span))
 
     def field(self, c: list[Any]) -> tuple[list[str], ast.Id, ast.TypeNode]:
@@ -228,8 +226,6 @@ class _Build(Transformer):  # type: ignore[type-arg]
         attrs, docs, rest = self._lead(c)
         name = rest[1]
         flags = tuple(rest[2:])
-        if not flags:
-            raise WitError("empty flags", name.span)
         return ast.TypeDef(docs, attrs, name, ast.TypeNode("flags", flags, name.span))
 
     def flag(self, c: list[Any]) -> tuple[list[str], ast.Id]:
@@ -241,8 +237,6 @@ class _Build(Transformer):  # type: ignore[type-arg]
         attrs, docs, rest = self._lead(c)
         name = rest[1]
         cases = tuple(rest[2:])
-        if not cases:
-            raise WitError("empty variant", name.span)
         return ast.TypeDef(docs, attrs, name, ast.TypeNode("variant", cases, name.span))
 
     def case(self, c: list[Any]) -> tuple[list[str], ast.Id, ast.TypeNode | None]:
@@ -252,8 +246,6 @@ class _Build(Transformer):  # type: ignore[type-arg]
         attrs, docs, rest = self._lead(c)
         name = rest[1]
         cases = tuple(rest[2:])
-        if not cases:
-            raise WitError("empty enum", name.span)
         return ast.TypeDef(docs, attrs, name, ast.TypeNode("enum", cases, name.span))
 
     def resource(self, c: list[Any]) -> ast.TypeDef:
@@ -307,8 +299,6 @@ class _Build(Transformer):  # type: ignore[type-arg]
 
     def tuple_ty(self, c: list[Any]) -> ast.TypeNode:
         span = self._span(c[0])
-        if len(c) == 1:
-            raise WitError("empty tuple", span)
         return ast.TypeNode("tuple", tuple(c[1:]), span)
 
     def list_ty(self, c: list[Any]) -> ast.TypeNode:
@@ -476,49 +466,8 @@ def _describe_expected(expected: set[str]) -> str:
 
 
 def _check_version(lexed: Lexed, tok: Token) -> str:
-    """Parse `tok` as semver, with the `semver` crate's error messages."""
-    text: str = tok.value
-    problem = _semver_problem(text)
+    """The text of a VERSION token (reported by the lexer if it is not valid semver)."""
+    problem = lexed.bad_ids.get(tok.start_pos)
     if problem is not None:
         raise lexed.fail(tok.start_pos, problem, tok.end_pos)
-    return text
-
-
-_IDENT_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-")
-
-
-def _semver_problem(text: str) -> str | None:
-    i = 0
-    n = len(text)
-    for what in ("major", "minor", "patch"):
-        j = i
-        while j < n and text[j].isdigit():
-            j += 1
-        if j - i > 1 and text[i] == "0":
-            return f"invalid leading zero in {what} version number"
-        i = j
-        if what != "patch":
-            i += 1  # the lexer guarantees the period
-    sections = (("-", "pre-release identifier"), ("+", "build metadata"))
-    after = "patch version number"
-    for sep, what in sections:
-        if i < n and text[i] == sep:
-            i += 1
-            while True:
-                j = i
-                while j < n and text[j] in _IDENT_CHARS:
-                    j += 1
-                if j == i:
-                    return f"empty identifier segment in {what}"
-                seg = text[i:j]
-                if sep == "-" and seg.isdigit() and len(seg) > 1 and seg[0] == "0":
-                    return "invalid leading zero in pre-release identifier"
-                i = j
-                if i < n and text[i] == ".":
-                    i += 1
-                    continue
-                break
-            after = what
-    if i < n:
-        return f"unexpected character {text[i]!r} after {after}"
-    return None
+    return str(tok.value)

@@ -751,6 +751,8 @@ class PackageResolver:
                     seen.add(rf.func.name.name)
             return ir.Resource()
         if k == "record":
+            if not a:
+                raise WitError("empty record", ty.span)
             _no_duplicates(a, "field")
             return ir.Record(
                 tuple(
@@ -759,13 +761,19 @@ class PackageResolver:
                 )
             )
         if k == "flags":
+            if not a:
+                raise WitError("empty flags", ty.span)
             _no_duplicates(a, "flag")
             if len(a) > 32:
                 raise WitError("cannot have more than 32 flags", a[32][1].span)
             return ir.Flags(tuple(ir.Flag(n.name, docs_of(d), n.span) for d, n in a))
         if k == "tuple":
+            if not a:
+                raise WitError("empty tuple", ty.span)
             return ir.Tuple(tuple(self._resolve_type(t, stability) for t in a))
         if k == "variant":
+            if not a:
+                raise WitError("empty variant", ty.span)
             _no_duplicates(a, "case")
             return ir.Variant(
                 tuple(
@@ -779,6 +787,8 @@ class PackageResolver:
                 )
             )
         if k == "enum":
+            if not a:
+                raise WitError("empty enum", ty.span)
             _no_duplicates(a, "case")
             return ir.Enum(tuple(ir.EnumCase(n.name, docs_of(d), n.span) for d, n in a))
         if k == "option":
