@@ -9,7 +9,10 @@ the way jco's bindings represent WIT values at run time:
   plugin implements, and `defineX(impl)`, an identity function that checks an implementation;
 - `<world>.ts`: per world, references to its imports, re-exports of its export helpers and a
   `<World>Exports` interface describing the entry module;
-- `runtime.ts` (`ComponentError`, thrown to return `err`), `tsconfig.json`, `package.json`.
+- `interfaces/world-<name>.d.ts`: a world-level imported function `f`, which componentize-js
+  serves as the default export of module "f" (`import f from "f"`);
+- `runtime.ts` (`ComponentError`, thrown to return `err`), `tsconfig.json`, `package.json`,
+  and a `README.md` on using the SDK.
 
 Type mapping (jco): integers and floats are `number` except 64-bit integers (`bigint`);
 `char`/`string` are `string`; `list<u8>` and other numeric lists are typed arrays; `option<T>`
@@ -233,17 +236,13 @@ class _Generator:
             return f"world {self.resolve.worlds[owner.id].name}"
         return self.iface_label(owner.id)
 
-    def iface_stem(self, iface: int, world: int | None = None) -> str:
+    def iface_stem(self, iface: int) -> str:
         ident = self.resolve.interface_id(iface)
         if ident is not None:
             return names.module_file_stem(ident)
-        # an inline interface of one world: name it after the world and its key
-        owner_world = (
-            world
-            if world is not None
-            else next(iter(self.exported.get(iface) or self.imported[iface]))
-        )
-        return f"{self.resolve.worlds[owner_world].name}-{self.iface_key[iface]}"
+        # an inline interface belongs to one world: name it after that world and its key
+        worlds = self.exported.get(iface) or self.imported[iface]
+        return f"{self.resolve.worlds[min(worlds)].name}-{self.iface_key[iface]}"
 
     def ambient_path(self, iface: int) -> str:
         return f"interfaces/{self.iface_stem(iface)}.d.ts"
