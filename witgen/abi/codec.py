@@ -165,6 +165,9 @@ class AbiContext:
     Resolve, the linear memory (with its `cabi_realloc`) and the string encoding.
 
     `memory` may be None for values that never touch memory (scalars, enums, flags...).
+    Codecs are compiled lazily and kept for the life of the context, and they read
+    `self.memory` at each use: keep one context per (Resolve, encoding) and assign `memory`
+    when it changes, rather than building a new context per call.
     """
 
     def __init__(
