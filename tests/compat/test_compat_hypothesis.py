@@ -45,6 +45,7 @@ class Func:
     params: list[tuple[str, str]]
     result: str | None
     docs: str = ""
+    is_async: bool = False
 
 
 @dataclass
@@ -91,7 +92,8 @@ def render_func(f: Func, indent: str) -> str:
     params = ", ".join(f"{n}: {t}" for n, t in f.params)
     result = f" -> {f.result}" if f.result else ""
     docs = f"{indent}/// {f.docs}\n" if f.docs else ""
-    return f"{docs}{indent}{f.name}: func({params}){result};\n"
+    word = "async func" if f.is_async else "func"
+    return f"{docs}{indent}{f.name}: {word}({params}){result};\n"
 
 
 def render(m: Model, version: str) -> str:
@@ -155,6 +157,15 @@ def value_type(draw: st.DrawFn, m: Model, depth: int = 0) -> str:
 
 
 @st.composite
+def param_type(draw: st.DrawFn, m: Model) -> str:
+    """A value type, or a borrowed handle (only parameters may borrow)."""
+    resources = [t.name for t in m.types if t.kind == "resource"]
+    if resources and draw(st.booleans()):
+        return f"borrow<{draw(st.sampled_from(resources))}>"
+    return str(draw(value_type(m)))
+
+
+@st.composite
 def members(draw: st.DrawFn, m: Model, kind: str) -> list[tuple[str, str | None]]:
     names = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3, unique=True))
     if kind in ("enum", "flags"):
@@ -167,7 +178,7 @@ def members(draw: st.DrawFn, m: Model, kind: str) -> list[tuple[str, str | None]
 @st.composite
 def func(draw: st.DrawFn, m: Model, name: str) -> Func:
     pnames = draw(st.lists(st.sampled_from(["a", "b", "c"]), max_size=2, unique=True))
-    params = [(p, draw(value_type(m))) for p in pnames]
+    params = [(p, draw(param_type(m))) for p in pnames]
     result = draw(st.one_of(st.none(), value_type(m)))
     return Func(name, params, result)
 
@@ -256,7 +267,7 @@ def mutate(draw: st.DrawFn, m: Model) -> tuple[Model, str]:
             if what == "remove-param":
                 f.params.pop(i)
             elif what == "change-param":
-                f.params[i] = (f.params[i][0], draw(value_type(m)))
+                f.params[i] = (f.params[i][0], draw(param_type(m)))
             else:
                 f.params[i] = (m.fresh("p"), f.params[i][1])
     elif (
@@ -301,6 +312,9 @@ def mutate(draw: st.DrawFn, m: Model) -> tuple[Model, str]:
                 m.methods.setdefault(r, []).append(Func(m.fresh("m"), [], None))
             elif m.methods.get(r):
                 m.methods[r].pop()
+    elif what == "toggle-async":
+        f = draw(st.sampled_from(funcs))
+        f.is_async = not f.is_async
     elif what == "flip-user" and m.user_direction:
         m.user_direction = "export" if m.user_direction == "import" else "import"
     elif what == "use-more" and m.user_direction:
