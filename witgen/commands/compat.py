@@ -19,13 +19,21 @@ from witgen.diagnostics import Span, UsageError, WitgenError
 HELP = "check that a new version of the contract is compatible with an old one"
 
 DESCRIPTION = """\
-Compare two versions of a WIT contract. OLD and NEW are .wit files, package directories or
-git:REF[:PATH] (read from the repository without touching the work tree; PATH defaults to the
-other side's path). Guests are the components built against a world (plugins); hosts run them.
---direction guest (default) checks that guests built against OLD still run on hosts built
-against NEW, the promise semver makes and `wasm-tools component semver-check` checks; host
-checks that hosts built against OLD still run guests built against NEW; both checks both.
-Findings outside the chosen direction are warnings. Exit: 0 compatible, 1 breaking, 2 bad input.
+Compare two versions of a WIT contract. OLD and NEW are .wit files, package directories,
+WIT packages encoded as components (.wasm/.wat), or git:REF[:PATH] (read from the repository
+without touching the work tree; PATH defaults to the other side's path). Without --world, every
+world of the package is compared with its namesake.
+
+Guests are the components built against a world (plugins); hosts run them. --direction guest
+(default) checks that guests built against OLD still run on hosts built against NEW: the
+promise semver makes, and what `wasm-tools component semver-check` checks. host checks that
+hosts built against OLD still run guests built against NEW; both checks both. Findings that
+break only the other side are warnings.
+
+The package version is checked too: breaking existing guests needs a major release (0.x: a
+minor one), additions a minor one, docs a patch one.
+
+Exit status: 0 compatible, 1 breaking findings or a wrong version, 2 invalid input or usage.
 """
 
 
@@ -68,12 +76,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--all-features", action="store_true", help="enable every @unstable feature"
     )
-    parser.add_argument("--format", choices=output.FORMATS, default="text")
+    parser.add_argument(
+        "--format",
+        choices=output.FORMATS,
+        default="text",
+        help="text (default), json (schema witgen.compat/v1) or github (workflow annotations)",
+    )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="also show notes (docs-only changes...)"
     )
     parser.add_argument(
-        "--direction", choices=[d.value for d in Direction], default=Direction.GUEST.value
+        "--direction",
+        choices=[d.value for d in Direction],
+        default=Direction.GUEST.value,
+        help="whose compatibility decides the exit status (default: guest)",
     )
 
 
