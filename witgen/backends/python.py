@@ -119,7 +119,7 @@ class Generator:
                 ):
                     self._add_iface(target.owner.id)
         name = it.name or f"iface{iface}"
-        self.iface_modules[iface] = snake(name).rstrip("_")
+        self.iface_modules[iface] = snake(name)
 
     def iface_key(self, iface: int) -> str:
         key = self.resolve.interface_id(iface)
@@ -366,7 +366,7 @@ class Generator:
 
     def world_module(self, wid: int) -> tuple[str, str]:
         world = self.resolve.worlds[wid]
-        mod = Module(snake(world.name).rstrip("_"), -1)
+        mod = Module(snake(world.name), -1)
         imports = []
         exports = []
         flat: dict[str, list[dict[str, Any]]] = {}

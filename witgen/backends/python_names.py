@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import keyword
 
-# Names that are legal but would shadow something the generated code relies on.
-_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"self", "cls", "type"}
+# Keywords, plus names that are legal but would shadow what generated annotations and
+# methods rely on (a field named `list` would hide `list[...]` in later annotations).
+_RESERVED = (
+    frozenset(keyword.kwlist)
+    | frozenset(keyword.softkwlist)
+    | {"self", "cls", "type", "bool", "int", "float", "str", "bytes", "list", "tuple", "object"}
+)
 
 
 def snake(name: str) -> str:
