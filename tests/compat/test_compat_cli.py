@@ -375,3 +375,20 @@ def test_list_rules(capsys):
     out = capsys.readouterr().out
     assert "RECORD_FIELD_ADDED" in out and "PACKAGE_VERSION_NOT_BUMPED" in out
     assert len(out.splitlines()) == len(load_all())
+
+
+def test_differently_named_worlds_are_not_a_release_step(tmp_path, capsys, fast_wasm_tools):
+    # OLD and NEW as separate files of the same package version, as a semver-check case of
+    # `world prev` / `world new` split in two: the oracle's verdict decides, not the version.
+    old, new = tmp_path / "old.wit", tmp_path / "new.wit"
+    old.write_text("package a:b@1.0.0;\nworld prev { import f: func(); }\n")
+    new.write_text("package a:b@1.0.0;\nworld new { import f: func(); import g: func(); }\n")
+    args = ["--old-world", "prev", "--new-world", "new", "--format", "json"]
+    status, out, _ = run(capsys, str(old), str(new), *args)
+    assert status == 0
+    assert [f["rule"] for f in json.loads(out)["findings"]] == ["IMPORT_ADDED"]
+    # The same world in two files of the same version is a release step that forgot its bump.
+    new.write_text("package a:b@1.0.0;\nworld prev { import f: func(); import g: func(); }\n")
+    status, out, _ = run(capsys, str(old), str(new), "--world", "prev", "--format", "json")
+    assert status == 1
+    assert "PACKAGE_VERSION_NOT_BUMPED" in {f["rule"] for f in json.loads(out)["findings"]}

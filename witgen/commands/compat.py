@@ -102,6 +102,21 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
+def _is_release_step(
+    old: inputs.Input, old_world: int | None, new: inputs.Input, new_world: int | None
+) -> bool:
+    """Whether NEW is a later release of OLD, so that its package version must follow the
+    changes. Two worlds of one package in one source share one version (nothing to bump), and
+    two differently named worlds (`--old-world prev --new-world next`) are not two releases of
+    one contract."""
+    if old_world is None or new_world is None:
+        return old.identity != new.identity
+    ow, nw = old.resolve.worlds[old_world], new.resolve.worlds[new_world]
+    if ow.name != nw.name:
+        return False
+    return old.identity != new.identity or ow.package != nw.package
+
+
 def _run(args: argparse.Namespace) -> int:
     if (args.old_world is None) != (args.new_world is None):
         raise UsageError("--old-world and --new-world go together (or use --world for both)")
@@ -128,18 +143,13 @@ def _run(args: argparse.Namespace) -> int:
         if old_spec is not None and new_spec is not None:
             old_world = select_world(old.resolve, old_spec)
             new_world = select_world(new.resolve, new_spec)
-        same_package = old.identity == new.identity
-        if same_package and old_world is not None and new_world is not None:
-            old_pkg = old.resolve.worlds[old_world].package
-            same_package = old_pkg == new.resolve.worlds[new_world].package
         report = compat.check(
             old.resolve,
             new.resolve,
             old_world=old_world,
             new_world=new_world,
             direction=Direction(args.direction),
-            # Two worlds of one package of one source have one version: nothing to bump.
-            check_versions=not same_package,
+            check_versions=_is_release_step(old, old_world, new, new_world),
         )
 
         def show(span: Span | None) -> Span | None:
