@@ -4,7 +4,8 @@
  * Thrown by an exported function whose WIT result is `result<T, E>` to return `err(payload)`.
  *
  * componentize-js turns a thrown value with its own `payload` property into the `err` case;
- * any other thrown `Error` traps the component instead.
+ * any other thrown `Error` traps the component instead. (An imported function that returns
+ * `err` throws an error of componentize-js's own class, with the value as its `payload`.)
  */
 export class ComponentError<E = undefined> extends Error {
   readonly payload: E;

@@ -100,8 +100,13 @@ class Host:
                 add(metrics, "histogram-record", lambda name, value, labels: None)
             with root.add_instance("dataflare:core/config@1.0.0") as config:
                 add(config, "get", self.config.get)
-                add(config, "get-int", lambda key: 0)
+                add(config, "get-int", self.get_int)
                 add(config, "get-all", lambda: list(self.config.items()))
+
+    def get_int(self, key: str) -> int | None:
+        """`result<s64>`: an int is `ok`, None is `err` (missing or not an integer)."""
+        value = self.config.get(key, "")
+        return int(value) if value.lstrip("-").isdigit() else None
 
     def count(self, name: str, delta: int) -> None:
         self.counters[name] = self.counters.get(name, 0) + delta

@@ -62,6 +62,20 @@ def test_process_splits_lines(plugin: Plugin) -> None:
     assert [(r.id, r.payload) for r in out.payload] == [("p/r3#0", b"AB"), ("p/r3#1", b"CD")]
 
 
+def test_config_err_from_the_host_is_thrown_and_caught(
+    processor_component: tuple[wasmtime.Engine, wc.Component],
+) -> None:
+    # get-int returns `err` for a non-integer: the plugin's catch means "no limit"; with an
+    # integer it is `ok` and limits the split
+    engine, comp = processor_component
+    interface = "dataflare:core/processor@1.0.0"
+    tagged = record("r5", b"a\nb\nc", [("split", "lines")])
+    for value, expected in (("many", 3), ("2", 2)):
+        host = Host(config={"max-parts": value})
+        out = Plugin.instantiate(engine, comp, interface, host).call("process", tagged)
+        assert (out.tag, len(out.payload)) == ("split", expected)
+
+
 def test_process_reports_failure_as_a_variant(plugin: Plugin) -> None:
     out = plugin.call("process", record("r4", b""))
     assert out.tag == "failed"

@@ -482,13 +482,17 @@ class _Generator:
             return ret, ()
         ok = self.ts_type(res.ok, scope, where) if res.ok is not None else "void"
         if res.err is None:
-            payload = ""
-            throw = "`new ComponentError(undefined)`"
+            payload, throw = "", "`new ComponentError(undefined)`"
         else:
             payload = f", whose `payload` is a `{self.ts_type(res.err, scope, where)}`"
             throw = "`new ComponentError(payload)`"
         if scope.kind == "ambient":
-            tag = f"@throws `ComponentError` for `err`{payload}."
+            # componentize-js throws its own error class here, not runtime.ts's
+            if res.err is None:
+                tag = "@throws An `Error` when the function returns `err`."
+            else:
+                err = self.ts_type(res.err, scope, where)
+                tag = f"@throws An `Error` for `err`, with the `{err}` as its `payload`."
         else:
             tag = f"To return `err`, throw {throw}{payload}."
         return ok, (tag,)

@@ -2,11 +2,12 @@
 //
 // It upper-cases ASCII payloads, optionally prefixes record ids (config key `id-prefix`),
 // drops records tagged `drop=yes`, splits records tagged `split=lines` into one record per
-// line, and reports an empty payload as `failed`. Build: see README.md in this folder.
+// line (at most `max-parts`), and reports an empty payload as `failed`. To build it, see
+// README.md in this folder.
 
 import { enabled, log } from "dataflare:core/logging@1.0.0";
 import { counterAdd } from "dataflare:core/metrics@1.0.0";
-import { get } from "dataflare:core/config@1.0.0";
+import { get, getInt } from "dataflare:core/config@1.0.0";
 import {
   defineProcessor,
   type DataRecord,
@@ -38,6 +39,16 @@ function rewrite(
   };
 }
 
+// The `max-parts` config value; `getInt` throws when the host returns `err` (key missing or
+// not an integer), which means no limit.
+function maxParts(): number {
+  try {
+    return Number(getInt("max-parts"));
+  } catch {
+    return Infinity;
+  }
+}
+
 function splitLines(payload: Uint8Array): Uint8Array[] {
   const parts: Uint8Array[] = [];
   let start = 0;
@@ -67,7 +78,7 @@ function processOne(record: DataRecord): ProcessingResult {
     return { tag: "skip" };
   }
   if (tag(record, "split") === "lines") {
-    const parts = splitLines(record.payload);
+    const parts = splitLines(record.payload).slice(0, maxParts());
     return {
       tag: "split",
       val: parts.map((p, i) => rewrite(record, p, `#${i}`)),

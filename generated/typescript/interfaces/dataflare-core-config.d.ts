@@ -12,7 +12,7 @@ declare module "dataflare:core/config@1.0.0" {
   /**
    * An integer configuration value; `err` when the key is missing or not an integer.
    *
-   * @throws `ComponentError` for `err`.
+   * @throws An `Error` when the function returns `err`.
    */
   export function getInt(key: string): bigint;
 
