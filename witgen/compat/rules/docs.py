@@ -13,7 +13,7 @@ from witgen import ir
 from witgen.compat.engine import NOBODY, Checker, Site
 from witgen.compat.model import Level, Severity
 from witgen.compat.registry import rule
-from witgen.compat.rules.types import members_of
+from witgen.compat.rules.members import members_of
 from witgen.compat.semver import Version
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
+from witgen import ir
 from witgen.diagnostics import Span
 
 
@@ -46,3 +47,16 @@ def diff(old: Sequence[Member], new: Sequence[Member]) -> MemberDiff:
     old_order = [n for n in old_names if n in new_set]
     new_order = [n for n in new_names if n in old_set]
     return MemberDiff(added, removed, renamed, common, old_order != new_order)
+
+
+def members_of(kind: ir.TypeDefKind) -> Sequence[Member]:
+    """The fields, cases or flags of a type definition (none for other kinds)."""
+    if isinstance(kind, ir.Record):
+        return kind.fields
+    if isinstance(kind, ir.Variant):
+        return kind.cases
+    if isinstance(kind, ir.Enum):
+        return kind.cases
+    if isinstance(kind, ir.Flags):
+        return kind.flags
+    return ()

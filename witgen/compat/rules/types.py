@@ -6,12 +6,11 @@ case's discriminant is its position, and a flag is a bit at its position.
 
 from __future__ import annotations
 
-from typing import Sequence
 
 from witgen import ir
 from witgen.compat.engine import Checker, Site
 from witgen.compat.registry import rule
-from witgen.compat.rules.members import Member, diff
+from witgen.compat.rules.members import Member, diff, members_of
 from witgen.compat.types import describe, kind_word
 
 STRUCTURED = (ir.Record, ir.Variant, ir.Enum, ir.Flags, ir.Resource)
@@ -69,18 +68,6 @@ def _definition(td: ir.TypeDef) -> ir.Type | None:
 
 
 # -- members: one helper per outcome, used by the per-kind rules below --
-
-
-def members_of(kind: ir.TypeDefKind) -> Sequence[Member]:
-    if isinstance(kind, ir.Record):
-        return kind.fields
-    if isinstance(kind, ir.Variant):
-        return kind.cases
-    if isinstance(kind, ir.Enum):
-        return kind.cases
-    if isinstance(kind, ir.Flags):
-        return kind.flags
-    return ()
 
 
 def _owner(site: Site) -> str:
