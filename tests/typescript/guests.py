@@ -144,8 +144,7 @@ class Plugin:
 def record(rid: str, payload: bytes, metadata: list[tuple[str, str]] | None = None) -> wc.Record:
     """A `data-record` as wasmtime-py takes it."""
     rec = wc.Record()
-    rec.id = rid
-    rec.timestamp = 1_700_000_000_000
-    rec.payload = payload
-    rec.metadata = metadata or []
+    fields = {"id": rid, "timestamp": 1_700_000_000_000, "payload": payload}
+    for name, value in {**fields, "metadata": metadata or []}.items():
+        setattr(rec, name, value)  # wasmtime-py records take fields as attributes
     return rec
