@@ -35,6 +35,7 @@ class PackageName:
     version: str | None
     span: Span
     docs: list[str] = field(default_factory=list)
+    docs_span: Span | None = None
 
     @property
     def full(self) -> str:

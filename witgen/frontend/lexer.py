@@ -162,6 +162,7 @@ class Lexed:
         self.tokens: list[Token] = []
         # comments[start offset of a token] = comments between the previous token and it
         self.comments: dict[int, list[str]] = {}
+        self.comment_starts: dict[int, int] = {}  # same keys: where those comments begin
         self.end_pos = len(text)
         # Errors are reported when the parser reaches them, as wit-parser's lazy lexer does:
         # a bad identifier when it is used as a name, a bad character after the last token.
@@ -197,6 +198,7 @@ def _tokenize(out: Lexed) -> None:
     comments = out.comments
     bad_ids = out.bad_ids
     pending: list[str] = []
+    pending_start = 0
     pos = 1 if text.startswith("\ufeff") else 0
     n = len(text)
     match = _MASTER.match
@@ -221,11 +223,15 @@ def _tokenize(out: Lexed) -> None:
             pos = end
             continue
         if kind == "line":
+            if not pending:
+                pending_start = pos
             pending.append(m.group())
             pos = end
             continue
         if kind == "block":
             end = _block_end(out, pos)
+            if not pending:
+                pending_start = pos
             pending.append(text[pos:end])
             pos = end
             continue
@@ -263,6 +269,7 @@ def _tokenize(out: Lexed) -> None:
         tok = Token(ttype, value, pos, line_no, col, line_no, col + width, end)
         if pending:
             comments[pos] = pending
+            out.comment_starts[pos] = pending_start
             pending = []
         tokens.append(tok)
         pos = end

@@ -99,7 +99,10 @@ class _Build(Transformer):  # type: ignore[type-arg]
 
     def package_decl(self, c: list[Any]) -> ast.PackageName:
         pkg: ast.PackageName = c[1]
-        pkg.docs = self._docs(c[0].start_pos)
+        pos = c[0].start_pos
+        pkg.docs = self._docs(pos)
+        if pkg.docs:
+            pkg.docs_span = self.lexed.span(self.lexed.comment_starts[pos])
         return pkg
 
     def nested_package(self, c: list[Any]) -> ast.NestedPackage:

@@ -208,7 +208,10 @@ class PackageResolver:
             docs = docs_of(package.docs)
             if docs.contents is not None:
                 if self.package_docs.contents is not None:
-                    raise WitError("found doc comments on multiple 'package' items", package.span)
+                    raise WitError(
+                        "found doc comments on multiple 'package' items",
+                        package.docs_span or package.span,
+                    )
                 self.package_docs = docs
         self.files.append(items)
 

@@ -80,25 +80,26 @@ def push_all(merger: Merger, main: list[Unresolved], deps: list[Unresolved]) -> 
     done: set[str] = set()
     visiting: set[str] = set()
 
-    def visit(u: Unresolved) -> None:
+    def visit(u: Unresolved, root_edge: tuple[str, Any] | None) -> None:
         if u.name in done:
             return
-        if u.name in visiting:
-            raise WitError("package depends on itself", u.name_span)
         visiting.add(u.name)
         for dep in u.foreign_deps:
             d = table.get(dep)
             if d is None:
                 continue
             if dep in visiting:
-                raise WitError("package depends on itself", u.foreign_dep_spans[dep])
-            visit(d)
+                raise WitError(
+                    f"package `{dep}` creates a dependency cycle", u.foreign_dep_spans[dep]
+                )
+            visit(d, None)
         visiting.discard(u.name)
         done.add(u.name)
         order.append(u.name)
 
+    # wit-parser walks the packages sorted by (namespace, name, version)
     for name in sorted(table, key=_name_key):
-        visit(table[name])
+        visit(table[name], None)
     main_id = -1
     for name in order:
         pid = merger.append(table[name])
