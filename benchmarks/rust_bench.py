@@ -1,0 +1,244 @@
+"""Rust guest SDK benchmark: witgen's generated SDK against wit-bindgen's Rust generator.
+
+The same processor plugin (upper-case the payload, append one metadata pair; `process` and
+`process-batch` of wit/dataflare.wit's `processor-plugin` world) is written twice: once with
+`witgen generate --lang rust` (generated/rust) and once with the `wit-bindgen` crate from the
+Rust crate registry. Both are built with the same toolchain and profile
+(witgen.toolchains.rust), loaded by the same wasmtime-py host, and given the same records.
+
+Prints, for each: component size, compile and instantiate time, per-call time of `process`,
+records/s through `process-batch`, and the memory one instance needs (the smallest store memory
+limit under which it instantiates and processes a batch), with witgen/wit-bindgen ratios.
+
+    python3 benchmarks/rust_bench.py [--calls N] [--batch N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import wasmtime
+import wasmtime.component as wc
+
+from witgen.paths import DEFAULT_WIT, REPO_ROOT
+from witgen.toolchains import rust as toolchain
+
+BENCH = toolchain.TARGET_DIR / "bench"
+WIT_BINDGEN = "0.63"
+PROCESSOR = "dataflare:core/processor@1.0.0"
+
+OURS = r"""
+use dataflare_core_sdk::processor_plugin::processor::{
+    DataRecord, PluginInfo, ProcessingResult, Processor,
+};
+use dataflare_core_sdk::processor_plugin::types::Capabilities;
+
+struct Upper;
+
+fn upper(mut record: DataRecord) -> ProcessingResult {
+    record.payload.make_ascii_uppercase();
+    record.metadata.push(("processed-by".to_string(), "bench".to_string()));
+    ProcessingResult::Emit(record)
+}
+
+impl Processor for Upper {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "bench".to_string(),
+            version: "1".to_string(),
+            capabilities: Capabilities::BATCHING,
+        }
+    }
+
+    fn process(record: DataRecord) -> ProcessingResult {
+        upper(record)
+    }
+
+    fn process_batch(records: Vec<DataRecord>) -> Vec<ProcessingResult> {
+        records.into_iter().map(upper).collect()
+    }
+}
+
+dataflare_core_sdk::export_processor_plugin!(Upper);
+"""
+
+THEIRS = r"""
+wit_bindgen::generate!({ path: "%(wit)s", world: "processor-plugin" });
+
+use dataflare::core::types::Capabilities;
+use exports::dataflare::core::processor::{DataRecord, Guest, PluginInfo, ProcessingResult};
+
+struct Upper;
+
+fn upper(mut record: DataRecord) -> ProcessingResult {
+    record.payload.make_ascii_uppercase();
+    record.metadata.push(("processed-by".to_string(), "bench".to_string()));
+    ProcessingResult::Emit(record)
+}
+
+impl Guest for Upper {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "bench".to_string(),
+            version: "1".to_string(),
+            capabilities: Capabilities::BATCHING,
+        }
+    }
+
+    fn process(record: DataRecord) -> ProcessingResult {
+        upper(record)
+    }
+
+    fn process_batch(records: Vec<DataRecord>) -> Vec<ProcessingResult> {
+        records.into_iter().map(upper).collect()
+    }
+}
+
+export!(Upper);
+"""
+
+
+def _write(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _manifest(name: str, deps: str) -> str:
+    return (
+        f'[package]\nname = "{name}"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n\n'
+        f'[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\n{deps}\n'
+    )
+
+
+def build() -> dict[str, Path]:
+    """Build both plugins (one cargo run; wit-bindgen comes from the crate registry)."""
+    sdk = REPO_ROOT / "generated" / "rust"
+    _write(BENCH / "ours" / "Cargo.toml", _manifest("bench-witgen", f'dataflare-core-sdk = {{ path = "{sdk}" }}'))
+    _write(BENCH / "ours" / "src" / "lib.rs", OURS)
+    _write(BENCH / "theirs" / "Cargo.toml", _manifest("bench-wit-bindgen", f'wit-bindgen = "{WIT_BINDGEN}"'))
+    _write(BENCH / "theirs" / "src" / "lib.rs", THEIRS % {"wit": DEFAULT_WIT})
+    _write(
+        BENCH / "Cargo.toml",
+        '[workspace]\nresolver = "2"\nmembers = ["ours", "theirs"]\n' + toolchain.PROFILE,
+    )
+    toolchain.cargo_build(BENCH, vendored=False)
+    out = toolchain.COMPONENTS / "bench"
+    ours = toolchain.componentize(
+        toolchain.core_module("bench-witgen"), DEFAULT_WIT, "processor-plugin", out / "witgen.wasm"
+    )
+    theirs = out / "wit-bindgen.wasm"
+    core = toolchain.core_module("bench-wit-bindgen")
+    if not theirs.exists() or theirs.stat().st_mtime < core.stat().st_mtime:
+        # wit-bindgen embeds the component type itself: only `component new` is needed.
+        subprocess.run(
+            ["wasm-tools", "component", "new", str(core), "-o", str(theirs)], check=True
+        )
+    return {"witgen": ours, "wit-bindgen": theirs}
+
+
+def _record(i: int) -> wc.Record:
+    r = wc.Record()
+    r.id = f"record-{i}"
+    r.timestamp = 1_700_000_000_000 + i
+    r.payload = b"some payload bytes " * 4
+    r.metadata = [("source", "bench"), ("n", str(i))]
+    return r
+
+
+def _instance(engine: wasmtime.Engine, comp: wc.Component, limit: int | None = None) -> Any:
+    linker = wc.Linker(engine)
+    store = wasmtime.Store(engine)
+    if limit is not None:
+        store.set_limits(memory_size=limit)
+    inst = linker.instantiate(store, comp)
+    parent = inst.get_export_index(store, PROCESSOR)
+
+    def func(name: str) -> Callable[..., Any]:
+        f = inst.get_func(store, inst.get_export_index(store, name, parent))
+        assert f is not None
+        return lambda *args: f(store, *args)
+
+    return func
+
+
+def _timed(fn: Callable[[], Any], repeat: int) -> float:
+    """Median seconds per call over `repeat` calls, measured in 5 rounds."""
+    rounds = []
+    per_round = max(1, repeat // 5)
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(per_round):
+            fn()
+        rounds.append((time.perf_counter() - start) / per_round)
+    return statistics.median(rounds)
+
+
+def _min_memory(engine: wasmtime.Engine, comp: wc.Component, batch: list[wc.Record]) -> int:
+    """Smallest memory limit (64 KiB steps) under which the plugin works."""
+    page = 64 * 1024
+    lo, hi = 1, 1024
+    while lo < hi:
+        mid = (lo + hi) // 2
+        try:
+            func = _instance(engine, comp, mid * page)
+            func("process-batch")(batch)
+            hi = mid
+        except (wasmtime.WasmtimeError, wasmtime.Trap):
+            lo = mid + 1
+    return lo * page
+
+
+def measure(path: Path, calls: int, batch_size: int) -> dict[str, float]:
+    engine = wasmtime.Engine()
+    data = path.read_bytes()
+    start = time.perf_counter()
+    comp = wc.Component(engine, data)
+    compile_s = time.perf_counter() - start
+    linker = wc.Linker(engine)
+    instantiate_s = _timed(lambda: linker.instantiate(wasmtime.Store(engine), comp), 200)
+    func = _instance(engine, comp)
+    process, process_batch = func("process"), func("process-batch")
+    one = _record(0)
+    batch = [_record(i) for i in range(batch_size)]
+    assert process(one).payload.payload == b"SOME PAYLOAD BYTES " * 4
+    assert len(process_batch(batch)) == batch_size
+    call_s = _timed(lambda: process(one), calls)
+    batch_s = _timed(lambda: process_batch(batch), max(5, calls // batch_size))
+    return {
+        "size_kib": len(data) / 1024,
+        "compile_ms": compile_s * 1e3,
+        "instantiate_us": instantiate_s * 1e6,
+        "process_us": call_s * 1e6,
+        "batch_records_per_s": batch_size / batch_s,
+        "memory_kib": _min_memory(engine, comp, batch) / 1024,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000, help="calls per timing")
+    parser.add_argument("--batch", type=int, default=100, help="records per process-batch")
+    args = parser.parse_args(argv)
+    components = build()
+    results = {name: measure(path, args.calls, args.batch) for name, path in components.items()}
+    ours, theirs = results["witgen"], results["wit-bindgen"]
+    print(f"{'metric':<22}{'witgen':>14}{'wit-bindgen':>14}{'ratio':>9}")
+    for key in ours:
+        ratio = ours[key] / theirs[key] if theirs[key] else float("nan")
+        print(f"{key:<22}{ours[key]:>14.1f}{theirs[key]:>14.1f}{ratio:>8.2f}x")
+    print(
+        "ratio = witgen / wit-bindgen (lower is better except batch_records_per_s); "
+        f"batch = {args.batch} records, wit-bindgen {WIT_BINDGEN}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
