@@ -281,6 +281,7 @@ class Interface:
     docs: Docs = NO_DOCS
     stability: Stability = UNKNOWN_STABILITY
     span: Span | None = _span_field()
+    clone_of: int | None = None  # an inline interface copied by a world `include`
 
 
 @dataclass(frozen=True)
@@ -558,6 +559,8 @@ def to_json(resolve: Resolve) -> dict[str, Any]:
         _docs_json(ij, it.docs)
         _stability_json(ij, it.stability)
         ij["package"] = it.package
+        if it.clone_of is not None:
+            ij["clone_of"] = it.clone_of
         interfaces.append(ij)
     types = []
     for t in resolve.types:
@@ -698,6 +701,7 @@ def from_json(doc: dict[str, Any], main_package: int | None = None) -> Resolve:
             types=dict(i["types"]),
             functions={k: _function_from(f) for k, f in i["functions"].items()},
             package=i["package"],
+            clone_of=i.get("clone_of"),
             docs=_docs_from(i),
             stability=_stability_from(i),
         )

@@ -347,11 +347,11 @@ class Merger:
                     "being activated",
                     inc.span,
                 )
-            self._include_world(new, target, inc.names, inc.span)
+            self._include_world(new, len(self.worlds), target, inc.names, inc.span)
         return new
 
     def _include_world(
-        self, world: WorldM, target: int, names: list[tuple[str, str]], span: Span
+        self, world: WorldM, world_id: int, target: int, names: list[tuple[str, str]], span: Span
     ) -> None:
         inc = self.worlds[target]
         remaining = list(names)
@@ -367,11 +367,19 @@ class Merger:
             )
         rename = dict(names)
         external = inc.package != world.package
+        cloner = _Cloner(self, ("world", target), ("world", world_id), world.package)
+        for key, item in world.imports.items():  # types already imported by name are shared
+            if key[0] == "name" and item[0] == "type":
+                prev = inc.imports.get(key)
+                if prev is not None and prev[0] == "type":
+                    cloner.map[prev[1]] = item[1]
         for what, src, dst, dspans in (
             ("import", inc.imports, world.imports, world.import_spans),
             ("export", inc.exports, world.exports, world.export_spans),
         ):
             for key, item in src.items():
+                if key[0] == "name":
+                    item = cloner.world_item(item)
                 if item[0] == "interface":
                     # docs stay with the original import; stability that refers to another
                     # package's versions is dropped
@@ -568,6 +576,7 @@ class Merger:
                 i.docs,
                 i.stability,
                 i.span,
+                i.clone_of,
             )
             for i in self.interfaces
         )
@@ -594,3 +603,66 @@ class Merger:
             for p in self.packages
         )
         return ir.Resolve(packages, interfaces, worlds, types, main)
+
+
+class _Cloner:
+    """Deep copy of the named items a world `include`s (wit-parser's `resolve/clone.rs`):
+    types owned by the included world, anonymous types and inline interfaces get fresh
+    copies owned by the including world, so each world owns what it imports."""
+
+    def __init__(
+        self, merger: Merger, prev: tuple[str, int], new: tuple[str, int], pkg: int | None
+    ):
+        self.m = merger
+        self.prev = prev
+        self.new = new
+        self.pkg = pkg
+        self.map: dict[int, int] = {}
+
+    def world_item(self, item: Any) -> Any:
+        if item[0] == "type":
+            return ("type", self.type_id(item[1]))
+        if item[0] == "function":
+            return ("function", self.function(item[1]))
+        return ("interface", self.interface(item[1]), item[2], item[3])
+
+    def type_id(self, t: int) -> int:
+        hit = self.map.get(t)
+        if hit is not None:
+            return hit
+        old = self.m.types[t]
+        owner = old.owner
+        if owner is not None:
+            owner = self.new
+        kind = old.kind
+        if isinstance(kind, ir.Alias):
+            if isinstance(kind.type, int) and self.m.types[kind.type].owner == self.prev:
+                kind = ir.Alias(self.type_id(kind.type))
+        elif isinstance(kind, ir.Handle):
+            kind = ir.Handle(kind.kind, self.type_id(kind.resource))
+        else:
+            kind = map_kind(kind, self.type_id)
+        self.m.types.append(TypeDefM(old.name, kind, owner, old.docs, old.stability, old.span))
+        new_id = len(self.m.types) - 1
+        self.map[t] = new_id
+        return new_id
+
+    def ty(self, t: Any) -> Any:
+        return self.type_id(t) if isinstance(t, int) else t
+
+    def function(self, f: FunctionM) -> FunctionM:
+        resource = None if f.resource is None else self.type_id(f.resource)
+        params = [(n, self.ty(t), s) for n, t, s in f.params]
+        result = None if f.result is None else self.ty(f.result)
+        return FunctionM(f.name, f.kind, resource, params, result, f.docs, f.stability, f.span)
+
+    def interface(self, iid: int) -> int:
+        old = self.m.interfaces[iid]
+        next_id = len(self.m.interfaces)
+        inner = _Cloner(self.m, ("interface", iid), ("interface", next_id), self.pkg)
+        types = {n: inner.type_id(t) for n, t in old.types.items()}
+        funcs = {n: inner.function(f) for n, f in old.functions.items()}
+        self.m.interfaces.append(
+            InterfaceM(old.name, types, funcs, self.pkg, old.docs, old.stability, old.span, iid)
+        )
+        return next_id

@@ -54,6 +54,7 @@ class InterfaceM:
     docs: ir.Docs = ir.NO_DOCS
     stability: ir.Stability = ir.UNKNOWN_STABILITY
     span: Span | None = None
+    clone_of: int | None = None
 
 
 # World items: ("interface", id, stability) | ("function", FunctionM) | ("type", id)
