@@ -120,9 +120,15 @@ def _manifest(name: str, deps: str) -> str:
 def build() -> dict[str, Path]:
     """Build both plugins (one cargo run; wit-bindgen comes from the crate registry)."""
     sdk = REPO_ROOT / "generated" / "rust"
-    _write(BENCH / "ours" / "Cargo.toml", _manifest("bench-witgen", f'dataflare-core-sdk = {{ path = "{sdk}" }}'))
+    _write(
+        BENCH / "ours" / "Cargo.toml",
+        _manifest("bench-witgen", f'dataflare-core-sdk = {{ path = "{sdk}" }}'),
+    )
     _write(BENCH / "ours" / "src" / "lib.rs", OURS)
-    _write(BENCH / "theirs" / "Cargo.toml", _manifest("bench-wit-bindgen", f'wit-bindgen = "{WIT_BINDGEN}"'))
+    _write(
+        BENCH / "theirs" / "Cargo.toml",
+        _manifest("bench-wit-bindgen", f'wit-bindgen = "{WIT_BINDGEN}"'),
+    )
     _write(BENCH / "theirs" / "src" / "lib.rs", THEIRS % {"wit": DEFAULT_WIT})
     _write(
         BENCH / "Cargo.toml",
@@ -137,9 +143,7 @@ def build() -> dict[str, Path]:
     core = toolchain.core_module("bench-wit-bindgen")
     if not theirs.exists() or theirs.stat().st_mtime < core.stat().st_mtime:
         # wit-bindgen embeds the component type itself: only `component new` is needed.
-        subprocess.run(
-            ["wasm-tools", "component", "new", str(core), "-o", str(theirs)], check=True
-        )
+        subprocess.run(["wasm-tools", "component", "new", str(core), "-o", str(theirs)], check=True)
     return {"witgen": ours, "wit-bindgen": theirs}
 
 
@@ -168,16 +172,20 @@ def _instance(engine: wasmtime.Engine, comp: wc.Component, limit: int | None = N
     return func
 
 
-def _timed(fn: Callable[[], Any], repeat: int) -> float:
-    """Median seconds per call over `repeat` calls, measured in 5 rounds."""
-    rounds = []
-    per_round = max(1, repeat // 5)
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(per_round):
-            fn()
-        rounds.append((time.perf_counter() - start) / per_round)
-    return statistics.median(rounds)
+def _interleaved(
+    fns: dict[str, Callable[[], Any]], repeat: int, rounds: int = 7
+) -> dict[str, float]:
+    """Median seconds per call of each function, rounds alternating between them so that
+    background load on the machine hits both alike."""
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    per_round = max(1, repeat // rounds)
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(per_round):
+                fn()
+            samples[name].append((time.perf_counter() - start) / per_round)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def _min_memory(engine: wasmtime.Engine, comp: wc.Component, batch: list[wc.Record]) -> int:
@@ -195,30 +203,50 @@ def _min_memory(engine: wasmtime.Engine, comp: wc.Component, batch: list[wc.Reco
     return lo * page
 
 
-def measure(path: Path, calls: int, batch_size: int) -> dict[str, float]:
-    engine = wasmtime.Engine()
-    data = path.read_bytes()
-    start = time.perf_counter()
-    comp = wc.Component(engine, data)
-    compile_s = time.perf_counter() - start
-    linker = wc.Linker(engine)
-    instantiate_s = _timed(lambda: linker.instantiate(wasmtime.Store(engine), comp), 200)
-    func = _instance(engine, comp)
-    process, process_batch = func("process"), func("process-batch")
+def measure(
+    components: dict[str, Path], calls: int, batch_size: int
+) -> dict[str, dict[str, float]]:
     one = _record(0)
     batch = [_record(i) for i in range(batch_size)]
-    assert process(one).payload.payload == b"SOME PAYLOAD BYTES " * 4
-    assert len(process_batch(batch)) == batch_size
-    call_s = _timed(lambda: process(one), calls)
-    batch_s = _timed(lambda: process_batch(batch), max(5, calls // batch_size))
-    return {
-        "size_kib": len(data) / 1024,
-        "compile_ms": compile_s * 1e3,
-        "instantiate_us": instantiate_s * 1e6,
-        "process_us": call_s * 1e6,
-        "batch_records_per_s": batch_size / batch_s,
-        "memory_kib": _min_memory(engine, comp, batch) / 1024,
+    results: dict[str, dict[str, float]] = {name: {} for name in components}
+    loaded = {}
+    for name, path in components.items():
+        data = path.read_bytes()
+        compiles = []
+        for _ in range(3):
+            engine = wasmtime.Engine()
+            start = time.perf_counter()
+            comp = wc.Component(engine, data)
+            compiles.append(time.perf_counter() - start)
+        func = _instance(engine, comp)
+        process, process_batch = func("process"), func("process-batch")
+        assert process(one).payload.payload == b"SOME PAYLOAD BYTES " * 4
+        assert len(process_batch(batch)) == batch_size
+        loaded[name] = (engine, comp, process, process_batch)
+        results[name]["size_kib"] = len(data) / 1024
+        results[name]["compile_ms"] = min(compiles) * 1e3
+
+    def instantiate(engine: wasmtime.Engine, comp: wc.Component) -> Callable[[], Any]:
+        linker = wc.Linker(engine)
+        return lambda: linker.instantiate(wasmtime.Store(engine), comp)
+
+    timings = {
+        "instantiate_us": ({n: instantiate(e, c) for n, (e, c, _, _) in loaded.items()}, 400, 1e6),
+        "process_us": ({n: (lambda p=p: p(one)) for n, (_, _, p, _) in loaded.items()}, calls, 1e6),
+        "batch_ms": (
+            {n: (lambda b=b: b(batch)) for n, (_, _, _, b) in loaded.items()},
+            max(14, calls // batch_size),
+            1e3,
+        ),
     }
+    for metric, (fns, repeat, scale) in timings.items():
+        for name, seconds in _interleaved(fns, repeat).items():
+            results[name][metric] = seconds * scale
+    for name, res in results.items():
+        res["batch_records_per_s"] = batch_size / (res["batch_ms"] / 1e3)
+        engine, comp, _, _ = loaded[name]
+        res["memory_kib"] = _min_memory(engine, comp, batch) / 1024
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,14 +255,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=100, help="records per process-batch")
     args = parser.parse_args(argv)
     components = build()
-    results = {name: measure(path, args.calls, args.batch) for name, path in components.items()}
+    results = measure(components, args.calls, args.batch)
     ours, theirs = results["witgen"], results["wit-bindgen"]
     print(f"{'metric':<22}{'witgen':>14}{'wit-bindgen':>14}{'ratio':>9}")
     for key in ours:
         ratio = ours[key] / theirs[key] if theirs[key] else float("nan")
         print(f"{key:<22}{ours[key]:>14.1f}{theirs[key]:>14.1f}{ratio:>8.2f}x")
     print(
-        "ratio = witgen / wit-bindgen (lower is better except batch_records_per_s); "
+        "ratio = witgen / wit-bindgen (lower is better, except records/s); "
         f"batch = {args.batch} records, wit-bindgen {WIT_BINDGEN}"
     )
     return 0
