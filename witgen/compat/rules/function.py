@@ -9,6 +9,20 @@ from witgen.compat.registry import rule
 from witgen.compat.rules.members import diff
 from witgen.compat.types import describe
 
+_KIND_WORDS = {
+    "freestanding": "function",
+    "method": "method",
+    "static": "static function",
+    "constructor": "constructor",
+}
+
+
+def _kind(kind: str) -> str:
+    """`async-method` -> `async method`, `freestanding` -> `function`."""
+    if kind.startswith("async-"):
+        return "async " + _KIND_WORDS.get(kind[len("async-") :], kind)
+    return _KIND_WORDS.get(kind, kind)
+
 
 @rule(
     "FUNC_KIND_CHANGED",
@@ -22,8 +36,13 @@ def func_kind_changed(ck: Checker, site: Site, old: ir.Function, new: ir.Functio
             "FUNC_KIND_CHANGED",
             site,
             site.changed,
-            f"`{new.item_name}` changed from a {old.kind} function to a {new.kind} function",
+            f"`{new.item_name}` changed from {_article(_kind(old.kind))} to "
+            f"{_article(_kind(new.kind))}",
         )
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
 
 
 @rule("FUNC_PARAM_ADDED", category="FUNCTION", target="function", summary="a parameter was added")
