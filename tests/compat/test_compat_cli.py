@@ -329,7 +329,7 @@ def test_notes_only_with_verbose(tmp_path, capsys, fast_wasm_tools):
     status, out, _ = run(capsys, str(old), str(new))
     assert status == 0
     assert "DOCS_CHANGED" not in out
-    assert "1 note not shown (--verbose shows them)" in out
+    assert "1 documentation note not shown (--verbose shows them)" in out
     _, out, _ = run(capsys, str(old), str(new), "--verbose")
     assert "note[DOCS_CHANGED]" in out
     _, out, _ = run(capsys, str(old), str(new), "--format", "github")

@@ -130,6 +130,8 @@ class Checker:
     ) -> None:
         rule = registry.RULES[rule_id]
         severity, level = classify(rule, breaks, self.direction)
+        if not breaks and rule.category != "DOCS":
+            message += " (breaks nobody: no component of the world uses it)"
         self.findings.append(
             Finding(
                 rule=rule_id,

@@ -95,15 +95,21 @@ def _label(sev: Severity) -> str:
 
 
 def _shown(report: Report, verbose: bool) -> list[Finding]:
-    """Notes (docs and other changes with no effect on the wire) only when asked for."""
-    return [f for f in report.findings if verbose or f.severity is not Severity.INFO]
+    """Documentation notes (docs, @since, @deprecated...) only when asked for."""
+    return [
+        f
+        for f in report.findings
+        if verbose or f.severity is not Severity.INFO or f.category != "DOCS"
+    ]
 
 
 def _hidden_notes(report: Report, verbose: bool) -> str | None:
     hidden = len(report.findings) - len(_shown(report, verbose))
     if not hidden:
         return None
-    return f"{hidden} note{'s' if hidden != 1 else ''} not shown (--verbose shows them)"
+    return (
+        f"{hidden} documentation note{'s' if hidden != 1 else ''} not shown (--verbose shows them)"
+    )
 
 
 def to_text(report: Report, old: str, new: str, show: ShowSpan, verbose: bool = False) -> str:
