@@ -105,7 +105,7 @@ class Merger:
             ty = u.types[tid]
             if not self._include(ty.stability, pkg, ty.span):
                 continue
-            kind = map_kind(ty.kind, lambda x, s=ty.span: mt(x, s))
+            kind = self._map_members(ty.kind, ty.span, mt)
             if not isinstance(kind, (ir.Alias, ir.Handle)):
                 kind = map_kind(kind, self._own)
             owner = ty.owner
@@ -162,6 +162,13 @@ class Merger:
                 if owner == ("world", wid):
                     self.types[new_t].owner = ("world", len(self.worlds) - 1)  # type: ignore[index]
             self._elaborate_world(len(self.worlds) - 1)
+        for new_t, owner in local_types:
+            if owner is not None and owner[0] == "world" and world_map[owner[1]] is None:
+                raise WitError(
+                    "found a reference to a world which is excluded due to its feature not "
+                    "being activated; this type is not gated by a feature but its world is",
+                    self.types[new_t].span,
+                )
 
         p = self.packages[pkg]
         for i in new_ifaces:
@@ -230,6 +237,22 @@ class Merger:
                 raise WitError(f"type `{ty.name}` not defined in interface", ty.span)
             type_map[tid] = real
 
+    @staticmethod
+    def _map_members(kind: Any, span: Span | None, mt: Any) -> Any:
+        """Map a kind's references; an excluded one is reported at its field or case."""
+        if isinstance(kind, ir.Record):
+            return ir.Record(
+                tuple(ir.Field(f.name, mt(f.type, f.span), f.docs, f.span) for f in kind.fields)
+            )
+        if isinstance(kind, ir.Variant):
+            return ir.Variant(
+                tuple(
+                    ir.Case(c.name, None if c.type is None else mt(c.type, c.span), c.docs, c.span)
+                    for c in kind.cases
+                )
+            )
+        return map_kind(kind, lambda x: mt(x, span))
+
     def _own(self, t: Any) -> Any:
         """A reference to a resource where a value is expected means `own<resource>`."""
         if not isinstance(t, int):
@@ -261,9 +284,9 @@ class Merger:
     def _update_function(self, fn: FunctionM, mt: Any, in_world: bool = False) -> FunctionM:
         # an excluded type is reported at the function (interfaces) or at the type (worlds)
         span = None if in_world else fn.span
+        resource = None if fn.resource is None else mt(fn.resource, span)
         params = [(n, self._own(mt(t, span)), s) for n, t, s in fn.params]
         result = None if fn.result is None else self._own(mt(fn.result, span))
-        resource = None if fn.resource is None else mt(fn.resource, span)
         new = FunctionM(fn.name, fn.kind, resource, params, result, fn.docs, fn.stability, fn.span)
         if result is not None and self._contains_borrow(result):
             name = fn.name
@@ -301,6 +324,18 @@ class Merger:
         new = WorldM(
             world.name, package=pkg, docs=world.docs, stability=world.stability, span=world.span
         )
+        # Types this world imports by name stand in for same-named types of included worlds
+        # (mapped first: wit-parser reports an excluded one before anything else).
+        overlaps: dict[int, dict[int, int]] = {}
+        for inc in world.includes:
+            overlap: dict[int, int] = {}
+            target_w = world_map[inc.world]
+            if target_w is not None and self._include(inc.stability, pkg, inc.span):
+                for key, item in world.imports.items():
+                    prev = self.worlds[target_w].imports.get(key)
+                    if key[0] == "name" and item[0] == "type" and prev and prev[0] == "type":
+                        overlap[prev[1]] = mt(item[1])
+            overlaps[id(inc)] = overlap
         for direction in ("imports", "exports"):
             src: dict[Any, Any] = getattr(world, direction)
             spans: dict[Any, Any] = getattr(
@@ -347,11 +382,19 @@ class Merger:
                     "being activated",
                     inc.span,
                 )
-            self._include_world(new, len(self.worlds), target, inc.names, inc.span)
+            self._include_world(
+                new, len(self.worlds), target, inc.names, inc.span, overlaps[id(inc)]
+            )
         return new
 
     def _include_world(
-        self, world: WorldM, world_id: int, target: int, names: list[tuple[str, str]], span: Span
+        self,
+        world: WorldM,
+        world_id: int,
+        target: int,
+        names: list[tuple[str, str]],
+        span: Span,
+        overlap: dict[int, int],
     ) -> None:
         inc = self.worlds[target]
         remaining = list(names)
@@ -368,11 +411,7 @@ class Merger:
         rename = dict(names)
         external = inc.package != world.package
         cloner = _Cloner(self, ("world", target), ("world", world_id), world.package)
-        for key, item in world.imports.items():  # types already imported by name are shared
-            if key[0] == "name" and item[0] == "type":
-                prev = inc.imports.get(key)
-                if prev is not None and prev[0] == "type":
-                    cloner.map[prev[1]] = item[1]
+        cloner.map.update(overlap)
         for what, src, dst, dspans in (
             ("import", inc.imports, world.imports, world.import_spans),
             ("export", inc.exports, world.exports, world.export_spans),
@@ -410,9 +449,13 @@ class Merger:
                     dst[nk] = item
                     dspans[nk] = span
                 else:
-                    if key not in dst:
+                    prev = dst.get(key)
+                    if prev is None:
                         dst[key] = item
                         dspans[key] = span
+                    elif prev[2].kind == "unknown" and item[2].kind != "unknown":
+                        # an unannotated import takes the stability of the included one
+                        dst[key] = (prev[0], prev[1], item[2], prev[3])
 
     def _type_iface_dep(self, tid: int) -> int | None:
         ty = self.types[tid]
