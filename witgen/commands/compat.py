@@ -30,8 +30,8 @@ promise semver makes, and what `wasm-tools component semver-check` checks. host 
 hosts built against OLD still run guests built against NEW; both checks both. Findings that
 break only the other side are warnings.
 
-Between releases of the same worlds the package version is checked too: breaking existing guests needs a major release (0.x: a
-minor one), additions a minor one, docs a patch one.
+Between releases of the same worlds the package version is checked too: breaking existing
+guests needs a major release (0.x: a minor one), additions a minor one, docs a patch one.
 
 Exit status: 0 compatible, 1 breaking findings or a wrong version, 2 invalid input or usage.
 """

@@ -107,9 +107,8 @@ def _hidden_notes(report: Report, verbose: bool) -> str | None:
     hidden = len(report.findings) - len(_shown(report, verbose))
     if not hidden:
         return None
-    return (
-        f"{hidden} documentation note{'s' if hidden != 1 else ''} not shown (--verbose shows them)"
-    )
+    plural = "s" if hidden != 1 else ""
+    return f"{hidden} documentation note{plural} not shown (--verbose shows them)"
 
 
 def to_text(report: Report, old: str, new: str, show: ShowSpan, verbose: bool = False) -> str:

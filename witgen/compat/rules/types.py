@@ -151,8 +151,8 @@ def _report_type_changed(
             rule_id,
             site,
             site.changed,
-            f"{noun} `{n[ni].name}` of {_owner(site)} changed type from `{describe(ck.old.resolve, before)}` "
-            f"to `{describe(ck.new.resolve, after)}`",
+            f"{noun} `{n[ni].name}` of {_owner(site)} changed type from "
+            f"`{describe(ck.old.resolve, before)}` to `{describe(ck.new.resolve, after)}`",
             span=n[ni].span,
             old_span=o[oi].span,
         )
