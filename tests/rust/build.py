@@ -72,7 +72,11 @@ def build_all() -> dict[str, Path]:
     specs.update(stubs)
     return {
         crate: toolchain.componentize(
-            toolchain.core_module(crate), wit, world, COMPONENTS / f"{crate}.wasm", all_features=True
+            toolchain.core_module(crate),
+            wit,
+            world,
+            COMPONENTS / f"{crate}.wasm",
+            all_features=True,
         )
         for crate, (wit, world) in specs.items()
     }
@@ -80,5 +84,8 @@ def build_all() -> dict[str, Path]:
 
 def sdk_dirs() -> list[Path]:
     """The generated SDK crates of the test workspace (after `build_all`)."""
-    return sorted(p for p in WORKSPACE.iterdir() if (p / "src" / "lib.rs").exists()
-                  and not p.name.startswith(("stub-", "echo-guest")))
+    return sorted(
+        p
+        for p in WORKSPACE.iterdir()
+        if (p / "src" / "lib.rs").exists() and not p.name.startswith(("stub-", "echo-guest"))
+    )

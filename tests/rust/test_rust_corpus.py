@@ -104,9 +104,7 @@ def _generate(tmp_path: Path, text: str) -> dict[str, str]:
         ("f: func(e: error-context);", "`f` uses error-context"),
     ],
 )
-def test_unsupported_features_are_refused_by_name(
-    tmp_path: Path, body: str, needle: str
-) -> None:
+def test_unsupported_features_are_refused_by_name(tmp_path: Path, body: str, needle: str) -> None:
     text = f"package t:x;\ninterface i {{\n    {body}\n}}\nworld w {{ export i; }}\n"
     with pytest.raises(Unsupported, match=needle):
         _generate(tmp_path, text)
@@ -116,8 +114,17 @@ def test_unsupported_feature_is_a_clean_cli_error(tmp_path: Path) -> None:
     wit = tmp_path / "t.wit"
     wit.write_text("package t:x;\nworld w { export f: async func(); }\n", encoding="utf-8")
     proc = subprocess.run(
-        ["python3", "-m", "witgen", "generate", "--lang", "rust", "--out", str(tmp_path / "o"),
-         str(wit)],
+        [
+            "python3",
+            "-m",
+            "witgen",
+            "generate",
+            "--lang",
+            "rust",
+            "--out",
+            str(tmp_path / "o"),
+            str(wit),
+        ],
         capture_output=True,
         text=True,
     )

@@ -26,12 +26,42 @@ COUNTERS = "witgen:echo/counters@0.1.0"
 HOST = "witgen:echo/host@0.1.0"
 
 ECHOES = [
-    "echo-bool", "echo-u8", "echo-u16", "echo-u32", "echo-u64", "echo-s8", "echo-s16",
-    "echo-s32", "echo-s64", "echo-f32", "echo-f64", "echo-char", "echo-string", "echo-bytes",
-    "echo-u64s", "echo-f32s", "echo-bools", "echo-chars", "echo-strings", "echo-pair",
-    "echo-primitives", "echo-point", "echo-perms", "echo-wide", "echo-color", "echo-shape",
-    "echo-option", "echo-option-string", "echo-result", "echo-unit-result", "echo-err-only",
-    "echo-nested", "echo-nested-list", "echo-spilled", "via-host", "via-host-spilled",
+    "echo-bool",
+    "echo-u8",
+    "echo-u16",
+    "echo-u32",
+    "echo-u64",
+    "echo-s8",
+    "echo-s16",
+    "echo-s32",
+    "echo-s64",
+    "echo-f32",
+    "echo-f64",
+    "echo-char",
+    "echo-string",
+    "echo-bytes",
+    "echo-u64s",
+    "echo-f32s",
+    "echo-bools",
+    "echo-chars",
+    "echo-strings",
+    "echo-pair",
+    "echo-primitives",
+    "echo-point",
+    "echo-perms",
+    "echo-wide",
+    "echo-color",
+    "echo-shape",
+    "echo-option",
+    "echo-option-string",
+    "echo-result",
+    "echo-unit-result",
+    "echo-err-only",
+    "echo-nested",
+    "echo-nested-list",
+    "echo-spilled",
+    "via-host",
+    "via-host-spilled",
 ]
 
 
@@ -44,9 +74,7 @@ class EchoGuest:
         with linker.root() as root:
             with root.add_instance(HOST) as host:
                 host.add_func("echo-nested", self._record("echo-nested", lambda v: v))
-                host.add_func(
-                    "echo-spilled", self._record("echo-spilled", lambda *vs: tuple(vs))
-                )
+                host.add_func("echo-spilled", self._record("echo-spilled", lambda *vs: tuple(vs)))
                 host.add_func(
                     "get-strings",
                     self._record("get-strings", lambda n: [f"s{i}" * i for i in range(n)]),
@@ -111,7 +139,8 @@ def test_world_level_export(guest: EchoGuest) -> None:
     assert guest.call("version", interface=None) == "echo 0.1.0"
 
 
-def test_resources(guest: EchoGuest) -> None:
+def test_resources() -> None:
+    guest = EchoGuest()  # its own instance: the last check traps, which poisons an instance
     live = guest.func("live", COUNTERS)
     ctor = guest.func("[constructor]counter", COUNTERS)
     add = guest.func("[method]counter.add", COUNTERS)

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import jinja2
 
@@ -26,7 +27,6 @@ from witgen.backends.rust_names import (
     Unsupported,
     camel,
     doc_lines,
-    escape,
     shouty,
     snake,
     type_name,
@@ -45,7 +45,7 @@ class TypeDefModel:
     name: str
     docs: list[str]
     derives: str = ""
-    members: list[dict[str, object]] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
     target: str = ""  # alias target / flags & enum repr
 
 
@@ -164,9 +164,7 @@ class RustGen:
                 plan.append((direction, mod, entry, item.id))
                 for tid in iface.types.values():
                     module_of[tid] = mod
-                    if direction == "export" and isinstance(
-                        resolve.types[tid].kind, ir.Resource
-                    ):
+                    if direction == "export" and isinstance(resolve.types[tid].kind, ir.Resource):
                         exported.add(tid)
             elif isinstance(item, ir.WorldType):
                 module_of[item.id] = ""
@@ -180,18 +178,14 @@ class RustGen:
             type_ids = list(iface.types.values())
             self.types(m, namer, type_ids, mod)
             if direction == "import":
-                self.import_functions(
-                    m, namer, list(iface.functions.values()), key, mod, iface_id
-                )
+                self.import_functions(m, namer, list(iface.functions.values()), key, mod, iface_id)
             else:
                 self.export_functions(
                     m, namer, list(iface.functions.values()), key, mod, wmod, shims, iface_id
                 )
             modules.append(m)
         root = ModuleModel(wmod, doc_lines(world.docs, "//!"), "world")
-        world_types = [
-            e.item.id for e in world.imports if isinstance(e.item, ir.WorldType)
-        ]
+        world_types = [e.item.id for e in world.imports if isinstance(e.item, ir.WorldType)]
         self.types(root, namer, world_types, "")
         root_imports = [
             e.item.function for e in world.imports if isinstance(e.item, ir.WorldFunction)
@@ -266,7 +260,7 @@ class RustGen:
             docs = doc_lines(td.docs)
             kind = td.kind
             if isinstance(kind, ir.Record):
-                members = [
+                members: list[dict[str, Any]] = [
                     {
                         "name": snake(f.name),
                         "type": namer.owned(f.type, here),
@@ -293,9 +287,7 @@ class RustGen:
                 shape = self.layouts.case_shape(tid)
                 assert shape is not None
                 repr_ = {1: "u8", 2: "u16", 4: "u32"}[shape.discriminant_size]
-                members = [
-                    {"name": camel(c.name), "docs": doc_lines(c.docs)} for c in kind.cases
-                ]
+                members = [{"name": camel(c.name), "docs": doc_lines(c.docs)} for c in kind.cases]
                 m.types.append(TypeDefModel("enum", name, docs, "", members, repr_))
             elif isinstance(kind, ir.Flags):
                 size = self.layouts.size(tid)
@@ -451,9 +443,7 @@ class RustGen:
             g.emit(f"#[repr(align({area.align}))]")
             g.emit("#[allow(dead_code)]")
             g.emit(f"struct RetArea([core::mem::MaybeUninit<u8>; {area.size}]);")
-            g.emit(
-                f"let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); {area.size}]);"
-            )
+            g.emit(f"let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); {area.size}]);")
             g.emit("let ret = ret_area.0.as_mut_ptr().cast::<u8>();")
             args.append("ret as i32")
             ret_ptr = "ret"
@@ -554,11 +544,7 @@ class RustGen:
             trait_fn, glue, post = self.export_fn(namer, func, sig, ident, bound, here, owner)
             (m.trait_fns if owner is None else owner.trait_fns).append(trait_fn)
             m.glue.append(glue)
-            generic = (
-                "<$ty>"
-                if owner is None
-                else f"<<$ty as {mod_path}::{trait}>::{owner.name}>"
-            )
+            generic = "<$ty>" if owner is None else f"<<$ty as {mod_path}::{trait}>::{owner.name}>"
             params, args = _core_params(sig)
             prefix = here or "root"
             shims.append(
@@ -728,9 +714,7 @@ def crate_name(resolve: ir.Resolve, options: GenerateOptions) -> str:
     return f"{pkg.namespace}-{pkg.short_name}-sdk"
 
 
-def generate(
-    resolve: ir.Resolve, worlds: list[int], options: GenerateOptions
-) -> dict[str, str]:
+def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
     gen = RustGen(resolve, options)
     models = [gen.world(w) for w in worlds]
     env = _env()
@@ -749,10 +733,7 @@ def generate(
         "src/rt.rs": env.get_template("rt.rs.j2").render(**header),
     }
     for model in models:
-        files[f"src/{model.name.removeprefix('r#')}.rs"] = env.get_template(
-            "world.rs.j2"
-        ).render(world=model, **header)
+        files[f"src/{model.name.removeprefix('r#')}.rs"] = env.get_template("world.rs.j2").render(
+            world=model, **header
+        )
     return _rustfmt(files)
-
-
-__all__ = ["LANGUAGE", "generate", "escape"]

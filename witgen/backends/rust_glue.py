@@ -23,7 +23,7 @@ from typing import Iterator
 from witgen import ir
 from witgen.abi import Layouts
 from witgen.abi.signature import has_pointers
-from witgen.backends.rust_names import TypeNamer, Unsupported, camel, snake, type_name
+from witgen.backends.rust_names import TypeNamer, Unsupported, camel, snake
 
 # Lists of these element types have the same bytes in Rust and in the canonical ABI.
 PLAIN = {
@@ -95,6 +95,11 @@ def narrow(expr: str, have: str, want: str) -> str:
     if want == "i32" and have == "i64":
         return f"{expr} as i32"
     raise AssertionError(f"cannot narrow {have} into {want}")
+
+
+def tuple_expr(items: list[str]) -> str:
+    """`a` for one item, `(a, b)` for several."""
+    return items[0] if len(items) == 1 else f"({', '.join(items)})"
 
 
 def finish_lines(lines: list[str], value: str) -> list[str]:
@@ -243,10 +248,6 @@ class Glue:
             inits = ", ".join(f"{snake(f.name)}: {p}" for f, p in zip(kind.fields, parts))
             return f"{self.tname(ty)} {{ {inits} }}"
         return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
-
-    @staticmethod
-    def tuple(items: list[str]) -> str:
-        return items[0] if len(items) == 1 else f"({', '.join(items)})"
 
     def finish(self, value: str) -> list[str]:
         """The body lines ending in `value`, without a final `let value = ...; value`."""
@@ -442,7 +443,9 @@ class Glue:
                 parts.append(t)
             return self.build(ty, parts)
         if isinstance(kind, ir.Flags):
-            return f"{self.tname(ty)}::from_bits_retain({self.read(base, off, self.flags_repr(ty))})"
+            return (
+                f"{self.tname(ty)}::from_bits_retain({self.read(base, off, self.flags_repr(ty))})"
+            )
         if isinstance(kind, (ir.Enum, ir.Variant, ir.Option, ir.Result)):
             shape = self.layouts.case_shape(ty)
             assert shape is not None
@@ -588,7 +591,7 @@ class Glue:
             shape = self.layouts.case_shape(ty)
             assert shape is not None
             names = [self.tmp("w") for _ in flat]
-            self.emit(f"let {self.tuple(names)} = match {v.borrow} {{")
+            self.emit(f"let {tuple_expr(names)} = match {v.borrow} {{")
             for index, payload in enumerate(shape.payloads):
                 binding = self.tmp("e") if payload is not None else None
                 with self.block() as body:
@@ -598,7 +601,7 @@ class Glue:
                         values = self.lower_flat(payload, Val(binding), own)
                         for j, (value, have) in enumerate(zip(values, self.layouts.flat(payload))):
                             slots[j + 1] = convert(value, have, flat[j + 1])
-                self.arm(self.case_pattern(ty, index, binding), body, self.tuple(slots))
+                self.arm(self.case_pattern(ty, index, binding), body, tuple_expr(slots))
             self.emit("};")
             return names
         if isinstance(kind, ir.List):
@@ -674,10 +677,3 @@ class Glue:
         if isinstance(kind, ir.Handle):
             return self.lift_handle(kind, vals[0])
         raise Unsupported(f"the Rust backend cannot lift {type(kind).__name__.lower()} types")
-
-
-def type_path(namer: TypeNamer, ty: int, here: str) -> str:
-    return namer.path(ty, here)
-
-
-__all__ = ["Glue", "Val", "type_name"]
