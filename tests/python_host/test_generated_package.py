@@ -49,7 +49,13 @@ def test_package_imports_without_witgen() -> None:
         "assert 'witgen' not in sys.modules"
     )
     proc = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(GENERATED)!r}); {code}"],
+        [
+            sys.executable,
+            "-I",
+            "-B",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(GENERATED)!r}); {code}",
+        ],
         capture_output=True,
         text=True,
         cwd="/",
