@@ -147,34 +147,48 @@ class RustGen:
         resolve = self.resolve
         world = resolve.worlds[world_id]
         wmod = snake(world.name)
-        module_of: dict[int, str] = {}
-        exported: set[int] = set()
+        # An interface may be both imported and exported: the same type ids then live in two
+        # modules, and which one a name means depends on the direction of the code using it.
+        import_modules: dict[int, str] = {}
+        export_modules: dict[int, str] = {}
         plan: list[tuple[str, str, ir.WorldEntry, int]] = []  # (dir, module, entry, iface)
-        taken: set[str] = set()
+        taken: dict[str, int] = {}
         for direction, entry, key_name in resolve.world_interfaces(world_id):
             item = entry.item
             if isinstance(item, ir.WorldInterface):
                 iface = resolve.interfaces[item.id]
                 base = iface.name or key_name
                 mod = snake(base)
-                if mod in taken and iface.package is not None:
+                if taken.get(mod) == item.id:
+                    mod = snake(f"{base}-{direction}")
+                elif mod in taken and iface.package is not None:
                     pkg = resolve.packages[iface.package]
                     mod = snake(f"{pkg.namespace}-{pkg.short_name}-{base}")
-                taken.add(mod)
+                taken[mod] = item.id
                 plan.append((direction, mod, entry, item.id))
+                target = import_modules if direction == "import" else export_modules
                 for tid in iface.types.values():
-                    module_of[tid] = mod
-                    if direction == "export" and isinstance(resolve.types[tid].kind, ir.Resource):
-                        exported.add(tid)
+                    target[tid] = mod
             elif isinstance(item, ir.WorldType):
-                module_of[item.id] = ""
-        namer = TypeNamer(resolve, module_of, exported)
+                import_modules[item.id] = ""
+        exported = {
+            tid
+            for tid in export_modules
+            if isinstance(resolve.types[tid].kind, ir.Resource)
+        }
+        namers = {
+            "import": TypeNamer(
+                resolve, {**export_modules, **import_modules}, exported - set(import_modules)
+            ),
+            "export": TypeNamer(resolve, {**import_modules, **export_modules}, exported),
+        }
         modules = []
         shims: list[Shim] = []
         for direction, mod, entry, iface_id in plan:
             key = resolve.world_key_name(entry.key)
             iface = resolve.interfaces[iface_id]
             m = ModuleModel(mod, doc_lines(iface.docs, "//!"), direction)
+            namer = namers[direction]
             type_ids = list(iface.types.values())
             self.types(m, namer, type_ids, mod)
             if direction == "import":
@@ -185,6 +199,7 @@ class RustGen:
                 )
             modules.append(m)
         root = ModuleModel(wmod, doc_lines(world.docs, "//!"), "world")
+        namer = namers["import"]
         world_types = [e.item.id for e in world.imports if isinstance(e.item, ir.WorldType)]
         self.types(root, namer, world_types, "")
         root_imports = [
