@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -35,7 +36,9 @@ import jinja2
 import witgen
 from witgen import ir
 from witgen.backends import GenerateOptions
+from witgen.backends import typescript_layout as layout
 from witgen.backends import typescript_names as names
+from witgen.backends.typescript_layout import LINE, SOFTLINE, Doc, IfBreak, IndentIfBreak
 from witgen.diagnostics import WitError
 from witgen.paths import TEMPLATES
 
@@ -78,6 +81,51 @@ _RESULT_DECL = 'export type Result<T, E> = { tag: "ok"; val: T } | { tag: "err";
 
 
 # ---------------------------------------------------------------------------- line layout
+# Types, signatures and declarations are built as `typescript_layout` documents shaped the way
+# prettier shapes the same TypeScript, so that printing them gives prettier's line breaks.
+
+_SIMPLE_TYPE = re.compile(r"^[A-Za-z_$][\w$]*$")
+
+
+def _generic(name: str, args: list[Doc]) -> Doc:
+    """`Name<A, B>`; prettier never breaks around a single simple argument."""
+    if len(args) == 1 and isinstance(args[0], str) and _SIMPLE_TYPE.match(args[0]):
+        return f"{name}<{args[0]}>"
+    return layout.group(
+        f"{name}<", layout.indent(SOFTLINE, layout.join((",", LINE), args)), SOFTLINE, ">"
+    )
+
+
+def _union(members: list[Doc], ctx: str) -> Doc:
+    """`A | B` as prettier breaks it where it stands (see `_Generator.ts_doc`)."""
+    # prettier aligns each member under its `| ` so that a member that breaks nests
+    code = (IfBreak("| "), layout.join((LINE, "| "), [layout.indent(m) for m in members]))
+    if ctx == "annotation":  # first onto the next line, then one member per line
+        return layout.group(layout.indent(SOFTLINE, layout.group(code)))
+    if ctx == "tupleN":
+        return layout.group(layout.indent(IfBreak(("(", SOFTLINE)), code), SOFTLINE, IfBreak(")"))
+    if ctx == "array":  # `(A | B)[]`: inside the parentheses flat if it fits, else bars
+        return ("(", layout.group(layout.indent(SOFTLINE, layout.group(code)), SOFTLINE), ")")
+    return layout.group(code)
+
+
+def alias_lines(indent: str, head: str, rhs: Doc, union: bool = False) -> list[str]:
+    """`head = rhs;` (`export type X = ...`) laid out as prettier lays out type aliases."""
+    if union:  # break after `=`, then the union flat or one `| member` per line
+        doc: Doc = (head, " =", layout.group(layout.indent(LINE, rhs)), ";")
+    else:  # "fluid": stay on the `=` line if the right side can start there
+        doc = (
+            head,
+            " =",
+            layout.group(layout.indent(LINE), id="assign"),
+            IndentIfBreak("assign", (rhs,)),
+            ";",
+        )
+    return layout.render(doc, indent)
+
+
+def union_members(members: list[str]) -> Doc:
+    return _union(list(members), "member")
 
 
 def wrap_list(indent: str, head: str, items: list[str], tail: str) -> list[str]:
@@ -98,27 +146,6 @@ def wrap_braced(indent: str, head: str, items: list[str], tail: str) -> list[str
     return [f"{indent}{head}{{", *(f"{indent}{INDENT}{i}," for i in items), f"{indent}}}{tail}"]
 
 
-def wrap_union(indent: str, head: str, members: list[str]) -> list[str]:
-    """`export type X = A | B;` as prettier lays it out: on one line if it fits, else the
-    whole union on the next line if it fits there, else one `| member` per line."""
-    flat = " | ".join(members)
-    if len(f"{indent}{head} = {flat};") <= PRINT_WIDTH or len(members) < 2:
-        return [f"{indent}{head} = {flat};"]
-    if len(f"{indent}{INDENT}{flat};") <= PRINT_WIDTH:
-        return [f"{indent}{head} =", f"{indent}{INDENT}{flat};"]
-    body = [f"{indent}{INDENT}| {m}" for m in members]
-    body[-1] += ";"
-    return [f"{indent}{head} =", *body]
-
-
-def wrap_property(indent: str, head: str, ts: str) -> list[str]:
-    """`name: T;`; a union too long for the line moves to the next one, as prettier does."""
-    line = f"{indent}{head}: {ts};"
-    if len(line) <= PRINT_WIDTH or not _top_level_union(ts):
-        return [line]
-    return [f"{indent}{head}:", f"{indent}{INDENT}{ts};"]
-
-
 def braced(head: list[str], members: list[list[str]], indent: str = "") -> list[str]:
     """`head {` (the last line of `head` ends with the brace), members separated by blank
     lines, then `}`; an empty body is `{}` as prettier prints it."""
@@ -130,18 +157,6 @@ def braced(head: list[str], members: list[list[str]], indent: str = "") -> list[
             out.append("")
         out += member
     return out + [f"{indent}}}"]
-
-
-def _top_level_union(ts: str) -> bool:
-    depth = 0
-    for i, ch in enumerate(ts):
-        if ch in "<([{":
-            depth += 1
-        elif ch in ">)]}":
-            depth -= 1
-        elif ch == "|" and depth == 0 and i > 0:
-            return True
-    return False
 
 
 # ---------------------------------------------------------------------------- the plan
@@ -284,6 +299,13 @@ class _Generator:
         )
 
     def ts_type(self, ty: ir.Type, scope: _Scope, where: str) -> str:
+        """The type on one line (for docs and short declarations)."""
+        return layout.flat(self.ts_doc(ty, scope, where))
+
+    def ts_doc(self, ty: ir.Type, scope: _Scope, where: str, ctx: str = "annotation") -> Doc:
+        """The type as a layout document; `ctx` is where it stands ("annotation" of a
+        parameter, result or property; "generic" argument; "tuple1"/"tupleN" element of a
+        one-/many-element tuple; "array" element), which decides how a union breaks."""
         if isinstance(ty, str):
             if ty not in _PRIMITIVES:
                 raise self.refuse(f"the `{ty}` type", where)
@@ -299,33 +321,42 @@ class _Generator:
                 raise WitError(f"type `{td.name}` is not visible from {scope.path} ({where})")
             spec = self.module_ref(td.owner.id, scope)
             return f"import({names.string_literal(spec)}).{local}"
-        return self.ts_kind(td.kind, scope, where)
+        return self.ts_kind(td.kind, scope, where, ctx)
 
-    def ts_kind(self, kind: ir.TypeDefKind, scope: _Scope, where: str) -> str:
-        """A type's structure as a TS type string (for anonymous types and `type t = ...`)."""
+    def ts_kind(self, kind: ir.TypeDefKind, scope: _Scope, where: str, ctx: str) -> Doc:
+        """A type's structure as a document (anonymous types, and `type t = ...` right-hand
+        sides)."""
         if isinstance(kind, ir.List):
             elem = self.resolve.dealias(kind.type)
             if isinstance(elem, str) and elem in _TYPED_ARRAYS:
                 return _TYPED_ARRAYS[elem]
-            inner = self.ts_type(kind.type, scope, where)
-            return f"({inner})[]" if _top_level_union(inner) else f"{inner}[]"
+            return (self.ts_doc(kind.type, scope, where, "array"), "[]")
         if isinstance(kind, ir.Option):
-            inner = self.ts_type(kind.type, scope, where)
             if self.is_option(kind.type):
                 scope.uses_option = True
-                return f"Option<{inner}>"
-            return f"{inner} | undefined"
+                return _generic("Option", [self.ts_doc(kind.type, scope, where, "generic")])
+            return _union([self.ts_doc(kind.type, scope, where, "member"), "undefined"], ctx)
         if isinstance(kind, ir.Result):
             scope.uses_result = True
-            ok = self.ts_type(kind.ok, scope, where) if kind.ok is not None else "void"
-            err = self.ts_type(kind.err, scope, where) if kind.err is not None else "void"
-            return f"Result<{ok}, {err}>"
+            args: list[Doc] = [
+                self.ts_doc(t, scope, where, "generic") if t is not None else "void"
+                for t in (kind.ok, kind.err)
+            ]
+            return _generic("Result", args)
         if isinstance(kind, ir.Tuple):
-            return "[" + ", ".join(self.ts_type(t, scope, where) for t in kind.types) + "]"
+            elem_ctx = "tuple1" if len(kind.types) == 1 else "tupleN"
+            elems = [self.ts_doc(t, scope, where, elem_ctx) for t in kind.types]
+            return layout.group(
+                "[",
+                layout.indent(SOFTLINE, layout.join((",", LINE), elems)),
+                IfBreak(","),
+                SOFTLINE,
+                "]",
+            )
         if isinstance(kind, ir.Handle):
-            return self.ts_type(kind.resource, scope, where)
+            return self.ts_doc(kind.resource, scope, where, ctx)
         if isinstance(kind, ir.Alias):
-            return self.ts_type(kind.type, scope, where)
+            return self.ts_doc(kind.type, scope, where, ctx)
         if isinstance(kind, ir.Future):
             raise self.refuse("`future` types", where)
         if isinstance(kind, ir.Stream):
@@ -349,6 +380,14 @@ class _Generator:
             if isinstance(kind, ir.Result):
                 return kind
         return None
+
+    def spelled_as_union(self, kind: ir.TypeDefKind) -> bool:
+        """Whether `ts_kind` spells this as `T | undefined` (an option, not nested)."""
+        if isinstance(kind, ir.Alias):
+            if isinstance(kind.type, str) or self.resolve.types[kind.type].name is not None:
+                return False
+            kind = self.resolve.types[kind.type].kind
+        return isinstance(kind, ir.Option) and not self.is_option(kind.type)
 
     def optional_payload(self, ty: ir.Type) -> ir.Type | None:
         """For a field jco marks `name?: T` (an `option<T>` spelled `T | undefined`): T."""
@@ -421,10 +460,10 @@ class _Generator:
                 lines += names.tsdoc(f.docs.contents, inner)
                 optional = self.optional_payload(f.type)
                 if optional is not None:  # `name?: T` says `T | undefined` already
-                    head, ts = f"{names.member(f.name)}?", self.ts_type(optional, scope, where)
+                    head, ty = f"{names.member(f.name)}?", optional
                 else:
-                    head, ts = names.member(f.name), self.ts_type(f.type, scope, where)
-                lines += wrap_property(inner, head, ts)
+                    head, ty = names.member(f.name), f.type
+                lines += self.property_lines(inner, head, ty, scope, where)
             return [_Block(lines + [f"{indent}}}"])]
         if isinstance(kind, ir.Flags):
             lines = names.tsdoc(doc, indent, deprecated) + [f"{indent}export interface {name} {{"]
@@ -439,16 +478,15 @@ class _Generator:
             ]
             extra = ("Values:", *cases) if any(c.docs for c in kind.cases) else ()
             lines = names.tsdoc(doc, indent, extra + deprecated)
-            lines += wrap_union(
-                indent, f"export type {name}", [names.string_literal(c.name) for c in kind.cases]
-            )
+            literals = [names.string_literal(c.name) for c in kind.cases]
+            lines += alias_lines(indent, f"export type {name}", union_members(literals), True)
             return [_Block(lines)]
         if isinstance(kind, ir.Variant):
             case_names = [f"{name}{names.upper_camel(c.name)}" for c in kind.cases]
             blocks = [
                 _Block(
                     names.tsdoc(doc, indent, deprecated)
-                    + wrap_union(indent, f"export type {name}", case_names)
+                    + alias_lines(indent, f"export type {name}", union_members(case_names), True)
                 )
             ]
             for case, case_name in zip(kind.cases, case_names):
@@ -458,29 +496,35 @@ class _Generator:
                 ]
                 lines.append(f"{inner}tag: {names.string_literal(case.name)};")
                 if case.type is not None:
-                    lines.append(f"{inner}val: {self.ts_type(case.type, scope, where)};")
+                    lines += self.property_lines(inner, "val", case.type, scope, where)
                 blocks.append(_Block(lines + [f"{indent}}}"]))
             return blocks
         # aliases and named anonymous-shaped types (`type t = list<u8>`, `type r = result`)
-        lines = names.tsdoc(doc, indent, deprecated) + [
-            f"{indent}export type {name} = {self.ts_kind(kind, scope, where)};"
-        ]
+        rhs = self.ts_kind(kind, scope, where, "alias")
+        lines = names.tsdoc(doc, indent, deprecated)
+        lines += alias_lines(indent, f"export type {name}", rhs, self.spelled_as_union(kind))
         return [_Block(lines)]
+
+    def property_lines(
+        self, indent: str, head: str, ty: ir.Type, scope: _Scope, where: str
+    ) -> list[str]:
+        """`head: T;` in an interface body."""
+        return layout.render((head, ": ", self.ts_doc(ty, scope, where), ";"), indent)
 
     # -- functions --
 
-    def params(self, fn: ir.Function, scope: _Scope, where: str) -> list[str]:
+    def params(self, fn: ir.Function, scope: _Scope, where: str) -> list[Doc]:
         params = fn.params[1:] if fn.kind in ("method", "async-method") else fn.params
-        return [f"{names.binding(p.name)}: {self.ts_type(p.type, scope, where)}" for p in params]
+        return [(f"{names.binding(p.name)}: ", self.ts_doc(p.type, scope, where)) for p in params]
 
-    def returns(self, fn: ir.Function, scope: _Scope, where: str) -> tuple[str, tuple[str, ...]]:
+    def returns(self, fn: ir.Function, scope: _Scope, where: str) -> tuple[Doc, tuple[str, ...]]:
         """The TS return type and TSDoc lines on how `err` travels for `result` functions:
         an import throws it, an export's implementation throws it."""
         res = self.result_of(fn.result)
         if res is None:
-            ret = "void" if fn.result is None else self.ts_type(fn.result, scope, where)
+            ret = "void" if fn.result is None else self.ts_doc(fn.result, scope, where)
             return ret, ()
-        ok = self.ts_type(res.ok, scope, where) if res.ok is not None else "void"
+        ok = self.ts_doc(res.ok, scope, where) if res.ok is not None else "void"
         if res.err is None:
             payload, throw = "", "`new ComponentError(undefined)`"
         else:
@@ -514,16 +558,30 @@ class _Generator:
         scope: _Scope,
         where: str,
         doc_extra: tuple[str, ...] = (),
+        returns_self: str | None = None,
     ) -> list[str]:
-        """TSDoc plus `head(params): ret;` wrapped like prettier."""
+        """TSDoc plus `head(params): ret;` wrapped like prettier. A constructor has no result
+        type, unless it is a construct signature (`new (...): Self`, `returns_self`)."""
         self.check_function(fn, where)
         params = self.params(fn, scope, where)
         ret, tags = self.returns(fn, scope, where)
-        tail = "): " + ret + ";" if fn.kind != "constructor" else ");"
+        if params:  # prettier: the parameters break together with the result type
+            param_list: Doc = (
+                "(",
+                layout.indent(SOFTLINE, layout.join((",", LINE), params)),
+                IfBreak(","),
+                SOFTLINE,
+                ")",
+            )
+        else:
+            param_list = "()"
+        if fn.kind == "constructor":
+            returned: Doc = "" if not returns_self else f": {returns_self}"
+        else:
+            returned = (": ", ret)
         extra = tags + doc_extra + self.deprecation(fn.stability)
-        return names.tsdoc(fn.docs.contents, indent, extra) + wrap_list(
-            indent, head + "(", params, tail
-        )
+        doc = (layout.group(head, param_list, returned), ";")
+        return names.tsdoc(fn.docs.contents, indent, extra) + layout.render(doc, indent)
 
     # -- files --
 
@@ -712,9 +770,7 @@ class _Generator:
         for fn in fns:
             where = f"`{fn.name}` of `{scope.module}`"
             if fn.kind == "constructor":
-                ctor = self.signature(inner, "new ", fn, scope, where)
-                ctor[-1] = ctor[-1][: -len(");")] + f"): {name};"
-                statics.insert(0, ctor)
+                statics.insert(0, self.signature(inner, "new ", fn, scope, where, (), name))
             elif fn.kind == "static":
                 statics.append(self.signature(inner, names.member(fn.item_name), fn, scope, where))
             else:
