@@ -121,19 +121,22 @@ class FastGen:
             t = self.fresh("s")
             return [
                 f"{t} = {v}.encode('utf-8')",
-                f"_PAIR.pack_into({b}, {o}, rt.blob(1, {t}), len({t}))",
+                f"rt.ref({b}, {o}, 1, {t})",
             ]
         if k == "bytes":
-            t = self.fresh("s")
-            return [f"{t} = bytes({v})", f"_PAIR.pack_into({b}, {o}, rt.blob(1, {t}), len({t}))"]
+            return [f"rt.ref({b}, {o}, 1, bytes({v}))"]
         if isinstance(k, ir.List):
             helper = self.list_put(self.named(ty))
-            return [f"_PAIR.pack_into({b}, {o}, *{helper}(rt, {v}))"]
+            return [f"{helper}(rt, {v}, {b}, {o})"]
         helper = self.store_helper(self.named(ty))
         return [f"{helper}(rt, {v}, {b}, {o})"]
 
     def list_put(self, tid: int) -> str:
-        """`_put_N(rt, v) -> (ptr, len)`: a list's elements in one guest allocation."""
+        """`_put_N(rt, v, b, o)`: a list's elements in one block, referenced from `b` at `o`.
+
+        Every block (strings included) is only registered with `rt.ref`; `rt.allocate` then
+        makes all the `cabi_realloc` calls of one call in a single trip into wasm.
+        """
         name = f"_put_{tid}"
         if name in self.helpers:
             return name
@@ -142,12 +145,11 @@ class FastGen:
         assert isinstance(kind, ir.List)
         size, align = self.layouts.size(kind.type), self.layouts.align(kind.type)
         body = [
-            f"def {name}(rt: _core.CoreInstance, v: Any) -> tuple[int, int]:",
-            "    n = len(v)",
-            f"    b = bytearray({size} * n)",
+            f"def {name}(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:",
+            f"    b = bytearray({size} * len(v))",
             "    for i, x in enumerate(v):",
             *("        " + line for line in self.store(kind.type, "x", "b", f"{size} * i")),
-            f"    return rt.blob({align}, b), n",
+            f"    rt.ref(into, at, {align}, b, len(v))",
         ]
         self.helpers[name] = body
         return name
@@ -363,10 +365,13 @@ class FastGen:
         if k in ("string", "bytes"):
             t = self.fresh("s")
             enc = f"{v}.encode('utf-8')" if k == "string" else f"bytes({v})"
-            return [f"{t} = {enc}"], [f"rt.blob(1, {t})", f"len({t})"]
+            # (pointer, length) land in a scratch pair once `rt.allocate` has run
+            stmts = [f"{t} = bytearray(8)", f"rt.ref({t}, 0, 1, {enc})"]
+            return stmts, [f"_PAIR.unpack_from({t}, 0)[0]", f"_PAIR.unpack_from({t}, 0)[1]"]
         if isinstance(k, ir.List):
             t = self.fresh("l")
-            return [f"{t} = {self.list_put(self.named(ty))}(rt, {v})"], [f"{t}[0]", f"{t}[1]"]
+            stmts = [f"{t} = bytearray(8)", f"{self.list_put(self.named(ty))}(rt, {v}, {t}, 0)"]
+            return stmts, [f"_PAIR.unpack_from({t}, 0)[0]", f"_PAIR.unpack_from({t}, 0)[1]"]
         tid = self.named(ty)
         kind = self.resolve.types[tid].kind
         if isinstance(kind, (ir.Record, ir.Tuple)):
@@ -471,12 +476,14 @@ class FastGen:
             body.append(f"area = bytearray({area.size})")
             for p, off, pp in zip(params, area.offsets, fn.params):
                 body += self.store(pp.type, p, "area", str(off))
-            args.append(f"rt.blob({area.align}, area)")
+            body += ["area_ref = bytearray(8)", f"rt.ref(area_ref, 0, {area.align}, area)"]
+            args.append("_PAIR.unpack_from(area_ref, 0)[0]")
         else:
             for p, pp in zip(params, fn.params):
                 stmts, flats = self.flat_lower(pp.type, p)
                 body += stmts
                 args += flats
+        body.append("rt.allocate()")
         body.append(f"res = rt.invoke({core_name!r}, ({''.join(a + ', ' for a in args)}))")
         via = plan.result.via
         if via == "none":
@@ -546,8 +553,8 @@ class FastGen:
             lines += [
                 f"    b = bytearray({size})",
                 *("    " + s for s in self.store(fn.result, "r", "b", "0")),
-                f"    rt.pending.append(({flat_names[-1]} & 0xFFFFFFFF, b))",
-                "    rt.flush()",
+                "    rt.allocate()",
+                f"    rt.write({flat_names[-1]} & 0xFFFFFFFF, b)",
                 "    return None",
             ]
         else:

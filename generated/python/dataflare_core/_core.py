@@ -13,6 +13,7 @@ wasmtime-py internals, hence the pinned wasmtime version.
 
 from __future__ import annotations
 
+import array
 import ctypes
 import struct
 from typing import Any, Callable, Mapping, Sequence
@@ -324,7 +325,7 @@ class CoreInstance:
         self.generation = 0
         self._store: wasmtime.Store | None = None
         self._closed = False
-        self.pending: list[tuple[int, bytes | bytearray]] = []
+        self.pending: list[tuple[bytearray, int, int, bytes | bytearray, int]] = []
         self.entered = False
         limits = self.prepared.limits
         self._budgeted = limits.fuel is not None or limits.timeout is not None
@@ -351,8 +352,14 @@ class CoreInstance:
         memory = exports["memory"]
         assert isinstance(memory, wasmtime.Memory)
         self._memory = memory
-        self._realloc = RawFunc(
-            store, _func(exports["cabi_realloc"]), ("i32",) * 4, ("i32",)
+        realloc = _func(exports["cabi_realloc"])
+        helper = wasmtime.Instance(store, _allocator(self.prepared.engine), [realloc])
+        helper_exports = helper.exports(store)
+        scratch = helper_exports["scratch"]
+        assert isinstance(scratch, wasmtime.Memory)
+        self._scratch = scratch
+        self._alloc_many = RawFunc(
+            store, _func(helper_exports["alloc_many"]), ("i32",), ()
         )
         self._funcs: dict[str, RawFunc] = {}
         self._posts: dict[str, RawFunc] = {}
@@ -375,34 +382,72 @@ class CoreInstance:
         base = ctypes.addressof(self._memory.data_ptr(self._store).contents)
         return memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B")
 
-    def blob(self, align: int, data: bytes | bytearray) -> int:
-        """Allocates guest memory for `data` (written later by `flush`); returns its address."""
-        r = self._realloc  # inlined RawFunc call: this runs once per string and list
-        r._pack(r._view, 0, 0, 0, align, len(data))
-        error = _CALL(*r._call)
-        if error or r._trap.value:
-            raise _failure(r._trap, error)
-        ptr: int = r._unpack(r._view, 0)[0] & 0xFFFFFFFF
-        self.pending.append((ptr, data))
-        return ptr
+    def ref(
+        self,
+        parent: bytearray,
+        offset: int,
+        align: int,
+        data: bytes | bytearray,
+        count: int = -1,
+    ) -> None:
+        """Registers a block (string bytes or list elements) referenced from `parent`.
 
-    def flush(self) -> None:
-        """Writes every pending blob into guest memory (after all allocations are done)."""
-        if not self.pending:
+        `allocate` later gets its guest address with `cabi_realloc` and writes the
+        (address, count) pair into `parent` at `offset` (count: bytes, or list elements).
+        """
+        self.pending.append(
+            (parent, offset, align, data, len(data) if count < 0 else count)
+        )
+
+    def allocate(self) -> None:
+        """Allocates every registered block with one trip into wasm, then writes them all.
+
+        A helper module loops over the (align, size) pairs calling the guest's own
+        `cabi_realloc`, so the guest sees exactly the allocations the canonical ABI makes;
+        only the Python -> wasm transitions are saved.
+        """
+        refs = self.pending
+        n = len(refs)
+        if not n:
             return
+        sizes = array.array("I")
+        for ref in refs:
+            sizes.append(ref[2])
+            sizes.append(len(ref[3]))
+        scratch = self._scratch_view(8 * n)
+        scratch[: 8 * n] = memoryview(sizes).cast("B")
+        self._alloc_many(n)
+        addrs = array.array("I", bytes(self._scratch_view(4 * n)[: 4 * n]))
+        pack = _PAIR.pack_into
+        for (parent, offset, _, _, count), addr in zip(refs, addrs):
+            pack(parent, offset, addr, count)
         mem = self.view()
         end = len(mem)
-        for ptr, data in self.pending:
-            if ptr + len(data) > end:
+        for (_, _, _, data, _), addr in zip(refs, addrs):
+            if addr + len(data) > end:
                 raise _runtime.PluginTrap("cabi_realloc returned memory out of bounds")
-            mem[ptr : ptr + len(data)] = data
-        self.pending.clear()
+            mem[addr : addr + len(data)] = data
+        refs.clear()
+
+    def write(self, addr: int, data: bytes | bytearray) -> None:
+        """Writes `data` into guest memory at `addr` (a return area the guest passed in)."""
+        mem = self.view()
+        if addr + len(data) > len(mem):
+            raise _runtime.PluginTrap("return area out of bounds")
+        mem[addr : addr + len(data)] = data
+
+    def _scratch_view(self, size: int) -> memoryview:
+        assert self._store is not None
+        have = self._scratch.data_len(self._store)
+        if have < size:
+            self._scratch.grow(self._store, (size - have + 65535) // 65536)
+        length = self._scratch.data_len(self._store)
+        base = ctypes.addressof(self._scratch.data_ptr(self._store).contents)
+        return memoryview((ctypes.c_ubyte * length).from_address(base)).cast("B")
 
     # -- calls --
 
     def invoke(self, core_name: str, args: Sequence[Any]) -> tuple[Any, ...]:
-        if self.pending:
-            self.flush()
         self.entered = True
         return self._funcs[core_name](*args)
 
@@ -459,6 +504,37 @@ class CoreInstance:
         """Bytes of linear memory the instance currently holds."""
         assert self._store is not None
         return int(self._memory.data_len(self._store))
+
+
+_PAIR = struct.Struct("<II")
+_ALLOCATOR_WAT = """
+(module
+  (import "guest" "cabi_realloc" (func $realloc (param i32 i32 i32 i32) (result i32)))
+  (memory (export "scratch") 1)
+  ;; scratch holds n (align, size) pairs; the i-th address overwrites slot i (4 bytes each),
+  ;; which is never ahead of the pair still to be read.
+  (func (export "alloc_many") (param $n i32)
+    (local $i i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (i32.store (i32.shl (local.get $i) (i32.const 2))
+          (call $realloc (i32.const 0) (i32.const 0)
+            (i32.load (i32.shl (local.get $i) (i32.const 3)))
+            (i32.load offset=4 (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
+)
+"""
+_allocators: dict[int, wasmtime.Module] = {}
+
+
+def _allocator(engine: wasmtime.Engine) -> wasmtime.Module:
+    """The batch-allocation helper, compiled once per engine."""
+    module = _allocators.get(id(engine))
+    if module is None:
+        module = _allocators[id(engine)] = wasmtime.Module(engine, _ALLOCATOR_WAT)
+    return module
 
 
 def _func(item: Any) -> wasmtime.Func:

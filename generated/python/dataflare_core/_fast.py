@@ -84,36 +84,33 @@ def _ld_9(m: memoryview, a: int) -> Any:
     return _types.Capabilities(_B.unpack_from(m, a)[0] & 0x7)
 
 
-def _put_25(rt: _core.CoreInstance, v: Any) -> tuple[int, int]:
-    n = len(v)
-    b = bytearray(32 * n)
+def _put_25(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    b = bytearray(32 * len(v))
     for i, x in enumerate(v):
         _st_3(rt, x, b, 32 * i)
-    return rt.blob(8, b), n
+    rt.ref(into, at, 8, b, len(v))
 
 
 def _st_3(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
     s2 = v.id.encode("utf-8")
-    _PAIR.pack_into(b, o + 0, rt.blob(1, s2), len(s2))
+    rt.ref(b, o + 0, 1, s2)
     _q.pack_into(b, o + 8, v.timestamp)
-    s3 = bytes(v.payload)
-    _PAIR.pack_into(b, o + 16, rt.blob(1, s3), len(s3))
-    _PAIR.pack_into(b, o + 24, *_put_2(rt, v.metadata))
+    rt.ref(b, o + 16, 1, bytes(v.payload))
+    _put_2(rt, v.metadata, b, o + 24)
 
 
-def _put_2(rt: _core.CoreInstance, v: Any) -> tuple[int, int]:
-    n = len(v)
-    b = bytearray(16 * n)
+def _put_2(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    b = bytearray(16 * len(v))
     for i, x in enumerate(v):
         _st_1(rt, x, b, 16 * i)
-    return rt.blob(4, b), n
+    rt.ref(into, at, 4, b, len(v))
 
 
 def _st_1(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
-    s4 = v[0].encode("utf-8")
-    _PAIR.pack_into(b, o + 0, rt.blob(1, s4), len(s4))
-    s5 = v[1].encode("utf-8")
-    _PAIR.pack_into(b, o + 8, rt.blob(1, s5), len(s5))
+    s3 = v[0].encode("utf-8")
+    rt.ref(b, o + 0, 1, s3)
+    s4 = v[1].encode("utf-8")
+    rt.ref(b, o + 8, 1, s4)
 
 
 def _ld_26(m: memoryview, a: int) -> Any:
@@ -186,8 +183,8 @@ def _st_5(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
         b[o] = 0
     else:
         b[o] = 1
-        s6 = v.encode("utf-8")
-        _PAIR.pack_into(b, o + 4, rt.blob(1, s6), len(s6))
+        s5 = v.encode("utf-8")
+        rt.ref(b, o + 4, 1, s5)
 
 
 def _st_12(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
@@ -227,12 +224,11 @@ def _get_7(m: memoryview, p: int, n: int) -> Any:
     return [_ld_3(m, p + 32 * i) for i in range(n)]
 
 
-def _put_32(rt: _core.CoreInstance, v: Any) -> tuple[int, int]:
-    n = len(v)
-    b = bytearray(32 * n)
+def _put_32(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    b = bytearray(32 * len(v))
     for i, x in enumerate(v):
         _st_3(rt, x, b, 32 * i)
-    return rt.blob(8, b), n
+    rt.ref(into, at, 8, b, len(v))
 
 
 def _get_33(m: memoryview, p: int, n: int) -> Any:
@@ -249,12 +245,11 @@ def _ld_37(m: memoryview, a: int) -> Any:
     raise _core.trap("variant case out of range")
 
 
-def _put_38(rt: _core.CoreInstance, v: Any) -> tuple[int, int]:
-    n = len(v)
-    b = bytearray(32 * n)
+def _put_38(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    b = bytearray(32 * len(v))
     for i, x in enumerate(v):
         _st_3(rt, x, b, 32 * i)
-    return rt.blob(8, b), n
+    rt.ref(into, at, 8, b, len(v))
 
 
 def _get_39(m: memoryview, p: int, n: int) -> Any:
@@ -262,12 +257,11 @@ def _get_39(m: memoryview, p: int, n: int) -> Any:
     return [_ld_37(m, p + 40 * i) for i in range(n)]
 
 
-def _put_42(rt: _core.CoreInstance, v: Any) -> tuple[int, int]:
-    n = len(v)
-    b = bytearray(32 * n)
+def _put_42(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    b = bytearray(32 * len(v))
     for i, x in enumerate(v):
         _st_3(rt, x, b, 32 * i)
-    return rt.blob(8, b), n
+    rt.ref(into, at, 8, b, len(v))
 
 
 def _get_43(m: memoryview, p: int, n: int) -> Any:
@@ -276,6 +270,7 @@ def _get_43(m: memoryview, p: int, n: int) -> Any:
 
 
 def export_destination__info(rt: _core.CoreInstance) -> Any:
+    rt.allocate()
     res = rt.invoke("dataflare:core/destination@1.0.0#info", ())
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -287,12 +282,14 @@ def export_destination__info(rt: _core.CoreInstance) -> Any:
 
 
 def export_destination__write_batch(rt: _core.CoreInstance, records: Any) -> Any:
-    l1 = _put_25(rt, records)
+    l1 = bytearray(8)
+    _put_25(rt, records, l1, 0)
+    rt.allocate()
     res = rt.invoke(
         "dataflare:core/destination@1.0.0#write-batch",
         (
-            l1[0],
-            l1[1],
+            _PAIR.unpack_from(l1, 0)[0],
+            _PAIR.unpack_from(l1, 0)[1],
         ),
     )
     m = rt.view()
@@ -305,6 +302,7 @@ def export_destination__write_batch(rt: _core.CoreInstance, records: Any) -> Any
 
 
 def export_destination__flush(rt: _core.CoreInstance) -> Any:
+    rt.allocate()
     res = rt.invoke("dataflare:core/destination@1.0.0#flush", ())
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -316,6 +314,7 @@ def export_destination__flush(rt: _core.CoreInstance) -> Any:
 
 
 def export_destination__close(rt: _core.CoreInstance) -> Any:
+    rt.allocate()
     res = rt.invoke("dataflare:core/destination@1.0.0#close", ())
     out = _runtime.Ok(None) if res[0] == 0 else _runtime.Err(None)
     rt.post_return("dataflare:core/destination@1.0.0#close", res)
@@ -323,6 +322,7 @@ def export_destination__close(rt: _core.CoreInstance) -> Any:
 
 
 def export_processor__info(rt: _core.CoreInstance) -> Any:
+    rt.allocate()
     res = rt.invoke("dataflare:core/processor@1.0.0#info", ())
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -334,19 +334,23 @@ def export_processor__info(rt: _core.CoreInstance) -> Any:
 
 
 def export_processor__process(rt: _core.CoreInstance, record: Any) -> Any:
-    s7 = record.id.encode("utf-8")
-    s8 = bytes(record.payload)
-    l9 = _put_2(rt, record.metadata)
+    s6 = bytearray(8)
+    rt.ref(s6, 0, 1, record.id.encode("utf-8"))
+    s7 = bytearray(8)
+    rt.ref(s7, 0, 1, bytes(record.payload))
+    l8 = bytearray(8)
+    _put_2(rt, record.metadata, l8, 0)
+    rt.allocate()
     res = rt.invoke(
         "dataflare:core/processor@1.0.0#process",
         (
-            rt.blob(1, s7),
-            len(s7),
+            _PAIR.unpack_from(s6, 0)[0],
+            _PAIR.unpack_from(s6, 0)[1],
             _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
-            rt.blob(1, s8),
-            len(s8),
-            l9[0],
-            l9[1],
+            _PAIR.unpack_from(s7, 0)[0],
+            _PAIR.unpack_from(s7, 0)[1],
+            _PAIR.unpack_from(l8, 0)[0],
+            _PAIR.unpack_from(l8, 0)[1],
         ),
     )
     m = rt.view()
@@ -359,12 +363,14 @@ def export_processor__process(rt: _core.CoreInstance, record: Any) -> Any:
 
 
 def export_processor__process_batch(rt: _core.CoreInstance, records: Any) -> Any:
-    l10 = _put_32(rt, records)
+    l9 = bytearray(8)
+    _put_32(rt, records, l9, 0)
+    rt.allocate()
     res = rt.invoke(
         "dataflare:core/processor@1.0.0#process-batch",
         (
-            l10[0],
-            l10[1],
+            _PAIR.unpack_from(l9, 0)[0],
+            _PAIR.unpack_from(l9, 0)[1],
         ),
     )
     m = rt.view()
@@ -377,6 +383,7 @@ def export_processor__process_batch(rt: _core.CoreInstance, records: Any) -> Any
 
 
 def export_transformer__info(rt: _core.CoreInstance) -> Any:
+    rt.allocate()
     res = rt.invoke("dataflare:core/transformer@1.0.0#info", ())
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -388,19 +395,23 @@ def export_transformer__info(rt: _core.CoreInstance) -> Any:
 
 
 def export_transformer__transform(rt: _core.CoreInstance, record: Any) -> Any:
-    s11 = record.id.encode("utf-8")
-    s12 = bytes(record.payload)
-    l13 = _put_2(rt, record.metadata)
+    s10 = bytearray(8)
+    rt.ref(s10, 0, 1, record.id.encode("utf-8"))
+    s11 = bytearray(8)
+    rt.ref(s11, 0, 1, bytes(record.payload))
+    l12 = bytearray(8)
+    _put_2(rt, record.metadata, l12, 0)
+    rt.allocate()
     res = rt.invoke(
         "dataflare:core/transformer@1.0.0#transform",
         (
-            rt.blob(1, s11),
-            len(s11),
+            _PAIR.unpack_from(s10, 0)[0],
+            _PAIR.unpack_from(s10, 0)[1],
             _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
-            rt.blob(1, s12),
-            len(s12),
-            l13[0],
-            l13[1],
+            _PAIR.unpack_from(s11, 0)[0],
+            _PAIR.unpack_from(s11, 0)[1],
+            _PAIR.unpack_from(l12, 0)[0],
+            _PAIR.unpack_from(l12, 0)[1],
         ),
     )
     m = rt.view()
@@ -413,12 +424,14 @@ def export_transformer__transform(rt: _core.CoreInstance, record: Any) -> Any:
 
 
 def export_transformer__transform_batch(rt: _core.CoreInstance, records: Any) -> Any:
-    l14 = _put_38(rt, records)
+    l13 = bytearray(8)
+    _put_38(rt, records, l13, 0)
+    rt.allocate()
     res = rt.invoke(
         "dataflare:core/transformer@1.0.0#transform-batch",
         (
-            l14[0],
-            l14[1],
+            _PAIR.unpack_from(l13, 0)[0],
+            _PAIR.unpack_from(l13, 0)[1],
         ),
     )
     m = rt.view()
@@ -431,6 +444,7 @@ def export_transformer__transform_batch(rt: _core.CoreInstance, records: Any) ->
 
 
 def export_filter__info(rt: _core.CoreInstance) -> Any:
+    rt.allocate()
     res = rt.invoke("dataflare:core/filter@1.0.0#info", ())
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -442,19 +456,23 @@ def export_filter__info(rt: _core.CoreInstance) -> Any:
 
 
 def export_filter__keep(rt: _core.CoreInstance, record: Any) -> Any:
-    s15 = record.id.encode("utf-8")
-    s16 = bytes(record.payload)
-    l17 = _put_2(rt, record.metadata)
+    s14 = bytearray(8)
+    rt.ref(s14, 0, 1, record.id.encode("utf-8"))
+    s15 = bytearray(8)
+    rt.ref(s15, 0, 1, bytes(record.payload))
+    l16 = bytearray(8)
+    _put_2(rt, record.metadata, l16, 0)
+    rt.allocate()
     res = rt.invoke(
         "dataflare:core/filter@1.0.0#keep",
         (
-            rt.blob(1, s15),
-            len(s15),
+            _PAIR.unpack_from(s14, 0)[0],
+            _PAIR.unpack_from(s14, 0)[1],
             _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
-            rt.blob(1, s16),
-            len(s16),
-            l17[0],
-            l17[1],
+            _PAIR.unpack_from(s15, 0)[0],
+            _PAIR.unpack_from(s15, 0)[1],
+            _PAIR.unpack_from(l16, 0)[0],
+            _PAIR.unpack_from(l16, 0)[1],
         ),
     )
     out = res[0] != 0
@@ -463,12 +481,14 @@ def export_filter__keep(rt: _core.CoreInstance, record: Any) -> Any:
 
 
 def export_filter__keep_batch(rt: _core.CoreInstance, records: Any) -> Any:
-    l18 = _put_42(rt, records)
+    l17 = bytearray(8)
+    _put_42(rt, records, l17, 0)
+    rt.allocate()
     res = rt.invoke(
         "dataflare:core/filter@1.0.0#keep-batch",
         (
-            l18[0],
-            l18[1],
+            _PAIR.unpack_from(l17, 0)[0],
+            _PAIR.unpack_from(l17, 0)[1],
         ),
     )
     m = rt.view()
@@ -521,8 +541,8 @@ def import_config__get(
     r = impl(_core.text(m, a0 & 0xFFFFFFFF, a1 & 0xFFFFFFFF))
     b = bytearray(12)
     _st_5(rt, r, b, 0)
-    rt.pending.append((a2 & 0xFFFFFFFF, b))
-    rt.flush()
+    rt.allocate()
+    rt.write(a2 & 0xFFFFFFFF, b)
     return None
 
 
@@ -533,8 +553,8 @@ def import_config__get_int(
     r = impl(_core.text(m, a0 & 0xFFFFFFFF, a1 & 0xFFFFFFFF))
     b = bytearray(16)
     _st_12(rt, r, b, 0)
-    rt.pending.append((a2 & 0xFFFFFFFF, b))
-    rt.flush()
+    rt.allocate()
+    rt.write(a2 & 0xFFFFFFFF, b)
     return None
 
 
@@ -542,9 +562,9 @@ def import_config__get_all(rt: _core.CoreInstance, impl: Any, a0: Any) -> Any:
     m = rt.view()
     r = impl()
     b = bytearray(8)
-    _PAIR.pack_into(b, 0, *_put_2(rt, r))
-    rt.pending.append((a0 & 0xFFFFFFFF, b))
-    rt.flush()
+    _put_2(rt, r, b, 0)
+    rt.allocate()
+    rt.write(a0 & 0xFFFFFFFF, b)
     return None
 
 
