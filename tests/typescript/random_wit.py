@@ -35,7 +35,10 @@ class _Package:
             return rng.choice(self.named)
         if depth >= 3 or rng.random() < 0.5:
             return rng.choice(PRIMITIVES)
-        inner = lambda: self.ty(depth + 1, local)  # noqa: E731
+
+        def inner() -> str:
+            return self.ty(depth + 1, local)
+
         kind = rng.choice(("list", "option", "result", "result-unit", "result-err", "tuple"))
         if kind == "list":
             return f"list<{inner()}>"
@@ -58,7 +61,10 @@ class _Package:
         for _ in range(rng.randint(1, 5)):
             kind = rng.choice(("record", "variant", "enum", "flags", "alias"))
             name = self.fresh()
-            many = lambda n: [self.fresh() for _ in range(rng.randint(1, n))]  # noqa: E731
+
+            def many(n: int) -> list[str]:
+                return [self.fresh() for _ in range(rng.randint(1, n))]
+
             if kind == "record":
                 fields = ", ".join(f"{f}: {self.ty()}" for f in many(5))
                 out.append(f"record {name} {{ {fields} }}")
