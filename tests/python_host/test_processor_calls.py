@@ -95,3 +95,20 @@ def test_default_limits_apply(processor_wat: Path) -> None:
         DataRecord("a", 1, b"x", [])
     )
     assert Limits().memory_bytes is not None
+
+
+class FailingLog(RecordingHost):
+    def log(self, level: Level, message: str) -> None:
+        raise LookupError("the log sink is gone")
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["generic", "fast"])
+def test_host_import_error_propagates_and_the_plugin_recovers(
+    processor_wat: Path, fast: bool
+) -> None:
+    host = FailingLog()
+    plugin = ProcessorPlugin.load(processor_wat, logging=host, cache=False, fast=fast)
+    with pytest.raises(LookupError, match="log sink"):
+        plugin.info()  # `info` logs through the host
+    rec = DataRecord("ok", 1, b"x", [])
+    assert plugin.process(rec) == ProcessingResultEmit(rec)
