@@ -19,6 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     resolve = load_input(args)
-    json.dump(ir.to_json(resolve), sys.stdout, indent=2)
+    json.dump(ir.to_json(resolve), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
