@@ -47,6 +47,7 @@ class TypeDefModel:
     derives: str = ""
     members: list[dict[str, Any]] = field(default_factory=list)
     target: str = ""  # alias target / flags & enum repr
+    generics: str = ""  # "<'a>" when the type holds borrowed handles
 
 
 @dataclass
@@ -172,9 +173,7 @@ class RustGen:
             elif isinstance(item, ir.WorldType):
                 import_modules[item.id] = ""
         exported = {
-            tid
-            for tid in export_modules
-            if isinstance(resolve.types[tid].kind, ir.Resource)
+            tid for tid in export_modules if isinstance(resolve.types[tid].kind, ir.Resource)
         }
         namers = {
             "import": TypeNamer(
@@ -249,17 +248,6 @@ class RustGen:
             children = [kind.ok, kind.err]
         return any(self._contains(c, pred, seen) for c in children)
 
-    def _no_borrows(self, name: str, children: list[ir.Type | None]) -> None:
-        for c in children:
-            d = None if c is None else self.resolve.dealias(c)
-            if isinstance(d, int):
-                kind = self.resolve.types[d].kind
-                if isinstance(kind, ir.Handle) and kind.kind == "borrow":
-                    raise Unsupported(
-                        f"type `{name}` holds a borrow handle; the Rust backend supports "
-                        "borrows only as direct function parameters"
-                    )
-
     def _derives(self, children: list[ir.Type | None]) -> str:
         if any(self._contains(c, "handle") for c in children):
             return "Debug"
@@ -274,30 +262,34 @@ class RustGen:
             name = type_name(td.name)
             docs = doc_lines(td.docs)
             kind = td.kind
+            lt = "'a" if namer.has_borrow(tid) else "'_"
+            generics = "<'a>" if lt == "'a" else ""
             if isinstance(kind, ir.Record):
                 members: list[dict[str, Any]] = [
                     {
                         "name": snake(f.name),
-                        "type": namer.owned(f.type, here),
+                        "type": namer.owned(f.type, here, lt),
                         "docs": doc_lines(f.docs),
                     }
                     for f in kind.fields
                 ]
-                self._no_borrows(td.name, [f.type for f in kind.fields])
                 derives = self._derives([f.type for f in kind.fields])
-                m.types.append(TypeDefModel("record", name, docs, derives, members))
+                m.types.append(
+                    TypeDefModel("record", name, docs, derives, members, generics=generics)
+                )
             elif isinstance(kind, ir.Variant):
                 members = [
                     {
                         "name": camel(c.name),
-                        "type": None if c.type is None else namer.owned(c.type, here),
+                        "type": None if c.type is None else namer.owned(c.type, here, lt),
                         "docs": doc_lines(c.docs),
                     }
                     for c in kind.cases
                 ]
-                self._no_borrows(td.name, [c.type for c in kind.cases])
                 derives = self._derives([c.type for c in kind.cases])
-                m.types.append(TypeDefModel("variant", name, docs, derives, members))
+                m.types.append(
+                    TypeDefModel("variant", name, docs, derives, members, generics=generics)
+                )
             elif isinstance(kind, ir.Enum):
                 shape = self.layouts.case_shape(tid)
                 assert shape is not None
@@ -328,15 +320,15 @@ class RustGen:
                 )
             else:
                 if isinstance(kind, ir.Alias):
-                    target = self._alias_target(namer, kind.type, here)
+                    target = self._alias_target(namer, kind.type, here, lt)
                 else:
-                    target = namer.definition(tid, here)
-                m.types.append(TypeDefModel("alias", name, docs, "", [], target))
+                    target = namer.definition(tid, here, lt)
+                m.types.append(TypeDefModel("alias", name, docs, "", [], target, generics))
 
-    def _alias_target(self, namer: TypeNamer, ty: ir.Type, here: str) -> str:
+    def _alias_target(self, namer: TypeNamer, ty: ir.Type, here: str, lt: str) -> str:
         if isinstance(ty, int) and isinstance(self.resolve.types[ty].kind, ir.Resource):
             return namer.path(ty, here)
-        return namer.owned(ty, here)
+        return namer.owned(ty, here, lt)
 
     # -- imports --
 
@@ -381,13 +373,13 @@ class RustGen:
             td = self.resolve.types[tid]
             assert td.name is not None
             rname = type_name(td.name)
-            drop = f"drop_{_ident(td.name)}"
+            drop = f"_drop_{_ident(td.name)}"
             ext.funcs.append((f"[resource-drop]{td.name}", drop, "handle: i32", ""))
             by_resource[tid] = ResourceModel(rname, "", doc_lines(td.docs), False, drop)
         for func in funcs:
             self._check(func)
             sig = core_signature(self.layouts, func, "import")
-            ident = f"import_{_ident(func.name)}"
+            ident = f"_import_{_ident(func.name)}"
             params, _ = _core_params(sig)
             ext.funcs.append((func.name, ident, params, _core_result(sig)))
             fn = self.import_fn(namer, func, sig, ident, here)
@@ -440,14 +432,14 @@ class RustGen:
             area = sig.param_area
             g.emit(f"#[repr(align({area.align}))]")
             g.emit("#[allow(dead_code)]")
-            g.emit(f"struct ParamArea([core::mem::MaybeUninit<u8>; {area.size}]);")
+            g.emit(f"struct _ParamArea([core::mem::MaybeUninit<u8>; {area.size}]);")
             g.emit(
-                f"let mut param_area = ParamArea([core::mem::MaybeUninit::uninit(); {area.size}]);"
+                f"let mut param_area_ = _ParamArea([core::mem::MaybeUninit::uninit(); {area.size}]);"
             )
-            g.emit("let params = param_area.0.as_mut_ptr().cast::<u8>();")
+            g.emit("let params_ = param_area_.0.as_mut_ptr().cast::<u8>();")
             for p, v, off in zip(params, vals, area.offsets):
-                g.store(p.type, v, "params", off, own=False)
-            args.append("params as i32")
+                g.store(p.type, v, "params_", off, own=False)
+            args.append("params_ as i32")
         else:
             for p, v in zip(params, vals):
                 args.extend(g.lower_flat(p.type, v, own=False))
@@ -457,11 +449,13 @@ class RustGen:
             area = sig.result_area
             g.emit(f"#[repr(align({area.align}))]")
             g.emit("#[allow(dead_code)]")
-            g.emit(f"struct RetArea([core::mem::MaybeUninit<u8>; {area.size}]);")
-            g.emit(f"let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); {area.size}]);")
-            g.emit("let ret = ret_area.0.as_mut_ptr().cast::<u8>();")
-            args.append("ret as i32")
-            ret_ptr = "ret"
+            g.emit(f"struct _RetArea([core::mem::MaybeUninit<u8>; {area.size}]);")
+            g.emit(
+                f"let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); {area.size}]);"
+            )
+            g.emit("let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();")
+            args.append("ret_ as i32")
+            ret_ptr = "ret_"
         call = f"{ident}({', '.join(args)})"
         body_end: str | None = None
         if func.result is None:
@@ -471,15 +465,15 @@ class RustGen:
             body_end = g.load(func.result, ret_ptr, 0)
         else:
             mark = len(g.lines)
-            value = g.lift_flat(func.result, ["ret"])
-            if value == "ret" and len(g.lines) == mark:
+            value = g.lift_flat(func.result, ["ret_"])
+            if value == "ret_" and len(g.lines) == mark:
                 body_end = call
             else:
-                g.lines.insert(mark, f"let ret = {call};")
+                g.lines.insert(mark, f"let ret_ = {call};")
                 body_end = value
         lines = g.finish(body_end) if body_end is not None else list(g.lines)
         if g.needs_cleanup:
-            lines.insert(0, "let mut cleanup = rt::Cleanup::new();")
+            lines.insert(0, "let mut cleanup_ = rt::Cleanup::new();")
         body = ["unsafe {", *lines, "}"]
         allow = []
         if func.kind == "constructor" and len(decl) == 0:
@@ -503,7 +497,10 @@ class RustGen:
     ) -> None:
         iface_name = None if iface_id is None else self.resolve.interfaces[iface_id].name
         trait = "Guest" if iface_name is None else camel(iface_name)
-        if any(t.name == trait for t in m.types):
+        taken = {t.name for t in m.types} | {
+            type_name(self.resolve.types[t].name or "") for t in self._resources_of(iface_id)
+        }
+        if trait in taken:
             trait = f"Guest{trait}"
         m.trait = trait
         mod_path = f"$crate::{wmod}" + (f"::{here}" if here else "")
@@ -518,9 +515,9 @@ class RustGen:
                 f"Guest{rname}",
                 doc_lines(td.docs),
                 True,
-                f"drop_{_ident(td.name)}",
-                f"new_{_ident(td.name)}",
-                f"rep_{_ident(td.name)}",
+                f"_drop_{_ident(td.name)}",
+                f"_new_{_ident(td.name)}",
+                f"_rep_{_ident(td.name)}",
             )
             ext.funcs.append((f"[resource-drop]{td.name}", r.drop_import, "handle: i32", ""))
             ext.funcs.append((f"[resource-new]{td.name}", r.new_import, "rep: i32", " -> i32"))
@@ -640,7 +637,7 @@ class RustGen:
                     lifted.append(f"&*({vals[0]} as usize as *const T)")
                     continue
                 value = g.lift_flat(p.type, vals)
-                if re.fullmatch(r"[a-z]+\d+", value):
+                if re.fullmatch(r"[a-z]+\d+_", value):
                     lifted.append(value)
                 else:
                     t = g.tmp("p")
@@ -655,19 +652,21 @@ class RustGen:
         if func.result is None:
             g.emit(f"{call};")
         elif sig.results_indirect:
-            g.emit(f"let result = {call};")
-            g.emit("let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();")
-            g.store(func.result, Val("result", is_ref=False), "ret", 0, own=True)
-            end = "ret as i32"
+            g.emit(f"let result_ = {call};")
+            g.emit("let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();")
+            g.store(func.result, Val("result_", is_ref=False), "ret_", 0, own=True)
+            end = "ret_ as i32"
         else:
             mark = len(g.lines)
-            (value,) = g.lower_flat(func.result, Val("result", is_ref=False), own=True)
-            if value == "result" and len(g.lines) == mark:
+            (value,) = g.lower_flat(func.result, Val("result_", is_ref=False), own=True)
+            if value == "result_" and len(g.lines) == mark:
                 end = call
             else:
-                g.lines.insert(mark, f"let result = {call};")
+                g.lines.insert(mark, f"let result_ = {call};")
                 end = value
         body = g.finish(end) if end is not None else list(g.lines)
+        if g.needs_borrows:
+            body.insert(0, "let mut borrows_: Vec<Box<dyn core::any::Any>> = Vec::new();")
         generic = f"T: {bound}"
         glue = ImportFn(
             [],
@@ -678,8 +677,8 @@ class RustGen:
         post = None
         if sig.needs_post_return and func.result is not None:
             pg = Glue(self.layouts, namer, here)
-            pg.emit("let ret = arg0 as usize as *mut u8;")
-            pg.free(func.result, "ret", 0)
+            pg.emit("let ret_ = arg0 as usize as *mut u8;")
+            pg.free(func.result, "ret_", 0)
             post = ImportFn([], f"pub unsafe fn _post_return_{ident}(arg0: i32)", pg.lines)
         return trait_fn, glue, post
 

@@ -143,12 +143,14 @@ class Glue:
         self.lines: list[str] = []
         self.counter = 0
         self.needs_cleanup = False
+        self.needs_borrows = False
 
     # -- bookkeeping --
 
     def tmp(self, prefix: str = "t") -> str:
+        """A fresh local name; the trailing `_` keeps it apart from every WIT-derived name."""
         self.counter += 1
-        return f"{prefix}{self.counter}"
+        return f"{prefix}{self.counter}_"
 
     def emit(self, line: str) -> None:
         self.lines.append(line)
@@ -286,7 +288,7 @@ class Glue:
         self.emit("}")
         if not own:
             self.needs_cleanup = True
-            self.emit(f"cleanup.push({base}, {times(n, size)}, {align});")
+            self.emit(f"cleanup_.push({base}, {times(n, size)}, {align});")
         return f"{base} as i32", f"{n} as i32"
 
     def lift_string(self, p: str, n: str) -> str:
@@ -408,10 +410,16 @@ class Glue:
             return f"{path}::from_handle({value} as u32)"
         if exported:
             return f"{path}Borrow::from_rep({value} as usize as *mut u8)"
-        # A borrowed imported handle: wrapped without ownership, so it is never dropped here.
-        t = self.tmp("h")
-        self.emit(f"let {t} = core::mem::ManuallyDrop::new({path}::from_handle({value} as u32));")
-        return f"&*{t}"
+        # A borrowed imported handle: wrapped without ownership (never dropped here) and kept
+        # in a per-call arena of boxes, so references to it stay valid until the call returns.
+        h, r = self.tmp("h"), self.tmp("r")
+        self.needs_borrows = True
+        self.emit(
+            f"let {h} = Box::new(core::mem::ManuallyDrop::new({path}::from_handle({value} as u32)));"
+        )
+        self.emit(f"let {r}: *const {path} = &**{h};")
+        self.emit(f"borrows_.push({h});")
+        return f"&*{r}"
 
     def flags_repr(self, ty: ir.Type) -> str:
         size = self.layouts.size(ty)

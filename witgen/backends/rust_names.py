@@ -95,6 +95,7 @@ class TypeNamer:
         self.resolve = resolve
         self.module_of = module_of
         self.exported_resources = exported
+        self._borrows: dict[int, bool] = {}
 
     def path(self, ty: int, here: str) -> str:
         td = self.resolve.types[ty]
@@ -109,34 +110,65 @@ class TypeNamer:
             return f"super::{name}"
         return f"super::{there}::{name}"
 
-    def owned(self, ty: ir.Type, here: str) -> str:
-        """The type as stored in a value (type definitions, lifted values, export results)."""
+    def has_borrow(self, ty: ir.Type | None) -> bool:
+        """Whether a value of the type holds a borrowed handle (it then has a lifetime)."""
+        if ty is None or isinstance(ty, str):
+            return False
+        cached = self._borrows.get(ty)
+        if cached is None:
+            self._borrows[ty] = False  # WIT types are not recursive; this only guards loops
+            kind = self.resolve.types[ty].kind
+            children: list[ir.Type | None] = []
+            if isinstance(kind, ir.Handle):
+                cached = kind.kind == "borrow"
+            else:
+                if isinstance(kind, ir.Record):
+                    children = [f.type for f in kind.fields]
+                elif isinstance(kind, ir.Tuple):
+                    children = list(kind.types)
+                elif isinstance(kind, ir.Variant):
+                    children = [c.type for c in kind.cases]
+                elif isinstance(kind, (ir.Option, ir.List, ir.FixedLengthList, ir.Alias)):
+                    children = [kind.type]
+                elif isinstance(kind, ir.Result):
+                    children = [kind.ok, kind.err]
+                cached = any(self.has_borrow(c) for c in children)
+            self._borrows[ty] = cached
+        return cached
+
+    def owned(self, ty: ir.Type, here: str, lt: str = "'_") -> str:
+        """The type as stored in a value (type definitions, lifted values, export results).
+
+        `lt` is the lifetime of borrowed handles inside it: `'a` within a type definition that
+        holds borrows, elided (`'_`) in function signatures.
+        """
         if isinstance(ty, str):
             if ty not in PRIMITIVE_RUST:
                 raise Unsupported(f"the Rust backend does not support `{ty}` yet")
             return PRIMITIVE_RUST[ty]
         td = self.resolve.types[ty]
         if td.name is not None and not isinstance(td.kind, ir.Handle):
-            return self.path(ty, here)
-        return self.definition(ty, here)
+            suffix = f"<{lt}>" if self.has_borrow(ty) else ""
+            return self.path(ty, here) + suffix
+        return self.definition(ty, here, lt)
 
-    def definition(self, ty: int, here: str) -> str:
+    def definition(self, ty: int, here: str, lt: str = "'_") -> str:
         """The structure of a type, ignoring its own name (for `pub type Name = ...;`)."""
         kind = self.resolve.types[ty].kind
         if isinstance(kind, ir.Alias):
-            return self.owned(kind.type, here)
+            return self.owned(kind.type, here, lt)
         if isinstance(kind, ir.List):
-            return f"Vec<{self.owned(kind.type, here)}>"
+            return f"Vec<{self.owned(kind.type, here, lt)}>"
         if isinstance(kind, ir.FixedLengthList):
-            return f"[{self.owned(kind.type, here)}; {kind.length}]"
+            return f"[{self.owned(kind.type, here, lt)}; {kind.length}]"
         if isinstance(kind, ir.Option):
-            return f"Option<{self.owned(kind.type, here)}>"
+            return f"Option<{self.owned(kind.type, here, lt)}>"
         if isinstance(kind, ir.Result):
-            ok = "()" if kind.ok is None else self.owned(kind.ok, here)
-            err = "()" if kind.err is None else self.owned(kind.err, here)
+            ok = "()" if kind.ok is None else self.owned(kind.ok, here, lt)
+            err = "()" if kind.err is None else self.owned(kind.err, here, lt)
             return f"Result<{ok}, {err}>"
         if isinstance(kind, ir.Tuple):
-            inner = ", ".join(self.owned(t, here) for t in kind.types)
+            inner = ", ".join(self.owned(t, here, lt) for t in kind.types)
             return f"({inner},)" if len(kind.types) == 1 else f"({inner})"
         if isinstance(kind, ir.Handle):
             res = self.path(self.resource_of(kind.resource), here)
@@ -145,8 +177,8 @@ class TypeNamer:
             if self.is_exported(kind.resource):
                 original = self.resolve.dealias(kind.resource)
                 assert isinstance(original, int)
-                return f"{self.path(original, here)}Borrow<'_>"
-            return f"&{res}"
+                return f"{self.path(original, here)}Borrow<{lt}>"
+            return f"&{res}" if lt == "'_" else f"&{lt} {res}"
         raise Unsupported(f"the Rust backend does not support {type(kind).__name__.lower()} types")
 
     def resource_of(self, ty: int) -> int:

@@ -27,26 +27,26 @@ pub mod logging {
     /// Writes one log line.
     pub fn log(level: Level, message: &str) {
         unsafe {
-            let ptr1 = message.as_ptr() as i32;
-            let len2 = message.len() as i32;
-            import_log(level as i32, ptr1, len2);
+            let ptr1_ = message.as_ptr() as i32;
+            let len2_ = message.len() as i32;
+            _import_log(level as i32, ptr1_, len2_);
         }
     }
 
     /// Whether the host would record a line at this level.
     pub fn enabled(level: Level) -> bool {
         unsafe {
-            let ret = import_enabled(level as i32);
-            ret != 0
+            let ret_ = _import_enabled(level as i32);
+            ret_ != 0
         }
     }
 
     #[link(wasm_import_module = "dataflare:core/logging@1.0.0")]
     extern "C" {
         #[link_name = "log"]
-        fn import_log(arg0: i32, arg1: i32, arg2: i32);
+        fn _import_log(arg0: i32, arg1: i32, arg2: i32);
         #[link_name = "enabled"]
-        fn import_enabled(arg0: i32) -> i32;
+        fn _import_enabled(arg0: i32) -> i32;
     }
 }
 
@@ -59,44 +59,44 @@ pub mod metrics {
     /// Adds `delta` to the counter `name`.
     pub fn counter_add(name: &str, delta: u64) {
         unsafe {
-            let ptr1 = name.as_ptr() as i32;
-            let len2 = name.len() as i32;
-            import_counter_add(ptr1, len2, delta as i64);
+            let ptr1_ = name.as_ptr() as i32;
+            let len2_ = name.len() as i32;
+            _import_counter_add(ptr1_, len2_, delta as i64);
         }
     }
 
     /// Records one observation in the histogram `name`.
     pub fn histogram_record(name: &str, value: f64, labels: &[(String, String)]) {
         unsafe {
-            let mut cleanup = rt::Cleanup::new();
-            let ptr1 = name.as_ptr() as i32;
-            let len2 = name.len() as i32;
-            let len4 = labels.len();
-            let base3 = rt::alloc(len4 * 16, 4);
-            for (ix5, e6) in labels.iter().enumerate() {
-                let b7 = base3.add(ix5 * 16);
-                let t8 = &e6.0;
-                let t9 = &e6.1;
-                let ptr10 = t8.as_ptr() as i32;
-                let len11 = t8.len() as i32;
-                b7.cast::<i32>().write(ptr10);
-                b7.add(4).cast::<i32>().write(len11);
-                let ptr12 = t9.as_ptr() as i32;
-                let len13 = t9.len() as i32;
-                b7.add(8).cast::<i32>().write(ptr12);
-                b7.add(12).cast::<i32>().write(len13);
+            let mut cleanup_ = rt::Cleanup::new();
+            let ptr1_ = name.as_ptr() as i32;
+            let len2_ = name.len() as i32;
+            let len4_ = labels.len();
+            let base3_ = rt::alloc(len4_ * 16, 4);
+            for (ix5_, e6_) in labels.iter().enumerate() {
+                let b7_ = base3_.add(ix5_ * 16);
+                let t8_ = &e6_.0;
+                let t9_ = &e6_.1;
+                let ptr10_ = t8_.as_ptr() as i32;
+                let len11_ = t8_.len() as i32;
+                b7_.cast::<i32>().write(ptr10_);
+                b7_.add(4).cast::<i32>().write(len11_);
+                let ptr12_ = t9_.as_ptr() as i32;
+                let len13_ = t9_.len() as i32;
+                b7_.add(8).cast::<i32>().write(ptr12_);
+                b7_.add(12).cast::<i32>().write(len13_);
             }
-            cleanup.push(base3, len4 * 16, 4);
-            import_histogram_record(ptr1, len2, value, base3 as i32, len4 as i32);
+            cleanup_.push(base3_, len4_ * 16, 4);
+            _import_histogram_record(ptr1_, len2_, value, base3_ as i32, len4_ as i32);
         }
     }
 
     #[link(wasm_import_module = "dataflare:core/metrics@1.0.0")]
     extern "C" {
         #[link_name = "counter-add"]
-        fn import_counter_add(arg0: i32, arg1: i32, arg2: i64);
+        fn _import_counter_add(arg0: i32, arg1: i32, arg2: i64);
         #[link_name = "histogram-record"]
-        fn import_histogram_record(arg0: i32, arg1: i32, arg2: f64, arg3: i32, arg4: i32);
+        fn _import_histogram_record(arg0: i32, arg1: i32, arg2: f64, arg3: i32, arg4: i32);
     }
 }
 
@@ -109,21 +109,21 @@ pub mod config {
     /// The value of one configuration key.
     pub fn get(key: &str) -> Option<String> {
         unsafe {
-            let ptr1 = key.as_ptr() as i32;
-            let len2 = key.len() as i32;
+            let ptr1_ = key.as_ptr() as i32;
+            let len2_ = key.len() as i32;
             #[repr(align(4))]
             #[allow(dead_code)]
-            struct RetArea([core::mem::MaybeUninit<u8>; 12]);
-            let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); 12]);
-            let ret = ret_area.0.as_mut_ptr().cast::<u8>();
-            import_get(ptr1, len2, ret as i32);
-            match ret.read() {
+            struct _RetArea([core::mem::MaybeUninit<u8>; 12]);
+            let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 12]);
+            let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
+            _import_get(ptr1_, len2_, ret_ as i32);
+            match ret_.read() {
                 0 => None,
                 _ => {
-                    let ptr4 = ret.add(4).cast::<i32>().read();
-                    let len5 = ret.add(8).cast::<i32>().read();
-                    let s6 = rt::string_from_raw(ptr4, len5);
-                    Some(s6)
+                    let ptr4_ = ret_.add(4).cast::<i32>().read();
+                    let len5_ = ret_.add(8).cast::<i32>().read();
+                    let s6_ = rt::string_from_raw(ptr4_, len5_);
+                    Some(s6_)
                 }
             }
         }
@@ -132,16 +132,16 @@ pub mod config {
     /// An integer configuration value; `err` when the key is missing or not an integer.
     pub fn get_int(key: &str) -> Result<i64, ()> {
         unsafe {
-            let ptr1 = key.as_ptr() as i32;
-            let len2 = key.len() as i32;
+            let ptr1_ = key.as_ptr() as i32;
+            let len2_ = key.len() as i32;
             #[repr(align(8))]
             #[allow(dead_code)]
-            struct RetArea([core::mem::MaybeUninit<u8>; 16]);
-            let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); 16]);
-            let ret = ret_area.0.as_mut_ptr().cast::<u8>();
-            import_get_int(ptr1, len2, ret as i32);
-            match ret.read() {
-                0 => Ok(ret.add(8).cast::<i64>().read()),
+            struct _RetArea([core::mem::MaybeUninit<u8>; 16]);
+            let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 16]);
+            let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
+            _import_get_int(ptr1_, len2_, ret_ as i32);
+            match ret_.read() {
+                0 => Ok(ret_.add(8).cast::<i64>().read()),
                 _ => Err(()),
             }
         }
@@ -152,40 +152,40 @@ pub mod config {
         unsafe {
             #[repr(align(4))]
             #[allow(dead_code)]
-            struct RetArea([core::mem::MaybeUninit<u8>; 8]);
-            let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); 8]);
-            let ret = ret_area.0.as_mut_ptr().cast::<u8>();
-            import_get_all(ret as i32);
-            let ptr1 = ret.cast::<i32>().read();
-            let len2 = ret.add(4).cast::<i32>().read();
-            let base3 = ptr1 as usize as *mut u8;
-            let len4 = len2 as usize;
-            let mut v5 = Vec::with_capacity(len4);
-            for ix6 in 0..len4 {
-                let b7 = base3.add(ix6 * 16);
-                let ptr9 = b7.cast::<i32>().read();
-                let len10 = b7.add(4).cast::<i32>().read();
-                let s11 = rt::string_from_raw(ptr9, len10);
-                let fl8 = s11;
-                let ptr13 = b7.add(8).cast::<i32>().read();
-                let len14 = b7.add(12).cast::<i32>().read();
-                let s15 = rt::string_from_raw(ptr13, len14);
-                let fl12 = s15;
-                v5.push((fl8, fl12));
+            struct _RetArea([core::mem::MaybeUninit<u8>; 8]);
+            let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 8]);
+            let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
+            _import_get_all(ret_ as i32);
+            let ptr1_ = ret_.cast::<i32>().read();
+            let len2_ = ret_.add(4).cast::<i32>().read();
+            let base3_ = ptr1_ as usize as *mut u8;
+            let len4_ = len2_ as usize;
+            let mut v5_ = Vec::with_capacity(len4_);
+            for ix6_ in 0..len4_ {
+                let b7_ = base3_.add(ix6_ * 16);
+                let ptr9_ = b7_.cast::<i32>().read();
+                let len10_ = b7_.add(4).cast::<i32>().read();
+                let s11_ = rt::string_from_raw(ptr9_, len10_);
+                let fl8_ = s11_;
+                let ptr13_ = b7_.add(8).cast::<i32>().read();
+                let len14_ = b7_.add(12).cast::<i32>().read();
+                let s15_ = rt::string_from_raw(ptr13_, len14_);
+                let fl12_ = s15_;
+                v5_.push((fl8_, fl12_));
             }
-            rt::dealloc(base3, len4 * 16, 4);
-            v5
+            rt::dealloc(base3_, len4_ * 16, 4);
+            v5_
         }
     }
 
     #[link(wasm_import_module = "dataflare:core/config@1.0.0")]
     extern "C" {
         #[link_name = "get"]
-        fn import_get(arg0: i32, arg1: i32, arg2: i32);
+        fn _import_get(arg0: i32, arg1: i32, arg2: i32);
         #[link_name = "get-int"]
-        fn import_get_int(arg0: i32, arg1: i32, arg2: i32);
+        fn _import_get_int(arg0: i32, arg1: i32, arg2: i32);
         #[link_name = "get-all"]
-        fn import_get_all(arg0: i32);
+        fn _import_get_all(arg0: i32);
     }
 }
 
@@ -396,12 +396,12 @@ pub mod aggregator {
         /// last handle is dropped.
         pub fn new<T: GuestAccumulator>(value: T) -> Self {
             let rep = Box::into_raw(Box::new(value)) as usize as i32;
-            unsafe { Self::from_handle(new_accumulator(rep) as u32) }
+            unsafe { Self::from_handle(_new_accumulator(rep) as u32) }
         }
 
         /// The value behind this handle; `T` must be the type the export macro was given.
         pub fn get<T: GuestAccumulator>(&self) -> &T {
-            unsafe { &*(rep_accumulator(self.handle() as i32) as usize as *const T) }
+            unsafe { &*(_rep_accumulator(self.handle() as i32) as usize as *const T) }
         }
     }
 
@@ -409,7 +409,7 @@ pub mod aggregator {
         fn drop(&mut self) {
             let handle = self.handle.get();
             if handle != u32::MAX {
-                unsafe { drop_accumulator(handle as i32) }
+                unsafe { _drop_accumulator(handle as i32) }
             }
         }
     }
@@ -480,9 +480,9 @@ pub mod aggregator {
         arg0: i32,
         arg1: i32,
     ) -> i32 {
-        let s1 = rt::string_from_raw(arg0, arg1);
-        let result = Accumulator::new(T::new(s1));
-        result.take_handle() as i32
+        let s1_ = rt::string_from_raw(arg0, arg1);
+        let result_ = Accumulator::new(T::new(s1_));
+        result_.take_handle() as i32
     }
 
     #[doc(hidden)]
@@ -500,63 +500,63 @@ pub mod aggregator {
         arg6: i32,
         arg7: i32,
     ) -> i32 {
-        let s2 = rt::string_from_raw(arg1, arg2);
-        let fl1 = s2;
-        let fl3 = arg3;
-        let v5 = rt::vec_from_raw::<u8>(arg4, arg5);
-        let fl4 = v5;
-        let base7 = arg6 as usize as *mut u8;
-        let len8 = arg7 as usize;
-        let mut v9 = Vec::with_capacity(len8);
-        for ix10 in 0..len8 {
-            let b11 = base7.add(ix10 * 16);
-            let ptr13 = b11.cast::<i32>().read();
-            let len14 = b11.add(4).cast::<i32>().read();
-            let s15 = rt::string_from_raw(ptr13, len14);
-            let fl12 = s15;
-            let ptr17 = b11.add(8).cast::<i32>().read();
-            let len18 = b11.add(12).cast::<i32>().read();
-            let s19 = rt::string_from_raw(ptr17, len18);
-            let fl16 = s19;
-            v9.push((fl12, fl16));
+        let s2_ = rt::string_from_raw(arg1, arg2);
+        let fl1_ = s2_;
+        let fl3_ = arg3;
+        let v5_ = rt::vec_from_raw::<u8>(arg4, arg5);
+        let fl4_ = v5_;
+        let base7_ = arg6 as usize as *mut u8;
+        let len8_ = arg7 as usize;
+        let mut v9_ = Vec::with_capacity(len8_);
+        for ix10_ in 0..len8_ {
+            let b11_ = base7_.add(ix10_ * 16);
+            let ptr13_ = b11_.cast::<i32>().read();
+            let len14_ = b11_.add(4).cast::<i32>().read();
+            let s15_ = rt::string_from_raw(ptr13_, len14_);
+            let fl12_ = s15_;
+            let ptr17_ = b11_.add(8).cast::<i32>().read();
+            let len18_ = b11_.add(12).cast::<i32>().read();
+            let s19_ = rt::string_from_raw(ptr17_, len18_);
+            let fl16_ = s19_;
+            v9_.push((fl12_, fl16_));
         }
-        rt::dealloc(base7, len8 * 16, 4);
-        let fl6 = v9;
-        let p20 = super::types::DataRecord {
-            id: fl1,
-            timestamp: fl3,
-            payload: fl4,
-            metadata: fl6,
+        rt::dealloc(base7_, len8_ * 16, 4);
+        let fl6_ = v9_;
+        let p20_ = super::types::DataRecord {
+            id: fl1_,
+            timestamp: fl3_,
+            payload: fl4_,
+            metadata: fl6_,
         };
-        let result = T::add(&*(arg0 as usize as *const T), p20);
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        match &result {
+        let result_ = T::add(&*(arg0 as usize as *const T), p20_);
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        match &result_ {
             Ok(_) => {
-                ret.write(0u8);
+                ret_.write(0u8);
             }
-            Err(e21) => {
-                ret.write(1u8);
-                let t22 = &e21.kind;
-                let t23 = &e21.message;
-                let t24 = &e21.record_id;
-                ret.add(4).write(*t22 as u8);
-                let (ptr25, len26) = rt::copy_bytes(t23.as_bytes());
-                ret.add(8).cast::<i32>().write(ptr25);
-                ret.add(12).cast::<i32>().write(len26);
-                match t24 {
+            Err(e21_) => {
+                ret_.write(1u8);
+                let t22_ = &e21_.kind;
+                let t23_ = &e21_.message;
+                let t24_ = &e21_.record_id;
+                ret_.add(4).write(*t22_ as u8);
+                let (ptr25_, len26_) = rt::copy_bytes(t23_.as_bytes());
+                ret_.add(8).cast::<i32>().write(ptr25_);
+                ret_.add(12).cast::<i32>().write(len26_);
+                match t24_ {
                     None => {
-                        ret.add(16).write(0u8);
+                        ret_.add(16).write(0u8);
                     }
-                    Some(e27) => {
-                        ret.add(16).write(1u8);
-                        let (ptr28, len29) = rt::copy_bytes(e27.as_bytes());
-                        ret.add(20).cast::<i32>().write(ptr28);
-                        ret.add(24).cast::<i32>().write(len29);
+                    Some(e27_) => {
+                        ret_.add(16).write(1u8);
+                        let (ptr28_, len29_) = rt::copy_bytes(e27_.as_bytes());
+                        ret_.add(20).cast::<i32>().write(ptr28_);
+                        ret_.add(24).cast::<i32>().write(len29_);
                     }
                 }
             }
         }
-        ret as i32
+        ret_ as i32
     }
 
     #[doc(hidden)]
@@ -564,17 +564,17 @@ pub mod aggregator {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _post_return_method_accumulator_add(arg0: i32) {
-        let ret = arg0 as usize as *mut u8;
-        if ret.read() == 1 {
+        let ret_ = arg0 as usize as *mut u8;
+        if ret_.read() == 1 {
             rt::dealloc(
-                ret.add(8).cast::<i32>().read() as usize as *mut u8,
-                ret.add(12).cast::<i32>().read() as usize,
+                ret_.add(8).cast::<i32>().read() as usize as *mut u8,
+                ret_.add(12).cast::<i32>().read() as usize,
                 1,
             );
-            if ret.add(16).read() == 1 {
+            if ret_.add(16).read() == 1 {
                 rt::dealloc(
-                    ret.add(20).cast::<i32>().read() as usize as *mut u8,
-                    ret.add(24).cast::<i32>().read() as usize,
+                    ret_.add(20).cast::<i32>().read() as usize as *mut u8,
+                    ret_.add(24).cast::<i32>().read() as usize,
                     1,
                 );
             }
@@ -590,77 +590,77 @@ pub mod aggregator {
         arg1: i32,
         arg2: i32,
     ) -> i32 {
-        let base1 = arg1 as usize as *mut u8;
-        let len2 = arg2 as usize;
-        let mut v3 = Vec::with_capacity(len2);
-        for ix4 in 0..len2 {
-            let b5 = base1.add(ix4 * 32);
-            let ptr7 = b5.cast::<i32>().read();
-            let len8 = b5.add(4).cast::<i32>().read();
-            let s9 = rt::string_from_raw(ptr7, len8);
-            let fl6 = s9;
-            let fl10 = b5.add(8).cast::<i64>().read();
-            let ptr12 = b5.add(16).cast::<i32>().read();
-            let len13 = b5.add(20).cast::<i32>().read();
-            let v14 = rt::vec_from_raw::<u8>(ptr12, len13);
-            let fl11 = v14;
-            let ptr16 = b5.add(24).cast::<i32>().read();
-            let len17 = b5.add(28).cast::<i32>().read();
-            let base18 = ptr16 as usize as *mut u8;
-            let len19 = len17 as usize;
-            let mut v20 = Vec::with_capacity(len19);
-            for ix21 in 0..len19 {
-                let b22 = base18.add(ix21 * 16);
-                let ptr24 = b22.cast::<i32>().read();
-                let len25 = b22.add(4).cast::<i32>().read();
-                let s26 = rt::string_from_raw(ptr24, len25);
-                let fl23 = s26;
-                let ptr28 = b22.add(8).cast::<i32>().read();
-                let len29 = b22.add(12).cast::<i32>().read();
-                let s30 = rt::string_from_raw(ptr28, len29);
-                let fl27 = s30;
-                v20.push((fl23, fl27));
+        let base1_ = arg1 as usize as *mut u8;
+        let len2_ = arg2 as usize;
+        let mut v3_ = Vec::with_capacity(len2_);
+        for ix4_ in 0..len2_ {
+            let b5_ = base1_.add(ix4_ * 32);
+            let ptr7_ = b5_.cast::<i32>().read();
+            let len8_ = b5_.add(4).cast::<i32>().read();
+            let s9_ = rt::string_from_raw(ptr7_, len8_);
+            let fl6_ = s9_;
+            let fl10_ = b5_.add(8).cast::<i64>().read();
+            let ptr12_ = b5_.add(16).cast::<i32>().read();
+            let len13_ = b5_.add(20).cast::<i32>().read();
+            let v14_ = rt::vec_from_raw::<u8>(ptr12_, len13_);
+            let fl11_ = v14_;
+            let ptr16_ = b5_.add(24).cast::<i32>().read();
+            let len17_ = b5_.add(28).cast::<i32>().read();
+            let base18_ = ptr16_ as usize as *mut u8;
+            let len19_ = len17_ as usize;
+            let mut v20_ = Vec::with_capacity(len19_);
+            for ix21_ in 0..len19_ {
+                let b22_ = base18_.add(ix21_ * 16);
+                let ptr24_ = b22_.cast::<i32>().read();
+                let len25_ = b22_.add(4).cast::<i32>().read();
+                let s26_ = rt::string_from_raw(ptr24_, len25_);
+                let fl23_ = s26_;
+                let ptr28_ = b22_.add(8).cast::<i32>().read();
+                let len29_ = b22_.add(12).cast::<i32>().read();
+                let s30_ = rt::string_from_raw(ptr28_, len29_);
+                let fl27_ = s30_;
+                v20_.push((fl23_, fl27_));
             }
-            rt::dealloc(base18, len19 * 16, 4);
-            let fl15 = v20;
-            v3.push(super::types::DataRecord {
-                id: fl6,
-                timestamp: fl10,
-                payload: fl11,
-                metadata: fl15,
+            rt::dealloc(base18_, len19_ * 16, 4);
+            let fl15_ = v20_;
+            v3_.push(super::types::DataRecord {
+                id: fl6_,
+                timestamp: fl10_,
+                payload: fl11_,
+                metadata: fl15_,
             });
         }
-        rt::dealloc(base1, len2 * 32, 8);
-        let result = T::add_batch(&*(arg0 as usize as *const T), v3);
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        match &result {
-            Ok(e31) => {
-                ret.write(0u8);
-                ret.add(8).cast::<u64>().write(*e31);
+        rt::dealloc(base1_, len2_ * 32, 8);
+        let result_ = T::add_batch(&*(arg0 as usize as *const T), v3_);
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        match &result_ {
+            Ok(e31_) => {
+                ret_.write(0u8);
+                ret_.add(8).cast::<u64>().write(*e31_);
             }
-            Err(e32) => {
-                ret.write(1u8);
-                let t33 = &e32.kind;
-                let t34 = &e32.message;
-                let t35 = &e32.record_id;
-                ret.add(8).write(*t33 as u8);
-                let (ptr36, len37) = rt::copy_bytes(t34.as_bytes());
-                ret.add(12).cast::<i32>().write(ptr36);
-                ret.add(16).cast::<i32>().write(len37);
-                match t35 {
+            Err(e32_) => {
+                ret_.write(1u8);
+                let t33_ = &e32_.kind;
+                let t34_ = &e32_.message;
+                let t35_ = &e32_.record_id;
+                ret_.add(8).write(*t33_ as u8);
+                let (ptr36_, len37_) = rt::copy_bytes(t34_.as_bytes());
+                ret_.add(12).cast::<i32>().write(ptr36_);
+                ret_.add(16).cast::<i32>().write(len37_);
+                match t35_ {
                     None => {
-                        ret.add(20).write(0u8);
+                        ret_.add(20).write(0u8);
                     }
-                    Some(e38) => {
-                        ret.add(20).write(1u8);
-                        let (ptr39, len40) = rt::copy_bytes(e38.as_bytes());
-                        ret.add(24).cast::<i32>().write(ptr39);
-                        ret.add(28).cast::<i32>().write(len40);
+                    Some(e38_) => {
+                        ret_.add(20).write(1u8);
+                        let (ptr39_, len40_) = rt::copy_bytes(e38_.as_bytes());
+                        ret_.add(24).cast::<i32>().write(ptr39_);
+                        ret_.add(28).cast::<i32>().write(len40_);
                     }
                 }
             }
         }
-        ret as i32
+        ret_ as i32
     }
 
     #[doc(hidden)]
@@ -668,17 +668,17 @@ pub mod aggregator {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _post_return_method_accumulator_add_batch(arg0: i32) {
-        let ret = arg0 as usize as *mut u8;
-        if ret.read() == 1 {
+        let ret_ = arg0 as usize as *mut u8;
+        if ret_.read() == 1 {
             rt::dealloc(
-                ret.add(12).cast::<i32>().read() as usize as *mut u8,
-                ret.add(16).cast::<i32>().read() as usize,
+                ret_.add(12).cast::<i32>().read() as usize as *mut u8,
+                ret_.add(16).cast::<i32>().read() as usize,
                 1,
             );
-            if ret.add(20).read() == 1 {
+            if ret_.add(20).read() == 1 {
                 rt::dealloc(
-                    ret.add(24).cast::<i32>().read() as usize as *mut u8,
-                    ret.add(28).cast::<i32>().read() as usize,
+                    ret_.add(24).cast::<i32>().read() as usize as *mut u8,
+                    ret_.add(28).cast::<i32>().read() as usize,
                     1,
                 );
             }
@@ -690,43 +690,43 @@ pub mod aggregator {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_method_accumulator_emit<T: GuestAccumulator>(arg0: i32) -> i32 {
-        let result = T::emit(&*(arg0 as usize as *const T));
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        match &result {
+        let result_ = T::emit(&*(arg0 as usize as *const T));
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        match &result_ {
             None => {
-                ret.write(0u8);
+                ret_.write(0u8);
             }
-            Some(e1) => {
-                ret.write(1u8);
-                let t2 = &e1.id;
-                let t3 = &e1.timestamp;
-                let t4 = &e1.payload;
-                let t5 = &e1.metadata;
-                let (ptr6, len7) = rt::copy_bytes(t2.as_bytes());
-                ret.add(8).cast::<i32>().write(ptr6);
-                ret.add(12).cast::<i32>().write(len7);
-                ret.add(16).cast::<i64>().write(*t3);
-                let (ptr8, len9) = rt::copy_list(t4.as_ptr().cast::<u8>(), t4.len(), 1, 1);
-                ret.add(24).cast::<i32>().write(ptr8);
-                ret.add(28).cast::<i32>().write(len9);
-                let len11 = t5.len();
-                let base10 = rt::alloc(len11 * 16, 4);
-                for (ix12, e13) in t5.iter().enumerate() {
-                    let b14 = base10.add(ix12 * 16);
-                    let t15 = &e13.0;
-                    let t16 = &e13.1;
-                    let (ptr17, len18) = rt::copy_bytes(t15.as_bytes());
-                    b14.cast::<i32>().write(ptr17);
-                    b14.add(4).cast::<i32>().write(len18);
-                    let (ptr19, len20) = rt::copy_bytes(t16.as_bytes());
-                    b14.add(8).cast::<i32>().write(ptr19);
-                    b14.add(12).cast::<i32>().write(len20);
+            Some(e1_) => {
+                ret_.write(1u8);
+                let t2_ = &e1_.id;
+                let t3_ = &e1_.timestamp;
+                let t4_ = &e1_.payload;
+                let t5_ = &e1_.metadata;
+                let (ptr6_, len7_) = rt::copy_bytes(t2_.as_bytes());
+                ret_.add(8).cast::<i32>().write(ptr6_);
+                ret_.add(12).cast::<i32>().write(len7_);
+                ret_.add(16).cast::<i64>().write(*t3_);
+                let (ptr8_, len9_) = rt::copy_list(t4_.as_ptr().cast::<u8>(), t4_.len(), 1, 1);
+                ret_.add(24).cast::<i32>().write(ptr8_);
+                ret_.add(28).cast::<i32>().write(len9_);
+                let len11_ = t5_.len();
+                let base10_ = rt::alloc(len11_ * 16, 4);
+                for (ix12_, e13_) in t5_.iter().enumerate() {
+                    let b14_ = base10_.add(ix12_ * 16);
+                    let t15_ = &e13_.0;
+                    let t16_ = &e13_.1;
+                    let (ptr17_, len18_) = rt::copy_bytes(t15_.as_bytes());
+                    b14_.cast::<i32>().write(ptr17_);
+                    b14_.add(4).cast::<i32>().write(len18_);
+                    let (ptr19_, len20_) = rt::copy_bytes(t16_.as_bytes());
+                    b14_.add(8).cast::<i32>().write(ptr19_);
+                    b14_.add(12).cast::<i32>().write(len20_);
                 }
-                ret.add(32).cast::<i32>().write(base10 as i32);
-                ret.add(36).cast::<i32>().write(len11 as i32);
+                ret_.add(32).cast::<i32>().write(base10_ as i32);
+                ret_.add(36).cast::<i32>().write(len11_ as i32);
             }
         }
-        ret as i32
+        ret_ as i32
     }
 
     #[doc(hidden)]
@@ -734,32 +734,32 @@ pub mod aggregator {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _post_return_method_accumulator_emit(arg0: i32) {
-        let ret = arg0 as usize as *mut u8;
-        if ret.read() == 1 {
+        let ret_ = arg0 as usize as *mut u8;
+        if ret_.read() == 1 {
             rt::dealloc(
-                ret.add(8).cast::<i32>().read() as usize as *mut u8,
-                ret.add(12).cast::<i32>().read() as usize,
+                ret_.add(8).cast::<i32>().read() as usize as *mut u8,
+                ret_.add(12).cast::<i32>().read() as usize,
                 1,
             );
-            let ptr1 = ret.add(24).cast::<i32>().read() as usize as *mut u8;
-            let len2 = ret.add(28).cast::<i32>().read() as usize;
-            rt::dealloc(ptr1, len2, 1);
-            let ptr3 = ret.add(32).cast::<i32>().read() as usize as *mut u8;
-            let len4 = ret.add(36).cast::<i32>().read() as usize;
-            for ix5 in 0..len4 {
-                let b6 = ptr3.add(ix5 * 16);
+            let ptr1_ = ret_.add(24).cast::<i32>().read() as usize as *mut u8;
+            let len2_ = ret_.add(28).cast::<i32>().read() as usize;
+            rt::dealloc(ptr1_, len2_, 1);
+            let ptr3_ = ret_.add(32).cast::<i32>().read() as usize as *mut u8;
+            let len4_ = ret_.add(36).cast::<i32>().read() as usize;
+            for ix5_ in 0..len4_ {
+                let b6_ = ptr3_.add(ix5_ * 16);
                 rt::dealloc(
-                    b6.cast::<i32>().read() as usize as *mut u8,
-                    b6.add(4).cast::<i32>().read() as usize,
+                    b6_.cast::<i32>().read() as usize as *mut u8,
+                    b6_.add(4).cast::<i32>().read() as usize,
                     1,
                 );
                 rt::dealloc(
-                    b6.add(8).cast::<i32>().read() as usize as *mut u8,
-                    b6.add(12).cast::<i32>().read() as usize,
+                    b6_.add(8).cast::<i32>().read() as usize as *mut u8,
+                    b6_.add(12).cast::<i32>().read() as usize,
                     1,
                 );
             }
-            rt::dealloc(ptr3, len4 * 16, 4);
+            rt::dealloc(ptr3_, len4_ * 16, 4);
         }
     }
 
@@ -771,10 +771,10 @@ pub mod aggregator {
         arg0: i32,
         arg1: i32,
     ) -> i32 {
-        let p1 = AccumulatorBorrow::from_rep(arg0 as usize as *mut u8);
-        let p2 = AccumulatorBorrow::from_rep(arg1 as usize as *mut u8);
-        let result = T::merge(p1, p2);
-        result.take_handle() as i32
+        let p1_ = AccumulatorBorrow::from_rep(arg0 as usize as *mut u8);
+        let p2_ = AccumulatorBorrow::from_rep(arg1 as usize as *mut u8);
+        let result_ = T::merge(p1_, p2_);
+        result_.take_handle() as i32
     }
 
     #[doc(hidden)]
@@ -782,19 +782,19 @@ pub mod aggregator {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T: Aggregator>() -> i32 {
-        let result = T::info();
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        let t1 = &result.name;
-        let t2 = &result.version;
-        let t3 = &result.capabilities;
-        let (ptr4, len5) = rt::copy_bytes(t1.as_bytes());
-        ret.cast::<i32>().write(ptr4);
-        ret.add(4).cast::<i32>().write(len5);
-        let (ptr6, len7) = rt::copy_bytes(t2.as_bytes());
-        ret.add(8).cast::<i32>().write(ptr6);
-        ret.add(12).cast::<i32>().write(len7);
-        ret.add(16).write(t3.bits());
-        ret as i32
+        let result_ = T::info();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let t1_ = &result_.name;
+        let t2_ = &result_.version;
+        let t3_ = &result_.capabilities;
+        let (ptr4_, len5_) = rt::copy_bytes(t1_.as_bytes());
+        ret_.cast::<i32>().write(ptr4_);
+        ret_.add(4).cast::<i32>().write(len5_);
+        let (ptr6_, len7_) = rt::copy_bytes(t2_.as_bytes());
+        ret_.add(8).cast::<i32>().write(ptr6_);
+        ret_.add(12).cast::<i32>().write(len7_);
+        ret_.add(16).write(t3_.bits());
+        ret_ as i32
     }
 
     #[doc(hidden)]
@@ -802,15 +802,15 @@ pub mod aggregator {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _post_return_info(arg0: i32) {
-        let ret = arg0 as usize as *mut u8;
+        let ret_ = arg0 as usize as *mut u8;
         rt::dealloc(
-            ret.cast::<i32>().read() as usize as *mut u8,
-            ret.add(4).cast::<i32>().read() as usize,
+            ret_.cast::<i32>().read() as usize as *mut u8,
+            ret_.add(4).cast::<i32>().read() as usize,
             1,
         );
         rt::dealloc(
-            ret.add(8).cast::<i32>().read() as usize as *mut u8,
-            ret.add(12).cast::<i32>().read() as usize,
+            ret_.add(8).cast::<i32>().read() as usize as *mut u8,
+            ret_.add(12).cast::<i32>().read() as usize,
             1,
         );
     }
@@ -820,30 +820,30 @@ pub mod aggregator {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_stats<T: Aggregator>(arg0: i32) -> i32 {
-        let p1 = AccumulatorBorrow::from_rep(arg0 as usize as *mut u8);
-        let result = T::stats(p1);
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        let t2 = &result.0;
-        let t3 = &result.1;
-        ret.cast::<u64>().write(*t2);
-        ret.add(8).cast::<u64>().write(*t3);
-        ret as i32
+        let p1_ = AccumulatorBorrow::from_rep(arg0 as usize as *mut u8);
+        let result_ = T::stats(p1_);
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let t2_ = &result_.0;
+        let t3_ = &result_.1;
+        ret_.cast::<u64>().write(*t2_);
+        ret_.add(8).cast::<u64>().write(*t3_);
+        ret_ as i32
     }
 
     #[repr(align(8))]
     #[allow(dead_code)]
-    struct RetArea([core::mem::MaybeUninit<u8>; 40]);
+    struct _RetArea([core::mem::MaybeUninit<u8>; 40]);
 
-    static mut RET_AREA: RetArea = RetArea([core::mem::MaybeUninit::uninit(); 40]);
+    static mut _RET_AREA: _RetArea = _RetArea([core::mem::MaybeUninit::uninit(); 40]);
 
     #[link(wasm_import_module = "[export]dataflare:core/aggregator@1.0.0")]
     extern "C" {
         #[link_name = "[resource-drop]accumulator"]
-        fn drop_accumulator(handle: i32);
+        fn _drop_accumulator(handle: i32);
         #[link_name = "[resource-new]accumulator"]
-        fn new_accumulator(rep: i32) -> i32;
+        fn _new_accumulator(rep: i32) -> i32;
         #[link_name = "[resource-rep]accumulator"]
-        fn rep_accumulator(handle: i32) -> i32;
+        fn _rep_accumulator(handle: i32) -> i32;
     }
 }
 

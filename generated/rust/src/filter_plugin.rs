@@ -27,26 +27,26 @@ pub mod logging {
     /// Writes one log line.
     pub fn log(level: Level, message: &str) {
         unsafe {
-            let ptr1 = message.as_ptr() as i32;
-            let len2 = message.len() as i32;
-            import_log(level as i32, ptr1, len2);
+            let ptr1_ = message.as_ptr() as i32;
+            let len2_ = message.len() as i32;
+            _import_log(level as i32, ptr1_, len2_);
         }
     }
 
     /// Whether the host would record a line at this level.
     pub fn enabled(level: Level) -> bool {
         unsafe {
-            let ret = import_enabled(level as i32);
-            ret != 0
+            let ret_ = _import_enabled(level as i32);
+            ret_ != 0
         }
     }
 
     #[link(wasm_import_module = "dataflare:core/logging@1.0.0")]
     extern "C" {
         #[link_name = "log"]
-        fn import_log(arg0: i32, arg1: i32, arg2: i32);
+        fn _import_log(arg0: i32, arg1: i32, arg2: i32);
         #[link_name = "enabled"]
-        fn import_enabled(arg0: i32) -> i32;
+        fn _import_enabled(arg0: i32) -> i32;
     }
 }
 
@@ -59,44 +59,44 @@ pub mod metrics {
     /// Adds `delta` to the counter `name`.
     pub fn counter_add(name: &str, delta: u64) {
         unsafe {
-            let ptr1 = name.as_ptr() as i32;
-            let len2 = name.len() as i32;
-            import_counter_add(ptr1, len2, delta as i64);
+            let ptr1_ = name.as_ptr() as i32;
+            let len2_ = name.len() as i32;
+            _import_counter_add(ptr1_, len2_, delta as i64);
         }
     }
 
     /// Records one observation in the histogram `name`.
     pub fn histogram_record(name: &str, value: f64, labels: &[(String, String)]) {
         unsafe {
-            let mut cleanup = rt::Cleanup::new();
-            let ptr1 = name.as_ptr() as i32;
-            let len2 = name.len() as i32;
-            let len4 = labels.len();
-            let base3 = rt::alloc(len4 * 16, 4);
-            for (ix5, e6) in labels.iter().enumerate() {
-                let b7 = base3.add(ix5 * 16);
-                let t8 = &e6.0;
-                let t9 = &e6.1;
-                let ptr10 = t8.as_ptr() as i32;
-                let len11 = t8.len() as i32;
-                b7.cast::<i32>().write(ptr10);
-                b7.add(4).cast::<i32>().write(len11);
-                let ptr12 = t9.as_ptr() as i32;
-                let len13 = t9.len() as i32;
-                b7.add(8).cast::<i32>().write(ptr12);
-                b7.add(12).cast::<i32>().write(len13);
+            let mut cleanup_ = rt::Cleanup::new();
+            let ptr1_ = name.as_ptr() as i32;
+            let len2_ = name.len() as i32;
+            let len4_ = labels.len();
+            let base3_ = rt::alloc(len4_ * 16, 4);
+            for (ix5_, e6_) in labels.iter().enumerate() {
+                let b7_ = base3_.add(ix5_ * 16);
+                let t8_ = &e6_.0;
+                let t9_ = &e6_.1;
+                let ptr10_ = t8_.as_ptr() as i32;
+                let len11_ = t8_.len() as i32;
+                b7_.cast::<i32>().write(ptr10_);
+                b7_.add(4).cast::<i32>().write(len11_);
+                let ptr12_ = t9_.as_ptr() as i32;
+                let len13_ = t9_.len() as i32;
+                b7_.add(8).cast::<i32>().write(ptr12_);
+                b7_.add(12).cast::<i32>().write(len13_);
             }
-            cleanup.push(base3, len4 * 16, 4);
-            import_histogram_record(ptr1, len2, value, base3 as i32, len4 as i32);
+            cleanup_.push(base3_, len4_ * 16, 4);
+            _import_histogram_record(ptr1_, len2_, value, base3_ as i32, len4_ as i32);
         }
     }
 
     #[link(wasm_import_module = "dataflare:core/metrics@1.0.0")]
     extern "C" {
         #[link_name = "counter-add"]
-        fn import_counter_add(arg0: i32, arg1: i32, arg2: i64);
+        fn _import_counter_add(arg0: i32, arg1: i32, arg2: i64);
         #[link_name = "histogram-record"]
-        fn import_histogram_record(arg0: i32, arg1: i32, arg2: f64, arg3: i32, arg4: i32);
+        fn _import_histogram_record(arg0: i32, arg1: i32, arg2: f64, arg3: i32, arg4: i32);
     }
 }
 
@@ -109,21 +109,21 @@ pub mod config {
     /// The value of one configuration key.
     pub fn get(key: &str) -> Option<String> {
         unsafe {
-            let ptr1 = key.as_ptr() as i32;
-            let len2 = key.len() as i32;
+            let ptr1_ = key.as_ptr() as i32;
+            let len2_ = key.len() as i32;
             #[repr(align(4))]
             #[allow(dead_code)]
-            struct RetArea([core::mem::MaybeUninit<u8>; 12]);
-            let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); 12]);
-            let ret = ret_area.0.as_mut_ptr().cast::<u8>();
-            import_get(ptr1, len2, ret as i32);
-            match ret.read() {
+            struct _RetArea([core::mem::MaybeUninit<u8>; 12]);
+            let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 12]);
+            let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
+            _import_get(ptr1_, len2_, ret_ as i32);
+            match ret_.read() {
                 0 => None,
                 _ => {
-                    let ptr4 = ret.add(4).cast::<i32>().read();
-                    let len5 = ret.add(8).cast::<i32>().read();
-                    let s6 = rt::string_from_raw(ptr4, len5);
-                    Some(s6)
+                    let ptr4_ = ret_.add(4).cast::<i32>().read();
+                    let len5_ = ret_.add(8).cast::<i32>().read();
+                    let s6_ = rt::string_from_raw(ptr4_, len5_);
+                    Some(s6_)
                 }
             }
         }
@@ -132,16 +132,16 @@ pub mod config {
     /// An integer configuration value; `err` when the key is missing or not an integer.
     pub fn get_int(key: &str) -> Result<i64, ()> {
         unsafe {
-            let ptr1 = key.as_ptr() as i32;
-            let len2 = key.len() as i32;
+            let ptr1_ = key.as_ptr() as i32;
+            let len2_ = key.len() as i32;
             #[repr(align(8))]
             #[allow(dead_code)]
-            struct RetArea([core::mem::MaybeUninit<u8>; 16]);
-            let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); 16]);
-            let ret = ret_area.0.as_mut_ptr().cast::<u8>();
-            import_get_int(ptr1, len2, ret as i32);
-            match ret.read() {
-                0 => Ok(ret.add(8).cast::<i64>().read()),
+            struct _RetArea([core::mem::MaybeUninit<u8>; 16]);
+            let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 16]);
+            let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
+            _import_get_int(ptr1_, len2_, ret_ as i32);
+            match ret_.read() {
+                0 => Ok(ret_.add(8).cast::<i64>().read()),
                 _ => Err(()),
             }
         }
@@ -152,40 +152,40 @@ pub mod config {
         unsafe {
             #[repr(align(4))]
             #[allow(dead_code)]
-            struct RetArea([core::mem::MaybeUninit<u8>; 8]);
-            let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); 8]);
-            let ret = ret_area.0.as_mut_ptr().cast::<u8>();
-            import_get_all(ret as i32);
-            let ptr1 = ret.cast::<i32>().read();
-            let len2 = ret.add(4).cast::<i32>().read();
-            let base3 = ptr1 as usize as *mut u8;
-            let len4 = len2 as usize;
-            let mut v5 = Vec::with_capacity(len4);
-            for ix6 in 0..len4 {
-                let b7 = base3.add(ix6 * 16);
-                let ptr9 = b7.cast::<i32>().read();
-                let len10 = b7.add(4).cast::<i32>().read();
-                let s11 = rt::string_from_raw(ptr9, len10);
-                let fl8 = s11;
-                let ptr13 = b7.add(8).cast::<i32>().read();
-                let len14 = b7.add(12).cast::<i32>().read();
-                let s15 = rt::string_from_raw(ptr13, len14);
-                let fl12 = s15;
-                v5.push((fl8, fl12));
+            struct _RetArea([core::mem::MaybeUninit<u8>; 8]);
+            let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 8]);
+            let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
+            _import_get_all(ret_ as i32);
+            let ptr1_ = ret_.cast::<i32>().read();
+            let len2_ = ret_.add(4).cast::<i32>().read();
+            let base3_ = ptr1_ as usize as *mut u8;
+            let len4_ = len2_ as usize;
+            let mut v5_ = Vec::with_capacity(len4_);
+            for ix6_ in 0..len4_ {
+                let b7_ = base3_.add(ix6_ * 16);
+                let ptr9_ = b7_.cast::<i32>().read();
+                let len10_ = b7_.add(4).cast::<i32>().read();
+                let s11_ = rt::string_from_raw(ptr9_, len10_);
+                let fl8_ = s11_;
+                let ptr13_ = b7_.add(8).cast::<i32>().read();
+                let len14_ = b7_.add(12).cast::<i32>().read();
+                let s15_ = rt::string_from_raw(ptr13_, len14_);
+                let fl12_ = s15_;
+                v5_.push((fl8_, fl12_));
             }
-            rt::dealloc(base3, len4 * 16, 4);
-            v5
+            rt::dealloc(base3_, len4_ * 16, 4);
+            v5_
         }
     }
 
     #[link(wasm_import_module = "dataflare:core/config@1.0.0")]
     extern "C" {
         #[link_name = "get"]
-        fn import_get(arg0: i32, arg1: i32, arg2: i32);
+        fn _import_get(arg0: i32, arg1: i32, arg2: i32);
         #[link_name = "get-int"]
-        fn import_get_int(arg0: i32, arg1: i32, arg2: i32);
+        fn _import_get_int(arg0: i32, arg1: i32, arg2: i32);
         #[link_name = "get-all"]
-        fn import_get_all(arg0: i32);
+        fn _import_get_all(arg0: i32);
     }
 }
 
@@ -377,19 +377,19 @@ pub mod filter {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T: Filter>() -> i32 {
-        let result = T::info();
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        let t1 = &result.name;
-        let t2 = &result.version;
-        let t3 = &result.capabilities;
-        let (ptr4, len5) = rt::copy_bytes(t1.as_bytes());
-        ret.cast::<i32>().write(ptr4);
-        ret.add(4).cast::<i32>().write(len5);
-        let (ptr6, len7) = rt::copy_bytes(t2.as_bytes());
-        ret.add(8).cast::<i32>().write(ptr6);
-        ret.add(12).cast::<i32>().write(len7);
-        ret.add(16).write(t3.bits());
-        ret as i32
+        let result_ = T::info();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let t1_ = &result_.name;
+        let t2_ = &result_.version;
+        let t3_ = &result_.capabilities;
+        let (ptr4_, len5_) = rt::copy_bytes(t1_.as_bytes());
+        ret_.cast::<i32>().write(ptr4_);
+        ret_.add(4).cast::<i32>().write(len5_);
+        let (ptr6_, len7_) = rt::copy_bytes(t2_.as_bytes());
+        ret_.add(8).cast::<i32>().write(ptr6_);
+        ret_.add(12).cast::<i32>().write(len7_);
+        ret_.add(16).write(t3_.bits());
+        ret_ as i32
     }
 
     #[doc(hidden)]
@@ -397,15 +397,15 @@ pub mod filter {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _post_return_info(arg0: i32) {
-        let ret = arg0 as usize as *mut u8;
+        let ret_ = arg0 as usize as *mut u8;
         rt::dealloc(
-            ret.cast::<i32>().read() as usize as *mut u8,
-            ret.add(4).cast::<i32>().read() as usize,
+            ret_.cast::<i32>().read() as usize as *mut u8,
+            ret_.add(4).cast::<i32>().read() as usize,
             1,
         );
         rt::dealloc(
-            ret.add(8).cast::<i32>().read() as usize as *mut u8,
-            ret.add(12).cast::<i32>().read() as usize,
+            ret_.add(8).cast::<i32>().read() as usize as *mut u8,
+            ret_.add(12).cast::<i32>().read() as usize,
             1,
         );
     }
@@ -423,36 +423,36 @@ pub mod filter {
         arg5: i32,
         arg6: i32,
     ) -> i32 {
-        let s2 = rt::string_from_raw(arg0, arg1);
-        let fl1 = s2;
-        let fl3 = arg2;
-        let v5 = rt::vec_from_raw::<u8>(arg3, arg4);
-        let fl4 = v5;
-        let base7 = arg5 as usize as *mut u8;
-        let len8 = arg6 as usize;
-        let mut v9 = Vec::with_capacity(len8);
-        for ix10 in 0..len8 {
-            let b11 = base7.add(ix10 * 16);
-            let ptr13 = b11.cast::<i32>().read();
-            let len14 = b11.add(4).cast::<i32>().read();
-            let s15 = rt::string_from_raw(ptr13, len14);
-            let fl12 = s15;
-            let ptr17 = b11.add(8).cast::<i32>().read();
-            let len18 = b11.add(12).cast::<i32>().read();
-            let s19 = rt::string_from_raw(ptr17, len18);
-            let fl16 = s19;
-            v9.push((fl12, fl16));
+        let s2_ = rt::string_from_raw(arg0, arg1);
+        let fl1_ = s2_;
+        let fl3_ = arg2;
+        let v5_ = rt::vec_from_raw::<u8>(arg3, arg4);
+        let fl4_ = v5_;
+        let base7_ = arg5 as usize as *mut u8;
+        let len8_ = arg6 as usize;
+        let mut v9_ = Vec::with_capacity(len8_);
+        for ix10_ in 0..len8_ {
+            let b11_ = base7_.add(ix10_ * 16);
+            let ptr13_ = b11_.cast::<i32>().read();
+            let len14_ = b11_.add(4).cast::<i32>().read();
+            let s15_ = rt::string_from_raw(ptr13_, len14_);
+            let fl12_ = s15_;
+            let ptr17_ = b11_.add(8).cast::<i32>().read();
+            let len18_ = b11_.add(12).cast::<i32>().read();
+            let s19_ = rt::string_from_raw(ptr17_, len18_);
+            let fl16_ = s19_;
+            v9_.push((fl12_, fl16_));
         }
-        rt::dealloc(base7, len8 * 16, 4);
-        let fl6 = v9;
-        let p20 = super::types::DataRecord {
-            id: fl1,
-            timestamp: fl3,
-            payload: fl4,
-            metadata: fl6,
+        rt::dealloc(base7_, len8_ * 16, 4);
+        let fl6_ = v9_;
+        let p20_ = super::types::DataRecord {
+            id: fl1_,
+            timestamp: fl3_,
+            payload: fl4_,
+            metadata: fl6_,
         };
-        let result = T::keep(p20);
-        i32::from(result)
+        let result_ = T::keep(p20_);
+        i32::from(result_)
     }
 
     #[doc(hidden)]
@@ -460,58 +460,58 @@ pub mod filter {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_keep_batch<T: Filter>(arg0: i32, arg1: i32) -> i32 {
-        let base1 = arg0 as usize as *mut u8;
-        let len2 = arg1 as usize;
-        let mut v3 = Vec::with_capacity(len2);
-        for ix4 in 0..len2 {
-            let b5 = base1.add(ix4 * 32);
-            let ptr7 = b5.cast::<i32>().read();
-            let len8 = b5.add(4).cast::<i32>().read();
-            let s9 = rt::string_from_raw(ptr7, len8);
-            let fl6 = s9;
-            let fl10 = b5.add(8).cast::<i64>().read();
-            let ptr12 = b5.add(16).cast::<i32>().read();
-            let len13 = b5.add(20).cast::<i32>().read();
-            let v14 = rt::vec_from_raw::<u8>(ptr12, len13);
-            let fl11 = v14;
-            let ptr16 = b5.add(24).cast::<i32>().read();
-            let len17 = b5.add(28).cast::<i32>().read();
-            let base18 = ptr16 as usize as *mut u8;
-            let len19 = len17 as usize;
-            let mut v20 = Vec::with_capacity(len19);
-            for ix21 in 0..len19 {
-                let b22 = base18.add(ix21 * 16);
-                let ptr24 = b22.cast::<i32>().read();
-                let len25 = b22.add(4).cast::<i32>().read();
-                let s26 = rt::string_from_raw(ptr24, len25);
-                let fl23 = s26;
-                let ptr28 = b22.add(8).cast::<i32>().read();
-                let len29 = b22.add(12).cast::<i32>().read();
-                let s30 = rt::string_from_raw(ptr28, len29);
-                let fl27 = s30;
-                v20.push((fl23, fl27));
+        let base1_ = arg0 as usize as *mut u8;
+        let len2_ = arg1 as usize;
+        let mut v3_ = Vec::with_capacity(len2_);
+        for ix4_ in 0..len2_ {
+            let b5_ = base1_.add(ix4_ * 32);
+            let ptr7_ = b5_.cast::<i32>().read();
+            let len8_ = b5_.add(4).cast::<i32>().read();
+            let s9_ = rt::string_from_raw(ptr7_, len8_);
+            let fl6_ = s9_;
+            let fl10_ = b5_.add(8).cast::<i64>().read();
+            let ptr12_ = b5_.add(16).cast::<i32>().read();
+            let len13_ = b5_.add(20).cast::<i32>().read();
+            let v14_ = rt::vec_from_raw::<u8>(ptr12_, len13_);
+            let fl11_ = v14_;
+            let ptr16_ = b5_.add(24).cast::<i32>().read();
+            let len17_ = b5_.add(28).cast::<i32>().read();
+            let base18_ = ptr16_ as usize as *mut u8;
+            let len19_ = len17_ as usize;
+            let mut v20_ = Vec::with_capacity(len19_);
+            for ix21_ in 0..len19_ {
+                let b22_ = base18_.add(ix21_ * 16);
+                let ptr24_ = b22_.cast::<i32>().read();
+                let len25_ = b22_.add(4).cast::<i32>().read();
+                let s26_ = rt::string_from_raw(ptr24_, len25_);
+                let fl23_ = s26_;
+                let ptr28_ = b22_.add(8).cast::<i32>().read();
+                let len29_ = b22_.add(12).cast::<i32>().read();
+                let s30_ = rt::string_from_raw(ptr28_, len29_);
+                let fl27_ = s30_;
+                v20_.push((fl23_, fl27_));
             }
-            rt::dealloc(base18, len19 * 16, 4);
-            let fl15 = v20;
-            v3.push(super::types::DataRecord {
-                id: fl6,
-                timestamp: fl10,
-                payload: fl11,
-                metadata: fl15,
+            rt::dealloc(base18_, len19_ * 16, 4);
+            let fl15_ = v20_;
+            v3_.push(super::types::DataRecord {
+                id: fl6_,
+                timestamp: fl10_,
+                payload: fl11_,
+                metadata: fl15_,
             });
         }
-        rt::dealloc(base1, len2 * 32, 8);
-        let result = T::keep_batch(v3);
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        let len32 = result.len();
-        let base31 = rt::alloc(len32, 1);
-        for (ix33, e34) in result.iter().enumerate() {
-            let b35 = base31.add(ix33);
-            b35.write(u8::from(*e34));
+        rt::dealloc(base1_, len2_ * 32, 8);
+        let result_ = T::keep_batch(v3_);
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let len32_ = result_.len();
+        let base31_ = rt::alloc(len32_, 1);
+        for (ix33_, e34_) in result_.iter().enumerate() {
+            let b35_ = base31_.add(ix33_);
+            b35_.write(u8::from(*e34_));
         }
-        ret.cast::<i32>().write(base31 as i32);
-        ret.add(4).cast::<i32>().write(len32 as i32);
-        ret as i32
+        ret_.cast::<i32>().write(base31_ as i32);
+        ret_.add(4).cast::<i32>().write(len32_ as i32);
+        ret_ as i32
     }
 
     #[doc(hidden)]
@@ -519,17 +519,17 @@ pub mod filter {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _post_return_keep_batch(arg0: i32) {
-        let ret = arg0 as usize as *mut u8;
-        let ptr1 = ret.cast::<i32>().read() as usize as *mut u8;
-        let len2 = ret.add(4).cast::<i32>().read() as usize;
-        rt::dealloc(ptr1, len2, 1);
+        let ret_ = arg0 as usize as *mut u8;
+        let ptr1_ = ret_.cast::<i32>().read() as usize as *mut u8;
+        let len2_ = ret_.add(4).cast::<i32>().read() as usize;
+        rt::dealloc(ptr1_, len2_, 1);
     }
 
     #[repr(align(4))]
     #[allow(dead_code)]
-    struct RetArea([core::mem::MaybeUninit<u8>; 20]);
+    struct _RetArea([core::mem::MaybeUninit<u8>; 20]);
 
-    static mut RET_AREA: RetArea = RetArea([core::mem::MaybeUninit::uninit(); 20]);
+    static mut _RET_AREA: _RetArea = _RetArea([core::mem::MaybeUninit::uninit(); 20]);
 }
 
 /// Wires `$ty` (which implements this world's export traits) to the component's core exports.

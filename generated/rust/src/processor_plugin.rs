@@ -27,26 +27,26 @@ pub mod logging {
     /// Writes one log line.
     pub fn log(level: Level, message: &str) {
         unsafe {
-            let ptr1 = message.as_ptr() as i32;
-            let len2 = message.len() as i32;
-            import_log(level as i32, ptr1, len2);
+            let ptr1_ = message.as_ptr() as i32;
+            let len2_ = message.len() as i32;
+            _import_log(level as i32, ptr1_, len2_);
         }
     }
 
     /// Whether the host would record a line at this level.
     pub fn enabled(level: Level) -> bool {
         unsafe {
-            let ret = import_enabled(level as i32);
-            ret != 0
+            let ret_ = _import_enabled(level as i32);
+            ret_ != 0
         }
     }
 
     #[link(wasm_import_module = "dataflare:core/logging@1.0.0")]
     extern "C" {
         #[link_name = "log"]
-        fn import_log(arg0: i32, arg1: i32, arg2: i32);
+        fn _import_log(arg0: i32, arg1: i32, arg2: i32);
         #[link_name = "enabled"]
-        fn import_enabled(arg0: i32) -> i32;
+        fn _import_enabled(arg0: i32) -> i32;
     }
 }
 
@@ -59,44 +59,44 @@ pub mod metrics {
     /// Adds `delta` to the counter `name`.
     pub fn counter_add(name: &str, delta: u64) {
         unsafe {
-            let ptr1 = name.as_ptr() as i32;
-            let len2 = name.len() as i32;
-            import_counter_add(ptr1, len2, delta as i64);
+            let ptr1_ = name.as_ptr() as i32;
+            let len2_ = name.len() as i32;
+            _import_counter_add(ptr1_, len2_, delta as i64);
         }
     }
 
     /// Records one observation in the histogram `name`.
     pub fn histogram_record(name: &str, value: f64, labels: &[(String, String)]) {
         unsafe {
-            let mut cleanup = rt::Cleanup::new();
-            let ptr1 = name.as_ptr() as i32;
-            let len2 = name.len() as i32;
-            let len4 = labels.len();
-            let base3 = rt::alloc(len4 * 16, 4);
-            for (ix5, e6) in labels.iter().enumerate() {
-                let b7 = base3.add(ix5 * 16);
-                let t8 = &e6.0;
-                let t9 = &e6.1;
-                let ptr10 = t8.as_ptr() as i32;
-                let len11 = t8.len() as i32;
-                b7.cast::<i32>().write(ptr10);
-                b7.add(4).cast::<i32>().write(len11);
-                let ptr12 = t9.as_ptr() as i32;
-                let len13 = t9.len() as i32;
-                b7.add(8).cast::<i32>().write(ptr12);
-                b7.add(12).cast::<i32>().write(len13);
+            let mut cleanup_ = rt::Cleanup::new();
+            let ptr1_ = name.as_ptr() as i32;
+            let len2_ = name.len() as i32;
+            let len4_ = labels.len();
+            let base3_ = rt::alloc(len4_ * 16, 4);
+            for (ix5_, e6_) in labels.iter().enumerate() {
+                let b7_ = base3_.add(ix5_ * 16);
+                let t8_ = &e6_.0;
+                let t9_ = &e6_.1;
+                let ptr10_ = t8_.as_ptr() as i32;
+                let len11_ = t8_.len() as i32;
+                b7_.cast::<i32>().write(ptr10_);
+                b7_.add(4).cast::<i32>().write(len11_);
+                let ptr12_ = t9_.as_ptr() as i32;
+                let len13_ = t9_.len() as i32;
+                b7_.add(8).cast::<i32>().write(ptr12_);
+                b7_.add(12).cast::<i32>().write(len13_);
             }
-            cleanup.push(base3, len4 * 16, 4);
-            import_histogram_record(ptr1, len2, value, base3 as i32, len4 as i32);
+            cleanup_.push(base3_, len4_ * 16, 4);
+            _import_histogram_record(ptr1_, len2_, value, base3_ as i32, len4_ as i32);
         }
     }
 
     #[link(wasm_import_module = "dataflare:core/metrics@1.0.0")]
     extern "C" {
         #[link_name = "counter-add"]
-        fn import_counter_add(arg0: i32, arg1: i32, arg2: i64);
+        fn _import_counter_add(arg0: i32, arg1: i32, arg2: i64);
         #[link_name = "histogram-record"]
-        fn import_histogram_record(arg0: i32, arg1: i32, arg2: f64, arg3: i32, arg4: i32);
+        fn _import_histogram_record(arg0: i32, arg1: i32, arg2: f64, arg3: i32, arg4: i32);
     }
 }
 
@@ -109,21 +109,21 @@ pub mod config {
     /// The value of one configuration key.
     pub fn get(key: &str) -> Option<String> {
         unsafe {
-            let ptr1 = key.as_ptr() as i32;
-            let len2 = key.len() as i32;
+            let ptr1_ = key.as_ptr() as i32;
+            let len2_ = key.len() as i32;
             #[repr(align(4))]
             #[allow(dead_code)]
-            struct RetArea([core::mem::MaybeUninit<u8>; 12]);
-            let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); 12]);
-            let ret = ret_area.0.as_mut_ptr().cast::<u8>();
-            import_get(ptr1, len2, ret as i32);
-            match ret.read() {
+            struct _RetArea([core::mem::MaybeUninit<u8>; 12]);
+            let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 12]);
+            let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
+            _import_get(ptr1_, len2_, ret_ as i32);
+            match ret_.read() {
                 0 => None,
                 _ => {
-                    let ptr4 = ret.add(4).cast::<i32>().read();
-                    let len5 = ret.add(8).cast::<i32>().read();
-                    let s6 = rt::string_from_raw(ptr4, len5);
-                    Some(s6)
+                    let ptr4_ = ret_.add(4).cast::<i32>().read();
+                    let len5_ = ret_.add(8).cast::<i32>().read();
+                    let s6_ = rt::string_from_raw(ptr4_, len5_);
+                    Some(s6_)
                 }
             }
         }
@@ -132,16 +132,16 @@ pub mod config {
     /// An integer configuration value; `err` when the key is missing or not an integer.
     pub fn get_int(key: &str) -> Result<i64, ()> {
         unsafe {
-            let ptr1 = key.as_ptr() as i32;
-            let len2 = key.len() as i32;
+            let ptr1_ = key.as_ptr() as i32;
+            let len2_ = key.len() as i32;
             #[repr(align(8))]
             #[allow(dead_code)]
-            struct RetArea([core::mem::MaybeUninit<u8>; 16]);
-            let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); 16]);
-            let ret = ret_area.0.as_mut_ptr().cast::<u8>();
-            import_get_int(ptr1, len2, ret as i32);
-            match ret.read() {
-                0 => Ok(ret.add(8).cast::<i64>().read()),
+            struct _RetArea([core::mem::MaybeUninit<u8>; 16]);
+            let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 16]);
+            let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
+            _import_get_int(ptr1_, len2_, ret_ as i32);
+            match ret_.read() {
+                0 => Ok(ret_.add(8).cast::<i64>().read()),
                 _ => Err(()),
             }
         }
@@ -152,40 +152,40 @@ pub mod config {
         unsafe {
             #[repr(align(4))]
             #[allow(dead_code)]
-            struct RetArea([core::mem::MaybeUninit<u8>; 8]);
-            let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); 8]);
-            let ret = ret_area.0.as_mut_ptr().cast::<u8>();
-            import_get_all(ret as i32);
-            let ptr1 = ret.cast::<i32>().read();
-            let len2 = ret.add(4).cast::<i32>().read();
-            let base3 = ptr1 as usize as *mut u8;
-            let len4 = len2 as usize;
-            let mut v5 = Vec::with_capacity(len4);
-            for ix6 in 0..len4 {
-                let b7 = base3.add(ix6 * 16);
-                let ptr9 = b7.cast::<i32>().read();
-                let len10 = b7.add(4).cast::<i32>().read();
-                let s11 = rt::string_from_raw(ptr9, len10);
-                let fl8 = s11;
-                let ptr13 = b7.add(8).cast::<i32>().read();
-                let len14 = b7.add(12).cast::<i32>().read();
-                let s15 = rt::string_from_raw(ptr13, len14);
-                let fl12 = s15;
-                v5.push((fl8, fl12));
+            struct _RetArea([core::mem::MaybeUninit<u8>; 8]);
+            let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 8]);
+            let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
+            _import_get_all(ret_ as i32);
+            let ptr1_ = ret_.cast::<i32>().read();
+            let len2_ = ret_.add(4).cast::<i32>().read();
+            let base3_ = ptr1_ as usize as *mut u8;
+            let len4_ = len2_ as usize;
+            let mut v5_ = Vec::with_capacity(len4_);
+            for ix6_ in 0..len4_ {
+                let b7_ = base3_.add(ix6_ * 16);
+                let ptr9_ = b7_.cast::<i32>().read();
+                let len10_ = b7_.add(4).cast::<i32>().read();
+                let s11_ = rt::string_from_raw(ptr9_, len10_);
+                let fl8_ = s11_;
+                let ptr13_ = b7_.add(8).cast::<i32>().read();
+                let len14_ = b7_.add(12).cast::<i32>().read();
+                let s15_ = rt::string_from_raw(ptr13_, len14_);
+                let fl12_ = s15_;
+                v5_.push((fl8_, fl12_));
             }
-            rt::dealloc(base3, len4 * 16, 4);
-            v5
+            rt::dealloc(base3_, len4_ * 16, 4);
+            v5_
         }
     }
 
     #[link(wasm_import_module = "dataflare:core/config@1.0.0")]
     extern "C" {
         #[link_name = "get"]
-        fn import_get(arg0: i32, arg1: i32, arg2: i32);
+        fn _import_get(arg0: i32, arg1: i32, arg2: i32);
         #[link_name = "get-int"]
-        fn import_get_int(arg0: i32, arg1: i32, arg2: i32);
+        fn _import_get_int(arg0: i32, arg1: i32, arg2: i32);
         #[link_name = "get-all"]
-        fn import_get_all(arg0: i32);
+        fn _import_get_all(arg0: i32);
     }
 }
 
@@ -379,19 +379,19 @@ pub mod processor {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T: Processor>() -> i32 {
-        let result = T::info();
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        let t1 = &result.name;
-        let t2 = &result.version;
-        let t3 = &result.capabilities;
-        let (ptr4, len5) = rt::copy_bytes(t1.as_bytes());
-        ret.cast::<i32>().write(ptr4);
-        ret.add(4).cast::<i32>().write(len5);
-        let (ptr6, len7) = rt::copy_bytes(t2.as_bytes());
-        ret.add(8).cast::<i32>().write(ptr6);
-        ret.add(12).cast::<i32>().write(len7);
-        ret.add(16).write(t3.bits());
-        ret as i32
+        let result_ = T::info();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let t1_ = &result_.name;
+        let t2_ = &result_.version;
+        let t3_ = &result_.capabilities;
+        let (ptr4_, len5_) = rt::copy_bytes(t1_.as_bytes());
+        ret_.cast::<i32>().write(ptr4_);
+        ret_.add(4).cast::<i32>().write(len5_);
+        let (ptr6_, len7_) = rt::copy_bytes(t2_.as_bytes());
+        ret_.add(8).cast::<i32>().write(ptr6_);
+        ret_.add(12).cast::<i32>().write(len7_);
+        ret_.add(16).write(t3_.bits());
+        ret_ as i32
     }
 
     #[doc(hidden)]
@@ -399,15 +399,15 @@ pub mod processor {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _post_return_info(arg0: i32) {
-        let ret = arg0 as usize as *mut u8;
+        let ret_ = arg0 as usize as *mut u8;
         rt::dealloc(
-            ret.cast::<i32>().read() as usize as *mut u8,
-            ret.add(4).cast::<i32>().read() as usize,
+            ret_.cast::<i32>().read() as usize as *mut u8,
+            ret_.add(4).cast::<i32>().read() as usize,
             1,
         );
         rt::dealloc(
-            ret.add(8).cast::<i32>().read() as usize as *mut u8,
-            ret.add(12).cast::<i32>().read() as usize,
+            ret_.add(8).cast::<i32>().read() as usize as *mut u8,
+            ret_.add(12).cast::<i32>().read() as usize,
             1,
         );
     }
@@ -425,128 +425,129 @@ pub mod processor {
         arg5: i32,
         arg6: i32,
     ) -> i32 {
-        let s2 = rt::string_from_raw(arg0, arg1);
-        let fl1 = s2;
-        let fl3 = arg2;
-        let v5 = rt::vec_from_raw::<u8>(arg3, arg4);
-        let fl4 = v5;
-        let base7 = arg5 as usize as *mut u8;
-        let len8 = arg6 as usize;
-        let mut v9 = Vec::with_capacity(len8);
-        for ix10 in 0..len8 {
-            let b11 = base7.add(ix10 * 16);
-            let ptr13 = b11.cast::<i32>().read();
-            let len14 = b11.add(4).cast::<i32>().read();
-            let s15 = rt::string_from_raw(ptr13, len14);
-            let fl12 = s15;
-            let ptr17 = b11.add(8).cast::<i32>().read();
-            let len18 = b11.add(12).cast::<i32>().read();
-            let s19 = rt::string_from_raw(ptr17, len18);
-            let fl16 = s19;
-            v9.push((fl12, fl16));
+        let s2_ = rt::string_from_raw(arg0, arg1);
+        let fl1_ = s2_;
+        let fl3_ = arg2;
+        let v5_ = rt::vec_from_raw::<u8>(arg3, arg4);
+        let fl4_ = v5_;
+        let base7_ = arg5 as usize as *mut u8;
+        let len8_ = arg6 as usize;
+        let mut v9_ = Vec::with_capacity(len8_);
+        for ix10_ in 0..len8_ {
+            let b11_ = base7_.add(ix10_ * 16);
+            let ptr13_ = b11_.cast::<i32>().read();
+            let len14_ = b11_.add(4).cast::<i32>().read();
+            let s15_ = rt::string_from_raw(ptr13_, len14_);
+            let fl12_ = s15_;
+            let ptr17_ = b11_.add(8).cast::<i32>().read();
+            let len18_ = b11_.add(12).cast::<i32>().read();
+            let s19_ = rt::string_from_raw(ptr17_, len18_);
+            let fl16_ = s19_;
+            v9_.push((fl12_, fl16_));
         }
-        rt::dealloc(base7, len8 * 16, 4);
-        let fl6 = v9;
-        let p20 = super::types::DataRecord {
-            id: fl1,
-            timestamp: fl3,
-            payload: fl4,
-            metadata: fl6,
+        rt::dealloc(base7_, len8_ * 16, 4);
+        let fl6_ = v9_;
+        let p20_ = super::types::DataRecord {
+            id: fl1_,
+            timestamp: fl3_,
+            payload: fl4_,
+            metadata: fl6_,
         };
-        let result = T::process(p20);
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        match &result {
-            super::types::ProcessingResult::Emit(e21) => {
-                ret.write(0u8);
-                let t22 = &e21.id;
-                let t23 = &e21.timestamp;
-                let t24 = &e21.payload;
-                let t25 = &e21.metadata;
-                let (ptr26, len27) = rt::copy_bytes(t22.as_bytes());
-                ret.add(8).cast::<i32>().write(ptr26);
-                ret.add(12).cast::<i32>().write(len27);
-                ret.add(16).cast::<i64>().write(*t23);
-                let (ptr28, len29) = rt::copy_list(t24.as_ptr().cast::<u8>(), t24.len(), 1, 1);
-                ret.add(24).cast::<i32>().write(ptr28);
-                ret.add(28).cast::<i32>().write(len29);
-                let len31 = t25.len();
-                let base30 = rt::alloc(len31 * 16, 4);
-                for (ix32, e33) in t25.iter().enumerate() {
-                    let b34 = base30.add(ix32 * 16);
-                    let t35 = &e33.0;
-                    let t36 = &e33.1;
-                    let (ptr37, len38) = rt::copy_bytes(t35.as_bytes());
-                    b34.cast::<i32>().write(ptr37);
-                    b34.add(4).cast::<i32>().write(len38);
-                    let (ptr39, len40) = rt::copy_bytes(t36.as_bytes());
-                    b34.add(8).cast::<i32>().write(ptr39);
-                    b34.add(12).cast::<i32>().write(len40);
+        let result_ = T::process(p20_);
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        match &result_ {
+            super::types::ProcessingResult::Emit(e21_) => {
+                ret_.write(0u8);
+                let t22_ = &e21_.id;
+                let t23_ = &e21_.timestamp;
+                let t24_ = &e21_.payload;
+                let t25_ = &e21_.metadata;
+                let (ptr26_, len27_) = rt::copy_bytes(t22_.as_bytes());
+                ret_.add(8).cast::<i32>().write(ptr26_);
+                ret_.add(12).cast::<i32>().write(len27_);
+                ret_.add(16).cast::<i64>().write(*t23_);
+                let (ptr28_, len29_) = rt::copy_list(t24_.as_ptr().cast::<u8>(), t24_.len(), 1, 1);
+                ret_.add(24).cast::<i32>().write(ptr28_);
+                ret_.add(28).cast::<i32>().write(len29_);
+                let len31_ = t25_.len();
+                let base30_ = rt::alloc(len31_ * 16, 4);
+                for (ix32_, e33_) in t25_.iter().enumerate() {
+                    let b34_ = base30_.add(ix32_ * 16);
+                    let t35_ = &e33_.0;
+                    let t36_ = &e33_.1;
+                    let (ptr37_, len38_) = rt::copy_bytes(t35_.as_bytes());
+                    b34_.cast::<i32>().write(ptr37_);
+                    b34_.add(4).cast::<i32>().write(len38_);
+                    let (ptr39_, len40_) = rt::copy_bytes(t36_.as_bytes());
+                    b34_.add(8).cast::<i32>().write(ptr39_);
+                    b34_.add(12).cast::<i32>().write(len40_);
                 }
-                ret.add(32).cast::<i32>().write(base30 as i32);
-                ret.add(36).cast::<i32>().write(len31 as i32);
+                ret_.add(32).cast::<i32>().write(base30_ as i32);
+                ret_.add(36).cast::<i32>().write(len31_ as i32);
             }
             super::types::ProcessingResult::Skip => {
-                ret.write(1u8);
+                ret_.write(1u8);
             }
-            super::types::ProcessingResult::Split(e41) => {
-                ret.write(2u8);
-                let len43 = e41.len();
-                let base42 = rt::alloc(len43 * 32, 8);
-                for (ix44, e45) in e41.iter().enumerate() {
-                    let b46 = base42.add(ix44 * 32);
-                    let t47 = &e45.id;
-                    let t48 = &e45.timestamp;
-                    let t49 = &e45.payload;
-                    let t50 = &e45.metadata;
-                    let (ptr51, len52) = rt::copy_bytes(t47.as_bytes());
-                    b46.cast::<i32>().write(ptr51);
-                    b46.add(4).cast::<i32>().write(len52);
-                    b46.add(8).cast::<i64>().write(*t48);
-                    let (ptr53, len54) = rt::copy_list(t49.as_ptr().cast::<u8>(), t49.len(), 1, 1);
-                    b46.add(16).cast::<i32>().write(ptr53);
-                    b46.add(20).cast::<i32>().write(len54);
-                    let len56 = t50.len();
-                    let base55 = rt::alloc(len56 * 16, 4);
-                    for (ix57, e58) in t50.iter().enumerate() {
-                        let b59 = base55.add(ix57 * 16);
-                        let t60 = &e58.0;
-                        let t61 = &e58.1;
-                        let (ptr62, len63) = rt::copy_bytes(t60.as_bytes());
-                        b59.cast::<i32>().write(ptr62);
-                        b59.add(4).cast::<i32>().write(len63);
-                        let (ptr64, len65) = rt::copy_bytes(t61.as_bytes());
-                        b59.add(8).cast::<i32>().write(ptr64);
-                        b59.add(12).cast::<i32>().write(len65);
+            super::types::ProcessingResult::Split(e41_) => {
+                ret_.write(2u8);
+                let len43_ = e41_.len();
+                let base42_ = rt::alloc(len43_ * 32, 8);
+                for (ix44_, e45_) in e41_.iter().enumerate() {
+                    let b46_ = base42_.add(ix44_ * 32);
+                    let t47_ = &e45_.id;
+                    let t48_ = &e45_.timestamp;
+                    let t49_ = &e45_.payload;
+                    let t50_ = &e45_.metadata;
+                    let (ptr51_, len52_) = rt::copy_bytes(t47_.as_bytes());
+                    b46_.cast::<i32>().write(ptr51_);
+                    b46_.add(4).cast::<i32>().write(len52_);
+                    b46_.add(8).cast::<i64>().write(*t48_);
+                    let (ptr53_, len54_) =
+                        rt::copy_list(t49_.as_ptr().cast::<u8>(), t49_.len(), 1, 1);
+                    b46_.add(16).cast::<i32>().write(ptr53_);
+                    b46_.add(20).cast::<i32>().write(len54_);
+                    let len56_ = t50_.len();
+                    let base55_ = rt::alloc(len56_ * 16, 4);
+                    for (ix57_, e58_) in t50_.iter().enumerate() {
+                        let b59_ = base55_.add(ix57_ * 16);
+                        let t60_ = &e58_.0;
+                        let t61_ = &e58_.1;
+                        let (ptr62_, len63_) = rt::copy_bytes(t60_.as_bytes());
+                        b59_.cast::<i32>().write(ptr62_);
+                        b59_.add(4).cast::<i32>().write(len63_);
+                        let (ptr64_, len65_) = rt::copy_bytes(t61_.as_bytes());
+                        b59_.add(8).cast::<i32>().write(ptr64_);
+                        b59_.add(12).cast::<i32>().write(len65_);
                     }
-                    b46.add(24).cast::<i32>().write(base55 as i32);
-                    b46.add(28).cast::<i32>().write(len56 as i32);
+                    b46_.add(24).cast::<i32>().write(base55_ as i32);
+                    b46_.add(28).cast::<i32>().write(len56_ as i32);
                 }
-                ret.add(8).cast::<i32>().write(base42 as i32);
-                ret.add(12).cast::<i32>().write(len43 as i32);
+                ret_.add(8).cast::<i32>().write(base42_ as i32);
+                ret_.add(12).cast::<i32>().write(len43_ as i32);
             }
-            super::types::ProcessingResult::Failed(e66) => {
-                ret.write(3u8);
-                let t67 = &e66.kind;
-                let t68 = &e66.message;
-                let t69 = &e66.record_id;
-                ret.add(8).write(*t67 as u8);
-                let (ptr70, len71) = rt::copy_bytes(t68.as_bytes());
-                ret.add(12).cast::<i32>().write(ptr70);
-                ret.add(16).cast::<i32>().write(len71);
-                match t69 {
+            super::types::ProcessingResult::Failed(e66_) => {
+                ret_.write(3u8);
+                let t67_ = &e66_.kind;
+                let t68_ = &e66_.message;
+                let t69_ = &e66_.record_id;
+                ret_.add(8).write(*t67_ as u8);
+                let (ptr70_, len71_) = rt::copy_bytes(t68_.as_bytes());
+                ret_.add(12).cast::<i32>().write(ptr70_);
+                ret_.add(16).cast::<i32>().write(len71_);
+                match t69_ {
                     None => {
-                        ret.add(20).write(0u8);
+                        ret_.add(20).write(0u8);
                     }
-                    Some(e72) => {
-                        ret.add(20).write(1u8);
-                        let (ptr73, len74) = rt::copy_bytes(e72.as_bytes());
-                        ret.add(24).cast::<i32>().write(ptr73);
-                        ret.add(28).cast::<i32>().write(len74);
+                    Some(e72_) => {
+                        ret_.add(20).write(1u8);
+                        let (ptr73_, len74_) = rt::copy_bytes(e72_.as_bytes());
+                        ret_.add(24).cast::<i32>().write(ptr73_);
+                        ret_.add(28).cast::<i32>().write(len74_);
                     }
                 }
             }
         }
-        ret as i32
+        ret_ as i32
     }
 
     #[doc(hidden)]
@@ -554,76 +555,76 @@ pub mod processor {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _post_return_process(arg0: i32) {
-        let ret = arg0 as usize as *mut u8;
-        match ret.read() {
+        let ret_ = arg0 as usize as *mut u8;
+        match ret_.read() {
             0 => {
                 rt::dealloc(
-                    ret.add(8).cast::<i32>().read() as usize as *mut u8,
-                    ret.add(12).cast::<i32>().read() as usize,
+                    ret_.add(8).cast::<i32>().read() as usize as *mut u8,
+                    ret_.add(12).cast::<i32>().read() as usize,
                     1,
                 );
-                let ptr1 = ret.add(24).cast::<i32>().read() as usize as *mut u8;
-                let len2 = ret.add(28).cast::<i32>().read() as usize;
-                rt::dealloc(ptr1, len2, 1);
-                let ptr3 = ret.add(32).cast::<i32>().read() as usize as *mut u8;
-                let len4 = ret.add(36).cast::<i32>().read() as usize;
-                for ix5 in 0..len4 {
-                    let b6 = ptr3.add(ix5 * 16);
+                let ptr1_ = ret_.add(24).cast::<i32>().read() as usize as *mut u8;
+                let len2_ = ret_.add(28).cast::<i32>().read() as usize;
+                rt::dealloc(ptr1_, len2_, 1);
+                let ptr3_ = ret_.add(32).cast::<i32>().read() as usize as *mut u8;
+                let len4_ = ret_.add(36).cast::<i32>().read() as usize;
+                for ix5_ in 0..len4_ {
+                    let b6_ = ptr3_.add(ix5_ * 16);
                     rt::dealloc(
-                        b6.cast::<i32>().read() as usize as *mut u8,
-                        b6.add(4).cast::<i32>().read() as usize,
+                        b6_.cast::<i32>().read() as usize as *mut u8,
+                        b6_.add(4).cast::<i32>().read() as usize,
                         1,
                     );
                     rt::dealloc(
-                        b6.add(8).cast::<i32>().read() as usize as *mut u8,
-                        b6.add(12).cast::<i32>().read() as usize,
+                        b6_.add(8).cast::<i32>().read() as usize as *mut u8,
+                        b6_.add(12).cast::<i32>().read() as usize,
                         1,
                     );
                 }
-                rt::dealloc(ptr3, len4 * 16, 4);
+                rt::dealloc(ptr3_, len4_ * 16, 4);
             }
             2 => {
-                let ptr7 = ret.add(8).cast::<i32>().read() as usize as *mut u8;
-                let len8 = ret.add(12).cast::<i32>().read() as usize;
-                for ix9 in 0..len8 {
-                    let b10 = ptr7.add(ix9 * 32);
+                let ptr7_ = ret_.add(8).cast::<i32>().read() as usize as *mut u8;
+                let len8_ = ret_.add(12).cast::<i32>().read() as usize;
+                for ix9_ in 0..len8_ {
+                    let b10_ = ptr7_.add(ix9_ * 32);
                     rt::dealloc(
-                        b10.cast::<i32>().read() as usize as *mut u8,
-                        b10.add(4).cast::<i32>().read() as usize,
+                        b10_.cast::<i32>().read() as usize as *mut u8,
+                        b10_.add(4).cast::<i32>().read() as usize,
                         1,
                     );
-                    let ptr11 = b10.add(16).cast::<i32>().read() as usize as *mut u8;
-                    let len12 = b10.add(20).cast::<i32>().read() as usize;
-                    rt::dealloc(ptr11, len12, 1);
-                    let ptr13 = b10.add(24).cast::<i32>().read() as usize as *mut u8;
-                    let len14 = b10.add(28).cast::<i32>().read() as usize;
-                    for ix15 in 0..len14 {
-                        let b16 = ptr13.add(ix15 * 16);
+                    let ptr11_ = b10_.add(16).cast::<i32>().read() as usize as *mut u8;
+                    let len12_ = b10_.add(20).cast::<i32>().read() as usize;
+                    rt::dealloc(ptr11_, len12_, 1);
+                    let ptr13_ = b10_.add(24).cast::<i32>().read() as usize as *mut u8;
+                    let len14_ = b10_.add(28).cast::<i32>().read() as usize;
+                    for ix15_ in 0..len14_ {
+                        let b16_ = ptr13_.add(ix15_ * 16);
                         rt::dealloc(
-                            b16.cast::<i32>().read() as usize as *mut u8,
-                            b16.add(4).cast::<i32>().read() as usize,
+                            b16_.cast::<i32>().read() as usize as *mut u8,
+                            b16_.add(4).cast::<i32>().read() as usize,
                             1,
                         );
                         rt::dealloc(
-                            b16.add(8).cast::<i32>().read() as usize as *mut u8,
-                            b16.add(12).cast::<i32>().read() as usize,
+                            b16_.add(8).cast::<i32>().read() as usize as *mut u8,
+                            b16_.add(12).cast::<i32>().read() as usize,
                             1,
                         );
                     }
-                    rt::dealloc(ptr13, len14 * 16, 4);
+                    rt::dealloc(ptr13_, len14_ * 16, 4);
                 }
-                rt::dealloc(ptr7, len8 * 32, 8);
+                rt::dealloc(ptr7_, len8_ * 32, 8);
             }
             3 => {
                 rt::dealloc(
-                    ret.add(12).cast::<i32>().read() as usize as *mut u8,
-                    ret.add(16).cast::<i32>().read() as usize,
+                    ret_.add(12).cast::<i32>().read() as usize as *mut u8,
+                    ret_.add(16).cast::<i32>().read() as usize,
                     1,
                 );
-                if ret.add(20).read() == 1 {
+                if ret_.add(20).read() == 1 {
                     rt::dealloc(
-                        ret.add(24).cast::<i32>().read() as usize as *mut u8,
-                        ret.add(28).cast::<i32>().read() as usize,
+                        ret_.add(24).cast::<i32>().read() as usize as *mut u8,
+                        ret_.add(28).cast::<i32>().read() as usize,
                         1,
                     );
                 }
@@ -637,149 +638,150 @@ pub mod processor {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_process_batch<T: Processor>(arg0: i32, arg1: i32) -> i32 {
-        let base1 = arg0 as usize as *mut u8;
-        let len2 = arg1 as usize;
-        let mut v3 = Vec::with_capacity(len2);
-        for ix4 in 0..len2 {
-            let b5 = base1.add(ix4 * 32);
-            let ptr7 = b5.cast::<i32>().read();
-            let len8 = b5.add(4).cast::<i32>().read();
-            let s9 = rt::string_from_raw(ptr7, len8);
-            let fl6 = s9;
-            let fl10 = b5.add(8).cast::<i64>().read();
-            let ptr12 = b5.add(16).cast::<i32>().read();
-            let len13 = b5.add(20).cast::<i32>().read();
-            let v14 = rt::vec_from_raw::<u8>(ptr12, len13);
-            let fl11 = v14;
-            let ptr16 = b5.add(24).cast::<i32>().read();
-            let len17 = b5.add(28).cast::<i32>().read();
-            let base18 = ptr16 as usize as *mut u8;
-            let len19 = len17 as usize;
-            let mut v20 = Vec::with_capacity(len19);
-            for ix21 in 0..len19 {
-                let b22 = base18.add(ix21 * 16);
-                let ptr24 = b22.cast::<i32>().read();
-                let len25 = b22.add(4).cast::<i32>().read();
-                let s26 = rt::string_from_raw(ptr24, len25);
-                let fl23 = s26;
-                let ptr28 = b22.add(8).cast::<i32>().read();
-                let len29 = b22.add(12).cast::<i32>().read();
-                let s30 = rt::string_from_raw(ptr28, len29);
-                let fl27 = s30;
-                v20.push((fl23, fl27));
+        let base1_ = arg0 as usize as *mut u8;
+        let len2_ = arg1 as usize;
+        let mut v3_ = Vec::with_capacity(len2_);
+        for ix4_ in 0..len2_ {
+            let b5_ = base1_.add(ix4_ * 32);
+            let ptr7_ = b5_.cast::<i32>().read();
+            let len8_ = b5_.add(4).cast::<i32>().read();
+            let s9_ = rt::string_from_raw(ptr7_, len8_);
+            let fl6_ = s9_;
+            let fl10_ = b5_.add(8).cast::<i64>().read();
+            let ptr12_ = b5_.add(16).cast::<i32>().read();
+            let len13_ = b5_.add(20).cast::<i32>().read();
+            let v14_ = rt::vec_from_raw::<u8>(ptr12_, len13_);
+            let fl11_ = v14_;
+            let ptr16_ = b5_.add(24).cast::<i32>().read();
+            let len17_ = b5_.add(28).cast::<i32>().read();
+            let base18_ = ptr16_ as usize as *mut u8;
+            let len19_ = len17_ as usize;
+            let mut v20_ = Vec::with_capacity(len19_);
+            for ix21_ in 0..len19_ {
+                let b22_ = base18_.add(ix21_ * 16);
+                let ptr24_ = b22_.cast::<i32>().read();
+                let len25_ = b22_.add(4).cast::<i32>().read();
+                let s26_ = rt::string_from_raw(ptr24_, len25_);
+                let fl23_ = s26_;
+                let ptr28_ = b22_.add(8).cast::<i32>().read();
+                let len29_ = b22_.add(12).cast::<i32>().read();
+                let s30_ = rt::string_from_raw(ptr28_, len29_);
+                let fl27_ = s30_;
+                v20_.push((fl23_, fl27_));
             }
-            rt::dealloc(base18, len19 * 16, 4);
-            let fl15 = v20;
-            v3.push(super::types::DataRecord {
-                id: fl6,
-                timestamp: fl10,
-                payload: fl11,
-                metadata: fl15,
+            rt::dealloc(base18_, len19_ * 16, 4);
+            let fl15_ = v20_;
+            v3_.push(super::types::DataRecord {
+                id: fl6_,
+                timestamp: fl10_,
+                payload: fl11_,
+                metadata: fl15_,
             });
         }
-        rt::dealloc(base1, len2 * 32, 8);
-        let result = T::process_batch(v3);
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        let len32 = result.len();
-        let base31 = rt::alloc(len32 * 40, 8);
-        for (ix33, e34) in result.iter().enumerate() {
-            let b35 = base31.add(ix33 * 40);
-            match e34 {
-                super::types::ProcessingResult::Emit(e36) => {
-                    b35.write(0u8);
-                    let t37 = &e36.id;
-                    let t38 = &e36.timestamp;
-                    let t39 = &e36.payload;
-                    let t40 = &e36.metadata;
-                    let (ptr41, len42) = rt::copy_bytes(t37.as_bytes());
-                    b35.add(8).cast::<i32>().write(ptr41);
-                    b35.add(12).cast::<i32>().write(len42);
-                    b35.add(16).cast::<i64>().write(*t38);
-                    let (ptr43, len44) = rt::copy_list(t39.as_ptr().cast::<u8>(), t39.len(), 1, 1);
-                    b35.add(24).cast::<i32>().write(ptr43);
-                    b35.add(28).cast::<i32>().write(len44);
-                    let len46 = t40.len();
-                    let base45 = rt::alloc(len46 * 16, 4);
-                    for (ix47, e48) in t40.iter().enumerate() {
-                        let b49 = base45.add(ix47 * 16);
-                        let t50 = &e48.0;
-                        let t51 = &e48.1;
-                        let (ptr52, len53) = rt::copy_bytes(t50.as_bytes());
-                        b49.cast::<i32>().write(ptr52);
-                        b49.add(4).cast::<i32>().write(len53);
-                        let (ptr54, len55) = rt::copy_bytes(t51.as_bytes());
-                        b49.add(8).cast::<i32>().write(ptr54);
-                        b49.add(12).cast::<i32>().write(len55);
+        rt::dealloc(base1_, len2_ * 32, 8);
+        let result_ = T::process_batch(v3_);
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let len32_ = result_.len();
+        let base31_ = rt::alloc(len32_ * 40, 8);
+        for (ix33_, e34_) in result_.iter().enumerate() {
+            let b35_ = base31_.add(ix33_ * 40);
+            match e34_ {
+                super::types::ProcessingResult::Emit(e36_) => {
+                    b35_.write(0u8);
+                    let t37_ = &e36_.id;
+                    let t38_ = &e36_.timestamp;
+                    let t39_ = &e36_.payload;
+                    let t40_ = &e36_.metadata;
+                    let (ptr41_, len42_) = rt::copy_bytes(t37_.as_bytes());
+                    b35_.add(8).cast::<i32>().write(ptr41_);
+                    b35_.add(12).cast::<i32>().write(len42_);
+                    b35_.add(16).cast::<i64>().write(*t38_);
+                    let (ptr43_, len44_) =
+                        rt::copy_list(t39_.as_ptr().cast::<u8>(), t39_.len(), 1, 1);
+                    b35_.add(24).cast::<i32>().write(ptr43_);
+                    b35_.add(28).cast::<i32>().write(len44_);
+                    let len46_ = t40_.len();
+                    let base45_ = rt::alloc(len46_ * 16, 4);
+                    for (ix47_, e48_) in t40_.iter().enumerate() {
+                        let b49_ = base45_.add(ix47_ * 16);
+                        let t50_ = &e48_.0;
+                        let t51_ = &e48_.1;
+                        let (ptr52_, len53_) = rt::copy_bytes(t50_.as_bytes());
+                        b49_.cast::<i32>().write(ptr52_);
+                        b49_.add(4).cast::<i32>().write(len53_);
+                        let (ptr54_, len55_) = rt::copy_bytes(t51_.as_bytes());
+                        b49_.add(8).cast::<i32>().write(ptr54_);
+                        b49_.add(12).cast::<i32>().write(len55_);
                     }
-                    b35.add(32).cast::<i32>().write(base45 as i32);
-                    b35.add(36).cast::<i32>().write(len46 as i32);
+                    b35_.add(32).cast::<i32>().write(base45_ as i32);
+                    b35_.add(36).cast::<i32>().write(len46_ as i32);
                 }
                 super::types::ProcessingResult::Skip => {
-                    b35.write(1u8);
+                    b35_.write(1u8);
                 }
-                super::types::ProcessingResult::Split(e56) => {
-                    b35.write(2u8);
-                    let len58 = e56.len();
-                    let base57 = rt::alloc(len58 * 32, 8);
-                    for (ix59, e60) in e56.iter().enumerate() {
-                        let b61 = base57.add(ix59 * 32);
-                        let t62 = &e60.id;
-                        let t63 = &e60.timestamp;
-                        let t64 = &e60.payload;
-                        let t65 = &e60.metadata;
-                        let (ptr66, len67) = rt::copy_bytes(t62.as_bytes());
-                        b61.cast::<i32>().write(ptr66);
-                        b61.add(4).cast::<i32>().write(len67);
-                        b61.add(8).cast::<i64>().write(*t63);
-                        let (ptr68, len69) =
-                            rt::copy_list(t64.as_ptr().cast::<u8>(), t64.len(), 1, 1);
-                        b61.add(16).cast::<i32>().write(ptr68);
-                        b61.add(20).cast::<i32>().write(len69);
-                        let len71 = t65.len();
-                        let base70 = rt::alloc(len71 * 16, 4);
-                        for (ix72, e73) in t65.iter().enumerate() {
-                            let b74 = base70.add(ix72 * 16);
-                            let t75 = &e73.0;
-                            let t76 = &e73.1;
-                            let (ptr77, len78) = rt::copy_bytes(t75.as_bytes());
-                            b74.cast::<i32>().write(ptr77);
-                            b74.add(4).cast::<i32>().write(len78);
-                            let (ptr79, len80) = rt::copy_bytes(t76.as_bytes());
-                            b74.add(8).cast::<i32>().write(ptr79);
-                            b74.add(12).cast::<i32>().write(len80);
+                super::types::ProcessingResult::Split(e56_) => {
+                    b35_.write(2u8);
+                    let len58_ = e56_.len();
+                    let base57_ = rt::alloc(len58_ * 32, 8);
+                    for (ix59_, e60_) in e56_.iter().enumerate() {
+                        let b61_ = base57_.add(ix59_ * 32);
+                        let t62_ = &e60_.id;
+                        let t63_ = &e60_.timestamp;
+                        let t64_ = &e60_.payload;
+                        let t65_ = &e60_.metadata;
+                        let (ptr66_, len67_) = rt::copy_bytes(t62_.as_bytes());
+                        b61_.cast::<i32>().write(ptr66_);
+                        b61_.add(4).cast::<i32>().write(len67_);
+                        b61_.add(8).cast::<i64>().write(*t63_);
+                        let (ptr68_, len69_) =
+                            rt::copy_list(t64_.as_ptr().cast::<u8>(), t64_.len(), 1, 1);
+                        b61_.add(16).cast::<i32>().write(ptr68_);
+                        b61_.add(20).cast::<i32>().write(len69_);
+                        let len71_ = t65_.len();
+                        let base70_ = rt::alloc(len71_ * 16, 4);
+                        for (ix72_, e73_) in t65_.iter().enumerate() {
+                            let b74_ = base70_.add(ix72_ * 16);
+                            let t75_ = &e73_.0;
+                            let t76_ = &e73_.1;
+                            let (ptr77_, len78_) = rt::copy_bytes(t75_.as_bytes());
+                            b74_.cast::<i32>().write(ptr77_);
+                            b74_.add(4).cast::<i32>().write(len78_);
+                            let (ptr79_, len80_) = rt::copy_bytes(t76_.as_bytes());
+                            b74_.add(8).cast::<i32>().write(ptr79_);
+                            b74_.add(12).cast::<i32>().write(len80_);
                         }
-                        b61.add(24).cast::<i32>().write(base70 as i32);
-                        b61.add(28).cast::<i32>().write(len71 as i32);
+                        b61_.add(24).cast::<i32>().write(base70_ as i32);
+                        b61_.add(28).cast::<i32>().write(len71_ as i32);
                     }
-                    b35.add(8).cast::<i32>().write(base57 as i32);
-                    b35.add(12).cast::<i32>().write(len58 as i32);
+                    b35_.add(8).cast::<i32>().write(base57_ as i32);
+                    b35_.add(12).cast::<i32>().write(len58_ as i32);
                 }
-                super::types::ProcessingResult::Failed(e81) => {
-                    b35.write(3u8);
-                    let t82 = &e81.kind;
-                    let t83 = &e81.message;
-                    let t84 = &e81.record_id;
-                    b35.add(8).write(*t82 as u8);
-                    let (ptr85, len86) = rt::copy_bytes(t83.as_bytes());
-                    b35.add(12).cast::<i32>().write(ptr85);
-                    b35.add(16).cast::<i32>().write(len86);
-                    match t84 {
+                super::types::ProcessingResult::Failed(e81_) => {
+                    b35_.write(3u8);
+                    let t82_ = &e81_.kind;
+                    let t83_ = &e81_.message;
+                    let t84_ = &e81_.record_id;
+                    b35_.add(8).write(*t82_ as u8);
+                    let (ptr85_, len86_) = rt::copy_bytes(t83_.as_bytes());
+                    b35_.add(12).cast::<i32>().write(ptr85_);
+                    b35_.add(16).cast::<i32>().write(len86_);
+                    match t84_ {
                         None => {
-                            b35.add(20).write(0u8);
+                            b35_.add(20).write(0u8);
                         }
-                        Some(e87) => {
-                            b35.add(20).write(1u8);
-                            let (ptr88, len89) = rt::copy_bytes(e87.as_bytes());
-                            b35.add(24).cast::<i32>().write(ptr88);
-                            b35.add(28).cast::<i32>().write(len89);
+                        Some(e87_) => {
+                            b35_.add(20).write(1u8);
+                            let (ptr88_, len89_) = rt::copy_bytes(e87_.as_bytes());
+                            b35_.add(24).cast::<i32>().write(ptr88_);
+                            b35_.add(28).cast::<i32>().write(len89_);
                         }
                     }
                 }
             }
         }
-        ret.cast::<i32>().write(base31 as i32);
-        ret.add(4).cast::<i32>().write(len32 as i32);
-        ret as i32
+        ret_.cast::<i32>().write(base31_ as i32);
+        ret_.add(4).cast::<i32>().write(len32_ as i32);
+        ret_ as i32
     }
 
     #[doc(hidden)]
@@ -787,80 +789,80 @@ pub mod processor {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _post_return_process_batch(arg0: i32) {
-        let ret = arg0 as usize as *mut u8;
-        let ptr1 = ret.cast::<i32>().read() as usize as *mut u8;
-        let len2 = ret.add(4).cast::<i32>().read() as usize;
-        for ix3 in 0..len2 {
-            let b4 = ptr1.add(ix3 * 40);
-            match b4.read() {
+        let ret_ = arg0 as usize as *mut u8;
+        let ptr1_ = ret_.cast::<i32>().read() as usize as *mut u8;
+        let len2_ = ret_.add(4).cast::<i32>().read() as usize;
+        for ix3_ in 0..len2_ {
+            let b4_ = ptr1_.add(ix3_ * 40);
+            match b4_.read() {
                 0 => {
                     rt::dealloc(
-                        b4.add(8).cast::<i32>().read() as usize as *mut u8,
-                        b4.add(12).cast::<i32>().read() as usize,
+                        b4_.add(8).cast::<i32>().read() as usize as *mut u8,
+                        b4_.add(12).cast::<i32>().read() as usize,
                         1,
                     );
-                    let ptr5 = b4.add(24).cast::<i32>().read() as usize as *mut u8;
-                    let len6 = b4.add(28).cast::<i32>().read() as usize;
-                    rt::dealloc(ptr5, len6, 1);
-                    let ptr7 = b4.add(32).cast::<i32>().read() as usize as *mut u8;
-                    let len8 = b4.add(36).cast::<i32>().read() as usize;
-                    for ix9 in 0..len8 {
-                        let b10 = ptr7.add(ix9 * 16);
+                    let ptr5_ = b4_.add(24).cast::<i32>().read() as usize as *mut u8;
+                    let len6_ = b4_.add(28).cast::<i32>().read() as usize;
+                    rt::dealloc(ptr5_, len6_, 1);
+                    let ptr7_ = b4_.add(32).cast::<i32>().read() as usize as *mut u8;
+                    let len8_ = b4_.add(36).cast::<i32>().read() as usize;
+                    for ix9_ in 0..len8_ {
+                        let b10_ = ptr7_.add(ix9_ * 16);
                         rt::dealloc(
-                            b10.cast::<i32>().read() as usize as *mut u8,
-                            b10.add(4).cast::<i32>().read() as usize,
+                            b10_.cast::<i32>().read() as usize as *mut u8,
+                            b10_.add(4).cast::<i32>().read() as usize,
                             1,
                         );
                         rt::dealloc(
-                            b10.add(8).cast::<i32>().read() as usize as *mut u8,
-                            b10.add(12).cast::<i32>().read() as usize,
+                            b10_.add(8).cast::<i32>().read() as usize as *mut u8,
+                            b10_.add(12).cast::<i32>().read() as usize,
                             1,
                         );
                     }
-                    rt::dealloc(ptr7, len8 * 16, 4);
+                    rt::dealloc(ptr7_, len8_ * 16, 4);
                 }
                 2 => {
-                    let ptr11 = b4.add(8).cast::<i32>().read() as usize as *mut u8;
-                    let len12 = b4.add(12).cast::<i32>().read() as usize;
-                    for ix13 in 0..len12 {
-                        let b14 = ptr11.add(ix13 * 32);
+                    let ptr11_ = b4_.add(8).cast::<i32>().read() as usize as *mut u8;
+                    let len12_ = b4_.add(12).cast::<i32>().read() as usize;
+                    for ix13_ in 0..len12_ {
+                        let b14_ = ptr11_.add(ix13_ * 32);
                         rt::dealloc(
-                            b14.cast::<i32>().read() as usize as *mut u8,
-                            b14.add(4).cast::<i32>().read() as usize,
+                            b14_.cast::<i32>().read() as usize as *mut u8,
+                            b14_.add(4).cast::<i32>().read() as usize,
                             1,
                         );
-                        let ptr15 = b14.add(16).cast::<i32>().read() as usize as *mut u8;
-                        let len16 = b14.add(20).cast::<i32>().read() as usize;
-                        rt::dealloc(ptr15, len16, 1);
-                        let ptr17 = b14.add(24).cast::<i32>().read() as usize as *mut u8;
-                        let len18 = b14.add(28).cast::<i32>().read() as usize;
-                        for ix19 in 0..len18 {
-                            let b20 = ptr17.add(ix19 * 16);
+                        let ptr15_ = b14_.add(16).cast::<i32>().read() as usize as *mut u8;
+                        let len16_ = b14_.add(20).cast::<i32>().read() as usize;
+                        rt::dealloc(ptr15_, len16_, 1);
+                        let ptr17_ = b14_.add(24).cast::<i32>().read() as usize as *mut u8;
+                        let len18_ = b14_.add(28).cast::<i32>().read() as usize;
+                        for ix19_ in 0..len18_ {
+                            let b20_ = ptr17_.add(ix19_ * 16);
                             rt::dealloc(
-                                b20.cast::<i32>().read() as usize as *mut u8,
-                                b20.add(4).cast::<i32>().read() as usize,
+                                b20_.cast::<i32>().read() as usize as *mut u8,
+                                b20_.add(4).cast::<i32>().read() as usize,
                                 1,
                             );
                             rt::dealloc(
-                                b20.add(8).cast::<i32>().read() as usize as *mut u8,
-                                b20.add(12).cast::<i32>().read() as usize,
+                                b20_.add(8).cast::<i32>().read() as usize as *mut u8,
+                                b20_.add(12).cast::<i32>().read() as usize,
                                 1,
                             );
                         }
-                        rt::dealloc(ptr17, len18 * 16, 4);
+                        rt::dealloc(ptr17_, len18_ * 16, 4);
                     }
-                    rt::dealloc(ptr11, len12 * 32, 8);
+                    rt::dealloc(ptr11_, len12_ * 32, 8);
                 }
                 3 => {
                     rt::dealloc(
-                        b4.add(12).cast::<i32>().read() as usize as *mut u8,
-                        b4.add(16).cast::<i32>().read() as usize,
+                        b4_.add(12).cast::<i32>().read() as usize as *mut u8,
+                        b4_.add(16).cast::<i32>().read() as usize,
                         1,
                     );
-                    if b4.add(20).read() == 1 {
+                    if b4_.add(20).read() == 1 {
                         rt::dealloc(
-                            b4.add(24).cast::<i32>().read() as usize as *mut u8,
-                            b4.add(28).cast::<i32>().read() as usize,
+                            b4_.add(24).cast::<i32>().read() as usize as *mut u8,
+                            b4_.add(28).cast::<i32>().read() as usize,
                             1,
                         );
                     }
@@ -868,14 +870,14 @@ pub mod processor {
                 _ => {}
             }
         }
-        rt::dealloc(ptr1, len2 * 40, 8);
+        rt::dealloc(ptr1_, len2_ * 40, 8);
     }
 
     #[repr(align(8))]
     #[allow(dead_code)]
-    struct RetArea([core::mem::MaybeUninit<u8>; 40]);
+    struct _RetArea([core::mem::MaybeUninit<u8>; 40]);
 
-    static mut RET_AREA: RetArea = RetArea([core::mem::MaybeUninit::uninit(); 40]);
+    static mut _RET_AREA: _RetArea = _RetArea([core::mem::MaybeUninit::uninit(); 40]);
 }
 
 /// Wires `$ty` (which implements this world's export traits) to the component's core exports.

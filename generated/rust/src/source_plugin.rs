@@ -27,26 +27,26 @@ pub mod logging {
     /// Writes one log line.
     pub fn log(level: Level, message: &str) {
         unsafe {
-            let ptr1 = message.as_ptr() as i32;
-            let len2 = message.len() as i32;
-            import_log(level as i32, ptr1, len2);
+            let ptr1_ = message.as_ptr() as i32;
+            let len2_ = message.len() as i32;
+            _import_log(level as i32, ptr1_, len2_);
         }
     }
 
     /// Whether the host would record a line at this level.
     pub fn enabled(level: Level) -> bool {
         unsafe {
-            let ret = import_enabled(level as i32);
-            ret != 0
+            let ret_ = _import_enabled(level as i32);
+            ret_ != 0
         }
     }
 
     #[link(wasm_import_module = "dataflare:core/logging@1.0.0")]
     extern "C" {
         #[link_name = "log"]
-        fn import_log(arg0: i32, arg1: i32, arg2: i32);
+        fn _import_log(arg0: i32, arg1: i32, arg2: i32);
         #[link_name = "enabled"]
-        fn import_enabled(arg0: i32) -> i32;
+        fn _import_enabled(arg0: i32) -> i32;
     }
 }
 
@@ -59,44 +59,44 @@ pub mod metrics {
     /// Adds `delta` to the counter `name`.
     pub fn counter_add(name: &str, delta: u64) {
         unsafe {
-            let ptr1 = name.as_ptr() as i32;
-            let len2 = name.len() as i32;
-            import_counter_add(ptr1, len2, delta as i64);
+            let ptr1_ = name.as_ptr() as i32;
+            let len2_ = name.len() as i32;
+            _import_counter_add(ptr1_, len2_, delta as i64);
         }
     }
 
     /// Records one observation in the histogram `name`.
     pub fn histogram_record(name: &str, value: f64, labels: &[(String, String)]) {
         unsafe {
-            let mut cleanup = rt::Cleanup::new();
-            let ptr1 = name.as_ptr() as i32;
-            let len2 = name.len() as i32;
-            let len4 = labels.len();
-            let base3 = rt::alloc(len4 * 16, 4);
-            for (ix5, e6) in labels.iter().enumerate() {
-                let b7 = base3.add(ix5 * 16);
-                let t8 = &e6.0;
-                let t9 = &e6.1;
-                let ptr10 = t8.as_ptr() as i32;
-                let len11 = t8.len() as i32;
-                b7.cast::<i32>().write(ptr10);
-                b7.add(4).cast::<i32>().write(len11);
-                let ptr12 = t9.as_ptr() as i32;
-                let len13 = t9.len() as i32;
-                b7.add(8).cast::<i32>().write(ptr12);
-                b7.add(12).cast::<i32>().write(len13);
+            let mut cleanup_ = rt::Cleanup::new();
+            let ptr1_ = name.as_ptr() as i32;
+            let len2_ = name.len() as i32;
+            let len4_ = labels.len();
+            let base3_ = rt::alloc(len4_ * 16, 4);
+            for (ix5_, e6_) in labels.iter().enumerate() {
+                let b7_ = base3_.add(ix5_ * 16);
+                let t8_ = &e6_.0;
+                let t9_ = &e6_.1;
+                let ptr10_ = t8_.as_ptr() as i32;
+                let len11_ = t8_.len() as i32;
+                b7_.cast::<i32>().write(ptr10_);
+                b7_.add(4).cast::<i32>().write(len11_);
+                let ptr12_ = t9_.as_ptr() as i32;
+                let len13_ = t9_.len() as i32;
+                b7_.add(8).cast::<i32>().write(ptr12_);
+                b7_.add(12).cast::<i32>().write(len13_);
             }
-            cleanup.push(base3, len4 * 16, 4);
-            import_histogram_record(ptr1, len2, value, base3 as i32, len4 as i32);
+            cleanup_.push(base3_, len4_ * 16, 4);
+            _import_histogram_record(ptr1_, len2_, value, base3_ as i32, len4_ as i32);
         }
     }
 
     #[link(wasm_import_module = "dataflare:core/metrics@1.0.0")]
     extern "C" {
         #[link_name = "counter-add"]
-        fn import_counter_add(arg0: i32, arg1: i32, arg2: i64);
+        fn _import_counter_add(arg0: i32, arg1: i32, arg2: i64);
         #[link_name = "histogram-record"]
-        fn import_histogram_record(arg0: i32, arg1: i32, arg2: f64, arg3: i32, arg4: i32);
+        fn _import_histogram_record(arg0: i32, arg1: i32, arg2: f64, arg3: i32, arg4: i32);
     }
 }
 
@@ -109,21 +109,21 @@ pub mod config {
     /// The value of one configuration key.
     pub fn get(key: &str) -> Option<String> {
         unsafe {
-            let ptr1 = key.as_ptr() as i32;
-            let len2 = key.len() as i32;
+            let ptr1_ = key.as_ptr() as i32;
+            let len2_ = key.len() as i32;
             #[repr(align(4))]
             #[allow(dead_code)]
-            struct RetArea([core::mem::MaybeUninit<u8>; 12]);
-            let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); 12]);
-            let ret = ret_area.0.as_mut_ptr().cast::<u8>();
-            import_get(ptr1, len2, ret as i32);
-            match ret.read() {
+            struct _RetArea([core::mem::MaybeUninit<u8>; 12]);
+            let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 12]);
+            let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
+            _import_get(ptr1_, len2_, ret_ as i32);
+            match ret_.read() {
                 0 => None,
                 _ => {
-                    let ptr4 = ret.add(4).cast::<i32>().read();
-                    let len5 = ret.add(8).cast::<i32>().read();
-                    let s6 = rt::string_from_raw(ptr4, len5);
-                    Some(s6)
+                    let ptr4_ = ret_.add(4).cast::<i32>().read();
+                    let len5_ = ret_.add(8).cast::<i32>().read();
+                    let s6_ = rt::string_from_raw(ptr4_, len5_);
+                    Some(s6_)
                 }
             }
         }
@@ -132,16 +132,16 @@ pub mod config {
     /// An integer configuration value; `err` when the key is missing or not an integer.
     pub fn get_int(key: &str) -> Result<i64, ()> {
         unsafe {
-            let ptr1 = key.as_ptr() as i32;
-            let len2 = key.len() as i32;
+            let ptr1_ = key.as_ptr() as i32;
+            let len2_ = key.len() as i32;
             #[repr(align(8))]
             #[allow(dead_code)]
-            struct RetArea([core::mem::MaybeUninit<u8>; 16]);
-            let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); 16]);
-            let ret = ret_area.0.as_mut_ptr().cast::<u8>();
-            import_get_int(ptr1, len2, ret as i32);
-            match ret.read() {
-                0 => Ok(ret.add(8).cast::<i64>().read()),
+            struct _RetArea([core::mem::MaybeUninit<u8>; 16]);
+            let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 16]);
+            let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
+            _import_get_int(ptr1_, len2_, ret_ as i32);
+            match ret_.read() {
+                0 => Ok(ret_.add(8).cast::<i64>().read()),
                 _ => Err(()),
             }
         }
@@ -152,40 +152,40 @@ pub mod config {
         unsafe {
             #[repr(align(4))]
             #[allow(dead_code)]
-            struct RetArea([core::mem::MaybeUninit<u8>; 8]);
-            let mut ret_area = RetArea([core::mem::MaybeUninit::uninit(); 8]);
-            let ret = ret_area.0.as_mut_ptr().cast::<u8>();
-            import_get_all(ret as i32);
-            let ptr1 = ret.cast::<i32>().read();
-            let len2 = ret.add(4).cast::<i32>().read();
-            let base3 = ptr1 as usize as *mut u8;
-            let len4 = len2 as usize;
-            let mut v5 = Vec::with_capacity(len4);
-            for ix6 in 0..len4 {
-                let b7 = base3.add(ix6 * 16);
-                let ptr9 = b7.cast::<i32>().read();
-                let len10 = b7.add(4).cast::<i32>().read();
-                let s11 = rt::string_from_raw(ptr9, len10);
-                let fl8 = s11;
-                let ptr13 = b7.add(8).cast::<i32>().read();
-                let len14 = b7.add(12).cast::<i32>().read();
-                let s15 = rt::string_from_raw(ptr13, len14);
-                let fl12 = s15;
-                v5.push((fl8, fl12));
+            struct _RetArea([core::mem::MaybeUninit<u8>; 8]);
+            let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 8]);
+            let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
+            _import_get_all(ret_ as i32);
+            let ptr1_ = ret_.cast::<i32>().read();
+            let len2_ = ret_.add(4).cast::<i32>().read();
+            let base3_ = ptr1_ as usize as *mut u8;
+            let len4_ = len2_ as usize;
+            let mut v5_ = Vec::with_capacity(len4_);
+            for ix6_ in 0..len4_ {
+                let b7_ = base3_.add(ix6_ * 16);
+                let ptr9_ = b7_.cast::<i32>().read();
+                let len10_ = b7_.add(4).cast::<i32>().read();
+                let s11_ = rt::string_from_raw(ptr9_, len10_);
+                let fl8_ = s11_;
+                let ptr13_ = b7_.add(8).cast::<i32>().read();
+                let len14_ = b7_.add(12).cast::<i32>().read();
+                let s15_ = rt::string_from_raw(ptr13_, len14_);
+                let fl12_ = s15_;
+                v5_.push((fl8_, fl12_));
             }
-            rt::dealloc(base3, len4 * 16, 4);
-            v5
+            rt::dealloc(base3_, len4_ * 16, 4);
+            v5_
         }
     }
 
     #[link(wasm_import_module = "dataflare:core/config@1.0.0")]
     extern "C" {
         #[link_name = "get"]
-        fn import_get(arg0: i32, arg1: i32, arg2: i32);
+        fn _import_get(arg0: i32, arg1: i32, arg2: i32);
         #[link_name = "get-int"]
-        fn import_get_int(arg0: i32, arg1: i32, arg2: i32);
+        fn _import_get_int(arg0: i32, arg1: i32, arg2: i32);
         #[link_name = "get-all"]
-        fn import_get_all(arg0: i32);
+        fn _import_get_all(arg0: i32);
     }
 }
 
@@ -396,12 +396,12 @@ pub mod source {
         /// last handle is dropped.
         pub fn new<T: GuestCursor>(value: T) -> Self {
             let rep = Box::into_raw(Box::new(value)) as usize as i32;
-            unsafe { Self::from_handle(new_cursor(rep) as u32) }
+            unsafe { Self::from_handle(_new_cursor(rep) as u32) }
         }
 
         /// The value behind this handle; `T` must be the type the export macro was given.
         pub fn get<T: GuestCursor>(&self) -> &T {
-            unsafe { &*(rep_cursor(self.handle() as i32) as usize as *const T) }
+            unsafe { &*(_rep_cursor(self.handle() as i32) as usize as *const T) }
         }
     }
 
@@ -409,7 +409,7 @@ pub mod source {
         fn drop(&mut self) {
             let handle = self.handle.get();
             if handle != u32::MAX {
-                unsafe { drop_cursor(handle as i32) }
+                unsafe { _drop_cursor(handle as i32) }
             }
         }
     }
@@ -473,8 +473,8 @@ pub mod source {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_constructor_cursor<T: GuestCursor>() -> i32 {
-        let result = Cursor::new(T::new());
-        result.take_handle() as i32
+        let result_ = Cursor::new(T::new());
+        result_.take_handle() as i32
     }
 
     #[doc(hidden)]
@@ -482,69 +482,70 @@ pub mod source {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_method_cursor_read_batch<T: GuestCursor>(arg0: i32, arg1: i32) -> i32 {
-        let p1 = arg1 as u32;
-        let result = T::read_batch(&*(arg0 as usize as *const T), p1);
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        match &result {
-            Ok(e2) => {
-                ret.write(0u8);
-                let len4 = e2.len();
-                let base3 = rt::alloc(len4 * 32, 8);
-                for (ix5, e6) in e2.iter().enumerate() {
-                    let b7 = base3.add(ix5 * 32);
-                    let t8 = &e6.id;
-                    let t9 = &e6.timestamp;
-                    let t10 = &e6.payload;
-                    let t11 = &e6.metadata;
-                    let (ptr12, len13) = rt::copy_bytes(t8.as_bytes());
-                    b7.cast::<i32>().write(ptr12);
-                    b7.add(4).cast::<i32>().write(len13);
-                    b7.add(8).cast::<i64>().write(*t9);
-                    let (ptr14, len15) = rt::copy_list(t10.as_ptr().cast::<u8>(), t10.len(), 1, 1);
-                    b7.add(16).cast::<i32>().write(ptr14);
-                    b7.add(20).cast::<i32>().write(len15);
-                    let len17 = t11.len();
-                    let base16 = rt::alloc(len17 * 16, 4);
-                    for (ix18, e19) in t11.iter().enumerate() {
-                        let b20 = base16.add(ix18 * 16);
-                        let t21 = &e19.0;
-                        let t22 = &e19.1;
-                        let (ptr23, len24) = rt::copy_bytes(t21.as_bytes());
-                        b20.cast::<i32>().write(ptr23);
-                        b20.add(4).cast::<i32>().write(len24);
-                        let (ptr25, len26) = rt::copy_bytes(t22.as_bytes());
-                        b20.add(8).cast::<i32>().write(ptr25);
-                        b20.add(12).cast::<i32>().write(len26);
+        let p1_ = arg1 as u32;
+        let result_ = T::read_batch(&*(arg0 as usize as *const T), p1_);
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        match &result_ {
+            Ok(e2_) => {
+                ret_.write(0u8);
+                let len4_ = e2_.len();
+                let base3_ = rt::alloc(len4_ * 32, 8);
+                for (ix5_, e6_) in e2_.iter().enumerate() {
+                    let b7_ = base3_.add(ix5_ * 32);
+                    let t8_ = &e6_.id;
+                    let t9_ = &e6_.timestamp;
+                    let t10_ = &e6_.payload;
+                    let t11_ = &e6_.metadata;
+                    let (ptr12_, len13_) = rt::copy_bytes(t8_.as_bytes());
+                    b7_.cast::<i32>().write(ptr12_);
+                    b7_.add(4).cast::<i32>().write(len13_);
+                    b7_.add(8).cast::<i64>().write(*t9_);
+                    let (ptr14_, len15_) =
+                        rt::copy_list(t10_.as_ptr().cast::<u8>(), t10_.len(), 1, 1);
+                    b7_.add(16).cast::<i32>().write(ptr14_);
+                    b7_.add(20).cast::<i32>().write(len15_);
+                    let len17_ = t11_.len();
+                    let base16_ = rt::alloc(len17_ * 16, 4);
+                    for (ix18_, e19_) in t11_.iter().enumerate() {
+                        let b20_ = base16_.add(ix18_ * 16);
+                        let t21_ = &e19_.0;
+                        let t22_ = &e19_.1;
+                        let (ptr23_, len24_) = rt::copy_bytes(t21_.as_bytes());
+                        b20_.cast::<i32>().write(ptr23_);
+                        b20_.add(4).cast::<i32>().write(len24_);
+                        let (ptr25_, len26_) = rt::copy_bytes(t22_.as_bytes());
+                        b20_.add(8).cast::<i32>().write(ptr25_);
+                        b20_.add(12).cast::<i32>().write(len26_);
                     }
-                    b7.add(24).cast::<i32>().write(base16 as i32);
-                    b7.add(28).cast::<i32>().write(len17 as i32);
+                    b7_.add(24).cast::<i32>().write(base16_ as i32);
+                    b7_.add(28).cast::<i32>().write(len17_ as i32);
                 }
-                ret.add(4).cast::<i32>().write(base3 as i32);
-                ret.add(8).cast::<i32>().write(len4 as i32);
+                ret_.add(4).cast::<i32>().write(base3_ as i32);
+                ret_.add(8).cast::<i32>().write(len4_ as i32);
             }
-            Err(e27) => {
-                ret.write(1u8);
-                let t28 = &e27.kind;
-                let t29 = &e27.message;
-                let t30 = &e27.record_id;
-                ret.add(4).write(*t28 as u8);
-                let (ptr31, len32) = rt::copy_bytes(t29.as_bytes());
-                ret.add(8).cast::<i32>().write(ptr31);
-                ret.add(12).cast::<i32>().write(len32);
-                match t30 {
+            Err(e27_) => {
+                ret_.write(1u8);
+                let t28_ = &e27_.kind;
+                let t29_ = &e27_.message;
+                let t30_ = &e27_.record_id;
+                ret_.add(4).write(*t28_ as u8);
+                let (ptr31_, len32_) = rt::copy_bytes(t29_.as_bytes());
+                ret_.add(8).cast::<i32>().write(ptr31_);
+                ret_.add(12).cast::<i32>().write(len32_);
+                match t30_ {
                     None => {
-                        ret.add(16).write(0u8);
+                        ret_.add(16).write(0u8);
                     }
-                    Some(e33) => {
-                        ret.add(16).write(1u8);
-                        let (ptr34, len35) = rt::copy_bytes(e33.as_bytes());
-                        ret.add(20).cast::<i32>().write(ptr34);
-                        ret.add(24).cast::<i32>().write(len35);
+                    Some(e33_) => {
+                        ret_.add(16).write(1u8);
+                        let (ptr34_, len35_) = rt::copy_bytes(e33_.as_bytes());
+                        ret_.add(20).cast::<i32>().write(ptr34_);
+                        ret_.add(24).cast::<i32>().write(len35_);
                     }
                 }
             }
         }
-        ret as i32
+        ret_ as i32
     }
 
     #[doc(hidden)]
@@ -552,50 +553,50 @@ pub mod source {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _post_return_method_cursor_read_batch(arg0: i32) {
-        let ret = arg0 as usize as *mut u8;
-        match ret.read() {
+        let ret_ = arg0 as usize as *mut u8;
+        match ret_.read() {
             0 => {
-                let ptr1 = ret.add(4).cast::<i32>().read() as usize as *mut u8;
-                let len2 = ret.add(8).cast::<i32>().read() as usize;
-                for ix3 in 0..len2 {
-                    let b4 = ptr1.add(ix3 * 32);
+                let ptr1_ = ret_.add(4).cast::<i32>().read() as usize as *mut u8;
+                let len2_ = ret_.add(8).cast::<i32>().read() as usize;
+                for ix3_ in 0..len2_ {
+                    let b4_ = ptr1_.add(ix3_ * 32);
                     rt::dealloc(
-                        b4.cast::<i32>().read() as usize as *mut u8,
-                        b4.add(4).cast::<i32>().read() as usize,
+                        b4_.cast::<i32>().read() as usize as *mut u8,
+                        b4_.add(4).cast::<i32>().read() as usize,
                         1,
                     );
-                    let ptr5 = b4.add(16).cast::<i32>().read() as usize as *mut u8;
-                    let len6 = b4.add(20).cast::<i32>().read() as usize;
-                    rt::dealloc(ptr5, len6, 1);
-                    let ptr7 = b4.add(24).cast::<i32>().read() as usize as *mut u8;
-                    let len8 = b4.add(28).cast::<i32>().read() as usize;
-                    for ix9 in 0..len8 {
-                        let b10 = ptr7.add(ix9 * 16);
+                    let ptr5_ = b4_.add(16).cast::<i32>().read() as usize as *mut u8;
+                    let len6_ = b4_.add(20).cast::<i32>().read() as usize;
+                    rt::dealloc(ptr5_, len6_, 1);
+                    let ptr7_ = b4_.add(24).cast::<i32>().read() as usize as *mut u8;
+                    let len8_ = b4_.add(28).cast::<i32>().read() as usize;
+                    for ix9_ in 0..len8_ {
+                        let b10_ = ptr7_.add(ix9_ * 16);
                         rt::dealloc(
-                            b10.cast::<i32>().read() as usize as *mut u8,
-                            b10.add(4).cast::<i32>().read() as usize,
+                            b10_.cast::<i32>().read() as usize as *mut u8,
+                            b10_.add(4).cast::<i32>().read() as usize,
                             1,
                         );
                         rt::dealloc(
-                            b10.add(8).cast::<i32>().read() as usize as *mut u8,
-                            b10.add(12).cast::<i32>().read() as usize,
+                            b10_.add(8).cast::<i32>().read() as usize as *mut u8,
+                            b10_.add(12).cast::<i32>().read() as usize,
                             1,
                         );
                     }
-                    rt::dealloc(ptr7, len8 * 16, 4);
+                    rt::dealloc(ptr7_, len8_ * 16, 4);
                 }
-                rt::dealloc(ptr1, len2 * 32, 8);
+                rt::dealloc(ptr1_, len2_ * 32, 8);
             }
             1 => {
                 rt::dealloc(
-                    ret.add(8).cast::<i32>().read() as usize as *mut u8,
-                    ret.add(12).cast::<i32>().read() as usize,
+                    ret_.add(8).cast::<i32>().read() as usize as *mut u8,
+                    ret_.add(12).cast::<i32>().read() as usize,
                     1,
                 );
-                if ret.add(16).read() == 1 {
+                if ret_.add(16).read() == 1 {
                     rt::dealloc(
-                        ret.add(20).cast::<i32>().read() as usize as *mut u8,
-                        ret.add(24).cast::<i32>().read() as usize,
+                        ret_.add(20).cast::<i32>().read() as usize as *mut u8,
+                        ret_.add(24).cast::<i32>().read() as usize,
                         1,
                     );
                 }
@@ -609,8 +610,8 @@ pub mod source {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_method_cursor_position<T: GuestCursor>(arg0: i32) -> i64 {
-        let result = T::position(&*(arg0 as usize as *const T));
-        result as i64
+        let result_ = T::position(&*(arg0 as usize as *const T));
+        result_ as i64
     }
 
     #[doc(hidden)]
@@ -618,37 +619,37 @@ pub mod source {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_static_cursor_resume<T: GuestCursor>(arg0: i64) -> i32 {
-        let p1 = arg0 as u64;
-        let result = T::resume(p1);
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        match &result {
-            Ok(e2) => {
-                ret.write(0u8);
-                ret.add(4).cast::<i32>().write(e2.take_handle() as i32);
+        let p1_ = arg0 as u64;
+        let result_ = T::resume(p1_);
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        match &result_ {
+            Ok(e2_) => {
+                ret_.write(0u8);
+                ret_.add(4).cast::<i32>().write(e2_.take_handle() as i32);
             }
-            Err(e3) => {
-                ret.write(1u8);
-                let t4 = &e3.kind;
-                let t5 = &e3.message;
-                let t6 = &e3.record_id;
-                ret.add(4).write(*t4 as u8);
-                let (ptr7, len8) = rt::copy_bytes(t5.as_bytes());
-                ret.add(8).cast::<i32>().write(ptr7);
-                ret.add(12).cast::<i32>().write(len8);
-                match t6 {
+            Err(e3_) => {
+                ret_.write(1u8);
+                let t4_ = &e3_.kind;
+                let t5_ = &e3_.message;
+                let t6_ = &e3_.record_id;
+                ret_.add(4).write(*t4_ as u8);
+                let (ptr7_, len8_) = rt::copy_bytes(t5_.as_bytes());
+                ret_.add(8).cast::<i32>().write(ptr7_);
+                ret_.add(12).cast::<i32>().write(len8_);
+                match t6_ {
                     None => {
-                        ret.add(16).write(0u8);
+                        ret_.add(16).write(0u8);
                     }
-                    Some(e9) => {
-                        ret.add(16).write(1u8);
-                        let (ptr10, len11) = rt::copy_bytes(e9.as_bytes());
-                        ret.add(20).cast::<i32>().write(ptr10);
-                        ret.add(24).cast::<i32>().write(len11);
+                    Some(e9_) => {
+                        ret_.add(16).write(1u8);
+                        let (ptr10_, len11_) = rt::copy_bytes(e9_.as_bytes());
+                        ret_.add(20).cast::<i32>().write(ptr10_);
+                        ret_.add(24).cast::<i32>().write(len11_);
                     }
                 }
             }
         }
-        ret as i32
+        ret_ as i32
     }
 
     #[doc(hidden)]
@@ -656,17 +657,17 @@ pub mod source {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _post_return_static_cursor_resume(arg0: i32) {
-        let ret = arg0 as usize as *mut u8;
-        if ret.read() == 1 {
+        let ret_ = arg0 as usize as *mut u8;
+        if ret_.read() == 1 {
             rt::dealloc(
-                ret.add(8).cast::<i32>().read() as usize as *mut u8,
-                ret.add(12).cast::<i32>().read() as usize,
+                ret_.add(8).cast::<i32>().read() as usize as *mut u8,
+                ret_.add(12).cast::<i32>().read() as usize,
                 1,
             );
-            if ret.add(16).read() == 1 {
+            if ret_.add(16).read() == 1 {
                 rt::dealloc(
-                    ret.add(20).cast::<i32>().read() as usize as *mut u8,
-                    ret.add(24).cast::<i32>().read() as usize,
+                    ret_.add(20).cast::<i32>().read() as usize as *mut u8,
+                    ret_.add(24).cast::<i32>().read() as usize,
                     1,
                 );
             }
@@ -678,19 +679,19 @@ pub mod source {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T: Source>() -> i32 {
-        let result = T::info();
-        let ret = core::ptr::addr_of_mut!(RET_AREA).cast::<u8>();
-        let t1 = &result.name;
-        let t2 = &result.version;
-        let t3 = &result.capabilities;
-        let (ptr4, len5) = rt::copy_bytes(t1.as_bytes());
-        ret.cast::<i32>().write(ptr4);
-        ret.add(4).cast::<i32>().write(len5);
-        let (ptr6, len7) = rt::copy_bytes(t2.as_bytes());
-        ret.add(8).cast::<i32>().write(ptr6);
-        ret.add(12).cast::<i32>().write(len7);
-        ret.add(16).write(t3.bits());
-        ret as i32
+        let result_ = T::info();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let t1_ = &result_.name;
+        let t2_ = &result_.version;
+        let t3_ = &result_.capabilities;
+        let (ptr4_, len5_) = rt::copy_bytes(t1_.as_bytes());
+        ret_.cast::<i32>().write(ptr4_);
+        ret_.add(4).cast::<i32>().write(len5_);
+        let (ptr6_, len7_) = rt::copy_bytes(t2_.as_bytes());
+        ret_.add(8).cast::<i32>().write(ptr6_);
+        ret_.add(12).cast::<i32>().write(len7_);
+        ret_.add(16).write(t3_.bits());
+        ret_ as i32
     }
 
     #[doc(hidden)]
@@ -698,33 +699,33 @@ pub mod source {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _post_return_info(arg0: i32) {
-        let ret = arg0 as usize as *mut u8;
+        let ret_ = arg0 as usize as *mut u8;
         rt::dealloc(
-            ret.cast::<i32>().read() as usize as *mut u8,
-            ret.add(4).cast::<i32>().read() as usize,
+            ret_.cast::<i32>().read() as usize as *mut u8,
+            ret_.add(4).cast::<i32>().read() as usize,
             1,
         );
         rt::dealloc(
-            ret.add(8).cast::<i32>().read() as usize as *mut u8,
-            ret.add(12).cast::<i32>().read() as usize,
+            ret_.add(8).cast::<i32>().read() as usize as *mut u8,
+            ret_.add(12).cast::<i32>().read() as usize,
             1,
         );
     }
 
     #[repr(align(4))]
     #[allow(dead_code)]
-    struct RetArea([core::mem::MaybeUninit<u8>; 28]);
+    struct _RetArea([core::mem::MaybeUninit<u8>; 28]);
 
-    static mut RET_AREA: RetArea = RetArea([core::mem::MaybeUninit::uninit(); 28]);
+    static mut _RET_AREA: _RetArea = _RetArea([core::mem::MaybeUninit::uninit(); 28]);
 
     #[link(wasm_import_module = "[export]dataflare:core/source@1.0.0")]
     extern "C" {
         #[link_name = "[resource-drop]cursor"]
-        fn drop_cursor(handle: i32);
+        fn _drop_cursor(handle: i32);
         #[link_name = "[resource-new]cursor"]
-        fn new_cursor(rep: i32) -> i32;
+        fn _new_cursor(rep: i32) -> i32;
         #[link_name = "[resource-rep]cursor"]
-        fn rep_cursor(handle: i32) -> i32;
+        fn _rep_cursor(handle: i32) -> i32;
     }
 }
 
