@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -38,14 +37,25 @@ from witgen import ir
 from witgen.backends import GenerateOptions
 from witgen.backends import typescript_layout as layout
 from witgen.backends import typescript_names as names
-from witgen.backends.typescript_layout import LINE, SOFTLINE, Doc, IfBreak, IndentIfBreak
+from witgen.backends.typescript_layout import (
+    INDENT,
+    LINE,
+    SOFTLINE,
+    Doc,
+    IfBreak,
+    alias_lines,
+    braced,
+    generic_type,
+    union_members,
+    union_type,
+    wrap_braced,
+    wrap_list,
+)
 from witgen.diagnostics import WitError
 from witgen.paths import TEMPLATES
 
 LANGUAGE = "typescript"
 
-PRINT_WIDTH = 80  # prettier's default; lines are wrapped the way prettier wraps them
-INDENT = "  "
 
 _PRIMITIVES = {
     "bool": "boolean",
@@ -78,85 +88,6 @@ _TYPED_ARRAYS = {
 
 _OPTION_DECL = 'export type Option<T> = { tag: "none" } | { tag: "some"; val: T };'
 _RESULT_DECL = 'export type Result<T, E> = { tag: "ok"; val: T } | { tag: "err"; val: E };'
-
-
-# ---------------------------------------------------------------------------- line layout
-# Types, signatures and declarations are built as `typescript_layout` documents shaped the way
-# prettier shapes the same TypeScript, so that printing them gives prettier's line breaks.
-
-_SIMPLE_TYPE = re.compile(r"^[A-Za-z_$][\w$]*$")
-
-
-def _generic(name: str, args: list[Doc]) -> Doc:
-    """`Name<A, B>`; prettier never breaks around a single simple argument."""
-    if len(args) == 1 and isinstance(args[0], str) and _SIMPLE_TYPE.match(args[0]):
-        return f"{name}<{args[0]}>"
-    return layout.group(
-        f"{name}<", layout.indent(SOFTLINE, layout.join((",", LINE), args)), SOFTLINE, ">"
-    )
-
-
-def _union(members: list[Doc], ctx: str) -> Doc:
-    """`A | B` as prettier breaks it where it stands (see `_Generator.ts_doc`)."""
-    # prettier aligns each member under its `| ` so that a member that breaks nests
-    code = (IfBreak("| "), layout.join((LINE, "| "), [layout.indent(m) for m in members]))
-    if ctx == "annotation":  # first onto the next line, then one member per line
-        return layout.group(layout.indent(SOFTLINE, layout.group(code)))
-    if ctx == "tupleN":
-        return layout.group(layout.indent(IfBreak(("(", SOFTLINE)), code), SOFTLINE, IfBreak(")"))
-    if ctx == "array":  # `(A | B)[]`: inside the parentheses flat if it fits, else bars
-        return ("(", layout.group(layout.indent(SOFTLINE, layout.group(code)), SOFTLINE), ")")
-    return layout.group(code)
-
-
-def alias_lines(indent: str, head: str, rhs: Doc, union: bool = False) -> list[str]:
-    """`head = rhs;` (`export type X = ...`) laid out as prettier lays out type aliases."""
-    if union:  # break after `=`, then the union flat or one `| member` per line
-        doc: Doc = (head, " =", layout.group(layout.indent(LINE, rhs)), ";")
-    else:  # "fluid": stay on the `=` line if the right side can start there
-        doc = (
-            head,
-            " =",
-            layout.group(layout.indent(LINE), id="assign"),
-            IndentIfBreak("assign", (rhs,)),
-            ";",
-        )
-    return layout.render(doc, indent)
-
-
-def union_members(members: list[str]) -> Doc:
-    return _union(list(members), "member")
-
-
-def wrap_list(indent: str, head: str, items: list[str], tail: str) -> list[str]:
-    """`head item, item tail` on one line if it fits, else one item per line (prettier style,
-    trailing comma included). `head` ends with the opening bracket, `tail` starts with the
-    closing one."""
-    flat = f"{indent}{head}{', '.join(items)}{tail}"
-    if not items or len(flat) <= PRINT_WIDTH:
-        return [flat]
-    return [f"{indent}{head}", *(f"{indent}{INDENT}{i}," for i in items), f"{indent}{tail}"]
-
-
-def wrap_braced(indent: str, head: str, items: list[str], tail: str) -> list[str]:
-    """Like `wrap_list` for `{ a, b }` lists (import/export specifiers), spaces inside."""
-    flat = f"{indent}{head}{{ {', '.join(items)} }}{tail}"
-    if len(flat) <= PRINT_WIDTH:
-        return [flat]
-    return [f"{indent}{head}{{", *(f"{indent}{INDENT}{i}," for i in items), f"{indent}}}{tail}"]
-
-
-def braced(head: list[str], members: list[list[str]], indent: str = "") -> list[str]:
-    """`head {` (the last line of `head` ends with the brace), members separated by blank
-    lines, then `}`; an empty body is `{}` as prettier prints it."""
-    if not members:
-        return head[:-1] + [head[-1] + "}"]
-    out = list(head)
-    for i, member in enumerate(members):
-        if i:
-            out.append("")
-        out += member
-    return out + [f"{indent}}}"]
 
 
 # ---------------------------------------------------------------------------- the plan
@@ -334,15 +265,15 @@ class _Generator:
         if isinstance(kind, ir.Option):
             if self.is_option(kind.type):
                 scope.uses_option = True
-                return _generic("Option", [self.ts_doc(kind.type, scope, where, "generic")])
-            return _union([self.ts_doc(kind.type, scope, where, "member"), "undefined"], ctx)
+                return generic_type("Option", [self.ts_doc(kind.type, scope, where, "generic")])
+            return union_type([self.ts_doc(kind.type, scope, where, "member"), "undefined"], ctx)
         if isinstance(kind, ir.Result):
             scope.uses_result = True
             args: list[Doc] = [
                 self.ts_doc(t, scope, where, "generic") if t is not None else "void"
                 for t in (kind.ok, kind.err)
             ]
-            return _generic("Result", args)
+            return generic_type("Result", args)
         if isinstance(kind, ir.Tuple):
             elem_ctx = "tuple1" if len(kind.types) == 1 else "tupleN"
             elems = [self.ts_doc(t, scope, where, elem_ctx) for t in kind.types]
@@ -381,7 +312,7 @@ class _Generator:
                 return kind
         return None
 
-    def spelled_as_union(self, kind: ir.TypeDefKind) -> bool:
+    def spelled_asunion_type(self, kind: ir.TypeDefKind) -> bool:
         """Whether `ts_kind` spells this as `T | undefined` (an option, not nested)."""
         if isinstance(kind, ir.Alias):
             if isinstance(kind.type, str) or self.resolve.types[kind.type].name is not None:
@@ -502,7 +433,7 @@ class _Generator:
         # aliases and named anonymous-shaped types (`type t = list<u8>`, `type r = result`)
         rhs = self.ts_kind(kind, scope, where, "alias")
         lines = names.tsdoc(doc, indent, deprecated)
-        lines += alias_lines(indent, f"export type {name}", rhs, self.spelled_as_union(kind))
+        lines += alias_lines(indent, f"export type {name}", rhs, self.spelled_asunion_type(kind))
         return [_Block(lines)]
 
     def property_lines(

@@ -4,12 +4,13 @@ Generated TypeScript must already be prettier-formatted, and prettier decides wh
 signatures and types break with the algorithm of "A prettier printer" (Wadler): a document of
 groups, indentation and optional line breaks, where a group is printed flat if it fits in the
 remaining width (looking ahead to the next possible break) and broken otherwise. This module
-is that printer, with the handful of document shapes prettier uses for the TypeScript
-constructs witgen emits (see `typescript.py`); it knows nothing about WIT.
+is that printer, plus the document shapes prettier uses for the TypeScript constructs witgen
+emits (type arguments, unions, type aliases, bracketed lists); it knows nothing about WIT.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -159,3 +160,81 @@ def render(doc: Doc, indent_text: str = "", width: int = WIDTH) -> list[str]:
 def flat(doc: Doc) -> str:
     """The one-line spelling of `doc` (every group flat)."""
     return render(group(doc), width=1 << 30)[0]
+
+
+# ---------------------------------------------------------------------------- TypeScript shapes
+# The documents prettier builds for the TypeScript constructs witgen emits, so that printing
+# them gives prettier's line breaks.
+
+_SIMPLE_TYPE = re.compile(r"^[A-Za-z_$][\w$]*$")
+
+
+def generic_type(name: str, args: list[Doc]) -> Doc:
+    """`Name<A, B>`; prettier never breaks around a single simple argument."""
+    if len(args) == 1 and isinstance(args[0], str) and _SIMPLE_TYPE.match(args[0]):
+        return f"{name}<{args[0]}>"
+    return group(f"{name}<", indent(SOFTLINE, join((",", LINE), args)), SOFTLINE, ">")
+
+
+def union_type(members: list[Doc], ctx: str) -> Doc:
+    """`A | B` as prettier breaks it where it stands (`ctx` as in `typescript._Generator.ts_doc`)."""
+    # prettier aligns each member under its `| ` so that a member that breaks nests
+    code = (IfBreak("| "), join((LINE, "| "), [indent(m) for m in members]))
+    if ctx == "annotation":  # first onto the next line, then one member per line
+        return group(indent(SOFTLINE, group(code)))
+    if ctx == "tupleN":
+        return group(indent(IfBreak(("(", SOFTLINE)), code), SOFTLINE, IfBreak(")"))
+    if ctx == "array":  # `(A | B)[]`: inside the parentheses flat if it fits, else bars
+        return ("(", group(indent(SOFTLINE, group(code)), SOFTLINE), ")")
+    return group(code)
+
+
+def alias_lines(at: str, head: str, rhs: Doc, union: bool = False) -> list[str]:
+    """`head = rhs;` (`export type X = ...`) at indentation `at`, laid out as prettier lays
+    out type aliases."""
+    if union:  # break after `=`, then the union flat or one `| member` per line
+        doc: Doc = (head, " =", group(indent(LINE, rhs)), ";")
+    else:  # "fluid": stay on the `=` line if the right side can start there
+        doc = (
+            head,
+            " =",
+            group(indent(LINE), id="assign"),
+            IndentIfBreak("assign", (rhs,)),
+            ";",
+        )
+    return render(doc, at)
+
+
+def union_members(members: list[str]) -> Doc:
+    return union_type(list(members), "member")
+
+
+def wrap_list(indent: str, head: str, items: list[str], tail: str) -> list[str]:
+    """`head item, item tail` on one line if it fits, else one item per line (prettier style,
+    trailing comma included). `head` ends with the opening bracket, `tail` starts with the
+    closing one."""
+    flat = f"{indent}{head}{', '.join(items)}{tail}"
+    if not items or len(flat) <= WIDTH:
+        return [flat]
+    return [f"{indent}{head}", *(f"{indent}{INDENT}{i}," for i in items), f"{indent}{tail}"]
+
+
+def wrap_braced(indent: str, head: str, items: list[str], tail: str) -> list[str]:
+    """Like `wrap_list` for `{ a, b }` lists (import/export specifiers), spaces inside."""
+    flat = f"{indent}{head}{{ {', '.join(items)} }}{tail}"
+    if len(flat) <= WIDTH:
+        return [flat]
+    return [f"{indent}{head}{{", *(f"{indent}{INDENT}{i}," for i in items), f"{indent}}}{tail}"]
+
+
+def braced(head: list[str], members: list[list[str]], indent: str = "") -> list[str]:
+    """`head {` (the last line of `head` ends with the brace), members separated by blank
+    lines, then `}`; an empty body is `{}` as prettier prints it."""
+    if not members:
+        return head[:-1] + [head[-1] + "}"]
+    out = list(head)
+    for i, member in enumerate(members):
+        if i:
+            out.append("")
+        out += member
+    return out + [f"{indent}}}"]
