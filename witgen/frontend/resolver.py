@@ -469,6 +469,7 @@ class PackageResolver:
                     for rf in wi.ty.args:
                         fn = self._resolve_resource_func(rf, wi.name)
                         key = ("name", fn.name)
+                        _no_case_conflict(w.imports, fn.name, fn.span, "name")
                         w.imports[key] = ("function", fn)
                         w.import_spans[key] = fn.span
                 continue
@@ -494,6 +495,8 @@ class PackageResolver:
                 seen.add(item[1])
             dst = w.imports if desc == "import" else w.exports
             spans = w.import_spans if desc == "import" else w.export_spans
+            if key[0] == "name" and key not in dst:
+                _no_case_conflict(dst, key[1], ext.span, "name")
             if key in dst:
                 prev = dst[key][0]
                 prev = "func" if prev == "function" else prev
@@ -552,6 +555,7 @@ class PackageResolver:
                 for rf in it.ty.args:
                     funcs.append(self._resolve_resource_func(rf, it.name))
         for fn in funcs:
+            _no_case_conflict(iface.functions, fn.name, fn.span, "name")
             iface.functions[fn.name] = fn
         self.interface_types[iid] = self.type_lookup
         self.type_lookup = {}
@@ -559,6 +563,7 @@ class PackageResolver:
     def _define(self, name: ast.Id, item: tuple[str, Any]) -> None:
         if name.name in self.type_lookup:
             raise WitError(f"name `{name.name}` is defined more than once", name.span)
+        _no_case_conflict(self.type_lookup, name.name, name.span, "name")
         self.type_lookup[name.name] = (item, name.span)
 
     def _resolve_types(self, owner: tuple[str, int], items: list[Any]) -> None:
@@ -660,7 +665,7 @@ class PackageResolver:
             st = self._find_stability(hk, ir.UNKNOWN_STABILITY)
             params.append(("self", self._anon(hk, st, func.span), func.span))
         for pname, pty in func.params:
-            if any(p[0] == pname.name for p in params):
+            if any(p[0].lower() == pname.name.lower() for p in params):
                 raise WitError(f"param `{pname.name}` is defined more than once", pname.span)
             params.append((pname.name, self._resolve_type(pty, ir.UNKNOWN_STABILITY), pname.span))
         result: Any = None
@@ -855,12 +860,29 @@ class PackageResolver:
 
 
 def _no_duplicates(members: Any, what: str) -> None:
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for m in members:
         name: ast.Id = m[1]
         if name.name in seen:
             raise WitError(f"duplicate {what} `{name.name}`", name.span)
-        seen.add(name.name)
+        _no_case_conflict(seen, name.name, name.span, what)
+        seen[name.name] = name.name
+
+
+def _fold(name: str) -> str:
+    """Names that differ only in case (or in `[method]`-style prefixes) collide."""
+    return name[name.index("]") + 1 :].lower() if name.startswith("[") else name.lower()
+
+
+def _no_case_conflict(existing: Any, name: str, span: Span | None, what: str) -> None:
+    folded = _fold(name)
+    for other in existing:
+        if isinstance(other, tuple):
+            if other[0] != "name":
+                continue
+            other = other[1]
+        if other != name and _fold(other) == folded:
+            raise WitError(f"{what} `{name}` conflicts with previous {what} `{other}`", span)
 
 
 def _anon_key(kind: Any) -> Any:
