@@ -272,7 +272,9 @@ class CorePrepared:
             ty = wasmtime.FuncType(
                 [_VALTYPES[k]() for k in ins], [_VALTYPES[k]() for k in outs]
             )
-            linker.define_func(mod, name, ty, _bind_import(adapter, impl))
+            _define_import(
+                linker, mod, name, ty, ins, outs, _bind_import(adapter, impl)
+            )
         if uses_wasi:
             linker.define_wasi()
         self.uses_wasi = uses_wasi
@@ -305,6 +307,77 @@ class CorePrepared:
             [str(t) for t in realloc.results],
         ) != (["i32"] * 4, ["i32"]):
             raise FastUnavailable("`cabi_realloc` has the wrong type")
+
+
+# wasmtime_linker_define_func_unchecked with plain addresses, and the raw callback type:
+# (env, caller, args_and_results, len) -> trap or 0. Host imports read their arguments from
+# and write their results to the raw value buffer without wasmtime-py's Val conversions.
+_DEFINE = ctypes.CFUNCTYPE(
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_char_p,
+    ctypes.c_size_t,
+    ctypes.c_char_p,
+    ctypes.c_size_t,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+)(
+    ctypes.cast(_bindings._wasmtime_linker_define_func_unchecked, ctypes.c_void_p).value
+    or 0
+)
+_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t
+)
+_callbacks: list[Any] = []  # the C side holds raw pointers to these: keep them alive
+
+
+def _define_import(
+    linker: wasmtime.Linker,
+    module: str,
+    name: str,
+    ty: wasmtime.FuncType,
+    ins: Sequence[str],
+    outs: Sequence[str],
+    func: Callable[..., Any],
+) -> None:
+    unpack = _layout(ins, True).unpack
+    pack = _layout(outs, True).pack
+    arg_bytes = _SLOT * len(ins)
+    has_result = bool(outs)
+
+    def callback(_env: Any, _caller: Any, values: int, _n: int) -> int:
+        try:
+            result = func(*unpack(ctypes.string_at(values, arg_bytes)))
+            if has_result:
+                out = pack(result)
+                ctypes.memmove(values, out, len(out))
+            return 0
+        except BaseException as exc:  # reported by RawFunc once the guest has unwound
+            wasmtime_func.LAST_EXCEPTION = exc  # type: ignore[assignment]
+            trap = _bindings._wasmtime_trap_new(b"python exception", 16)
+            return ctypes.cast(trap, ctypes.c_void_p).value or 0
+
+    raw = _CALLBACK(callback)
+    _callbacks.append(raw)
+    module_bytes, name_bytes = module.encode("utf-8"), name.encode("utf-8")
+    error = _DEFINE(
+        ctypes.cast(linker.ptr(), ctypes.c_void_p).value,
+        module_bytes,
+        len(module_bytes),
+        name_bytes,
+        len(name_bytes),
+        ctypes.cast(ty.ptr(), ctypes.c_void_p).value,
+        ctypes.cast(raw, ctypes.c_void_p).value,
+        None,
+        None,
+    )
+    if error:
+        err = ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t))
+        raise FastUnavailable(
+            f"cannot define {module}/{name}: {wasmtime.WasmtimeError._from_ptr(err)}"
+        )
 
 
 def _bind_import(
