@@ -28,7 +28,10 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], list[st
     made: list[Path] = []
     refused: list[str] = []
     for case in sorted(CORPUS.iterdir()):
-        resolve = frontend.load(case)
+        try:
+            resolve = frontend.load(case)
+        except WitgenError:
+            continue  # the front end's own tests judge whether it should have loaded
         main = resolve.main_package
         worlds = resolve.packages[main].worlds if main is not None else {}
         for name, world in worlds.items():
