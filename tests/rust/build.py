@@ -44,7 +44,8 @@ def generate_sdk(wit: Path, name: str) -> dict[str, str]:
 
 
 def corpus_files() -> list[Path]:
-    return sorted(CORPUS.glob("*.wit"))
+    """Corpus entries: `.wit` files and package directories (with their `deps/`)."""
+    return sorted(CORPUS.glob("*.wit")) + sorted(p for p in CORPUS.iterdir() if p.is_dir())
 
 
 @lru_cache(maxsize=1)

@@ -165,6 +165,11 @@ class RustGen:
                 elif mod in taken and iface.package is not None:
                     pkg = resolve.packages[iface.package]
                     mod = snake(f"{pkg.namespace}-{pkg.short_name}-{base}")
+                    if mod in taken and pkg.version:  # two versions of one package
+                        version = re.sub(r"[^a-z0-9]+", "-", pkg.version.lower()).strip("-")
+                        mod = snake(f"{pkg.namespace}-{pkg.short_name}-{base}-v{version}")
+                    if taken.get(mod) == item.id:
+                        mod = snake(f"{mod}-{direction}")
                 taken[mod] = item.id
                 plan.append((direction, mod, entry, item.id))
                 target = import_modules if direction == "import" else export_modules

@@ -12,6 +12,8 @@
 #![allow(clippy::result_unit_err)]
 // Tuples and nested containers are spelled out as WIT writes them.
 #![allow(clippy::type_complexity)]
+// Imports with one name from different wasm import modules are distinct functions.
+#![allow(clashing_extern_declarations)]
 
 extern crate alloc;
 #[cfg(feature = "std")]
