@@ -84,7 +84,7 @@ _MASTER = re.compile(
   | (?P<ver>\d+\.\d+\.\d+)
   | (?P<int>\d+)
   | (?P<punct>->|[=,:;(){}<>*@/+\-.])
-  | (?P<str>"[^"\n]*")
+  | (?P<str>"[^"\n]*"?)
     """,
     re.VERBOSE,
 )
@@ -265,6 +265,10 @@ def _tokenize(out: Lexed) -> None:
             ttype = "INTEGER"
         else:
             ttype = "STRLIT"
+            if len(value) < 2 or not value.endswith('"'):
+                if end < n:
+                    raise out.fail(end, "invalid string character '\\n'")
+                raise out.fail(pos, "unterminated string")
         width = len(value) if ascii_only else len(value.encode("utf-8"))
         tok = Token(ttype, value, pos, line_no, col, line_no, col + width, end)
         if pending:

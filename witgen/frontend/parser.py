@@ -114,6 +114,15 @@ class _Build(Transformer):  # type: ignore[type-arg]
         return ast.NestedPackage(pkg, c[2:])
 
     def attrs(self, c: list[ast.Attr]) -> list[ast.Attr]:
+        seen: dict[str, ast.Attr] = {}
+        for a in c:
+            if a.kind in seen:
+                raise WitError(f"cannot specify @{a.kind} twice", a.span)
+            other = {"since": "unstable", "unstable": "since"}.get(a.kind)
+            if other is not None and other in seen:
+                since = a if a.kind == "since" else seen["since"]
+                raise WitError("cannot specify both @since and @unstable", since.span)
+            seen[a.kind] = a
         return list(c)
 
     def attr(self, c: list[Any]) -> ast.Attr:

@@ -871,7 +871,9 @@ def _no_duplicates(members: Any, what: str) -> None:
 
 def _fold(name: str) -> str:
     """Names that differ only in case (or in `[method]`-style prefixes) collide."""
-    return name[name.index("]") + 1 :].lower() if name.startswith("[") else name.lower()
+    if name.startswith("[method]") or name.startswith("[static]"):
+        return name[name.index("]") + 1 :].lower()
+    return name.lower()
 
 
 def _no_case_conflict(existing: Any, name: str, span: Span | None, what: str) -> None:
