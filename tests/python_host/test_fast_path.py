@@ -60,8 +60,14 @@ def test_bad_argument_is_a_python_error_and_the_instance_survives(
     assert fast.process_batch([good]) == fast.process_batch([good])
 
 
-def test_worlds_with_resources_fall_back_to_the_generic_path(processor_wat: Path) -> None:
-    assert "resources" in _fast.UNSUPPORTED["source-plugin"]
+def test_every_dataflare_world_has_a_fast_path() -> None:
+    assert _fast.UNSUPPORTED == {}
+    assert len(_fast.EXPORTS) == 6
+
+
+def test_requiring_the_fast_path_for_a_mismatched_component_is_a_load_error(
+    processor_wat: Path,
+) -> None:
     with pytest.raises(PluginLoadError, match="fast path"):
         SourcePlugin.load(processor_wat, cache=False, fast=True)
 

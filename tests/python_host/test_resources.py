@@ -1,4 +1,5 @@
-"""Exported resources (source cursors, aggregator windows) on the example Rust plugins."""
+"""Exported resources (source cursors, aggregator windows) on the example Rust plugins,
+on the generic path and on the fast path (which keeps the handle table itself)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,17 @@ def components() -> dict[str, Path]:
     return example_components()
 
 
-def test_source_cursor_reads_resumes_and_closes(components: dict[str, Path]) -> None:
+@pytest.fixture(params=[False, True], ids=["generic", "fast"])
+def fast(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+def test_source_cursor_reads_resumes_and_closes(components: dict[str, Path], fast: bool) -> None:
     host = RecordingHost({"source.count": "5"})
     plugin = SourcePlugin.load(
-        components["source"], logging=host, metrics=host, config=host, cache=False
+        components["source"], logging=host, metrics=host, config=host, cache=False, fast=fast
     )
+    assert plugin.prepared.mode == ("core" if fast else "component")
     with plugin.source.cursor() as cursor:
         first = cursor.read_batch(3)
         assert isinstance(first, Ok) and [r.id for r in first.value] == ["rec-0", "rec-1", "rec-2"]
@@ -38,10 +45,10 @@ def test_source_cursor_reads_resumes_and_closes(components: dict[str, Path]) -> 
     assert isinstance(refused, Err) and refused.value.kind is ErrorKind.INVALID_INPUT
 
 
-def test_aggregator_windows_borrow_and_merge(components: dict[str, Path]) -> None:
+def test_aggregator_windows_borrow_and_merge(components: dict[str, Path], fast: bool) -> None:
     host = RecordingHost()
     plugin = AggregatorPlugin.load(
-        components["aggregator"], logging=host, metrics=host, config=host, cache=False
+        components["aggregator"], logging=host, metrics=host, config=host, cache=False, fast=fast
     )
     left = plugin.aggregator.accumulator("left")
     right = plugin.aggregator.accumulator("right")
@@ -58,3 +65,15 @@ def test_aggregator_windows_borrow_and_merge(components: dict[str, Path]) -> Non
         window.close()  # idempotent
     with pytest.raises(PluginClosed):
         left.emit()
+
+
+def test_resources_die_with_a_trapped_instance(components: dict[str, Path], fast: bool) -> None:
+    host = RecordingHost({"source.count": "3"})
+    plugin = SourcePlugin.load(
+        components["source"], logging=host, metrics=host, config=host, cache=False, fast=fast
+    )
+    cursor = plugin.source.cursor()
+    plugin.close()
+    with pytest.raises(PluginClosed):
+        cursor.read_batch(1)
+    cursor.close()  # closing what is already gone is harmless

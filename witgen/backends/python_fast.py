@@ -106,6 +106,21 @@ class FastGen:
             return f"{m}[{a}]"
         return f"_{'H' if size == 2 else 'I'}.unpack_from({m}, {a})[0]"
 
+    # -- resource handles (resources the plugin exports; the host keeps their reps) --
+
+    def handle_lower(self, kind: ir.Handle, v: str) -> str:
+        """A handle passed into the plugin: `borrow` lifts to the rep in the defining
+        instance; `own` moves the resource back into the plugin's handle table."""
+        if kind.kind == "borrow":
+            return f"{v}._handle_for_call(False)"
+        return f"rt.own_in({v}._handle_for_call(True))"
+
+    def handle_lift(self, kind: ir.Handle, handle: str) -> str:
+        """An `own` handle the plugin returns: taken out of its table, wrapped in the class."""
+        if kind.kind != "own":
+            raise Unsupported("borrowed handles in results")
+        return f"_core.take({self.cls(kind.resource)}, {handle})"
+
     # -- storing into a bytearray (values headed for guest memory) --
 
     def store(self, ty: ir.Type, v: str, b: str, o: str) -> list[str]:
@@ -128,6 +143,8 @@ class FastGen:
         if isinstance(k, ir.List):
             helper = self.list_put(self.named(ty))
             return [f"{helper}(rt, {v}, {b}, {o})"]
+        if isinstance(k, ir.Handle):
+            return [f"_I.pack_into({b}, {o}, {self.handle_lower(k, v)})"]
         helper = self.store_helper(self.named(ty))
         return [f"{helper}(rt, {v}, {b}, {o})"]
 
@@ -263,6 +280,8 @@ class FastGen:
             return f"_core.blob({m}, *_PAIR.unpack_from({m}, {a}))"
         if isinstance(k, ir.List):
             return f"{self.list_get(self.named(ty))}({m}, *_PAIR.unpack_from({m}, {a}))"
+        if isinstance(k, ir.Handle):
+            return self.handle_lift(k, f"_I.unpack_from({m}, {a})[0]")
         return f"{self.load_helper(self.named(ty))}({m}, {a})"
 
     def list_get(self, tid: int) -> str:
@@ -372,6 +391,8 @@ class FastGen:
             t = self.fresh("l")
             stmts = [f"{t} = bytearray(8)", f"{self.list_put(self.named(ty))}(rt, {v}, {t}, 0)"]
             return stmts, [f"_PAIR.unpack_from({t}, 0)[0]", f"_PAIR.unpack_from({t}, 0)[1]"]
+        if isinstance(k, ir.Handle):
+            return [], [self.handle_lower(k, v)]
         tid = self.named(ty)
         kind = self.resolve.types[tid].kind
         if isinstance(kind, (ir.Record, ir.Tuple)):
@@ -408,6 +429,8 @@ class FastGen:
         if isinstance(k, ir.List):
             getter = self.list_get(self.named(ty))
             return f"{getter}(m, {flat[0]} & 0xFFFFFFFF, {flat[1]} & 0xFFFFFFFF)", flat[2:]
+        if isinstance(k, ir.Handle):
+            return self.handle_lift(k, f"{flat[0]} & 0xFFFFFFFF"), flat[1:]
         tid = self.named(ty)
         kind = self.resolve.types[tid].kind
         if isinstance(kind, (ir.Record, ir.Tuple)):
@@ -458,8 +481,8 @@ class FastGen:
 
     def export_function(self, iface: int | None, fn: ir.Function) -> tuple[str, list[str]]:
         """`def name(rt, *params) -> result` for calling the guest's export `fn`."""
-        if fn.resource is not None or fn.is_async:
-            raise Unsupported(f"`{fn.name}`: resources and async functions")
+        if fn.is_async:
+            raise Unsupported(f"`{fn.name}`: async functions")
         key = self.resolve.interface_id(iface) if iface is not None else None
         plan = function_plan(self.layouts, fn, "export", interface=key)
         core_name = f"{key}#{fn.name}" if key else fn.name
@@ -516,7 +539,7 @@ class FastGen:
     def import_function(self, iface: int, fn: ir.Function) -> tuple[str, list[str]]:
         """An adapter the core module calls for the host import `fn` (canon lower)."""
         if fn.resource is not None or fn.is_async:
-            raise Unsupported(f"`{fn.name}`: resources and async functions")
+            raise Unsupported(f"`{fn.name}`: host-implemented resources and async functions")
         key = self.resolve.interface_id(iface)
         plan: FunctionPlan = function_plan(self.layouts, fn, "import", interface=key)
         fname = f"import_{self.gen.sig_name(iface, fn).lower()}"

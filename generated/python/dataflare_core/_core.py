@@ -16,7 +16,7 @@ from __future__ import annotations
 import array
 import ctypes
 import struct
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -25,6 +25,7 @@ from wasmtime import _func as wasmtime_func
 
 from dataflare_core import _runtime
 
+T = TypeVar("T")
 _COMPONENT_PREAMBLE = b"\x00asm\x0d\x00\x01\x00"
 _VALTYPES = {
     "i32": wasmtime.ValType.i32,
@@ -258,6 +259,27 @@ class CorePrepared:
             if mod == PREVIEW1:
                 uses_wasi = True
                 continue
+            if mod.startswith("[export]") and name.startswith(
+                ("[resource-new]", "[resource-rep]", "[resource-drop]")
+            ):
+                intrinsic = name[1 : name.index("]")]
+                resource = name[name.index("]") + 1 :]
+                dtor = f"{mod[len('[export]'):]}#[dtor]{resource}"
+                ty = wasmtime.FuncType(
+                    [wasmtime.ValType.i32()],
+                    [] if intrinsic == "resource-drop" else [wasmtime.ValType.i32()],
+                )
+                results = [] if intrinsic == "resource-drop" else ["i32"]
+                _define_import(
+                    linker,
+                    mod,
+                    name,
+                    ty,
+                    ["i32"],
+                    results,
+                    _resource_intrinsic(intrinsic, dtor),
+                )
+                continue
             spec = imports.get((mod, name))
             if spec is None:
                 raise FastUnavailable(
@@ -380,6 +402,19 @@ def _define_import(
         )
 
 
+def _resource_intrinsic(intrinsic: str, dtor: str) -> Callable[..., Any]:
+    """`[resource-new]`, `[resource-rep]` and `[resource-drop]` of an exported resource."""
+    if intrinsic == "resource-new":
+        return lambda rep: current().table_new(rep & 0xFFFFFFFF)
+    if intrinsic == "resource-rep":
+        return lambda handle: _signed(current().table_rep(handle & 0xFFFFFFFF))
+    return lambda handle: current().table_drop(handle & 0xFFFFFFFF, dtor)
+
+
+def _signed(v: int) -> int:
+    return v - 0x100000000 if v & 0x80000000 else v
+
+
 def _bind_import(
     adapter: Callable[..., Any], impl: Callable[..., Any]
 ) -> Callable[..., Any]:
@@ -443,6 +478,14 @@ class CoreInstance:
             post = f"cabi_post_{core_name}"
             if post in self.core.post_returns:
                 self._posts[core_name] = RawFunc(store, _func(exports[post]), outs, ())
+        self._dtors: dict[str, RawFunc] = {}
+        for name in self.core.post_returns:
+            if "#[dtor]" in name:
+                self._dtors[name] = RawFunc(store, _func(exports[name]), ("i32",), ())
+        self._table: dict[int, int] = (
+            {}
+        )  # handle -> rep, for resources the plugin exports
+        self._next_handle = 1
         self._store = store
         self.generation += 1
 
@@ -566,8 +609,54 @@ class CoreInstance:
         if limits.timeout is not None:
             store.set_epoch_deadline(self.prepared._deadline_ticks())
 
-    def drop_resource(self, handle: Any, generation: int) -> None:
-        raise _runtime.PluginFailure("resources are not supported on the fast path")
+    # -- resources the plugin exports: the host holds reps, the plugin sees handles --
+
+    def table_new(self, rep: int) -> int:
+        handle = self._next_handle
+        self._next_handle += 1
+        self._table[handle] = rep
+        return handle
+
+    def table_rep(self, handle: int) -> int:
+        rep = self._table.get(handle)
+        if rep is None:
+            raise _runtime.PluginTrap(f"unknown resource handle {handle}")
+        return rep
+
+    def table_drop(self, handle: int, dtor: str) -> None:
+        rep = self._table.pop(handle, None)
+        if rep is None:
+            raise _runtime.PluginTrap(f"unknown resource handle {handle}")
+        func = self._dtors.get(dtor)
+        if func is not None:
+            func(rep)
+
+    def own_out(self, handle: int) -> int:
+        """An own handle returned by the plugin: the host takes the resource (its rep)."""
+        rep = self._table.pop(handle, None)
+        if rep is None:
+            raise _core_trap(f"the plugin returned an unknown resource handle {handle}")
+        return rep
+
+    def own_in(self, rep: int) -> int:
+        """A resource the host hands back to the plugin (an `own` parameter)."""
+        return self.table_new(rep)
+
+    def drop_resource(self, handle: Any, generation: int, dtor: str) -> None:
+        """The host drops its resource: the plugin's destructor runs now."""
+        if generation != self.generation or self._store is None or self._closed:
+            return
+        func = self._dtors.get(dtor)
+        if func is None:
+            return
+        _current.append(self)
+        try:
+            func(handle)
+        except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
+            self._store = None
+            raise _runtime._classify(exc) from None
+        finally:
+            _current.pop()
 
     def close(self) -> None:
         self._closed = True
@@ -614,6 +703,16 @@ def _func(item: Any) -> wasmtime.Func:
     if not isinstance(item, wasmtime.Func):
         raise FastUnavailable("an expected export is not a function")
     return item
+
+
+def take(cls: Callable[[Any, int], T], handle: int) -> T:
+    """Wraps an `own` handle the running plugin returned in its resource class."""
+    rt = current()
+    return cls(rt, rt.own_out(handle & 0xFFFFFFFF))
+
+
+def _core_trap(message: str) -> _runtime.PluginTrap:
+    return _runtime.PluginTrap(message)
 
 
 def trap(message: str) -> _runtime.PluginTrap:

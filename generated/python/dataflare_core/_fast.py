@@ -72,54 +72,39 @@ def _signed64(v: int) -> int:
     return v - 0x10000000000000000 if v & 0x8000000000000000 else v
 
 
-def _ld_10(m: memoryview, a: int) -> Any:
-    return _types.PluginInfo(
-        _core.text(m, *_PAIR.unpack_from(m, a + 0)),
-        _core.text(m, *_PAIR.unpack_from(m, a + 8)),
-        _ld_9(m, a + 16),
-    )
-
-
-def _ld_9(m: memoryview, a: int) -> Any:
-    return _types.Capabilities(_B.unpack_from(m, a)[0] & 0x7)
-
-
-def _put_25(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
-    b = bytearray(32 * len(v))
-    for i, x in enumerate(v):
-        _st_3(rt, x, b, 32 * i)
-    rt.ref(into, at, 8, b, len(v))
-
-
-def _st_3(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
-    s2 = v.id.encode("utf-8")
-    rt.ref(b, o + 0, 1, s2)
-    _q.pack_into(b, o + 8, v.timestamp)
-    rt.ref(b, o + 16, 1, bytes(v.payload))
-    _put_2(rt, v.metadata, b, o + 24)
-
-
-def _put_2(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
-    b = bytearray(16 * len(v))
-    for i, x in enumerate(v):
-        _st_1(rt, x, b, 16 * i)
-    rt.ref(into, at, 4, b, len(v))
-
-
-def _st_1(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
-    s3 = v[0].encode("utf-8")
-    rt.ref(b, o + 0, 1, s3)
-    s4 = v[1].encode("utf-8")
-    rt.ref(b, o + 8, 1, s4)
-
-
-def _ld_26(m: memoryview, a: int) -> Any:
+def _ld_19(m: memoryview, a: int) -> Any:
     d = m[a]
     if d == 0:
-        return _runtime.Ok(_I.unpack_from(m, a + 4)[0])
+        return _runtime.Ok(_get_18(m, *_PAIR.unpack_from(m, a + 4)))
     if d == 1:
         return _runtime.Err(_ld_6(m, a + 4))
     raise _core.trap("variant case out of range")
+
+
+def _get_18(m: memoryview, p: int, n: int) -> Any:
+    _core.check(m, p, 32 * n, 8)
+    return [_ld_3(m, p + 32 * i) for i in range(n)]
+
+
+def _ld_3(m: memoryview, a: int) -> Any:
+    return _types.DataRecord(
+        _core.text(m, *_PAIR.unpack_from(m, a + 0)),
+        _q.unpack_from(m, a + 8)[0],
+        _core.blob(m, *_PAIR.unpack_from(m, a + 16)),
+        _get_2(m, *_PAIR.unpack_from(m, a + 24)),
+    )
+
+
+def _get_2(m: memoryview, p: int, n: int) -> Any:
+    _core.check(m, p, 16 * n, 4)
+    return [_ld_1(m, p + 16 * i) for i in range(n)]
+
+
+def _ld_1(m: memoryview, a: int) -> Any:
+    return (
+        _core.text(m, *_PAIR.unpack_from(m, a + 0)),
+        _core.text(m, *_PAIR.unpack_from(m, a + 8)),
+    )
 
 
 def _ld_6(m: memoryview, a: int) -> Any:
@@ -147,13 +132,25 @@ def _ld_5(m: memoryview, a: int) -> Any:
     raise _core.trap("variant case out of range")
 
 
-def _ld_27(m: memoryview, a: int) -> Any:
+def _ld_21(m: memoryview, a: int) -> Any:
     d = m[a]
     if d == 0:
-        return _runtime.Ok(None)
+        return _runtime.Ok(_core.take(_source.Cursor, _I.unpack_from(m, a + 4)[0]))
     if d == 1:
         return _runtime.Err(_ld_6(m, a + 4))
     raise _core.trap("variant case out of range")
+
+
+def _ld_10(m: memoryview, a: int) -> Any:
+    return _types.PluginInfo(
+        _core.text(m, *_PAIR.unpack_from(m, a + 0)),
+        _core.text(m, *_PAIR.unpack_from(m, a + 8)),
+        _ld_9(m, a + 16),
+    )
+
+
+def _ld_9(m: memoryview, a: int) -> Any:
+    return _types.Capabilities(_B.unpack_from(m, a)[0] & 0x7)
 
 
 def _ld_11(m: memoryview, a: int) -> Any:
@@ -166,25 +163,13 @@ def _ld_11(m: memoryview, a: int) -> Any:
 _CASES_11 = tuple(_logging.Level)
 
 
-def _get_2(m: memoryview, p: int, n: int) -> Any:
-    _core.check(m, p, 16 * n, 4)
-    return [_ld_1(m, p + 16 * i) for i in range(n)]
-
-
-def _ld_1(m: memoryview, a: int) -> Any:
-    return (
-        _core.text(m, *_PAIR.unpack_from(m, a + 0)),
-        _core.text(m, *_PAIR.unpack_from(m, a + 8)),
-    )
-
-
 def _st_5(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
     if v is None:
         b[o] = 0
     else:
         b[o] = 1
-        s5 = v.encode("utf-8")
-        rt.ref(b, o + 4, 1, s5)
+        s1 = v.encode("utf-8")
+        rt.ref(b, o + 4, 1, s1)
 
 
 def _st_12(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
@@ -195,6 +180,53 @@ def _st_12(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
         b[o] = 1
     else:
         raise TypeError(f"expected Ok(...) or Err(...), got {v!r}")
+
+
+def _put_2(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    b = bytearray(16 * len(v))
+    for i, x in enumerate(v):
+        _st_1(rt, x, b, 16 * i)
+    rt.ref(into, at, 4, b, len(v))
+
+
+def _st_1(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
+    s2 = v[0].encode("utf-8")
+    rt.ref(b, o + 0, 1, s2)
+    s3 = v[1].encode("utf-8")
+    rt.ref(b, o + 8, 1, s3)
+
+
+def _put_25(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    b = bytearray(32 * len(v))
+    for i, x in enumerate(v):
+        _st_3(rt, x, b, 32 * i)
+    rt.ref(into, at, 8, b, len(v))
+
+
+def _st_3(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
+    s5 = v.id.encode("utf-8")
+    rt.ref(b, o + 0, 1, s5)
+    _q.pack_into(b, o + 8, v.timestamp)
+    rt.ref(b, o + 16, 1, bytes(v.payload))
+    _put_2(rt, v.metadata, b, o + 24)
+
+
+def _ld_26(m: memoryview, a: int) -> Any:
+    d = m[a]
+    if d == 0:
+        return _runtime.Ok(_I.unpack_from(m, a + 4)[0])
+    if d == 1:
+        return _runtime.Err(_ld_6(m, a + 4))
+    raise _core.trap("variant case out of range")
+
+
+def _ld_27(m: memoryview, a: int) -> Any:
+    d = m[a]
+    if d == 0:
+        return _runtime.Ok(None)
+    if d == 1:
+        return _runtime.Err(_ld_6(m, a + 4))
+    raise _core.trap("variant case out of range")
 
 
 def _ld_8(m: memoryview, a: int) -> Any:
@@ -208,15 +240,6 @@ def _ld_8(m: memoryview, a: int) -> Any:
     if d == 3:
         return _types.ProcessingResultFailed(_ld_6(m, a + 8))
     raise _core.trap("variant case out of range")
-
-
-def _ld_3(m: memoryview, a: int) -> Any:
-    return _types.DataRecord(
-        _core.text(m, *_PAIR.unpack_from(m, a + 0)),
-        _q.unpack_from(m, a + 8)[0],
-        _core.blob(m, *_PAIR.unpack_from(m, a + 16)),
-        _get_2(m, *_PAIR.unpack_from(m, a + 24)),
-    )
 
 
 def _get_7(m: memoryview, p: int, n: int) -> Any:
@@ -269,6 +292,112 @@ def _get_43(m: memoryview, p: int, n: int) -> Any:
     return [m[p + 1 * i] != 0 for i in range(n)]
 
 
+def _ld_49(m: memoryview, a: int) -> Any:
+    d = m[a]
+    if d == 0:
+        return _runtime.Ok(None)
+    if d == 1:
+        return _runtime.Err(_ld_6(m, a + 4))
+    raise _core.trap("variant case out of range")
+
+
+def _put_50(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    b = bytearray(32 * len(v))
+    for i, x in enumerate(v):
+        _st_3(rt, x, b, 32 * i)
+    rt.ref(into, at, 8, b, len(v))
+
+
+def _ld_51(m: memoryview, a: int) -> Any:
+    d = m[a]
+    if d == 0:
+        return _runtime.Ok(_Q.unpack_from(m, a + 8)[0])
+    if d == 1:
+        return _runtime.Err(_ld_6(m, a + 8))
+    raise _core.trap("variant case out of range")
+
+
+def _ld_52(m: memoryview, a: int) -> Any:
+    d = m[a]
+    if d == 0:
+        return None
+    if d == 1:
+        return _ld_3(m, a + 8)
+    raise _core.trap("variant case out of range")
+
+
+def _ld_53(m: memoryview, a: int) -> Any:
+    return (
+        _Q.unpack_from(m, a + 0)[0],
+        _Q.unpack_from(m, a + 8)[0],
+    )
+
+
+def export_source__constructor_cursor(rt: _core.CoreInstance) -> Any:
+    rt.allocate()
+    res = rt.invoke("dataflare:core/source@1.0.0#[constructor]cursor", ())
+    out = _core.take(_source.Cursor, res[0] & 0xFFFFFFFF)
+    rt.post_return("dataflare:core/source@1.0.0#[constructor]cursor", res)
+    return out
+
+
+def export_source__method_cursor_read_batch(
+    rt: _core.CoreInstance, self_: Any, max: Any
+) -> Any:
+    rt.allocate()
+    res = rt.invoke(
+        "dataflare:core/source@1.0.0#[method]cursor.read-batch",
+        (
+            self_._handle_for_call(False),
+            _u32(max),
+        ),
+    )
+    m = rt.view()
+    p = res[0] & 0xFFFFFFFF
+    _core.check(m, p, 28, 4)
+    out = _ld_19(m, p)
+    del m
+    rt.post_return("dataflare:core/source@1.0.0#[method]cursor.read-batch", res)
+    return out
+
+
+def export_source__method_cursor_position(rt: _core.CoreInstance, self_: Any) -> Any:
+    rt.allocate()
+    res = rt.invoke(
+        "dataflare:core/source@1.0.0#[method]cursor.position",
+        (self_._handle_for_call(False),),
+    )
+    out = res[0] & 0xFFFFFFFFFFFFFFFF
+    rt.post_return("dataflare:core/source@1.0.0#[method]cursor.position", res)
+    return out
+
+
+def export_source__static_cursor_resume(rt: _core.CoreInstance, position: Any) -> Any:
+    rt.allocate()
+    res = rt.invoke(
+        "dataflare:core/source@1.0.0#[static]cursor.resume", (_u64(position),)
+    )
+    m = rt.view()
+    p = res[0] & 0xFFFFFFFF
+    _core.check(m, p, 28, 4)
+    out = _ld_21(m, p)
+    del m
+    rt.post_return("dataflare:core/source@1.0.0#[static]cursor.resume", res)
+    return out
+
+
+def export_source__info(rt: _core.CoreInstance) -> Any:
+    rt.allocate()
+    res = rt.invoke("dataflare:core/source@1.0.0#info", ())
+    m = rt.view()
+    p = res[0] & 0xFFFFFFFF
+    _core.check(m, p, 20, 4)
+    out = _ld_10(m, p)
+    del m
+    rt.post_return("dataflare:core/source@1.0.0#info", res)
+    return out
+
+
 def export_destination__info(rt: _core.CoreInstance) -> Any:
     rt.allocate()
     res = rt.invoke("dataflare:core/destination@1.0.0#info", ())
@@ -282,14 +411,14 @@ def export_destination__info(rt: _core.CoreInstance) -> Any:
 
 
 def export_destination__write_batch(rt: _core.CoreInstance, records: Any) -> Any:
-    l1 = bytearray(8)
-    _put_25(rt, records, l1, 0)
+    l4 = bytearray(8)
+    _put_25(rt, records, l4, 0)
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/destination@1.0.0#write-batch",
         (
-            _PAIR.unpack_from(l1, 0)[0],
-            _PAIR.unpack_from(l1, 0)[1],
+            _PAIR.unpack_from(l4, 0)[0],
+            _PAIR.unpack_from(l4, 0)[1],
         ),
     )
     m = rt.view()
@@ -500,6 +629,136 @@ def export_filter__keep_batch(rt: _core.CoreInstance, records: Any) -> Any:
     return out
 
 
+def export_aggregator__constructor_accumulator(rt: _core.CoreInstance, key: Any) -> Any:
+    s18 = bytearray(8)
+    rt.ref(s18, 0, 1, key.encode("utf-8"))
+    rt.allocate()
+    res = rt.invoke(
+        "dataflare:core/aggregator@1.0.0#[constructor]accumulator",
+        (
+            _PAIR.unpack_from(s18, 0)[0],
+            _PAIR.unpack_from(s18, 0)[1],
+        ),
+    )
+    out = _core.take(_aggregator.Accumulator, res[0] & 0xFFFFFFFF)
+    rt.post_return("dataflare:core/aggregator@1.0.0#[constructor]accumulator", res)
+    return out
+
+
+def export_aggregator__method_accumulator_add(
+    rt: _core.CoreInstance, self_: Any, record: Any
+) -> Any:
+    s19 = bytearray(8)
+    rt.ref(s19, 0, 1, record.id.encode("utf-8"))
+    s20 = bytearray(8)
+    rt.ref(s20, 0, 1, bytes(record.payload))
+    l21 = bytearray(8)
+    _put_2(rt, record.metadata, l21, 0)
+    rt.allocate()
+    res = rt.invoke(
+        "dataflare:core/aggregator@1.0.0#[method]accumulator.add",
+        (
+            self_._handle_for_call(False),
+            _PAIR.unpack_from(s19, 0)[0],
+            _PAIR.unpack_from(s19, 0)[1],
+            _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
+            _PAIR.unpack_from(s20, 0)[0],
+            _PAIR.unpack_from(s20, 0)[1],
+            _PAIR.unpack_from(l21, 0)[0],
+            _PAIR.unpack_from(l21, 0)[1],
+        ),
+    )
+    m = rt.view()
+    p = res[0] & 0xFFFFFFFF
+    _core.check(m, p, 28, 4)
+    out = _ld_49(m, p)
+    del m
+    rt.post_return("dataflare:core/aggregator@1.0.0#[method]accumulator.add", res)
+    return out
+
+
+def export_aggregator__method_accumulator_add_batch(
+    rt: _core.CoreInstance, self_: Any, records: Any
+) -> Any:
+    l22 = bytearray(8)
+    _put_50(rt, records, l22, 0)
+    rt.allocate()
+    res = rt.invoke(
+        "dataflare:core/aggregator@1.0.0#[method]accumulator.add-batch",
+        (
+            self_._handle_for_call(False),
+            _PAIR.unpack_from(l22, 0)[0],
+            _PAIR.unpack_from(l22, 0)[1],
+        ),
+    )
+    m = rt.view()
+    p = res[0] & 0xFFFFFFFF
+    _core.check(m, p, 32, 8)
+    out = _ld_51(m, p)
+    del m
+    rt.post_return("dataflare:core/aggregator@1.0.0#[method]accumulator.add-batch", res)
+    return out
+
+
+def export_aggregator__method_accumulator_emit(
+    rt: _core.CoreInstance, self_: Any
+) -> Any:
+    rt.allocate()
+    res = rt.invoke(
+        "dataflare:core/aggregator@1.0.0#[method]accumulator.emit",
+        (self_._handle_for_call(False),),
+    )
+    m = rt.view()
+    p = res[0] & 0xFFFFFFFF
+    _core.check(m, p, 40, 8)
+    out = _ld_52(m, p)
+    del m
+    rt.post_return("dataflare:core/aggregator@1.0.0#[method]accumulator.emit", res)
+    return out
+
+
+def export_aggregator__static_accumulator_merge(
+    rt: _core.CoreInstance, left: Any, right: Any
+) -> Any:
+    rt.allocate()
+    res = rt.invoke(
+        "dataflare:core/aggregator@1.0.0#[static]accumulator.merge",
+        (
+            left._handle_for_call(False),
+            right._handle_for_call(False),
+        ),
+    )
+    out = _core.take(_aggregator.Accumulator, res[0] & 0xFFFFFFFF)
+    rt.post_return("dataflare:core/aggregator@1.0.0#[static]accumulator.merge", res)
+    return out
+
+
+def export_aggregator__info(rt: _core.CoreInstance) -> Any:
+    rt.allocate()
+    res = rt.invoke("dataflare:core/aggregator@1.0.0#info", ())
+    m = rt.view()
+    p = res[0] & 0xFFFFFFFF
+    _core.check(m, p, 20, 4)
+    out = _ld_10(m, p)
+    del m
+    rt.post_return("dataflare:core/aggregator@1.0.0#info", res)
+    return out
+
+
+def export_aggregator__stats(rt: _core.CoreInstance, window: Any) -> Any:
+    rt.allocate()
+    res = rt.invoke(
+        "dataflare:core/aggregator@1.0.0#stats", (window._handle_for_call(False),)
+    )
+    m = rt.view()
+    p = res[0] & 0xFFFFFFFF
+    _core.check(m, p, 16, 8)
+    out = _ld_53(m, p)
+    del m
+    rt.post_return("dataflare:core/aggregator@1.0.0#stats", res)
+    return out
+
+
 def import_logging__log(
     rt: _core.CoreInstance, impl: Any, a0: Any, a1: Any, a2: Any
 ) -> Any:
@@ -573,6 +832,43 @@ ExportTable = dict[
 ]
 
 EXPORTS: dict[str, ExportTable] = {
+    "source-plugin": {
+        ("dataflare:core/source@1.0.0", "[constructor]cursor"): (
+            export_source__constructor_cursor,
+            "dataflare:core/source@1.0.0#[constructor]cursor",
+            [],
+            ["i32"],
+            False,
+        ),
+        ("dataflare:core/source@1.0.0", "[method]cursor.read-batch"): (
+            export_source__method_cursor_read_batch,
+            "dataflare:core/source@1.0.0#[method]cursor.read-batch",
+            ["i32", "i32"],
+            ["i32"],
+            True,
+        ),
+        ("dataflare:core/source@1.0.0", "[method]cursor.position"): (
+            export_source__method_cursor_position,
+            "dataflare:core/source@1.0.0#[method]cursor.position",
+            ["i32"],
+            ["i64"],
+            False,
+        ),
+        ("dataflare:core/source@1.0.0", "[static]cursor.resume"): (
+            export_source__static_cursor_resume,
+            "dataflare:core/source@1.0.0#[static]cursor.resume",
+            ["i64"],
+            ["i32"],
+            True,
+        ),
+        ("dataflare:core/source@1.0.0", "info"): (
+            export_source__info,
+            "dataflare:core/source@1.0.0#info",
+            [],
+            ["i32"],
+            True,
+        ),
+    },
     "destination-plugin": {
         ("dataflare:core/destination@1.0.0", "info"): (
             export_destination__info,
@@ -672,6 +968,57 @@ EXPORTS: dict[str, ExportTable] = {
             True,
         ),
     },
+    "aggregator-plugin": {
+        ("dataflare:core/aggregator@1.0.0", "[constructor]accumulator"): (
+            export_aggregator__constructor_accumulator,
+            "dataflare:core/aggregator@1.0.0#[constructor]accumulator",
+            ["i32", "i32"],
+            ["i32"],
+            False,
+        ),
+        ("dataflare:core/aggregator@1.0.0", "[method]accumulator.add"): (
+            export_aggregator__method_accumulator_add,
+            "dataflare:core/aggregator@1.0.0#[method]accumulator.add",
+            ["i32", "i32", "i32", "i64", "i32", "i32", "i32", "i32"],
+            ["i32"],
+            True,
+        ),
+        ("dataflare:core/aggregator@1.0.0", "[method]accumulator.add-batch"): (
+            export_aggregator__method_accumulator_add_batch,
+            "dataflare:core/aggregator@1.0.0#[method]accumulator.add-batch",
+            ["i32", "i32", "i32"],
+            ["i32"],
+            True,
+        ),
+        ("dataflare:core/aggregator@1.0.0", "[method]accumulator.emit"): (
+            export_aggregator__method_accumulator_emit,
+            "dataflare:core/aggregator@1.0.0#[method]accumulator.emit",
+            ["i32"],
+            ["i32"],
+            True,
+        ),
+        ("dataflare:core/aggregator@1.0.0", "[static]accumulator.merge"): (
+            export_aggregator__static_accumulator_merge,
+            "dataflare:core/aggregator@1.0.0#[static]accumulator.merge",
+            ["i32", "i32"],
+            ["i32"],
+            False,
+        ),
+        ("dataflare:core/aggregator@1.0.0", "info"): (
+            export_aggregator__info,
+            "dataflare:core/aggregator@1.0.0#info",
+            [],
+            ["i32"],
+            True,
+        ),
+        ("dataflare:core/aggregator@1.0.0", "stats"): (
+            export_aggregator__stats,
+            "dataflare:core/aggregator@1.0.0#stats",
+            ["i32"],
+            ["i32"],
+            False,
+        ),
+    },
 }
 """Per world: (interface, function) -> (lift/lower code, core export, core params, results, post-return)."""
 
@@ -710,8 +1057,5 @@ IMPORTS: dict[tuple[str, str], tuple[Callable[..., Any], list[str], list[str]]] 
 }
 """(interface, function) -> (adapter serving the core import, core params, core results)."""
 
-UNSUPPORTED: dict[str, str] = {
-    "source-plugin": "`[constructor]cursor`: resources and async functions",
-    "aggregator-plugin": "`[constructor]accumulator`: resources and async functions",
-}
+UNSUPPORTED: dict[str, str] = {}
 """Worlds without a fast path, and why (they run on the generic path)."""

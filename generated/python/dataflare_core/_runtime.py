@@ -713,7 +713,7 @@ class Instance:
         self.prepared.converters.owner = self
         return lift(out)
 
-    def drop_resource(self, handle: Any, generation: int) -> None:
+    def drop_resource(self, handle: Any, generation: int, dtor: str) -> None:
         if generation == self.generation and self._store is not None:
             handle.drop(self._store)
 
@@ -730,7 +730,7 @@ class InstanceLike(Protocol):
 
     def call(self, iface: str | None, name: str, args: Sequence[Any]) -> Any: ...
 
-    def drop_resource(self, handle: Any, generation: int) -> None: ...
+    def drop_resource(self, handle: Any, generation: int, dtor: str) -> None: ...
 
     def close(self) -> None: ...
 
@@ -743,6 +743,9 @@ class Resource:
     """
 
     __slots__ = ("_owner", "_handle", "_generation")
+    _DTOR = (
+        ""  # the core export that destroys it (fast path): `<interface>#[dtor]<name>`
+    )
 
     def __init__(self, owner: InstanceLike, handle: Any) -> None:
         self._owner = owner
@@ -761,7 +764,7 @@ class Resource:
         """Drops the handle now; the plugin's destructor for it runs."""
         handle, self._handle = self._handle, None
         if handle is not None:
-            self._owner.drop_resource(handle, self._generation)
+            self._owner.drop_resource(handle, self._generation, self._DTOR)
 
     def __enter__(self: T) -> T:
         return self

@@ -22,6 +22,7 @@ class Accumulator(_runtime.Resource):
     """Running state of one aggregation window."""
 
     __slots__ = ()
+    _DTOR = INTERFACE + "#[dtor]accumulator"
 
     def add(self, record: DataRecord) -> Result[None, PluginError]:
         """Adds one record to the window."""

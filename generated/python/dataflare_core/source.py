@@ -22,6 +22,7 @@ class Cursor(_runtime.Resource):
     """A read position in the source."""
 
     __slots__ = ()
+    _DTOR = INTERFACE + "#[dtor]cursor"
 
     def read_batch(self, max: int) -> Result[list[DataRecord], PluginError]:
         """Reads at most `max` records; an empty list means the source is exhausted."""
