@@ -75,3 +75,28 @@ def test_requiring_the_fast_path_for_a_mismatched_component_is_a_load_error(
 def test_auto_mode_prefers_the_fast_path(processor_wat: Path) -> None:
     plugin = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache=False)
     assert plugin.prepared.mode == "core"
+
+
+def test_plugins_in_different_threads_serve_their_own_hosts(processor_wat: Path) -> None:
+    import threading
+
+    hosts = [RecordingHost(), RecordingHost()]
+    plugins = [
+        ProcessorPlugin.load(processor_wat, logging=h, cache=False, fast=True) for h in hosts
+    ]
+    errors: list[BaseException] = []
+
+    def work(plugin: ProcessorPlugin) -> None:
+        try:
+            for _ in range(2000):
+                plugin.info()  # logs through its own host on every call
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(p,)) for p in plugins]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert [len(h.lines) for h in hosts] == [2000, 2000]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import array
 import ctypes
 import struct
+import threading
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import wasmtime
@@ -207,12 +208,20 @@ def _failure(trap: ctypes.c_void_p, error: int | None) -> BaseException:
 
 # ---------------------------------------------------------------------------- instances
 
-_current: list[CoreInstance] = []
+
+class _Running(threading.local):
+    """Per thread: the instances whose exports are running (innermost last)."""
+
+    def __init__(self) -> None:
+        self.stack: list[CoreInstance] = []
+
+
+_running = _Running()
 
 
 def current() -> CoreInstance:
     """The instance whose export is running (host imports are only called from inside one)."""
-    return _current[-1]
+    return _running.stack[-1]
 
 
 class CorePrepared:
@@ -581,7 +590,8 @@ class CoreInstance:
             self._set_budget()
         self.pending.clear()
         self.entered = False
-        _current.append(self)
+        running = _running.stack
+        running.append(self)
         try:
             return self.core.exports[(iface, name)][0](self, *args)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
@@ -598,7 +608,7 @@ class CoreInstance:
                 raise ValueError(str(exc)) from None
             raise
         finally:
-            _current.pop()
+            running.pop()
 
     def _set_budget(self) -> None:
         store = self._store
@@ -649,14 +659,15 @@ class CoreInstance:
         func = self._dtors.get(dtor)
         if func is None:
             return
-        _current.append(self)
+        running = _running.stack
+        running.append(self)
         try:
             func(handle)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
             self._store = None
             raise _runtime._classify(exc) from None
         finally:
-            _current.pop()
+            running.pop()
 
     def close(self) -> None:
         self._closed = True
