@@ -291,21 +291,25 @@ def _version_tail(text: str, pos: int, core: str) -> tuple[str, int]:
     follows them (and then left out of the version)."""
     value_end = pos
     end = pos
-    skip = _TRIVIA.match
     piece = _PIECE.match
+
+    def skip(at: int) -> int:
+        m = _TRIVIA.match(text, at)
+        return at if m is None else m.end()
+
     for sep in "-+":
-        q = skip(text, end).end()
+        q = skip(end)
         if not text.startswith(sep, q):
             continue
         end = q + 1
         while True:
-            q = skip(text, end).end()
+            q = skip(end)
             m = piece(text, q)
             if m is not None and m.group() not in KEYWORDS:
                 end = value_end = m.end()
                 continue
             if text.startswith(".", q):
-                r = skip(text, q + 1).end()
+                r = skip(q + 1)
                 m = piece(text, r)
                 if m is not None and m.group() not in KEYWORDS:
                     end = value_end = m.end()

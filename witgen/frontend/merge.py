@@ -131,11 +131,11 @@ class Merger:
             iface_map[iid] = len(self.interfaces) - 1
             new_ifaces.append(len(self.interfaces) - 1)
 
-        local_types = [
-            (type_map[tid], u.types[tid].owner)
-            for tid in range(u.n_foreign_types, len(u.types))
-            if type_map[tid] is not None
-        ]
+        local_types: list[tuple[int, tuple[str, int] | None]] = []
+        for tid in range(u.n_foreign_types, len(u.types)):
+            copied = type_map[tid]
+            if copied is not None:
+                local_types.append((copied, u.types[tid].owner))
         for new_t, owner in local_types:
             if owner is not None and owner[0] == "interface":
                 mapped_owner = iface_map[owner[1]]
@@ -160,7 +160,7 @@ class Merger:
             new_worlds.append(len(self.worlds) - 1)
             for new_t, owner in local_types:
                 if owner == ("world", wid):
-                    self.types[new_t].owner = ("world", len(self.worlds) - 1)  # type: ignore[index]
+                    self.types[new_t].owner = ("world", len(self.worlds) - 1)
             self._elaborate_world(len(self.worlds) - 1)
         for new_t, owner in local_types:
             if owner is not None and owner[0] == "world" and world_map[owner[1]] is None:
@@ -178,9 +178,10 @@ class Merger:
         for i in new_worlds:
             p.worlds[self.worlds[i].name] = i
         for tid, span in u.required_resources:
-            new_t = type_map[tid]
-            if new_t is None:
+            required = type_map[tid]
+            if required is None:
                 continue
+            new_t = required
             cur = new_t
             while isinstance(self.types[cur].kind, ir.Alias) and isinstance(
                 self.types[cur].kind.type, int
@@ -334,6 +335,7 @@ class Merger:
         # Types this world imports by name stand in for same-named types of included worlds
         # (mapped first: wit-parser reports an excluded one before anything else).
         overlaps: dict[int, dict[int, int]] = {}
+        item: Any
         for inc in world.includes:
             overlap: dict[int, int] = {}
             target_w = world_map[inc.world]

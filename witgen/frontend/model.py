@@ -58,7 +58,7 @@ class InterfaceM:
 
 
 # World items: ("interface", id, stability) | ("function", FunctionM) | ("type", id)
-WorldItemM = tuple
+WorldItemM = tuple[Any, ...]
 
 
 @dataclass(slots=True)

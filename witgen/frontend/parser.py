@@ -59,7 +59,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
     # -- helpers --
 
     def _span(self, tok: Token) -> Span:
-        return Span(self.lexed.file, tok.line, tok.column, tok.end_line, tok.end_column)
+        return _token_span(self.lexed, tok)
 
     def _docs(self, pos: int) -> list[str]:
         return self.lexed.comments.get(pos, [])
@@ -70,18 +70,18 @@ class _Build(Transformer):  # type: ignore[type-arg]
             attrs = c[0]
             return attrs, self._docs(attrs[0].pos), c[1:]
         first = c[0]
-        pos = first.start_pos if isinstance(first, Token) else first.pos
+        pos = _start(first) if isinstance(first, Token) else first.pos
         return [], self._docs(pos), c
 
     # -- terminals that carry meaning --
 
     def id(self, c: list[Token]) -> ast.Id:
         tok = c[0]
-        bad = self.lexed.bad_ids.get(tok.start_pos)
+        bad = self.lexed.bad_ids.get(_start(tok))
         if bad is not None:
             raise WitError(bad, self._span(tok))
         name = tok.value[1:] if tok.type == "EXPLICIT_ID" else tok.value
-        return ast.Id(name, self._span(tok), tok.start_pos)
+        return ast.Id(name, self._span(tok), _start(tok))
 
     def version(self, c: list[Token]) -> Token:
         return c[1]
@@ -99,7 +99,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
 
     def package_decl(self, c: list[Any]) -> ast.PackageName:
         pkg: ast.PackageName = c[1]
-        pos = c[0].start_pos
+        pos = _start(c[0])
         pkg.docs = self._docs(pos)
         if pkg.docs:
             pkg.docs_span = self.lexed.span(self.lexed.comment_starts[pos])
@@ -107,7 +107,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
 
     def nested_package(self, c: list[Any]) -> ast.NestedPackage:
         pkg: ast.PackageName = c[1]
-        pkg.docs = self._docs(c[0].start_pos)
+        pkg.docs = self._docs(_start(c[0]))
         for item in c[2:]:
             if isinstance(item, ast.NestedPackage):
                 raise WitError("nested packages must be placed at the top-level", item.name.span)
@@ -145,7 +145,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
             text = value.name
         else:
             raise WitError(f"unknown attribute `{name.name}`", name.span)
-        return ast.Attr(name.name, text, name.span, at.start_pos)
+        return ast.Attr(name.name, text, name.span, _start(at))
 
     # -- top level --
 
@@ -372,21 +372,30 @@ def _parser() -> Lark:
     return _PARSER
 
 
+def _token_span(lexed: Lexed, tok: Token) -> Span:
+    # the lexer fills every position field; Lark types them as optional
+    return Span(lexed.file, tok.line or 0, tok.column or 0, tok.end_line, tok.end_column)
+
+
+def _start(tok: Token) -> int:
+    return tok.start_pos or 0
+
+
 def parse_text(file: str, text: str) -> ast.File:
     """Parse one file's text. Raises a located WitError for invalid syntax."""
     lexed = tokenize(file, text)
     parser = _parser()
     _BUILD.lexed = lexed
     try:
-        result: ast.File = parser.parse(lexed)  # type: ignore[arg-type]
+        result: ast.File = parser.parse(lexed)  # type: ignore[assignment]
     except UnexpectedToken as err:
         raise _syntax_error(lexed, err) from None
     except WitError as err:
         if err is lexed.error and lexed.tokens:
             last = lexed.tokens[-1]
-            bad = lexed.bad_ids.get(last.start_pos)
+            bad = lexed.bad_ids.get(_start(last))
             if bad is not None:
-                raise lexed.fail(last.start_pos, bad) from None
+                raise lexed.fail(_start(last), bad) from None
         raise
     except UnexpectedInput as err:  # pragma: no cover - other Lark failures
         raise WitError(
@@ -413,14 +422,14 @@ def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
         pos = lexed.end_pos
         found = "eof"
     else:
-        pos = tok.start_pos
+        pos = _start(tok)
         found = DESCRIBE.get(tok.type, tok.type)
     i = _index_of(lexed, tok)
     if i >= 1:
         prev = lexed.tokens[i - 1]
-        bad = lexed.bad_ids.get(prev.start_pos)
+        bad = lexed.bad_ids.get(_start(prev))
         if bad is not None:  # wit-parser validates a name as soon as it reads it
-            return lexed.fail(prev.start_pos, bad)
+            return lexed.fail(_start(prev), bad)
     if (
         i >= 2
         and lexed.tokens[i - 2].type == "AT"
@@ -429,7 +438,7 @@ def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
         name_tok = lexed.tokens[i - 1]
         name = name_tok.value.lstrip("%")
         if name not in ("since", "unstable", "deprecated"):
-            return lexed.fail(name_tok.start_pos, f"unknown attribute `{name}`")
+            return lexed.fail(_start(name_tok), f"unknown attribute `{name}`")
     if tok.type == "INTEGER" and "VERSION" in expected:
         return _version_error(lexed, tok)
     want = _describe_expected(expected)
@@ -442,8 +451,8 @@ def _index_of(lexed: Lexed, tok: Token) -> int:
 
     if tok.type == "$END":
         return len(lexed.tokens)
-    starts = [t.start_pos for t in lexed.tokens]
-    return bisect.bisect_left(starts, tok.start_pos)
+    starts = [_start(t) for t in lexed.tokens]
+    return bisect.bisect_left(starts, _start(tok))
 
 
 def _version_error(lexed: Lexed, first: Token) -> WitError:
@@ -456,9 +465,9 @@ def _version_error(lexed: Lexed, first: Token) -> WitError:
         tok = tokens[i]
         if tok.type != want:
             found = DESCRIBE.get(tok.type, tok.type)
-            return lexed.fail(tok.start_pos, f"expected {DESCRIBE[want]}, found {found}")
+            return lexed.fail(_start(tok), f"expected {DESCRIBE[want]}, found {found}")
         i += 1
-    return lexed.fail(first.start_pos, "invalid version")
+    return lexed.fail(_start(first), "invalid version")
 
 
 def _describe_expected(expected: set[str]) -> str:
@@ -479,7 +488,7 @@ def _describe_expected(expected: set[str]) -> str:
 
 def _check_version(lexed: Lexed, tok: Token) -> str:
     """The text of a VERSION token (reported by the lexer if it is not valid semver)."""
-    problem = lexed.bad_ids.get(tok.start_pos)
+    problem = lexed.bad_ids.get(_start(tok))
     if problem is not None:
-        raise lexed.fail(tok.start_pos, problem, tok.end_pos)
+        raise lexed.fail(_start(tok), problem, tok.end_pos)
     return str(tok.value)

@@ -345,17 +345,16 @@ class PackageResolver:
         ids: dict[str, tuple[str, int]] = {}
         iface_order: list[int] = []
         world_order: list[int] = []
-        for name in sorted_names:
-            item = names[name]
-            if isinstance(item, ast.Interface):
-                iid = self._alloc_interface(package_items[name])
-                self.interfaces[iid].name = name
-                ids[name] = ("interface", iid)
+        for item_name in sorted_names:
+            if isinstance(names[item_name], ast.Interface):
+                iid = self._alloc_interface(package_items[item_name])
+                self.interfaces[iid].name = item_name
+                ids[item_name] = ("interface", iid)
                 iface_order.append(iid)
             else:
-                wid = self._alloc_world(package_items[name])
-                self.worlds[wid].name = name
-                ids[name] = ("world", wid)
+                wid = self._alloc_world(package_items[item_name])
+                self.worlds[wid].name = item_name
+                ids[item_name] = ("world", wid)
                 world_order.append(wid)
         for items in files:
             file_items: dict[str, tuple[str, int]] = {}
@@ -454,6 +453,7 @@ class PackageResolver:
                 w.includes.append(
                     IncludeM(stability, target, [(a.name, b.name) for a, b in inc.names], span)
                 )
+        key: tuple[str, Any]
         for name, (item, span) in self.type_lookup.items():
             key = ("name", name)
             if key in w.imports:
@@ -478,32 +478,31 @@ class PackageResolver:
             desc = wi.direction
             seen = imported if desc == "import" else exported
             ext = wi.extern
-            item = self._resolve_world_item(wi.docs, wi.attrs, ext)
-            key: tuple[str, Any]
+            witem = self._resolve_world_item(wi.docs, wi.attrs, ext)
             if ext.kind == "interface":
                 assert ext.name is not None
                 key = ("name", ext.name.name)
             elif ext.kind == "func":
-                key = ("name", item[1].name)
+                key = ("name", witem[1].name)
             else:
                 assert ext.path is not None
                 p_item, p_name, p_span = self._resolve_path(ext.path)
                 key = ("interface", self._iface_of(p_item, p_name, p_span))
-            if item[0] == "interface":
-                if item[1] in seen:
+            if witem[0] == "interface":
+                if witem[1] in seen:
                     raise WitError(f"interface cannot be {desc}ed more than once", ext.span)
-                seen.add(item[1])
+                seen.add(witem[1])
             dst = w.imports if desc == "import" else w.exports
             spans = w.import_spans if desc == "import" else w.export_spans
             if key[0] == "name" and key not in dst:
-                _no_case_conflict(dst, key[1], ext.span, "name")
+                _no_case_conflict(dst, str(key[1]), ext.span, "name")
             if key in dst:
                 prev = dst[key][0]
                 prev = "func" if prev == "function" else prev
                 raise WitError(
                     f"{desc} `{key[1]}` conflicts with prior {prev} of same name", ext.span
                 )
-            dst[key] = item
+            dst[key] = witem
             spans[key] = ext.span
         self.type_lookup = {}
 
