@@ -56,6 +56,21 @@ _FLAT_LIFT = {
 _RAW_KIND = {"i32": "i32", "i64": "i64", "f32": "f32", "f64": "f64"}
 
 
+_STRUCTS = [
+    (f"_{code}", f"<{code}") for code in ("B", "b", "H", "h", "I", "i", "Q", "q", "f", "d")
+] + [("_PAIR", "<II")]
+_RANGES = {
+    "u8": (0, 2**8 - 1),
+    "s8": (-(2**7), 2**7 - 1),
+    "u16": (0, 2**16 - 1),
+    "s16": (-(2**15), 2**15 - 1),
+    "u32": (0, 2**32 - 1),
+    "s32": (-(2**31), 2**31 - 1),
+    "u64": (0, 2**64 - 1),
+    "s64": (-(2**63), 2**63 - 1),
+}
+
+
 class Unsupported(Exception):
     """The fast path cannot handle this function; the reason ends up in `_fast.UNSUPPORTED`."""
 
@@ -634,12 +649,31 @@ def generate_module(gen: Any) -> str:
         if lines[0] not in seen_funcs:
             seen_funcs.add(lines[0])
             unique_functions.append("\n".join(lines))
+    helpers = ["\n".join(lines) for lines in fg.helpers.values()]
+    import_functions = [v[1] for v in import_entries.values()]
+    used = "\n".join([*helpers, *unique_functions, *import_functions])
+    structs = [
+        (name, fmt)
+        for name, fmt in _STRUCTS
+        if f"{name}." in used or (name == "_PAIR" and "_core." in used)
+    ]
+    ranges = [(name, lo, hi) for name, (lo, hi) in _RANGES.items() if f"_{name}(" in used]
+    modules = sorted(m for m in set(gen.iface_modules.values()) if f"_{m}." in used)
+    typing_names = ["Any"]
+    if ranges or world_tables or import_entries:
+        typing_names.append("Callable")
+    if "_core_case(" in used:
+        typing_names.append("Sequence")
     text: str = gen.render(
         "_fast.py.j2",
-        modules=sorted(set(gen.iface_modules.values())),
-        helpers=["\n".join(lines) for lines in fg.helpers.values()],
+        modules=modules,
+        helpers=helpers,
         functions=unique_functions,
-        import_functions=[v[1] for v in import_entries.values()],
+        used=used,
+        structs=structs,
+        ranges=ranges,
+        typing_names=typing_names,
+        import_functions=import_functions,
         import_entries=[v[0] for v in import_entries.values()],
         world_tables=world_tables,
         unsupported=unsupported,

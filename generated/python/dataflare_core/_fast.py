@@ -13,26 +13,14 @@ from typing import Any, Callable, Sequence
 
 from dataflare_core import _core, _runtime
 from dataflare_core import aggregator as _aggregator
-from dataflare_core import config as _config
-from dataflare_core import destination as _destination
-from dataflare_core import filter as _filter
 from dataflare_core import logging as _logging
-from dataflare_core import metrics as _metrics
-from dataflare_core import processor as _processor
 from dataflare_core import source as _source
-from dataflare_core import transformer as _transformer
 from dataflare_core import types as _types
 
 _B = struct.Struct("<B")
-_b = struct.Struct("<b")
-_H = struct.Struct("<H")
-_h = struct.Struct("<h")
 _I = struct.Struct("<I")
-_i = struct.Struct("<i")
 _Q = struct.Struct("<Q")
 _q = struct.Struct("<q")
-_f = struct.Struct("<f")
-_d = struct.Struct("<d")
 _PAIR = struct.Struct("<II")
 
 
@@ -52,24 +40,14 @@ def _range(name: str, lo: int, hi: int) -> Callable[[int], int]:
     return check
 
 
-_u8 = _range("u8", 0, 2**8 - 1)
-_s8 = _range("s8", -(2**7), 2**7 - 1)
-_u16 = _range("u16", 0, 2**16 - 1)
-_s16 = _range("s16", -(2**15), 2**15 - 1)
-_u32 = _range("u32", 0, 2**32 - 1)
-_s32 = _range("s32", -(2**31), 2**31 - 1)
-_u64 = _range("u64", 0, 2**64 - 1)
-_s64 = _range("s64", -(2**63), 2**63 - 1)
+_u32 = _range("u32", 0, 4294967295)
+_u64 = _range("u64", 0, 18446744073709551615)
+_s64 = _range("s64", -9223372036854775808, 9223372036854775807)
 
 
 def _signed32(v: int) -> int:
     v &= 0xFFFFFFFF
     return v - 0x100000000 if v & 0x80000000 else v
-
-
-def _signed64(v: int) -> int:
-    v &= 0xFFFFFFFFFFFFFFFF
-    return v - 0x10000000000000000 if v & 0x8000000000000000 else v
 
 
 def _ld_19(m: memoryview, a: int) -> Any:
