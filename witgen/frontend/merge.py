@@ -198,41 +198,34 @@ class Merger:
         iface_map: list[int | None],
         world_map: list[int | None],
     ) -> None:
+        pkg = len(self.packages) - 1
         for want in ("interface", "world"):
             for pkg_name, items in u.foreign_deps.items():
-                if not any(k == want for (k, _l), _s in items.values()):
-                    continue
-                pid = self.package_names.get(pkg_name)
-                if pid is None:
-                    known = "".join(f"\n  {n}" for n in sorted(self.package_names))
-                    raise WitError(
-                        f"package '{pkg_name}' not found. known packages:{known}",
-                        u.foreign_dep_spans[pkg_name],
-                    )
-                p = self.packages[pid]
-                for name, ((kind, local), _stabilities) in items.items():
-                    span = u.foreign_item_spans.get((kind, local))
+                for name, ((kind, local), uses) in items.items():
                     if kind != want:
                         continue
-                    if kind == "interface":
-                        real = p.interfaces.get(name)
-                        if real is None:
-                            raise WitError(
-                                f"interface `{name}` not found in package `{pkg_name}`", span
-                            )
-                        iface_map[local] = real
-                    else:
-                        realw = p.worlds.get(name)
-                        if realw is None:
-                            raise WitError(
-                                f"world `{name}` not found in package `{pkg_name}`", span
-                            )
-                        world_map[local] = realw
+                    # a dependency only used under disabled features is not needed at all
+                    if not any(self._include(st, pkg, sp) for st, sp in uses):
+                        continue
+                    span = u.foreign_item_spans.get((kind, local))
+                    pid = self.package_names.get(pkg_name)
+                    if pid is None:
+                        known = "".join(f"\n  {n}" for n in sorted(self.package_names))
+                        raise WitError(
+                            f"package '{pkg_name}' not found. known packages:{known}",
+                            u.foreign_dep_spans[pkg_name],
+                        )
+                    p = self.packages[pid]
+                    found = (p.interfaces if kind == "interface" else p.worlds).get(name)
+                    if found is None:
+                        raise WitError(f"{kind} '{name}' not found in package '{pkg_name}'", span)
+                    (iface_map if kind == "interface" else world_map)[local] = found
         for tid in range(u.n_foreign_types):
             ty = u.types[tid]
-            assert ty.owner is not None
+            assert ty.owner is not None and ty.name is not None
             real_iface = iface_map[ty.owner[1]]
-            assert real_iface is not None and ty.name is not None
+            if real_iface is None:  # its interface is not needed (disabled features)
+                continue
             real = self.interfaces[real_iface].types.get(ty.name)
             if real is None:
                 raise WitError(f"type `{ty.name}` not defined in interface", ty.span)
@@ -658,12 +651,7 @@ class Merger:
 
 
 def _is_resource(types: list[TypeDefM], t: Any) -> bool:
-    while isinstance(t, int):
-        kind = types[t].kind
-        if isinstance(kind, ir.Resource):
-            return True
-        t = kind.type if isinstance(kind, ir.Alias) else None
-    return False
+    return isinstance(t, int) and isinstance(types[t].kind, ir.Resource)
 
 
 class _Cloner:

@@ -35,7 +35,7 @@ class Unresolved:
     interfaces: list[InterfaceM]
     worlds: list[WorldM]
     # foreign package name -> item name -> (("interface"|"world", id), [stability...])
-    foreign_deps: dict[str, dict[str, tuple[tuple[str, int], list[ir.Stability]]]]
+    foreign_deps: dict[str, dict[str, tuple[tuple[str, int], list[tuple[ir.Stability, Span]]]]]
     foreign_dep_spans: dict[str, Span]
     foreign_item_spans: dict[tuple[str, int], Span]
     foreign_interfaces: set[int]
@@ -185,7 +185,9 @@ class PackageResolver:
         self.ast_items: list[dict[str, tuple[str, int]]] = []
         self.package_items: dict[str, tuple[str, int]] = {}
         self.interface_types: list[dict[str, tuple[Any, Span]]] = []
-        self.foreign_deps: dict[str, dict[str, tuple[tuple[str, int], list[ir.Stability]]]] = {}
+        self.foreign_deps: dict[
+            str, dict[str, tuple[tuple[str, int], list[tuple[ir.Stability, Span]]]]
+        ] = {}
         self.foreign_dep_spans: dict[str, Span] = {}
         self.foreign_item_spans: dict[tuple[str, int], Span] = {}
         self.foreign_interfaces: set[int] = set()
@@ -291,7 +293,7 @@ class PackageResolver:
                     item = ("interface", self._alloc_interface(path.name.span))
                 entry = deps[path.name.name] = (item, [])
                 self.foreign_item_spans[item] = path.name.span
-            entry[1].append(stability)
+            entry[1].append((stability, path.name.span))
             if entry[0][0] == "interface":
                 self.foreign_interfaces.add(entry[0][1])
             else:

@@ -110,6 +110,7 @@ def push_all(merger: Merger, main: list[Unresolved], deps: list[Unresolved]) -> 
 
 def load_path(path: Path, merger: Merger) -> int:
     if path.is_dir():
+        main = parse_group(_wit_files(path))  # wit-parser reads the package before its deps
         deps: list[Unresolved] = []
         deps_dir = path / "deps"
         if deps_dir.is_dir():
@@ -122,7 +123,6 @@ def load_path(path: Path, merger: Merger) -> int:
                     deps.extend(parse_group(_wit_files(entry)))
                 elif entry.suffix == ".wit":
                     deps.extend(parse_group([entry]))
-        main = parse_group(_wit_files(path))
         return push_all(merger, main, deps)
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
