@@ -17,6 +17,7 @@ from wit_oracle import (
     FRONTEND_IS_WASM_TOOLS_SHIM,
     INVALID,
     VALID,
+    Location,
     Mode,
     corpus_entries,
     entry_modes,
@@ -28,6 +29,7 @@ from wit_oracle import (
 )
 
 from conftest import require_tool
+from witgen.diagnostics import Span
 
 
 @pytest.fixture(autouse=True)
@@ -60,14 +62,16 @@ def assert_same_as_wasm_tools(path: Path, mode: Mode) -> None:
         assert_same_location(path, ours.span, oracle.locations, oracle.stderr)
 
 
-def assert_same_location(path: Path, span: object, expected: list, stderr: str) -> None:
+def assert_same_location(
+    path: Path, span: Span | None, expected: list[Location], stderr: str
+) -> None:
     if not expected:
         return  # wasm-tools names no place (e.g. a missing package); rejecting is enough
     if span is None:
         if FRONTEND_IS_WASM_TOOLS_SHIM:
             pytest.xfail("the temporary wasm-tools front end carries no spans")
         pytest.fail(f"our error for {path} has no location; wasm-tools says:\n{stderr}")
-    got = span_location(span)  # type: ignore[arg-type]
+    got = span_location(span)
     assert got in expected, (
         f"error location differs for {path}: ours {got}, wasm-tools "
         f"{' or '.join(map(str, expected))}\nwasm-tools said:\n{stderr}"

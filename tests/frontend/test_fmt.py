@@ -114,9 +114,9 @@ def semantic(doc: dict[str, Any]) -> Any:
     inline: dict[int, str] = {}
     for w in worlds:
         for direction in ("imports", "exports"):
-            for key, item in w[direction].items():
-                if "interface" in item and not key.startswith("interface-"):
-                    inline[item["interface"]["id"]] = f"{pkg_name[w['package']]}/{w['name']}.{key}"
+            for key, entry in w[direction].items():
+                if "interface" in entry and not key.startswith("interface-"):
+                    inline[entry["interface"]["id"]] = f"{pkg_name[w['package']]}/{w['name']}.{key}"
 
     def iface_name(i: int) -> str:
         if i in inline:

@@ -36,10 +36,10 @@ from witgen.diagnostics import WitError, WitErrors
 from witgen.wit_printer import KEYWORDS
 
 # A tenth of the profile's budget: ci (200) -> 20 per property, thorough (5000) -> 500.
-EXAMPLES = max(20, settings.default.max_examples // 10)
+EXAMPLES = max(20, settings().max_examples // 10)
 # Every example runs wasm-tools in a subprocess, and shrinking a failure can take thousands
 # of them: the quick profile reports the failing example unshrunk; "thorough" shrinks it.
-THOROUGH = settings.default.max_examples >= 1000
+THOROUGH = settings().max_examples >= 1000
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -78,7 +78,7 @@ class Names:
     def fresh(self) -> str:
         while True:
             name = self.draw(identifiers())
-            plain = name.lstrip("%")
+            plain = name.lstrip("%").lower()  # WIT names clash case-insensitively
             if plain not in self.taken:
                 self.taken.add(plain)
                 return name
@@ -274,12 +274,12 @@ def interfaces(
         )
         items = []
         for t in picks:
-            if local.taken.__contains__(t.lstrip("%")) or draw(st.booleans()):
+            if t.lstrip("%").lower() in local.taken or draw(st.booleans()):
                 alias = local.fresh()
                 items.append(f"{t} as {alias}")
                 new = alias
             else:
-                local.taken.add(t.lstrip("%"))
+                local.taken.add(t.lstrip("%").lower())
                 items.append(t)
                 new = t
             (scope.resources if t in other.resources else scope.values).append(new)
@@ -313,7 +313,7 @@ def worlds(
 ) -> str:
     name = names.fresh()
     body = []
-    used_ifaces: set[str] = set()
+    used_ifaces: set[tuple[str, str]] = set()
     for direction in ("import", "export"):
         for _ in range(draw(st.integers(0, 3))):
             choice = draw(st.integers(0, 2))
@@ -322,7 +322,7 @@ def worlds(
                 iface = draw(st.sampled_from(ifaces))
                 if (direction, iface.name) in used_ifaces:
                     continue
-                used_ifaces.add((direction, iface.name))  # type: ignore[arg-type]
+                used_ifaces.add((direction, iface.name))
                 body.append(f"{attr}  {direction} {iface.name};\n")
             elif choice == 1:
                 body.append(
@@ -334,7 +334,8 @@ def worlds(
                 body.append(
                     f"{attr}  {direction} {func_names.fresh()}: interface {{\n{inner}  }}\n"
                 )
-    if earlier and draw(st.booleans()):
+    include = draw(st.booleans())
+    if earlier and include:
         body.append(f"  include {draw(st.sampled_from(earlier))};\n")
     head = draw(docs("")) + attribute(draw, version, "", unstable=False)
     return head + f"world {name} {{\n{''.join(body)}}}\n"
