@@ -8,6 +8,7 @@ points (`--> file:line:col`). Installed third-party packages are compared either
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,9 @@ def test_real_world_packages_were_found() -> None:
     """Debian's rust-web-src ships the WASI 0.2 packages (.ci/install installs it)."""
     names = [name for name, _ in real_world_packages()]
     if not any("wasi" in n for n in names):
-        require_tool("__wasi-wit-from-rust-web-src__")  # fails in CI, skips with a reason here
+        reason = "no installed WASI WIT found (Debian rust-web-src; run .ci/install)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     accepted = [p for _, p in real_world_packages() if wasm_tools(p, DEFAULT).ok]
     assert accepted, "no installed real-world WIT package is accepted by wasm-tools"
