@@ -105,7 +105,7 @@ class Merger:
             ty = u.types[tid]
             if not self._include(ty.stability, pkg, ty.span):
                 continue
-            kind = self._map_members(ty.kind, ty.span, mt, lambda t: _is_resource(u.types, t))
+            kind = self._map_members(ty.kind, ty.span, mt)
             if not isinstance(kind, (ir.Alias, ir.Handle)):
                 kind = map_kind(kind, self._own)
             owner = ty.owner
@@ -232,25 +232,12 @@ class Merger:
             type_map[tid] = real
 
     @staticmethod
-    def _map_members(kind: Any, span: Span | None, mt: Any, is_resource: Any) -> Any:
-        """Map a kind's references; an excluded one is reported at its field or case (at the
-        type itself when the excluded one is a resource, which becomes an `own` handle)."""
-
-        def member(t: Any, member_span: Span | None) -> Any:
-            return mt(t, span if is_resource(t) else member_span)
-
+    def _map_members(kind: Any, span: Span | None, mt: Any) -> Any:
+        """Map a kind's references; an excluded one is reported at the record field that
+        refers to it (at the type itself for every other kind)."""
         if isinstance(kind, ir.Record):
             return ir.Record(
-                tuple(ir.Field(f.name, member(f.type, f.span), f.docs, f.span) for f in kind.fields)
-            )
-        if isinstance(kind, ir.Variant):
-            return ir.Variant(
-                tuple(
-                    ir.Case(
-                        c.name, None if c.type is None else member(c.type, c.span), c.docs, c.span
-                    )
-                    for c in kind.cases
-                )
+                tuple(ir.Field(f.name, mt(f.type, f.span), f.docs, f.span) for f in kind.fields)
             )
         return map_kind(kind, lambda x: mt(x, span))
 
@@ -648,10 +635,6 @@ class Merger:
             for p in self.packages
         )
         return ir.Resolve(packages, interfaces, worlds, types, main)
-
-
-def _is_resource(types: list[TypeDefM], t: Any) -> bool:
-    return isinstance(t, int) and isinstance(types[t].kind, ir.Resource)
 
 
 class _Cloner:
