@@ -350,7 +350,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
 
     def handle_ty(self, c: list[Any]) -> ast.TypeNode:
         kind = "own" if c[0].type == "OWN" else "borrow"
-        return ast.TypeNode(kind, (c[1],), self._span(c[0]))
+        return ast.TypeNode(kind, (c[1],), c[1].span)  # wit-parser spans a handle by its resource
 
 
 _BUILD = _Build()
