@@ -544,8 +544,8 @@ class RustGen:
             m.glue.append(
                 ImportFn(
                     [],
-                    f"pub unsafe fn {dtor}<T: {r.trait}>(rep: i32)",
-                    ["drop(Box::from_raw(rep as usize as *mut T));"],
+                    f"pub unsafe fn {dtor}<T_: {r.trait}>(rep: i32)",
+                    ["drop(Box::from_raw(rep as usize as *mut T_));"],
                 )
             )
             shims.append(
@@ -638,7 +638,7 @@ class RustGen:
             g.emit("let area = arg0 as usize as *mut u8;")
             for i, (p, off) in enumerate(zip(func.params, area.offsets)):
                 if receiver and i == 0:
-                    value = f"&*({g.read('area', off, 'i32')} as usize as *const T)"
+                    value = f"&*({g.read('area', off, 'i32')} as usize as *const T_)"
                 else:
                     value = g.load(p.type, "area", off)
                 t = g.tmp("p")
@@ -651,7 +651,7 @@ class RustGen:
                 vals = [f"arg{j}" for j in range(at, at + len(flat))]
                 at += len(flat)
                 if receiver and i == 0:
-                    lifted.append(f"&*({vals[0]} as usize as *const T)")
+                    lifted.append(f"&*({vals[0]} as usize as *const T_)")
                     continue
                 value = g.lift_flat(p.type, vals)
                 if re.fullmatch(r"[a-z]+\d+_", value):
@@ -660,7 +660,7 @@ class RustGen:
                     t = g.tmp("p")
                     g.emit(f"let {t} = {value};")
                     lifted.append(t)
-        call = f"T::{name}({', '.join(lifted)})"
+        call = f"T_::{name}({', '.join(lifted)})"
         if func.kind == "constructor":
             assert owner is not None
             if fallible is None:
@@ -687,7 +687,7 @@ class RustGen:
         body = g.finish(end) if end is not None else list(g.lines)
         if g.needs_borrows:
             body.insert(0, "let mut borrows_: Vec<Box<dyn core::any::Any>> = Vec::new();")
-        generic = f"T: {bound}"
+        generic = f"T_: {bound}"
         glue = ImportFn(
             [],
             f"pub unsafe fn _export_{ident}<{generic}>({_core_params(sig)[0]}){ret_type}",

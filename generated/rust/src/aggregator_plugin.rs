@@ -468,20 +468,20 @@ pub mod aggregator {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _dtor_accumulator<T: GuestAccumulator>(rep: i32) {
-        drop(Box::from_raw(rep as usize as *mut T));
+    pub unsafe fn _dtor_accumulator<T_: GuestAccumulator>(rep: i32) {
+        drop(Box::from_raw(rep as usize as *mut T_));
     }
 
     #[doc(hidden)]
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_constructor_accumulator<T: GuestAccumulator>(
+    pub unsafe fn _export_constructor_accumulator<T_: GuestAccumulator>(
         arg0: i32,
         arg1: i32,
     ) -> i32 {
         let s1_ = rt::string_from_raw(arg0, arg1);
-        let result_ = Accumulator::new(T::new(s1_));
+        let result_ = Accumulator::new(T_::new(s1_));
         result_.take_handle() as i32
     }
 
@@ -490,7 +490,7 @@ pub mod aggregator {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn _export_method_accumulator_add<T: GuestAccumulator>(
+    pub unsafe fn _export_method_accumulator_add<T_: GuestAccumulator>(
         arg0: i32,
         arg1: i32,
         arg2: i32,
@@ -528,7 +528,7 @@ pub mod aggregator {
             payload: fl4_,
             metadata: fl6_,
         };
-        let result_ = T::add(&*(arg0 as usize as *const T), p20_);
+        let result_ = T_::add(&*(arg0 as usize as *const T_), p20_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         match &result_ {
             Ok(_) => {
@@ -585,7 +585,7 @@ pub mod aggregator {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_method_accumulator_add_batch<T: GuestAccumulator>(
+    pub unsafe fn _export_method_accumulator_add_batch<T_: GuestAccumulator>(
         arg0: i32,
         arg1: i32,
         arg2: i32,
@@ -631,7 +631,7 @@ pub mod aggregator {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let result_ = T::add_batch(&*(arg0 as usize as *const T), v3_);
+        let result_ = T_::add_batch(&*(arg0 as usize as *const T_), v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         match &result_ {
             Ok(e31_) => {
@@ -689,8 +689,8 @@ pub mod aggregator {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_method_accumulator_emit<T: GuestAccumulator>(arg0: i32) -> i32 {
-        let result_ = T::emit(&*(arg0 as usize as *const T));
+    pub unsafe fn _export_method_accumulator_emit<T_: GuestAccumulator>(arg0: i32) -> i32 {
+        let result_ = T_::emit(&*(arg0 as usize as *const T_));
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         match &result_ {
             None => {
@@ -767,13 +767,13 @@ pub mod aggregator {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_static_accumulator_merge<T: GuestAccumulator>(
+    pub unsafe fn _export_static_accumulator_merge<T_: GuestAccumulator>(
         arg0: i32,
         arg1: i32,
     ) -> i32 {
         let p1_ = AccumulatorBorrow::from_rep(arg0 as usize as *mut u8);
         let p2_ = AccumulatorBorrow::from_rep(arg1 as usize as *mut u8);
-        let result_ = T::merge(p1_, p2_);
+        let result_ = T_::merge(p1_, p2_);
         result_.take_handle() as i32
     }
 
@@ -781,8 +781,8 @@ pub mod aggregator {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_info<T: Aggregator>() -> i32 {
-        let result_ = T::info();
+    pub unsafe fn _export_info<T_: Aggregator>() -> i32 {
+        let result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         let t1_ = &result_.name;
         let t2_ = &result_.version;
@@ -819,9 +819,9 @@ pub mod aggregator {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_stats<T: Aggregator>(arg0: i32) -> i32 {
+    pub unsafe fn _export_stats<T_: Aggregator>(arg0: i32) -> i32 {
         let p1_ = AccumulatorBorrow::from_rep(arg0 as usize as *mut u8);
-        let result_ = T::stats(p1_);
+        let result_ = T_::stats(p1_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         let t2_ = &result_.0;
         let t3_ = &result_.1;

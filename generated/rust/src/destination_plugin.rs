@@ -380,8 +380,8 @@ pub mod destination {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_info<T: Destination>() -> i32 {
-        let result_ = T::info();
+    pub unsafe fn _export_info<T_: Destination>() -> i32 {
+        let result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         let t1_ = &result_.name;
         let t2_ = &result_.version;
@@ -418,7 +418,7 @@ pub mod destination {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_write_batch<T: Destination>(arg0: i32, arg1: i32) -> i32 {
+    pub unsafe fn _export_write_batch<T_: Destination>(arg0: i32, arg1: i32) -> i32 {
         let base1_ = arg0 as usize as *mut u8;
         let len2_ = arg1 as usize;
         let mut v3_ = Vec::with_capacity(len2_);
@@ -460,7 +460,7 @@ pub mod destination {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let result_ = T::write_batch(v3_);
+        let result_ = T_::write_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         match &result_ {
             Ok(e31_) => {
@@ -518,8 +518,8 @@ pub mod destination {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_flush<T: Destination>() -> i32 {
-        let result_ = T::flush();
+    pub unsafe fn _export_flush<T_: Destination>() -> i32 {
+        let result_ = T_::flush();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         match &result_ {
             Ok(_) => {
@@ -576,8 +576,8 @@ pub mod destination {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_close<T: Destination>() -> i32 {
-        let result_ = T::close();
+    pub unsafe fn _export_close<T_: Destination>() -> i32 {
+        let result_ = T_::close();
         match &result_ {
             Ok(_) => 0i32,
             Err(_) => 1i32,

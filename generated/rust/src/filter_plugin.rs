@@ -376,8 +376,8 @@ pub mod filter {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_info<T: Filter>() -> i32 {
-        let result_ = T::info();
+    pub unsafe fn _export_info<T_: Filter>() -> i32 {
+        let result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         let t1_ = &result_.name;
         let t2_ = &result_.version;
@@ -414,7 +414,7 @@ pub mod filter {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_keep<T: Filter>(
+    pub unsafe fn _export_keep<T_: Filter>(
         arg0: i32,
         arg1: i32,
         arg2: i64,
@@ -451,7 +451,7 @@ pub mod filter {
             payload: fl4_,
             metadata: fl6_,
         };
-        let result_ = T::keep(p20_);
+        let result_ = T_::keep(p20_);
         i32::from(result_)
     }
 
@@ -459,7 +459,7 @@ pub mod filter {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_keep_batch<T: Filter>(arg0: i32, arg1: i32) -> i32 {
+    pub unsafe fn _export_keep_batch<T_: Filter>(arg0: i32, arg1: i32) -> i32 {
         let base1_ = arg0 as usize as *mut u8;
         let len2_ = arg1 as usize;
         let mut v3_ = Vec::with_capacity(len2_);
@@ -501,7 +501,7 @@ pub mod filter {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let result_ = T::keep_batch(v3_);
+        let result_ = T_::keep_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         let len32_ = result_.len();
         let base31_ = rt::alloc(len32_, 1);

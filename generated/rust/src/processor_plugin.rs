@@ -378,8 +378,8 @@ pub mod processor {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_info<T: Processor>() -> i32 {
-        let result_ = T::info();
+    pub unsafe fn _export_info<T_: Processor>() -> i32 {
+        let result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         let t1_ = &result_.name;
         let t2_ = &result_.version;
@@ -416,7 +416,7 @@ pub mod processor {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_process<T: Processor>(
+    pub unsafe fn _export_process<T_: Processor>(
         arg0: i32,
         arg1: i32,
         arg2: i64,
@@ -453,7 +453,7 @@ pub mod processor {
             payload: fl4_,
             metadata: fl6_,
         };
-        let result_ = T::process(p20_);
+        let result_ = T_::process(p20_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         match &result_ {
             super::types::ProcessingResult::Emit(e21_) => {
@@ -637,7 +637,7 @@ pub mod processor {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_process_batch<T: Processor>(arg0: i32, arg1: i32) -> i32 {
+    pub unsafe fn _export_process_batch<T_: Processor>(arg0: i32, arg1: i32) -> i32 {
         let base1_ = arg0 as usize as *mut u8;
         let len2_ = arg1 as usize;
         let mut v3_ = Vec::with_capacity(len2_);
@@ -679,7 +679,7 @@ pub mod processor {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let result_ = T::process_batch(v3_);
+        let result_ = T_::process_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         let len32_ = result_.len();
         let base31_ = rt::alloc(len32_ * 40, 8);

@@ -464,16 +464,16 @@ pub mod source {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _dtor_cursor<T: GuestCursor>(rep: i32) {
-        drop(Box::from_raw(rep as usize as *mut T));
+    pub unsafe fn _dtor_cursor<T_: GuestCursor>(rep: i32) {
+        drop(Box::from_raw(rep as usize as *mut T_));
     }
 
     #[doc(hidden)]
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_constructor_cursor<T: GuestCursor>() -> i32 {
-        let result_ = Cursor::new(T::new());
+    pub unsafe fn _export_constructor_cursor<T_: GuestCursor>() -> i32 {
+        let result_ = Cursor::new(T_::new());
         result_.take_handle() as i32
     }
 
@@ -481,9 +481,9 @@ pub mod source {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_method_cursor_read_batch<T: GuestCursor>(arg0: i32, arg1: i32) -> i32 {
+    pub unsafe fn _export_method_cursor_read_batch<T_: GuestCursor>(arg0: i32, arg1: i32) -> i32 {
         let p1_ = arg1 as u32;
-        let result_ = T::read_batch(&*(arg0 as usize as *const T), p1_);
+        let result_ = T_::read_batch(&*(arg0 as usize as *const T_), p1_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         match &result_ {
             Ok(e2_) => {
@@ -609,8 +609,8 @@ pub mod source {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_method_cursor_position<T: GuestCursor>(arg0: i32) -> i64 {
-        let result_ = T::position(&*(arg0 as usize as *const T));
+    pub unsafe fn _export_method_cursor_position<T_: GuestCursor>(arg0: i32) -> i64 {
+        let result_ = T_::position(&*(arg0 as usize as *const T_));
         result_ as i64
     }
 
@@ -618,9 +618,9 @@ pub mod source {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_static_cursor_resume<T: GuestCursor>(arg0: i64) -> i32 {
+    pub unsafe fn _export_static_cursor_resume<T_: GuestCursor>(arg0: i64) -> i32 {
         let p1_ = arg0 as u64;
-        let result_ = T::resume(p1_);
+        let result_ = T_::resume(p1_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         match &result_ {
             Ok(e2_) => {
@@ -678,8 +678,8 @@ pub mod source {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_info<T: Source>() -> i32 {
-        let result_ = T::info();
+    pub unsafe fn _export_info<T_: Source>() -> i32 {
+        let result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         let t1_ = &result_.name;
         let t2_ = &result_.version;

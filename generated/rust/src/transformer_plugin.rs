@@ -378,8 +378,8 @@ pub mod transformer {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_info<T: Transformer>() -> i32 {
-        let result_ = T::info();
+    pub unsafe fn _export_info<T_: Transformer>() -> i32 {
+        let result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         let t1_ = &result_.name;
         let t2_ = &result_.version;
@@ -416,7 +416,7 @@ pub mod transformer {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_transform<T: Transformer>(
+    pub unsafe fn _export_transform<T_: Transformer>(
         arg0: i32,
         arg1: i32,
         arg2: i64,
@@ -453,7 +453,7 @@ pub mod transformer {
             payload: fl4_,
             metadata: fl6_,
         };
-        let result_ = T::transform(p20_);
+        let result_ = T_::transform(p20_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         match &result_ {
             Ok(e21_) => {
@@ -565,7 +565,7 @@ pub mod transformer {
     /// # Safety
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
-    pub unsafe fn _export_transform_batch<T: Transformer>(arg0: i32, arg1: i32) -> i32 {
+    pub unsafe fn _export_transform_batch<T_: Transformer>(arg0: i32, arg1: i32) -> i32 {
         let base1_ = arg0 as usize as *mut u8;
         let len2_ = arg1 as usize;
         let mut v3_ = Vec::with_capacity(len2_);
@@ -607,7 +607,7 @@ pub mod transformer {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let result_ = T::transform_batch(v3_);
+        let result_ = T_::transform_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         let len32_ = result_.len();
         let base31_ = rt::alloc(len32_ * 40, 8);
