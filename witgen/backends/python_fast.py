@@ -324,8 +324,14 @@ class FastGen:
         if isinstance(kind, ir.Record):
             types = [f.type for f in kind.fields]
             offs = self.layouts.field_offsets(types)
-            args = ", ".join(self.load(t, "m", f"a + {o}") for t, o in zip(types, offs))
-            lines.append(f"return {self.cls(tid)}({args})")
+            # Built through the slot descriptors: a frozen dataclass's __init__ costs ~3x more.
+            setters = f"_SET_{tid}"
+            names = tuple(snake(f.name) for f in kind.fields)
+            self.helpers[setters] = [f"{setters} = _setters({self.cls(tid)}, {names!r})"]
+            lines.append(f"o = _NEW({self.cls(tid)})")
+            for i, (t, o) in enumerate(zip(types, offs)):
+                lines.append(f"{setters}[{i}](o, {self.load(t, 'm', f'a + {o}')})")
+            lines.append("return o")
         elif isinstance(kind, ir.Tuple):
             offs = self.layouts.field_offsets(kind.types)
             args = ", ".join(self.load(t, "m", f"a + {o}") for t, o in zip(kind.types, offs))
@@ -370,8 +376,13 @@ class FastGen:
             else:
                 base = self.cls(tid)
                 for i, c in enumerate(kind.cases):
-                    inner = "" if c.type is None else self.load(c.type, "m", f"a + {po}")
-                    lines += [f"if d == {i}:", f"    return {base}{camel(c.name)}({inner})"]
+                    if c.type is None:
+                        lines += [f"if d == {i}:", f"    return {base}{camel(c.name)}()"]
+                        continue
+                    box = f"_BOX_{tid}_{i}"
+                    self.helpers[box] = [f"{box} = _boxer({base}{camel(c.name)})"]
+                    inner = self.load(c.type, "m", f"a + {po}")
+                    lines += [f"if d == {i}:", f"    return {box}({inner})"]
             lines.append("raise _core.trap('variant case out of range')")
         else:
             raise Unsupported(f"{type(kind).__name__.lower()} values")
@@ -660,7 +671,7 @@ def generate_module(gen: Any) -> str:
     ranges = [(name, lo, hi) for name, (lo, hi) in _RANGES.items() if f"_{name}(" in used]
     modules = sorted(m for m in set(gen.iface_modules.values()) if f"_{m}." in used)
     typing_names = ["Any"]
-    if ranges or world_tables or import_entries:
+    if ranges or world_tables or import_entries or "_setters(" in used or "_boxer(" in used:
         typing_names.append("Callable")
     if "_core_case(" in used:
         typing_names.append("Sequence")

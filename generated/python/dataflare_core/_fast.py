@@ -22,6 +22,26 @@ _I = struct.Struct("<I")
 _Q = struct.Struct("<Q")
 _q = struct.Struct("<q")
 _PAIR = struct.Struct("<II")
+_NEW = object.__new__
+
+
+def _setters(
+    cls: type, names: tuple[str, ...]
+) -> tuple[Callable[[Any, Any], None], ...]:
+    """The slot setters of a frozen dataclass, to build instances without its __init__."""
+    return tuple(getattr(cls, name).__set__ for name in names)
+
+
+def _boxer(cls: type) -> Callable[[Any], Any]:
+    """A fast constructor for a variant case class (one `value` field)."""
+    (set_value,) = _setters(cls, ("value",))
+
+    def box(value: Any) -> Any:
+        o: Any = _NEW(cls)
+        set_value(o, value)
+        return o
+
+    return box
 
 
 def _core_case(cases: Sequence[Any], index: int) -> Any:
@@ -65,12 +85,15 @@ def _get_18(m: memoryview, p: int, n: int) -> Any:
 
 
 def _ld_3(m: memoryview, a: int) -> Any:
-    return _types.DataRecord(
-        _core.text(m, *_PAIR.unpack_from(m, a + 0)),
-        _q.unpack_from(m, a + 8)[0],
-        _core.blob(m, *_PAIR.unpack_from(m, a + 16)),
-        _get_2(m, *_PAIR.unpack_from(m, a + 24)),
-    )
+    o = _NEW(_types.DataRecord)
+    _SET_3[0](o, _core.text(m, *_PAIR.unpack_from(m, a + 0)))
+    _SET_3[1](o, _q.unpack_from(m, a + 8)[0])
+    _SET_3[2](o, _core.blob(m, *_PAIR.unpack_from(m, a + 16)))
+    _SET_3[3](o, _get_2(m, *_PAIR.unpack_from(m, a + 24)))
+    return o
+
+
+_SET_3 = _setters(_types.DataRecord, ("id", "timestamp", "payload", "metadata"))
 
 
 def _get_2(m: memoryview, p: int, n: int) -> Any:
@@ -86,9 +109,14 @@ def _ld_1(m: memoryview, a: int) -> Any:
 
 
 def _ld_6(m: memoryview, a: int) -> Any:
-    return _types.PluginError(
-        _ld_4(m, a + 0), _core.text(m, *_PAIR.unpack_from(m, a + 4)), _ld_5(m, a + 12)
-    )
+    o = _NEW(_types.PluginError)
+    _SET_6[0](o, _ld_4(m, a + 0))
+    _SET_6[1](o, _core.text(m, *_PAIR.unpack_from(m, a + 4)))
+    _SET_6[2](o, _ld_5(m, a + 12))
+    return o
+
+
+_SET_6 = _setters(_types.PluginError, ("kind", "message", "record_id"))
 
 
 def _ld_4(m: memoryview, a: int) -> Any:
@@ -120,11 +148,14 @@ def _ld_21(m: memoryview, a: int) -> Any:
 
 
 def _ld_10(m: memoryview, a: int) -> Any:
-    return _types.PluginInfo(
-        _core.text(m, *_PAIR.unpack_from(m, a + 0)),
-        _core.text(m, *_PAIR.unpack_from(m, a + 8)),
-        _ld_9(m, a + 16),
-    )
+    o = _NEW(_types.PluginInfo)
+    _SET_10[0](o, _core.text(m, *_PAIR.unpack_from(m, a + 0)))
+    _SET_10[1](o, _core.text(m, *_PAIR.unpack_from(m, a + 8)))
+    _SET_10[2](o, _ld_9(m, a + 16))
+    return o
+
+
+_SET_10 = _setters(_types.PluginInfo, ("name", "version", "capabilities"))
 
 
 def _ld_9(m: memoryview, a: int) -> Any:
@@ -210,19 +241,28 @@ def _ld_27(m: memoryview, a: int) -> Any:
 def _ld_8(m: memoryview, a: int) -> Any:
     d = m[a]
     if d == 0:
-        return _types.ProcessingResultEmit(_ld_3(m, a + 8))
+        return _BOX_8_0(_ld_3(m, a + 8))
     if d == 1:
         return _types.ProcessingResultSkip()
     if d == 2:
-        return _types.ProcessingResultSplit(_get_7(m, *_PAIR.unpack_from(m, a + 8)))
+        return _BOX_8_2(_get_7(m, *_PAIR.unpack_from(m, a + 8)))
     if d == 3:
-        return _types.ProcessingResultFailed(_ld_6(m, a + 8))
+        return _BOX_8_3(_ld_6(m, a + 8))
     raise _core.trap("variant case out of range")
+
+
+_BOX_8_0 = _boxer(_types.ProcessingResultEmit)
+
+
+_BOX_8_2 = _boxer(_types.ProcessingResultSplit)
 
 
 def _get_7(m: memoryview, p: int, n: int) -> Any:
     _core.check(m, p, 32 * n, 8)
     return [_ld_3(m, p + 32 * i) for i in range(n)]
+
+
+_BOX_8_3 = _boxer(_types.ProcessingResultFailed)
 
 
 def _put_32(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
