@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from witgen import ir
-from witgen.diagnostics import UsageError
+from witgen.diagnostics import UsageError, WitError
 from witgen.paths import DEFAULT_WIT
 
 
@@ -32,5 +32,8 @@ def load(
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
     merger = Merger(frozenset(features), all_features)
-    main = load_path(path, merger)
+    try:
+        main = load_path(path, merger)
+    except RecursionError:  # pathological inputs (e.g. thousands of chained interfaces)
+        raise WitError(f"{path}: WIT nested too deeply to resolve") from None
     return merger.freeze(main)

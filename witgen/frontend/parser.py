@@ -20,6 +20,7 @@ from witgen.frontend import ast
 from witgen.frontend.lexer import DESCRIBE, Lexed, tokenize
 
 _GRAMMAR = Path(__file__).with_name("wit.lark")
+MAX_TYPE_NESTING = 100
 
 PRIMS = {
     "U8": "u8",
@@ -46,7 +47,20 @@ class _TokenFeed(Lexer):
         pass
 
     def lex(self, lexed: Lexed) -> Iterator[Token]:  # type: ignore[override]
-        yield from lexed.tokens
+        # wit-parser refuses types nested more than 100 deep, at the first token of the
+        # 101st level; only type constructors use `<`, so their depth is the nesting.
+        depth = 0
+        prev = ""
+        for tok in lexed.tokens:
+            kind = tok.type
+            if depth >= MAX_TYPE_NESTING and (prev == "_LT" or prev == "_COMMA"):
+                raise WitError("type nesting too deep", _token_span(lexed, tok))
+            if kind == "_LT":
+                depth += 1
+            elif kind == "_GT":
+                depth -= 1
+            prev = kind
+            yield tok
         if lexed.error is not None:
             raise lexed.error
 
