@@ -37,6 +37,9 @@ _VALTYPES = {
 PREVIEW1 = "wasi_snapshot_preview1"
 
 
+_INTRINSICS = ("[resource-new]", "[resource-rep]", "[resource-drop]")
+
+
 class FastUnavailable(Exception):
     """Why a component cannot run on the fast path (it then runs on the generic one)."""
 
@@ -255,9 +258,17 @@ class CorePrepared:
                 "no core module exports every function under its conventional name"
             )
         module_bytes, mod_imports, mod_exports = chosen
-        if len(core_modules(wasm)) > 3:
-            raise FastUnavailable("the component has more core modules than shims")
         self.post_returns = mod_exports
+        for mod, name in mod_imports:  # cheap refusal before compiling anything
+            servable = (
+                mod == PREVIEW1
+                or (mod, name) in imports
+                or (mod.startswith("[export]") and name.startswith(_INTRINSICS))
+            )
+            if not servable:
+                raise FastUnavailable(
+                    f"the core module imports {mod}/{name}, which the fast path cannot serve"
+                )
         self.module = _runtime.compile_module(
             engine, module_bytes, prepared.cache_key, prepared.cache_dir
         )
@@ -268,9 +279,7 @@ class CorePrepared:
             if mod == PREVIEW1:
                 uses_wasi = True
                 continue
-            if mod.startswith("[export]") and name.startswith(
-                ("[resource-new]", "[resource-rep]", "[resource-drop]")
-            ):
+            if mod.startswith("[export]") and name.startswith(_INTRINSICS):
                 intrinsic = name[1 : name.index("]")]
                 resource = name[name.index("]") + 1 :]
                 dtor = f"{mod[len('[export]'):]}#[dtor]{resource}"
@@ -466,6 +475,20 @@ class CoreInstance:
                 f"cannot instantiate the component: {exc}"
             ) from None
         exports = instance.exports(store)
+        init = (
+            exports.get("_initialize")
+            if "_initialize" in self.core.post_returns
+            else None
+        )
+        if (
+            init is not None
+        ):  # a reactor (e.g. Go's c-shared build) sets itself up first
+            try:
+                _func(init)(store)
+            except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
+                raise _runtime.PluginLoadError(
+                    f"the plugin failed to start: {exc}"
+                ) from None
         memory = exports["memory"]
         assert isinstance(memory, wasmtime.Memory)
         self._memory = memory
