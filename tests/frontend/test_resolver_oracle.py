@@ -86,6 +86,65 @@ interface j { $ }""",
 interface i { flags f { r, w, r } }""",
     "deprecated_alone": """package a:b@1.0.0;
 interface i { @deprecated(version = 1.0.0) type x = u8; }""",
+    "include_clones_world_items": """package a:b;
+interface i { type t = u32; resource r; }
+world w0 {
+  use i.{t, r};
+  import f: func(a: list<u32>, b: option<t>, c: borrow<r>) -> list<t>;
+  import inl: interface { use i.{t}; type z = list<t>; g: func(x: z); }
+  export e: func(a: list<u32>);
+}
+world w1 { import h: func(a: list<string>); include w0; }""",
+    "case_insensitive_names": """package a:b;
+interface i { resource r { a: func(); A: static func(); } }""",
+    "case_insensitive_world": """package a:b;
+world w { type a = u8; import A: func(); }""",
+    "constructor_is_not_its_resource": """package a:b;
+world w { resource r { constructor(); } import f: func(x: r); }""",
+    "attribute_twice": """package a:b@1.0.0;
+interface i { @since(version = 1.0.0) @since(version = 1.0.0) type x = u8; }""",
+    "since_and_unstable": """package a:b@1.0.0;
+interface i { @unstable(feature = x) @since(version = 1.0.0) type x = u8; }""",
+    "excluded_field_type": """package a:b;
+interface foo {
+  @unstable(feature = inactive)
+  type gated = u32;
+  record r { field-a: u32, field-b: gated, field-c: string }
+}""",
+    "excluded_borrow_in_variant": """package a:b@1.0.0;
+interface i { resource t2; }
+interface j {
+  @unstable(feature = f2) use i.{t2};
+  @since(version = 0.9.0) variant xt0 { c1(borrow<t2>), c2 }
+}""",
+    "nested_packages_with_gated_includes": """package wasmtime:test;
+world test {
+  @unstable(feature = active)
+  include wasi:unstable/imports@0.2.3;
+  include wasi:foo/imports@0.2.3;
+}
+package wasi:unstable@0.2.3 {
+  @unstable(feature = active)
+  world imports {
+    @unstable(feature = active)
+    use wasi:dep/unstable.{unstable-resource};
+  }
+}
+package wasi:foo@0.2.3 {
+  @since(version = 0.2.0)
+  world imports { include wasi:dep/imports; }
+}
+package wasi:dep {
+  @unstable(feature = active)
+  world imports { @unstable(feature = active) import unstable; }
+  @unstable(feature = active)
+  interface unstable { @unstable(feature = active) resource unstable-resource; }
+}""",
+    "type_nesting_limit": "package a:b; interface i { type t = "
+    + "list<" * 100
+    + "u8"
+    + ">" * 100
+    + "; }",
 }
 
 
@@ -96,7 +155,9 @@ def _wasm_tools(path: Path, features: list[str]) -> tuple[Any, tuple[int, int] |
     )
     if proc.returncode == 0:
         return json.loads(proc.stdout), None
-    m = re.search(r"--> .*:(\d+):(\d+)", proc.stderr)
+    m = re.search(r"--> .*:(\d+):(\d+)", proc.stderr) or re.search(
+        r"^error: .*?:(\d+):(\d+): ", proc.stderr, re.MULTILINE
+    )
     return None, (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
