@@ -62,6 +62,8 @@ ECHOES = [
     "echo-spilled",
     "via-host",
     "via-host-spilled",
+    "echo-casts",
+    "via-host-casts",
 ]
 
 
@@ -74,6 +76,7 @@ class EchoGuest:
         with linker.root() as root:
             with root.add_instance(HOST) as host:
                 host.add_func("echo-nested", self._record("echo-nested", lambda v: v))
+                host.add_func("echo-casts", self._record("echo-casts", lambda a, b: (a, b)))
                 host.add_func("echo-spilled", self._record("echo-spilled", lambda *vs: tuple(vs)))
                 host.add_func(
                     "get-strings",

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use echo_sdk::echo::counters::{Counter, CounterBorrow, Counters, GuestCounter};
 use echo_sdk::echo::host;
-use echo_sdk::echo::kinds::{Color, Kinds, Nested, NestedList, Perms, Point, Primitives, Shape, Wide};
+use echo_sdk::echo::kinds::{
+    CastsA, CastsB, Color, Kinds, Nested, NestedList, Perms, Point, Primitives, Shape, Wide,
+};
 use echo_sdk::echo::Guest;
 
 struct Echo;
@@ -114,6 +116,14 @@ impl Kinds for Echo {
         k: char, l: bool, m: String, n: Point, o: Shape,
     ) -> (u8, u16, u32, u64, i8, i16, i32, i64, f32, f64, char, bool, String, Point, Shape) {
         (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o)
+    }
+
+    fn echo_casts(a: CastsA, b: CastsB, c: Option<CastsB>) -> (CastsA, CastsB, Option<CastsB>) {
+        (a, b, c)
+    }
+
+    fn via_host_casts(a: CastsA, b: CastsB) -> (CastsA, CastsB) {
+        host::echo_casts(&a, &b)
     }
 
     fn via_host(v: Nested) -> Nested {
