@@ -255,10 +255,18 @@ def _is_tagged(wt: Any) -> bool:
 class Converters:
     """Builds lower (Python -> wasmtime) and lift (wasmtime -> Python) functions once per type."""
 
-    def __init__(self, owner: Any = None) -> None:
-        self.owner = (
-            owner  # what lifted resources belong to (the plugin instance holder)
-        )
+    def __init__(self) -> None:
+        # The instance lifted resources belong to: set per call, per thread (converters are
+        # shared by every instance of a prepared component).
+        self._owner = threading.local()
+
+    @property
+    def owner(self) -> Any:
+        return getattr(self._owner, "value", None)
+
+    @owner.setter
+    def owner(self, instance: Any) -> None:
+        self._owner.value = instance
 
     # -- lowering --
 
