@@ -72,7 +72,8 @@ def test_generated_code_is_clippy_clean(components: dict[str, Path]) -> None:
     env["CARGO_TARGET_DIR"] = str(WORKSPACE.parent.parent / "rust-host")
     packages = [arg for d in sdk_dirs() for arg in ("-p", d.name)]
     proc = subprocess.run(
-        [cargo, "clippy", "--quiet", "--keep-going", *packages, "--", "-D", "warnings"],
+        [cargo, "clippy", "--quiet", "--keep-going", "--all-features", *packages]
+        + ["--", "-D", "warnings"],
         cwd=WORKSPACE,
         capture_output=True,
         text=True,
@@ -163,3 +164,30 @@ def test_without_world_one_module_per_world() -> None:
     assert {f"src/{n}.rs" for n in names} <= set(files)
     assert all(f"pub mod {n};" in files["src/lib.rs"] for n in names)
     assert isinstance(resolve, ir.Resolve)
+
+
+def test_world_option_selects_one_world(tmp_path: Path) -> None:
+    out = tmp_path / "sdk"
+    proc = subprocess.run(
+        [
+            "python3",
+            "-m",
+            "witgen",
+            "generate",
+            "--lang",
+            "rust",
+            "--world",
+            "filter-plugin",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (out / "src").iterdir()) == [
+        "filter_plugin.rs",
+        "lib.rs",
+        "rt.rs",
+    ]
+    assert "macro_rules! export_filter_plugin" in (out / "src" / "filter_plugin.rs").read_text()

@@ -121,7 +121,7 @@ def test_echo_round_trip(guest: EchoGuest, name: str) -> None:
     params = func.type(guest.store).params
     args = st.tuples(*(strategy(t) for _, t in params))
 
-    @settings(max_examples=60, database=None)
+    @settings(database=None)  # example count from the Hypothesis profile (ci / thorough)
     @given(args)
     def check(values: tuple[Any, ...]) -> None:
         out = func(guest.store, *values)
