@@ -66,17 +66,38 @@ def test_the_parser_is_built_once_per_process() -> None:
     "text, message, line, column",
     [
         ("package a:b; interface i { type x = u8 }", "expected ';', found '}'", 1, 40),
-        ("package a:b; interface i { type type = u8; }",
-         "expected an identifier or string, found keyword `type`", 1, 33),
+        (
+            "package a:b; interface i { type type = u8; }",
+            "expected an identifier or string, found keyword `type`",
+            1,
+            33,
+        ),
         ("package a:b; interface i { type x = u8;", None, 2, 1),
-        ("package a:b; interface i { @foo(version = 1.0.0) type x = u8; }",
-         "unknown attribute `foo`", 1, 29),
+        (
+            "package a:b; interface i { @foo(version = 1.0.0) type x = u8; }",
+            "unknown attribute `foo`",
+            1,
+            29,
+        ),
         ("package a:b@1.0; interface i {}", "expected '.', found ';'", 1, 16),
-        ("package a:b; interface i { f: func() -> (a: u32); }", "expected a type, found '('", 1, 41),
-        ("package a:b; package c:d { package e:f { } }",
-         "nested packages must be placed at the top-level", 1, 36),
-        ("package a:b; interface i { type x = list<u8, 99999999999>; }",
-         "invalid list size: number too large to fit in target type", 1, 46),
+        (
+            "package a:b; interface i { f: func() -> (a: u32); }",
+            "expected a type, found '('",
+            1,
+            41,
+        ),
+        (
+            "package a:b; package c:d { package e:f { } }",
+            "nested packages must be placed at the top-level",
+            1,
+            36,
+        ),
+        (
+            "package a:b; interface i { type x = list<u8, 99999999999>; }",
+            "invalid list size: number too large to fit in target type",
+            1,
+            46,
+        ),
     ],
 )
 def test_syntax_errors_match_wasm_tools(
