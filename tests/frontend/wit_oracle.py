@@ -90,13 +90,53 @@ def wasm_tools_exe() -> str:
 
 @functools.lru_cache(maxsize=None)
 def wasm_tools(path: Path, mode: Mode = DEFAULT, as_json: bool = True) -> OracleResult:
-    """`wasm-tools component wit [--json] PATH`, run once per (path, mode) in a process."""
+    """`wasm-tools component wit [--json] PATH`, run once per (path, mode) in a process.
+
+    Answers are also kept on disk (target/frontend-tests/oracle/), keyed by the wasm-tools
+    version, the arguments and the bytes of every file under PATH, so that re-running the
+    suite while working on the front end does not pay for hundreds of subprocesses again."""
     cmd = [wasm_tools_exe(), "component", "wit"]
     if as_json:
         cmd.append("--json")
     cmd += [str(path), *mode.flags()]
+    cache = scratch_dir("oracle") / f"{_cache_key(path, cmd[1:])}.json"
+    try:
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        return OracleResult(saved["ok"], saved["stdout"], saved["stderr"])
+    except (OSError, ValueError, KeyError):
+        pass
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_quiet_env())
-    return OracleResult(proc.returncode == 0, proc.stdout, proc.stderr)
+    result = OracleResult(proc.returncode == 0, proc.stdout, proc.stderr)
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(result.__dict__), encoding="utf-8")
+    tmp.replace(cache)
+    return result
+
+
+@functools.lru_cache(maxsize=1)
+def wasm_tools_version() -> str:
+    proc = subprocess.run([wasm_tools_exe(), "--version"], capture_output=True, text=True)
+    return proc.stdout.strip()
+
+
+def _cache_key(path: Path, args: list[str]) -> str:
+    digest = hashlib.sha256()
+    digest.update(wasm_tools_version().encode())
+    digest.update("\0".join(args).encode())
+    files = [path]
+    if path.is_dir():  # deps/ may be a symlink (assembled real-world packages): follow it
+        files = sorted(
+            Path(root) / name
+            for root, _, names in os.walk(path, followlinks=True)
+            for name in names
+        )
+    for f in files:
+        digest.update(b"\0" + str(f).encode(errors="surrogateescape") + b"\0")
+        try:
+            digest.update(f.read_bytes())
+        except OSError:
+            digest.update(b"<unreadable>")
+    return digest.hexdigest()[:32]
 
 
 def wasm_tools_text(text: str, mode: Mode = DEFAULT, name: str = "input.wit") -> OracleResult:
