@@ -115,11 +115,15 @@ def load_and_instantiate(component: Path, rounds: int) -> dict[str, dict[str, fl
             cold = time.perf_counter() - cold_start
             warm = best(lambda: ProcessorPlugin.prepare(component, **kwargs), rounds)
             inst = best(lambda: ProcessorPlugin(prepared), rounds * 5)
+            sample = ProcessorPlugin(prepared)
+            sample.info()
+            linear = getattr(sample._instance, "memory_size", lambda: float("nan"))()
             out[prepared.mode] = {
                 "compile (cold)": cold,
                 "load from cache": warm,
                 "instantiate": inst,
                 "memory per instance": memory_per_instance(prepared),
+                "linear memory": linear,
             }
     return out
 
@@ -168,8 +172,13 @@ def main() -> int:
     for name, seconds in calls.items():
         print(f"   {name:<28} {seconds * 1e6:>8.2f} us   ({base / seconds:.1f}x the generic path)")
 
-    print("== load, instantiate, memory (processor plugin)")
-    stats = load_and_instantiate(WAT_PROCESSOR, args.rounds)
+    for name, path in plugins.items():
+        print(f"== load, instantiate, memory ({name})")
+        load_report(load_and_instantiate(path, args.rounds))
+    return 0
+
+
+def load_report(stats: dict[str, dict[str, float]]) -> None:
     for key in ("compile (cold)", "load from cache", "instantiate"):
         g, f = stats["component"][key], stats["core"][key]
         print(f"   {key:<28} generic {g * 1e3:>8.3f} ms   fast {f * 1e3:>8.3f} ms")
@@ -177,7 +186,8 @@ def main() -> int:
     print(
         f"   {'memory per instance (RSS)':<28} generic {g / 1024:>8.0f} KiB  fast {f / 1024:>8.0f} KiB"
     )
-    return 0
+    linear = stats["core"]["linear memory"]
+    print(f"   {'guest linear memory':<28} {linear / 1024:>17.0f} KiB (reserved, touched lazily)")
 
 
 if __name__ == "__main__":
