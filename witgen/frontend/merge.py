@@ -692,6 +692,7 @@ class _Cloner:
         old = self.m.interfaces[iid]
         next_id = len(self.m.interfaces)
         inner = _Cloner(self.m, ("interface", iid), ("interface", next_id), self.pkg)
+        inner.map = self.map  # anonymous types shared with the world are copied once
         types = {n: inner.type_id(t) for n, t in old.types.items()}
         funcs = {n: inner.function(f) for n, f in old.functions.items()}
         self.m.interfaces.append(
