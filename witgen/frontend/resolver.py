@@ -556,7 +556,7 @@ class PackageResolver:
                 for rf in it.ty.args:
                     funcs.append(self._resolve_resource_func(rf, it.name))
         for fn in funcs:
-            _no_case_conflict(iface.functions, fn.name, fn.span, "name")
+            _no_case_conflict([*iface.types, *iface.functions], fn.name, fn.span, "name")
             iface.functions[fn.name] = fn
         self.interface_types[iid] = self.type_lookup
         self.type_lookup = {}
@@ -873,7 +873,8 @@ def _no_duplicates(members: Any, what: str) -> None:
 def _fold(name: str) -> str:
     """Names that differ only in case (or in `[method]`-style prefixes) collide."""
     if name.startswith("[method]") or name.startswith("[static]"):
-        return name[name.index("]") + 1 :].lower()
+        resource, _, method = name[name.index("]") + 1 :].lower().partition(".")
+        return resource if method == resource else f"{resource}.{method}"
     return name.lower()
 
 
