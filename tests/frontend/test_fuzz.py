@@ -3,8 +3,10 @@
 `wit_packages()` generates VALID WIT packages: interfaces whose types only refer to types
 defined before them (so no cycles), `use` of earlier interfaces, resources with constructors,
 methods and statics, functions, worlds importing/exporting interfaces and functions, inline
-interfaces, `include` of earlier worlds, docs and stability attributes. `mutants()` damages
-such text a little (deletes, duplicates or swaps tokens, inserts junk).
+interfaces, `include` of earlier worlds, docs and stability attributes. `wit_package_sets()`
+adds a second package the first one uses, nested in the same file or under `deps/` (as a file
+or a directory). `mutants()` damages such text a little (deletes, duplicates or swaps tokens,
+inserts junk).
 
 Properties: `frontend.load` either returns an IR whose JSON equals wasm-tools' or raises a
 `WitError` with a span; it never raises anything else, and it accepts exactly what wasm-tools
@@ -29,6 +31,7 @@ from wit_oracle import (
     span_location,
     wasm_tools,
     write_scratch,
+    write_scratch_tree,
 )
 
 from conftest import require_tool
@@ -341,29 +344,73 @@ def worlds(
     return head + f"world {name} {{\n{''.join(body)}}}\n"
 
 
+@dataclass
+class PackageParts:
+    name: str  # ns:pkg@version
+    docs: str
+    items: list[str]  # interface and world texts, in order
+    interfaces: list[InterfaceInfo]  # as other packages refer to them (full paths)
+
+    def as_file(self) -> str:
+        return "\n".join([f"{self.docs}package {self.name};\n", *self.items])
+
+    def as_nested_block(self) -> str:
+        return f"package {self.name} {{\n" + "".join(self.items) + "}\n"
+
+
+PACKAGE_WORD = r"[a-z][a-z0-9]{0,5}(-[a-z][a-z0-9]{0,3})?"
+
+
 @st.composite
-def wit_packages(draw: st.DrawFn) -> str:
-    """The text of one valid single-file WIT package."""
+def package_parts(
+    draw: st.DrawFn, foreign: tuple[InterfaceInfo, ...] = (), prefix: str = ""
+) -> PackageParts:
+    """One package's items; `foreign` interfaces (by full path) may be used and imported."""
     top = Names(draw)
-    namespace = draw(st.from_regex(r"[a-z][a-z0-9]{0,5}(-[a-z][a-z0-9]{0,3})?", fullmatch=True))
-    pkg_name = draw(st.from_regex(r"[a-z][a-z0-9]{0,5}(-[a-z][a-z0-9]{0,3})?", fullmatch=True))
+    namespace = prefix + draw(st.from_regex(PACKAGE_WORD, fullmatch=True))
+    pkg_name = draw(st.from_regex(PACKAGE_WORD, fullmatch=True))
     if namespace in KEYWORDS or pkg_name in KEYWORDS:
         namespace, pkg_name = f"ns-{namespace}", f"pkg-{pkg_name}"
     version = draw(st.one_of(st.none(), versions()))
-    header = f"package {namespace}:{pkg_name}{'@' + version if version else ''};\n\n"
-    parts = [draw(docs("")) + header]
+    full = f"{namespace}:{pkg_name}{'@' + version if version else ''}"
+    items: list[str] = []
     infos: list[InterfaceInfo] = []
     for _ in range(draw(st.integers(0, 4))):
-        text, info = draw(interfaces(top, infos, version))
-        parts.append(text)
+        text, info = draw(interfaces(top, [*foreign, *infos], version))
+        items.append(text)
         infos.append(info)
     world_names: list[str] = []
     func_names = Names(draw)
     for _ in range(draw(st.integers(0, 3))):
-        text = draw(worlds(top, infos, world_names, func_names, version))
+        text = draw(worlds(top, [*foreign, *infos], world_names, func_names, version))
         world_names.append(text.split("world ", 1)[1].split(" ", 1)[0])
-        parts.append(text)
-    return "\n".join(parts)
+        items.append(text)
+    base, _, ver = full.partition("@")
+    public = [
+        InterfaceInfo(f"{base}/{i.name}{'@' + ver if ver else ''}", i.exported_types, i.resources)
+        for i in infos
+    ]
+    return PackageParts(full, draw(docs("")), items, public)
+
+
+@st.composite
+def wit_packages(draw: st.DrawFn) -> str:
+    """The text of one valid single-file WIT package."""
+    return draw(package_parts()).as_file()
+
+
+@st.composite
+def wit_package_sets(draw: st.DrawFn) -> dict[str, str]:
+    """A package that uses another one, laid out as files (relative path -> text): the
+    dependency nested in the same file, or under `deps/` as a file or a directory."""
+    dep = draw(package_parts(prefix="dep-"))
+    main = draw(package_parts(foreign=tuple(dep.interfaces), prefix="main-"))
+    layout = draw(st.sampled_from(["nested", "deps-file", "deps-dir"]))
+    if layout == "nested":
+        return {"main.wit": main.as_file() + "\n" + dep.as_nested_block()}
+    if layout == "deps-file":
+        return {"main.wit": main.as_file(), "deps/dep.wit": dep.as_file()}
+    return {"main.wit": main.as_file(), "deps/dep/pkg.wit": dep.as_file()}
 
 
 # ---------------------------------------------------------------------------- mutations
@@ -474,6 +521,21 @@ def test_generated_packages_are_valid_and_match_wasm_tools(text: str) -> None:
 @given(wit_packages())
 def test_generated_packages_with_all_features(text: str) -> None:
     agree_with_wasm_tools(text, ALL_FEATURES)
+
+
+@FUZZ
+@given(wit_package_sets())
+def test_generated_packages_with_dependencies_match_wasm_tools(files: dict[str, str]) -> None:
+    note(repr(files))
+    root = write_scratch_tree(files)
+    path = root / "main.wit" if len(files) == 1 else root
+    assert wasm_tools(path).ok, "the generator produced invalid WIT"
+    for mode in (DEFAULT, ALL_FEATURES):
+        oracle = wasm_tools(path, mode)
+        outcome = load_with_witgen(path, mode)
+        assert outcome.ok, f"we reject what wasm-tools accepts: {outcome.error}"
+        diff = first_difference(outcome.doc, oracle.json())
+        assert diff is None, diff
 
 
 @FUZZ

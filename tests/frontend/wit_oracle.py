@@ -156,6 +156,24 @@ def write_scratch(text: str, name: str = "input.wit") -> Path:
     return path
 
 
+def write_scratch_tree(files: dict[str, str]) -> Path:
+    """A folder holding `files` (relative path -> text), named by its content."""
+    digest = hashlib.sha256()
+    for rel, text in sorted(files.items()):
+        digest.update(rel.encode() + b"\0" + text.encode("utf-8", "surrogatepass") + b"\0")
+    folder = scratch_dir("trees") / digest.hexdigest()[:20]
+    if not folder.exists():
+        tmp = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
+        for rel, text in files.items():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            tmp.replace(folder)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
 def scratch_dir(kind: str) -> Path:
     path = REPO / "target" / "frontend-tests" / kind
     path.mkdir(parents=True, exist_ok=True)
