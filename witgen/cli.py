@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from types import ModuleType
 
 from witgen import __version__
 from witgen.diagnostics import WitgenError
@@ -27,8 +28,8 @@ COMMANDS = {
 }
 
 
-def _available_commands() -> dict[str, object]:
-    loaded = {}
+def _available_commands() -> dict[str, ModuleType]:
+    loaded: dict[str, ModuleType] = {}
     for name, module in COMMANDS.items():
         try:
             loaded[name] = importlib.import_module(f"witgen.commands.{module}")
@@ -49,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for name, module in _available_commands().items():
         p = sub.add_parser(name, help=getattr(module, "HELP", None))
-        module.add_arguments(p)  # type: ignore[attr-defined]
-        p.set_defaults(_run=module.run)  # type: ignore[attr-defined]
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
     return parser
 
 

@@ -591,7 +591,7 @@ def _stability_from(obj: dict[str, Any]) -> Stability:
     st = obj.get("stability")
     if not st:
         return UNKNOWN_STABILITY
-    (kind, body), = st.items()
+    ((kind, body),) = st.items()
     return Stability(
         kind=kind,
         since=body.get("since"),
@@ -603,22 +603,18 @@ def _stability_from(obj: dict[str, Any]) -> Stability:
 def _kind_from(k: Any) -> TypeDefKind:
     if k == "resource":
         return Resource()
-    (tag, body), = k.items()
+    ((tag, body),) = k.items()
     if tag == "record":
-        return Record(
-            tuple(Field(f["name"], f["type"], _docs_from(f)) for f in body["fields"])
-        )
+        return Record(tuple(Field(f["name"], f["type"], _docs_from(f)) for f in body["fields"]))
     if tag == "handle":
-        (hk, rid), = body.items()
+        ((hk, rid),) = body.items()
         return Handle(hk, rid)
     if tag == "flags":
         return Flags(tuple(Flag(f["name"], _docs_from(f)) for f in body["flags"]))
     if tag == "tuple":
         return Tuple(tuple(body["types"]))
     if tag == "variant":
-        return Variant(
-            tuple(Case(c["name"], c["type"], _docs_from(c)) for c in body["cases"])
-        )
+        return Variant(tuple(Case(c["name"], c["type"], _docs_from(c)) for c in body["cases"]))
     if tag == "enum":
         return Enum(tuple(EnumCase(c["name"], _docs_from(c)) for c in body["cases"]))
     if tag == "option":
@@ -644,7 +640,7 @@ def _function_from(f: dict[str, Any]) -> Function:
     kind = f["kind"]
     resource = None
     if isinstance(kind, dict):
-        (kind, resource), = kind.items()
+        ((kind, resource),) = kind.items()
     return Function(
         name=f["name"],
         kind=kind,
@@ -665,7 +661,7 @@ def _world_key_from(key: str, item: dict[str, Any]) -> WorldKey:
 
 
 def _world_item_from(item: dict[str, Any]) -> WorldItem:
-    (tag, body), = item.items()
+    ((tag, body),) = item.items()
     if tag == "interface":
         return WorldInterface(body["id"], _stability_from(body), _docs_from(body))
     if tag == "function":

@@ -74,8 +74,7 @@ def _stamp_python(files: dict[str, str], version: str, package: str) -> None:
         f'description = "Typed wasmtime host bindings for {package}"\n'
         'requires-python = ">=3.10"\ndependencies = ["wasmtime>=50"]\n'
         f"\n[tool.setuptools]\npackages = {json.dumps(top)}\n"
-        f"\n[tool.setuptools.package-data]\n"
-        + "".join(f'"{t}" = ["py.typed"]\n' for t in top)
+        f"\n[tool.setuptools.package-data]\n" + "".join(f'"{t}" = ["py.typed"]\n' for t in top)
     )
 
 
