@@ -7,8 +7,10 @@ Rust crate registry. Both are built with the same toolchain and profile
 (witgen.toolchains.rust), loaded by the same wasmtime-py host, and given the same records.
 
 Prints, for each: component size, compile and instantiate time, per-call time of `process`,
-records/s through `process-batch`, and the memory one instance needs (the smallest store memory
-limit under which it instantiates and processes a batch), with witgen/wit-bindgen ratios.
+records/s through `process-batch`, the memory one instance needs (the smallest store memory
+limit under which it instantiates and processes a batch), and the wasm fuel the guest itself
+burns per call and per record (deterministic: the generated glue without host noise), with
+witgen/wit-bindgen ratios.
 
     python3 benchmarks/rust_bench.py [--calls N] [--batch N]
 """
@@ -188,6 +190,33 @@ def _interleaved(
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def _guest_fuel(path: Path, one: wc.Record, batch: list[wc.Record]) -> tuple[float, float]:
+    """Wasm fuel (roughly, instructions) the guest spends in one `process` call and in one
+    `process-batch` call: lifting, the plugin's work, lowering and post-return, without any of
+    the host's Python conversion. Deterministic, so it compares the generated glue exactly."""
+    config = wasmtime.Config()
+    config.consume_fuel = True
+    engine = wasmtime.Engine(config)
+    comp = wc.Component(engine, path.read_bytes())
+    linker = wc.Linker(engine)
+    store = wasmtime.Store(engine)
+    store.set_fuel(10**15)
+    inst = linker.instantiate(store, comp)
+    parent = inst.get_export_index(store, PROCESSOR)
+    funcs = {}
+    for name in ("process", "process-batch"):
+        f = inst.get_func(store, inst.get_export_index(store, name, parent))
+        assert f is not None
+        funcs[name] = f
+    used = []
+    for name, arg in (("process", one), ("process-batch", batch)):
+        funcs[name](store, arg)  # warm up (first-call allocations)
+        before = store.get_fuel()
+        funcs[name](store, arg)
+        used.append(float(before - store.get_fuel()))
+    return used[0], used[1]
+
+
 def _min_memory(engine: wasmtime.Engine, comp: wc.Component, batch: list[wc.Record]) -> int:
     """Smallest memory limit (64 KiB steps) under which the plugin works."""
     page = 64 * 1024
@@ -242,6 +271,10 @@ def measure(
     for metric, (fns, repeat, scale) in timings.items():
         for name, seconds in _interleaved(fns, repeat).items():
             results[name][metric] = seconds * scale
+    for name, path in components.items():
+        fuel_one, fuel_batch = _guest_fuel(path, one, batch)
+        results[name]["guest_fuel_process"] = fuel_one
+        results[name]["guest_fuel_per_record"] = fuel_batch / batch_size
     for name, res in results.items():
         res["batch_records_per_s"] = batch_size / (res["batch_ms"] / 1e3)
         engine, comp, _, _ = loaded[name]
