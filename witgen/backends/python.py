@@ -257,6 +257,8 @@ class Generator:
             "wit": fn.name,
             "params": [{"name": snake(p.name), "type": self.py_type(p.type, mod)} for p in params],
             "args": [snake(p.name) for p in params],
+            "args_tuple": _tuple_text([snake(p.name) for p in params]),
+            "self_args_tuple": _tuple_text(["self"] + [snake(p.name) for p in params]),
             "result": self.py_type(fn.result, mod),
             "doc": docstring(fn.docs.contents, "        "),
         }
@@ -581,6 +583,13 @@ def _format(text: str, path: str) -> str:
         return black.format_str(text, mode=mode)
     except InvalidInput as exc:  # a bug in a template: show the file to whoever fixes it
         raise RuntimeError(f"generated {path} is not valid Python: {exc}\n{text}") from None
+
+
+def _tuple_text(items: list[str]) -> str:
+    """A tuple display without a magic trailing comma (black would explode it)."""
+    if len(items) == 1:
+        return f"({items[0]},)"
+    return f"({', '.join(items)})"
 
 
 _INT_RANGES = {

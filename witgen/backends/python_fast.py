@@ -412,11 +412,11 @@ class FastGen:
             enc = f"{v}.encode('utf-8')" if k == "string" else f"bytes({v})"
             # (pointer, length) land in a scratch pair once `rt.allocate` has run
             stmts = [f"{t} = bytearray(8)", f"rt.ref({t}, 0, 1, {enc})"]
-            return stmts, [f"_PAIR.unpack_from({t}, 0)[0]", f"_PAIR.unpack_from({t}, 0)[1]"]
+            return stmts, [f"*_PAIR.unpack_from({t}, 0)"]  # (pointer, length)
         if isinstance(k, ir.List):
             t = self.fresh("l")
             stmts = [f"{t} = bytearray(8)", f"{self.list_put(self.named(ty))}(rt, {v}, {t}, 0)"]
-            return stmts, [f"_PAIR.unpack_from({t}, 0)[0]", f"_PAIR.unpack_from({t}, 0)[1]"]
+            return stmts, [f"*_PAIR.unpack_from({t}, 0)"]  # (pointer, length)
         if isinstance(k, ir.Handle):
             return [], [self.handle_lower(k, v)]
         tid = self.named(ty)
@@ -494,7 +494,7 @@ class FastGen:
     def flat_result_lower(self, ty: ir.Type, v: str) -> str:
         """The core result (one flat value) for a host import returning `v`."""
         stmts, flats = self.flat_lower(ty, v)
-        if stmts or len(flats) != 1:
+        if stmts or len(flats) != 1 or flats[0].startswith("*"):
             raise Unsupported("flat results that need memory")
         (flat,) = self.layouts.flat(ty)
         if flat == "i32":
@@ -533,7 +533,8 @@ class FastGen:
                 body += stmts
                 args += flats
         body.append("rt.allocate()")
-        body.append(f"res = rt.invoke({core_name!r}, ({''.join(a + ', ' for a in args)}))")
+        call_args = f"({args[0]},)" if len(args) == 1 else f"({', '.join(args)})"
+        body.append(f"res = rt.invoke({core_name!r}, {call_args})")
         via = plan.result.via
         if via == "none":
             body.append("return None")

@@ -365,10 +365,7 @@ def export_source__method_cursor_read_batch(
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/source@1.0.0#[method]cursor.read-batch",
-        (
-            self_._handle_for_call(False),
-            _u32(max),
-        ),
+        (self_._handle_for_call(False), _u32(max)),
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -433,11 +430,7 @@ def export_destination__write_batch(rt: _core.CoreInstance, records: Any) -> Any
     _put_25(rt, records, l4, 0)
     rt.allocate()
     res = rt.invoke(
-        "dataflare:core/destination@1.0.0#write-batch",
-        (
-            _PAIR.unpack_from(l4, 0)[0],
-            _PAIR.unpack_from(l4, 0)[1],
-        ),
+        "dataflare:core/destination@1.0.0#write-batch", (*_PAIR.unpack_from(l4, 0),)
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -491,13 +484,10 @@ def export_processor__process(rt: _core.CoreInstance, record: Any) -> Any:
     res = rt.invoke(
         "dataflare:core/processor@1.0.0#process",
         (
-            _PAIR.unpack_from(s6, 0)[0],
-            _PAIR.unpack_from(s6, 0)[1],
+            *_PAIR.unpack_from(s6, 0),
             _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
-            _PAIR.unpack_from(s7, 0)[0],
-            _PAIR.unpack_from(s7, 0)[1],
-            _PAIR.unpack_from(l8, 0)[0],
-            _PAIR.unpack_from(l8, 0)[1],
+            *_PAIR.unpack_from(s7, 0),
+            *_PAIR.unpack_from(l8, 0),
         ),
     )
     m = rt.view()
@@ -514,11 +504,7 @@ def export_processor__process_batch(rt: _core.CoreInstance, records: Any) -> Any
     _put_32(rt, records, l9, 0)
     rt.allocate()
     res = rt.invoke(
-        "dataflare:core/processor@1.0.0#process-batch",
-        (
-            _PAIR.unpack_from(l9, 0)[0],
-            _PAIR.unpack_from(l9, 0)[1],
-        ),
+        "dataflare:core/processor@1.0.0#process-batch", (*_PAIR.unpack_from(l9, 0),)
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -552,13 +538,10 @@ def export_transformer__transform(rt: _core.CoreInstance, record: Any) -> Any:
     res = rt.invoke(
         "dataflare:core/transformer@1.0.0#transform",
         (
-            _PAIR.unpack_from(s10, 0)[0],
-            _PAIR.unpack_from(s10, 0)[1],
+            *_PAIR.unpack_from(s10, 0),
             _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
-            _PAIR.unpack_from(s11, 0)[0],
-            _PAIR.unpack_from(s11, 0)[1],
-            _PAIR.unpack_from(l12, 0)[0],
-            _PAIR.unpack_from(l12, 0)[1],
+            *_PAIR.unpack_from(s11, 0),
+            *_PAIR.unpack_from(l12, 0),
         ),
     )
     m = rt.view()
@@ -576,10 +559,7 @@ def export_transformer__transform_batch(rt: _core.CoreInstance, records: Any) ->
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/transformer@1.0.0#transform-batch",
-        (
-            _PAIR.unpack_from(l13, 0)[0],
-            _PAIR.unpack_from(l13, 0)[1],
-        ),
+        (*_PAIR.unpack_from(l13, 0),),
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -613,13 +593,10 @@ def export_filter__keep(rt: _core.CoreInstance, record: Any) -> Any:
     res = rt.invoke(
         "dataflare:core/filter@1.0.0#keep",
         (
-            _PAIR.unpack_from(s14, 0)[0],
-            _PAIR.unpack_from(s14, 0)[1],
+            *_PAIR.unpack_from(s14, 0),
             _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
-            _PAIR.unpack_from(s15, 0)[0],
-            _PAIR.unpack_from(s15, 0)[1],
-            _PAIR.unpack_from(l16, 0)[0],
-            _PAIR.unpack_from(l16, 0)[1],
+            *_PAIR.unpack_from(s15, 0),
+            *_PAIR.unpack_from(l16, 0),
         ),
     )
     out = res[0] != 0
@@ -632,11 +609,7 @@ def export_filter__keep_batch(rt: _core.CoreInstance, records: Any) -> Any:
     _put_42(rt, records, l17, 0)
     rt.allocate()
     res = rt.invoke(
-        "dataflare:core/filter@1.0.0#keep-batch",
-        (
-            _PAIR.unpack_from(l17, 0)[0],
-            _PAIR.unpack_from(l17, 0)[1],
-        ),
+        "dataflare:core/filter@1.0.0#keep-batch", (*_PAIR.unpack_from(l17, 0),)
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -653,10 +626,7 @@ def export_aggregator__constructor_accumulator(rt: _core.CoreInstance, key: Any)
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/aggregator@1.0.0#[constructor]accumulator",
-        (
-            _PAIR.unpack_from(s18, 0)[0],
-            _PAIR.unpack_from(s18, 0)[1],
-        ),
+        (*_PAIR.unpack_from(s18, 0),),
     )
     out = _core.take(_aggregator.Accumulator, res[0] & 0xFFFFFFFF)
     rt.post_return("dataflare:core/aggregator@1.0.0#[constructor]accumulator", res)
@@ -677,13 +647,10 @@ def export_aggregator__method_accumulator_add(
         "dataflare:core/aggregator@1.0.0#[method]accumulator.add",
         (
             self_._handle_for_call(False),
-            _PAIR.unpack_from(s19, 0)[0],
-            _PAIR.unpack_from(s19, 0)[1],
+            *_PAIR.unpack_from(s19, 0),
             _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
-            _PAIR.unpack_from(s20, 0)[0],
-            _PAIR.unpack_from(s20, 0)[1],
-            _PAIR.unpack_from(l21, 0)[0],
-            _PAIR.unpack_from(l21, 0)[1],
+            *_PAIR.unpack_from(s20, 0),
+            *_PAIR.unpack_from(l21, 0),
         ),
     )
     m = rt.view()
@@ -703,11 +670,7 @@ def export_aggregator__method_accumulator_add_batch(
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/aggregator@1.0.0#[method]accumulator.add-batch",
-        (
-            self_._handle_for_call(False),
-            _PAIR.unpack_from(l22, 0)[0],
-            _PAIR.unpack_from(l22, 0)[1],
-        ),
+        (self_._handle_for_call(False), *_PAIR.unpack_from(l22, 0)),
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -741,10 +704,7 @@ def export_aggregator__static_accumulator_merge(
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/aggregator@1.0.0#[static]accumulator.merge",
-        (
-            left._handle_for_call(False),
-            right._handle_for_call(False),
-        ),
+        (left._handle_for_call(False), right._handle_for_call(False)),
     )
     out = _core.take(_aggregator.Accumulator, res[0] & 0xFFFFFFFF)
     rt.post_return("dataflare:core/aggregator@1.0.0#[static]accumulator.merge", res)

@@ -28,14 +28,7 @@ class Accumulator(_runtime.Resource):
         """Adds one record to the window."""
         return cast(
             Result[None, PluginError],
-            self._owner.call(
-                INTERFACE,
-                "[method]accumulator.add",
-                (
-                    self,
-                    record,
-                ),
-            ),
+            self._owner.call(INTERFACE, "[method]accumulator.add", (self, record)),
         )
 
     def add_batch(self, records: list[DataRecord]) -> Result[int, PluginError]:
@@ -43,12 +36,7 @@ class Accumulator(_runtime.Resource):
         return cast(
             Result[int, PluginError],
             self._owner.call(
-                INTERFACE,
-                "[method]accumulator.add-batch",
-                (
-                    self,
-                    records,
-                ),
+                INTERFACE, "[method]accumulator.add-batch", (self, records)
             ),
         )
 
@@ -87,12 +75,5 @@ class AggregatorExports:
         """Combines two windows into a new one."""
         return cast(
             Accumulator,
-            self._instance.call(
-                INTERFACE,
-                "[static]accumulator.merge",
-                (
-                    left,
-                    right,
-                ),
-            ),
+            self._instance.call(INTERFACE, "[static]accumulator.merge", (left, right)),
         )

@@ -28,14 +28,7 @@ class Cursor(_runtime.Resource):
         """Reads at most `max` records; an empty list means the source is exhausted."""
         return cast(
             Result[list[DataRecord], PluginError],
-            self._owner.call(
-                INTERFACE,
-                "[method]cursor.read-batch",
-                (
-                    self,
-                    max,
-                ),
-            ),
+            self._owner.call(INTERFACE, "[method]cursor.read-batch", (self, max)),
         )
 
     def position(self) -> int:
