@@ -324,3 +324,12 @@ def test_fmt_missing_path_exit_2() -> None:
     proc = witgen("fmt", "nowhere.wit")
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_fmt_without_path_prints_the_default_contract() -> None:
+    proc = witgen("fmt")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("package dataflare:core@")
+    assert semantic(wasm_tools(write_scratch(proc.stdout), ALL_FEATURES).json()) == semantic(
+        wasm_tools(REPO / "wit", ALL_FEATURES).json()
+    )
