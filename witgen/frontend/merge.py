@@ -445,6 +445,12 @@ class Merger:
                     elif prev[2].kind == "unknown" and item[2].kind != "unknown":
                         # an unannotated import takes the stability of the included one
                         dst[key] = (prev[0], prev[1], item[2], prev[3])
+                    elif item[2].kind != "unknown" and item[2] != prev[2]:
+                        raise WitError(
+                            f"mismatch in stability from '{_debug_stability(item[2])}' to "
+                            f"'{_debug_stability(prev[2])}'",
+                            span,
+                        )
 
     def _type_iface_dep(self, tid: int) -> int | None:
         ty = self.types[tid]
@@ -635,6 +641,29 @@ class Merger:
             for p in self.packages
         )
         return ir.Resolve(packages, interfaces, worlds, types, main)
+
+
+def _debug_version(v: str) -> str:
+    core, _, build = v.partition("+")
+    core, _, pre = core.partition("-")
+    major, minor, patch = core.split(".")
+    out = f"Version {{ major: {major}, minor: {minor}, patch: {patch}"
+    if pre:
+        out += f', pre: Prerelease("{pre}")'
+    if build:
+        out += f', build: BuildMetadata("{build}")'
+    return out + " }"
+
+
+def _debug_stability(st: ir.Stability) -> str:
+    """Rust's `{:?}` of a wit-parser `Stability` (it appears in some of its messages)."""
+    dep = "None" if st.deprecated is None else f"Some({_debug_version(st.deprecated)})"
+    if st.kind == "stable":
+        assert st.since is not None
+        return f"Stable {{ since: {_debug_version(st.since)}, deprecated: {dep} }}"
+    if st.kind == "unstable":
+        return f'Unstable {{ feature: "{st.feature}", deprecated: {dep} }}'
+    return "Unknown"
 
 
 class _Cloner:
