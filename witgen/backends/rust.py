@@ -21,7 +21,7 @@ from witgen import __version__, ir
 from witgen.abi import Layouts
 from witgen.abi.signature import CoreSignature, core_signature
 from witgen.backends import GenerateOptions
-from witgen.backends.rust_glue import Glue, Val
+from witgen.backends.rust_glue import Glue, Val, takes_buffers
 from witgen.backends.rust_names import (
     TypeNamer,
     Unsupported,
@@ -672,7 +672,8 @@ class RustGen:
         if func.result is None:
             g.emit(f"{call};")
         elif sig.results_indirect:
-            g.emit(f"let result_ = {call};")
+            binding = "let mut" if takes_buffers(self.resolve, func.result) else "let"
+            g.emit(f"{binding} result_ = {call};")
             g.emit("let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();")
             g.store(func.result, Val("result_", is_ref=False), "ret_", 0, own=True)
             end = "ret_ as i32"

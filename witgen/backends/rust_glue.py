@@ -9,8 +9,9 @@ handles, which are taken out of their wrapper.
 Two lowering modes:
 - borrowed (`own=False`, imported-function parameters): strings and plain lists point at the
   caller's buffers; temporary buffers go into a `Cleanup` freed after the call;
-- owned (`own=True`, exported-function results): everything is copied into fresh allocations
-  that the generated `cabi_post_*` function frees (see `free`).
+- owned (`own=True`, exported-function results): string and plain-list buffers are moved out
+  of the value (shrunk to their length) and other lists get fresh arrays; the generated
+  `cabi_post_*` function frees all of it (see `free`).
 Lifting always takes ownership of what the other side allocated with `cabi_realloc`.
 """
 
@@ -95,6 +96,28 @@ def narrow(expr: str, have: str, want: str) -> str:
     if want == "i32" and have == "i64":
         return f"{expr} as i32"
     raise AssertionError(f"cannot narrow {have} into {want}")
+
+
+def takes_buffers(resolve: ir.Resolve, ty: ir.Type | None) -> bool:
+    """Whether a value holds a string or plain list, whose buffer an owned lowering moves."""
+    ty = None if ty is None else resolve.dealias(ty)
+    if ty is None or isinstance(ty, str):
+        return ty == "string"
+    kind = resolve.types[ty].kind
+    if isinstance(kind, ir.List):
+        return resolve.dealias(kind.type) in PLAIN or takes_buffers(resolve, kind.type)
+    children: list[ir.Type | None] = []
+    if isinstance(kind, ir.Record):
+        children = [f.type for f in kind.fields]
+    elif isinstance(kind, ir.Tuple):
+        children = list(kind.types)
+    elif isinstance(kind, ir.Variant):
+        children = [c.type for c in kind.cases]
+    elif isinstance(kind, (ir.Option, ir.FixedLengthList)):
+        children = [kind.type]
+    elif isinstance(kind, ir.Result):
+        children = [kind.ok, kind.err]
+    return any(takes_buffers(resolve, c) for c in children)
 
 
 def tuple_expr(items: list[str]) -> str:
@@ -219,20 +242,35 @@ class Glue:
         assert shape is not None
         return shape.payloads
 
-    def fields(self, ty: ir.Type, v: Val) -> list[tuple[ir.Type, Val]]:
-        """Record fields / tuple elements as references bound to fresh names."""
+    def moves(self, ty: ir.Type, own: bool) -> bool:
+        """Whether an owned lowering takes buffers out of the value (it needs `&mut`)."""
+        return own and takes_buffers(self.resolve, ty)
+
+    def ref(self, ty: ir.Type, own: bool) -> str:
+        return "&mut " if self.moves(ty, own) else "&"
+
+    @staticmethod
+    def mut_borrow(v: Val) -> str:
+        return v.expr if v.is_ref else f"&mut {v.expr}"
+
+    def scrutinee(self, ty: ir.Type, v: Val, own: bool) -> str:
+        return self.mut_borrow(v) if self.moves(ty, own) else v.borrow
+
+    def fields(self, ty: ir.Type, v: Val, own: bool) -> list[tuple[ir.Type, Val]]:
+        """Record fields / tuple elements as references bound to fresh names (`&mut` where
+        an owned lowering moves buffers out of them)."""
         kind = self.kind(ty)
         out = []
         if isinstance(kind, ir.Record):
             for f in kind.fields:
                 t = self.tmp()
-                self.emit(f"let {t} = &{v.expr}.{snake(f.name)};")
+                self.emit(f"let {t} = {self.ref(f.type, own)}{v.expr}.{snake(f.name)};")
                 out.append((f.type, Val(t)))
         else:
             assert isinstance(kind, ir.Tuple)
             for i, et in enumerate(kind.types):
                 t = self.tmp()
-                self.emit(f"let {t} = &{v.expr}.{i};")
+                self.emit(f"let {t} = {self.ref(et, own)}{v.expr}.{i};")
                 out.append((et, Val(t)))
         return out
 
@@ -264,14 +302,9 @@ class Glue:
             self.emit(f"let {p} = {v.expr}.as_ptr() as i32;")
             self.emit(f"let {n} = {v.expr}.len() as i32;")
             return p, n
-        if elem is None:
-            self.emit(f"let ({p}, {n}) = rt::copy_bytes({v.expr}.as_bytes());")
-        else:
-            size, align = self.layouts.size(elem), self.layouts.align(elem)
-            self.emit(
-                f"let ({p}, {n}) = rt::copy_list({v.expr}.as_ptr().cast::<u8>(), "
-                f"{v.expr}.len(), {size}, {align});"
-            )
+        # Owned: the buffer itself is handed over (no copy); post-return frees it.
+        give = "give_string" if elem is None else "give_list"
+        self.emit(f"let ({p}, {n}) = rt::{give}(core::mem::take({self.mut_borrow(v)}));")
         return p, n
 
     def lower_list(self, elem: ir.Type, v: Val, own: bool) -> tuple[str, str]:
@@ -281,7 +314,8 @@ class Glue:
         base, n, i, e = self.tmp("base"), self.tmp("len"), self.tmp("ix"), self.tmp("e")
         self.emit(f"let {n} = {v.expr}.len();")
         self.emit(f"let {base} = rt::alloc({times(n, size)}, {align});")
-        self.emit(f"for ({i}, {e}) in {v.expr}.iter().enumerate() {{")
+        iterate = "iter_mut" if self.moves(elem, own) else "iter"
+        self.emit(f"for ({i}, {e}) in {v.expr}.{iterate}().enumerate() {{")
         b = self.tmp("b")
         self.emit(f"let {b} = {base}.add({times(i, size)});")
         self.store(elem, Val(e), b, 0, own)
@@ -348,7 +382,7 @@ class Glue:
             return
         if isinstance(kind, (ir.Record, ir.Tuple)):
             offsets = self.layouts.field_offsets(self.field_types(ty))
-            for (ft, fv), fo in zip(self.fields(ty, v), offsets):
+            for (ft, fv), fo in zip(self.fields(ty, v, own), offsets):
                 self.store(ft, fv, base, off + fo, own)
             return
         if isinstance(kind, ir.Flags):
@@ -364,7 +398,7 @@ class Glue:
             assert shape is not None
             disc = _DISC[shape.discriminant_size]
             payload_off = off + self.layouts.payload_offset(ty)
-            self.emit(f"match {v.borrow} {{")
+            self.emit(f"match {self.scrutinee(ty, v, own)} {{")
             for index, payload in enumerate(shape.payloads):
                 binding = self.tmp("e") if payload is not None else None
                 with self.block() as body:
@@ -385,7 +419,8 @@ class Glue:
         if isinstance(kind, ir.FixedLengthList):
             size = self.layouts.size(kind.type)
             i, e = self.tmp("ix"), self.tmp("e")
-            self.emit(f"for ({i}, {e}) in {v.expr}.iter().enumerate() {{")
+            iterate = "iter_mut" if self.moves(kind.type, own) else "iter"
+            self.emit(f"for ({i}, {e}) in {v.expr}.{iterate}().enumerate() {{")
             b = self.tmp("b")
             self.emit(f"let {b} = {addr(base, off)}.add({times(i, size)});")
             self.store(kind.type, Val(e), b, 0, own)
@@ -584,7 +619,7 @@ class Glue:
             return [x]
         if isinstance(kind, (ir.Record, ir.Tuple)):
             out: list[str] = []
-            for ft, fv in self.fields(ty, v):
+            for ft, fv in self.fields(ty, v, own):
                 out.extend(self.lower_flat(ft, fv, own))
             return out
         if isinstance(kind, ir.Flags):
@@ -599,7 +634,7 @@ class Glue:
             shape = self.layouts.case_shape(ty)
             assert shape is not None
             names = [self.tmp("w") for _ in flat]
-            self.emit(f"let {tuple_expr(names)} = match {v.borrow} {{")
+            self.emit(f"let {tuple_expr(names)} = match {self.scrutinee(ty, v, own)} {{")
             for index, payload in enumerate(shape.payloads):
                 binding = self.tmp("e") if payload is not None else None
                 with self.block() as body:
@@ -618,7 +653,7 @@ class Glue:
             out = []
             for i in range(kind.length):
                 t = self.tmp()
-                self.emit(f"let {t} = &{v.expr}[{i}];")
+                self.emit(f"let {t} = {self.ref(kind.type, own)}{v.expr}[{i}];")
                 out.extend(self.lower_flat(kind.type, Val(t), own))
             return out
         if isinstance(kind, ir.Handle):

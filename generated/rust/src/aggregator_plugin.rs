@@ -528,19 +528,19 @@ pub mod aggregator {
             payload: fl4_,
             metadata: fl6_,
         };
-        let result_ = T_::add(&*(arg0 as usize as *const T_), p20_);
+        let mut result_ = T_::add(&*(arg0 as usize as *const T_), p20_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
-        match &result_ {
+        match &mut result_ {
             Ok(_) => {
                 ret_.write(0u8);
             }
             Err(e21_) => {
                 ret_.write(1u8);
                 let t22_ = &e21_.kind;
-                let t23_ = &e21_.message;
-                let t24_ = &e21_.record_id;
+                let t23_ = &mut e21_.message;
+                let t24_ = &mut e21_.record_id;
                 ret_.add(4).write(*t22_ as u8);
-                let (ptr25_, len26_) = rt::copy_bytes(t23_.as_bytes());
+                let (ptr25_, len26_) = rt::give_string(core::mem::take(t23_));
                 ret_.add(8).cast::<i32>().write(ptr25_);
                 ret_.add(12).cast::<i32>().write(len26_);
                 match t24_ {
@@ -549,7 +549,7 @@ pub mod aggregator {
                     }
                     Some(e27_) => {
                         ret_.add(16).write(1u8);
-                        let (ptr28_, len29_) = rt::copy_bytes(e27_.as_bytes());
+                        let (ptr28_, len29_) = rt::give_string(core::mem::take(e27_));
                         ret_.add(20).cast::<i32>().write(ptr28_);
                         ret_.add(24).cast::<i32>().write(len29_);
                     }
@@ -631,9 +631,9 @@ pub mod aggregator {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let result_ = T_::add_batch(&*(arg0 as usize as *const T_), v3_);
+        let mut result_ = T_::add_batch(&*(arg0 as usize as *const T_), v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
-        match &result_ {
+        match &mut result_ {
             Ok(e31_) => {
                 ret_.write(0u8);
                 ret_.add(8).cast::<u64>().write(*e31_);
@@ -641,10 +641,10 @@ pub mod aggregator {
             Err(e32_) => {
                 ret_.write(1u8);
                 let t33_ = &e32_.kind;
-                let t34_ = &e32_.message;
-                let t35_ = &e32_.record_id;
+                let t34_ = &mut e32_.message;
+                let t35_ = &mut e32_.record_id;
                 ret_.add(8).write(*t33_ as u8);
-                let (ptr36_, len37_) = rt::copy_bytes(t34_.as_bytes());
+                let (ptr36_, len37_) = rt::give_string(core::mem::take(t34_));
                 ret_.add(12).cast::<i32>().write(ptr36_);
                 ret_.add(16).cast::<i32>().write(len37_);
                 match t35_ {
@@ -653,7 +653,7 @@ pub mod aggregator {
                     }
                     Some(e38_) => {
                         ret_.add(20).write(1u8);
-                        let (ptr39_, len40_) = rt::copy_bytes(e38_.as_bytes());
+                        let (ptr39_, len40_) = rt::give_string(core::mem::take(e38_));
                         ret_.add(24).cast::<i32>().write(ptr39_);
                         ret_.add(28).cast::<i32>().write(len40_);
                     }
@@ -690,35 +690,35 @@ pub mod aggregator {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_method_accumulator_emit<T_: GuestAccumulator>(arg0: i32) -> i32 {
-        let result_ = T_::emit(&*(arg0 as usize as *const T_));
+        let mut result_ = T_::emit(&*(arg0 as usize as *const T_));
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
-        match &result_ {
+        match &mut result_ {
             None => {
                 ret_.write(0u8);
             }
             Some(e1_) => {
                 ret_.write(1u8);
-                let t2_ = &e1_.id;
+                let t2_ = &mut e1_.id;
                 let t3_ = &e1_.timestamp;
-                let t4_ = &e1_.payload;
-                let t5_ = &e1_.metadata;
-                let (ptr6_, len7_) = rt::copy_bytes(t2_.as_bytes());
+                let t4_ = &mut e1_.payload;
+                let t5_ = &mut e1_.metadata;
+                let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
                 ret_.add(8).cast::<i32>().write(ptr6_);
                 ret_.add(12).cast::<i32>().write(len7_);
                 ret_.add(16).cast::<i64>().write(*t3_);
-                let (ptr8_, len9_) = rt::copy_list(t4_.as_ptr().cast::<u8>(), t4_.len(), 1, 1);
+                let (ptr8_, len9_) = rt::give_list(core::mem::take(t4_));
                 ret_.add(24).cast::<i32>().write(ptr8_);
                 ret_.add(28).cast::<i32>().write(len9_);
                 let len11_ = t5_.len();
                 let base10_ = rt::alloc(len11_ * 16, 4);
-                for (ix12_, e13_) in t5_.iter().enumerate() {
+                for (ix12_, e13_) in t5_.iter_mut().enumerate() {
                     let b14_ = base10_.add(ix12_ * 16);
-                    let t15_ = &e13_.0;
-                    let t16_ = &e13_.1;
-                    let (ptr17_, len18_) = rt::copy_bytes(t15_.as_bytes());
+                    let t15_ = &mut e13_.0;
+                    let t16_ = &mut e13_.1;
+                    let (ptr17_, len18_) = rt::give_string(core::mem::take(t15_));
                     b14_.cast::<i32>().write(ptr17_);
                     b14_.add(4).cast::<i32>().write(len18_);
-                    let (ptr19_, len20_) = rt::copy_bytes(t16_.as_bytes());
+                    let (ptr19_, len20_) = rt::give_string(core::mem::take(t16_));
                     b14_.add(8).cast::<i32>().write(ptr19_);
                     b14_.add(12).cast::<i32>().write(len20_);
                 }
@@ -782,15 +782,15 @@ pub mod aggregator {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Aggregator>() -> i32 {
-        let result_ = T_::info();
+        let mut result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
-        let t1_ = &result_.name;
-        let t2_ = &result_.version;
+        let t1_ = &mut result_.name;
+        let t2_ = &mut result_.version;
         let t3_ = &result_.capabilities;
-        let (ptr4_, len5_) = rt::copy_bytes(t1_.as_bytes());
+        let (ptr4_, len5_) = rt::give_string(core::mem::take(t1_));
         ret_.cast::<i32>().write(ptr4_);
         ret_.add(4).cast::<i32>().write(len5_);
-        let (ptr6_, len7_) = rt::copy_bytes(t2_.as_bytes());
+        let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
         ret_.add(8).cast::<i32>().write(ptr6_);
         ret_.add(12).cast::<i32>().write(len7_);
         ret_.add(16).write(t3_.bits());

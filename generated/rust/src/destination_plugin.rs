@@ -381,15 +381,15 @@ pub mod destination {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Destination>() -> i32 {
-        let result_ = T_::info();
+        let mut result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
-        let t1_ = &result_.name;
-        let t2_ = &result_.version;
+        let t1_ = &mut result_.name;
+        let t2_ = &mut result_.version;
         let t3_ = &result_.capabilities;
-        let (ptr4_, len5_) = rt::copy_bytes(t1_.as_bytes());
+        let (ptr4_, len5_) = rt::give_string(core::mem::take(t1_));
         ret_.cast::<i32>().write(ptr4_);
         ret_.add(4).cast::<i32>().write(len5_);
-        let (ptr6_, len7_) = rt::copy_bytes(t2_.as_bytes());
+        let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
         ret_.add(8).cast::<i32>().write(ptr6_);
         ret_.add(12).cast::<i32>().write(len7_);
         ret_.add(16).write(t3_.bits());
@@ -460,9 +460,9 @@ pub mod destination {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let result_ = T_::write_batch(v3_);
+        let mut result_ = T_::write_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
-        match &result_ {
+        match &mut result_ {
             Ok(e31_) => {
                 ret_.write(0u8);
                 ret_.add(4).cast::<u32>().write(*e31_);
@@ -470,10 +470,10 @@ pub mod destination {
             Err(e32_) => {
                 ret_.write(1u8);
                 let t33_ = &e32_.kind;
-                let t34_ = &e32_.message;
-                let t35_ = &e32_.record_id;
+                let t34_ = &mut e32_.message;
+                let t35_ = &mut e32_.record_id;
                 ret_.add(4).write(*t33_ as u8);
-                let (ptr36_, len37_) = rt::copy_bytes(t34_.as_bytes());
+                let (ptr36_, len37_) = rt::give_string(core::mem::take(t34_));
                 ret_.add(8).cast::<i32>().write(ptr36_);
                 ret_.add(12).cast::<i32>().write(len37_);
                 match t35_ {
@@ -482,7 +482,7 @@ pub mod destination {
                     }
                     Some(e38_) => {
                         ret_.add(16).write(1u8);
-                        let (ptr39_, len40_) = rt::copy_bytes(e38_.as_bytes());
+                        let (ptr39_, len40_) = rt::give_string(core::mem::take(e38_));
                         ret_.add(20).cast::<i32>().write(ptr39_);
                         ret_.add(24).cast::<i32>().write(len40_);
                     }
@@ -519,19 +519,19 @@ pub mod destination {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_flush<T_: Destination>() -> i32 {
-        let result_ = T_::flush();
+        let mut result_ = T_::flush();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
-        match &result_ {
+        match &mut result_ {
             Ok(_) => {
                 ret_.write(0u8);
             }
             Err(e1_) => {
                 ret_.write(1u8);
                 let t2_ = &e1_.kind;
-                let t3_ = &e1_.message;
-                let t4_ = &e1_.record_id;
+                let t3_ = &mut e1_.message;
+                let t4_ = &mut e1_.record_id;
                 ret_.add(4).write(*t2_ as u8);
-                let (ptr5_, len6_) = rt::copy_bytes(t3_.as_bytes());
+                let (ptr5_, len6_) = rt::give_string(core::mem::take(t3_));
                 ret_.add(8).cast::<i32>().write(ptr5_);
                 ret_.add(12).cast::<i32>().write(len6_);
                 match t4_ {
@@ -540,7 +540,7 @@ pub mod destination {
                     }
                     Some(e7_) => {
                         ret_.add(16).write(1u8);
-                        let (ptr8_, len9_) = rt::copy_bytes(e7_.as_bytes());
+                        let (ptr8_, len9_) = rt::give_string(core::mem::take(e7_));
                         ret_.add(20).cast::<i32>().write(ptr8_);
                         ret_.add(24).cast::<i32>().write(len9_);
                     }

@@ -377,15 +377,15 @@ pub mod filter {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Filter>() -> i32 {
-        let result_ = T_::info();
+        let mut result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
-        let t1_ = &result_.name;
-        let t2_ = &result_.version;
+        let t1_ = &mut result_.name;
+        let t2_ = &mut result_.version;
         let t3_ = &result_.capabilities;
-        let (ptr4_, len5_) = rt::copy_bytes(t1_.as_bytes());
+        let (ptr4_, len5_) = rt::give_string(core::mem::take(t1_));
         ret_.cast::<i32>().write(ptr4_);
         ret_.add(4).cast::<i32>().write(len5_);
-        let (ptr6_, len7_) = rt::copy_bytes(t2_.as_bytes());
+        let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
         ret_.add(8).cast::<i32>().write(ptr6_);
         ret_.add(12).cast::<i32>().write(len7_);
         ret_.add(16).write(t3_.bits());

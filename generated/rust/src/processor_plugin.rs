@@ -379,15 +379,15 @@ pub mod processor {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Processor>() -> i32 {
-        let result_ = T_::info();
+        let mut result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
-        let t1_ = &result_.name;
-        let t2_ = &result_.version;
+        let t1_ = &mut result_.name;
+        let t2_ = &mut result_.version;
         let t3_ = &result_.capabilities;
-        let (ptr4_, len5_) = rt::copy_bytes(t1_.as_bytes());
+        let (ptr4_, len5_) = rt::give_string(core::mem::take(t1_));
         ret_.cast::<i32>().write(ptr4_);
         ret_.add(4).cast::<i32>().write(len5_);
-        let (ptr6_, len7_) = rt::copy_bytes(t2_.as_bytes());
+        let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
         ret_.add(8).cast::<i32>().write(ptr6_);
         ret_.add(12).cast::<i32>().write(len7_);
         ret_.add(16).write(t3_.bits());
@@ -453,32 +453,32 @@ pub mod processor {
             payload: fl4_,
             metadata: fl6_,
         };
-        let result_ = T_::process(p20_);
+        let mut result_ = T_::process(p20_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
-        match &result_ {
+        match &mut result_ {
             super::types::ProcessingResult::Emit(e21_) => {
                 ret_.write(0u8);
-                let t22_ = &e21_.id;
+                let t22_ = &mut e21_.id;
                 let t23_ = &e21_.timestamp;
-                let t24_ = &e21_.payload;
-                let t25_ = &e21_.metadata;
-                let (ptr26_, len27_) = rt::copy_bytes(t22_.as_bytes());
+                let t24_ = &mut e21_.payload;
+                let t25_ = &mut e21_.metadata;
+                let (ptr26_, len27_) = rt::give_string(core::mem::take(t22_));
                 ret_.add(8).cast::<i32>().write(ptr26_);
                 ret_.add(12).cast::<i32>().write(len27_);
                 ret_.add(16).cast::<i64>().write(*t23_);
-                let (ptr28_, len29_) = rt::copy_list(t24_.as_ptr().cast::<u8>(), t24_.len(), 1, 1);
+                let (ptr28_, len29_) = rt::give_list(core::mem::take(t24_));
                 ret_.add(24).cast::<i32>().write(ptr28_);
                 ret_.add(28).cast::<i32>().write(len29_);
                 let len31_ = t25_.len();
                 let base30_ = rt::alloc(len31_ * 16, 4);
-                for (ix32_, e33_) in t25_.iter().enumerate() {
+                for (ix32_, e33_) in t25_.iter_mut().enumerate() {
                     let b34_ = base30_.add(ix32_ * 16);
-                    let t35_ = &e33_.0;
-                    let t36_ = &e33_.1;
-                    let (ptr37_, len38_) = rt::copy_bytes(t35_.as_bytes());
+                    let t35_ = &mut e33_.0;
+                    let t36_ = &mut e33_.1;
+                    let (ptr37_, len38_) = rt::give_string(core::mem::take(t35_));
                     b34_.cast::<i32>().write(ptr37_);
                     b34_.add(4).cast::<i32>().write(len38_);
-                    let (ptr39_, len40_) = rt::copy_bytes(t36_.as_bytes());
+                    let (ptr39_, len40_) = rt::give_string(core::mem::take(t36_));
                     b34_.add(8).cast::<i32>().write(ptr39_);
                     b34_.add(12).cast::<i32>().write(len40_);
                 }
@@ -492,30 +492,29 @@ pub mod processor {
                 ret_.write(2u8);
                 let len43_ = e41_.len();
                 let base42_ = rt::alloc(len43_ * 32, 8);
-                for (ix44_, e45_) in e41_.iter().enumerate() {
+                for (ix44_, e45_) in e41_.iter_mut().enumerate() {
                     let b46_ = base42_.add(ix44_ * 32);
-                    let t47_ = &e45_.id;
+                    let t47_ = &mut e45_.id;
                     let t48_ = &e45_.timestamp;
-                    let t49_ = &e45_.payload;
-                    let t50_ = &e45_.metadata;
-                    let (ptr51_, len52_) = rt::copy_bytes(t47_.as_bytes());
+                    let t49_ = &mut e45_.payload;
+                    let t50_ = &mut e45_.metadata;
+                    let (ptr51_, len52_) = rt::give_string(core::mem::take(t47_));
                     b46_.cast::<i32>().write(ptr51_);
                     b46_.add(4).cast::<i32>().write(len52_);
                     b46_.add(8).cast::<i64>().write(*t48_);
-                    let (ptr53_, len54_) =
-                        rt::copy_list(t49_.as_ptr().cast::<u8>(), t49_.len(), 1, 1);
+                    let (ptr53_, len54_) = rt::give_list(core::mem::take(t49_));
                     b46_.add(16).cast::<i32>().write(ptr53_);
                     b46_.add(20).cast::<i32>().write(len54_);
                     let len56_ = t50_.len();
                     let base55_ = rt::alloc(len56_ * 16, 4);
-                    for (ix57_, e58_) in t50_.iter().enumerate() {
+                    for (ix57_, e58_) in t50_.iter_mut().enumerate() {
                         let b59_ = base55_.add(ix57_ * 16);
-                        let t60_ = &e58_.0;
-                        let t61_ = &e58_.1;
-                        let (ptr62_, len63_) = rt::copy_bytes(t60_.as_bytes());
+                        let t60_ = &mut e58_.0;
+                        let t61_ = &mut e58_.1;
+                        let (ptr62_, len63_) = rt::give_string(core::mem::take(t60_));
                         b59_.cast::<i32>().write(ptr62_);
                         b59_.add(4).cast::<i32>().write(len63_);
-                        let (ptr64_, len65_) = rt::copy_bytes(t61_.as_bytes());
+                        let (ptr64_, len65_) = rt::give_string(core::mem::take(t61_));
                         b59_.add(8).cast::<i32>().write(ptr64_);
                         b59_.add(12).cast::<i32>().write(len65_);
                     }
@@ -528,10 +527,10 @@ pub mod processor {
             super::types::ProcessingResult::Failed(e66_) => {
                 ret_.write(3u8);
                 let t67_ = &e66_.kind;
-                let t68_ = &e66_.message;
-                let t69_ = &e66_.record_id;
+                let t68_ = &mut e66_.message;
+                let t69_ = &mut e66_.record_id;
                 ret_.add(8).write(*t67_ as u8);
-                let (ptr70_, len71_) = rt::copy_bytes(t68_.as_bytes());
+                let (ptr70_, len71_) = rt::give_string(core::mem::take(t68_));
                 ret_.add(12).cast::<i32>().write(ptr70_);
                 ret_.add(16).cast::<i32>().write(len71_);
                 match t69_ {
@@ -540,7 +539,7 @@ pub mod processor {
                     }
                     Some(e72_) => {
                         ret_.add(20).write(1u8);
-                        let (ptr73_, len74_) = rt::copy_bytes(e72_.as_bytes());
+                        let (ptr73_, len74_) = rt::give_string(core::mem::take(e72_));
                         ret_.add(24).cast::<i32>().write(ptr73_);
                         ret_.add(28).cast::<i32>().write(len74_);
                     }
@@ -679,37 +678,36 @@ pub mod processor {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let result_ = T_::process_batch(v3_);
+        let mut result_ = T_::process_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         let len32_ = result_.len();
         let base31_ = rt::alloc(len32_ * 40, 8);
-        for (ix33_, e34_) in result_.iter().enumerate() {
+        for (ix33_, e34_) in result_.iter_mut().enumerate() {
             let b35_ = base31_.add(ix33_ * 40);
             match e34_ {
                 super::types::ProcessingResult::Emit(e36_) => {
                     b35_.write(0u8);
-                    let t37_ = &e36_.id;
+                    let t37_ = &mut e36_.id;
                     let t38_ = &e36_.timestamp;
-                    let t39_ = &e36_.payload;
-                    let t40_ = &e36_.metadata;
-                    let (ptr41_, len42_) = rt::copy_bytes(t37_.as_bytes());
+                    let t39_ = &mut e36_.payload;
+                    let t40_ = &mut e36_.metadata;
+                    let (ptr41_, len42_) = rt::give_string(core::mem::take(t37_));
                     b35_.add(8).cast::<i32>().write(ptr41_);
                     b35_.add(12).cast::<i32>().write(len42_);
                     b35_.add(16).cast::<i64>().write(*t38_);
-                    let (ptr43_, len44_) =
-                        rt::copy_list(t39_.as_ptr().cast::<u8>(), t39_.len(), 1, 1);
+                    let (ptr43_, len44_) = rt::give_list(core::mem::take(t39_));
                     b35_.add(24).cast::<i32>().write(ptr43_);
                     b35_.add(28).cast::<i32>().write(len44_);
                     let len46_ = t40_.len();
                     let base45_ = rt::alloc(len46_ * 16, 4);
-                    for (ix47_, e48_) in t40_.iter().enumerate() {
+                    for (ix47_, e48_) in t40_.iter_mut().enumerate() {
                         let b49_ = base45_.add(ix47_ * 16);
-                        let t50_ = &e48_.0;
-                        let t51_ = &e48_.1;
-                        let (ptr52_, len53_) = rt::copy_bytes(t50_.as_bytes());
+                        let t50_ = &mut e48_.0;
+                        let t51_ = &mut e48_.1;
+                        let (ptr52_, len53_) = rt::give_string(core::mem::take(t50_));
                         b49_.cast::<i32>().write(ptr52_);
                         b49_.add(4).cast::<i32>().write(len53_);
-                        let (ptr54_, len55_) = rt::copy_bytes(t51_.as_bytes());
+                        let (ptr54_, len55_) = rt::give_string(core::mem::take(t51_));
                         b49_.add(8).cast::<i32>().write(ptr54_);
                         b49_.add(12).cast::<i32>().write(len55_);
                     }
@@ -723,30 +721,29 @@ pub mod processor {
                     b35_.write(2u8);
                     let len58_ = e56_.len();
                     let base57_ = rt::alloc(len58_ * 32, 8);
-                    for (ix59_, e60_) in e56_.iter().enumerate() {
+                    for (ix59_, e60_) in e56_.iter_mut().enumerate() {
                         let b61_ = base57_.add(ix59_ * 32);
-                        let t62_ = &e60_.id;
+                        let t62_ = &mut e60_.id;
                         let t63_ = &e60_.timestamp;
-                        let t64_ = &e60_.payload;
-                        let t65_ = &e60_.metadata;
-                        let (ptr66_, len67_) = rt::copy_bytes(t62_.as_bytes());
+                        let t64_ = &mut e60_.payload;
+                        let t65_ = &mut e60_.metadata;
+                        let (ptr66_, len67_) = rt::give_string(core::mem::take(t62_));
                         b61_.cast::<i32>().write(ptr66_);
                         b61_.add(4).cast::<i32>().write(len67_);
                         b61_.add(8).cast::<i64>().write(*t63_);
-                        let (ptr68_, len69_) =
-                            rt::copy_list(t64_.as_ptr().cast::<u8>(), t64_.len(), 1, 1);
+                        let (ptr68_, len69_) = rt::give_list(core::mem::take(t64_));
                         b61_.add(16).cast::<i32>().write(ptr68_);
                         b61_.add(20).cast::<i32>().write(len69_);
                         let len71_ = t65_.len();
                         let base70_ = rt::alloc(len71_ * 16, 4);
-                        for (ix72_, e73_) in t65_.iter().enumerate() {
+                        for (ix72_, e73_) in t65_.iter_mut().enumerate() {
                             let b74_ = base70_.add(ix72_ * 16);
-                            let t75_ = &e73_.0;
-                            let t76_ = &e73_.1;
-                            let (ptr77_, len78_) = rt::copy_bytes(t75_.as_bytes());
+                            let t75_ = &mut e73_.0;
+                            let t76_ = &mut e73_.1;
+                            let (ptr77_, len78_) = rt::give_string(core::mem::take(t75_));
                             b74_.cast::<i32>().write(ptr77_);
                             b74_.add(4).cast::<i32>().write(len78_);
-                            let (ptr79_, len80_) = rt::copy_bytes(t76_.as_bytes());
+                            let (ptr79_, len80_) = rt::give_string(core::mem::take(t76_));
                             b74_.add(8).cast::<i32>().write(ptr79_);
                             b74_.add(12).cast::<i32>().write(len80_);
                         }
@@ -759,10 +756,10 @@ pub mod processor {
                 super::types::ProcessingResult::Failed(e81_) => {
                     b35_.write(3u8);
                     let t82_ = &e81_.kind;
-                    let t83_ = &e81_.message;
-                    let t84_ = &e81_.record_id;
+                    let t83_ = &mut e81_.message;
+                    let t84_ = &mut e81_.record_id;
                     b35_.add(8).write(*t82_ as u8);
-                    let (ptr85_, len86_) = rt::copy_bytes(t83_.as_bytes());
+                    let (ptr85_, len86_) = rt::give_string(core::mem::take(t83_));
                     b35_.add(12).cast::<i32>().write(ptr85_);
                     b35_.add(16).cast::<i32>().write(len86_);
                     match t84_ {
@@ -771,7 +768,7 @@ pub mod processor {
                         }
                         Some(e87_) => {
                             b35_.add(20).write(1u8);
-                            let (ptr88_, len89_) = rt::copy_bytes(e87_.as_bytes());
+                            let (ptr88_, len89_) = rt::give_string(core::mem::take(e87_));
                             b35_.add(24).cast::<i32>().write(ptr88_);
                             b35_.add(28).cast::<i32>().write(len89_);
                         }

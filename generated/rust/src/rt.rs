@@ -3,6 +3,7 @@
 //! calls (`cabi_realloc`) and helpers that hand buffers over between the two sides.
 
 use alloc::alloc::{handle_alloc_error, Layout};
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -58,26 +59,18 @@ pub unsafe fn dealloc(ptr: *mut u8, size: usize, align: usize) {
     }
 }
 
-/// Copies bytes into a fresh allocation (align 1): `(pointer, length)` as core values.
-///
-/// # Safety
-///
-/// Always safe to call; unsafe because the caller must free the copy with `dealloc`.
-pub unsafe fn copy_bytes(bytes: &[u8]) -> (i32, i32) {
-    let ptr = alloc(bytes.len(), 1);
-    core::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, bytes.len());
-    (ptr as i32, bytes.len() as i32)
+/// Hands a string's buffer to the other side: `(pointer, length)` as core values. The
+/// buffer is shrunk to its length, so `dealloc(ptr, len, 1)` frees it.
+pub fn give_string(s: String) -> (i32, i32) {
+    give_list(s.into_bytes())
 }
 
-/// Copies `len` elements of `size` bytes into a fresh allocation aligned to `align`.
-///
-/// # Safety
-///
-/// `src` must point at `len * size` readable bytes.
-pub unsafe fn copy_list(src: *const u8, len: usize, size: usize, align: usize) -> (i32, i32) {
-    let ptr = alloc(len * size, align);
-    core::ptr::copy_nonoverlapping(src, ptr, len * size);
-    (ptr as i32, len as i32)
+/// Hands a list's buffer to the other side (plain element types, whose Rust layout is the
+/// canonical ABI's): `(pointer, length)`; `dealloc(ptr, len * size, align)` frees it.
+pub fn give_list<T>(v: Vec<T>) -> (i32, i32) {
+    let buffer = v.into_boxed_slice();
+    let len = buffer.len();
+    (Box::into_raw(buffer).cast::<T>() as i32, len as i32)
 }
 
 /// Takes ownership of a UTF-8 string the other side wrote into memory from `cabi_realloc`.

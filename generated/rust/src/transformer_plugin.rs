@@ -379,15 +379,15 @@ pub mod transformer {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Transformer>() -> i32 {
-        let result_ = T_::info();
+        let mut result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
-        let t1_ = &result_.name;
-        let t2_ = &result_.version;
+        let t1_ = &mut result_.name;
+        let t2_ = &mut result_.version;
         let t3_ = &result_.capabilities;
-        let (ptr4_, len5_) = rt::copy_bytes(t1_.as_bytes());
+        let (ptr4_, len5_) = rt::give_string(core::mem::take(t1_));
         ret_.cast::<i32>().write(ptr4_);
         ret_.add(4).cast::<i32>().write(len5_);
-        let (ptr6_, len7_) = rt::copy_bytes(t2_.as_bytes());
+        let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
         ret_.add(8).cast::<i32>().write(ptr6_);
         ret_.add(12).cast::<i32>().write(len7_);
         ret_.add(16).write(t3_.bits());
@@ -453,32 +453,32 @@ pub mod transformer {
             payload: fl4_,
             metadata: fl6_,
         };
-        let result_ = T_::transform(p20_);
+        let mut result_ = T_::transform(p20_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
-        match &result_ {
+        match &mut result_ {
             Ok(e21_) => {
                 ret_.write(0u8);
-                let t22_ = &e21_.id;
+                let t22_ = &mut e21_.id;
                 let t23_ = &e21_.timestamp;
-                let t24_ = &e21_.payload;
-                let t25_ = &e21_.metadata;
-                let (ptr26_, len27_) = rt::copy_bytes(t22_.as_bytes());
+                let t24_ = &mut e21_.payload;
+                let t25_ = &mut e21_.metadata;
+                let (ptr26_, len27_) = rt::give_string(core::mem::take(t22_));
                 ret_.add(8).cast::<i32>().write(ptr26_);
                 ret_.add(12).cast::<i32>().write(len27_);
                 ret_.add(16).cast::<i64>().write(*t23_);
-                let (ptr28_, len29_) = rt::copy_list(t24_.as_ptr().cast::<u8>(), t24_.len(), 1, 1);
+                let (ptr28_, len29_) = rt::give_list(core::mem::take(t24_));
                 ret_.add(24).cast::<i32>().write(ptr28_);
                 ret_.add(28).cast::<i32>().write(len29_);
                 let len31_ = t25_.len();
                 let base30_ = rt::alloc(len31_ * 16, 4);
-                for (ix32_, e33_) in t25_.iter().enumerate() {
+                for (ix32_, e33_) in t25_.iter_mut().enumerate() {
                     let b34_ = base30_.add(ix32_ * 16);
-                    let t35_ = &e33_.0;
-                    let t36_ = &e33_.1;
-                    let (ptr37_, len38_) = rt::copy_bytes(t35_.as_bytes());
+                    let t35_ = &mut e33_.0;
+                    let t36_ = &mut e33_.1;
+                    let (ptr37_, len38_) = rt::give_string(core::mem::take(t35_));
                     b34_.cast::<i32>().write(ptr37_);
                     b34_.add(4).cast::<i32>().write(len38_);
-                    let (ptr39_, len40_) = rt::copy_bytes(t36_.as_bytes());
+                    let (ptr39_, len40_) = rt::give_string(core::mem::take(t36_));
                     b34_.add(8).cast::<i32>().write(ptr39_);
                     b34_.add(12).cast::<i32>().write(len40_);
                 }
@@ -488,10 +488,10 @@ pub mod transformer {
             Err(e41_) => {
                 ret_.write(1u8);
                 let t42_ = &e41_.kind;
-                let t43_ = &e41_.message;
-                let t44_ = &e41_.record_id;
+                let t43_ = &mut e41_.message;
+                let t44_ = &mut e41_.record_id;
                 ret_.add(8).write(*t42_ as u8);
-                let (ptr45_, len46_) = rt::copy_bytes(t43_.as_bytes());
+                let (ptr45_, len46_) = rt::give_string(core::mem::take(t43_));
                 ret_.add(12).cast::<i32>().write(ptr45_);
                 ret_.add(16).cast::<i32>().write(len46_);
                 match t44_ {
@@ -500,7 +500,7 @@ pub mod transformer {
                     }
                     Some(e47_) => {
                         ret_.add(20).write(1u8);
-                        let (ptr48_, len49_) = rt::copy_bytes(e47_.as_bytes());
+                        let (ptr48_, len49_) = rt::give_string(core::mem::take(e47_));
                         ret_.add(24).cast::<i32>().write(ptr48_);
                         ret_.add(28).cast::<i32>().write(len49_);
                     }
@@ -607,37 +607,36 @@ pub mod transformer {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let result_ = T_::transform_batch(v3_);
+        let mut result_ = T_::transform_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
         let len32_ = result_.len();
         let base31_ = rt::alloc(len32_ * 40, 8);
-        for (ix33_, e34_) in result_.iter().enumerate() {
+        for (ix33_, e34_) in result_.iter_mut().enumerate() {
             let b35_ = base31_.add(ix33_ * 40);
             match e34_ {
                 Ok(e36_) => {
                     b35_.write(0u8);
-                    let t37_ = &e36_.id;
+                    let t37_ = &mut e36_.id;
                     let t38_ = &e36_.timestamp;
-                    let t39_ = &e36_.payload;
-                    let t40_ = &e36_.metadata;
-                    let (ptr41_, len42_) = rt::copy_bytes(t37_.as_bytes());
+                    let t39_ = &mut e36_.payload;
+                    let t40_ = &mut e36_.metadata;
+                    let (ptr41_, len42_) = rt::give_string(core::mem::take(t37_));
                     b35_.add(8).cast::<i32>().write(ptr41_);
                     b35_.add(12).cast::<i32>().write(len42_);
                     b35_.add(16).cast::<i64>().write(*t38_);
-                    let (ptr43_, len44_) =
-                        rt::copy_list(t39_.as_ptr().cast::<u8>(), t39_.len(), 1, 1);
+                    let (ptr43_, len44_) = rt::give_list(core::mem::take(t39_));
                     b35_.add(24).cast::<i32>().write(ptr43_);
                     b35_.add(28).cast::<i32>().write(len44_);
                     let len46_ = t40_.len();
                     let base45_ = rt::alloc(len46_ * 16, 4);
-                    for (ix47_, e48_) in t40_.iter().enumerate() {
+                    for (ix47_, e48_) in t40_.iter_mut().enumerate() {
                         let b49_ = base45_.add(ix47_ * 16);
-                        let t50_ = &e48_.0;
-                        let t51_ = &e48_.1;
-                        let (ptr52_, len53_) = rt::copy_bytes(t50_.as_bytes());
+                        let t50_ = &mut e48_.0;
+                        let t51_ = &mut e48_.1;
+                        let (ptr52_, len53_) = rt::give_string(core::mem::take(t50_));
                         b49_.cast::<i32>().write(ptr52_);
                         b49_.add(4).cast::<i32>().write(len53_);
-                        let (ptr54_, len55_) = rt::copy_bytes(t51_.as_bytes());
+                        let (ptr54_, len55_) = rt::give_string(core::mem::take(t51_));
                         b49_.add(8).cast::<i32>().write(ptr54_);
                         b49_.add(12).cast::<i32>().write(len55_);
                     }
@@ -647,10 +646,10 @@ pub mod transformer {
                 Err(e56_) => {
                     b35_.write(1u8);
                     let t57_ = &e56_.kind;
-                    let t58_ = &e56_.message;
-                    let t59_ = &e56_.record_id;
+                    let t58_ = &mut e56_.message;
+                    let t59_ = &mut e56_.record_id;
                     b35_.add(8).write(*t57_ as u8);
-                    let (ptr60_, len61_) = rt::copy_bytes(t58_.as_bytes());
+                    let (ptr60_, len61_) = rt::give_string(core::mem::take(t58_));
                     b35_.add(12).cast::<i32>().write(ptr60_);
                     b35_.add(16).cast::<i32>().write(len61_);
                     match t59_ {
@@ -659,7 +658,7 @@ pub mod transformer {
                         }
                         Some(e62_) => {
                             b35_.add(20).write(1u8);
-                            let (ptr63_, len64_) = rt::copy_bytes(e62_.as_bytes());
+                            let (ptr63_, len64_) = rt::give_string(core::mem::take(e62_));
                             b35_.add(24).cast::<i32>().write(ptr63_);
                             b35_.add(28).cast::<i32>().write(len64_);
                         }
