@@ -140,6 +140,12 @@ package wasi:dep {
   @unstable(feature = active)
   interface unstable { @unstable(feature = active) resource unstable-resource; }
 }""",
+    "include_stability_mismatch": """package d:u@1.0.0;
+interface f {}
+world a { @unstable(feature = fb) import f; }
+world b { @since(version = 1.0.0) import f; include a; }""",
+    "method_named_like_resource": """package a:b;
+interface i { resource r { r: static func(); } }""",
     "type_nesting_limit": "package a:b; interface i { type t = "
     + "list<" * 100
     + "u8"
@@ -167,12 +173,15 @@ def test_case_matches_wasm_tools(tmp_path: Path, name: str, all_features: bool) 
     path = tmp_path / f"{name}.wit"
     path.write_text(CASES[name] + "\n", encoding="utf-8")
     expected, where = _wasm_tools(path, ["--all-features"] if all_features else [])
+    if where == (0, 0):
+        where = None  # wasm-tools names no place: rejecting is enough
     try:
         got = json.loads(json.dumps(ir.to_json(frontend.load(path, all_features=all_features))))
     except WitError as err:
         assert expected is None, f"we reject valid WIT: {err.render()}"
-        assert err.span is not None
-        assert (err.span.line, err.span.column) == where, err.render()
+        if where is not None:
+            assert err.span is not None
+            assert (err.span.line, err.span.column) == where, err.render()
         return
     assert expected is not None, "we accept WIT that wasm-tools rejects"
     assert got == expected
