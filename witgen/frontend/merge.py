@@ -226,6 +226,8 @@ class Merger:
             real_iface = iface_map[ty.owner[1]]
             if real_iface is None:  # its interface is not needed (disabled features)
                 continue
+            if not self._include(ty.stability, pkg, ty.span):
+                continue  # first imported under a disabled feature: excluded
             real = self.interfaces[real_iface].types.get(ty.name)
             if real is None:
                 raise WitError(f"type `{ty.name}` not defined in interface", ty.span)
@@ -446,10 +448,11 @@ class Merger:
                         # an unannotated import takes the stability of the included one
                         dst[key] = (prev[0], prev[1], item[2], prev[3])
                     elif item[2].kind != "unknown" and item[2] != prev[2]:
+                        spans = inc.import_spans if what == "import" else inc.export_spans
                         raise WitError(
                             f"mismatch in stability from '{_debug_stability(item[2])}' to "
                             f"'{_debug_stability(prev[2])}'",
-                            span,
+                            spans.get(key) or span,
                         )
 
     def _type_iface_dep(self, tid: int) -> int | None:
