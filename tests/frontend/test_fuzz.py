@@ -257,6 +257,7 @@ class InterfaceInfo:
     name: str
     exported_types: list[str]  # names another interface can `use`
     resources: list[str]
+    uses_others: bool = False  # exporting such an interface can clash with its imports
 
 
 @st.composite
@@ -304,7 +305,7 @@ def interfaces(
         + "}\n"
     )
     exported = [n for n in scope.values + scope.resources]
-    return text, InterfaceInfo(name, exported, list(scope.resources))
+    return text, InterfaceInfo(name, exported, list(scope.resources), bool(lines))
 
 
 @st.composite
@@ -323,8 +324,11 @@ def worlds(
         for _ in range(draw(st.integers(0, 3))):
             choice = draw(st.integers(0, 2))
             attr = attribute(draw, version, "  ")
-            if choice == 0 and ifaces:
-                iface = draw(st.sampled_from(ifaces))
+            # Only interfaces without `use` are exported: an exported interface whose
+            # dependencies are also imported "depends on an interface in incompatible ways".
+            eligible = [i for i in ifaces if direction == "import" or not i.uses_others]
+            if choice == 0 and eligible:
+                iface = draw(st.sampled_from(eligible))
                 if (direction, iface.name) in used_ifaces:
                     continue
                 used_ifaces.add((direction, iface.name))
@@ -389,7 +393,12 @@ def package_parts(
         items.append(text)
     base, _, ver = full.partition("@")
     public = [
-        InterfaceInfo(f"{base}/{i.name}{'@' + ver if ver else ''}", i.exported_types, i.resources)
+        InterfaceInfo(
+            f"{base}/{i.name}{'@' + ver if ver else ''}",
+            i.exported_types,
+            i.resources,
+            i.uses_others,
+        )
         for i in infos
     ]
     return PackageParts(full, draw(docs("")), items, public)
