@@ -153,6 +153,14 @@ class Merger:
             if wid in u.foreign_worlds:
                 continue
             if not self._include(world.stability, pkg, world.span):
+                for new_t, owner in local_types:
+                    if owner == ("world", wid):
+                        raise WitError(
+                            "found a reference to a world which is excluded due to its feature "
+                            "not being activated; this type is not gated by a feature but its "
+                            "world is",
+                            self.types[new_t].span,
+                        )
                 continue
             new_w = self._update_world(world, pkg, mt, iface_map, world_map, type_map)
             self.worlds.append(new_w)
