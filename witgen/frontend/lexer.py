@@ -9,7 +9,7 @@ wit-parser's exact error positions for bad characters and bad identifiers.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+
 
 from lark import Token
 
@@ -384,10 +384,6 @@ def _check_codepoints(out: Lexed) -> None:
 
 def _escape(ch: str) -> str:
     return "EscapeUnicode(EscapeIterInner('\\u{%x}'))" % ord(ch)
-
-
-def iter_tokens(lexed: Lexed) -> Iterator[Token]:
-    return iter(lexed.tokens)
 
 
 _IDENT_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-")

@@ -13,7 +13,6 @@ from typing import Any
 from witgen import ir
 from witgen.diagnostics import Span, WitError
 from witgen.frontend.model import (
-    UNKNOWN,
     FunctionM,
     InterfaceM,
     PackageM,
@@ -25,7 +24,7 @@ from witgen.frontend.model import (
 from witgen.frontend.resolver import Unresolved
 
 
-def _version_key(v: str) -> tuple[Any, ...]:
+def version_key(v: str) -> tuple[Any, ...]:
     core, _, _build = v.partition("+")
     core, _, pre = core.partition("-")
     nums = tuple(int(x) for x in core.split("."))
@@ -62,7 +61,7 @@ class Merger:
                 )
             version = p.name.split("@", 1)[1]
             assert st.since is not None
-            if _version_key(st.since) > _version_key(version):
+            if version_key(st.since) > version_key(version):
                 raise WitError(
                     f"feature gate cannot reference unreleased version {st.since} of package "
                     f"[{p.name}] (current version {version})",

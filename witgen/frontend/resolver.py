@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from witgen import ir
 from witgen.diagnostics import Span, WitError
@@ -899,7 +899,3 @@ def _anon_key(kind: Any) -> Any:
     if isinstance(kind, ir.Enum):
         return ("enum", tuple(c.name for c in kind.cases))
     return kind  # the remaining kinds are hashable frozen dataclasses of refs
-
-
-def iter_types(types: list[TypeDefM]) -> Iterator[tuple[int, TypeDefM]]:
-    return iter(enumerate(types))

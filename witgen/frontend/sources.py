@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from witgen.diagnostics import SourceCache, UsageError, WitError
-from witgen.frontend import ast
-from witgen.frontend.merge import Merger, _version_key
+from witgen.frontend.merge import Merger, version_key
 from witgen.frontend.parser import parse_text
 from witgen.frontend.resolver import PackageResolver, Unresolved
 
@@ -39,8 +38,6 @@ def parse_group(files: list[Path]) -> list[Unresolved]:
         tree = parse_text(str(f), _read(f))
         main.push(tree.package, tree.items)
         for np in tree.nested:
-            if tree.package is None and False:
-                pass
             r = PackageResolver()
             r.push(np.name, np.items)
             nested.append(r.resolve())
@@ -60,7 +57,7 @@ def _wit_files(directory: Path) -> list[Path]:
 def _name_key(name: str) -> tuple[Any, ...]:
     base, _, version = name.partition("@")
     ns, _, pkg = base.partition(":")
-    return (ns, pkg, (0,) if not version else (1, _version_key(version)))
+    return (ns, pkg, (0,) if not version else (1, version_key(version)))
 
 
 def push_all(merger: Merger, main: list[Unresolved], deps: list[Unresolved]) -> int:
