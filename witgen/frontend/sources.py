@@ -41,8 +41,6 @@ def parse_group(files: list[Path]) -> list[Unresolved]:
             r = PackageResolver()
             r.push(np.name, np.items)
             nested.append(r.resolve())
-    if main.package is None and not any(main.files) and nested:
-        return nested
     return [main.resolve()] + nested
 
 
