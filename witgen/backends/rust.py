@@ -407,6 +407,32 @@ class RustGen:
                 return "()" if kind.err is None else namer.owned(kind.err, here)
         return None
 
+    def _fn_name(self, func: ir.Function, *, imported: bool) -> str:
+        """The Rust name of a function; a resource function that would collide with the
+        constructor (`new`) or, on imported handle types, with the handle accessors gets `_`."""
+        if func.kind == "constructor":
+            return "new"
+        name = snake(func.item_name)
+        if func.resource is None:
+            return name
+        reserved = {"new"} if self._has_constructor(func.resource) else set()
+        if imported:
+            reserved |= {"handle", "take_handle", "from_handle"}
+        return f"{name}_" if name in reserved else name
+
+    def _has_constructor(self, resource: int) -> bool:
+        res = self._resource_id(resource)
+        owner = self.resolve.types[res].owner
+        if owner is None or owner.kind != "interface":
+            return False
+        functions = self.resolve.interfaces[owner.id].functions.values()
+        return any(
+            f.kind == "constructor"
+            and f.resource is not None
+            and self._resource_id(f.resource) == res
+            for f in functions
+        )
+
     def _resource_id(self, ty: int) -> int:
         d = self.resolve.dealias(ty)
         assert isinstance(d, int)
@@ -440,7 +466,7 @@ class RustGen:
         result = "" if func.result is None else namer.owned(func.result, here)
         if func.kind == "constructor" and self._fallible_error(func, namer, here) is None:
             result = "Self"
-        name = "new" if func.kind == "constructor" else snake(func.item_name)
+        name = self._fn_name(func, imported=True)
         sig_text = f"pub fn {name}({', '.join(decl)})" + (f" -> {result}" if result else "")
         args: list[str] = []
         if sig.params_indirect:
@@ -625,7 +651,7 @@ class RustGen:
             result = "Self" if fallible is None else f"Result<Self, {fallible}>"
         else:
             result = "" if func.result is None else namer.owned(func.result, here)
-        name = "new" if func.kind == "constructor" else snake(func.item_name)
+        name = self._fn_name(func, imported=False)
         trait_sig = f"fn {name}({', '.join(decl)})" + (f" -> {result}" if result else "")
         allow = ["clippy::too_many_arguments"] if len(decl) > 7 else []
         trait_fn = ImportFn(doc_lines(func.docs), trait_sig, [], allow)
