@@ -195,10 +195,13 @@ class PackageResolver:
         self.type_lookup: dict[str, tuple[Any, Span]] = {}
         self.required_resources: list[tuple[int, Span]] = []
         self.world_spans: list[Span | None] = []
+        self.first_file: str | None = None
 
     # ------------------------------------------------------------------ inputs
 
-    def push(self, package: ast.PackageName | None, items: list[Any]) -> None:
+    def push(self, package: ast.PackageName | None, items: list[Any], file: str = "") -> None:
+        if self.first_file is None and file:
+            self.first_file = file
         if package is not None:
             if self.package is not None and package.full != self.package.full:
                 raise WitError(
@@ -221,7 +224,10 @@ class PackageResolver:
 
     def resolve(self) -> Unresolved:
         if self.package is None:
-            raise WitError("no `package` header was found in any WIT file for this package")
+            raise WitError(
+                "no `package` header was found in any WIT file for this package",
+                Span(self.first_file, 1, 1) if self.first_file else None,
+            )
         files = self.files
         self._populate_foreign_deps(files)
         iface_order, world_order = self._populate_ast_items(files)

@@ -36,7 +36,7 @@ def parse_group(files: list[Path]) -> list[Unresolved]:
     nested: list[Unresolved] = []
     for f in files:
         tree = parse_text(str(f), _read(f))
-        main.push(tree.package, tree.items)
+        main.push(tree.package, tree.items, tree.path)
         for np in tree.nested:
             r = PackageResolver()
             r.push(np.name, np.items)
