@@ -14,6 +14,7 @@ wasmtime-py internals, hence the pinned wasmtime version.
 from __future__ import annotations
 
 import array
+import importlib.metadata
 import ctypes
 import struct
 import threading
@@ -245,6 +246,12 @@ class CorePrepared:
     ) -> None:
         self.prepared = prepared
         self.exports = exports
+        installed = _wasmtime_version()
+        if installed.split(".")[0] != _runtime.WASMTIME_VERSION.split(".")[0]:
+            raise FastUnavailable(
+                f"wasmtime {installed} is installed; the fast path uses internals of "
+                f"wasmtime {_runtime.WASMTIME_VERSION}"
+            )
         engine = prepared.engine
         wanted = {core_name for _, core_name, _, _, _ in exports.values()}
         chosen = None
@@ -418,6 +425,13 @@ def _define_import(
         raise FastUnavailable(
             f"cannot define {module}/{name}: {wasmtime.WasmtimeError._from_ptr(err)}"
         )
+
+
+def _wasmtime_version() -> str:
+    try:
+        return importlib.metadata.version("wasmtime")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _resource_intrinsic(intrinsic: str, dtor: str) -> Callable[..., Any]:
