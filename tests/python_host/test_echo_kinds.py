@@ -125,3 +125,11 @@ def test_echo_bindings_pass_mypy_strict(echo_component: Path) -> None:
         text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_out_of_bounds_result_is_a_trap_and_the_plugin_recovers(echo: Any) -> None:
+    from test_echo import PluginTrap
+
+    with pytest.raises(PluginTrap):
+        echo.bogus()
+    assert echo.add_one(41) == 42

@@ -100,3 +100,16 @@ def test_plugins_in_different_threads_serve_their_own_hosts(processor_wat: Path)
         t.join()
     assert not errors
     assert [len(h.lines) for h in hosts] == [2000, 2000]
+
+
+def test_other_wasmtime_major_versions_use_the_generic_path(
+    processor_wat: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataflare_core import _core
+
+    monkeypatch.setattr(_core, "_wasmtime_version", lambda: "99.0.0")
+    plugin = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache=False)
+    assert plugin.prepared.mode == "component"
+    assert "wasmtime 99.0.0" in (plugin.prepared.fast_unavailable or "")
+    with pytest.raises(PluginLoadError, match="internals"):
+        ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache=False, fast=True)
