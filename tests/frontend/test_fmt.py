@@ -31,6 +31,7 @@ from wit_oracle import (
 
 from conftest import require_tool
 from witgen import frontend, ir
+from witgen.diagnostics import WitgenError
 from witgen.commands.fmt import format_resolve
 from witgen.wit_printer import print_wit
 
@@ -56,7 +57,10 @@ def test_printer_matches_wasm_tools_text(entry: Path) -> None:
 def test_printer_matches_wasm_tools_on_real_world_wit(name: str, path: Path) -> None:
     expected = wasm_tools(path, ALL_FEATURES, as_json=False)
     if not expected.ok:
-        pytest.skip(f"wasm-tools rejects {name} on its own (missing deps)")
+        # A package whose deps live beside it, not in its deps/: both tools must refuse it.
+        with pytest.raises(WitgenError):
+            frontend.load(path, all_features=True)
+        return
     assert print_wit(frontend.load(path, all_features=True)) == expected.stdout
 
 
