@@ -147,35 +147,46 @@ class Merger:
                     )
                 self.types[new_t].owner = ("interface", mapped_owner)
 
+        # Worlds in two passes, as wit-parser: first each world's own items (feature gates,
+        # ids), then `include`s and elaboration once every world of the package exists.
         new_worlds: list[int] = []
+        pending: list[tuple[int, WorldM, dict[int, dict[int, int]]]] = []
         for wid, world in enumerate(u.worlds):
             if wid in u.foreign_worlds:
                 continue
             if not self._include(world.stability, pkg, world.span):
-                for new_t, owner in local_types:
-                    if owner == ("world", wid):
-                        raise WitError(
-                            "found a reference to a world which is excluded due to its feature "
-                            "not being activated; this type is not gated by a feature but its "
-                            "world is",
-                            self.types[new_t].span,
-                        )
                 continue
-            new_w = self._update_world(world, pkg, mt, iface_map, world_map, type_map)
+            new_w, overlaps = self._update_world(world, pkg, mt, iface_map, world_map, type_map)
             self.worlds.append(new_w)
-            world_map[wid] = len(self.worlds) - 1
-            new_worlds.append(len(self.worlds) - 1)
-            for new_t, owner in local_types:
-                if owner == ("world", wid):
-                    self.types[new_t].owner = ("world", len(self.worlds) - 1)
-            self._elaborate_world(len(self.worlds) - 1)
+            new_id = len(self.worlds) - 1
+            world_map[wid] = new_id
+            new_worlds.append(new_id)
+            pending.append((new_id, world, overlaps))
         for new_t, owner in local_types:
-            if owner is not None and owner[0] == "world" and world_map[owner[1]] is None:
-                raise WitError(
-                    "found a reference to a world which is excluded due to its feature not "
-                    "being activated; this type is not gated by a feature but its world is",
-                    self.types[new_t].span,
+            if owner is not None and owner[0] == "world":
+                mapped_world = world_map[owner[1]]
+                if mapped_world is None:
+                    raise WitError(
+                        "found a reference to a world which is excluded due to its feature not "
+                        "being activated; this type is not gated by a feature but its world is",
+                        self.types[new_t].span,
+                    )
+                self.types[new_t].owner = ("world", mapped_world)
+        for new_id, world, overlaps in pending:
+            for inc in world.includes:
+                if not self._include(inc.stability, pkg, inc.span):
+                    continue
+                target = world_map[inc.world]
+                if target is None:
+                    raise WitError(
+                        "found a reference to a world which is excluded due to its feature not "
+                        "being activated",
+                        inc.span,
+                    )
+                self._include_world(
+                    self.worlds[new_id], new_id, target, inc.names, inc.span, overlaps[id(inc)]
                 )
+            self._elaborate_world(new_id)
 
         p = self.packages[pkg]
         for i in new_ifaces:
@@ -317,7 +328,7 @@ class Merger:
         iface_map: list[int | None],
         world_map: list[int | None],
         type_map: list[int | None],
-    ) -> WorldM:
+    ) -> tuple[WorldM, dict[int, dict[int, int]]]:
         new = WorldM(
             world.name, package=pkg, docs=world.docs, stability=world.stability, span=world.span
         )
@@ -370,20 +381,7 @@ class Merger:
                     item = ("function", self._update_function(item[1], mt, in_world=True))
                 dst[key] = item
                 dspans[key] = span
-        for inc in world.includes:
-            if not self._include(inc.stability, pkg, inc.span):
-                continue
-            target = world_map[inc.world]
-            if target is None:
-                raise WitError(
-                    "found a reference to a world which is excluded due to its feature not "
-                    "being activated",
-                    inc.span,
-                )
-            self._include_world(
-                new, len(self.worlds), target, inc.names, inc.span, overlaps[id(inc)]
-            )
-        return new
+        return new, overlaps
 
     def _include_world(
         self,
