@@ -146,6 +146,10 @@ world a { @unstable(feature = fb) import f; }
 world b { @since(version = 1.0.0) import f; include a; }""",
     "method_named_like_resource": """package a:b;
 interface i { resource r { r: static func(); } }""",
+    "includes_after_every_world": """package p1:n1;
+world w0 { include w2; export run0: func(); }
+@unstable(feature = f2) world w1 { @since(version = 0.1.0) export run1: func(); }
+world w2 { export run0: func(); }""",
     "type_nesting_limit": "package a:b; interface i { type t = "
     + "list<" * 100
     + "u8"
