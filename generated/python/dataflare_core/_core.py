@@ -374,6 +374,9 @@ _DEFINE = ctypes.CFUNCTYPE(
     ctypes.cast(_bindings._wasmtime_linker_define_func_unchecked, ctypes.c_void_p).value
     or 0
 )
+_DATA_SIZE = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p)(
+    ctypes.cast(_bindings._wasmtime_memory_data_size, ctypes.c_void_p).value or 0
+)
 _CALLBACK = ctypes.CFUNCTYPE(
     ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t
 )
@@ -506,6 +509,12 @@ class CoreInstance:
         memory = exports["memory"]
         assert isinstance(memory, wasmtime.Memory)
         self._memory = memory
+        self._memory_ref = (
+            ctypes.cast(store._context(), ctypes.c_void_p).value,
+            ctypes.addressof(memory._memory),
+        )
+        self._view_size = -1
+        self._view = memoryview(b"")
         realloc = _func(exports["cabi_realloc"])
         helper = wasmtime.Instance(store, _allocator(self.prepared.engine), [realloc])
         helper_exports = helper.exports(store)
@@ -538,11 +547,18 @@ class CoreInstance:
     # -- memory access for the generated code --
 
     def view(self) -> memoryview:
-        """The whole linear memory; valid until the next call into the guest."""
-        assert self._store is not None
-        size = self._memory.data_len(self._store)
-        base = ctypes.addressof(self._memory.data_ptr(self._store).contents)
-        return memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B")
+        """The whole linear memory; valid until the next call into the guest.
+
+        Rebuilt only when the memory's size changed (growth may also move it)."""
+        size = _DATA_SIZE(*self._memory_ref)
+        if size != self._view_size:
+            assert self._store is not None
+            base = ctypes.addressof(self._memory.data_ptr(self._store).contents)
+            self._view = memoryview((ctypes.c_ubyte * size).from_address(base)).cast(
+                "B"
+            )
+            self._view_size = size
+        return self._view
 
     def ref(
         self,
