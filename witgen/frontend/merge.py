@@ -536,9 +536,6 @@ class Merger:
                 return is_export
             if not is_export and iid in required:
                 return True
-            if not is_export and key in new_imports:
-                required.add(iid)
-                return True
             for dep in self._iface_deps(iid):
                 if not add_export(
                     dep, ("interface", dep), is_export and dep in export_ifaces, stability
@@ -551,16 +548,17 @@ class Merger:
                 new_exports[key] = item
             else:
                 required.add(iid)
-                new_imports[key] = item
+                if key not in new_imports:  # an explicit import keeps its docs and stability
+                    new_imports[key] = item
             return True
 
         for iid, (key, stability, docs) in export_ifaces.items():
             if not add_export(iid, key, True, stability, docs):
                 name = key[1] if key[0] == "name" else self._iface_name(iid)
                 raise WitError(
-                    f"failed to process world item in `{world.name}`: interface `{name}` "
-                    "transitively depends on an interface in incompatible ways",
-                    world.export_spans.get(key),
+                    f"interface `{name}` transitively depends on an interface in "
+                    "incompatible ways",
+                    world.span,
                 )
         ordered = sorted(new_imports.items(), key=lambda kv: self._sort_key(kv[1]))
         world.imports = dict(ordered)
