@@ -12,7 +12,6 @@ serve it, an exports class for plugins that provide it), a module per world (the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import black
@@ -429,6 +428,7 @@ class Generator:
             methods=methods,
             import_lines=self.import_lines(mod),
             export_sigs=self.world_export_sigs(world),
+            uses_cast=any(m["via"] is None and m["result"] != "None" for m in methods),
         )
         return mod.name, text
 
@@ -536,7 +536,8 @@ class Generator:
                         f'{name} = FuncSig({key}, "{fn.name}", ({params}{"," if fn.params else ""}), '
                         f"{desc(fn.result)})"
                     )
-        modules = sorted(set(self.iface_modules.values()))
+        used = "\n".join(lines + sigs)
+        modules = sorted(m for m in set(self.iface_modules.values()) if f"_{m}." in used)
         return self.render(
             "_abi.py.j2",
             modules=modules,

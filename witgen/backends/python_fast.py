@@ -368,10 +368,12 @@ class FastGen:
                     inner = f"_runtime.Some({inner})"
                 lines += ["if d == 0:", "    return None", "if d == 1:", f"    return {inner}"]
             elif isinstance(kind, ir.Result):
-                for i, (box, t) in enumerate(
-                    (("_runtime.Ok", kind.ok), ("_runtime.Err", kind.err))
-                ):
-                    inner = "None" if t is None else self.load(t, "m", f"a + {po}")
+                cases: tuple[tuple[str, ir.Type | None], ...] = (
+                    ("_runtime.Ok", kind.ok),
+                    ("_runtime.Err", kind.err),
+                )
+                for i, (box, case_type) in enumerate(cases):
+                    inner = "None" if case_type is None else self.load(case_type, "m", f"a + {po}")
                     lines += [f"if d == {i}:", f"    return {box}({inner})"]
             else:
                 base = self.cls(tid)
@@ -411,12 +413,15 @@ class FastGen:
             t = self.fresh("s")
             enc = f"{v}.encode('utf-8')" if k == "string" else f"bytes({v})"
             # (pointer, length) land in a scratch pair once `rt.allocate` has run
-            stmts = [f"{t} = bytearray(8)", f"rt.ref({t}, 0, 1, {enc})"]
-            return stmts, [f"*_PAIR.unpack_from({t}, 0)"]  # (pointer, length)
+            return [f"{t} = bytearray(8)", f"rt.ref({t}, 0, 1, {enc})"], [
+                f"*_PAIR.unpack_from({t}, 0)"  # (pointer, length)
+            ]
         if isinstance(k, ir.List):
             t = self.fresh("l")
-            stmts = [f"{t} = bytearray(8)", f"{self.list_put(self.named(ty))}(rt, {v}, {t}, 0)"]
-            return stmts, [f"*_PAIR.unpack_from({t}, 0)"]  # (pointer, length)
+            put = self.list_put(self.named(ty))
+            return [f"{t} = bytearray(8)", f"{put}(rt, {v}, {t}, 0)"], [
+                f"*_PAIR.unpack_from({t}, 0)"  # (pointer, length)
+            ]
         if isinstance(k, ir.Handle):
             return [], [self.handle_lower(k, v)]
         tid = self.named(ty)

@@ -5,14 +5,8 @@
 from __future__ import annotations
 
 from dataflare_core import aggregator as _aggregator
-from dataflare_core import config as _config
-from dataflare_core import destination as _destination
-from dataflare_core import filter as _filter
 from dataflare_core import logging as _logging
-from dataflare_core import metrics as _metrics
-from dataflare_core import processor as _processor
 from dataflare_core import source as _source
-from dataflare_core import transformer as _transformer
 from dataflare_core import types as _types
 from dataflare_core._runtime import Desc, FuncSig
 

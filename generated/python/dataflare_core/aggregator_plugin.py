@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, cast
-
+from typing import Any
 from dataflare_core import _abi, _fast, _runtime
 from dataflare_core.aggregator import (
     Accumulator as Accumulator,
