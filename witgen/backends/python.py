@@ -115,6 +115,7 @@ class Generator:
                     target is not None
                     and target.owner is not None
                     and target.owner.kind == "interface"
+                    and target.owner.id != iface  # a plain alias within the interface
                 ):
                     self._add_iface(target.owner.id)
         name = it.name or f"iface{iface}"

@@ -209,7 +209,8 @@ class RustGen:
         root_imports = [
             e.item.function for e in world.imports if isinstance(e.item, ir.WorldFunction)
         ]
-        self.import_functions(root, namer, root_imports, "$root", "", None)
+        world_resources = [t for t in world_types if isinstance(resolve.types[t].kind, ir.Resource)]
+        self.import_functions(root, namer, root_imports, "$root", "", None, world_resources)
         root_exports = [
             e.item.function for e in world.exports if isinstance(e.item, ir.WorldFunction)
         ]
@@ -371,10 +372,12 @@ class RustGen:
         key: str,
         here: str,
         iface_id: int | None,
+        world_resources: list[int] | None = None,
     ) -> None:
         ext = Extern(key, [])
         by_resource: dict[int, ResourceModel] = {}
-        for tid in self._resources_of(iface_id):
+        # Resources of an interface, or (for the world's own imports) those the world defines.
+        for tid in self._resources_of(iface_id) if iface_id is not None else world_resources or []:
             td = self.resolve.types[tid]
             assert td.name is not None
             rname = type_name(td.name)
