@@ -22,7 +22,7 @@ from pathlib import Path
 class Span:
     file: str
     line: int  # 1-based
-    column: int  # 1-based, in characters
+    column: int  # 1-based, in UTF-8 bytes (as wasm-tools reports columns)
     end_line: int | None = None
     end_column: int | None = None  # exclusive
 
@@ -90,13 +90,20 @@ def render_location(span: Span) -> str:
     out = [f"{gutter}--> {span}"]
     src = SourceCache.line(span.file, span.line)
     if src is not None:
+        # Columns count bytes; the caret is drawn under characters.
+        start = _chars_before(src, span.column - 1)
         width = 1
         if span.end_line == span.line and span.end_column is not None:
-            width = max(1, span.end_column - span.column)
+            width = max(1, _chars_before(src, span.end_column - 1) - start)
         out.append(f"{gutter} |")
         out.append(f"{span.line} | {src}")
-        out.append(f"{gutter} | {' ' * (span.column - 1)}{'^' * width}")
+        out.append(f"{gutter} | {' ' * start}{'^' * width}")
     return "\n".join(out)
+
+
+def _chars_before(line: str, byte_offset: int) -> int:
+    """How many characters of `line` its first `byte_offset` UTF-8 bytes hold."""
+    return len(line.encode("utf-8")[: max(0, byte_offset)].decode("utf-8", errors="ignore"))
 
 
 class WitErrors(WitgenError):
