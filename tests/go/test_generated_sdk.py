@@ -145,15 +145,6 @@ def test_cli_reports_unsupported_without_traceback(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_interface_both_imported_and_exported_is_refused(tmp_path: Path) -> None:
-    wit = (
-        "package t:t;\ninterface i { f: func(); }\n"
-        "world a { import i; }\nworld b { export i; }\n"
-    )
-    with pytest.raises(WitgenError, match="imported by one world and exported by another"):
-        _generate(tmp_path, wit)
-
-
 def test_name_clash_is_refused(tmp_path: Path) -> None:
     wit = (
         "package t:t;\ninterface i {\n  variant v { a(u32), b }\n  record v-tag-a { x: u32 }\n}\n"

@@ -55,10 +55,11 @@ class GoPackage:
     owner: ir.TypeOwner
     import_path: str
     name: str  # Go package name
-    direction: str | None  # "import" | "export" | None (types only)
+    direction: str | None  # "import" | "export" | "both" | "world" | None (types only)
     wit_name: str  # how users know it: "dataflare:core/processor@1.0.0" or a world name
     key: str  # the component-level name prefix: interface id, or "" for a world's own items
     docs: str | None
+    inline_in: str | None = None  # the world of an inline interface
     identifiers: set[str] = field(default_factory=set)
     imports: set[str] = field(default_factory=set)
 
@@ -211,39 +212,45 @@ class GoGenerator:
 
     def plan(self) -> None:
         directions: dict[int, set[str]] = {}
+        # Inline interfaces (`import host: interface { ... }`) have no package of their own: like
+        # wit-bindgen-go, their Go package nests under the world's (`<world>/<name>`) and their
+        # functions use the plain key name as the component-level module name.
+        inline: dict[int, tuple[str, str]] = {}
         for wid in self.worlds:
             world = self.resolve.worlds[wid]
             for direction, entries in (("import", world.imports), ("export", world.exports)):
                 for entry in entries:
                     if isinstance(entry.item, ir.WorldInterface):
                         directions.setdefault(entry.item.id, set()).add(direction)
+                        if self.resolve.interface_id(entry.item.id) is None:
+                            assert entry.key.name is not None
+                            inline[entry.item.id] = (world.name, entry.key.name)
         paths: dict[str, str] = {}
         for iid, dirs in sorted(directions.items()):
             iface = self.resolve.interfaces[iid]
             has_code = bool(iface.functions) or any(
                 isinstance(self.resolve.types[t].kind, ir.Resource) for t in iface.types.values()
             )
-            if has_code and len(dirs) > 1:
-                raise GoBackendError(
-                    f"interface `{self.resolve.interface_id(iid)}` is imported by one world and "
-                    "exported by another; generate Go for one of them at a time with --world"
-                )
-            if iface.name is None or iface.package is None:
-                raise GoBackendError("the Go backend does not support inline interfaces yet")
-            pkg = self.resolve.packages[iface.package]
-            sub = iface.name
-            if iface.package != self.resolve.main_package:
-                sub = f"{pkg.namespace}/{pkg.short_name}/{iface.name}"
-            key = self.resolve.interface_id(iid) or ""
-            self._add(
-                ("interface", iid),
-                sub,
-                dirs.pop() if has_code else None,
-                key,
-                key,
-                iface.docs.contents,
-                paths,
-            )
+            key = self.resolve.interface_id(iid)
+            if key is None:
+                world_name, key = inline[iid]
+                sub = f"{world_name}/{key}"
+                wit_name = key
+            else:
+                assert iface.name is not None and iface.package is not None
+                pkg = self.resolve.packages[iface.package]
+                sub = iface.name
+                if iface.package != self.resolve.main_package:
+                    sub = f"{pkg.namespace}/{pkg.short_name}/{iface.name}"
+                wit_name = key
+            way: str | None = None
+            if has_code:
+                way = "both" if len(dirs) > 1 else next(iter(dirs))
+            if way == "both":
+                self._check_no_resources_both_ways(iid, wit_name)
+            self._add(("interface", iid), sub, way, wit_name, key, iface.docs.contents, paths)
+            if iid in inline:
+                self.packages[("interface", iid)].inline_in = inline[iid][0]
         for wid in self.worlds:
             world = self.resolve.worlds[wid]
             own = [
@@ -269,6 +276,21 @@ class GoGenerator:
                 world.docs.contents,
                 paths,
             )
+
+    def _check_no_resources_both_ways(self, iid: int, wit_name: str) -> None:
+        """An interface both imported and exported shares one Go package: its functions are
+        callable (the import) and its Exports are implemented (the export) side by side. Its
+        types are shared too, which is sound for data but not for resources, whose imported
+        handles and exported implementations are different things."""
+        for name, tid in self.resolve.interfaces[iid].types.items():
+            if isinstance(self.resolve.types[tid].kind, ir.Resource):
+                raise GoBackendError(
+                    f"interface `{wit_name}` is both imported and exported and defines the "
+                    f"resource `{name}`; the Go backend cannot yet give the imported and the "
+                    "exported resource separate Go types. Generate Go for worlds that import or "
+                    "export it (not both), or move the resource to an interface used one way",
+                    self.resolve.types[tid].span,
+                )
 
     def _add(
         self,
@@ -387,7 +409,12 @@ class PackageGenerator:
         for tid in self._type_ids():
             self.type_decl(tid)
         if self.pkg.owner.kind == "interface":
-            funcs = [(self.pkg.direction or "import", f) for f in self._functions()]
+            ways = ["import", "export"] if self.pkg.direction == "both" else None
+            funcs = [
+                (way, f)
+                for f in self._functions()
+                for way in (ways or [self.pkg.direction or "import"])
+            ]
         else:
             funcs = self._world_functions()
         for direction, func in funcs:
@@ -431,11 +458,22 @@ class PackageGenerator:
             role = "exported by the component: implement Exports and register it with Export"
         elif p.direction == "import":
             role = "imported from the host: call its functions directly"
+        elif p.direction == "both":
+            role = (
+                "imported from the host and exported by the component: call its functions "
+                "directly, and implement Exports and register it with Export"
+            )
         elif p.direction == "world":
             role = "the world's own functions and types"
         else:
             role = "types only"
-        intro = f"Package {p.name} binds the WIT {'world' if p.owner.kind == 'world' else 'interface'} {p.wit_name} ({role})."
+        if p.owner.kind == "world":
+            what = f"world {p.wit_name}"
+        elif p.inline_in is not None:
+            what = f"inline interface {p.wit_name} of world {p.inline_in}"
+        else:
+            what = f"interface {p.wit_name}"
+        intro = f"Package {p.name} binds the WIT {what} ({role})."
         text = intro + ("\n\n" + p.docs if p.docs else "")
         return doc_comment(text)
 
