@@ -377,6 +377,9 @@ class _Printer:
             self.stability(item.stability)
             if entry.key.name is None:
                 self.line(f"{direction} {self.interface_path(item.id, package)};")
+            elif iface.name is not None:  # `import label: iface;` names a declared interface
+                path = self.interface_path(item.id, package)
+                self.line(f"{direction} {name(entry.key.name)}: {path};")
             else:
                 self.line(f"{direction} {name(entry.key.name)}: interface {{")
                 self.block(lambda: self.interface_body(item.id))

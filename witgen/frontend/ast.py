@@ -106,8 +106,8 @@ class Use:
 
 @dataclass(slots=True)
 class Extern:
-    """The target of `import`/`export`: kind "func" (name, func), "interface" (name, items)
-    or "path" (a use path)."""
+    """The target of `import`/`export`: kind "func" (name, func), "interface" (name, items),
+    "path" (a use path) or "named-path" (`label: use-path`, an interface under a plain name)."""
 
     kind: str
     name: Id | None

@@ -521,10 +521,12 @@ class Merger:
                     add_import(("interface", dep), dep, self.types[item[1]].stability)
                 new_imports[key] = item
         new_exports: dict[Any, Any] = {}
-        export_ifaces: dict[int, tuple[Any, ir.Stability, ir.Docs]] = {}
+        # keyed like wit-parser by world key: a named export of an interface (`export a: i;`)
+        # does not stand for `export i;` when another export depends on `i`
+        export_ifaces: dict[Any, tuple[int, ir.Stability, ir.Docs]] = {}
         for key, item in world.exports.items():
             if item[0] == "interface":
-                export_ifaces[item[1]] = (key, item[2], item[3])
+                export_ifaces[key] = (item[1], item[2], item[3])
             else:
                 new_exports[key] = item
         required: set[int] = set()
@@ -538,7 +540,10 @@ class Merger:
                 return True
             for dep in self._iface_deps(iid):
                 if not add_export(
-                    dep, ("interface", dep), is_export and dep in export_ifaces, stability
+                    dep,
+                    ("interface", dep),
+                    is_export and ("interface", dep) in export_ifaces,
+                    stability,
                 ):
                     return False
             item = ("interface", iid, stability, docs)
@@ -552,7 +557,7 @@ class Merger:
                     new_imports[key] = item
             return True
 
-        for iid, (key, stability, docs) in export_ifaces.items():
+        for key, (iid, stability, docs) in export_ifaces.items():
             if not add_export(iid, key, True, stability, docs):
                 name = key[1] if key[0] == "name" else self._iface_name(iid)
                 raise WitError(
@@ -691,6 +696,8 @@ class _Cloner:
             return ("type", self.type_id(item[1]))
         if item[0] == "function":
             return ("function", self.function(item[1]))
+        if self.m.interfaces[item[1]].name is not None:
+            return item  # a named interface under a plain name (`import a: i;`) is shared
         return ("interface", self.interface(item[1]), item[2], item[3])
 
     def type_id(self, t: int) -> int:

@@ -218,6 +218,9 @@ class _Build(Transformer):  # type: ignore[type-arg]
     def extern_path(self, c: list[Any]) -> ast.Extern:
         return ast.Extern("path", None, None, None, c[0])
 
+    def extern_named_path(self, c: list[Any]) -> ast.Extern:
+        return ast.Extern("named-path", c[0], None, None, c[1])
+
     def include(self, c: list[Any]) -> ast.Include:
         attrs, _docs, rest = self._lead(c)
         names = [x for x in rest[2:] if isinstance(x, tuple)]
@@ -426,6 +429,8 @@ _CONTEXT_EXPECT = [
     ({"TYPE", "RESOURCE", "RECORD"}, "`type`, `resource` or `func`"),
     ({"U8", "STRING", "LIST"}, "a type"),
     ({"CONSTRUCTOR"}, "`constructor` or identifier"),
+    # `import label: ...` that is neither a function nor an inline interface: a use path
+    ({"INTERFACE", "FUNC", "ID"}, "an identifier or string"),
 ]
 
 
@@ -488,6 +493,8 @@ def _describe_expected(expected: set[str]) -> str:
     for keys, text in _CONTEXT_EXPECT:
         if keys <= expected:
             return text
+    if "_SEMI" in expected and expected <= {"_SEMI", "_COLON", "_SLASH", "AT"}:
+        return "';'"  # wit-parser has read a whole use path and wants the `;` after it
     if {"ID", "EXPLICIT_ID"} <= expected:
         rest = expected - {"ID", "EXPLICIT_ID"}
         if not rest or rest <= {"_RBRACE", "_RPAREN", "_GT", "ATTR"}:

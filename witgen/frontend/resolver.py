@@ -133,7 +133,7 @@ def for_each_path(items: list[Any], f: PathVisitor) -> None:
                     for ii in ext.items:
                         if isinstance(ii, ast.Use):
                             f(None, ii.attrs, ii.path, ii.names, "interface")
-                elif ext.kind == "path":
+                elif ext.kind in ("path", "named-path"):
                     assert ext.path is not None
                     f(None, ie.attrs, ext.path, None, "interface")
         elif isinstance(item, ast.Interface):
@@ -492,11 +492,14 @@ class PackageResolver:
                 key = ("name", ext.name.name)
             elif ext.kind == "func":
                 key = ("name", witem[1].name)
+            elif ext.kind == "named-path":
+                assert ext.name is not None
+                key = ("name", ext.name.name)
             else:
                 assert ext.path is not None
                 p_item, p_name, p_span = self._resolve_path(ext.path)
                 key = ("interface", self._iface_of(p_item, p_name, p_span))
-            if witem[0] == "interface":
+            if key[0] == "interface":
                 if witem[1] in seen:
                     raise WitError(f"interface cannot be {desc}ed more than once", ext.span)
                 seen.add(witem[1])
@@ -525,7 +528,7 @@ class PackageResolver:
             self._resolve_interface(iid, ext.items, docs, attrs)
             self.type_lookup = prev
             return ("interface", iid, self.interfaces[iid].stability, ir.NO_DOCS)
-        if ext.kind == "path":
+        if ext.kind in ("path", "named-path"):
             assert ext.path is not None
             stability = stability_of(attrs)
             item, name, span = self._resolve_path(ext.path)
