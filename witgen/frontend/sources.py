@@ -58,43 +58,48 @@ def _name_key(name: str) -> tuple[Any, ...]:
     return (ns, pkg, (0,) if not version else (1, version_key(version)))
 
 
-def push_all(merger: Merger, main: list[Unresolved], deps: list[Unresolved]) -> int:
-    """Push every package in wit-parser's order; returns the id of the main package."""
+def push_all(merger: Merger, groups: list[list[Unresolved]]) -> int:
+    """Push every package in wit-parser's order; returns the id of the main package.
+
+    `groups` holds the main group first, then one per dependency; each is [main, nested...].
+    """
     table: dict[str, Unresolved] = {}
-    for u in deps + main:
-        if u.name in table:
-            first = table[u.name].name_span
-            raise WitError(
-                f"package `{u.name}` is defined in two different locations",
-                u.name_span,
-                (f"also defined at {first}",) if first is not None else (),
-            )
-        table[u.name] = u
-    main_name = main[0].name
+    for group in groups:
+        for u in group[1:] + group[:1]:  # wit-parser collects nested packages first
+            if u.name in table:
+                first = table[u.name].name_span
+                raise WitError(
+                    f"package `{u.name}` is defined in two different locations",
+                    u.name_span,
+                    (f"also defined at {first}",) if first is not None else (),
+                )
+            table[u.name] = u
+    main_name = groups[0][0].name
     order: list[str] = []
     done: set[str] = set()
+    # Like wit-parser, what is "being visited" is the dependency edge's target, so a cycle
+    # is reported where a package names a dependency already on the path the second time.
     visiting: set[str] = set()
 
-    def visit(u: Unresolved, root_edge: tuple[str, Any] | None) -> None:
+    def visit(u: Unresolved) -> None:
         if u.name in done:
             return
-        visiting.add(u.name)
         for dep in u.foreign_deps:
-            d = table.get(dep)
-            if d is None:
-                continue
             if dep in visiting:
                 raise WitError(
                     f"package `{dep}` creates a dependency cycle", u.foreign_dep_spans[dep]
                 )
-            visit(d, None)
-        visiting.discard(u.name)
+            visiting.add(dep)
+            d = table.get(dep)
+            if d is not None:
+                visit(d)
+            visiting.discard(dep)
         done.add(u.name)
         order.append(u.name)
 
     # wit-parser walks the packages sorted by (namespace, name, version)
     for name in sorted(table, key=_name_key):
-        visit(table[name], None)
+        visit(table[name])
     main_id = -1
     for name in order:
         pid = merger.append(table[name])
@@ -105,8 +110,7 @@ def push_all(merger: Merger, main: list[Unresolved], deps: list[Unresolved]) -> 
 
 def load_path(path: Path, merger: Merger) -> int:
     if path.is_dir():
-        main = parse_group(_wit_files(path))  # wit-parser reads the package before its deps
-        deps: list[Unresolved] = []
+        groups = [parse_group(_wit_files(path))]  # wit-parser reads the package before its deps
         deps_dir = path / "deps"
         if deps_dir.is_dir():
             try:
@@ -115,10 +119,10 @@ def load_path(path: Path, merger: Merger) -> int:
                 raise UsageError(f"cannot read {deps_dir}: {err.strerror or err}") from None
             for entry in entries:
                 if entry.is_dir():
-                    deps.extend(parse_group(_wit_files(entry)))
+                    groups.append(parse_group(_wit_files(entry)))
                 elif entry.suffix == ".wit":
-                    deps.extend(parse_group([entry]))
-        return push_all(merger, main, deps)
+                    groups.append(parse_group([entry]))
+        return push_all(merger, groups)
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
-    return push_all(merger, parse_group([path]), [])
+    return push_all(merger, [parse_group([path])])
