@@ -462,8 +462,11 @@ class PackageResolver:
                     IncludeM(stability, target, [(a.name, b.name) for a, b in inc.names], span)
                 )
         key: tuple[str, Any]
+        # the imports and the exports of a world must each be strongly unique
+        scopes = {"import": NameScope(), "export": NameScope()}
         for name, (item, span) in self.type_lookup.items():
             key = ("name", name)
+            scopes["import"].define(name, span)
             if key in w.imports:
                 raise WitError(f"import `{name}` conflicts with prior import of same name", span)
             w.imports[key] = ("type", item[1])
@@ -477,7 +480,7 @@ class PackageResolver:
                     for rf in wi.ty.args:
                         fn = self._resolve_resource_func(rf, wi.name)
                         key = ("name", fn.name)
-                        _no_case_conflict(w.imports, fn.name, fn.span, "name")
+                        scopes["import"].define(fn.name, fn.span)
                         w.imports[key] = ("function", fn)
                         w.import_spans[key] = fn.span
                 continue
@@ -505,8 +508,6 @@ class PackageResolver:
                 seen.add(witem[1])
             dst = w.imports if desc == "import" else w.exports
             spans = w.import_spans if desc == "import" else w.export_spans
-            if key[0] == "name" and key not in dst:
-                _no_case_conflict(dst, str(key[1]), ext.span, "name")
             if key in dst:
                 prev = dst[key][0]
                 prev = "func" if prev == "function" else prev
@@ -515,6 +516,8 @@ class PackageResolver:
                 )
             dst[key] = witem
             spans[key] = ext.span
+            if key[0] == "name":
+                scopes[desc].define(str(key[1]), ext.span)
         self.type_lookup = {}
 
     def _resolve_world_item(
@@ -549,31 +552,31 @@ class PackageResolver:
         self._resolve_types(
             ("interface", iid), [i for i in items if isinstance(i, (ast.Use, ast.TypeDef))]
         )
-        for name, (item, _span) in self.type_lookup.items():
+        names = NameScope()  # all names of an interface must be strongly unique
+        for name, (item, span) in self.type_lookup.items():
+            names.define(name, span)
             iface.types[name] = item[1]
-        funcs: list[FunctionM] = []
         for it in items:
             if isinstance(it, ast.NamedFunc):
-                self._define(it.name, ("item", "function"))
+                # a later use of the name as a type says it is a function
+                self.type_lookup.setdefault(it.name.name, (("item", "function"), it.name.span))
                 kind = "async-freestanding" if it.func.is_async else "freestanding"
-                funcs.append(
-                    self._resolve_function(
-                        it.docs, it.attrs, it.name.name, it.name.span, it.func, kind, None
-                    )
+                fn = self._resolve_function(
+                    it.docs, it.attrs, it.name.name, it.name.span, it.func, kind, None
                 )
+                names.define(fn.name, it.name.span)
+                iface.functions[fn.name] = fn
             elif isinstance(it, ast.TypeDef) and it.ty.kind == "resource":
                 for rf in it.ty.args:
-                    funcs.append(self._resolve_resource_func(rf, it.name))
-        for fn in funcs:
-            _no_case_conflict([*iface.types, *iface.functions], fn.name, fn.span, "name")
-            iface.functions[fn.name] = fn
+                    fn = self._resolve_resource_func(rf, it.name)
+                    names.define(fn.name, rf.func.name.span)
+                    iface.functions[fn.name] = fn
         self.interface_types[iid] = self.type_lookup
         self.type_lookup = {}
 
     def _define(self, name: ast.Id, item: tuple[str, Any]) -> None:
         if name.name in self.type_lookup:
             raise WitError(f"name `{name.name}` is defined more than once", name.span)
-        _no_case_conflict(self.type_lookup, name.name, name.span, "name")
         self.type_lookup[name.name] = (item, name.span)
 
     def _resolve_types(self, owner: tuple[str, int], items: list[Any]) -> None:
@@ -753,20 +756,7 @@ class PackageResolver:
             return ir.Map(key, value)
         if k == "own" or k == "borrow":
             return ir.Handle(k, self._validate_resource(a[0]))
-        if k == "resource":
-            seen: set[str] = set()
-            ctors = 0
-            for rf in a:
-                if rf.kind == "constructor":
-                    ctors += 1
-                    if ctors > 1:
-                        raise WitError("duplicate constructors", rf.func.name.span)
-                else:
-                    if rf.func.name.name in seen:
-                        raise WitError(
-                            f"duplicate function name `{rf.func.name.name}`", rf.func.name.span
-                        )
-                    seen.add(rf.func.name.name)
+        if k == "resource":  # its functions' names are checked in the enclosing scope
             return ir.Resource()
         if k == "record":
             if not a:
@@ -781,9 +771,9 @@ class PackageResolver:
         if k == "flags":
             if not a:
                 raise WitError("empty flags", ty.span)
-            _no_duplicates(a, "flag")
             if len(a) > 32:
                 raise WitError("cannot have more than 32 flags", a[32][1].span)
+            _no_duplicates(a, "flag")
             return ir.Flags(tuple(ir.Flag(n.name, docs_of(d), n.span) for d, n in a))
         if k == "tuple":
             if not a:
@@ -870,32 +860,61 @@ class PackageResolver:
 
 
 def _no_duplicates(members: Any, what: str) -> None:
+    """Record fields, flags and cases must be strongly unique (wit-parser's
+    `check_unique_names`)."""
     seen: dict[str, str] = {}
     for m in members:
         name: ast.Id = m[1]
-        if name.name in seen:
-            raise WitError(f"duplicate {what} `{name.name}`", name.span)
-        _no_case_conflict(seen, name.name, name.span, what)
-        seen[name.name] = name.name
+        key = name.name.replace("-", "").lower()
+        prev = seen.get(key)
+        if prev is not None:
+            if prev == name.name:
+                raise WitError(f"duplicate {what} `{prev}`", name.span)
+            raise WitError(
+                f"{what} `{name.name}` conflicts with previous {what} `{prev}`", name.span
+            )
+        seen[key] = name.name
 
 
-def _fold(name: str) -> str:
-    """Names that differ only in case (or in `[method]`-style prefixes) collide."""
-    if name.startswith("[method]") or name.startswith("[static]"):
-        resource, _, method = name[name.index("]") + 1 :].lower().partition(".")
-        return resource if method == resource else f"{resource}.{method}"
-    return name.lower()
+_ANNOTATIONS = ("[constructor]", "[method]", "[static]")
+_ACCESSORS = ("[get]", "[set]")
 
 
-def _no_case_conflict(existing: Any, name: str, span: Span | None, what: str) -> None:
-    folded = _fold(name)
-    for other in existing:
-        if isinstance(other, tuple):
-            if other[0] != "name":
-                continue
-            other = other[1]
-        if other != name and _fold(other) == folded:
-            raise WitError(f"{what} `{name}` conflicts with previous {what} `{other}`", span)
+def canonical_name(name: str) -> str:
+    """The form in which two component names collide when they are not "strongly unique"
+    (wasmparser's `PlainName::canonicalized`): annotations dropped but for `[constructor]` and
+    `[set]`, hyphens dropped, lower case, and `r.r` (a method named like its resource) is `r`."""
+    rest = name
+    annotation = next((a for a in _ANNOTATIONS if rest.startswith(a)), "")
+    rest = rest[len(annotation) :]
+    accessor = next((a for a in _ACCESSORS if rest.startswith(a)), "")
+    rest = rest[len(accessor) :]
+    lower = rest.replace("-", "").lower()
+    resource, dot, method = lower.partition(".")
+    if dot and resource == method:
+        return resource
+    if annotation == "[constructor]":
+        return annotation + lower
+    if accessor == "[set]":
+        return accessor + lower
+    return lower
+
+
+class NameScope:
+    """Names of one scope (an interface; a world's imports or its exports) that must be
+    strongly unique (wit-parser's `NameScope`)."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def define(self, name: str, span: Span | None) -> None:
+        key = canonical_name(name)
+        prev = self.names.get(key)
+        if prev is not None:
+            if prev == name:
+                raise WitError(f"duplicate name `{name}`", span)
+            raise WitError(f"name `{name}` conflicts with previous name `{prev}`", span)
+        self.names[key] = name
 
 
 def _anon_key(kind: Any) -> Any:
