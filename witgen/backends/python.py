@@ -70,6 +70,12 @@ class Generator:
         )
         # interface id -> python module name
         self.iface_modules: dict[int, str] = {}
+        # interface id -> its name in a component's imports/exports (inline ones: the key)
+        self.iface_keys: dict[int, str] = {}
+        # world id -> module holding the world's own types (`type`/`use` in the world)
+        self.world_type_modules: dict[int, str] = {}
+        # world id -> functions the world imports directly (the host serves them)
+        self.world_imports: dict[int, list[ir.Function]] = {}
         self.imported: set[int] = set()
         self.exported: set[int] = set()
         for w in worlds:
@@ -80,20 +86,33 @@ class Generator:
                     if isinstance(item, ir.WorldInterface):
                         if direction == "import" and self.is_wasi(item.id):
                             continue  # served by wasmtime's WASI, within the host's grants
+                        key = resolve.world_key_name(entry.key)
+                        if self.iface_keys.setdefault(item.id, key) != key:
+                            raise _err(
+                                f"interface `{self.iface_keys[item.id]}` also appears as "
+                                f"`{key}`; one interface under several names is not "
+                                "supported yet",
+                                entry.span,
+                            )
                         self._add_iface(item.id)
                         (self.imported if direction == "import" else self.exported).add(item.id)
                     elif isinstance(item, ir.WorldFunction) and direction == "import":
-                        raise _err(
-                            f"world `{world.name}` imports the function "
-                            f"`{item.function.name}`; put it in an interface instead",
-                            entry.span,
-                        )
+                        self.world_imports.setdefault(w, []).append(item.function)
+                    elif isinstance(item, ir.WorldType):
+                        self.world_type_modules[w] = snake(world.name) + "_types"
+                        self._add_used_ifaces([item.id], None)
         taken = {"_abi", "_core", "_fast", "_runtime"} | {
             snake(self.resolve.worlds[w].name) for w in worlds
         }
         for iface, name in list(self.iface_modules.items()):
             if name in taken:
                 self.iface_modules[iface] = name + "_iface"
+        taken |= set(self.iface_modules.values())
+        for w, name in list(self.world_type_modules.items()):
+            while name in taken:
+                name = "_" + name if name.startswith("_") else name + "_"
+            self.world_type_modules[w] = name
+            taken.add(name)
 
     # -- discovery --
 
@@ -106,8 +125,13 @@ class Generator:
         if iface in self.iface_modules:
             return
         it = self.resolve.interfaces[iface]
-        # Interfaces that types come from (`use`) need a module too.
-        for tid in it.types.values():
+        self._add_used_ifaces(list(it.types.values()), iface)
+        name = it.name or self.iface_keys.get(iface) or f"iface{iface}"
+        self.iface_modules[iface] = snake(name)
+
+    def _add_used_ifaces(self, types: list[int], within: int | None) -> None:
+        """Interfaces that types come from (`use`) need a module too."""
+        for tid in types:
             kind = self.resolve.types[tid].kind
             if isinstance(kind, ir.Alias):
                 target = self.resolve.types[kind.type] if isinstance(kind.type, int) else None
@@ -115,24 +139,34 @@ class Generator:
                     target is not None
                     and target.owner is not None
                     and target.owner.kind == "interface"
-                    and target.owner.id != iface  # a plain alias within the interface
+                    and target.owner.id != within  # a plain alias within the interface
                 ):
                     self._add_iface(target.owner.id)
-        name = it.name or f"iface{iface}"
-        self.iface_modules[iface] = snake(name)
 
     def iface_key(self, iface: int) -> str:
-        key = self.resolve.interface_id(iface)
+        """The name of an interface in a component: `ns:pkg/name@v`, or an inline one's key."""
+        key = self.resolve.interface_id(iface) or self.iface_keys.get(iface)
         if key is None:
-            raise _err("inline interfaces in worlds are not supported yet")
+            raise _err("an inline interface outside the generated worlds")
         return key
+
+    def iface_label(self, iface: int) -> str:
+        """A short name for an interface (inline ones are named by their world key)."""
+        return self.resolve.interfaces[iface].name or self.iface_keys.get(iface) or "imports"
+
+    def all_modules(self) -> set[str]:
+        return set(self.iface_modules.values()) | set(self.world_type_modules.values())
 
     # -- names and type strings --
 
     def type_module(self, tid: int) -> str | None:
         owner = self.resolve.types[tid].owner
-        if owner is not None and owner.kind == "interface" and owner.id in self.iface_modules:
-            return self.iface_modules[owner.id]
+        if owner is None:
+            return None
+        if owner.kind == "interface":
+            return self.iface_modules.get(owner.id)
+        if owner.kind == "world":
+            return self.world_type_modules.get(owner.id)
         return None
 
     def class_name(self, tid: int) -> str:
@@ -241,6 +275,8 @@ class Generator:
             if target.name is not None and tmod is not None and tmod != mod.name:
                 tname = self.class_name(kind.type)
                 mod.need(tmod, tname)
+                if tname != name:  # `use x.{a as b}`: b names the same class
+                    return {**base, "kind": "alias", "target": tname, "doc": None}
                 return {**base, "kind": "import", "target": tname}
         # `type a = <anything>`: a type alias
         inner = kind.type if isinstance(kind, ir.Alias) else tid
@@ -288,7 +324,7 @@ class Generator:
                 raise _err(f"async function `{fn.name}` is not supported yet", fn.span)
         if iface in self.imported and functions:
             protocol = {
-                "name": camel(it.name or "imports"),
+                "name": camel(self.iface_label(iface)),
                 "doc": docstring(it.docs.contents, "    "),
                 "methods": [self.func_model(f, mod, skip_self=False) for f in functions],
             }
@@ -313,7 +349,7 @@ class Generator:
                     ctors.append(model)
             methods = [self.func_model(f, mod, skip_self=False) for f in functions]
             exports = {
-                "name": camel(it.name or "exports") + "Exports",
+                "name": camel(self.iface_label(iface)) + "Exports",
                 "doc": docstring(it.docs.contents, "    "),
                 "methods": methods + ctors,
             }
@@ -332,6 +368,39 @@ class Generator:
             imports=self.import_lines(mod),
             needs_runtime=bool(resources) or exports is not None,
             typing_names=self.typing_names(types, protocol, exports, needs_cast),
+            uses_enum=any(t["kind"] in ("enum", "flags") for t in types),
+            uses_dataclass=any(t["kind"] in ("record", "variant") for t in types),
+        )
+        return mod.name, text
+
+    def world_types_module(self, wid: int) -> tuple[str, str]:
+        """The module of a world's own types (declared in the world, or brought in by `use`)."""
+        world = self.resolve.worlds[wid]
+        mod = Module(self.world_type_modules[wid], -1)
+        types = []
+        for entry in world.imports:
+            if not isinstance(entry.item, ir.WorldType):
+                continue
+            td = self.resolve.types[entry.item.id]
+            if isinstance(td.kind, ir.Resource):
+                raise _err(
+                    f"resource `{td.name}` in world `{world.name}` "
+                    f"(host-implemented resources are not supported yet)",
+                    td.span,
+                )
+            types.append(self.type_model(entry.item.id, mod))
+        text = self.render(
+            "interface.py.j2",
+            module=mod.name,
+            iface_key=None,
+            doc=f'"""Types of the `{world.name}` world."""',
+            types=types,
+            protocol=None,
+            exports=None,
+            exported=False,
+            imports=self.import_lines(mod),
+            needs_runtime=False,
+            typing_names=self.typing_names(types, None, None, False),
             uses_enum=any(t["kind"] in ("enum", "flags") for t in types),
             uses_dataclass=any(t["kind"] in ("record", "variant") for t in types),
         )
@@ -380,7 +449,7 @@ class Generator:
                 it = self.resolve.interfaces[iface]
                 if not any(f.resource is None for f in it.functions.values()):
                     continue  # only types come from it (`use`); nothing to serve
-                proto = camel(it.name or "imports")
+                proto = camel(self.iface_label(iface))
                 if any(
                     self.resolve.types[t].name and camel(self.resolve.types[t].name or "") == proto
                     for t in it.types.values()
@@ -389,7 +458,7 @@ class Generator:
                 mod.need(self.iface_modules[iface], proto)
                 imports.append(
                     {
-                        "param": snake(it.name or "imports"),
+                        "param": snake(self.iface_label(iface)),
                         "protocol": proto,
                         "functions": [
                             {"sig": self.sig_name(iface, f), "method": snake(f.item_name)}
@@ -398,14 +467,37 @@ class Generator:
                         ],
                     }
                 )
+        protocol = None
+        functions = self.world_imports.get(wid, [])
+        if functions:
+            for fn in functions:
+                if fn.is_async:
+                    raise _err(f"async function `{fn.name}` is not supported yet", fn.span)
+            param = "imports"
+            while param in {i["param"] for i in imports}:
+                param = "world_" + param
+            protocol = {
+                "name": camel(world.name) + "Imports",
+                "methods": [self.func_model(f, mod, skip_self=False) for f in functions],
+            }
+            imports.append(
+                {
+                    "param": param,
+                    "protocol": protocol["name"],
+                    "functions": [
+                        {"sig": self.sig_name(None, f, wid, True), "method": snake(f.item_name)}
+                        for f in functions
+                    ],
+                }
+            )
         for entry in world.exports:
             item = entry.item
             if isinstance(item, ir.WorldInterface):
                 iface = item.id
                 it = self.resolve.interfaces[iface]
-                cls = camel(it.name or "exports") + "Exports"
+                cls = camel(self.iface_label(iface)) + "Exports"
                 mod.need(self.iface_modules[iface], cls)
-                attr = snake(it.name or "exports")
+                attr = snake(self.iface_label(iface))
                 exports.append({"attr": attr, "cls": cls})
                 for fn in it.functions.values():
                     if fn.resource is None:
@@ -415,7 +507,7 @@ class Generator:
             elif isinstance(item, ir.WorldFunction):
                 model = self.func_model(item.function, mod, skip_self=False)
                 model["via"] = None
-                model["sig"] = self.sig_name(None, item.function)
+                model["sig"] = self.sig_name(None, item.function, wid)
                 flat.setdefault(model["name"], []).append(model)
         taken = {e["attr"] for e in exports} | {"load", "prepare", "close", "fast"}
         methods = [ms[0] for name, ms in flat.items() if len(ms) == 1 and name not in taken]
@@ -425,19 +517,28 @@ class Generator:
             doc=docstring(world.docs.contents, "    "),
             wit_name=world.name,
             imports=imports,
+            protocol=protocol,
             exports=exports,
             methods=methods,
             import_lines=self.import_lines(mod),
-            export_sigs=self.world_export_sigs(world),
+            export_sigs=self.world_export_sigs(wid),
             uses_cast=any(m["via"] is None and m["result"] != "None" for m in methods),
         )
         return mod.name, text
 
-    def sig_name(self, iface: int | None, fn: ir.Function) -> str:
-        owner = "WORLD" if iface is None else const(self.iface_modules[iface])
+    def sig_name(
+        self, iface: int | None, fn: ir.Function, world: int | None = None, imported: bool = False
+    ) -> str:
+        """The `_abi` name of a function's signature (world-level ones carry their world)."""
+        if iface is not None:
+            owner = const(self.iface_modules[iface])
+        else:
+            assert world is not None
+            owner = const(self.resolve.worlds[world].name) + ("__IMPORT" if imported else "")
         return f"{owner}__{const(fn.name.replace('[', '').replace(']', '_').replace('.', '_'))}"
 
-    def world_export_sigs(self, world: ir.World) -> list[str]:
+    def world_export_sigs(self, wid: int) -> list[str]:
+        world = self.resolve.worlds[wid]
         sigs = []
         for entry in world.exports:
             item = entry.item
@@ -445,7 +546,7 @@ class Generator:
                 for fn in self.resolve.interfaces[item.id].functions.values():
                     sigs.append(self.sig_name(item.id, fn))
             elif isinstance(item, ir.WorldFunction):
-                sigs.append(self.sig_name(None, item.function))
+                sigs.append(self.sig_name(None, item.function, wid))
         return sigs
 
     # -- descriptors (_abi.py) --
@@ -515,7 +616,8 @@ class Generator:
         seen_sigs: set[str] = set()
         for wid in self.worlds:
             world = self.resolve.worlds[wid]
-            for entry in (*world.imports, *world.exports):
+            directed = [(True, e) for e in world.imports] + [(False, e) for e in world.exports]
+            for imported, entry in directed:
                 item = entry.item
                 pairs: list[tuple[int | None, ir.Function]] = []
                 if isinstance(item, ir.WorldInterface) and item.id not in self.iface_modules:
@@ -527,7 +629,7 @@ class Generator:
                 elif isinstance(item, ir.WorldFunction):
                     pairs = [(None, item.function)]
                 for iface, fn in pairs:
-                    name = self.sig_name(iface, fn)
+                    name = self.sig_name(iface, fn, wid, imported)
                     if name in seen_sigs:
                         continue
                     seen_sigs.add(name)
@@ -538,7 +640,7 @@ class Generator:
                         f"{desc(fn.result)})"
                     )
         used = "\n".join(lines + sigs)
-        modules = sorted(m for m in set(self.iface_modules.values()) if f"_{m}." in used)
+        modules = sorted(m for m in self.all_modules() if f"_{m}." in used)
         return self.render(
             "_abi.py.j2",
             modules=modules,
@@ -563,6 +665,9 @@ class Generator:
         pkg = self.package
         for iface in sorted(self.iface_modules):
             name, text = self.interface_module(iface)
+            files[f"{pkg}/{name}.py"] = text
+        for wid in sorted(self.world_type_modules):
+            name, text = self.world_types_module(wid)
             files[f"{pkg}/{name}.py"] = text
         worlds = []
         for wid in self.worlds:

@@ -510,14 +510,16 @@ class FastGen:
 
     # -- functions --
 
-    def export_function(self, iface: int | None, fn: ir.Function) -> tuple[str, list[str]]:
+    def export_function(
+        self, iface: int | None, fn: ir.Function, world: int | None = None
+    ) -> tuple[str, list[str]]:
         """`def name(rt, *params) -> result` for calling the guest's export `fn`."""
         if fn.is_async:
             raise Unsupported(f"`{fn.name}`: async functions")
-        key = self.resolve.interface_id(iface) if iface is not None else None
+        key = self.gen.iface_key(iface) if iface is not None else None
         plan = function_plan(self.layouts, fn, "export", interface=key)
         core_name = f"{key}#{fn.name}" if key else fn.name
-        fname = f"export_{self.gen.sig_name(iface, fn).lower()}"
+        fname = f"export_{self.gen.sig_name(iface, fn, world).lower()}"
         params = [snake(p.name) for p in fn.params]
         lines = [
             f"def {fname}(rt: _core.CoreInstance{''.join(', ' + p + ': Any' for p in params)}) -> Any:"
@@ -568,13 +570,19 @@ class FastGen:
         entry = f"({key!r}, {fn.name!r}): ({fname}, {core_name!r}, {ins!r}, {outs!r}, {plan.signature.needs_post_return})"
         return entry, lines
 
-    def import_function(self, iface: int, fn: ir.Function) -> tuple[str, list[str]]:
-        """An adapter the core module calls for the host import `fn` (canon lower)."""
+    def import_function(self, iface: int | None, fn: ir.Function) -> tuple[str, list[str]]:
+        """An adapter the core module calls for the host import `fn` (canon lower).
+
+        `iface` None: a function the world imports directly (core import module `$root`).
+        """
         if fn.resource is not None or fn.is_async:
             raise Unsupported(f"`{fn.name}`: host-implemented resources and async functions")
-        key = self.resolve.interface_id(iface)
+        key = self.gen.iface_key(iface) if iface is not None else None
         plan: FunctionPlan = function_plan(self.layouts, fn, "import", interface=key)
-        fname = f"import_{self.gen.sig_name(iface, fn).lower()}"
+        if iface is None:
+            fname = f"import_root__{const(fn.name).lower()}"
+        else:
+            fname = f"import_{self.gen.sig_name(iface, fn).lower()}"
         ins = list(plan.signature.params)
         outs = list(plan.signature.results)
         flat_names = [f"a{i}" for i in range(len(ins))]
@@ -615,7 +623,7 @@ class FastGen:
         else:
             raise Unsupported(f"`{fn.name}`: result via {via}")
         lines = [line for line in lines if "del_m" not in line]
-        entry = f"({key!r}, {fn.name!r}): ({fname}, {ins!r}, {outs!r})"
+        entry = f"({key or '$root'!r}, {fn.name!r}): ({fname}, {ins!r}, {outs!r})"
         return entry, lines
 
 
@@ -640,18 +648,29 @@ def generate_module(gen: Any) -> str:
                         entries.append(e)
                         funcs.append(lines)
                 elif isinstance(item, ir.WorldFunction):
-                    e, lines = fg.export_function(None, item.function)
+                    e, lines = fg.export_function(None, item.function, wid)
                     entries.append(e)
                     funcs.append(lines)
             for entry in world.imports:
                 item = entry.item
                 if isinstance(item, ir.WorldInterface) and not gen.is_wasi(item.id):
                     for fn in gen.resolve.interfaces[item.id].functions.values():
-                        name = f"{gen.resolve.interface_id(item.id)}#{fn.name}"
+                        name = f"{gen.iface_key(item.id)}#{fn.name}"
                         if name in import_entries:
                             continue
                         e, lines = fg.import_function(item.id, fn)
                         imports[name] = [e, *("\n".join(lines),)]
+                elif isinstance(item, ir.WorldFunction):
+                    # `$root` imports share one table: worlds must agree on their types
+                    e, lines = fg.import_function(None, item.function)
+                    name = f"$root#{item.function.name}"
+                    text = "\n".join(lines)
+                    if name in import_entries and import_entries[name][1] != text:
+                        raise Unsupported(
+                            f"`{item.function.name}`: another world imports a different "
+                            "function of that name"
+                        )
+                    imports[name] = [e, text]
         except Unsupported as exc:
             fg.helpers, fg.tmp = saved
             unsupported[world.name] = str(exc)
@@ -675,7 +694,7 @@ def generate_module(gen: Any) -> str:
         if f"{name}." in used or (name == "_PAIR" and "_core." in used)
     ]
     ranges = [(name, lo, hi) for name, (lo, hi) in _RANGES.items() if f"_{name}(" in used]
-    modules = sorted(m for m in set(gen.iface_modules.values()) if f"_{m}." in used)
+    modules = sorted(m for m in gen.all_modules() if f"_{m}." in used)
     typing_names = ["Any"]
     if ranges or world_tables or import_entries or "_setters(" in used or "_boxer(" in used:
         typing_names.append("Callable")

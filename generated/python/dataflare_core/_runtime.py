@@ -606,6 +606,18 @@ class Prepared:
             by_iface.setdefault(sig.interface, []).append((sig, impl))
         conv = Converters()
         with self.linker.root() as root:
+            # Functions the world imports directly live at the component's root.
+            for sig, impl in by_iface.pop(None, []):
+                if sig.name not in wanted:
+                    continue
+                if impl is None:
+                    raise PluginLoadError(
+                        f"the component imports the function `{sig.name}` but no "
+                        f"implementation of it was given to load()"
+                    )
+                root.add_func(
+                    sig.name, _host_func(conv, sig, wanted[sig.name].ty, impl)
+                )
             for iface, funcs in by_iface.items():
                 if iface is None or iface not in wanted:
                     continue

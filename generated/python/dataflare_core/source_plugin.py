@@ -57,7 +57,7 @@ class SourcePlugin:
         component allows it (else the generic `wasmtime.component` path); True requires the
         fast path; False forces the generic path.
         """
-        imports: list[tuple[_runtime.FuncSig, Any]] = [
+        served: list[tuple[_runtime.FuncSig, Any]] = [
             (_abi.LOGGING__LOG, None if logging is None else logging.log),
             (_abi.LOGGING__ENABLED, None if logging is None else logging.enabled),
             (
@@ -82,7 +82,7 @@ class SourcePlugin:
         return _runtime.Prepared(
             component,
             cls.EXPORTS,
-            imports,
+            served,
             limits,
             wasi,
             where,
