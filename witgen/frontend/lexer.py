@@ -279,7 +279,7 @@ def _tokenize(out: Lexed) -> None:
         pos = end
 
 
-_PIECE = re.compile(r"\d+|[^\W\d][\w-]*")
+_PIECE = re.compile(r"\d+|[^\W\d][\w-]*|-")  # wit-parser also takes a lone `-` token
 _TRIVIA = re.compile(r"(?:[ \t\n]+|\r\n|//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)*")
 
 

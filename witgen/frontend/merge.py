@@ -21,7 +21,7 @@ from witgen.frontend.model import (
     kind_refs,
     map_kind,
 )
-from witgen.frontend.resolver import Unresolved
+from witgen.frontend.resolver import Unresolved, canonical_name
 
 
 def version_key(v: str) -> tuple[Any, ...]:
@@ -186,6 +186,7 @@ class Merger:
                 self._include_world(
                     self.worlds[new_id], new_id, target, inc.names, inc.span, overlaps[id(inc)]
                 )
+            _strongly_unique(self.worlds[new_id])
             self._elaborate_world(new_id)
 
         p = self.packages[pkg]
@@ -397,14 +398,13 @@ class Merger:
         for items in (inc.imports, inc.exports):
             for key in items:
                 if key[0] == "name":
-                    remaining = [n for n in remaining if n[0] != key[1]]
+                    remaining = [n for n in remaining if _rename(key[1], n) is None]
         if remaining:
             raise WitError(
                 f"no import or export kebab-name `{remaining[0][0]}`. Note that an ID does not "
                 "support renaming",
                 span,
             )
-        rename = dict(names)
         external = inc.package != world.package
         cloner = _Cloner(self, ("world", target), ("world", world_id), world.package)
         cloner.map.update(overlap)
@@ -423,10 +423,14 @@ class Merger:
                         st = ir.UNKNOWN_STABILITY
                     item = ("interface", item[1], st, item[3])
                 if key[0] == "name":
-                    n = rename.get(key[1], key[1])
+                    n = next(
+                        (r for r in (_rename(key[1], m) for m in names) if r is not None), key[1]
+                    )
                     nk = ("name", n)
                     if nk in dst:
                         raise WitError(f"{what} of `{n}` shadows previously {what}ed items", span)
+                    if n != key[1] and item[0] == "type":
+                        self.types[item[1]].name = n  # the included world's copy, renamed
                     if n != key[1] and item[0] == "function":
                         f = item[1]
                         item = (
@@ -652,6 +656,40 @@ class Merger:
             for p in self.packages
         )
         return ir.Resolve(packages, interfaces, worlds, types, main)
+
+
+def _strongly_unique(world: WorldM) -> None:
+    """After includes, a world's imports and its exports must each still be strongly unique
+    (wit-parser reports this without a location)."""
+    for what, items in (("import", world.imports), ("export", world.exports)):
+        seen: dict[str, str] = {}
+        for key in items:
+            if key[0] != "name":
+                continue
+            canon = canonical_name(key[1])
+            prev = seen.get(canon)
+            if prev is not None:
+                raise WitError(
+                    f"{what} `{key[1]}` in world `{world.name}` conflicts with {what} `{prev}` "
+                    "(names must be strongly unique)"
+                )
+            seen[canon] = key[1]
+
+
+def _rename(original: str, rename: tuple[str, str]) -> str | None:
+    """The new name of world item `original` under `include ... with { a as b }`, if it
+    names `a`: the whole label, or the resource part of a `[method]a.f`-style name."""
+    rest = original
+    while rest.startswith("["):
+        close = rest.find("]")
+        if close < 0:
+            return None
+        rest = rest[close + 1 :]
+    prefix = original[: len(original) - len(rest)]
+    resource, dot, func = rest.partition(".")
+    if dot:
+        return f"{prefix}{rename[1]}.{func}" if resource == rename[0] else None
+    return f"{prefix}{rename[1]}" if rest == rename[0] else None
 
 
 def _debug_version(v: str) -> str:
