@@ -358,9 +358,9 @@ class Merger:
             for key, item in src.items():
                 span = spans.get(key)
                 if item[0] == "type":
-                    if type_map[item[1]] is None:
-                        continue
-                    item = ("type", type_map[item[1]])
+                    # wit-parser maps a world's type before looking at its gate: a world type
+                    # excluded by a disabled feature is an error, not a silent omission
+                    item = ("type", mt(item[1], span))
                     stability = self.types[item[1]].stability
                 elif item[0] == "interface":
                     stability = item[2]
