@@ -30,6 +30,7 @@ class Guest:
     world: str
     entry: Path  # the plugin's .ts entry module (3 levels below the repo root)
     tsconfig: Path | None = None  # compile with this project (its outDir must be the cache's js/)
+    wit: Path = WIT  # the WIT the world is in
 
     @property
     def cache(self) -> Path:
@@ -38,7 +39,7 @@ class Guest:
     def input_hash(self) -> str:
         digest = hashlib.sha256(importlib.metadata.version("wasmtime").encode())
         digest.update(self.world.encode())
-        inputs = [self.entry, WIT, REPO_ROOT / ".ci" / "install.d" / "typescript.sh"]
+        inputs = [self.entry, self.wit, REPO_ROOT / ".ci" / "install.d" / "typescript.sh"]
         inputs += [self.tsconfig] if self.tsconfig else []
         inputs += sorted(p for p in GENERATED.rglob("*") if p.is_file())
         for path in inputs:
@@ -66,7 +67,7 @@ class Guest:
         wasm = self.cache / "plugin.wasm"
         # without `-d http fetch-event` the component would also import wasi:http
         proc = run(
-            "componentize-js", entry, "--wit", WIT, "-n", self.world,
+            "componentize-js", entry, "--wit", self.wit, "-n", self.world,
             "-d", "http", "fetch-event", "-o", wasm,
         )  # fmt: skip
         assert proc.returncode == 0, proc.stdout + proc.stderr

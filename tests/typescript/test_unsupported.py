@@ -48,16 +48,6 @@ def test_unsupported_feature_is_refused_by_name(tmp_path: Path, case: str) -> No
     assert feature in message and item in message and "t:u/i@1.0.0" in message
 
 
-def test_world_defined_type_in_a_world_level_import_is_refused(tmp_path: Path) -> None:
-    # the import's ambient module cannot see types that live in the world's own file
-    world = "world w {\n  record cfg { a: u32 }\n  import configure: func(c: cfg);\n}"
-    resolve = frontend.load(write(tmp_path, "", world))
-    with pytest.raises(WitgenError, match="types defined in a world .*`cfg`.*`configure`"):
-        typescript.generate(
-            resolve, [resolve.find_world("w")], backends.GenerateOptions(source="u.wit")
-        )
-
-
 def test_name_clash_is_refused(tmp_path: Path) -> None:
     # `a` with case `b-c` and `a-b` with case `c` both want the interface name `ABC`
     body = "interface i {\n  variant a { b-c }\n  variant a-b { c }\n}"

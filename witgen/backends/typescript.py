@@ -86,6 +86,12 @@ _TYPED_ARRAYS = {
     "f64": "Float64Array",
 }
 
+# componentize-js serves a world's own resources as the named exports of the module "$root"
+# (`import { Session } from "$root"`); the world's own types are declared there too, so that
+# world-level imports (`import configure from "configure"`) and the world's file can name them.
+ROOT_MODULE = "$root"
+ROOT_PATH = "interfaces/root.d.ts"
+
 _OPTION_DECL = 'export type Option<T> = { tag: "none" } | { tag: "some"; val: T };'
 _RESULT_DECL = 'export type Result<T, E> = { tag: "ok"; val: T } | { tag: "err"; val: E };'
 
@@ -245,7 +251,12 @@ class _Generator:
         if td.name is not None:
             local = names.type_name(td.name)
             if td.owner == scope.owner:
-                if scope.kind == "ambient" and td.owner is not None and td.owner.kind == "world":
+                if (
+                    scope.kind == "ambient"
+                    and scope.module != ROOT_MODULE
+                    and td.owner is not None
+                    and td.owner.kind == "world"
+                ):
                     return self.world_type_in_root_import(ty, scope, where)
                 return local
             if td.owner is None or td.owner.kind != "interface":
@@ -553,7 +564,8 @@ class _Generator:
                 isinstance(self.resolve.types[tid].kind, ir.Resource)
                 and self.foreign_alias_target(tid) is None
             ):
-                blocks.append(self.imported_resource(iface, tid, scope, indent))
+                fns = self.resource_functions(iface, tid)
+                blocks.append(self.imported_resource(fns, tid, scope, indent))
         blocks.extend(self.helper_types(scope, indent))
         references = sorted(r for r in scope.references if r != scope.path)
         return self.render(
@@ -586,13 +598,14 @@ class _Generator:
         it = self.resolve.interfaces[iface]
         return [f for f in it.functions.values() if f.resource == rid]
 
-    def imported_resource(self, iface: int, rid: int, scope: _Scope, indent: str) -> _Block:
+    def imported_resource(
+        self, fns: list[ir.Function], rid: int, scope: _Scope, indent: str
+    ) -> _Block:
         td = self.resolve.types[rid]
         name = names.type_name(td.name or "")
         scope.declare(name, f"resource `{td.name}`")
         inner = indent + INDENT
         lines = names.tsdoc(td.docs.contents, indent) + [f"{indent}export class {name} {{"]
-        fns = self.resource_functions(iface, rid)
         members: list[list[str]] = []
         if not any(f.kind == "constructor" for f in fns):
             members.append(
@@ -760,7 +773,8 @@ class _Generator:
                 fn = item.function
                 where = f"function `{fn.name}` of world `{w.name}`"
                 if direction == "import":
-                    references.append(self.root_import_path(key))
+                    if fn.resource is None:  # resource functions are declared in "$root"
+                        references.append(self.root_import_path(key))
                     continue
                 members.append(self.signature(INDENT, names.member(fn.name), fn, scope, where))
                 helper = "define" + names.upper_camel(fn.name)
@@ -778,7 +792,14 @@ class _Generator:
                 )
                 blocks.append(_Block(doc + head + [f"{INDENT}return impl;", "}"]))
         alias_imports = self.foreign_aliases(world_types, scope)
-        type_blocks = self.type_blocks(world_types, scope, "")
+        own = self.world_own_types(world)
+        if own:  # declared in "$root" (see root_file); imported and re-exported here
+            references.append(ROOT_PATH)
+            own_names = [names.type_name(self.resolve.types[t].name or "") for t in own]
+            for tid, own_name in zip(own, own_names):
+                scope.declare(own_name, f"type `{self.resolve.types[tid].name}` of the world")
+            alias_imports.append(_ImportGroup(ROOT_MODULE, own_names))
+        type_blocks: list[_Block] = []
         alias_reexports = [s.split(" as ")[-1] for g in alias_imports for s in g.specifiers]
         scope.declare(f"{wname}Exports", f"world `{w.name}`")
         exports_doc = names.tsdoc(
@@ -838,6 +859,44 @@ class _Generator:
     def root_import_path(self, key: str) -> str:
         return f"interfaces/world-{key}.d.ts"
 
+    def world_own_types(self, world: int) -> list[int]:
+        """The types and resources a world defines itself (not `use`d from an interface)."""
+        return [
+            e.item.id
+            for e in self.resolve.worlds[world].imports
+            if isinstance(e.item, ir.WorldType) and self.foreign_alias_target(e.item.id) is None
+        ]
+
+    def root_file(self, world: int) -> str | None:
+        """The ambient module "$root" of a world with types or resources of its own."""
+        own = self.world_own_types(world)
+        if not own:
+            return None
+        w = self.resolve.worlds[world]
+        scope = _Scope("ambient", ir.TypeOwner("world", world), ROOT_PATH, ROOT_MODULE, world=world)
+        types = [e.item.id for e in w.imports if isinstance(e.item, ir.WorldType)]
+        imports = self.foreign_aliases(types, scope)
+        blocks = self.type_blocks(own, scope, INDENT)
+        functions = [e.item.function for e in w.imports if isinstance(e.item, ir.WorldFunction)]
+        for tid in own:
+            if isinstance(self.resolve.types[tid].kind, ir.Resource):
+                fns = [f for f in functions if f.resource == tid]
+                blocks.append(self.imported_resource(fns, tid, scope, INDENT))
+        blocks.extend(self.helper_types(scope, INDENT))
+        references = sorted(r for r in scope.references if r != scope.path)
+        docs = names.tsdoc(
+            f"The types and resources of world `{w.name}` "
+            f"(componentize-js serves its resources from {names.string_literal(ROOT_MODULE)})."
+        )
+        return self.render(
+            "ambient.d.ts.j2",
+            references=[r[len("interfaces/") :] for r in references],
+            module=names.string_literal(ROOT_MODULE),
+            docs=docs,
+            imports=[line for g in imports for line in g.lines(INDENT)],
+            blocks=[b.text for b in blocks],
+        )
+
     def root_import_files(self, world: int) -> dict[str, str]:
         """componentize-js serves a world-level imported function `f` as the default export
         of module "f" (`import f from "f"`): one ambient module per such function."""
@@ -846,6 +905,8 @@ class _Generator:
             if direction != "import" or not isinstance(entry.item, ir.WorldFunction):
                 continue
             fn = entry.item.function
+            if fn.resource is not None:
+                continue  # a method of a world's own resource: declared in "$root"
             path = self.root_import_path(key)
             scope = _Scope("ambient", ir.TypeOwner("world", world), path, key, world=world)
             where = f"function `{fn.name}` of world `{self.resolve.worlds[world].name}`"
@@ -868,7 +929,7 @@ class _Generator:
 
     def world_type_in_root_import(self, ty: int, scope: _Scope, where: str) -> str:
         """A world's own type seen from a world-level import's ambient module: a `use`d type
-        is spelled through its interface; one defined in the world has no module to live in."""
+        is spelled through its interface; one defined in the world comes from "$root"."""
         target = self.foreign_alias_target(ty)
         if target is not None:
             tdef = self.resolve.types[target]
@@ -881,10 +942,12 @@ class _Generator:
             if specifier not in specifiers:
                 specifiers.append(specifier)
             return local
-        name = self.resolve.types[ty].name
-        raise self.refuse(
-            f"types defined in a world (`{name}`) in world-level imported functions", where
-        )
+        local = names.type_name(self.resolve.types[ty].name or "")
+        scope.references.add(ROOT_PATH)
+        specifiers = scope.type_imports.setdefault(ROOT_MODULE, [])
+        if local not in specifiers:
+            specifiers.append(local)
+        return local
 
     def readme(self) -> str:
         worlds = []
@@ -975,6 +1038,13 @@ class _Generator:
         for iface in sorted(self.exported):
             files[self.exports_path(iface)] = self.exports_file(iface)
         for w in self.worlds:
+            root = self.root_file(w)
+            if root is not None and files.setdefault(ROOT_PATH, root) != root:
+                raise WitError(
+                    f"worlds disagree on their own types and resources (module "
+                    f"{names.string_literal(ROOT_MODULE)} in {ROOT_PATH}); generate one world "
+                    "at a time with --world"
+                )
             for path, text in self.root_import_files(w).items():
                 if files.setdefault(path, text) != text:
                     raise WitError(
