@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from witgen import ir
 from witgen.backends import GenerateOptions
-from witgen.backends.rust import ModuleModel, RustGen
+from witgen.backends.rust import ModuleModel, RustGen, WorldModel
 
 
 def _impls(m: ModuleModel, indent: str) -> list[str]:
@@ -45,8 +45,32 @@ def _fn_name(signature: str) -> str:
     return signature.split("fn ", 1)[1].split("(", 1)[0].split("<", 1)[0]
 
 
+def _same_handle_types(model: WorldModel, sdk_crate: str) -> list[str]:
+    """For each imported resource of a shared interface: a function that only compiles if the
+    world's path (`sdk::world::iface::R`) and the shared one (`sdk::imports::..::R`) name one
+    type, so that one handle type serves every world."""
+    out = []
+    for m in model.modules:
+        if not m.reexport:
+            continue
+        shared = sdk_crate + m.reexport.removeprefix("crate").split(" as ")[0]
+        for r in m.resources:
+            out += [
+                f"pub fn same_{m.name}_{r.name.lower()}(",
+                f"    r: {sdk_crate}::{model.name}::{m.name}::{r.name},",
+                f") -> {shared}::{r.name} {{",
+                "    r",
+                "}",
+            ]
+    return out
+
+
 def stub_source(resolve: ir.Resolve, world: int, sdk_crate: str) -> str:
-    model = RustGen(resolve, GenerateOptions(source="stub")).world(world)
+    gen = RustGen(resolve, GenerateOptions(source="stub"))
+    world_pkg = resolve.worlds[world].package
+    assert world_pkg is not None
+    gen.plan_shared(sorted(resolve.packages[world_pkg].worlds.values()))  # as generate_sdk
+    model = gen.world(world)
     w = model.name
     lines = [
         "#![allow(unused_variables, unused_imports, clippy::all)]",
@@ -79,6 +103,7 @@ def stub_source(resolve: ir.Resolve, world: int, sdk_crate: str) -> str:
         "pub static KEEP: Keep = Keep([",
         *[f"    {p} as *const ()," for p in keep],
         "]);",
+        *_same_handle_types(model, sdk_crate),
         "",
     ]
     return "\n".join(lines)

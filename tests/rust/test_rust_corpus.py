@@ -54,7 +54,7 @@ def test_corpus_components_keep_their_imports(components: dict[str, Path]) -> No
 
 def test_generated_code_is_rustfmt_clean(components: dict[str, Path]) -> None:
     rustfmt = require_tool("rustfmt")
-    files = [p for d in sdk_dirs() for p in (d / "src").glob("*.rs")]
+    files = [p for d in sdk_dirs() for p in (d / "src").rglob("*.rs")]
     assert len(files) > 20
     proc = subprocess.run(
         [rustfmt, "--check", "--edition", "2021", *map(str, files)],
@@ -149,7 +149,7 @@ def test_docs_become_rustdoc(tmp_path: Path) -> None:
         "    record r {\n        /// A field.\n        a: u8,\n    }\n"
         "    /// A function.\n    f: func(v: r);\n}\nworld w { import i; }\n",
     )
-    text = files["src/w.rs"]
+    text = files["src/imports/t/x/i.rs"]  # imported by path: generated once, shared
     for line in ("//! The interface.", "/// A record.", "/// A field.", "/// A function."):
         assert line in text
 
@@ -185,8 +185,13 @@ def test_world_option_selects_one_world(tmp_path: Path) -> None:
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in (out / "src").iterdir()) == [
+    assert sorted(str(p.relative_to(out / "src")) for p in (out / "src").rglob("*.rs")) == [
         "filter_plugin.rs",
+        "imports.rs",
+        "imports/dataflare/core/config.rs",
+        "imports/dataflare/core/logging.rs",
+        "imports/dataflare/core/metrics.rs",
+        "imports/dataflare/core/types.rs",
         "lib.rs",
         "rt.rs",
     ]

@@ -4,6 +4,11 @@ Builds a typed model of each world (types, imported functions and resources, exp
 and the glue the export macro wires up), renders it with the Jinja templates in
 `sdk_templates/rust/`, and formats the result with rustfmt when it is installed. The crate has
 no dependencies beyond core/alloc (`std` is an optional feature).
+
+Interfaces imported by path (`import logging;`) generate the same code in every world, so they
+are generated once, under `src/imports/<namespace>/<package>/<interface>.rs`, and each world
+module re-exports the ones it imports (`crate::<world>::logging` stays a valid path). Exported
+interfaces, inline interfaces and the export macros stay per world.
 """
 
 from __future__ import annotations
@@ -103,6 +108,25 @@ class ModuleModel:
     trait_fns: list[ImportFn] = field(default_factory=list)
     glue: list[ImportFn] = field(default_factory=list)
     ret_area: tuple[int, int] | None = None  # (size, align)
+    # The shared module a world re-exports instead of repeating the code (imports by path).
+    reexport: str = ""
+
+
+@dataclass
+class SharedModule:
+    """An imported interface generated once for all worlds (`crate::imports::ns::pkg::iface`)."""
+
+    iface_id: int
+    path: list[str]  # Rust module names below the crate root, e.g. ["imports", "a", "b", "c"]
+    model: ModuleModel
+
+    @property
+    def rust_path(self) -> str:
+        return "crate::" + "::".join(self.path)
+
+    @property
+    def file(self) -> str:
+        return "src/" + "/".join(p.removeprefix("r#") for p in self.path) + ".rs"
 
 
 @dataclass
@@ -141,6 +165,87 @@ class RustGen:
         self.resolve = resolve
         self.options = options
         self.layouts = Layouts(resolve)
+        # interface id -> module path below the crate root (see `plan_shared`)
+        self.shared_paths: dict[int, list[str]] = {}
+
+    # -- imported interfaces shared by all worlds --
+
+    def plan_shared(self, worlds: list[int]) -> None:
+        """Choose the interfaces generated once: those imported by path (their core import
+        module is then the interface id, the same in every world) whose `use`d interfaces are
+        shared as well, so that their code names nothing that belongs to one world."""
+        resolve = self.resolve
+        candidates: set[int] = set()
+        for w in worlds:
+            for entry in resolve.worlds[w].imports:
+                item = entry.item
+                if isinstance(item, ir.WorldInterface) and entry.key.interface == item.id:
+                    if resolve.interface_id(item.id) is not None:
+                        candidates.add(item.id)
+        changed = True
+        while changed:
+            changed = False
+            for iface_id in sorted(candidates):
+                if not self._dependencies(iface_id) <= candidates:
+                    candidates.discard(iface_id)
+                    changed = True
+        taken = {snake(resolve.worlds[w].name) for w in worlds} | {"rt"}
+        root = "imports"
+        while root in taken:
+            root += "_"
+        versions: dict[tuple[str, str], set[str | None]] = {}
+        for iface_id in candidates:
+            pkg = resolve.packages[self._package_of(iface_id)]
+            versions.setdefault((pkg.namespace, pkg.short_name), set()).add(pkg.version)
+        for iface_id in sorted(candidates):
+            pkg = resolve.packages[self._package_of(iface_id)]
+            pkg_mod = pkg.short_name
+            if len(versions[(pkg.namespace, pkg.short_name)]) > 1 and pkg.version:
+                version = re.sub(r"[^a-z0-9]+", "-", pkg.version.lower()).strip("-")
+                pkg_mod = f"{pkg_mod}-v{version}"
+            name = resolve.interfaces[iface_id].name
+            assert name is not None
+            self.shared_paths[iface_id] = [root, snake(pkg.namespace), snake(pkg_mod), snake(name)]
+
+    def _package_of(self, iface_id: int) -> int:
+        pkg = self.resolve.interfaces[iface_id].package
+        assert pkg is not None
+        return pkg
+
+    def _dependencies(self, iface_id: int) -> set[int]:
+        """Interfaces whose types this one `use`s."""
+        out = set()
+        for tid in self.resolve.interfaces[iface_id].types.values():
+            kind = self.resolve.types[tid].kind
+            if isinstance(kind, ir.Alias) and isinstance(kind.type, int):
+                owner = self.resolve.types[kind.type].owner
+                if owner is None or owner.kind != "interface":
+                    out.add(-1)  # a world's type: never shared
+                elif owner.id != iface_id:
+                    out.add(owner.id)
+        return out
+
+    def shared_modules(self) -> list[SharedModule]:
+        """The code of every shared imported interface, named by absolute paths."""
+        resolve = self.resolve
+        module_of = {
+            tid: "crate::" + "::".join(path)
+            for iface_id, path in self.shared_paths.items()
+            for tid in resolve.interfaces[iface_id].types.values()
+        }
+        namer = TypeNamer(resolve, module_of, set())
+        out = []
+        for iface_id, path in sorted(self.shared_paths.items(), key=lambda kv: kv[1]):
+            iface = resolve.interfaces[iface_id]
+            here = "crate::" + "::".join(path)
+            key = resolve.interface_id(iface_id)
+            assert key is not None
+            m = ModuleModel(path[-1], doc_lines(iface.docs, "//!"), "import")
+            self.types(m, namer, list(iface.types.values()), here)
+            funcs = list(iface.functions.values())
+            self.import_functions(m, namer, funcs, key, here, iface_id)
+            out.append(SharedModule(iface_id, path, m))
+        return out
 
     # -- world assembly --
 
@@ -197,6 +302,11 @@ class RustGen:
             self.types(m, namer, type_ids, mod)
             if direction == "import":
                 self.import_functions(m, namer, list(iface.functions.values()), key, mod, iface_id)
+                shared = self.shared_paths.get(iface_id)
+                if shared is not None and entry.key.interface == iface_id:
+                    m.reexport = "crate::" + "::".join(shared)
+                    if shared[-1] != mod:
+                        m.reexport += f" as {mod}"
             else:
                 self.export_functions(
                     m, namer, list(iface.functions.values()), key, mod, wmod, shims, iface_id
@@ -778,9 +888,27 @@ def crate_name(resolve: ir.Resolve, options: GenerateOptions) -> str:
     return f"{pkg.namespace}-{pkg.short_name}-sdk"
 
 
+def _import_tree(resolve: ir.Resolve, gen: RustGen, shared: list[SharedModule]) -> list[Any]:
+    """The `imports` module tree for `imports.rs`: namespaces, their packages, their interfaces."""
+    tree: dict[str, dict[str, Any]] = {}
+    for sm in shared:
+        _, ns, pkg_mod, iface = sm.path
+        pkg = resolve.packages[gen._package_of(sm.iface_id)]
+        wit_pkg = f"{pkg.namespace}:{pkg.short_name}" + (f"@{pkg.version}" if pkg.version else "")
+        n = tree.setdefault(ns, {"name": ns, "wit": pkg.namespace, "packages": {}})
+        pk = n["packages"].setdefault(
+            pkg_mod,
+            {"name": pkg_mod, "wit": wit_pkg, "inception": pkg_mod == ns, "interfaces": []},
+        )
+        pk["interfaces"].append({"name": iface, "inception": iface == pkg_mod})
+    return [{**n, "packages": list(n["packages"].values())} for n in tree.values()]
+
+
 def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
     gen = RustGen(resolve, options)
+    gen.plan_shared(worlds)
     models = [gen.world(w) for w in worlds]
+    shared = gen.shared_modules()
     env = _env()
     header = {
         "version": __version__,
@@ -792,10 +920,25 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
     files = {
         "Cargo.toml": env.get_template("Cargo.toml.j2").render(name=name, **header),
         "src/lib.rs": env.get_template("lib.rs.j2").render(
-            worlds=models, docs=pkg_docs, crate=name.replace("-", "_"), **header
+            worlds=models,
+            docs=pkg_docs,
+            crate=name.replace("-", "_"),
+            imports=shared[0].path[0] if shared else "",
+            **header,
         ),
         "src/rt.rs": env.get_template("rt.rs.j2").render(**header),
     }
+    if shared:
+        example = next(
+            (f"{w.name}::{m.name}" for w in models for m in w.modules if m.reexport), ""
+        )
+        files[f"src/{shared[0].path[0]}.rs"] = env.get_template("imports.rs.j2").render(
+            namespaces=_import_tree(resolve, gen, shared), example=example, **header
+        )
+    for sm in shared:
+        files[sm.file] = env.get_template("interface.rs.j2").render(
+            m=sm.model, wit=resolve.interface_id(sm.iface_id), **header
+        )
     for model in models:
         files[f"src/{model.name.removeprefix('r#')}.rs"] = env.get_template("world.rs.j2").render(
             world=model, **header

@@ -88,7 +88,10 @@ class TypeNamer:
     """Rust type strings for WIT types, relative to the module the code is written in.
 
     `module_of(type_id)` says in which generated module a named type lives ("" for the world
-    module itself); the namer writes `super::m::Name` for types of a sibling module.
+    module itself); the namer writes `super::m::Name` for types of a sibling module. Modules
+    shared by all worlds (imported interfaces) are named by absolute paths (`crate::...`):
+    code inside them refers to a sibling of the same package as `super::m::Name` and to
+    anything else by its absolute path.
     """
 
     def __init__(self, resolve: ir.Resolve, module_of: dict[int, str], exported: set[int]):
@@ -104,6 +107,12 @@ class TypeNamer:
         there = self.module_of.get(ty, "")
         if there == here:
             return name
+        if there.startswith("crate::"):
+            parent, _, last = there.rpartition("::")
+            if here.rpartition("::")[0] == parent:
+                return f"super::{last}::{name}"
+            return f"{there}::{name}"
+        assert not here.startswith("crate::"), f"shared module {here} names world type {name}"
         if here == "":
             return f"{there}::{name}"
         if there == "":

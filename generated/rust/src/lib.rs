@@ -22,6 +22,8 @@ extern crate std;
 #[doc(hidden)]
 pub mod rt;
 
+pub mod imports;
+
 pub mod aggregator_plugin;
 pub mod destination_plugin;
 pub mod filter_plugin;
