@@ -151,3 +151,17 @@ def test_resource_in_an_interface_imported_and_exported_is_refused(tmp_path: Pat
         backends.available()["go"].generate(resolve, worlds, backends.GenerateOptions(source="t"))
     for world in worlds:  # one world at a time is fine
         backends.available()["go"].generate(resolve, [world], backends.GenerateOptions(source="t"))
+
+
+def test_named_interface_import_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "t.wit"
+    path.write_text(
+        "package t:t;\ninterface store { get: func() -> u32; }\n"
+        "world w {\n  import primary: store;\n}\n"
+    )
+    resolve = load(path)
+    with pytest.raises(GoBackendError, match="under the name `primary`") as err:
+        backends.available()["go"].generate(
+            resolve, [resolve.find_world("w")], backends.GenerateOptions(source="t")
+        )
+    assert "import it by its path (`import t:t/store;`)" in str(err.value)

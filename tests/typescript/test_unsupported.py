@@ -70,3 +70,12 @@ def test_cli_reports_refusal_without_traceback(tmp_path: Path) -> None:
     assert proc.stderr.startswith("error: the TypeScript backend does not support `stream`")
     assert "Traceback" not in proc.stderr
     assert not out.exists()  # nothing half-written
+
+
+def test_named_interface_import_is_refused_by_name(tmp_path: Path) -> None:
+    body = "interface store {\n  get: func() -> u32;\n}"
+    resolve = frontend.load(write(tmp_path, body, "world w {\n  import primary: store;\n}"))
+    with pytest.raises(WitgenError, match="imported under a name .*primary: t:u/store@1.0.0"):
+        typescript.generate(
+            resolve, [resolve.find_world("w")], backends.GenerateOptions(source="u.wit")
+        )

@@ -221,6 +221,7 @@ class GoGenerator:
             for direction, entries in (("import", world.imports), ("export", world.exports)):
                 for entry in entries:
                     if isinstance(entry.item, ir.WorldInterface):
+                        self._check_not_named(world, direction, entry)
                         directions.setdefault(entry.item.id, set()).add(direction)
                         if self.resolve.interface_id(entry.item.id) is None:
                             assert entry.key.name is not None
@@ -275,6 +276,19 @@ class GoGenerator:
                 "",
                 world.docs.contents,
                 paths,
+            )
+
+    def _check_not_named(self, world: ir.World, direction: str, entry: ir.WorldEntry) -> None:
+        """`import primary: store;` names an interface's instance; Go packages are per
+        interface, so two instances of one interface would need two packages of their own."""
+        assert isinstance(entry.item, ir.WorldInterface)
+        path = self.resolve.interface_id(entry.item.id)
+        if entry.key.name is not None and path is not None:
+            raise GoBackendError(
+                f"world `{world.name}` {direction}s the interface `{path}` under the name "
+                f"`{entry.key.name}`; the Go backend does not support named interface "
+                f"{direction}s yet: {direction} it by its path (`{direction} {path};`)",
+                entry.span,
             )
 
     def _check_no_resources_both_ways(self, iid: int, wit_name: str) -> None:

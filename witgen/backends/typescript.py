@@ -164,6 +164,14 @@ class _Generator:
             for direction, entry, key in resolve.world_interfaces(w):
                 item = entry.item
                 if isinstance(item, ir.WorldInterface):
+                    path = resolve.interface_id(item.id)
+                    if entry.key.name is not None and path is not None:
+                        raise WitError(
+                            f"the TypeScript backend does not support interfaces {direction}ed "
+                            f"under a name (`{direction} {key}: {path}` in world "
+                            f"`{resolve.worlds[w].name}`) yet; {direction} it by its path",
+                            entry.span,
+                        )
                     table = self.imported if direction == "import" else self.exported
                     table.setdefault(item.id, set()).add(w)
                     self.iface_key[item.id] = key
