@@ -87,10 +87,10 @@ def test_the_parser_is_built_once_per_process() -> None:
             41,
         ),
         (
-            "package a:b; package c:d { package e:f { } }",
-            "nested packages must be placed at the top-level",
+            "package a:b; @since(feature = x, version = 1.0.0) interface i {}",
+            "expected `version`, found `feature`",
             1,
-            36,
+            21,
         ),
         (
             "package a:b; interface i { type x = list<u8, 99999999999>; }",

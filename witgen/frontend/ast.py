@@ -173,6 +173,7 @@ TopItem = Union[Interface, World, ToplevelUse]
 class NestedPackage:
     name: PackageName
     items: list[TopItem]
+    inner: list["NestedPackage"] = field(default_factory=list)  # not allowed: an error
 
 
 @dataclass(slots=True)

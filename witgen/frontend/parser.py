@@ -21,6 +21,35 @@ from witgen.frontend.lexer import DESCRIBE, Lexed, tokenize
 
 _GRAMMAR = Path(__file__).with_name("wit.lark")
 MAX_TYPE_NESTING = 100
+MAX_PACKAGE_NESTING = 100
+# the key each attribute takes: wit-parser checks it as soon as it reads it
+_ATTRIBUTE_KEYS = {"since": "version", "deprecated": "version", "unstable": "feature"}
+
+
+def _opens_block(tokens: list[Token], i: int) -> bool:
+    """Whether the `package` keyword at `tokens[i]` starts a `package a:b { ... }` block."""
+    for tok in tokens[i + 1 :]:
+        if tok.type == "_LBRACE":
+            return True
+        if tok.type in ("_SEMI", "_RBRACE", "PACKAGE"):
+            return False
+    return False
+
+
+def _check_attribute_key(lexed: Lexed, i: int) -> None:
+    tokens = lexed.tokens
+    if i + 3 >= len(tokens):
+        return
+    name, paren, key = tokens[i + 1], tokens[i + 2], tokens[i + 3]
+    if name.type not in ("ID", "EXPLICIT_ID") or paren.type != "_LPAREN":
+        return
+    want = _ATTRIBUTE_KEYS.get(name.value.lstrip("%"))
+    if want is None or key.type not in ("ID", "EXPLICIT_ID"):
+        return
+    found = key.value.lstrip("%")
+    if found != want:
+        raise WitError(f"expected `{want}`, found `{found}`", _token_span(lexed, key))
+
 
 PRIMS = {
     "U8": "u8",
@@ -51,10 +80,26 @@ class _TokenFeed(Lexer):
         # 101st level; only type constructors use `<`, so their depth is the nesting.
         depth = 0
         prev = ""
-        for tok in lexed.tokens:
+        tokens = lexed.tokens
+        # braces that close a nested `package a:b { ... }` block, innermost last
+        package_braces: list[int] = []
+        braces = 0
+        for i, tok in enumerate(tokens):
             kind = tok.type
             if depth >= MAX_TYPE_NESTING and (prev == "_LT" or prev == "_COMMA"):
                 raise WitError("type nesting too deep", _token_span(lexed, tok))
+            if kind == "_LBRACE":
+                braces += 1
+            elif kind == "_RBRACE":
+                if package_braces and package_braces[-1] == braces:
+                    package_braces.pop()
+                braces -= 1
+            elif kind == "PACKAGE" and _opens_block(tokens, i):
+                if len(package_braces) >= MAX_PACKAGE_NESTING:
+                    raise WitError("package nesting too deep", _token_span(lexed, tok))
+                package_braces.append(braces + 1)
+            elif kind == "AT":
+                _check_attribute_key(lexed, i)
             if kind == "_LT":
                 depth += 1
             elif kind == "_GT":
@@ -122,10 +167,11 @@ class _Build(Transformer):  # type: ignore[type-arg]
     def nested_package(self, c: list[Any]) -> ast.NestedPackage:
         pkg: ast.PackageName = c[1]
         pkg.docs = self._docs(_start(c[0]))
-        for item in c[2:]:
-            if isinstance(item, ast.NestedPackage):
-                raise WitError("nested packages must be placed at the top-level", item.name.span)
-        return ast.NestedPackage(pkg, c[2:])
+        # packages nested in this one are an error reported when it is resolved (wit-parser
+        # parses the whole file first, then complains about the first of them)
+        items = [x for x in c[2:] if not isinstance(x, ast.NestedPackage)]
+        inner = [x for x in c[2:] if isinstance(x, ast.NestedPackage)]
+        return ast.NestedPackage(pkg, items, inner)
 
     def attrs(self, c: list[ast.Attr]) -> list[ast.Attr]:
         seen: dict[str, ast.Attr] = {}
@@ -458,6 +504,14 @@ def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
         name = name_tok.value.lstrip("%")
         if name not in ("since", "unstable", "deprecated"):
             return lexed.fail(_start(name_tok), f"unknown attribute `{name}`")
+        return lexed.fail(pos, f"expected '(', found {found}")
+    if (
+        tok.type == "PACKAGE"
+        and i >= 1
+        and lexed.tokens[i - 1].type == "_RPAREN"
+        and {"INTERFACE", "WORLD"} <= expected
+    ):
+        return lexed.fail(pos, "cannot place attributes on nested packages")
     if tok.type == "INTEGER" and "VERSION" in expected:
         return _version_error(lexed, tok)
     want = _describe_expected(expected)

@@ -36,11 +36,15 @@ def parse_group(files: list[Path]) -> list[Unresolved]:
     nested: list[Unresolved] = []
     for f in files:
         tree = parse_text(str(f), _read(f))
-        main.push(tree.package, tree.items, tree.path)
-        for np in tree.nested:
+        for np in tree.nested:  # like wit-parser: a file's nested packages before the file
+            if np.inner:
+                raise WitError(
+                    "nested packages must be placed at the top-level", np.inner[0].name.span
+                )
             r = PackageResolver()
             r.push(np.name, np.items)
             nested.append(r.resolve())
+        main.push(tree.package, tree.items, tree.path)
     return [main.resolve()] + nested
 
 
