@@ -79,3 +79,21 @@ def test_named_interface_import_is_refused_by_name(tmp_path: Path) -> None:
         typescript.generate(
             resolve, [resolve.find_world("w")], backends.GenerateOptions(source="u.wit")
         )
+
+
+@pytest.mark.parametrize(
+    ("case", "advice"),
+    [("map", "use `list<tuple<K, V>>` instead"), ("fixed-list", "use `list<T>` or a `tuple`")],
+)
+def test_types_componentize_js_cannot_build_say_what_to_use_instead(
+    tmp_path: Path, case: str, advice: str
+) -> None:
+    # componentize-js 0.23's bindings generator panics on these types (checked by hand: a
+    # one-function world with `list<u32, 3>` or `map<string, u32>` does not componentize)
+    resolve = frontend.load(write(tmp_path, CASES[case][0]))
+    with pytest.raises(WitgenError) as err:
+        typescript.generate(
+            resolve, [resolve.find_world("w")], backends.GenerateOptions(source="u.wit")
+        )
+    assert "componentize-js cannot build a component" in str(err.value)
+    assert advice in str(err.value)

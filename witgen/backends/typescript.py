@@ -243,6 +243,15 @@ class _Generator:
             "componentize-js has no stable representation for it yet"
         )
 
+    def unbuildable(self, what: str, jco: str, instead: str, where: str) -> WitError:
+        # Checked with componentize-js 0.23: its bindings generator panics ("entered
+        # unreachable code") on these types, so an SDK for them could never be built.
+        return WitError(
+            f"the TypeScript backend does not support {what} (used by {where}): "
+            f"componentize-js cannot build a component whose WIT uses them yet, although jco "
+            f"would type them as {jco}; use {instead} instead"
+        )
+
     def ts_type(self, ty: ir.Type, scope: _Scope, where: str) -> str:
         """The type on one line (for docs and short declarations)."""
         return layout.flat(self.ts_doc(ty, scope, where))
@@ -312,9 +321,11 @@ class _Generator:
         if isinstance(kind, ir.Stream):
             raise self.refuse("`stream` types", where)
         if isinstance(kind, ir.Map):
-            raise self.refuse("`map` types", where)
+            raise self.unbuildable("`map` types", "`Map<K, V>`", "`list<tuple<K, V>>`", where)
         if isinstance(kind, ir.FixedLengthList):
-            raise self.refuse("fixed-length lists", where)
+            raise self.unbuildable(
+                "fixed-length lists", "an N-element tuple", "`list<T>` or a `tuple`", where
+            )
         raise self.refuse(f"anonymous {type(kind).__name__.lower()} types", where)
 
     def is_option(self, ty: ir.Type) -> bool:
