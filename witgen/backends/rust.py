@@ -195,10 +195,10 @@ class RustGen:
             root += "_"
         versions: dict[tuple[str, str], set[str | None]] = {}
         for iface_id in candidates:
-            pkg = resolve.packages[self._package_of(iface_id)]
+            pkg = resolve.packages[self.package_of(iface_id)]
             versions.setdefault((pkg.namespace, pkg.short_name), set()).add(pkg.version)
         for iface_id in sorted(candidates):
-            pkg = resolve.packages[self._package_of(iface_id)]
+            pkg = resolve.packages[self.package_of(iface_id)]
             pkg_mod = pkg.short_name
             if len(versions[(pkg.namespace, pkg.short_name)]) > 1 and pkg.version:
                 version = re.sub(r"[^a-z0-9]+", "-", pkg.version.lower()).strip("-")
@@ -207,7 +207,7 @@ class RustGen:
             assert name is not None
             self.shared_paths[iface_id] = [root, snake(pkg.namespace), snake(pkg_mod), snake(name)]
 
-    def _package_of(self, iface_id: int) -> int:
+    def package_of(self, iface_id: int) -> int:
         pkg = self.resolve.interfaces[iface_id].package
         assert pkg is not None
         return pkg
@@ -893,7 +893,7 @@ def _import_tree(resolve: ir.Resolve, gen: RustGen, shared: list[SharedModule]) 
     tree: dict[str, dict[str, Any]] = {}
     for sm in shared:
         _, ns, pkg_mod, iface = sm.path
-        pkg = resolve.packages[gen._package_of(sm.iface_id)]
+        pkg = resolve.packages[gen.package_of(sm.iface_id)]
         wit_pkg = f"{pkg.namespace}:{pkg.short_name}" + (f"@{pkg.version}" if pkg.version else "")
         n = tree.setdefault(ns, {"name": ns, "wit": pkg.namespace, "packages": {}})
         pk = n["packages"].setdefault(
@@ -929,9 +929,7 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
         "src/rt.rs": env.get_template("rt.rs.j2").render(**header),
     }
     if shared:
-        example = next(
-            (f"{w.name}::{m.name}" for w in models for m in w.modules if m.reexport), ""
-        )
+        example = next((f"{w.name}::{m.name}" for w in models for m in w.modules if m.reexport), "")
         files[f"src/{shared[0].path[0]}.rs"] = env.get_template("imports.rs.j2").render(
             namespaces=_import_tree(resolve, gen, shared), example=example, **header
         )
