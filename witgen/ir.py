@@ -221,6 +221,7 @@ class TypeDef:
     docs: Docs = NO_DOCS
     stability: Stability = UNKNOWN_STABILITY
     span: Span | None = _span_field()
+    external_id: str | None = None  # `@external-id("...")` on its definition or `use`
 
 
 # ---------------------------------------------------------------------------- functions
@@ -254,6 +255,7 @@ class Function:
     docs: Docs = NO_DOCS
     stability: Stability = UNKNOWN_STABILITY
     span: Span | None = _span_field()
+    external_id: str | None = None  # `@external-id("...")` on its declaration
 
     @property
     def is_async(self) -> bool:
@@ -289,6 +291,7 @@ class WorldInterface:
     id: int
     stability: Stability = UNKNOWN_STABILITY
     docs: Docs = NO_DOCS  # doc comments on the `import`/`export` of an interface by path
+    external_id: str | None = None  # `@external-id("...")` on the import/export
 
 
 @dataclass(frozen=True)
@@ -522,6 +525,8 @@ def _function_json(fn: Function) -> dict[str, Any]:
         out["result"] = fn.result
     _docs_json(out, fn.docs)
     _stability_json(out, fn.stability)
+    if fn.external_id is not None:
+        out["external_id"] = fn.external_id
     return out
 
 
@@ -530,6 +535,8 @@ def _world_item_json(item: WorldItem) -> Any:
         body: dict[str, Any] = {"id": item.id}
         _stability_json(body, item.stability)
         _docs_json(body, item.docs)
+        if item.external_id is not None:
+            body["external_id"] = item.external_id
         return {"interface": body}
     if isinstance(item, WorldFunction):
         return {"function": _function_json(item.function)}
@@ -571,6 +578,8 @@ def to_json(resolve: Resolve) -> dict[str, Any]:
         }
         _docs_json(tj, t.docs)
         _stability_json(tj, t.stability)
+        if t.external_id is not None:
+            tj["external_id"] = t.external_id
         types.append(tj)
     packages = []
     for p in resolve.packages:

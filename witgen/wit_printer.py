@@ -81,13 +81,15 @@ class _Printer:
         for text in rust_lines(docs.contents):
             self.line(f"/// {text}" if text else "///")
 
-    def stability(self, st: ir.Stability) -> None:
+    def stability(self, st: ir.Stability, external_id: str | None = None) -> None:
         if st.kind == "stable":
             self.line(f"@since(version = {st.since})")
         elif st.kind == "unstable":
             self.line(f"@unstable(feature = {st.feature})")
         if st.deprecated is not None:
             self.line(f"@deprecated(version = {st.deprecated})")
+        if external_id is not None:
+            self.line(f'@external-id("{external_id}")')
 
     # -- packages -----------------------------------------------------------------------
 
@@ -148,7 +150,7 @@ class _Printer:
                 continue
             self.new_item()
             self.docs(fn.docs)
-            self.stability(fn.stability)
+            self.stability(fn.stability, fn.external_id)
             self.line(f"{name(fn.name)}: {self.signature(fn)};")
 
     def resource_functions(self, fns: Iterable[ir.Function]) -> dict[int, list[ir.Function]]:
@@ -165,23 +167,30 @@ class _Printer:
         methods: dict[int, list[ir.Function]],
     ) -> None:
         """`use` statements for types that alias another owner's type, then declarations."""
-        uses: list[tuple[ir.TypeOwner, ir.Stability, list[tuple[str, str]]]] = []
+        uses: list[tuple[ir.TypeOwner, ir.Stability, list[tuple[str, str]], str | None]] = []
         declared: list[int] = []
         for local, tid in named:
             td = self.r.types[tid]
             if isinstance(td.kind, ir.Alias) and isinstance(td.kind.type, int):
                 target = self.r.types[td.kind.type]
                 if target.owner is not None and target.owner != owner and target.name:
-                    if uses and uses[-1][0] == target.owner and uses[-1][1] == td.stability:
+                    if (
+                        uses
+                        and uses[-1][0] == target.owner
+                        and uses[-1][1] == td.stability
+                        and uses[-1][3] == td.external_id
+                    ):
                         uses[-1][2].append((local, target.name))
                     else:
-                        uses.append((target.owner, td.stability, [(local, target.name)]))
+                        uses.append(
+                            (target.owner, td.stability, [(local, target.name)], td.external_id)
+                        )
                     continue
             declared.append(tid)
         my_package = self.owner_package(owner)
-        for other, st, pairs in uses:
+        for other, st, pairs, external_id in uses:
             self.any_items = True
-            self.stability(st)
+            self.stability(st, external_id)
             items = ", ".join(
                 name(theirs) if mine == theirs else f"{name(theirs)} as {name(mine)}"
                 for mine, theirs in pairs
@@ -191,7 +200,7 @@ class _Printer:
             td = self.r.types[tid]
             self.new_item()
             self.docs(td.docs)
-            self.stability(td.stability)
+            self.stability(td.stability, td.external_id)
             self.declare(tid, methods.get(tid, []))
 
     def owner_package(self, owner: ir.TypeOwner) -> int | None:
@@ -267,7 +276,7 @@ class _Printer:
         self.level += 1
         for fn in methods:
             self.docs(fn.docs)
-            self.stability(fn.stability)
+            self.stability(fn.stability, fn.external_id)
             if fn.kind.endswith("constructor"):
                 self.line(f"{self.signature(fn)};")
             else:
@@ -374,7 +383,7 @@ class _Printer:
             iface = self.r.interfaces[item.id]
             item_docs = getattr(item, "docs", ir.NO_DOCS)
             self.docs(item_docs if item_docs or entry.key.name is None else iface.docs)
-            self.stability(item.stability)
+            self.stability(item.stability, item.external_id)
             if entry.key.name is None:
                 self.line(f"{direction} {self.interface_path(item.id, package)};")
             elif iface.name is not None:  # `import label: iface;` names a declared interface
@@ -387,7 +396,7 @@ class _Printer:
         elif isinstance(item, ir.WorldFunction):
             fn = item.function
             self.docs(fn.docs)
-            self.stability(fn.stability)
+            self.stability(fn.stability, fn.external_id)
             assert entry.key.name is not None
             self.line(f"{direction} {name(entry.key.name)}: {self.signature(fn)};")
         else:  # a type in exports cannot be written in WIT

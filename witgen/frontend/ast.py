@@ -22,8 +22,8 @@ class Id:
 
 @dataclass(slots=True)
 class Attr:
-    kind: str  # "since" | "unstable" | "deprecated"
-    value: str  # a version for since/deprecated, a feature name for unstable
+    kind: str  # "since" | "unstable" | "deprecated" | "external-id"
+    value: str  # a version for since/deprecated, a feature name for unstable, else a string
     span: Span  # the attribute's name (after `@`)
     pos: int = -1  # offset of its `@`
 

@@ -108,7 +108,9 @@ class Merger:
             if not isinstance(kind, (ir.Alias, ir.Handle)):
                 kind = map_kind(kind, self._own)
             owner = ty.owner
-            self.types.append(TypeDefM(ty.name, kind, owner, ty.docs, ty.stability, ty.span))
+            self.types.append(
+                TypeDefM(ty.name, kind, owner, ty.docs, ty.stability, ty.span, ty.external_id)
+            )
             type_map[tid] = len(self.types) - 1
             if ty.name is None and isinstance(kind, ir.Handle) and kind.kind == "own":
                 self.own_handles.setdefault(kind.resource, type_map[tid])  # type: ignore[arg-type]
@@ -296,7 +298,17 @@ class Merger:
         resource = None if fn.resource is None else mt(fn.resource, span)
         params = [(n, self._own(mt(t, span)), s) for n, t, s in fn.params]
         result = None if fn.result is None else self._own(mt(fn.result, span))
-        new = FunctionM(fn.name, fn.kind, resource, params, result, fn.docs, fn.stability, fn.span)
+        new = FunctionM(
+            fn.name,
+            fn.kind,
+            resource,
+            params,
+            result,
+            fn.docs,
+            fn.stability,
+            fn.span,
+            fn.external_id,
+        )
         if result is not None and self._contains_borrow(result):
             name = fn.name
             raise WitError(
@@ -377,7 +389,7 @@ class Merger:
                     mapped_i = iface_map[item[1]]
                     if mapped_i is None:
                         continue
-                    item = ("interface", mapped_i, item[2], item[3])
+                    item = ("interface", mapped_i, item[2], item[3], item[4])
                 elif item[0] == "function":
                     item = ("function", self._update_function(item[1], mt, in_world=True))
                 dst[key] = item
@@ -421,7 +433,7 @@ class Merger:
                     st = item[2]
                     if external and st.kind == "stable":
                         st = ir.UNKNOWN_STABILITY
-                    item = ("interface", item[1], st, item[3])
+                    item = ("interface", item[1], st, item[3], item[4])
                 if key[0] == "name":
                     n = next(
                         (r for r in (_rename(key[1], m) for m in names) if r is not None), key[1]
@@ -444,6 +456,7 @@ class Merger:
                                 f.docs,
                                 f.stability,
                                 f.span,
+                                f.external_id,
                             ),
                         )
                     dst[nk] = item
@@ -455,7 +468,7 @@ class Merger:
                         dspans[key] = span
                     elif prev[2].kind == "unknown" and item[2].kind != "unknown":
                         # an unannotated import takes the stability of the included one
-                        dst[key] = (prev[0], prev[1], item[2], prev[3])
+                        dst[key] = (prev[0], prev[1], item[2], prev[3], prev[4])
                     elif item[2].kind != "unknown" and item[2] != prev[2]:
                         spans = inc.import_spans if what == "import" else inc.export_spans
                         raise WitError(
@@ -505,18 +518,22 @@ class Merger:
         new_spans: dict[Any, Any] = {}
 
         def add_import(
-            key: Any, iid: int, stability: ir.Stability, docs: ir.Docs = ir.NO_DOCS
+            key: Any,
+            iid: int,
+            stability: ir.Stability,
+            docs: ir.Docs = ir.NO_DOCS,
+            external_id: str | None = None,
         ) -> None:
             if key in new_imports:
                 return
-            for dep in self._iface_deps(iid):
+            for dep in self._iface_deps(iid):  # dependencies get no docs nor external id
                 add_import(("interface", dep), dep, stability)
-            new_imports[key] = ("interface", iid, stability, docs)
+            new_imports[key] = ("interface", iid, stability, docs, external_id)
 
         items = sorted(world.imports.items(), key=lambda kv: self._sort_key(kv[1]))
         for key, item in items:
             if item[0] == "interface":
-                add_import(key, item[1], item[2], item[3])
+                add_import(key, item[1], item[2], item[3], item[4])
             elif item[0] == "function":
                 new_imports[key] = item
             else:
@@ -527,16 +544,21 @@ class Merger:
         new_exports: dict[Any, Any] = {}
         # keyed like wit-parser by world key: a named export of an interface (`export a: i;`)
         # does not stand for `export i;` when another export depends on `i`
-        export_ifaces: dict[Any, tuple[int, ir.Stability, ir.Docs]] = {}
+        export_ifaces: dict[Any, tuple[int, ir.Stability, ir.Docs, str | None]] = {}
         for key, item in world.exports.items():
             if item[0] == "interface":
-                export_ifaces[key] = (item[1], item[2], item[3])
+                export_ifaces[key] = (item[1], item[2], item[3], item[4])
             else:
                 new_exports[key] = item
         required: set[int] = set()
 
         def add_export(
-            iid: int, key: Any, is_export: bool, stability: ir.Stability, docs: ir.Docs = ir.NO_DOCS
+            iid: int,
+            key: Any,
+            is_export: bool,
+            stability: ir.Stability,
+            docs: ir.Docs = ir.NO_DOCS,
+            external_id: str | None = None,
         ) -> bool:
             if key in new_exports:
                 return is_export
@@ -548,9 +570,11 @@ class Merger:
                     ("interface", dep),
                     is_export and ("interface", dep) in export_ifaces,
                     stability,
+                    ir.NO_DOCS,
+                    external_id,  # wit-parser hands an export's external id to its deps
                 ):
                     return False
-            item = ("interface", iid, stability, docs)
+            item = ("interface", iid, stability, docs, external_id)
             if is_export:
                 if iid in required:
                     return False
@@ -561,8 +585,8 @@ class Merger:
                     new_imports[key] = item
             return True
 
-        for key, (iid, stability, docs) in export_ifaces.items():
-            if not add_export(iid, key, True, stability, docs):
+        for key, (iid, stability, docs, external_id) in export_ifaces.items():
+            if not add_export(iid, key, True, stability, docs, external_id):
                 name = key[1] if key[0] == "name" else self._iface_name(iid)
                 raise WitError(
                     f"interface `{name}` transitively depends on an interface in "
@@ -600,11 +624,12 @@ class Merger:
                 f.docs,
                 f.stability,
                 f.span,
+                f.external_id,
             )
 
         def item(it: Any) -> ir.WorldItem:
             if it[0] == "interface":
-                return ir.WorldInterface(it[1], it[2], it[3])
+                return ir.WorldInterface(it[1], it[2], it[3], it[4])
             if it[0] == "function":
                 return ir.WorldFunction(fn(it[1]))
             return ir.WorldType(it[1])
@@ -617,6 +642,7 @@ class Merger:
                 t.docs,
                 t.stability,
                 t.span,
+                t.external_id,
             )
             for t in self.types
         )
@@ -736,7 +762,7 @@ class _Cloner:
             return ("function", self.function(item[1]))
         if self.m.interfaces[item[1]].name is not None:
             return item  # a named interface under a plain name (`import a: i;`) is shared
-        return ("interface", self.interface(item[1]), item[2], item[3])
+        return ("interface", self.interface(item[1]), item[2], item[3], item[4])
 
     def type_id(self, t: int) -> int:
         hit = self.map.get(t)
@@ -754,7 +780,9 @@ class _Cloner:
             kind = ir.Handle(kind.kind, self.type_id(kind.resource))
         else:
             kind = map_kind(kind, self.type_id)
-        self.m.types.append(TypeDefM(old.name, kind, owner, old.docs, old.stability, old.span))
+        self.m.types.append(
+            TypeDefM(old.name, kind, owner, old.docs, old.stability, old.span, old.external_id)
+        )
         new_id = len(self.m.types) - 1
         self.map[t] = new_id
         return new_id
@@ -766,7 +794,9 @@ class _Cloner:
         resource = None if f.resource is None else self.type_id(f.resource)
         params = [(n, self.ty(t), s) for n, t, s in f.params]
         result = None if f.result is None else self.ty(f.result)
-        return FunctionM(f.name, f.kind, resource, params, result, f.docs, f.stability, f.span)
+        return FunctionM(
+            f.name, f.kind, resource, params, result, f.docs, f.stability, f.span, f.external_id
+        )
 
     def interface(self, iid: int) -> int:
         old = self.m.interfaces[iid]

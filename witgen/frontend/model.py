@@ -31,6 +31,7 @@ class TypeDefM:
     docs: ir.Docs = ir.NO_DOCS
     stability: ir.Stability = ir.UNKNOWN_STABILITY
     span: Span | None = None
+    external_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -43,6 +44,7 @@ class FunctionM:
     docs: ir.Docs
     stability: ir.Stability
     span: Span | None
+    external_id: str | None = None
 
 
 @dataclass(slots=True)

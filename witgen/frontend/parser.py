@@ -44,6 +44,9 @@ def _check_attribute_key(lexed: Lexed, i: int) -> None:
     if name.type not in ("ID", "EXPLICIT_ID") or paren.type != "_LPAREN":
         return
     want = _ATTRIBUTE_KEYS.get(name.value.lstrip("%"))
+    if name.value == "external-id" and key.type != "STRLIT":
+        found_what = DESCRIBE.get(key.type, key.type)
+        raise WitError(f"expected a string literal, found {found_what}", _token_span(lexed, key))
     if want is None or key.type not in ("ID", "EXPLICIT_ID"):
         return
     found = key.value.lstrip("%")
@@ -203,9 +206,22 @@ class _Build(Transformer):  # type: ignore[type-arg]
                     self._span(value),
                 )
             text = value.name
+        elif name.name == "external-id":
+            raise WitError(f"expected a string literal, found {DESCRIBE['ID']}", key.span)
         else:
             raise WitError(f"unknown attribute `{name.name}`", name.span)
         return ast.Attr(name.name, text, name.span, _start(at))
+
+    def attr_string(self, c: list[Any]) -> ast.Attr:
+        at, name, lit = c[0], c[1], c[2]
+        if name.name != "external-id":
+            if name.name in _ATTRIBUTE_KEYS:
+                raise WitError(
+                    f"expected an identifier or string, found {DESCRIBE['STRLIT']}",
+                    self._span(lit),
+                )
+            raise WitError(f"unknown attribute `{name.name}`", name.span)
+        return ast.Attr("external-id", str(lit.value)[1:-1], name.span, _start(at))
 
     # -- top level --
 
@@ -502,7 +518,7 @@ def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
     ):
         name_tok = lexed.tokens[i - 1]
         name = name_tok.value.lstrip("%")
-        if name not in ("since", "unstable", "deprecated"):
+        if name not in ("since", "unstable", "deprecated", "external-id"):
             return lexed.fail(_start(name_tok), f"unknown attribute `{name}`")
         return lexed.fail(pos, f"expected '(', found {found}")
     if (

@@ -81,7 +81,13 @@ def toposort(kind: str, deps: dict[str, list[ast.Id]]) -> list[str]:
     raise AssertionError("toposort failed without a cycle")  # pragma: no cover
 
 
+def external_id_of(attrs: list[ast.Attr]) -> str | None:
+    """`@external-id("...")` of a world's interface import or export."""
+    return next((a.value for a in attrs if a.kind == "external-id"), None)
+
+
 def stability_of(attrs: list[ast.Attr]) -> ir.Stability:
+    attrs = [a for a in attrs if a.kind != "external-id"]
     if not attrs:
         return ir.UNKNOWN_STABILITY
     kinds = [a.kind for a in attrs]
@@ -530,12 +536,19 @@ class PackageResolver:
             iid = self._alloc_interface(ext.name.span)
             self._resolve_interface(iid, ext.items, docs, attrs)
             self.type_lookup = prev
-            return ("interface", iid, self.interfaces[iid].stability, ir.NO_DOCS)
+            return (
+                "interface",
+                iid,
+                self.interfaces[iid].stability,
+                ir.NO_DOCS,
+                external_id_of(attrs),
+            )
         if ext.kind in ("path", "named-path"):
             assert ext.path is not None
             stability = stability_of(attrs)
             item, name, span = self._resolve_path(ext.path)
-            return ("interface", self._iface_of(item, name, span), stability, docs_of(docs))
+            iid = self._iface_of(item, name, span)
+            return ("interface", iid, stability, docs_of(docs), external_id_of(attrs))
         assert ext.name is not None and ext.func is not None
         kind = "async-freestanding" if ext.func.is_async else "freestanding"
         fn = self._resolve_function(docs, attrs, ext.name.name, ext.name.span, ext.func, kind, None)
@@ -621,7 +634,9 @@ class PackageResolver:
             docs = docs_of(d.docs)
             stability = stability_of(d.attrs)
             kind = self._resolve_kind(d.ty, stability)
-            self.types.append(TypeDefM(name, kind, owner, docs, stability, d.name.span))
+            self.types.append(
+                TypeDefM(name, kind, owner, docs, stability, d.name.span, external_id_of(d.attrs))
+            )
             self._define(d.name, ("type", len(self.types) - 1))
 
     def _resolve_use(self, owner: tuple[str, int], u: ast.Use) -> None:
@@ -636,7 +651,15 @@ class PackageResolver:
                 raise WitError(f"cannot import {hit[0][1]} `{n.name}`", n.span)
             local = as_ if as_ is not None else n
             self.types.append(
-                TypeDefM(local.name, ir.Alias(hit[0][1]), owner, ir.NO_DOCS, stability, n.span)
+                TypeDefM(
+                    local.name,
+                    ir.Alias(hit[0][1]),
+                    owner,
+                    ir.NO_DOCS,
+                    stability,
+                    n.span,
+                    external_id_of(u.attrs),
+                )
             )
             self._define(local, ("type", len(self.types) - 1))
 
@@ -690,7 +713,9 @@ class PackageResolver:
                 result = self._constructor_result(resource, func.result)
         elif func.result is not None:
             result = self._resolve_type(func.result, ir.UNKNOWN_STABILITY)
-        return FunctionM(name, kind, resource, params, result, d, stability, span)
+        return FunctionM(
+            name, kind, resource, params, result, d, stability, span, external_id_of(attrs)
+        )
 
     def _constructor_result(self, rid: int, node: ast.TypeNode) -> Any:
         result = self._resolve_type(node, ir.UNKNOWN_STABILITY)
