@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from witgen import backends, frontend
 from witgen.backends import rust as rust_backend
+from witgen.backends.rust_names import Unsupported
 from witgen.paths import DEFAULT_WIT
 
 from .build import CORPUS
@@ -97,3 +100,38 @@ def test_a_world_named_imports_moves_the_shared_root(tmp_path: Path) -> None:
     assert "src/imports_/t/x/log.rs" in files
     assert "pub mod imports_;" in files["src/lib.rs"] and "pub mod imports;" in files["src/lib.rs"]
     assert "pub use crate::imports_::t::x::log;" in files["src/imports.rs"]
+
+
+def _write(tmp_path: Path, worlds: str) -> Path:
+    wit = tmp_path / "t.wit"
+    wit.write_text(
+        "package t:x;\ninterface types { record thing { v: u32 } }\n"
+        "interface store {\n    use types.{thing};\n    resource bucket { get: func() -> thing; }\n"
+        "    open: func() -> bucket;\n    peek: func() -> thing;\n}\n"
+        "interface plain {\n    use types.{thing};\n    peek: func() -> thing;\n}\n" + worlds,
+        encoding="utf-8",
+    )
+    return wit
+
+
+def test_named_imports_are_modules_of_their_own_named_after_the_instance(tmp_path: Path) -> None:
+    files = _generate(
+        _write(
+            tmp_path,
+            "world a { import primary: plain; import plain; }\nworld b { import plain; }\n",
+        )
+    )
+    a = files["src/a.rs"]
+    # the named instance has its own core import module, so its own Rust module
+    assert "pub mod primary {" in a and '#[link(wasm_import_module = "primary")]' in a
+    assert "pub use crate::imports::t::x::plain;" in a
+    assert "pub use crate::imports::t::x::plain;" in files["src/b.rs"]
+
+
+def test_two_instances_of_an_interface_with_resources_are_refused(tmp_path: Path) -> None:
+    wit = _write(tmp_path, "world a { import primary: store; import secondary: store; }\n")
+    with pytest.raises(
+        Unsupported,
+        match=r"imports the interface `t:x/store` twice \(as `primary` and as `secondary`\)",
+    ):
+        _generate(wit)

@@ -259,11 +259,14 @@ class RustGen:
         export_modules: dict[int, str] = {}
         plan: list[tuple[str, str, ir.WorldEntry, int]] = []  # (dir, module, entry, iface)
         taken: dict[str, int] = {}
+        keys: dict[tuple[str, int], str] = {}
         for direction, entry, key_name in resolve.world_interfaces(world_id):
             item = entry.item
             if isinstance(item, ir.WorldInterface):
                 iface = resolve.interfaces[item.id]
-                base = iface.name or key_name
+                self._check_one_instance(world, direction, item.id, key_name, keys)
+                # `import primary: store;` names the module after the instance, not the interface
+                base = key_name if entry.key.name is not None else iface.name or key_name
                 mod = snake(base)
                 if taken.get(mod) == item.id:
                     mod = snake(f"{base}-{direction}")
@@ -335,6 +338,27 @@ class RustGen:
             root=root,
             shims=shims,
         )
+
+    def _check_one_instance(
+        self,
+        world: ir.World,
+        direction: str,
+        iface_id: int,
+        key_name: str,
+        keys: dict[tuple[str, int], str],
+    ) -> None:
+        """Refuse one interface with resources imported (or exported) twice by one world
+        (`import primary: store; import secondary: store;`): each instance has resource types
+        of its own, but the generated modules name one Rust type per WIT type."""
+        first = keys.setdefault((direction, iface_id), key_name)
+        if first != key_name and self._resources_of(iface_id):
+            path = self.resolve.interface_id(iface_id) or key_name
+            raise Unsupported(
+                f"world `{world.name}` {direction}s the interface `{path}` twice (as `{first}` "
+                f"and as `{key_name}`) and it defines resources; the Rust backend does not "
+                f"support several instances of an interface with resources yet: {direction} it "
+                "once"
+            )
 
     # -- types --
 
