@@ -109,6 +109,8 @@ class Namer:
             return f"[]{go(kind.type)}"
         if isinstance(kind, ir.FixedLengthList):
             return f"[{kind.length}]{go(kind.type)}"
+        if isinstance(kind, ir.Map):
+            return f"map[{go(kind.key)}]{go(kind.value)}"
         if isinstance(kind, ir.Tuple):
             self.gen.tuple_arities.add(len(kind.types))
             return f"witrt.Tuple{len(kind.types)}[{', '.join(go(t) for t in kind.types)}]"
@@ -516,9 +518,13 @@ class PackageGenerator:
             return None
         seen = seen | {ty}
         kind = self.resolve.types[ty].kind
-        if isinstance(kind, (ir.Future, ir.Stream, ir.Map)):
+        if isinstance(kind, (ir.Future, ir.Stream)):
             return type(kind).__name__.lower()
+        if isinstance(kind, ir.Map) and not isinstance(self.resolve.dealias(kind.key), str):
+            return "a map whose keys are not a primitive type (Go map keys must be comparable)"
         children: list[ir.Type | None] = []
+        if isinstance(kind, ir.Map):
+            children = [kind.key, kind.value]
         if isinstance(kind, ir.Record):
             children = [f.type for f in kind.fields]
         elif isinstance(kind, ir.Tuple):

@@ -254,6 +254,8 @@ class GoAbi:
             return self._lift_cases_flat(b, ty, vals)
         if isinstance(kind, ir.List):
             return self._lift_list(b, kind.type, vals[0], vals[1])
+        if isinstance(kind, ir.Map):
+            return self._lift_map(b, ty, kind, vals[0], vals[1])
         if isinstance(kind, ir.FixedLengthList):
             n = len(self.layouts.flat(kind.type))
             items = [
@@ -334,6 +336,8 @@ class GoAbi:
             return self._lower_cases_flat(b, ty, x)
         if isinstance(kind, ir.List):
             return self._lower_list(b, kind.type, x)
+        if isinstance(kind, ir.Map):
+            return self._lower_map(b, kind, x)
         if isinstance(kind, ir.FixedLengthList):
             x = b.bind(x)
             out = []
@@ -376,6 +380,40 @@ class GoAbi:
         b.line(f"{p} := witrt.Alloc(uint32(len({x})) * {size})")
         b.open(f"for {i} := range {x} {{")
         self.store(b, elem, f"{x}[{i}]", f"unsafe.Add({p}, {i}*{size})")
+        b.close()
+        return [f"witrt.Addr({p})", f"uint32(len({x}))"]
+
+    def _map_entry(self, kind: ir.Map) -> tuple[int, int]:
+        """A map is stored like list<tuple<K, V>>: (entry size, offset of the value)."""
+        _, value_offset = self.layouts.field_offsets([kind.key, kind.value])
+        align = max(self.layouts.align(kind.key), self.layouts.align(kind.value))
+        end = value_offset + self.layouts.size(kind.value)
+        return (end + align - 1) // align * align, value_offset
+
+    def _lift_map(self, b: Body, ty: ir.Type, kind: ir.Map, ptr: str, length: str) -> str:
+        size, value_offset = self._map_entry(kind)
+        n = b.bind(length)
+        out, base, i = b.tmp(), b.tmp(), b.tmp()
+        b.line(f"{out} := make({self.namer.go_type(ty)}, {n})")
+        b.line(f"{base} := witrt.Ptr({ptr})")
+        b.open(f"for {i} := uint32(0); {i} < {n}; {i}++ {{")
+        entry = b.bind(f"unsafe.Add({base}, {i}*{size})")
+        key = b.bind(self.load(b, kind.key, entry))
+        b.line(f"{out}[{key}] = {self.load(b, kind.value, at(entry, value_offset))}")
+        b.close()
+        return out
+
+    def _lower_map(self, b: Body, kind: ir.Map, x: str) -> list[str]:
+        size, value_offset = self._map_entry(kind)
+        x = b.bind(x)
+        p, i, k, v = b.tmp(), b.tmp(), b.tmp(), b.tmp()
+        b.line(f"{p} := witrt.Alloc(uint32(len({x})) * {size})")
+        b.line(f"{i} := uint32(0)")
+        b.open(f"for {k}, {v} := range {x} {{")  # Go's order: the receiver sees a set anyway
+        entry = b.bind(f"unsafe.Add({p}, {i}*{size})")
+        self.store(b, kind.key, k, entry)
+        self.store(b, kind.value, v, at(entry, value_offset))
+        b.line(f"{i}++")
         b.close()
         return [f"witrt.Addr({p})", f"uint32(len({x}))"]
 
@@ -423,6 +461,11 @@ class GoAbi:
             p = b.bind(p)
             return self._lift_list(
                 b, kind.type, f"*(*uint32)({p})", f"*(*uint32)(unsafe.Add({p}, 4))"
+            )
+        if isinstance(kind, ir.Map):
+            p = b.bind(p)
+            return self._lift_map(
+                b, ty, kind, f"*(*uint32)({p})", f"*(*uint32)(unsafe.Add({p}, 4))"
             )
         if isinstance(kind, ir.FixedLengthList):
             p = b.bind(p)
@@ -486,9 +529,12 @@ class GoAbi:
         if isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
             self._store_cases(b, ty, x, p)
             return
-        if isinstance(kind, ir.List):
+        if isinstance(kind, (ir.List, ir.Map)):
             p = b.bind(p)
-            ptr, n = self._lower_list(b, kind.type, x)
+            if isinstance(kind, ir.List):
+                ptr, n = self._lower_list(b, kind.type, x)
+            else:
+                ptr, n = self._lower_map(b, kind, x)
             b.line(f"*(*uint32)({p}) = {ptr}")
             b.line(f"*(*uint32)(unsafe.Add({p}, 4)) = {n}")
             return
