@@ -242,6 +242,13 @@ FUNCTION_KINDS = (
     "async-freestanding",
     "async-method",
     "async-static",
+    # accessors (`x: get() -> T`, `x: set(v: T)`), on their own or on a resource
+    "getter",
+    "setter",
+    "method-getter",
+    "method-setter",
+    "static-getter",
+    "static-setter",
 )
 
 

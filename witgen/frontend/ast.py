@@ -72,7 +72,8 @@ class Func:
     is_async: bool
     params: list[tuple[Id, TypeNode]]
     result: TypeNode | None
-    span: Span
+    span: Span  # of `func` (or of `get`/`set` for an accessor)
+    accessor: str | None = None  # "get" | "set" for `name: get(...)` / `name: set(...)`
 
 
 @dataclass(slots=True)

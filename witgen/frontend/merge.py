@@ -21,7 +21,7 @@ from witgen.frontend.model import (
     kind_refs,
     map_kind,
 )
-from witgen.frontend.resolver import Unresolved, canonical_name
+from witgen.frontend.resolver import Unresolved, canonical_name, place_setters_after_getters
 
 
 def version_key(v: str) -> tuple[Any, ...]:
@@ -189,6 +189,7 @@ class Merger:
                     self.worlds[new_id], new_id, target, inc.names, inc.span, overlaps[id(inc)]
                 )
             _strongly_unique(self.worlds[new_id])
+            _setters_have_getters(self.worlds[new_id])
             self._elaborate_world(new_id)
 
         p = self.packages[pkg]
@@ -700,6 +701,31 @@ def _strongly_unique(world: WorldM) -> None:
                     "(names must be strongly unique)"
                 )
             seen[canon] = key[1]
+
+
+def _setters_have_getters(world: WorldM) -> None:
+    """Setters move after their getters; each needs one (which an include may provide)."""
+
+    def func_of(item: Any) -> FunctionM | None:
+        return item[1] if item[0] == "function" else None
+
+    world.imports = place_setters_after_getters(world.imports, func_of)
+    world.exports = place_setters_after_getters(world.exports, func_of)
+    for what, items, spans in (
+        ("import", world.imports, world.import_spans),
+        ("export", world.exports, world.export_spans),
+    ):
+        for key, item in items.items():
+            fn = func_of(item)
+            if fn is None or not fn.kind.endswith("setter"):
+                continue
+            getter = fn.name.replace("[set]", "[get]", 1)
+            if ("name", getter) not in items:
+                raise WitError(
+                    f"{what} `{fn.name}` in world `{world.name}` has no corresponding getter "
+                    f"`{getter}`",
+                    spans.get(key),
+                )
 
 
 def _rename(original: str, rename: tuple[str, str]) -> str | None:

@@ -373,6 +373,15 @@ class _Build(Transformer):  # type: ignore[type-arg]
         result = rest[2] if len(rest) > 2 else None
         return ast.Func(is_async, rest[1], result, self._span(func_tok))
 
+    def accessor_func_ty(self, c: list[Any]) -> ast.Func:
+        word: ast.Id = c[0]
+        explicit = self.lexed.text[word.pos] == "%" if word.pos >= 0 else False
+        if explicit or word.name not in ("get", "set"):
+            found = DESCRIBE["EXPLICIT_ID" if explicit else "ID"]
+            raise WitError(f"expected keyword `func`, found {found}", word.span)
+        result = c[2] if len(c) > 2 else None
+        return ast.Func(False, c[1], result, word.span, word.name)
+
     def params(self, c: list[Any]) -> list[tuple[ast.Id, ast.TypeNode]]:
         return list(c)
 
@@ -493,6 +502,8 @@ _CONTEXT_EXPECT = [
     ({"CONSTRUCTOR"}, "`constructor` or identifier"),
     # `import label: ...` that is neither a function nor an inline interface: a use path
     ({"INTERFACE", "FUNC", "ID"}, "an identifier or string"),
+    # `name: ...` in an interface or resource: wit-parser wants `func` unless `async`/`get(`/`set(`
+    ({"ASYNC", "FUNC", "ID"}, "keyword `func`"),
 ]
 
 
@@ -528,10 +539,51 @@ def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
         and {"INTERFACE", "WORLD"} <= expected
     ):
         return lexed.fail(pos, "cannot place attributes on nested packages")
+    if (
+        expected == {"_LPAREN"}
+        and i >= 2
+        and lexed.tokens[i - 1].type in ("ID", "EXPLICIT_ID")
+        and lexed.tokens[i - 2].type in ("_COLON", "STATIC")
+    ):  # `name: word` that is not `get(`/`set(`: wit-parser wanted `func` at the word
+        word = lexed.tokens[i - 1]
+        return lexed.fail(_start(word), f"expected keyword `func`, found {DESCRIBE[word.type]}")
+    if expected == {"INTEGER"}:  # only the length of `list<T, N>` is a bare integer
+        return lexed.fail(pos, f"expected fixed-length, found {found}")
+    if "_GT" in expected and tok.type != "$END":
+        closing = _closing_of_open_type(lexed.tokens, i)
+        if closing is not None:
+            return lexed.fail(pos, f"expected {closing}, found {found}")
     if tok.type == "INTEGER" and "VERSION" in expected:
         return _version_error(lexed, tok)
     want = _describe_expected(expected)
     return lexed.fail(pos, f"expected {want}, found {found}")
+
+
+def _closing_of_open_type(tokens: list[Token], i: int) -> str | None:
+    """What wit-parser expects next inside the innermost unclosed `list<`/`option<`/...
+    before token `i`: `'>'`, or `','` after the key of a `map<K`."""
+    depth = 0
+    commas = 0
+    j = i - 1
+    while j >= 1:
+        kind = tokens[j].type
+        if kind == "_GT":
+            depth += 1
+        elif kind == "_LT":
+            if depth == 0:
+                owner = tokens[j - 1].type
+                if owner == "MAP":
+                    return "','" if commas == 0 else "'>'"
+                if owner in ("LIST", "OPTION", "RESULT", "FUTURE", "STREAM"):
+                    return "'>'"
+                return None
+            depth -= 1
+        elif kind == "_COMMA" and depth == 0:
+            commas += 1
+        elif kind in ("_SEMI", "_LBRACE", "_RBRACE", "_LPAREN", "_RPAREN") and depth == 0:
+            return None
+        j -= 1
+    return None
 
 
 def _index_of(lexed: Lexed, tok: Token) -> int:
@@ -563,11 +615,11 @@ def _describe_expected(expected: set[str]) -> str:
     for keys, text in _CONTEXT_EXPECT:
         if keys <= expected:
             return text
-    if "_SEMI" in expected and expected <= {"_SEMI", "_COLON", "_SLASH", "AT"}:
+    if "_SEMI" in expected and expected <= {"_SEMI", "_COLON", "_SLASH", "AT", "_LPAREN"}:
         return "';'"  # wit-parser has read a whole use path and wants the `;` after it
     if {"ID", "EXPLICIT_ID"} <= expected:
         rest = expected - {"ID", "EXPLICIT_ID"}
-        if not rest or rest <= {"_RBRACE", "_RPAREN", "_GT", "ATTR"}:
+        if not rest or rest <= {"_RBRACE", "_RPAREN", "_GT", "ATTR", "STRLIT"}:
             return "an identifier or string"
     names = sorted(DESCRIBE.get(e, e) for e in expected if e != "AT")
     if len(names) == 1:

@@ -550,8 +550,8 @@ class PackageResolver:
             iid = self._iface_of(item, name, span)
             return ("interface", iid, stability, docs_of(docs), external_id_of(attrs))
         assert ext.name is not None and ext.func is not None
-        kind = "async-freestanding" if ext.func.is_async else "freestanding"
-        fn = self._resolve_function(docs, attrs, ext.name.name, ext.name.span, ext.func, kind, None)
+        fname, kind = _freestanding(ext.name.name, ext.func)
+        fn = self._resolve_function(docs, attrs, fname, ext.name.span, ext.func, kind, None)
         return ("function", fn)
 
     # ------------------------------------------------------------------ interfaces
@@ -573,9 +573,9 @@ class PackageResolver:
             if isinstance(it, ast.NamedFunc):
                 # a later use of the name as a type says it is a function
                 self.type_lookup.setdefault(it.name.name, (("item", "function"), it.name.span))
-                kind = "async-freestanding" if it.func.is_async else "freestanding"
+                fname, kind = _freestanding(it.name.name, it.func)
                 fn = self._resolve_function(
-                    it.docs, it.attrs, it.name.name, it.name.span, it.func, kind, None
+                    it.docs, it.attrs, fname, it.name.span, it.func, kind, None
                 )
                 names.define(fn.name, it.name.span)
                 iface.functions[fn.name] = fn
@@ -584,6 +584,8 @@ class PackageResolver:
                     fn = self._resolve_resource_func(rf, it.name)
                     names.define(fn.name, rf.func.name.span)
                     iface.functions[fn.name] = fn
+        names.check_setters()
+        iface.functions = place_setters_after_getters(iface.functions, lambda f: f)
         self.interface_types[iid] = self.type_lookup
         self.type_lookup = {}
 
@@ -671,7 +673,11 @@ class PackageResolver:
         rid = hit[0][1]
         nf = rf.func
         is_async = nf.func.is_async
-        if rf.kind == "method":
+        accessor = nf.func.accessor
+        if rf.kind in ("method", "static") and accessor is not None:
+            name = f"[{rf.kind}][{accessor}]{resource.name}.{nf.name.name}"
+            kind = f"{rf.kind}-{accessor}ter"  # method-getter, static-setter, ...
+        elif rf.kind == "method":
             name = f"[method]{resource.name}.{nf.name.name}"
             kind = "async-method" if is_async else "method"
         elif rf.kind == "static":
@@ -695,13 +701,18 @@ class PackageResolver:
         d = docs_of(docs)
         stability = stability_of(attrs)
         params: list[tuple[str, Any, Span | None]] = []
-        if kind in ("method", "async-method"):
+        if kind in ("method", "async-method", "method-getter", "method-setter"):
             assert resource is not None
             hk = ir.Handle("borrow", resource)
             st = self._find_stability(hk, ir.UNKNOWN_STABILITY)
             params.append(("self", self._anon(hk, st, func.span), func.span))
+        if func.accessor == "get" and func.params:
+            raise WitError("getters cannot have parameters", func.params[0][0].span)
+        if func.accessor == "set" and len(func.params) != 1:
+            span = func.params[1][0].span if len(func.params) > 1 else func.span
+            raise WitError("setters must have exactly one parameter", span)
         for pname, pty in func.params:
-            if any(p[0].lower() == pname.name.lower() for p in params):
+            if any(_kebab_key(p[0]) == _kebab_key(pname.name) for p in params):
                 raise WitError(f"param `{pname.name}` is defined more than once", pname.span)
             params.append((pname.name, self._resolve_type(pty, ir.UNKNOWN_STABILITY), pname.span))
         result: Any = None
@@ -711,8 +722,19 @@ class PackageResolver:
                 result = resource
             else:
                 result = self._constructor_result(resource, func.result)
+        elif func.accessor == "get" and func.result is None:
+            raise WitError("getters must return a value", func.span)
         elif func.result is not None:
             result = self._resolve_type(func.result, ir.UNKNOWN_STABILITY)
+            if func.accessor == "set" and not (
+                isinstance(result, int)
+                and isinstance(self.types[result].kind, ir.Result)
+                and self.types[result].kind.ok is None
+            ):
+                raise WitError(
+                    "if a setter return type is declared it must be a `result` with no `ok` type",
+                    func.result.span,
+                )
         return FunctionM(
             name, kind, resource, params, result, d, stability, span, external_id_of(attrs)
         )
@@ -884,6 +906,47 @@ class PackageResolver:
         return tid
 
 
+def _kebab_key(name: str) -> str:
+    """Kebab names that differ only in case or hyphens are the same name."""
+    return name.replace("-", "").lower()
+
+
+def _freestanding(name: str, func: ast.Func) -> tuple[str, str]:
+    """The name and kind wit-parser gives a function that belongs to no resource."""
+    if func.accessor is not None:
+        return f"[{func.accessor}]{name}", f"{func.accessor}ter"
+    return name, "async-freestanding" if func.is_async else "freestanding"
+
+
+def place_setters_after_getters(
+    items: dict[Any, Any], func: Callable[[Any], Any]
+) -> dict[Any, Any]:
+    """wit-parser moves each setter to just after its getter when the getter comes later."""
+    order = list(items.items())
+    seen: set[str] = set()
+    i = 0
+    while i < len(order):
+        fn = func(order[i][1])
+        if fn is not None and fn.kind.endswith("getter"):
+            seen.add(fn.name)
+        elif fn is not None and fn.kind.endswith("setter"):
+            getter = fn.name.replace("[set]", "[get]", 1)
+            if getter not in seen:
+                later = next(
+                    (
+                        j
+                        for j in range(i + 1, len(order))
+                        if (g := func(order[j][1])) is not None and g.name == getter
+                    ),
+                    None,
+                )
+                if later is not None:
+                    order.insert(later, order.pop(i))
+                    continue
+        i += 1
+    return dict(order)
+
+
 def _no_duplicates(members: Any, what: str) -> None:
     """Record fields, flags and cases must be strongly unique (wit-parser's
     `check_unique_names`)."""
@@ -930,16 +993,28 @@ class NameScope:
     strongly unique (wit-parser's `NameScope`)."""
 
     def __init__(self) -> None:
-        self.names: dict[str, str] = {}
+        self.names: dict[str, tuple[str, Span | None]] = {}
 
     def define(self, name: str, span: Span | None) -> None:
         key = canonical_name(name)
-        prev = self.names.get(key)
-        if prev is not None:
+        hit = self.names.get(key)
+        if hit is not None:
+            prev = hit[0]
             if prev == name:
                 raise WitError(f"duplicate name `{name}`", span)
             raise WitError(f"name `{name}` conflicts with previous name `{prev}`", span)
-        self.names[key] = name
+        self.names[key] = (name, span)
+
+    def check_setters(self) -> None:
+        """Every `[set]x` needs its `[get]x` in the same scope."""
+        raw = {name for name, _ in self.names.values()}
+        for name, span in self.names.values():
+            annotation = next((a for a in _ANNOTATIONS if name.startswith(a)), "")
+            rest = name[len(annotation) :]
+            if rest.startswith("[set]"):
+                getter = f"{annotation}[get]{rest[5:]}"
+                if getter not in raw:
+                    raise WitError(f"setter `{name}` has no corresponding getter `{getter}`", span)
 
 
 def _anon_key(kind: Any) -> Any:
