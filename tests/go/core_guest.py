@@ -1,0 +1,101 @@
+"""Running a Go guest's core module with witgen's canonical-ABI layer as the component runtime.
+
+For WIT types that wasmtime-py cannot convert at the component level (maps; fixed-length lists
+need a wasmtime feature it does not expose), the guest's core module runs on its own:
+`witgen.abi` (checked against wasmtime for every other type) lowers an export's arguments,
+serves the imports (lifting what Go lowered, lowering the host's answer) and lifts the
+export's results, then calls the post-return function.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import wasmtime
+
+from go.conftest import go_env, run
+from witgen import ir
+from witgen.abi.calls import lift_params, lift_results, lower_params, lower_results
+from witgen.abi.codec import AbiContext
+from witgen.abi.layout import Layouts
+from witgen.abi.memory import WasmtimeMemory
+from witgen.abi.signature import core_signature
+
+CORE_TYPES = {
+    "i32": wasmtime.ValType.i32(),
+    "i64": wasmtime.ValType.i64(),
+    "f32": wasmtime.ValType.f32(),
+    "f64": wasmtime.ValType.f64(),
+}
+
+
+def build_core(go: str, guest: Path, out: Path) -> Path:
+    """The guest's core module (no component): `go build -buildmode=c-shared` to wasip1."""
+    cmd = [go, "build", "-buildmode=c-shared", "-ldflags=-checklinkname=0", "-o", str(out), "."]
+    run(cmd, cwd=guest, env=go_env())
+    return out
+
+
+class CoreGuest:
+    """One instance of a core module that imports and exports the interface `iface_id`;
+    `impls` answer its imports (one Python function per WIT function, WIT values in and out)."""
+
+    def __init__(
+        self,
+        core: Path,
+        resolve: ir.Resolve,
+        iface_id: str,
+        impls: dict[str, Callable[..., Any]],
+    ) -> None:
+        iface = next(
+            i for i in range(len(resolve.interfaces)) if resolve.interface_id(i) == iface_id
+        )
+        self.iface_id = iface_id
+        self.functions = dict(resolve.interfaces[iface].functions)
+        self.cx = AbiContext(Layouts(resolve))
+        self.seen: list[tuple[Any, ...]] = []  # the arguments of each import call
+        engine = wasmtime.Engine()
+        linker = wasmtime.Linker(engine)
+        linker.define_wasi()
+        for name, impl in impls.items():
+            linker.define_func(iface_id, name, self._core_type(name), self._serve(name, impl))
+        self.store = wasmtime.Store(engine)
+        self.store.set_wasi(wasmtime.WasiConfig())
+        module = wasmtime.Module.from_file(engine, str(core))
+        instance = linker.instantiate(self.store, module)
+        self.exports = instance.exports(self.store)
+        self.memory = WasmtimeMemory.from_instance(self.store, instance)
+        self.cx.memory = self.memory
+        self.exports["_initialize"](self.store)
+
+    def _core_type(self, name: str) -> wasmtime.FuncType:
+        sig = core_signature(self.cx.layouts, self.functions[name], "import")
+        return wasmtime.FuncType(
+            [CORE_TYPES[t] for t in sig.params], [CORE_TYPES[t] for t in sig.results]
+        )
+
+    def _serve(self, name: str, impl: Callable[..., Any]) -> Callable[..., Any]:
+        func = self.functions[name]
+
+        def host(*core_args: Any) -> Any:
+            self.memory.refresh()
+            args, retptr = lift_params(self.cx, func, "import", core_args)
+            self.seen.append(tuple(args))
+            out = lower_results(self.cx, func, "import", impl(*args), retptr)
+            return out[0] if out else None
+
+        return host
+
+    def call(self, name: str, *args: Any) -> Any:
+        func = self.functions[name]
+        self.memory.refresh()
+        core_args, _ = lower_params(self.cx, func, "export", list(args))
+        core = self.exports[f"{self.iface_id}#{name}"](self.store, *core_args)
+        self.memory.refresh()
+        results = [] if core is None else [core]
+        value = lift_results(self.cx, func, "export", results)
+        post = self.exports.get(f"cabi_post_{self.iface_id}#{name}")
+        if post is not None:
+            post(self.store, *results)
+        return value
