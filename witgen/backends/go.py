@@ -3,7 +3,10 @@
 One Go package per WIT interface (and one per world that has world-level types or functions),
 plus `witrt`, the small runtime they share. Imported functions become plain Go functions over
 `//go:wasmimport`; an exported interface becomes a Go `Exports` interface, a registration
-function `Export(impl)` and `//go:wasmexport` wrappers. Build a plugin with
+function `Export(impl)` and `//go:wasmexport` wrappers. An interface both imported and
+exported gets both in one package (sharing its types); an inline interface
+(`import host: interface { ... }`) gets a package nested under its world's (`<world>/host`).
+`list<T, N>` is a Go array `[N]T`, `map<K, V>` a Go map. Build a plugin with
 `GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -ldflags=-checklinkname=0`, then
 `wasm-tools component embed` and `component new --adapt` (a reactor adapter).
 
