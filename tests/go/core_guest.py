@@ -67,7 +67,12 @@ class CoreGuest:
         self.exports = instance.exports(self.store)
         self.memory = WasmtimeMemory.from_instance(self.store, instance)
         self.cx.memory = self.memory
-        self.exports["_initialize"](self.store)
+        self._func("_initialize")(self.store)
+
+    def _func(self, name: str) -> wasmtime.Func:
+        func = self.exports.get(name)
+        assert isinstance(func, wasmtime.Func), f"the core module exports no function {name}"
+        return func
 
     def _core_type(self, name: str) -> wasmtime.FuncType:
         sig = core_signature(self.cx.layouts, self.functions[name], "import")
@@ -91,11 +96,11 @@ class CoreGuest:
         func = self.functions[name]
         self.memory.refresh()
         core_args, _ = lower_params(self.cx, func, "export", list(args))
-        core = self.exports[f"{self.iface_id}#{name}"](self.store, *core_args)
+        core = self._func(f"{self.iface_id}#{name}")(self.store, *core_args)
         self.memory.refresh()
         results = [] if core is None else [core]
         value = lift_results(self.cx, func, "export", results)
-        post = self.exports.get(f"cabi_post_{self.iface_id}#{name}")
-        if post is not None:
-            post(self.store, *results)
+        post = f"cabi_post_{self.iface_id}#{name}"
+        if post in self.exports:
+            self._func(post)(self.store, *results)
         return value

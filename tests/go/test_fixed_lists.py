@@ -11,7 +11,7 @@ pass go vet.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from hypothesis import given, settings
@@ -46,7 +46,7 @@ def guest(go: str, tmp_path_factory: pytest.TempPathFactory) -> CoreGuest:
     generate_sdk(WIT, sdk, "witgen/fixed")
     run([go, "vet", "./..."], cwd=sdk, env=go_env())
     core = build_core(go, HERE / "fixed_guest", tmp_path_factory.mktemp("fixed") / "fixed.wasm")
-    impls = {
+    impls: dict[str, Callable[..., Any]] = {
         "rotate": lambda v: v,
         "grid-pass": lambda g: g,
         "wide": _wide,

@@ -29,7 +29,8 @@ CORPUS = REPO_ROOT / "tests" / "frontend" / "corpus" / "valid"
 
 def pair(a: int, b: str) -> Record:
     r = Record()
-    r.a, r.b = a, b
+    setattr(r, "a", a)
+    setattr(r, "b", b)
     return r
 
 
@@ -64,7 +65,9 @@ class Guest:
         parent = None if iface is None else self.instance.get_export_index(self.store, iface)
         index = self.instance.get_export_index(self.store, name, parent)
         assert index is not None, (iface, name)
-        return self.instance.get_func(self.store, index)(self.store, *args)
+        func = self.instance.get_func(self.store, index)
+        assert func is not None, (iface, name)
+        return func(self.store, *args)
 
 
 @pytest.fixture(scope="module")

@@ -137,7 +137,7 @@ class Host:
         self.configured.append((c.name, c.level, (c.origin.x, c.origin.y)))
         # `event` is start(string) | stop(u32): wasmtime-py tells its cases apart by the Python
         # type of the payload, so an int is `stop`
-        return c.level * 2
+        return int(c.level) * 2
 
     def new_session(self, _store: Any, c: Any) -> wc.ResourceHost:
         rep = len(self.sessions) + 1
@@ -145,7 +145,8 @@ class Host:
         return wc.ResourceHost.own(rep, SESSION)
 
     def mode(self, store: Any, session: Any) -> str:
-        return "slow" if self.sessions[session.to_host(store).rep] > 5 else "fast"
+        rep: int = session.to_host(store).rep
+        return "slow" if self.sessions[rep] > 5 else "fast"
 
 
 @pytest.fixture(scope="module")
