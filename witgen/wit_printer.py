@@ -151,7 +151,7 @@ class _Printer:
             self.new_item()
             self.docs(fn.docs)
             self.stability(fn.stability, fn.external_id)
-            self.line(f"{name(fn.name)}: {self.signature(fn)};")
+            self.line(f"{name(_plain(fn.name))}: {self.signature(fn)};")
 
     def resource_functions(self, fns: Iterable[ir.Function]) -> dict[int, list[ir.Function]]:
         by_resource: dict[int, list[ir.Function]] = {}
@@ -280,16 +280,18 @@ class _Printer:
             if fn.kind.endswith("constructor"):
                 self.line(f"{self.signature(fn)};")
             else:
-                static = "static " if fn.kind.endswith("static") else ""
+                static = "static " if "static" in fn.kind else ""
                 self.line(f"{name(fn.item_name)}: {static}{self.signature(fn)};")
         self.level -= 1
         self.line("}")
 
     def signature(self, fn: ir.Function) -> str:
-        params = fn.params[1:] if fn.kind.endswith("method") else fn.params
+        params = fn.params[1:] if "method" in fn.kind else fn.params
         args = ", ".join(f"{name(p.name)}: {self.type_name(p.type)}" for p in params)
         if fn.kind.endswith("constructor"):
             text = f"constructor({args})"
+        elif fn.kind.endswith("getter") or fn.kind.endswith("setter"):
+            text = f"{fn.kind[-6:-3]}({args})"  # `get(...)` / `set(...)`"
         else:
             text = f"{'async ' if fn.is_async else ''}func({args})"
         if fn.result is not None and not self.implicit_constructor_result(fn):
@@ -398,6 +400,14 @@ class _Printer:
             self.docs(fn.docs)
             self.stability(fn.stability, fn.external_id)
             assert entry.key.name is not None
-            self.line(f"{direction} {name(entry.key.name)}: {self.signature(fn)};")
+            self.line(f"{direction} {name(_plain(entry.key.name))}: {self.signature(fn)};")
         else:  # a type in exports cannot be written in WIT
             raise ValueError("worlds cannot export types")
+
+
+def _plain(func_name: str) -> str:
+    """`x` for an accessor's `[get]x`/`[set]x`, as it is written in WIT."""
+    for prefix in ("[get]", "[set]"):
+        if func_name.startswith(prefix):
+            return func_name[len(prefix) :]
+    return func_name

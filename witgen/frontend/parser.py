@@ -539,14 +539,19 @@ def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
         and {"INTERFACE", "WORLD"} <= expected
     ):
         return lexed.fail(pos, "cannot place attributes on nested packages")
-    if (
-        expected == {"_LPAREN"}
-        and i >= 2
-        and lexed.tokens[i - 1].type in ("ID", "EXPLICIT_ID")
-        and lexed.tokens[i - 2].type in ("_COLON", "STATIC")
+    if "_LPAREN" in expected and _after_func_colon(
+        lexed.tokens, i - 1
     ):  # `name: word` that is not `get(`/`set(`: wit-parser wanted `func` at the word
         word = lexed.tokens[i - 1]
         return lexed.fail(_start(word), f"expected keyword `func`, found {DESCRIBE[word.type]}")
+    if (
+        "_SEMI" in expected
+        and i >= 4
+        and lexed.tokens[i - 1].type in ("ID", "EXPLICIT_ID")
+        and lexed.tokens[i - 2].type == "_COLON"
+        and lexed.tokens[i - 4].type in ("IMPORT", "EXPORT")
+    ):  # `import label: iface` then something else: wit-parser wants the `;`
+        return lexed.fail(pos, f"expected ';', found {found}")
     if expected == {"INTEGER"}:  # only the length of `list<T, N>` is a bare integer
         return lexed.fail(pos, f"expected fixed-length, found {found}")
     if "_GT" in expected and tok.type != "$END":
@@ -557,6 +562,19 @@ def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
         return _version_error(lexed, tok)
     want = _describe_expected(expected)
     return lexed.fail(pos, f"expected {want}, found {found}")
+
+
+def _after_func_colon(tokens: list[Token], j: int) -> bool:
+    """Whether identifier `tokens[j]` stands where an interface or resource function has
+    `func` (`name: WORD`, `name: static WORD`)."""
+    if j < 3 or tokens[j].type not in ("ID", "EXPLICIT_ID"):
+        return False
+    k = j - 1
+    if tokens[k].type == "STATIC":
+        k -= 1
+    if tokens[k].type != "_COLON" or tokens[k - 1].type not in ("ID", "EXPLICIT_ID"):
+        return False
+    return k >= 2 and tokens[k - 2].type in ("_LBRACE", "_SEMI", "_RBRACE", "_RPAREN")
 
 
 def _closing_of_open_type(tokens: list[Token], i: int) -> str | None:
