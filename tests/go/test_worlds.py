@@ -168,3 +168,15 @@ def test_named_interface_import_is_refused_by_name(tmp_path: Path) -> None:
             resolve, [resolve.find_world("w")], backends.GenerateOptions(source="t")
         )
     assert "import it by its path (`import t:t/store;`)" in str(err.value)
+
+
+def test_accessor_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "t.wit"
+    path.write_text(
+        "package t:t;\ninterface i {\n  level: get() -> u32;\n}\nworld w { export i; }\n"
+    )
+    resolve = load(path)
+    with pytest.raises(GoBackendError, match=r"is an accessor \(`level: get\(...\)`\)"):
+        backends.available()["go"].generate(
+            resolve, [resolve.find_world("w")], backends.GenerateOptions(source="t")
+        )

@@ -97,3 +97,12 @@ def test_types_componentize_js_cannot_build_say_what_to_use_instead(
         )
     assert "componentize-js cannot build a component" in str(err.value)
     assert advice in str(err.value)
+
+
+def test_accessor_is_refused_by_name(tmp_path: Path) -> None:
+    body = "interface i {\n  level: get() -> u32;\n  level: set(v: u32);\n}"
+    resolve = frontend.load(write(tmp_path, body))
+    with pytest.raises(WitgenError, match=r"does not support accessors \(`level: get\(...\)`"):
+        typescript.generate(
+            resolve, [resolve.find_world("w")], backends.GenerateOptions(source="u.wit")
+        )

@@ -504,6 +504,13 @@ class PackageGenerator:
             raise GoBackendError(
                 f"{where} is async; the Go backend does not support async yet", func.span
             )
+        if func.kind.endswith(("getter", "setter")):
+            accessor = "get" if func.kind.endswith("getter") else "set"
+            raise GoBackendError(
+                f"{where} is an accessor (`{func.item_name.split(']')[-1]}: {accessor}(...)`); "
+                "the Go backend does not support accessors yet: declare a function instead",
+                func.span,
+            )
         types = [p.type for p in func.params] + ([func.result] if func.result is not None else [])
         for ty in types:
             bad = self._unsupported(ty, frozenset())

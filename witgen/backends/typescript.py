@@ -510,6 +510,13 @@ class _Generator:
     def check_function(self, fn: ir.Function, where: str) -> None:
         if fn.is_async:
             raise self.refuse("async functions", where)
+        if fn.kind.endswith(("getter", "setter")):
+            accessor = "get" if fn.kind.endswith("getter") else "set"
+            raise self.refuse(
+                f"accessors (`{fn.item_name.split(']')[-1]}: {accessor}(...)`; declare a "
+                "function instead)",
+                where,
+            )
 
     def signature(
         self,
