@@ -25,7 +25,7 @@ import jinja2
 from witgen import __version__, ir
 from witgen.abi import Layouts
 from witgen.abi.signature import CoreSignature, core_signature
-from witgen.backends import GenerateOptions
+from witgen.backends import GenerateOptions, refuse_accessors
 from witgen.backends.rust_glue import Glue, Val, takes_buffers
 from witgen.backends.rust_names import (
     TypeNamer,
@@ -929,6 +929,7 @@ def _import_tree(resolve: ir.Resolve, gen: RustGen, shared: list[SharedModule]) 
 
 
 def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
+    refuse_accessors(resolve, worlds, "Rust")
     gen = RustGen(resolve, options)
     gen.plan_shared(worlds)
     models = [gen.world(w) for w in worlds]
