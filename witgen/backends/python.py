@@ -21,7 +21,7 @@ from black.parsing import InvalidInput
 
 import witgen
 from witgen import ir
-from witgen.backends import GenerateOptions
+from witgen.backends import GenerateOptions, refuse_accessors
 from witgen.backends import python_fast
 from witgen.backends.python_names import camel, const, docstring, package, snake
 from witgen.diagnostics import WitError
@@ -712,4 +712,5 @@ _INT_RANGES = {
 
 
 def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
+    refuse_accessors(resolve, worlds, "Python")
     return Generator(resolve, worlds, options).generate()
