@@ -126,6 +126,13 @@ def load_path(path: Path, merger: Merger) -> int:
                     groups.append(parse_group(_wit_files(entry)))
                 elif entry.suffix == ".wit":
                     groups.append(parse_group([entry]))
+                elif entry.suffix in (".wasm", ".wat"):
+                    # wit-parser decodes WIT packages encoded as components; we do not
+                    raise WitError(
+                        f"{entry}: WIT packages encoded as WebAssembly are not supported in "
+                        f"deps/; convert it first: `wasm-tools component wit {entry} -o "
+                        f"{entry.with_suffix('.wit')}`"
+                    )
         return push_all(merger, groups)
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
