@@ -243,6 +243,12 @@ class _Generator:
             "componentize-js has no stable representation for it yet"
         )
 
+    def scope_label(self, scope: _Scope) -> str:
+        """How messages name the WIT item a module stands for."""
+        if scope.owner.kind == "world":
+            return f"world `{self.resolve.worlds[scope.owner.id].name}`"
+        return f"`{scope.module}`"
+
     def unbuildable(self, what: str, jco: str, instead: str, where: str) -> WitError:
         # Checked with componentize-js 0.23: its bindings generator panics ("entered
         # unreachable code") on these types, so an SDK for them could never be built.
@@ -639,7 +645,7 @@ class _Generator:
                 + [f"{inner}private constructor();"]
             )
         for fn in fns:
-            where = f"`{fn.name}` of `{scope.module}`"
+            where = f"`{fn.name}` of {self.scope_label(scope)}"
             if fn.kind == "constructor":
                 members.append(self.signature(inner, "constructor", fn, scope, where))
             elif fn.kind == "static":
