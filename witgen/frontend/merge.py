@@ -328,8 +328,6 @@ class Merger:
         if self.types[t].name is not None and not isinstance(kind, ir.Alias):
             # named types were checked where they are defined; still look inside
             pass
-        if isinstance(kind, (ir.Future, ir.Stream)):
-            return False
         return any(self._contains_borrow(r) for r in kind_refs(kind))
 
     # ------------------------------------------------------------------ worlds

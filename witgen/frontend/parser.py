@@ -552,6 +552,13 @@ def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
         and lexed.tokens[i - 4].type in ("IMPORT", "EXPORT")
     ):  # `import label: iface` then something else: wit-parser wants the `;`
         return lexed.fail(pos, f"expected ';', found {found}")
+    if (
+        i >= 5
+        and lexed.tokens[i - 1].type == "_EQ"
+        and lexed.tokens[i - 5].type == "AT"
+        and lexed.tokens[i - 4].value.lstrip("%") == "unstable"
+    ):  # `@unstable(feature = ...)` takes a name, never a version
+        return lexed.fail(pos, f"expected an identifier or string, found {found}")
     if expected == {"INTEGER"}:  # only the length of `list<T, N>` is a bare integer
         return lexed.fail(pos, f"expected fixed-length, found {found}")
     if "_GT" in expected and tok.type != "$END":
