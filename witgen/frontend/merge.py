@@ -428,9 +428,9 @@ class Merger:
                     item = cloner.world_item(item)
                 if item[0] == "interface":
                     # docs stay with the original import; stability that refers to another
-                    # package's versions is dropped
+                    # package's versions is dropped (for imports by path; named ones keep it)
                     st = item[2]
-                    if external and st.kind == "stable":
+                    if external and st.kind == "stable" and key[0] == "interface":
                         st = ir.UNKNOWN_STABILITY
                     item = ("interface", item[1], st, item[3], item[4])
                 if key[0] == "name":
