@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from go.conftest import go_env, run
 from witgen import backends, frontend
 from witgen.diagnostics import WitgenError
