@@ -75,7 +75,7 @@ def test_unsupported_constructs_are_located_errors(tmp_path: Path) -> None:
 def test_cli_reports_errors_without_a_traceback(tmp_path: Path) -> None:
     wit = tmp_path / "bad.wit"
     wit.write_text(
-        "package t:bad;\ninterface h { resource thing; }\nworld w { import h; }\n",
+        "package t:bad;\ninterface h { f: func(x: stream<u8>); }\nworld w { import h; }\n",
         encoding="utf-8",
     )
     proc = subprocess.run(
@@ -94,7 +94,7 @@ def test_cli_reports_errors_without_a_traceback(tmp_path: Path) -> None:
         text=True,
     )
     assert proc.returncode == 1
-    assert "host-implemented resources are not supported" in proc.stderr
+    assert "stream types are not supported" in proc.stderr
     assert f"{wit}:2:" in proc.stderr
     assert "Traceback" not in proc.stderr
 

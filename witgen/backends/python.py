@@ -70,6 +70,8 @@ class Generator:
         )
         # interface id -> python module name
         self.iface_modules: dict[int, str] = {}
+        # interface id -> a name unique among the generated interfaces (kebab case)
+        self.iface_names: dict[int, str] = {}
         # interface id -> its name in a component's imports/exports (inline ones: the key)
         self.iface_keys: dict[int, str] = {}
         # world id -> module holding the world's own types (`type`/`use` in the world)
@@ -104,6 +106,7 @@ class Generator:
         taken = {"_abi", "_core", "_fast", "_runtime"} | {
             snake(self.resolve.worlds[w].name) for w in worlds
         }
+        taken |= {"b", "h", "i", "q", "f", "d"}  # `_fast` names struct formats `_<code>`
         for iface, name in list(self.iface_modules.items()):
             if name in taken:
                 self.iface_modules[iface] = name + "_iface"
@@ -127,6 +130,14 @@ class Generator:
         it = self.resolve.interfaces[iface]
         self._add_used_ifaces(list(it.types.values()), iface)
         name = it.name or self.iface_keys.get(iface) or f"iface{iface}"
+        taken = {snake(n) for n in self.iface_names.values()}
+        if snake(name) in taken and it.package is not None:
+            # two interfaces of one name (different packages or versions): qualify
+            pkg = self.resolve.packages[it.package]
+            name = f"{pkg.namespace}-{pkg.short_name}-{name}"
+            if snake(name) in taken and pkg.version:
+                name += "-v" + pkg.version.replace(".", "-")
+        self.iface_names[iface] = name
         self.iface_modules[iface] = snake(name)
 
     def _add_used_ifaces(self, types: list[int], within: int | None) -> None:
@@ -152,7 +163,7 @@ class Generator:
 
     def iface_label(self, iface: int) -> str:
         """A short name for an interface (inline ones are named by their world key)."""
-        return self.resolve.interfaces[iface].name or self.iface_keys.get(iface) or "imports"
+        return self.iface_names.get(iface) or self.iface_keys.get(iface) or "imports"
 
     def all_modules(self) -> set[str]:
         return set(self.iface_modules.values()) | set(self.world_type_modules.values())
@@ -299,6 +310,74 @@ class Generator:
             "doc": docstring(fn.docs.contents, "        "),
         }
 
+    def is_host_resource(self, tid: int) -> bool:
+        """Resources the world imports are implemented by the host, in Python."""
+        real = self.resolve.dealias(tid)
+        tid = real if isinstance(real, int) else tid
+        owner = self.resolve.types[tid].owner
+        if owner is None:
+            return False
+        if owner.kind == "world":
+            return True
+        return owner.kind == "interface" and owner.id in self.imported
+
+    def resource_key(self, tid: int) -> str:
+        """How the runtime names a host resource type: `<interface>#<name>` (`#name`: world)."""
+        real = self.resolve.dealias(tid)
+        td = self.resolve.types[real if isinstance(real, int) else tid]
+        owner = td.owner
+        assert owner is not None and td.name is not None
+        prefix = self.iface_key(owner.id) if owner.kind == "interface" else ""
+        return f"{prefix}#{td.name}"
+
+    def host_protocol_methods(self, fns: list[ir.Function], mod: Module) -> list[dict[str, Any]]:
+        """What the object serving some imports implements: free functions, and per
+        host resource its constructor (named like the resource) and static functions."""
+        methods = []
+        for fn in fns:
+            if fn.is_async:
+                raise _err(f"async function `{fn.name}` is not supported yet", fn.span)
+            if fn.kind == "method":
+                continue
+            model = self.func_model(fn, mod, skip_self=False)
+            if fn.resource is not None:
+                prefix = snake(self.resolve.types[fn.resource].name or "resource")
+                if fn.kind == "constructor":
+                    model["name"] = prefix
+                    model["result"] = self.py_type(fn.resource, mod)
+                else:
+                    model["name"] = f"{prefix}_{model['name']}"
+            methods.append(model)
+        return methods
+
+    def host_impls(self, fns: list[ir.Function], sig: Any, param: str | None) -> list[dict[str, str]]:
+        """Per imported function, the expression that serves it in the world's `prepare`."""
+        out = []
+        for fn in fns:
+            if fn.kind == "method":
+                impl = f'_runtime.host_method("{snake(fn.item_name)}")'
+            else:
+                name = snake(fn.item_name)
+                if fn.resource is not None:
+                    prefix = snake(self.resolve.types[fn.resource].name or "resource")
+                    name = prefix if fn.kind == "constructor" else f"{prefix}_{name}"
+                impl = f"None if {param} is None else {param}.{name}"
+            out.append({"sig": sig(fn), "impl": impl})
+        return out
+
+    def host_resource_models(
+        self, types: list[dict[str, Any]], fns: list[ir.Function], mod: Module
+    ) -> None:
+        """Turn the resource models of host resources into Protocols with their methods."""
+        by_name = {t["wit"]: t for t in types if t["kind"] == "resource"}
+        for t in by_name.values():
+            t["kind"] = "host-resource"
+        for fn in fns:
+            if fn.kind == "method" and fn.resource is not None:
+                res = self.resolve.types[fn.resource].name
+                if res in by_name:
+                    by_name[res]["methods"].append(self.func_model(fn, mod, skip_self=True))
+
     def interface_module(self, iface: int) -> tuple[str, str]:
         it = self.resolve.interfaces[iface]
         mod = Module(self.iface_modules[iface], iface)
@@ -309,25 +388,29 @@ class Generator:
             types.append(model)
             if model["kind"] == "resource":
                 resources[tid] = model
-        for tid in it.types.values():
-            if isinstance(self.resolve.types[tid].kind, ir.Resource) and iface in self.imported:
-                raise _err(
-                    f"resource `{self.resolve.types[tid].name}` in imported interface "
-                    f"`{it.name}` (host-implemented resources are not supported yet)",
-                    self.resolve.types[tid].span,
-                )
+        if resources and iface in self.imported and iface in self.exported:
+            raise _err(
+                f"interface `{it.name}` has resources and is both imported and exported by the "
+                "generated worlds; generate those worlds separately",
+                it.span,
+            )
         protocol: dict[str, Any] | None = None
         exports: dict[str, Any] | None = None
         functions = [f for f in it.functions.values() if f.resource is None]
         for fn in it.functions.values():
             if fn.is_async:
                 raise _err(f"async function `{fn.name}` is not supported yet", fn.span)
-        if iface in self.imported and functions:
-            protocol = {
-                "name": camel(self.iface_label(iface)),
-                "doc": docstring(it.docs.contents, "    "),
-                "methods": [self.func_model(f, mod, skip_self=False) for f in functions],
-            }
+        if iface in self.imported:
+            all_fns = list(it.functions.values())
+            self.host_resource_models(types, all_fns, mod)
+            resources = {}
+            methods = self.host_protocol_methods(all_fns, mod)
+            if methods:
+                protocol = {
+                    "name": camel(self.iface_label(iface)),
+                    "doc": docstring(it.docs.contents, "    "),
+                    "methods": methods,
+                }
         if iface in self.exported:
             ctors = []
             for fn in it.functions.values():
@@ -381,14 +464,8 @@ class Generator:
         for entry in world.imports:
             if not isinstance(entry.item, ir.WorldType):
                 continue
-            td = self.resolve.types[entry.item.id]
-            if isinstance(td.kind, ir.Resource):
-                raise _err(
-                    f"resource `{td.name}` in world `{world.name}` "
-                    f"(host-implemented resources are not supported yet)",
-                    td.span,
-                )
             types.append(self.type_model(entry.item.id, mod))
+        self.host_resource_models(types, self.world_imports.get(wid, []), mod)
         text = self.render(
             "interface.py.j2",
             module=mod.name,
@@ -418,7 +495,7 @@ class Generator:
             names.append("cast")
         if "Optional[" in text:
             names.append("Optional")
-        if protocol is not None:
+        if protocol is not None or any(t["kind"] == "host-resource" for t in types):
             names.append("Protocol")
         if any(t["kind"] in ("alias", "variant") for t in types):
             names.append("TypeAlias")
@@ -447,47 +524,42 @@ class Generator:
                 if self.is_wasi(iface):
                     continue
                 it = self.resolve.interfaces[iface]
-                if not any(f.resource is None for f in it.functions.values()):
+                fns = list(it.functions.values())
+                if not fns:
                     continue  # only types come from it (`use`); nothing to serve
-                proto = camel(self.iface_label(iface))
-                if any(
-                    self.resolve.types[t].name and camel(self.resolve.types[t].name or "") == proto
-                    for t in it.types.values()
-                ):
-                    proto += "Host"
-                mod.need(self.iface_modules[iface], proto)
+                param: str | None = None
+                proto: str | None = None
+                if self.host_protocol_methods(fns, Module("", -1)):
+                    proto = camel(self.iface_label(iface))
+                    if any(
+                        self.resolve.types[t].name
+                        and camel(self.resolve.types[t].name or "") == proto
+                        for t in it.types.values()
+                    ):
+                        proto += "Host"
+                    mod.need(self.iface_modules[iface], proto)
+                    param = snake(self.iface_label(iface))
+                sig = (lambda iface: lambda f: self.sig_name(iface, f))(iface)
                 imports.append(
-                    {
-                        "param": snake(self.iface_label(iface)),
-                        "protocol": proto,
-                        "functions": [
-                            {"sig": self.sig_name(iface, f), "method": snake(f.item_name)}
-                            for f in it.functions.values()
-                            if f.resource is None
-                        ],
-                    }
+                    {"param": param, "protocol": proto, "functions": self.host_impls(fns, sig, param)}
                 )
         protocol = None
         functions = self.world_imports.get(wid, [])
         if functions:
-            for fn in functions:
-                if fn.is_async:
-                    raise _err(f"async function `{fn.name}` is not supported yet", fn.span)
-            param = "imports"
-            while param in {i["param"] for i in imports}:
-                param = "world_" + param
-            protocol = {
-                "name": camel(world.name) + "Imports",
-                "methods": [self.func_model(f, mod, skip_self=False) for f in functions],
-            }
+            param = None
+            methods = self.host_protocol_methods(functions, mod)
+            if methods:
+                param = "imports"
+                while param in {i["param"] for i in imports}:
+                    param = "world_" + param
+                protocol = {"name": camel(world.name) + "Imports", "methods": methods}
             imports.append(
                 {
                     "param": param,
-                    "protocol": protocol["name"],
-                    "functions": [
-                        {"sig": self.sig_name(None, f, wid, True), "method": snake(f.item_name)}
-                        for f in functions
-                    ],
+                    "protocol": None if protocol is None else protocol["name"],
+                    "functions": self.host_impls(
+                        functions, lambda f: self.sig_name(None, f, wid, True), param
+                    ),
                 }
             )
         for entry in world.exports:
@@ -523,6 +595,7 @@ class Generator:
             import_lines=self.import_lines(mod),
             export_sigs=self.world_export_sigs(wid),
             uses_cast=any(m["via"] is None and m["result"] != "None" for m in methods),
+            uses_optional="Optional[" in repr((methods, protocol)),
         )
         return mod.name, text
 
@@ -601,6 +674,8 @@ class Generator:
                 body = f'("list", {desc(kind.type)})'
             elif isinstance(kind, ir.Tuple):
                 body = f'("tuple", ({", ".join(desc(t) for t in kind.types)},))'
+            elif isinstance(kind, ir.Handle) and self.is_host_resource(kind.resource):
+                body = f'("host-{kind.kind}", "{self.resource_key(kind.resource)}")'
             elif isinstance(kind, ir.Handle):
                 res = self.resolve.types[kind.resource]
                 rmod = self.type_module(kind.resource)

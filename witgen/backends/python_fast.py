@@ -126,12 +126,16 @@ class FastGen:
     def handle_lower(self, kind: ir.Handle, v: str) -> str:
         """A handle passed into the plugin: `borrow` lifts to the rep in the defining
         instance; `own` moves the resource back into the plugin's handle table."""
+        if self.gen.is_host_resource(kind.resource):
+            raise Unsupported("host-implemented resources")
         if kind.kind == "borrow":
             return f"{v}._handle_for_call(False)"
         return f"rt.own_in({v}._handle_for_call(True))"
 
     def handle_lift(self, kind: ir.Handle, handle: str) -> str:
         """An `own` handle the plugin returns: taken out of its table, wrapped in the class."""
+        if self.gen.is_host_resource(kind.resource):
+            raise Unsupported("host-implemented resources")
         if kind.kind != "own":
             raise Unsupported("borrowed handles in results")
         return f"_core.take({self.cls(kind.resource)}, {handle})"
@@ -695,9 +699,7 @@ def generate_module(gen: Any) -> str:
     ]
     ranges = [(name, lo, hi) for name, (lo, hi) in _RANGES.items() if f"_{name}(" in used]
     modules = sorted(m for m in gen.all_modules() if f"_{m}." in used)
-    typing_names = ["Any"]
-    if ranges or world_tables or import_entries or "_setters(" in used or "_boxer(" in used:
-        typing_names.append("Callable")
+    typing_names = ["Any", "Callable"]  # Callable: the EXPORTS and IMPORTS tables
     if "_core_case(" in used:
         typing_names.append("Sequence")
     text: str = gen.render(

@@ -11,6 +11,7 @@ are resolved once, when a component is prepared, never per call.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
 import threading
@@ -227,6 +228,8 @@ def read_component(source: str | os.PathLike[str] | bytes) -> bytes | str:
 #   ("option", desc, nested)       None / value, or None / Some(value) when nested
 #   ("result", ok | None, err | None)
 #   ("own", cls) / ("borrow", cls) a resource class wrapping a handle
+#   ("host-own", key) / ("host-borrow", key)   a host object lent to the plugin as a handle
+#                                  of the host resource `key` (`<interface>#<name>`)
 
 Desc = tuple[Any, ...]
 Convert = Callable[[Any], Any]
@@ -252,13 +255,106 @@ def _is_tagged(wt: Any) -> bool:
     return bool(wt._tagged())
 
 
+_host_resource_types = itertools.count(1)
+
+
+class HostResources:
+    """The Python objects a host lends plugins as handles of one resource type, by rep.
+
+    A handle the plugin owns keeps its object here until the plugin drops it; then the
+    object's `close()` runs (if it has one). Objects handed back to the host as `own`
+    leave the table without being closed: the host owns them again.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._type_id = next(_host_resource_types)
+        self.type = wc.ResourceType.host(self._type_id)
+        self.objects: dict[int, Any] = {}
+        self._reps: dict[int, int] = {}  # id(object) -> rep, while the object is lent
+        self._next = itertools.count(1)
+        self._lock = threading.Lock()
+        self._borrowed: list[int] = []
+
+    def lend(self, obj: Any, own: bool) -> wc.ResourceHost:
+        with self._lock:
+            rep = self._reps.get(id(obj))
+            if rep is None:
+                rep = next(self._next) & 0xFFFFFFFF
+                self.objects[rep] = obj
+                self._reps[id(obj)] = rep
+                if not own:  # only lent for one call: forgotten when the call returns
+                    self._borrowed.append(rep)
+        if own:
+            return wc.ResourceHost.own(rep, self._type_id)
+        return wc.ResourceHost.borrow(rep, self._type_id)
+
+    def find(self, store: Any, handle: Any, take: bool) -> Any:
+        rep = (
+            handle.to_host(store).rep
+            if isinstance(handle, wc.ResourceAny)
+            else handle.rep
+        )
+        with self._lock:
+            obj = self.objects.get(rep)
+            if obj is None:
+                raise PluginClosed(f"no live `{self.key}` object has handle {rep}")
+            if take:
+                del self.objects[rep]
+                self._reps.pop(id(obj), None)
+        return obj
+
+    def end_call(self) -> None:
+        """Forget objects lent only as `borrow` to the call that just returned."""
+        with self._lock:
+            for rep in self._borrowed:
+                obj = self.objects.pop(rep, None)
+                if obj is not None:
+                    self._reps.pop(id(obj), None)
+            self._borrowed.clear()
+
+    def drop(self, _store: Any, rep: int) -> None:
+        """`[resource-drop]`: the plugin let go of its handle."""
+        with self._lock:
+            obj = self.objects.pop(rep, None)
+            if obj is not None:
+                self._reps.pop(id(obj), None)
+        close = getattr(obj, "close", None)
+        if callable(close):
+            close()
+
+
+def host_method(name: str) -> Callable[..., Any]:
+    """Serves `[method]r.name` by calling `name` on the host object the handle stands for."""
+
+    def call(obj: Any, *args: Any) -> Any:
+        return getattr(obj, name)(*args)
+
+    return call
+
+
 class Converters:
     """Builds lower (Python -> wasmtime) and lift (wasmtime -> Python) functions once per type."""
 
-    def __init__(self) -> None:
-        # The instance lifted resources belong to: set per call, per thread (converters are
-        # shared by every instance of a prepared component).
+    def __init__(self, hosts: dict[str, HostResources] | None = None) -> None:
+        # The instance lifted resources belong to, and the store of the call in progress: set
+        # per call, per thread (converters are shared by every instance of a component).
         self._owner = threading.local()
+        self.hosts: dict[str, HostResources] = {} if hosts is None else hosts
+
+    def host(self, key: str) -> HostResources:
+        table = self.hosts.get(key)
+        if table is None:
+            table = self.hosts[key] = HostResources(key)
+        return table
+
+    @property
+    def store(self) -> Any:
+        return getattr(self._owner, "store", None)
+
+    @store.setter
+    def store(self, store: Any) -> None:
+        self._owner.store = store
 
     @property
     def owner(self) -> Any:
@@ -314,6 +410,9 @@ class Converters:
         if kind in ("own", "borrow"):
             consume = kind == "own"
             return lambda v: v._handle_for_call(consume)
+        if kind in ("host-own", "host-borrow"):
+            lender, own = self.host(desc[1]), kind == "host-own"
+            return lambda v: lender.lend(v, own)
         return self._lower_variant_like(desc, wt)
 
     def _lower_variant_like(self, desc: Desc, wt: Any) -> Convert:
@@ -403,6 +502,11 @@ class Converters:
             return lambda v: cls(
                 self.owner, v
             )  # owner: set by Instance.call before lifting
+        if kind in ("host-own", "host-borrow"):
+            hosted, take = self.host(desc[1]), kind == "host-own"
+            return lambda v: hosted.find(
+                self.store, v, take
+            )  # store: set before lifting
         return self._lift_variant_like(desc, wt)
 
     def _lift_variant_like(self, desc: Desc, wt: Any) -> Convert:
@@ -533,8 +637,10 @@ class Prepared:
         ctype = self.component.type
         self.linker = wc.Linker(self.engine)
         self.linker.add_wasip2()
+        # host resources lent to instances of this component, by `<interface>#<name>`
+        self.host_resources: dict[str, HostResources] = {}
         self._link_imports(ctype.imports(self.engine), imports)
-        self.converters = Converters()
+        self.converters = Converters(self.host_resources)
         self.exports: dict[
             tuple[str | None, str], tuple[Any, list[Convert], Convert | None]
         ] = {}
@@ -604,9 +710,29 @@ class Prepared:
         by_iface: dict[str | None, list[tuple[FuncSig, Callable[..., Any] | None]]] = {}
         for sig, impl in imports:
             by_iface.setdefault(sig.interface, []).append((sig, impl))
-        conv = Converters()
+        conv = Converters(self.host_resources)
+        # Resource types the host implements, per interface (root: ""). A type the world
+        # brings in with `use` appears at the root too, as the same type: one table.
+        tables: dict[str, list[tuple[str, HostResources]]] = {}
+        known: list[tuple[Any, HostResources]] = []
+        scopes: list[tuple[str, Mapping[str, Any]]] = [
+            (i, wanted[i].ty.exports(self.engine))
+            for i in by_iface
+            if i is not None and i in wanted
+        ]
+        for scope, items in [*scopes, ("", wanted)]:
+            for name, item in items.items():
+                if not isinstance(item.ty, wc.ResourceType):
+                    continue
+                table = next((t for ty, t in known if ty == item.ty), None)
+                if table is None:
+                    table = conv.host(f"{scope}#{name}")
+                    known.append((item.ty, table))
+                tables.setdefault(scope, []).append((name, table))
         with self.linker.root() as root:
-            # Functions the world imports directly live at the component's root.
+            # Functions and resources the world imports directly live at the component's root.
+            for name, table in tables.get("", []):
+                root.add_resource(name, table.type, table.drop)
             for sig, impl in by_iface.pop(None, []):
                 if sig.name not in wanted:
                     continue
@@ -623,6 +749,8 @@ class Prepared:
                     continue
                 needed = wanted[iface].ty.exports(self.engine)
                 with root.add_instance(iface) as inst:
+                    for name, table in tables.get(iface, []):
+                        inst.add_resource(name, table.type, table.drop)
                     for sig, impl in funcs:
                         if sig.name not in needed:
                             continue
@@ -667,7 +795,8 @@ def _host_func(
     lifts = [conv.lift(d, t) for d, (_, t) in zip(sig.params, fty.params)]
     lower = conv.lower(sig.result, fty.result) if sig.result is not None else None
 
-    def call(_store: Any, *args: Any) -> Any:
+    def call(store: Any, *args: Any) -> Any:
+        conv.store = store
         result = impl(*[f(a) for f, a in zip(lifts, args)])
         return None if lower is None else lower(result)
 
@@ -728,9 +857,13 @@ class Instance:
         except BaseException:
             self._store = None  # a host import raised: the guest was unwound mid-call
             raise
+        finally:
+            for table in self.prepared.host_resources.values():
+                table.end_call()
         if lift is None:
             return None
         self.prepared.converters.owner = self
+        self.prepared.converters.store = store
         return lift(out)
 
     def drop_resource(self, handle: Any, generation: int, dtor: str) -> None:
