@@ -509,7 +509,16 @@ _CONTEXT_EXPECT = [
 
 def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
     tok = err.token
-    expected = set(err.expected) - {"$END"} if tok.type != "$END" else set(err.expected)
+    expected = set(err.expected)
+    ip = getattr(err, "interactive_parser", None)
+    if ip is not None:
+        # LALR default reductions inflate `err.expected`; ask what the parser really accepts
+        try:
+            expected = set(ip.accepts()) or expected
+        except Exception:  # pragma: no cover - keep Lark's own set if simulation fails
+            pass
+    if tok.type != "$END":
+        expected -= {"$END"}
     if tok.type == "$END":
         pos = lexed.end_pos
         found = "eof"
@@ -640,6 +649,18 @@ def _describe_expected(expected: set[str]) -> str:
     for keys, text in _CONTEXT_EXPECT:
         if keys <= expected:
             return text
+    # wit-parser reads optional parts first, then names only the token it insisted on
+    if expected == {"VERSION"}:
+        return "an integer"  # a version starts with its major number
+    if {"_SEMI", "_RARROW"} <= expected and expected <= {"_SEMI", "_RARROW"}:
+        return "';'"
+    if {"_SEMI", "_LBRACE"} <= expected and expected <= {"_SEMI", "_LBRACE", "AT"}:
+        return "'{'"
+    if expected == {"_PERIOD", "_COLON"}:
+        return "'.'"
+    closers = expected & {"_RBRACE", "_RPAREN", "_GT"}
+    if "_COMMA" in expected and len(closers) == 1 and expected <= {"_COMMA", "_LPAREN"} | closers:
+        return DESCRIBE[closers.pop()]
     if "_SEMI" in expected and expected <= {"_SEMI", "_COLON", "_SLASH", "AT", "_LPAREN"}:
         return "';'"  # wit-parser has read a whole use path and wants the `;` after it
     if {"ID", "EXPLICIT_ID"} <= expected:
