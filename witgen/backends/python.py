@@ -4,7 +4,10 @@ Builds a typed model of every interface and world from the IR (names and type st
 from `python_names`), renders the Jinja templates in `sdk_templates/python/` and formats the
 result with black. The output is one importable package (`dataflare_core` for
 `dataflare:core`) with `py.typed`, a module per interface (types, a `Protocol` for hosts that
-serve it, an exports class for plugins that provide it), a module per world (the plugin class),
+serve it, an exports class for plugins that provide it; inline interfaces are named by their
+world key), a module per world (the plugin class, and a `Protocol` for the functions the world
+imports directly), a `<world>_types` module for a world's own types, and resources the world
+imports as `Protocol`s the host implements (the runtime keeps a handle table for them),
 `_abi.py` (type descriptors and function signatures that drive value conversion), `_fast.py`
 (type-specialised canonical-ABI lift/lower code) and `_runtime.py` (loading, limits, errors).
 """
@@ -515,7 +518,7 @@ class Generator:
     def world_module(self, wid: int) -> tuple[str, str]:
         world = self.resolve.worlds[wid]
         mod = Module(snake(world.name), -1)
-        imports = []
+        imports: list[dict[str, Any]] = []
         exports = []
         flat: dict[str, list[dict[str, Any]]] = {}
         for entry in world.imports:
@@ -543,7 +546,7 @@ class Generator:
                 imports.append(
                     {"param": param, "protocol": proto, "functions": self.host_impls(fns, sig, param)}
                 )
-        protocol = None
+        protocol: dict[str, Any] | None = None
         functions = self.world_imports.get(wid, [])
         if functions:
             param = None

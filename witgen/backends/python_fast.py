@@ -9,9 +9,10 @@ ABI fact. The generated functions run on `_core.CoreInstance` (the plugin's core
 directly); the generic `wasmtime.component` path remains for everything else, and the two are
 checked against each other by property tests.
 
-Not handled on the fast path (the world then uses the generic path): resources and handles,
-variant-like values in flat positions when they carry payloads, futures, streams, maps,
-fixed-length lists and async functions.
+Not handled on the fast path (the world then uses the generic path): host-implemented
+resources, borrowed handles in results, variant-like values in flat positions when they carry
+payloads, futures, streams, maps, fixed-length lists and async functions. Functions a world
+imports directly are served as core imports from `$root`.
 """
 
 from __future__ import annotations
@@ -668,13 +669,13 @@ def generate_module(gen: Any) -> str:
                     # `$root` imports share one table: worlds must agree on their types
                     e, lines = fg.import_function(None, item.function)
                     name = f"$root#{item.function.name}"
-                    text = "\n".join(lines)
-                    if name in import_entries and import_entries[name][1] != text:
+                    body = "\n".join(lines)
+                    if name in import_entries and import_entries[name][1] != body:
                         raise Unsupported(
                             f"`{item.function.name}`: another world imports a different "
                             "function of that name"
                         )
-                    imports[name] = [e, text]
+                    imports[name] = [e, body]
         except Unsupported as exc:
             fg.helpers, fg.tmp = saved
             unsupported[world.name] = str(exc)
