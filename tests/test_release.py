@@ -29,8 +29,12 @@ def contract(version: str, extra_logging_func: bool = False, drop_enabled: bool 
             "    /// Flushes buffered lines.\n    flush: func();\n\n    /// Writes one log line.\n",
         )
     if drop_enabled:
-        text = re.sub(r"\n    /// Whether the host would.*?\n    enabled: func[^\n]*\n", "\n", text,
-                      flags=re.S)
+        text = re.sub(
+            r"\n    /// Whether the host would.*?\n    enabled: func[^\n]*\n",
+            "\n",
+            text,
+            flags=re.S,
+        )
     return text
 
 

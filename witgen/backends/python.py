@@ -353,7 +353,9 @@ class Generator:
             methods.append(model)
         return methods
 
-    def host_impls(self, fns: list[ir.Function], sig: Any, param: str | None) -> list[dict[str, str]]:
+    def host_impls(
+        self, fns: list[ir.Function], sig: Any, param: str | None
+    ) -> list[dict[str, str]]:
         """Per imported function, the expression that serves it in the world's `prepare`."""
         out = []
         for fn in fns:
@@ -544,7 +546,11 @@ class Generator:
                     param = snake(self.iface_label(iface))
                 sig = (lambda iface: lambda f: self.sig_name(iface, f))(iface)
                 imports.append(
-                    {"param": param, "protocol": proto, "functions": self.host_impls(fns, sig, param)}
+                    {
+                        "param": param,
+                        "protocol": proto,
+                        "functions": self.host_impls(fns, sig, param),
+                    }
                 )
         protocol: dict[str, Any] | None = None
         functions = self.world_imports.get(wid, [])
