@@ -81,7 +81,8 @@ class Names:
     def fresh(self) -> str:
         while True:
             name = self.draw(identifiers())
-            plain = name.lstrip("%").lower()  # WIT names clash case-insensitively
+            # names must be strongly unique: case and hyphens do not tell them apart
+            plain = name.lstrip("%").lower().replace("-", "")
             if plain not in self.taken:
                 self.taken.add(plain)
                 return name
@@ -169,6 +170,12 @@ def attribute(draw: st.DrawFn, version: str | None, indent: str, unstable: bool 
 @st.composite
 def functions(draw: st.DrawFn, scope: Scope, names: Names, indent: str, version: str | None) -> str:
     name = names.fresh()
+    if draw(st.integers(0, 7)) == 0:  # an accessor pair (`get`, maybe `set`)
+        ty = draw(type_expressions(scope))
+        text = draw(docs(indent)) + f"{indent}{name}: get() -> {ty};\n"
+        if draw(st.booleans()):
+            text += f"{indent}{name}: set(value: {ty});\n"
+        return text
     return (
         draw(docs(indent))
         + attribute(draw, version, indent)
@@ -322,7 +329,7 @@ def worlds(
     used_ifaces: set[tuple[str, str]] = set()
     for direction in ("import", "export"):
         for _ in range(draw(st.integers(0, 3))):
-            choice = draw(st.integers(0, 2))
+            choice = draw(st.integers(0, 3))
             attr = attribute(draw, version, "  ")
             # Only interfaces without `use` are exported: an exported interface whose
             # dependencies are also imported "depends on an interface in incompatible ways".
@@ -333,6 +340,9 @@ def worlds(
                     continue
                 used_ifaces.add((direction, iface.name))
                 body.append(f"{attr}  {direction} {iface.name};\n")
+            elif choice == 3 and eligible:  # the same interface under a plain name
+                iface = draw(st.sampled_from(eligible))
+                body.append(f"{attr}  {direction} {func_names.fresh()}: {iface.name};\n")
             elif choice == 1:
                 body.append(
                     f"{attr}  {direction} {func_names.fresh()}: {draw(signatures(Scope()))};\n"

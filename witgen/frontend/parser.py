@@ -509,6 +509,8 @@ _CONTEXT_EXPECT = [
 
 def _syntax_error(lexed: Lexed, err: UnexpectedToken) -> WitError:
     tok = err.token
+    if tok.type == "$END" and lexed.error is not None:
+        return lexed.error  # the input ended early because the lexer stopped there
     expected = set(err.expected)
     ip = getattr(err, "interactive_parser", None)
     if ip is not None:
@@ -636,6 +638,8 @@ def _version_error(lexed: Lexed, first: Token) -> WitError:
     i = _index_of(lexed, first)
     for want in ("INTEGER", "_PERIOD", "INTEGER", "_PERIOD", "INTEGER"):
         if i >= len(tokens):
+            if lexed.error is not None:  # the tokens stop where the lexer failed
+                return lexed.error
             return lexed.fail(lexed.end_pos, f"expected {DESCRIBE[want]}, found eof")
         tok = tokens[i]
         if tok.type != want:
