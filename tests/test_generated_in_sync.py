@@ -42,3 +42,24 @@ def test_generated_matches_fresh_output(lang: str) -> None:
         f"generated/{lang} is out of date (stale: {stale}, extra: {extra}); "
         f"run: witgen generate --lang {lang} --out generated/{lang}"
     )
+
+
+@pytest.mark.parametrize("spelling", [None, "wit", "wit/"])
+def test_cli_output_does_not_depend_on_how_the_input_is_spelled(
+    spelling: str | None, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    lang = sorted(backends.available())[0]
+    out = tmp_path / lang
+    cmd = [sys.executable, "-m", "witgen", "generate", "--lang", lang, "--out", str(out)]
+    proc = subprocess.run(
+        cmd + ([spelling] if spelling else []), cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    root = REPO_ROOT / "generated" / lang
+    for fresh in out.rglob("*"):
+        if fresh.is_file():
+            rel = fresh.relative_to(out)
+            assert (root / rel).read_text(encoding="utf-8") == fresh.read_text(encoding="utf-8")

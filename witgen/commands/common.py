@@ -44,3 +44,15 @@ def select_world(resolve: ir.Resolve, spec: str | None) -> int:
         return resolve.find_world(spec)
     except LookupError as err:
         raise UsageError(str(err)) from None
+
+
+def source_label(path: Path | None) -> str:
+    """How generated headers name the input: `wit/` for the default, directories end in `/`.
+
+    The same input spelled `wit`, `wit/` or left out gives the same label, so regenerated output
+    does not change with how the path was typed.
+    """
+    if path is None:
+        return "wit/"
+    text = str(path)
+    return text + "/" if path.is_dir() and not text.endswith("/") else text

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from witgen import backends
-from witgen.commands.common import add_input_arguments, load_input, select_world
+from witgen.commands.common import add_input_arguments, load_input, select_world, source_label
 from witgen.diagnostics import UsageError
 from witgen.fsio import write_tree
 
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         worlds = sorted(resolve.packages[main].worlds.values()) if main is not None else []
         if not worlds:
             raise UsageError("the package defines no world to generate code for")
-    source = str(args.path) if args.path is not None else "wit/"
+    source = source_label(args.path)
     options = backends.GenerateOptions(source=source, package_name=args.name)
     files = available[args.lang].generate(resolve, worlds, options)
     out = args.out if args.out is not None else Path("generated") / args.lang

@@ -7,7 +7,12 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from witgen import backends, release
-from witgen.commands.common import add_input_arguments, load_input, parse_features
+from witgen.commands.common import (
+    add_input_arguments,
+    load_input,
+    parse_features,
+    source_label,
+)
 from witgen.compat import inputs
 from witgen.diagnostics import UsageError
 from witgen.fsio import write_tree
@@ -53,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             ).resolve
         rel = release.build(
             resolve,
-            source=str(args.path) if args.path is not None else "wit/",
+            source=source_label(args.path),
             baseline=baseline,
             languages={lang: available[lang] for lang in wanted},
         )
