@@ -598,8 +598,8 @@ class PackageGenerator:
             self.declare(f"{name[:1].lower()}{name[1:]}Names", "enum names")
             decl["names_var"] = f"{name[:1].lower()}{name[1:]}Names"
         elif isinstance(kind, ir.Flags):
-            n = len(kind.flags)
-            base = "uint8" if n <= 8 else "uint16" if n <= 16 else "uint32" if n <= 32 else "uint64"
+            # The Go type is the flags' canonical-ABI memory word (flags are at most 32).
+            base = {1: "uint8", 2: "uint16", 4: "uint32"}[self.gen.layouts.size(tid)]
             decl.update(
                 kind="flags",
                 base=base,

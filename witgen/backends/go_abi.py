@@ -216,13 +216,6 @@ class GoAbi:
         assert isinstance(kind, ir.Tuple)
         return [(f"F{i}", t) for i, t in enumerate(kind.types)]
 
-    def _flags_go(self, count: int) -> str:
-        if count <= 8:
-            return "uint8"
-        if count <= 16:
-            return "uint16"
-        return "uint32" if count <= 32 else "uint64"
-
     # -- flat values -> Go --
 
     def lift_flat(self, b: Body, ty: ir.Type, vals: list[str]) -> str:
