@@ -145,6 +145,25 @@ def package_version_bump_too_small(pc: PackageChecker) -> None:
 
 
 @rule(
+    "WORLD_PACKAGE_CHANGED",
+    category="PACKAGE",
+    target="worlds",
+    summary="OLD and NEW worlds belong to different packages: NEW is not a version of OLD",
+)
+def world_package_changed(pc: PackageChecker) -> None:
+    # As `wasm-tools component semver-check`: a world is known by its package, so a world of
+    # another package is a different contract, whatever its items look like.
+    if pc.old is not None and pc.new is not None and not _same_package(pc):
+        pc.report(
+            "WORLD_PACKAGE_CHANGED",
+            frozenset({Side.GUESTS, Side.HOSTS}),
+            f"the old world is in package `{pc.old.namespace}:{pc.old.short_name}` and the new "
+            f"one in `{pc.new.namespace}:{pc.new.short_name}`: a world of another package is "
+            "not a newer version of it",
+        )
+
+
+@rule(
     "WORLD_ADDED",
     category="PACKAGE",
     target="worlds",
