@@ -16,10 +16,4 @@ if [ "${#need[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-python3 - <<'PY'
-from witgen.toolchains.rust import missing_tools
-
-missing = missing_tools()
-if missing:
-    raise SystemExit("Rust guest toolchain incomplete: " + ", ".join(missing))
-PY
+python3 -m witgen toolchain install rust

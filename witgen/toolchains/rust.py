@@ -17,7 +17,19 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from typing import TYPE_CHECKING, TextIO
+
 from witgen.paths import DEFAULT_WIT, REPO_ROOT
+from witgen.toolchains.base import (
+    WASM_TOOLS_MISSING,
+    BuildFailed,
+    Missing,
+    install_wasm_tools,
+    wasm_tools,
+)
+
+if TYPE_CHECKING:
+    from witgen.author.project import Project
 
 TARGET_DIR = REPO_ROOT / "target" / "rust-guests"
 COMPONENTS = TARGET_DIR / "components"
@@ -49,7 +61,7 @@ def vendor_dir() -> Path:
 
 
 def missing_tools() -> list[str]:
-    """What is not installed (empty when builds can run); `.ci/install` installs all of it."""
+    """What is not installed (empty when builds can run); `witgen toolchain install rust`."""
     missing = []
     if not DEBIAN_CARGO.exists() or not DEBIAN_RUSTC.exists():
         missing.append("rustc-web/cargo-web (/usr/bin/cargo, /usr/bin/rustc)")
@@ -60,26 +72,20 @@ def missing_tools() -> list[str]:
     return missing
 
 
-def _env() -> dict[str, str]:
+def _env(target_dir: Path = TARGET_DIR) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         RUSTC=str(DEBIAN_RUSTC),
         RUSTC_BOOTSTRAP="1",
-        CARGO_TARGET_DIR=str(TARGET_DIR),
+        CARGO_TARGET_DIR=str(target_dir),
         CARGO_TERM_COLOR="never",
     )
     env.pop("RUSTUP_TOOLCHAIN", None)
     return env
 
 
-def cargo_build(workspace: Path, *, vendored: bool = True, quiet: bool = True) -> None:
-    """`cargo build --release` of a workspace for wasm32 with build-std (std + panic_abort).
-
-    `vendored=False` lets the crate registry serve build-std's dependencies (needed when the
-    workspace itself depends on registry crates, e.g. wit-bindgen for the benchmark).
-    """
-    if missing_tools():
-        raise ToolchainError("missing: " + ", ".join(missing_tools()))
+def cargo_command(workspace: Path, *, vendored: bool = True, quiet: bool = True) -> list[str]:
+    """The recipe's `cargo build` command line (run it with `_env(target_dir)`)."""
     cmd = [
         str(DEBIAN_CARGO),
         "build",
@@ -102,6 +108,18 @@ def cargo_build(workspace: Path, *, vendored: bool = True, quiet: bool = True) -
         ]
     if quiet:
         cmd.append("--quiet")
+    return cmd
+
+
+def cargo_build(workspace: Path, *, vendored: bool = True, quiet: bool = True) -> None:
+    """`cargo build --release` of a workspace for wasm32 with build-std (std + panic_abort).
+
+    `vendored=False` lets the crate registry serve build-std's dependencies (needed when the
+    workspace itself depends on registry crates, e.g. wit-bindgen for the benchmark).
+    """
+    if missing_tools():
+        raise ToolchainError("missing: " + ", ".join(missing_tools()))
+    cmd = cargo_command(workspace, vendored=vendored, quiet=quiet)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_env())
     if proc.returncode != 0:
         raise ToolchainError(f"cargo build failed in {workspace}:\n{proc.stderr[-6000:]}")
@@ -227,3 +245,59 @@ def build_workspace(
         f'[workspace]\nresolver = "2"\nmembers = [{listed}]\n{PROFILE}',
     )
     cargo_build(root)
+
+
+# ---------------------------------------------------------------------------- plugin projects
+
+APT_PACKAGES = ("rustc-web", "cargo-web", "rust-web-src", "rust-web-llvm", "lld-22")
+APT_INSTALL = "apt-get install -y " + " ".join(APT_PACKAGES)
+
+
+def check() -> list[Missing]:
+    """What `witgen build` of a Rust project needs and does not find."""
+    missing = []
+    if not DEBIAN_CARGO.exists() or not DEBIAN_RUSTC.exists():
+        missing.append(Missing("Debian rustc-web/cargo-web (/usr/bin/cargo)", APT_INSTALL))
+    elif not vendor_dir().is_dir():
+        missing.append(Missing(f"rust-web-src ({vendor_dir()})", APT_INSTALL))
+    if wasm_tools() is None:
+        missing.append(WASM_TOOLS_MISSING)
+    return missing
+
+
+def install(out: TextIO) -> None:
+    """Install the Debian packages (needs root: apt) and wasm-tools (pip)."""
+    missing = check()
+    if any(m.install == APT_INSTALL for m in missing):
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        print(f"running: {' '.join(sudo)} apt-get update && {APT_INSTALL}", file=out, flush=True)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run([*sudo, *APT_INSTALL.split(), "-qq"], check=True, env=env)
+    if wasm_tools() is None:
+        install_wasm_tools(out)
+
+
+def project_target_dir(project: Project) -> Path:
+    """`$CARGO_TARGET_DIR` when set (one std build shared by many projects), else target/."""
+    shared = os.environ.get("CARGO_TARGET_DIR")
+    return Path(shared) if shared else project.root / "target"
+
+
+def build(project: Project, *, release: bool) -> Path:
+    """cargo (wasm32, build-std) then `wasm-tools component embed` + `new`; the component."""
+    target_dir = project_target_dir(project)
+    cmd = cargo_command(project.root, quiet=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(target_dir))
+    if proc.returncode != 0:
+        raise BuildFailed("cargo build", proc.stderr)
+    crate = project.name.replace("-", "_")
+    core = target_dir / TARGET / "release" / f"{crate}.wasm"
+    if not core.exists():
+        raise BuildFailed("cargo build", f"cargo did not write {core} (is the crate a cdylib?)")
+    out = project.component(release)
+    try:
+        componentize(core, project.wit, project.world, out)
+    except ToolchainError as err:
+        raise BuildFailed("wasm-tools component new", str(err)) from None
+    return out

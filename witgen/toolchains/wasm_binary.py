@@ -1,0 +1,40 @@
+"""Just enough of the WebAssembly binary format to list a core module's exports."""
+
+from __future__ import annotations
+
+MAGIC = b"\0asm"
+CORE_VERSION = b"\x01\0\0\0"
+
+
+def _uleb(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(data):
+            raise ValueError("truncated LEB128 number")
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return result, pos
+
+
+def core_exports(data: bytes) -> list[str]:
+    """The export names of a core module (ValueError when `data` is not one)."""
+    if data[:4] != MAGIC or data[4:8] != CORE_VERSION:
+        raise ValueError("not a WebAssembly core module")
+    pos = 8
+    names: list[str] = []
+    while pos < len(data):
+        section = data[pos]
+        size, pos = _uleb(data, pos + 1)
+        end = pos + size
+        if section == 7:
+            count, pos = _uleb(data, pos)
+            for _ in range(count):
+                length, pos = _uleb(data, pos)
+                names.append(data[pos : pos + length].decode("utf-8"))
+                pos += length + 1  # the export kind
+                _, pos = _uleb(data, pos)  # its index
+        pos = end
+    return names
