@@ -49,6 +49,7 @@ def test_first_release_stamps_every_language(tmp_path: Path) -> None:
     out = tmp_path / "dist"
     proc = witgen("release", str(DEFAULT_WIT), "--out", str(out))
     assert proc.returncode == 0, proc.stderr
+    out = out / "1.0.0"  # --out names the releases folder; each version gets its own
     manifest = json.loads((out / "release.json").read_text())
     assert manifest["version"] == "1.0.0"
     assert set(manifest["languages"]) == set(backends.available())
@@ -83,6 +84,7 @@ def test_addition_with_minor_bump_releases_with_changelog(tmp_path: Path) -> Non
     out = tmp_path / "dist"
     proc = witgen("release", str(new), "--against", str(old), "--out", str(out), "--lang", "rust")
     assert proc.returncode == 0, proc.stderr
+    out = out / "1.1.0"
     log = (out / "CHANGELOG.md").read_text()
     assert "dataflare:core 1.1.0" in log and "flush" in log
     assert tomllib.loads((out / "rust" / "Cargo.toml").read_text())["package"]["version"] == "1.1.0"

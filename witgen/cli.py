@@ -25,6 +25,10 @@ COMMANDS = {
     "generate": "generate",
     "compat": "compat",
     "release": "release",
+    "toolchain": "toolchain",
+    "new": "new",
+    "build": "build",
+    "test": "test",
 }
 
 
@@ -68,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as err:  # a filesystem error no command anticipated: one line, exit 2
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

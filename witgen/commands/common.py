@@ -7,6 +7,7 @@ from pathlib import Path
 
 from witgen import frontend, ir
 from witgen.diagnostics import UsageError
+from witgen.paths import DEFAULT_WIT
 
 
 def add_input_arguments(parser: argparse.ArgumentParser, *, world: bool = False) -> None:
@@ -44,6 +45,11 @@ def select_world(resolve: ir.Resolve, spec: str | None) -> int:
         return resolve.find_world(spec)
     except LookupError as err:
         raise UsageError(str(err)) from None
+
+
+def input_path(path: Path | None) -> Path:
+    """The file or folder the input is read from (the embedded `wit/` when left out)."""
+    return path if path is not None else DEFAULT_WIT
 
 
 def source_label(path: Path | None) -> str:

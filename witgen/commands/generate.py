@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 
 from witgen import backends
-from witgen.commands.common import add_input_arguments, load_input, select_world, source_label
+from witgen.commands.common import (
+    add_input_arguments,
+    input_path,
+    load_input,
+    select_world,
+    source_label,
+)
 from witgen.diagnostics import UsageError
 from witgen.fsio import write_tree
 
@@ -20,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=None, help="output directory (default: generated/LANG)"
     )
     parser.add_argument("--name", default=None, help="name of the generated package/crate")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out folder that holds files witgen did not write (they are kept; "
+        "those at a generated path are overwritten)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,6 +50,6 @@ def run(args: argparse.Namespace) -> int:
     options = backends.GenerateOptions(source=source, package_name=args.name)
     files = available[args.lang].generate(resolve, worlds, options)
     out = args.out if args.out is not None else Path("generated") / args.lang
-    write_tree(out, files)
+    write_tree(out, files, force=args.force, protect=[input_path(args.path)])
     print(f"wrote {len(files)} files to {out}")
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from witgen import backends, release
 from witgen.commands.common import (
     add_input_arguments,
+    input_path,
     load_input,
     parse_features,
     source_label,
@@ -29,7 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "must be a correct successor of it",
     )
     parser.add_argument(
-        "--out", type=Path, default=None, help="output directory (default: dist/VERSION)"
+        "--out",
+        type=Path,
+        default=Path("dist"),
+        help="releases folder; this release is written to OUT/VERSION (default: dist)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an OUT/VERSION folder that holds files witgen did not write",
     )
     parser.add_argument(
         "--lang",
@@ -62,7 +71,12 @@ def run(args: argparse.Namespace) -> int:
             baseline=baseline,
             languages={lang: available[lang] for lang in wanted},
         )
-    out = args.out if args.out is not None else Path("dist") / rel.version
-    write_tree(out, dict(rel.files))
+    out = args.out / rel.version
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} is a file, not a folder; choose another path")
+    protect = [input_path(args.path)]
+    if args.against is not None and Path(args.against).exists():
+        protect.append(Path(args.against))
+    write_tree(out, rel.files, force=args.force, protect=protect)
     print(f"released {rel.package}@{rel.version} for {', '.join(wanted)} into {out}")
     return 0
