@@ -28,11 +28,12 @@ from witgen.backends import GenerateOptions, refuse_accessors
 from witgen.backends import python_fast
 from witgen.backends.python_names import camel, const, docstring, package, snake
 from witgen.diagnostics import WitError
-from witgen.paths import REPO_ROOT
+from witgen.paths import TEMPLATES as _ALL_TEMPLATES
+from witgen.paths import template_loader
 
 LANGUAGE = "python"
 WASMTIME_VERSION = "50.0.1"
-TEMPLATES = REPO_ROOT / "sdk_templates" / "python"
+TEMPLATES = _ALL_TEMPLATES / "python"
 
 
 class Unsupported(WitError):
@@ -65,7 +66,7 @@ class Generator:
         pkg = resolve.packages[main if main is not None else resolve.worlds[worlds[0]].package or 0]
         self.package = options.package_name or package(pkg.namespace, pkg.short_name)
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+            loader=template_loader("python"),
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,

@@ -36,7 +36,7 @@ from witgen.backends.rust_names import (
     snake,
     type_name,
 )
-from witgen.paths import TEMPLATES
+from witgen.paths import template_loader
 
 LANGUAGE = "rust"
 
@@ -873,7 +873,7 @@ class RustGen:
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES / "rust")),
+        loader=template_loader("rust"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

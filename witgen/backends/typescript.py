@@ -52,7 +52,7 @@ from witgen.backends.typescript_layout import (
     wrap_list,
 )
 from witgen.diagnostics import WitError
-from witgen.paths import TEMPLATES
+from witgen.paths import template_loader
 
 LANGUAGE = "typescript"
 
@@ -176,7 +176,7 @@ class _Generator:
                     table.setdefault(item.id, set()).add(w)
                     self.iface_key[item.id] = key
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(TEMPLATES / "typescript")),
+            loader=template_loader("typescript"),
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,

@@ -19,7 +19,7 @@ from pathlib import Path
 from witgen import frontend, ir
 from witgen.diagnostics import UsageError
 from witgen.fsio import write_file
-from witgen.paths import DEFAULT_WIT
+from witgen.paths import default_wit
 from witgen.wit_printer import print_wit
 
 HELP = "print WIT in canonical form; --check exits 1 when a file is not formatted"
@@ -50,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = Path(args.path) if args.path is not None else DEFAULT_WIT
+    path = Path(args.path) if args.path is not None else default_wit()
     resolve = frontend.load(path, all_features=True)
     text = format_resolve(resolve, path)
     if args.check:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from witgen import ir
 from witgen.diagnostics import UsageError, WitError
-from witgen.paths import DEFAULT_WIT
+from witgen.paths import default_wit
 
 
 def load(
@@ -28,7 +28,7 @@ def load(
     from witgen.frontend.merge import Merger
     from witgen.frontend.sources import load_path
 
-    path = Path(path) if path is not None else DEFAULT_WIT
+    path = Path(path) if path is not None else default_wit()
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
     merger = Merger(frozenset(features), all_features)

@@ -8,18 +8,17 @@ way wit-parser words them ("expected ';', found '}'").
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Iterator
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
+from witgen import paths
 from witgen.diagnostics import Span, WitError
 from witgen.frontend import ast
 from witgen.frontend.lexer import DESCRIBE, Lexed, tokenize
 
-_GRAMMAR = Path(__file__).with_name("wit.lark")
 MAX_TYPE_NESTING = 100
 MAX_PACKAGE_NESTING = 100
 # the key each attribute takes: wit-parser checks it as soon as it reads it
@@ -449,7 +448,7 @@ def _parser() -> Lark:
     global _PARSER
     if _PARSER is None:
         _PARSER = Lark(
-            _GRAMMAR.read_text(encoding="utf-8"),
+            paths.read_text(paths.GRAMMAR),
             parser="lalr",
             lexer=_TokenFeed,
             transformer=_BUILD,
