@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from witgen import backends, frontend
+from witgen.commands.common import source_label
 from witgen.fsio import MANIFEST, manifest_text
 from witgen.paths import DEFAULT_WIT, REPO_ROOT
 
@@ -30,7 +31,7 @@ def test_generated_matches_fresh_output(lang: str) -> None:
     worlds = sorted(resolve.packages[main].worlds.values())
     files = dict(
         backends.available()[lang].generate(
-            resolve, worlds, backends.GenerateOptions(source="wit/")
+            resolve, worlds, backends.GenerateOptions(source=source_label(resolve))
         )
     )
     # `witgen generate` records what it wrote; the committed manifest must list exactly `files`.

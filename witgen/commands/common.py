@@ -52,13 +52,11 @@ def input_path(path: Path | None) -> Path:
     return path if path is not None else DEFAULT_WIT
 
 
-def source_label(path: Path | None) -> str:
-    """How generated headers name the input: `wit/` for the default, directories end in `/`.
+def source_label(resolve: ir.Resolve) -> str:
+    """How generated headers name their input: the WIT package it defines (`ns:pkg@1.0.0`).
 
-    The same input spelled `wit`, `wit/` or left out gives the same label, so regenerated output
-    does not change with how the path was typed.
+    Never a path: the output is the same wherever the input lies, however its path was spelled
+    and wherever witgen is installed.
     """
-    if path is None:
-        return "wit/"
-    text = str(path)
-    return text + "/" if path.is_dir() and not text.endswith("/") else text
+    main = resolve.main_package
+    return resolve.packages[main].name if main is not None else "WIT"

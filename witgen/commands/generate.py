@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         worlds = sorted(resolve.packages[main].worlds.values()) if main is not None else []
         if not worlds:
             raise UsageError("the package defines no world to generate code for")
-    source = source_label(args.path)
+    source = source_label(resolve)
     options = backends.GenerateOptions(source=source, package_name=args.name)
     files = available[args.lang].generate(resolve, worlds, options)
     out = args.out if args.out is not None else Path("generated") / args.lang

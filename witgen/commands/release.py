@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             ).resolve
         rel = release.build(
             resolve,
-            source=source_label(args.path),
+            source=source_label(resolve),
             baseline=baseline,
             languages={lang: available[lang] for lang in wanted},
         )
