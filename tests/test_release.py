@@ -62,7 +62,11 @@ def test_first_release_stamps_every_language(tmp_path: Path) -> None:
         py = tomllib.loads((out / "python" / "pyproject.toml").read_text())
         assert py["project"]["version"] == "1.0.0"
     if "go" in manifest["languages"]:
-        assert (out / "go" / "VERSION").read_text() == "v1.0.0\n"
+        # wit/witgen.toml puts the module in sdk/go of its repository: the tag is prefixed.
+        assert (out / "go" / "VERSION").read_text() == "sdk/go/v1.0.0\n"
+        assert "module github.com/dataflare/dataflare-core/sdk/go\n" in (
+            out / "go" / "go.mod"
+        ).read_text()
     assert "First release" in (out / "CHANGELOG.md").read_text()
 
 
