@@ -29,6 +29,8 @@ COMMANDS = {
     "new": "new",
     "build": "build",
     "test": "test",
+    "run": "run",
+    "sign": "sign",
 }
 
 

@@ -1,0 +1,51 @@
+"""The DataFlare runtime behind `witgen run`: pipeline files, plugin checks, lifecycle, metrics,
+instance pools, hot reload and signatures. `FORMAT` documents the pipeline file."""
+
+from __future__ import annotations
+
+FORMAT = """\
+Pipeline file (TOML). Paths are relative to the file.
+
+  name = "example"             # optional (default: the file name)
+  contract = "wit"             # optional: the WIT contract (default: witgen's dataflare:core)
+  records = 10000              # optional: stop after this many source records
+  batch_size = 100             # default for every stage
+  instances = 1                # default for every stage
+  hot_reload = true            # watch the components and swap changed ones (default true)
+
+  [keys]                       # trusted Ed25519 public keys (`witgen sign --keygen`)
+  release = "keys/release.pub"
+
+  [[stage]]                    # in order: one source, then processor / filter /
+  name = "read"                # transformer / aggregator stages, then one destination
+  kind = "source"
+  component = "plugins/source.wasm"
+  config = { "source.count" = "1000" }  # served to the plugin by the config import
+  batch_size = 500             # records per call
+  instances = 1                # instance pool size (parallel calls); a source has one cursor
+  on_error = "fail"            # fail | skip | dead-letter | retry
+  retries = 3                  # with retry: attempts after the first ...
+  then = "dead-letter"         # ... then fail (default) | skip | dead-letter
+  dead_letter = "dlq"          # a [[dead_letter]] sink name, or a file ending in .jsonl
+  signed_by = ["release"]      # require a valid signature by one of these keys
+  [stage.limits]
+  memory = "64 MiB"            # linear memory per instance (bytes or "N KiB/MiB/GiB")
+  fuel = 100000000             # instructions per call
+  timeout = 0.5                # seconds per call
+  [stage.wasi]                 # everything not granted is denied; network always is
+  env = { TZ = "UTC" }
+  dirs = { "data" = "/data" }            # host directory -> guest path, read-only
+  writable_dirs = { "out" = "/out" }     # writable
+
+  [[dead_letter]]              # a destination plugin that receives dead records
+  name = "dlq"
+  kind = "destination"
+  component = "plugins/destination.wasm"
+
+Faults (trap, timeout, memory limit, invalid value from the guest, a host import that raised)
+recycle the instance; the batch then goes through `on_error` (with skip and dead-letter it is
+split in halves until only the records that fault are set aside). Records a plugin reports as
+failed (processor `failed`, transformer `err`) go through `on_error` one by one. Accounting:
+records in (source records, plus the extra records splits make) = out + skipped (including
+processor skips and filter drops) + failed + dead-lettered.
+"""

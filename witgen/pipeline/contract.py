@@ -1,0 +1,127 @@
+"""The contract a pipeline runs against, and its Python host bindings.
+
+The runtime touches wasmtime only through the bindings `witgen generate --lang python` makes
+for the contract (DESIGN: "the generated Python bindings are the only way the runtime touches
+wasmtime"). They are generated once per contract text and witgen version into a cache directory
+(`$XDG_CACHE_HOME/witgen/run/`), under a package name derived from that hash, so two contracts
+(or a test's own copy of `dataflare_core`) never collide in `sys.modules`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from witgen import __version__, frontend, ir
+from witgen.diagnostics import UsageError
+from witgen.paths import DEFAULT_WIT
+
+_lock = threading.Lock()
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "witgen" / "run"
+
+
+@dataclass
+class Contract:
+    """A resolved contract, its plugin worlds by kind and the generated bindings package."""
+
+    source: Path
+    resolve: ir.Resolve
+    worlds: dict[str, int]  # plugin kind -> world id (the world that exports `<kind>`)
+    bindings: ModuleType
+
+    def world_name(self, kind: str) -> str:
+        return self.resolve.worlds[self.worlds[kind]].name
+
+    def plugin_class(self, kind: str) -> Any:
+        """The generated class of the world for `kind` (e.g. `ProcessorPlugin`)."""
+        name = "".join(p.capitalize() for p in self.world_name(kind).split("-"))
+        return getattr(self.bindings, name)
+
+    def describe(self) -> str:
+        pkg = self.resolve.packages[self.resolve.main_package or 0]
+        return pkg.name
+
+
+def load(path: Path | None) -> Contract:
+    source = path if path is not None else DEFAULT_WIT
+    resolve = frontend.load(source)
+    if resolve.main_package is None:
+        raise UsageError(f"contract {source}: no package")
+    pkg = resolve.packages[resolve.main_package]
+    worlds: dict[str, int] = {}
+    for wid in pkg.worlds.values():
+        world = resolve.worlds[wid]
+        for entry in world.exports:
+            if isinstance(entry.item, ir.WorldInterface):
+                iface = resolve.interfaces[entry.item.id]
+                if iface.name is not None and iface.package == resolve.main_package:
+                    worlds.setdefault(iface.name, wid)
+    kinds = ("source", "processor", "filter", "transformer", "aggregator", "destination")
+    missing = [k for k in kinds if k not in worlds]
+    if missing:
+        raise UsageError(
+            f"contract {source} has no plugin world exporting: {', '.join(missing)} "
+            "(a DataFlare contract has one world per plugin kind)"
+        )
+    return Contract(source, resolve, worlds, _bindings(source, resolve))
+
+
+def _contract_digest(source: Path) -> str:
+    h = hashlib.sha256(__version__.encode())
+    files = sorted(source.rglob("*.wit")) if source.is_dir() else [source]
+    for f in files:
+        h.update(str(f.relative_to(source) if source.is_dir() else f.name).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _bindings(source: Path, resolve: ir.Resolve) -> ModuleType:
+    name = f"witgen_run_{_contract_digest(source)}"
+    with _lock:
+        if name in sys.modules:
+            return sys.modules[name]
+        root = cache_root() / "bindings"
+        if not (root / name / "__init__.py").is_file():
+            _generate(resolve, name, root, source)
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        return importlib.import_module(name)
+
+
+def _generate(resolve: ir.Resolve, name: str, root: Path, source: Path) -> None:
+    from witgen import backends
+    from witgen.backends import python as python_backend
+
+    pkg = resolve.packages[resolve.main_package or 0]
+    files = python_backend.generate(
+        resolve,
+        sorted(pkg.worlds.values()),
+        backends.GenerateOptions(source=str(source), package_name=name),
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    # Written into a temporary directory and renamed: a concurrent run sees all or nothing.
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}-"))
+    for rel, text in files.items():
+        target = tmp / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    try:
+        os.replace(tmp / name, root / name)
+    except OSError:
+        pass  # another process won the race; its copy is identical
+    finally:
+        for p in sorted(tmp.rglob("*"), reverse=True):
+            p.unlink() if p.is_file() else p.rmdir()
+        tmp.rmdir()
