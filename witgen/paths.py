@@ -79,8 +79,10 @@ def read_text(path: Path) -> str:
 
 def default_wit() -> Path:
     """The embedded default contract (`wit/`), checked to be there."""
-    if not DEFAULT_WIT.is_dir() or not any(DEFAULT_WIT.glob("*.wit")):
+    if not DEFAULT_WIT.is_dir():
         raise broken(DEFAULT_WIT)
+    if not any(DEFAULT_WIT.glob("*.wit")):
+        raise broken(DEFAULT_WIT, "empty (no .wit file)")
     return DEFAULT_WIT
 
 

@@ -35,6 +35,10 @@ PACKAGES = (
     "@bytecodealliance/preview2-shim@0.17.5",
 )
 NODE_MISSING = Missing("Node.js and npm", "apt-get install -y nodejs npm")
+# package.json (PACKAGES, exact) and the package-lock.json that pins every transitive npm package:
+# `npm ci` installs exactly that tree. Refresh the lock deliberately: `npm install` in a copy of
+# this folder, run the TypeScript tests, copy the new package-lock.json back.
+NPM_LOCK_DIR = Path(__file__).with_name("npm")
 
 
 def node_dir() -> Path:
@@ -50,10 +54,12 @@ def tool(name: str) -> Path:
 
 
 def npm_install_command() -> list[str]:
-    return [
-        "npm", "install", "--prefix", str(node_dir()), "--save-exact", "--no-audit", "--no-fund",
-        "--loglevel=error", *PACKAGES,
-    ]  # fmt: skip
+    return ["npm", "ci", "--prefix", str(node_dir()), "--no-audit", "--no-fund", "--loglevel=error"]
+
+
+def _stamp_text() -> str:
+    lock = (NPM_LOCK_DIR / "package-lock.json").read_bytes()
+    return " ".join(PACKAGES) + " lock:" + hashlib.sha256(lock).hexdigest()[:16]
 
 
 def _stamp() -> Path:
@@ -64,7 +70,7 @@ def _installed() -> bool:
     stamp = _stamp()
     return (
         stamp.is_file()
-        and stamp.read_text(encoding="utf-8").strip() == " ".join(PACKAGES)
+        and stamp.read_text(encoding="utf-8").strip() == _stamp_text()
         and tool("tsc").exists()
         and tool("componentize-js").exists()
     )
@@ -85,12 +91,11 @@ def install(out: TextIO) -> None:
     if _installed():
         return
     node_dir().mkdir(parents=True, exist_ok=True)
-    package_json = node_dir() / "package.json"
-    if not package_json.exists():
-        package_json.write_text('{"name": "witgen-toolchain", "private": true}\n')
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(NPM_LOCK_DIR / name, node_dir() / name)
     print(f"installing npm packages into {node_dir()}: {' '.join(PACKAGES)}", file=out, flush=True)
     subprocess.run(npm_install_command(), check=True)
-    _stamp().write_text(" ".join(PACKAGES) + "\n", encoding="utf-8")
+    _stamp().write_text(_stamp_text() + "\n", encoding="utf-8")
 
 
 def digest(files: list[Path], root: Path, *extra: str) -> str:
