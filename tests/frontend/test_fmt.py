@@ -7,6 +7,10 @@
    resource's methods before free functions and imports before exports) and order function
    maps differently, so IRs are compared after replacing every id with what it names.
 3. The command: stdout, `--check` (exit 1 and a diff), `--write`, `--output`, errors.
+
+`witgen fmt` formats source files one by one (`witgen.wit_format`, comments kept); the printer
+of the resolved package is `witgen fmt --resolved`. Comments, modes and symlinks:
+test_fmt_comments.py.
 """
 
 from __future__ import annotations
@@ -311,10 +315,13 @@ def test_fmt_package_directory_leaves_deps_out() -> None:
     assert "package lib:" not in proc.stdout
 
 
-def test_fmt_check_on_multi_file_package_is_a_usage_error() -> None:
-    proc = witgen("fmt", "--check", VALID / "multi_file")
+def test_fmt_output_of_multi_file_package_is_a_usage_error(tmp_path: Path) -> None:
+    """A package of several files is formatted file by file (tests/frontend/
+    test_fmt_comments.py); one --output file cannot hold them."""
+    proc = witgen("fmt", VALID / "multi_file", "--output", tmp_path / "out.wit")
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out.wit").exists()
 
 
 def test_fmt_invalid_input_is_a_located_error() -> None:

@@ -1,28 +1,42 @@
-"""`witgen fmt [PATH] [--check | --write | --output FILE]`: print WIT in canonical form.
+"""`witgen fmt [PATH] [--check | --write | -o FILE] [--resolved]`: format WIT source files.
 
-The package is parsed and resolved, then printed back from the IR by `witgen.wit_printer`
-(the layout `wasm-tools component wit` uses). Every `@unstable` item is kept: the package is
-loaded with all features enabled. Packages that come from a `deps/` folder are not printed;
-packages nested in the input's own files are, as `package ns:name { ... }` blocks.
+Each `.wit` file is formatted on its own by `witgen.wit_format` (a package directory: each of
+its `*.wit` files, never `deps/`): the layout `wasm-tools component wit` prints, with every
+comment kept between the same two tokens and items left in the order and file they were
+written in. The package is loaded first (all features on), so invalid WIT is reported with its
+location and nothing is written.
 
-Comparing with a file on disk (`--check`) needs one file to compare with: a `.wit` file, or a
-package directory holding a single `.wit` file.
+- no flag: print the formatted text (several files: each after a `==> FILE <==` line);
+- `--check`: write nothing; exit 1, with a unified diff on stderr, when a file would change;
+- `--write`: rewrite the files that change, and only those. Each is replaced atomically (a
+  temporary file in the same directory, then a rename) with the old file's mode (and owner
+  when allowed); a symlink is followed, so its target is formatted and the link stays. Any
+  error stops before the first write;
+- `-o FILE`: write the formatted text of a single source file to FILE (with `--check`:
+  compare with FILE instead).
+
+`--resolved` prints the resolved package instead, byte for byte as `wasm-tools component wit`
+does (`witgen.wit_printer`: includes merged, items reordered, comments other than docs
+dropped); it never rewrites a source file.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import os
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
 from witgen import frontend, ir
 from witgen.diagnostics import UsageError
-from witgen.fsio import write_file
 from witgen.paths import default_wit
+from witgen.wit_format import format_wit
 from witgen.wit_printer import print_wit
 
-HELP = "print WIT in canonical form; --check exits 1 when a file is not formatted"
+HELP = "format WIT files, keeping comments; --check exits 1 when a file is not formatted"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,9 +51,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode.add_argument(
         "--check",
         action="store_true",
-        help="write nothing; exit 1 (with a diff on stderr) when the file is not formatted",
+        help="write nothing; exit 1 (with a diff on stderr) when a file is not formatted",
     )
-    mode.add_argument("-w", "--write", action="store_true", help="rewrite the file in place")
+    mode.add_argument(
+        "-w",
+        "--write",
+        action="store_true",
+        help="rewrite files in place (atomically, keeping their mode; symlinks are followed)",
+    )
+    mode.add_argument(
+        "--resolved",
+        action="store_true",
+        help="print the resolved package as `wasm-tools component wit` does (drops comments)",
+    )
     parser.add_argument(
         "-o",
         "--output",
@@ -52,20 +76,138 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     path = Path(args.path) if args.path is not None else default_wit()
     resolve = frontend.load(path, all_features=True)
-    text = format_resolve(resolve, path)
-    if args.check:
-        target = args.output if args.output is not None else source_file(path)
-        return check(target, text)
-    if args.write or args.output is not None:
-        target = args.output if args.output is not None else source_file(path)
-        write_file(target, text)
+    if args.resolved:
+        text = format_resolve(resolve, path)
+        if args.output is not None:
+            write_file(args.output, text)
+        else:
+            sys.stdout.write(text)
         return 0
-    sys.stdout.write(text)
+    files = source_files(path)
+    formatted = [(f, *format_file(f)) for f in files]  # every file before any write
+    if args.output is not None:
+        if len(formatted) != 1:
+            raise UsageError(
+                f"{path} is a package of {len(formatted)} .wit files; --output takes a "
+                "single file (use --write to format each file in place)"
+            )
+        _, _, text = formatted[0]
+        if args.check:
+            return check(args.output, read_text(args.output), text)
+        write_file(args.output, text)
+        return 0
+    if args.check:
+        status = 0
+        for f, current, text in formatted:
+            status = max(status, check(f, current, text))
+        return status
+    if args.write:
+        for f, current, text in formatted:
+            if text != current:
+                write_file(f, text)
+        return 0
+    for f, _, text in formatted:
+        if len(formatted) > 1:
+            sys.stdout.write(f"==> {f} <==\n")
+        sys.stdout.write(text)
     return 0
 
 
+def source_files(path: Path) -> list[Path]:
+    """The files `fmt` formats: the file itself, or a package directory's `*.wit` files."""
+    if not path.is_dir():
+        return [path]
+    try:
+        entries = sorted(path.iterdir(), key=lambda p: p.name)
+    except OSError as err:
+        raise UsageError(f"cannot read directory {path}: {err.strerror or err}") from None
+    return [p for p in entries if p.suffix == ".wit" and p.is_file()]
+
+
+def format_file(path: Path) -> tuple[str, str]:
+    """(current text, formatted text) of one file."""
+    current = read_text(path)
+    return current, format_wit(str(path), current)
+
+
+def read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror or err}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not valid UTF-8") from None
+
+
+def check(target: Path, current: str, text: str) -> int:
+    if current == text:
+        return 0
+    diff = difflib.unified_diff(
+        current.splitlines(keepends=True),
+        text.splitlines(keepends=True),
+        f"{target} (on disk)",
+        f"{target} (formatted)",
+    )
+    sys.stderr.write(f"{target} is not formatted (witgen fmt --write {target})\n")
+    sys.stderr.writelines(diff)
+    return 1
+
+
+def write_file(target: Path, text: str) -> None:
+    """Replace `target` (through a symlink: the file it points to) with `text` atomically.
+
+    The new file is written next to the old one and renamed over it, so at every instant the
+    path holds the old or the new text. It gets the old file's permission bits (a new file:
+    0666 less the umask) and, when the process may set them, its owner and group."""
+    real = Path(os.path.realpath(target))
+    try:
+        old: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        old = None
+    except OSError as err:
+        raise UsageError(f"cannot write {target}: {err.strerror or err}") from None
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        what = "a directory" if stat.S_ISDIR(old.st_mode) else "not a regular file"
+        raise UsageError(f"cannot write {target}: {what}")
+    if old is not None:
+        mode = stat.S_IMODE(old.st_mode)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    tmp: str | None = None
+    try:
+        if old is None:
+            real.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        if old is not None:
+            try:
+                os.chown(tmp, old.st_uid, old.st_gid)
+            except OSError:
+                pass  # not allowed to give the file away: it stays ours
+        os.chmod(tmp, mode)
+        os.replace(tmp, real)
+        tmp = None
+    except OSError as err:
+        raise UsageError(f"cannot write {target}: {err.strerror or err}") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
 def format_resolve(resolve: ir.Resolve, path: Path) -> str:
-    """The canonical text of the input at `path`: its main package plus the packages its own
+    """The resolved text of the input at `path`: its main package plus the packages its own
     files define (not those found under `deps/`)."""
     return print_wit(resolve, own_packages(resolve, path))
 
@@ -82,36 +224,3 @@ def own_packages(resolve: ir.Resolve, path: Path) -> list[int]:
         elif pkg.span is not None and deps not in Path(pkg.span.file).resolve().parents:
             own.append(i)
     return own
-
-
-def source_file(path: Path) -> Path:
-    """The one file that `--check`/`--write` compare with or rewrite."""
-    if path.is_file():
-        return path
-    files = sorted(path.glob("*.wit"))
-    if len(files) != 1:
-        raise UsageError(
-            f"{path} is a package of {len(files)} .wit files; --check and --write work on a "
-            "single file (print to stdout, or pass --output FILE)"
-        )
-    return files[0]
-
-
-def check(target: Path, text: str) -> int:
-    try:
-        current = target.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {target}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(f"cannot read {target}: {err}") from None
-    if current == text:
-        return 0
-    diff = difflib.unified_diff(
-        current.splitlines(keepends=True),
-        text.splitlines(keepends=True),
-        f"{target} (on disk)",
-        f"{target} (formatted)",
-    )
-    sys.stderr.write(f"{target} is not formatted (witgen fmt --write {target})\n")
-    sys.stderr.writelines(diff)
-    return 1

@@ -163,6 +163,10 @@ class Lexed:
         # comments[start offset of a token] = comments between the previous token and it
         self.comments: dict[int, list[str]] = {}
         self.comment_starts: dict[int, int] = {}  # same keys: where those comments begin
+        # Every comment's (start, end) offsets in order, those after the last token included
+        # (a line comment's end is before its newline). Only `witgen.wit_format` reads them;
+        # comments inside a version token (`1.0.0-/* c */rc`) are part of that token instead.
+        self.comment_spans: list[tuple[int, int]] = []
         self.end_pos = len(text)
         # Errors are reported when the parser reaches them, as wit-parser's lazy lexer does:
         # a bad identifier when it is used as a name, a bad character after the last token.
@@ -197,6 +201,7 @@ def _tokenize(out: Lexed) -> None:
     tokens = out.tokens
     comments = out.comments
     bad_ids = out.bad_ids
+    spans = out.comment_spans
     pending: list[str] = []
     pending_start = 0
     pos = 1 if text.startswith("\ufeff") else 0
@@ -226,6 +231,7 @@ def _tokenize(out: Lexed) -> None:
             if not pending:
                 pending_start = pos
             pending.append(m.group())
+            spans.append((pos, end - 1 if text[end - 1] == "\n" else end))
             pos = end
             continue
         if kind == "block":
@@ -233,6 +239,7 @@ def _tokenize(out: Lexed) -> None:
             if not pending:
                 pending_start = pos
             pending.append(text[pos:end])
+            spans.append((pos, end))
             pos = end
             continue
         # a real token: find its line/column cheaply (tokens come in order)

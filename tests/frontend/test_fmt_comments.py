@@ -1,0 +1,344 @@
+"""`witgen fmt` keeps comments, file modes and symlinks (issue 10).
+
+1. Every corpus file (tests/frontend/corpus/valid/ and wit/) with a comment between every two
+   tokens, in every kind (`//`, `/* */`, nested, multi-line, `///`, `/** */`, trailing or on
+   lines of their own), and with Hypothesis-chosen comments at chosen places:
+   - formatting twice changes nothing;
+   - every comment is still there, in order, between the same two tokens;
+   - the IR (`frontend.load` -> JSON, docs included) is the same before and after.
+2. Text that wasm-tools' printer (our `wit_printer`, byte-identical to it) wrote is already
+   formatted: the layout is wasm-tools'.
+3. `--write` keeps the mode, writes through symlinks, replaces atomically, leaves unchanged
+   files alone; `--check` lists files that would change with a diff; a package of several
+   files is formatted file by file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from wit_oracle import REPO, VALID, corpus_entries
+
+from witgen import frontend, ir
+from witgen.frontend.lexer import tokenize
+from witgen.wit_format import format_wit
+from witgen.wit_printer import print_wit
+
+ENTRIES = corpus_entries(VALID) + [REPO / "wit"]
+IDS = [e.name if e.parent == VALID else "wit" for e in ENTRIES]
+
+# `{n}` makes every inserted comment unique, so order and place can be checked.
+KINDS = [
+    " /* c{n} */ ",
+    " // c{n}\n",
+    "\n/* c{n} /* nested {n} */ */\n",
+    "\n\n// c{n}\n\n",
+    "\n/// d{n}\n",
+    " /** d{n} */ ",
+    " /* c{n}\n     still c{n} */ ",
+    "\t/* c{n} */\n",
+    "\n/** d{n}\n  * more {n}\n  */ ",
+    " //   c{n} trailing spaces   \n",
+]
+
+
+def own_files(entry: Path) -> list[Path]:
+    if entry.is_file():
+        return [entry]
+    return sorted(p for p in entry.iterdir() if p.suffix == ".wit" and p.is_file())
+
+
+def with_comments(text: str, pick: Any) -> str:
+    """`text` with `pick(gap)` (a comment, or None) inserted in gap 0 (before the first
+    token), gap k (after token k-1) ... and the last gap (after the last token)."""
+    tokens = tokenize("x.wit", text).tokens
+    cuts = [tokens[0].start_pos if tokens else 0] + [t.end_pos for t in tokens]
+    out, at = [], 0
+    for gap, cut in enumerate(cuts):
+        out.append(text[at:cut])
+        comment = pick(gap)
+        if comment is not None:
+            out.append(comment)
+        at = cut
+    out.append(text[at:])
+    return "".join(out)
+
+
+def shape(text: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Tokens other than `,` with the comments before each (line comments right-trimmed),
+    then the comments after the last token."""
+    lexed = tokenize("x.wit", text)
+    assert lexed.error is None
+    spans = lexed.comment_spans
+    out, k = [], 0
+    for tok in lexed.tokens:
+        if tok.type == "_COMMA":
+            continue
+        before = []
+        while k < len(spans) and spans[k][0] < tok.start_pos:
+            before.append(_comment(text[spans[k][0] : spans[k][1]]))
+            k += 1
+        out.append((str(tok.type), text[tok.start_pos : tok.end_pos], tuple(before)))
+    out.append(("end", "", tuple(_comment(text[s:e]) for s, e in spans[k:])))
+    return out
+
+
+def _comment(body: str) -> str:
+    return body.rstrip() if body.startswith("//") else body
+
+
+def load_json(entry: Path) -> Any:
+    return ir.to_json(frontend.load(entry, all_features=True))
+
+
+def copy_entry(entry: Path, dest: Path) -> Path:
+    if entry.is_file():
+        target = dest / entry.name
+        shutil.copyfile(entry, target)
+        return target
+    target = dest / entry.name
+    shutil.copytree(entry, target, symlinks=True)
+    return target
+
+
+def check_formatting_keeps_everything(entry: Path, tmp: Path, pick: Any) -> None:
+    copy = copy_entry(entry, tmp)
+    for i, f in enumerate(own_files(copy)):
+        # Comments before `package` are its docs, which only one file of a package may have.
+        text = f.read_text(encoding="utf-8")
+        pick_here = pick if i == 0 else (lambda gap: None if gap == 0 else pick(gap))
+        f.write_text(with_comments(text, pick_here), encoding="utf-8")
+    before = load_json(copy)
+    for f in own_files(copy):
+        commented = f.read_text(encoding="utf-8")
+        once = format_wit(str(f), commented)
+        assert format_wit(str(f), once) == once, f"not idempotent on {f.name}:\n{once}"
+        assert shape(once) == shape(commented), f"a comment moved in {f.name}:\n{once}"
+        f.write_text(once, encoding="utf-8")
+    assert load_json(copy) == before
+
+
+# ---------------------------------------------------------------- 1. comments everywhere
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_comments_between_all_tokens_survive(entry: Path, tmp_path: Path) -> None:
+    for shift in range(0, len(KINDS), 3):  # every gap gets a comment; kinds rotate
+        sub = tmp_path / str(shift)
+        sub.mkdir()
+        check_formatting_keeps_everything(
+            entry, sub, lambda gap: KINDS[(gap + shift) % len(KINDS)].format(n=gap)
+        )
+
+
+@given(
+    entry=st.sampled_from(ENTRIES),
+    choices=st.dictionaries(
+        st.integers(0, 400), st.lists(st.sampled_from(KINDS), min_size=1, max_size=3)
+    ),
+)
+def test_comments_at_chosen_places_survive(entry: Path, choices: dict[int, list[str]]) -> None:
+    import tempfile
+
+    def pick(gap: int) -> str | None:
+        kinds = choices.get(gap)
+        return None if kinds is None else "".join(k.format(n=gap) for k in kinds)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        check_formatting_keeps_everything(entry, Path(tmp), pick)
+
+
+def test_inserted_comments_are_really_there() -> None:
+    """The checks above see comments: the commented text has one per gap."""
+    text = (VALID / "record_basic.wit").read_text()
+    commented = with_comments(text, lambda gap: f" /* c{gap} */ ")
+    n_tokens = len(tokenize("x.wit", text).tokens)
+    assert len(tokenize("x.wit", commented).comment_spans) == n_tokens + 1
+    once = format_wit("x.wit", commented)
+    assert [f"/* c{g} */" in once for g in range(n_tokens + 1)] == [True] * (n_tokens + 1)
+
+
+def test_comment_kinds_are_laid_out_in_place() -> None:
+    src = (
+        "// header\n\n"
+        "package demo:x; // trailing\n"
+        "/// the interface\n"
+        "interface i {\n"
+        "    /* leading */ record r { a: u8 /* after a */, b: u8 // after b\n"
+        "    }\n"
+        "  f: func(/* p */ x: u8, // x\n"
+        " y: u8,) -> u8;\n"
+        "}\n"
+        "// the end\n"
+    )
+    assert format_wit("x.wit", src) == (
+        "// header\n\n"
+        "package demo:x; // trailing\n\n"
+        "/// the interface\n"
+        "interface i {\n"
+        "  /* leading */ record r {\n"
+        "    a: u8 /* after a */,\n"
+        "    b: u8, // after b\n"
+        "  }\n\n"
+        "  f: func(/* p */ x: u8, // x\n"
+        "    y: u8) -> u8;\n"
+        "}\n\n"
+        "// the end\n"
+    )
+
+
+# ---------------------------------------------------------------- 2. wasm-tools' layout
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_wasm_tools_printed_text_is_already_formatted(entry: Path) -> None:
+    text = print_wit(frontend.load(entry, all_features=True))
+    assert format_wit("x.wit", text) == text
+
+
+# ---------------------------------------------------------------- 3. the command
+
+
+def witgen(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "witgen", *map(str, args)], capture_output=True, text=True, cwd=REPO
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+COMMENTED = (
+    "// keep me\npackage demo:x;\n/* block /* nested */ */\n"
+    "interface i { /** docs */ record r { a: u8, b: string } // trailing\n"
+    "f: func(x: r) -> r; }\n"
+)
+
+
+def test_write_keeps_comments_mode_and_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real.wit"
+    real.write_text(COMMENTED)
+    real.chmod(0o664)
+    link = tmp_path / "link.wit"
+    link.symlink_to(real.name)
+    before = load_json(real)
+    proc = witgen("fmt", "--write", link)
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and os.readlink(link) == real.name
+    assert stat.S_IMODE(real.stat().st_mode) == 0o664
+    text = real.read_text()
+    assert text == format_wit("x.wit", COMMENTED) != COMMENTED
+    for comment in ("// keep me", "/* block /* nested */ */", "/** docs */", "// trailing"):
+        assert comment in text
+    assert "///" not in text
+    assert load_json(real) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.wit", "real.wit"]  # no temp
+
+
+def test_write_leaves_formatted_files_untouched(tmp_path: Path) -> None:
+    src = tmp_path / "x.wit"
+    src.write_text(format_wit("x.wit", COMMENTED))
+    os.utime(src, ns=(1_000_000_000, 1_000_000_000))
+    inode = src.stat().st_ino
+    assert witgen("fmt", "--write", src).returncode == 0
+    assert src.stat().st_mtime_ns == 1_000_000_000 and src.stat().st_ino == inode
+
+
+def test_write_on_invalid_wit_writes_nothing(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "a.wit").write_text("package demo:x;\ninterface a { f: func(); }\n")
+    (pkg / "b.wit").write_text("interface b { use a.{missing}; }\n")
+    proc = witgen("fmt", "--write", pkg)
+    assert proc.returncode == 1 and proc.stderr.startswith("error: ")
+    assert (pkg / "a.wit").read_text() == "package demo:x;\ninterface a { f: func(); }\n"
+    assert sorted(p.name for p in pkg.iterdir()) == ["a.wit", "b.wit"]
+
+
+def test_write_replaces_the_file_atomically(tmp_path: Path) -> None:
+    """The new text arrives by rename: a reader holding the old file keeps the old text."""
+    src = tmp_path / "x.wit"
+    src.write_text(COMMENTED)
+    with open(src, encoding="utf-8") as old:
+        assert witgen("fmt", "--write", src).returncode == 0
+        assert old.read() == COMMENTED
+    assert src.read_text() != COMMENTED
+
+
+def test_a_failed_write_leaves_the_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from witgen.commands import fmt
+    from witgen.diagnostics import UsageError
+
+    src = tmp_path / "x.wit"
+    src.write_text(COMMENTED)
+
+    def refuse(a: object, b: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fmt.os, "replace", refuse)
+    with pytest.raises(UsageError, match=f"cannot write {src}: Permission denied"):
+        fmt.write_file(src, "package demo:x;\n")
+    assert src.read_text() == COMMENTED
+    assert [p.name for p in tmp_path.iterdir()] == ["x.wit"]
+
+
+def test_output_under_a_regular_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    src = tmp_path / "x.wit"
+    src.write_text(COMMENTED)
+    proc = witgen("fmt", src, "-o", src / "out.wit")
+    assert proc.returncode == 2 and proc.stderr.startswith(f"error: cannot write {src}")
+    assert src.read_text() == COMMENTED
+
+
+def test_output_to_a_directory_is_a_usage_error(tmp_path: Path) -> None:
+    src = tmp_path / "x.wit"
+    src.write_text(COMMENTED)
+    proc = witgen("fmt", src, "-o", tmp_path)
+    assert proc.returncode == 2 and "a directory" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_check_and_write_format_each_file_of_a_package(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    a = "package demo:x;\n\n// a's comment\ninterface a {\n  f: func();\n}\n\n"
+    b = "interface b { use a.{}; /* b's comment */ }\n"
+    (pkg / "a.wit").write_text(a)
+    (pkg / "b.wit").write_text(b)
+    (pkg / "deps").mkdir()
+    dep = "package dep:y;\ninterface   z {}\n"
+    (pkg / "deps" / "y.wit").write_text(dep)
+    check = witgen("fmt", "--check", pkg)
+    assert check.returncode == 1
+    assert f"{pkg / 'b.wit'} is not formatted" in check.stderr
+    assert "a.wit is not formatted" not in check.stderr
+    assert "+interface b {" in check.stderr
+    assert witgen("fmt", "--write", pkg).returncode == 0
+    assert (pkg / "a.wit").read_text() == a
+    assert (pkg / "b.wit").read_text() == "interface b {\n  use a.{}; /* b's comment */\n}\n\n"
+    assert (pkg / "deps" / "y.wit").read_text() == dep
+    assert witgen("fmt", "--check", pkg).returncode == 0
+    shown = witgen("fmt", pkg)
+    assert (
+        shown.stdout
+        == f"==> {pkg / 'a.wit'} <==\n{a}==> {pkg / 'b.wit'} <==\n" + (pkg / "b.wit").read_text()
+    )
+
+
+def test_resolved_prints_what_wasm_tools_prints() -> None:
+    proc = witgen("fmt", "--resolved", VALID / "include_with_rename.wit")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == print_wit(
+        frontend.load(VALID / "include_with_rename.wit", all_features=True)
+    )
+    assert witgen("fmt", "--resolved", "--write", VALID / "include_with_rename.wit").returncode == 2
