@@ -100,3 +100,23 @@ def test_unversioned_package_is_a_usage_error(tmp_path: Path) -> None:
     proc = witgen("release", str(wit), "--out", str(tmp_path / "dist"))
     assert proc.returncode == 2
     assert "has no version" in proc.stderr
+
+
+def test_major_bump_releases_and_compat_says_the_version_is_right(tmp_path: Path) -> None:
+    old = write_wit(tmp_path, "old", contract("1.0.0"))
+    new = write_wit(tmp_path, "new", contract("2.0.0", drop_enabled=True))
+    out = tmp_path / "dist"
+    proc = witgen("release", str(new), "--against", str(old), "--out", str(out), "--lang", "rust")
+    assert proc.returncode == 0, proc.stderr
+    log = (out / "2.0.0" / "CHANGELOG.md").read_text()
+    changes = [line for line in log.splitlines() if line.startswith("- ")]
+    assert changes, log
+    assert len(changes) == len(set(changes))  # each change named once
+    assert "breaks existing guests and existing hosts" not in log
+    assert all(line.count("(breaks ") <= 1 for line in changes), log
+    assert any("`enabled`" in line and "(breaks existing" in line for line in changes), log
+    gate = witgen("compat", str(old), str(new))
+    assert gate.returncode == 0, gate.stdout + gate.stderr
+    assert "version 2.0.0 is right" in gate.stdout
+    strict = witgen("compat", str(old), str(new), "--strict")
+    assert strict.returncode == 1

@@ -87,6 +87,8 @@ def test_json_schema_is_stable(pair, capsys, fast_wasm_tools):
         "new",
         "direction",
         "compatible",
+        "breaking",
+        "strict",
         "verdict",
         "worlds",
         "version",
@@ -103,7 +105,10 @@ def test_json_schema_is_stable(pair, capsys, fast_wasm_tools):
         "new": "1.0.1",
         "required_bump": "major",
         "minimum_next": "2.0.0",
+        "declared_bump": "patch",
+        "allows_changes": False,
     }
+    assert doc["breaking"] is True and doc["strict"] is False
     assert doc["summary"] == {"error": 4, "warning": 0, "info": 0}
     for f in doc["findings"]:
         assert {"rule", "category", "severity", "breaks", "bump", "message", "path"} <= set(f)
@@ -147,7 +152,9 @@ def test_text_format(pair, capsys, fast_wasm_tools):
     assert "error[FUNC_REMOVED]: function `drop-all` was removed (breaks existing guests)" in out
     assert "existing guests: breaking; existing hosts: breaking" in out
     assert "the changes need a major bump: 2.0.0 or later" in out
-    assert out.rstrip().endswith("result: INCOMPATIBLE")
+    assert out.rstrip().endswith(
+        "result: INCOMPATIBLE: version 1.0.1 understates the changes; the minimum version is 2.0.0"
+    )
     if spans_available():
         assert f"--> {pair[1]}:6:9" in out
 
@@ -190,10 +197,14 @@ def test_direction_decides_what_fails(tmp_path, capsys, fast_wasm_tools):
     old.write_text("package a:b@1.0.0;\nworld w { import f: func(); }\n")
     new.write_text("package a:b@1.1.0;\nworld w { import f: func(); import g: func(); }\n")
     assert run(capsys, str(old), str(new))[0] == 0  # old guests do not mind a new import
-    assert run(capsys, str(old), str(new), "--direction", "host")[0] == 1
+    # Old hosts break, but a minor release may do that: --strict fails on it anyway.
+    assert run(capsys, str(old), str(new), "--direction", "host")[0] == 0
+    assert run(capsys, str(old), str(new), "--direction", "host", "--strict")[0] == 1
     status, out, _ = run(capsys, str(old), str(new), "--direction", "both", "--format", "json")
-    assert status == 1
-    assert json.loads(out)["verdict"] == {"guests": "compatible", "hosts": "breaking"}
+    assert status == 0
+    doc = json.loads(out)
+    assert doc["verdict"] == {"guests": "compatible", "hosts": "breaking"}
+    assert doc["breaking"] is True and doc["version"]["allows_changes"] is True
 
 
 def test_same_file_two_worlds(tmp_path, capsys, fast_wasm_tools):

@@ -1,7 +1,7 @@
 """`witgen compat OLD NEW`: can components built against OLD work with ones built against NEW?
 
-Exit status: 0 compatible, 1 breaking findings (or a wrong package version), 2 invalid input or
-usage. See witgen/compat/ for the rules and the compatibility model.
+Exit status: 0 compatible or allowed by NEW's version, 1 breaking findings the version does not
+allow (or any, with --strict) or a wrong package version, 2 invalid input or usage. See witgen/compat/ for the rules and the compatibility model.
 """
 
 from __future__ import annotations
@@ -32,8 +32,12 @@ break only the other side are warnings.
 
 Between releases of the same worlds the package version is checked too: breaking existing
 guests needs a major release (0.x: a minor one), additions a minor one, docs a patch one.
+Breaking changes that NEW's version allows are reported, with the version said to be right,
+and pass (exit 0); a version that understates them fails with the minimum version. --strict
+fails on any breaking change whatever the version.
 
-Exit status: 0 compatible, 1 breaking findings or a wrong version, 2 invalid input or usage.
+Exit status: 0 compatible (or breaking, allowed by the version), 1 breaking findings not
+allowed or a wrong version, 2 invalid input or usage.
 """
 
 
@@ -84,6 +88,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="also show notes (docs-only changes...)"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on any breaking change, even when NEW's version allows it",
     )
     parser.add_argument(
         "--direction",
@@ -150,6 +159,7 @@ def _run(args: argparse.Namespace) -> int:
             new_world=new_world,
             direction=Direction(args.direction),
             check_versions=_is_release_step(old, old_world, new, new_world),
+            strict=args.strict,
         )
 
         def show(span: Span | None) -> Span | None:

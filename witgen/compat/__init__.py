@@ -12,7 +12,7 @@ from dataclasses import replace
 from witgen import ir
 from witgen.compat import engine, registry, view
 from witgen.compat.model import Direction, Finding, Level, Report, Severity, Side, WorldPair
-from witgen.compat.semver import Version, minimum_next
+from witgen.compat.semver import Version, bump_level, minimum_next
 
 __all__ = ["check", "Direction", "Finding", "Level", "Report", "Severity", "Side"]
 
@@ -25,14 +25,17 @@ def check(
     new_world: int | None = None,
     direction: Direction = Direction.GUEST,
     check_versions: bool = True,
+    strict: bool = False,
 ) -> Report:
     """Compare OLD and NEW.
 
     With both world ids, those two worlds are compared. Without them, every world of OLD's main
     package is compared with the world of the same name in NEW's main package. Package version
-    rules run unless `check_versions` is false (e.g. two worlds of one package in one file).
+    rules run unless `check_versions` is false (e.g. two worlds of one package in one file);
+    when they run, breaking changes that NEW's version allows do not fail the report unless
+    `strict` (see `Report.compatible`).
     """
-    report = Report(direction=direction)
+    report = Report(direction=direction, strict=strict)
     old_worlds: dict[str, ir.World] = {}
     new_worlds: dict[str, ir.World] = {}
     old_free: dict[str, int] = {}
@@ -71,6 +74,7 @@ def check(
     report.required_level = pc.required_level
     if check_versions:
         registry.run("package", pc)
+        report.declared_level = _declared_level(old_pkg, new_pkg)
     report.old_version = old_pkg.version if old_pkg else None
     report.new_version = new_pkg.version if new_pkg else None
     if report.old_version is not None:
@@ -80,6 +84,18 @@ def check(
         except ValueError:
             pass
     return report
+
+
+def _declared_level(old: ir.Package | None, new: ir.Package | None) -> Level | None:
+    """The change the version step OLD -> NEW allows, for two versions of one package."""
+    if old is None or new is None or old.version is None or new.version is None:
+        return None
+    if (old.namespace, old.short_name) != (new.namespace, new.short_name):
+        return None
+    try:
+        return bump_level(Version.parse(old.version), Version.parse(new.version))
+    except ValueError:
+        return None
 
 
 def _merge_repeats(findings: list[Finding], worlds: int) -> list[Finding]:

@@ -85,6 +85,10 @@ class Report:
     new_version: str | None = None
     required_level: Level = Level.NONE
     minimum_next_version: str | None = None
+    # How big a change the step OLD -> NEW version declares (None when the versions were not
+    # checked: two worlds of one package, another package, a missing or unparsable version).
+    declared_level: Level | None = None
+    strict: bool = False  # `--strict`: any breaking change fails, whatever the version says
 
     def breaks(self, side: Side) -> bool:
         return any(side in f.breaks for f in self.findings)
@@ -94,6 +98,28 @@ class Report:
         return [f for f in self.findings if f.severity is Severity.ERROR]
 
     @property
+    def version_errors(self) -> list[Finding]:
+        """Findings that say the declared version is wrong (understated, not bumped, lower)."""
+        return [f for f in self.errors if f.rule.startswith("PACKAGE_VERSION_")]
+
+    @property
+    def breaking(self) -> list[Finding]:
+        """The changes that fail the direction asked about (the version findings aside)."""
+        return [f for f in self.errors if not f.rule.startswith("PACKAGE_VERSION_")]
+
+    @property
+    def version_allows(self) -> bool:
+        """True when NEW's version was checked and allows every change found."""
+        if self.declared_level is None or self.version_errors:
+            return False
+        return all(f.level <= self.declared_level for f in self.breaking)
+
+    @property
     def compatible(self) -> bool:
-        """True when nothing fails the check: the exit status is 0."""
-        return not self.errors
+        """True when nothing fails the check: the exit status is 0.
+
+        Breaking changes pass when the declared version allows them (a major release may
+        break); `strict` restores "any breaking change fails"."""
+        if not self.errors:
+            return True
+        return not self.strict and self.version_allows

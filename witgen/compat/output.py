@@ -5,9 +5,13 @@ The JSON document (schema `witgen.compat/v1`; fields are only ever added) is:
 
     {"schema": "witgen.compat/v1", "old": OLD, "new": NEW, "direction": "guest|host|both",
      "compatible": bool,                      # the exit status is 0 exactly when true
+     "breaking": bool,                        # some change fails the direction asked about
+     "strict": bool,                          # --strict: a version bump excuses nothing
      "verdict": {"guests": "compatible|breaking", "hosts": "compatible|breaking"},
      "worlds": [{"old": "ns:pkg/w@1.0.0", "new": "ns:pkg/w@1.1.0"}],
-     "version": {"old", "new", "required_bump": "none|patch|minor|major", "minimum_next"},
+     "version": {"old", "new", "required_bump": "none|patch|minor|major", "minimum_next",
+                 "declared_bump": "none|patch|minor|major" | null,  # null: not checked
+                 "allows_changes": bool},     # NEW's version allows every change found
      "summary": {"error": n, "warning": n, "info": n},
      "findings": [{"rule", "category", "severity": "error|warning|info",
                    "breaks": ["guests", "hosts"], "bump", "message", "path",
@@ -68,6 +72,8 @@ def to_json(report: Report, old: str, new: str, show: ShowSpan) -> dict[str, Any
         "new": new,
         "direction": report.direction.value,
         "compatible": report.compatible,
+        "breaking": bool(report.breaking),
+        "strict": report.strict,
         "verdict": {"guests": _verdict(report, Side.GUESTS), "hosts": _verdict(report, Side.HOSTS)},
         "worlds": [{"old": w.old, "new": w.new} for w in report.worlds],
         "version": {
@@ -75,6 +81,10 @@ def to_json(report: Report, old: str, new: str, show: ShowSpan) -> dict[str, Any
             "new": report.new_version,
             "required_bump": _BUMP[report.required_level],
             "minimum_next": report.minimum_next_version,
+            "declared_bump": (
+                None if report.declared_level is None else _BUMP[report.declared_level]
+            ),
+            "allows_changes": report.version_allows,
         },
         "summary": _counts(report),
         "findings": findings,
@@ -143,8 +153,30 @@ def to_text(report: Report, old: str, new: str, show: ShowSpan, verbose: bool = 
             if report.minimum_next_version:
                 line += f": {report.minimum_next_version} or later"
         out.append(line)
-    out.append("result: " + ("compatible" if report.compatible else "INCOMPATIBLE"))
+        if report.declared_level is not None and report.breaking and report.version_allows:
+            n = len(report.breaking)
+            out.append(
+                f"version {report.new_version} is right: a {_BUMP[report.declared_level]} "
+                f"release may make the {n} breaking change{'s' if n != 1 else ''} above"
+            )
+    out.append("result: " + _result(report))
     return "\n".join(out) + "\n"
+
+
+def _result(report: Report) -> str:
+    """The verdict line: compatible, breaking but allowed by the version, or why not."""
+    if not report.errors:
+        return "compatible"
+    if report.compatible:
+        return f"breaking changes, allowed by version {report.new_version}"
+    if report.version_errors:
+        line = f"INCOMPATIBLE: version {report.new_version} understates the changes"
+        if report.minimum_next_version:
+            line += f"; the minimum version is {report.minimum_next_version}"
+        return line
+    if report.strict and report.version_allows:
+        return f"INCOMPATIBLE (--strict: breaking changes fail even in {report.new_version})"
+    return "INCOMPATIBLE"
 
 
 def _escape_data(text: str) -> str:
@@ -169,8 +201,7 @@ def github_annotation(f: Finding, span: Span | None) -> str:
 
 def to_github(report: Report, old: str, new: str, show: ShowSpan, verbose: bool = False) -> str:
     lines = [github_annotation(f, show(f.span)) for f in _shown(report, verbose)]
-    verdict = "compatible" if report.compatible else "INCOMPATIBLE"
-    summary = f"witgen compat {old} -> {new}: {verdict} ({_tally(report)})"
+    summary = f"witgen compat {old} -> {new}: {_result(report)} ({_tally(report)})"
     if report.required_level is not Level.NONE and report.minimum_next_version:
         summary += f"; minimum next version {report.minimum_next_version}"
     lines.append(summary)

@@ -13,6 +13,7 @@ from witgen import ir
 from witgen.compat.engine import Checker, Site
 from witgen.compat.registry import rule
 from witgen.compat.matching import freestanding, methods
+from witgen.compat.rules.members import rename_hint
 from witgen.compat.types import kind_word
 
 
@@ -43,16 +44,30 @@ def func_added(ck: Checker, site: Site, old: ir.Interface, new: ir.Interface) ->
             ck.added_item(item_site, fn)
 
 
+def same_shape(ck: Checker, old: ir.Function, new: ir.Function) -> bool:
+    """Whether two functions take and return the same types (names of parameters aside)."""
+    if old.kind != new.kind or len(old.params) != len(new.params):
+        return False
+    if not all(
+        ck.types.equal(a.type, b.type, shallow=False) for a, b in zip(old.params, new.params)
+    ):
+        return False
+    return ck.types.equal(old.result, new.result, shallow=False)
+
+
 @rule("FUNC_REMOVED", category="INTERFACE", target="interface", summary="a function was removed")
 def func_removed(ck: Checker, site: Site, old: ir.Interface, new: ir.Interface) -> None:
     after = freestanding(new)
-    for name, fn in freestanding(old).items():
+    before = freestanding(old)
+    added = {n: f for n, f in after.items() if n not in before}
+    for name, fn in before.items():
         if name not in after:
+            similar = [n for n, f in added.items() if same_shape(ck, fn, f)]
             ck.report(
                 "FUNC_REMOVED",
                 site.child(f"func {name}"),
                 site.removed,
-                f"function `{name}` was removed",
+                f"function `{name}` was removed" + rename_hint("signature", similar),
                 old_span=fn.span,
             )
 

@@ -60,3 +60,15 @@ def members_of(kind: ir.TypeDefKind) -> Sequence[Member]:
     if isinstance(kind, ir.Flags):
         return kind.flags
     return ()
+
+
+def rename_hint(noun: str, candidates: list[str]) -> str:
+    """`; renamed to `x`? (...)` when items of the same shape were added (else empty)."""
+    if not candidates:
+        return ""
+    names = " or ".join(f"`{c}`" for c in candidates)
+    were = "were" if len(candidates) > 1 else "was"
+    return (
+        f"; renamed to {names}? ({names} {were} added with the same {noun}; a rename breaks "
+        "like a removal)"
+    )

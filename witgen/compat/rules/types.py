@@ -10,7 +10,7 @@ from __future__ import annotations
 from witgen import ir
 from witgen.compat.engine import Checker, Site
 from witgen.compat.registry import rule
-from witgen.compat.rules.members import Member, diff, members_of
+from witgen.compat.rules.members import Member, diff, members_of, rename_hint
 from witgen.compat.types import describe, kind_word
 
 STRUCTURED = (ir.Record, ir.Variant, ir.Enum, ir.Flags, ir.Resource)
@@ -94,12 +94,19 @@ def _report_removed(
     ck: Checker, rule_id: str, site: Site, noun: str, old: ir.TypeDefKind, new: ir.TypeDefKind
 ) -> None:
     o, n = members_of(old), members_of(new)
-    for i in diff(o, n).removed:
+    d = diff(o, n)
+    for i in d.removed:
+        similar = [
+            n[j].name
+            for j in d.added
+            if hasattr(o[i], "type")
+            and ck.types.equal(_member_type(o[i]), _member_type(n[j]), shallow=False)
+        ]
         ck.report(
             rule_id,
             site,
             site.changed,
-            f"{noun} `{o[i].name}` was removed from {_owner(site)}",
+            f"{noun} `{o[i].name}` was removed from {_owner(site)}" + rename_hint("type", similar),
             old_span=o[i].span,
         )
 
