@@ -718,11 +718,14 @@ class Pipeline:
             for record, error in failed:
                 for _ in range(policy.retries):
                     try:
-                        got = self._call(stage, [record], window)
-                        out.extend(got)
-                        break
+                        got, still = self._attempt(stage, [record], window)
                     except Fault as fault:
                         error = str(fault)
+                        continue
+                    if not still:
+                        out.extend(got)
+                        break
+                    error = still[0][1]
                 else:
                     left.append((record, error))
             failed = left
@@ -733,12 +736,20 @@ class Pipeline:
     def _call(self, stage: Plugin, records: list[Any], window: str) -> list[Any]:
         """One call of the stage's batch function; Fault if it faults or returns garbage.
         Records the plugin reports failed go through `_record_errors` (as single records)."""
+        out, failed = self._attempt(stage, records, window)
+        if failed:
+            out.extend(self._record_errors(stage, failed, window))
+        return out
+
+    def _attempt(
+        self, stage: Plugin, records: list[Any], window: str
+    ) -> tuple[list[Any], list[tuple[Any, Any]]]:
+        """(records out, (record, error) pairs the plugin reported failed)."""
         b = self.contract.bindings
         kind = stage.spec.kind
         n = len(records)
         if kind == "processor":
-            results = stage.call(n, lambda p: p.process_batch(records))
-            _same_length(results, n)
+            results = stage.call(n, lambda p: _same_length(p.process_batch(records), n))
             out: list[Any] = []
             failed: list[tuple[Any, Any]] = []
             skipped = extra = 0
@@ -757,17 +768,13 @@ class Pipeline:
                     raise Fault("invalid-value", f"unexpected processing result {result!r}")
             self.accounting.add(skipped=skipped, filtered=skipped, split_extra=extra)
         elif kind == "filter":
-            keep = stage.call(n, lambda p: p.keep_batch(records))
-            _same_length(keep, n)
-            if not all(isinstance(k, bool) for k in keep):
-                raise Fault("invalid-value", "keep-batch returned a non-boolean")
+            keep = stage.call(n, lambda p: _same_length(p.keep_batch(records), n))
             out = [r for r, k in zip(records, keep) if k]
             dropped = n - len(out)
             self.accounting.add(skipped=dropped, filtered=dropped)
             failed = []
         elif kind == "transformer":
-            results = stage.call(n, lambda p: p.transform_batch(records))
-            _same_length(results, n)
+            results = stage.call(n, lambda p: _same_length(p.transform_batch(records), n))
             out, failed = [], []
             for record, result in zip(records, results):
                 if isinstance(result, b.Ok):
@@ -799,12 +806,11 @@ class Pipeline:
                         self.accounting.add(generated=int(done.value))
                 except Fault:
                     pass  # summaries are outside the balance; the fault was reported
-            return []
+            return [], []
         else:  # pragma: no cover - the spec allows no other kind here
             raise AssertionError(kind)
         stage.metrics.records_out += len(out)
-        out.extend(self._record_errors(stage, failed, window))
-        return out
+        return out, failed
 
     def _take_summaries(self) -> list[Any]:
         with self._fail_lock:
@@ -859,10 +865,12 @@ def _aggregate(plugin: Any, b: Any, records: list[Any], window: str) -> Any:
         return acc.emit()
 
 
-def _same_length(results: Any, n: int) -> None:
+def _same_length(results: Any, n: int) -> Any:
+    """The guest's answer, if it has one entry per record (else an invalid-value fault)."""
     if not isinstance(results, list) or len(results) != n:
         got = len(results) if isinstance(results, list) else type(results).__name__
         raise Fault("invalid-value", f"{got} results for {n} records")
+    return results
 
 
 def _describe(error: Any) -> str:
