@@ -13,6 +13,7 @@ import sys
 from types import ModuleType
 
 from witgen import __version__
+from witgen.deepstack import call_with_deep_stack
 from witgen.diagnostics import WitgenError
 
 # Subcommand name -> module under witgen.commands. Imported lazily so that `witgen check`
@@ -25,6 +26,7 @@ COMMANDS = {
     "generate": "generate",
     "compat": "compat",
     "release": "release",
+    "publish": "publish",
     "toolchain": "toolchain",
     "new": "new",
     "build": "build",
@@ -32,6 +34,10 @@ COMMANDS = {
     "run": "run",
     "sign": "sign",
 }
+
+# Commands run on a thread with a large stack (`witgen.deepstack`); the others (which may
+# install signal handlers) stay on the main thread.
+DEEP_COMMANDS = frozenset({"check", "ir", "fmt", "abi", "generate", "compat", "release"})
 
 
 def _available_commands() -> dict[str, ModuleType]:
@@ -65,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command in DEEP_COMMANDS:  # they walk WIT types recursively
+            return int(call_with_deep_stack(lambda: args._run(args)))
         return int(args._run(args))
     except WitgenError as err:
         print(err.render(), file=sys.stderr)

@@ -25,6 +25,7 @@ def load(
 
     Raises `WitError` (located) for invalid WIT and `UsageError` for a bad path.
     """
+    from witgen.frontend.limits import check_type_depth
     from witgen.frontend.merge import Merger
     from witgen.frontend.sources import load_path
 
@@ -36,4 +37,6 @@ def load(
         main = load_path(path, merger)
     except RecursionError:  # pathological inputs (e.g. thousands of chained interfaces)
         raise WitError(f"{path}: WIT nested too deeply to resolve") from None
-    return merger.freeze(main)
+    resolve = merger.freeze(main)
+    check_type_depth(resolve)
+    return resolve
