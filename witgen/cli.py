@@ -27,6 +27,7 @@ COMMANDS = {
     "compat": "compat",
     "release": "release",
     "publish": "publish",
+    "publish": "publish",
     "toolchain": "toolchain",
     "new": "new",
     "build": "build",
