@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -44,10 +44,29 @@ class Contract:
     def world_name(self, kind: str) -> str:
         return self.resolve.worlds[self.worlds[kind]].name
 
-    def plugin_class(self, kind: str) -> Any:
+    def plugin_class(self, kind: str, bindings: ModuleType | None = None) -> Any:
         """The generated class of the world for `kind` (e.g. `ProcessorPlugin`)."""
         name = "".join(p.capitalize() for p in self.world_name(kind).split("-"))
-        return getattr(self.bindings, name)
+        return getattr(bindings or self.bindings, name)
+
+    def bindings_for(self, package: str) -> ModuleType:
+        """Bindings that call a plugin built against `package` (`ns:pkg@version`).
+
+        A plugin built against an older compatible version of the contract names its
+        interfaces with that version (`dataflare:core/filter@1.0.0`), and the generated
+        bindings look exports up by exact name. compat has already checked that what the
+        plugin exports is unchanged and what it imports is still provided, so the host's
+        contract is generated again under the plugin's package version.
+        """
+        main = self.resolve.main_package or 0
+        if package == self.resolve.packages[main].name:
+            return self.bindings
+        packages = tuple(
+            replace(p, name=package) if i == main else p
+            for i, p in enumerate(self.resolve.packages)
+        )
+        renamed = replace(self.resolve, packages=packages)
+        return _bindings(self.source, renamed, extra=package)
 
     def describe(self) -> str:
         pkg = self.resolve.packages[self.resolve.main_package or 0]
@@ -78,8 +97,8 @@ def load(path: Path | None) -> Contract:
     return Contract(source, resolve, worlds, _bindings(source, resolve))
 
 
-def _contract_digest(source: Path) -> str:
-    h = hashlib.sha256(__version__.encode())
+def _contract_digest(source: Path, extra: str = "") -> str:
+    h = hashlib.sha256(__version__.encode() + extra.encode())
     files = sorted(source.rglob("*.wit")) if source.is_dir() else [source]
     for f in files:
         h.update(str(f.relative_to(source) if source.is_dir() else f.name).encode())
@@ -87,8 +106,8 @@ def _contract_digest(source: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _bindings(source: Path, resolve: ir.Resolve) -> ModuleType:
-    name = f"witgen_run_{_contract_digest(source)}"
+def _bindings(source: Path, resolve: ir.Resolve, extra: str = "") -> ModuleType:
+    name = f"witgen_run_{_contract_digest(source, extra)}"
     with _lock:
         if name in sys.modules:
             return sys.modules[name]

@@ -63,6 +63,10 @@ class HostServices:
         self.counters: dict[str, int] = {}
         self.histograms: dict[str, list[float]] = {}
         self._lock = threading.Lock()
+        self.bind(bindings)
+
+    def bind(self, bindings: Any) -> None:
+        """Answer with the value types of `bindings` (those of the plugin's version)."""
         self._ok = bindings.Ok
         self._err = bindings.Err
         level = getattr(getattr(bindings, "logging", None), "Level", None)
@@ -176,7 +180,11 @@ class Plugin:
         )
 
     def prepare(self, checked: checks.Checked) -> Any:
-        b = self.bindings
+        # Bindings for the contract version the plugin was built against (see
+        # Contract.bindings_for); the same module for plugins of the current version.
+        self.bindings = b = self.contract.bindings_for(checked.built_against)
+        self.cls = self.contract.plugin_class(self.spec.kind, b)
+        self.host.bind(b)
         limits = b.Limits(
             memory_bytes=self.spec.limits.memory_bytes,
             fuel=self.spec.limits.fuel,
@@ -327,15 +335,18 @@ class Plugin:
         with self._swap_lock:
             self._mtime = _mtime(self.spec.component)
             start = time.perf_counter()
+            running = (self.bindings, self.cls)
             try:
                 checked = self.check()
                 if self.checked is not None and checked.wasm == self.checked.wasm:
                     return True
                 prepared = self.prepare(checked)
-                probe = self.cls(prepared)  # it must start
+                probe = self.cls(prepared)  # it must start (self.cls: the new version's)
                 probe.info()
                 probe.close()
             except Exception as exc:  # noqa: BLE001 - refused: keep the running version
+                self.bindings, self.cls = running
+                self.host.bind(self.bindings)
                 reason = exc.message if isinstance(exc, checks.PluginRefused) else str(exc)
                 self.lifecycle.emit(
                     Event("reload-refused", self.spec.name, reason=reason, at=time.time())
@@ -574,7 +585,7 @@ class Pipeline:
 
     def _read(self, source: Plugin, limit: int | None) -> Iterator[list[Any]]:
         """Source batches until it is exhausted, the limit is reached, or a stop."""
-        b = self.contract.bindings
+        b = source.bindings
         size = source.spec.batch_size
         gen, inst = source.acquire()
         cursor = inst.source.cursor()
@@ -745,7 +756,7 @@ class Pipeline:
         self, stage: Plugin, records: list[Any], window: str
     ) -> tuple[list[Any], list[tuple[Any, Any]]]:
         """(records out, (record, error) pairs the plugin reported failed)."""
-        b = self.contract.bindings
+        b = stage.bindings
         kind = stage.spec.kind
         n = len(records)
         if kind == "processor":
@@ -819,8 +830,8 @@ class Pipeline:
 
     def _finish(self) -> None:
         """After the drain: flush the destinations, close everything, settle the states."""
-        b = self.contract.bindings
         for plugin in [self.stages[-1], *self.sinks.values()]:
+            b = plugin.bindings
             held = [plugin._pool.get() for _ in range(plugin.size)]
             for gen, inst in held:
                 if inst is None:

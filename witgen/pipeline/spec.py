@@ -266,9 +266,16 @@ def load(path: Path) -> PipelineSpec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        # Python 3.14 sets lineno/colno; earlier versions only say it in the message.
         line = getattr(exc, "lineno", None)
         col = getattr(exc, "colno", None)
-        message = str(exc).split(" (at line")[0]
+        found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        if found and not (line and col):
+            line, col = int(found[1]), int(found[2])
+        if line is None and "end of document" in str(exc):
+            line = max(1, len(text.splitlines()))
+            col = len(text.splitlines()[-1]) + 1 if text.splitlines() else 1
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
         span = Span(shown, line, col) if line and col else None
         raise PipelineError(f"invalid TOML: {message}", span) from None
     return _build(path, shown, data, KeyLines(shown, text))
