@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from witgen import __version__
+from witgen.hostrt import WASMTIME_REQUIREMENT
 from witgen.release_archives import iso_time, tar_gz, zip_archive
 from witgen.release_config import Metadata
 
@@ -282,7 +283,7 @@ def python_metadata(meta: Metadata, readme: str) -> str:
         "Classifier: Programming Language :: Python :: 3",
         "Classifier: Typing :: Typed",
         "Requires-Python: >=3.10",
-        "Requires-Dist: wasmtime>=50",
+        f"Requires-Dist: {WASMTIME_REQUIREMENT}",
         "Description-Content-Type: text/markdown",
     ]
     return "\n".join(lines) + "\n\n" + readme
@@ -300,7 +301,7 @@ def _pyproject(meta: Metadata) -> str:
         f"description = {_toml_str(meta.description)}",
         'readme = "README.md"',
         'requires-python = ">=3.10"',
-        'dependencies = ["wasmtime>=50"]',
+        f"dependencies = [{_toml_str(WASMTIME_REQUIREMENT)}]",
         'classifiers = ["Programming Language :: Python :: 3", "Typing :: Typed"]',
     ]
     if meta.license:

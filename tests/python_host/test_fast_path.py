@@ -105,11 +105,38 @@ def test_plugins_in_different_threads_serve_their_own_hosts(processor_wat: Path)
 def test_other_wasmtime_major_versions_use_the_generic_path(
     processor_wat: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dataflare_core import _core
+    from dataflare_core import _capi
 
-    monkeypatch.setattr(_core, "_wasmtime_version", lambda: "99.0.0")
-    plugin = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache=False)
+    monkeypatch.setattr(_capi, "wasmtime_version", lambda: "99.0.0")
+    monkeypatch.setattr(_capi, "_loaded", None)
+    monkeypatch.setattr(_capi, "_failure", None)
+    with pytest.warns(RuntimeWarning, match="wasmtime 99.0.0 is installed"):
+        plugin = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache=False)
     assert plugin.prepared.mode == "component"
     assert "wasmtime 99.0.0" in (plugin.prepared.fast_unavailable or "")
-    with pytest.raises(PluginLoadError, match="internals"):
+    assert plugin.info().name  # the generic path serves it
+    with pytest.raises(PluginLoadError, match="tested with wasmtime 50 and 51 only"):
         ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache=False, fast=True)
+
+
+def test_a_c_api_without_a_needed_function_uses_the_generic_path(
+    processor_wat: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataflare_core import _capi
+
+    functions = dict(_capi._FUNCTIONS, wasmtime_no_such_function=(None, []))
+    monkeypatch.setattr(_capi, "_FUNCTIONS", functions)
+    monkeypatch.setattr(_capi, "_loaded", None)
+    monkeypatch.setattr(_capi, "_failure", None)
+    with pytest.warns(RuntimeWarning, match="lacks wasmtime_no_such_function"):
+        plugin = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), cache=False)
+    assert plugin.prepared.mode == "component"
+
+
+def test_the_fast_path_uses_no_private_wasmtime_module() -> None:
+    from dataflare_core import _capi, _core, _runtime
+
+    for module in (_capi, _core, _runtime):
+        source = Path(module.__file__ or "").read_text(encoding="utf-8")
+        for private in ("wasmtime._", "from wasmtime import _", "._context(", "_bindings", "_ffi"):
+            assert private not in source, (module.__name__, private)

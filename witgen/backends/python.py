@@ -9,7 +9,8 @@ world key), a module per world (the plugin class, and a `Protocol` for the funct
 imports directly), a `<world>_types` module for a world's own types, and resources the world
 imports as `Protocol`s the host implements (the runtime keeps a handle table for them),
 `_abi.py` (type descriptors and function signatures that drive value conversion), `_fast.py`
-(type-specialised canonical-ABI lift/lower code) and `_runtime.py` (loading, limits, errors).
+(type-specialised canonical-ABI lift/lower code), `_version.py`, and the host runtime
+(`_runtime.py`, `_core.py`, `_capi.py`) copied verbatim from `witgen/hostrt/`.
 """
 
 from __future__ import annotations
@@ -23,16 +24,16 @@ from black.mode import TargetVersion
 from black.parsing import InvalidInput
 
 import witgen
-from witgen import ir
+from witgen import hostrt, ir
 from witgen.backends import GenerateOptions, refuse_accessors
 from witgen.backends import python_fast
 from witgen.backends.python_names import camel, const, docstring, package, snake
 from witgen.diagnostics import WitError
 from witgen.paths import TEMPLATES as _ALL_TEMPLATES
-from witgen.paths import template_loader
+from witgen.paths import read_text, template_loader
 
 LANGUAGE = "python"
-WASMTIME_VERSION = "50.0.1"
+WASMTIME_REQUIREMENT = hostrt.WASMTIME_REQUIREMENT
 TEMPLATES = _ALL_TEMPLATES / "python"
 
 
@@ -634,26 +635,39 @@ class Generator:
 
     # -- descriptors (_abi.py) --
 
+    def py_method(self, fn: ir.Function) -> str:
+        """The Python name of a function as a host calls it (errors about its values name it)."""
+        name = snake(fn.item_name)
+        if fn.resource is None or fn.kind == "method":
+            return name
+        prefix = snake(self.resolve.types[fn.resource].name or "resource")
+        return prefix if fn.kind == "constructor" else f"{prefix}_{name}"
+
     def abi_module(self) -> str:
         lines: list[str] = []
         done: dict[ir.Type, str] = {}
+        modules: set[str] = set()  # interface modules the descriptors refer to
+
+        def cls_of(tid: int) -> str:
+            module = self.type_module(tid)
+            name = self.resolve.types[tid].name
+            if module is None or name is None:
+                raise _err("a named type outside the generated modules")
+            modules.add(module)
+            return f"_{module}.{camel(name)}"
 
         def desc(ty: ir.Type | None) -> str:
             if ty is None:
                 return "None"
             if isinstance(ty, str):
-                if ty in _INT_RANGES:
-                    return ty.upper()
-                return "PRIM"
+                return _PRIM_DESCS.get(ty, "ANY")
             if ty in done:
                 return done[ty]
             td = self.resolve.types[ty]
             kind = td.kind
             cls = None
-            if td.name is not None:
-                module = self.type_module(ty)
-                if module is not None:
-                    cls = f"_{module}.{camel(td.name)}"
+            if td.name is not None and self.type_module(ty) is not None:
+                cls = cls_of(ty)
             if isinstance(kind, ir.Alias):
                 text = desc(kind.type)
                 done[ty] = text
@@ -687,9 +701,7 @@ class Generator:
             elif isinstance(kind, ir.Handle) and self.is_host_resource(kind.resource):
                 body = f'("host-{kind.kind}", "{self.resource_key(kind.resource)}")'
             elif isinstance(kind, ir.Handle):
-                res = self.resolve.types[kind.resource]
-                rmod = self.type_module(kind.resource)
-                body = f'("{kind.kind}", _{rmod}.{camel(res.name or "resource")})'
+                body = f'("{kind.kind}", {cls_of(kind.resource)})'
             else:
                 raise _err(f"{type(kind).__name__.lower()} types are not supported yet", td.span)
             name = f"T{ty}"
@@ -718,17 +730,16 @@ class Generator:
                     if name in seen_sigs:
                         continue
                     seen_sigs.add(name)
-                    params = ", ".join(desc(p.type) for p in fn.params)
+                    params = _tuple_text([desc(p.type) for p in fn.params])
+                    names = _tuple_text([f'"{snake(p.name)}"' for p in fn.params])
                     key = "None" if iface is None else f'"{self.iface_key(iface)}"'
                     sigs.append(
-                        f'{name} = FuncSig({key}, "{fn.name}", ({params}{"," if fn.params else ""}), '
-                        f"{desc(fn.result)})"
+                        f'{name} = FuncSig({key}, "{fn.name}", {params}, {desc(fn.result)}, '
+                        f'"{self.py_method(fn)}", {names})'
                     )
-        used = "\n".join(lines + sigs)
-        modules = sorted(m for m in self.all_modules() if f"_{m}." in used)
         return self.render(
             "_abi.py.j2",
-            modules=modules,
+            modules=sorted(modules),
             descriptors=lines,
             int_ranges=_INT_RANGES,
             sigs=sigs,
@@ -741,7 +752,6 @@ class Generator:
             version=witgen.__version__,
             source=self.options.source,
             package=self.package,
-            wasmtime_version=WASMTIME_VERSION,
             **context,
         )
 
@@ -761,10 +771,13 @@ class Generator:
             worlds.append({"module": name, "cls": camel(self.resolve.worlds[wid].name)})
         files[f"{pkg}/_abi.py"] = self.abi_module()
         files[f"{pkg}/_fast.py"] = python_fast.generate_module(self)
-        files[f"{pkg}/_runtime.py"] = self.render("_runtime.py.j2")
-        files[f"{pkg}/_core.py"] = self.render("_core.py.j2")
+        files[f"{pkg}/_version.py"] = self.render(
+            "_version.py.j2", wasmtime_requirement=WASMTIME_REQUIREMENT, runtime=hostrt.FILES
+        )
         files[f"{pkg}/__init__.py"] = self.render("__init__.py.j2", worlds=worlds)
         out = {path: _format(text, path) for path, text in files.items()}
+        for name in hostrt.FILES:  # the host runtime, verbatim (already black-formatted)
+            out[f"{pkg}/{name}"] = read_text(hostrt.HERE / name)
         out[f"{pkg}/py.typed"] = ""
         return out
 
@@ -784,6 +797,14 @@ def _tuple_text(items: list[str]) -> str:
     return f"({', '.join(items)})"
 
 
+_PRIM_DESCS = {
+    **{name: name.upper() for name in ("u8", "s8", "u16", "s16", "u32", "s32", "u64", "s64")},
+    "bool": "BOOL",
+    "f32": "F32",
+    "f64": "F64",
+    "char": "CHAR",
+    "string": "STRING",
+}
 _INT_RANGES = {
     "u8": (0, 2**8 - 1),
     "s8": (-(2**7), 2**7 - 1),

@@ -83,6 +83,36 @@ class FastGen:
         self.layouts = Layouts(self.resolve)
         self.helpers: dict[str, list[str]] = {}  # helper name -> lines (in creation order)
         self.tmp = 0
+        # what the emitted code refers to, recorded while emitting it: struct formats
+        # (`_I`...), range checks (`u32`...), module-level helpers and interface modules
+        self.structs: set[str] = set()
+        self.ranges: set[str] = set()
+        self.uses: set[str] = set()
+        self.modules: set[str] = set()
+
+    def snapshot(self) -> Any:
+        return (
+            dict(self.helpers),
+            self.tmp,
+            set(self.structs),
+            set(self.ranges),
+            set(self.uses),
+            set(self.modules),
+        )
+
+    def restore(self, saved: Any) -> None:
+        self.helpers, self.tmp, self.structs, self.ranges, self.uses, self.modules = saved
+
+    def st(self, code: str) -> str:
+        """The module-level `struct.Struct` for format `code` (e.g. `I`), recorded as used."""
+        name = "_PAIR" if code == "PAIR" else f"_{code}"
+        self.structs.add(name)
+        return name
+
+    def use(self, helper: str) -> str:
+        """A module-level helper of `_fast.py` (`_setters`, `_boxer`...), recorded as used."""
+        self.uses.add(helper)
+        return helper
 
     # -- shared helpers --
 
@@ -95,6 +125,7 @@ class FastGen:
         module = self.gen.type_module(tid)
         if td.name is None or module is None:
             raise Unsupported(f"anonymous type {tid} has no class")
+        self.modules.add(module)
         return f"_{module}.{camel(td.name)}"
 
     def kind(self, ty: ir.Type) -> Any:
@@ -115,12 +146,12 @@ class FastGen:
     def disc_store(self, size: int, b: str, o: str, value: str) -> str:
         if size == 1:
             return f"{b}[{o}] = {value}"
-        return f"_{'H' if size == 2 else 'I'}.pack_into({b}, {o}, {value})"
+        return f"{self.st('H' if size == 2 else 'I')}.pack_into({b}, {o}, {value})"
 
     def disc_load(self, size: int, m: str, a: str) -> str:
         if size == 1:
             return f"{m}[{a}]"
-        return f"_{'H' if size == 2 else 'I'}.unpack_from({m}, {a})[0]"
+        return f"{self.st('H' if size == 2 else 'I')}.unpack_from({m}, {a})[0]"
 
     # -- resource handles (resources the plugin exports; the host keeps their reps) --
 
@@ -147,11 +178,11 @@ class FastGen:
         """Statements writing value `v` of type `ty` into bytearray `b` at offset `o`."""
         k = self.kind(ty)
         if k == "bool":
-            return [f"{b}[{o}] = 1 if {v} else 0"]
+            return [f"{b}[{o}] = {self.use('_bool')}({v})"]
         if k == "char":
-            return [f"_I.pack_into({b}, {o}, ord({v}))"]
+            return [f"{self.st('I')}.pack_into({b}, {o}, ord({v}))"]
         if k in _FORMATS:
-            return [f"_{_FORMATS[k]}.pack_into({b}, {o}, {v})"]
+            return [f"{self.st(_FORMATS[k])}.pack_into({b}, {o}, {v})"]
         if k == "string":
             t = self.fresh("s")
             return [
@@ -159,12 +190,12 @@ class FastGen:
                 f"rt.ref({b}, {o}, 1, {t})",
             ]
         if k == "bytes":
-            return [f"rt.ref({b}, {o}, 1, bytes({v}))"]
+            return [f"rt.ref({b}, {o}, 1, _runtime.as_bytes({v}))"]
         if isinstance(k, ir.List):
             helper = self.list_put(self.named(ty))
             return [f"{helper}(rt, {v}, {b}, {o})"]
         if isinstance(k, ir.Handle):
-            return [f"_I.pack_into({b}, {o}, {self.handle_lower(k, v)})"]
+            return [f"{self.st('I')}.pack_into({b}, {o}, {self.handle_lower(k, v)})"]
         helper = self.store_helper(self.named(ty))
         return [f"{helper}(rt, {v}, {b}, {o})"]
 
@@ -183,6 +214,8 @@ class FastGen:
         size, align = self.layouts.size(kind.type), self.layouts.align(kind.type)
         body = [
             f"def {name}(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:",
+            "    if type(v) is not list:",
+            "        v = _runtime.as_sequence(v)",
             f"    b = bytearray({size} * len(v))",
             "    for i, x in enumerate(v):",
             *("        " + line for line in self.store(kind.type, "x", "b", f"{size} * i")),
@@ -207,6 +240,11 @@ class FastGen:
                 if isinstance(kind, ir.Record)
                 else [f"v[{i}]" for i in range(len(types))]
             )
+            if isinstance(kind, ir.Tuple):
+                lines += [
+                    f"if type(v) is not tuple or len(v) != {len(types)}:",
+                    f"    raise TypeError('expected a tuple of {len(types)}')",
+                ]
             for t, e, off in zip(types, exprs, self.layouts.field_offsets(types)):
                 lines += self.store(t, e, "b", f"o + {off}")
         elif isinstance(kind, ir.Enum):
@@ -219,13 +257,18 @@ class FastGen:
             lines.append(self.disc_store(size, "b", "o", f"{table}[v]"))
         elif isinstance(kind, ir.Flags):
             size = self.layouts.size(tid)
+            lines += [
+                f"if not isinstance(v, {self.cls(tid)}):",
+                f"    raise TypeError('expected {self.cls(tid)}')",
+            ]
             if size <= 4:
                 fmt = {1: "B", 2: "H", 4: "I"}[size]
-                lines.append(f"_{fmt}.pack_into(b, o, v.value)")
+                lines.append(f"{self.st(fmt)}.pack_into(b, o, v.value)")
             else:
                 for w in range(size // 4):
                     lines.append(
-                        f"_I.pack_into(b, o + {4 * w}, (v.value >> {32 * w}) & 0xFFFFFFFF)"
+                        f"{self.st('I')}.pack_into(b, o + {4 * w}, "
+                        f"(v.value >> {32 * w}) & 0xFFFFFFFF)"
                     )
         elif isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
             shape = self.layouts.case_shape(tid)
@@ -291,17 +334,18 @@ class FastGen:
         if k == "u8":
             return f"{m}[{a}]"
         if k == "char":
-            return f"_core.char(_I.unpack_from({m}, {a})[0])"
+            return f"_core.char({self.st('I')}.unpack_from({m}, {a})[0])"
         if k in _FORMATS:
-            return f"_{_FORMATS[k]}.unpack_from({m}, {a})[0]"
+            return f"{self.st(_FORMATS[k])}.unpack_from({m}, {a})[0]"
+        pair = self.st("PAIR")
         if k == "string":
-            return f"_core.text({m}, *_PAIR.unpack_from({m}, {a}))"
+            return f"_core.text({m}, *{pair}.unpack_from({m}, {a}))"
         if k == "bytes":
-            return f"_core.blob({m}, *_PAIR.unpack_from({m}, {a}))"
+            return f"_core.blob({m}, *{pair}.unpack_from({m}, {a}))"
         if isinstance(k, ir.List):
-            return f"{self.list_get(self.named(ty))}({m}, *_PAIR.unpack_from({m}, {a}))"
+            return f"{self.list_get(self.named(ty))}({m}, *{pair}.unpack_from({m}, {a}))"
         if isinstance(k, ir.Handle):
-            return self.handle_lift(k, f"_I.unpack_from({m}, {a})[0]")
+            return self.handle_lift(k, f"{self.st('I')}.unpack_from({m}, {a})[0]")
         return f"{self.load_helper(self.named(ty))}({m}, {a})"
 
     def list_get(self, tid: int) -> str:
@@ -332,7 +376,9 @@ class FastGen:
             # Built through the slot descriptors: a frozen dataclass's __init__ costs ~3x more.
             setters = f"_SET_{tid}"
             names = tuple(snake(f.name) for f in kind.fields)
-            self.helpers[setters] = [f"{setters} = _setters({self.cls(tid)}, {names!r})"]
+            self.helpers[setters] = [
+                f"{setters} = {self.use('_setters')}({self.cls(tid)}, {names!r})"
+            ]
             lines.append(f"o = _NEW({self.cls(tid)})")
             for i, (t, o) in enumerate(zip(types, offs)):
                 lines.append(f"{setters}[{i}](o, {self.load(t, 'm', f'a + {o}')})")
@@ -356,10 +402,12 @@ class FastGen:
             mask = (1 << len(kind.flags)) - 1
             if size <= 4:
                 fmt = {1: "B", 2: "H", 4: "I"}[size]
-                lines.append(f"return {self.cls(tid)}(_{fmt}.unpack_from(m, a)[0] & {mask:#x})")
+                read = f"{self.st(fmt)}.unpack_from(m, a)[0]"
+                lines.append(f"return {self.cls(tid)}({read} & {mask:#x})")
             else:
+                i32 = self.st("I")
                 words = " | ".join(
-                    f"(_I.unpack_from(m, a + {4 * w})[0] << {32 * w})" for w in range(size // 4)
+                    f"({i32}.unpack_from(m, a + {4 * w})[0] << {32 * w})" for w in range(size // 4)
                 )
                 lines.append(f"return {self.cls(tid)}(({words}) & {mask:#x})")
         elif isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
@@ -387,7 +435,7 @@ class FastGen:
                         lines += [f"if d == {i}:", f"    return {base}{camel(c.name)}()"]
                         continue
                     box = f"_BOX_{tid}_{i}"
-                    self.helpers[box] = [f"{box} = _boxer({base}{camel(c.name)})"]
+                    self.helpers[box] = [f"{box} = {self.use('_boxer')}({base}{camel(c.name)})"]
                     inner = self.load(c.type, "m", f"a + {po}")
                     lines += [f"if d == {i}:", f"    return {box}({inner})"]
             lines.append("raise _core.trap('variant case out of range')")
@@ -405,27 +453,29 @@ class FastGen:
         """(statements, flat value expressions) for passing `v` as core arguments."""
         k = self.kind(ty)
         if k == "bool":
-            return [], [f"1 if {v} else 0"]
+            return [], [f"{self.use('_bool')}({v})"]
         if k == "char":
             return [], [f"ord({v})"]
         if k == "s64":
+            self.ranges.add(k)
             return [], [f"_s64({v}) & 0xFFFFFFFFFFFFFFFF"]  # i64 arguments travel unsigned
         if k in ("u8", "s8", "u16", "s16", "u32", "s32", "u64"):
+            self.ranges.add(k)
             return [], [f"_{k}({v})"]  # range-checked: the core slot would wrap silently
         if k in _FORMATS:
             return [], [v]
         if k in ("string", "bytes"):
             t = self.fresh("s")
-            enc = f"{v}.encode('utf-8')" if k == "string" else f"bytes({v})"
+            enc = f"{v}.encode('utf-8')" if k == "string" else f"_runtime.as_bytes({v})"
             # (pointer, length) land in a scratch pair once `rt.allocate` has run
             return [f"{t} = bytearray(8)", f"rt.ref({t}, 0, 1, {enc})"], [
-                f"*_PAIR.unpack_from({t}, 0)"  # (pointer, length)
+                f"*{self.st('PAIR')}.unpack_from({t}, 0)"  # (pointer, length)
             ]
         if isinstance(k, ir.List):
             t = self.fresh("l")
             put = self.list_put(self.named(ty))
             return [f"{t} = bytearray(8)", f"{put}(rt, {v}, {t}, 0)"], [
-                f"*_PAIR.unpack_from({t}, 0)"  # (pointer, length)
+                f"*{self.st('PAIR')}.unpack_from({t}, 0)"  # (pointer, length)
             ]
         if isinstance(k, ir.Handle):
             return [], [self.handle_lower(k, v)]
@@ -439,6 +489,9 @@ class FastGen:
             else:
                 parts = [(t, f"{v}[{i}]") for i, t in enumerate(kind.types)]
             stmts: list[str] = []
+            if isinstance(kind, ir.Tuple):
+                n = len(kind.types)
+                stmts.append(f"_runtime.as_tuple({v}, {n})")
             flats: list[str] = []
             for part_type, e in parts:
                 part_stmts, part_flats = self.flat_lower(part_type, e)
@@ -451,7 +504,7 @@ class FastGen:
         if isinstance(kind, ir.Flags):
             if len(kind.flags) > 32:
                 raise Unsupported("more than 32 flags in a flat position")
-            return [], [f"{v}.value"]
+            return [], [f"{self.use('_flags')}({v}, {self.cls(tid)})"]
         raise Unsupported(f"{type(kind).__name__.lower()} values as flat parameters")
 
     def flat_lift(self, ty: ir.Type, flat: list[str]) -> tuple[str, list[str]]:
@@ -482,7 +535,7 @@ class FastGen:
             return f"({', '.join(parts)},)", flat
         if isinstance(kind, ir.Enum):
             self.load_helper(tid)  # defines the _CASES_ table
-            return f"_core_case(_CASES_{tid}, {flat[0]})", flat[1:]
+            return f"{self.use('_core_case')}(_CASES_{tid}, {flat[0]})", flat[1:]
         if isinstance(kind, ir.Flags):
             if len(kind.flags) > 32:
                 raise Unsupported("more than 32 flags in a flat position")
@@ -498,7 +551,7 @@ class FastGen:
             if isinstance(kind, ir.Variant):
                 base = self.cls(tid)
                 cases = ", ".join(f"{base}{camel(c.name)}" for c in kind.cases)
-                return f"_core_case(({cases},), {flat[0]})()", flat[1:]
+                return f"{self.use('_core_case')}(({cases},), {flat[0]})()", flat[1:]
         raise Unsupported(f"{type(kind).__name__.lower()} values in flat positions")
 
     def flat_result_lower(self, ty: ir.Type, v: str) -> str:
@@ -508,9 +561,9 @@ class FastGen:
             raise Unsupported("flat results that need memory")
         (flat,) = self.layouts.flat(ty)
         if flat == "i32":
-            return f"_signed32({flats[0]})"
+            return f"{self.use('_signed32')}({flats[0]})"
         if flat == "i64":
-            return f"_signed64({flats[0]})"
+            return f"{self.use('_signed64')}({flats[0]})"
         return flats[0]
 
     # -- functions --
@@ -538,7 +591,7 @@ class FastGen:
             for p, off, pp in zip(params, area.offsets, fn.params):
                 body += self.store(pp.type, p, "area", str(off))
             body += ["area_ref = bytearray(8)", f"rt.ref(area_ref, 0, {area.align}, area)"]
-            args.append("_PAIR.unpack_from(area_ref, 0)[0]")
+            args.append(f"{self.st('PAIR')}.unpack_from(area_ref, 0)[0]")
         else:
             for p, pp in zip(params, fn.params):
                 stmts, flats = self.flat_lower(pp.type, p)
@@ -640,7 +693,7 @@ def generate_module(gen: Any) -> str:
     import_entries: dict[str, list[str]] = {}
     for wid in gen.worlds:
         world = gen.resolve.worlds[wid]
-        saved = (dict(fg.helpers), fg.tmp)
+        saved = fg.snapshot()
         entries: list[str] = []
         funcs: list[list[str]] = []
         imports: dict[str, list[str]] = {}
@@ -677,7 +730,7 @@ def generate_module(gen: Any) -> str:
                         )
                     imports[name] = [e, body]
         except Unsupported as exc:
-            fg.helpers, fg.tmp = saved
+            fg.restore(saved)
             unsupported[world.name] = str(exc)
             continue
         world_tables[world.name] = entries
@@ -692,23 +745,20 @@ def generate_module(gen: Any) -> str:
             unique_functions.append("\n".join(lines))
     helpers = ["\n".join(lines) for lines in fg.helpers.values()]
     import_functions = [v[1] for v in import_entries.values()]
-    used = "\n".join([*helpers, *unique_functions, *import_functions])
-    structs = [
-        (name, fmt)
-        for name, fmt in _STRUCTS
-        if f"{name}." in used or (name == "_PAIR" and "_core." in used)
-    ]
-    ranges = [(name, lo, hi) for name, (lo, hi) in _RANGES.items() if f"_{name}(" in used]
-    modules = sorted(m for m in gen.all_modules() if f"_{m}." in used)
+    structs = [(name, fmt) for name, fmt in _STRUCTS if name in fg.structs]
+    ranges = [(name, lo, hi) for name, (lo, hi) in _RANGES.items() if name in fg.ranges]
     typing_names = ["Any", "Callable"]  # Callable: the EXPORTS and IMPORTS tables
-    if "_core_case(" in used:
+    if "_core_case" in fg.uses:
         typing_names.append("Sequence")
+    uses = set(fg.uses)
+    if "_boxer" in uses:
+        uses.add("_setters")  # a boxer is made of setters
     text: str = gen.render(
         "_fast.py.j2",
-        modules=modules,
+        modules=sorted(fg.modules),
         helpers=helpers,
         functions=unique_functions,
-        used=used,
+        uses=uses,
         structs=structs,
         ranges=ranges,
         typing_names=typing_names,

@@ -5,12 +5,21 @@
 from __future__ import annotations
 
 from dataflare_core import aggregator as _aggregator
+from dataflare_core import destination as _destination
+from dataflare_core import filter as _filter
 from dataflare_core import logging as _logging
+from dataflare_core import processor as _processor
 from dataflare_core import source as _source
+from dataflare_core import transformer as _transformer
 from dataflare_core import types as _types
 from dataflare_core._runtime import Desc, FuncSig
 
-PRIM: Desc = ("prim",)
+BOOL: Desc = ("bool",)
+F32: Desc = ("float", "f32")
+F64: Desc = ("float", "f64")
+CHAR: Desc = ("char",)
+STRING: Desc = ("string",)
+ANY: Desc = ("prim",)
 BYTES: Desc = ("bytes",)
 U8: Desc = ("int", 0, 255, "u8")
 S8: Desc = ("int", -128, 127, "s8")
@@ -24,12 +33,12 @@ T11: Desc = ("enum", _logging.Level)
 T1: Desc = (
     "tuple",
     (
-        PRIM,
-        PRIM,
+        STRING,
+        STRING,
     ),
 )
 T2: Desc = ("list", T1)
-T5: Desc = ("option", PRIM, False)
+T5: Desc = ("option", STRING, False)
 T12: Desc = ("result", S64, None)
 T20: Desc = ("own", _source.Cursor)
 T17: Desc = ("borrow", _source.Cursor)
@@ -37,7 +46,7 @@ T3: Desc = (
     "record",
     _types.DataRecord,
     (
-        ("id", "id", PRIM),
+        ("id", "id", STRING),
         ("timestamp", "timestamp", S64),
         ("payload", "payload", BYTES),
         ("metadata", "metadata", T2),
@@ -50,7 +59,7 @@ T6: Desc = (
     _types.PluginError,
     (
         ("kind", "kind", T4),
-        ("message", "message", PRIM),
+        ("message", "message", STRING),
         ("record_id", "record-id", T5),
     ),
 )
@@ -69,8 +78,8 @@ T10: Desc = (
     "record",
     _types.PluginInfo,
     (
-        ("name", "name", PRIM),
-        ("version", "version", PRIM),
+        ("name", "name", STRING),
+        ("version", "version", STRING),
         ("capabilities", "capabilities", T9),
     ),
 )
@@ -94,7 +103,7 @@ T37: Desc = ("result", T3, T6)
 T38: Desc = ("list", T3)
 T39: Desc = ("list", T37)
 T42: Desc = ("list", T3)
-T43: Desc = ("list", PRIM)
+T43: Desc = ("list", BOOL)
 T54: Desc = ("own", _aggregator.Accumulator)
 T48: Desc = ("borrow", _aggregator.Accumulator)
 T49: Desc = ("result", None, T6)
@@ -112,107 +121,165 @@ T53: Desc = (
 LOGGING__LOG = FuncSig(
     "dataflare:core/logging@1.0.0",
     "log",
-    (
-        T11,
-        PRIM,
-    ),
+    (T11, STRING),
     None,
+    "log",
+    ("level", "message"),
 )
-LOGGING__ENABLED = FuncSig("dataflare:core/logging@1.0.0", "enabled", (T11,), PRIM)
+LOGGING__ENABLED = FuncSig(
+    "dataflare:core/logging@1.0.0", "enabled", (T11,), BOOL, "enabled", ("level",)
+)
 METRICS__COUNTER_ADD = FuncSig(
     "dataflare:core/metrics@1.0.0",
     "counter-add",
-    (
-        PRIM,
-        U64,
-    ),
+    (STRING, U64),
     None,
+    "counter_add",
+    ("name", "delta"),
 )
 METRICS__HISTOGRAM_RECORD = FuncSig(
     "dataflare:core/metrics@1.0.0",
     "histogram-record",
-    (
-        PRIM,
-        PRIM,
-        T2,
-    ),
+    (STRING, F64, T2),
     None,
+    "histogram_record",
+    ("name", "value", "labels"),
 )
-CONFIG__GET = FuncSig("dataflare:core/config@1.0.0", "get", (PRIM,), T5)
-CONFIG__GET_INT = FuncSig("dataflare:core/config@1.0.0", "get-int", (PRIM,), T12)
-CONFIG__GET_ALL = FuncSig("dataflare:core/config@1.0.0", "get-all", (), T2)
+CONFIG__GET = FuncSig(
+    "dataflare:core/config@1.0.0", "get", (STRING,), T5, "get", ("key",)
+)
+CONFIG__GET_INT = FuncSig(
+    "dataflare:core/config@1.0.0", "get-int", (STRING,), T12, "get_int", ("key",)
+)
+CONFIG__GET_ALL = FuncSig(
+    "dataflare:core/config@1.0.0", "get-all", (), T2, "get_all", ()
+)
 SOURCE__CONSTRUCTOR_CURSOR = FuncSig(
-    "dataflare:core/source@1.0.0", "[constructor]cursor", (), T20
+    "dataflare:core/source@1.0.0", "[constructor]cursor", (), T20, "cursor", ()
 )
 SOURCE__METHOD_CURSOR_READ_BATCH = FuncSig(
     "dataflare:core/source@1.0.0",
     "[method]cursor.read-batch",
-    (
-        T17,
-        U32,
-    ),
+    (T17, U32),
     T19,
+    "read_batch",
+    ("self_", "max"),
 )
 SOURCE__METHOD_CURSOR_POSITION = FuncSig(
-    "dataflare:core/source@1.0.0", "[method]cursor.position", (T17,), U64
+    "dataflare:core/source@1.0.0",
+    "[method]cursor.position",
+    (T17,),
+    U64,
+    "position",
+    ("self_",),
 )
 SOURCE__STATIC_CURSOR_RESUME = FuncSig(
-    "dataflare:core/source@1.0.0", "[static]cursor.resume", (U64,), T21
+    "dataflare:core/source@1.0.0",
+    "[static]cursor.resume",
+    (U64,),
+    T21,
+    "cursor_resume",
+    ("position",),
 )
-SOURCE__INFO = FuncSig("dataflare:core/source@1.0.0", "info", (), T10)
-DESTINATION__INFO = FuncSig("dataflare:core/destination@1.0.0", "info", (), T10)
+SOURCE__INFO = FuncSig("dataflare:core/source@1.0.0", "info", (), T10, "info", ())
+DESTINATION__INFO = FuncSig(
+    "dataflare:core/destination@1.0.0", "info", (), T10, "info", ()
+)
 DESTINATION__WRITE_BATCH = FuncSig(
-    "dataflare:core/destination@1.0.0", "write-batch", (T25,), T26
+    "dataflare:core/destination@1.0.0",
+    "write-batch",
+    (T25,),
+    T26,
+    "write_batch",
+    ("records",),
 )
-DESTINATION__FLUSH = FuncSig("dataflare:core/destination@1.0.0", "flush", (), T27)
-DESTINATION__CLOSE = FuncSig("dataflare:core/destination@1.0.0", "close", (), T28)
-PROCESSOR__INFO = FuncSig("dataflare:core/processor@1.0.0", "info", (), T10)
-PROCESSOR__PROCESS = FuncSig("dataflare:core/processor@1.0.0", "process", (T3,), T8)
+DESTINATION__FLUSH = FuncSig(
+    "dataflare:core/destination@1.0.0", "flush", (), T27, "flush", ()
+)
+DESTINATION__CLOSE = FuncSig(
+    "dataflare:core/destination@1.0.0", "close", (), T28, "close", ()
+)
+PROCESSOR__INFO = FuncSig("dataflare:core/processor@1.0.0", "info", (), T10, "info", ())
+PROCESSOR__PROCESS = FuncSig(
+    "dataflare:core/processor@1.0.0", "process", (T3,), T8, "process", ("record",)
+)
 PROCESSOR__PROCESS_BATCH = FuncSig(
-    "dataflare:core/processor@1.0.0", "process-batch", (T32,), T33
+    "dataflare:core/processor@1.0.0",
+    "process-batch",
+    (T32,),
+    T33,
+    "process_batch",
+    ("records",),
 )
-TRANSFORMER__INFO = FuncSig("dataflare:core/transformer@1.0.0", "info", (), T10)
+TRANSFORMER__INFO = FuncSig(
+    "dataflare:core/transformer@1.0.0", "info", (), T10, "info", ()
+)
 TRANSFORMER__TRANSFORM = FuncSig(
-    "dataflare:core/transformer@1.0.0", "transform", (T3,), T37
+    "dataflare:core/transformer@1.0.0",
+    "transform",
+    (T3,),
+    T37,
+    "transform",
+    ("record",),
 )
 TRANSFORMER__TRANSFORM_BATCH = FuncSig(
-    "dataflare:core/transformer@1.0.0", "transform-batch", (T38,), T39
+    "dataflare:core/transformer@1.0.0",
+    "transform-batch",
+    (T38,),
+    T39,
+    "transform_batch",
+    ("records",),
 )
-FILTER__INFO = FuncSig("dataflare:core/filter@1.0.0", "info", (), T10)
-FILTER__KEEP = FuncSig("dataflare:core/filter@1.0.0", "keep", (T3,), PRIM)
-FILTER__KEEP_BATCH = FuncSig("dataflare:core/filter@1.0.0", "keep-batch", (T42,), T43)
+FILTER__INFO = FuncSig("dataflare:core/filter@1.0.0", "info", (), T10, "info", ())
+FILTER__KEEP = FuncSig(
+    "dataflare:core/filter@1.0.0", "keep", (T3,), BOOL, "keep", ("record",)
+)
+FILTER__KEEP_BATCH = FuncSig(
+    "dataflare:core/filter@1.0.0", "keep-batch", (T42,), T43, "keep_batch", ("records",)
+)
 AGGREGATOR__CONSTRUCTOR_ACCUMULATOR = FuncSig(
-    "dataflare:core/aggregator@1.0.0", "[constructor]accumulator", (PRIM,), T54
+    "dataflare:core/aggregator@1.0.0",
+    "[constructor]accumulator",
+    (STRING,),
+    T54,
+    "accumulator",
+    ("key",),
 )
 AGGREGATOR__METHOD_ACCUMULATOR_ADD = FuncSig(
     "dataflare:core/aggregator@1.0.0",
     "[method]accumulator.add",
-    (
-        T48,
-        T3,
-    ),
+    (T48, T3),
     T49,
+    "add",
+    ("self_", "record"),
 )
 AGGREGATOR__METHOD_ACCUMULATOR_ADD_BATCH = FuncSig(
     "dataflare:core/aggregator@1.0.0",
     "[method]accumulator.add-batch",
-    (
-        T48,
-        T50,
-    ),
+    (T48, T50),
     T51,
+    "add_batch",
+    ("self_", "records"),
 )
 AGGREGATOR__METHOD_ACCUMULATOR_EMIT = FuncSig(
-    "dataflare:core/aggregator@1.0.0", "[method]accumulator.emit", (T48,), T52
+    "dataflare:core/aggregator@1.0.0",
+    "[method]accumulator.emit",
+    (T48,),
+    T52,
+    "emit",
+    ("self_",),
 )
 AGGREGATOR__STATIC_ACCUMULATOR_MERGE = FuncSig(
     "dataflare:core/aggregator@1.0.0",
     "[static]accumulator.merge",
-    (
-        T48,
-        T48,
-    ),
+    (T48, T48),
     T54,
+    "accumulator_merge",
+    ("left", "right"),
 )
-AGGREGATOR__INFO = FuncSig("dataflare:core/aggregator@1.0.0", "info", (), T10)
-AGGREGATOR__STATS = FuncSig("dataflare:core/aggregator@1.0.0", "stats", (T48,), T53)
+AGGREGATOR__INFO = FuncSig(
+    "dataflare:core/aggregator@1.0.0", "info", (), T10, "info", ()
+)
+AGGREGATOR__STATS = FuncSig(
+    "dataflare:core/aggregator@1.0.0", "stats", (T48,), T53, "stats", ("window",)
+)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import struct
 from typing import Any, Callable, Sequence
 
-from dataflare_core import _core, _runtime
-from dataflare_core import aggregator as _aggregator
-from dataflare_core import logging as _logging
-from dataflare_core import source as _source
-from dataflare_core import types as _types
+from . import _core, _runtime
+from . import aggregator as _aggregator
+from . import logging as _logging
+from . import source as _source
+from . import types as _types
 
 _B = struct.Struct("<B")
 _I = struct.Struct("<I")
@@ -63,6 +63,14 @@ def _range(name: str, lo: int, hi: int) -> Callable[[int], int]:
 _u32 = _range("u32", 0, 4294967295)
 _u64 = _range("u64", 0, 18446744073709551615)
 _s64 = _range("s64", -9223372036854775808, 9223372036854775807)
+
+
+def _bool(v: bool) -> int:
+    if v is True:
+        return 1
+    if v is False:
+        return 0
+    raise TypeError("expected bool")
 
 
 def _signed32(v: int) -> int:
@@ -192,6 +200,8 @@ def _st_12(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
 
 
 def _put_2(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    if type(v) is not list:
+        v = _runtime.as_sequence(v)
     b = bytearray(16 * len(v))
     for i, x in enumerate(v):
         _st_1(rt, x, b, 16 * i)
@@ -199,6 +209,8 @@ def _put_2(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
 
 
 def _st_1(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
+    if type(v) is not tuple or len(v) != 2:
+        raise TypeError("expected a tuple of 2")
     s2 = v[0].encode("utf-8")
     rt.ref(b, o + 0, 1, s2)
     s3 = v[1].encode("utf-8")
@@ -206,6 +218,8 @@ def _st_1(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
 
 
 def _put_25(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    if type(v) is not list:
+        v = _runtime.as_sequence(v)
     b = bytearray(32 * len(v))
     for i, x in enumerate(v):
         _st_3(rt, x, b, 32 * i)
@@ -216,7 +230,7 @@ def _st_3(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
     s5 = v.id.encode("utf-8")
     rt.ref(b, o + 0, 1, s5)
     _q.pack_into(b, o + 8, v.timestamp)
-    rt.ref(b, o + 16, 1, bytes(v.payload))
+    rt.ref(b, o + 16, 1, _runtime.as_bytes(v.payload))
     _put_2(rt, v.metadata, b, o + 24)
 
 
@@ -266,6 +280,8 @@ _BOX_8_3 = _boxer(_types.ProcessingResultFailed)
 
 
 def _put_32(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    if type(v) is not list:
+        v = _runtime.as_sequence(v)
     b = bytearray(32 * len(v))
     for i, x in enumerate(v):
         _st_3(rt, x, b, 32 * i)
@@ -287,6 +303,8 @@ def _ld_37(m: memoryview, a: int) -> Any:
 
 
 def _put_38(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    if type(v) is not list:
+        v = _runtime.as_sequence(v)
     b = bytearray(32 * len(v))
     for i, x in enumerate(v):
         _st_3(rt, x, b, 32 * i)
@@ -299,6 +317,8 @@ def _get_39(m: memoryview, p: int, n: int) -> Any:
 
 
 def _put_42(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    if type(v) is not list:
+        v = _runtime.as_sequence(v)
     b = bytearray(32 * len(v))
     for i, x in enumerate(v):
         _st_3(rt, x, b, 32 * i)
@@ -320,6 +340,8 @@ def _ld_49(m: memoryview, a: int) -> Any:
 
 
 def _put_50(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
+    if type(v) is not list:
+        v = _runtime.as_sequence(v)
     b = bytearray(32 * len(v))
     for i, x in enumerate(v):
         _st_3(rt, x, b, 32 * i)
@@ -477,7 +499,7 @@ def export_processor__process(rt: _core.CoreInstance, record: Any) -> Any:
     s6 = bytearray(8)
     rt.ref(s6, 0, 1, record.id.encode("utf-8"))
     s7 = bytearray(8)
-    rt.ref(s7, 0, 1, bytes(record.payload))
+    rt.ref(s7, 0, 1, _runtime.as_bytes(record.payload))
     l8 = bytearray(8)
     _put_2(rt, record.metadata, l8, 0)
     rt.allocate()
@@ -531,7 +553,7 @@ def export_transformer__transform(rt: _core.CoreInstance, record: Any) -> Any:
     s10 = bytearray(8)
     rt.ref(s10, 0, 1, record.id.encode("utf-8"))
     s11 = bytearray(8)
-    rt.ref(s11, 0, 1, bytes(record.payload))
+    rt.ref(s11, 0, 1, _runtime.as_bytes(record.payload))
     l12 = bytearray(8)
     _put_2(rt, record.metadata, l12, 0)
     rt.allocate()
@@ -586,7 +608,7 @@ def export_filter__keep(rt: _core.CoreInstance, record: Any) -> Any:
     s14 = bytearray(8)
     rt.ref(s14, 0, 1, record.id.encode("utf-8"))
     s15 = bytearray(8)
-    rt.ref(s15, 0, 1, bytes(record.payload))
+    rt.ref(s15, 0, 1, _runtime.as_bytes(record.payload))
     l16 = bytearray(8)
     _put_2(rt, record.metadata, l16, 0)
     rt.allocate()
@@ -639,7 +661,7 @@ def export_aggregator__method_accumulator_add(
     s19 = bytearray(8)
     rt.ref(s19, 0, 1, record.id.encode("utf-8"))
     s20 = bytearray(8)
-    rt.ref(s20, 0, 1, bytes(record.payload))
+    rt.ref(s20, 0, 1, _runtime.as_bytes(record.payload))
     l21 = bytearray(8)
     _put_2(rt, record.metadata, l21, 0)
     rt.allocate()
@@ -748,7 +770,7 @@ def import_logging__log(
 def import_logging__enabled(rt: _core.CoreInstance, impl: Any, a0: Any) -> Any:
     m = rt.view()
     r = impl(_core_case(_CASES_11, a0))
-    return _signed32(1 if r else 0)
+    return _signed32(_bool(r))
 
 
 def import_metrics__counter_add(

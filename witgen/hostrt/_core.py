@@ -1,0 +1,1113 @@
+"""Runtime of the fast path: run a plugin's core module directly, outside `wasmtime.component`.
+
+This file is witgen's host runtime (`witgen/hostrt/_core.py`), copied verbatim into every
+generated package.
+
+A component built from one core module (what wit-bindgen guests are) is run as that module:
+its exports follow the component-model naming conventions (`<interface>#<function>`,
+`cabi_post_<interface>#<function>`, `cabi_realloc`, `memory`) and its imports are named
+`<interface>` / `<function>`. The type-specialised lift/lower code in `_fast.py` reads and
+writes the module's memory directly; core calls go straight to wasmtime's C API (`_capi.py`)
+with pre-allocated argument buffers (no per-call type introspection). The whole object graph
+(engine, store, module, linker, instances) is owned here through the C API; nothing depends on
+wasmtime-py's private modules.
+"""
+
+from __future__ import annotations
+
+import array
+import ctypes
+import struct
+import threading
+from typing import Any, Callable, Mapping, Sequence, TypeVar
+
+import wasmtime
+
+from . import _capi, _runtime
+
+T = TypeVar("T")
+_COMPONENT_PREAMBLE = b"\x00asm\x0d\x00\x01\x00"
+PREVIEW1 = "wasi_snapshot_preview1"
+_INTRINSICS = ("[resource-new]", "[resource-rep]", "[resource-drop]")
+_VALTYPE_CODES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64"}
+
+
+class FastUnavailable(Exception):
+    """Why a component cannot run on the fast path (it then runs on the generic one).
+
+    `warn`: the reason is worth a warning (an environment problem, not the component's shape).
+    """
+
+    def __init__(self, message: str, warn: bool = False) -> None:
+        super().__init__(message)
+        self.warn = warn
+
+
+class _CallFailed(Exception):
+    """A trap or error wasmtime reported for a call, with its message."""
+
+
+# ---------------------------------------------------------------------------- binary reading
+
+
+def _leb(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return result, pos
+
+
+def _name(data: bytes, pos: int) -> tuple[str, int]:
+    n, pos = _leb(data, pos)
+    return data[pos : pos + n].decode("utf-8"), pos + n
+
+
+def _sections(data: bytes, start: int) -> list[tuple[int, bytes]]:
+    out = []
+    pos = start
+    while pos < len(data):
+        sid = data[pos]
+        size, pos = _leb(data, pos + 1)
+        out.append((sid, data[pos : pos + size]))
+        pos += size
+    return out
+
+
+def core_modules(component: bytes) -> list[bytes]:
+    """The core modules embedded at the top level of a component binary."""
+    if not component.startswith(_COMPONENT_PREAMBLE):
+        raise FastUnavailable("not a component binary")
+    try:
+        return [body for sid, body in _sections(component, 8) if sid == 1]
+    except IndexError:
+        raise FastUnavailable("truncated component binary") from None
+
+
+def _limits(data: bytes, pos: int) -> int:
+    flags = data[pos]
+    _, pos = _leb(data, pos + 1)
+    if flags & 1:
+        _, pos = _leb(data, pos)
+    return pos
+
+
+FuncType = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+class ModuleInfo:
+    """What the fast path needs to know about a core module, read from its binary."""
+
+    def __init__(self, module: bytes) -> None:
+        self.imports: list[tuple[str, str]] = []  # function imports as (module, name)
+        # export name -> function type (None: not a function)
+        self.exports: dict[str, FuncType | None] = {}
+        types: list[FuncType] = []
+        funcs: list[int] = []  # type index of every function (imports first)
+        exported: list[tuple[str, int, int]] = []
+        try:
+            for sid, body in _sections(module, 8):
+                if sid == 1:
+                    types = self._types(body)
+                elif sid == 2:
+                    funcs += self._imports(body)
+                elif sid == 3:
+                    count, pos = _leb(body, 0)
+                    for _ in range(count):
+                        index, pos = _leb(body, pos)
+                        funcs.append(index)
+                elif sid == 7:
+                    count, pos = _leb(body, 0)
+                    for _ in range(count):
+                        name, pos = _name(body, pos)
+                        kind = body[pos]
+                        index, pos = _leb(body, pos + 1)
+                        exported.append((name, kind, index))
+        except (IndexError, UnicodeDecodeError):
+            raise FastUnavailable("malformed core module") from None
+        for name, kind, index in exported:
+            ty = None
+            if kind == 0 and index < len(funcs) and funcs[index] < len(types):
+                ty = types[funcs[index]]
+            self.exports[name] = ty
+
+    @staticmethod
+    def _types(body: bytes) -> list[FuncType]:
+        count, pos = _leb(body, 0)
+        out: list[FuncType] = []
+        for _ in range(count):
+            if body[pos] != 0x60:
+                raise FastUnavailable(
+                    "the core module uses type forms the fast path cannot read",
+                )
+            pos += 1
+            sig: list[tuple[str, ...]] = []
+            for _ in range(2):
+                n, pos = _leb(body, pos)
+                codes = body[pos : pos + n]
+                pos += n
+                sig.append(tuple(_VALTYPE_CODES.get(c, "other") for c in codes))
+            out.append((sig[0], sig[1]))
+        return out
+
+    def _imports(self, body: bytes) -> list[int]:
+        funcs = []
+        count, pos = _leb(body, 0)
+        for _ in range(count):
+            mod, pos = _name(body, pos)
+            name, pos = _name(body, pos)
+            kind = body[pos]
+            pos += 1
+            if kind == 0:
+                index, pos = _leb(body, pos)
+                funcs.append(index)
+                self.imports.append((mod, name))
+            elif kind == 1:
+                pos = _limits(body, pos + 1)
+            elif kind == 2:
+                pos = _limits(body, pos)
+            elif kind == 3:
+                pos += 2
+            else:
+                raise FastUnavailable(f"unsupported import kind {kind} of {mod}/{name}")
+        return funcs
+
+
+# ---------------------------------------------------------------------------- C objects
+
+
+class _Owned:
+    """A C object deleted with `deleter` when the Python object goes away."""
+
+    __slots__ = ("ptr", "_delete")
+
+    def __init__(
+        self,
+        ptr: int | None,
+        deleter: Callable[[int], None],
+        what: str,
+    ) -> None:
+        if not ptr:
+            raise _CallFailed(f"wasmtime could not create the {what}")
+        self.ptr: int = ptr
+        self._delete = deleter
+
+    def __del__(self) -> None:
+        ptr, self.ptr = self.ptr, 0
+        if ptr:
+            self._delete(ptr)
+
+
+class Engine:
+    """A wasmtime engine with epoch interruption, and fuel when limits ask for it."""
+
+    def __init__(self, lib: _capi.Library, fuel: bool) -> None:
+        config = lib.wasm_config_new()
+        lib.wasmtime_config_consume_fuel_set(config, fuel)
+        lib.wasmtime_config_epoch_interruption_set(config, True)
+        self.owned = _Owned(
+            lib.wasm_engine_new_with_config(config),
+            lib.wasm_engine_delete,
+            "engine",
+        )
+        self.ptr = self.owned.ptr
+        increment = lib.wasmtime_engine_increment_epoch
+        ptr = self.ptr
+        self.ticker = _runtime.Ticker(lambda: increment(ptr))
+        self.allocator: Module | None = None
+
+
+_engines: dict[bool, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def engine_for(lib: _capi.Library, fuel: bool) -> Engine:
+    """One engine per fuel setting for the fast path, shared by the whole process."""
+    with _engines_lock:
+        engine = _engines.get(fuel)
+        if engine is None:
+            engine = _engines[fuel] = Engine(lib, fuel)
+    return engine
+
+
+class Module:
+    """A compiled core module."""
+
+    def __init__(self, lib: _capi.Library, ptr: int) -> None:
+        self.lib = lib
+        self.owned = _Owned(ptr, lib.wasmtime_module_delete, "module")
+        self.ptr = self.owned.ptr
+
+    @classmethod
+    def _make(
+        cls,
+        lib: _capi.Library,
+        fn: Any,
+        engine: Engine,
+        data: bytes,
+        what: str,
+    ) -> Module:
+        out = ctypes.c_void_p(0)
+        buf = ctypes.create_string_buffer(data, len(data))
+        lib.check(
+            fn(engine.ptr, ctypes.addressof(buf), len(data), ctypes.addressof(out)),
+            what,
+        )
+        return cls(lib, out.value or 0)
+
+    @classmethod
+    def compile(cls, lib: _capi.Library, engine: Engine, wasm: bytes) -> Module:
+        return cls._make(lib, lib.wasmtime_module_new, engine, wasm, "cannot compile")
+
+    @classmethod
+    def deserialize(cls, lib: _capi.Library, engine: Engine, code: bytes) -> Module:
+        fn = lib.wasmtime_module_deserialize
+        return cls._make(lib, fn, engine, code, "cannot deserialize")
+
+    def serialize(self) -> bytes:
+        vec = (ctypes.c_size_t * 2)()
+        self.lib.check(
+            self.lib.wasmtime_module_serialize(self.ptr, ctypes.addressof(vec)),
+            "serialize",
+        )
+        data = ctypes.string_at(vec[1], vec[0])
+        self.lib.wasm_byte_vec_delete(ctypes.addressof(vec))
+        return data
+
+
+def _functype(lib: _capi.Library, ins: Sequence[str], outs: Sequence[str]) -> int:
+    vecs = []
+    for kinds in (ins, outs):
+        items = (ctypes.c_void_p * max(1, len(kinds)))()
+        for i, kind in enumerate(kinds):
+            items[i] = lib.wasm_valtype_new(_capi.VALKINDS[kind])
+        vec = (ctypes.c_size_t * 2)()
+        lib.wasm_valtype_vec_new(
+            ctypes.addressof(vec),
+            len(kinds),
+            ctypes.addressof(items),
+        )
+        vecs.append(vec)
+    return int(
+        lib.wasm_functype_new(ctypes.addressof(vecs[0]), ctypes.addressof(vecs[1])),
+    )
+
+
+def _wasi_config(lib: _capi.Library, grants: _runtime.WasiGrants) -> int:
+    """A `wasi_config_t` with exactly what `grants` allows (WASI preview 1)."""
+    config = lib.wasi_config_new()
+
+    def strings(items: Sequence[str]) -> Any:
+        array_type = ctypes.c_char_p * max(1, len(items))
+        return array_type(*[s.encode("utf-8") for s in items])
+
+    names, values = list(grants.env), list(grants.env.values())
+    ok = lib.wasi_config_set_env(
+        config,
+        len(names),
+        ctypes.addressof(strings(names)),
+        ctypes.addressof(strings(values)),
+    )
+    args = list(grants.args)
+    ok = ok and lib.wasi_config_set_argv(
+        config,
+        len(args),
+        ctypes.addressof(strings(args)),
+    )
+    for host, guest in grants.dirs.items():
+        writable = host in grants.writable_dirs
+        ok = ok and lib.wasi_config_preopen_dir(
+            config,
+            host.encode("utf-8"),
+            guest.encode("utf-8"),
+            writable,
+        )
+    if not ok:
+        lib.wasi_config_delete(config)
+        raise _runtime.PluginLoadError(
+            "cannot configure WASI for the plugin (a granted dir?)",
+        )
+    if grants.inherit_stdout:
+        lib.wasi_config_inherit_stdout(config)
+    if grants.inherit_stderr:
+        lib.wasi_config_inherit_stderr(config)
+    return int(config)
+
+
+# ---------------------------------------------------------------------------- calls
+
+
+_SLOT = 16  # bytes per wasmtime_val_raw_t
+# (code for arguments, code for results): an i32 argument is written as 8 bytes so that both
+# signed and unsigned Python ints fit (the low half is what wasm reads); i64 arguments arrive
+# as unsigned bit patterns (the generated code masks them).
+_CODES = {"i32": ("q", "i"), "i64": ("Q", "q"), "f32": ("f", "f"), "f64": ("d", "d")}
+_P = ctypes.c_void_p
+# wasmtime_func_call_unchecked(context, func, args_and_results, len, trap_out) -> error,
+# and wasmtime_memory_data_size(context, memory), with plain addresses: no conversions.
+_CALL_PROTO = ctypes.CFUNCTYPE(_P, _P, _P, _P, ctypes.c_size_t, _P)
+_SIZE_PROTO = ctypes.CFUNCTYPE(ctypes.c_size_t, _P, _P)
+
+
+def _layout(kinds: Sequence[str], signed: bool) -> struct.Struct:
+    fmt = "<"
+    for kind in kinds:
+        code = _CODES[kind][1 if signed else 0]
+        fmt += code + f"{_SLOT - struct.calcsize('<' + code)}x"
+    return struct.Struct(fmt)
+
+
+class RawFunc:
+    """A core function called through `wasmtime_func_call_unchecked` with a reused buffer.
+
+    The types were checked once against the module (see `CorePrepared`), so the unchecked
+    call is safe; arguments are packed with one `struct` call, results unpacked with another.
+    """
+
+    __slots__ = (
+        "_keep",
+        "_buf",
+        "_view",
+        "_pack",
+        "_unpack",
+        "_trap",
+        "_call",
+        "_fn",
+        "_lib",
+    )
+
+    def __init__(
+        self,
+        store: Store,
+        func: Any,
+        offset: int,
+        ins: Sequence[str],
+        outs: Sequence[str],
+    ) -> None:
+        self._keep = (
+            store,
+            func,
+        )  # the C store and the wasmtime_func_t buffer stay alive
+        n = max(len(ins), len(outs), 1)
+        self._buf = (ctypes.c_ubyte * (_SLOT * n))()
+        self._view = memoryview(self._buf).cast("B")
+        self._pack = _layout(ins, False).pack_into
+        self._unpack = _layout(outs, True).unpack_from
+        self._trap = ctypes.c_void_p(0)
+        self._fn = store.call
+        self._lib = store.lib
+        self._call = (
+            store.context,
+            ctypes.addressof(func) + offset,
+            ctypes.addressof(self._buf),
+            n,
+            ctypes.addressof(self._trap),
+        )
+
+    def __call__(self, *args: Any) -> tuple[Any, ...]:
+        self._pack(self._view, 0, *args)
+        error = self._fn(*self._call)
+        if error or self._trap.value:
+            raise _failure(self._lib, self._trap, error)
+        return self._unpack(self._view, 0)
+
+
+def _failure(
+    lib: _capi.Library,
+    trap: ctypes.c_void_p,
+    error: int | None,
+) -> BaseException:
+    text = lib.error_text(error) if error else ""
+    if trap.value:
+        text = text or lib.trap_text(trap.value)
+        trap.value = 0
+    raised = _runtime.take_pending()
+    if raised is not None:
+        # a host import raised (or Ctrl-C): report the host's own exception
+        return raised
+    return _CallFailed(text or "the call into the plugin failed")
+
+
+class Store:
+    """A wasmtime store of the fast path, with its limits and interrupt callback."""
+
+    def __init__(
+        self,
+        lib: _capi.Library,
+        engine: Engine,
+        limits: _runtime.Limits,
+    ) -> None:
+        self.lib = lib
+        self.engine = engine  # outlives the store
+        store = lib.wasmtime_store_new(engine.ptr, None, None)
+        self.owned = _Owned(store, lib.wasmtime_store_delete, "store")
+        self.ptr = self.owned.ptr
+        self.context: int = lib.wasmtime_store_context(self.ptr)
+        self.call = lib.raw("wasmtime_func_call_unchecked", _CALL_PROTO)
+        if limits.memory_bytes is not None:
+            lib.wasmtime_store_limiter(self.ptr, limits.memory_bytes, -1, -1, -1, -1)
+        self.interrupts = _runtime.Interrupts(lib, self.ptr, limits.timeout)
+        lib.wasmtime_context_set_epoch_deadline(self.context, 1)
+
+    def set_fuel(self, fuel: int) -> None:
+        self.lib.check(
+            self.lib.wasmtime_context_set_fuel(self.context, fuel),
+            "set fuel",
+        )
+
+    def instantiated(self, error: int | None, trap: ctypes.c_void_p, what: str) -> None:
+        if error or trap.value:
+            exc = _failure(self.lib, trap, error)
+            if isinstance(exc, _CallFailed):
+                raise _runtime.PluginLoadError(f"{what}: {exc}") from None
+            raise exc
+
+    def export(self, instance: Any, name: str) -> Any:
+        """The `wasmtime_extern_t` an instance exports as `name`, or None."""
+        out = (ctypes.c_uint64 * 8)()  # larger than wasmtime_extern_t
+        raw = name.encode("utf-8")
+        found = self.lib.wasmtime_instance_export_get(
+            self.context,
+            ctypes.addressof(instance),
+            raw,
+            len(raw),
+            ctypes.addressof(out),
+        )
+        return out if found else None
+
+
+def _kind(ext: Any) -> int:
+    return int(ext[0]) & 0xFF
+
+
+# ---------------------------------------------------------------------------- instances
+
+
+class _Running(threading.local):
+    """Per thread: the instances whose exports are running (innermost last)."""
+
+    def __init__(self) -> None:
+        self.stack: list[CoreInstance] = []
+
+
+_running = _Running()
+
+
+def current() -> CoreInstance:
+    """The instance whose export is running (host imports are only called from inside one)."""
+    return _running.stack[-1]
+
+
+Served = Mapping[tuple[str, str], tuple[_runtime.FuncSig, Callable[..., Any] | None]]
+
+
+class CorePrepared:
+    """The plugin's core module compiled, linked and pre-instantiated (`InstancePre`)."""
+
+    def __init__(
+        self,
+        prepared: _runtime.Prepared,
+        wasm: bytes,
+        exports: Mapping[
+            tuple[str | None, str],
+            tuple[Callable[..., Any], str, Sequence[str], Sequence[str], bool],
+        ],
+        imports: Mapping[
+            tuple[str, str],
+            tuple[Callable[..., Any], Sequence[str], Sequence[str]],
+        ],
+        served: Served,
+    ) -> None:
+        self.prepared = prepared
+        self.exports = exports
+        try:
+            lib = _capi.load()
+        except _capi.Unavailable as exc:
+            raise FastUnavailable(str(exc), warn=True) from None
+        self.lib = lib
+        self.engine = engine_for(lib, prepared.limits.fuel is not None)
+        wanted = {core_name for _, core_name, _, _, _ in exports.values()}
+        chosen = None
+        for module in core_modules(wasm):
+            info = ModuleInfo(module)
+            if wanted <= set(info.exports) and {"memory", "cabi_realloc"} <= set(
+                info.exports,
+            ):
+                chosen = (module, info)
+                break
+        if chosen is None:
+            raise FastUnavailable(
+                "no core module exports every function under its conventional name",
+            )
+        module_bytes, info = chosen
+        self.post_returns = set(info.exports)
+        for mod, name in info.imports:  # cheap refusal before compiling anything
+            servable = (
+                mod == PREVIEW1
+                or (mod, name) in imports
+                or (mod.startswith("[export]") and name.startswith(_INTRINSICS))
+            )
+            if not servable:
+                raise FastUnavailable(
+                    f"the core module imports {mod}/{name}, which the fast path cannot serve",
+                )
+        self._check_types(info)
+        engine = self.engine
+        try:
+            self.module = _runtime.cached(
+                module_bytes,
+                f"module|{prepared.cache_key}",
+                prepared.cache_dir,
+                lambda: Module.compile(lib, engine, module_bytes),
+                lambda m: m.serialize(),
+                lambda b: Module.deserialize(lib, engine, b),
+            )
+        except _CallFailed as exc:
+            raise _runtime.PluginLoadError(f"invalid component: {exc}") from None
+        self._callbacks: list[Any] = []  # the C side holds raw pointers to these
+        self.linker = _Owned(
+            lib.wasmtime_linker_new(engine.ptr),
+            lib.wasmtime_linker_delete,
+            "linker",
+        )
+        uses_wasi = False
+        for mod, name in info.imports:
+            if mod == PREVIEW1:
+                uses_wasi = True
+                continue
+            if mod.startswith("[export]") and name.startswith(_INTRINSICS):
+                intrinsic = name[1 : name.index("]")]
+                resource = name[name.index("]") + 1 :]
+                dtor = f"{mod[len('[export]'):]}#[dtor]{resource}"
+                results = [] if intrinsic == "resource-drop" else ["i32"]
+                self._define(
+                    mod,
+                    name,
+                    ["i32"],
+                    results,
+                    _resource_intrinsic(intrinsic, dtor),
+                )
+                continue
+            adapter, ins, outs = imports[(mod, name)]
+            sig, impl = served.get((mod, name), (None, None))
+            if impl is None:
+                raise _runtime.PluginLoadError(
+                    f"the component imports `{mod}` but no implementation of it was given to load()",
+                )
+            self._define(mod, name, ins, outs, _bind_import(adapter, impl, sig))
+        if uses_wasi:
+            try:
+                lib.check(
+                    lib.wasmtime_linker_define_wasi(self.linker.ptr),
+                    "define WASI",
+                )
+            except _CallFailed as exc:
+                raise FastUnavailable(str(exc)) from None
+        self.uses_wasi = uses_wasi
+        pre = ctypes.c_void_p(0)
+        try:
+            lib.check(
+                lib.wasmtime_linker_instantiate_pre(
+                    self.linker.ptr,
+                    self.module.ptr,
+                    ctypes.addressof(pre),
+                ),
+                "cannot link the core module",
+            )
+        except _CallFailed as exc:
+            raise FastUnavailable(str(exc)) from None
+        self.pre = _Owned(pre.value, lib.wasmtime_instance_pre_delete, "instance-pre")
+        if engine.allocator is None:
+            engine.allocator = Module.compile(
+                lib,
+                engine,
+                bytes(wasmtime.wat2wasm(_ALLOCATOR_WAT)),
+            )
+        self.allocator = engine.allocator
+
+    def _check_types(self, info: ModuleInfo) -> None:
+        """Unchecked calls are only safe with the exact core types: verify them once."""
+        for _, core_name, ins, outs, _ in self.exports.values():
+            ty = info.exports.get(core_name)
+            if ty is None:
+                raise FastUnavailable(f"`{core_name}` is not a function")
+            if ty != (tuple(ins), tuple(outs)):
+                raise FastUnavailable(
+                    f"`{core_name}` has core type {ty}, expected {(ins, outs)}",
+                )
+            post = f"cabi_post_{core_name}"
+            if post in info.exports:
+                post_ty = info.exports[post]
+                if post_ty is None or post_ty != (tuple(outs), ()):
+                    raise FastUnavailable(f"`{post}` has the wrong type")
+        for name, ty in info.exports.items():
+            if "#[dtor]" in name and ty != (("i32",), ()):
+                raise FastUnavailable(f"`{name}` has the wrong type")
+        if info.exports.get("_initialize", ((), ())) != ((), ()):
+            raise FastUnavailable("`_initialize` has the wrong type")
+        if info.exports.get("cabi_realloc") != (("i32",) * 4, ("i32",)):
+            raise FastUnavailable("`cabi_realloc` has the wrong type")
+
+    def _define(
+        self,
+        module: str,
+        name: str,
+        ins: Sequence[str],
+        outs: Sequence[str],
+        func: Callable[..., Any],
+    ) -> None:
+        """Serves the core import `module`/`name` with `func` over the raw value buffer."""
+        lib = self.lib
+        unpack = _layout(ins, True).unpack
+        pack = _layout(outs, True).pack
+        arg_bytes = _SLOT * len(ins)
+        has_result = bool(outs)
+
+        def callback(_env: Any, _caller: Any, values: int, _n: int) -> int:
+            try:
+                result = func(*unpack(ctypes.string_at(values, arg_bytes)))
+                if has_result:
+                    out = pack(result)
+                    ctypes.memmove(values, out, len(out))
+                return 0
+            except BaseException as exc:  # re-raised by RawFunc after the guest unwound
+                _runtime.pending.raised = exc
+                return lib.new_trap(b"the host import raised an exception")
+
+        callback._witgen_callback = True  # type: ignore[attr-defined]
+        raw = _capi.HOST_CALLBACK(callback)
+        self._callbacks.append(raw)
+        ty = _functype(lib, ins, outs)
+        mod_bytes, name_bytes = module.encode("utf-8"), name.encode("utf-8")
+        error = lib.wasmtime_linker_define_func_unchecked(
+            self.linker.ptr,
+            mod_bytes,
+            len(mod_bytes),
+            name_bytes,
+            len(name_bytes),
+            ty,
+            ctypes.cast(raw, ctypes.c_void_p),
+            None,
+            None,
+        )
+        lib.wasm_functype_delete(ty)
+        if error:
+            raise FastUnavailable(
+                f"cannot define {module}/{name}: {lib.error_text(error)}",
+            )
+
+
+def _resource_intrinsic(intrinsic: str, dtor: str) -> Callable[..., Any]:
+    """`[resource-new]`, `[resource-rep]` and `[resource-drop]` of an exported resource."""
+    if intrinsic == "resource-new":
+        return lambda rep: current().table_new(rep & 0xFFFFFFFF)
+    if intrinsic == "resource-rep":
+        return lambda handle: _signed(current().table_rep(handle & 0xFFFFFFFF))
+    return lambda handle: current().table_drop(handle & 0xFFFFFFFF, dtor)
+
+
+def _signed(v: int) -> int:
+    return v - 0x100000000 if v & 0x80000000 else v
+
+
+def _bind_import(
+    adapter: Callable[..., Any],
+    impl: Callable[..., Any],
+    sig: _runtime.FuncSig | None,
+) -> Callable[..., Any]:
+    if sig is None or sig.result is None:
+
+        def call(*args: Any) -> Any:
+            return adapter(current(), impl, *args)
+
+        return call
+
+    def checked(*args: Any) -> Any:
+        result = impl(*args)
+        wrong = sig.check_result(result)
+        if wrong is not None:
+            raise wrong
+        return result
+
+    def call_checked(*args: Any) -> Any:
+        return adapter(current(), checked, *args)
+
+    return call_checked
+
+
+class CoreInstance:
+    """One instance of the core module with its own store; same interface as `Instance`."""
+
+    def __init__(self, core: CorePrepared) -> None:
+        self.core = core
+        self.prepared = core.prepared
+        self.lib = core.lib
+        self.generation = 0
+        self._store: Store | None = None
+        self._closed = False
+        self._active = False
+        self.pending: list[tuple[bytearray, int, int, bytes | bytearray, int]] = []
+        self.entered = False
+        limits = self.prepared.limits
+        self._fuel = limits.fuel
+        self._timed = limits.timeout is not None
+        self._ticker = core.engine.ticker
+        self._size = core.lib.raw("wasmtime_memory_data_size", _SIZE_PROTO)
+        self._start()
+
+    def _start(self) -> None:
+        lib = self.lib
+        limits = self.prepared.limits
+        store = Store(lib, self.core.engine, limits)
+        if limits.fuel is not None:
+            store.set_fuel(limits.fuel)
+        if self.core.uses_wasi:
+            config = _wasi_config(lib, self.prepared.wasi)
+            try:
+                lib.check(lib.wasmtime_context_set_wasi(store.context, config), "WASI")
+            except _CallFailed as exc:
+                raise _runtime.PluginLoadError(str(exc)) from None
+        instance = (ctypes.c_uint64 * 2)()
+        trap = ctypes.c_void_p(0)
+        error = lib.wasmtime_instance_pre_instantiate(
+            self.core.pre.ptr,
+            store.context,
+            ctypes.addressof(instance),
+            ctypes.addressof(trap),
+        )
+        store.instantiated(error, trap, "cannot instantiate the component")
+        offset = _capi.ITEM_OFFSET
+
+        def func(name: str) -> Any:
+            ext = store.export(instance, name)
+            if ext is None or _kind(ext) != _capi.EXTERN_FUNC:
+                raise _runtime.PluginLoadError(
+                    f"the core module does not export function {name}",
+                )
+            return ext
+
+        def memory(inst: Any, name: str) -> Any:
+            ext = store.export(inst, name)
+            if ext is None or _kind(ext) != _capi.EXTERN_MEMORY:
+                raise _runtime.PluginLoadError(
+                    f"the core module does not export memory {name}",
+                )
+            return ext
+
+        # a reactor (e.g. Go's c-shared build) sets itself up first
+        if "_initialize" in self.core.post_returns:
+            try:
+                RawFunc(store, func("_initialize"), offset, (), ())()
+            except _CallFailed as exc:
+                raise _runtime.PluginLoadError(
+                    f"the plugin failed to start: {exc}",
+                ) from None
+        mem = memory(instance, "memory")
+        self._memory_ref = (store.context, ctypes.addressof(mem) + offset)
+        self._keep_memory = mem
+        self._view_size = -1
+        self._view = memoryview(b"")
+        realloc = func("cabi_realloc")
+        helper = (ctypes.c_uint64 * 2)()
+        error = lib.wasmtime_instance_new(
+            store.context,
+            self.core.allocator.ptr,
+            ctypes.addressof(realloc),
+            1,
+            ctypes.addressof(helper),
+            ctypes.addressof(trap),
+        )
+        store.instantiated(error, trap, "cannot start the allocation helper")
+        scratch = memory(helper, "scratch")
+        self._scratch_ref = (store.context, ctypes.addressof(scratch) + offset)
+        self._keep_scratch = scratch
+        alloc = store.export(helper, "alloc_many")
+        self._alloc_many = RawFunc(store, alloc, offset, ("i32",), ())
+        self._funcs: dict[str, RawFunc] = {}
+        self._posts: dict[str, RawFunc] = {}
+        for _, core_name, ins, outs, _has_post in self.core.exports.values():
+            self._funcs[core_name] = RawFunc(store, func(core_name), offset, ins, outs)
+            post = f"cabi_post_{core_name}"
+            if post in self.core.post_returns:
+                self._posts[core_name] = RawFunc(store, func(post), offset, outs, ())
+        self._dtors: dict[str, RawFunc] = {}
+        for name in self.core.post_returns:
+            if "#[dtor]" in name:
+                self._dtors[name] = RawFunc(store, func(name), offset, ("i32",), ())
+        # handle -> rep, for resources the plugin exports
+        self._table: dict[int, int] = {}
+        self._next_handle = 1
+        self._store = store
+        self.generation += 1
+
+    # -- memory access for the generated code --
+
+    def view(self) -> memoryview:
+        """The whole linear memory; valid until the next call into the guest.
+
+        Rebuilt only when the memory's size changed (growth may also move it)."""
+        size = self._size(*self._memory_ref)
+        if size != self._view_size:
+            base = self.lib.wasmtime_memory_data(*self._memory_ref)
+            self._view = memoryview((ctypes.c_ubyte * size).from_address(base)).cast(
+                "B",
+            )
+            self._view_size = size
+        return self._view
+
+    def ref(
+        self,
+        parent: bytearray,
+        offset: int,
+        align: int,
+        data: bytes | bytearray,
+        count: int = -1,
+    ) -> None:
+        """Registers a block (string bytes or list elements) referenced from `parent`.
+
+        `allocate` later gets its guest address with `cabi_realloc` and writes the
+        (address, count) pair into `parent` at `offset` (count: bytes, or list elements).
+        """
+        self.pending.append(
+            (parent, offset, align, data, len(data) if count < 0 else count),
+        )
+
+    def allocate(self) -> None:
+        """Allocates every registered block with one trip into wasm, then writes them all.
+
+        A helper module loops over the (align, size) pairs calling the guest's own
+        `cabi_realloc`, so the guest sees exactly the allocations the canonical ABI makes;
+        only the Python -> wasm transitions are saved.
+        """
+        refs = self.pending
+        n = len(refs)
+        if not n:
+            return
+        sizes = array.array("I")
+        for ref in refs:
+            sizes.append(ref[2])
+            sizes.append(len(ref[3]))
+        scratch = self._scratch_view(8 * n)
+        scratch[: 8 * n] = memoryview(sizes).cast("B")
+        self._alloc_many(n)
+        addrs = array.array("I", bytes(self._scratch_view(4 * n)[: 4 * n]))
+        pack = _PAIR.pack_into
+        mem = self.view()
+        end = len(mem)
+        for (parent, offset, align, data, count), addr in zip(refs, addrs):
+            if addr & (align - 1):
+                raise _runtime.PluginTrap(
+                    f"cabi_realloc returned {addr:#x}, which is not aligned to {align}"
+                )
+            if addr + len(data) > end:
+                raise _runtime.PluginTrap("cabi_realloc returned memory out of bounds")
+            pack(parent, offset, addr, count)
+            mem[addr : addr + len(data)] = data
+        refs.clear()
+
+    def write(self, addr: int, data: bytes | bytearray) -> None:
+        """Writes `data` into guest memory at `addr` (a return area the guest passed in)."""
+        mem = self.view()
+        if addr + len(data) > len(mem):
+            raise _runtime.PluginTrap("return area out of bounds")
+        mem[addr : addr + len(data)] = data
+
+    def _scratch_view(self, size: int) -> memoryview:
+        lib = self.lib
+        have = self._size(*self._scratch_ref)
+        if have < size:
+            prev = ctypes.c_uint64(0)
+            pages = (size - have + 65535) // 65536
+            error = lib.wasmtime_memory_grow(
+                *self._scratch_ref,
+                pages,
+                ctypes.addressof(prev),
+            )
+            if error:
+                raise _runtime.PluginTrap(
+                    f"cannot grow scratch memory: {lib.error_text(error)}",
+                )
+        length = self._size(*self._scratch_ref)
+        base = lib.wasmtime_memory_data(*self._scratch_ref)
+        return memoryview((ctypes.c_ubyte * length).from_address(base)).cast("B")
+
+    # -- calls --
+
+    def invoke(self, core_name: str, args: Sequence[Any]) -> tuple[Any, ...]:
+        self.entered = True
+        return self._funcs[core_name](*args)
+
+    def post_return(self, core_name: str, results: Sequence[Any]) -> None:
+        post = self._posts.get(core_name)
+        if post is not None:
+            post(*results)
+
+    def call(self, iface: str | None, name: str, args: Sequence[Any]) -> Any:
+        store = self._store
+        if store is None:
+            if self._closed:
+                raise _runtime.PluginClosed("the plugin is closed")
+            self._start()
+            store = self._store
+            assert store is not None
+        if self._active:
+            raise _runtime.PluginTrap(
+                f"{name}: the plugin instance was re-entered from one of its host imports "
+                "(the component model forbids re-entering an instance)",
+            )
+        if self._fuel is not None:
+            store.set_fuel(self._fuel)
+        if self._timed:
+            store.interrupts.start()
+        self.pending.clear()
+        self.entered = False
+        self._active = True
+        running = _running.stack
+        running.append(self)
+        ticker = self._ticker
+        ticker.enter(self)
+        try:
+            return self.core.exports[(iface, name)][0](self, *args)
+        except _CallFailed as exc:
+            self._store = None  # poisoned: a fresh instance serves the next call
+            raise _runtime.classify(str(exc), store.interrupts.timed_out) from None
+        except BaseException as exc:
+            unwound = self.entered or self._store is not store
+            if unwound or isinstance(exc, _runtime.PluginTrap):
+                # the guest was unwound mid-call or handed back garbage
+                self._store = None
+                raise
+            self.pending.clear()  # a bad argument: the guest never ran the function
+            wrong = self.prepared.bad_args(iface, name, args)
+            if wrong is not None:
+                raise wrong from None
+            if isinstance(exc, struct.error):  # a value out of range for its WIT type
+                raise ValueError(str(exc)) from None
+            raise
+        finally:
+            ticker.leave(self)
+            running.pop()
+            self._active = False
+
+    # -- resources the plugin exports: the host holds reps, the plugin sees handles --
+
+    def table_new(self, rep: int) -> int:
+        handle = self._next_handle
+        self._next_handle += 1
+        self._table[handle] = rep
+        return handle
+
+    def table_rep(self, handle: int) -> int:
+        rep = self._table.get(handle)
+        if rep is None:
+            raise _runtime.PluginTrap(f"unknown resource handle {handle}")
+        return rep
+
+    def table_drop(self, handle: int, dtor: str) -> None:
+        rep = self._table.pop(handle, None)
+        if rep is None:
+            raise _runtime.PluginTrap(f"unknown resource handle {handle}")
+        func = self._dtors.get(dtor)
+        if func is not None:
+            func(rep)
+
+    def own_out(self, handle: int) -> int:
+        """An own handle returned by the plugin: the host takes the resource (its rep)."""
+        rep = self._table.pop(handle, None)
+        if rep is None:
+            raise trap(f"the plugin returned an unknown resource handle {handle}")
+        return rep
+
+    def own_in(self, rep: int) -> int:
+        """A resource the host hands back to the plugin (an `own` parameter)."""
+        return self.table_new(rep)
+
+    def drop_resource(self, handle: Any, generation: int, dtor: str) -> None:
+        """The host drops its resource: the plugin's destructor runs now."""
+        store = self._store
+        if generation != self.generation or store is None or self._closed:
+            return
+        func = self._dtors.get(dtor)
+        if func is None:
+            return
+        running = _running.stack
+        running.append(self)
+        self._ticker.enter(self)
+        try:
+            func(handle)
+        except _CallFailed as exc:
+            self._store = None
+            raise _runtime.classify(str(exc), store.interrupts.timed_out) from None
+        finally:
+            self._ticker.leave(self)
+            running.pop()
+
+    def close(self) -> None:
+        self._closed = True
+        self._store = None
+
+    def memory_size(self) -> int:
+        """Bytes of linear memory the instance currently holds."""
+        assert self._store is not None
+        return int(self._size(*self._memory_ref))
+
+
+_PAIR = struct.Struct("<II")
+_ALLOCATOR_WAT = """
+(module
+  (import "guest" "cabi_realloc" (func $realloc (param i32 i32 i32 i32) (result i32)))
+  (memory (export "scratch") 1)
+  ;; scratch holds n (align, size) pairs; the i-th address overwrites slot i (4 bytes each),
+  ;; which is never ahead of the pair still to be read.
+  (func (export "alloc_many") (param $n i32)
+    (local $i i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (i32.store (i32.shl (local.get $i) (i32.const 2))
+          (call $realloc (i32.const 0) (i32.const 0)
+            (i32.load (i32.shl (local.get $i) (i32.const 3)))
+            (i32.load offset=4 (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
+)
+"""
+
+
+def take(cls: Callable[[Any, int], T], handle: int) -> T:
+    """Wraps an `own` handle the running plugin returned in its resource class."""
+    rt = current()
+    return cls(rt, rt.own_out(handle & 0xFFFFFFFF))
+
+
+def trap(message: str) -> _runtime.PluginTrap:
+    return _runtime.PluginTrap(f"the plugin returned an invalid value: {message}")
+
+
+def text(mem: memoryview, ptr: int, length: int) -> str:
+    if ptr + length > len(mem):
+        raise trap("string out of bounds")
+    try:
+        return str(mem[ptr : ptr + length], "utf-8")
+    except UnicodeDecodeError:
+        raise trap("string is not valid UTF-8") from None
+
+
+def blob(mem: memoryview, ptr: int, length: int) -> bytes:
+    if ptr + length > len(mem):
+        raise trap("list out of bounds")
+    return bytes(mem[ptr : ptr + length])
+
+
+def check(mem: memoryview, ptr: int, size: int, align: int) -> None:
+    if ptr & (align - 1) or ptr + size > len(mem):
+        raise trap("list out of bounds or misaligned")
+
+
+def char(code: int) -> str:
+    if code >= 0x110000 or 0xD800 <= code <= 0xDFFF:
+        raise trap(f"{code:#x} is not a Unicode scalar value")
+    return chr(code)
