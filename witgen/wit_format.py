@@ -66,11 +66,13 @@ class _Sep:
     space: bool = False
 
 
-def format_wit(file: str, text: str) -> str:
-    """The formatted text of one `.wit` file. Raises `WitError` when it does not parse, and
-    when the formatted text would not hold the same tokens and comments (a formatter bug:
-    nothing should be written then)."""
-    parse_text(file, text)
+def format_wit(file: str, text: str, *, parsed: bool = False) -> str:
+    """The formatted text of one `.wit` file. Raises `WitError` when it does not parse (not
+    checked again when the caller says it `parsed` the text already), and when the formatted
+    text would not hold the same tokens and comments (a formatter bug: nothing should be
+    written then)."""
+    if not parsed:
+        parse_text(file, text)
     lexed = tokenize(file, text)
     if lexed.error is not None:  # pragma: no cover - parse_text raised it already
         raise lexed.error
@@ -90,6 +92,7 @@ class _Walk:
     def __init__(self, tokens: list[Token]) -> None:
         self.t = tokens
         self.n = len(tokens)
+        self.types = [str(t.type) for t in tokens] + [END] * 3
         self.i = 0
         self.seps: list[_Sep | None] = [None] * self.n
         self.drop: set[int] = set()  # trailing commas left out
@@ -97,7 +100,7 @@ class _Walk:
         self.end_newlines = 0
 
     def type(self, j: int) -> str:
-        return str(self.t[j].type) if j < self.n else END
+        return self.types[j] if j < self.n else END
 
     def run(self) -> None:
         last = self.items("file", 0)
@@ -267,10 +270,12 @@ class _Emitter:
 
     def comments(self, start: int, end: int) -> tuple[list[_Comment], int]:
         """The comments between offsets `start` and `end`, and the newlines after the last."""
-        text = self.text
-        found: list[_Comment] = []
         spans = self.lexed.comment_spans
         k = bisect.bisect_left(self.starts, start)
+        if k == len(spans) or spans[k][0] >= end:
+            return [], 0  # (only callers with comments look at the count)
+        text = self.text
+        found: list[_Comment] = []
         at = start
         while k < len(spans) and spans[k][0] < end:
             s, e = spans[k]
@@ -303,12 +308,12 @@ class _Emitter:
             elif sep.newlines:
                 self.lines(comments, after, sep.newlines, sep.level)
             else:
-                self.inline(comments, after, sep, prev_type, str(tok.type))
+                self.inline(comments, after, sep, prev_type, walk.types[j])
             out.append(text[start : tok.end_pos])
             if j in walk.comma_after:
                 out.append(",")
             prev_end = tok.end_pos
-            prev_type = str(tok.type)
+            prev_type = walk.types[j]
         comments, _ = self.comments(prev_end or 0, len(text))
         if prev_end is None:
             self.lines(comments, 0, 0, 0, first=True, final=True)

@@ -26,7 +26,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from wit_oracle import REPO, VALID, corpus_entries
+from wit_oracle import ALL_FEATURES, REPO, VALID, corpus_entries, wasm_tools
+
+from conftest import require_tool
 
 from witgen import frontend, ir
 from witgen.frontend.lexer import tokenize
@@ -155,6 +157,58 @@ def test_comments_at_chosen_places_survive(entry: Path, choices: dict[int, list[
 
     with tempfile.TemporaryDirectory() as tmp:
         check_formatting_keeps_everything(entry, Path(tmp), pick)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_wasm_tools_reads_the_formatted_text_as_the_commented_one(
+    entry: Path, tmp_path: Path
+) -> None:
+    """The same check with wasm-tools as the judge of the IR."""
+    require_tool("wasm-tools")
+
+    def pick(gap: int) -> str:
+        return KINDS[(gap * 7) % len(KINDS)].format(n=gap)
+
+    copies = []
+    for name in ("commented", "formatted"):
+        (tmp_path / name).mkdir()
+        copy = copy_entry(entry, tmp_path / name)
+        for i, f in enumerate(own_files(copy)):
+            text = with_comments(f.read_text(encoding="utf-8"), pick if i == 0 else _no_first(pick))
+            if name == "formatted":
+                text = format_wit(str(f), text)
+            f.write_text(text, encoding="utf-8")
+        copies.append(copy)
+    before, after = (wasm_tools(c, ALL_FEATURES) for c in copies)
+    assert before.ok, before.stderr
+    assert after.ok, after.stderr
+    assert after.json() == before.json()
+
+
+def _no_first(pick: Any) -> Any:
+    return lambda gap: None if gap == 0 else pick(gap)
+
+
+def test_crlf_tabs_and_bom() -> None:
+    src = (
+        "\ufeff// header\r\n"
+        "package demo:x@1.0.0-rc;\r\n"
+        "\tinterface i {\r\n"
+        "\t\t/** doc\r\n\t\t * lines\r\n\t\t */\r\n"
+        "\t\tf: func();   // note   \r\n"
+        "}\r\n"
+    )
+    out = format_wit("x.wit", src)
+    assert out == (
+        "\ufeff// header\n"
+        "package demo:x@1.0.0-rc;\n\n"
+        "interface i {\n"
+        "  /** doc\r\n\t\t * lines\r\n\t\t */\n"
+        "  f: func(); // note\n"
+        "}\n\n"
+    )
+    assert format_wit("x.wit", out) == out
+    assert shape(out) == shape(src)
 
 
 def test_inserted_comments_are_really_there() -> None:

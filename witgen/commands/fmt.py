@@ -127,7 +127,7 @@ def source_files(path: Path) -> list[Path]:
 def format_file(path: Path) -> tuple[str, str]:
     """(current text, formatted text) of one file."""
     current = read_text(path)
-    return current, format_wit(str(path), current)
+    return current, format_wit(str(path), current, parsed=True)  # `frontend.load` parsed it
 
 
 def read_text(path: Path) -> str:

@@ -165,7 +165,7 @@ class Lexed:
         self.comment_starts: dict[int, int] = {}  # same keys: where those comments begin
         # Every comment's (start, end) offsets in order, those after the last token included
         # (a line comment's end is before its newline). Only `witgen.wit_format` reads them;
-        # comments inside a version token (`1.0.0-/* c */rc`) are part of that token instead.
+        # a comment inside a version token (`1.0.0-/* c */rc`, never valid) is part of it.
         self.comment_spans: list[tuple[int, int]] = []
         self.end_pos = len(text)
         # Errors are reported when the parser reaches them, as wit-parser's lazy lexer does:
