@@ -8,24 +8,52 @@ dependency order: names sorted, each package after the packages it refers to.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
-from witgen.diagnostics import SourceCache, UsageError, WitError
+from witgen.diagnostics import SourceCache, Span, UsageError, WitError
+from witgen.frontend.limits import MAX_SOURCE_BYTES
 from witgen.frontend.merge import Merger, version_key
 from witgen.frontend.parser import parse_text
 from witgen.frontend.resolver import PackageResolver, Unresolved
 
 
 def _read(path: Path) -> str:
+    """The text of one `.wit` file: a regular file of at most `MAX_SOURCE_BYTES`, in UTF-8.
+
+    A path that cannot be read (missing, a dangling or looping symbolic link, not a regular
+    file, too large) is a `UsageError` (exit 2); bytes that are not UTF-8 are invalid WIT, a
+    `WitError` at the first bad byte (exit 1).
+    """
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before it is refused
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise UsageError(f"{path} is not a regular file; give a .wit file or a folder")
+            if info.st_size > MAX_SOURCE_BYTES:
+                raise UsageError(
+                    f"{path} is {info.st_size} bytes; witgen reads WIT files of at most "
+                    f"{MAX_SOURCE_BYTES // (1024 * 1024)} MiB"
+                )
+            data = fh.read(MAX_SOURCE_BYTES + 1)
     except OSError as err:
-        raise UsageError(f"cannot read {path}: {err.strerror or err}") from None
+        raise UsageError(f"failed to read {path}: {err.strerror or err}") from None
+    if len(data) > MAX_SOURCE_BYTES:  # it grew while being read
+        raise UsageError(f"{path} is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB")
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not valid UTF-8") from None
+    except UnicodeDecodeError as err:
+        before = data[: err.start]
+        line = before.count(b"\n") + 1
+        column = err.start - (before.rfind(b"\n") + 1) + 1
+        SourceCache.remember(str(path), data.decode("utf-8", errors="replace"))
+        raise WitError(
+            "input was not valid UTF-8", Span(str(path), line, column, line, column + 1)
+        ) from None
     SourceCache.remember(str(path), text)
     return text
 
@@ -49,11 +77,34 @@ def parse_group(files: list[Path]) -> list[Unresolved]:
 
 
 def _wit_files(directory: Path) -> list[Path]:
+    """The `.wit` files of a package folder, sorted by name. Like wit-parser, every `.wit` entry
+    that is not a folder is read, so a dangling or looping symbolic link is reported, not
+    skipped."""
     try:
         entries = sorted(directory.iterdir(), key=lambda p: p.name)
     except OSError as err:
         raise UsageError(f"cannot read directory {directory}: {err.strerror or err}") from None
-    return [p for p in entries if p.suffix == ".wit" and p.is_file()]
+    files = []
+    for p in entries:
+        if p.suffix != ".wit":
+            continue
+        try:
+            if stat.S_ISDIR(os.stat(p).st_mode):
+                continue
+        except OSError:
+            pass  # reading it reports the error with the path
+        files.append(p)
+    return files
+
+
+def _dep_kind(entry: Path) -> str:
+    """ "dir" or "file" for an entry of `deps/` (symbolic links followed); an entry that cannot
+    be followed (dangling, a loop, no permission) is reported where it is."""
+    try:
+        mode = os.stat(entry).st_mode
+    except OSError as err:
+        raise UsageError(f"failed to read dependency {entry}: {err.strerror or err}") from None
+    return "dir" if stat.S_ISDIR(mode) else "file"
 
 
 def _name_key(name: str) -> tuple[Any, ...]:
@@ -122,7 +173,7 @@ def load_path(path: Path, merger: Merger) -> int:
             except OSError as err:
                 raise UsageError(f"cannot read {deps_dir}: {err.strerror or err}") from None
             for entry in entries:
-                if entry.is_dir():
+                if _dep_kind(entry) == "dir":
                     groups.append(parse_group(_wit_files(entry)))
                 elif entry.suffix == ".wit":
                     groups.append(parse_group([entry]))
