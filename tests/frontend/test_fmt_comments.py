@@ -396,3 +396,78 @@ def test_resolved_prints_what_wasm_tools_prints() -> None:
         frontend.load(VALID / "include_with_rename.wit", all_features=True)
     )
     assert witgen("fmt", "--resolved", "--write", VALID / "include_with_rename.wit").returncode == 2
+
+
+# ---------------------------------------------------------------- 4. other files are not touched
+
+UNFORMATTED_A = "// a\npackage demo:x;\ninterface a { f: func(); /* end */ }\n"
+UNFORMATTED_B = "interface b {   use a.{};\n}\n"
+USER_FILES = {  # files `fmt --write PKG` must leave alone, byte for byte
+    "NOTES.txt": "interface   not-wit {}\n",
+    "UPPER.WIT": "interface   upper {}\n",  # not `*.wit`: not a package source
+    "old.wit.bak": "interface   bak {}\n",
+    "sub/inner.wit": "package other:inner;\ninterface   inner {}\n",
+    "deps/dep.wit": "package dep:y;\ninterface   z {}\n",
+}
+
+
+@given(
+    present=st.sets(st.sampled_from(sorted(USER_FILES))),
+    modes=st.lists(st.sampled_from([0o600, 0o640, 0o644, 0o664, 0o755]), min_size=2, max_size=2),
+    b_is_link=st.booleans(),
+    already_formatted=st.booleans(),
+)
+def test_write_changes_only_the_package_sources(
+    present: set[str], modes: list[int], b_is_link: bool, already_formatted: bool
+) -> None:
+    import tempfile
+
+    from witgen.cli import main
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        pkg, outside = root / "pkg", root / "outside"
+        pkg.mkdir()
+        outside.mkdir()
+        a_text, b_text = UNFORMATTED_A, UNFORMATTED_B
+        if already_formatted:
+            a_text, b_text = format_wit("a.wit", a_text), format_wit("b.wit", b_text)
+        (pkg / "a.wit").write_text(a_text)
+        b_real = outside / "b.wit" if b_is_link else pkg / "b.wit"
+        b_real.write_text(b_text)
+        if b_is_link:
+            (pkg / "b.wit").symlink_to(b_real)
+        (pkg / "a.wit").chmod(modes[0])
+        b_real.chmod(modes[1])
+        for name in present:
+            (pkg / name).parent.mkdir(exist_ok=True)
+            (pkg / name).write_text(USER_FILES[name])
+        snapshot = _tree(root, skip={pkg / "a.wit", b_real})
+
+        assert main(["fmt", "--write", str(pkg)]) == 0
+
+        assert _tree(root, skip={pkg / "a.wit", b_real}) == snapshot
+        assert (pkg / "b.wit").is_symlink() == b_is_link
+        assert (pkg / "a.wit").read_text() == format_wit("a.wit", UNFORMATTED_A)
+        assert b_real.read_text() == format_wit("b.wit", UNFORMATTED_B)
+        assert stat.S_IMODE((pkg / "a.wit").stat().st_mode) == modes[0]
+        assert stat.S_IMODE(b_real.stat().st_mode) == modes[1]
+        assert main(["fmt", "--check", str(pkg)]) == 0
+
+
+def _tree(root: Path, skip: set[Path]) -> dict[str, Any]:
+    """Every entry under `root` (links not followed): kind, and bytes, mode and mtime of
+    files other than `skip` (those may change, but must still be there)."""
+    out: dict[str, Any] = {}
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root))
+        if path.is_symlink():
+            out[rel] = ("link", os.readlink(path))
+        elif path.is_dir():
+            out[rel] = "dir"
+        elif path in skip:
+            out[rel] = "file"
+        else:
+            st_ = path.stat()
+            out[rel] = (path.read_bytes(), stat.S_IMODE(st_.st_mode), st_.st_mtime_ns)
+    return out
