@@ -62,3 +62,48 @@ def write_pipeline(tmp_path: Path, rust: dict[str, Path]) -> Callable[..., Path]
         return path
 
     return write
+
+
+def spy_destination(pipeline: Any) -> list[Any]:
+    """The records the pipeline hands to its destination, in the order it hands them over."""
+    seen: list[Any] = []
+    stage = pipeline.stages[-1]
+    call = stage.call
+
+    class Tap:
+        def __init__(self, inst: Any) -> None:
+            self._inst = inst
+
+        def write_batch(self, records: list[Any]) -> Any:
+            seen.extend(records)
+            return self._inst.write_batch(records)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._inst, name)
+
+    stage.call = lambda n, fn: call(n, lambda inst: fn(Tap(inst)))
+    return seen
+
+
+def run_with_processor(
+    tmp_path: Path, rust: dict[str, Path], processor: Path, count: int, config: dict[str, str]
+) -> tuple[Any, list[Any]]:
+    """source -> `processor` -> filter -> transformer -> aggregator -> destination, run to the end."""
+    from witgen.pipeline import contract as contract_mod
+    from witgen.pipeline import spec as spec_mod
+    from witgen.pipeline.runtime import Pipeline
+    from witgen.paths import REPO_ROOT
+
+    text = "batch_size = 64\n" + stage_toml("source", rust["source"], config={"source.count": str(count)})
+    text += stage_toml("processor", processor, config=config)
+    for kind in ("filter", "transformer", "aggregator", "destination"):
+        text += stage_toml(kind, rust[kind])
+    path = tmp_path / "pipeline.toml"
+    path.write_text(text)
+    spec = spec_mod.load(path)
+    cache = REPO_ROOT / "target" / "pipeline-tests" / "cache"
+    p = Pipeline(spec, contract_mod.load(None), cache_dir=cache, hot_reload=False)
+    p.load()
+    seen = spy_destination(p)
+    p.run()
+    return p, seen

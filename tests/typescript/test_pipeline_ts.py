@@ -1,4 +1,4 @@
-"""The TypeScript processor example takes the processor's place in the DataFlare pipeline
+"""The TypeScript processor example takes the processor's place in a `witgen run` pipeline
 (issue 5: "the Go and TypeScript SDKs join the same pipeline when they land"). It imports WASI
 (componentize-js), so the host bindings run it on the generic wasmtime.component path."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from examples.pipeline.pipeline import KINDS, Pipeline
+from tests.pipeline.conftest import run_with_processor
 from tests.python_host.rust_plugins import example_components
 from tests.typescript.conftest import node_tool
 from tests.typescript.test_component import PROCESSOR
@@ -27,20 +27,13 @@ def ts_processor() -> Path:
     return wasm
 
 
-def test_pipeline_with_typescript_processor(ts_processor: Path) -> None:
-    components = dict(example_components())
-    components["processor"] = ts_processor
-    settings = {"source.count": "120", "filter.min-size": "1"}
-    pipeline = Pipeline(components, settings)
-    try:
-        report = pipeline.run(batch_size=50)
-    finally:
-        pipeline.close()
-    assert report.metrics["processor"].mode != "core"  # WASI-importing: the generic path
-    assert all(f"rec-{i}" in report.fates for i in range(120))
-    written = [r.id for r in report.written]
-    assert len(written) == len(set(written)) > 0
-    for record in report.written:
+def test_pipeline_with_typescript_processor(ts_processor: Path, tmp_path: Path) -> None:
+    p, written = run_with_processor(tmp_path, example_components(), ts_processor, 120, {})
+    acc = p.accounting
+    assert p.stages[1].metrics.mode != "core"  # WASI-importing: the generic path
+    assert p.failure is None and acc.balanced and acc.source == 120
+    records = [r for r in written if r.id.startswith("t-rec-")]
+    assert len(records) == acc.out > 0 and len({r.id for r in records}) == len(records)
+    for record in records:
         assert ("processed-by", "uppercase") in record.metadata
-    assert set(report.metrics) == set(KINDS)
-    assert all(m.errors == 0 for m in report.metrics.values())
+    assert all(s.metrics.errors == 0 for s in p.stages)

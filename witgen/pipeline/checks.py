@@ -10,7 +10,8 @@
    built against (its imports and exports, under its package) with the contract's world, for
    guests: a plugin built against an older but compatible contract loads; an incompatible one,
    or one whose world belongs to another package (WORLD_PACKAGE_CHANGED), is refused with the
-   findings.
+   findings. Imports of WASI 0.2 interfaces are left out of that comparison: the bindings link
+   WASI for every plugin (denied unless the pipeline file grants it).
 Compiling and instantiating (and wasmtime's own type checks) then happen in the bindings.
 """
 
@@ -190,6 +191,16 @@ def _export_names(resolve: ir.Resolve, world: ir.World) -> frozenset[str]:
     return frozenset(names)
 
 
+def _is_wasi_p2(resolve: ir.Resolve, entry: ir.WorldEntry) -> bool:
+    if not isinstance(entry.item, ir.WorldInterface):
+        return False
+    pkg_id = resolve.interfaces[entry.item.id].package
+    if pkg_id is None:
+        return False
+    pkg = resolve.packages[pkg_id]
+    return pkg.namespace == "wasi" and (pkg.version or "").startswith("0.2.")
+
+
 def _stand_in(resolve: ir.Resolve, world: ir.World, name: str) -> tuple[ir.Resolve, int]:
     """The component's world, named like the contract's and placed in the package its
     exports come from, so that compat compares it as an older version of that world."""
@@ -198,5 +209,8 @@ def _stand_in(resolve: ir.Resolve, world: ir.World, name: str) -> tuple[ir.Resol
         for e in world.exports
         if isinstance(e.item, ir.WorldInterface)
     )
-    stand_in = replace(world, name=name, package=pkg)
+    # WASI 0.2 is linked for every plugin by the bindings (`add_wasip2`, with nothing granted
+    # unless the pipeline file says so): imports of it are served, whatever the contract says.
+    imports = tuple(e for e in world.imports if not _is_wasi_p2(resolve, e))
+    stand_in = replace(world, name=name, package=pkg, imports=imports)
     return replace(resolve, worlds=resolve.worlds + (stand_in,)), len(resolve.worlds)
