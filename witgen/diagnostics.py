@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,26 @@ class UsageError(WitgenError):
 class WitError(WitgenError):
     """An error located in WIT source."""
 
-    def __init__(self, message: str, span: Span | None = None, notes: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        message: str,
+        span: Span | None = None,
+        notes: tuple[str, ...] = (),
+        help: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.span = span
         self.notes = notes
+        self.help = help  # a suggestion (`did you mean ...?`), rendered after the notes
 
     def render(self) -> str:
         out = [f"error: {self.message}"]
         if self.span is not None:
             out.append(render_location(self.span))
         out.extend(f"  = note: {n}" for n in self.notes)
+        if self.help is not None:
+            out.append(f"  = help: {self.help}")
         return "\n".join(out)
 
 
@@ -115,3 +125,28 @@ class WitErrors(WitgenError):
 
     def render(self) -> str:
         return "\n\n".join(e.render() for e in self.errors)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to a misspelt `name`, if one is close and no other is as close."""
+    import difflib
+
+    pool = sorted(set(candidates) - {name})
+    # a name typed in another case (`Processor` for `processor`)
+    folded = [c for c in pool if c.lower() == name.lower()]
+    if folded:
+        return folded[0]
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, name, c).ratio(), c) for c in pool), reverse=True
+    )
+    if scored and scored[0][0] >= 0.6 and (len(scored) == 1 or scored[1][0] < scored[0][0]):
+        return scored[0][1]
+    # the start of exactly one name (`proc` for `processor-plugin`)
+    starts = [c for c in pool if len(name) >= 3 and c.startswith(name)]
+    return starts[0] if len(starts) == 1 else None
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """`did you mean `x`?` for the candidate closest to an unknown `name`, if one is close."""
+    close = did_you_mean(name, candidates)
+    return f"did you mean `{close}`?" if close is not None else None

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Union
 
-from witgen.diagnostics import Span
+from witgen.diagnostics import Span, did_you_mean
 
 PRIMITIVES = (
     "bool",
@@ -429,10 +429,27 @@ class Resolve:
                 if same_pkg and (version is None or pkg.version == version):
                     if world_part in pkg.worlds:
                         return pkg.worlds[world_part]
-            raise LookupError(f"no world named `{spec}`")
+            known = {
+                f"{p.namespace}:{p.short_name}/{w}" + (f"@{p.version}" if p.version else ""): w
+                for p in self.packages
+                for w in p.worlds
+                if f"{p.namespace}:{p.short_name}" == pkg_part
+            }
+            every = [
+                f"{p.namespace}:{p.short_name}/{w}" + (f"@{p.version}" if p.version else "")
+                for p in self.packages
+                for w in p.worlds
+            ]
+            close = did_you_mean(world_part, known.values())
+            meant = next((full for full, w in known.items() if w == close), None)
+            raise LookupError(_no_world(f"no world named `{spec}`", meant, every))
         if self.main_package is not None and spec in self.packages[self.main_package].worlds:
             return self.packages[self.main_package].worlds[spec]
-        raise LookupError(f"no world named `{spec}` in the main package")
+        main = (
+            list(self.packages[self.main_package].worlds) if self.main_package is not None else []
+        )
+        meant = did_you_mean(spec, main)
+        raise LookupError(_no_world(f"no world named `{spec}` in the main package", meant, main))
 
     def world_interfaces(self, world: int) -> Iterator[tuple[str, WorldEntry, str]]:
         """Yield (direction, entry, component name) for each item of a world."""
@@ -741,3 +758,11 @@ def from_json(doc: dict[str, Any], main_package: int | None = None) -> Resolve:
     if main_package is None and packages:
         main_package = len(packages) - 1
     return Resolve(packages, interfaces, worlds, types, main_package)
+
+
+def _no_world(message: str, meant: str | None, known: list[str]) -> str:
+    """`message`, the world probably meant, and the worlds there are (one line)."""
+    if not known:
+        return f"{message}; the input defines no world"
+    hint = f" (did you mean `{meant}`?)" if meant is not None else ""
+    return f"{message}{hint}; worlds: {', '.join(known)}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from witgen import ir
-from witgen.diagnostics import Span, WitError
+from witgen.diagnostics import Span, WitError, suggest
 from witgen.frontend.model import (
     FunctionM,
     InterfaceM,
@@ -236,11 +236,17 @@ class Merger:
                         raise WitError(
                             f"package '{pkg_name}' not found. known packages:{known}",
                             u.foreign_dep_spans[pkg_name],
+                            help=suggest(pkg_name, self.package_names),
                         )
                     p = self.packages[pid]
                     found = (p.interfaces if kind == "interface" else p.worlds).get(name)
                     if found is None:
-                        raise WitError(f"{kind} '{name}' not found in package '{pkg_name}'", span)
+                        there = p.interfaces if kind == "interface" else p.worlds
+                        raise WitError(
+                            f"{kind} '{name}' not found in package '{pkg_name}'",
+                            span,
+                            help=suggest(name, there),
+                        )
                     (iface_map if kind == "interface" else world_map)[local] = found
         for tid in range(u.n_foreign_types):
             ty = u.types[tid]
@@ -252,7 +258,12 @@ class Merger:
                 continue  # first imported under a disabled feature: excluded
             real = self.interfaces[real_iface].types.get(ty.name)
             if real is None:
-                raise WitError(f"type `{ty.name}` not defined in interface", ty.span)
+                types = self.interfaces[real_iface].types
+                raise WitError(
+                    f"type `{ty.name}` not defined in interface",
+                    ty.span,
+                    help=suggest(ty.name, types),
+                )
             type_map[tid] = real
 
     @staticmethod

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from witgen import ir
-from witgen.diagnostics import Span, WitError
+from witgen.diagnostics import Span, WitError, suggest
 from witgen.frontend import ast
 from witgen.frontend.model import (
     UNKNOWN,
@@ -45,8 +45,20 @@ class Unresolved:
     world_spans: list[Span | None] = field(default_factory=list)
 
 
-def toposort(kind: str, deps: dict[str, list[ast.Id]]) -> list[str]:
-    """wit-parser's toposort: dependency order, ties broken by source order."""
+# Names a misspelt type may have meant besides the ones defined (`strng` -> `string`).
+PRIMITIVE_TYPES = (
+    "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "f32", "f64", "char", "bool", "string",
+)  # fmt: skip
+
+
+def toposort(
+    kind: str, deps: dict[str, list[ast.Id]], also_known: tuple[str, ...] = ()
+) -> list[str]:
+    """wit-parser's toposort: dependency order, ties broken by source order.
+
+    An edge to an unknown name is an error at the reference, with the closest known name (from
+    `deps` and `also_known`) suggested when one is close.
+    """
     names = list(deps)
     index = {n: i for i, n in enumerate(names)}
     remaining = [0] * len(names)
@@ -57,7 +69,11 @@ def toposort(kind: str, deps: dict[str, list[ast.Id]]) -> list[str]:
         for e in edges:
             j = index.get(e.name)
             if j is None:
-                raise WitError(f"{kind} `{e.name}` does not exist", e.span)
+                raise WitError(
+                    f"{kind} `{e.name}` does not exist",
+                    e.span,
+                    help=suggest(e.name, [*names, *also_known]),
+                )
             reverse[j].append(i)
     heap = [i for i in range(len(names)) if remaining[i] == 0]
     heapq.heapify(heap)
@@ -351,7 +367,11 @@ class PackageResolver:
                 elif path.name in package_items:
                     order[cur.name].append(path)
                 else:
-                    raise WitError(f"interface or world `{path.name}` does not exist", path.span)
+                    raise WitError(
+                        f"interface or world `{path.name}` does not exist",
+                        path.span,
+                        help=suggest(path.name, [*ns, *package_items]),
+                    )
 
             for_each_path(items, visit)
 
@@ -430,7 +450,12 @@ class PackageResolver:
         if isinstance(path, ast.Id):
             item = self.ast_items[self.cur].get(path.name) or self.package_items.get(path.name)
             if item is None:
-                raise WitError(f"interface or world `{path.name}` does not exist", path.span)
+                known = [*self.ast_items[self.cur], *self.package_items]
+                raise WitError(
+                    f"interface or world `{path.name}` does not exist",
+                    path.span,
+                    help=suggest(path.name, known),
+                )
             return item, path.name, path.span
         return (
             self.foreign_deps[path.package.full][path.name.name][0],
@@ -614,7 +639,7 @@ class PackageResolver:
                     type_deps[nm.name] = []
                     type_defs[nm.name] = None
         try:
-            order = toposort("type", type_deps)
+            order = toposort("type", type_deps, PRIMITIVE_TYPES)
         except WitError as err:
             if err.message in ("type `float32` does not exist", "type `float64` does not exist"):
                 new = "f32" if "float32" in err.message else "f64"
@@ -648,7 +673,10 @@ class PackageResolver:
         for n, as_ in u.names:
             hit = self.interface_types[src].get(n.name)
             if hit is None:
-                raise WitError(f"name `{n.name}` does not exist", n.span)
+                types = [k for k, v in self.interface_types[src].items() if v[0][0] == "type"]
+                raise WitError(
+                    f"name `{n.name}` does not exist", n.span, help=suggest(n.name, types)
+                )
             if hit[0][0] != "type":
                 raise WitError(f"cannot import {hit[0][1]} `{n.name}`", n.span)
             local = as_ if as_ is not None else n
@@ -760,7 +788,12 @@ class PackageResolver:
     def _type_name(self, name: ast.Id) -> int:
         hit = self.type_lookup.get(name.name)
         if hit is None:
-            raise WitError(f"name `{name.name}` does not exist", name.span)
+            types = [k for k, v in self.type_lookup.items() if v[0][0] == "type"]
+            raise WitError(
+                f"name `{name.name}` does not exist",
+                name.span,
+                help=suggest(name.name, [*types, *PRIMITIVE_TYPES]),
+            )
         if hit[0][0] != "type":
             raise WitError(f"cannot use {hit[0][1]} `{name.name}` as a type", name.span)
         return int(hit[0][1])
