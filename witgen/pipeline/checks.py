@@ -17,11 +17,15 @@ Compiling and instantiating (and wasmtime's own type checks) then happen in the 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from witgen import compat, ir
+from witgen import __version__, compat, ir
 from witgen.compat import inputs, output
 from witgen.diagnostics import Span, UsageError, WitgenError
 from witgen.pipeline import signing
@@ -58,8 +62,14 @@ def check_component(
     *,
     label: str,
     span: Span | None = None,
+    cache_dir: Path | None = None,
 ) -> Checked:
-    """Run every check on `path` for a plugin of `kind`; PluginRefused with the reason."""
+    """Run every check on `path` for a plugin of `kind`; PluginRefused with the reason.
+
+    With `cache_dir`, a component that passed (same bytes, same contract, same witgen) is not
+    decoded and compared again: only its signature is checked, which is what makes a cached
+    load cheap. Refusals are never cached.
+    """
     try:
         wasm = path.read_bytes()
     except FileNotFoundError:
@@ -72,6 +82,12 @@ def check_component(
             signed_by = signing.verify(wasm, trusted)
         except signing.SignatureError as exc:
             raise PluginRefused(f"{label}: {path} refused: {exc}", span) from None
+    key = hashlib.sha256(
+        wasm + f"|{kind}|{contract.bindings.__name__}|{__version__}".encode()
+    ).hexdigest()
+    remembered = _recall(cache_dir, key)
+    if remembered is not None:
+        return Checked(wasm, remembered[0], remembered[1], signed_by, ())
     resolve = _component_wit(path, wasm, label, span)
     world_id, pkg_name = _component_world(resolve, path, label, span)
     world = resolve.worlds[world_id]
@@ -115,7 +131,31 @@ def check_component(
     warnings = tuple(
         f"{f.rule}: {f.message}" for f in report.findings if f.severity.value == "warning"
     )
+    _remember(cache_dir, key, contract.world_name(kind), pkg_name)
     return Checked(wasm, contract.world_name(kind), pkg_name, signed_by, warnings)
+
+
+def _recall(cache_dir: Path | None, key: str) -> tuple[str, str] | None:
+    if cache_dir is None:
+        return None
+    try:
+        doc = json.loads((cache_dir / f"{key}.json").read_text(encoding="utf-8"))
+        return str(doc["world"]), str(doc["built_against"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _remember(cache_dir: Path | None, key: str, world: str, built_against: str) -> None:
+    if cache_dir is None:
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"world": world, "built_against": built_against}, out)
+        os.replace(tmp, cache_dir / f"{key}.json")
+    except OSError:
+        pass  # a cache that cannot be written only costs time
 
 
 def _same(span: Span | None) -> Span | None:

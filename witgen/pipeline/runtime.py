@@ -177,6 +177,7 @@ class Plugin:
             self.trusted,
             label=f"{self.spec.kind} `{self.spec.name}`",
             span=self.spec.component_span,
+            cache_dir=None if self.cache_dir is None else self.cache_dir / "checks",
         )
 
     def prepare(self, checked: checks.Checked) -> Any:
