@@ -192,6 +192,9 @@ class _Walk:
                 depth -= 1
                 if tt == "_RBRACE" and braces:
                     braces.pop()
+                    if kind == "INCLUDE" and depth == 0:  # `include w with { ... }` has no `;`
+                        self.i += 1
+                        return j
                 if in_attr and depth == 0:
                     in_attr = False
                     self.i += 1
