@@ -105,4 +105,4 @@ class Lifecycle:
     def label(self) -> str:
         if self.state is State.ERROR:
             return f"Error({self.reason})"
-        return self.state.value
+        return str(self.state.value)

@@ -210,7 +210,7 @@ def serve_prometheus(pipeline: Pipeline, port: int) -> Callable[[], None]:
             yield r
 
     registry = CollectorRegistry()
-    registry.register(Collector())  # type: ignore[arg-type]
+    registry.register(Collector())
     server, thread = start_http_server(port, registry=registry)
 
     def stop() -> None:

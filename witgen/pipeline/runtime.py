@@ -142,7 +142,7 @@ class Plugin:
 
     def __init__(
         self,
-        spec: PluginSpec,
+        spec: StageSpec,
         contract: Contract,
         trusted: dict[str, object],
         listeners: list[Listener],
@@ -478,7 +478,7 @@ class Pipeline:
             for s in spec.stages
         ]
         self.sinks: dict[str, Plugin] = {
-            name: Plugin(p, contract, trusted, self._listeners, cache_dir)
+            name: Plugin(_as_stage(p), contract, trusted, self._listeners, cache_dir)
             for name, p in spec.dead_letters.items()
         }
         self.dead_letters: dict[str, DeadLetters] = {}
@@ -557,16 +557,18 @@ class Pipeline:
         for p in [self.lifecycle.to, *[q.lifecycle.to for q in self.all_plugins()]]:
             p(State.PROCESSING)
         watcher = _Watcher(self) if self.hot_reload else None
-        inflight: set[Future[None]] = set()
-        slots = threading.Semaphore(workers * 2)
+        slots = threading.Semaphore(workers * 2)  # batches read ahead of the workers
+
+        def free(_done: Future[None]) -> None:
+            slots.release()
+
         try:
             with ThreadPoolExecutor(workers, thread_name_prefix="witgen-run") as pool:
                 try:
                     for window, batch in enumerate(self._read(source, limit)):
                         slots.acquire()
                         fut = pool.submit(self._push, middle, batch, f"window-{window}")
-                        inflight.add(fut)
-                        fut.add_done_callback(lambda f: (slots.release(), inflight.discard(f)))
+                        fut.add_done_callback(free)
                 finally:
                     self._draining()
         finally:
@@ -867,6 +869,11 @@ class Pipeline:
     def close(self) -> None:
         for p in self.all_plugins():
             p.close()
+
+
+def _as_stage(plugin: PluginSpec) -> StageSpec:
+    """A dead-letter sink as a stage of its own (one instance, defaults for the rest)."""
+    return StageSpec(**{f: getattr(plugin, f) for f in PluginSpec.__dataclass_fields__})
 
 
 def _aggregate(plugin: Any, b: Any, records: list[Any], window: str) -> Any:

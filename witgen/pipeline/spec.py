@@ -281,10 +281,24 @@ def load(path: Path) -> PipelineSpec:
     return _build(path, shown, data, KeyLines(shown, text))
 
 
-TOP_KEYS = ("name", "contract", "records", "batch_size", "instances", "hot_reload")
+TOP_KEYS: tuple[str, ...] = ("name", "contract", "records", "batch_size", "instances", "hot_reload")
 TOP_KEYS += ("keys", "stage", "dead_letter")
-PLUGIN_KEYS = ("name", "kind", "component", "config", "limits", "wasi", "signed_by")
-STAGE_KEYS = PLUGIN_KEYS + ("batch_size", "instances", "on_error", "retries", "then")
+PLUGIN_KEYS: tuple[str, ...] = (
+    "name",
+    "kind",
+    "component",
+    "config",
+    "limits",
+    "wasi",
+    "signed_by",
+)
+STAGE_KEYS: tuple[str, ...] = PLUGIN_KEYS + (
+    "batch_size",
+    "instances",
+    "on_error",
+    "retries",
+    "then",
+)
 STAGE_KEYS += ("dead_letter",)
 
 
