@@ -2,8 +2,9 @@
 
 Builds a typed model of each world (types, imported functions and resources, exported traits
 and the glue the export macro wires up), renders it with the Jinja templates in
-`sdk_templates/rust/`, and formats the result with rustfmt when it is installed. The crate has
-no dependencies beyond core/alloc (`std` is an optional feature).
+`sdk_templates/rust/`, and lays the text out as `rustfmt --edition 2021` would with the built-in
+printer of `rust_layout` (no Rust toolchain is needed to generate; the tests run rustfmt as a
+check). The crate has no dependencies beyond core/alloc (`std` is an optional feature).
 
 Interfaces imported by path (`import logging;`) generate the same code in every world, so they
 are generated once, under `src/imports/<namespace>/<package>/<interface>.rs`, and each world
@@ -14,8 +15,6 @@ interfaces, inline interfaces and the export macros stay per world.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -27,6 +26,7 @@ from witgen.abi import Layouts
 from witgen.abi.signature import CoreSignature, core_signature
 from witgen.backends import GenerateOptions, refuse_accessors
 from witgen.backends.rust_glue import Glue, Val, takes_buffers
+from witgen.backends.rust_layout import format_source
 from witgen.backends.rust_names import (
     TypeNamer,
     Unsupported,
@@ -881,27 +881,6 @@ def _env() -> jinja2.Environment:
     )
 
 
-def _rustfmt(files: dict[str, str]) -> dict[str, str]:
-    """Format every `.rs` file with rustfmt when it is installed (edition 2021)."""
-    exe = shutil.which("rustfmt")
-    if exe is None:
-        return files
-    out = dict(files)
-    for path, text in files.items():
-        if not path.endswith(".rs"):
-            continue
-        proc = subprocess.run(
-            [exe, "--edition", "2021", "--emit", "stdout", "--quiet"],
-            input=text,
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"rustfmt failed on generated {path}:\n{proc.stderr}")
-        out[path] = proc.stdout
-    return out
-
-
 def crate_name(resolve: ir.Resolve, options: GenerateOptions) -> str:
     if options.package_name:
         return options.package_name
@@ -925,7 +904,15 @@ def _import_tree(resolve: ir.Resolve, gen: RustGen, shared: list[SharedModule]) 
             {"name": pkg_mod, "wit": wit_pkg, "inception": pkg_mod == ns, "interfaces": []},
         )
         pk["interfaces"].append({"name": iface, "inception": iface == pkg_mod})
+    for n in tree.values():
+        for pk in n["packages"].values():  # rustfmt orders `mod x;` declarations by name
+            pk["interfaces"].sort(key=lambda i: _mod_key(i["name"]))
     return [{**n, "packages": list(n["packages"].values())} for n in tree.values()]
+
+
+def _mod_key(name: str) -> str:
+    """How rustfmt orders `mod` declarations: by the name, a raw identifier without its `r#`."""
+    return name.removeprefix("r#")
 
 
 def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
@@ -945,7 +932,7 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
     files = {
         "Cargo.toml": env.get_template("Cargo.toml.j2").render(name=name, **header),
         "src/lib.rs": env.get_template("lib.rs.j2").render(
-            worlds=models,
+            worlds=sorted(models, key=lambda m: _mod_key(m.name)),
             docs=pkg_docs,
             crate=name.replace("-", "_"),
             imports=shared[0].path[0] if shared else "",
@@ -966,4 +953,6 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
         files[f"src/{model.name.removeprefix('r#')}.rs"] = env.get_template("world.rs.j2").render(
             world=model, **header
         )
-    return _rustfmt(files)
+    return {
+        path: format_source(text) if path.endswith(".rs") else text for path, text in files.items()
+    }

@@ -155,6 +155,19 @@ def _single_if(lines: list[str]) -> tuple[str, list[str]] | None:
     return None
 
 
+def _single_match(lines: list[str]) -> bool:
+    """Whether `lines` are exactly one `match X { ... }` (rustfmt drops the braces around such an
+    arm body: `N => match X { ... },`)."""
+    if not lines or not lines[0].startswith("match ") or not lines[0].endswith(" {"):
+        return False
+    depth = 0
+    for n, line in enumerate(lines):
+        depth += line.count("{") - line.count("}")
+        if depth == 0:
+            return n == len(lines) - 1 and line == "}"
+    return False
+
+
 class Glue:
     """Collects the statements of one generated function body."""
 
@@ -566,12 +579,17 @@ class Glue:
             for index, body in bodies:
                 nested = _single_if(body)
                 if nested is not None:  # clippy: collapsible_match
-                    self.emit(f"{index} if {nested[0]} => {{")
-                    self.lines.extend(nested[1])
+                    pattern, body = f"{index} if {nested[0]}", nested[1]
                 else:
-                    self.emit(f"{index} => {{")
+                    pattern = f"{index}"
+                if _single_match(body):
+                    self.emit(f"{pattern} => {body[0]}")
+                    self.lines.extend(body[1:-1])
+                    self.emit("},")
+                else:
+                    self.emit(f"{pattern} => {{")
                     self.lines.extend(body)
-                self.emit("}")
+                    self.emit("}")
             self.emit("_ => {}")
             self.emit("}")
             return

@@ -521,17 +521,32 @@ macro_rules! export_aggregator_plugin {
         const _: () = {
             #[export_name = "dataflare:core/aggregator@1.0.0#[dtor]accumulator"]
             unsafe extern "C" fn aggregator_dtor_accumulator(rep: i32) {
-                $crate::aggregator_plugin::aggregator::_dtor_accumulator::<<$ty as $crate::aggregator_plugin::aggregator::Aggregator>::Accumulator>(rep)
+                $crate::aggregator_plugin::aggregator::_dtor_accumulator::<
+                    <$ty as $crate::aggregator_plugin::aggregator::Aggregator>::Accumulator,
+                >(rep)
             }
 
             #[export_name = "dataflare:core/aggregator@1.0.0#[constructor]accumulator"]
             unsafe extern "C" fn aggregator_constructor_accumulator(arg0: i32, arg1: i32) -> i32 {
-                $crate::aggregator_plugin::aggregator::_export_constructor_accumulator::<<$ty as $crate::aggregator_plugin::aggregator::Aggregator>::Accumulator>(arg0, arg1)
+                $crate::aggregator_plugin::aggregator::_export_constructor_accumulator::<
+                    <$ty as $crate::aggregator_plugin::aggregator::Aggregator>::Accumulator,
+                >(arg0, arg1)
             }
 
             #[export_name = "dataflare:core/aggregator@1.0.0#[method]accumulator.add"]
-            unsafe extern "C" fn aggregator_method_accumulator_add(arg0: i32, arg1: i32, arg2: i32, arg3: i64, arg4: i32, arg5: i32, arg6: i32, arg7: i32) -> i32 {
-                $crate::aggregator_plugin::aggregator::_export_method_accumulator_add::<<$ty as $crate::aggregator_plugin::aggregator::Aggregator>::Accumulator>(arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7)
+            unsafe extern "C" fn aggregator_method_accumulator_add(
+                arg0: i32,
+                arg1: i32,
+                arg2: i32,
+                arg3: i64,
+                arg4: i32,
+                arg5: i32,
+                arg6: i32,
+                arg7: i32,
+            ) -> i32 {
+                $crate::aggregator_plugin::aggregator::_export_method_accumulator_add::<
+                    <$ty as $crate::aggregator_plugin::aggregator::Aggregator>::Accumulator,
+                >(arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7)
             }
 
             #[export_name = "cabi_post_dataflare:core/aggregator@1.0.0#[method]accumulator.add"]
@@ -540,18 +555,28 @@ macro_rules! export_aggregator_plugin {
             }
 
             #[export_name = "dataflare:core/aggregator@1.0.0#[method]accumulator.add-batch"]
-            unsafe extern "C" fn aggregator_method_accumulator_add_batch(arg0: i32, arg1: i32, arg2: i32) -> i32 {
-                $crate::aggregator_plugin::aggregator::_export_method_accumulator_add_batch::<<$ty as $crate::aggregator_plugin::aggregator::Aggregator>::Accumulator>(arg0, arg1, arg2)
+            unsafe extern "C" fn aggregator_method_accumulator_add_batch(
+                arg0: i32,
+                arg1: i32,
+                arg2: i32,
+            ) -> i32 {
+                $crate::aggregator_plugin::aggregator::_export_method_accumulator_add_batch::<
+                    <$ty as $crate::aggregator_plugin::aggregator::Aggregator>::Accumulator,
+                >(arg0, arg1, arg2)
             }
 
             #[export_name = "cabi_post_dataflare:core/aggregator@1.0.0#[method]accumulator.add-batch"]
             unsafe extern "C" fn aggregator_post_method_accumulator_add_batch(arg0: i32) {
-                $crate::aggregator_plugin::aggregator::_post_return_method_accumulator_add_batch(arg0)
+                $crate::aggregator_plugin::aggregator::_post_return_method_accumulator_add_batch(
+                    arg0,
+                )
             }
 
             #[export_name = "dataflare:core/aggregator@1.0.0#[method]accumulator.emit"]
             unsafe extern "C" fn aggregator_method_accumulator_emit(arg0: i32) -> i32 {
-                $crate::aggregator_plugin::aggregator::_export_method_accumulator_emit::<<$ty as $crate::aggregator_plugin::aggregator::Aggregator>::Accumulator>(arg0)
+                $crate::aggregator_plugin::aggregator::_export_method_accumulator_emit::<
+                    <$ty as $crate::aggregator_plugin::aggregator::Aggregator>::Accumulator,
+                >(arg0)
             }
 
             #[export_name = "cabi_post_dataflare:core/aggregator@1.0.0#[method]accumulator.emit"]
@@ -561,7 +586,9 @@ macro_rules! export_aggregator_plugin {
 
             #[export_name = "dataflare:core/aggregator@1.0.0#[static]accumulator.merge"]
             unsafe extern "C" fn aggregator_static_accumulator_merge(arg0: i32, arg1: i32) -> i32 {
-                $crate::aggregator_plugin::aggregator::_export_static_accumulator_merge::<<$ty as $crate::aggregator_plugin::aggregator::Aggregator>::Accumulator>(arg0, arg1)
+                $crate::aggregator_plugin::aggregator::_export_static_accumulator_merge::<
+                    <$ty as $crate::aggregator_plugin::aggregator::Aggregator>::Accumulator,
+                >(arg0, arg1)
             }
 
             #[export_name = "dataflare:core/aggregator@1.0.0#info"]

@@ -6,7 +6,7 @@
 //! against one of the worlds below; the host provides logging, metrics and configuration.
 //!
 //! Each module below is one world: implement its traits on a type of yours and call the
-//! world's export macro once, e.g. `dataflare_core_sdk::export_source_plugin!(MyPlugin);`.
+//! world's export macro once, e.g. `dataflare_core_sdk::export_aggregator_plugin!(MyPlugin);`.
 #![no_std]
 // WIT's `result` without an error type maps to `Result<T, ()>` on purpose.
 #![allow(clippy::result_unit_err)]
