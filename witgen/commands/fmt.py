@@ -162,7 +162,9 @@ def write_file(target: Path, text: str) -> None:
 
     The new file is written next to the old one and renamed over it, so at every instant the
     path holds the old or the new text. It gets the old file's permission bits (a new file:
-    0666 less the umask) and, when the process may set them, its owner and group."""
+    0666 less the umask) and, when the process may set them, its owner and group. A hard link
+    to the old file keeps the old text. A process killed before the rename may leave a
+    `.NAME.*.tmp` file beside NAME; NAME itself is intact."""
     real = Path(os.path.realpath(target))
     try:
         old: os.stat_result | None = os.stat(real)
