@@ -20,13 +20,17 @@ GUESTS = Path(__file__).parent / "guests"
 OUT = REPO_ROOT / "target" / "python-host"
 
 
-def build_guest(wit: Path, wat: Path, world: str, package: str) -> Path:
-    """Componentize a core-module guest against `wit` and generate bindings named `package`."""
+def build_guest(wit: Path, wat: Path, world: str, package: str, encoding: str = "utf8") -> Path:
+    """Componentize a core-module guest against `wit` and generate bindings named `package`.
+
+    `encoding`: the string encoding of the component's functions (`utf8`, `utf16` or
+    `compact-utf16`, which is latin1+utf16)."""
     tool = require_tool("wasm-tools")
     OUT.mkdir(parents=True, exist_ok=True)
     core = OUT / f"{package}.core.wasm"
     component = OUT / f"{package}.wasm"
     embed = [tool, "component", "embed", str(wit), str(wat), "--world", world, "-o", str(core)]
+    embed += ["--encoding", encoding]
     subprocess.run(embed, check=True)
     subprocess.run([tool, "component", "new", str(core), "-o", str(component)], check=True)
     resolve = frontend.load(wit)

@@ -87,6 +87,165 @@ def core_modules(component: bytes) -> list[bytes]:
         raise FastUnavailable("truncated component binary") from None
 
 
+class CanonOptions:
+    """The canonical options a component gives its lifted exports and lowered imports.
+
+    Read from the component's canon, alias and core-instance sections, so that the fast path
+    runs only components whose options it honours: every string in UTF-8, the main module's
+    `memory` and `cabi_realloc`, and post-return functions exactly where the component names
+    them (`post_returns`, by core export name).
+    """
+
+    def __init__(self, component: bytes, main_module: int) -> None:
+        self.post_returns: set[str] = set()
+        self.lifted: set[str] = set()  # core export names of every lifted function
+        self.problem: str | None = None
+        modules = 0
+        instances: list[int | None] = []  # core instance -> the module it instantiates
+        # core func -> (instance, export it aliases) or None
+        funcs: list[tuple[int, str] | None] = []
+        memories: list[tuple[int, str] | None] = []
+        canons: list[tuple[str, int | None, list[tuple[int, int]]]] = []
+        try:
+            for sid, body in _sections(component, 8):
+                if sid == 1:
+                    modules += 1
+                elif sid == 2:
+                    self._instances(body, instances)
+                elif sid == 6:
+                    self._aliases(body, funcs, memories, instances)
+                elif sid == 8:
+                    self._canons(body, funcs, canons)
+        except (IndexError, UnicodeDecodeError):
+            self.problem = "its canonical section could not be read"
+        if self.problem is not None:
+            return
+        mains = [i for i, m in enumerate(instances) if m == main_module]
+        if len(mains) != 1:
+            self.problem = "its main module is not instantiated exactly once"
+            return
+        main = mains[0]
+
+        def named(space: list[tuple[int, str] | None], index: int | None) -> str | None:
+            item = space[index] if index is not None and index < len(space) else None
+            return item[1] if item is not None and item[0] == main else None
+
+        for what, target, opts in canons:
+            for code, value in opts:
+                if code in (1, 2):
+                    encoding = "utf16" if code == 1 else "latin1+utf16"
+                    self.problem = f"a {what} function uses string-encoding={encoding}"
+                elif code == 3 and named(memories, value) != "memory":
+                    self.problem = f"a {what} function uses another memory"
+                elif code == 4 and named(funcs, value) != "cabi_realloc":
+                    self.problem = f"a {what} function uses another realloc"
+                elif code in (6, 7):
+                    self.problem = f"a {what} function is async"
+            if self.problem is not None:
+                return
+            if what != "lifted":
+                continue
+            name = named(funcs, target)
+            if name is None:
+                self.problem = "a lifted function is not an export of the main module"
+                return
+            self.lifted.add(name)
+            for code, value in opts:
+                if code == 5:
+                    post = named(funcs, value)
+                    if post != f"cabi_post_{name}":
+                        self.problem = f"`{name}` has the post-return function {post}"
+                        return
+                    self.post_returns.add(name)
+
+    @staticmethod
+    def _instances(body: bytes, instances: list[int | None]) -> None:
+        count, pos = _leb(body, 0)
+        for _ in range(count):
+            kind = body[pos]
+            if kind == 0:
+                module, pos = _leb(body, pos + 1)
+                n, pos = _leb(body, pos)
+                for _ in range(n):
+                    _, pos = _name(body, pos)
+                    _, pos = _leb(body, pos + 1)  # 0x12 (instance), index
+                instances.append(module)
+            else:
+                n, pos = _leb(body, pos + 1)
+                for _ in range(n):
+                    _, pos = _name(body, pos)
+                    _, pos = _leb(body, pos + 1)  # sort, index
+                instances.append(None)
+
+    def _aliases(
+        self,
+        body: bytes,
+        funcs: list[tuple[int, str] | None],
+        memories: list[tuple[int, str] | None],
+        instances: list[int | None],
+    ) -> None:
+        count, pos = _leb(body, 0)
+        for _ in range(count):
+            sort = body[pos]
+            core_sort = body[pos + 1] if sort == 0 else -1
+            pos += 2 if sort == 0 else 1
+            target = body[pos]
+            item: tuple[int, str] | None = None
+            if target in (0, 1):
+                instance, pos = _leb(body, pos + 1)
+                name, pos = _name(body, pos)
+                item = (instance, name) if target == 1 else None
+            else:
+                _, pos = _leb(body, pos + 1)
+                _, pos = _leb(body, pos)
+            if core_sort == 0:
+                funcs.append(item)
+            elif core_sort == 2:
+                memories.append(item)
+            elif core_sort == 0x12:
+                instances.append(None)
+
+    def _canons(
+        self,
+        body: bytes,
+        funcs: list[tuple[int, str] | None],
+        canons: list[tuple[str, int | None, list[tuple[int, int]]]],
+    ) -> None:
+        count, pos = _leb(body, 0)
+        for _ in range(count):
+            kind = body[pos]
+            if kind in (0, 1):
+                target, pos = _leb(body, pos + 2)
+                opts, pos = self._options(body, pos)
+                if kind == 0:
+                    _, pos = _leb(body, pos)  # the component function type
+                    canons.append(("lifted", target, opts))
+                else:
+                    canons.append(("lowered", None, opts))
+                    funcs.append(None)
+            elif kind in (2, 3, 4):  # resource.new, resource.drop, resource.rep
+                _, pos = _leb(body, pos + 1)
+                funcs.append(None)
+            else:
+                self.problem = f"it uses the canonical built-in {kind:#x}"
+                return
+
+    @staticmethod
+    def _options(body: bytes, pos: int) -> tuple[list[tuple[int, int]], int]:
+        n, pos = _leb(body, pos)
+        opts = []
+        for _ in range(n):
+            code = body[pos]
+            pos += 1
+            value = 0
+            if code in (3, 4, 5, 7):
+                value, pos = _leb(body, pos)
+            elif code > 7:
+                raise IndexError("unknown canonical option")
+            opts.append((code, value))
+        return opts, pos
+
+
 def _limits(data: bytes, pos: int) -> int:
     flags = data[pos]
     _, pos = _leb(data, pos + 1)
@@ -531,18 +690,27 @@ class CorePrepared:
         self.engine = engine_for(lib, prepared.limits.fuel is not None)
         wanted = {core_name for _, core_name, _, _, _ in exports.values()}
         chosen = None
-        for module in core_modules(wasm):
+        for index, module in enumerate(core_modules(wasm)):
             info = ModuleInfo(module)
             if wanted <= set(info.exports) and {"memory", "cabi_realloc"} <= set(
                 info.exports,
             ):
-                chosen = (module, info)
+                chosen = (module, info, index)
                 break
         if chosen is None:
             raise FastUnavailable(
                 "no core module exports every function under its conventional name",
             )
-        module_bytes, info = chosen
+        module_bytes, info, index = chosen
+        options = CanonOptions(wasm, index)
+        if options.problem is not None:
+            raise FastUnavailable(
+                f"the component's canonical options: {options.problem}",
+            )
+        missing = sorted(wanted - options.lifted)
+        if missing:
+            raise FastUnavailable(f"the component does not lift `{missing[0]}`")
+        self.canon_posts = options.post_returns
         self.post_returns = set(info.exports)
         for mod, name in info.imports:  # cheap refusal before compiling anything
             servable = (
@@ -831,7 +999,7 @@ class CoreInstance:
         for _, core_name, ins, outs, _has_post in self.core.exports.values():
             self._funcs[core_name] = RawFunc(store, func(core_name), offset, ins, outs)
             post = f"cabi_post_{core_name}"
-            if post in self.core.post_returns:
+            if core_name in self.core.canon_posts:
                 self._posts[core_name] = RawFunc(store, func(post), offset, outs, ())
         self._dtors: dict[str, RawFunc] = {}
         for name in self.core.post_returns:
