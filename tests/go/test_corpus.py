@@ -40,5 +40,5 @@ def test_corpus_sdks_are_gofmt_and_vet_clean(tmp_path: Path, go: str, gofmt: str
             made += 1
     assert made >= 60, f"only {made} corpus worlds generated Go"
     (tmp_path / "go.mod").write_text(f"module {MODULE}\n\ngo 1.24\n")
-    assert run([gofmt, "-l", "."], cwd=tmp_path) == ""
+    assert run([gofmt, "-d", "."], cwd=tmp_path) == ""
     run([go, "vet", "./..."], cwd=tmp_path, env=go_env())

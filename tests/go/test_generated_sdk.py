@@ -22,7 +22,7 @@ EXAMPLE = REPO_ROOT / "examples" / "go" / "processor"
 
 
 def test_generated_sdk_is_gofmt_clean(gofmt: str) -> None:
-    assert run([gofmt, "-l", "."], cwd=GENERATED) == ""
+    assert run([gofmt, "-d", "."], cwd=GENERATED) == ""
 
 
 def test_generated_sdk_passes_go_vet(go: str) -> None:
@@ -30,7 +30,7 @@ def test_generated_sdk_passes_go_vet(go: str) -> None:
 
 
 def test_example_plugin_is_gofmt_and_vet_clean(go: str, gofmt: str) -> None:
-    assert run([gofmt, "-l", "."], cwd=EXAMPLE) == ""
+    assert run([gofmt, "-d", "."], cwd=EXAMPLE) == ""
     run([go, "vet", "."], cwd=EXAMPLE, env=go_env())
 
 

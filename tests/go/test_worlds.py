@@ -134,7 +134,7 @@ def test_corpus_worlds_are_gofmt_and_vet_clean(
 ) -> None:
     out = tmp_path / "sdk"
     generate_sdk(CORPUS / f"{name}.wit", out, f"corpus/{name.replace('_', '')}")
-    assert run([gofmt, "-l", "."], cwd=out) == ""
+    assert run([gofmt, "-d", "."], cwd=out) == ""
     run([go, "vet", "./..."], cwd=out, env=go_env())
 
 
