@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import base64
 import json
-import queue
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -162,7 +161,7 @@ class Plugin:
         self.generation = 0
         self.prepared: Any = None
         self.checked: checks.Checked | None = None
-        self._pool: queue.Queue[tuple[int, Any]] = queue.Queue()
+        self._pool = _Pool()
         self._all: list[Any] = []
         self._swap_lock = threading.Lock()
         self._mtime = 0.0
@@ -280,7 +279,8 @@ class Plugin:
             self.lifecycle.emit(Event("recycled", self.spec.name, reason="instance replaced"))
             self._pool.put((-1, None))
             return
-        self._note_memory(inst)
+        if self.metrics.calls % 64 == 1:
+            self._note_memory(inst)
         self._pool.put((gen, inst))
 
     def _retire(self, inst: Any, flush: bool = True) -> None:
@@ -372,12 +372,45 @@ class Plugin:
         while True:
             try:
                 _, inst = self._pool.get_nowait()
-            except queue.Empty:
+            except IndexError:
                 break
             if inst is not None:
                 self._retire(inst, flush=False)
         for inst in list(self._all):
             self._retire(inst, flush=False)
+
+
+class _Pool:
+    """Free instances as (generation, instance) pairs. Taking one that is there is a lock-free
+    `deque.pop` (atomic under the GIL); only a caller that finds the pool empty waits."""
+
+    def __init__(self) -> None:
+        self._free: deque[tuple[int, Any]] = deque()
+        self._cond = threading.Condition()
+        self._waiting = 0
+
+    def get(self) -> tuple[int, Any]:
+        while True:
+            try:
+                return self._free.pop()
+            except IndexError:
+                pass
+            with self._cond:
+                self._waiting += 1
+                try:
+                    while not self._free:
+                        self._cond.wait()
+                finally:
+                    self._waiting -= 1
+
+    def get_nowait(self) -> tuple[int, Any]:
+        return self._free.pop()
+
+    def put(self, item: tuple[int, Any]) -> None:
+        self._free.append(item)
+        if self._waiting:
+            with self._cond:
+                self._cond.notify()
 
 
 def _mtime(path: Path) -> float:
@@ -435,13 +468,6 @@ def _record_json(stage: str, reason: str, record: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- the pipeline
-
-
-@dataclass
-class Outcome:
-    """What a stage made of a list of records."""
-
-    out: list[Any]
 
 
 class Pipeline:
