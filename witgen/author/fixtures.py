@@ -145,8 +145,8 @@ def load(path: Path, kind: str) -> FixtureFile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        line = int(match.group(1)) if match else 1
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        line = int(match.group(1)) if match else max(1, len(text.splitlines()))
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
         raise FixtureError(path, line, f"invalid TOML: {message}") from None
     lines = _Lines(text)
     unknown = set(data) - {"config", "case", "limits"}

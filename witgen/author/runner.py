@@ -225,7 +225,7 @@ class Runner:
         iface = __import__(f"{pkg.__name__}.{kind}", fromlist=["DataRecord"])
         self.DataRecord = iface.DataRecord
 
-    def prepare(self, fixture: FixtureFile, cache_dir: Path) -> Any:
+    def prepare(self, fixture: FixtureFile, cache_dir: Path | None) -> Any:
         limits = self.pkg.Limits(
             memory_bytes=fixture.limits.memory_bytes, timeout=fixture.limits.timeout
         )
@@ -234,7 +234,7 @@ class Runner:
         )
 
     def run_file(
-        self, fixture: FixtureFile, cache_dir: Path, pattern: str | None = None
+        self, fixture: FixtureFile, cache_dir: Path | None, pattern: str | None = None
     ) -> list[CaseResult]:
         prepared = self.prepare(fixture, cache_dir)
         results = []

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         project.kind,
         export_names(resolve, project.world_id(resolve)),
     )
-    cache = project.out_dir / "host-cache"
+    cache = None  # the host's per-user cache of compiled components, shared by projects
     results: list[CaseResult] = []
     for fixture in loaded:
         shown = _rel(fixture.path)
