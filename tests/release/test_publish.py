@@ -354,16 +354,20 @@ class Host:
 
 
 host = Host()
-with ProcessorPlugin.load(sys.argv[1], logging=host, metrics=host, config=host, cache=False) as p:
+cache_dir = sys.argv[2] if len(sys.argv) > 2 else None
+with ProcessorPlugin.load(
+    sys.argv[1], logging=host, metrics=host, config=host, cache=bool(cache_dir), cache_dir=cache_dir
+) as p:
     info = p.info()
     result = p.process(DataRecord(id="r1", timestamp=1, payload=b"hello", metadata=[]))
     print(type(result).__name__, result.value.payload.decode(), info.name, sorted(host.counters))
 """
 
 
-def run_plugin(component: Path, host_package: Path) -> str:
+def run_plugin(component: Path, host_package: Path, cache_dir: Path | None = None) -> str:
     env = {**os.environ, "PYTHONPATH": str(host_package)}
-    return run([sys.executable, "-c", HOST_SCRIPT, str(component)], env=env).strip()
+    cache = [str(cache_dir)] if cache_dir is not None else []
+    return run([sys.executable, "-c", HOST_SCRIPT, str(component), *cache], env=env).strip()
 
 
 def oras_pull(r: Registries, repository: str, tag: str, out: Path) -> list[Path]:
@@ -514,9 +518,7 @@ def test_rust_plugin_from_the_cargo_registry_builds_and_runs(
     assert out == "ProcessingResultEmit HELLO uppercase ['processor.records']", out
 
 
-def test_typescript_plugin_type_checks_against_the_npm_package(
-    published: Published, tmp_path: Path
-) -> None:
+def test_typescript_plugin_from_npm_builds_and_runs(published: Published, tmp_path: Path) -> None:
     npm = require_tool("npm")
     tsc = require_path(REPO_ROOT / ".toolchains" / "node" / "node_modules" / ".bin" / "tsc", "tsc")
     r = published.registries
@@ -549,7 +551,8 @@ def test_typescript_plugin_type_checks_against_the_npm_package(
         '  info: () => ({ name: "ts", version: "1", capabilities: { batching: true } }),\n'
         "  process(record: DataRecord) {\n"
         '    log("debug", record.id);\n'
-        '    return { tag: "emit", val: record };\n'
+        "    const text = new TextDecoder().decode(record.payload).toUpperCase();\n"
+        '    return { tag: "emit", val: { ...record, payload: new TextEncoder().encode(text) } };\n'
         "  },\n"
         "  processBatch(records: DataRecord[]) {\n"
         '    return records.map((val) => ({ tag: "emit" as const, val }));\n'
@@ -572,6 +575,21 @@ def test_typescript_plugin_type_checks_against_the_npm_package(
         )
     )
     run([str(tsc), "-p", "."], cwd=project)
+    # Build: tsc, a bundler that reads the package's TypeScript (rolldown, which componentize-js
+    # brings), then componentize-js with the WIT that ships in the package.
+    bin_dir = REPO_ROOT / ".toolchains" / "node" / "node_modules" / ".bin"
+    rolldown = require_path(bin_dir / "rolldown", "rolldown")
+    componentize = require_path(bin_dir / "componentize-js", "componentize-js")
+    run([str(tsc), "-p", ".", "--noEmit", "false", "--outDir", "js"], cwd=project)
+    run([str(rolldown), "js/plugin.js", "--file", "bundle.js", "--format", "esm",
+         "--external", "dataflare:core/logging@2.0.0"], cwd=project)  # fmt: skip
+    run([str(componentize), "bundle.js", "--wit", str(sdk / "wit"), "-n", "processor-plugin",
+         "-d", "http", "fetch-event", "-o", "processor.wasm"], cwd=project)  # fmt: skip
+    host = pip_install(r, "acme-flare-host==2.0.0", tmp_path / "host")
+    # A 12 MB component: compiled code is cached across runs (the bytes are reproducible).
+    cache = REPO_ROOT / "target" / "publish-guests" / "wasmtime-cache"
+    out = run_plugin(project / "processor.wasm", host, cache)
+    assert out.startswith("ProcessingResultEmit HELLO ts"), out
     # The package's own imports are checked too: a plugin for 1.0.0 (which imports `enabled`)
     # does not type-check against 2.0.0.
     (project / "plugin.ts").write_text(
