@@ -268,6 +268,25 @@ def test_error_state_carries_its_reason(write_pipeline) -> None:
     p.run()
     assert p.lifecycle.state is State.ERROR and "trap" in (p.lifecycle.reason or "")
     assert p.lifecycle.label.startswith("Error(")
+    # the stage that failed ends in Error(reason) too; the others stop normally
+    source, flt, dest = p.stages
+    assert flt.lifecycle.history[-3:] == [State.PROCESSING, State.STOPPING, State.ERROR]
+    assert "unreachable" in (flt.lifecycle.reason or "")
+    assert source.lifecycle.state is State.STOPPED and dest.lifecycle.state is State.STOPPED
+
+
+def test_live_display_renders_states_and_rates(write_pipeline) -> None:
+    from rich.console import Console
+
+    from witgen.pipeline.metrics import LiveDisplay
+
+    p = load(write_pipeline(stage_toml("filter", fault_filter()), count=100))
+    p.run()
+    console = Console(record=True, width=160)
+    console.print(LiveDisplay(p).render())
+    text = console.export_text()
+    for needle in ("source", "filter", "destination", "Stopped", "records/s", "balanced"):
+        assert needle in text
 
 
 def test_every_transition_is_checked() -> None:
@@ -299,3 +318,20 @@ def test_instance_pool_runs_every_record_once(write_pipeline) -> None:
     acc = p.run()
     assert acc.balanced and acc.skipped == 1 and acc.out == 2999
     assert sum(pl.host.counters.get("destination.records", 0) for pl in [p.stages[-1]]) == 2999
+
+
+def test_a_source_fault_fails_the_run(tmp_path, rust) -> None:
+    # 2000 instructions cannot make a batch of records: the read runs out of fuel
+    text = "batch_size = 100\n" + stage_toml(
+        "source", rust["source"], config={"source.count": "500"}, limits={"fuel": 2000},
+        on_error="retry", retries=2,
+    ) + stage_toml("destination", rust["destination"])
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    events: list[Any] = []
+    p = load(path, events)
+    acc = p.run()
+    assert p.failure is not None and "timeout" in p.failure
+    assert acc.balanced and acc.source == 0
+    assert sum(e.kind == "fault" for e in events) == 3  # the first read and two retries
+    assert p.stages[0].lifecycle.state is State.ERROR

@@ -497,6 +497,7 @@ class Pipeline:
         self._stop = threading.Event()
         self._failure: str | None = None
         self._summaries: list[Any] = []
+        self._failed_stages: dict[str, str] = {}
         self._fail_lock = threading.Lock()
         trusted = {name: signing.load_public_key(path) for name, path in spec.keys.items()}
         self.stages: list[Plugin] = [
@@ -566,10 +567,14 @@ class Pipeline:
         self._stop.set()
         self._resume.set()
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str, stage: Plugin | None = None) -> None:
+        """Stop the run (in-flight batches finish); the pipeline, and `stage` if given, end
+        in Error(reason)."""
         with self._fail_lock:
             if self._failure is None:
                 self._failure = reason
+            if stage is not None and stage.spec.name not in self._failed_stages:
+                self._failed_stages[stage.spec.name] = reason
         self._stop.set()
         self._resume.set()
 
@@ -646,7 +651,7 @@ class Pipeline:
                         source.release(gen, inst, broken=True)
                         gen, inst = source.acquire()
                         cursor = None
-                        self._fail(f"source `{source.spec.name}`: {fault}")
+                        self._fail(f"source `{source.spec.name}`: {fault}", source)
                         break
                     attempts_left -= 1  # resume where the last good batch ended
                     source.release(gen, inst, broken=True)
@@ -742,7 +747,7 @@ class Pipeline:
         # Under `fail` the run stops: nothing new is read, batches in flight finish (so
         # every record still gets exactly one fate).
         self.accounting.add(failed=len(records))
-        self._fail(f"{stage.spec.kind} `{stage.spec.name}`: {reason}")
+        self._fail(f"{stage.spec.kind} `{stage.spec.name}`: {reason}", stage)
 
     def _record_errors(
         self, stage: Plugin, failed: list[tuple[Any, Any]], window: str
@@ -870,16 +875,20 @@ class Pipeline:
                     flushed = inst.flush()
                     if isinstance(flushed, b.Err):
                         self._fail(
-                            f"`{plugin.spec.name}` could not flush: {_describe(flushed.value)}"
+                            f"`{plugin.spec.name}` could not flush: {_describe(flushed.value)}",
+                            plugin,
                         )
                 except Exception as exc:  # noqa: BLE001
-                    self._fail(f"`{plugin.spec.name}` could not flush: {_classify(exc, b)}")
+                    why = f"`{plugin.spec.name}` could not flush: {_classify(exc, b)}"
+                    self._fail(why, plugin)
                 plugin._pool.put((gen, inst))
         self.seconds = time.perf_counter() - self._started
         self.close()
         failure = self._failure
         for p in self.all_plugins():
-            if p.lifecycle.state is State.STOPPING:
+            if p.spec.name in self._failed_stages:
+                p.lifecycle.fail(self._failed_stages[p.spec.name])
+            elif p.lifecycle.state is State.STOPPING:
                 p.lifecycle.to(State.STOPPED)
         if failure is not None:
             self.lifecycle.fail(failure)
