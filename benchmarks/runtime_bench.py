@@ -97,8 +97,12 @@ def load_times(contract: Any, components: dict[str, Path], rounds: int) -> None:
         run_cold = runtime_load(Path(d))
         run_cached = min(runtime_load(Path(d)) for _ in range(rounds))
     print("plugin load (processor)              bare bindings    witgen run")
-    print(f"  cold (compile{' + checks':<10})          {bare_cold * 1e3:9.1f} ms  {run_cold * 1e3:9.1f} ms")
-    print(f"  cached                             {bare_cached * 1e3:9.2f} ms  {run_cached * 1e3:9.2f} ms")
+    print(
+        f"  cold (compile{' + checks':<10})          {bare_cold * 1e3:9.1f} ms  {run_cold * 1e3:9.1f} ms"
+    )
+    print(
+        f"  cached                             {bare_cached * 1e3:9.2f} ms  {run_cached * 1e3:9.2f} ms"
+    )
     target("cached load (witgen run)", f"{run_cached * 1e3:.2f} ms", "< 10 ms", run_cached < 0.010)
 
 
@@ -114,8 +118,10 @@ def per_call(contract: Any, components: dict[str, Path], rounds: int) -> None:
         through = best(lambda: [p.call(0, lambda q: q.info()) for _ in range(n)], rounds) / n
         noop = best(lambda: [p.call(0, lambda q: None) for _ in range(n)], rounds) / n
         p.close()
-    print(f"per call (filter info())              bare {bare * 1e6:8.2f} µs   through the runtime "
-          f"{through * 1e6:8.2f} µs   runtime's own overhead (no-op call) {noop * 1e6:6.2f} µs")
+    print(
+        f"per call (filter info())              bare {bare * 1e6:8.2f} µs   through the runtime "
+        f"{through * 1e6:8.2f} µs   runtime's own overhead (no-op call) {noop * 1e6:6.2f} µs"
+    )
     target("per-call overhead added by the runtime", f"{noop * 1e6:.2f} µs", "< 1 µs", noop < 1e-6)
     target("per-call, bare bindings (for reference)", f"{bare * 1e6:.2f} µs", "< 1 µs", bare < 1e-6)
 
@@ -124,8 +130,9 @@ def memory(contract: Any, components: dict[str, Path]) -> None:
     cls = contract.plugin_class("processor")
     host = HostServices("processor", {}, contract.bindings)
     with tempfile.TemporaryDirectory() as d:
-        prepared = cls.prepare(components["processor"], cache_dir=d, logging=host, metrics=host,
-                               config=host)
+        prepared = cls.prepare(
+            components["processor"], cache_dir=d, logging=host, metrics=host, config=host
+        )
         keep = [cls(prepared) for _ in range(5)]
         for k in keep:
             k.info()
@@ -192,10 +199,16 @@ def throughput(contract: Any, components: dict[str, Path], count: int) -> None:
     cache = tmp / "cache"
     bare = bare_pipeline(contract, components, count)
     ours, mode = run_pipeline(contract, pipeline_file(tmp, components, count, KINDS, 1), cache)
-    print(f"six-stage pipeline, {count} records ({mode} path)   bare loop {bare:10,.0f} records/s"
-          f"   witgen run {ours:10,.0f} records/s   ratio {ours / bare:5.2f}")
-    target("pipeline throughput (witgen run)", f"{ours:,.0f} records/s", "> 100k records/s",
-           ours > 100_000)
+    print(
+        f"six-stage pipeline, {count} records ({mode} path)   bare loop {bare:10,.0f} records/s"
+        f"   witgen run {ours:10,.0f} records/s   ratio {ours / bare:5.2f}"
+    )
+    target(
+        "pipeline throughput (witgen run)",
+        f"{ours:,.0f} records/s",
+        "> 100k records/s",
+        ours > 100_000,
+    )
     kinds = ("source", "processor", "transformer", "destination")
     rates = {}
     for n in (1, 2, 4):
@@ -206,8 +219,12 @@ def throughput(contract: Any, components: dict[str, Path], count: int) -> None:
     print("instances per stage (source -> processor -> transformer -> destination)")
     for n, rate in rates.items():
         print(f"  {n}: {rate:10,.0f} records/s   speed-up {rate / rates[1]:4.2f}x")
-    target("speed-up with 2 instances", f"{rates[2] / rates[1]:.2f}x", "> 1x (2 cores)",
-           rates[2] > rates[1])
+    target(
+        "speed-up with 2 instances",
+        f"{rates[2] / rates[1]:.2f}x",
+        "> 1x (2 cores)",
+        rates[2] > rates[1],
+    )
 
 
 def main() -> int:

@@ -49,7 +49,11 @@ def write_pipeline(tmp_path: Path, rust: dict[str, Path]) -> Callable[..., Path]
     destination; `top` is prepended (keys, dead-letter sinks...)."""
 
     def write(
-        *middle: str, count: int = 300, batch: int = 50, top: str = "", tail: str = "",
+        *middle: str,
+        count: int = 300,
+        batch: int = 50,
+        top: str = "",
+        tail: str = "",
         destination: dict[str, Any] | None = None,
     ) -> Path:
         text = f"batch_size = {batch}\n" + top
@@ -94,7 +98,9 @@ def run_with_processor(
     from witgen.pipeline.runtime import Pipeline
     from witgen.paths import REPO_ROOT
 
-    text = "batch_size = 64\n" + stage_toml("source", rust["source"], config={"source.count": str(count)})
+    text = "batch_size = 64\n" + stage_toml(
+        "source", rust["source"], config={"source.count": str(count)}
+    )
     text += stage_toml("processor", processor, config=config)
     for kind in ("filter", "transformer", "aggregator", "destination"):
         text += stage_toml(kind, rust[kind])

@@ -39,7 +39,10 @@ FAULTS = {
 
 
 def filter_wat(
-    fault: str | None = None, at: tuple[int, ...] = (), drop_every: int = 0, pkg: str = "dataflare:core@1.0.0"
+    fault: str | None = None,
+    at: tuple[int, ...] = (),
+    drop_every: int = 0,
+    pkg: str = "dataflare:core@1.0.0",
 ) -> str:
     iface = f"{pkg.split('@')[0]}/filter@{pkg.split('@')[1]}"
     metrics = f"{pkg.split('@')[0]}/metrics@{pkg.split('@')[1]}"
@@ -133,8 +136,13 @@ def fault_filter(fault: str | None = None, at: tuple[int, ...] = (), drop_every:
     return componentize(filter_wat(fault, at, drop_every))
 
 
-def contract_copy(tmp: Path, *, version: str = "1.0.0", package: str = "dataflare:core",
-                  edit: tuple[str, str] | None = None) -> Path:
+def contract_copy(
+    tmp: Path,
+    *,
+    version: str = "1.0.0",
+    package: str = "dataflare:core",
+    edit: tuple[str, str] | None = None,
+) -> Path:
     """A copy of the contract with another package name/version and one textual edit."""
     text = (DEFAULT_WIT / "dataflare.wit").read_text()
     text = text.replace("package dataflare:core@1.0.0;", f"package {package}@{version};")

@@ -30,7 +30,11 @@ def run_cli(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     "text, line, message",
     [
         ("[[stage]]\nkind = 'source'\ncomponent = \n", 3, "invalid TOML"),
-        ("[[stage]]\nkind = 'source'\ncomponent = 'x.wasm'\ncolour = 1\n", 4, "unknown key `stage.colour`"),
+        (
+            "[[stage]]\nkind = 'source'\ncomponent = 'x.wasm'\ncolour = 1\n",
+            4,
+            "unknown key `stage.colour`",
+        ),
         ("[[stage]]\nkind = 'sorce'\ncomponent = 'x.wasm'\n", 2, "unknown kind `sorce`"),
         ("batch_size = 0\n", 1, "`batch_size` must be at least 1"),
         (
@@ -69,7 +73,9 @@ def run_cli(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
         ),
     ],
 )
-def test_pipeline_file_errors_at_file_line(tmp_path, capsys, text: str, line: int, message: str) -> None:
+def test_pipeline_file_errors_at_file_line(
+    tmp_path, capsys, text: str, line: int, message: str
+) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
     status, out = run_cli(path, capsys)
@@ -113,13 +119,17 @@ def test_plugin_built_against_an_older_compatible_contract_loads(write_pipeline,
             "    /// A float value.\n    get-float: func(key: string) -> option<f64>;\n",
         ),
     )
-    path = write_pipeline(stage_toml("filter", fault_filter(drop_every=3)), top=f'contract = "{newer}"\n')
+    path = write_pipeline(
+        stage_toml("filter", fault_filter(drop_every=3)), top=f'contract = "{newer}"\n'
+    )
     p = load(path)
     assert p.contract.describe() == "dataflare:core@1.1.0"
     acc = p.run()
     assert acc.balanced and acc.out == 200 and p.failure is None
-    assert all(pl.checked is not None and pl.checked.built_against == "dataflare:core@1.0.0"
-               for pl in p.stages)
+    assert all(
+        pl.checked is not None and pl.checked.built_against == "dataflare:core@1.0.0"
+        for pl in p.stages
+    )
 
 
 def test_incompatible_plugin_is_refused_with_findings(write_pipeline, tmp_path, capsys) -> None:
@@ -190,7 +200,10 @@ def test_signed_plugin_loads(write_pipeline, tmp_path, keys, capsys) -> None:
     assert p.run().out == 150
     status, out = run_cli(path, capsys)
     assert status == 0, out
-    assert main(["sign", str(tmp_path / "signed-filter.wasm"), "--verify", "--public-key", str(pub)]) == 0
+    assert (
+        main(["sign", str(tmp_path / "signed-filter.wasm"), "--verify", "--public-key", str(pub)])
+        == 0
+    )
 
 
 @pytest.mark.parametrize("case", ["tampered", "unsigned", "other key"])
@@ -217,11 +230,20 @@ def test_unsigned_or_tampered_plugin_is_refused_before_it_runs(
     monkeypatch.setattr(runtime.Plugin, "prepare", prepare)
     status, out = run_cli(path, capsys)
     assert status == 2
-    expected = {"tampered": "was modified", "unsigned": "not signed", "other key": "no signature by a trusted key"}
+    expected = {
+        "tampered": "was modified",
+        "unsigned": "not signed",
+        "other key": "no signature by a trusted key",
+    }
     assert expected[case] in out
     assert "filter" not in reached
     if case == "tampered":
-        assert main(["sign", str(tmp_path / "signed-filter.wasm"), "--verify", "--public-key", str(pub)]) == 1
+        assert (
+            main(
+                ["sign", str(tmp_path / "signed-filter.wasm"), "--verify", "--public-key", str(pub)]
+            )
+            == 1
+        )
 
 
 def test_refused_plugin_enters_error_state(write_pipeline, tmp_path, keys) -> None:

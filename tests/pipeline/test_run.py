@@ -33,7 +33,10 @@ def load(path: Path, events: list[Any] | None = None) -> Pipeline:
     spec = spec_mod.load(path)
     listeners = [events.append] if events is not None else []
     p = Pipeline(
-        spec, contract_mod.load(spec.contract), listeners=listeners, cache_dir=CACHE,
+        spec,
+        contract_mod.load(spec.contract),
+        listeners=listeners,
+        cache_dir=CACHE,
         hot_reload=False,
     )
     p.load()
@@ -46,8 +49,19 @@ def written(p: Pipeline) -> int:
 
 def cli(path: Path, tmp_path: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     out = tmp_path / "metrics.json"
-    status = main(["run", str(path), "-q", "--no-hot-reload", "--cache-dir", str(CACHE),
-                   "--metrics-json", str(out), *extra])
+    status = main(
+        [
+            "run",
+            str(path),
+            "-q",
+            "--no-hot-reload",
+            "--cache-dir",
+            str(CACHE),
+            "--metrics-json",
+            str(out),
+            *extra,
+        ]
+    )
     doc = json.loads(out.read_text()) if out.exists() else {}
     return status, doc
 
@@ -103,16 +117,22 @@ def test_each_fault_is_isolated_and_skipped(write_pipeline, fault: str) -> None:
     assert acc.skipped == 2 and acc.out == 298 == written(p)
     faults = [e for e in events if e.kind == "fault"]
     assert faults and all(e.stage == "filter" for e in faults)
-    kind = {"trap": "trap", "timeout": "timeout", "memory": "trap", "host": "host-error",
-            "invalid": "invalid-value"}[fault]
+    kind = {
+        "trap": "trap",
+        "timeout": "timeout",
+        "memory": "trap",
+        "host": "host-error",
+        "invalid": "invalid-value",
+    }[fault]
     assert all(e.reason.startswith(kind) for e in faults), faults[0].reason
     assert p.stages[1].metrics.recycled == len(faults)  # each fault recycled the instance
     assert p.stages[1].metrics.errors == len(faults)
 
 
 def test_dead_letter_to_jsonl(write_pipeline, tmp_path) -> None:
-    stage = stage_toml("filter", fault_filter("trap", (37, 80)), on_error="dead-letter",
-                       dead_letter="dead.jsonl")
+    stage = stage_toml(
+        "filter", fault_filter("trap", (37, 80)), on_error="dead-letter", dead_letter="dead.jsonl"
+    )
     path = write_pipeline(stage)
     status, doc = cli(path, tmp_path)
     assert status == 0 and doc["accounting"]["dead_lettered"] == 2
@@ -123,8 +143,9 @@ def test_dead_letter_to_jsonl(write_pipeline, tmp_path) -> None:
 
 def test_dead_letter_to_a_destination_plugin(write_pipeline, rust) -> None:
     sink = f'[[dead_letter]]\nname = "dlq"\nkind = "destination"\ncomponent = "{rust["destination"]}"\n'
-    stage = stage_toml("filter", fault_filter("host", (3, 99, 250)), on_error="dead-letter",
-                       dead_letter="dlq")
+    stage = stage_toml(
+        "filter", fault_filter("host", (3, 99, 250)), on_error="dead-letter", dead_letter="dlq"
+    )
     p = load(write_pipeline(stage, top=sink))
     acc = p.run()
     assert p.failure is None and acc.balanced and acc.dead_lettered == 3
@@ -142,8 +163,9 @@ def test_retry_recovers_a_transient_fault(write_pipeline) -> None:
 
 
 def test_retry_then_skip_when_the_fault_persists(write_pipeline) -> None:
-    stage = stage_toml("filter", fault_filter("trap", (10,)), on_error="retry", retries=3,
-                       then="skip")
+    stage = stage_toml(
+        "filter", fault_filter("trap", (10,)), on_error="retry", retries=3, then="skip"
+    )
     p = load(write_pipeline(stage, count=100))
     acc = p.run()
     assert p.failure is None and acc.balanced and acc.skipped == 1 and acc.out == 99
@@ -158,8 +180,12 @@ def test_retry_then_fail(write_pipeline, tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "policy, extra",
-    [("skip", {}), ("dead-letter", {"dead_letter": "dead.jsonl"}), ("fail", {}),
-     ("retry", {"retries": 2, "then": "skip"})],
+    [
+        ("skip", {}),
+        ("dead-letter", {"dead_letter": "dead.jsonl"}),
+        ("fail", {}),
+        ("retry", {"retries": 2, "then": "skip"}),
+    ],
 )
 def test_record_level_errors_follow_the_policy(
     write_pipeline, rust, tmp_path, monkeypatch, policy: str, extra: dict[str, Any]
@@ -193,7 +219,10 @@ def test_record_level_errors_follow_the_policy(
     assert p.failure is None and acc.out == 120 == written(p)
     if policy == "dead-letter":
         assert acc.dead_lettered == 20
-        ids = [json.loads(x)["record"]["id"] for x in (tmp_path / "dead.jsonl").read_text().splitlines()]
+        ids = [
+            json.loads(x)["record"]["id"]
+            for x in (tmp_path / "dead.jsonl").read_text().splitlines()
+        ]
         assert sorted(ids) == sorted(f"rec-{i}" for i in range(0, 140, 7))
     else:
         assert acc.skipped == 20
@@ -239,8 +268,16 @@ def test_lifecycle_of_a_run_with_pause_and_resume(write_pipeline) -> None:
     p.resume()
     runner.join(timeout=120)
     assert p.accounting.source == 2000 and p.accounting.balanced
-    expected = [State.LOADING, State.INITIALIZING, State.READY, State.PROCESSING, State.PAUSED,
-                State.PROCESSING, State.STOPPING, State.STOPPED]
+    expected = [
+        State.LOADING,
+        State.INITIALIZING,
+        State.READY,
+        State.PROCESSING,
+        State.PAUSED,
+        State.PROCESSING,
+        State.STOPPING,
+        State.STOPPED,
+    ]
     assert p.lifecycle.history == expected
     for plugin in p.all_plugins():
         assert plugin.lifecycle.history == expected
@@ -249,8 +286,9 @@ def test_lifecycle_of_a_run_with_pause_and_resume(write_pipeline) -> None:
 
 
 def test_graceful_stop_drains_in_flight_batches(write_pipeline) -> None:
-    p = load(write_pipeline(stage_toml("filter", fault_filter(), instances=2), count=5000,
-                            batch=25))
+    p = load(
+        write_pipeline(stage_toml("filter", fault_filter(), instances=2), count=5000, batch=25)
+    )
     runner = threading.Thread(target=p.run)
     runner.start()
     while p.accounting.source < 100:
@@ -304,17 +342,30 @@ def test_every_transition_is_checked() -> None:
     errors = [e for e in seen if e.new is State.ERROR]
     assert errors and all(e.reason == "why" for e in errors)
     # exactly the eight states of the plan
-    assert [s.value for s in State] == ["Loading", "Initializing", "Ready", "Processing",
-                                        "Paused", "Stopping", "Stopped", "Error"]
+    assert [s.value for s in State] == [
+        "Loading",
+        "Initializing",
+        "Ready",
+        "Processing",
+        "Paused",
+        "Stopping",
+        "Stopped",
+        "Error",
+    ]
 
 
 # ---------------------------------------------------------------------------- pool
 
 
 def test_instance_pool_runs_every_record_once(write_pipeline) -> None:
-    p = load(write_pipeline(stage_toml("filter", fault_filter("trap", (500,)), instances=4,
-                                       on_error="skip"), count=3000, batch=40,
-                            destination={"instances": 2}))
+    p = load(
+        write_pipeline(
+            stage_toml("filter", fault_filter("trap", (500,)), instances=4, on_error="skip"),
+            count=3000,
+            batch=40,
+            destination={"instances": 2},
+        )
+    )
     acc = p.run()
     assert acc.balanced and acc.skipped == 1 and acc.out == 2999
     assert sum(pl.host.counters.get("destination.records", 0) for pl in [p.stages[-1]]) == 2999
@@ -322,10 +373,18 @@ def test_instance_pool_runs_every_record_once(write_pipeline) -> None:
 
 def test_a_source_fault_fails_the_run(tmp_path, rust) -> None:
     # 2000 instructions cannot make a batch of records: the read runs out of fuel
-    text = "batch_size = 100\n" + stage_toml(
-        "source", rust["source"], config={"source.count": "500"}, limits={"fuel": 2000},
-        on_error="retry", retries=2,
-    ) + stage_toml("destination", rust["destination"])
+    text = (
+        "batch_size = 100\n"
+        + stage_toml(
+            "source",
+            rust["source"],
+            config={"source.count": "500"},
+            limits={"fuel": 2000},
+            on_error="retry",
+            retries=2,
+        )
+        + stage_toml("destination", rust["destination"])
+    )
     path = tmp_path / "p.toml"
     path.write_text(text)
     events: list[Any] = []

@@ -30,10 +30,23 @@ def components() -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("name", ["dataflare.toml", "parallel.toml"])
-def test_shipped_pipeline_runs(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_shipped_pipeline_runs(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "metrics.json"
-    status = main(["run", str(EXAMPLES / name), "--records", "300", "--metrics-json", str(out),
-                   "--no-hot-reload", "--cache-dir", str(CACHE)])
+    status = main(
+        [
+            "run",
+            str(EXAMPLES / name),
+            "--records",
+            "300",
+            "--metrics-json",
+            str(out),
+            "--no-hot-reload",
+            "--cache-dir",
+            str(CACHE),
+        ]
+    )
     printed = capsys.readouterr().out
     assert status == 0, printed
     doc = json.loads(out.read_text())
@@ -42,9 +55,16 @@ def test_shipped_pipeline_runs(name: str, tmp_path: Path, capsys: pytest.Capture
     assert acc["source"] == 300 and acc["balanced"]
     assert acc["in"] == acc["out"] + acc["skipped"] + acc["failed"] + acc["dead_lettered"]
     for stage in doc["stages"]:
-        for key in ("load_seconds", "init_seconds", "avg_call_seconds",
-                    "throughput_records_per_second", "memory_bytes", "error_rate",
-                    "records_in", "records_out"):
+        for key in (
+            "load_seconds",
+            "init_seconds",
+            "avg_call_seconds",
+            "throughput_records_per_second",
+            "memory_bytes",
+            "error_rate",
+            "records_in",
+            "records_out",
+        ):
             assert key in stage
         assert stage["state"] == "Stopped"
     assert "balanced" in printed and "records/s" in printed
@@ -78,11 +98,19 @@ def test_prometheus_exposition() -> None:
     stop = metrics.serve_prometheus(p, port)
     try:
         p.run(records=200)
-        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+        text = (
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+        )
     finally:
         stop()
     assert 'witgen_stage_records_in_total{kind="processor",stage="processor"} 200.0' in text
     assert 'witgen_records_total{fate="out"} 200.0' in text
-    for name in ("load_seconds", "init_seconds", "avg_call_seconds", "memory_bytes", "error_rate",
-                 "throughput_records_per_second"):
+    for name in (
+        "load_seconds",
+        "init_seconds",
+        "avg_call_seconds",
+        "memory_bytes",
+        "error_rate",
+        "throughput_records_per_second",
+    ):
         assert f"witgen_stage_{name}{{" in text

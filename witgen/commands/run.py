@@ -22,7 +22,7 @@ HELP = "run a pipeline of DataFlare plugins (TOML pipeline file)"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from witgen.pipeline import FORMAT
 
-    parser.description = __doc__.split("\n\n")[0] + "\n\n" + FORMAT
+    parser.description = (__doc__ or "").strip() + "\n\n" + FORMAT
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("pipeline", metavar="PIPELINE", type=Path, help="the pipeline file")
     parser.add_argument(
