@@ -81,15 +81,18 @@ def test_compiled_code_cache(processor_wat: Path, tmp_path: Path, fast: bool) ->
         )
 
     first = again()
-    cached = list(tmp_path.glob("*.cwasm"))
-    assert len(cached) == 1
-    stamp = cached[0].stat().st_mtime_ns
+    # the component (its types are checked on both paths) and, on the fast path, its module
+    cached = sorted(tmp_path.glob("*.cwasm"))
+    assert len(cached) == (2 if fast else 1)
+    assert all(p.with_suffix(".sha256").is_file() for p in cached)  # a digest beside each
+    stamps = [p.stat().st_mtime_ns for p in cached]
     second = again()
-    assert cached[0].stat().st_mtime_ns == stamp  # served from the cache, not rewritten
+    assert [p.stat().st_mtime_ns for p in cached] == stamps  # served from the cache
     assert first.process(OK) == second.process(OK)
-    cached[0].write_bytes(b"not compiled code")
+    for entry in cached:
+        entry.write_bytes(b"not compiled code")
     assert again().process(OK) == ProcessingResultEmit(OK)  # a corrupt entry is recompiled
-    assert cached[0].stat().st_mtime_ns != stamp
+    assert all(p.stat().st_mtime_ns != s for p, s in zip(cached, stamps))
 
 
 def test_prepared_component_gives_independent_instances(processor_wat: Path, fast: bool) -> None:

@@ -965,6 +965,180 @@ def _func_type_of(
     return None if inner is None else inner.ty
 
 
+_SCALARS = {
+    "bool": wc.Bool,
+    "char": wc.Char,
+    "string": wc.String,
+    "f32": wc.F32,
+    "f64": wc.F64,
+    "u8": wc.U8,
+    "s8": wc.S8,
+    "u16": wc.U16,
+    "s16": wc.S16,
+    "u32": wc.U32,
+    "s32": wc.S32,
+    "u64": wc.U64,
+    "s64": wc.S64,
+}
+
+
+def wit_text(wt: Any) -> str:
+    """A short WIT spelling of a wasmtime component type, for errors."""
+    for name, cls in _SCALARS.items():
+        if isinstance(wt, cls):
+            return name
+    if isinstance(wt, wc.ListType):
+        return f"list<{wit_text(wt.element)}>"
+    if isinstance(wt, wc.TupleType):
+        return f"tuple<{', '.join(wit_text(t) for t in wt.elements)}>"
+    if isinstance(wt, wc.OptionType):
+        return f"option<{wit_text(wt.payload)}>"
+    if isinstance(wt, wc.ResultType):
+        ok = "_" if wt.ok is None else wit_text(wt.ok)
+        err = "_" if wt.err is None else wit_text(wt.err)
+        return f"result<{ok}, {err}>"
+    if isinstance(wt, wc.RecordType):
+        return f"record {{{', '.join(name for name, _ in wt.fields)}}}"
+    if isinstance(wt, wc.VariantType):
+        return f"variant {{{', '.join(name for name, _ in wt.cases)}}}"
+    if isinstance(wt, wc.EnumType):
+        return f"enum {{{', '.join(wt.names)}}}"
+    if isinstance(wt, wc.FlagsType):
+        return f"flags {{{', '.join(wt.names)}}}"
+    if isinstance(wt, wc.OwnType):
+        return "own<...>"
+    if isinstance(wt, wc.BorrowType):
+        return "borrow<...>"
+    return type(wt).__name__
+
+
+def type_mismatch(desc: Desc | None, wt: Any, path: str) -> str | None:
+    """How the component's type `wt` differs from the bindings' descriptor, or None."""
+    if desc is None or wt is None:
+        if desc is None and wt is None:
+            return None
+        expected = "no value" if desc is None else "a value"
+        return f"{path}: the bindings expect {expected}"
+    kind = desc[0]
+    want: str | None = None
+    if kind in ("bool", "char", "string"):
+        want = kind
+    elif kind == "float" or kind == "int":
+        want = desc[1] if kind == "float" else desc[3]
+    if want is not None:
+        if isinstance(wt, _SCALARS[want]):
+            return None
+        return f"{path}: the bindings expect {want}, the component has {wit_text(wt)}"
+    found: str | None = None
+    if kind == "bytes":
+        if not (isinstance(wt, wc.ListType) and isinstance(wt.element, wc.U8)):
+            found = "list<u8>"
+    elif kind == "list":
+        if not isinstance(wt, wc.ListType):
+            found = "a list"
+        else:
+            return type_mismatch(desc[1], wt.element, f"{path}[]")
+    elif kind == "tuple":
+        if not isinstance(wt, wc.TupleType) or len(wt.elements) != len(desc[1]):
+            found = f"a tuple of {len(desc[1])}"
+        else:
+            for i, (d, t) in enumerate(zip(desc[1], wt.elements)):
+                inner = type_mismatch(d, t, f"{path}[{i}]")
+                if inner is not None:
+                    return inner
+    elif kind == "record":
+        names = [name for _, name, _ in desc[2]]
+        if not isinstance(wt, wc.RecordType) or [n for n, _ in wt.fields] != names:
+            found = f"record {{{', '.join(names)}}}"
+        else:
+            for (attr, _, d), (_, t) in zip(desc[2], wt.fields):
+                inner = type_mismatch(d, t, f"{path}.{attr}")
+                if inner is not None:
+                    return inner
+    elif kind == "enum":
+        names = [m.value for m in desc[1]]
+        if not isinstance(wt, wc.EnumType) or list(wt.names) != names:
+            found = f"enum {{{', '.join(names)}}}"
+    elif kind == "flags":
+        names = [name for name, _ in desc[2]]
+        if not isinstance(wt, wc.FlagsType) or list(wt.names) != names:
+            found = f"flags {{{', '.join(names)}}}"
+    elif kind == "variant":
+        names = [name for name, _, _ in desc[1]]
+        if not isinstance(wt, wc.VariantType) or [n for n, _ in wt.cases] != names:
+            found = f"variant {{{', '.join(names)}}}"
+        else:
+            for (name, _, d), (_, case_type) in zip(desc[1], wt.cases):
+                inner = type_mismatch(d, case_type, f"{path}.{name}")
+                if inner is not None:
+                    return inner
+    elif kind == "option":
+        if not isinstance(wt, wc.OptionType):
+            found = "an option"
+        else:
+            return type_mismatch(desc[1], wt.payload, f"{path}?")
+    elif kind == "result":
+        if not isinstance(wt, wc.ResultType):
+            found = "a result"
+        else:
+            return type_mismatch(desc[1], wt.ok, f"{path}.ok") or type_mismatch(
+                desc[2],
+                wt.err,
+                f"{path}.err",
+            )
+    elif kind in ("own", "host-own"):
+        found = None if isinstance(wt, wc.OwnType) else "own<...>"
+    elif kind in ("borrow", "host-borrow"):
+        found = None if isinstance(wt, wc.BorrowType) else "borrow<...>"
+    if found is None:
+        return None
+    return f"{path}: the bindings expect {found}, the component has {wit_text(wt)}"
+
+
+def func_mismatch(sig: FuncSig, fty: Any) -> str | None:
+    """How a component function's type differs from the bindings' signature, or None."""
+    params = list(fty.params)
+    if len(params) != len(sig.params):
+        return f"it takes {len(params)} parameters, the bindings pass {len(sig.params)}"
+    for i, (desc, (_, wt)) in enumerate(zip(sig.params, params)):
+        name = sig.names[i] if i < len(sig.names) else f"arg{i}"
+        found = type_mismatch(desc, wt, name)
+        if found is not None:
+            return found
+    return type_mismatch(sig.result, fty.result, "result")
+
+
+def check_types(
+    engine: wasmtime.Engine,
+    ctype: Any,
+    exports: Sequence[FuncSig],
+    imports: Sequence[tuple[FuncSig, Any]],
+) -> None:
+    """Refuses a component whose functions' types differ from the bindings' (first difference)."""
+    export_items = ctype.exports(engine)
+    for sig in exports:
+        where = f"{sig.interface}#{sig.name}" if sig.interface else sig.name
+        fty = _func_type_of(engine, export_items, sig.interface, sig.name)
+        if fty is None:
+            raise PluginLoadError(f"the component does not export `{where}`")
+        found = func_mismatch(sig, fty)
+        if found is not None:
+            raise PluginLoadError(
+                f"the component's export `{where}` does not match the bindings: {found}",
+            )
+    import_items = ctype.imports(engine)
+    for sig, _ in imports:
+        fty = _func_type_of(engine, import_items, sig.interface, sig.name)
+        if fty is None or not isinstance(fty, wc.FuncType):
+            continue  # not imported by this component
+        found = func_mismatch(sig, fty)
+        if found is not None:
+            where = f"{sig.interface}#{sig.name}" if sig.interface else sig.name
+            raise PluginLoadError(
+                f"the component's import `{where}` does not match the bindings: {found}",
+            )
+
+
 class Prepared:
     """A compiled component, linked with its host imports: instantiate it many times cheaply.
 
@@ -995,16 +1169,6 @@ class Prepared:
         self.core: Any = None
         self.fast_unavailable: str | None = None
         wasm = read_component(source)
-        if fast is not False:
-            self.core = self._try_fast(
-                wasm,
-                fast,
-                fast_exports,
-                fast_imports or {},
-                imports,
-            )
-            if self.core is not None:
-                return
         self.engine, self.ticker = engine_for(limits)
         self.lib = c_api()
         try:
@@ -1016,6 +1180,18 @@ class Prepared:
             )
         except wasmtime.WasmtimeError as exc:
             raise PluginLoadError(f"invalid component: {str(exc).strip()}") from None
+        # Both paths: the component's function types must be the ones the bindings expect.
+        check_types(self.engine, self.component.type, exports, imports)
+        if fast is not False:
+            self.core = self._try_fast(
+                wasm,
+                fast,
+                fast_exports,
+                fast_imports or {},
+                imports,
+            )
+            if self.core is not None:
+                return
         ctype = self.component.type
         self.linker = wc.Linker(self.engine)
         self.linker.add_wasip2()

@@ -1,0 +1,76 @@
+"""The compiled-code cache: verified by a digest before anything is deserialized, and never a
+reason for `load()` to fail (an unusable cache directory only costs a recompile)."""
+
+from __future__ import annotations
+
+import random
+import warnings
+from pathlib import Path
+
+import pytest
+
+from tests.python_host.conftest import RecordingHost
+from dataflare_core import ProcessorPlugin
+from dataflare_core.types import DataRecord, ProcessingResultEmit
+
+OK = DataRecord("fine", 1, b"x", [("k", "v")])
+
+
+@pytest.fixture(params=[False, True], ids=["generic", "fast"])
+def fast(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+def load(wat: Path, cache_dir: Path, fast: bool) -> ProcessorPlugin:
+    plugin = ProcessorPlugin.load(wat, logging=RecordingHost(), cache_dir=cache_dir, fast=fast)
+    assert plugin.prepared.mode == ("core" if fast else "component")
+    return plugin
+
+
+@pytest.mark.parametrize("where", ["a-file", "under-a-file"])
+def test_unusable_cache_dir_compiles_without_the_cache(
+    processor_wat: Path, tmp_path: Path, fast: bool, where: str
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("I am a file", encoding="utf-8")
+    cache_dir = blocker if where == "a-file" else blocker / "sub"
+    with pytest.warns(RuntimeWarning, match="not caching compiled code"):
+        plugin = load(processor_wat, cache_dir, fast)
+    assert plugin.process(OK) == ProcessingResultEmit(OK)
+    assert blocker.read_text(encoding="utf-8") == "I am a file"
+
+
+def test_byte_flips_in_cached_code_are_detected_and_recompiled(
+    processor_wat: Path, tmp_path: Path, fast: bool
+) -> None:
+    load(processor_wat, tmp_path, fast)
+    entries = sorted(tmp_path.glob("*.cwasm"))
+    assert entries
+    pristine = {p: p.read_bytes() for p in entries}
+    rng = random.Random(1234)
+    for trial in range(12):
+        victim = entries[trial % len(entries)]
+        data = bytearray(pristine[victim])
+        pos = rng.randrange(len(data))
+        data[pos] ^= 1 << rng.randrange(8)
+        victim.write_bytes(bytes(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a rejected entry is not worth a warning
+            plugin = load(processor_wat, tmp_path, fast)
+        assert plugin.process(OK) == ProcessingResultEmit(OK)
+        assert victim.read_bytes() == pristine[victim]  # recompiled and rewritten
+
+
+def test_a_changed_or_missing_digest_means_recompiling(
+    processor_wat: Path, tmp_path: Path, fast: bool
+) -> None:
+    load(processor_wat, tmp_path, fast)
+    entry = sorted(tmp_path.glob("*.cwasm"))[0]
+    digest = entry.with_suffix(".sha256")
+    good = digest.read_text(encoding="ascii")
+    digest.write_text("0" * 64, encoding="ascii")
+    assert load(processor_wat, tmp_path, fast).process(OK) == ProcessingResultEmit(OK)
+    assert digest.read_text(encoding="ascii") == good
+    digest.unlink()
+    assert load(processor_wat, tmp_path, fast).process(OK) == ProcessingResultEmit(OK)
+    assert digest.read_text(encoding="ascii") == good
