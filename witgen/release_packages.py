@@ -194,6 +194,24 @@ def typescript(
         }
     )
     tree["package.json"] = json.dumps(doc, indent=2) + "\n"
+    first = worlds[0] if worlds else "WORLD"
+    reference = files.get("README.md")
+    readme = _readme(
+        meta,
+        meta.npm_package,
+        f"TypeScript guest SDK for `{meta.package}`, for componentize-js. The package ships\n"
+        "TypeScript sources (`types` and `exports` point at them) and the WIT in `wit/`.\n\n"
+        f"```sh\nnpm install {meta.npm_package}@{meta.version}\n```\n\n"
+        f'```ts\nimport {{ ... }} from "{meta.npm_package}/{first}";\n```\n\n'
+        "Build a plugin: `tsc`, bundle the entry with a bundler that reads TypeScript (rolldown,\n"
+        "esbuild) keeping the `ns:pkg/...` imports external, then\n"
+        f"`componentize-js bundle.js --wit node_modules/{meta.npm_package}/wit -n {first} "
+        "-d http fetch-event -o plugin.wasm`.",
+    )
+    if isinstance(reference, str):
+        body = reference.split("\n", 1)[1] if reference.startswith("# ") else reference
+        readme += "\n## SDK reference\n" + body.replace("\n## ", "\n### ")
+    tree["README.md"] = readme
     for rel, text in wit.items():
         tree[f"wit/{rel}"] = text
     tgz = tar_gz(
