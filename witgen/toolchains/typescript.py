@@ -22,6 +22,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from witgen.paths import read_text
 from witgen.toolchains.base import BuildFailed, Missing, run, toolchains_dir
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def npm_install_command() -> list[str]:
 
 
 def _stamp_text() -> str:
-    lock = (NPM_LOCK_DIR / "package-lock.json").read_bytes()
+    lock = read_text(NPM_LOCK_DIR / "package-lock.json").encode("utf-8")
     return " ".join(PACKAGES) + " lock:" + hashlib.sha256(lock).hexdigest()[:16]
 
 
@@ -92,7 +93,7 @@ def install(out: TextIO) -> None:
         return
     node_dir().mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(NPM_LOCK_DIR / name, node_dir() / name)
+        (node_dir() / name).write_text(read_text(NPM_LOCK_DIR / name), encoding="utf-8")
     print(f"installing npm packages into {node_dir()}: {' '.join(PACKAGES)}", file=out, flush=True)
     subprocess.run(npm_install_command(), check=True)
     _stamp().write_text(_stamp_text() + "\n", encoding="utf-8")
