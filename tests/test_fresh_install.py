@@ -3,7 +3,9 @@
 What a user gets from `pip install witgen`: the sdist is built from the checkout, the wheel from
 the sdist (so both must carry the grammar, the templates and the default contract), and the wheel
 is installed (not editable) into a fresh venv without system site-packages; its dependencies come
-from PyPI or the pip cache at the versions in .ci/constraints.txt. Every command then runs from an
+from PyPI or the pip cache at exactly the versions this suite runs with (pinned from the running
+environment by .ci/lock.py's walk: the constrained versions after .ci/install, the newest allowed
+ones under .ci/upgrade). Every command then runs from an
 empty temporary directory with nothing of the checkout on sys.path, the generated output must be
 byte-identical to the checked-in `generated/` (so it does not depend on where witgen is
 installed), and the generated Python package loads a plugin on the fast path and calls it.
@@ -13,6 +15,7 @@ The environment is built once per test session (about 15 s).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -27,7 +30,18 @@ import pytest
 from witgen import backends, frontend, ir
 from witgen.paths import DEFAULT_WIT, REPO_ROOT
 
-CONSTRAINTS = REPO_ROOT / ".ci" / "constraints.txt"
+
+def _pins_of_this_environment(out: Path) -> Path:
+    """A constraints file with the installed version of everything witgen depends on."""
+    spec = importlib.util.spec_from_file_location("ci_lock", REPO_ROOT / ".ci" / "lock.py")
+    assert spec is not None and spec.loader is not None
+    lock = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lock)
+    found, _missing = lock.pins()
+    out.write_text(lock.render(found), encoding="utf-8")
+    return out
+
+
 BIN = "Scripts" if os.name == "nt" else "bin"
 
 
@@ -96,7 +110,8 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Fresh:
     work = base / "empty"
     work.mkdir()
     fresh = Fresh(base / "venv", work, env)
-    install = [fresh.python(), "-m", "pip", "install", "-q", "-c", str(CONSTRAINTS), str(wheel)]
+    pins = _pins_of_this_environment(base / "constraints.txt")
+    install = [fresh.python(), "-m", "pip", "install", "-q", "-c", str(pins), str(wheel)]
     _checked(fresh.run(*install), "installing the wheel into a new venv")
     return fresh
 
