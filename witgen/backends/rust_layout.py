@@ -353,6 +353,9 @@ def rewrite(nodes: list[Node], shape: Shape) -> str | None:
     if nodes and isinstance(nodes[-1], Atom) and nodes[-1].text == "?":
         inner = rewrite(nodes[:-1], Shape(shape.indent, shape.offset, shape.width - 1))
         return None if inner is None else inner + "?"
+    chain = _chain(nodes)
+    if chain is not None:
+        return _rewrite_chain(text, *chain, shape)
     i = _last_group(nodes)
     if i is not None and not (isinstance(nodes[0], Atom) and nodes[0].text in ("|", "||")):
         group = nodes[i]
@@ -365,6 +368,102 @@ def rewrite(nodes: list[Node], shape: Shape) -> str | None:
                 return _rewrite_turbofish(nodes[:i], group, shape)
             return _rewrite_call(head, group, shape)
     return text if len(text) <= shape.width else None
+
+
+_force_one_line_chain = False  # rustfmt's context flag while a method call hangs off a call
+
+
+def _is_method_call(nodes: list[Node]) -> bool:
+    while nodes and isinstance(nodes[0], Atom) and nodes[0].text in ("&", "*", "!", "-"):
+        nodes = nodes[1:]
+    if nodes and nodes[-1].text == "?":
+        nodes = nodes[:-1]
+    binary = binary_split(nodes)
+    if binary is not None:
+        return binary[0] == "as" and _is_method_call(binary[1][0])
+    i = _last_group(nodes)
+    return (
+        i is not None
+        and i >= 2
+        and isinstance(nodes[i], Group)
+        and getattr(nodes[i], "open", "") == "("
+        and "." in [n.text for n in nodes[:i]]
+    )
+
+
+def _chain(nodes: list[Node]) -> tuple[str, list[Node], list[list[Node]]] | None:
+    """A method chain as rustfmt sees it: (prefix operators, root, children), where the root
+    takes in children while it is at most a tab wide (`v.push(..)` is a call, not a chain);
+    None if no child is left."""
+    k = 0
+    while k < len(nodes) and isinstance(nodes[k], Atom) and nodes[k].text in ("&", "*", "!", "-"):
+        k += 1
+    if k < len(nodes) and nodes[k].text in ("mut", "|", "||", "move"):
+        return None
+    prefix, body = flat(nodes[:k]), nodes[k:]
+    segments: list[list[Node]] = [[]]
+    for n in body:
+        if isinstance(n, Atom) and n.text == "." and segments[-1]:
+            segments.append([])
+        segments[-1].append(n)
+    root = segments.pop(0)
+    while segments and len(flat(root)) <= len(INDENT):
+        root = [*root, *segments.pop(0)]
+    if not segments or not root:
+        return None
+    return prefix, root, segments
+
+
+def _rewrite_chain(
+    text: str, prefix: str, root: list[Node], children: list[list[Node]], shape: Shape
+) -> str | None:
+    """rustfmt's chains: on one line if they fit (a chain of two or more children in at most 60
+    columns), the last child maybe hanging off that line, else one child a line."""
+    start = Shape(shape.indent, shape.offset + len(prefix), shape.width - len(prefix))
+    root_text = rewrite(root, start)
+    if root_text is None:
+        return None
+    child_shape = Shape(shape.indent + 4, shape.indent + 4, WIDTH - shape.indent - 4)
+    wide = Shape(shape.indent, 0, WIDTH)
+    firsts = [rewrite(c, wide) for c in children[:-1]]
+    in_one_line = "\n" not in root_text and all(f is not None and "\n" not in f for f in firsts)
+    chosen: str | None = None
+    one_line = False
+    if in_one_line:
+        almost = len(prefix) + len(root_text) + sum(len(f or "") for f in firsts)
+        limit = shape.width if len(children) == 1 else min(shape.width, CHAIN_WIDTH)
+        budget = limit - almost
+        hang = rewrite(
+            children[-1], Shape(shape.indent, shape.offset + almost, shape.width - almost)
+        )
+        if hang is not None and budget > 0:
+            fits = len(hang.split("\n", 1)[0]) <= budget
+            lines = hang.count("\n") + 1
+            alone = rewrite(children[-1], child_shape)
+            if fits and lines >= 5:
+                chosen, one_line = hang, True
+            elif alone is not None and not fits:
+                chosen = alone
+            elif alone is not None and alone.count("\n") + 1 < lines:
+                chosen = alone
+            else:
+                chosen, one_line = hang, fits
+    if one_line and chosen is not None:
+        return prefix + root_text + "".join(f or "" for f in firsts) + chosen
+    if _force_one_line_chain:
+        return None
+    pad = " " * child_shape.indent
+    parts = [prefix + root_text]
+    for c in children[:-1]:
+        r = rewrite(c, child_shape)
+        if r is None:
+            return None
+        parts.append(pad + r)
+    last = chosen if chosen is not None else rewrite(children[-1], child_shape)
+    if last is None:
+        return None
+    parts.append(pad + last)
+    return "\n".join(parts)
 
 
 def _rewrite_turbofish(callee: list[Node], group: Group, shape: Shape) -> str | None:
@@ -393,7 +492,10 @@ def _rewrite_turbofish(callee: list[Node], group: Group, shape: Shape) -> str | 
     pad = " " * (shape.indent + 4)
     lines = [flat(callee[: start + 2])]
     lines += [pad + flat(_unspace(a)) + "," for a in args if a]
-    lines.append(" " * shape.indent + ">" + group.open + flat(group.items) + group.close)
+    tail = _rewrite_call(">", group, Shape(shape.indent, shape.indent, WIDTH - shape.indent))
+    if tail is None:
+        return None
+    lines.append(" " * shape.indent + tail)
     return "\n".join(lines)
 
 
@@ -479,7 +581,14 @@ def _rewrite_call(head: str, group: Group, shape: Shape) -> str | None:
         if not single or _is_nested_call(args[0]):
             width = min(FN_CALL_WIDTH, one_line_width)
         last_shape = Shape(shape.indent, shape.offset + len(head) + 1 + before, width - before)
-        placeholder = rewrite(args[-1], last_shape)
+        global _force_one_line_chain
+        saved = _force_one_line_chain
+        if not combine and _is_method_call(args[-1]):
+            _force_one_line_chain = True
+        try:
+            placeholder = rewrite(args[-1], last_shape)
+        finally:
+            _force_one_line_chain = saved
         if placeholder is not None:
             firsts[-1] = placeholder.split("\n", 1)[0]
     horizontal = sum(len(f) for f in firsts) + 2 * (len(firsts) - 1) <= limit
@@ -582,8 +691,22 @@ def rewrite_type(nodes: list[Node], shape: Shape) -> str:
     if not isinstance(group, Group) or i is None:
         return text
     head = flat(nodes[:i])
+    args = split_commas(group.items)
+    if group.open == "[":  # a slice or an array: its element type hangs inside the brackets
+        items = list(group.items)
+        cut = next((k for k, n in enumerate(items) if n.text == ";"), len(items))
+        tail = flat(items[cut:]).replace(" ;", ";")
+        at = shape.offset + len(head) + 1
+        inner = rewrite_type(items[:cut], Shape(shape.indent, at, shape.width - len(head) - 2))
+        return head + "[" + inner + tail + "]"
+    if group.open == "<" and len(args) == 1 and len(args[0]) == 1:
+        only = args[0][0]
+        if isinstance(only, Group) and only.open == "(":  # `Vec<(` ... `)>`
+            at = shape.offset + len(head) + 1
+            inner = rewrite_type(args[0], Shape(shape.indent, at, shape.width - len(head) - 2))
+            return head + "<" + inner + ">"
     item = shape.nested()
-    parts = [rewrite_type(a, item) for a in split_commas(group.items)]
+    parts = [rewrite_type(a, item) for a in args]
     pad = " " * item.indent
     return (
         head
@@ -596,13 +719,20 @@ def rewrite_type(nodes: list[Node], shape: Shape) -> str:
     )
 
 
-def _param(indent: int, nodes: list[Node]) -> str:
-    """`name: Type` of a parameter or field, its type laid out from column `indent`."""
+def _param(indent: int, nodes: list[Node], next_line: bool = False) -> str:
+    """`name: Type` of a parameter or field, its type laid out from column `indent` (a field's
+    type moves to the next line when that lays it out better, like a `let`'s value)."""
     for k, n in enumerate(nodes):
         if isinstance(n, Atom) and n.text == ":":
             name = flat(nodes[: k + 1]) + " "
             at = indent + len(name)
-            return name + rewrite_type(_unspace(nodes[k + 1 :]), Shape(indent, at, WIDTH - at - 1))
+            ty = _unspace(nodes[k + 1 :])
+            orig = rewrite_type(ty, Shape(indent, at, WIDTH - at - 1))
+            if next_line and "\n" in orig:
+                below = rewrite_type(ty, Shape(indent + 4, indent + 4, WIDTH - indent - 5))
+                if _prefer_next_line(orig, below):
+                    return name.rstrip() + "\n" + " " * (indent + 4) + below
+            return name + orig
     return flat(nodes)
 
 
@@ -626,9 +756,23 @@ def _fn_signature(indent: int, line: str) -> list[str] | None:
     rest = nodes[params + 1 :]
     if indent + len(line) <= WIDTH and _type_one_line([*group.items, *rest]):
         return None
-    head = flat(nodes[:params]) + "("
     pad = " " * (indent + 4)
-    lines = [" " * indent + head]
+    generics = nodes[params - 1]
+    if not group.items and line.endswith(" {") and indent + len(line) - 2 <= WIDTH:
+        return [" " * indent + line[:-2], " " * indent + "{"]  # the brace alone fits no more
+    if (
+        isinstance(generics, Group)
+        and generics.open == "<"
+        and (not group.items or indent + len(flat(nodes[:params])) + 1 > WIDTH)
+    ):  # the generic parameters, one a line
+        lines = [" " * indent + flat(nodes[: params - 1]) + "<"]
+        lines += [pad + flat(g) + "," for g in split_commas(generics.items)]
+        head = ">("
+    else:
+        lines, head = [], flat(nodes[:params]) + "("
+    if not group.items:
+        return [*lines, " " * indent + head + ")" + flat([Atom("", "word", False), *rest])]
+    lines.append(" " * indent + head)
     lines += [pad + _param(indent + 4, p) + "," for p in split_commas(group.items)]
     arrow = next((k for k, n in enumerate(rest) if isinstance(n, Atom) and n.text == "->"), None)
     if arrow is None:
@@ -684,12 +828,50 @@ def _statement(indent: int, line: str) -> list[str] | None:
     return None if orig is None else (pad + lead + orig + tail).split("\n")
 
 
+_HEADER = re.compile(r"^((?:\} else )?(?:if|while|match) |for .+? in )(?!let ).* \{$")
+
+
+def _control_flow(indent: int, lead: str, expr: str) -> list[str] | None:
+    """`for x in EXPR {`, `if EXPR {`, `match EXPR {`: the brace moves to a line of its own when
+    a broken EXPR does not end in closing brackets."""
+    start = indent + len(lead)
+    r = rewrite(_unspace(parse(expr)), Shape(indent, start, WIDTH - start - 2))
+    if r is None:
+        return None
+    last = r.rsplit("\n", 1)[-1].strip()
+    if "\n" not in r or not last.strip(")]}?"):
+        return (" " * indent + lead + r + " {").split("\n")
+    return (" " * indent + lead + r + "\n" + " " * indent + "{").split("\n")
+
+
+_VARIANT = re.compile(r"^[A-Z][A-Za-z0-9]*\(.*\),$")
 _FIELD = re.compile(r"^(pub(\(crate\))? )?(r#)?[a-z_][a-z0-9_]*: .*,$")
 _FIELD_EXPR = re.compile(r"[\w!>]\(|\{")  # a call or a block: a struct literal's field
 
 
+def _code(text: str) -> list[str]:
+    """The tokens of `text` without spaces, commas that end a bracketed list or the line, and
+    braces (a match arm's body may go into a block of its own)."""
+    toks = [t.text for t in tokens(text.replace("\n", " ")) if t.kind != "space"]
+    toks = [
+        t
+        for k, t in enumerate(toks)
+        if not (t == "," and toks[k + 1 : k + 2] in ([")"], ["]"], ["}"], [">"]))
+    ]
+    toks = [t for t in toks if t not in ("{", "}")]
+    return toks[:-1] if toks and toks[-1] == "," else toks
+
+
 def break_line(line: str) -> list[str]:
-    """One indented line as rustfmt would lay it out (possibly over several lines)."""
+    """One indented line as rustfmt would lay it out (possibly over several lines); the line as
+    it is if laying it out would change more than spaces and trailing commas."""
+    out = _break_line(line)
+    if out != [line] and _code("\n".join(out)) != _code(line):
+        return [line]
+    return out
+
+
+def _break_line(line: str) -> list[str]:
     body = line.lstrip(" ")
     indent = len(line) - len(body)
     if body.startswith(("//", "#", "use ", "pub use ")) or "//" in body:
@@ -707,11 +889,21 @@ def break_line(line: str) -> list[str]:
             + rewrite_type(nodes, Shape(indent, start, WIDTH - start - 1))
             + ";"
         ).split("\n")
+    header = _HEADER.match(body)
+    if header is not None and len(line) > WIDTH or header is not None and "." in body:
+        return _control_flow(indent, header.group(1), body[len(header.group(1)) : -2]) or [line]
     if body.endswith(("{", "(", "[")) or body.startswith(("}", ")", "]")):
         return [line]
     field = _FIELD.match(body)
     if field is not None and not _FIELD_EXPR.search(body):  # a struct field's type
-        return (" " * indent + _param(indent, angles(parse(body[:-1]))) + ",").split("\n")
+        field_text = _param(indent, angles(parse(body[:-1])), next_line=True)
+        return (" " * indent + field_text + ",").split("\n")
+    variant = _VARIANT.match(body)
+    if variant is not None:  # an enum case with a payload: its types like a tuple's
+        nodes = angles(parse(body[:-1]))
+        return (
+            " " * indent + rewrite_type(nodes, Shape(indent, indent, WIDTH - indent - 1)) + ","
+        ).split("\n")
     if len(line) <= WIDTH and not any(isinstance(n, Group) for n in parse(body)):
         return [line]
     return _statement(indent, body) or [line]
@@ -759,9 +951,56 @@ def reindent(text: str) -> list[str]:
     return out
 
 
+_CONTINUATION = re.compile(r"^\s*(\.[A-Za-z_]|\?)")
+
+
+def join_continuations(text: str) -> str:
+    """Lines that continue a method chain (`.map(..)` on a line of its own) joined to the line
+    they continue, so the chain is laid out by rustfmt's rules rather than as it was written."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if out and _CONTINUATION.match(line) and out[-1].strip() and "//" not in out[-1]:
+            out[-1] = out[-1].rstrip() + line.strip()
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def sort_uses(lines: list[str]) -> list[str]:
+    """rustfmt's `reorder_imports`: a run of `use` lines sorted by path."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        out.extend(sorted(run, key=_use_key))
+        run.clear()
+
+    for line in lines:
+        body = line.lstrip(" ")
+        prefix = line[: len(line) - len(body)]
+        if (
+            body.startswith("use ")
+            and body.endswith(";")
+            and (not run or run[0].startswith(prefix + "use "))
+        ):
+            run.append(line)
+            continue
+        flush()
+        out.append(line)
+    flush()
+    return out
+
+
+def _use_key(line: str) -> list[tuple[int, str]]:
+    """Path segments in rustfmt's order: `self`, `super`, `crate`, then names."""
+    path = line.strip()[len("use ") : -1]
+    rank = {"self": 0, "super": 1, "crate": 2}
+    return [(rank.get(seg, 3), seg) for seg in path.split("::")]
+
+
 def format_source(text: str) -> str:
     """Generated Rust laid out as rustfmt lays it out."""
     lines: list[str] = []
-    for line in reindent(text):
+    for line in reindent(join_continuations(text)):
         lines.extend(break_line(line) if line else [line])
-    return "\n".join(lines) + "\n"
+    return "\n".join(sort_uses(lines)) + "\n"
