@@ -87,7 +87,8 @@ def default_wit() -> Path:
 
 
 def template_loader(lang: str) -> jinja2.BaseLoader:
-    """The Jinja loader of `sdk_templates/<lang>/` that reports a broken installation."""
+    """The Jinja loader of `sdk_templates/<lang>/` (or a folder below it, `rust/scaffold`) that
+    reports a broken installation."""
     import jinja2
 
     class TemplateLoader(jinja2.FileSystemLoader):

@@ -20,7 +20,7 @@ from witgen import frontend
 from witgen.author.project import KINDS, LANGUAGES, Project, sync_sdk
 from witgen.author.project import world_for_kind
 from witgen.diagnostics import UsageError
-from witgen.paths import TEMPLATES, default_wit
+from witgen.paths import TEMPLATES, default_wit, template_loader
 
 ENTRY = {"rust": "src/lib.rs", "go": "main.go", "typescript": "plugin.ts"}
 SKELETON = {"rust": "{kind}.rs.j2", "go": "{kind}.go.j2", "typescript": "{kind}.ts.j2"}
@@ -65,7 +65,7 @@ EXPECT_DOC = {
 
 def _env(folder: Path) -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
+        loader=template_loader(folder.relative_to(TEMPLATES).as_posix()),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
