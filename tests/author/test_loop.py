@@ -38,7 +38,7 @@ def test_processor_loop(projects: Path, capsys: pytest.CaptureFixture[str], lang
 
     code, out, err = witgen(capsys, "test", root)
     assert code == 0, out + err
-    assert out.splitlines()[-1] == "3 passed, 0 failed"
+    assert out.splitlines()[-1] == "4 passed, 0 failed"  # 3 cases and info()
     assert "coverage: exports 3/3 called (info, process, process-batch)" in out
 
     # the plugin misbehaves: a wrong metadata key
@@ -46,7 +46,7 @@ def test_processor_loop(projects: Path, capsys: pytest.CaptureFixture[str], lang
     entry.write_text(entry.read_text().replace('"processed-by"', '"processed_by"'))
     code, out, err = witgen(capsys, "test", root)
     assert code == 1, out + err
-    assert out.splitlines()[-1] == "2 passed, 1 failed"
+    assert out.splitlines()[-1] == "3 passed, 1 failed"
     assert "FAIL passes a record through, tagged" in out
     assert "--- expected" in out and "+++ actual" in out
     assert re.search(r'^ +-result\[0\]: emit = .*\["processed-by", "loop-', out, re.M)
@@ -56,7 +56,7 @@ def test_processor_loop(projects: Path, capsys: pytest.CaptureFixture[str], lang
     assert code == 0
     doc = json.loads(out)
     assert (doc["passed"], doc["failed"]) == (1, 0)
-    assert doc["coverage"]["exports"] == {"info": True, "process": False, "process-batch": True}
+    assert doc["coverage"]["exports"] == {"info": False, "process": False, "process-batch": True}
 
 
 @pytest.mark.parametrize("kind", [k for k in KINDS if k != "processor"])
@@ -158,7 +158,7 @@ def test_bad_plugins_fail_cases_with_typed_reasons(
     assert cases["a trap that is expected"]["passed"]
     code, out, _ = witgen(capsys, "test", root)
     assert "FAIL traps [trap]" in out and "FAIL loops [timeout]" in out
-    assert out.splitlines()[-1] == "2 passed, 3 failed"
+    assert out.splitlines()[-1] == "3 passed, 3 failed"
 
 
 def test_compiler_errors_are_shown_as_printed(

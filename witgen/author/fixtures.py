@@ -107,6 +107,7 @@ class FixtureFile:
     path: Path
     cases: list[Case]
     limits: Limits
+    config: dict[str, str] = field(default_factory=dict)
 
 
 class _Lines:
@@ -161,7 +162,7 @@ def load(path: Path, kind: str) -> FixtureFile:
     if not isinstance(raw_cases, list) or not raw_cases:
         raise FixtureError(path, 1, "no [[case]] in this file")
     cases = [_case(raw, i, kind, config, path, lines) for i, raw in enumerate(raw_cases)]
-    return FixtureFile(path, cases, limits)
+    return FixtureFile(path, cases, limits, config)
 
 
 def _config(raw: Any, path: Path, line: int) -> dict[str, str]:

@@ -12,6 +12,7 @@ the witgen version it was generated with, so `witgen build` regenerates it when 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tomllib
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 from witgen import __version__, backends, frontend, ir
 from witgen.diagnostics import UsageError
 from witgen.fsio import write_tree
+from witgen.paths import TEMPLATES
 
 LANGUAGES = ("rust", "go", "typescript")
 KINDS = ("source", "destination", "processor", "transformer", "filter", "aggregator")
@@ -104,9 +106,22 @@ class Project:
             raise UsageError(f"{self.wit}: {err}") from None
 
 
-def wit_digest(wit: Path) -> str:
-    """A digest of every `.wit` file under `wit` (names and contents) plus witgen's version."""
+@functools.cache
+def generator_digest() -> str:
+    """A digest of witgen's code generators (backends and templates): a new witgen, or a changed
+    one in a checkout, regenerates the SDKs of projects."""
     h = hashlib.sha256(__version__.encode())
+    roots = [Path(backends.__file__).parent, TEMPLATES]
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".j2") and "scaffold" not in path.parts:
+                h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def wit_digest(wit: Path) -> str:
+    """A digest of every `.wit` file under `wit` (names and contents) and of the generators."""
+    h = hashlib.sha256(generator_digest().encode())
     for path in sorted(wit.rglob("*.wit")):
         h.update(str(path.relative_to(wit)).encode() + b"\0")
         h.update(path.read_bytes() + b"\0")

@@ -237,12 +237,28 @@ class Runner:
         self, fixture: FixtureFile, cache_dir: Path | None, pattern: str | None = None
     ) -> list[CaseResult]:
         prepared = self.prepare(fixture, cache_dir)
-        results = []
+        results = [] if pattern is not None else [self.check_info(prepared, fixture)]
         for case in fixture.cases:
             if pattern is not None and not _selected(case.name, pattern):
                 continue
             results.append(self.run_case(prepared, case))
         return results
+
+    def check_info(self, prepared: Any, fixture: FixtureFile) -> CaseResult:
+        """`info` once per file, on its own instance with the file's [config]: a pseudo-case."""
+        case = Case("info() describes the plugin", fixture.path, 1, fixture.config, [], [])
+        self.host.reset(fixture.config)
+        try:
+            plugin = self._guard(lambda: self.plugin_cls(prepared))
+            try:
+                info = self._call(getattr(plugin, self.kind), "info")
+            finally:
+                plugin.close()
+        except CaseFailure as failure:
+            return CaseResult(case, False, failure=failure.reason, message=f"{failure}")
+        if not getattr(info, "name", None):
+            return CaseResult(case, False, message=f"info() gave no name: {info!r}")
+        return CaseResult(case, True)
 
     def run_case(self, prepared: Any, case: Case) -> CaseResult:
         self.host.reset(case.config)
@@ -251,9 +267,7 @@ class Runner:
         plugin = None
         try:
             plugin = self._guard(lambda: self.plugin_cls(prepared))
-            exports = getattr(plugin, self.kind)
-            self._call(exports, "info")
-            actual, stats = self._drive(exports, case)
+            actual, stats = self._drive(getattr(plugin, self.kind), case)
         except CaseFailure as failure:
             if case.expect_failure == failure.reason:
                 return CaseResult(case, True)

@@ -27,6 +27,7 @@ from witgen.abi.signature import CoreSignature, core_signature
 from witgen.backends import GenerateOptions, refuse_accessors
 from witgen.backends.rust_glue import Glue, Val, takes_buffers
 from witgen.backends.rust_layout import format_source
+from witgen.backends import rust_stateful
 from witgen.backends.rust_names import (
     TypeNamer,
     Unsupported,
@@ -953,6 +954,8 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
         files[f"src/{model.name.removeprefix('r#')}.rs"] = env.get_template("world.rs.j2").render(
             world=model, **header
         )
-    return {
+    out = {
         path: format_source(text) if path.endswith(".rs") else text for path, text in files.items()
     }
+    rust_stateful.add_to(out, resolve, worlds, models, shared)  # already in rustfmt's layout
+    return out

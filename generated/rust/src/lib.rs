@@ -30,3 +30,6 @@ pub mod filter_plugin;
 pub mod processor_plugin;
 pub mod source_plugin;
 pub mod transformer_plugin;
+
+/// Stateful plugins: see the module.
+pub mod stateful;
