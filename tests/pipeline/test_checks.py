@@ -283,3 +283,16 @@ def test_signature_layout_follows_wasmsign2(tmp_path, keys) -> None:
     # signing again replaces the signature instead of stacking a second section
     again = signing.sign(signed, signing.load_secret_key(key))
     assert [s.name for s in signing.sections(again)].count(b"signature") == 1
+
+
+def test_prometheus_port_in_use_is_bad_input(write_pipeline, capsys) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        path = write_pipeline(stage_toml("filter", fault_filter()), count=10)
+        status = main(["run", str(path), "-q", "--no-hot-reload", "--prometheus", str(port)])
+    assert status == 2
+    assert f"cannot listen on port {port}" in capsys.readouterr().err

@@ -960,7 +960,9 @@ class _Watcher:
         try:
             from watchfiles import watch
 
-            for _changes in watch(*dirs, stop_event=self._stop, debounce=50, step=20):
+            for _changes in watch(
+                *dirs, stop_event=self._stop, debounce=50, step=20, recursive=False
+            ):
                 self._check(plugins)
         except ImportError:  # watchfiles is optional: poll the files instead
             while not self._stop.wait(0.2):
