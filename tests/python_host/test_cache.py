@@ -3,6 +3,7 @@ reason for `load()` to fail (an unusable cache directory only costs a recompile)
 
 from __future__ import annotations
 
+import hashlib
 import random
 import warnings
 from pathlib import Path
@@ -58,7 +59,9 @@ def test_byte_flips_in_cached_code_are_detected_and_recompiled(
             warnings.simplefilter("error")  # a rejected entry is not worth a warning
             plugin = load(processor_wat, tmp_path, fast)
         assert plugin.process(OK) == ProcessingResultEmit(OK)
-        assert victim.read_bytes() == pristine[victim]  # recompiled and rewritten
+        rewritten = victim.read_bytes()  # recompiled and rewritten, with its digest
+        assert rewritten != bytes(data)
+        assert _digest(victim) == hashlib.sha256(rewritten).hexdigest()
 
 
 def test_a_changed_or_missing_digest_means_recompiling(
@@ -67,10 +70,13 @@ def test_a_changed_or_missing_digest_means_recompiling(
     load(processor_wat, tmp_path, fast)
     entry = sorted(tmp_path.glob("*.cwasm"))[0]
     digest = entry.with_suffix(".sha256")
-    good = digest.read_text(encoding="ascii")
     digest.write_text("0" * 64, encoding="ascii")
     assert load(processor_wat, tmp_path, fast).process(OK) == ProcessingResultEmit(OK)
-    assert digest.read_text(encoding="ascii") == good
+    assert _digest(entry) == hashlib.sha256(entry.read_bytes()).hexdigest()
     digest.unlink()
     assert load(processor_wat, tmp_path, fast).process(OK) == ProcessingResultEmit(OK)
-    assert digest.read_text(encoding="ascii") == good
+    assert _digest(entry) == hashlib.sha256(entry.read_bytes()).hexdigest()
+
+
+def _digest(entry: Path) -> str:
+    return entry.with_suffix(".sha256").read_text(encoding="ascii").strip()
