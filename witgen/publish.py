@@ -16,15 +16,17 @@ anything is sent. Registries are given as `KIND=LOCATION`:
 - `oci=URL` (`http://host:port/PREFIX` or `oci://host/PREFIX`): WebAssembly as wasm-pkg tools
   lay it out (OCI image manifest, config `application/vnd.wasm.config.v0+json`, one layer
   `application/wasm`): the WIT package encoded as a component at `PREFIX/NS/NAME:VERSION`, and
-  each `--component NAME=FILE` at `PREFIX/NAME:VERSION` (token: `OCI_TOKEN`, as a bearer).
+  each `--component NAME=FILE` at `PREFIX/NAME:VERSION` (credentials: see `oci_auth`).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -312,14 +314,63 @@ def _digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def _challenge(header: str) -> tuple[str, dict[str, str]]:
+    """`Bearer realm="...",service="..."` -> ("bearer", {"realm": ..., "service": ...})."""
+    scheme, _, rest = header.strip().partition(" ")
+    params = dict(re.findall(r'(\w+)="([^"]*)"', rest))
+    return scheme.lower(), params
+
+
+def oci_auth(registry: str, repository: str) -> dict[str, str]:
+    """Headers that authorize a push, following the registry's challenge on `GET /v2/`.
+
+    Credentials: `OCI_USERNAME` + `OCI_PASSWORD` (basic, or exchanged for a bearer token at the
+    realm the registry names, as `docker login` does), or `OCI_TOKEN` used as a bearer token
+    (or as the password of the token exchange). None needed for an open registry.
+    """
+    user, password = os.environ.get("OCI_USERNAME"), os.environ.get("OCI_PASSWORD")
+    token = os.environ.get("OCI_TOKEN")
+    try:
+        with urllib.request.urlopen(f"{registry}/v2/", timeout=60):
+            return {"Authorization": f"Bearer {token}"} if token else {}
+    except urllib.error.HTTPError as err:
+        if err.code != 401:
+            raise PublishError(f"oci push: GET {registry}/v2/ -> HTTP {err.code}") from None
+        scheme, params = _challenge(err.headers.get("WWW-Authenticate", ""))
+    except (urllib.error.URLError, OSError) as err:
+        raise PublishError(f"oci push: cannot reach {registry}: {err}") from None
+    secret = password or token
+    basic = None
+    if secret:
+        pair = f"{user or 'witgen'}:{secret}".encode()
+        basic = "Basic " + base64.b64encode(pair).decode()
+    if scheme == "basic":
+        if basic is None:
+            raise UsageError(f"{registry} wants a login: set OCI_USERNAME and OCI_PASSWORD")
+        return {"Authorization": basic}
+    if scheme != "bearer" or "realm" not in params:
+        raise PublishError(f"oci push: {registry} asks for an authentication witgen cannot do")
+    query = {"scope": f"repository:{repository}:pull,push"}
+    if "service" in params:
+        query["service"] = params["service"]
+    url = params["realm"] + ("&" if "?" in params["realm"] else "?")
+    url += urllib.parse.urlencode(query)
+    _, _, body = _http(
+        "GET", url, None, {"Authorization": basic} if basic else {}, what="oci login"
+    )
+    try:
+        doc = json.loads(body)
+        bearer = str(doc.get("token") or doc["access_token"])
+    except (ValueError, KeyError):
+        raise PublishError(f"oci login: {params['realm']} returned no token") from None
+    return {"Authorization": f"Bearer {bearer}"}
+
+
 def oci_push_wasm(
     registry: str, repository: str, tag: str, wasm: bytes, *, title: str, version: str
 ) -> str:
     """Push one WebAssembly artifact; returns the manifest digest."""
-    headers: dict[str, str] = {}
-    token = os.environ.get("OCI_TOKEN")
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
+    headers = oci_auth(registry, repository)
     config = json.dumps(
         {
             "created": iso_time(source_date_epoch()),
