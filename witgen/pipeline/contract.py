@@ -9,6 +9,7 @@ wasmtime"). They are generated once per contract text and witgen version into a 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import os
@@ -22,7 +23,7 @@ from typing import Any
 
 from witgen import __version__, frontend, ir
 from witgen.diagnostics import UsageError
-from witgen.paths import DEFAULT_WIT
+from witgen.paths import DEFAULT_WIT, PACKAGE_DIR, TEMPLATES
 
 _lock = threading.Lock()
 
@@ -97,8 +98,24 @@ def load(path: Path | None) -> Contract:
     return Contract(source, resolve, worlds, _bindings(source, resolve))
 
 
+@functools.lru_cache(maxsize=1)
+def _generator_digest() -> bytes:
+    """What the generated code depends on besides the contract: the Python backend, its
+    templates and the ABI layer (so an edited template never leaves stale bindings behind)."""
+    h = hashlib.sha256()
+    sources = [
+        *sorted((PACKAGE_DIR / "backends").glob("python*.py")),
+        *sorted((PACKAGE_DIR / "abi").glob("*.py")),
+        *sorted((TEMPLATES / "python").rglob("*")),
+    ]
+    for f in sources:
+        if f.is_file():
+            h.update(f.name.encode() + f.read_bytes())
+    return h.digest()
+
+
 def _contract_digest(source: Path, extra: str = "") -> str:
-    h = hashlib.sha256(__version__.encode() + extra.encode())
+    h = hashlib.sha256(__version__.encode() + extra.encode() + _generator_digest())
     files = sorted(source.rglob("*.wit")) if source.is_dir() else [source]
     for f in files:
         h.update(str(f.relative_to(source) if source.is_dir() else f.name).encode())
