@@ -882,6 +882,13 @@ def _env() -> jinja2.Environment:
     )
 
 
+def crate_version(resolve: ir.Resolve) -> str:
+    """The main package's version (0.1.0 when it declares none)."""
+    main = resolve.main_package
+    version = resolve.packages[main].version if main is not None else None
+    return version or "0.1.0"
+
+
 def crate_name(resolve: ir.Resolve, options: GenerateOptions) -> str:
     if options.package_name:
         return options.package_name
@@ -931,7 +938,10 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
     main = resolve.main_package
     pkg_docs = doc_lines(resolve.packages[main].docs, "//!") if main is not None else []
     files = {
-        "Cargo.toml": env.get_template("Cargo.toml.j2").render(name=name, **header),
+        # The crate carries the WIT package's version (as package.json does), never a stand-in.
+        "Cargo.toml": env.get_template("Cargo.toml.j2").render(
+            name=name, crate_version=crate_version(resolve), **header
+        ),
         "src/lib.rs": env.get_template("lib.rs.j2").render(
             worlds=sorted(models, key=lambda m: _mod_key(m.name)),
             docs=pkg_docs,
