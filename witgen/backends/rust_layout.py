@@ -754,24 +754,31 @@ def _fn_signature(indent: int, line: str) -> list[str] | None:
     if params is None or not isinstance(group, Group) or group.open != "(":
         return None
     rest = nodes[params + 1 :]
-    if indent + len(line) <= WIDTH and _type_one_line([*group.items, *rest]):
+    one_line_types = _type_one_line([*group.items, *rest])
+    declaration = line.endswith(";") and any(n.text == "->" for n in rest)
+    if indent + len(line) <= WIDTH - declaration and one_line_types:
         return None
+    if declaration and indent + len(line) == WIDTH and one_line_types:
+        # rustfmt's off-by-one for declarations: the return type moves to the next line
+        cut = params + 1 + next(k for k, n in enumerate(rest) if n.text == "->")
+        return [" " * indent + flat(nodes[:cut]), " " * (indent + 4) + flat(_unspace(nodes[cut:]))]
     pad = " " * (indent + 4)
     generics = nodes[params - 1]
+    head_width = indent + len(flat(nodes[:params])) + 1
     if not group.items and line.endswith(" {") and indent + len(line) - 2 <= WIDTH:
         return [" " * indent + line[:-2], " " * indent + "{"]  # the brace alone fits no more
-    if (
-        isinstance(generics, Group)
-        and generics.open == "<"
-        and (not group.items or indent + len(flat(nodes[:params])) + 1 > WIDTH)
-    ):  # the generic parameters, one a line
+    if isinstance(generics, Group) and generics.open == "<" and head_width > WIDTH:
+        # the generic parameters, one a line
         lines = [" " * indent + flat(nodes[: params - 1]) + "<"]
         lines += [pad + flat(g) + "," for g in split_commas(generics.items)]
         head = ">("
     else:
         lines, head = [], flat(nodes[:params]) + "("
     if not group.items:
-        return [*lines, " " * indent + head + ")" + flat([Atom("", "word", False), *rest])]
+        tail = ")" + flat([Atom("", "word", False), *rest])
+        if lines:  # `>() -> T {`
+            return [*lines, " " * indent + head + tail]
+        return [" " * indent + head, " " * indent + tail]  # `fn f(` and `) -> T {`
     lines.append(" " * indent + head)
     lines += [pad + _param(indent + 4, p) + "," for p in split_commas(group.items)]
     arrow = next((k for k, n in enumerate(rest) if isinstance(n, Atom) and n.text == "->"), None)
@@ -871,11 +878,52 @@ def break_line(line: str) -> list[str]:
     return out
 
 
+_UNSAFE_BLOCK = re.compile(r"^(?P<head>(?:.* )?unsafe \{) (?P<expr>.*) (?P<tail>\}[;,)]*)$")
+
+
+def _unsafe_block(indent: int, body: str) -> list[str] | None:
+    """`unsafe { expr }` on one line if rustfmt keeps it so, else over three lines."""
+    m = _UNSAFE_BLOCK.match(body)
+    if m is None or "{" in m.group("expr"):
+        return None
+    inner = break_line(" " * (indent + 4) + m.group("expr"))
+    if indent + len(body) <= WIDTH and len(inner) == 1:
+        return [" " * indent + body]
+    pad = " " * indent
+    return [pad + m.group("head"), *inner, pad + m.group("tail")]
+
+
+def collapse_blocks(lines: list[str]) -> list[str]:
+    """An `unsafe` block holding one expression written over three lines, on one line when it
+    fits there (as rustfmt puts it)."""
+    out: list[str] = []
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        if line.endswith("unsafe {") and k + 2 < len(lines):
+            expr, close = lines[k + 1].strip(), lines[k + 2]
+            indent = len(line) - len(line.lstrip(" "))
+            simple = not expr.endswith((";", "{", ",")) and not expr.startswith(
+                ("let ", "//", "#", "}")
+            )
+            if simple and close.strip().startswith("}") and close.startswith(" " * indent + "}"):
+                joined = line + " " + expr + " " + close.strip()
+                if break_line(joined) == [joined]:
+                    out.append(joined)
+                    k += 3
+                    continue
+        out.append(line)
+        k += 1
+    return out
+
+
 def _break_line(line: str) -> list[str]:
     body = line.lstrip(" ")
     indent = len(line) - len(body)
     if body.startswith(("//", "#", "use ", "pub use ")) or "//" in body:
         return [line]
+    if "unsafe { " in body and body.endswith(("}", "};", "},", "})", "});")):
+        return _unsafe_block(indent, body) or [line]
     if " fn " in " " + body and body.endswith(("{", ";")) and "(" in body:
         return _fn_signature(indent, body) or [line]
     if body.startswith(("pub type ", "type ")) and body.endswith(";") and " = " in body:
@@ -898,8 +946,9 @@ def _break_line(line: str) -> list[str]:
     if field is not None and not _FIELD_EXPR.search(body):  # a struct field's type
         field_text = _param(indent, angles(parse(body[:-1])), next_line=True)
         return (" " * indent + field_text + ",").split("\n")
-    variant = _VARIANT.match(body)
-    if variant is not None:  # an enum case with a payload: its types like a tuple's
+    if _VARIANT.match(body) and "=>" not in body:  # an enum case with a payload
+        if len(line) <= WIDTH:
+            return [line]
         nodes = angles(parse(body[:-1]))
         return (
             " " * indent + rewrite_type(nodes, Shape(indent, indent, WIDTH - indent - 1)) + ","
@@ -1001,6 +1050,6 @@ def _use_key(line: str) -> list[tuple[int, str]]:
 def format_source(text: str) -> str:
     """Generated Rust laid out as rustfmt lays it out."""
     lines: list[str] = []
-    for line in reindent(join_continuations(text)):
+    for line in collapse_blocks(reindent(join_continuations(text))):
         lines.extend(break_line(line) if line else [line])
     return "\n".join(sort_uses(lines)) + "\n"
