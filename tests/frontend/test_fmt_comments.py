@@ -24,13 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from wit_oracle import ALL_FEATURES, REPO, VALID, corpus_entries, wasm_tools
 
 from conftest import require_tool
+from test_fuzz import mutants, wit_packages
 
 from witgen import frontend, ir
+from witgen.diagnostics import WitgenError
+from witgen.frontend.parser import parse_text
 from witgen.frontend.lexer import tokenize
 from witgen.wit_format import format_wit
 from witgen.wit_printer import print_wit
@@ -113,6 +116,7 @@ def copy_entry(entry: Path, dest: Path) -> Path:
 
 
 def check_formatting_keeps_everything(entry: Path, tmp: Path, pick: Any) -> None:
+    tmp.mkdir(exist_ok=True)
     copy = copy_entry(entry, tmp)
     for i, f in enumerate(own_files(copy)):
         # Comments before `package` are its docs, which only one file of a package may have.
@@ -209,6 +213,49 @@ def test_crlf_tabs_and_bom() -> None:
     )
     assert format_wit("x.wit", out) == out
     assert shape(out) == shape(src)
+
+
+@settings(max_examples=max(20, settings.default.max_examples // 5))  # ~1 s an example
+@given(
+    text=wit_packages(),
+    choices=st.dictionaries(
+        st.integers(0, 300), st.lists(st.sampled_from(KINDS), min_size=1, max_size=2)
+    ),
+)
+def test_generated_packages_with_comments_survive(text: str, choices: dict[int, list[str]]) -> None:
+    """The fuzz generator's valid packages (test_fuzz.py), comments at chosen places."""
+    import tempfile
+
+    def pick(gap: int) -> str | None:
+        kinds = choices.get(gap)
+        return None if kinds is None else "".join(k.format(n=gap) for k in kinds)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "gen.wit"
+        src.write_text(text, encoding="utf-8")
+        try:
+            frontend.load(src, all_features=True)
+        except WitgenError:
+            assume(False)  # the generator rarely emits invalid WIT (see test_fuzz.py)
+        check_formatting_keeps_everything(src, Path(tmp) / "out", pick)
+
+
+@settings(max_examples=max(20, settings.default.max_examples // 4))
+@given(mutants())
+def test_anything_the_parser_accepts_formats_idempotently(text: str) -> None:
+    """Token-level mutants of valid WIT: one that parses (resolving may still fail) keeps its
+    tokens and comments and formats idempotently; one that does not is refused, as the
+    parser refuses it."""
+    try:
+        parse_text("m.wit", text)
+    except WitgenError as err:
+        with pytest.raises(WitgenError) as refused:
+            format_wit("m.wit", text)
+        assert str(refused.value) == str(err)
+        return
+    once = format_wit("m.wit", text)
+    assert format_wit("m.wit", once) == once
+    assert shape(once) == shape(text)
 
 
 def test_inserted_comments_are_really_there() -> None:
