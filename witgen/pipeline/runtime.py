@@ -621,8 +621,18 @@ class Pipeline:
         """Source batches until it is exhausted, the limit is reached, or a stop."""
         b = source.bindings
         size = source.spec.batch_size
-        gen, inst = source.acquire()
-        cursor = inst.source.cursor()
+        try:
+            gen, inst = source.acquire()
+        except Fault as no_instance:
+            self._fail(f"source `{source.spec.name}`: {no_instance}", source)
+            return
+        try:
+            cursor = inst.source.cursor()
+        except Exception as exc:  # noqa: BLE001 - a plugin that cannot open its cursor
+            source.release(gen, inst, broken=True)
+            why = f"source `{source.spec.name}` cannot open a cursor: {_classify(exc, b)}"
+            self._fail(why, source)
+            return
         position = 0
         read = 0
         attempts_left = source.spec.policy.retries
