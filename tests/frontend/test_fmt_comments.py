@@ -479,6 +479,22 @@ def test_a_failed_write_leaves_the_file_and_no_temporary(
     assert [p.name for p in tmp_path.iterdir()] == ["x.wit"]
 
 
+def test_a_read_only_file_is_not_rewritten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Renaming over it would work in a writable directory; the file's own mode says no.
+    (`os.access` is faked: the tests may run as root, who may write anything.)"""
+    from witgen.commands import fmt
+    from witgen.diagnostics import UsageError
+
+    src = tmp_path / "x.wit"
+    src.write_text(COMMENTED)
+    src.chmod(0o444)
+    monkeypatch.setattr(fmt.os, "access", lambda path, how: False)
+    with pytest.raises(UsageError, match="read-only"):
+        fmt.write_file(src, "package demo:x;\n")
+    assert src.read_text() == COMMENTED
+    assert [p.name for p in tmp_path.iterdir()] == ["x.wit"]
+
+
 def test_output_under_a_regular_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     src = tmp_path / "x.wit"
     src.write_text(COMMENTED)

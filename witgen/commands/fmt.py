@@ -175,6 +175,9 @@ def write_file(target: Path, text: str) -> None:
     if old is not None and not stat.S_ISREG(old.st_mode):
         what = "a directory" if stat.S_ISDIR(old.st_mode) else "not a regular file"
         raise UsageError(f"cannot write {target}: {what}")
+    if old is not None and not os.access(real, os.W_OK):
+        # The rename would succeed in a writable directory, but a read-only file says no.
+        raise UsageError(f"cannot write {target}: the file is read-only for you")
     if old is not None:
         mode = stat.S_IMODE(old.st_mode)
     else:
