@@ -9,10 +9,9 @@ location and nothing is written.
 - no flag: print the formatted text (several files: each after a `==> FILE <==` line);
 - `--check`: write nothing; exit 1, with a unified diff on stderr, when a file would change;
 - `--write`: rewrite the files that change, and only those (one that is read-only for the
-  user is refused). Each is replaced atomically (a
-  temporary file in the same directory, then a rename) with the old file's mode (and owner
-  when allowed); a symlink is followed, so its target is formatted and the link stays. Any
-  error stops before the first write;
+  user is refused). Each is replaced atomically (a temporary file in the same directory, then
+  a rename) with the old file's mode (and owner when allowed); a symlink is followed, so its
+  target is formatted and the link stays. Any error stops before the first write;
 - `-o FILE`: write the formatted text of a single source file to FILE (with `--check`:
   compare with FILE instead).
 
