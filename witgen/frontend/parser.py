@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from lark import Lark, Token, Transformer
+from lark.parsers.lalr_analysis import Shift
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
@@ -459,6 +460,78 @@ def _parser() -> Lark:
     return _PARSER
 
 
+class _SyntaxError(Exception):
+    """The fast driver met a token the table does not accept: Lark re-parses to report it."""
+
+
+# A state's entry for a token: (None, next state) to shift, or (rule length, rule name,
+# reduction callback) to reduce.
+_Table = list[dict[str, tuple[Any, ...]]]
+_TABLE: tuple[_Table, int, int] | None = None
+
+
+def _fast_table() -> tuple[_Table, int, int]:
+    """Lark's LALR table with every Rule replaced by what a reduction needs, so the driver below
+    never hashes or compares Rule objects (Lark's own loop does both on every reduction)."""
+    global _TABLE
+    if _TABLE is None:
+        inner = _parser().parser.parser.parser
+        conf = inner.parse_table
+        callbacks = inner.callbacks
+        if any(isinstance(key, str) for key in callbacks):  # pragma: no cover - Lark changed
+            raise _SyntaxError()  # terminal callbacks are not handled: always use Lark's loop
+        size = max(conf.states) + 1
+        table: _Table = [{} for _ in range(size)]
+        for state, actions in conf.states.items():
+            row = table[state]
+            for symbol, (action, arg) in actions.items():
+                if action is Shift:
+                    row[symbol] = (None, arg)
+                else:
+                    row[symbol] = (len(arg.expansion), arg.origin.name, callbacks[arg])
+        _TABLE = (table, conf.start_states["start"], conf.end_states["start"])
+    return _TABLE
+
+
+def _fast_parse(lexed: Lexed) -> Any:
+    """Lark's LALR loop (`ParserState.feed_token`) over the precomputed table: the same shifts,
+    reductions and callbacks in the same order, so the same AST and the same errors raised by
+    the callbacks and the token feed. A syntax error raises `_SyntaxError`."""
+    table, start, end_state = _fast_table()
+    states = [start]
+    values: list[Any] = []
+    for tok in _with_end(_TokenFeed(None).lex(lexed)):
+        ttype = tok.type
+        while True:
+            entry = table[states[-1]].get(ttype)
+            if entry is None:
+                raise _SyntaxError()
+            if entry[0] is None:
+                states.append(entry[1])
+                values.append(tok)
+                break
+            size, origin, callback = entry
+            if size:
+                children = values[-size:]
+                del states[-size:]
+                del values[-size:]
+            else:
+                children = []
+            values.append(callback(children))
+            states.append(table[states[-1]][origin][1])
+            if ttype == "$END" and states[-1] == end_state:
+                return values[-1]
+    raise _SyntaxError()  # pragma: no cover - $END always ends the loop above
+
+
+def _with_end(tokens: Iterator[Token]) -> Iterator[Token]:
+    """The tokens, then Lark's `$END` (placed at the last token, as Lark places it)."""
+    last = None
+    for last in tokens:
+        yield last
+    yield Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "", 0, 1, 1)
+
+
 def _token_span(lexed: Lexed, tok: Token) -> Span:
     # the lexer fills every position field; Lark types them as optional
     return Span(lexed.file, tok.line or 0, tok.column or 0, tok.end_line, tok.end_column)
@@ -474,7 +547,10 @@ def parse_text(file: str, text: str) -> ast.File:
     parser = _parser()
     _BUILD.lexed = lexed
     try:
-        result: ast.File = parser.parse(lexed)  # type: ignore[assignment]
+        try:
+            result: ast.File = _fast_parse(lexed)
+        except _SyntaxError:  # Lark's own loop finds it again and says what it expected
+            result = parser.parse(lexed)  # type: ignore[assignment]
     except UnexpectedToken as err:
         raise _syntax_error(lexed, err) from None
     except WitError as err:
