@@ -188,6 +188,7 @@ def build(
         "package": package,
         "version": version,
         "witgen": __version__,
+        "source_date_epoch": when,  # the time stamped into every archive
         "names": {
             "rust": meta.crate,
             "typescript": meta.npm_package,

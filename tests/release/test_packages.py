@@ -189,6 +189,21 @@ def test_python_wheel_and_sdist_build_and_pass_twine_check(v2: Path, tmp_path: P
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.count("PASSED") == 4
+    # Our sdist builds (pip runs its pyproject.toml through setuptools) into the same files.
+    rebuilt = tmp_path / "rebuilt"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+         "-w", str(rebuilt), str(ours[1])],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (wheel,) = rebuilt.iterdir()
+    with zipfile.ZipFile(wheel) as a, zipfile.ZipFile(ours[0]) as b:
+        assert set(a.namelist()) - {"acme_flare_host-2.0.0.dist-info/top_level.txt"} == set(
+            b.namelist()
+        )
     # Our wheel holds what `build` put in its wheel (setuptools adds top_level.txt).
     with zipfile.ZipFile(out / built[0]) as a, zipfile.ZipFile(ours[0]) as b:
         assert set(a.namelist()) - {"acme_flare_host-2.0.0.dist-info/top_level.txt"} == set(
