@@ -80,3 +80,27 @@ def test_a_changed_or_missing_digest_means_recompiling(
 
 def _digest(entry: Path) -> str:
     return entry.with_suffix(".sha256").read_text(encoding="ascii").strip()
+
+
+def test_entries_others_could_have_written_are_not_trusted(
+    processor_wat: Path, tmp_path: Path, fast: bool
+) -> None:
+    load(processor_wat, tmp_path, fast)
+    entries = sorted(tmp_path.glob("*.cwasm"))
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in entries)
+    for entry in entries:
+        entry.chmod(0o666)  # world-writable: anybody could have put code there
+    assert load(processor_wat, tmp_path, fast).process(OK) == ProcessingResultEmit(OK)
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in entries)  # recompiled, replaced
+
+
+def test_no_home_directory_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataflare_core import _runtime
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", no_home)
+    with pytest.warns(RuntimeWarning, match="no home directory"):
+        assert _runtime.default_cache_dir() is None

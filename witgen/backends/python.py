@@ -52,6 +52,7 @@ class Module:
     name: str  # python module name, e.g. "types"
     iface: int
     imports: dict[str, set[str]] = field(default_factory=dict)  # module -> names
+    typing: set[str] = field(default_factory=set)  # `typing` names its annotations use
 
     def need(self, module: str, name: str) -> None:
         if module != self.name:
@@ -199,6 +200,8 @@ class Generator:
         if ty is None:
             return "None"
         if isinstance(ty, str):
+            if ty == "error-context":
+                mod.typing.add("Any")
             return {
                 "bool": "bool",
                 "f32": "float",
@@ -236,6 +239,7 @@ class Generator:
             if self.is_option(kind.type):
                 mod.need("_runtime", "Some")
                 inner = f"Some[{inner}]"
+            mod.typing.add("Optional")
             return f"Optional[{inner}]"
         if isinstance(kind, ir.Result):
             mod.need("_runtime", "Result")
@@ -457,7 +461,7 @@ class Generator:
             exported=iface in self.exported,
             imports=self.import_lines(mod),
             needs_runtime=bool(resources) or exports is not None,
-            typing_names=self.typing_names(types, protocol, exports, needs_cast),
+            typing_names=self.typing_names(mod, types, protocol, needs_cast),
             uses_enum=any(t["kind"] in ("enum", "flags") for t in types),
             uses_dataclass=any(t["kind"] in ("record", "variant") for t in types),
         )
@@ -484,7 +488,7 @@ class Generator:
             exported=False,
             imports=self.import_lines(mod),
             needs_runtime=False,
-            typing_names=self.typing_names(types, None, None, False),
+            typing_names=self.typing_names(mod, types, None, False),
             uses_enum=any(t["kind"] in ("enum", "flags") for t in types),
             uses_dataclass=any(t["kind"] in ("record", "variant") for t in types),
         )
@@ -492,15 +496,15 @@ class Generator:
 
     @staticmethod
     def typing_names(
-        types: list[dict[str, Any]], protocol: Any, exports: Any, needs_cast: bool
+        mod: Module, types: list[dict[str, Any]], protocol: Any, needs_cast: bool
     ) -> list[str]:
-        text = repr((types, protocol, exports))
+        """The `typing` names an interface module imports, from what its model recorded."""
         names = []
-        if "Any" in text:
+        if "Any" in mod.typing:
             names.append("Any")
         if needs_cast:
             names.append("cast")
-        if "Optional[" in text:
+        if "Optional" in mod.typing:
             names.append("Optional")
         if protocol is not None or any(t["kind"] == "host-resource" for t in types):
             names.append("Protocol")
@@ -606,7 +610,7 @@ class Generator:
             import_lines=self.import_lines(mod),
             export_sigs=self.world_export_sigs(wid),
             uses_cast=any(m["via"] is None and m["result"] != "None" for m in methods),
-            uses_optional="Optional[" in repr((methods, protocol)),
+            uses_optional="Optional" in mod.typing,
         )
         return mod.name, text
 

@@ -336,9 +336,32 @@ def engine_for(limits: Limits) -> tuple[wasmtime.Engine, Ticker]:
     return found
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+def default_cache_dir() -> Path | None:
+    """`$XDG_CACHE_HOME/witgen-python` or `~/.cache/witgen-python`; None (no cache, with a
+    warning) when there is no home directory to put it in."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = os.path.join(Path.home(), ".cache")
+        except (RuntimeError, KeyError, OSError):
+            warnings.warn(
+                "witgen: no home directory, so compiled code is not cached",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return None
     return Path(base) / "witgen-python"
+
+
+def _ours(path: Path) -> bool:
+    """Whether a cache file was written by this user and nobody else can have changed it."""
+    if not hasattr(os, "getuid"):
+        return True
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
 def cached(
@@ -352,8 +375,9 @@ def cached(
     """Compiled code for `data`, from `cache_dir` when this exact input was compiled before.
 
     Each entry `<key>.cwasm` has a digest beside it (`<key>.sha256`) written after it; an entry
-    whose bytes do not match its digest is never deserialized but recompiled and replaced. A
-    cache that cannot be read or written is skipped with a warning.
+    whose bytes do not match its digest, or that another user could have written, is never
+    deserialized but recompiled and replaced. A cache that cannot be read or written is
+    skipped with a warning.
     """
     if cache_dir is None:
         return compile()
@@ -367,6 +391,8 @@ def cached(
         digest = digest_path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         blob, digest = b"", ""
+    if not (_ours(path) and _ours(digest_path)):
+        blob = b""  # only code this user wrote, in files nobody else could change
     if blob and digest == hashlib.sha256(blob).hexdigest():
         try:
             return deserialize(blob)
