@@ -56,8 +56,9 @@ def big_wit(functions: int, per_interface: int = 1000) -> str:
     return "\n".join(out) + "\n"
 
 
-def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """(seconds, peak RSS in MiB, exit status) of one fresh process."""
+def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int, int]:
+    """(wall seconds, CPU seconds, peak RSS in MiB, exit status) of one fresh process. CPU time
+    (user + system) is steadier than wall time on a busy machine."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -65,14 +66,17 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float,
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.stderr is not None:
         proc.stderr.close()
-    return elapsed, usage.ru_maxrss // 1024, proc.returncode
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, usage.ru_maxrss // 1024, proc.returncode
 
 
-def best(cmd: list[str], repeat: int, env: dict[str, str] | None = None) -> tuple[float, int]:
+def best(
+    cmd: list[str], repeat: int, env: dict[str, str] | None = None
+) -> tuple[float, float, int]:
     runs = [run_child(cmd, env) for _ in range(repeat)]
-    if any(code != 0 for _, _, code in runs):
+    if any(code != 0 for *_, code in runs):
         sys.exit(f"failed: {' '.join(cmd)}")
-    return min(t for t, _, _ in runs), max(m for _, m, _ in runs)
+    return min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs)
 
 
 PYTHON_GEN = """
@@ -110,16 +114,20 @@ def main() -> None:
         path.write_text(big_wit(args.functions), encoding="utf-8")
         size = path.stat().st_size / 1e6
         print(f"check: {args.functions} functions, {size:.1f} MB, best of {args.repeat}")
-        ours_t, ours_m = best(
+        ours_t, ours_c, ours_m = best(
             [sys.executable, "-m", "witgen", "check", str(path)], args.repeat, env
         )
-        print(f"  witgen check          {ours_t:8.2f} s {ours_m:6d} MiB")
+        print("                          wall        CPU    peak RSS")
+        print(f"  witgen check          {ours_t:8.2f} s {ours_c:8.2f} s {ours_m:6d} MiB")
         if wasm_tools is None:
             print("  wasm-tools is not installed: no baseline")
         else:
-            base_t, base_m = best([wasm_tools, "component", "wit", str(path)], args.repeat)
-            print(f"  wasm-tools component  {base_t:8.2f} s {base_m:6d} MiB")
-            print(f"  ratio                 {ours_t / base_t:8.1f}x      {ours_m / base_m:.1f}x")
+            base_t, base_c, base_m = best([wasm_tools, "component", "wit", str(path)], args.repeat)
+            print(f"  wasm-tools component  {base_t:8.2f} s {base_c:8.2f} s {base_m:6d} MiB")
+            print(
+                f"  ratio                 {ours_t / base_t:8.1f}x  {ours_c / base_c:8.1f}x  "
+                f"{ours_m / base_m:6.1f}x"
+            )
 
         print("generate --lang python (in a fresh process; black's share measured inside)")
         per_function = []

@@ -15,6 +15,9 @@ imports as `Protocol`s the host implements (the runtime keeps a handle table for
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -779,11 +782,30 @@ class Generator:
             "_version.py.j2", wasmtime_requirement=WASMTIME_REQUIREMENT, runtime=hostrt.FILES
         )
         files[f"{pkg}/__init__.py"] = self.render("__init__.py.j2", worlds=worlds)
-        out = {path: _format(text, path) for path, text in files.items()}
+        out = _format_all(files)
         for name in hostrt.FILES:  # the host runtime, verbatim (already black-formatted)
             out[f"{pkg}/{name}"] = read_text(hostrt.HERE / name)
         out[f"{pkg}/py.typed"] = ""
         return out
+
+
+# Below this much generated text black runs in this process; above it, on every core.
+_PARALLEL_FORMAT_CHARS = 400_000
+
+
+def _format_all(files: dict[str, str]) -> dict[str, str]:
+    """Black over every module. Black takes almost all the time of generating a large package
+    (linear in its size); a large package's modules are formatted in forked worker processes,
+    largest first, one per core."""
+    workers = min(os.cpu_count() or 1, len(files))
+    total = sum(len(text) for text in files.values())
+    if workers < 2 or total < _PARALLEL_FORMAT_CHARS or "fork" not in mp.get_all_start_methods():
+        return {path: _format(text, path) for path, text in files.items()}
+    order = sorted(files, key=lambda path: -len(files[path]))
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        formatted = pool.map(_format, [files[path] for path in order], order)
+        done = dict(zip(order, formatted))
+    return {path: done[path] for path in files}
 
 
 def _format(text: str, path: str) -> str:
