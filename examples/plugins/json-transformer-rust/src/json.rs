@@ -14,7 +14,10 @@ pub enum Value {
 
 pub fn parse(bytes: &[u8]) -> Result<Value, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
-    let mut p = Parser { s: text.as_bytes(), i: 0 };
+    let mut p = Parser {
+        s: text.as_bytes(),
+        i: 0,
+    };
     let value = p.value(0)?;
     p.ws();
     if p.i != p.s.len() {
@@ -108,7 +111,9 @@ impl Parser<'_> {
                     "null" => Ok(Value::Null),
                     "true" => Ok(Value::Bool(true)),
                     "false" => Ok(Value::Bool(false)),
-                    w if !w.is_empty() && w.parse::<f64>().is_ok() => Ok(Value::Number(w.to_string())),
+                    w if !w.is_empty() && w.parse::<f64>().is_ok() => {
+                        Ok(Value::Number(w.to_string()))
+                    }
                     w => Err(format!("unexpected {w:?} at byte {start}")),
                 }
             }
@@ -131,7 +136,11 @@ impl Parser<'_> {
                     return Ok(out);
                 }
                 Some((_, '\\')) => {
-                    let esc = self.s.get(self.i + 1).copied().ok_or("unterminated escape")?;
+                    let esc = self
+                        .s
+                        .get(self.i + 1)
+                        .copied()
+                        .ok_or("unterminated escape")?;
                     self.i += 2;
                     match esc {
                         b'"' => out.push('"'),
@@ -143,8 +152,10 @@ impl Parser<'_> {
                         b'b' => out.push('\u{8}'),
                         b'f' => out.push('\u{c}'),
                         b'u' => {
-                            let hex = std::str::from_utf8(self.s.get(self.i..self.i + 4).ok_or("bad \\u")?)
-                                .map_err(|e| e.to_string())?;
+                            let hex = std::str::from_utf8(
+                                self.s.get(self.i..self.i + 4).ok_or("bad \\u")?,
+                            )
+                            .map_err(|e| e.to_string())?;
                             let code = u32::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
                             out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
                             self.i += 4;

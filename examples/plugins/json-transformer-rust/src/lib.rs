@@ -40,8 +40,12 @@ fn pairs(key: &str) -> Result<Vec<(String, String)>, PluginError> {
     text.split(',')
         .filter(|item| !item.trim().is_empty())
         .map(|item| match item.split_once(':') {
-            Some((a, b)) if !a.trim().is_empty() => Ok((a.trim().to_string(), b.trim().to_string())),
-            _ => Err(bad_config(format!("{key}: expected name:value, got {item:?}"))),
+            Some((a, b)) if !a.trim().is_empty() => {
+                Ok((a.trim().to_string(), b.trim().to_string()))
+            }
+            _ => Err(bad_config(format!(
+                "{key}: expected name:value, got {item:?}"
+            ))),
         })
         .collect()
 }
@@ -99,7 +103,10 @@ impl TransformerState for JsonTransformer {
         Ok(record)
     }
 
-    fn transform_batch(&mut self, records: Vec<DataRecord>) -> Vec<Result<DataRecord, PluginError>> {
+    fn transform_batch(
+        &mut self,
+        records: Vec<DataRecord>,
+    ) -> Vec<Result<DataRecord, PluginError>> {
         records.into_iter().map(|r| self.transform(r)).collect()
     }
 }
