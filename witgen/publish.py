@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import io
 import json
 import os
@@ -179,6 +180,8 @@ def publish_npm(release: Release, url: str, log: Log) -> None:
 
 def publish_pypi(release: Release, url: str, log: Log) -> None:
     files = release.archives("python")
+    if importlib.util.find_spec("twine") is None:
+        raise UsageError("publishing to PyPI needs twine (pip install twine)")
     env = dict(os.environ)
     if "TWINE_PASSWORD" not in env and env.get("PYPI_TOKEN"):
         env["TWINE_USERNAME"], env["TWINE_PASSWORD"] = "__token__", env["PYPI_TOKEN"]

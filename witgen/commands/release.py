@@ -152,4 +152,7 @@ def run(args: argparse.Namespace) -> int:
         protect.append(Path(args.against))
     write_tree(out, rel.files, force=args.force, protect=protect)
     print(f"released {rel.package}@{rel.version} for {', '.join(wanted)} into {out}")
+    for rel_path in sorted(p for p in rel.files if p.startswith("packages/")):
+        if not rel_path.startswith("packages/go/") or rel_path.endswith(".zip"):
+            print(f"  {out / rel_path}")
     return 0
