@@ -42,7 +42,7 @@ def start(path: Path, events: list[Any]) -> tuple[Pipeline, threading.Thread]:
 def test_reload_mid_run_with_exact_accounting(write_pipeline, tmp_path) -> None:
     component = tmp_path / "filter.wasm"
     component.write_bytes(fault_filter().read_bytes())  # version 1 keeps every record
-    count = 3000
+    count = 10000
     path = write_pipeline(stage_toml("filter", component, instances=2), count=count, batch=20)
     events: list[Any] = []
     p, runner = start(path, events)

@@ -253,7 +253,7 @@ def test_unbalanced_run_exits_1(write_pipeline, tmp_path, monkeypatch) -> None:
 
 def test_lifecycle_of_a_run_with_pause_and_resume(write_pipeline) -> None:
     events: list[Any] = []
-    p = load(write_pipeline(stage_toml("filter", fault_filter()), count=2000, batch=20), events)
+    p = load(write_pipeline(stage_toml("filter", fault_filter()), count=20000, batch=20), events)
     for plugin in p.all_plugins():
         assert plugin.lifecycle.history == [State.LOADING, State.INITIALIZING, State.READY]
     runner = threading.Thread(target=p.run)
@@ -265,10 +265,10 @@ def test_lifecycle_of_a_run_with_pause_and_resume(write_pipeline) -> None:
     time.sleep(0.2)  # in-flight batches finish; nothing new is read
     frozen = p.accounting.source
     time.sleep(0.3)
-    assert p.accounting.source == frozen < 2000
+    assert p.accounting.source == frozen < 20000
     p.resume()
     runner.join(timeout=120)
-    assert p.accounting.source == 2000 and p.accounting.balanced
+    assert p.accounting.source == 20000 and p.accounting.balanced
     expected = [
         State.LOADING,
         State.INITIALIZING,
@@ -288,7 +288,7 @@ def test_lifecycle_of_a_run_with_pause_and_resume(write_pipeline) -> None:
 
 def test_graceful_stop_drains_in_flight_batches(write_pipeline) -> None:
     p = load(
-        write_pipeline(stage_toml("filter", fault_filter(), instances=2), count=5000, batch=25)
+        write_pipeline(stage_toml("filter", fault_filter(), instances=2), count=10**6, batch=25)
     )
     runner = threading.Thread(target=p.run)
     runner.start()
@@ -297,7 +297,7 @@ def test_graceful_stop_drains_in_flight_batches(write_pipeline) -> None:
     p.stop()
     runner.join(timeout=120)
     acc = p.accounting
-    assert 100 <= acc.source < 5000
+    assert 100 <= acc.source < 10**6
     assert acc.balanced and acc.out == acc.source == written(p)  # every batch read finished
     assert p.lifecycle.history[-2:] == [State.STOPPING, State.STOPPED]
 
