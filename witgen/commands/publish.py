@@ -16,7 +16,23 @@ from witgen.diagnostics import UsageError
 HELP = "push a release's packages to npm, PyPI, a Cargo registry, a Go proxy directory and OCI"
 
 
+DESCRIPTION = """\
+Push the packages of a release (written by `witgen release`) to registries. Every archive is
+checked against the digests in release.json first. Credentials come from the environment:
+
+  npm=URL                  npm publish                      NPM_TOKEN
+  pypi=URL                 twine upload                     TWINE_USERNAME/TWINE_PASSWORD, PYPI_TOKEN
+  cargo=sparse+URL/index/  Cargo's publish API              CARGO_REGISTRY_TOKEN
+  go=DIR                   files merged into a GOPROXY dir  (or push the tag in go/VERSION)
+  oci=http(s)://HOST/PFX   wasm-pkg OCI layout              OCI_USERNAME/OCI_PASSWORD, OCI_TOKEN
+
+Exit status: 0 published, 1 a registry refused or could not be reached, 2 bad input.
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = DESCRIPTION
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "dist", type=Path, help="the release directory (dist/VERSION, or dist with one version)"
     )
