@@ -148,6 +148,19 @@ def test_release_writes_its_version_folder_only(tmp_path: Path, small_wit: Path)
     assert witgen("release", str(small_wit), "--out", str(dist), "--lang", "rust").returncode == 0
 
 
+def test_a_generated_file_replaced_by_a_link_is_refused(tmp_path: Path, small_wit: Path) -> None:
+    out = tmp_path / "out"
+    args = ["generate", "--lang", "rust", str(small_wit), "--out", str(out)]
+    assert witgen(*args).returncode == 0
+    (tmp_path / "mine.toml").write_text("mine\n")
+    (out / "Cargo.toml").unlink()
+    (out / "Cargo.toml").symlink_to(tmp_path / "mine.toml")
+    proc = witgen(*args)
+    assert proc.returncode == 2 and "Cargo.toml (a symbolic link)" in proc.stderr
+    assert (out / "Cargo.toml").is_symlink()
+    assert (tmp_path / "mine.toml").read_text() == "mine\n"
+
+
 def test_modes_follow_the_umask(tmp_path: Path, small_wit: Path) -> None:
     out = tmp_path / "out"
     old = os.umask(0o002)
@@ -166,7 +179,7 @@ KILL_AFTER = textwrap.dedent("""
     real = os.replace
     count = [0]
     def replace(a, b):
-        if not str(a).endswith(".tmp") or "witgen-manifest" in str(a):
+        if not str(a).endswith(".tmp"):
             return real(a, b)
         count[0] += 1
         if count[0] > int(sys.argv[1]):
@@ -177,7 +190,8 @@ KILL_AFTER = textwrap.dedent("""
     """)
 
 
-@pytest.mark.parametrize("renames", [0, 1, 3])
+# renames: the pending manifest, then the 4 generated files, then the final manifest
+@pytest.mark.parametrize("renames", [0, 1, 3, 5])
 def test_a_kill_between_renames_leaves_old_or_new_and_is_cleaned_up(
     tmp_path: Path, small_wit: Path, renames: int
 ) -> None:

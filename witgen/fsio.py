@@ -25,6 +25,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import secrets
 import tempfile
 from dataclasses import dataclass, field
@@ -156,9 +157,8 @@ def _plan(
                 blocked.append(f"{parent} (a file where witgen needs a folder)")
                 break
         else:
-            if path.is_symlink():
-                if rel not in owned and not force:
-                    foreign.append(rel)
+            if path.is_symlink():  # witgen never writes links: this one is the user's
+                foreign.append(f"{rel} (a symbolic link)")
             elif path.is_dir():
                 blocked.append(f"{rel} (a folder where witgen writes a file)")
             elif path.exists():
@@ -245,6 +245,19 @@ def _remove_staging(out_dir: Path, staging: Iterable[str]) -> None:
             raise _fail(out_dir / rel, err) from None
 
 
+_MANIFEST_TMP = re.compile(r"\.witgen-manifest\.[0-9a-f]{12}\.tmp")
+
+
+def _manifest_leftovers(out_dir: Path) -> list[str]:
+    """Temporary manifests a killed run left (named only by `_write_manifest`)."""
+    with os.scandir(out_dir) as it:
+        return [
+            e.name
+            for e in it
+            if _MANIFEST_TMP.fullmatch(e.name) and e.is_file(follow_symlinks=False)
+        ]
+
+
 def _write_manifest(out_dir: Path, text: str) -> None:
     target = out_dir / MANIFEST
     tmp = out_dir / f".witgen-manifest.{secrets.token_hex(6)}.tmp"
@@ -279,6 +292,7 @@ def write_tree(
         out_dir.mkdir(parents=True, exist_ok=True)
         if old is not None and old.staging:
             _remove_staging(out_dir, old.staging)  # leftovers of a run that was killed
+        _remove_staging(out_dir, _manifest_leftovers(out_dir))
         token = secrets.token_hex(6)
         staging = {rel: _staging_name(rel, token) for rel in to_write}
         # The manifest first names both generations and the temporary files, so that a kill
