@@ -64,9 +64,10 @@ def test_first_release_stamps_every_language(tmp_path: Path) -> None:
     if "go" in manifest["languages"]:
         # wit/witgen.toml puts the module in sdk/go of its repository: the tag is prefixed.
         assert (out / "go" / "VERSION").read_text() == "sdk/go/v1.0.0\n"
-        assert "module github.com/dataflare/dataflare-core/sdk/go\n" in (
-            out / "go" / "go.mod"
-        ).read_text()
+        assert (
+            "module github.com/dataflare/dataflare-core/sdk/go\n"
+            in (out / "go" / "go.mod").read_text()
+        )
     assert "First release" in (out / "CHANGELOG.md").read_text()
 
 
