@@ -172,6 +172,20 @@ def test_release_writes_every_language(fresh: Fresh) -> None:
     manifest = json.loads((out / "1.0.0" / "release.json").read_text(encoding="utf-8"))
     assert manifest["version"] == "1.0.0"
     assert set(manifest["languages"]) == {"rust", "go", "typescript", "python"}
+    # byte for byte what the checkout's witgen releases (archives included)
+    here = fresh.work.parent / "releases-from-checkout"
+    proc = subprocess.run(
+        [sys.executable, "-m", "witgen", "release", "--out", str(here)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    got, want = _tree(out), _tree(here)
+    assert sorted(got) == sorted(want)
+    differ = [name for name in got if got[name] != want[name]]
+    assert not differ, f"the installed witgen releases different bytes: {differ}"
 
 
 def test_broken_install_is_one_line_and_exit_2(fresh: Fresh, tmp_path: Path) -> None:
