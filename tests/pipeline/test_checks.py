@@ -296,3 +296,12 @@ def test_prometheus_port_in_use_is_bad_input(write_pipeline, capsys) -> None:
         status = main(["run", str(path), "-q", "--no-hot-reload", "--prometheus", str(port)])
     assert status == 2
     assert f"cannot listen on port {port}" in capsys.readouterr().err
+
+
+def test_invalid_contract_is_bad_input(write_pipeline, tmp_path, capsys) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "c.wit").write_text("package a:b;\ninterface i { f: func( }\n")
+    path = write_pipeline(stage_toml("filter", fault_filter()), top=f'contract = "{broken}"\n')
+    status, out = run_cli(path, capsys)
+    assert status == 2 and "c.wit:2:" in out

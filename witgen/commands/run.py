@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from witgen.diagnostics import UsageError
+from witgen.diagnostics import UsageError, WitgenError
 
 HELP = "run a pipeline of DataFlare plugins (TOML pipeline file)"
 
@@ -51,7 +51,11 @@ def run(args: argparse.Namespace) -> int:
     if args.prometheus is not None and not 0 < args.prometheus < 65536:
         raise UsageError("--prometheus needs a port number (1-65535)")
     pipeline_spec = spec.load(args.pipeline)
-    contract = contract_mod.load(pipeline_spec.contract)
+    try:
+        contract = contract_mod.load(pipeline_spec.contract)
+    except WitgenError as err:  # an invalid contract is bad input too: exit 2, not 1
+        print(err.render(), file=sys.stderr)
+        return 2
     cache = args.cache_dir or contract_mod.cache_root() / "compiled"
     events: list[Any] = []
     pipeline = Pipeline(

@@ -47,5 +47,7 @@ recycle the instance; the batch then goes through `on_error` (with skip and dead
 split in halves until only the records that fault are set aside). Records a plugin reports as
 failed (processor `failed`, transformer `err`) go through `on_error` one by one. Accounting:
 records in (source records, plus the extra records splits make) = out + skipped (including
-processor skips and filter drops) + failed + dead-lettered.
+processor skips and filter drops) + failed + dead-lettered. A stage that faults after part of
+its work took effect (a destination that wrote, then trapped) sees the records again when
+they are retried or bisected: delivery to plugins is at least once, the accounting exact.
 """
