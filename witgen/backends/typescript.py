@@ -37,6 +37,7 @@ from witgen import ir
 from witgen.backends import GenerateOptions
 from witgen.backends import typescript_layout as layout
 from witgen.backends import typescript_names as names
+from witgen.backends import typescript_stateful
 from witgen.backends.typescript_layout import (
     INDENT,
     LINE,
@@ -1086,6 +1087,9 @@ class _Generator:
         for w in self.worlds:
             files[f"{self.resolve.worlds[w].name}.ts"] = self.world_file(w)
         files["runtime.ts"] = self.render("runtime.ts.j2")
+        stateful = typescript_stateful.stateful_file(self, self.resolve, self.header())
+        if stateful is not None:
+            files["stateful.ts"] = stateful
         files["README.md"] = self.readme()
         files["tsconfig.json"] = self.render("tsconfig.json.j2")
         files["package.json"] = self.package_json()

@@ -1,7 +1,7 @@
 // json-transformer-ts: field mapping over JSON payloads, driven by configuration.
 //
-// The plugin is a value: a JsonTransformer is constructed once per instance (on the first call)
-// from the configuration, and its constructor throws a bad-config error when it is malformed.
+// The plugin is a class (the SDK's stateful shape): a JsonTransformer is constructed once per
+// instance from the configuration, and its constructor throws bad-config when it is malformed.
 //
 // Configuration: `rename` (old:new pairs, comma-separated), `drop` (field names), `add`
 // (field:value pairs added as JSON strings). A payload that is not a JSON object fails with
@@ -12,10 +12,13 @@ import { get } from "dataflare:core/config@1.0.0";
 import { counterAdd } from "dataflare:core/metrics@1.0.0";
 import {
   ComponentError,
-  defineTransformer,
   type DataRecord,
   type PluginError,
+  type PluginInfo,
+  type Result,
+  type Transformer,
 } from "./sdk/transformer-plugin.js";
+import { transformerFromClass } from "./sdk/stateful.js";
 
 function pairs(key: string): [string, string][] {
   return (get(key) ?? "")
@@ -48,7 +51,7 @@ function encode(text: string): Uint8Array {
 
 declare function unescape(text: string): string;
 
-class JsonTransformer {
+class JsonTransformer implements Transformer {
   readonly rename = new Map(pairs("rename"));
   readonly add = pairs("add");
   readonly drop = new Set(
@@ -57,6 +60,14 @@ class JsonTransformer {
       .map((s) => s.trim())
       .filter((s) => s !== ""),
   );
+
+  info(): PluginInfo {
+    return {
+      name: "json-transformer",
+      version: "0.1.0",
+      capabilities: { batching: true, ordered: true },
+    };
+  }
 
   transform(record: DataRecord): DataRecord {
     counterAdd("json.records", 1n);
@@ -86,44 +97,20 @@ class JsonTransformer {
       metadata: [...record.metadata, ["content-type", "application/json"]],
     };
   }
-}
 
-// Built on the first call; a configuration error is kept and returned by every call.
-let state: JsonTransformer | ComponentError<PluginError> | undefined;
-
-function plugin(): JsonTransformer {
-  if (state === undefined) {
-    try {
-      state = new JsonTransformer();
-    } catch (e) {
-      if (!(e instanceof ComponentError)) throw e;
-      state = e as ComponentError<PluginError>;
-    }
-  }
-  if (state instanceof ComponentError) throw state;
-  return state;
-}
-
-export const transformer = defineTransformer({
-  info() {
-    return {
-      name: "json-transformer",
-      version: "0.1.0",
-      capabilities: { batching: true, ordered: true },
-    };
-  },
-  transform(record) {
-    return plugin().transform(record);
-  },
-  transformBatch(records) {
+  transformBatch(records: DataRecord[]): Result<DataRecord, PluginError>[] {
     return records.map((record) => {
       try {
-        return { tag: "ok", val: plugin().transform(record) };
+        return { tag: "ok", val: this.transform(record) };
       } catch (e) {
         if (e instanceof ComponentError)
           return { tag: "err", val: e.payload as PluginError };
         throw e;
       }
     });
-  },
-});
+  }
+}
+
+// One JsonTransformer per instance, constructed on the first call; a configuration error
+// thrown by its constructor is returned by every call (the SDK's stateful shape).
+export const transformer = transformerFromClass(JsonTransformer);
