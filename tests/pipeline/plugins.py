@@ -43,6 +43,7 @@ def filter_wat(
     at: tuple[int, ...] = (),
     drop_every: int = 0,
     pkg: str = "dataflare:core@1.0.0",
+    spin: int = 0,
 ) -> str:
     iface = f"{pkg.split('@')[0]}/filter@{pkg.split('@')[1]}"
     metrics = f"{pkg.split('@')[0]}/metrics@{pkg.split('@')[1]}"
@@ -50,6 +51,13 @@ def filter_wat(
     if fault in FAULTS:
         for i in at:
             checks += f"(if (i64.eq (local.get $i) (i64.const {i})) (then {FAULTS[fault]}))\n"
+    work = ""
+    if spin:  # CPU time inside wasm per record (for measuring parallel instances)
+        work = (
+            f"(local.set $w (i32.const {spin}))"
+            "(block $w_done (loop $w_next (br_if $w_done (i32.eqz (local.get $w)))"
+            " (local.set $w (i32.sub (local.get $w) (i32.const 1))) (br $w_next)))"
+        )
     drop = ""
     if drop_every:
         drop = (
@@ -88,7 +96,7 @@ def filter_wat(
   (func (export "{iface}#keep") (param i32 i32 i64 i32 i32 i32 i32) (result i32)
     (i32.const 1))
   (func (export "{iface}#keep-batch") (param $ptr i32) (param $len i32) (result i32)
-    (local $n i32) (local $out i32) (local $i i64) (local $keep i32) (local $extra i32)
+    (local $n i32) (local $out i32) (local $i i64) (local $keep i32) (local $extra i32) (local $w i32)
     (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
     {second}
     (local.set $out (call $realloc (i32.const 0) (i32.const 0) (i32.const 1) (i32.add (local.get $len) (i32.const 1))))
@@ -100,6 +108,7 @@ def filter_wat(
         (local.set $keep (i32.const 1))
         {checks}
         {drop}
+        {work}
         (i32.store8 (i32.add (local.get $out) (local.get $n)) (local.get $keep))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $next)))
@@ -132,8 +141,10 @@ def componentize(wat: str, wit: Path = DEFAULT_WIT, world: str = "filter-plugin"
     return component
 
 
-def fault_filter(fault: str | None = None, at: tuple[int, ...] = (), drop_every: int = 0) -> Path:
-    return componentize(filter_wat(fault, at, drop_every))
+def fault_filter(
+    fault: str | None = None, at: tuple[int, ...] = (), drop_every: int = 0, spin: int = 0
+) -> Path:
+    return componentize(filter_wat(fault, at, drop_every, spin=spin))
 
 
 def contract_copy(
