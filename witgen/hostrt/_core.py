@@ -18,6 +18,7 @@ from __future__ import annotations
 import array
 import ctypes
 import struct
+import sys
 import threading
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
@@ -1137,6 +1138,10 @@ class CoreInstance:
         running.append(self)
         ticker = self._ticker
         ticker.enter(self)
+        active = _runtime.pending
+        active.active += 1
+        if sys.unraisablehook is not _runtime._Hook.current:
+            _runtime.ensure_hook()
         try:
             return self.core.exports[(iface, name)][0](self, *args)
         except _CallFailed as exc:
@@ -1156,6 +1161,7 @@ class CoreInstance:
                 raise ValueError(str(exc)) from None
             raise
         finally:
+            active.active -= 1
             ticker.leave(self)
             running.pop()
             self._active = False

@@ -220,10 +220,12 @@ class Ticker:
 
 
 class _Pending(threading.local):
-    """Per thread: an exception raised where it could not propagate (a C callback)."""
+    """Per thread: an exception raised where it could not propagate (a C callback), and how
+    many calls into plugins are in progress."""
 
     def __init__(self) -> None:
         self.raised: BaseException | None = None
+        self.active = 0
 
 
 pending = _Pending()
@@ -237,22 +239,36 @@ def take_pending() -> BaseException | None:
 def _stash_unraisable(hook: Any) -> Callable[[Any], None]:
     """ctypes reports an exception escaping a callback as "ignored"; keep ours instead.
 
-    A Ctrl-C arriving while one of our callbacks starts is raised before its first line runs;
-    it is kept here and the call is stopped at the next epoch check.
+    Ctrl-C during a guest is raised as soon as Python code runs again, which is at the first
+    line of the next callback (ours, or wasmtime-py's for a host import), before any `try`.
+    While a call is in progress on this thread it is kept here, and the call stops at the
+    next epoch check and raises it.
     """
 
     def unraisable(info: Any) -> None:
-        if getattr(info.object, "_witgen_callback", False):
-            pending.raised = info.exc_value
+        exc = info.exc_value
+        ours = getattr(info.object, "_witgen_callback", False)
+        if ours or (pending.active and not isinstance(exc, Exception)):
+            if pending.raised is None:
+                pending.raised = exc
             return
         hook(info)
 
-    unraisable._witgen_hook = True  # type: ignore[attr-defined]
     return unraisable
 
 
-if not getattr(sys.unraisablehook, "_witgen_hook", False):
-    sys.unraisablehook = _stash_unraisable(sys.unraisablehook)
+class _Hook:
+    current: Callable[[Any], None] | None = None
+
+
+def ensure_hook() -> None:
+    """Puts the stashing hook in front of `sys.unraisablehook` again if it was replaced."""
+    if sys.unraisablehook is not _Hook.current:
+        _Hook.current = _stash_unraisable(sys.unraisablehook)
+        sys.unraisablehook = _Hook.current
+
+
+ensure_hook()
 
 
 class Interrupts:
@@ -1493,7 +1509,10 @@ class Instance:
         elif limits.timeout is not None:
             store.set_epoch_deadline(max(1, math.ceil(limits.timeout / TICK_SECONDS)))
         ticker = self.prepared.ticker
+        if sys.unraisablehook is not _Hook.current:
+            ensure_hook()
         pending.raised = None
+        pending.active += 1
         self._depth += 1
         ticker.enter(self)
         try:
@@ -1509,6 +1528,7 @@ class Instance:
             raise
         finally:
             ticker.leave(self)
+            pending.active -= 1
             self._depth -= 1
             for table in self.prepared.host_resources.values():
                 table.end_call()
