@@ -25,7 +25,6 @@ FN_CALL_WIDTH = 60  # fn_call_width: a call's arguments on one line
 STRUCT_LIT_WIDTH = 18  # struct_lit_width: a struct literal's fields on one line
 CHAIN_WIDTH = 60  # chain_width: a method chain on one line
 ARRAY_WIDTH = 60  # array_width
-ATTR_FN_LIKE_WIDTH = 70  # attr_fn_like_width
 SHORT_ITEM = 10  # short_array_element_width_threshold
 
 OPEN = "([{"
@@ -363,11 +362,27 @@ def rewrite(nodes: list[Node], shape: Shape) -> str | None:
         head = flat(nodes[:i]) + (" " if group.space and i else "")
         if group.open == "{" and _is_struct_literal(nodes, i):
             return _rewrite_struct(text, head, group, shape)
-        if group.open == "[" or group.open == "(" and (i > 0 or "," in flat(group.items)):
+        callee = i > 0 and (_operand_end(nodes[i - 1]) or nodes[i - 1].text in (">", "!"))
+        listed = len(split_commas(group.items)) > 1 or flat(group.items).endswith(",")
+        if group.open == "(" and (callee or listed) or group.open == "[" and _is_list(nodes, i):
             if len(head) + 1 > shape.width:
                 return _rewrite_turbofish(nodes[:i], group, shape)
             return _rewrite_call(head, group, shape)
+        if group.open == "(" and len(text) > shape.width:  # a parenthesized expression
+            at = len(head) + 1
+            inner_shape = Shape(shape.indent, shape.offset + at, shape.width - at - 1)
+            inner = rewrite(list(group.items), inner_shape)
+            if inner is not None:
+                return head + "(" + inner + ")"
     return text if len(text) <= shape.width else None
+
+
+def _is_list(nodes: list[Node], i: int) -> bool:
+    """Whether the `[...]` at `i` is an array or macro argument list (not `[x; n]`, not an index)."""
+    group = nodes[i]
+    if not isinstance(group, Group) or any(n.text == ";" for n in group.items):
+        return False
+    return i == 0 or nodes[i - 1].text == "!" or not _operand_end(nodes[i - 1])
 
 
 _force_one_line_chain = False  # rustfmt's context flag while a method call hangs off a call
@@ -767,7 +782,7 @@ def _fn_signature(indent: int, line: str) -> list[str] | None:
     head_width = indent + len(flat(nodes[:params])) + 1
     if not group.items and line.endswith(" {") and indent + len(line) - 2 <= WIDTH:
         return [" " * indent + line[:-2], " " * indent + "{"]  # the brace alone fits no more
-    if isinstance(generics, Group) and generics.open == "<" and head_width > WIDTH:
+    if isinstance(generics, Group) and generics.open == "<" and head_width > WIDTH - 3:
         # the generic parameters, one a line
         lines = [" " * indent + flat(nodes[: params - 1]) + "<"]
         lines += [pad + flat(g) + "," for g in split_commas(generics.items)]
@@ -851,6 +866,7 @@ def _control_flow(indent: int, lead: str, expr: str) -> list[str] | None:
     return (" " * indent + lead + r + "\n" + " " * indent + "{").split("\n")
 
 
+_ATTRIBUTE = re.compile(r"^(#!?\[[\w:]+)\((.*)\)\]$")
 _VARIANT = re.compile(r"^[A-Z][A-Za-z0-9]*\(.*\),$")
 _FIELD = re.compile(r"^(pub(\(crate\))? )?(r#)?[a-z_][a-z0-9_]*: .*,$")
 _FIELD_EXPR = re.compile(r"[\w!>]\(|\{")  # a call or a block: a struct literal's field
@@ -860,11 +876,22 @@ def _code(text: str) -> list[str]:
     """The tokens of `text` without spaces, commas that end a bracketed list or the line, and
     braces (a match arm's body may go into a block of its own)."""
     toks = [t.text for t in tokens(text.replace("\n", " ")) if t.kind != "space"]
-    toks = [
-        t
-        for k, t in enumerate(toks)
-        if not (t == "," and toks[k + 1 : k + 2] in ([")"], ["]"], ["}"], [">"]))
-    ]
+    drop: set[int] = set()
+    stack: list[tuple[int, bool, int]] = []  # (index of the opener, call-like, commas inside)
+    for k, t in enumerate(toks):
+        if t in ("(", "[", "{"):
+            before = toks[k - 1] if k else ""
+            call = t == "(" and (re.match(r"[\w>!)\]]", before[-1:] or " ") is not None)
+            stack.append((k, call or t == "{", 0))
+        elif t in (")", "]", "}") and stack:
+            opener, call, commas = stack.pop()
+            if toks[k - 1] == "," and k - 1 > opener and (call or commas > 1):
+                drop.add(k - 1)  # a trailing comma that changes nothing
+        elif t == "," and stack:
+            opener, call, commas = stack[-1]
+            stack[-1] = (opener, call, commas + 1)
+    drop |= {k for k, t in enumerate(toks[:-1]) if t == "," and toks[k + 1] == ">"}  # generics
+    toks = [t for k, t in enumerate(toks) if k not in drop]
     toks = [t for t in toks if t not in ("{", "}")]
     return toks[:-1] if toks and toks[-1] == "," else toks
 
@@ -920,6 +947,13 @@ def collapse_blocks(lines: list[str]) -> list[str]:
 def _break_line(line: str) -> list[str]:
     body = line.lstrip(" ")
     indent = len(line) - len(body)
+    attribute = _ATTRIBUTE.match(body)
+    if attribute is not None:  # `#[link(wasm_import_module = "...")]`
+        inner = attribute.group(2)
+        if len(line) > WIDTH and "," not in inner:
+            pad = " " * indent
+            return [pad + attribute.group(1) + "(", pad + INDENT + inner, pad + ")]"]
+        return [line]
     if body.startswith(("//", "#", "use ", "pub use ")) or "//" in body:
         return [line]
     if "unsafe { " in body and body.endswith(("}", "};", "},", "})", "});")):
