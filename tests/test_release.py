@@ -109,6 +109,7 @@ def test_major_bump_releases_and_compat_says_the_version_is_right(tmp_path: Path
     out = tmp_path / "dist"
     proc = witgen("release", str(new), "--against", str(old), "--out", str(out), "--lang", "rust")
     assert proc.returncode == 0, proc.stderr
+    assert "version 2.0.0 is right for 1 breaking change since 1.0.0" in proc.stdout
     log = (out / "2.0.0" / "CHANGELOG.md").read_text()
     changes = [line for line in log.splitlines() if line.startswith("- ")]
     assert changes, log

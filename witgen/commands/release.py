@@ -152,6 +152,14 @@ def run(args: argparse.Namespace) -> int:
         protect.append(Path(args.against))
     write_tree(out, rel.files, force=args.force, protect=protect)
     print(f"released {rel.package}@{rel.version} for {', '.join(wanted)} into {out}")
+    if rel.report is not None:
+        breaking = [f for f in rel.report.findings if f.breaks]
+        if breaking:
+            n = len(breaking)
+            print(
+                f"version {rel.version} is right for {n} breaking change{'s' if n != 1 else ''} "
+                f"since {rel.report.old_version} (see CHANGELOG.md)"
+            )
     for rel_path in sorted(p for p in rel.files if p.startswith("packages/")):
         if not rel_path.startswith("packages/go/") or rel_path.endswith(".zip"):
             print(f"  {out / rel_path}")
