@@ -101,11 +101,13 @@ def load(path: Path | None) -> Contract:
 @functools.lru_cache(maxsize=1)
 def _generator_digest() -> bytes:
     """What the generated code depends on besides the contract: the Python backend, its
-    templates and the ABI layer (so an edited template never leaves stale bindings behind)."""
+    templates, the ABI layer and the host runtime it copies (so an edit never leaves stale
+    bindings behind)."""
     h = hashlib.sha256()
     sources = [
         *sorted((PACKAGE_DIR / "backends").glob("python*.py")),
         *sorted((PACKAGE_DIR / "abi").glob("*.py")),
+        *sorted((PACKAGE_DIR / "hostrt").glob("*.py")),  # copied into the generated package
         *sorted((TEMPLATES / "python").rglob("*")),
     ]
     for f in sources:

@@ -219,7 +219,18 @@ class Plugin:
         try:
             self._mtime = _mtime(self.spec.component)
             self.checked = self.check()
-            self.prepared = self.prepare(self.checked)
+        except checks.PluginRefused as exc:
+            self.lifecycle.fail(exc.message.splitlines()[0])
+            raise
+        self.start(self.checked, start)
+
+    def start(self, checked: checks.Checked, began: float | None = None) -> None:
+        """Prepare `checked` (bytes that passed `check`) and start the pool: the half of
+        `load` that needs no file (the Ray engine's workers start from shipped bytes)."""
+        start = time.perf_counter() if began is None else began
+        self.checked = checked
+        try:
+            self.prepared = self.prepare(checked)
         except checks.PluginRefused as exc:
             self.lifecycle.fail(exc.message.splitlines()[0])
             raise
