@@ -43,6 +43,16 @@ def _pins_of_this_environment(out: Path) -> Path:
 
 
 BIN = "Scripts" if os.name == "nt" else "bin"
+# What building the sdist reads (pyproject.toml, setup.py's hook and MANIFEST.in name the rest).
+SOURCES = (
+    "pyproject.toml",
+    "setup.py",
+    "MANIFEST.in",
+    "README.md",
+    "witgen",
+    "wit",
+    "sdk_templates",
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,16 @@ def _checked(proc: subprocess.CompletedProcess[str], what: str) -> subprocess.Co
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Fresh:
     base = tmp_path_factory.mktemp("fresh-install")
     dist = base / "dist"
-    # sdist from the checkout, then the wheel from that sdist (what PyPI users install).
+    # The sources a build reads, copied so that building writes nothing into the checkout.
+    src = base / "src"
+    src.mkdir()
+    for name in SOURCES:
+        if (REPO_ROOT / name).is_dir():
+            ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "_data")
+            shutil.copytree(REPO_ROOT / name, src / name, ignore=ignore)
+        else:
+            shutil.copy2(REPO_ROOT / name, src / name)
+    # sdist from the sources, then the wheel from that sdist (what PyPI users install).
     # --no-isolation builds with the installed, pinned setuptools: no download needed.
     _checked(
         subprocess.run(
@@ -90,7 +109,7 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Fresh:
                 "--no-isolation",
                 "--outdir",
                 str(dist),
-                str(REPO_ROOT),
+                str(src),
             ],
             capture_output=True,
             text=True,
