@@ -55,7 +55,11 @@ class CargoRegistry:
                     body = "".join(json.dumps(line) + "\n" for line in lines).encode()
                     return self.reply(200, body, "text/plain")
                 parts = path.strip("/").split("/")
-                if len(parts) == 6 and parts[:3] == ["api", "v1", "crates"] and parts[5] == "download":
+                if (
+                    len(parts) == 6
+                    and parts[:3] == ["api", "v1", "crates"]
+                    and parts[5] == "download"
+                ):
                     data = registry.crates.get((parts[3].lower(), parts[4]))
                     if data is None:
                         return self.reply(404, b"not found", "text/plain")
