@@ -99,7 +99,14 @@ def main() -> int:
     if args.check:
         current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
         if current != text:
-            print(f"{OUT} differs from the installed versions", file=sys.stderr)
+            import difflib
+
+            print(f"{OUT} differs from the installed versions:", file=sys.stderr)
+            for line in difflib.unified_diff(
+                current.splitlines(), text.splitlines(), "pinned", "installed", n=0, lineterm=""
+            ):
+                if not line.startswith("@@"):
+                    print(f"  {line}", file=sys.stderr)
             return 1
         return 0
     OUT.write_text(text, encoding="utf-8")
