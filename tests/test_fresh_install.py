@@ -239,6 +239,21 @@ def test_broken_install_is_one_line_and_exit_2(fresh: Fresh, tmp_path: Path) -> 
         assert len(lines) == 1, proc.stderr
         named = missing.parent if missing.suffix == ".wit" else missing
         assert f"{named} is " in lines[0] and "reinstall witgen" in lines[0], lines[0]
+    # unreadable rather than missing (a folder where the grammar should be; permissions do not
+    # stop root, which CI may be)
+    grammar = broken / "witgen" / "frontend" / "wit.lark"
+    grammar.mkdir()
+    proc = subprocess.run(
+        [fresh.python(), "-m", "witgen", "check", str(DEFAULT_WIT)],
+        cwd=fresh.work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert f"{grammar} is unreadable" in line and "reinstall witgen" in line, line
 
 
 # Runs inside the fresh venv, in the generated package's folder: load the plugin with the fast
