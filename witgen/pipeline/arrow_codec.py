@@ -77,9 +77,7 @@ def from_records(
         pa.array([r.id for r in records], pa.string()),
         pa.array([r.timestamp for r in records], pa.int64()),
         pa.array([bytes(r.payload) for r in records], pa.binary()),
-        pa.array(
-            [[{"key": k, "value": v} for k, v in r.metadata] for r in records], METADATA_TYPE
-        ),
+        pa.array([[{"key": k, "value": v} for k, v in r.metadata] for r in records], METADATA_TYPE),
     ]
     if windows is None:
         return pa.Table.from_arrays(columns, schema=SCHEMA)
