@@ -140,3 +140,19 @@ def test_the_fast_path_uses_no_private_wasmtime_module() -> None:
         source = Path(module.__file__ or "").read_text(encoding="utf-8")
         for private in ("wasmtime._", "from wasmtime import _", "._context(", "_bindings", "_ffi"):
             assert private not in source, (module.__name__, private)
+
+
+def test_declared_wasmtime_range_is_the_tested_range() -> None:
+    import re
+
+    from witgen import hostrt
+    from witgen.hostrt import _capi
+    from witgen.paths import REPO_ROOT
+
+    low, high = min(_capi.TESTED_MAJORS), max(_capi.TESTED_MAJORS)
+    assert list(_capi.TESTED_MAJORS) == list(range(low, high + 1))
+    assert hostrt.WASMTIME_REQUIREMENT == f"wasmtime>={low},<{high + 1}"
+    pyproject = (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.findall(r'"(wasmtime[^"]*)"', pyproject) == [hostrt.WASMTIME_REQUIREMENT]
+    installed = int(_capi.wasmtime_version().split(".")[0])
+    assert installed in _capi.TESTED_MAJORS  # the suite runs inside the declared range
