@@ -869,7 +869,7 @@ def _control_flow(indent: int, lead: str, expr: str) -> list[str] | None:
 _ATTRIBUTE = re.compile(r"^(#!?\[[\w:]+)\((.*)\)\]$")
 _VARIANT = re.compile(r"^[A-Z][A-Za-z0-9]*\(.*\),$")
 _FIELD = re.compile(r"^(pub(\(crate\))? )?(r#)?[a-z_][a-z0-9_]*: .*,$")
-_FIELD_EXPR = re.compile(r"[\w!>]\(|\{")  # a call or a block: a struct literal's field
+_FIELD_EXPR = re.compile(r"[\w!>]\(|\{| [|&+*/%^-] | as ")  # a struct literal's field value
 
 
 def _code(text: str) -> list[str]:
@@ -954,8 +954,8 @@ def _break_line(line: str) -> list[str]:
             pad = " " * indent
             return [pad + attribute.group(1) + "(", pad + INDENT + inner, pad + ")]"]
         return [line]
-    if body.startswith(("//", "#", "use ", "pub use ")) or "//" in body:
-        return [line]
+    if body.startswith(("//", "#", "use ", "pub use ", "<")) or "//" in body:
+        return [line]  # comments, attributes, imports, a type argument on a line of its own
     if "unsafe { " in body and body.endswith(("}", "};", "},", "})", "});")):
         return _unsafe_block(indent, body) or [line]
     if " fn " in " " + body and body.endswith(("{", ";")) and "(" in body:
@@ -1010,6 +1010,10 @@ def reindent(text: str) -> list[str]:
                 out.append("")
             continue
         toks = [t for t in tokens(line) if t.kind != "space"]
+        if toks and toks[0].text == ">":  # the end of a generic list broken over lines
+            toks[0] = Tok(">", "close")
+        if toks and toks[-1].text == "<":
+            toks[-1] = Tok("<", "open")
         leading = 0
         while leading < len(toks) and toks[leading].kind == "close":
             leading += 1
@@ -1034,16 +1038,30 @@ def reindent(text: str) -> list[str]:
     return out
 
 
-_CONTINUATION = re.compile(r"^\s*(\.[A-Za-z_]|\?)")
+_CONTINUATION = re.compile(r"^\s*(\.[A-Za-z_]|\?)")  # `.map(..)`, `?`: joined without a space
+_OPERATOR_CONTINUATION = re.compile(r"^\s*(\||&&|\+|as) ")  # `| B.bits`: joined with one
 
 
 def join_continuations(text: str) -> str:
-    """Lines that continue a method chain (`.map(..)` on a line of its own) joined to the line
-    they continue, so the chain is laid out by rustfmt's rules rather than as it was written."""
+    """Lines that continue the line before them joined to it, so that the printer lays the whole
+    out by rustfmt's rules, whatever the template's line breaks were: method chains (`.map(..)`
+    on a line of its own), operator chains (`| B.bits`), casts (`as T`), a value or a type on
+    the line after its `=` or `name:`. (Bracketed lists keep their lines.) Output of the printer
+    is therefore laid out again unchanged."""
     out: list[str] = []
     for line in text.split("\n"):
-        if out and _CONTINUATION.match(line) and out[-1].strip() and "//" not in out[-1]:
-            out[-1] = out[-1].rstrip() + line.strip()
+        prev = out[-1].rstrip() if out else ""
+        joinable = bool(prev.strip()) and "//" not in prev and bool(line.strip())
+        if joinable and _CONTINUATION.match(line):
+            out[-1] = prev + line.strip()
+        elif joinable and (
+            _OPERATOR_CONTINUATION.match(line)
+            or prev.endswith(" =")
+            or prev.endswith(":")
+            and not prev.endswith("::")
+            and not prev.lstrip().startswith("#")
+        ):
+            out[-1] = prev + " " + line.strip()
         else:
             out.append(line)
     return "\n".join(out)
