@@ -215,6 +215,7 @@ def _tokenize(out: Lexed) -> None:
     punct = PUNCT
     ascii_only = lines.ascii
     new_token = str.__new__
+    valid_ids: set[str] = set()
     while pos < n:
         m = match(text, pos)
         if m is None:
@@ -255,12 +256,14 @@ def _tokenize(out: Lexed) -> None:
         if kind == "id":
             if value[0] == "%":
                 ttype = "EXPLICIT_ID"
-                bad = validate_id(value[1:])
+                bad = None if value in valid_ids else validate_id(value[1:])
             else:
                 ttype = keywords.get(value, "ID")
-                bad = validate_id(value) if ttype == "ID" else None
+                bad = None if ttype != "ID" or value in valid_ids else validate_id(value)
             if bad is not None:
                 bad_ids[pos] = bad[1]
+            else:
+                valid_ids.add(value)  # names repeat: validate each one once per file
         elif kind == "punct":
             ttype = punct[value]
         elif kind == "ver":

@@ -334,12 +334,19 @@ class Merger:
         if not isinstance(t, int):
             return False
         kind = self.types[t].kind
+        # remembered per type (and its kind, in case the type is rewritten later): every
+        # function returning the same record would otherwise walk it again
+        memo: dict[int, tuple[Any, bool]] = self.__dict__.setdefault("_borrow_memo", {})
+        hit = memo.get(t)
+        if hit is not None and hit[0] is kind:
+            return hit[1]
         if isinstance(kind, ir.Handle):
-            return kind.kind == "borrow"
-        if self.types[t].name is not None and not isinstance(kind, ir.Alias):
+            found = kind.kind == "borrow"
+        else:
             # named types were checked where they are defined; still look inside
-            pass
-        return any(self._contains_borrow(r) for r in kind_refs(kind))
+            found = any(self._contains_borrow(r) for r in kind_refs(kind))
+        memo[t] = (kind, found)
+        return found
 
     # ------------------------------------------------------------------ worlds
 
