@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 WIDTH = 100  # max_width
 INDENT = "    "
@@ -56,7 +57,9 @@ _TOKEN = re.compile(
 )
 
 
-def tokens(line: str) -> list[Tok]:
+@lru_cache(maxsize=8192)
+def tokens(line: str) -> tuple[Tok, ...]:
+    """The tokens of one line (generated files repeat many lines: the result is cached)."""
     out: list[Tok] = []
     pos = 0
     while pos < len(line):
@@ -72,26 +75,7 @@ def tokens(line: str) -> list[Tok]:
             kind = "word"
         out.append(Tok(m.group(0), kind))
         pos = m.end()
-    return out
-
-
-def _depth_change(line: str) -> tuple[int, int]:
-    """(closers before the first opener at the start of the line, net bracket change)."""
-    leading = 0
-    net = 0
-    started = False
-    for tok in tokens(line):
-        if tok.kind == "space":
-            continue
-        if tok.kind == "close":
-            net -= 1
-            if not started:
-                leading += 1
-            continue
-        started = True
-        if tok.kind == "open":
-            net += 1
-    return leading, net
+    return tuple(out)
 
 
 # ----------------------------------------------------------------------- token trees
@@ -987,6 +971,8 @@ def _break_line(line: str) -> list[str]:
         return (
             " " * indent + rewrite_type(nodes, Shape(indent, indent, WIDTH - indent - 1)) + ","
         ).split("\n")
+    if len(line) <= WIDTH and not any(c in body for c in "([{"):
+        return [line]
     if len(line) <= WIDTH and not any(isinstance(n, Group) for n in parse(body)):
         return [line]
     return _statement(indent, body) or [line]
