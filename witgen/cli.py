@@ -41,9 +41,11 @@ COMMANDS = {
 DEEP_COMMANDS = frozenset({"check", "ir", "fmt", "abi", "generate", "compat", "release"})
 
 
-def _available_commands() -> dict[str, ModuleType]:
+def _available_commands(only: str | None = None) -> dict[str, ModuleType]:
     loaded: dict[str, ModuleType] = {}
     for name, module in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         try:
             loaded[name] = importlib.import_module(f"witgen.commands.{module}")
         except ModuleNotFoundError as exc:
@@ -53,7 +55,19 @@ def _available_commands() -> dict[str, ModuleType]:
     return loaded
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand `argv` names, when it is a known one (its first word that is not an
+    option); then only that command's module is imported (`witgen check` does not load the
+    code generators). Help and mistakes get the parser with every command."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+        if word in ("-h", "--help", "--version"):
+            return None
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="witgen",
         description="WIT-driven code generator and SDK factory for DataFlare plugins.",
@@ -61,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"witgen {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name, module in _available_commands().items():
+    only = _command_in(argv) if argv is not None else None
+    for name, module in _available_commands(only).items():
         p = sub.add_parser(name, help=getattr(module, "HELP", None))
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
@@ -69,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         if args.command in DEEP_COMMANDS:  # they walk WIT types recursively
