@@ -77,3 +77,23 @@ def test_package_imports_without_witgen() -> None:
         cwd="/",
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_fast_module_defines_no_dead_helpers() -> None:
+    import ast
+
+    source = (GENERATED / "dataflare_core" / "_fast.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    defined: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("_"):
+            defined.append(node.name)
+        elif isinstance(node, ast.Assign):
+            defined += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    dead = [name for name in defined if name.startswith("_") and name not in used]
+    assert dead == []
+    imported = [
+        a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names
+    ]
+    assert [name for name in imported if name not in used and name != "annotations"] == []

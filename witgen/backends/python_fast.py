@@ -199,6 +199,24 @@ class FastGen:
         helper = self.store_helper(self.named(ty))
         return [f"{helper}(rt, {v}, {b}, {o})"]
 
+    def enum_index(self, tid: int) -> str:
+        """`_IDX_N`: enum member -> case index, for lowering."""
+        table = f"_IDX_{tid}"
+        if table not in self.helpers:
+            kind = self.resolve.types[tid].kind
+            assert isinstance(kind, ir.Enum)
+            cls = self.cls(tid)
+            cases = ", ".join(f"{cls}.{const(c.name)}: {i}" for i, c in enumerate(kind.cases))
+            self.helpers[table] = [f"{table} = {{{cases}}}"]
+        return table
+
+    def enum_cases(self, tid: int) -> str:
+        """`_CASES_N`: case index -> enum member, for lifting."""
+        table = f"_CASES_{tid}"
+        if table not in self.helpers:
+            self.helpers[table] = [f"{table} = tuple({self.cls(tid)})"]
+        return table
+
     def list_put(self, tid: int) -> str:
         """`_put_N(rt, v, b, o)`: a list's elements in one block, referenced from `b` at `o`.
 
@@ -248,11 +266,7 @@ class FastGen:
             for t, e, off in zip(types, exprs, self.layouts.field_offsets(types)):
                 lines += self.store(t, e, "b", f"o + {off}")
         elif isinstance(kind, ir.Enum):
-            cases = ", ".join(
-                f"{self.cls(tid)}.{const(c.name)}: {i}" for i, c in enumerate(kind.cases)
-            )
-            table = f"_IDX_{tid}"
-            self.helpers[f"{table}"] = [f"{table} = {{{cases}}}"]
+            table = self.enum_index(tid)
             size = self.layouts.size(tid)
             lines.append(self.disc_store(size, "b", "o", f"{table}[v]"))
         elif isinstance(kind, ir.Flags):
@@ -388,8 +402,7 @@ class FastGen:
             args = ", ".join(self.load(t, "m", f"a + {o}") for t, o in zip(kind.types, offs))
             lines.append(f"return ({args},)")
         elif isinstance(kind, ir.Enum):
-            table = f"_CASES_{tid}"
-            self.helpers[table] = [f"{table} = tuple({self.cls(tid)})"]
+            table = self.enum_cases(tid)
             d = self.disc_load(self.layouts.size(tid), "m", "a")
             lines += [
                 "try:",
@@ -499,8 +512,7 @@ class FastGen:
                 flats += part_flats
             return stmts, flats
         if isinstance(kind, ir.Enum):
-            self.store_helper(tid)  # defines the _IDX_ table
-            return [], [f"_IDX_{tid}[{v}]"]
+            return [], [f"{self.enum_index(tid)}[{v}]"]
         if isinstance(kind, ir.Flags):
             if len(kind.flags) > 32:
                 raise Unsupported("more than 32 flags in a flat position")
@@ -534,8 +546,7 @@ class FastGen:
                 return f"{self.cls(tid)}({', '.join(parts)})", flat
             return f"({', '.join(parts)},)", flat
         if isinstance(kind, ir.Enum):
-            self.load_helper(tid)  # defines the _CASES_ table
-            return f"{self.use('_core_case')}(_CASES_{tid}, {flat[0]})", flat[1:]
+            return f"{self.use('_core_case')}({self.enum_cases(tid)}, {flat[0]})", flat[1:]
         if isinstance(kind, ir.Flags):
             if len(kind.flags) > 32:
                 raise Unsupported("more than 32 flags in a flat position")

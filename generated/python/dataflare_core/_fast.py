@@ -170,13 +170,6 @@ def _ld_9(m: memoryview, a: int) -> Any:
     return _types.Capabilities(_B.unpack_from(m, a)[0] & 0x7)
 
 
-def _ld_11(m: memoryview, a: int) -> Any:
-    try:
-        return _CASES_11[m[a]]
-    except IndexError:
-        raise _core.trap("enum case out of range") from None
-
-
 _CASES_11 = tuple(_logging.Level)
 
 
