@@ -104,3 +104,20 @@ def test_no_home_directory_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(Path, "home", no_home)
     with pytest.warns(RuntimeWarning, match="no home directory"):
         assert _runtime.default_cache_dir() is None
+
+
+def test_default_cache_on_a_read_only_home_warns_and_loads(
+    processor_wat: Path, tmp_path: Path, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", lambda: home)
+
+    def read_only(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(30, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", read_only)  # as a read-only home would
+    with pytest.warns(RuntimeWarning, match="not caching compiled code in .*home/.cache"):
+        plugin = ProcessorPlugin.load(processor_wat, logging=RecordingHost(), fast=fast)
+    assert plugin.process(OK) == ProcessingResultEmit(OK)
+    assert not home.exists()
