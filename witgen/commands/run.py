@@ -39,6 +39,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--cache-dir", type=Path, default=None, help="compiled-code cache (default: ~/.cache)"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the accounting")
+    parser.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: in this process (default); ray: on Ray Data (pip install 'witgen[ray]')",
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        metavar="ADDR",
+        help="with --engine ray: join this Ray cluster (default: start a local one)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,6 +62,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--records must not be negative")
     if args.prometheus is not None and not 0 < args.prometheus < 65536:
         raise UsageError("--prometheus needs a port number (1-65535)")
+    engine = getattr(args, "engine", "local")
+    if getattr(args, "address", None) and engine != "ray":
+        raise UsageError("--address needs --engine ray")
+    if engine == "ray":
+        from witgen.pipeline.ray_engine import require_ray
+
+        require_ray()  # before any work: says how to install it (exit 2)
     pipeline_spec = spec.load(args.pipeline)
     try:
         contract = contract_mod.load(pipeline_spec.contract)
@@ -58,13 +77,24 @@ def run(args: argparse.Namespace) -> int:
         return 2
     cache = args.cache_dir or contract_mod.cache_root() / "compiled"
     events: list[Any] = []
-    pipeline = Pipeline(
-        pipeline_spec,
-        contract,
-        listeners=[events.append],
-        cache_dir=cache,
-        hot_reload=False if args.no_hot_reload else None,
-    )
+    if engine == "ray":
+        from witgen.pipeline.ray_engine import RayOptions, RayPipeline
+
+        pipeline: Pipeline = RayPipeline(
+            pipeline_spec,
+            contract,
+            listeners=[events.append],
+            cache_dir=cache,
+            options=RayOptions(address=args.address),
+        )
+    else:
+        pipeline = Pipeline(
+            pipeline_spec,
+            contract,
+            listeners=[events.append],
+            cache_dir=cache,
+            hot_reload=False if args.no_hot_reload else None,
+        )
     stop_prometheus = None
     if args.prometheus is not None:
         try:

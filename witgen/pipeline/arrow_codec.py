@@ -23,9 +23,10 @@ missing `metadata` an empty list. Writing always produces `SCHEMA` exactly.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Callable, Sequence
 
-import pyarrow as pa
+pa: Any = importlib.import_module("pyarrow")  # an optional extra; untyped
 
 METADATA_TYPE = pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())]))
 SCHEMA = pa.schema(
@@ -44,7 +45,7 @@ ENGINE_SCHEMA = SCHEMA.append(pa.field(WINDOW, pa.int64())).append(pa.field(SUMM
 RecordType = Callable[..., Any]
 
 
-def to_records(table: pa.Table | pa.RecordBatch, record_type: RecordType) -> list[Any]:
+def to_records(table: Any, record_type: RecordType) -> list[Any]:
     """The rows of `table` as `record_type(id, timestamp, payload, metadata)` values."""
     n = table.num_rows
     names = table.schema.names
@@ -71,9 +72,9 @@ def from_records(
     records: Sequence[Any],
     windows: Sequence[int] | None = None,
     summary: Sequence[bool] | None = None,
-) -> pa.Table:
+) -> Any:
     """`records` as a table of `SCHEMA`; with `windows`, also the engine's two columns."""
-    columns: list[pa.Array] = [
+    columns: list[Any] = [
         pa.array([r.id for r in records], pa.string()),
         pa.array([r.timestamp for r in records], pa.int64()),
         pa.array([bytes(r.payload) for r in records], pa.binary()),
@@ -86,7 +87,7 @@ def from_records(
     return pa.Table.from_arrays(columns, schema=ENGINE_SCHEMA)
 
 
-def engine_columns(table: pa.Table | pa.RecordBatch) -> tuple[list[int], list[bool]]:
+def engine_columns(table: Any) -> tuple[list[int], list[bool]]:
     """The `_window` and `_summary` values of each row (0 and False where a column is absent)."""
     n = table.num_rows
     names = table.schema.names
@@ -95,11 +96,11 @@ def engine_columns(table: pa.Table | pa.RecordBatch) -> tuple[list[int], list[bo
     return windows, flags
 
 
-def empty(engine: bool = True) -> pa.Table:
+def empty(engine: bool = True) -> Any:
     return (ENGINE_SCHEMA if engine else SCHEMA).empty_table()
 
 
-def _column(table: pa.Table | pa.RecordBatch, name: str) -> list[Any]:
+def _column(table: Any, name: str) -> list[Any]:
     col = table.column(name)
     values: list[Any] = col.to_pylist()
     return values

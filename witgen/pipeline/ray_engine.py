@@ -34,6 +34,7 @@ travels downstream as a `_summary` row and is written by the destination (as `ge
 from __future__ import annotations
 
 import hashlib
+import importlib
 import itertools
 import logging
 import os
@@ -54,18 +55,18 @@ from witgen.diagnostics import Span
 
 INSTALL = "pip install 'witgen[ray]'"
 DATASET_SUFFIXES = (".parquet", ".jsonl", ".json", ".arrow", ".feather", ".ipc")
-METRIC_FIELDS = ("calls", "errors", "busy_seconds", "records_in", "records_out")
-METRIC_FIELDS += ("record_errors", "recycled")
-ACCOUNT_FIELDS = ("source", "split_extra", "out", "skipped", "filtered", "failed")
-ACCOUNT_FIELDS += ("dead_lettered", "generated")
+METRIC_FIELDS: tuple[str, ...] = ("calls", "errors", "busy_seconds", "records_in")
+METRIC_FIELDS += ("records_out", "record_errors", "recycled")
+ACCOUNT_FIELDS: tuple[str, ...] = ("source", "split_extra", "out", "skipped", "filtered")
+ACCOUNT_FIELDS += ("failed", "dead_lettered", "generated")
 
 
 def require_ray() -> Any:
     """The `ray` module, or a UsageError (exit 2) saying how to install it."""
     try:
-        import pyarrow  # noqa: F401
-        import ray
-        import ray.data  # noqa: F401
+        importlib.import_module("pyarrow")
+        ray = importlib.import_module("ray")
+        importlib.import_module("ray.data")
     except ImportError as exc:
         raise UsageError(
             f"--engine ray needs Ray Data and pyarrow ({exc.name or exc} is not installed): "
@@ -181,7 +182,7 @@ class StageCore(Pipeline):
         from witgen.pipeline import arrow_codec
 
         plugin = self.plugin
-        records = arrow_codec.to_records(table, plugin.bindings.DataRecord)
+        records = arrow_codec.to_records(table, record_type(plugin.bindings))
         windows, flags = arrow_codec.engine_columns(table)
         out: list[Any] = []
         out_windows: list[int] = []
@@ -219,12 +220,15 @@ class StageCore(Pipeline):
                     self.accounting.add(generated=int(done.value))
             except Fault:
                 pass
+        gen, inst = plugin.acquire()  # as the local engine: flush is not a counted call
         try:
-            flushed = plugin.call(0, lambda p: p.flush())
+            flushed = inst.flush()
             if isinstance(flushed, b.Err):
                 self._fail(f"`{plugin.spec.name}` could not flush: {_describe(flushed.value)}")
-        except Fault as fault:
-            self._fail(f"`{plugin.spec.name}` could not flush: {fault}")
+        except Exception as exc:  # noqa: BLE001
+            self._fail(f"`{plugin.spec.name}` could not flush: {_classify(exc, b)}")
+        finally:
+            plugin.release(gen, inst)
 
     def _fail(self, reason: str, stage: Plugin | None = None) -> None:
         with self._fail_lock:
@@ -260,6 +264,14 @@ class StageCore(Pipeline):
         self.collector.items = []
         self._failure = None
         return rep
+
+
+def record_type(bindings: Any) -> Any:
+    """The bindings' `DataRecord` class (in their `types` module)."""
+    found = getattr(bindings, "DataRecord", None)
+    if found is None:
+        found = importlib.import_module(f"{bindings.__name__}.types").DataRecord
+    return found
 
 
 def _runs(windows: list[int]) -> Iterator[tuple[int, list[int]]]:
@@ -332,7 +344,7 @@ class PluginStage:
         self.accounting = Accounting()
 
     def __call__(self, batch: Any) -> Any:
-        import pyarrow as pa
+        pa = importlib.import_module("pyarrow")
 
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         try:
@@ -345,7 +357,7 @@ class PluginStage:
             self.core.finish()
         rep = self.core.report()
         if self.ledger is not None:
-            import ray
+            ray = require_ray()
 
             ray.get(self.ledger.report.remote(rep))
         else:
@@ -445,14 +457,14 @@ class Writer:
         self.ledger = ledger
 
     def write(self, table: Any) -> int:
-        import ray
+        ray = require_ray()
 
         self.core.process(table)
         ray.get(self.ledger.report.remote(self.core.report()))
         return int(table.num_rows)
 
     def finish(self) -> bool:
-        import ray
+        ray = require_ray()
 
         self.core.finish()
         ray.get(self.ledger.report.remote(self.core.report()))
@@ -463,7 +475,8 @@ def read_range(batch: dict[str, Any], ship: Shipment, ledger: Any) -> Iterator[A
     """A read task: the source records of one cursor range, one Arrow table per source batch
     (one window each). `start` -1: one sequential task from a fresh cursor."""
     import numpy as np
-    import ray
+
+    ray = require_ray()
 
     from witgen.pipeline import arrow_codec
 
@@ -601,7 +614,6 @@ class RayPipeline(Pipeline):
 
     def run(self, records: int | None = None) -> Accounting:
         ray = require_ray()
-        import ray.data
 
         limit = records if records is not None else self.spec.records
         started_here = _start_ray(ray, self.options)
@@ -628,7 +640,13 @@ class RayPipeline(Pipeline):
         return Shipment(plugin.spec, plugin.checked, contract_files(self.contract), None)
 
     def _run_on_ray(self, ray: Any, limit: int | None) -> None:
-        import ray.data
+        import warnings
+
+        with warnings.catch_warnings():  # max_restarts has no non-deprecated spelling in 2.60
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self._run_dataset(ray, limit)
+
+    def _run_dataset(self, ray: Any, limit: int | None) -> None:
 
         ledger = ray.remote(num_cpus=0)(Ledger).remote()
         cpus = float(ray.cluster_resources().get("CPU", 1.0))
@@ -640,13 +658,12 @@ class RayPipeline(Pipeline):
             ds = ds.map_batches(
                 PluginStage,
                 fn_constructor_kwargs={"_shipment": self._ship(plugin), "_ledger": ledger},
-                concurrency=plugin.size,
+                compute=ray.data.ActorPoolStrategy(size=plugin.size),
                 batch_size=None,
                 batch_format="pyarrow",
                 zero_copy_batch=True,
                 num_cpus=share,
-                max_restarts=3,
-                max_task_retries=3,
+                ray_remote_args_fn=_restarts,
             )
         dest = self.stages[-1]
         writer_cls = ray.remote(Writer).options(num_cpus=0, max_restarts=3, max_task_retries=3)
@@ -665,7 +682,6 @@ class RayPipeline(Pipeline):
         ray.kill(ledger)
 
     def _source_dataset(self, ray: Any, ledger: Any, limit: int | None, share: float) -> Any:
-        import ray.data
 
         source = self.stages[0]
         size = source.spec.batch_size
@@ -715,7 +731,7 @@ class RayPipeline(Pipeline):
         assert target is not None
         sink = self.dead_letters[target]
         bindings = sink.sink.bindings if sink.sink is not None else self.contract.bindings
-        records = arrow_codec.to_records(table, bindings.DataRecord)
+        records = arrow_codec.to_records(table, record_type(bindings))
         if not sink.send(stage, reason, records):
             n = len(records)
             self.accounting.add(dead_lettered=-n, failed=n)
@@ -751,12 +767,20 @@ class RayPipeline(Pipeline):
             self.lifecycle.to(State.STOPPED)
 
 
+def _restarts() -> dict[str, Any]:
+    """A stage actor that dies (its process, not a trapping plugin: that instance is recycled
+    in place) is restarted and its batch retried."""
+    return {"max_restarts": 3, "max_task_retries": 3}
+
+
 def _start_ray(ray: Any, options: RayOptions) -> bool:
     """Join `options.address`, or start a local Ray (2 CPUs, no dashboard, quiet); True if this
     call started it (and so must shut it down)."""
     if ray.is_initialized():
         return False
     quiet = {"logging_level": logging.WARNING, "log_to_driver": False}
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     if options.address:
         ray.init(address=options.address, **quiet)
     else:
@@ -786,7 +810,7 @@ def _read_dataset(ray: Any, path: Path) -> Any:
         return ray.data.read_parquet(str(path))
     if suffix in (".jsonl", ".json"):
         return ray.data.read_json(str(path), lines=True)
-    import pyarrow.feather as feather
+    feather = importlib.import_module("pyarrow.feather")
 
     return ray.data.from_arrow(feather.read_table(str(path)))
 
@@ -795,7 +819,7 @@ def _windows(table: Any, stage: str, ledger: Any) -> Any:
     """Rows of a dataset source as engine records: one window per Ray batch, named from a
     digest of its ids (deterministic for the same data and batch size); counted as source
     records in the ledger."""
-    import ray
+    ray = require_ray()
 
     from witgen.pipeline import arrow_codec
 
