@@ -161,6 +161,17 @@ def test_a_generated_file_replaced_by_a_link_is_refused(tmp_path: Path, small_wi
     assert (tmp_path / "mine.toml").read_text() == "mine\n"
 
 
+def test_stale_files_behind_a_linked_folder_are_not_removed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_tree(out, {"pkg/a.txt": "A", "b.txt": "B"})
+    elsewhere = tmp_path / "elsewhere"
+    (out / "pkg").rename(elsewhere)
+    (out / "pkg").symlink_to(elsewhere)
+    write_tree(out, {"b.txt": "B2"})  # pkg/a.txt is stale, but it now lives in the user's folder
+    assert (elsewhere / "a.txt").read_text() == "A"
+    assert (out / "b.txt").read_text() == "B2"
+
+
 def test_modes_follow_the_umask(tmp_path: Path, small_wit: Path) -> None:
     out = tmp_path / "out"
     old = os.umask(0o002)

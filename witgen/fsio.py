@@ -171,7 +171,7 @@ def _plan(
     stale: list[str] = []
     for rel in sorted(set(owned) - set(files)):
         path = out_dir / rel
-        if path.is_symlink() or not path.exists():
+        if path.is_symlink() or not path.exists() or _through_link(out_dir, rel):
             continue
         if _file_digest(path) in owned[rel]:
             stale.append(rel)
@@ -185,7 +185,7 @@ def _plan(
     foreign = list(dict.fromkeys(foreign))
     if foreign and not force:
         shown = ", ".join(foreign[:_SHOWN])
-        more = f" and {len(foreign) - _SHOWN} more" if len(foreign) > _SHOWN else ""
+        more = " and more" if len(foreign) > _SHOWN else ""
         reason = (
             "holds files witgen did not write"
             if old is None
@@ -197,6 +197,12 @@ def _plan(
             "left alone)"
         )
     return sorted(files), stale
+
+
+def _through_link(out_dir: Path, rel: str) -> bool:
+    """Whether a folder on the way to `rel` is a symbolic link (the user's, not witgen's)."""
+    parts = rel.split("/")[:-1]
+    return any((out_dir / "/".join(parts[: i + 1])).is_symlink() for i in range(len(parts)))
 
 
 def _unknown_files(out_dir: Path, files: Mapping[str, str | bytes], limit: int) -> list[str]:
