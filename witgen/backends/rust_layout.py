@@ -958,7 +958,7 @@ def _break_line(line: str) -> list[str]:
     header = _HEADER.match(body)
     if header is not None and len(line) > WIDTH or header is not None and "." in body:
         return _control_flow(indent, header.group(1), body[len(header.group(1)) : -2]) or [line]
-    if body.endswith(("{", "(", "[")) or body.startswith(("}", ")", "]")):
+    if body.endswith(("{", "(", "[", " =")) or body.startswith(("}", ")", "]")):
         return [line]
     field = _FIELD.match(body)
     if field is not None and not _FIELD_EXPR.search(body):  # a struct field's type
@@ -1085,9 +1085,34 @@ def _use_key(line: str) -> list[tuple[int, str]]:
     return [(rank.get(seg, 3), seg) for seg in path.split("::")]
 
 
+_LET_MATCH = re.compile(r"^(?P<indent> *)(?P<let>let .+? =) (?P<rhs>match .+ \{)$")
+
+
+def hang_long_lets(lines: list[str]) -> list[str]:
+    """`let PAT = match X {` too long for its line: rustfmt moves the `match` to the next line
+    and indents its whole block one step more."""
+    out: list[str] = []
+    k = 0
+    while k < len(lines):
+        m = _LET_MATCH.match(lines[k])
+        if m is None or len(lines[k]) <= WIDTH:
+            out.append(lines[k])
+            k += 1
+            continue
+        indent = m.group("indent")
+        end = k + 1
+        while end < len(lines) and not lines[end].startswith(indent + "}"):
+            end += 1
+        out.append(indent + m.group("let"))
+        out.append(indent + INDENT + m.group("rhs"))
+        out.extend(INDENT + line if line else line for line in lines[k + 1 : end + 1])
+        k = end + 1
+    return out
+
+
 def format_source(text: str) -> str:
     """Generated Rust laid out as rustfmt lays it out."""
     lines: list[str] = []
-    for line in collapse_blocks(reindent(join_continuations(text))):
+    for line in hang_long_lets(collapse_blocks(reindent(join_continuations(text)))):
         lines.extend(break_line(line) if line else [line])
     return "\n".join(sort_uses(lines)) + "\n"
