@@ -84,14 +84,15 @@ import sys, time
 from witgen import backends, frontend
 import witgen.backends.python as py
 spent = [0.0]
-real = py._format
+name = "_format_all" if hasattr(py, "_format_all") else "_format"  # wall time of black
+real = getattr(py, name)
 def timed(*args, **kwargs):
     start = time.perf_counter()
     try:
         return real(*args, **kwargs)
     finally:
         spent[0] += time.perf_counter() - start
-py._format = timed
+setattr(py, name, timed)
 resolve = frontend.load(sys.argv[1])
 worlds = sorted(resolve.packages[resolve.main_package].worlds.values())
 start = time.perf_counter()
