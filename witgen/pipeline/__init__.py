@@ -50,4 +50,8 @@ records in (source records, plus the extra records splits make) = out + skipped 
 processor skips and filter drops) + failed + dead-lettered. A stage that faults after part of
 its work took effect (a destination that wrote, then trapped) sees the records again when
 they are retried or bisected: delivery to plugins is at least once, the accounting exact.
+
+With `--engine ray`, a source stage's `component` may instead be a dataset file (`.parquet`,
+`.jsonl`, `.arrow` or `.feather`), read as a Ray dataset: columns id, timestamp, payload,
+metadata (witgen.pipeline.arrow_codec).
 """
