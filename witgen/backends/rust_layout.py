@@ -628,9 +628,12 @@ def _mixed(head: str, items: list[str], close: str, shape: Shape) -> str:
     """rustfmt's "mixed" layout of short simple arguments: as many on a line as fit."""
     pad = " " * (shape.indent + 4)
     room = WIDTH - shape.indent - 4
+    # measured against rustfmt: a call's lines stop two columns short of the width, a tuple's
+    # (no callee) and a turbofish's `>(` lines may reach it
+    slack = 2 if head in ("(", ">(") else 4
     lines: list[str] = []
     for f in items:
-        if lines and len(lines[-1]) + len(f) + 4 <= room:
+        if lines and len(lines[-1]) + len(f) + slack <= room:
             lines[-1] += " " + f + ","
         else:
             lines.append(f + ",")
