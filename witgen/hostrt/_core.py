@@ -646,19 +646,14 @@ def _kind(ext: Any) -> int:
 # ---------------------------------------------------------------------------- instances
 
 
-class _Running(threading.local):
-    """Per thread: the instances whose exports are running (innermost last)."""
-
-    def __init__(self) -> None:
-        self.stack: list[CoreInstance] = []
-
-
-_running = _Running()
+_running = _runtime.pending  # per thread: `.stack` of the instances whose calls run
+_hook = _runtime._Hook
 
 
 def current() -> CoreInstance:
     """The instance whose export is running (host imports are only called from inside one)."""
-    return _running.stack[-1]
+    instance: CoreInstance = _running.stack[-1]
+    return instance
 
 
 Served = Mapping[tuple[str, str], tuple[_runtime.FuncSig, Callable[..., Any] | None]]
@@ -924,6 +919,7 @@ class CoreInstance:
         self._fuel = limits.fuel
         self._timed = limits.timeout is not None
         self._ticker = core.engine.ticker
+        self._calls = self._ticker.running
         self._size = core.lib.raw("wasmtime_memory_data_size", _SIZE_PROTO)
         self._start()
 
@@ -1136,11 +1132,11 @@ class CoreInstance:
         self._active = True
         running = _running.stack
         running.append(self)
-        ticker = self._ticker
-        ticker.enter(self)
-        active = _runtime.pending
-        active.active += 1
-        if sys.unraisablehook is not _runtime._Hook.current:
+        calls = self._calls
+        calls.append(self)
+        if not self._ticker.awake:
+            self._ticker.wake()
+        if sys.unraisablehook is not _hook.current:
             _runtime.ensure_hook()
         try:
             return self.core.exports[(iface, name)][0](self, *args)
@@ -1161,8 +1157,7 @@ class CoreInstance:
                 raise ValueError(str(exc)) from None
             raise
         finally:
-            active.active -= 1
-            ticker.leave(self)
+            calls.pop()  # the ticker only asks whether the list is empty
             running.pop()
             self._active = False
 

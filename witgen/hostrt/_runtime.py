@@ -184,6 +184,11 @@ class Ticker:
     def enter(self, token: object) -> None:
         self.running.append(token)
         if not self.awake:
+            self.wake()
+
+    def wake(self) -> None:
+        """Starts ticking (and the thread, the first time); `running` is not empty."""
+        if not self.awake:
             self.awake = True
             self._wake.set()
             if self._thread is None:
@@ -197,7 +202,7 @@ class Ticker:
                         self._thread.start()
 
     def leave(self, token: object) -> None:
-        self.running.remove(token)
+        self.running.pop()  # any entry: only whether the list is empty matters
 
     def _run(self) -> None:
         idle = 0
@@ -220,12 +225,12 @@ class Ticker:
 
 
 class _Pending(threading.local):
-    """Per thread: an exception raised where it could not propagate (a C callback), and how
-    many calls into plugins are in progress."""
+    """Per thread: an exception raised where it could not propagate (a C callback), and the
+    instances whose calls are in progress (innermost last)."""
 
     def __init__(self) -> None:
         self.raised: BaseException | None = None
-        self.active = 0
+        self.stack: list[Any] = []
 
 
 pending = _Pending()
@@ -248,7 +253,7 @@ def _stash_unraisable(hook: Any) -> Callable[[Any], None]:
     def unraisable(info: Any) -> None:
         exc = info.exc_value
         ours = getattr(info.object, "_witgen_callback", False)
-        if ours or (pending.active and not isinstance(exc, Exception)):
+        if ours or (pending.stack and not isinstance(exc, Exception)):
             if pending.raised is None:
                 pending.raised = exc
             return
@@ -1512,7 +1517,8 @@ class Instance:
         if sys.unraisablehook is not _Hook.current:
             ensure_hook()
         pending.raised = None
-        pending.active += 1
+        stack = pending.stack
+        stack.append(self)
         self._depth += 1
         ticker.enter(self)
         try:
@@ -1528,7 +1534,7 @@ class Instance:
             raise
         finally:
             ticker.leave(self)
-            pending.active -= 1
+            stack.pop()
             self._depth -= 1
             for table in self.prepared.host_resources.values():
                 table.end_call()
