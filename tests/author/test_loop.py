@@ -35,6 +35,12 @@ def test_processor_loop(projects: Path, capsys: pytest.CaptureFixture[str], lang
     assert "world  processor-plugin (exports dataflare:core/processor@1.0.0)" in out
     code, out, _ = witgen(capsys, "build", root)
     assert code == 0 and out.startswith("up to date:")
+    if lang != "typescript":  # (a release build of TypeScript is one more componentize-js run)
+        copy = root.parent / f"{lang}-release.wasm"
+        code, out, err = witgen(capsys, "build", root, "--release", "--out", copy)
+        assert code == 0, err
+        assert f"built: {copy}" in out
+        assert 0 < copy.stat().st_size <= component.stat().st_size
 
     code, out, err = witgen(capsys, "test", root)
     assert code == 0, out + err
