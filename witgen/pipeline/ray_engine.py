@@ -433,15 +433,20 @@ class Ledger:
     def __init__(self) -> None:
         self.reports: list[dict[str, Any]] = []
         self.failure: str | None = None
+        self.halted = False
 
     def report(self, rep: dict[str, Any]) -> bool:
         self.reports.append(rep)
         if rep.get("failure") and self.failure is None:
             self.failure = rep["failure"]
-        return self.failure is not None
+        return self.stopped()
 
     def stopped(self) -> bool:
-        return self.failure is not None
+        return self.failure is not None or self.halted
+
+    def halt(self) -> None:
+        """A graceful stop (Ctrl-C on the driver): the read tasks read nothing more."""
+        self.halted = True
 
     def take(self) -> list[dict[str, Any]]:
         taken, self.reports = self.reports, []
@@ -452,9 +457,15 @@ class Writer:
     """One destination partition (a Ray actor): writes the blocks it is given, flushes at the
     end."""
 
-    def __init__(self, ship: Shipment, ledger: Any) -> None:
+    def __init__(self, ship: Shipment, ledger: Any, keep: bool = False) -> None:
         self.core = StageCore(ship)
         self.ledger = ledger
+        self.kept: list[Any] | None = [] if keep else None
+        if keep:  # tests and benchmarks: what the destination was given, in order
+            plugin = self.core.plugin
+            call = plugin.call
+            kept = self.kept
+            plugin.call = lambda n, fn: call(n, lambda inst: fn(_Tap(inst, kept)))  # type: ignore
 
     def write(self, table: Any) -> int:
         ray = require_ray()
@@ -463,12 +474,27 @@ class Writer:
         ray.get(self.ledger.report.remote(self.core.report()))
         return int(table.num_rows)
 
-    def finish(self) -> bool:
-        ray = require_ray()
+    def finish(self) -> Any:
+        """Flush; the records written, as Arrow, when they were kept (else None)."""
+        from witgen.pipeline import arrow_codec
 
+        ray = require_ray()
         self.core.finish()
         ray.get(self.ledger.report.remote(self.core.report()))
-        return True
+        return None if self.kept is None else arrow_codec.from_records(self.kept)
+
+
+class _Tap:
+    def __init__(self, inst: Any, kept: list[Any]) -> None:
+        self._inst = inst
+        self._kept = kept
+
+    def write_batch(self, records: list[Any]) -> Any:
+        self._kept.extend(records)
+        return self._inst.write_batch(records)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inst, name)
 
 
 def read_range(batch: dict[str, Any], ship: Shipment, ledger: Any) -> Iterator[Any]:
@@ -487,6 +513,8 @@ def read_range(batch: dict[str, Any], ship: Shipment, ledger: Any) -> Iterator[A
     plugin = core.plugin
     b = plugin.bindings
     size = plugin.spec.batch_size
+    stopped = bool(ray.get(ledger.stopped.remote()))  # a run that failed reads nothing new
+    reported = time.perf_counter()
     for start, stop, window in zip(
         np.asarray(batch["start"]), np.asarray(batch["stop"]), np.asarray(batch["window"])
     ):
@@ -499,7 +527,7 @@ def read_range(batch: dict[str, Any], ship: Shipment, ledger: Any) -> Iterator[A
             while True:
                 # ranged: [start, stop) in record offsets; sequential: `stop` records at most
                 left = -1 if stop < 0 else (stop - position if start >= 0 else stop - read)
-                if left == 0 or ray.get(ledger.stopped.remote()):
+                if left == 0 or stopped:
                     break
                 want = size if left < 0 else min(size, left)
                 begin = time.perf_counter()
@@ -533,9 +561,9 @@ def read_range(batch: dict[str, Any], ship: Shipment, ledger: Any) -> Iterator[A
                 position = next_position
                 yield arrow_codec.from_records(records, [window] * len(records))
                 window += 1
-                rep = core.report()
-                if rep["failure"] or rep["events"] or rep["accounting"]["source"]:
-                    ray.get(ledger.report.remote(rep))
+                if time.perf_counter() - reported > 0.05:  # books, and the stop flag
+                    stopped = ray.get(ledger.report.remote(core.report()))
+                    reported = time.perf_counter()
         finally:
             if cursor is not None:
                 try:
@@ -568,7 +596,9 @@ def _recycle(plugin: Plugin) -> None:
 class RayOptions:
     address: str | None = None
     num_cpus: int = 2
-    read_windows: int = 8  # source batches per read task (when the source can be split)
+    read_windows: int = 8  # source batches per read task (when the source can be split) ...
+    read_records: int = 4096  # ... and at least this many records (a task costs milliseconds)
+    keep_written: bool = False  # keep what the destination wrote in `RayPipeline.written`
     reports: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -583,6 +613,7 @@ class RayPipeline(Pipeline):
         self.dataset_source = _is_dataset(self.spec.stages[0].component)
         self.read_tasks = 0
         self.ordered = False
+        self.written: list[Any] = []
 
     def load(self) -> None:
         """Check and start every plugin on the driver (a dataset source has no plugin)."""
@@ -603,8 +634,10 @@ class RayPipeline(Pipeline):
                 self.stages = saved
         else:
             super().load()
+        # The order records reach the destination in is kept when the source and every stage
+        # between declare `ordered` (the destination's own flag is about what it does next).
         infos = []
-        for p in self.stages[0 if not self.dataset_source else 1 :]:
+        for p in self.stages[0 if not self.dataset_source else 1 : -1]:
             gen, inst = p.acquire()
             try:
                 infos.append(inst.info())
@@ -667,19 +700,44 @@ class RayPipeline(Pipeline):
             )
         dest = self.stages[-1]
         writer_cls = ray.remote(Writer).options(num_cpus=0, max_restarts=3, max_task_retries=3)
-        writers = [writer_cls.remote(self._ship(dest), ledger) for _ in range(dest.size)]
+        keep = self.options.keep_written
+        writers = [writer_cls.remote(self._ship(dest), ledger, keep) for _ in range(dest.size)]
+        try:
+            self._drive(ray, ds, writers, ledger)
+        except Exception as exc:  # noqa: BLE001 - Ray's errors end the run, not the process
+            first = str(exc).strip().splitlines()
+            why = first[-1] if first else type(exc).__name__
+            Pipeline._fail(self, f"ray: {type(exc).__name__}: {why}")
+        finally:
+            self._merge(ray.get(ledger.take.remote()))
+            for w in writers:
+                ray.kill(w)
+            ray.kill(ledger)
+
+    def _drive(self, ray: Any, ds: Any, writers: list[Any], ledger: Any) -> None:
+        """Deal the output blocks to the writers (bounded in flight), merge the books as they
+        come (the live table shows them), stop the reads on Ctrl-C, then flush the writers."""
         pending: list[Any] = []
+        merged = time.perf_counter()
+        halted = False
         for n, ref in enumerate(_block_refs(ds)):
             pending.append(writers[n % len(writers)].write.remote(ref))
             if len(pending) > 4 * len(writers):
                 done, pending = ray.wait(pending, num_returns=len(pending) - 2 * len(writers))
                 ray.get(done)
+            if self._stop.is_set() and not halted:
+                halted = True  # a graceful stop: nothing new is read, what was read finishes
+                ray.get(ledger.halt.remote())
+            if time.perf_counter() - merged > 0.5:
+                self._merge(ray.get(ledger.take.remote()))
+                merged = time.perf_counter()
         ray.get(pending)
-        ray.get([w.finish.remote() for w in writers])
-        self._merge(ray.get(ledger.take.remote()))
-        for w in writers:
-            ray.kill(w)
-        ray.kill(ledger)
+        kept = ray.get([w.finish.remote() for w in writers])
+        if self.options.keep_written:
+            from witgen.pipeline import arrow_codec
+
+            rtype = record_type(self.contract.bindings)
+            self.written = [r for table in kept for r in arrow_codec.to_records(table, rtype)]
 
     def _source_dataset(self, ray: Any, ledger: Any, limit: int | None, share: float) -> Any:
 
@@ -697,7 +755,8 @@ class RayPipeline(Pipeline):
                 batch_format="pyarrow",
                 num_cpus=share,
             )
-        ranges = plan_reads(source, limit, self.options.read_windows)
+        windows = max(self.options.read_windows, -(-self.options.read_records // size))
+        ranges = plan_reads(source, limit, windows)
         self.read_tasks = len(ranges)
         items = [{"start": a, "stop": b, "window": w} for a, b, w in ranges]
         ds = ray.data.from_items(items, override_num_blocks=len(items))
