@@ -1,10 +1,10 @@
 """Building Go guests into components for the Go backend's tests, with a cache.
 
-A guest is a Go main package (its `go.mod` points at a generated SDK with a `replace`), built
-with `GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared`, then turned into a component with
-`wasm-tools component embed` + `component new --adapt` (the reactor adapter that
-`.ci/install.d/go.sh` caches). Components and their compiled wasmtime form are cached under
-`target/go-guests/`, keyed by a hash of everything that goes into them.
+A guest is a Go main package (its `go.mod` points at a generated SDK with a `replace`), built by
+witgen's one Go recipe (`witgen.toolchains.go`: `go build -buildmode=c-shared` for wasip1, then
+`wasm-tools component embed` + `component new --adapt` with the reactor adapter). Components and
+their compiled wasmtime form are cached under `target/go-guests/`, keyed by a hash of everything
+that goes into them.
 """
 
 from __future__ import annotations
@@ -23,23 +23,11 @@ from conftest import require_tool
 from witgen import backends, frontend
 from witgen.fsio import write_tree
 from witgen.paths import REPO_ROOT
+from witgen.toolchains import go as go_recipe
 
 CACHE = REPO_ROOT / "target" / "go-guests"
-ADAPTER = REPO_ROOT / ".toolchains" / "go" / "wasi_snapshot_preview1.reactor.wasm"
-
-
-def go_env() -> dict[str, str]:
-    """Offline, module-aware wasip1 builds."""
-    env = dict(os.environ)
-    env.update(
-        GOOS="wasip1",
-        GOARCH="wasm",
-        GOFLAGS="-mod=mod",
-        GOPROXY="off",
-        GOTOOLCHAIN="local",
-        GOWORK="off",
-    )
-    return env
+ADAPTER = go_recipe.adapter_path()
+go_env = go_recipe.go_env
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -83,7 +71,7 @@ def adapter() -> Path:
     if not ADAPTER.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{ADAPTER} is missing; .ci/install.d/go.sh must fetch it")
-        pytest.skip(f"{ADAPTER} is missing (run bash .ci/install.d/go.sh)")
+        pytest.skip(f"{ADAPTER} is missing (run: witgen toolchain install go)")
     return ADAPTER
 
 
@@ -135,41 +123,11 @@ def build_component(
         for pattern in (f"{name}-*.component.wasm", f"{name}-*.cwasm"):
             for stale in CACHE.glob(pattern):  # builds of older sources
                 stale.unlink()
-        core = CACHE / f"{name}.wasm"
-        run(
-            [go, "build", "-buildmode=c-shared", "-ldflags=-checklinkname=0", "-o", str(core), "."],
-            cwd=guest,
-            env=go_env(),
-        )
-        embedded = CACHE / f"{name}.embedded.wasm"
-        run(
-            [
-                wasm_tools,
-                "component",
-                "embed",
-                str(wit),
-                "--world",
-                world,
-                str(core),
-                "-o",
-                str(embedded),
-            ],
-            cwd=CACHE,
-        )
         tmp = component.with_suffix(".tmp")
-        run(
-            [
-                wasm_tools,
-                "component",
-                "new",
-                str(embedded),
-                "--adapt",
-                f"wasi_snapshot_preview1={adapter}",
-                "-o",
-                str(tmp),
-            ],
-            cwd=CACHE,
-        )
+        try:
+            go_recipe.build_guest(guest, wit, world, tmp)
+        except go_recipe.BuildFailed as failure:
+            pytest.fail(str(failure))
         os.replace(tmp, component)
     if compiled.exists():
         try:

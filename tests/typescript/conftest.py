@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from witgen.paths import REPO_ROOT
+from witgen.toolchains import typescript as ts_recipe
 
-NODE_BIN = REPO_ROOT / ".toolchains" / "node" / "node_modules" / ".bin"
+NODE_BIN = ts_recipe.node_bin()  # where `witgen toolchain install typescript` puts them
 GENERATED = REPO_ROOT / "generated" / "typescript"
 EXAMPLE = REPO_ROOT / "examples" / "typescript" / "processor"
 KITCHEN_WIT = Path(__file__).parent / "wit" / "kitchen.wit"
@@ -38,7 +39,7 @@ def node_tool(name: str) -> Path:
     if not path.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{path} is missing; .ci/install.d/typescript.sh must install it")
-        pytest.skip(f"{name} is not installed (run bash .ci/install.d/typescript.sh)")
+        pytest.skip(f"{name} is not installed (run: witgen toolchain install typescript)")
     return path
 
 

@@ -1,5 +1,7 @@
 """Building TypeScript guests into components, cached: tsc -> componentize-js -> wasmtime.
 
+componentize-js runs through witgen's one recipe (`witgen.toolchains.typescript`).
+
 componentize-js takes ~20 s and wasmtime needs ~7 s to compile its 12 MB output, so the
 serialized component is kept under target/typescript/<name>/ keyed by a hash of every input
 (the plugin sources, the generated SDK, the WIT, the pinned toolchain, the wasmtime version).
@@ -17,8 +19,9 @@ from typing import Any, Callable
 import wasmtime
 from wasmtime import component as wc
 
-from tests.typescript.conftest import GENERATED, TSC_FLAGS, run
+from tests.typescript.conftest import GENERATED, TSC_FLAGS, node_tool, run
 from witgen.paths import DEFAULT_WIT, REPO_ROOT
+from witgen.toolchains import typescript as ts_recipe
 
 WIT = DEFAULT_WIT / "dataflare.wit"
 TARGET = REPO_ROOT / "target" / "typescript"
@@ -39,7 +42,8 @@ class Guest:
     def input_hash(self) -> str:
         digest = hashlib.sha256(importlib.metadata.version("wasmtime").encode())
         digest.update(self.world.encode())
-        inputs = [self.entry, self.wit, REPO_ROOT / ".ci" / "install.d" / "typescript.sh"]
+        digest.update(" ".join(ts_recipe.PACKAGES).encode())
+        inputs = [self.entry, self.wit]
         inputs += [self.tsconfig] if self.tsconfig else []
         inputs += sorted(p for p in GENERATED.rglob("*") if p.is_file())
         for path in inputs:
@@ -65,12 +69,11 @@ class Guest:
             return wc.Component.deserialize(engine, cached.read_bytes())
         entry = self.compile_js()
         wasm = self.cache / "plugin.wasm"
-        # without `-d http fetch-event` the component would also import wasi:http
-        proc = run(
-            "componentize-js", entry, "--wit", self.wit, "-n", self.world,
-            "-d", "http", "fetch-event", "-o", wasm,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        node_tool("componentize-js")  # skips (or fails in CI) when the toolchain is missing
+        try:
+            ts_recipe.componentize(entry, self.wit, self.world, wasm)  # witgen's one recipe
+        except ts_recipe.BuildFailed as failure:
+            raise AssertionError(str(failure)) from None
         comp = wc.Component.from_file(engine, str(wasm))
         for stale in self.cache.glob("component-*.cwasm"):
             stale.unlink()

@@ -42,7 +42,8 @@ def test_cli_one_world_and_package_name(tmp_path: Path) -> None:
         out,
     )
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in out.glob("*.ts")) == ["filter-plugin.ts", "runtime.ts"]
+    expected = ["filter-plugin.ts", "runtime.ts", "stateful.ts"]  # stateful.ts: the class shape
+    assert sorted(p.name for p in out.glob("*.ts")) == expected
     assert sorted(p.name for p in (out / "exports").iterdir()) == ["dataflare-core-filter.ts"]
     package = json.loads((out / "package.json").read_text())
     assert (package["name"], package["version"], package["type"]) == ("@acme/f", "1.0.0", "module")

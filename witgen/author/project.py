@@ -166,6 +166,8 @@ def sync_sdk(project: Project, *, force: bool = False) -> bool:
     if not force and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == digest:
         return False
     files: dict[str, str | bytes] = dict(sdk_files(project, project.resolve()))
+    for path in sorted(project.wit.rglob("*.wit")):  # the SDK carries the WIT it was made from
+        files[f"wit/{path.relative_to(project.wit)}"] = path.read_bytes()
     files[SDK_STAMP] = digest + "\n"
     write_tree(project.sdk, files)
     return True

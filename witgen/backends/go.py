@@ -37,6 +37,7 @@ from witgen.backends.go_abi import (
     ResourceSpelling,
     at,
 )
+from witgen.backends import go_stateful
 from witgen.backends.go_names import doc_comment, lower_camel, package_name, upper_camel
 from witgen.diagnostics import WitError
 from witgen.paths import template_loader
@@ -342,6 +343,9 @@ class GoGenerator:
         for pkg in self.packages.values():
             rel = pkg.import_path[len(self.module) + 1 :]
             files[f"{rel}/{pkg.name}.go"] = PackageGenerator(self, pkg).render()
+            stateful = go_stateful.stateful_file(self, pkg, Namer, self.header)
+            if stateful is not None:
+                files[f"{rel}/stateful.go"] = stateful
         files["go.mod"] = self.env.get_template("go.mod.j2").render(
             module=self.module, version=__version__, source=self.options.source
         )

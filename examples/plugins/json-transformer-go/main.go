@@ -1,7 +1,8 @@
 // Command json-transformer-go maps fields of JSON payloads, driven by configuration.
 //
-// The plugin is a value: newTransformer reads the configuration once per instance (on the first
-// call) and fails with bad-config when it is malformed; the methods have a pointer receiver.
+// The plugin is a value (the SDK's stateful shape, ExportNew): newTransformer reads the
+// configuration once per instance and fails with bad-config when it is malformed; the methods
+// have a pointer receiver.
 //
 // Configuration: "rename" (old:new pairs, comma-separated), "drop" (field names), "add"
 // (field:value pairs added as JSON strings). A payload that is not a JSON object fails with
@@ -147,24 +148,7 @@ func (t *jsonTransformer) transform(record transformer.DataRecord) witrt.Result[
 	return witrt.Ok[transformer.DataRecord, transformer.PluginError](record)
 }
 
-// plugin builds the transformer on first use and remembers a configuration error.
-type plugin struct {
-	state *jsonTransformer
-	err   *transformer.PluginError
-}
-
-func (p *plugin) get() (*jsonTransformer, *transformer.PluginError) {
-	if p.state == nil && p.err == nil {
-		state, err := newTransformer()
-		if err != nil {
-			p.err = &transformer.PluginError{Kind: types.ErrorKindBadConfig, Message: err.Error()}
-		}
-		p.state = state
-	}
-	return p.state, p.err
-}
-
-func (p *plugin) Info() transformer.PluginInfo {
+func (t *jsonTransformer) Info() transformer.PluginInfo {
 	return transformer.PluginInfo{
 		Name:         "json-transformer",
 		Version:      "0.1.0",
@@ -172,24 +156,28 @@ func (p *plugin) Info() transformer.PluginInfo {
 	}
 }
 
-func (p *plugin) Transform(record transformer.DataRecord) witrt.Result[transformer.DataRecord, transformer.PluginError] {
-	state, err := p.get()
-	if err != nil {
-		return witrt.Err[transformer.DataRecord](*err)
-	}
-	return state.transform(record)
+func (t *jsonTransformer) Transform(record transformer.DataRecord) witrt.Result[transformer.DataRecord, transformer.PluginError] {
+	return t.transform(record)
 }
 
-func (p *plugin) TransformBatch(records []transformer.DataRecord) []witrt.Result[transformer.DataRecord, transformer.PluginError] {
+func (t *jsonTransformer) TransformBatch(records []transformer.DataRecord) []witrt.Result[transformer.DataRecord, transformer.PluginError] {
 	out := make([]witrt.Result[transformer.DataRecord, transformer.PluginError], len(records))
 	for i, record := range records {
-		out[i] = p.Transform(record)
+		out[i] = t.transform(record)
 	}
 	return out
 }
 
+// The SDK's stateful shape: the transformer is built once per instance, on the first call; a
+// configuration error is returned by every call.
 func init() {
-	transformer.Export(&plugin{})
+	transformer.ExportNew(func() (transformer.Exports, *types.PluginError) {
+		t, err := newTransformer()
+		if err != nil {
+			return nil, &types.PluginError{Kind: types.ErrorKindBadConfig, Message: err.Error()}
+		}
+		return t, nil
+	})
 }
 
 func main() {}
