@@ -27,6 +27,7 @@ Pipeline file (TOML). Paths are relative to the file.
   retries = 3                  # with retry: attempts after the first ...
   then = "dead-letter"         # ... then fail (default) | skip | dead-letter
   dead_letter = "dlq"          # a [[dead_letter]] sink name, or a file ending in .jsonl
+  key = "user"                 # aggregator only: one window per value of this metadata key
   signed_by = ["release"]      # require a valid signature by one of these keys
   [stage.limits]
   memory = "64 MiB"            # linear memory per instance (bytes or "N KiB/MiB/GiB")
@@ -50,6 +51,10 @@ records in (source records, plus the extra records splits make) = out + skipped 
 processor skips and filter drops) + failed + dead-lettered. A stage that faults after part of
 its work took effect (a destination that wrote, then trapped) sees the records again when
 they are retried or bisected: delivery to plugins is at least once, the accounting exact.
+
+An aggregator's windows are the source batches: each batch's records (in chunks of the
+aggregator's `batch_size`) go into an accumulator named `window-N`, or with `key` one per value
+of that metadata key (`window-N/user=ada`); the summaries are written by the destination.
 
 With `--engine ray`, a source stage's `component` may instead be a dataset file (`.parquet`,
 `.jsonl`, `.arrow` or `.feather`), read as a Ray dataset: columns id, timestamp, payload,

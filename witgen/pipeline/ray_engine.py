@@ -63,6 +63,9 @@ ACCOUNT_FIELDS += ("failed", "dead_lettered", "generated")
 
 def require_ray() -> Any:
     """The `ray` module, or a UsageError (exit 2) saying how to install it."""
+    # Ray's failure signal handler (SIGILL, SIGSEGV...) would replace wasmtime's, which turns
+    # a plugin's trap in this process into a crash: Ray reads this when it is imported.
+    os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
     try:
         importlib.import_module("pyarrow")
         ray = importlib.import_module("ray")

@@ -850,11 +850,12 @@ class Pipeline:
                 else:
                     raise Fault("invalid-value", f"unexpected transform result {result!r}")
         elif kind == "aggregator":
-            summary = stage.call(n, lambda p: _aggregate(p, b, records, window))
+            key = stage.spec.key
+            summaries = stage.call(n, lambda p: _aggregate(p, b, records, window, key))
             out, failed = list(records), []
-            if summary is not None:
+            if summaries:
                 with self._fail_lock:
-                    self._summaries.append(summary)
+                    self._summaries.extend(summaries)
         elif kind == "destination":
             written = stage.call(n, lambda p: p.write_batch(records))
             if isinstance(written, b.Err):
@@ -932,12 +933,28 @@ def _as_stage(plugin: PluginSpec) -> StageSpec:
     return StageSpec(**{f: getattr(plugin, f) for f in PluginSpec.__dataclass_fields__})
 
 
-def _aggregate(plugin: Any, b: Any, records: list[Any], window: str) -> Any:
-    with plugin.aggregator.accumulator(window) as acc:
-        added = acc.add_batch(records)
-        if isinstance(added, b.Err):
-            raise Fault("plugin-error", _describe(added.value))
-        return acc.emit()
+def _aggregate(
+    plugin: Any, b: Any, records: list[Any], window: str, key: str | None = None
+) -> list[Any]:
+    """The summaries of `records` in `window`: one accumulator, or with `key` (a metadata
+    key) one per value of it, named `window/key=value` (records without it: `key=`)."""
+    groups: dict[str, list[Any]] = {}
+    if key is None:
+        groups[window] = records
+    else:
+        for r in records:
+            value = next((v for k, v in r.metadata if k == key), "")
+            groups.setdefault(f"{window}/{key}={value}", []).append(r)
+    out = []
+    for name, group in groups.items():
+        with plugin.aggregator.accumulator(name) as acc:
+            added = acc.add_batch(group)
+            if isinstance(added, b.Err):
+                raise Fault("plugin-error", _describe(added.value))
+            summary = acc.emit()
+        if summary is not None:
+            out.append(summary)
+    return out
 
 
 def _same_length(results: Any, n: int) -> Any:

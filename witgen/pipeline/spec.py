@@ -83,6 +83,7 @@ class StageSpec(PluginSpec):
     batch_size: int = 100
     instances: int = 1
     policy: PolicySpec = PolicySpec()
+    key: str | None = None  # an aggregator's grouping key (a metadata key); None: global
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,7 @@ STAGE_KEYS: tuple[str, ...] = PLUGIN_KEYS + (
     "retries",
     "then",
 )
-STAGE_KEYS += ("dead_letter",)
+STAGE_KEYS += ("dead_letter", "key")
 
 
 def _build(path: Path, shown: str, data: dict[str, Any], lines: KeyLines) -> PipelineSpec:
@@ -357,12 +358,16 @@ def _build(path: Path, shown: str, data: dict[str, Any], lines: KeyLines) -> Pip
         batch = r.positive(raw, where, "batch_size", batch_default)
         instances = r.positive(raw, where, "instances", instances_default)
         policy = _policy(r, raw, where, base, dead_letters)
+        key = r.get(raw, where, "key", str)
+        if key is not None and plugin.kind != "aggregator":
+            raise r.fail((*where, "key"), "`key` (the grouping key) only applies to an aggregator")
         stages.append(
             StageSpec(
                 **{f: getattr(plugin, f) for f in PluginSpec.__dataclass_fields__},
                 batch_size=batch,
                 instances=instances,
                 policy=policy,
+                key=key,
             )
         )
     _check_order(r, stages)
