@@ -112,7 +112,7 @@ class Generator:
                     elif isinstance(item, ir.WorldType):
                         self.world_type_modules[w] = snake(world.name) + "_types"
                         self._add_used_ifaces([item.id], None)
-        taken = {"_abi", "_capi", "_core", "_fast", "_runtime", "_version"} | {
+        taken = {"_abi", "_batch", "_capi", "_core", "_fast", "_runtime", "_version"} | {
             snake(self.resolve.worlds[w].name) for w in worlds
         }
         taken |= {"b", "h", "i", "q", "f", "d"}  # `_fast` names struct formats `_<code>`
