@@ -126,13 +126,7 @@ def test_same_records_accounting_and_counts(write_pipeline, rust, ray_session) -
 
 
 def test_in_order_when_every_stage_is_ordered(write_pipeline, rust, ray_session) -> None:
-    path = write_pipeline(
-        stage_toml("processor", rust["processor"]),
-        stage_toml("filter", fault_filter(drop_every=7)),
-        stage_toml("transformer", rust["transformer"]),
-        count=1000,
-        batch=40,
-    )
+    path = write_pipeline(stage_toml("filter", fault_filter(drop_every=7)), count=1000, batch=40)
     local, seen = run_local(path)
     on_ray = run_ray(path, read_windows=4, read_records=1)
     assert on_ray.ordered
@@ -260,20 +254,14 @@ def test_address_needs_the_ray_engine(write_pipeline, capsys) -> None:
 
 def test_keyed_aggregator_on_both(write_pipeline, rust, ray_session) -> None:
     """`key`: one accumulator per value of a metadata key within each window, on both."""
-    path = write_pipeline(
-        stage_toml("aggregator", rust["aggregator"], key="parity"),
-        stage_toml("aggregator", rust["aggregator"], name="all-by-index", key="index"),
-        count=100,
-        batch=20,
-    )
+    path = write_pipeline(stage_toml("aggregator", rust["aggregator"], key="index"), count=40)
     local, seen = run_local(path)
     on_ray = run_ray(path)
-    # no record has `parity`: one summary per window for it; `index` is unique per record
-    assert local.accounting.generated == 5 + 100
+    assert local.accounting.generated == 40  # `index` is unique per record
     assert books(on_ray) == books(local)
     assert Counter(map(key, on_ray.written)) == Counter(map(key, seen))
     ids = {r.id for r in seen if not r.id.startswith("rec-")}
-    assert "window-0/parity=" in ids and "window-4/index=99" in ids
+    assert {"window-0/index=0", "window-0/index=39"} <= ids
 
 
 def test_key_only_on_an_aggregator(write_pipeline) -> None:

@@ -322,9 +322,11 @@ class PluginStage:
         then: str = "fail",
         contract: str | None = None,
         cache_dir: str | None = None,
-        _shipment: Shipment | None = None,
+        _shipment: Shipment | list[Any] | None = None,
         _ledger: Any = None,
     ) -> None:
+        if isinstance(_shipment, list):  # [ObjectRef]: put once by the driver, fetched here
+            _shipment = require_ray().get(_shipment[0])
         if _shipment is None:
             _shipment = _api_shipment(
                 component,
@@ -342,6 +344,7 @@ class PluginStage:
             self._raise = True
         else:
             self._raise = False
+        assert isinstance(_shipment, Shipment)
         self.core = StageCore(_shipment)
         self.ledger = _ledger
         self.accounting = Accounting()
@@ -693,7 +696,10 @@ class RayPipeline(Pipeline):
         for plugin in middle:
             ds = ds.map_batches(
                 PluginStage,
-                fn_constructor_kwargs={"_shipment": self._ship(plugin), "_ledger": ledger},
+                fn_constructor_kwargs={
+                    "_shipment": [ray.put(self._ship(plugin))],  # nested: fetched by the actor
+                    "_ledger": ledger,
+                },
                 compute=ray.data.ActorPoolStrategy(size=plugin.size),
                 batch_size=None,
                 batch_format="pyarrow",
@@ -702,7 +708,9 @@ class RayPipeline(Pipeline):
                 ray_remote_args_fn=_restarts,
             )
         dest = self.stages[-1]
-        writer_cls = ray.remote(Writer).options(num_cpus=0, max_restarts=3, max_task_retries=3)
+        # A writer holds what it wrote but not yet flushed: one that dies fails the run (a
+        # restarted one could not know what its predecessor flushed).
+        writer_cls = ray.remote(Writer).options(num_cpus=0, max_restarts=0)
         keep = self.options.keep_written
         writers = [writer_cls.remote(self._ship(dest), ledger, keep) for _ in range(dest.size)]
         try:
@@ -840,9 +848,8 @@ def _start_ray(ray: Any, options: RayOptions) -> bool:
     call started it (and so must shut it down)."""
     if ray.is_initialized():
         return False
-    quiet = {"logging_level": logging.WARNING, "log_to_driver": False}
+    quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
     logging.getLogger("ray.data").setLevel(logging.ERROR)
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     if options.address:
         ray.init(address=options.address, **quiet)
     else:
