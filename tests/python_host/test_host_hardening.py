@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.python_host.conftest import RecordingHost
-from dataflare_core import Limits, PluginTrap, ProcessorPlugin
+from dataflare_core import Limits, PluginTimeout, PluginTrap, ProcessorPlugin
 from dataflare_core.types import DataRecord, ProcessingResultEmit
 
 OK = DataRecord("fine", 1, b"x", [])
@@ -169,7 +169,10 @@ def test_valid_limits_at_the_edges(processor_wat: Path, fast: bool) -> None:
     plugin = load(processor_wat, fast, limits=Limits(fuel=2**64 - 1, timeout=365 * 24 * 3600.0))
     assert plugin.process(OK) == ProcessingResultEmit(OK)
     short = load(processor_wat, fast, limits=Limits(timeout=0.001))
-    assert short.process(OK) == ProcessingResultEmit(OK)  # a quick call fits even 1 ms
+    try:  # a quick call fits in 1 ms, unless the machine is busy: then it is a typed timeout
+        assert short.process(OK) == ProcessingResultEmit(OK)
+    except PluginTimeout:
+        pass
 
 
 def test_sigint_handler_is_left_alone(processor_wat: Path) -> None:
