@@ -620,15 +620,47 @@ def _lift(rt: Any, d: _runtime.Desc, rows: Any, at: int) -> Any:
                 continue
             mask = tags == i
             names.append(case)
-            arrays.append(_scatter(_lift(rt, cd, rows[mask], po), mask))
+            if not mask.any():
+                arrays.append(pa.nulls(m, _arrow_type(cd)))
+                continue
+            chosen = rows if mask.all() else rows[mask]
+            arrays.append(_scatter(_lift(rt, cd, chosen, po), mask))
         return pa.StructArray.from_arrays(arrays, names=names)
     raise BatchUnavailable(f"no batch codec for {kind}")
+
+
+def _arrow_type(d: _runtime.Desc) -> Any:
+    """The Arrow type `_lift` gives values of `d`."""
+    kind = d[0]
+    if kind in ("int", "float"):
+        return pa.from_numpy_dtype(np.dtype(_INTS[d[-1]][0]))
+    if kind == "bool":
+        return pa.bool_()
+    if kind == "string":
+        return pa.string()
+    if kind == "bytes":
+        return pa.binary()
+    if kind == "list":
+        if d[1][0] == "int" and d[1][-1] == "u8":
+            return pa.list_(pa.uint8())
+        return pa.list_(_arrow_type(d[1]))
+    if kind in ("record", "tuple"):
+        return pa.struct([(name, _arrow_type(fd)) for name, fd in _fields(d)])
+    if kind == "enum":
+        return pa.dictionary(pa.int32(), pa.string())
+    if kind == "option":
+        return _arrow_type(d[1])
+    cases = [("case", pa.dictionary(pa.int32(), pa.string()))]
+    cases += [(c, _arrow_type(cd)) for c, cd in _cases(d) if cd is not None]
+    return pa.struct(cases)
 
 
 def _scatter(values: Any, mask: Any) -> Any:
     """`values` (one per true entry of `mask`) spread over len(mask) rows, null elsewhere."""
     if bool(mask.all()):
         return values
+    if not mask.any():
+        return pa.nulls(len(mask), values.type)
     idx = np.cumsum(mask) - 1
     return values.take(pa.array(idx.astype(np.int64), mask=~mask))
 
