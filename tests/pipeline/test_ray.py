@@ -93,7 +93,12 @@ def books(p: Pipeline) -> dict[str, Any]:
     """What must be equal between the engines: the accounting, each stage's records in and
     out and faults, and the final states."""
     stages = {
-        s.spec.name: (s.metrics.records_in, s.metrics.records_out, s.metrics.errors)
+        s.spec.name: (
+            s.metrics.records_in,
+            s.metrics.records_out,
+            s.metrics.errors,
+            s.metrics.recycled,  # each fault recycled the faulting instance, on both engines
+        )
         for s in p.all_plugins()
     }
     faults = Counter(e.stage for e in p.events if e.kind == "fault")
