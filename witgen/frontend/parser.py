@@ -139,11 +139,14 @@ class _Build(Transformer):  # type: ignore[type-arg]
 
     def id(self, c: list[Token]) -> ast.Id:
         tok = c[0]
-        bad = self.lexed.bad_ids.get(_start(tok))
-        if bad is not None:
-            raise WitError(bad, self._span(tok))
+        pos = tok.start_pos or 0  # the lexer sets it; Lark types it as optional
+        lexed = self.lexed
+        if lexed.bad_ids:
+            bad = lexed.bad_ids.get(pos)
+            if bad is not None:
+                raise WitError(bad, _token_span(lexed, tok))
         name = tok.value[1:] if tok.type == "EXPLICIT_ID" else tok.value
-        return ast.Id(name, self._span(tok), _start(tok))
+        return ast.Id(name, _token_span(lexed, tok), pos)
 
     def version(self, c: list[Token]) -> Token:
         return c[1]
@@ -203,7 +206,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
             if isinstance(value, Token):
                 raise WitError(
                     f"expected an identifier or string, found {DESCRIBE['INTEGER']}",
-                    self._span(value),
+                    _token_span(self.lexed, value),
                 )
             text = value.name
         elif name.name == "external-id":
@@ -218,7 +221,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
             if name.name in _ATTRIBUTE_KEYS:
                 raise WitError(
                     f"expected an identifier or string, found {DESCRIBE['STRLIT']}",
-                    self._span(lit),
+                    _token_span(self.lexed, lit),
                 )
             raise WitError(f"unknown attribute `{name.name}`", name.span)
         return ast.Attr("external-id", str(lit.value)[1:-1], name.span, _start(at))
@@ -242,7 +245,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
         attrs, _docs, rest = self._lead(c)
         use_tok = rest[0]
         as_ = rest[3] if len(rest) > 3 else None
-        return ast.ToplevelUse(attrs, rest[1], as_, self._span(use_tok))
+        return ast.ToplevelUse(attrs, rest[1], as_, _token_span(self.lexed, use_tok))
 
     def use_path(self, c: list[Any]) -> ast.Id:
         return c[0]  # type: ignore[no-any-return]
@@ -347,7 +350,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
     def constructor(self, c: list[Any]) -> ast.ResourceFunc:
         attrs, docs, rest = self._lead(c)
         tok = rest[0]
-        span = self._span(tok)
+        span = _token_span(self.lexed, tok)
         params = rest[1]
         result = rest[2] if len(rest) > 2 else None
         name = ast.Id("constructor", span)
@@ -371,7 +374,7 @@ class _Build(Transformer):  # type: ignore[type-arg]
         rest = c[1:] if is_async else c
         func_tok = rest[0]
         result = rest[2] if len(rest) > 2 else None
-        return ast.Func(is_async, rest[1], result, self._span(func_tok))
+        return ast.Func(is_async, rest[1], result, _token_span(self.lexed, func_tok))
 
     def accessor_func_ty(self, c: list[Any]) -> ast.Func:
         word: ast.Id = c[0]
@@ -392,35 +395,36 @@ class _Build(Transformer):  # type: ignore[type-arg]
 
     def ty(self, c: list[Token]) -> ast.TypeNode:
         tok = c[0]
-        return ast.TypeNode(PRIMS[tok.type], (), self._span(tok))
+        return ast.TypeNode(PRIMS[tok.type], (), _token_span(self.lexed, tok))
 
     def named_ty(self, c: list[ast.Id]) -> ast.TypeNode:
         return ast.TypeNode("name", (c[0],), c[0].span)
 
     def tuple_ty(self, c: list[Any]) -> ast.TypeNode:
-        span = self._span(c[0])
+        span = _token_span(self.lexed, c[0])
         return ast.TypeNode("tuple", tuple(c[1:]), span)
 
     def list_ty(self, c: list[Any]) -> ast.TypeNode:
-        return ast.TypeNode("list", (c[1],), self._span(c[0]))
+        return ast.TypeNode("list", (c[1],), _token_span(self.lexed, c[0]))
 
     def fixed_list_ty(self, c: list[Any]) -> ast.TypeNode:
         size_tok = c[2]
         size = int(size_tok.value)
         if size >= 2**32:
             raise WitError(
-                "invalid list size: number too large to fit in target type", self._span(size_tok)
+                "invalid list size: number too large to fit in target type",
+                _token_span(self.lexed, size_tok),
             )
-        return ast.TypeNode("fixed-list", (c[1], size), self._span(c[0]))
+        return ast.TypeNode("fixed-list", (c[1], size), _token_span(self.lexed, c[0]))
 
     def map_ty(self, c: list[Any]) -> ast.TypeNode:
-        return ast.TypeNode("map", (c[1], c[2]), self._span(c[0]))
+        return ast.TypeNode("map", (c[1], c[2]), _token_span(self.lexed, c[0]))
 
     def option_ty(self, c: list[Any]) -> ast.TypeNode:
-        return ast.TypeNode("option", (c[1],), self._span(c[0]))
+        return ast.TypeNode("option", (c[1],), _token_span(self.lexed, c[0]))
 
     def result_ty(self, c: list[Any]) -> ast.TypeNode:
-        span = self._span(c[0])
+        span = _token_span(self.lexed, c[0])
         rest = c[1:]
         if not rest:
             return ast.TypeNode("result", (None, None), span)
@@ -431,10 +435,14 @@ class _Build(Transformer):  # type: ignore[type-arg]
         return ast.TypeNode("result", (rest[0], rest[1]), span)
 
     def future_ty(self, c: list[Any]) -> ast.TypeNode:
-        return ast.TypeNode("future", (c[1] if len(c) > 1 else None,), self._span(c[0]))
+        return ast.TypeNode(
+            "future", (c[1] if len(c) > 1 else None,), _token_span(self.lexed, c[0])
+        )
 
     def stream_ty(self, c: list[Any]) -> ast.TypeNode:
-        return ast.TypeNode("stream", (c[1] if len(c) > 1 else None,), self._span(c[0]))
+        return ast.TypeNode(
+            "stream", (c[1] if len(c) > 1 else None,), _token_span(self.lexed, c[0])
+        )
 
     def handle_ty(self, c: list[Any]) -> ast.TypeNode:
         kind = "own" if c[0].type == "OWN" else "borrow"
@@ -465,14 +473,17 @@ class _SyntaxError(Exception):
 
 
 # A state's entry for a token: (None, next state) to shift, or (rule length, rule name,
-# reduction callback) to reduce.
+# children to keep, builder) to reduce. Children to keep: None for all of them, else
+# (index, expand) pairs (an expanded child is the list an inlined `_rule` produced); the
+# builder is the transformer's method, or None for an inlined `_rule` (its children, a list).
 _Table = list[dict[str, tuple[Any, ...]]]
 _TABLE: tuple[_Table, int, int] | None = None
 
 
 def _fast_table() -> tuple[_Table, int, int]:
     """Lark's LALR table with every Rule replaced by what a reduction needs, so the driver below
-    never hashes or compares Rule objects (Lark's own loop does both on every reduction)."""
+    never hashes or compares Rule objects, and with Lark's child filters and tree-building
+    wrappers unwrapped (the driver keeps and splices the same children itself)."""
     global _TABLE
     if _TABLE is None:
         inner = _parser().parser.parser.parser
@@ -480,6 +491,25 @@ def _fast_table() -> tuple[_Table, int, int]:
         callbacks = inner.callbacks
         if any(isinstance(key, str) for key in callbacks):  # pragma: no cover - Lark changed
             raise _SyntaxError()  # terminal callbacks are not handled: always use Lark's loop
+        reduce: dict[Any, tuple[Any, ...]] = {}
+        for rule, callback in callbacks.items():
+            include = getattr(callback, "to_include", None)
+            builder = getattr(callback, "node_builder", callback)
+            name = rule.alias or rule.origin.name
+            if not rule.origin.name.startswith("_"):
+                if getattr(builder, "__self__", None) is not _BUILD:  # pragma: no cover
+                    raise _SyntaxError()  # a rule without a method: Lark's loop builds it
+                if type(callback).__name__ not in ("method", "ChildFilterLALR_NoPlaceholders"):
+                    raise _SyntaxError()  # pragma: no cover - another Lark wrapper
+                builder = getattr(_BUILD, name)
+            else:
+                builder = None
+            size = len(rule.expansion)
+            if include is not None:
+                include = tuple((i, bool(expand)) for i, expand in include)
+                if include == tuple((i, False) for i in range(size)):
+                    include = None
+            reduce[rule] = (size, rule.origin.name, include, builder)
         size = max(conf.states) + 1
         table: _Table = [{} for _ in range(size)]
         for state, actions in conf.states.items():
@@ -488,53 +518,133 @@ def _fast_table() -> tuple[_Table, int, int]:
                 if action is Shift:
                     row[symbol] = (None, arg)
                 else:
-                    row[symbol] = (len(arg.expansion), arg.origin.name, callbacks[arg])
+                    row[symbol] = reduce[arg]
         _TABLE = (table, conf.start_states["start"], conf.end_states["start"])
     return _TABLE
+
+
+_WATCHED = frozenset(("_LBRACE", "_RBRACE", "PACKAGE", "AT", "_LT", "_GT"))
 
 
 def _fast_parse(lexed: Lexed) -> Any:
     """Lark's LALR loop (`ParserState.feed_token`) over the precomputed table: the same shifts,
     reductions and callbacks in the same order, so the same AST and the same errors raised by
-    the callbacks and the token feed. A syntax error raises `_SyntaxError`."""
+    the callbacks and the token checks of `_TokenFeed` (made here, in the same order: before
+    the reductions a token triggers). A syntax error raises `_SyntaxError`."""
     table, start, end_state = _fast_table()
     states = [start]
     values: list[Any] = []
-    for tok in _with_end(_TokenFeed(None).lex(lexed)):
+    tokens = lexed.tokens
+    watched = _WATCHED
+    depth = 0
+    prev = ""
+    package_braces: list[int] = []
+    braces = 0
+    i = -1
+    for tok in tokens:
+        i += 1
         ttype = tok.type
+        if depth >= MAX_TYPE_NESTING and (prev == "_LT" or prev == "_COMMA"):
+            raise WitError("type nesting too deep", _token_span(lexed, tok))
+        if ttype in watched:
+            if ttype == "_LT":
+                depth += 1
+            elif ttype == "_GT":
+                depth -= 1
+            elif ttype == "_LBRACE":
+                braces += 1
+            elif ttype == "_RBRACE":
+                if package_braces and package_braces[-1] == braces:
+                    package_braces.pop()
+                braces -= 1
+            elif ttype == "PACKAGE":
+                if _opens_block(tokens, i):
+                    if len(package_braces) >= MAX_PACKAGE_NESTING:
+                        raise WitError("package nesting too deep", _token_span(lexed, tok))
+                    package_braces.append(braces + 1)
+            else:
+                _check_attribute_key(lexed, i)
+        prev = ttype
         while True:
             entry = table[states[-1]].get(ttype)
             if entry is None:
                 raise _SyntaxError()
-            if entry[0] is None:
+            size = entry[0]
+            if size is None:
                 states.append(entry[1])
                 values.append(tok)
                 break
-            size, origin, callback = entry
+            _, origin, include, builder = entry
             if size:
                 children = values[-size:]
                 del states[-size:]
                 del values[-size:]
             else:
                 children = []
-            values.append(callback(children))
+            if include is not None:
+                kept: list[Any] = []
+                for k, expand in include:
+                    if expand:
+                        if kept:
+                            kept += children[k]
+                        else:
+                            kept = children[k]
+                    else:
+                        kept.append(children[k])
+                children = kept
+            values.append(children if builder is None else builder(children))
             states.append(table[states[-1]][origin][1])
-            if ttype == "$END" and states[-1] == end_state:
-                return values[-1]
-    raise _SyntaxError()  # pragma: no cover - $END always ends the loop above
+    if lexed.error is not None:
+        raise lexed.error
+    while True:  # the end of input: reduce until the start rule is accepted
+        entry = table[states[-1]].get("$END")
+        if entry is None or entry[0] is None:
+            raise _SyntaxError()
+        size, origin, include, builder = entry
+        if size:
+            children = values[-size:]
+            del states[-size:]
+            del values[-size:]
+        else:
+            children = []
+        if include is not None:
+            kept = []
+            for k, expand in include:
+                if expand:
+                    if kept:
+                        kept += children[k]
+                    else:
+                        kept = children[k]
+                else:
+                    kept.append(children[k])
+            children = kept
+        values.append(children if builder is None else builder(children))
+        states.append(table[states[-1]][origin][1])
+        if states[-1] == end_state:
+            return values[-1]
 
 
-def _with_end(tokens: Iterator[Token]) -> Iterator[Token]:
-    """The tokens, then Lark's `$END` (placed at the last token, as Lark places it)."""
-    last = None
-    for last in tokens:
-        yield last
-    yield Token.new_borrow_pos("$END", "", last) if last is not None else Token("$END", "", 0, 1, 1)
+_new_object = object.__new__
+_set_attr = object.__setattr__
 
 
 def _token_span(lexed: Lexed, tok: Token) -> Span:
-    # the lexer fills every position field; Lark types them as optional
-    return Span(lexed.file, tok.line or 0, tok.column or 0, tok.end_line, tok.end_column)
+    """`Span(file, line, column, end_line, end_column)` of a token, made without the frozen
+    dataclass's `__init__` (one `object.__setattr__` per field; a third of a million spans on
+    a large file). The lexer fills every position field; Lark types them as optional."""
+    span = _new_object(Span)
+    _set_attr(
+        span,
+        "__dict__",
+        {
+            "file": lexed.file,
+            "line": tok.line,
+            "column": tok.column,
+            "end_line": tok.end_line,
+            "end_column": tok.end_column,
+        },
+    )
+    return span
 
 
 def _start(tok: Token) -> int:
