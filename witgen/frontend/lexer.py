@@ -189,11 +189,148 @@ def tokenize(file: str, text: str) -> Lexed:
     parsing); a later lexical error ends the token list and is kept in `Lexed.error`."""
     out = Lexed(file, text)
     _check_codepoints(out)
+    if _tokenize_fast(out):
+        return out
+    out = Lexed(file, text)  # something the fast scan leaves to the exact one: start again
     try:
         _tokenize(out)
     except WitError as err:
         out.error = err
     return out
+
+
+# The fast scan: one `findall` over the whole text, each match (whitespace before, piece). The
+# pieces are the same as `_MASTER`'s, in the same order of preference, except that a block
+# comment holding `/*` (nested), an unterminated string, any character `_MASTER` does not
+# match and a non-ASCII first character stop it (`(?s:.)` takes those, so no character is
+# ever skipped); the exact scan then runs from the start and says what is wrong, and where.
+_FAST = re.compile(
+    r"""
+    ([ \t\n]*(?:\r\n[ \t\n]*)*)
+    ( %?[^\W\d][\w-]*|%
+    | \d+(?:\.\d+\.\d+)?
+    | ->|[=,:;(){}<>*@+\-.]
+    | //[^\n]*\n?
+    | /\*(?:[^*/]|\*(?!/)|/(?!\*))*\*/
+    | /\*?
+    | "[^"\n]*"?
+    | (?s:.)
+    | \Z
+    )
+    """,
+    re.VERBOSE,
+)
+_ID, _NUM, _STR, _SLASH, _PUNCT = range(5)
+_FIRST: dict[str, int] = {c: _ID for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_%"}
+_FIRST.update({c: _NUM for c in "0123456789"})
+_FIRST.update({'"': _STR, "/": _SLASH})
+_FIRST.update({c: _PUNCT for c in "=,:;(){}<>*@+-."})
+
+
+def _tokenize_fast(out: Lexed) -> bool:
+    """`_tokenize` for the common case, several times faster on large files (one C-level
+    `findall`, no per-piece match objects). False, with `out` half filled, when the text
+    needs the exact scan (see `_FAST`)."""
+    text = out.text
+    pos = 1 if text.startswith("\ufeff") else 0
+    pieces = _FAST.findall(text, pos)
+    tokens = out.tokens
+    comments = out.comments
+    comment_starts = out.comment_starts
+    bad_ids = out.bad_ids
+    spans = out.comment_spans
+    keywords = KEYWORDS
+    punct = PUNCT
+    first_kind = _FIRST
+    ascii_only = out.lines.ascii
+    new_token = str.__new__
+    valid_ids: set[str] = set()
+    pending: list[str] = []
+    pending_start = 0
+    line_no = 1
+    line_start = 0
+    for ws, value in pieces:
+        if ws:
+            if "\n" in ws:
+                line_no += ws.count("\n")
+                line_start = pos + ws.rindex("\n") + 1
+            pos += len(ws)
+        if not value:  # the end of the text
+            break
+        end = pos + len(value)
+        kind = first_kind.get(value[0])
+        if kind is None:
+            return False
+        if kind == _ID:
+            if value[0] == "%":
+                ttype = "EXPLICIT_ID"
+                if value not in valid_ids:
+                    bad = validate_id(value[1:])
+                    if bad is not None:
+                        bad_ids[pos] = bad[1]
+                    else:
+                        valid_ids.add(value)
+            else:
+                ttype = keywords.get(value, "ID")
+                if ttype == "ID" and value not in valid_ids:
+                    bad = validate_id(value)
+                    if bad is not None:
+                        bad_ids[pos] = bad[1]
+                    else:
+                        valid_ids.add(value)
+        elif kind == _PUNCT:
+            ttype = punct[value]
+        elif kind == _NUM:
+            if "." in value:
+                ttype = "VERSION"
+                value, vend = _version_tail(text, end, value)
+                if vend != end:
+                    return False  # `-pre`/`+build` after it: pieces after it are not tokens
+                problem = semver_problem(value)
+                if problem is not None:
+                    bad_ids[pos] = problem
+            else:
+                ttype = "INTEGER"
+        elif kind == _SLASH:
+            if len(value) == 1:
+                ttype = "_SLASH"
+            elif value[1] == "/" or len(value) > 2:  # a line or (un-nested) block comment
+                if not pending:
+                    pending_start = pos
+                pending.append(value)
+                spans.append((pos, end - 1 if value[-1] == "\n" else end))
+                if "\n" in value:
+                    line_no += value.count("\n")
+                    line_start = pos + value.rindex("\n") + 1
+                pos = end
+                continue
+            else:
+                return False  # `/*` that does not close, or nests
+        else:
+            if len(value) < 2 or value[-1] != '"':
+                return False
+            ttype = "STRLIT"
+        if ascii_only:
+            col = pos - line_start + 1
+            width = len(value)
+        else:
+            col = len(text[line_start:pos].encode("utf-8")) + 1
+            width = len(value.encode("utf-8"))
+        tok = new_token(Token, value)
+        tok.type = ttype
+        tok.start_pos = pos
+        tok.value = value
+        tok.line = tok.end_line = line_no
+        tok.column = col
+        tok.end_column = col + width
+        tok.end_pos = end
+        if pending:
+            comments[pos] = pending
+            comment_starts[pos] = pending_start
+            pending = []
+        tokens.append(tok)
+        pos = end
+    return pos == len(text)
 
 
 def _tokenize(out: Lexed) -> None:
