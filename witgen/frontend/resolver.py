@@ -739,9 +739,12 @@ class PackageResolver:
         if func.accessor == "set" and len(func.params) != 1:
             span = func.params[1][0].span if len(func.params) > 1 else func.span
             raise WitError("setters must have exactly one parameter", span)
+        seen = {_kebab_key(p[0]) for p in params}
         for pname, pty in func.params:
-            if any(_kebab_key(p[0]) == _kebab_key(pname.name) for p in params):
+            key = _kebab_key(pname.name)
+            if key in seen:
                 raise WitError(f"param `{pname.name}` is defined more than once", pname.span)
+            seen.add(key)
             params.append((pname.name, self._resolve_type(pty, ir.UNKNOWN_STABILITY), pname.span))
         result: Any = None
         if kind == "constructor":
@@ -920,6 +923,12 @@ class PackageResolver:
         return ir.UNKNOWN_STABILITY
 
     def _resolve_type(self, ty: ast.TypeNode, stability: ir.Stability) -> Any:
+        # the two commonest cases, without the `ir.Alias` that `_anon` would unwrap again
+        if not ty.args:
+            if ty.kind not in _DEFINITION_KINDS:
+                return ty.kind  # a primitive
+        elif ty.kind == "name":
+            return self._type_name(ty.args[0])
         kind = self._resolve_kind(ty, stability)
         st = self._find_stability(kind, stability)
         return self._anon(kind, st, ty.span)
@@ -937,6 +946,9 @@ class PackageResolver:
         tid = len(self.types) - 1
         self.anon[key] = tid
         return tid
+
+
+_DEFINITION_KINDS = frozenset(("tuple", "record", "flags", "variant", "enum", "resource"))
 
 
 def _kebab_key(name: str) -> str:
