@@ -71,6 +71,7 @@ def write_pipeline(tmp_path: Path, rust: dict[str, Path]) -> Callable[..., Path]
 def spy_destination(pipeline: Any) -> list[Any]:
     """The records the pipeline hands to its destination, in the order it hands them over."""
     seen: list[Any] = []
+    pipeline.arrow = False  # the tap sees typed `write_batch` calls (not Arrow batches)
     stage = pipeline.stages[-1]
     call = stage.call
 

@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from witgen.pipeline import checks, signing
+from witgen.pipeline import arrow_flow, checks, signing
 from witgen.pipeline.contract import Contract
 from witgen.pipeline.lifecycle import Event, Lifecycle, Listener, State
 from witgen.pipeline.metrics import Accounting, StageMetrics
@@ -484,6 +484,9 @@ def _record_json(stage: str, reason: str, record: Any) -> dict[str, Any]:
 class Pipeline:
     """A loaded pipeline. `run()` drains the source (or `records` of it) and stops."""
 
+    # Records as Arrow between fast-path stages (arrow_flow.py): None where it can, False never.
+    arrow: bool | None = None
+
     def __init__(
         self,
         spec: PipelineSpec,
@@ -657,7 +660,11 @@ class Pipeline:
                     break
                 start = time.perf_counter()
                 try:
-                    got = cursor.read_batch(want)
+                    if arrow_flow.usable(source, self.arrow):
+                        codec = arrow_flow.codec(b)
+                        got = arrow_flow.read(codec, inst, cursor, want)
+                    else:
+                        got = cursor.read_batch(want)
                     if isinstance(got, b.Err):
                         raise Fault("plugin-error", _describe(got.value))
                     batch = got.value
@@ -715,10 +722,11 @@ class Pipeline:
             for stage in stages:
                 if not records:
                     return
-                out: list[Any] = []
-                for chunk in _chunks(records, stage.spec.batch_size):
-                    out.extend(self._through(stage, chunk, window))
-                records = out
+                parts = [
+                    self._through(stage, chunk, window)
+                    for chunk in _chunks(records, stage.spec.batch_size)
+                ]
+                records = arrow_flow.join(parts)
         except Exception as exc:  # noqa: BLE001 - a runtime bug must not lose the batch silently
             self.accounting.add(failed=len(records))
             self._fail(f"internal error: {type(exc).__name__}: {exc}")
@@ -741,13 +749,13 @@ class Pipeline:
         if action != "fail" and len(records) > 1 and fault.kind != "plugin-error":
             # Find the records that fault: each half goes through the stage again.
             half = len(records) // 2
-            out: list[Any] = []
+            parts: list[Any] = []
             for part in (records[:half], records[half:]):
                 try:
-                    out.extend(self._call(stage, part, window))
+                    parts.append(self._call(stage, part, window))
                 except Fault as again:
-                    out.extend(self._give_up(stage, part, window, again))
-            return out
+                    parts.append(self._give_up(stage, part, window, again))
+            return arrow_flow.join(parts)  # type: ignore[no-any-return]
         self._settle(stage, records, action, str(fault))
         return []
 
@@ -804,13 +812,19 @@ class Pipeline:
         Records the plugin reports failed go through `_record_errors` (as single records)."""
         out, failed = self._attempt(stage, records, window)
         if failed:
-            out.extend(self._record_errors(stage, failed, window))
+            out = arrow_flow.join([out, self._record_errors(stage, failed, window)])
         return out
 
     def _attempt(
         self, stage: Plugin, records: list[Any], window: str
     ) -> tuple[list[Any], list[tuple[Any, Any]]]:
         """(records out, (record, error) pairs the plugin reported failed)."""
+        if isinstance(records, arrow_flow.Rows):
+            if arrow_flow.usable(stage, self.arrow):
+                done = arrow_flow.attempt(self, stage, records, window, Fault)
+                if done is not None:
+                    return done
+            records = list(records)  # this stage takes typed records
         b = stage.bindings
         kind = stage.spec.kind
         n = len(records)
