@@ -8,8 +8,10 @@ over these SDKs, the committed generated/rust and every world of the front end's
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import wasmtime.component as wc
@@ -22,7 +24,8 @@ from witgen.fsio import write_tree
 from witgen.paths import REPO_ROOT
 
 from conftest import require_tool
-from .build import WORKSPACE, build_all, corpus_files, sdk_dirs
+from witgen.toolchains import rust as toolchain
+from .build import WORKSPACE, build_all, corpus_files, generate_sdk, load, sdk_dirs
 from .host import engine
 from .toolchain import require_rust_toolchain
 
@@ -125,6 +128,111 @@ def test_generated_code_is_clippy_clean(components: dict[str, Path]) -> None:
         env=env,
     )
     assert proc.returncode == 0, proc.stderr[-6000:]
+
+
+# -- helpers and imports: chosen while generating, none missing, none unused --
+
+
+def _sdks() -> list[tuple[str, dict[str, str]]]:
+    """The crates of wit/ and of every corpus entry, as the build above generates them."""
+    out = [("wit/", generate_sdk(toolchain.DEFAULT_WIT, "dataflare-core-sdk"))]
+    out += [(wit.name, generate_sdk(wit, f"corpus-{wit.stem}")) for wit in corpus_files()]
+    return out
+
+
+_RT_ITEM = re.compile(r"^pub(\(crate\))? (?:unsafe )?(?:fn|struct) (\w+)", re.M)
+
+
+def test_crates_have_exactly_the_helpers_and_imports_they_use() -> None:
+    """The backend picks `rt` helpers and `use` lines from records kept while it generates;
+    here the emitted text is read back: every helper in rt.rs is called, every helper called
+    exists, every `use` is needed and nothing is silenced with `allow(unused_imports)` or
+    `allow(dead_code)`. The helpers are `pub(crate)` (only `cabi_realloc`, which the export
+    macros call from the user's crate, is `pub`), so the clippy `-D warnings` run above also
+    rejects an unused one (see `test_an_unused_helper_fails_the_lint`)."""
+    checked = 0
+    for name, files in _sdks():
+        rt = files["src/rt.rs"]
+        items = {m.group(2): m.group(1) is not None for m in _RT_ITEM.finditer(rt)}
+        assert items["cabi_realloc"] is False, name
+        helpers = set(items) - {"cabi_realloc"}
+        assert all(items[h] for h in helpers), f"{name}: rt helpers must be pub(crate): {items}"
+        modules = {p: t for p, t in files.items() if p.endswith(".rs") and p != "src/rt.rs"}
+        live = {"cabi_realloc"}
+        for path, text in modules.items():
+            assert "allow(unused_imports)" not in text and "allow(dead_code)" not in text, path
+            used = set(re.findall(r"\brt::(\w+)", text))
+            live |= used
+            assert used <= set(items), f"{name} {path}: missing helpers {used - set(items)}"
+            for block in _module_blocks(text):
+                imports = re.findall(r"^\s*use alloc::\w+::(\w+);$", block, re.M)
+                body = re.sub(r"^\s*use .*$", "", block, flags=re.M)
+                for item in imports:
+                    assert re.search(rf"\b{item}\b", body), f"{name} {path}: unused {item}"
+                for item in ("String", "Vec", "Box"):
+                    if re.search(rf"(?<![:\w]){item}\b", body):
+                        assert item in imports, f"{name} {path}: {item} not imported"
+                has_rt = re.search(r"(?<![:\w])rt::", body) is not None
+                assert has_rt == ("use crate::rt;" in block), f"{name} {path}: `use crate::rt`"
+        grown = True
+        while grown:  # helpers called by live helpers (`give_string` calls `give_list`)
+            calls = {h for c in live for h in items if re.search(rf"\b{h}\(", _rt_item(rt, c))}
+            grown = not calls <= live
+            live |= calls
+        assert live == set(items), f"{name}: unused rt helpers {set(items) - live}"
+        checked += 1
+    assert checked > 15
+
+
+def _rt_item(rt: str, name: str) -> str:
+    """The text of one `rt` item (from its definition to the next item)."""
+    start = re.search(rf"^pub.* (?:fn|struct) {name}\b", rt, re.M)
+    assert start is not None, name
+    end = _RT_ITEM.search(rt, start.end())
+    rest = rt[start.start() : end.start() if end else len(rt)]
+    return rest
+
+
+def _module_blocks(text: str) -> list[str]:
+    """A file's own scope and each inline `pub mod x { ... }` of it, separately."""
+    blocks, outer, depth, inner = [], [], 0, []
+    for line in text.split("\n"):
+        if depth == 0 and re.match(r"^pub mod \w+ \{$", line):
+            depth, inner = 1, []
+            continue
+        if depth:
+            depth += line.count("{") - line.count("}")
+            if depth == 0:
+                blocks.append("\n".join(inner))
+            else:
+                inner.append(line)
+        else:
+            outer.append(line)
+    return ["\n".join(outer), *blocks]
+
+
+def test_an_unused_helper_fails_the_lint(tmp_path: Path) -> None:
+    """What makes the clippy run above a check of the helper choice: a helper the glue does not
+    call is a dead-code error, and a missing one a compile error."""
+    cargo = require_tool("cargo")
+    wit = tmp_path / "t.wit"
+    wit.write_text("package t:x;\nworld w {\n    export f: func(x: u32) -> u32;\n}\n")
+    resolve, worlds = load(wit)
+    options = backends.GenerateOptions(source="t.wit", package_name="t-sdk")
+    assert "fn dealloc" not in rust_backend.generate(resolve, worlds, options)["src/rt.rs"]
+    with mock.patch.object(rust_backend, "rt_closure", lambda _: set(rust_backend.RT_HELPERS)):
+        files = rust_backend.generate(resolve, worlds, options)
+    write_tree(tmp_path / "sdk", files)
+    env = dict(os.environ, CARGO_TARGET_DIR=str(WORKSPACE.parent.parent / "rust-host"))
+    env.pop("RUSTC", None)
+    proc = subprocess.run(
+        [cargo, "check", "--quiet", "--manifest-path", str(tmp_path / "sdk" / "Cargo.toml")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert "function `dealloc` is never used" in proc.stderr, proc.stderr[-3000:]
+    assert "struct `Cleanup` is never constructed" in proc.stderr
 
 
 # -- refusals and naming (no toolchain needed) --

@@ -29,6 +29,7 @@ from witgen.backends.rust_glue import Glue, Val, takes_buffers
 from witgen.backends.rust_layout import format_source
 from witgen.backends import rust_stateful
 from witgen.backends.rust_names import (
+    ALLOC_PATHS,
     TypeNamer,
     Unsupported,
     camel,
@@ -62,6 +63,8 @@ class ImportFn:
     signature: str
     body: list[str]
     allow: list[str] = field(default_factory=list)
+    helpers: set[str] = field(default_factory=set)  # the `rt` helpers the body calls
+    alloc_types: set[str] = field(default_factory=set)  # `String`/`Vec` the signature names
 
 
 @dataclass
@@ -111,6 +114,10 @@ class ModuleModel:
     ret_area: tuple[int, int] | None = None  # (size, align)
     # The shared module a world re-exports instead of repeating the code (imports by path).
     reexport: str = ""
+    # The `use` lines of the module: exactly the `alloc` types and `rt` helpers its code was
+    # recorded to name while it was generated (see `finish_uses`).
+    uses: list[str] = field(default_factory=list)
+    helpers: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -147,6 +154,42 @@ class WorldModel:
 def _ident(wit_name: str) -> str:
     """A Rust identifier fragment for a WIT function name like `[method]r.read-batch`."""
     return re.sub(r"[^a-z0-9]+", "_", wit_name.lower()).strip("_")
+
+
+# The `rt` helpers (see rt.rs.j2): the helpers each calls and the `alloc` items it names.
+RT_HELPERS: dict[str, tuple[set[str], set[str]]] = {
+    "cabi_realloc": ({"alloc"}, set()),
+    "alloc": (set(), set()),
+    "dealloc": (set(), set()),
+    "give_string": ({"give_list"}, {"String"}),
+    "give_list": (set(), {"Box", "Vec"}),
+    "string_from_raw": (set(), {"String", "Vec"}),
+    "vec_from_raw": (set(), {"Vec"}),
+    "Cleanup": ({"dealloc"}, {"Vec"}),
+}
+
+
+def finish_uses(m: ModuleModel, namer: TypeNamer, here: str) -> None:
+    """Set the module's `use` lines from the records kept while its code was generated."""
+    fns = m.functions + m.glue + [f for r in m.resources for f in r.methods]
+    m.helpers = set().union(*(f.helpers for f in fns))
+    names = namer.used.get(here, set())
+    m.uses = sorted(f"use {ALLOC_PATHS[n]};" for n in names)
+    if m.helpers:
+        m.uses.append("use crate::rt;")
+
+
+def rt_closure(helpers: set[str]) -> set[str]:
+    """The helpers `rt.rs` defines: those used, what they call, and `cabi_realloc` (the export
+    macros' allocator)."""
+    out: set[str] = set()
+    todo = set(helpers) | {"cabi_realloc"}
+    while todo:
+        h = todo.pop()
+        if h not in out:
+            out.add(h)
+            todo |= RT_HELPERS[h][0]
+    return out
 
 
 def _core_params(sig: CoreSignature) -> tuple[str, str]:
@@ -245,6 +288,7 @@ class RustGen:
             self.types(m, namer, list(iface.types.values()), here)
             funcs = list(iface.functions.values())
             self.import_functions(m, namer, funcs, key, here, iface_id)
+            finish_uses(m, namer, here)
             out.append(SharedModule(iface_id, path, m))
         return out
 
@@ -315,6 +359,7 @@ class RustGen:
                 self.export_functions(
                     m, namer, list(iface.functions.values()), key, mod, wmod, shims, iface_id
                 )
+            finish_uses(m, namer, mod)
             modules.append(m)
         root = ModuleModel(wmod, doc_lines(world.docs, "//!"), "world")
         namer = namers["import"]
@@ -330,6 +375,7 @@ class RustGen:
         ]
         if root_exports:
             self.export_functions(root, namer, root_exports, None, "", wmod, shims, None)
+        finish_uses(root, namer, "")
         return WorldModel(
             name=wmod,
             wit_name=world.name,
@@ -611,7 +657,6 @@ class RustGen:
             assert sig.param_area is not None
             area = sig.param_area
             g.emit(f"#[repr(align({area.align}))]")
-            g.emit("#[allow(dead_code)]")
             g.emit(f"struct _ParamArea([core::mem::MaybeUninit<u8>; {area.size}]);")
             g.emit(
                 f"let mut param_area_ = _ParamArea([core::mem::MaybeUninit::uninit(); {area.size}]);"
@@ -628,7 +673,6 @@ class RustGen:
             assert sig.result_area is not None
             area = sig.result_area
             g.emit(f"#[repr(align({area.align}))]")
-            g.emit("#[allow(dead_code)]")
             g.emit(f"struct _RetArea([core::mem::MaybeUninit<u8>; {area.size}]);")
             g.emit(
                 f"let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); {area.size}]);"
@@ -653,14 +697,14 @@ class RustGen:
                 body_end = value
         lines = g.finish(body_end) if body_end is not None else list(g.lines)
         if g.needs_cleanup:
-            lines.insert(0, "let mut cleanup_ = rt::Cleanup::new();")
+            lines.insert(0, f"let mut cleanup_ = {g.rt('Cleanup')}::new();")
         body = ["unsafe {", *lines, "}"]
         allow = []
         if func.kind == "constructor" and len(decl) == 0:
             allow.append("clippy::new_without_default")
         if len(decl) > 7:
             allow.append("clippy::too_many_arguments")
-        return ImportFn(doc_lines(func.docs), sig_text, body, allow)
+        return ImportFn(doc_lines(func.docs), sig_text, body, allow, g.helpers)
 
     # -- exports --
 
@@ -705,6 +749,7 @@ class RustGen:
             resources[tid] = r
             m.trait_assoc.append((rname, r.trait))
             dtor = f"_dtor_{_ident(td.name)}"
+            namer.note(here, "Box")  # the destructor and `new` of the handle type box the value
             m.glue.append(
                 ImportFn(
                     [],
@@ -780,19 +825,20 @@ class RustGen:
         g = Glue(self.layouts, namer, here)
         receiver = func.kind == "method"
         decl = ["&self"] if receiver else []
-        for i, p in enumerate(func.params):
-            if receiver and i == 0:
-                continue
-            decl.append(f"{snake(p.name)}: {namer.owned(p.type, here)}")
-        fallible = self._fallible_error(func, namer, here)
-        if func.kind == "constructor":
-            result = "Self" if fallible is None else f"Result<Self, {fallible}>"
-        else:
-            result = "" if func.result is None else namer.owned(func.result, here)
+        with namer.recording() as named:  # what the trait signature names (see rust_stateful)
+            for i, p in enumerate(func.params):
+                if receiver and i == 0:
+                    continue
+                decl.append(f"{snake(p.name)}: {namer.owned(p.type, here)}")
+            fallible = self._fallible_error(func, namer, here)
+            if func.kind == "constructor":
+                result = "Self" if fallible is None else f"Result<Self, {fallible}>"
+            else:
+                result = "" if func.result is None else namer.owned(func.result, here)
         name = self._fn_name(func, imported=False)
         trait_sig = f"fn {name}({', '.join(decl)})" + (f" -> {result}" if result else "")
         allow = ["clippy::too_many_arguments"] if len(decl) > 7 else []
-        trait_fn = ImportFn(doc_lines(func.docs), trait_sig, [], allow)
+        trait_fn = ImportFn(doc_lines(func.docs), trait_sig, [], allow, alloc_types=named)
 
         # lift the parameters
         lifted: list[str] = []
@@ -808,7 +854,7 @@ class RustGen:
                 t = g.tmp("p")
                 g.emit(f"let {t} = {value};")
                 lifted.append(t)
-            g.emit(f"rt::dealloc(area, {area.size}, {area.align});")
+            g.emit(f"{g.rt('dealloc')}(area, {area.size}, {area.align});")
         else:
             at = 0
             for i, (p, flat) in enumerate(zip(func.params, sig.param_flat)):
@@ -838,7 +884,7 @@ class RustGen:
         elif sig.results_indirect:
             binding = "let mut" if takes_buffers(self.resolve, func.result) else "let"
             g.emit(f"{binding} result_ = {call};")
-            g.emit("let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();")
+            g.emit("let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();")
             g.store(func.result, Val("result_", is_ref=False), "ret_", 0, own=True)
             end = "ret_ as i32"
         else:
@@ -851,20 +897,24 @@ class RustGen:
                 end = value
         body = g.finish(end) if end is not None else list(g.lines)
         if g.needs_borrows:
-            body.insert(0, "let mut borrows_: Vec<Box<dyn core::any::Any>> = Vec::new();")
+            vec, boxed = g.alloc_type("Vec"), g.alloc_type("Box")
+            body.insert(0, f"let mut borrows_: {vec}<{boxed}<dyn core::any::Any>> = {vec}::new();")
         generic = f"T_: {bound}"
         glue = ImportFn(
             [],
             f"pub unsafe fn _export_{ident}<{generic}>({_core_params(sig)[0]}){ret_type}",
             body,
             ["clippy::too_many_arguments"] if len(sig.params) > 7 else [],
+            g.helpers,
         )
         post = None
         if sig.needs_post_return and func.result is not None:
             pg = Glue(self.layouts, namer, here)
             pg.emit("let ret_ = arg0 as usize as *mut u8;")
             pg.free(func.result, "ret_", 0)
-            post = ImportFn([], f"pub unsafe fn _post_return_{ident}(arg0: i32)", pg.lines)
+            post = ImportFn(
+                [], f"pub unsafe fn _post_return_{ident}(arg0: i32)", pg.lines, [], pg.helpers
+            )
         return trait_fn, glue, post
 
 
@@ -923,6 +973,22 @@ def _mod_key(name: str) -> str:
     return name.removeprefix("r#")
 
 
+def _rt_text(
+    env: jinja2.Environment,
+    models: list[WorldModel],
+    shared: list[SharedModule],
+    header: dict[str, str],
+) -> str:
+    """`rt.rs` with exactly the helpers the generated modules recorded calling."""
+    modules = [sm.model for sm in shared]
+    for w in models:
+        modules += [w.root, *(m for m in w.modules if not m.reexport)]
+    helpers = rt_closure(set().union(*(m.helpers for m in modules)))
+    names = set().union(*(RT_HELPERS[h][1] for h in helpers))
+    uses = sorted(f"use {ALLOC_PATHS[n]};" for n in names)
+    return env.get_template("rt.rs.j2").render(helpers=helpers, uses=uses, **header)
+
+
 def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
     refuse_accessors(resolve, worlds, "Rust")
     gen = RustGen(resolve, options)
@@ -949,7 +1015,7 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
             imports=shared[0].path[0] if shared else "",
             **header,
         ),
-        "src/rt.rs": env.get_template("rt.rs.j2").render(**header),
+        "src/rt.rs": _rt_text(env, models, shared, header),
     }
     if shared:
         example = next((f"{w.name}::{m.name}" for w in models for m in w.modules if m.reexport), "")

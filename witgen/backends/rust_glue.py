@@ -180,6 +180,9 @@ class Glue:
         self.counter = 0
         self.needs_cleanup = False
         self.needs_borrows = False
+        # The record of the `rt` helpers this body calls, kept as the calls are written: the
+        # crate's `rt` module has exactly the helpers some body recorded (see `rust.generate`).
+        self.helpers: set[str] = set()
 
     # -- bookkeeping --
 
@@ -190,6 +193,16 @@ class Glue:
 
     def emit(self, line: str) -> None:
         self.lines.append(line)
+
+    def rt(self, helper: str) -> str:
+        """The path of an `rt` helper, recorded as used."""
+        self.helpers.add(helper)
+        return f"rt::{helper}"
+
+    def alloc_type(self, name: str) -> str:
+        """`Vec` or `Box` (from `alloc`), recorded as named by this module."""
+        self.namer.note(self.here, name)
+        return name
 
     @contextmanager
     def block(self) -> Iterator[list[str]]:
@@ -317,7 +330,7 @@ class Glue:
             return p, n
         # Owned: the buffer itself is handed over (no copy); post-return frees it.
         give = "give_string" if elem is None else "give_list"
-        self.emit(f"let ({p}, {n}) = rt::{give}(core::mem::take({self.mut_borrow(v)}));")
+        self.emit(f"let ({p}, {n}) = {self.rt(give)}(core::mem::take({self.mut_borrow(v)}));")
         return p, n
 
     def lower_list(self, elem: ir.Type, v: Val, own: bool) -> tuple[str, str]:
@@ -326,7 +339,7 @@ class Glue:
         size, align = self.layouts.size(elem), self.layouts.align(elem)
         base, n, i, e = self.tmp("base"), self.tmp("len"), self.tmp("ix"), self.tmp("e")
         self.emit(f"let {n} = {v.expr}.len();")
-        self.emit(f"let {base} = rt::alloc({times(n, size)}, {align});")
+        self.emit(f"let {base} = {self.rt('alloc')}({times(n, size)}, {align});")
         iterate = "iter_mut" if self.moves(elem, own) else "iter"
         self.emit(f"for ({i}, {e}) in {v.expr}.{iterate}().enumerate() {{")
         b = self.tmp("b")
@@ -340,27 +353,27 @@ class Glue:
 
     def lift_string(self, p: str, n: str) -> str:
         t = self.tmp("s")
-        self.emit(f"let {t} = rt::string_from_raw({p}, {n});")
+        self.emit(f"let {t} = {self.rt('string_from_raw')}({p}, {n});")
         return t
 
     def lift_list(self, elem: ir.Type, p: str, n: str) -> str:
         plain = self.resolve.dealias(elem)
         if isinstance(plain, str) and plain in PLAIN:
             t = self.tmp("v")
-            self.emit(f"let {t} = rt::vec_from_raw::<{PLAIN[plain]}>({p}, {n});")
+            self.emit(f"let {t} = {self.rt('vec_from_raw')}::<{PLAIN[plain]}>({p}, {n});")
             return t
         size, align = self.layouts.size(elem), self.layouts.align(elem)
         base, ln, out, i = self.tmp("base"), self.tmp("len"), self.tmp("v"), self.tmp("ix")
         self.emit(f"let {base} = {p} as usize as *mut u8;")
         self.emit(f"let {ln} = {n} as usize;")
-        self.emit(f"let mut {out} = Vec::with_capacity({ln});")
+        self.emit(f"let mut {out} = {self.alloc_type('Vec')}::with_capacity({ln});")
         self.emit(f"for {i} in 0..{ln} {{")
         b = self.tmp("b")
         self.emit(f"let {b} = {base}.add({times(i, size)});")
         value = self.load(elem, b, 0)
         self.emit(f"{out}.push({value});")
         self.emit("}")
-        self.emit(f"rt::dealloc({base}, {times(ln, size)}, {align});")
+        self.emit(f"{self.rt('dealloc')}({base}, {times(ln, size)}, {align});")
         return out
 
     # -- linear memory --
@@ -462,8 +475,9 @@ class Glue:
         # in a per-call arena of boxes, so references to it stay valid until the call returns.
         h, r = self.tmp("h"), self.tmp("r")
         self.needs_borrows = True
+        boxed = self.alloc_type("Box")
         self.emit(
-            f"let {h} = Box::new(core::mem::ManuallyDrop::new({path}::from_handle({value} as u32)));"
+            f"let {h} = {boxed}::new(core::mem::ManuallyDrop::new({path}::from_handle({value} as u32)));"
         )
         self.emit(f"let {r}: *const {path} = &**{h};")
         self.emit(f"borrows_.push({h});")
@@ -541,7 +555,7 @@ class Glue:
         kind = self.kind(ty)
         if kind == "string":
             self.emit(
-                f"rt::dealloc({self.read(base, off, 'i32')} as usize as *mut u8, "
+                f"{self.rt('dealloc')}({self.read(base, off, 'i32')} as usize as *mut u8, "
                 f"{self.read(base, off + 4, 'i32')} as usize, 1);"
             )
             return
@@ -605,7 +619,7 @@ class Glue:
                 self.emit(f"let {b} = {p}.add({times(i, size)});")
                 self.free(kind.type, b, 0)
                 self.emit("}")
-            self.emit(f"rt::dealloc({p}, {times(n, size)}, {align});")
+            self.emit(f"{self.rt('dealloc')}({p}, {times(n, size)}, {align});")
             return
         if isinstance(kind, ir.FixedLengthList):
             size = self.layouts.size(kind.type)

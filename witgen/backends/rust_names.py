@@ -8,6 +8,9 @@ parameter, an exported function's signature). ABI facts come from `witgen.abi`.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from witgen import ir
 from witgen.diagnostics import WitgenError
 
@@ -24,6 +27,14 @@ _NOT_RAW = frozenset({"self", "Self", "super", "crate"})
 _PRELUDE_TYPES = frozenset(
     {"Option", "Result", "String", "Vec", "Box", "Some", "None", "Ok", "Err", "Drop", "Sized"}
 )
+
+# `alloc` items generated code names without a path (`#![no_std]` has no prelude for them);
+# each module imports those its code was recorded to name (`TypeNamer.note`).
+ALLOC_PATHS = {
+    "Box": "alloc::boxed::Box",
+    "String": "alloc::string::String",
+    "Vec": "alloc::vec::Vec",
+}
 
 PRIMITIVE_RUST = {
     "bool": "bool",
@@ -99,6 +110,26 @@ class TypeNamer:
         self.module_of = module_of
         self.exported_resources = exported
         self._borrows: dict[int, bool] = {}
+        # The record of the `alloc` types (`String`, `Vec`) each module's code names, kept while
+        # the strings are made: the module imports exactly these (see `ModuleModel.uses`).
+        self.used: dict[str, set[str]] = {}
+        self._recorders: list[set[str]] = []
+
+    def note(self, here: str, name: str) -> None:
+        """Record that code in module `here` names the `alloc` type `name`."""
+        self.used.setdefault(here, set()).add(name)
+        for names in self._recorders:
+            names.add(name)
+
+    @contextmanager
+    def recording(self) -> Iterator[set[str]]:
+        """The `alloc` types named while the block runs (e.g. by one signature)."""
+        names: set[str] = set()
+        self._recorders.append(names)
+        try:
+            yield names
+        finally:
+            self._recorders.pop()
 
     def path(self, ty: int, here: str) -> str:
         td = self.resolve.types[ty]
@@ -154,6 +185,8 @@ class TypeNamer:
         if isinstance(ty, str):
             if ty not in PRIMITIVE_RUST:
                 raise Unsupported(f"the Rust backend does not support `{ty}` yet")
+            if ty == "string":
+                self.note(here, "String")
             return PRIMITIVE_RUST[ty]
         td = self.resolve.types[ty]
         if td.name is not None and not isinstance(td.kind, ir.Handle):
@@ -167,6 +200,7 @@ class TypeNamer:
         if isinstance(kind, ir.Alias):
             return self.owned(kind.type, here, lt)
         if isinstance(kind, ir.List):
+            self.note(here, "Vec")
             return f"Vec<{self.owned(kind.type, here, lt)}>"
         if isinstance(kind, ir.FixedLengthList):
             return f"[{self.owned(kind.type, here, lt)}; {kind.length}]"

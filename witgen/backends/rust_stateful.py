@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from witgen import ir
-from witgen.backends.rust_names import type_name
+from witgen.backends.rust_names import ALLOC_PATHS, type_name
 
 ERROR_TYPE = "plugin-error"
 
@@ -156,12 +156,12 @@ def module_text(
     world_id: int,
     world_mod: str,
     macro: str,
-    exports: list[tuple[str, str, list[tuple[str, str]], list[tuple[list[str], str]]]],
+    exports: list[tuple[str, str, list[tuple[str, str]], list[Any]]],
     error_path: str,
     err: int,
 ) -> tuple[str, str]:
     """(module text, macro text) of one world. `exports`: (module name, static trait, assoc
-    types (name, bound), trait fns (docs, signature)) per exported interface."""
+    types (name, bound), trait fns (`rust.ImportFn`)) per exported interface."""
     world = resolve.worlds[world_id]
     funcs_by_ident: dict[str, dict[str, ir.Function]] = {}
     for entry in world.exports:
@@ -179,8 +179,11 @@ def module_text(
         funcs = funcs_by_ident.get(mod.removeprefix("r#"), {})
         out.append(f"    pub mod {mod} {{")
         uses = ["crate::stateful::{with_state, HasState}", f"crate::{world_mod}::{mod}::*"]
-        out += ["        #[allow(unused_imports)]", "        use crate::rt::prelude::*;", ""]
-        out += [f"        use {u};" for u in sorted(uses)]
+        # The `alloc` types the trait signatures name, as recorded while they were made.
+        named = set().union(*(f.alloc_types for f in fns))
+        uses += [ALLOC_PATHS[n] for n in named]
+        crate_first = sorted(uses, key=lambda u: (not u.startswith("crate::"), u))  # as rustfmt
+        out += [f"        use {u};" for u in crate_first]
         out.append("")
         out.append(
             f"        /// `{trait}` with state: the plugin is a value, built by `new` once per"
@@ -196,7 +199,8 @@ def module_text(
         out.append("            /// Builds the plugin; an error is returned by every call instead.")
         out.append(f"            fn new() -> Result<Self, {error_path}>;")
         built = []
-        for docs, sig in fns:
+        for trait_fn in fns:
+            docs, sig = trait_fn.docs, trait_fn.signature
             ident = re.match(r"\s*fn (\w+)", sig)
             assert ident is not None
             func = funcs.get(ident.group(1).removeprefix("r#"))
@@ -339,7 +343,7 @@ def add_to(
     macros = []
     for wid, model in zip(worlds, models):
         exports = [
-            (m.name, m.trait, m.trait_assoc, [(f.docs, f.signature) for f in m.trait_fns])
+            (m.name, m.trait, m.trait_assoc, m.trait_fns)
             for m in model.modules
             if m.direction == "export" and m.trait and not m.reexport
         ]

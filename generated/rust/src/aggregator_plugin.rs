@@ -4,9 +4,6 @@
 //! Bindings for world `aggregator-plugin`.
 //! Export your implementation with `crate::export_aggregator_plugin!(YourType);`.
 
-#[allow(unused_imports)]
-use crate::rt::{self, prelude::*};
-
 /// Imported interface, generated once for every world that imports it.
 pub use crate::imports::dataflare::core::logging;
 
@@ -22,8 +19,10 @@ pub use crate::imports::dataflare::core::types;
 #[allow(clippy::module_inception)]
 pub mod aggregator {
     //! A plugin that folds records into summaries.
-    #[allow(unused_imports)]
-    use crate::rt::{self, prelude::*};
+    use crate::rt;
+    use alloc::boxed::Box;
+    use alloc::string::String;
+    use alloc::vec::Vec;
 
     pub type DataRecord = super::types::DataRecord;
 
@@ -196,7 +195,7 @@ pub mod aggregator {
             metadata: fl6_,
         };
         let mut result_ = T_::add(&*(arg0 as usize as *const T_), p20_);
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
             Ok(_) => {
                 ret_.write(0u8);
@@ -299,7 +298,7 @@ pub mod aggregator {
         }
         rt::dealloc(base1_, len2_ * 32, 8);
         let mut result_ = T_::add_batch(&*(arg0 as usize as *const T_), v3_);
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
             Ok(e31_) => {
                 ret_.write(0u8);
@@ -358,7 +357,7 @@ pub mod aggregator {
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_method_accumulator_emit<T_: GuestAccumulator>(arg0: i32) -> i32 {
         let mut result_ = T_::emit(&*(arg0 as usize as *const T_));
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
             None => {
                 ret_.write(0u8);
@@ -450,7 +449,7 @@ pub mod aggregator {
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Aggregator>() -> i32 {
         let mut result_ = T_::info();
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         let t1_ = &mut result_.name;
         let t2_ = &mut result_.version;
         let t3_ = &result_.capabilities;
@@ -489,7 +488,7 @@ pub mod aggregator {
     pub unsafe fn _export_stats<T_: Aggregator>(arg0: i32) -> i32 {
         let p1_ = AccumulatorBorrow::from_rep(arg0 as usize as *mut u8);
         let result_ = T_::stats(p1_);
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         let t2_ = &result_.0;
         let t3_ = &result_.1;
         ret_.cast::<u64>().write(*t2_);
@@ -498,7 +497,6 @@ pub mod aggregator {
     }
 
     #[repr(align(8))]
-    #[allow(dead_code)]
     struct _RetArea([core::mem::MaybeUninit<u8>; 40]);
 
     static mut _RET_AREA: _RetArea = _RetArea([core::mem::MaybeUninit::uninit(); 40]);

@@ -4,9 +4,6 @@
 //! Bindings for world `destination-plugin`.
 //! Export your implementation with `crate::export_destination_plugin!(YourType);`.
 
-#[allow(unused_imports)]
-use crate::rt::{self, prelude::*};
-
 /// Imported interface, generated once for every world that imports it.
 pub use crate::imports::dataflare::core::logging;
 
@@ -22,8 +19,8 @@ pub use crate::imports::dataflare::core::types;
 #[allow(clippy::module_inception)]
 pub mod destination {
     //! A plugin that consumes records.
-    #[allow(unused_imports)]
-    use crate::rt::{self, prelude::*};
+    use crate::rt;
+    use alloc::vec::Vec;
 
     pub type DataRecord = super::types::DataRecord;
 
@@ -49,7 +46,7 @@ pub mod destination {
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Destination>() -> i32 {
         let mut result_ = T_::info();
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         let t1_ = &mut result_.name;
         let t2_ = &mut result_.version;
         let t3_ = &result_.capabilities;
@@ -128,7 +125,7 @@ pub mod destination {
         }
         rt::dealloc(base1_, len2_ * 32, 8);
         let mut result_ = T_::write_batch(v3_);
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
             Ok(e31_) => {
                 ret_.write(0u8);
@@ -187,7 +184,7 @@ pub mod destination {
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_flush<T_: Destination>() -> i32 {
         let mut result_ = T_::flush();
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
             Ok(_) => {
                 ret_.write(0u8);
@@ -252,7 +249,6 @@ pub mod destination {
     }
 
     #[repr(align(4))]
-    #[allow(dead_code)]
     struct _RetArea([core::mem::MaybeUninit<u8>; 28]);
 
     static mut _RET_AREA: _RetArea = _RetArea([core::mem::MaybeUninit::uninit(); 28]);

@@ -4,9 +4,6 @@
 //! Bindings for world `filter-plugin`.
 //! Export your implementation with `crate::export_filter_plugin!(YourType);`.
 
-#[allow(unused_imports)]
-use crate::rt::{self, prelude::*};
-
 /// Imported interface, generated once for every world that imports it.
 pub use crate::imports::dataflare::core::logging;
 
@@ -22,8 +19,8 @@ pub use crate::imports::dataflare::core::types;
 #[allow(clippy::module_inception)]
 pub mod filter {
     //! A plugin that keeps or drops records.
-    #[allow(unused_imports)]
-    use crate::rt::{self, prelude::*};
+    use crate::rt;
+    use alloc::vec::Vec;
 
     pub type DataRecord = super::types::DataRecord;
 
@@ -45,7 +42,7 @@ pub mod filter {
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Filter>() -> i32 {
         let mut result_ = T_::info();
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         let t1_ = &mut result_.name;
         let t2_ = &mut result_.version;
         let t3_ = &result_.capabilities;
@@ -169,7 +166,7 @@ pub mod filter {
         }
         rt::dealloc(base1_, len2_ * 32, 8);
         let result_ = T_::keep_batch(v3_);
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         let len32_ = result_.len();
         let base31_ = rt::alloc(len32_, 1);
         for (ix33_, e34_) in result_.iter().enumerate() {
@@ -193,7 +190,6 @@ pub mod filter {
     }
 
     #[repr(align(4))]
-    #[allow(dead_code)]
     struct _RetArea([core::mem::MaybeUninit<u8>; 20]);
 
     static mut _RET_AREA: _RetArea = _RetArea([core::mem::MaybeUninit::uninit(); 20]);

@@ -4,9 +4,6 @@
 //! Bindings for world `processor-plugin`.
 //! Export your implementation with `crate::export_processor_plugin!(YourType);`.
 
-#[allow(unused_imports)]
-use crate::rt::{self, prelude::*};
-
 /// Imported interface, generated once for every world that imports it.
 pub use crate::imports::dataflare::core::logging;
 
@@ -22,8 +19,8 @@ pub use crate::imports::dataflare::core::types;
 #[allow(clippy::module_inception)]
 pub mod processor {
     //! A plugin that turns each record into zero or more records.
-    #[allow(unused_imports)]
-    use crate::rt::{self, prelude::*};
+    use crate::rt;
+    use alloc::vec::Vec;
 
     pub type DataRecord = super::types::DataRecord;
 
@@ -47,7 +44,7 @@ pub mod processor {
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Processor>() -> i32 {
         let mut result_ = T_::info();
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         let t1_ = &mut result_.name;
         let t2_ = &mut result_.version;
         let t3_ = &result_.capabilities;
@@ -121,7 +118,7 @@ pub mod processor {
             metadata: fl6_,
         };
         let mut result_ = T_::process(p20_);
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
             super::types::ProcessingResult::Emit(e21_) => {
                 ret_.write(0u8);
@@ -346,7 +343,7 @@ pub mod processor {
         }
         rt::dealloc(base1_, len2_ * 32, 8);
         let mut result_ = T_::process_batch(v3_);
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         let len32_ = result_.len();
         let base31_ = rt::alloc(len32_ * 40, 8);
         for (ix33_, e34_) in result_.iter_mut().enumerate() {
@@ -538,7 +535,6 @@ pub mod processor {
     }
 
     #[repr(align(8))]
-    #[allow(dead_code)]
     struct _RetArea([core::mem::MaybeUninit<u8>; 40]);
 
     static mut _RET_AREA: _RetArea = _RetArea([core::mem::MaybeUninit::uninit(); 40]);

@@ -4,9 +4,6 @@
 //! Bindings for world `source-plugin`.
 //! Export your implementation with `crate::export_source_plugin!(YourType);`.
 
-#[allow(unused_imports)]
-use crate::rt::{self, prelude::*};
-
 /// Imported interface, generated once for every world that imports it.
 pub use crate::imports::dataflare::core::logging;
 
@@ -22,8 +19,9 @@ pub use crate::imports::dataflare::core::types;
 #[allow(clippy::module_inception)]
 pub mod source {
     //! A plugin that produces records.
-    #[allow(unused_imports)]
-    use crate::rt::{self, prelude::*};
+    use crate::rt;
+    use alloc::boxed::Box;
+    use alloc::vec::Vec;
 
     pub type DataRecord = super::types::DataRecord;
 
@@ -151,7 +149,7 @@ pub mod source {
     pub unsafe fn _export_method_cursor_read_batch<T_: GuestCursor>(arg0: i32, arg1: i32) -> i32 {
         let p1_ = arg1 as u32;
         let mut result_ = T_::read_batch(&*(arg0 as usize as *const T_), p1_);
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
             Ok(e2_) => {
                 ret_.write(0u8);
@@ -287,7 +285,7 @@ pub mod source {
     pub unsafe fn _export_static_cursor_resume<T_: GuestCursor>(arg0: i64) -> i32 {
         let p1_ = arg0 as u64;
         let mut result_ = T_::resume(p1_);
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
             Ok(e2_) => {
                 ret_.write(0u8);
@@ -346,7 +344,7 @@ pub mod source {
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Source>() -> i32 {
         let mut result_ = T_::info();
-        let ret_ = core::ptr::addr_of_mut!(_RET_AREA).cast::<u8>();
+        let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         let t1_ = &mut result_.name;
         let t2_ = &mut result_.version;
         let t3_ = &result_.capabilities;
@@ -379,7 +377,6 @@ pub mod source {
     }
 
     #[repr(align(4))]
-    #[allow(dead_code)]
     struct _RetArea([core::mem::MaybeUninit<u8>; 28]);
 
     static mut _RET_AREA: _RetArea = _RetArea([core::mem::MaybeUninit::uninit(); 28]);

@@ -50,9 +50,6 @@ pub fn with_state<T: HasState, R>(
 
 pub mod source_plugin {
     pub mod source {
-        #[allow(unused_imports)]
-        use crate::rt::prelude::*;
-
         use crate::source_plugin::source::*;
         use crate::stateful::{with_state, HasState};
 
@@ -86,11 +83,9 @@ pub mod source_plugin {
 
 pub mod destination_plugin {
     pub mod destination {
-        #[allow(unused_imports)]
-        use crate::rt::prelude::*;
-
         use crate::destination_plugin::destination::*;
         use crate::stateful::{with_state, HasState};
+        use alloc::vec::Vec;
 
         /// `Destination` with state: the plugin is a value, built by `new` once per
         /// component instance before its first call (read the configuration there).
@@ -142,11 +137,9 @@ pub mod destination_plugin {
 
 pub mod processor_plugin {
     pub mod processor {
-        #[allow(unused_imports)]
-        use crate::rt::prelude::*;
-
         use crate::processor_plugin::processor::*;
         use crate::stateful::{with_state, HasState};
+        use alloc::vec::Vec;
 
         /// `Processor` with state: the plugin is a value, built by `new` once per
         /// component instance before its first call (read the configuration there).
@@ -198,11 +191,9 @@ pub mod processor_plugin {
 
 pub mod transformer_plugin {
     pub mod transformer {
-        #[allow(unused_imports)]
-        use crate::rt::prelude::*;
-
         use crate::stateful::{with_state, HasState};
         use crate::transformer_plugin::transformer::*;
+        use alloc::vec::Vec;
 
         /// `Transformer` with state: the plugin is a value, built by `new` once per
         /// component instance before its first call (read the configuration there).
@@ -253,11 +244,9 @@ pub mod transformer_plugin {
 
 pub mod filter_plugin {
     pub mod filter {
-        #[allow(unused_imports)]
-        use crate::rt::prelude::*;
-
         use crate::filter_plugin::filter::*;
         use crate::stateful::{with_state, HasState};
+        use alloc::vec::Vec;
 
         /// `Filter` with state: the plugin is a value, built by `new` once per
         /// component instance before its first call (read the configuration there).
@@ -304,9 +293,6 @@ pub mod filter_plugin {
 
 pub mod aggregator_plugin {
     pub mod aggregator {
-        #[allow(unused_imports)]
-        use crate::rt::prelude::*;
-
         use crate::aggregator_plugin::aggregator::*;
         use crate::stateful::{with_state, HasState};
 

@@ -3,8 +3,9 @@
 //!
 //! Imported interface `dataflare:core/config@1.0.0`, shared by every world that imports it.
 
-#[allow(unused_imports)]
-use crate::rt::{self, prelude::*};
+use crate::rt;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// The value of one configuration key.
 pub fn get(key: &str) -> Option<String> {
@@ -12,7 +13,6 @@ pub fn get(key: &str) -> Option<String> {
         let ptr1_ = key.as_ptr() as i32;
         let len2_ = key.len() as i32;
         #[repr(align(4))]
-        #[allow(dead_code)]
         struct _RetArea([core::mem::MaybeUninit<u8>; 12]);
         let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 12]);
         let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
@@ -35,7 +35,6 @@ pub fn get_int(key: &str) -> Result<i64, ()> {
         let ptr1_ = key.as_ptr() as i32;
         let len2_ = key.len() as i32;
         #[repr(align(8))]
-        #[allow(dead_code)]
         struct _RetArea([core::mem::MaybeUninit<u8>; 16]);
         let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 16]);
         let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();
@@ -51,7 +50,6 @@ pub fn get_int(key: &str) -> Result<i64, ()> {
 pub fn get_all() -> Vec<(String, String)> {
     unsafe {
         #[repr(align(4))]
-        #[allow(dead_code)]
         struct _RetArea([core::mem::MaybeUninit<u8>; 8]);
         let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); 8]);
         let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();

@@ -3,9 +3,6 @@
 //!
 //! Imported interface `dataflare:core/logging@1.0.0`, shared by every world that imports it.
 
-#[allow(unused_imports)]
-use crate::rt::{self, prelude::*};
-
 /// Log levels, least severe first.
 #[repr(u8)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

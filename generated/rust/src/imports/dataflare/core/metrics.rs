@@ -3,8 +3,8 @@
 //!
 //! Imported interface `dataflare:core/metrics@1.0.0`, shared by every world that imports it.
 
-#[allow(unused_imports)]
-use crate::rt::{self, prelude::*};
+use crate::rt;
+use alloc::string::String;
 
 /// Adds `delta` to the counter `name`.
 pub fn counter_add(name: &str, delta: u64) {

@@ -3,8 +3,8 @@
 //!
 //! Imported interface `dataflare:core/types@1.0.0`, shared by every world that imports it.
 
-#[allow(unused_imports)]
-use crate::rt::{self, prelude::*};
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// One unit of data flowing through a pipeline.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
