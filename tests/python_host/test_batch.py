@@ -275,3 +275,16 @@ def test_generic_path_has_no_batch_call(processor_wat: Path) -> None:
     )
     with pytest.raises(_batch.BatchUnavailable, match="generic path"):
         _batch.call(plugin._instance, _abi.PROCESSOR__PROCESS_BATCH, to_arrow([]))
+
+
+def test_call_batch_on_the_generated_class(processor_wat: Path, rust: dict[str, Path]) -> None:
+    recs = [DataRecord(f"r{i}", i, bytes([i]) * i, [("k", str(i))]) for i in range(9)]
+    plugin, _ = load(ProcessorPlugin, processor_wat)
+    typed = plugin.processor.process_batch(recs)
+    for name in ("process_batch", "process-batch", "dataflare:core/processor@1.0.0#process-batch"):
+        assert processing_results(plugin.call_batch(name, to_arrow(recs))) == typed
+    with pytest.raises(ValueError, match="not an export"):
+        plugin.call_batch("keep-batch", to_arrow(recs))
+    source, _ = load(SourcePlugin, rust["source"], {"source.count": "5"})
+    got = source.call_batch("[method]cursor.read-batch", source.source.cursor(), 10)
+    assert isinstance(got, Ok) and got.value.column("id").to_pylist()[:2] == ["rec-0", "rec-1"]

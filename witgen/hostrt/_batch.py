@@ -828,6 +828,16 @@ def call(instance: Any, sig: _runtime.FuncSig, *args: Any) -> Any:
     return instance.call(sig.interface, key[1], args)
 
 
+def find(exports: Sequence[_runtime.FuncSig], function: str) -> _runtime.FuncSig:
+    """The export named `function`: its Python or WIT name, or `interface#name`."""
+    names = [(s.name, s.method, f"{s.interface}#{s.name}") for s in exports]
+    found = [s for s, known in zip(exports, names) if function in known]
+    if len(found) != 1:
+        what = "is ambiguous" if found else "is not an export of this world"
+        raise ValueError(f"`{function}` {what}")
+    return found[0]
+
+
 def supports(sig: _runtime.FuncSig) -> bool:
     """Whether `sig` has a batch codec (its parameters and result are all covered)."""
     try:

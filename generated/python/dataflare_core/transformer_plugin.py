@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from dataflare_core import _abi, _fast, _runtime
+from dataflare_core import _abi, _batch, _fast, _runtime
 from dataflare_core._runtime import Result as Result
 from dataflare_core.config import Config as Config
 from dataflare_core.logging import Logging as Logging
@@ -120,6 +120,13 @@ class TransformerPlugin:
                 fast=fast,
             )
         )
+
+    def call_batch(self, function: str, *args: Any) -> Any:
+        """Calls an export with Arrow: `pyarrow.RecordBatch`es for its `list<record>` parameters,
+        an Arrow result (see `_batch`). `function` is the Python or WIT name of the export
+        (`process_batch`, `process-batch`, `[method]cursor.read-batch`), or `interface#name`.
+        Only on the fast path; needs numpy and pyarrow."""
+        return _batch.call(self._instance, _batch.find(self.EXPORTS, function), *args)
 
     def close(self) -> None:
         """Releases the instance; further calls raise `PluginClosed`."""
