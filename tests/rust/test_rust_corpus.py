@@ -287,6 +287,30 @@ def test_unsupported_feature_is_a_clean_cli_error(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("lang", ["rust", "go", "typescript", "python"])
+def test_a_package_without_worlds_is_refused_by_name(tmp_path: Path, lang: str) -> None:
+    """Like wit-bindgen, the backends generate the bindings of a world; a package of loose
+    interfaces is a one-line usage error (exit 2) from the CLI and from the backend itself."""
+    wit = tmp_path / "t.wit"
+    wit.write_text(
+        "package t:x;\ninterface i {\n    record r { a: u32 }\n    f: func(v: r) -> string;\n}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "o"
+    proc = subprocess.run(
+        ["python3", "-m", "witgen", "generate", "--lang", lang, "--out", str(out), str(wit)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: the ") and "package `t:x` defines none" in proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists()
+    resolve = frontend.load(wit)
+    with pytest.raises(WitgenError, match="generates code for a world") as info:
+        backends.available()[lang].generate(resolve, [], backends.GenerateOptions(source="t"))
+    assert info.value.exit_code == 2
+
+
 def test_names() -> None:
     assert snake("read-batch") == "read_batch"
     assert snake("type") == "r#type" and snake("self") == "self_" and snake("crate") == "crate_"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from witgen import ir
-from witgen.diagnostics import WitError
+from witgen.diagnostics import UsageError, WitError
 
 # language -> module under witgen.backends
 BACKENDS = {
@@ -43,6 +43,19 @@ def available() -> dict[str, ModuleType]:
             if exc.name != f"witgen.backends.{module}":
                 raise
     return found
+
+
+def require_worlds(resolve: ir.Resolve, worlds: list[int], lang: str) -> None:
+    """Refuse an empty world list: like wit-bindgen, every backend generates the bindings of a
+    world (which interfaces are imported and which exported), never of loose interfaces."""
+    if worlds:
+        return
+    main = resolve.main_package
+    package = f"package `{resolve.packages[main].name}`" if main is not None else "the input"
+    raise UsageError(
+        f"the {lang} backend generates code for a world, and {package} defines none: add a "
+        "world that imports or exports its interfaces (e.g. `world sdk { export my-iface; }`)"
+    )
 
 
 ACCESSOR_KINDS = frozenset(k for k in ir.FUNCTION_KINDS if k.endswith(("getter", "setter")))

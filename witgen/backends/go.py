@@ -27,7 +27,7 @@ import jinja2
 from witgen import __version__, ir
 from witgen.abi import Layouts
 from witgen.abi.signature import core_signature, has_pointers
-from witgen.backends import GenerateOptions
+from witgen.backends import GenerateOptions, require_worlds
 from witgen.backends.go_abi import (
     CORE_GO,
     DISCRIMINANT_GO,
@@ -868,4 +868,5 @@ class PackageGenerator:
 
 def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
     """The Go module for `worlds`: relative path -> gofmt-formatted text."""
+    require_worlds(resolve, worlds, "Go")
     return GoGenerator(resolve, worlds, options).generate()

@@ -28,7 +28,7 @@ from black.parsing import InvalidInput
 
 import witgen
 from witgen import hostrt, ir
-from witgen.backends import GenerateOptions, refuse_accessors
+from witgen.backends import GenerateOptions, refuse_accessors, require_worlds
 from witgen.backends import python_fast
 from witgen.backends.python_names import camel, const, docstring, package, snake
 from witgen.diagnostics import WitError
@@ -844,5 +844,6 @@ _INT_RANGES = {
 
 
 def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
+    require_worlds(resolve, worlds, "Python")
     refuse_accessors(resolve, worlds, "Python")
     return Generator(resolve, worlds, options).generate()

@@ -24,7 +24,7 @@ import jinja2
 from witgen import __version__, ir
 from witgen.abi import Layouts
 from witgen.abi.signature import CoreSignature, core_signature
-from witgen.backends import GenerateOptions, refuse_accessors
+from witgen.backends import GenerateOptions, refuse_accessors, require_worlds
 from witgen.backends.rust_glue import Glue, Val, takes_buffers
 from witgen.backends.rust_layout import format_source
 from witgen.backends import rust_stateful
@@ -990,6 +990,7 @@ def _rt_text(
 
 
 def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
+    require_worlds(resolve, worlds, "Rust")
     refuse_accessors(resolve, worlds, "Rust")
     gen = RustGen(resolve, options)
     gen.plan_shared(worlds)

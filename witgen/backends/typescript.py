@@ -34,7 +34,7 @@ import jinja2
 
 import witgen
 from witgen import ir
-from witgen.backends import GenerateOptions
+from witgen.backends import GenerateOptions, require_worlds
 from witgen.backends import typescript_layout as layout
 from witgen.backends import typescript_names as names
 from witgen.backends import typescript_stateful
@@ -1098,4 +1098,5 @@ class _Generator:
 
 def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
     """The TypeScript SDK for `worlds`: relative path -> file text (prettier-formatted)."""
+    require_worlds(resolve, worlds, "TypeScript")
     return _Generator(resolve, worlds, options).generate()

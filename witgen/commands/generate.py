@@ -44,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         main = resolve.main_package
         worlds = sorted(resolve.packages[main].worlds.values()) if main is not None else []
-        if not worlds:
-            raise UsageError("the package defines no world to generate code for")
+        # no world: the backend refuses (`backends.require_worlds`), naming the package
     source = source_label(resolve)
     options = backends.GenerateOptions(source=source, package_name=args.name)
     files = available[args.lang].generate(resolve, worlds, options)
