@@ -548,6 +548,8 @@ class Pipeline:
 
     def load(self) -> None:
         """Load every plugin (checks, compile, instantiate). PluginRefused stops it."""
+        if self.arrow is not False:
+            arrow_flow.available()  # numpy and pyarrow imported now, not in the first batch
         try:
             for plugin in self.all_plugins():
                 plugin.load()
