@@ -297,6 +297,8 @@ class Runner:
             text = str(exc)
             low = text.lower()
             reason = "memory" if "memory" in low and ("limit" in low or "grow" in low) else "trap"
+            if getattr(exc, "reason", None) in ("memory", "timeout", "trap"):
+                reason = getattr(exc, "reason")  # a host that knows why says so
             raise CaseFailure(reason, text.strip().splitlines()[0] if text else "trap") from None
         except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
             raise CaseFailure("invalid-value", f"{type(exc).__name__}: {exc}") from None
