@@ -371,5 +371,6 @@ def test_world_option_selects_one_world(tmp_path: Path) -> None:
         "imports/dataflare/core/types.rs",
         "lib.rs",
         "rt.rs",
+        "stateful.rs",  # wit/ defines a plugin-error: the stateful shape (rust_stateful)
     ]
     assert "macro_rules! export_filter_plugin" in (out / "src" / "filter_plugin.rs").read_text()
