@@ -199,11 +199,14 @@ def tokenize(file: str, text: str) -> Lexed:
     return out
 
 
-# The fast scan: one `findall` over the whole text, each match (whitespace before, piece). The
-# pieces are the same as `_MASTER`'s, in the same order of preference, except that a block
-# comment holding `/*` (nested), an unterminated string, any character `_MASTER` does not
-# match and a non-ASCII first character stop it (`(?s:.)` takes those, so no character is
-# ever skipped); the exact scan then runs from the start and says what is wrong, and where.
+# The fast scan: `findall` over a chunk of lines at a time, each match (whitespace before,
+# piece). The pieces are the same as `_MASTER`'s, in the same order of preference; a block
+# comment holding `/*` (nested) or running past the chunk is `/*` alone, measured then by the
+# exact `_block_end`. An unterminated string or block comment, a version followed by `-`/`+`,
+# any character `_MASTER` does not match and a non-ASCII first character stop the fast scan
+# (`(?s:.)` takes those, so no character is ever skipped); the exact scan then runs from the
+# start and says what is wrong, and where. Chunks keep the list of matches small (its tuples
+# and strings would otherwise outweigh the tokens on a large file).
 _FAST = re.compile(
     r"""
     ([ \t\n]*(?:\r\n[ \t\n]*)*)
@@ -220,6 +223,7 @@ _FAST = re.compile(
     """,
     re.VERBOSE,
 )
+_CHUNK = 1 << 16
 _ID, _NUM, _STR, _SLASH, _PUNCT = range(5)
 _FIRST: dict[str, int] = {c: _ID for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_%"}
 _FIRST.update({c: _NUM for c in "0123456789"})
@@ -227,13 +231,14 @@ _FIRST.update({'"': _STR, "/": _SLASH})
 _FIRST.update({c: _PUNCT for c in "=,:;(){}<>*@+-."})
 
 
-def _tokenize_fast(out: Lexed) -> bool:
-    """`_tokenize` for the common case, several times faster on large files (one C-level
-    `findall`, no per-piece match objects). False, with `out` half filled, when the text
-    needs the exact scan (see `_FAST`)."""
+def _tokenize_fast(out: Lexed, chunk: int = _CHUNK) -> bool:
+    """`_tokenize` for the common case, faster on large files (C-level `findall`, no match
+    objects). False, with `out` half filled, when the text needs the exact scan (see `_FAST`).
+    Chunks end just after a newline, so that only a block comment can cross their end."""
     text = out.text
+    n = len(text)
     pos = 1 if text.startswith("\ufeff") else 0
-    pieces = _FAST.findall(text, pos)
+    findall = _FAST.findall
     tokens = out.tokens
     comments = out.comments
     comment_starts = out.comment_starts
@@ -249,88 +254,98 @@ def _tokenize_fast(out: Lexed) -> bool:
     pending_start = 0
     line_no = 1
     line_start = 0
-    for ws, value in pieces:
-        if ws:
-            if "\n" in ws:
-                line_no += ws.count("\n")
-                line_start = pos + ws.rindex("\n") + 1
-            pos += len(ws)
-        if not value:  # the end of the text
-            break
-        end = pos + len(value)
-        kind = first_kind.get(value[0])
-        if kind is None:
-            return False
-        if kind == _ID:
-            if value[0] == "%":
-                ttype = "EXPLICIT_ID"
-                if value not in valid_ids:
-                    bad = validate_id(value[1:])
-                    if bad is not None:
-                        bad_ids[pos] = bad[1]
-                    else:
-                        valid_ids.add(value)
-            else:
-                ttype = keywords.get(value, "ID")
-                if ttype == "ID" and value not in valid_ids:
-                    bad = validate_id(value)
-                    if bad is not None:
-                        bad_ids[pos] = bad[1]
-                    else:
-                        valid_ids.add(value)
-        elif kind == _PUNCT:
-            ttype = punct[value]
-        elif kind == _NUM:
-            if "." in value:
-                ttype = "VERSION"
-                value, vend = _version_tail(text, end, value)
-                if vend != end:
-                    return False  # `-pre`/`+build` after it: pieces after it are not tokens
-                problem = semver_problem(value)
-                if problem is not None:
-                    bad_ids[pos] = problem
-            else:
-                ttype = "INTEGER"
-        elif kind == _SLASH:
-            if len(value) == 1:
-                ttype = "_SLASH"
-            elif value[1] == "/" or len(value) > 2:  # a line or (un-nested) block comment
-                if not pending:
-                    pending_start = pos
-                pending.append(value)
-                spans.append((pos, end - 1 if value[-1] == "\n" else end))
-                if "\n" in value:
-                    line_no += value.count("\n")
-                    line_start = pos + value.rindex("\n") + 1
-                pos = end
-                continue
-            else:
-                return False  # `/*` that does not close, or nests
-        else:
-            if len(value) < 2 or value[-1] != '"':
+    while pos < n:
+        stop = text.find("\n", pos + chunk)
+        stop = n if stop < 0 else stop + 1
+        for ws, value in findall(text, pos, stop):
+            if ws:
+                if "\n" in ws:
+                    line_no += ws.count("\n")
+                    line_start = pos + ws.rindex("\n") + 1
+                pos += len(ws)
+            if not value:  # the end of the chunk
+                break
+            end = pos + len(value)
+            kind = first_kind.get(value[0])
+            if kind is None:
                 return False
-            ttype = "STRLIT"
-        if ascii_only:
-            col = pos - line_start + 1
-            width = len(value)
-        else:
-            col = len(text[line_start:pos].encode("utf-8")) + 1
-            width = len(value.encode("utf-8"))
-        tok = new_token(Token, value)
-        tok.type = ttype
-        tok.start_pos = pos
-        tok.value = value
-        tok.line = tok.end_line = line_no
-        tok.column = col
-        tok.end_column = col + width
-        tok.end_pos = end
-        if pending:
-            comments[pos] = pending
-            comment_starts[pos] = pending_start
-            pending = []
-        tokens.append(tok)
-        pos = end
-    return pos == len(text)
+            if kind == _ID:
+                if value[0] == "%":
+                    ttype = "EXPLICIT_ID"
+                    if value not in valid_ids:
+                        bad = validate_id(value[1:])
+                        if bad is not None:
+                            bad_ids[pos] = bad[1]
+                        else:
+                            valid_ids.add(value)
+                else:
+                    ttype = keywords.get(value, "ID")
+                    if ttype == "ID" and value not in valid_ids:
+                        bad = validate_id(value)
+                        if bad is not None:
+                            bad_ids[pos] = bad[1]
+                        else:
+                            valid_ids.add(value)
+            elif kind == _PUNCT:
+                ttype = punct[value]
+            elif kind == _NUM:
+                if "." in value:
+                    ttype = "VERSION"
+                    value, vend = _version_tail(text, end, value)
+                    if vend != end:
+                        return False  # `-pre`/`+build` after it: the pieces after it differ
+                    problem = semver_problem(value)
+                    if problem is not None:
+                        bad_ids[pos] = problem
+                else:
+                    ttype = "INTEGER"
+            elif kind == _SLASH:
+                if len(value) == 1:
+                    ttype = "_SLASH"
+                else:  # a comment
+                    exact = value == "/*"  # nested, or longer than the chunk
+                    if exact:
+                        try:
+                            end = _block_end(out, pos)
+                        except WitError:
+                            return False
+                        value = text[pos:end]
+                    if not pending:
+                        pending_start = pos
+                    pending.append(value)
+                    spans.append((pos, end - 1 if value[-1] == "\n" else end))
+                    if "\n" in value:
+                        line_no += value.count("\n")
+                        line_start = pos + value.rindex("\n") + 1
+                    pos = end
+                    if exact:
+                        break  # the pieces after `/*` are inside the comment: rescan from here
+                    continue
+            else:
+                if len(value) < 2 or value[-1] != '"':
+                    return False
+                ttype = "STRLIT"
+            if ascii_only:
+                col = pos - line_start + 1
+                width = len(value)
+            else:
+                col = len(text[line_start:pos].encode("utf-8")) + 1
+                width = len(value.encode("utf-8"))
+            tok = new_token(Token, value)
+            tok.type = ttype
+            tok.start_pos = pos
+            tok.value = value
+            tok.line = tok.end_line = line_no
+            tok.column = col
+            tok.end_column = col + width
+            tok.end_pos = end
+            if pending:
+                comments[pos] = pending
+                comment_starts[pos] = pending_start
+                pending = []
+            tokens.append(tok)
+            pos = end
+    return pos == n
 
 
 def _tokenize(out: Lexed) -> None:
