@@ -657,6 +657,15 @@ def parse_text(file: str, text: str) -> ast.File:
     parser = _parser()
     _BUILD.lexed = lexed
     try:
+        return _parse_lexed(parser, lexed)
+    finally:
+        # the tokens are garbage now: a large file's would otherwise stay alive (and be walked
+        # by every later collection of the cyclic GC) until the next file is parsed
+        del _BUILD.lexed
+
+
+def _parse_lexed(parser: Lark, lexed: Lexed) -> ast.File:
+    try:
         try:
             result: ast.File = _fast_parse(lexed)
         except _SyntaxError:  # Lark's own loop finds it again and says what it expected
