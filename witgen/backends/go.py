@@ -35,7 +35,6 @@ from witgen.backends.go_abi import (
     Body,
     GoAbi,
     ResourceSpelling,
-    at,
 )
 from witgen.backends import go_stateful
 from witgen.backends.go_names import doc_comment, lower_camel, package_name, upper_camel
@@ -65,6 +64,8 @@ class GoPackage:
     docs: str | None
     inline_in: str | None = None  # the world of an inline interface
     identifiers: set[str] = field(default_factory=set)
+    # The record of the packages its code names, kept as the names are written (`Namer._qualify`,
+    # `Namer.ref`): import paths, standard packages ("math", "unsafe") without a slash.
     imports: set[str] = field(default_factory=set)
 
 
@@ -78,6 +79,16 @@ class Namer:
         self.gen = gen
         self.pkg = pkg
         self.resolve = gen.resolve
+        self.called: set[str] = set()  # package-level functions generated code calls
+
+    def ref(self, package: str, name: str) -> str:
+        """`package.name`, recording the import (`witrt` is the module's runtime package)."""
+        self.pkg.imports.add(f"{self.gen.module}/witrt" if package == "witrt" else package)
+        return f"{package}.{name}"
+
+    def calls(self, ident: str) -> str:
+        self.called.add(ident)
+        return ident
 
     def _qualify(self, owner: ir.TypeOwner | None, name: str) -> str:
         if owner is None:
@@ -90,7 +101,7 @@ class Namer:
 
     def go_type(self, ty: ir.Type | None) -> str:
         if ty is None:
-            return "witrt.Unit"
+            return self.ref("witrt", "Unit")
         if isinstance(ty, str):
             if ty in _UNSUPPORTED_PRIMITIVES:
                 raise GoBackendError(f"the Go backend does not support `{ty}`")
@@ -104,9 +115,9 @@ class Namer:
         """The Go type expression of an anonymous (or aliased structural) WIT type."""
         go = self.go_type
         if isinstance(kind, ir.Option):
-            return f"witrt.Option[{go(kind.type)}]"
+            return f"{self.ref('witrt', 'Option')}[{go(kind.type)}]"
         if isinstance(kind, ir.Result):
-            return f"witrt.Result[{go(kind.ok)}, {go(kind.err)}]"
+            return f"{self.ref('witrt', 'Result')}[{go(kind.ok)}, {go(kind.err)}]"
         if isinstance(kind, ir.List):
             if self.resolve.dealias(kind.type) == "u8":
                 return "[]byte"
@@ -117,7 +128,8 @@ class Namer:
             return f"map[{go(kind.key)}]{go(kind.value)}"
         if isinstance(kind, ir.Tuple):
             self.gen.tuple_arities.add(len(kind.types))
-            return f"witrt.Tuple{len(kind.types)}[{', '.join(go(t) for t in kind.types)}]"
+            tuple_type = self.ref("witrt", f"Tuple{len(kind.types)}")
+            return f"{tuple_type}[{', '.join(go(t) for t in kind.types)}]"
         if isinstance(kind, ir.Handle):
             return go(kind.resource)
         if isinstance(kind, ir.Alias):
@@ -440,9 +452,7 @@ class PackageGenerator:
                 self.export_wrapper(func)
         for info in self.resources.values():
             if info["kind"] == "resource_export":
-                info["uses_rep"] = any(
-                    info["rep_fn"] in line for f in self.functions for line in f.body
-                )
+                info["uses_rep"] = info["rep_fn"] in self.namer.called
         if self.exports:
             for ident in ("Exports", "Export", "exportsImpl", "implementation"):
                 self.declare(ident, "the generated export registration")
@@ -456,10 +466,8 @@ class PackageGenerator:
             exports=self.exports,
             imports=[],
         )
-        std = [name for name in ("math", "unsafe") if f"{name}." in code]
-        local = sorted(self.pkg.imports)
-        if "witrt." in code:
-            local = sorted(set(local) | {f"{self.gen.module}/witrt"})
+        std = sorted(i for i in self.pkg.imports if "/" not in i)
+        local = sorted(i for i in self.pkg.imports if "/" in i)
         import_block = ""
         if std or local:
             lines = [f'\t"{n}"' for n in std] + ([""] if std and local else [])
@@ -665,6 +673,7 @@ class PackageGenerator:
                 "wit": td.name,
                 "new_fn": self.declare(f"wasmimport{name}New", "resource-new"),
                 "rep_fn": self.declare(f"wasmimport{name}Rep", "resource-rep"),
+                "table_type": self.namer.ref("witrt", "Table"),
                 "dtor": self.declare(f"wasmexport{name}Dtor", "resource dtor"),
                 "dtor_export": f"{prefix}[dtor]{td.name}",
                 "methods": [],
@@ -741,10 +750,10 @@ class PackageGenerator:
         if sig.params_indirect:
             assert sig.param_area is not None
             area = b.tmp()
-            b.line(f"{area} := witrt.Alloc({sig.param_area.size})")
+            b.line(f"{area} := {self.namer.ref('witrt', 'Alloc')}({sig.param_area.size})")
             for (n, ty), off in zip(lowered, sig.param_area.offsets):
-                self.abi.store(b, ty, n, at(area, off))
-            core_args.append(f"witrt.Addr({area})")
+                self.abi.store(b, ty, n, self.abi.at(area, off))
+            core_args.append(f"{self.namer.ref('witrt', 'Addr')}({area})")
         else:
             for n, ty in lowered:
                 core_args += self.abi.lower_flat(b, ty, n)
@@ -753,8 +762,8 @@ class PackageGenerator:
             assert sig.result_area is not None
             self.gen.return_area = max(self.gen.return_area, sig.result_area.size)
             ret_area = b.tmp()
-            b.line(f"{ret_area} := witrt.ReturnArea()")
-            core_args.append(f"witrt.Addr({ret_area})")
+            b.line(f"{ret_area} := {self.namer.ref('witrt', 'ReturnArea')}()")
+            core_args.append(f"{self.namer.ref('witrt', 'Addr')}({ret_area})")
         call = f"{raw}({', '.join(core_args)})"
         flat_result = None
         if sig.results:
@@ -763,7 +772,9 @@ class PackageGenerator:
         else:
             b.line(call)
         if sig.params_indirect or any(has_pointers(self.resolve, p.type) for p in func.params):
-            b.line("witrt.Unpin()")  # the arguments' memory was pinned for the call only
+            b.line(
+                f"{self.namer.ref('witrt', 'Unpin')}()"
+            )  # the arguments' memory was pinned for the call only
         if func.result is not None:
             if ret_area is not None:
                 value = self.abi.load(b, func.result, ret_area)
@@ -772,7 +783,7 @@ class PackageGenerator:
                 value = self.abi.lift_flat(b, func.result, [flat_result])
             if has_pointers(self.resolve, func.result):
                 out = b.bind(value)
-                b.line("witrt.ResetArena()")
+                b.line(f"{self.namer.ref('witrt', 'ResetArena')}()")
                 value = out
             b.line(f"return {value}")
         params_text, result_text = self._signature(func)
@@ -800,20 +811,20 @@ class PackageGenerator:
         core = [b.tmp() for _ in sig.params]
         core_params = ", ".join(f"{n} {CORE_GO[t]}" for n, t in zip(core, sig.params))
         core_result = f" {CORE_GO[sig.results[0]]}" if sig.results else ""
-        b.line("witrt.Unpin()")
+        b.line(f"{self.namer.ref('witrt', 'Unpin')}()")
         lifted: list[str] = []
         if sig.params_indirect:
             assert sig.param_area is not None
-            base = b.bind(f"witrt.Ptr({core[0]})")
+            base = b.bind(f"{self.namer.ref('witrt', 'Ptr')}({core[0]})")
             for p, off in zip(func.params, sig.param_area.offsets):
-                lifted.append(b.bind(self.abi.load(b, p.type, at(base, off))))
+                lifted.append(b.bind(self.abi.load(b, p.type, self.abi.at(base, off))))
         else:
             rest = list(core)
             for p in func.params:
                 n = len(self.gen.layouts.flat(p.type))
                 lifted.append(b.bind(self.abi.lift_flat(b, p.type, rest[:n])))
                 rest = rest[n:]
-        b.line("witrt.ResetArena()")
+        b.line(f"{self.namer.ref('witrt', 'ResetArena')}()")
         if func.kind == "method":
             call = f"{lifted[0]}.{go_name}({', '.join(lifted[1:])})"
         else:
@@ -827,9 +838,9 @@ class PackageGenerator:
                 assert sig.result_area is not None
                 self.gen.return_area = max(self.gen.return_area, sig.result_area.size)
                 area = b.tmp()
-                b.line(f"{area} := witrt.ReturnArea()")
+                b.line(f"{area} := {self.namer.ref('witrt', 'ReturnArea')}()")
                 self.abi.store(b, func.result, result, area)
-                b.line(f"return witrt.Addr({area})")
+                b.line(f"return {self.namer.ref('witrt', 'Addr')}({area})")
             else:
                 (value,) = self.abi.lower_flat(b, func.result, result)
                 b.line(f"return {value}")
@@ -850,7 +861,7 @@ class PackageGenerator:
                     docs="",
                     directives=[f"//go:wasmexport cabi_post_{export_name}"],
                     signature=f"func {post}(uint32)",
-                    body=["\twitrt.Unpin()"],
+                    body=[f"\t{self.namer.ref('witrt', 'Unpin')}()"],
                 )
             )
         params_text, result_text = self._signature(func)

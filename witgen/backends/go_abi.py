@@ -68,6 +68,14 @@ class TypeNamer(Protocol):
 
     def variant_spelling(self, ty: int, case: int) -> tuple[str, str | None]: ...
 
+    def ref(self, package: str, name: str) -> str:
+        """`package.name` (`witrt`, `unsafe`, `math`), recorded as imported by the package."""
+        ...
+
+    def calls(self, ident: str) -> str:
+        """`ident`, a package-level function, recorded as called by generated code."""
+        ...
+
 
 class Body:
     """Lines of one Go function body, with indentation and fresh temporaries."""
@@ -106,37 +114,33 @@ class Body:
         return name
 
 
-def at(ptr: str, offset: int) -> str:
-    return f"unsafe.Add({ptr}, {offset})" if offset else ptr
-
-
-def _from_joined(value: str, joined: str, flat: str) -> str:
+def _from_joined(ref: Callable[[str, str], str], value: str, joined: str, flat: str) -> str:
     """A variant payload's flat value read back from the joined slot type."""
     if joined == flat:
         return value
     if joined == "i32" and flat == "f32":
-        return f"math.Float32frombits({value})"
+        return f"{ref('math', 'Float32frombits')}({value})"
     if joined == "i64" and flat == "i32":
         return f"uint32({value})"
     if joined == "i64" and flat == "f32":
-        return f"math.Float32frombits(uint32({value}))"
+        return f"{ref('math', 'Float32frombits')}(uint32({value}))"
     if joined == "i64" and flat == "f64":
-        return f"math.Float64frombits({value})"
+        return f"{ref('math', 'Float64frombits')}({value})"
     raise AssertionError(f"cannot join {flat} into {joined}")
 
 
-def _to_joined(value: str, flat: str, joined: str) -> str:
+def _to_joined(ref: Callable[[str, str], str], value: str, flat: str, joined: str) -> str:
     """A variant payload's flat value widened or reinterpreted into the joined slot type."""
     if joined == flat:
         return value
     if joined == "i32" and flat == "f32":
-        return f"math.Float32bits({value})"
+        return f"{ref('math', 'Float32bits')}({value})"
     if joined == "i64" and flat == "i32":
         return f"uint64({value})"
     if joined == "i64" and flat == "f32":
-        return f"uint64(math.Float32bits({value}))"
+        return f"uint64({ref('math', 'Float32bits')}({value}))"
     if joined == "i64" and flat == "f64":
-        return f"math.Float64bits({value})"
+        return f"{ref('math', 'Float64bits')}({value})"
     raise AssertionError(f"cannot join {flat} into {joined}")
 
 
@@ -149,6 +153,13 @@ class GoAbi:
         self.namer = namer
 
     # -- helpers --
+
+    def _rt(self, name: str) -> str:
+        return self.namer.ref("witrt", name)
+
+    def at(self, ptr: str, offset: int | str) -> str:
+        """`ptr` advanced by `offset` bytes."""
+        return f"{self.namer.ref('unsafe', 'Add')}({ptr}, {offset})" if offset else ptr
 
     def _kind(self, ty: ir.Type) -> str | ir.TypeDefKind:
         ty = self.resolve.dealias(ty)
@@ -171,12 +182,14 @@ class GoAbi:
         go = self.namer.go_type
         if isinstance(kind, ir.Option):
             inner = go(kind.type)
-            return f"witrt.Some[{inner}]({payload})" if case == 1 else f"witrt.None[{inner}]()"
+            if case == 1:
+                return f"{self._rt('Some')}[{inner}]({payload})"
+            return f"{self._rt('None')}[{inner}]()"
         if isinstance(kind, ir.Result):
-            ok = go(kind.ok) if kind.ok is not None else "witrt.Unit"
-            err = go(kind.err) if kind.err is not None else "witrt.Unit"
-            value = payload if payload is not None else "witrt.Unit{}"
-            return f"witrt.{'Err' if case else 'Ok'}[{ok}, {err}]({value})"
+            ok = go(kind.ok) if kind.ok is not None else self._rt("Unit")
+            err = go(kind.err) if kind.err is not None else self._rt("Unit")
+            value = payload if payload is not None else self._rt("Unit") + "{}"
+            return f"{self._rt('Err' if case else 'Ok')}[{ok}, {err}]({value})"
         assert isinstance(kind, ir.Variant)
         tag, field = self.namer.variant_spelling(real, case)
         if payload is None:
@@ -226,7 +239,7 @@ class GoAbi:
             if kind == "bool":
                 return f"{v} != 0"
             if kind == "string":
-                return f"witrt.LiftString({v}, {rest[0]})"
+                return f"{self._rt('LiftString')}({v}, {rest[0]})"
             if kind in ("f32", "f64", "u32", "u64"):
                 return v
             return f"{PRIMITIVE_GO[kind]}({v})"
@@ -269,7 +282,10 @@ class GoAbi:
             value = None
             if payload is not None:
                 pflat = self.layouts.flat(payload)
-                conv = [_from_joined(vals[1 + k], joined[k], ft) for k, ft in enumerate(pflat)]
+                conv = [
+                    _from_joined(self.namer.ref, vals[1 + k], joined[k], ft)
+                    for k, ft in enumerate(pflat)
+                ]
                 value = self.lift_flat(b, payload, conv)
             b.line(f"{result} = {self._construct(ty, i, value)}")
         b.middle("default:")
@@ -280,13 +296,13 @@ class GoAbi:
     def _lift_list(self, b: Body, elem: ir.Type, ptr: str, length: str) -> str:
         real = self.resolve.dealias(elem)
         if isinstance(real, str) and real in SAME_LAYOUT:
-            return f"witrt.LiftSlice[{PRIMITIVE_GO[real]}]({ptr}, {length})"
+            return f"{self._rt('LiftSlice')}[{PRIMITIVE_GO[real]}]({ptr}, {length})"
         size = self.layouts.size(elem)
         out, base, i = b.tmp(), b.tmp(), b.tmp()
         b.line(f"{out} := make([]{self.namer.go_type(elem)}, {length})")
-        b.line(f"{base} := witrt.Ptr({ptr})")
+        b.line(f"{base} := {self._rt('Ptr')}({ptr})")
         b.open(f"for {i} := range {out} {{")
-        b.line(f"{out}[{i}] = {self.load(b, elem, f'unsafe.Add({base}, {i}*{size})')}")
+        b.line(f"{out}[{i}] = {self.load(b, elem, self.at(base, f'{i}*{size}'))}")
         b.close()
         return out
 
@@ -294,7 +310,7 @@ class GoAbi:
         res = self.namer.resource(handle)
         if res.exported:
             if handle.kind == "own":
-                return f"{res.table}.Get({res.rep_fn}({value}))"
+                return f"{res.table}.Get({self.namer.calls(res.rep_fn)}({value}))"
             return f"{res.table}.Get({value})"
         return f"{res.from_handle}({value})"
 
@@ -304,10 +320,10 @@ class GoAbi:
         kind = self._kind(ty)
         if isinstance(kind, str):
             if kind == "bool":
-                return [f"witrt.BoolToU32({x})"]
+                return [f"{self._rt('BoolToU32')}({x})"]
             if kind == "string":
                 p, n = b.tmp(), b.tmp()
-                b.line(f"{p}, {n} := witrt.LowerString({x})")
+                b.line(f"{p}, {n} := {self._rt('LowerString')}({x})")
                 return [p, n]
             if kind in ("f32", "f64", "u32", "u64"):
                 return [x]
@@ -356,7 +372,7 @@ class GoAbi:
                 return
             pflat = self.layouts.flat(payload)
             for k, (v, ft) in enumerate(zip(self.lower_flat(b, payload, value), pflat)):
-                b.line(f"{names[1 + k]} = {_to_joined(v, ft, flat[1 + k])}")
+                b.line(f"{names[1 + k]} = {_to_joined(self.namer.ref, v, ft, flat[1 + k])}")
 
         self._branch(b, x, ty, emit)
         return names
@@ -365,16 +381,16 @@ class GoAbi:
         real = self.resolve.dealias(elem)
         p, n = b.tmp(), b.tmp()
         if isinstance(real, str) and real in SAME_LAYOUT:
-            b.line(f"{p}, {n} := witrt.LowerSlice({x})")
+            b.line(f"{p}, {n} := {self._rt('LowerSlice')}({x})")
             return [p, n]
         x = b.bind(x)
         size = self.layouts.size(elem)
         i = b.tmp()
-        b.line(f"{p} := witrt.Alloc(uint32(len({x})) * {size})")
+        b.line(f"{p} := {self._rt('Alloc')}(uint32(len({x})) * {size})")
         b.open(f"for {i} := range {x} {{")
-        self.store(b, elem, f"{x}[{i}]", f"unsafe.Add({p}, {i}*{size})")
+        self.store(b, elem, f"{x}[{i}]", self.at(p, f"{i}*{size}"))
         b.close()
-        return [f"witrt.Addr({p})", f"uint32(len({x}))"]
+        return [f"{self._rt('Addr')}({p})", f"uint32(len({x}))"]
 
     def _map_entry(self, kind: ir.Map) -> tuple[int, int]:
         """A map is stored like list<tuple<K, V>>: (entry size, offset of the value)."""
@@ -388,11 +404,11 @@ class GoAbi:
         n = b.bind(length)
         out, base, i = b.tmp(), b.tmp(), b.tmp()
         b.line(f"{out} := make({self.namer.go_type(ty)}, {n})")
-        b.line(f"{base} := witrt.Ptr({ptr})")
+        b.line(f"{base} := {self._rt('Ptr')}({ptr})")
         b.open(f"for {i} := uint32(0); {i} < {n}; {i}++ {{")
-        entry = b.bind(f"unsafe.Add({base}, {i}*{size})")
+        entry = b.bind(self.at(base, f"{i}*{size}"))
         key = b.bind(self.load(b, kind.key, entry))
-        b.line(f"{out}[{key}] = {self.load(b, kind.value, at(entry, value_offset))}")
+        b.line(f"{out}[{key}] = {self.load(b, kind.value, self.at(entry, value_offset))}")
         b.close()
         return out
 
@@ -400,15 +416,15 @@ class GoAbi:
         size, value_offset = self._map_entry(kind)
         x = b.bind(x)
         p, i, k, v = b.tmp(), b.tmp(), b.tmp(), b.tmp()
-        b.line(f"{p} := witrt.Alloc(uint32(len({x})) * {size})")
+        b.line(f"{p} := {self._rt('Alloc')}(uint32(len({x})) * {size})")
         b.line(f"{i} := uint32(0)")
         b.open(f"for {k}, {v} := range {x} {{")  # Go's order: the receiver sees a set anyway
-        entry = b.bind(f"unsafe.Add({p}, {i}*{size})")
+        entry = b.bind(self.at(p, f"{i}*{size}"))
         self.store(b, kind.key, k, entry)
-        self.store(b, kind.value, v, at(entry, value_offset))
+        self.store(b, kind.value, v, self.at(entry, value_offset))
         b.line(f"{i}++")
         b.close()
-        return [f"witrt.Addr({p})", f"uint32(len({x}))"]
+        return [f"{self._rt('Addr')}({p})", f"uint32(len({x}))"]
 
     def _lower_handle(self, handle: ir.Handle, x: str) -> str:
         res = self.namer.resource(handle)
@@ -428,14 +444,14 @@ class GoAbi:
                 return f"*(*uint8)({p}) != 0"
             if kind == "string":
                 p = b.bind(p)
-                return f"witrt.LiftString(*(*uint32)({p}), *(*uint32)(unsafe.Add({p}, 4)))"
+                return f"{self._rt('LiftString')}(*(*uint32)({p}), *(*uint32)({self.at(p, 4)}))"
             return f"*(*{PRIMITIVE_GO[kind]})({p})"
         if isinstance(kind, (ir.Record, ir.Tuple)):
             p = b.bind(p)
             types = [ft for _, ft in self._record_fields(ty)]
             offsets = self.layouts.field_offsets(types)
             parts = [
-                f"{name}: {self.load(b, ft, at(p, off))}"
+                f"{name}: {self.load(b, ft, self.at(p, off))}"
                 for (name, ft), off in zip(self._record_fields(ty), offsets)
             ]
             return f"{go(ty)}{{{', '.join(parts)}}}"
@@ -444,7 +460,7 @@ class GoAbi:
             if size <= 4:
                 return f"{go(ty)}(*(*{DISCRIMINANT_GO[size]})({p}))"
             p = b.bind(p)
-            return f"{go(ty)}(uint64(*(*uint32)({p})) | uint64(*(*uint32)(unsafe.Add({p}, 4)))<<32)"
+            return f"{go(ty)}(uint64(*(*uint32)({p})) | uint64(*(*uint32)({self.at(p, 4)}))<<32)"
         if isinstance(kind, ir.Enum):
             size = self.layouts.size(ty)
             return f"{go(ty)}(*(*{DISCRIMINANT_GO[size]})({p}))"
@@ -452,21 +468,17 @@ class GoAbi:
             return self._load_cases(b, ty, p)
         if isinstance(kind, ir.List):
             p = b.bind(p)
-            return self._lift_list(
-                b, kind.type, f"*(*uint32)({p})", f"*(*uint32)(unsafe.Add({p}, 4))"
-            )
+            return self._lift_list(b, kind.type, f"*(*uint32)({p})", f"*(*uint32)({self.at(p, 4)})")
         if isinstance(kind, ir.Map):
             p = b.bind(p)
-            return self._lift_map(
-                b, ty, kind, f"*(*uint32)({p})", f"*(*uint32)(unsafe.Add({p}, 4))"
-            )
+            return self._lift_map(b, ty, kind, f"*(*uint32)({p})", f"*(*uint32)({self.at(p, 4)})")
         if isinstance(kind, ir.FixedLengthList):
             p = b.bind(p)
             out, i = b.tmp(), b.tmp()
             size = self.layouts.size(kind.type)
             b.line(f"var {out} {go(ty)}")
             b.open(f"for {i} := range {out} {{")
-            b.line(f"{out}[{i}] = {self.load(b, kind.type, f'unsafe.Add({p}, {i}*{size})')}")
+            b.line(f"{out}[{i}] = {self.load(b, kind.type, self.at(p, f'{i}*{size}'))}")
             b.close()
             return out
         if isinstance(kind, ir.Handle):
@@ -483,7 +495,7 @@ class GoAbi:
         b.open(f"switch *(*{DISCRIMINANT_GO[shape.discriminant_size]})({p}) {{")
         for i, payload in enumerate(shape.payloads):
             b.middle(f"case {i}:")
-            value = None if payload is None else self.load(b, payload, at(p, offset))
+            value = None if payload is None else self.load(b, payload, self.at(p, offset))
             b.line(f"{result} = {self._construct(ty, i, value)}")
         b.middle("default:")
         b.line('panic("witrt: invalid discriminant")')
@@ -499,7 +511,7 @@ class GoAbi:
                 p = b.bind(p)
                 ptr, n = self.lower_flat(b, ty, x)
                 b.line(f"*(*uint32)({p}) = {ptr}")
-                b.line(f"*(*uint32)(unsafe.Add({p}, 4)) = {n}")
+                b.line(f"*(*uint32)({self.at(p, 4)}) = {n}")
             else:
                 b.line(f"*(*{PRIMITIVE_GO[kind]})({p}) = {x}")
             return
@@ -508,7 +520,7 @@ class GoAbi:
             fields = self._record_fields(ty)
             offsets = self.layouts.field_offsets([ft for _, ft in fields])
             for (name, ft), off in zip(fields, offsets):
-                self.store(b, ft, f"{x}.{name}", at(p, off))
+                self.store(b, ft, f"{x}.{name}", self.at(p, off))
             return
         if isinstance(kind, (ir.Flags, ir.Enum)):
             size = self.layouts.size(ty)
@@ -517,7 +529,7 @@ class GoAbi:
             else:
                 p = b.bind(p)
                 b.line(f"*(*uint32)({p}) = uint32({x})")
-                b.line(f"*(*uint32)(unsafe.Add({p}, 4)) = uint32(uint64({x}) >> 32)")
+                b.line(f"*(*uint32)({self.at(p, 4)}) = uint32(uint64({x}) >> 32)")
             return
         if isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
             self._store_cases(b, ty, x, p)
@@ -529,7 +541,7 @@ class GoAbi:
             else:
                 ptr, n = self._lower_map(b, kind, x)
             b.line(f"*(*uint32)({p}) = {ptr}")
-            b.line(f"*(*uint32)(unsafe.Add({p}, 4)) = {n}")
+            b.line(f"*(*uint32)({self.at(p, 4)}) = {n}")
             return
         if isinstance(kind, ir.FixedLengthList):
             p = b.bind(p)
@@ -537,7 +549,7 @@ class GoAbi:
             i = b.tmp()
             size = self.layouts.size(kind.type)
             b.open(f"for {i} := range {x} {{")
-            self.store(b, kind.type, f"{x}[{i}]", f"unsafe.Add({p}, {i}*{size})")
+            self.store(b, kind.type, f"{x}[{i}]", self.at(p, f"{i}*{size}"))
             b.close()
             return
         if isinstance(kind, ir.Handle):
@@ -557,6 +569,6 @@ class GoAbi:
             b.line(f"*(*{disc})({p}) = {case}")
             payload = shape.payloads[case]
             if payload is not None and value is not None:
-                self.store(b, payload, value, at(p, offset))
+                self.store(b, payload, value, self.at(p, offset))
 
         self._branch(b, x, ty, emit)

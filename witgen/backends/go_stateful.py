@@ -30,7 +30,7 @@ def _embed(namer: Any, resolve: ir.Resolve, ty: ir.Type | None, err: int) -> str
         match = re.fullmatch(r"witrt\.Result\[(.*)\]", full)
         if match is None:
             return None
-        return f"witrt.Err[{match.group(1)}](*err)"
+        return f"{namer.ref('witrt', 'Err')}[{match.group(1)}](*err)"
     if isinstance(kind, ir.Variant):
         for case in kind.cases:
             if _target(resolve, case.type) == err:
@@ -104,11 +104,10 @@ def stateful_file(gen: Any, pkg: Any, namer_cls: Any, header: str) -> str | None
         body.append(f"\treturn {call}" if result else f"\t{call}")
         sig = f"func (s *stateful) {go_name}({plist})" + (f" {result}" if result else "")
         methods.append("\n".join([sig + " {", *body, "}"]))
-    imports = sorted(pkg.imports | ({"witrt"} if any("witrt." in m for m in methods) else set()))
+    imports = sorted(pkg.imports)  # recorded while the methods were written (Namer.ref)
     pkg.imports.clear()
     pkg.imports.update(saved)
-    module = gen.module
-    import_lines = [f'\t"{module}/witrt"' if i == "witrt" else f'\t"{i}"' for i in imports]
+    import_lines = [f'\t"{i}"' for i in imports]
     import_block = ""
     if import_lines:
         import_block = "import (\n" + "\n".join(sorted(import_lines)) + "\n)\n\n"
