@@ -131,7 +131,10 @@ def _function(
     else:
         fail = embed
     lines = []
-    if counted is not None and embed is not None and "n_" in embed:
+    result = _target(resolve, func.result)
+    # `_embed` names the count only for a list of results (one error per input record)
+    per_record = isinstance(result, int) and isinstance(resolve.types[result].kind, ir.List)
+    if counted is not None and embed is not None and per_record:
         lines.append(f"let n_ = {counted[0]}.len();")
     lines += ["with_state(", f"    <T_ as {trait}State>::new,", f"    move |s_| {call},"]
     if "\n" in fail and len(fail.replace("\n", "")) > 60:  # rustfmt's chain_width
