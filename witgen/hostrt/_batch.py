@@ -542,9 +542,9 @@ def _lift(rt: Any, d: _runtime.Desc, rows: Any, at: int) -> Any:
     m = rows.shape[0]
     if kind in ("int", "float"):
         dtype, width = _INTS[d[-1]]
-        return pa.array(rows[:, at : at + width].copy().view(dtype).reshape(m))
+        return num(rows[:, at : at + width].copy().view(dtype).reshape(m))
     if kind == "bool":
-        return pa.array(rows[:, at] != 0)
+        return bools(rows[:, at] != 0)
     if kind in ("string", "bytes"):
         ptrs, lens = _pairs_of(rows, at)
         _check(rt, ptrs, lens, 1, "string" if kind == "string" else "list")
@@ -578,13 +578,13 @@ def _lift(rt: Any, d: _runtime.Desc, rows: Any, at: int) -> Any:
         _check(rt, ptrs, lens * esize, ealign, "list")
         offs = _offsets(lens)
         if elem[0] == "int" and elem[-1] == "u8":
-            values: Any = pa.array(_gather(rt, ptrs, lens))
+            values: Any = num(_gather(rt, ptrs, lens))
         else:
             child = np.zeros((int(lens.sum()), 0), np.uint8)
             if esize:
                 child = _gather(rt, ptrs, lens * esize).reshape(-1, esize)
             values = _lift(rt, elem, child, 0)
-        return pa.ListArray.from_arrays(pa.array(offs.astype(np.int32)), values)
+        return pa.ListArray.from_arrays(num(offs.astype(np.int32)), values)
     if kind in ("record", "tuple"):
         names, arrays = [], []
         for name, off, fd in _field_offsets(d):
@@ -599,8 +599,8 @@ def _lift(rt: Any, d: _runtime.Desc, rows: Any, at: int) -> Any:
         tags = rows[:, at : at + w].copy().view(f"<u{w}").reshape(m)
         if len(tags) and int(tags.max()) >= len(names):
             raise _core.trap("enum case out of range")
-        indices = pa.array(tags.astype(np.int32))
-        return pa.DictionaryArray.from_arrays(indices, pa.array(names))
+        indices = num(tags.astype(np.int32))
+        return pa.DictionaryArray.from_arrays(indices, _strings(names))
     if kind in ("variant", "result", "option"):
         cases = _cases(d)
         w = _disc(len(cases))
@@ -612,9 +612,9 @@ def _lift(rt: Any, d: _runtime.Desc, rows: Any, at: int) -> Any:
             some = tags == 1
             some_desc: _runtime.Desc = d[1]
             return _scatter(_lift(rt, some_desc, rows[some], po), some)
-        labels = pa.array([c for c, _ in cases])
+        labels = _strings([c for c, _ in cases])
         names = ["case"]
-        arrays = [pa.DictionaryArray.from_arrays(pa.array(tags), labels)]
+        arrays = [pa.DictionaryArray.from_arrays(num(tags), labels)]
         for i, (case, cd) in enumerate(cases):
             if cd is None:
                 continue
@@ -655,6 +655,30 @@ def _arrow_type(d: _runtime.Desc) -> Any:
     return pa.struct(cases)
 
 
+def num(values: Any) -> Any:
+    """A numpy array of numbers as an Arrow array, sharing its buffer.
+
+    `pa.array` would do too, but its first call imports pandas when that is installed.
+    """
+    values = np.ascontiguousarray(values)
+    typ = pa.from_numpy_dtype(values.dtype)
+    return pa.Array.from_buffers(typ, len(values), [None, pa.py_buffer(values)])
+
+
+def bools(values: Any) -> Any:
+    """A numpy bool array as an Arrow bool array."""
+    bits = np.packbits(np.asarray(values, dtype=bool), bitorder="little")
+    return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
+
+
+def _strings(names: Sequence[str]) -> Any:
+    data = [n.encode("utf-8") for n in names]
+    offs = _offsets(np.array([len(d) for d in data], dtype=np.int64)).astype(np.int32)
+    blob = np.frombuffer(b"".join(data) or b"\0", dtype=np.uint8)
+    buffers = [None, pa.py_buffer(offs), pa.py_buffer(blob.copy())]
+    return pa.Array.from_buffers(pa.string(), len(names), buffers)
+
+
 def _scatter(values: Any, mask: Any) -> Any:
     """`values` (one per true entry of `mask`) spread over len(mask) rows, null elsewhere."""
     if bool(mask.all()):
@@ -662,7 +686,11 @@ def _scatter(values: Any, mask: Any) -> Any:
     if not mask.any():
         return pa.nulls(len(mask), values.type)
     idx = np.cumsum(mask) - 1
-    return values.take(pa.array(idx.astype(np.int64), mask=~mask))
+    valid = pa.py_buffer(np.packbits(mask, bitorder="little"))
+    indices = pa.Array.from_buffers(
+        pa.int64(), len(mask), [valid, pa.py_buffer(idx.astype(np.int64))]
+    )
+    return values.take(indices)
 
 
 def _convert(d: _runtime.Desc | None, arr: Any) -> Any:

@@ -176,15 +176,15 @@ def attempt(pipeline: Any, stage: Any, rows: Rows, window: str, fault: Any) -> A
             out: Any = Rows(pa.RecordBatch.from_struct_array(res.column("emit")), c)
             extra = 0
         else:
-            emitted = res.column("emit").filter(pa.array(emit))
+            emitted = res.column("emit").filter(c.batch.bools(emit))
             lists = res.column("split")
             lengths = np.where(split, lists.value_lengths().fill_null(0).to_numpy(), 0)
             parts = [emitted]
             if split.any():
-                parts.append(lists.filter(pa.array(split)).flatten())
+                parts.append(lists.filter(c.batch.bools(split)).flatten())
             rows_of = np.concatenate([np.nonzero(emit)[0], np.repeat(np.arange(n), lengths)])
             order = np.argsort(rows_of, kind="stable")
-            merged = pa.concat_arrays(parts).take(pa.array(order))
+            merged = pa.concat_arrays(parts).take(c.batch.num(order))
             out = Rows(pa.RecordBatch.from_struct_array(merged), c)
             extra = int(lengths.sum()) - int(split.sum())
             err_desc = dict((name, d) for name, _, d in c.results[1])["failed"]
@@ -205,7 +205,7 @@ def attempt(pipeline: Any, stage: Any, rows: Rows, window: str, fault: Any) -> A
         ok = res.column("case").indices.to_numpy(zero_copy_only=False) == 0
         good = res.column("ok")
         if not ok.all():
-            good = good.filter(pa.array(ok))
+            good = good.filter(c.batch.bools(ok))
             err_desc = c.transformed[2]
             errors = res.column("err")
             for i in np.nonzero(~ok)[0]:
