@@ -27,6 +27,7 @@ def available() -> bool:
     if _deps is None:
         try:
             _deps = (importlib.import_module("numpy"), importlib.import_module("pyarrow"))
+            importlib.import_module("pyarrow.compute")  # filter/take: loaded now, not mid-run
         except ImportError:
             _deps = (None, None)
     return _deps[0] is not None
@@ -168,7 +169,7 @@ def attempt(pipeline: Any, stage: Any, rows: Rows, window: str, fault: Any) -> A
             n, lambda p: _same(_call(sc, p, "PROCESSOR__PROCESS_BATCH", batch), n, fault)
         )
         cases = [name for name, *_ in c.results[1]]
-        tags = res.column("case").indices.to_numpy(zero_copy_only=False)
+        tags = c.batch.to_np(res.column("case").indices)
         emit, skip = tags == cases.index("emit"), tags == cases.index("skip")
         split, bad = tags == cases.index("split"), tags == cases.index("failed")
         skipped = int(skip.sum())
@@ -178,7 +179,7 @@ def attempt(pipeline: Any, stage: Any, rows: Rows, window: str, fault: Any) -> A
         else:
             emitted = res.column("emit").filter(c.batch.bools(emit))
             lists = res.column("split")
-            lengths = np.where(split, lists.value_lengths().fill_null(0).to_numpy(), 0)
+            lengths = np.where(split, c.batch.to_np(lists.value_lengths().fill_null(0)), 0)
             parts = [emitted]
             if split.any():
                 parts.append(lists.filter(c.batch.bools(split)).flatten())
@@ -202,7 +203,7 @@ def attempt(pipeline: Any, stage: Any, rows: Rows, window: str, fault: Any) -> A
         res = stage.call(
             n, lambda p: _same(_call(sc, p, "TRANSFORMER__TRANSFORM_BATCH", batch), n, fault)
         )
-        ok = res.column("case").indices.to_numpy(zero_copy_only=False) == 0
+        ok = c.batch.to_np(res.column("case").indices) == 0
         good = res.column("ok")
         if not ok.all():
             good = good.filter(c.batch.bools(ok))

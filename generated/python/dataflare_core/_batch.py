@@ -393,7 +393,7 @@ def _plan_value(
     kind = d[0]
     if kind in ("int", "float"):
         dtype, width = _INTS[d[-1]]
-        values = col.to_numpy(zero_copy_only=False)
+        values = to_np(col)
         if kind == "int":
             if len(values) and (values.min() < d[1] or values.max() > d[2]):
                 raise ValueError(f"a value is out of range for {d[-1]}")
@@ -402,7 +402,7 @@ def _plan_value(
     elif kind == "bool":
         if not pa.types.is_boolean(col.type):
             raise TypeError(f"expected a bool column, got {col.type}")
-        flags = col.to_numpy(zero_copy_only=False).astype(np.uint8)
+        flags = to_np(col).astype(np.uint8)
         fills.append(functools.partial(_fill_scalar, at, "<u1", 1, flags))
     elif kind in ("string", "bytes"):
         offs, data = _varbin(col, kind)
@@ -415,7 +415,7 @@ def _plan_value(
             raise BatchUnavailable(f"no batch codec for list<{elem[0]}>")
         if not (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)):
             raise TypeError(f"expected a list column, got {col.type}")
-        offs = col.offsets.to_numpy().astype(np.int64)
+        offs = to_np(col.offsets).astype(np.int64)
         first, last = int(offs[0]), int(offs[-1])
         child = _chunk(col.values.slice(first, last - first))
         counts = np.diff(offs)
@@ -653,6 +653,26 @@ def _arrow_type(d: _runtime.Desc) -> Any:
     cases = [("case", pa.dictionary(pa.int32(), pa.string()))]
     cases += [(c, _arrow_type(cd)) for c, cd in _cases(d) if cd is not None]
     return pa.struct(cases)
+
+
+def to_np(arr: Any) -> Any:
+    """The values of a null-free Arrow array of numbers or bools as numpy (no pandas import,
+    unlike `Array.to_numpy`)."""
+    t = arr.type
+    n, at = len(arr), arr.offset
+    buf = arr.buffers()[1]
+    if pa.types.is_boolean(t):
+        bits = np.unpackbits(np.frombuffer(buf, np.uint8), bitorder="little")
+        return bits[at : at + n].astype(bool)
+    if pa.types.is_integer(t):
+        code = "i" if pa.types.is_signed_integer(t) else "u"
+    elif pa.types.is_floating(t) and t.bit_width in (32, 64):
+        code = "f"
+    else:
+        raise TypeError(f"expected a column of numbers, got {t}")
+    if arr.null_count:
+        raise ValueError("null values cannot be passed to the plugin")
+    return np.frombuffer(buf, dtype=f"<{code}{t.bit_width // 8}")[at : at + n]
 
 
 def num(values: Any) -> Any:
