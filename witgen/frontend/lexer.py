@@ -46,6 +46,10 @@ PUNCT = {
     ".": "_PERIOD",
 }
 
+_PUNCT_TEXT = {name: text for text, name in PUNCT.items()}
+# punctuation whose Token the fast scan leaves to `Lexed.token` (rules drop `_` terminals)
+_LAZY = frozenset(name for name in _PUNCT_TEXT if name.startswith("_"))
+
 # How wit-parser describes each token in "expected X, found Y" messages.
 DESCRIBE = {
     "_EQ": "'='",
@@ -159,7 +163,11 @@ class Lexed:
         self.file = file
         self.text = text
         self.lines = LineIndex(text)
-        self.tokens: list[Token] = []
+        # Every token's type, and the token itself, or for punctuation but `@` (which no rule
+        # keeps) just its offset: its Token is made only if `tokens` or `token(i)` asks.
+        self.kinds: list[str] = []
+        self.items: list[Token | int] = []
+        self._tokens: list[Token] | None = None
         # comments[start offset of a token] = comments between the previous token and it
         self.comments: dict[int, list[str]] = {}
         self.comment_starts: dict[int, int] = {}  # same keys: where those comments begin
@@ -172,6 +180,23 @@ class Lexed:
         # a bad identifier when it is used as a name, a bad character after the last token.
         self.bad_ids: dict[int, str] = {}
         self.error: WitError | None = None
+
+    @property
+    def tokens(self) -> list[Token]:
+        """All tokens, in order."""
+        if self._tokens is None:
+            self._tokens = [self.token(i) for i in range(len(self.items))]
+        return self._tokens
+
+    def token(self, i: int) -> Token:
+        """Token `i`, made now if the scan left only its offset."""
+        item = self.items[i]
+        if not isinstance(item, int):
+            return item
+        ttype = self.kinds[i]
+        value = _PUNCT_TEXT[ttype]
+        line, col = self.lines.at(item)
+        return Token(ttype, value, item, line, col, line, col + len(value), item + len(value))
 
     def span(self, pos: int, end: int | None = None) -> Span:
         line, col = self.lines.at(pos)
@@ -192,10 +217,13 @@ def tokenize(file: str, text: str) -> Lexed:
     if _tokenize_fast(out):
         return out
     out = Lexed(file, text)  # something the fast scan leaves to the exact one: start again
+    out._tokens = []
     try:
         _tokenize(out)
     except WitError as err:
         out.error = err
+    out.kinds = [t.type for t in out._tokens]
+    out.items = list(out._tokens)
     return out
 
 
@@ -239,7 +267,9 @@ def _tokenize_fast(out: Lexed, chunk: int = _CHUNK) -> bool:
     n = len(text)
     pos = 1 if text.startswith("\ufeff") else 0
     findall = _FAST.findall
-    tokens = out.tokens
+    kinds = out.kinds
+    items = out.items
+    lazy = _LAZY
     comments = out.comments
     comment_starts = out.comment_starts
     bad_ids = out.bad_ids
@@ -288,6 +318,15 @@ def _tokenize_fast(out: Lexed, chunk: int = _CHUNK) -> bool:
                             valid_ids.add(value)
             elif kind == _PUNCT:
                 ttype = punct[value]
+                if ttype in lazy:
+                    if pending:
+                        comments[pos] = pending
+                        comment_starts[pos] = pending_start
+                        pending = []
+                    kinds.append(ttype)
+                    items.append(pos)
+                    pos = end
+                    continue
             elif kind == _NUM:
                 if "." in value:
                     ttype = "VERSION"
@@ -343,7 +382,8 @@ def _tokenize_fast(out: Lexed, chunk: int = _CHUNK) -> bool:
                 comments[pos] = pending
                 comment_starts[pos] = pending_start
                 pending = []
-            tokens.append(tok)
+            kinds.append(ttype)
+            items.append(tok)
             pos = end
     return pos == n
 

@@ -26,21 +26,21 @@ MAX_PACKAGE_NESTING = 100
 _ATTRIBUTE_KEYS = {"since": "version", "deprecated": "version", "unstable": "feature"}
 
 
-def _opens_block(tokens: list[Token], i: int) -> bool:
-    """Whether the `package` keyword at `tokens[i]` starts a `package a:b { ... }` block."""
-    for tok in tokens[i + 1 :]:
-        if tok.type == "_LBRACE":
+def _opens_block(kinds: list[str], i: int) -> bool:
+    """Whether the `package` keyword, token `i` (of types `kinds`), starts a
+    `package a:b { ... }` block."""
+    for kind in kinds[i + 1 :]:
+        if kind == "_LBRACE":
             return True
-        if tok.type in ("_SEMI", "_RBRACE", "PACKAGE"):
+        if kind in ("_SEMI", "_RBRACE", "PACKAGE"):
             return False
     return False
 
 
 def _check_attribute_key(lexed: Lexed, i: int) -> None:
-    tokens = lexed.tokens
-    if i + 3 >= len(tokens):
+    if i + 3 >= len(lexed.kinds):
         return
-    name, paren, key = tokens[i + 1], tokens[i + 2], tokens[i + 3]
+    name, paren, key = lexed.token(i + 1), lexed.token(i + 2), lexed.token(i + 3)
     if name.type not in ("ID", "EXPLICIT_ID") or paren.type != "_LPAREN":
         return
     want = _ATTRIBUTE_KEYS.get(name.value.lstrip("%"))
@@ -97,7 +97,7 @@ class _TokenFeed(Lexer):
                 if package_braces and package_braces[-1] == braces:
                     package_braces.pop()
                 braces -= 1
-            elif kind == "PACKAGE" and _opens_block(tokens, i):
+            elif kind == "PACKAGE" and _opens_block(lexed.kinds, i):
                 if len(package_braces) >= MAX_PACKAGE_NESTING:
                     raise WitError("package nesting too deep", _token_span(lexed, tok))
                 package_braces.append(braces + 1)
@@ -534,18 +534,17 @@ def _fast_parse(lexed: Lexed) -> Any:
     table, start, end_state = _fast_table()
     states = [start]
     values: list[Any] = []
-    tokens = lexed.tokens
+    kinds = lexed.kinds
     watched = _WATCHED
     depth = 0
     prev = ""
     package_braces: list[int] = []
     braces = 0
     i = -1
-    for tok in tokens:
+    for ttype, tok in zip(kinds, lexed.items):  # `tok` is an offset for dropped punctuation
         i += 1
-        ttype = tok.type
         if depth >= MAX_TYPE_NESTING and (prev == "_LT" or prev == "_COMMA"):
-            raise WitError("type nesting too deep", _token_span(lexed, tok))
+            raise WitError("type nesting too deep", _token_span(lexed, lexed.token(i)))
         if ttype in watched:
             if ttype == "_LT":
                 depth += 1
@@ -558,9 +557,10 @@ def _fast_parse(lexed: Lexed) -> Any:
                     package_braces.pop()
                 braces -= 1
             elif ttype == "PACKAGE":
-                if _opens_block(tokens, i):
+                if _opens_block(kinds, i):
                     if len(package_braces) >= MAX_PACKAGE_NESTING:
-                        raise WitError("package nesting too deep", _token_span(lexed, tok))
+                        span = _token_span(lexed, lexed.token(i))
+                        raise WitError("package nesting too deep", span)
                     package_braces.append(braces + 1)
             else:
                 _check_attribute_key(lexed, i)
