@@ -27,7 +27,6 @@ COMMANDS = {
     "compat": "compat",
     "release": "release",
     "publish": "publish",
-    "publish": "publish",
     "toolchain": "toolchain",
     "new": "new",
     "build": "build",
