@@ -26,6 +26,7 @@ COMPONENTS = toolchain.COMPONENTS / "tests"
 # guest crate -> (WIT file, world, guest source)
 GUEST_SPECS = {
     "echo-guest": (WIT / "echo.wit", "echo", GUESTS / "echo.rs"),
+    "main-guest": (WIT / "main.wit", "runner", GUESTS / "main.rs"),
 }
 
 
@@ -88,5 +89,5 @@ def sdk_dirs() -> list[Path]:
     return sorted(
         p
         for p in WORKSPACE.iterdir()
-        if (p / "src" / "lib.rs").exists() and not p.name.startswith(("stub-", "echo-guest"))
+        if (p / "src" / "lib.rs").exists() and not p.name.startswith(("stub-", "echo-guest", "main-guest"))
     )

@@ -42,6 +42,9 @@ from witgen.paths import template_loader
 
 LANGUAGE = "rust"
 
+# world-level export names whose symbol the Rust toolchain treats specially on wasm32
+_RESERVED_CORE_EXPORTS = frozenset({"main"})
+
 
 # ---------------------------------------------------------------------------- the model
 
@@ -775,6 +778,12 @@ class RustGen:
             self._check(func)
             sig = core_signature(self.layouts, func, "export")
             export_name = func.name if key is None else f"{key}#{func.name}"
+            post_name = f"cabi_post_{export_name}"
+            if export_name in _RESERVED_CORE_EXPORTS:
+                # Rust on wasm32 gives the symbol `main` the C entry point's signature, so the
+                # core export takes the component model's standard name (`cm32p2||main`), which
+                # `component new` maps to the same component export `main`
+                export_name, post_name = f"cm32p2||{func.name}", f"cm32p2||{func.name}_post"
             ident = _ident(func.name)
             owner = None if func.resource is None else resources[self._resource_id(func.resource)]
             bound = trait if owner is None else owner.trait
@@ -798,7 +807,7 @@ class RustGen:
                 m.glue.append(post)
                 shims.append(
                     Shim(
-                        f"cabi_post_{export_name}",
+                        post_name,
                         f"{prefix}_post_{ident}",
                         "arg0: i32",
                         "arg0",
