@@ -334,3 +334,78 @@ def test_generated_python_host_runs_a_plugin_on_the_fast_path(
     assert Path(got["package"]).resolve().is_relative_to(out.resolve())
     assert got["batch"] == 100 and got["same"]
     assert "r1" in got["one"], got["one"]
+
+
+def _pipeline(tmp: Path, components: dict[str, Path], count: int) -> Path:
+    """A pipeline file over the given kind -> component, in order, with the source's `count`."""
+    text = "batch_size = 50\n"
+    for kind, component in components.items():
+        text += f'\n[[stage]]\nkind = "{kind}"\ncomponent = "{component}"\n'
+        if kind == "source":
+            text += f'config = {{ "source.count" = "{count}" }}\n'
+    path = tmp / "pipeline.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_run_a_pipeline_of_plugins(fresh: Fresh, tmp_path: Path) -> None:
+    from tests.python_host.rust_plugins import example_components
+
+    built = example_components()
+    components = {}
+    for kind in ("source", "processor", "destination"):
+        components[kind] = tmp_path / f"{kind}.wasm"
+        shutil.copy(built[kind], components[kind])
+    pipeline = _pipeline(tmp_path, components, count=120)
+    cache = str(tmp_path / "cache")
+    proc = _checked(
+        fresh.witgen("run", str(pipeline), "-q", "--no-hot-reload", "--cache-dir", cache),
+        "witgen run",
+    )
+    accounting = proc.stdout.splitlines()[0]
+    assert accounting.startswith("records in 120 (source 120, splits +0) = out 120 "), accounting
+    assert accounting.endswith("summaries written 0") and ": balanced;" in accounting, accounting
+    assert not any(fresh.work.iterdir()), "witgen run wrote into the working directory"
+
+    # a component that is not there: bad input, one line at the pipeline file's line, exit 2
+    components["processor"] = tmp_path / "missing" / "processor.wasm"
+    pipeline = _pipeline(tmp_path, components, count=120)
+    proc = fresh.witgen("run", str(pipeline), "-q", "--cache-dir", cache)
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert f"{pipeline}:" in line and "missing/processor.wasm does not exist" in line, line
+
+
+def test_new_scaffolds_from_the_templates_in_the_wheel(fresh: Fresh, tmp_path: Path) -> None:
+    # in a folder of its own (not the shared empty one): `new` writes where it runs
+    here = tmp_path / "venv-new"
+    here.mkdir()
+    _checked(
+        fresh.run(
+            str(fresh.venv / BIN / "witgen"),
+            "new",
+            "p",
+            "--lang",
+            "rust",
+            "--kind",
+            "processor",
+            cwd=here,
+        ),
+        "witgen new",
+    )
+    checkout = tmp_path / "checkout-new"
+    checkout.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "witgen", "new", "p", "--lang", "rust", "--kind", "processor"],
+        cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    got, want = _tree(here / "p"), _tree(checkout / "p")
+    assert {"Cargo.toml", "src/lib.rs", "witgen.toml", "sdk/Cargo.toml"} <= set(got), sorted(got)
+    assert sorted(got) == sorted(want)
+    differ = [name for name in got if got[name] != want[name]]
+    assert not differ, f"the installed witgen scaffolds different files: {differ}"
