@@ -96,6 +96,13 @@ impl Processor for Plugin {
             b"loop" => loop {
                 std::hint::black_box(&record);
             },
+            b"grow" => {
+                let mut chunks: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    chunks.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&chunks);
+                }
+            }
             b"oom" => {
                 let big = vec![7u8; 256 << 20];
                 ProcessingResult::Emit(DataRecord { payload: big, ..record })
@@ -133,6 +140,11 @@ input = [{ id = "c", payload = "oom" }]
 expect = [{ emit = { id = "c" } }]
 
 [[case]]
+name = "grows past its memory limit"
+input = [{ id = "g", payload = "grow" }]
+expect = [{ emit = { id = "g" } }]
+
+[[case]]
 name = "a fresh instance after all that"
 input = [{ id = "d", payload = "fine" }]
 expect = [{ emit = { id = "d", payload = "fine" } }]
@@ -158,13 +170,18 @@ def test_bad_plugins_fail_cases_with_typed_reasons(
     cases = {c["name"]: c for c in json.loads(out)["cases"]}
     assert cases["traps"]["failure"] == "trap"
     assert cases["loops"]["failure"] == "timeout"
-    assert cases["exhausts memory"]["failure"] in ("memory", "trap")
+    assert cases["exhausts memory"]["failure"] in ("memory", "trap")  # one refused 256 MiB grow
+    assert cases["grows past its memory limit"]["failure"] == "memory"
+    assert (
+        "memory at the limit of 67108864 bytes" in cases["grows past its memory limit"]["message"]
+    )
     assert not cases["exhausts memory"]["passed"]
     assert cases["a fresh instance after all that"]["passed"]
     assert cases["a trap that is expected"]["passed"]
     code, out, _ = witgen(capsys, "test", root)
     assert "FAIL traps [trap]" in out and "FAIL loops [timeout]" in out
-    assert out.splitlines()[-1] == "3 passed, 3 failed"
+    assert "FAIL grows past its memory limit [memory]" in out
+    assert out.splitlines()[-1] == "3 passed, 4 failed"
 
 
 def test_compiler_errors_are_shown_as_printed(

@@ -8,7 +8,14 @@ from typing import Callable
 import pytest
 
 from tests.python_host.conftest import RecordingHost
-from dataflare_core import Limits, PluginClosed, PluginTimeout, PluginTrap, ProcessorPlugin
+from dataflare_core import (
+    Limits,
+    PluginClosed,
+    PluginMemoryLimit,
+    PluginTimeout,
+    PluginTrap,
+    ProcessorPlugin,
+)
 from dataflare_core.types import DataRecord, ProcessingResultEmit
 
 OK = DataRecord("fine", 1, b"x", [])
@@ -65,6 +72,28 @@ def test_memory_limit_refuses_growth(processor_wat: Path, load: Loader) -> None:
     with pytest.raises(PluginTrap):
         tight.process(grow)
     assert tight.process(OK) == ProcessingResultEmit(OK)
+
+
+def test_trap_at_the_memory_limit_says_memory(
+    processor_wat: Path, load: Loader, fast: bool
+) -> None:
+    """The fast path reads the memory after a trap: at the limit, the refused growth is why."""
+    grow = DataRecord("grow", 1, b"x", [])  # 16 MiB more per record: the third is refused
+    p = load(processor_wat, Limits(memory_bytes=34 << 20))
+    assert p.process(grow) == ProcessingResultEmit(grow)
+    assert p.process(grow) == ProcessingResultEmit(grow)
+    with pytest.raises(PluginTrap) as info:
+        p.process(grow)
+    if fast:
+        assert isinstance(info.value, PluginMemoryLimit)
+        assert info.value.reason == "memory"
+        assert "memory at the limit of 35651584 bytes" in str(info.value)
+    else:  # wasmtime.component exposes no core memory to read: a plain trap
+        assert info.value.reason == "trap"
+    assert p.process(OK) == ProcessingResultEmit(OK)
+    with pytest.raises(PluginTrap) as info:
+        p.process(DataRecord("trap", 1, b"x", []))
+    assert info.value.reason == "trap" and not isinstance(info.value, PluginMemoryLimit)
 
 
 def test_closed_plugin_refuses_calls(processor_wat: Path, load: Loader) -> None:

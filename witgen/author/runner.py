@@ -297,7 +297,7 @@ class Runner:
             text = str(exc)
             low = text.lower()
             reason = "memory" if "memory" in low and ("limit" in low or "grow" in low) else "trap"
-            if getattr(exc, "reason", None) in ("memory", "timeout", "trap"):
+            if getattr(exc, "reason", None) in ("memory", "timeout"):
                 reason = getattr(exc, "reason")  # a host that knows why says so
             raise CaseFailure(reason, text.strip().splitlines()[0] if text else "trap") from None
         except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:

@@ -607,6 +607,7 @@ class Store:
         self.ptr = self.owned.ptr
         self.context: int = lib.wasmtime_store_context(self.ptr)
         self.call = lib.raw("wasmtime_func_call_unchecked", _CALL_PROTO)
+        self.memory_limit = limits.memory_bytes
         if limits.memory_bytes is not None:
             lib.wasmtime_store_limiter(self.ptr, limits.memory_bytes, -1, -1, -1, -1)
         self.interrupts = _runtime.Interrupts(lib, self.ptr, limits.timeout)
@@ -1142,7 +1143,8 @@ class CoreInstance:
             return self.core.exports[(iface, name)][0](self, *args)
         except _CallFailed as exc:
             self._store = None  # poisoned: a fresh instance serves the next call
-            raise _runtime.classify(str(exc), store.interrupts.timed_out) from None
+            full = self._memory_full(store)
+            raise _runtime.classify(str(exc), store.interrupts.timed_out, full) from None
         except BaseException as exc:
             unwound = self.entered or self._store is not store
             if unwound or isinstance(exc, _runtime.PluginTrap):
@@ -1223,8 +1225,19 @@ class CoreInstance:
         assert self._store is not None
         return int(self._size(*self._memory_ref))
 
+    def _memory_full(self, store: Store) -> int | None:
+        """The store's memory limit when the memory, after a trap, is close enough to it that
+        the guest's last growth was most likely refused by the limiter (within a page or a
+        sixteenth of the limit), else None. wasmtime's C API limiter reports no refusal itself."""
+        limit = store.memory_limit
+        if limit is None:
+            return None
+        size = int(self._size(*self._memory_ref))
+        return limit if size + max(_PAGE, limit // 16) > limit else None
+
 
 _PAIR = struct.Struct("<II")
+_PAGE = 65536  # a wasm page
 _ALLOCATOR_WAT = """
 (module
   (import "guest" "cabi_realloc" (func $realloc (param i32 i32 i32 i32) (result i32)))

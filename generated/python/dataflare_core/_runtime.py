@@ -75,11 +75,23 @@ class PluginLoadError(PluginFailure):
 
 
 class PluginTrap(PluginFailure):
-    """The plugin trapped. The instance is discarded; the next call uses a fresh one."""
+    """The plugin trapped. The instance is discarded; the next call uses a fresh one.
+
+    `reason` names the kind of failure: `trap`, `timeout` or `memory` (the subclasses)."""
+
+    reason = "trap"
 
 
 class PluginTimeout(PluginTrap):
     """The plugin ran past its fuel or deadline budget for one call."""
+
+    reason = "timeout"
+
+
+class PluginMemoryLimit(PluginTrap):
+    """The plugin trapped with its linear memory at `Limits.memory_bytes` (a growth refused)."""
+
+    reason = "memory"
 
 
 class PluginClosed(PluginFailure):
@@ -987,12 +999,19 @@ def _close_paren(exc: Exception) -> Exception:
     return type(exc)(f"{head}){sep}{tail}")
 
 
-def classify(text: str, timed_out: bool = False) -> PluginFailure:
-    """The typed error for a trap or error message wasmtime reported for a call."""
+def classify(text: str, timed_out: bool = False, memory_full: int | None = None) -> PluginFailure:
+    """The typed error for a trap or error message wasmtime reported for a call.
+
+    `memory_full`: the memory limit in bytes when the host saw the instance's memory within one
+    page of it after the trap (its next growth was refused), else None."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     last = lines[-1] if lines else "unknown failure"
     if timed_out or "wasm trap: interrupt" in text or "fuel" in text:
         return PluginTimeout(f"the plugin exceeded its time budget: {last}")
+    if memory_full is not None:
+        return PluginMemoryLimit(
+            f"the plugin trapped with its memory at the limit of {memory_full} bytes: {last}"
+        )
     return PluginTrap(f"the plugin trapped: {last}")
 
 
