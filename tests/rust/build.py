@@ -89,5 +89,6 @@ def sdk_dirs() -> list[Path]:
     return sorted(
         p
         for p in WORKSPACE.iterdir()
-        if (p / "src" / "lib.rs").exists() and not p.name.startswith(("stub-", "echo-guest", "main-guest"))
+        if (p / "src" / "lib.rs").exists()
+        and not p.name.startswith(("stub-", "echo-guest", "main-guest"))
     )
