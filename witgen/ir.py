@@ -459,6 +459,26 @@ class Resolve:
                 yield direction, entry, self.world_key_name(entry.key)
 
 
+def type_children(kind: TypeDefKind, *, handles: bool) -> list[Type | None]:
+    """The types a type definition is built from. With `handles`, a handle's resource counts as
+    one (what it refers to); without, a handle is a leaf (it does not contain its resource)."""
+    if isinstance(kind, Record):
+        return [f.type for f in kind.fields]
+    if isinstance(kind, Variant):
+        return [c.type for c in kind.cases]
+    if isinstance(kind, Tuple):
+        return list(kind.types)
+    if isinstance(kind, Result):
+        return [kind.ok, kind.err]
+    if isinstance(kind, Map):
+        return [kind.key, kind.value]
+    if isinstance(kind, Handle):
+        return [kind.resource] if handles else []
+    if isinstance(kind, (Option, List, FixedLengthList, Alias, Future, Stream)):
+        return [kind.type]
+    return []  # resources, flags, enums
+
+
 # ---------------------------------------------------------------------------- JSON
 
 

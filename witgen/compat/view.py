@@ -45,27 +45,6 @@ def strip_version(name: str) -> str:
     return name.split("@", 1)[0]
 
 
-def children(kind: ir.TypeDefKind) -> list[ir.Type | None]:
-    """The types a type definition is built from."""
-    if isinstance(kind, ir.Record):
-        return [f.type for f in kind.fields]
-    if isinstance(kind, ir.Variant):
-        return [c.type for c in kind.cases]
-    if isinstance(kind, ir.Tuple):
-        return list(kind.types)
-    if isinstance(kind, ir.Result):
-        return [kind.ok, kind.err]
-    if isinstance(kind, ir.Map):
-        return [kind.key, kind.value]
-    if isinstance(kind, ir.Handle):
-        return [kind.resource]
-    if isinstance(kind, (ir.Option, ir.List, ir.FixedLengthList, ir.Alias)):
-        return [kind.type]
-    if isinstance(kind, (ir.Future, ir.Stream)):
-        return [kind.type]
-    return []
-
-
 def reachable(
     resolve: ir.Resolve, roots: list[ir.Type | None], skip_owners: frozenset[int] = frozenset()
 ) -> set[int]:
@@ -80,7 +59,9 @@ def reachable(
         if t in seen:
             continue
         seen.add(t)
-        stack.extend(c for c in children(resolve.types[t].kind) if isinstance(c, int))
+        stack.extend(
+            c for c in ir.type_children(resolve.types[t].kind, handles=True) if isinstance(c, int)
+        )
 
     def skipped(t: int) -> bool:
         owner = resolve.types[t].owner

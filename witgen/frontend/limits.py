@@ -18,24 +18,6 @@ MAX_SOURCE_BYTES = 64 * 1024 * 1024
 MAX_TYPE_DEPTH = 256
 
 
-def _children(kind: ir.TypeDefKind) -> list[ir.Type | None]:
-    if isinstance(kind, ir.Record):
-        return [f.type for f in kind.fields]
-    if isinstance(kind, ir.Variant):
-        return [c.type for c in kind.cases]
-    if isinstance(kind, ir.Tuple):
-        return list(kind.types)
-    if isinstance(kind, ir.Result):
-        return [kind.ok, kind.err]
-    if isinstance(kind, ir.Map):
-        return [kind.key, kind.value]
-    if isinstance(kind, (ir.Option, ir.List, ir.FixedLengthList, ir.Alias)):
-        return [kind.type]
-    if isinstance(kind, (ir.Future, ir.Stream)):
-        return [kind.type]
-    return []  # resources, handles (a handle does not contain its resource), flags, enums
-
-
 def type_depths(resolve: ir.Resolve) -> list[int]:
     """Nesting depth of every type, computed without recursion: a primitive is 0, a type holding
     only primitives is 1, and an alias (`type a = b`, or a `use`) is as deep as what it names."""
@@ -50,14 +32,20 @@ def type_depths(resolve: ir.Resolve) -> list[int]:
                 stack.pop()
                 continue
             pending = [
-                c for c in _children(resolve.types[tid].kind) if isinstance(c, int) and depth[c] < 0
+                c
+                for c in ir.type_children(resolve.types[tid].kind, handles=False)
+                if isinstance(c, int) and depth[c] < 0
             ]
             if pending:
                 stack.extend(pending)
                 continue
             own = 0 if isinstance(resolve.types[tid].kind, ir.Alias) else 1
             depth[tid] = own + max(
-                (depth[c] for c in _children(resolve.types[tid].kind) if isinstance(c, int)),
+                (
+                    depth[c]
+                    for c in ir.type_children(resolve.types[tid].kind, handles=False)
+                    if isinstance(c, int)
+                ),
                 default=0,
             )
             stack.pop()
