@@ -231,22 +231,13 @@ def attempt(pipeline: Any, stage: Any, rows: Rows, window: str, fault: Any) -> A
             with pipeline._fail_lock:
                 pipeline._summaries.extend(summaries)
     elif kind == "destination":
+        from witgen.pipeline.runtime import write_summaries, written_count
+
         written = stage.call(n, lambda p: _call(sc, p, "DESTINATION__WRITE_BATCH", batch))
-        if isinstance(written, b.Err):
-            raise fault("plugin-error", _describe(written.value))
-        count = written.value
-        if not isinstance(count, int) or count > n:
-            raise fault("invalid-value", f"write-batch reported {count} for {n} records")
+        count = written_count(written, n, b)
         pipeline.accounting.add(out=count)
         stage.metrics.records_out += count
-        summaries = pipeline._take_summaries()
-        if summaries:
-            try:
-                done = stage.call(0, lambda p: p.write_batch(summaries))
-                if isinstance(done, b.Ok):
-                    pipeline.accounting.add(generated=int(done.value))
-            except fault:
-                pass  # summaries are outside the balance; the fault was reported
+        write_summaries(stage, pipeline._take_summaries(), pipeline.accounting)
         return [], []
     else:
         return None

@@ -49,7 +49,15 @@ from witgen.pipeline import checks
 from witgen.pipeline.contract import Contract
 from witgen.pipeline.lifecycle import Event, State
 from witgen.pipeline.metrics import Accounting
-from witgen.pipeline.runtime import Fault, Pipeline, Plugin, _chunks, _classify, _describe
+from witgen.pipeline.runtime import (
+    Fault,
+    Pipeline,
+    Plugin,
+    _chunks,
+    _classify,
+    _describe,
+    write_summaries,
+)
 from witgen.pipeline.spec import LimitsSpec, PolicySpec, StageSpec, WasiSpec
 from witgen.diagnostics import Span
 
@@ -215,14 +223,7 @@ class StageCore(Pipeline):
         """A destination's end: summaries still held are written, then flush."""
         plugin = self.plugin
         b = plugin.bindings
-        left = self._take_summaries()
-        if left:
-            try:
-                done = plugin.call(0, lambda p: p.write_batch(left))
-                if isinstance(done, b.Ok):
-                    self.accounting.add(generated=int(done.value))
-            except Fault:
-                pass
+        write_summaries(plugin, self._take_summaries(), self.accounting)
         gen, inst = plugin.acquire()  # as the local engine: flush is not a counted call
         try:
             flushed = inst.flush()

@@ -686,12 +686,9 @@ class Pipeline:
                     attempts_left -= 1  # resume where the last good batch ended
                     source.release(gen, inst, broken=True)
                     gen, inst = source.acquire()
-                    resumed = inst.source.cursor_resume(position)
-                    if isinstance(resumed, b.Err):
-                        self._fail(f"source cannot resume: {_describe(resumed.value)}")
-                        cursor = None
+                    cursor = self._resume_cursor(inst, position, b)
+                    if cursor is None:
                         break
-                    cursor = resumed.value
                     continue
                 source.metrics.call(time.perf_counter() - start, len(batch), False)
                 if not batch:
@@ -704,12 +701,9 @@ class Pipeline:
                     cursor.close()
                     source.release(gen, inst)
                     gen, inst = source.acquire()
-                    resumed = inst.source.cursor_resume(position)
-                    if isinstance(resumed, b.Err):
-                        self._fail(f"source cannot resume: {_describe(resumed.value)}")
-                        cursor = None
+                    cursor = self._resume_cursor(inst, position, b)
+                    if cursor is None:
                         break
-                    cursor = resumed.value
         finally:
             if cursor is not None:
                 try:
@@ -873,27 +867,23 @@ class Pipeline:
                 with self._fail_lock:
                     self._summaries.extend(summaries)
         elif kind == "destination":
-            written = stage.call(n, lambda p: p.write_batch(records))
-            if isinstance(written, b.Err):
-                raise Fault("plugin-error", _describe(written.value))
-            count = written.value
-            if not isinstance(count, int) or count > n:
-                raise Fault("invalid-value", f"write-batch reported {count} for {n} records")
+            count = written_count(stage.call(n, lambda p: p.write_batch(records)), n, b)
             self.accounting.add(out=count)  # fewer than n: the rest is unaccounted (imbalance)
             stage.metrics.records_out += count
-            summaries = self._take_summaries()
-            if summaries:
-                try:
-                    done = stage.call(0, lambda p: p.write_batch(summaries))
-                    if isinstance(done, b.Ok):
-                        self.accounting.add(generated=int(done.value))
-                except Fault:
-                    pass  # summaries are outside the balance; the fault was reported
+            write_summaries(stage, self._take_summaries(), self.accounting)
             return [], []
         else:  # pragma: no cover - the spec allows no other kind here
             raise AssertionError(kind)
         stage.metrics.records_out += len(out)
         return out, failed
+
+    def _resume_cursor(self, inst: Any, position: Any, b: Any) -> Any:
+        """A source cursor resumed at `position`, or None (the run failed) if it cannot be."""
+        resumed = inst.source.cursor_resume(position)
+        if isinstance(resumed, b.Err):
+            self._fail(f"source cannot resume: {_describe(resumed.value)}")
+            return None
+        return resumed.value
 
     def _take_summaries(self) -> list[Any]:
         with self._fail_lock:
@@ -979,6 +969,29 @@ def _same_length(results: Any, n: int) -> Any:
         got = len(results) if isinstance(results, list) else type(results).__name__
         raise Fault("invalid-value", f"{got} results for {n} records")
     return results
+
+
+def written_count(written: Any, n: int, b: Any) -> int:
+    """How many of its `n` records a destination's write-batch answer says it wrote."""
+    if isinstance(written, b.Err):
+        raise Fault("plugin-error", _describe(written.value))
+    count = written.value
+    if not isinstance(count, int) or count > n:
+        raise Fault("invalid-value", f"write-batch reported {count} for {n} records")
+    return count
+
+
+def write_summaries(stage: Any, summaries: list[Any], accounting: Accounting) -> None:
+    """The aggregator's summaries, written by the destination `stage` (a `Plugin`): outside the
+    balance (counted as generated); a fault was reported by the call and fails nothing."""
+    if not summaries:
+        return
+    try:
+        done = stage.call(0, lambda p: p.write_batch(summaries))
+        if isinstance(done, stage.bindings.Ok):
+            accounting.add(generated=int(done.value))
+    except Fault:
+        pass
 
 
 def _describe(error: Any) -> str:
