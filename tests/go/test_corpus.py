@@ -9,35 +9,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from corpus_worlds import corpus_worlds
 from go.conftest import go_env, run
-from witgen import backends, frontend
+from witgen import backends
 from witgen.diagnostics import WitgenError
 from witgen.fsio import write_tree
-from witgen.paths import REPO_ROOT
 
-CORPUS = REPO_ROOT / "tests" / "frontend" / "corpus" / "valid"
 MODULE = "corpus"
 
 
 def test_corpus_sdks_are_gofmt_and_vet_clean(tmp_path: Path, go: str, gofmt: str) -> None:
     made = 0
-    for case in sorted(p for p in CORPUS.iterdir() if p.suffix == ".wit" or p.is_dir()):
+    for case, resolve, name, world in corpus_worlds():
+        folder = f"{case.stem}_{name}".replace("-", "_")
+        options = backends.GenerateOptions(source=case.name, package_name=f"{MODULE}/{folder}")
         try:
-            resolve = frontend.load(case, all_features=True)
+            files = backends.available()["go"].generate(resolve, [world], options)
         except WitgenError:
-            continue  # the front end's own tests judge whether it should have loaded
-        main = resolve.main_package
-        assert main is not None
-        for name, world in sorted(resolve.packages[main].worlds.items()):
-            folder = f"{case.stem}_{name}".replace("-", "_")
-            options = backends.GenerateOptions(source=case.name, package_name=f"{MODULE}/{folder}")
-            try:
-                files = backends.available()["go"].generate(resolve, [world], options)
-            except WitgenError:
-                continue
-            files = {path: text for path, text in files.items() if path != "go.mod"}
-            write_tree(tmp_path / folder, files)
-            made += 1
+            continue
+        files = {path: text for path, text in files.items() if path != "go.mod"}
+        write_tree(tmp_path / folder, files)
+        made += 1
     assert made >= 60, f"only {made} corpus worlds generated Go"
     (tmp_path / "go.mod").write_text(f"module {MODULE}\n\ngo 1.24\n")
     assert run([gofmt, "-d", "."], cwd=tmp_path) == ""

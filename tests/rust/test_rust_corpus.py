@@ -24,12 +24,11 @@ from witgen.fsio import write_tree
 from witgen.paths import REPO_ROOT
 
 from conftest import require_tool
+from corpus_worlds import corpus_worlds
 from witgen.toolchains import rust as toolchain
 from .build import WORKSPACE, build_all, corpus_files, generate_sdk, load, sdk_dirs
 from .host import engine
 from .toolchain import require_rust_toolchain
-
-FRONTEND_CORPUS = REPO_ROOT / "tests" / "frontend" / "corpus" / "valid"
 
 
 @pytest.fixture(scope="module")
@@ -92,22 +91,15 @@ def test_frontend_corpus_worlds_are_rustfmt_clean(tmp_path: Path) -> None:
     """Every world of the front end's valid corpus that the Rust backend generates (it refuses
     the rest by name) is laid out exactly as rustfmt lays it out."""
     made = 0
-    for case in sorted(p for p in FRONTEND_CORPUS.iterdir() if p.suffix == ".wit" or p.is_dir()):
+    for case, resolve, name, world in corpus_worlds():
         try:
-            resolve = frontend.load(case, all_features=True)
+            files = rust_backend.generate(
+                resolve, [world], backends.GenerateOptions(source=case.name)
+            )
         except WitgenError:
-            continue  # the front end's own tests judge whether it should have loaded
-        main = resolve.main_package
-        assert main is not None
-        for name, world in sorted(resolve.packages[main].worlds.items()):
-            try:
-                files = rust_backend.generate(
-                    resolve, [world], backends.GenerateOptions(source=case.name)
-                )
-            except WitgenError:
-                continue
-            write_tree(tmp_path / f"{case.stem}-{name}", files)
-            made += 1
+            continue
+        write_tree(tmp_path / f"{case.stem}-{name}", files)
+        made += 1
     assert made >= 80, f"only {made} corpus worlds generated Rust"
     _rustfmt_check(sorted(tmp_path.rglob("*.rs")))
 
