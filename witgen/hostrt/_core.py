@@ -1144,7 +1144,8 @@ class CoreInstance:
         except _CallFailed as exc:
             self._store = None  # poisoned: a fresh instance serves the next call
             full = self._memory_full(store)
-            raise _runtime.classify(str(exc), store.interrupts.timed_out, full) from None
+            timed_out = store.interrupts.timed_out
+            raise _runtime.classify(str(exc), timed_out, full) from None
         except BaseException as exc:
             unwound = self.entered or self._store is not store
             if unwound or isinstance(exc, _runtime.PluginTrap):
@@ -1228,7 +1229,9 @@ class CoreInstance:
     def _memory_full(self, store: Store) -> int | None:
         """The store's memory limit when the memory, after a trap, is close enough to it that
         the guest's last growth was most likely refused by the limiter (within a page or a
-        sixteenth of the limit), else None. wasmtime's C API limiter reports no refusal itself."""
+        sixteenth of the limit), else None. wasmtime's C API limiter reports no refusal
+        itself.
+        """
         limit = store.memory_limit
         if limit is None:
             return None

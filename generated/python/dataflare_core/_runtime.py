@@ -77,7 +77,8 @@ class PluginLoadError(PluginFailure):
 class PluginTrap(PluginFailure):
     """The plugin trapped. The instance is discarded; the next call uses a fresh one.
 
-    `reason` names the kind of failure: `trap`, `timeout` or `memory` (the subclasses)."""
+    `reason` names the kind of failure: `trap`, `timeout` or `memory` (the subclasses).
+    """
 
     reason = "trap"
 
@@ -999,11 +1000,16 @@ def _close_paren(exc: Exception) -> Exception:
     return type(exc)(f"{head}){sep}{tail}")
 
 
-def classify(text: str, timed_out: bool = False, memory_full: int | None = None) -> PluginFailure:
+def classify(
+    text: str,
+    timed_out: bool = False,
+    memory_full: int | None = None,
+) -> PluginFailure:
     """The typed error for a trap or error message wasmtime reported for a call.
 
-    `memory_full`: the memory limit in bytes when the host saw the instance's memory within one
-    page of it after the trap (its next growth was refused), else None."""
+    `memory_full`: the memory limit in bytes when the host saw the instance's memory at it
+    after the trap (its last growth was refused, see `_core`), else None.
+    """
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     last = lines[-1] if lines else "unknown failure"
     if timed_out or "wasm trap: interrupt" in text or "fuel" in text:
