@@ -526,6 +526,21 @@ def _fast_table() -> tuple[_Table, int, int]:
 _WATCHED = frozenset(("_LBRACE", "_RBRACE", "PACKAGE", "AT", "_LT", "_GT"))
 
 
+def _kept(children: list[Any], include: Any) -> list[Any]:
+    """The children a rule keeps (Lark's ChildFilter): `(index, expand)` pairs, an expanded
+    child (an inlined `_rule`) contributing its own children."""
+    kept: list[Any] = []
+    for k, expand in include:
+        if expand:
+            if kept:
+                kept += children[k]
+            else:
+                kept = children[k]
+        else:
+            kept.append(children[k])
+    return kept
+
+
 def _fast_parse(lexed: Lexed) -> Any:
     """Lark's LALR loop (`ParserState.feed_token`) over the precomputed table: the same shifts,
     reductions and callbacks in the same order, so the same AST and the same errors raised by
@@ -582,16 +597,7 @@ def _fast_parse(lexed: Lexed) -> Any:
             else:
                 children = []
             if include is not None:
-                kept: list[Any] = []
-                for k, expand in include:
-                    if expand:
-                        if kept:
-                            kept += children[k]
-                        else:
-                            kept = children[k]
-                    else:
-                        kept.append(children[k])
-                children = kept
+                children = _kept(children, include)
             values.append(children if builder is None else builder(children))
             states.append(table[states[-1]][origin][1])
     if lexed.error is not None:
@@ -608,16 +614,7 @@ def _fast_parse(lexed: Lexed) -> Any:
         else:
             children = []
         if include is not None:
-            kept = []
-            for k, expand in include:
-                if expand:
-                    if kept:
-                        kept += children[k]
-                    else:
-                        kept = children[k]
-                else:
-                    kept.append(children[k])
-            children = kept
+            children = _kept(children, include)
         values.append(children if builder is None else builder(children))
         states.append(table[states[-1]][origin][1])
         if states[-1] == end_state:
