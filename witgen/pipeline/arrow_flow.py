@@ -156,6 +156,8 @@ def read(codec_: Codec, plugin: Any, cursor: Any, want: int) -> Any:
 
 def attempt(pipeline: Any, stage: Any, rows: Rows, window: str, fault: Any) -> Any:
     """`Pipeline._attempt` for Rows: (records out, failed pairs), or None for the typed path."""
+    from witgen.pipeline.runtime import _describe, write_summaries, written_count  # (a cycle)
+
     np, pa = _np_pa()
     c = rows.codec
     b = stage.bindings
@@ -231,8 +233,6 @@ def attempt(pipeline: Any, stage: Any, rows: Rows, window: str, fault: Any) -> A
             with pipeline._fail_lock:
                 pipeline._summaries.extend(summaries)
     elif kind == "destination":
-        from witgen.pipeline.runtime import write_summaries, written_count
-
         written = stage.call(n, lambda p: _call(sc, p, "DESTINATION__WRITE_BATCH", batch))
         count = written_count(written, n, b)
         pipeline.accounting.add(out=count)
@@ -250,11 +250,3 @@ def _same(results: Any, n: int, fault: Any) -> Any:
     if len(results) != n:
         raise fault("invalid-value", f"{len(results)} results for {n} records")
     return results
-
-
-def _describe(error: Any) -> str:
-    kind = getattr(error, "kind", None)
-    message = getattr(error, "message", None)
-    if message is not None:
-        return f"{getattr(kind, 'value', kind)}: {message}"
-    return "error" if error is None else str(error)
