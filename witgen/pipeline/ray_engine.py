@@ -56,6 +56,7 @@ from witgen.pipeline.runtime import (
     _chunks,
     _classify,
     _describe,
+    read_records,
     write_summaries,
 )
 from witgen.pipeline.spec import LimitsSpec, PolicySpec, StageSpec, WasiSpec
@@ -541,12 +542,7 @@ def read_range(batch: dict[str, Any], ship: Shipment, ledger: Any) -> Iterator[A
                 try:
                     if cursor is None:
                         cursor = _open(plugin, b, position if start >= 0 or read else -1)
-                    got = cursor.read_batch(want)
-                    if isinstance(got, b.Err):
-                        raise Fault("plugin-error", _describe(got.value))
-                    records = got.value
-                    if len(records) > want:
-                        raise Fault("invalid-value", f"{len(records)} records for max {want}")
+                    records = read_records(cursor.read_batch(want), want, b)
                     next_position = cursor.position()
                 except Exception as exc:  # noqa: BLE001 - the local engine's source policy
                     fault = _classify(exc, b)

@@ -667,11 +667,7 @@ class Pipeline:
                         got = arrow_flow.read(codec, inst, cursor, want)
                     else:
                         got = cursor.read_batch(want)
-                    if isinstance(got, b.Err):
-                        raise Fault("plugin-error", _describe(got.value))
-                    batch = got.value
-                    if len(batch) > want:
-                        raise Fault("invalid-value", f"{len(batch)} records for max {want}")
+                    batch = read_records(got, want, b)
                     position = cursor.position()
                 except Exception as exc:  # noqa: BLE001
                     fault = _classify(exc, b)
@@ -969,6 +965,16 @@ def _same_length(results: Any, n: int) -> Any:
         got = len(results) if isinstance(results, list) else type(results).__name__
         raise Fault("invalid-value", f"{got} results for {n} records")
     return results
+
+
+def read_records(got: Any, want: int, b: Any) -> Any:
+    """The records of a source's read-batch answer, asked for at most `want`."""
+    if isinstance(got, b.Err):
+        raise Fault("plugin-error", _describe(got.value))
+    records = got.value
+    if len(records) > want:
+        raise Fault("invalid-value", f"{len(records)} records for max {want}")
+    return records
 
 
 def written_count(written: Any, n: int, b: Any) -> int:

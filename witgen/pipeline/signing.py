@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from witgen.diagnostics import UsageError
+from witgen.toolchains.wasm_binary import read_uleb
 
 SECTION_NAME = b"signature"
 DELIMITER_NAME = b"signature_delimiter"
@@ -62,25 +63,12 @@ def _uleb(n: int) -> bytes:
             return bytes(out)
 
 
-def _read_uleb(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(data) or shift > 35:
-            raise ValueError("truncated or oversized LEB128 integer")
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return result, pos
-
-
 def _slice(data: bytes) -> bytes:
     return _uleb(len(data)) + data
 
 
 def _read_slice(data: bytes, pos: int) -> tuple[bytes, int]:
-    n, pos = _read_uleb(data, pos)
+    n, pos = read_uleb(data, pos)
     if pos + n > len(data):
         raise ValueError("truncated field")
     return data[pos : pos + n], pos + n
@@ -104,7 +92,7 @@ def sections(wasm: bytes) -> list[Section]:
     while pos < len(wasm):
         start = pos
         sid = wasm[pos]
-        size, pos = _read_uleb(wasm, pos + 1)
+        size, pos = read_uleb(wasm, pos + 1)
         end = pos + size
         if end > len(wasm):
             raise ValueError(f"section at offset {start} runs past the end of the file")
@@ -144,27 +132,27 @@ def encode_signature_data(sets: list[SignedHashes]) -> bytes:
 
 
 def decode_signature_data(data: bytes) -> list[SignedHashes]:
-    version, pos = _read_uleb(data, 0)
-    content, pos = _read_uleb(data, pos)
-    hash_fn, pos = _read_uleb(data, pos)
+    version, pos = read_uleb(data, 0)
+    content, pos = read_uleb(data, pos)
+    hash_fn, pos = read_uleb(data, pos)
     if version != SPEC_VERSION:
         raise ValueError(f"unsupported signature format version {version}")
     if content != CONTENT_TYPE:
         raise ValueError(f"unsupported content type {content}")
     if hash_fn != HASH_SHA256:
         raise ValueError(f"unsupported hash function {hash_fn}")
-    count, pos = _read_uleb(data, pos)
+    count, pos = read_uleb(data, pos)
     if count > 64:
         raise ValueError("too many signed hash sets")
     sets: list[SignedHashes] = []
     for _ in range(count):
         blob, pos = _read_slice(data, pos)
-        n, p = _read_uleb(blob, 0)
+        n, p = read_uleb(blob, 0)
         if n > 64 or p + 32 * n > len(blob):
             raise ValueError("malformed hash list")
         hashes = tuple(blob[p + 32 * i : p + 32 * (i + 1)] for i in range(n))
         p += 32 * n
-        nsig, p = _read_uleb(blob, p)
+        nsig, p = read_uleb(blob, p)
         sigs: list[tuple[bytes, int, bytes]] = []
         for _ in range(nsig):
             rec, p = _read_slice(blob, p)

@@ -6,11 +6,13 @@ MAGIC = b"\0asm"
 CORE_VERSION = b"\x01\0\0\0"
 
 
-def _uleb(data: bytes, pos: int) -> tuple[int, int]:
+def read_uleb(data: bytes, pos: int) -> tuple[int, int]:
+    """The unsigned LEB128 number (at most 32 bits' worth of groups) at `pos`, and the position
+    after it; ValueError when it is cut short or longer than a u32 may be."""
     result = shift = 0
     while True:
-        if pos >= len(data):
-            raise ValueError("truncated LEB128 number")
+        if pos >= len(data) or shift > 35:
+            raise ValueError("truncated or oversized LEB128 integer")
         byte = data[pos]
         pos += 1
         result |= (byte & 0x7F) << shift
@@ -27,14 +29,14 @@ def core_exports(data: bytes) -> list[str]:
     names: list[str] = []
     while pos < len(data):
         section = data[pos]
-        size, pos = _uleb(data, pos + 1)
+        size, pos = read_uleb(data, pos + 1)
         end = pos + size
         if section == 7:
-            count, pos = _uleb(data, pos)
+            count, pos = read_uleb(data, pos)
             for _ in range(count):
-                length, pos = _uleb(data, pos)
+                length, pos = read_uleb(data, pos)
                 names.append(data[pos : pos + length].decode("utf-8"))
                 pos += length + 1  # the export kind
-                _, pos = _uleb(data, pos)  # its index
+                _, pos = read_uleb(data, pos)  # its index
         pos = end
     return names
