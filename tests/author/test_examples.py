@@ -1,4 +1,5 @@
-"""Every example plugin under examples/plugins/ is a witgen project whose fixtures pass.
+"""Every example plugin under examples/plugins/ and examples/rust/ is a witgen project whose
+fixtures pass.
 
 Each is copied (without build outputs) to a temporary folder, so the test builds what is
 committed: the SDK is generated from the example's wit/ by `witgen build` itself.
@@ -15,16 +16,23 @@ from tests.author.conftest import require_toolchain, witgen
 from witgen.author.project import Project
 from witgen.paths import REPO_ROOT
 
-EXAMPLES = sorted(p.parent for p in (REPO_ROOT / "examples" / "plugins").glob("*/witgen.toml"))
+PLUGINS = sorted(p.parent for p in (REPO_ROOT / "examples" / "plugins").glob("*/witgen.toml"))
+RUST_KINDS = sorted(p.parent for p in (REPO_ROOT / "examples" / "rust").glob("*/witgen.toml"))
+EXAMPLES = PLUGINS + RUST_KINDS
 
 
 def test_the_plan_examples_are_there() -> None:
-    names = {p.name for p in EXAMPLES}
+    names = {p.name for p in PLUGINS}
     assert {"json-transformer-rust", "json-transformer-go", "json-transformer-ts"} <= names
     assert {"stream-aggregator", "protocol-parser", "anomaly-scorer"} <= names
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_one_rust_example_per_kind() -> None:
+    kinds = {Project.load(p).kind for p in RUST_KINDS}
+    assert kinds == {"source", "destination", "processor", "transformer", "filter", "aggregator"}
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[f"{p.parent.name}/{p.name}" for p in EXAMPLES])
 def test_example_passes_its_fixtures(
     example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -489,7 +489,7 @@ def test_rust_plugin_from_the_cargo_registry_builds_and_runs(
         "}\n"
     )
     source = (REPO_ROOT / "examples" / "rust" / "processor" / "src" / "lib.rs").read_text()
-    (project / "src" / "lib.rs").write_text(source.replace("dataflare_core_sdk", "acme_flare"))
+    (project / "src" / "lib.rs").write_text(source.replace("plugin_sdk", "acme_flare"))
     env = {
         **os.environ,
         "RUSTC": str(rust.DEBIAN_RUSTC),

@@ -161,17 +161,13 @@ def componentize(
 
 
 def build_examples() -> dict[str, Path]:
-    """Build every example plugin of `examples/rust/` (one cargo run); kind -> component."""
-    cargo_build(EXAMPLES)
-    return {
-        kind: componentize(
-            core_module(f"dataflare-{kind}-example"),
-            DEFAULT_WIT,
-            f"{kind}-plugin",
-            COMPONENTS / f"{kind}.wasm",
-        )
-        for kind in PLUGIN_KINDS
-    }
+    """Build every example plugin of `examples/rust/` (kind -> component).
+
+    Each example is a project as `witgen new` makes it; `witgen build --release` builds it with
+    `CARGO_TARGET_DIR=target/rust-guests` (one standard-library build for all of them), and the
+    component is copied to the stable path `target/rust-guests/components/<kind>.wasm`.
+    """
+    return {kind: build_example(kind) for kind in PLUGIN_KINDS}
 
 
 def build_example(kind: str) -> Path:
@@ -181,7 +177,27 @@ def build_example(kind: str) -> Path:
     """
     if kind not in PLUGIN_KINDS:
         raise ValueError(f"unknown plugin kind {kind!r}; expected one of {PLUGIN_KINDS}")
-    return build_examples()[kind]
+    from witgen.author import builder
+    from witgen.author.project import Project
+    from witgen.diagnostics import WitgenError
+
+    previous = os.environ.get("CARGO_TARGET_DIR")
+    os.environ["CARGO_TARGET_DIR"] = str(TARGET_DIR)
+    try:
+        built = builder.build(Project.load(EXAMPLES / kind), release=True)
+    except WitgenError as err:
+        raise ToolchainError(f"building the {kind} example: {err}") from None
+    finally:
+        if previous is None:
+            del os.environ["CARGO_TARGET_DIR"]
+        else:
+            os.environ["CARGO_TARGET_DIR"] = previous
+    out = COMPONENTS / f"{kind}.wasm"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staged = out.with_name(f".{out.name}.{os.getpid()}")
+    shutil.copyfile(built.component, staged)
+    os.replace(staged, out)
+    return out
 
 
 # ---------------------------------------------------------------------------- generated guests

@@ -6,12 +6,12 @@
 
 use std::cell::Cell;
 
-use dataflare_core_sdk::aggregator_plugin::aggregator::{
+use plugin_sdk::aggregator_plugin::aggregator::{
     Accumulator, AccumulatorBorrow, Aggregator, DataRecord, GuestAccumulator, PluginError,
     PluginInfo,
 };
-use dataflare_core_sdk::aggregator_plugin::metrics;
-use dataflare_core_sdk::aggregator_plugin::types::{Capabilities, ErrorKind};
+use plugin_sdk::aggregator_plugin::metrics;
+use plugin_sdk::aggregator_plugin::types::{Capabilities, ErrorKind};
 
 struct Summary;
 
@@ -100,4 +100,4 @@ impl Aggregator for Summary {
     }
 }
 
-dataflare_core_sdk::export_aggregator_plugin!(Summary);
+plugin_sdk::export_aggregator_plugin!(Summary);

@@ -6,12 +6,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use dataflare_core_sdk::destination_plugin::destination::{
+use plugin_sdk::destination_plugin::destination::{
     DataRecord, Destination, PluginError, PluginInfo,
 };
-use dataflare_core_sdk::destination_plugin::logging::{self, Level};
-use dataflare_core_sdk::destination_plugin::metrics;
-use dataflare_core_sdk::destination_plugin::types::{Capabilities, ErrorKind};
+use plugin_sdk::destination_plugin::logging::{self, Level};
+use plugin_sdk::destination_plugin::metrics;
+use plugin_sdk::destination_plugin::types::{Capabilities, ErrorKind};
 
 static RECORDS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
@@ -66,4 +66,4 @@ impl Destination for Counting {
     }
 }
 
-dataflare_core_sdk::export_destination_plugin!(Counting);
+plugin_sdk::export_destination_plugin!(Counting);

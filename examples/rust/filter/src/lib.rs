@@ -3,10 +3,10 @@
 //!
 //! Adds 1 to the counter `filter.kept` or `filter.dropped` per record.
 
-use dataflare_core_sdk::filter_plugin::config;
-use dataflare_core_sdk::filter_plugin::filter::{DataRecord, Filter, PluginInfo};
-use dataflare_core_sdk::filter_plugin::metrics;
-use dataflare_core_sdk::filter_plugin::types::Capabilities;
+use plugin_sdk::filter_plugin::config;
+use plugin_sdk::filter_plugin::filter::{DataRecord, Filter, PluginInfo};
+use plugin_sdk::filter_plugin::metrics;
+use plugin_sdk::filter_plugin::types::Capabilities;
 
 struct MinSize;
 
@@ -44,4 +44,4 @@ impl Filter for MinSize {
     }
 }
 
-dataflare_core_sdk::export_filter_plugin!(MinSize);
+plugin_sdk::export_filter_plugin!(MinSize);

@@ -8,12 +8,12 @@
 //!
 //! Every record logs one `debug` line and adds 1 to the counter `processor.records`.
 
-use dataflare_core_sdk::processor_plugin::logging::{self, Level};
-use dataflare_core_sdk::processor_plugin::metrics;
-use dataflare_core_sdk::processor_plugin::processor::{
+use plugin_sdk::processor_plugin::logging::{self, Level};
+use plugin_sdk::processor_plugin::metrics;
+use plugin_sdk::processor_plugin::processor::{
     DataRecord, PluginInfo, ProcessingResult, Processor,
 };
-use dataflare_core_sdk::processor_plugin::types::{Capabilities, ErrorKind, PluginError};
+use plugin_sdk::processor_plugin::types::{Capabilities, ErrorKind, PluginError};
 
 struct Uppercase;
 
@@ -71,4 +71,4 @@ impl Processor for Uppercase {
     }
 }
 
-dataflare_core_sdk::export_processor_plugin!(Uppercase);
+plugin_sdk::export_processor_plugin!(Uppercase);

@@ -5,12 +5,12 @@
 
 use std::cell::Cell;
 
-use dataflare_core_sdk::source_plugin::config;
-use dataflare_core_sdk::source_plugin::logging::{self, Level};
-use dataflare_core_sdk::source_plugin::source::{
+use plugin_sdk::source_plugin::config;
+use plugin_sdk::source_plugin::logging::{self, Level};
+use plugin_sdk::source_plugin::source::{
     Cursor, DataRecord, GuestCursor, PluginError, PluginInfo, Source,
 };
-use dataflare_core_sdk::source_plugin::types::{Capabilities, ErrorKind};
+use plugin_sdk::source_plugin::types::{Capabilities, ErrorKind};
 
 struct Generator;
 
@@ -80,4 +80,4 @@ impl Source for Generator {
     }
 }
 
-dataflare_core_sdk::export_source_plugin!(Generator);
+plugin_sdk::export_source_plugin!(Generator);

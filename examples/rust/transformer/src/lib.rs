@@ -2,12 +2,12 @@
 //! `transformer.prefix` (default `t-`) and appends `("length", <payload bytes>)` to the
 //! metadata. A payload that is not UTF-8 is an `invalid-input` error.
 
-use dataflare_core_sdk::transformer_plugin::config;
-use dataflare_core_sdk::transformer_plugin::logging::{self, Level};
-use dataflare_core_sdk::transformer_plugin::transformer::{
+use plugin_sdk::transformer_plugin::config;
+use plugin_sdk::transformer_plugin::logging::{self, Level};
+use plugin_sdk::transformer_plugin::transformer::{
     DataRecord, PluginError, PluginInfo, Transformer,
 };
-use dataflare_core_sdk::transformer_plugin::types::{Capabilities, ErrorKind};
+use plugin_sdk::transformer_plugin::types::{Capabilities, ErrorKind};
 
 struct Prefixer;
 
@@ -49,4 +49,4 @@ impl Transformer for Prefixer {
     }
 }
 
-dataflare_core_sdk::export_transformer_plugin!(Prefixer);
+plugin_sdk::export_transformer_plugin!(Prefixer);
