@@ -139,3 +139,15 @@ def build_component(
     tmp.write_bytes(loaded.serialize())
     os.replace(tmp, compiled)
     return loaded
+
+
+def build_example(example: Path) -> Path:
+    """The component of a Go example project, built by `witgen build` (the Go recipe)."""
+    from witgen.author import builder
+    from witgen.author.project import Project
+    from witgen.diagnostics import WitgenError
+
+    try:
+        return builder.build(Project.load(example)).component
+    except WitgenError as err:
+        pytest.fail(f"building {example}: {err}")

@@ -9,26 +9,14 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from tests.go.conftest import CACHE, REPO_ROOT, build_component
+from tests.go.conftest import REPO_ROOT, build_example
 from tests.pipeline.conftest import run_with_processor
 from tests.python_host.rust_plugins import example_components
 
 
 @pytest.fixture(scope="module")
 def go_processor(engine: wasmtime.Engine, adapter: Path, wasm_tools: str, go: str) -> Path:
-    build_component(
-        engine,
-        name="processor",
-        guest=REPO_ROOT / "examples" / "go" / "processor",
-        sdk=REPO_ROOT / "generated" / "go",
-        wit=REPO_ROOT / "wit",
-        world="processor-plugin",
-        adapter=adapter,
-        wasm_tools=wasm_tools,
-        go=go,
-    )
-    (component,) = CACHE.glob("processor-*.component.wasm")
-    return component
+    return build_example(REPO_ROOT / "examples" / "go" / "processor")
 
 
 def test_pipeline_with_go_processor(go_processor: Path, tmp_path: Path) -> None:

@@ -8,10 +8,12 @@ from typing import Any, Iterator
 
 import pytest
 import wasmtime
-from wasmtime.component import Linker, Record
+from wasmtime.component import Component, Linker, Record
 
-from go.conftest import build_component
+from go.conftest import build_example
 from witgen.paths import REPO_ROOT
+
+EXAMPLE = REPO_ROOT / "examples" / "go" / "processor"
 
 IFACE = "dataflare:core/processor@1.0.0"
 
@@ -77,17 +79,7 @@ def record(id: str, payload: bytes, metadata: list[tuple[str, str]] | None = Non
 
 @pytest.fixture(scope="module")
 def plugin(engine: wasmtime.Engine, adapter: Path, wasm_tools: str, go: str) -> Iterator[Plugin]:
-    component = build_component(
-        engine,
-        name="processor",
-        guest=REPO_ROOT / "examples" / "go" / "processor",
-        sdk=REPO_ROOT / "generated" / "go",
-        wit=REPO_ROOT / "wit",
-        world="processor-plugin",
-        adapter=adapter,
-        wasm_tools=wasm_tools,
-        go=go,
-    )
+    component = Component.from_file(engine, str(build_example(EXAMPLE)))
     yield Plugin(engine, component)
 
 

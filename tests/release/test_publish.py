@@ -395,7 +395,7 @@ def test_go_plugin_from_the_registries_builds_and_runs(
     project.mkdir()
     module = "example.com/acme/flare/v2"
     source = (REPO_ROOT / "examples" / "go" / "processor" / "main.go").read_text()
-    (project / "main.go").write_text(source.replace('"dataflare/core/', f'"{module}/'))
+    (project / "main.go").write_text(source.replace('"sdk/', f'"{module}/'))
     (project / "go.mod").write_text("module example.com/plugin\n\ngo 1.24\n")
     env = {
         **os.environ,

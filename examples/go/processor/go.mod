@@ -1,7 +1,7 @@
-module dataflare-examples/processor
+module processor
 
 go 1.24
 
-require dataflare/core v0.0.0
+require sdk v0.0.0
 
-replace dataflare/core => ../../../generated/go
+replace sdk => ./sdk

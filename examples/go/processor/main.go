@@ -5,11 +5,7 @@
 // it emits with the `processed-by` metadata key, reads the `tag` configuration key once per
 // call, counts records with the host's metrics and logs what it does.
 //
-// Build it with
-//
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -ldflags=-checklinkname=0 -o processor.wasm .
-//	wasm-tools component embed ../../../wit --world processor-plugin processor.wasm -o embedded.wasm
-//	wasm-tools component new embedded.wasm --adapt wasi_snapshot_preview1=wasi_snapshot_preview1.reactor.wasm -o component.wasm
+// Build it with `witgen build`; `witgen test` runs the cases of fixtures/.
 package main
 
 import (
@@ -17,12 +13,12 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"dataflare/core/config"
-	"dataflare/core/logging"
-	"dataflare/core/metrics"
-	"dataflare/core/processor"
-	"dataflare/core/types"
-	"dataflare/core/witrt"
+	"sdk/config"
+	"sdk/logging"
+	"sdk/metrics"
+	"sdk/processor"
+	"sdk/types"
+	"sdk/witrt"
 )
 
 type upperCaser struct{}
