@@ -1,5 +1,5 @@
-"""Every example plugin under examples/plugins/ and examples/rust/, and examples/go/processor,
-is a witgen project whose fixtures pass.
+"""Every example plugin under examples/plugins/ and examples/rust/, and the processors of
+examples/go/ and examples/typescript/, is a witgen project whose fixtures pass.
 
 Each is copied (without build outputs) to a temporary folder, so the test builds what is
 committed: the SDK is generated from the example's wit/ by `witgen build` itself.
@@ -18,7 +18,10 @@ from witgen.paths import REPO_ROOT
 
 PLUGINS = sorted(p.parent for p in (REPO_ROOT / "examples" / "plugins").glob("*/witgen.toml"))
 RUST_KINDS = sorted(p.parent for p in (REPO_ROOT / "examples" / "rust").glob("*/witgen.toml"))
-OTHERS = [REPO_ROOT / "examples" / "go" / "processor"]
+OTHERS = [
+    REPO_ROOT / "examples" / "go" / "processor",
+    REPO_ROOT / "examples" / "typescript" / "processor",
+]
 EXAMPLES = PLUGINS + RUST_KINDS + OTHERS
 
 

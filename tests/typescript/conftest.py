@@ -52,3 +52,16 @@ def run(tool: str, *args: str | Path, cwd: Path | None = None) -> subprocess.Com
         text=True,
         timeout=300,
     )
+
+
+def build_example() -> Path:
+    """The example's component, built by `witgen build` (the TypeScript recipe)."""
+    from witgen.author import builder
+    from witgen.author.project import Project
+    from witgen.diagnostics import WitgenError
+
+    node_tool("componentize-js")  # skips (locally) or fails (CI) without the toolchain
+    try:
+        return builder.build(Project.load(EXAMPLE)).component
+    except WitgenError as err:
+        pytest.fail(f"building {EXAMPLE}: {err}")

@@ -1,6 +1,5 @@
 """End to end: the example processor plugin, written in TypeScript against the generated SDK,
-compiled with tsc (its own tsconfig.json), componentized with componentize-js and called from
-Python with wasmtime-py. The build is cached (see guests.py)."""
+built by `witgen build` (tsc, then componentize-js) and called from Python with wasmtime-py."""
 
 from __future__ import annotations
 
@@ -8,22 +7,14 @@ import pytest
 import wasmtime
 from wasmtime import component as wc
 
-from tests.typescript.conftest import EXAMPLE, node_tool
-from tests.typescript.guests import Guest, Host, Plugin, record
-
-PROCESSOR = Guest(
-    name="processor",
-    world="processor-plugin",
-    entry=EXAMPLE / "plugin.ts",
-    tsconfig=EXAMPLE / "tsconfig.json",
-)
+from tests.typescript.conftest import build_example
+from tests.typescript.guests import Host, Plugin, record
 
 
 @pytest.fixture(scope="module")
 def processor_component() -> tuple[wasmtime.Engine, wc.Component]:
-    node_tool("componentize-js")  # skips (locally) or fails (CI) without the toolchain
     engine = wasmtime.Engine()
-    return engine, PROCESSOR.component(engine)
+    return engine, wc.Component.from_file(engine, str(build_example()))
 
 
 @pytest.fixture

@@ -7,24 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import wasmtime
 
 from tests.pipeline.conftest import run_with_processor
 from tests.python_host.rust_plugins import example_components
-from tests.typescript.conftest import node_tool
-from tests.typescript.test_component import PROCESSOR
+from tests.typescript.conftest import build_example
 
 
 @pytest.fixture(scope="module")
 def ts_processor() -> Path:
-    node_tool("componentize-js")  # skips (locally) or fails (CI) without the toolchain
-    PROCESSOR.component(wasmtime.Engine())
-    wasm = PROCESSOR.cache / "plugin.wasm"
-    if not wasm.exists():  # a cached compiled form without its source component: rebuild
-        for stale in PROCESSOR.cache.glob("component-*.cwasm"):
-            stale.unlink()
-        PROCESSOR.component(wasmtime.Engine())
-    return wasm
+    return build_example()
 
 
 def test_pipeline_with_typescript_processor(ts_processor: Path, tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 //
 // It upper-cases ASCII payloads, optionally prefixes record ids (config key `id-prefix`),
 // drops records tagged `drop=yes`, splits records tagged `split=lines` into one record per
-// line (at most `max-parts`), and reports an empty payload as `failed`. To build it, see
-// README.md in this folder.
+// line (at most `max-parts`), and reports an empty payload as `failed`. Build it with
+// `witgen build`; `witgen test` runs the cases of fixtures/.
 
 import { enabled, log } from "dataflare:core/logging@1.0.0";
 import { counterAdd } from "dataflare:core/metrics@1.0.0";
@@ -12,7 +12,7 @@ import {
   defineProcessor,
   type DataRecord,
   type ProcessingResult,
-} from "../../../generated/typescript/processor-plugin.js";
+} from "./sdk/processor-plugin.js";
 
 const NAME = "uppercase";
 
