@@ -17,55 +17,11 @@ from typing import Any
 from witgen import ir
 from witgen.backends import typescript_names as names
 from witgen.backends.rust_stateful import _target, find_error_type
+from witgen.paths import TEMPLATES, read_text
 
-RUNTIME = """
-type Embed =
-  "trap" | "throw" | { readonly case: string } | { readonly list: Embed };
-type Table = Readonly<Record<string, Embed>>;
-
-function embed(how: Embed, error: unknown, args: unknown[]): unknown {
-  if (how === "throw") throw new ComponentError(error);
-  if (how === "trap")
-    throw new Error(`the plugin could not start: ${JSON.stringify(error)}`);
-  if ("case" in how) return { tag: how.case, val: error };
-  const list = args.find(Array.isArray) ?? [];
-  return list.map(() => {
-    try {
-      return embed(how.list, error, []);
-    } catch (e) {
-      if (e instanceof ComponentError) return { tag: "err", val: e.payload };
-      throw e;
-    }
-  });
-}
-
-function fromClass<T extends object>(
-  cls: object,
-  construct: () => object,
-  table: Table,
-): T {
-  let state: object | undefined;
-  let failure: { error: unknown } | undefined;
-  const adapter: Record<string, unknown> = {};
-  for (const [name, how] of Object.entries(table)) {
-    adapter[name] = (...args: unknown[]): unknown => {
-      if (state === undefined && failure === undefined) {
-        try {
-          state = construct();
-        } catch (e) {
-          if (!(e instanceof ComponentError)) throw e;
-          failure = { error: e.payload };
-        }
-      }
-      if (failure !== undefined) return embed(how, failure.error, args);
-      const method = (state as Record<string, unknown>)[name];
-      return (method as (...a: unknown[]) => unknown).apply(state, args);
-    };
-  }
-  for (const [name, value] of Object.entries(cls)) adapter[name] = value;
-  return adapter as T;
-}
-"""
+# The helpers every `stateful.ts` starts with: TypeScript source kept as a file of its own,
+# copied verbatim (it uses the `ComponentError` that the generated imports bring in).
+RUNTIME_FILE = TEMPLATES / "typescript" / "stateful_runtime.ts"
 
 
 def _embed(resolve: ir.Resolve, ty: ir.Type | None, err: int, listed: bool) -> Any:
@@ -152,4 +108,9 @@ def stateful_file(gen: Any, resolve: ir.Resolve, header: str) -> str | None:
             f"  return fromClass<{type_name}>(cls, () => new cls(), {table});\n"
             "}"
         )
-    return "\n".join([header, *imports, RUNTIME, *(p + "\n" for p in parts)]).rstrip() + "\n"
+    return (
+        "\n".join(
+            [header, *imports, "\n" + read_text(RUNTIME_FILE), *(p + "\n" for p in parts)]
+        ).rstrip()
+        + "\n"
+    )
