@@ -82,7 +82,7 @@ def best(
 PYTHON_GEN = """
 import sys, time
 from witgen import backends, frontend
-import witgen.backends.python as py
+import witgen.backends.python.generator as py
 spent = [0.0]
 name = "_format_all" if hasattr(py, "_format_all") else "_format"  # wall time of black
 real = getattr(py, name)

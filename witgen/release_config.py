@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from witgen import ir
-from witgen.backends import python_names
+from witgen.backends.python import names as python_names
 from witgen.diagnostics import UsageError
 
 CONFIG_NAME = "witgen.toml"

@@ -10,7 +10,7 @@ import pytest
 
 from witgen import backends, frontend
 from witgen.backends import python as python_backend
-from witgen.backends.python_names import camel, const, docstring, snake
+from witgen.backends.python.names import camel, const, docstring, snake
 from witgen.diagnostics import WitError
 from tests.python_host.conftest import GENERATED
 

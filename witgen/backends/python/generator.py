@@ -1,7 +1,7 @@
 """The Python host-bindings backend: `witgen generate --lang python`.
 
 Builds a typed model of every interface and world from the IR (names and type strings come
-from `python_names`), renders the Jinja templates in `sdk_templates/python/` and formats the
+from `names`), renders the Jinja templates in `sdk_templates/python/` and formats the
 result with black. The output is one importable package (`dataflare_core` for
 `dataflare:core`) with `py.typed`, a module per interface (types, a `Protocol` for hosts that
 serve it, an exports class for plugins that provide it; inline interfaces are named by their
@@ -29,8 +29,8 @@ from black.parsing import InvalidInput
 import witgen
 from witgen import hostrt, ir
 from witgen.backends import GenerateOptions, refuse_accessors, require_worlds
-from witgen.backends import python_fast
-from witgen.backends.python_names import camel, const, docstring, package, snake
+from witgen.backends.python import fast as python_fast
+from witgen.backends.python.names import camel, const, docstring, package, snake
 from witgen.diagnostics import WitError
 from witgen.paths import TEMPLATES as _ALL_TEMPLATES
 from witgen.paths import read_text, template_loader

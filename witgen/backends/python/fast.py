@@ -22,7 +22,7 @@ from typing import Any
 from witgen import ir
 from witgen.abi import Layouts
 from witgen.abi.plan import FunctionPlan, function_plan
-from witgen.backends.python_names import camel, const, snake
+from witgen.backends.python.names import camel, const, snake
 
 # primitive -> struct format (little-endian)
 _FORMATS = {
