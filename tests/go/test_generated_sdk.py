@@ -12,7 +12,7 @@ import pytest
 from go.conftest import generate_sdk, go_env, run
 from witgen import backends, ir
 from witgen.author.project import Project, sync_sdk
-from witgen.backends import go_names
+from witgen.backends.go import names as go_names
 from witgen.backends.go import GoBackendError
 from witgen.diagnostics import WitgenError
 from witgen.frontend import load

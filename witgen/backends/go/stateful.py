@@ -15,8 +15,8 @@ import re
 from typing import Any
 
 from witgen import __version__, ir
-from witgen.backends.go_names import lower_camel, upper_camel
-from witgen.backends.rust_stateful import _target, find_error_type
+from witgen.backends.go.names import lower_camel, upper_camel
+from witgen.backends.rust.stateful import _target, find_error_type
 
 
 def _embed(namer: Any, resolve: ir.Resolve, ty: ir.Type | None, err: int) -> str | None:

@@ -13,8 +13,8 @@ exported gets both in one package (sharing its types); an inline interface
 The text is laid out exactly as gofmt prints it (tabs, aligned struct fields, one blank line
 between declarations), so generating needs no Go toolchain; the tests run gofmt as a check.
 
-This module decides what to generate and how things are named; `go_abi` writes the lift/lower
-statements, `go_names` spells names, and the templates under `sdk_templates/go/` lay it out.
+This module decides what to generate and how things are named; `abi` writes the lift/lower
+statements, `names` spells names, and the templates under `sdk_templates/go/` lay it out.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from witgen import __version__, ir
 from witgen.abi import Layouts
 from witgen.abi.signature import core_signature, has_pointers
 from witgen.backends import GenerateOptions, require_worlds
-from witgen.backends.go_abi import (
+from witgen.backends.go.abi import (
     CORE_GO,
     DISCRIMINANT_GO,
     PRIMITIVE_GO,
@@ -36,8 +36,8 @@ from witgen.backends.go_abi import (
     GoAbi,
     ResourceSpelling,
 )
-from witgen.backends import go_stateful
-from witgen.backends.go_names import doc_comment, lower_camel, package_name, upper_camel
+from witgen.backends.go import stateful as go_stateful
+from witgen.backends.go.names import doc_comment, lower_camel, package_name, upper_camel
 from witgen.diagnostics import WitError
 from witgen.paths import template_loader
 
@@ -73,7 +73,7 @@ class GoPackage:
 
 
 class Namer:
-    """Go spellings of WIT types as seen from one package (implements go_abi.TypeNamer)."""
+    """Go spellings of WIT types as seen from one package (implements abi.TypeNamer)."""
 
     def __init__(self, gen: "GoGenerator", pkg: GoPackage):
         self.gen = gen
