@@ -1,4 +1,4 @@
-"""Rust layout speed: the built-in printer (`rust_layout.format_source`) against rustfmt.
+"""Rust layout speed: the built-in printer (`witgen.backends.rust.layout.format_source`) against rustfmt.
 
 For the default contract and two Rust corpus files, prints (best of R runs, same process):
 
@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from witgen import backends, frontend  # noqa: E402
 from witgen.backends import rust as rust_backend  # noqa: E402
-from witgen.backends import rust_layout  # noqa: E402
+from witgen.backends.rust import layout as rust_layout  # noqa: E402
 
 
 def best(fn: Callable[[], object], repeat: int) -> float:

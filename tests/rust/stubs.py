@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from witgen import ir
 from witgen.backends import GenerateOptions
-from witgen.backends.rust import ModuleModel, RustGen, WorldModel
+from witgen.backends.rust.generator import ModuleModel, RustGen, WorldModel
 
 
 def _impls(m: ModuleModel, indent: str) -> list[str]:

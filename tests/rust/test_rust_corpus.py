@@ -17,8 +17,8 @@ import pytest
 import wasmtime.component as wc
 
 from witgen import backends, frontend, ir
-from witgen.backends import rust as rust_backend
-from witgen.backends.rust_names import Unsupported, camel, escape, snake, type_name
+from witgen.backends.rust import generator as rust_backend
+from witgen.backends.rust.names import Unsupported, camel, escape, snake, type_name
 from witgen.diagnostics import WitgenError
 from witgen.fsio import write_tree
 from witgen.paths import REPO_ROOT
@@ -363,6 +363,6 @@ def test_world_option_selects_one_world(tmp_path: Path) -> None:
         "imports/dataflare/core/types.rs",
         "lib.rs",
         "rt.rs",
-        "stateful.rs",  # wit/ defines a plugin-error: the stateful shape (rust_stateful)
+        "stateful.rs",  # wit/ defines a plugin-error: the stateful shape (witgen.backends.rust.stateful)
     ]
     assert "macro_rules! export_filter_plugin" in (out / "src" / "filter_plugin.rs").read_text()

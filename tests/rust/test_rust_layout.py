@@ -1,4 +1,4 @@
-"""The Rust backend's built-in printer (`witgen.backends.rust_layout`) against rustfmt.
+"""The Rust backend's built-in printer (`witgen.backends.rust.layout`) against rustfmt.
 
 `layout/unformatted.rs.txt` is Rust written the way the templates and the glue writer produce it
 (no indentation, everything on one line); `layout/rustfmt.rs.txt` is what `rustfmt --edition
@@ -13,7 +13,7 @@ from pathlib import Path
 from conftest import require_tool
 from witgen import backends, frontend
 from witgen.backends import rust as rust_backend
-from witgen.backends.rust_layout import format_source
+from witgen.backends.rust.layout import format_source
 from witgen.diagnostics import WitgenError
 from witgen.paths import REPO_ROOT
 

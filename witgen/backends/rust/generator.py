@@ -3,7 +3,7 @@
 Builds a typed model of each world (types, imported functions and resources, exported traits
 and the glue the export macro wires up), renders it with the Jinja templates in
 `sdk_templates/rust/`, and lays the text out as `rustfmt --edition 2021` would with the built-in
-printer of `rust_layout` (no Rust toolchain is needed to generate; the tests run rustfmt as a
+printer of `layout` (no Rust toolchain is needed to generate; the tests run rustfmt as a
 check). The crate has no dependencies beyond core/alloc (`std` is an optional feature).
 
 Interfaces imported by path (`import logging;`) generate the same code in every world, so they
@@ -25,10 +25,10 @@ from witgen import __version__, ir
 from witgen.abi import Layouts
 from witgen.abi.signature import CoreSignature, core_signature
 from witgen.backends import GenerateOptions, refuse_accessors, require_worlds
-from witgen.backends.rust_glue import Glue, Val, takes_buffers
-from witgen.backends.rust_layout import format_source
-from witgen.backends import rust_stateful
-from witgen.backends.rust_names import (
+from witgen.backends.rust.glue import Glue, Val, takes_buffers
+from witgen.backends.rust.layout import format_source
+from witgen.backends.rust import stateful as rust_stateful
+from witgen.backends.rust.names import (
     ALLOC_PATHS,
     TypeNamer,
     Unsupported,
@@ -834,7 +834,7 @@ class RustGen:
         g = Glue(self.layouts, namer, here)
         receiver = func.kind == "method"
         decl = ["&self"] if receiver else []
-        with namer.recording() as named:  # what the trait signature names (see rust_stateful)
+        with namer.recording() as named:  # what the trait signature names (see stateful)
             for i, p in enumerate(func.params):
                 if receiver and i == 0:
                     continue

@@ -24,7 +24,7 @@ from typing import Iterator
 from witgen import ir
 from witgen.abi import Layouts
 from witgen.abi.signature import has_pointers
-from witgen.backends.rust_names import TypeNamer, Unsupported, camel, snake
+from witgen.backends.rust.names import TypeNamer, Unsupported, camel, snake
 
 # Lists of these element types have the same bytes in Rust and in the canonical ABI.
 PLAIN = {

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from witgen import ir
-from witgen.backends.rust_names import ALLOC_PATHS, type_name
+from witgen.backends.rust.names import ALLOC_PATHS, type_name
 
 ERROR_TYPE = "plugin-error"
 
