@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from witgen.backends import typescript_names as names
+from witgen.backends.typescript import names
 
 
 @pytest.mark.parametrize(

@@ -35,10 +35,10 @@ import jinja2
 import witgen
 from witgen import ir
 from witgen.backends import GenerateOptions, require_worlds
-from witgen.backends import typescript_layout as layout
-from witgen.backends import typescript_names as names
-from witgen.backends import typescript_stateful
-from witgen.backends.typescript_layout import (
+from witgen.backends.typescript import layout
+from witgen.backends.typescript import names
+from witgen.backends.typescript import stateful as typescript_stateful
+from witgen.backends.typescript.layout import (
     INDENT,
     LINE,
     SOFTLINE,
