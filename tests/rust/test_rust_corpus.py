@@ -18,7 +18,8 @@ import wasmtime.component as wc
 
 from witgen import backends, frontend, ir
 from witgen.backends.rust import generator as rust_backend
-from witgen.backends.rust.names import Unsupported, camel, escape, snake, type_name
+from witgen.backends.common import Unsupported
+from witgen.backends.rust.names import camel, escape, snake, type_name
 from witgen.diagnostics import WitgenError
 from witgen.fsio import write_tree
 from witgen.paths import REPO_ROOT

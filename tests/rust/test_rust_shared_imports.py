@@ -14,7 +14,7 @@ import pytest
 
 from witgen import backends, frontend
 from witgen.backends import rust as rust_backend
-from witgen.backends.rust.names import Unsupported
+from witgen.backends.common import Unsupported
 from witgen.paths import DEFAULT_WIT
 
 from .build import CORPUS

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import jinja2
@@ -25,20 +24,19 @@ from witgen import __version__, ir
 from witgen.abi import Layouts
 from witgen.abi.signature import CoreSignature, core_signature
 from witgen.backends import GenerateOptions, refuse_accessors, require_worlds
+from witgen.backends.common import Unsupported, jinja_env
 from witgen.backends.rust.glue import Glue, Val, takes_buffers
 from witgen.backends.rust.layout import format_source
 from witgen.backends.rust import stateful as rust_stateful
 from witgen.backends.rust.names import (
     ALLOC_PATHS,
     TypeNamer,
-    Unsupported,
     camel,
     doc_lines,
     shouty,
     snake,
     type_name,
 )
-from witgen.paths import template_loader
 
 LANGUAGE = "rust"
 
@@ -930,17 +928,6 @@ class RustGen:
 # ---------------------------------------------------------------------------- rendering
 
 
-@lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=template_loader("rust"),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def crate_version(resolve: ir.Resolve) -> str:
     """The main package's version (0.1.0 when it declares none)."""
     main = resolve.main_package
@@ -1005,7 +992,7 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
     gen.plan_shared(worlds)
     models = [gen.world(w) for w in worlds]
     shared = gen.shared_modules()
-    env = _env()
+    env = jinja_env("rust")
     header = {
         "version": __version__,
         "source": options.source,

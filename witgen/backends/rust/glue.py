@@ -24,7 +24,8 @@ from typing import Iterator
 from witgen import ir
 from witgen.abi import Layouts
 from witgen.abi.signature import has_pointers
-from witgen.backends.rust.names import TypeNamer, Unsupported, camel, snake
+from witgen.backends.common import Unsupported
+from witgen.backends.rust.names import TypeNamer, camel, snake
 
 # Lists of these element types have the same bytes in Rust and in the canonical ABI.
 PLAIN = {

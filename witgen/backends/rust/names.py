@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from witgen import ir
-from witgen.diagnostics import WitgenError
+from witgen.backends.common import Unsupported
 
 # Strict and reserved keywords of Rust 2021 (raw identifiers `r#x` work for all but four).
 RUST_KEYWORDS = frozenset(
@@ -89,10 +89,6 @@ def doc_lines(docs: ir.Docs, prefix: str = "///") -> list[str]:
     if docs.contents is None:
         return []
     return [f"{prefix} {line}".rstrip() for line in docs.contents.splitlines()]
-
-
-class Unsupported(WitgenError):
-    """A WIT feature the Rust backend refuses (named, never silently dropped)."""
 
 
 class TypeNamer:
