@@ -7,58 +7,36 @@ import (
 	"dataflare/core/witrt"
 )
 
-// ExportNew registers the plugin that newPlugin builds: it runs once per component instance,
-// before the first call (read the configuration there); implement Exports with pointer
-// receivers to keep state. When it returns an error, every call returns that error instead
-// (through the function's result, or a panic where the function has no error channel).
+// ExportNew registers the plugin that newPlugin builds once per component instance, before the
+// first call; implement Exports with pointer receivers to keep state (see witrt.Stateful).
 func ExportNew(newPlugin func() (Exports, *types.PluginError)) {
-	Export(&stateful{newPlugin: newPlugin})
+	Export(stateful{witrt.NewStateful(newPlugin, func(e *types.PluginError) string { return e.Message })})
 }
 
 type stateful struct {
-	newPlugin func() (Exports, *types.PluginError)
-	impl      Exports
-	err       *types.PluginError
+	plugin *witrt.Stateful[Exports, types.PluginError]
 }
 
-func (s *stateful) get() (Exports, *types.PluginError) {
-	if s.impl == nil && s.err == nil {
-		s.impl, s.err = s.newPlugin()
-		if s.impl == nil && s.err == nil {
-			panic("ExportNew: the constructor returned neither a plugin nor an error")
-		}
-	}
-	return s.impl, s.err
+func (s stateful) Info() PluginInfo {
+	return s.plugin.Plugin().Info()
 }
 
-func (s *stateful) Info() PluginInfo {
-	impl, err := s.get()
-	if err != nil {
-		panic("the plugin could not start: " + err.Message)
-	}
-	return impl.Info()
-}
-
-func (s *stateful) WriteBatch(records []DataRecord) witrt.Result[uint32, PluginError] {
-	impl, err := s.get()
+func (s stateful) WriteBatch(records []DataRecord) witrt.Result[uint32, PluginError] {
+	plugin, err := s.plugin.Get()
 	if err != nil {
 		return witrt.Err[uint32, PluginError](*err)
 	}
-	return impl.WriteBatch(records)
+	return plugin.WriteBatch(records)
 }
 
-func (s *stateful) Flush() witrt.Result[witrt.Unit, PluginError] {
-	impl, err := s.get()
+func (s stateful) Flush() witrt.Result[witrt.Unit, PluginError] {
+	plugin, err := s.plugin.Get()
 	if err != nil {
 		return witrt.Err[witrt.Unit, PluginError](*err)
 	}
-	return impl.Flush()
+	return plugin.Flush()
 }
 
-func (s *stateful) Close() witrt.Result[witrt.Unit, witrt.Unit] {
-	impl, err := s.get()
-	if err != nil {
-		panic("the plugin could not start: " + err.Message)
-	}
-	return impl.Close()
+func (s stateful) Close() witrt.Result[witrt.Unit, witrt.Unit] {
+	return s.plugin.Plugin().Close()
 }

@@ -4,56 +4,35 @@ package processor
 
 import (
 	"dataflare/core/types"
+	"dataflare/core/witrt"
 )
 
-// ExportNew registers the plugin that newPlugin builds: it runs once per component instance,
-// before the first call (read the configuration there); implement Exports with pointer
-// receivers to keep state. When it returns an error, every call returns that error instead
-// (through the function's result, or a panic where the function has no error channel).
+// ExportNew registers the plugin that newPlugin builds once per component instance, before the
+// first call; implement Exports with pointer receivers to keep state (see witrt.Stateful).
 func ExportNew(newPlugin func() (Exports, *types.PluginError)) {
-	Export(&stateful{newPlugin: newPlugin})
+	Export(stateful{witrt.NewStateful(newPlugin, func(e *types.PluginError) string { return e.Message })})
 }
 
 type stateful struct {
-	newPlugin func() (Exports, *types.PluginError)
-	impl      Exports
-	err       *types.PluginError
+	plugin *witrt.Stateful[Exports, types.PluginError]
 }
 
-func (s *stateful) get() (Exports, *types.PluginError) {
-	if s.impl == nil && s.err == nil {
-		s.impl, s.err = s.newPlugin()
-		if s.impl == nil && s.err == nil {
-			panic("ExportNew: the constructor returned neither a plugin nor an error")
-		}
-	}
-	return s.impl, s.err
+func (s stateful) Info() PluginInfo {
+	return s.plugin.Plugin().Info()
 }
 
-func (s *stateful) Info() PluginInfo {
-	impl, err := s.get()
-	if err != nil {
-		panic("the plugin could not start: " + err.Message)
-	}
-	return impl.Info()
-}
-
-func (s *stateful) Process(record DataRecord) ProcessingResult {
-	impl, err := s.get()
+func (s stateful) Process(record DataRecord) ProcessingResult {
+	plugin, err := s.plugin.Get()
 	if err != nil {
 		return types.ProcessingResultFailed(*err)
 	}
-	return impl.Process(record)
+	return plugin.Process(record)
 }
 
-func (s *stateful) ProcessBatch(records []DataRecord) []ProcessingResult {
-	impl, err := s.get()
+func (s stateful) ProcessBatch(records []DataRecord) []ProcessingResult {
+	plugin, err := s.plugin.Get()
 	if err != nil {
-		out := make([]ProcessingResult, len(records))
-		for i := range out {
-			out[i] = types.ProcessingResultFailed(*err)
-		}
-		return out
+		return witrt.Repeat(len(records), types.ProcessingResultFailed(*err))
 	}
-	return impl.ProcessBatch(records)
+	return plugin.ProcessBatch(records)
 }

@@ -202,6 +202,7 @@ class GoGenerator:
         self.tuple_arities: set[int] = set()
         self.return_area = 8
         self.has_exported_resources = False
+        self.has_stateful = False  # some package has `ExportNew` (witrt/stateful.go)
         main = resolve.main_package
         if options.package_name:
             self.module = options.package_name
@@ -370,6 +371,10 @@ class GoGenerator:
         )
         if self.has_exported_resources:
             files["witrt/table.go"] = self.env.get_template("witrt/table.go.j2").render(**common)
+        if self.has_stateful:
+            files["witrt/stateful.go"] = self.env.get_template("witrt/stateful.go.j2").render(
+                **common
+            )
         return dict(sorted(files.items()))
 
 

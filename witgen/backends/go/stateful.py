@@ -7,6 +7,10 @@ to keep state. When it returns an error, every call returns that error through t
 own error channel (`result<_, plugin-error>`, a variant case carrying a plugin-error, one per
 record for lists of those) and panics (traps) otherwise. Generated only when the contract
 defines a `plugin-error` type; `Export(impl)` stays.
+
+The machinery (build once, remember the error, panic where there is no channel) is
+`witrt.Stateful`, ordinary Go in `sdk_templates/go/witrt/stateful.go.j2`; this module only
+decides, per function, how the constructor's error reaches the caller.
 """
 
 from __future__ import annotations
@@ -14,13 +18,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from witgen import __version__, ir
+from witgen import ir
 from witgen.backends.go.names import lower_camel, upper_camel
 from witgen.backends.rust.stateful import _target, find_error_type
 
 
-def _embed(namer: Any, resolve: ir.Resolve, ty: ir.Type | None, err: int) -> str | None:
-    """A Go expression of type `ty` carrying `*err` (a plugin-error), or None."""
+def _embed(namer: Any, resolve: ir.Resolve, ty: ir.Type | None, err: int, value: str) -> str | None:
+    """A Go expression of type `ty` carrying `value` (a plugin-error), or None."""
     target = _target(resolve, ty)
     if not isinstance(target, int):
         return None
@@ -30,7 +34,7 @@ def _embed(namer: Any, resolve: ir.Resolve, ty: ir.Type | None, err: int) -> str
         match = re.fullmatch(r"witrt\.Result\[(.*)\]", full)
         if match is None:
             return None
-        return f"{namer.ref('witrt', 'Err')}[{match.group(1)}](*err)"
+        return f"{namer.ref('witrt', 'Err')}[{match.group(1)}]({value})"
     if isinstance(kind, ir.Variant):
         for case in kind.cases:
             if _target(resolve, case.type) == err:
@@ -38,8 +42,73 @@ def _embed(namer: Any, resolve: ir.Resolve, ty: ir.Type | None, err: int) -> str
                 name = namer._qualify(
                     td.owner, f"{upper_camel(td.name or '')}{upper_camel(case.name)}"
                 )
-                return f"{name}(*err)"
+                return f"{name}({value})"
     return None
+
+
+def _fresh(base: str, taken: set[str]) -> str:
+    """`base`, or `base_`... when a parameter of the same function is already called that."""
+    while base in taken:
+        base += "_"
+    return base
+
+
+def _describe(namer: Any, resolve: ir.Resolve, err: int, error_type: str) -> str:
+    """The Go function that says what a constructor's error means (its `message` field when it
+    has a string one, else the WIT type's name)."""
+    kind = resolve.types[err].kind
+    if isinstance(kind, ir.Record):
+        for f in kind.fields:
+            if f.name == "message" and resolve.dealias(f.type) == "string":
+                return f"func(e *{error_type}) string {{ return e.{upper_camel(f.name)} }}"
+    name = resolve.types[err].name or "error"
+    return f'func(*{error_type}) string {{ return "{name}" }}'
+
+
+def _method(namer: Any, resolve: ir.Resolve, func: ir.Function, err: int) -> dict[str, Any]:
+    """How `func` forwards to the plugin, and what it answers when the constructor failed."""
+    item = upper_camel(func.item_name)
+    if func.resource is None:
+        go_name = item
+    else:
+        res = upper_camel(resolve.types[func.resource].name or "")
+        go_name = f"New{res}" if func.kind == "constructor" else f"{res}{item}"
+    params = [(lower_camel(p.name), p) for p in func.params]
+    taken = {n for n, _ in params}
+    receiver, plugin, error = (_fresh(b, taken) for b in ("s", "plugin", "err"))
+    plist = ", ".join(f"{n} {namer.go_type(p.type)}" for n, p in params)
+    result = ""
+    if func.result is not None:
+        result = namer.go_type(func.result)
+        if func.kind == "constructor":
+            result = upper_camel(resolve.types[func.resource or 0].name or "")
+    args = ", ".join(n for n, _ in params)
+    fail = (
+        None
+        if func.kind == "constructor"
+        else _embed(namer, resolve, func.result, err, f"*{error}")
+    )
+    target = _target(resolve, func.result)
+    batch = next(
+        (n for n, p in params if isinstance(_target(resolve, p.type), int)
+         and isinstance(resolve.types[_target(resolve, p.type)].kind, ir.List)),  # type: ignore[index]
+        None,
+    )  # fmt: skip
+    if fail is None and isinstance(target, int) and batch is not None:
+        kind = resolve.types[target].kind
+        if isinstance(kind, ir.List):
+            each = _embed(namer, resolve, kind.type, err, f"*{error}")
+            if each is not None:
+                fail = f"{namer.ref('witrt', 'Repeat')}(len({batch}), {each})"
+    return {
+        "receiver": receiver,
+        "plugin": plugin,
+        "err": error,
+        "signature": f"{go_name}({plist})" + (f" {result}" if result else ""),
+        "call": f"{go_name}({args})",
+        "returns": bool(result),
+        "fail": fail,
+    }
 
 
 def stateful_file(gen: Any, pkg: Any, namer_cls: Any, header: str) -> str | None:
@@ -47,95 +116,30 @@ def stateful_file(gen: Any, pkg: Any, namer_cls: Any, header: str) -> str | None
     err = find_error_type(resolve)
     if err is None or pkg.owner.kind != "interface" or pkg.direction != "export":
         return None
+    gen.has_stateful = True
     namer = namer_cls(gen, pkg)
     saved = set(pkg.imports)
     pkg.imports.clear()
     error_type = namer.go_type(err)
-    methods = []
-    for func in resolve.interfaces[pkg.owner.id].functions.values():
-        if func.kind == "method":
-            continue  # resource methods belong to the resource's own Go type
-        item = upper_camel(func.item_name)
-        if func.resource is None:
-            go_name = item
-        else:
-            res = upper_camel(resolve.types[func.resource].name or "")
-            go_name = f"New{res}" if func.kind == "constructor" else f"{res}{item}"
-        params = [(lower_camel(p.name), p) for p in func.params]
-        plist = ", ".join(f"{n} {namer.go_type(p.type)}" for n, p in params)
-        result = ""
-        if func.result is not None:
-            result = namer.go_type(func.result)
-            if func.kind == "constructor":
-                result = upper_camel(resolve.types[func.resource or 0].name or "")
-        args = ", ".join(n for n, _ in params)
-        call = f"impl.{go_name}({args})"
-        embed = None if func.kind == "constructor" else _embed(namer, resolve, func.result, err)
-        body = ["\timpl, err := s.get()", "\tif err != nil {"]
-        target = _target(resolve, func.result)
-        listed = next(
-            (n for n, p in params if isinstance(_target(resolve, p.type), int)
-             and isinstance(resolve.types[_target(resolve, p.type)].kind, ir.List)),  # type: ignore[index]
-            None,
-        )  # fmt: skip
-        if embed is not None:
-            body.append(f"\t\treturn {embed}")
-        elif (
-            isinstance(target, int)
-            and isinstance(resolve.types[target].kind, ir.List)
-            and listed is not None
-        ):
-            kind = resolve.types[target].kind
-            assert isinstance(kind, ir.List)
-            inner = _embed(namer, resolve, kind.type, err)
-            if inner is None:
-                body.append('\t\tpanic("the plugin could not start: " + err.Message)')
-            else:
-                body += [
-                    f"\t\tout := make({result}, len({listed}))",
-                    "\t\tfor i := range out {",
-                    f"\t\t\tout[i] = {inner}",
-                    "\t\t}",
-                    "\t\treturn out",
-                ]
-        else:
-            body.append('\t\tpanic("the plugin could not start: " + err.Message)')
-        body.append("\t}")
-        body.append(f"\treturn {call}" if result else f"\t{call}")
-        sig = f"func (s *stateful) {go_name}({plist})" + (f" {result}" if result else "")
-        methods.append("\n".join([sig + " {", *body, "}"]))
+    stateful_type = namer.ref("witrt", "Stateful")
+    new_stateful = namer.ref("witrt", "NewStateful")
+    methods = [
+        _method(namer, resolve, func, err)
+        for func in resolve.interfaces[pkg.owner.id].functions.values()
+        if func.kind != "method"  # resource methods belong to the resource's own Go type
+    ]
+    describe = _describe(namer, resolve, err, error_type)
     imports = sorted(pkg.imports)  # recorded while the methods were written (Namer.ref)
     pkg.imports.clear()
     pkg.imports.update(saved)
-    import_lines = [f'\t"{i}"' for i in imports]
-    import_block = ""
-    if import_lines:
-        import_block = "import (\n" + "\n".join(sorted(import_lines)) + "\n)\n\n"
-    text = f"""{header}
-package {pkg.name}
-
-{import_block}// ExportNew registers the plugin that newPlugin builds: it runs once per component instance,
-// before the first call (read the configuration there); implement Exports with pointer
-// receivers to keep state. When it returns an error, every call returns that error instead
-// (through the function's result, or a panic where the function has no error channel).
-func ExportNew(newPlugin func() (Exports, *{error_type})) {{
-\tExport(&stateful{{newPlugin: newPlugin}})
-}}
-
-type stateful struct {{
-\tnewPlugin func() (Exports, *{error_type})
-\timpl      Exports
-\terr       *{error_type}
-}}
-
-func (s *stateful) get() (Exports, *{error_type}) {{
-\tif s.impl == nil && s.err == nil {{
-\t\ts.impl, s.err = s.newPlugin()
-\t\tif s.impl == nil && s.err == nil {{
-\t\t\tpanic("ExportNew: the constructor returned neither a plugin nor an error")
-\t\t}}
-\t}}
-\treturn s.impl, s.err
-}}
-"""
-    return text + "".join(f"\n{m}\n" for m in methods)
+    text: str = gen.env.get_template("stateful.go.j2").render(
+        header=header,
+        package=pkg.name,
+        imports=imports,
+        error_type=error_type,
+        stateful_type=stateful_type,
+        new_stateful=new_stateful,
+        describe=describe,
+        methods=methods,
+    )
+    return text
