@@ -1,0 +1,75 @@
+"""The Python bindings of every valid world of the front end's corpus pass `mypy --strict`.
+
+One mypy run over all of them keeps this fast: each world becomes its own package in one
+folder, and each package's copy of the host runtime is a one-line re-export of
+`witgen.hostrt` (the runtime is checked once, as part of `mypy --strict witgen`; checking its
+76 verbatim copies would take most of a minute). Black's layout does not matter to mypy, so
+the packages are generated unformatted. Worlds the backend refuses (async functions, resource
+accessors) are counted, and each refusal must name one of those reasons.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.corpus_worlds import corpus_worlds
+from witgen import backends, hostrt
+from witgen.backends.python import generator
+from witgen.diagnostics import UsageError, WitError
+from witgen.paths import REPO_ROOT
+
+# What the backend refuses today in the corpus, and why (spec features it does not lower).
+REFUSED = ("async function", "does not support accessors", "several names")
+
+
+def _runtime_stub(module: str) -> str:
+    """A module re-exporting the public top-level names of `witgen.hostrt.<module>`."""
+    tree = ast.parse((hostrt.HERE / f"{module}.py").read_text())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    public = ", ".join(f"{n} as {n}" for n in sorted(names) if not n.startswith("_"))
+    return f"from witgen.hostrt.{module} import {public}\n"
+
+
+def test_corpus_bindings_type_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(generator, "_format_all", lambda files: dict(files))
+    generated, refused = [], []
+    for i, (case, resolve, world, wid) in enumerate(corpus_worlds()):
+        package = f"corpus{i}"
+        options = backends.GenerateOptions(source=case.name, package_name=package)
+        try:
+            files = generator.generate(resolve, [wid], options)
+        except (WitError, UsageError) as exc:
+            assert any(word in str(exc) for word in REFUSED), f"{case.name}:{world}: {exc}"
+            refused.append(f"{case.name}:{world}")
+            continue
+        for path, text in files.items():
+            if Path(path).name in hostrt.FILES:
+                text = _runtime_stub(Path(path).stem)
+            target = tmp_path / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        generated.append(package)
+    print(f"{len(generated)} corpus worlds generated, {len(refused)} refused: {refused}")
+    assert len(generated) > 70
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir=/dev/null"]
+    done = subprocess.run(
+        [*mypy, *(f"-p{package}" for package in generated)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MYPYPATH": str(REPO_ROOT)},  # witgen.hostrt, from this checkout
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
