@@ -19,12 +19,76 @@ Only synchronous functions are supported here; async ones raise `AbiError`.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 from witgen import ir
 from witgen.abi.codec import M32, AbiContext
 from witgen.abi.signature import CoreSignature, core_signature
+from witgen.abi.stream import (
+    CallInterface,
+    CallWasm,
+    Instruction,
+    PostReturn,
+    Program,
+    Return,
+    function_stream,
+)
 from witgen.abi.values import AbiError, AbiTrap, AbiValueError, FlatValue
+
+# (side of the call, direction) -> the stream role: the caller of an export is the host
+# calling a guest, the callee of an import is the host serving one, and so on
+_ROLES = {
+    ("caller", "export"): "host-call",
+    ("callee", "export"): "guest-export",
+    ("caller", "import"): "guest-import",
+    ("callee", "import"): "host-callback",
+}
+
+
+@dataclass(frozen=True)
+class _Halves:
+    """A function's program split at its call: what runs before it and after it."""
+
+    program: Program
+    call: Instruction  # the CallWasm or CallInterface
+    before: Callable[..., Any]  # (frame) -> None
+    after: Callable[..., Any]
+    retptr: int | None  # the variable of a caller's return area (guest-import)
+    returned: tuple[int, ...]  # the variables the program returns
+
+
+def _halves(cx: AbiContext, func: ir.Function, side: str, direction: str) -> _Halves:
+    key = ("halves", func, side, direction)
+    cached = cx.functions.get(key)
+    if cached is None:
+        program = function_stream(
+            cx.layouts, func, _ROLES[(side, direction)], string_encoding=cx.string_encoding
+        )
+        body = program.body
+        at = next(i for i, inst in enumerate(body) if isinstance(inst, (CallWasm, CallInterface)))
+        rest = [inst for inst in body[at + 1 :] if not isinstance(inst, (PostReturn, Return))]
+        (ret,) = [inst for inst in body if isinstance(inst, Return)]
+        sig = core_signature(cx.layouts, func, direction)
+        # a caller's return area (guest-import) is the call's last core argument
+        has_retptr = side == "caller" and direction == "import" and sig.results_indirect
+        cached = _Halves(
+            program,
+            body[at],
+            cx.interpreter.body(body[:at]),
+            cx.interpreter.body(rest),
+            body[at].args[-1] if has_retptr else None,
+            ret.args,
+        )
+        cx.functions[key] = cached
+    assert isinstance(cached, _Halves)
+    return cached
+
+
+def _frame(cx: AbiContext, program: Program) -> Any:
+    from witgen.abi.codec import Frame
+
+    return Frame(program.var_count, cx.memory.buf if cx.memory is not None else None)
 
 
 def _sync_signature(cx: AbiContext, func: ir.Function, direction: str) -> CoreSignature:
@@ -52,27 +116,17 @@ def lower_params(
     Returns (core args, retptr): for an import whose result goes through memory, a return area
     is allocated with `cabi_realloc`, appended as the last core argument and returned as retptr.
     """
-    sig = _sync_signature(cx, func, direction)
+    _sync_signature(cx, func, direction)
     types = _param_types(func)
     if len(args) != len(types):
         raise AbiValueError(f"{func.name} takes {len(types)} arguments, got {len(args)}")
-    if sig.params_indirect:
-        area = sig.param_area
-        assert area is not None
-        ptr = cx._alloc(area.align, area.size, "the parameter area")
-        cx.store_tuple(args, types, ptr)
-        flat: list[FlatValue] = [ptr]
-    else:
-        flat = []
-        for value, ty in zip(args, types):
-            cx.codec(ty).lower(value, flat)
-    retptr = None
-    if direction == "import" and sig.results_indirect:
-        area = sig.result_area
-        assert area is not None
-        retptr = cx._alloc(area.align, area.size, "the return area")
-        flat.append(retptr)
-    return flat, retptr
+    halves = _halves(cx, func, "caller", direction)
+    f = _frame(cx, halves.program)
+    for var, value in zip(halves.program.params, args):
+        f.r[var] = value
+    halves.before(f)
+    flat: list[FlatValue] = [f.r[x] for x in halves.call.args]
+    return flat, (f.r[halves.retptr] if halves.retptr is not None else None)
 
 
 def lift_params(
@@ -85,24 +139,21 @@ def lift_params(
             f"{func.name} ({direction}) takes {len(sig.params)} core arguments, "
             f"got {len(core_args)}"
         )
-    types = _param_types(func)
+    core = list(core_args)
     retptr = None
     if direction == "import" and sig.results_indirect:
-        retptr = int(core_args[-1]) & M32
-        core_args = core_args[:-1]
+        retptr = core[-1] = int(core[-1]) & M32
     if sig.params_indirect:
         area = sig.param_area
         assert area is not None
-        ptr = int(core_args[0]) & M32
-        _check_area(cx, ptr, area.align, area.size, "parameter area")
-        return list(cx.load_tuple(types, ptr)), retptr
-    values = []
-    pos = 0
-    for ty in types:
-        codec = cx.codec(ty)
-        values.append(codec.lift(core_args, pos))
-        pos += len(codec.flat_types)
-    return values, retptr
+        area_ptr = core[0] = int(core[0]) & M32
+        _check_area(cx, area_ptr, area.align, area.size, "parameter area")
+    halves = _halves(cx, func, "callee", direction)
+    f = _frame(cx, halves.program)
+    for var, value in zip(halves.program.params, core):
+        f.r[var] = value
+    halves.before(f)
+    return [f.r[x] for x in halves.call.args], retptr
 
 
 def lower_results(
@@ -122,19 +173,18 @@ def lower_results(
         if result is not None:
             raise AbiValueError(f"{func.name} returns nothing, but a result was given")
         return []
-    if not sig.results_indirect:
-        return cx.lower_flat(result, func.result)
-    area = sig.result_area
-    assert area is not None
-    if direction == "export":
-        ptr = cx._alloc(area.align, area.size, "the return area")
-        cx.store(result, func.result, ptr)
-        return [ptr]
-    if retptr is None:
-        raise AbiValueError(f"{func.name}: an import with an indirect result needs retptr")
-    _check_area(cx, retptr, area.align, area.size, "return area")
-    cx.store(result, func.result, retptr)
-    return []
+    halves = _halves(cx, func, "callee", direction)
+    f = _frame(cx, halves.program)
+    if direction == "import" and sig.results_indirect:
+        area = sig.result_area
+        assert area is not None
+        if retptr is None:
+            raise AbiValueError(f"{func.name}: an import with an indirect result needs retptr")
+        _check_area(cx, retptr, area.align, area.size, "return area")
+        f.r[halves.program.params[-1]] = retptr
+    f.r[halves.call.out[0]] = result
+    halves.after(f)
+    return [f.r[x] for x in halves.returned]
 
 
 def lift_results(
@@ -153,15 +203,22 @@ def lift_results(
         )
     if func.result is None:
         return None
-    if not sig.results_indirect:
-        return cx.lift_flat(core_results, func.result)
-    area = sig.result_area
-    assert area is not None
-    if direction == "export":
-        ptr = int(core_results[0]) & M32
-    else:
-        if retptr is None:
-            raise AbiValueError(f"{func.name}: an import with an indirect result needs retptr")
-        ptr = retptr
-    _check_area(cx, ptr, area.align, area.size, "return area")
-    return cx.load(func.result, ptr)
+    halves = _halves(cx, func, "caller", direction)
+    f = _frame(cx, halves.program)
+    outs = list(core_results)
+    if sig.results_indirect:
+        area = sig.result_area
+        assert area is not None
+        if direction == "export":
+            ptr = outs[0] = int(outs[0]) & M32
+        else:
+            if retptr is None:
+                raise AbiValueError(f"{func.name}: an import with an indirect result needs retptr")
+            ptr = retptr
+            assert halves.retptr is not None
+            f.r[halves.retptr] = retptr
+        _check_area(cx, ptr, area.align, area.size, "return area")
+    for var, value in zip(halves.call.out, outs):
+        f.r[var] = value
+    halves.after(f)
+    return f.r[halves.returned[0]]

@@ -4,9 +4,12 @@ This follows CanonicalABI.md rule by rule (`load`, `store`, `lift_flat`, `lower_
 helpers); the Python value model is documented in `witgen.abi.values`. Every trap condition of
 the spec raises `AbiTrap`; a Python value that does not fit its type raises `AbiValueError`.
 
-For speed, each WIT type is compiled once per `AbiContext` into a `TypeCodec`: four small
-functions (load, store, lift, lower) that already know offsets, formats and case tables, so
-lifting a batch of records does no type dispatch per value.
+How a value crosses is not decided here: it is the instruction stream of `witgen.abi.stream`
+(the same one every backend spells), and this module is its reference interpreter. Each WIT
+type's four programs (lower, lift, store, load) are compiled once per `AbiContext` by
+`Interpreter` into closures, one per instruction, that already know offsets, formats and case
+tables (a `TypeCodec`), so lifting a batch of records does no dispatch per value. The
+Hypothesis round trips against wasmtime (tests/abi) therefore test the stream itself.
 """
 
 from __future__ import annotations
@@ -17,8 +20,41 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from witgen import ir
-from witgen.abi.layout import Layouts, align_to, discriminant_size
+from witgen.abi.layout import Layouts, align_to
 from witgen.abi.memory import Memory
+from witgen.abi.stream import (
+    Alloc,
+    Bitcast,
+    Const,
+    EnumLift,
+    EnumLower,
+    FixedListLift,
+    FixedListLower,
+    FlagsLift,
+    FlagsLower,
+    HandleLift,
+    HandleLower,
+    Instruction,
+    ListLift,
+    ListLower,
+    Load,
+    MapLift,
+    MapLower,
+    PrimLift,
+    PrimLower,
+    Program,
+    RecordLift,
+    RecordLower,
+    ReturnArea,
+    Store,
+    StringLift,
+    StringLower,
+    TupleLift,
+    TupleLower,
+    TypeStreams,
+    VariantLift,
+    VariantLower,
+)
 from witgen.abi.strings import check_encoding, load_string_from_range, store_string_into_range
 from witgen.abi.values import (
     AbiError,
@@ -181,6 +217,9 @@ class AbiContext:
         self.memory: Memory | None = memory
         self.string_encoding = check_encoding(string_encoding)
         self._codecs: dict[Any, TypeCodec] = {}
+        self._streams: TypeStreams | None = None
+        self._interpreter: Interpreter | None = None
+        self.functions: dict[Any, Any] = {}  # `witgen.abi.calls`' compiled function programs
 
     # -- the public operations --
 
@@ -268,235 +307,50 @@ class AbiContext:
             raise AbiTrap(f"cabi_realloc returned {ptr:#x}: {size} bytes for {what} out of bounds")
         return ptr
 
-    # -- compilation, one builder per type kind --
+    # -- compilation: each type's programs from `witgen.abi.stream`, interpreted --
 
     def _compile(self, ty: ir.Type) -> TypeCodec:
-        ty = self.resolve.dealias(ty)
-        if isinstance(ty, str):
-            return self._primitive(ty)
-        kind = self.resolve.types[ty].kind
-        if isinstance(kind, ir.Record):
-            return self._record(kind)
-        if isinstance(kind, ir.Tuple):
-            return self._tuple([self.codec(t) for t in kind.types])
-        if isinstance(kind, ir.List):
-            return self._list(kind.type)
-        if isinstance(kind, ir.FixedLengthList):
-            return self._fixed_list(kind.type, kind.length)
-        if isinstance(kind, ir.Map):
-            return self._map(kind.key, kind.value)
-        if isinstance(kind, ir.Flags):
-            return self._flags(tuple(f.name for f in kind.flags))
-        if isinstance(kind, (ir.Handle, ir.Future, ir.Stream)):
-            return self._handle()
-        if isinstance(kind, ir.Variant):
-            names = [c.name for c in kind.cases]
-            index = {n: i for i, n in enumerate(names)}
-
-            def to_case(v: Any) -> tuple[int, Any]:
-                if not isinstance(v, VariantValue):
-                    raise AbiValueError(f"expected a VariantValue, got {_type_name(v)}")
-                i = index.get(v.case)
-                if i is None:
-                    raise AbiValueError(f"no case {v.case!r} in variant (cases: {names})")
-                return i, v.payload
-
-            def from_case(i: int, payload: Any) -> Any:
-                return VariantValue(names[i], payload)
-
-            return self._variant(ty, [c.type for c in kind.cases], to_case, from_case)
-        if isinstance(kind, ir.Enum):
-            return self._enum(ty, tuple(c.name for c in kind.cases))
-        if isinstance(kind, ir.Option):
-            return self._variant(ty, [None, kind.type], _option_to_case, _option_from_case)
-        if isinstance(kind, ir.Result):
-            return self._variant(ty, [kind.ok, kind.err], _result_to_case, _result_from_case)
-        if isinstance(kind, ir.Resource):
+        target = self.resolve.dealias(ty)
+        if isinstance(target, int) and isinstance(self.resolve.types[target].kind, ir.Resource):
             raise AbiValueError("a resource type has no values; use own<T> or borrow<T>")
-        raise TypeError(f"no codec for {kind!r}")
+        layout = self.layouts.of(ty)
+        streams = self.streams
+        lower = self.interpreter.entry(streams.lower_program(ty))
+        lift = self.interpreter.entry(streams.lift_program(ty))
+        store = self.interpreter.entry(streams.store_program(ty))
+        load = self.interpreter.entry(streams.load_program(ty))
+        nflat = len(layout.flat)
 
-    def _primitive(self, name: str) -> TypeCodec:
-        layout = self.layouts.of(name)
-        if name in _INT_FORMATS:
-            return _int_codec(name, layout.size, self._buf)
-        if name == "bool":
-            return _bool_codec(self._buf)
-        if name == "f32":
-            return _f32_codec(self._buf)
-        if name == "f64":
-            return _f64_codec(self._buf)
-        if name == "char":
-            return _char_codec(self._buf)
-        if name == "string":
-            return self._string()
-        if name == "error-context":
-            return self._handle()
-        raise TypeError(f"unknown primitive {name!r}")
+        def lower_value(v: Any, out: list[FlatValue]) -> None:
+            out.extend(lower(v))
 
-    def _handle(self) -> TypeCodec:
-        # Handles (own, borrow, future, stream, error-context) are i32 table indices.
-        return _int_codec("u32", 4, self._buf)
+        def lift_value(flat: Sequence[FlatValue], pos: int) -> Any:
+            return lift(*flat[pos : pos + nflat])[0]
 
-    def _string(self) -> TypeCodec:
-        cx = self
-        encoding = self.string_encoding
+        def store_value(v: Any, ptr: int) -> None:
+            store(v, ptr)
 
-        def load(buf: Buffer, ptr: int) -> str:
-            begin, tagged = _unpack_from("<II", buf, ptr)
-            return load_string_from_range(buf, begin, tagged, encoding)
-
-        def store(v: Any, ptr: int) -> None:
-            begin, tagged = store_string_into_range(cx._mem(), v, encoding)
-            _pack_into("<II", cx._buf(), ptr, begin, tagged)
-
-        def lift(flat: Sequence[FlatValue], pos: int) -> str:
-            begin = int(flat[pos]) & M32
-            tagged = int(flat[pos + 1]) & M32
-            return load_string_from_range(cx._buf(), begin, tagged, encoding)
-
-        def lower(v: Any, out: list[FlatValue]) -> None:
-            out.extend(store_string_into_range(cx._mem(), v, encoding))
-
-        return TypeCodec(8, 4, ("i32", "i32"), load, store, lift, lower)
-
-    def _list(self, elem_ty: ir.Type) -> TypeCodec:
-        cx = self
-        elem = self.codec(elem_ty)
-        esize, ealign = elem.size, elem.align
-        dealiased = self.resolve.dealias(elem_ty)
-        is_bytes = dealiased == "u8"
-        bulk = _INT_FORMATS.get(dealiased)[0] if isinstance(dealiased, str) and dealiased in _INT_FORMATS else None  # type: ignore[index]
-        eload, estore = elem.load, elem.store
-
-        def load_range(buf: Buffer, begin: int, length: int) -> Any:
-            if begin & (ealign - 1):
-                raise AbiTrap(f"list pointer {begin:#x} is not aligned to {ealign}")
-            if begin + length * esize > len(buf):
-                raise AbiTrap(
-                    f"list at {begin:#x} of {length} elements x {esize} bytes is out of bounds "
-                    f"(memory is {len(buf)} bytes)"
-                )
-            if is_bytes:
-                return bytes(buf[begin : begin + length])
-            if bulk is not None:
-                return list(_unpack_from(f"<{length}{bulk}", buf, begin))
-            return [eload(buf, begin + i * esize) for i in range(length)]
-
-        def store_range(v: Any) -> tuple[int, int]:
-            if is_bytes and isinstance(v, (bytes, bytearray, memoryview)):
-                data = bytes(v)
-                ptr = cx._alloc(1, len(data), "a list<u8>")
-                cx._buf()[ptr : ptr + len(data)] = data
-                return ptr, len(data)
-            if isinstance(v, (str, bytes, bytearray, dict, set, frozenset)) or not hasattr(
-                v, "__len__"
-            ):
-                raise AbiValueError(f"expected a list, got {_type_name(v)}")
-            length = len(v)
-            byte_length = length * esize
-            if byte_length >= 1 << 32:
-                raise AbiTrap(f"list of {length} elements needs {byte_length} bytes (>= 2^32)")
-            ptr = cx._alloc(ealign, byte_length, "a list")
-            if bulk is not None and all(type(e) is int for e in v):
-                try:
-                    _pack_into(f"<{length}{bulk}", cx._buf(), ptr, *v)
-                    return ptr, length
-                except struct.error:
-                    pass  # out of range: the element-wise path below says which one
-            for i, e in enumerate(v):
-                estore(e, ptr + i * esize)
-            return ptr, length
-
-        def load(buf: Buffer, ptr: int) -> Any:
-            begin, length = _unpack_from("<II", buf, ptr)
-            return load_range(buf, begin, length)
-
-        def store(v: Any, ptr: int) -> None:
-            begin, length = store_range(v)
-            _pack_into("<II", cx._buf(), ptr, begin, length)
-
-        def lift(flat: Sequence[FlatValue], pos: int) -> Any:
-            return load_range(cx._buf(), int(flat[pos]) & M32, int(flat[pos + 1]) & M32)
-
-        def lower(v: Any, out: list[FlatValue]) -> None:
-            out.extend(store_range(v))
-
-        return TypeCodec(8, 4, ("i32", "i32"), load, store, lift, lower)
-
-    def _map(self, key: ir.Type, value: ir.Type) -> TypeCodec:
-        # A map is lowered exactly like list<tuple<K, V>>; its Python form is a dict.
-        pair = self.tuple_codec((key, value))
-        cx = self
-        esize, ealign = pair.size, pair.align
-        pload, pstore = pair.load, pair.store
-
-        def load_range(buf: Buffer, begin: int, length: int) -> dict[Any, Any]:
-            if begin & (ealign - 1):
-                raise AbiTrap(f"map pointer {begin:#x} is not aligned to {ealign}")
-            if begin + length * esize > len(buf):
-                raise AbiTrap(f"map at {begin:#x} of {length} entries is out of bounds")
-            return dict(pload(buf, begin + i * esize) for i in range(length))
-
-        def store_range(v: Any) -> tuple[int, int]:
-            if not isinstance(v, dict):
-                raise AbiValueError(f"expected a dict for a map, got {_type_name(v)}")
-            items = list(v.items())
-            byte_length = len(items) * esize
-            if byte_length >= 1 << 32:
-                raise AbiTrap(f"map of {len(items)} entries needs {byte_length} bytes (>= 2^32)")
-            ptr = cx._alloc(ealign, byte_length, "a map")
-            for i, kv in enumerate(items):
-                pstore(kv, ptr + i * esize)
-            return ptr, len(items)
-
-        def load(buf: Buffer, ptr: int) -> Any:
-            begin, length = _unpack_from("<II", buf, ptr)
-            return load_range(buf, begin, length)
-
-        def store(v: Any, ptr: int) -> None:
-            begin, length = store_range(v)
-            _pack_into("<II", cx._buf(), ptr, begin, length)
-
-        def lift(flat: Sequence[FlatValue], pos: int) -> Any:
-            return load_range(cx._buf(), int(flat[pos]) & M32, int(flat[pos + 1]) & M32)
-
-        def lower(v: Any, out: list[FlatValue]) -> None:
-            out.extend(store_range(v))
-
-        return TypeCodec(8, 4, ("i32", "i32"), load, store, lift, lower)
-
-    def _fixed_list(self, elem_ty: ir.Type, length: int) -> TypeCodec:
-        elem = self.codec(elem_ty)
-        esize, nflat = elem.size, len(elem.flat_types)
-        eload, estore, elift, elower = elem.load, elem.store, elem.lift, elem.lower
-
-        def check(v: Any) -> Any:
-            if isinstance(v, (str, bytes, dict)) or not hasattr(v, "__len__"):
-                raise AbiValueError(f"expected a list of {length} elements, got {_type_name(v)}")
-            if len(v) != length:
-                raise AbiValueError(f"expected a list of {length} elements, got {len(v)}")
-            return v
-
-        def load(buf: Buffer, ptr: int) -> list[Any]:
-            return [eload(buf, ptr + i * esize) for i in range(length)]
-
-        def store(v: Any, ptr: int) -> None:
-            for i, e in enumerate(check(v)):
-                estore(e, ptr + i * esize)
-
-        def lift(flat: Sequence[FlatValue], pos: int) -> list[Any]:
-            return [elift(flat, pos + i * nflat) for i in range(length)]
-
-        def lower(v: Any, out: list[FlatValue]) -> None:
-            for e in check(v):
-                elower(e, out)
+        def load_value(buf: Buffer, ptr: int) -> Any:
+            return load(ptr)[0]
 
         return TypeCodec(
-            esize * length, elem.align, elem.flat_types * length, load, store, lift, lower
+            layout.size, layout.align, layout.flat, load_value, store_value, lift_value, lower_value
         )
 
-    def _fields(self, codecs: list[TypeCodec]) -> tuple[list[int], list[int], int, int]:
-        """Offsets and flat positions of consecutive fields; total size and alignment."""
+    @property
+    def streams(self) -> TypeStreams:
+        if self._streams is None:
+            self._streams = TypeStreams(self.layouts, self.string_encoding)
+        return self._streams
+
+    @property
+    def interpreter(self) -> Interpreter:
+        if self._interpreter is None:
+            self._interpreter = Interpreter(self)
+        return self._interpreter
+
+    def _tuple(self, codecs: list[TypeCodec]) -> TypeCodec:
+        """Values laid out one after the other like a tuple's elements (parameter areas)."""
         offsets, positions = [], []
         offset = pos = 0
         align = 1
@@ -507,17 +361,321 @@ class AbiContext:
             offset += c.size
             pos += len(c.flat_types)
             align = max(align, c.align)
-        return offsets, positions, align_to(offset, align), align
-
-    def _record(self, kind: ir.Record) -> TypeCodec:
-        names = [f.name for f in kind.fields]
-        codecs = [self.codec(f.type) for f in kind.fields]
-        offsets, positions, size, align = self._fields(codecs)
+        size = align_to(offset, align)
         flat_types = tuple(ft for c in codecs for ft in c.flat_types)
-        loads = list(zip(names, [c.load for c in codecs], offsets))
-        stores = list(zip(names, [c.store for c in codecs], offsets))
-        lifts = list(zip(names, [c.lift for c in codecs], positions))
-        lowers = list(zip(names, [c.lower for c in codecs]))
+        count = len(codecs)
+
+        def check(v: Any) -> Any:
+            if not isinstance(v, (tuple, list)) or len(v) != count:
+                raise AbiValueError(f"expected a tuple of {count} values, got {v!r:.80}")
+            return v
+
+        def load(buf: Buffer, ptr: int) -> tuple[Any, ...]:
+            return tuple([c.load(buf, ptr + off) for c, off in zip(codecs, offsets)])
+
+        def store(v: Any, ptr: int) -> None:
+            for e, c, off in zip(check(v), codecs, offsets):
+                c.store(e, ptr + off)
+
+        def lift(flat: Sequence[FlatValue], pos: int) -> tuple[Any, ...]:
+            return tuple([c.lift(flat, pos + p) for c, p in zip(codecs, positions)])
+
+        def lower(v: Any, out: list[FlatValue]) -> None:
+            for e, c in zip(check(v), codecs):
+                c.lower(e, out)
+
+        return TypeCodec(size, align, flat_types, load, store, lift, lower)
+
+
+# ---------------------------------------------------------------------------- the interpreter
+
+
+class Frame:
+    """The variables of one run of a program, and the memory buffer it reads and writes
+    (re-read after every `cabi_realloc`, which may grow memory)."""
+
+    __slots__ = ("r", "buf")
+
+    def __init__(self, size: int, buf: Buffer):
+        self.r: list[Any] = [None] * size
+        self.buf = buf
+
+
+Step = Callable[[Frame], None]
+
+
+def _run_all(steps: list[Step]) -> Step:
+    if len(steps) == 1:
+        return steps[0]
+
+    def run(f: Frame) -> None:
+        for s in steps:
+            s(f)
+
+    return run
+
+
+class Interpreter:
+    """Compiles `witgen.abi.stream` programs into Python closures over a `Frame`: one closure
+    per instruction, built once, so running a program does no dispatch on instruction kinds.
+    Function-level instructions (`CallWasm`, `CallInterface`, `PostReturn`, `Return`) are not
+    compiled: `witgen.abi.calls` runs the parts of a function's program around them."""
+
+    def __init__(self, cx: AbiContext):
+        self.cx = cx
+
+    def entry(self, program: Program) -> Callable[..., list[Any]]:
+        """A function taking the program's params and returning its results."""
+        run = self.body(program.body)
+        params, results, size = program.params, program.results, program.var_count
+        cx = self.cx
+
+        def call(*args: Any) -> list[Any]:
+            f = Frame(size, cx.memory.buf if cx.memory is not None else None)
+            r = f.r
+            for p, a in zip(params, args):
+                r[p] = a
+            run(f)
+            return [r[x] for x in results]
+
+        return call
+
+    def body(self, body: Sequence[Instruction]) -> Step:
+        steps = [self.step(inst) for inst in body]
+        if not steps:
+            return lambda f: None
+        return _run_all(steps)
+
+    def step(self, inst: Instruction) -> Step:
+        method = getattr(self, "_" + type(inst).__name__, None)
+        if method is None:
+            raise AbiError(f"the interpreter does not run {type(inst).__name__} on its own")
+        step: Step = method(inst)
+        return step
+
+    # -- scalars
+
+    def _Const(self, inst: Const) -> Step:
+        (o,), value = inst.out, inst.value
+
+        def step(f: Frame) -> None:
+            f.r[o] = value
+
+        return step
+
+    def _PrimLower(self, inst: PrimLower) -> Step:
+        (a,), (o,) = inst.args, inst.out
+        convert = _PRIM_LOWER[inst.prim]
+
+        def step(f: Frame) -> None:
+            f.r[o] = convert(f.r[a])
+
+        return step
+
+    def _PrimLift(self, inst: PrimLift) -> Step:
+        (a,), (o,) = inst.args, inst.out
+        convert = _PRIM_LIFT[inst.prim]
+
+        def step(f: Frame) -> None:
+            f.r[o] = convert(f.r[a])
+
+        return step
+
+    def _Bitcast(self, inst: Bitcast) -> Step:
+        (a,), (o,) = inst.args, inst.out
+        convert = _CASTS[inst.cast]
+
+        def step(f: Frame) -> None:
+            f.r[o] = convert(f.r[a])
+
+        return step
+
+    # -- memory
+
+    def _Load(self, inst: Load) -> Step:
+        (a,), (o,), offset = inst.args, inst.out, inst.offset
+        unpack, convert = _LOADS[inst.width]
+
+        def step(f: Frame) -> None:
+            f.r[o] = convert(unpack(f.buf, f.r[a] + offset)[0])
+
+        return step
+
+    def _Store(self, inst: Store) -> Step:
+        (v, a), offset = inst.args, inst.offset
+        pack, convert = _STORES[inst.width]
+
+        def step(f: Frame) -> None:
+            pack(f.buf, f.r[a] + offset, convert(f.r[v]))
+
+        return step
+
+    # -- strings, lists, maps
+
+    def _StringLower(self, inst: StringLower) -> Step:
+        (a,), (p, n) = inst.args, inst.out
+        cx, encoding = self.cx, inst.encoding
+
+        def step(f: Frame) -> None:
+            f.r[p], f.r[n] = store_string_into_range(cx._mem(), f.r[a], encoding)
+            f.buf = cx._buf()
+
+        return step
+
+    def _StringLift(self, inst: StringLift) -> Step:
+        (p, n), (o,) = inst.args, inst.out
+        encoding = inst.encoding
+
+        def step(f: Frame) -> None:
+            f.r[o] = load_string_from_range(f.buf, int(f.r[p]) & M32, int(f.r[n]) & M32, encoding)
+
+        return step
+
+    def _ListLower(self, inst: ListLower) -> Step:
+        (a,), (p, n) = inst.args, inst.out
+        cx, esize, ealign = self.cx, inst.size, inst.align
+        elem_var, addr_var = inst.body.params
+        body = self.body(inst.body.body)
+        element = cx.resolve.dealias(inst.element)
+        is_bytes = element == "u8"
+        # the canonical fast case: ints go in with one pack (floats need NaN canonicalisation)
+        bulk = _INT_LETTERS.get(element) if inst.canonical and isinstance(element, str) else None
+
+        def step(f: Frame) -> None:
+            v = f.r[a]
+            if is_bytes and isinstance(v, (bytes, bytearray, memoryview)):
+                data = bytes(v)
+                ptr = cx._alloc(1, len(data), "a list<u8>")
+                f.buf = cx._buf()
+                f.buf[ptr : ptr + len(data)] = data
+                f.r[p], f.r[n] = ptr, len(data)
+                return
+            if isinstance(v, (str, bytes, bytearray, dict, set, frozenset)) or not hasattr(
+                v, "__len__"
+            ):
+                raise AbiValueError(f"expected a list, got {_type_name(v)}")
+            length = len(v)
+            byte_length = length * esize
+            if byte_length >= 1 << 32:
+                raise AbiTrap(f"list of {length} elements needs {byte_length} bytes (>= 2^32)")
+            ptr = cx._alloc(ealign, byte_length, "a list")
+            f.buf = cx._buf()
+            f.r[p], f.r[n] = ptr, length
+            if bulk is not None and all(type(e) is int for e in v):
+                try:
+                    _pack_into(f"<{length}{bulk}", f.buf, ptr, *v)
+                    return
+                except struct.error:
+                    pass  # out of range: the element-wise path below says which one
+            r = f.r
+            for i, e in enumerate(v):
+                r[elem_var] = e
+                r[addr_var] = ptr + i * esize
+                body(f)
+
+        return step
+
+    def _ListLift(self, inst: ListLift) -> Step:
+        (p, n), (o,) = inst.args, inst.out
+        esize, ealign = inst.size, inst.align
+        (addr_var,) = inst.body.params
+        (result,) = inst.body.results
+        body = self.body(inst.body.body)
+        element = self.cx.resolve.dealias(inst.element)
+        is_bytes = element == "u8"
+        bulk = _INT_LETTERS.get(element) if inst.canonical and isinstance(element, str) else None
+
+        def step(f: Frame) -> None:
+            buf = f.buf
+            begin, length = int(f.r[p]) & M32, int(f.r[n]) & M32
+            _check_block(buf, begin, length, esize, ealign, "list", "elements")
+            if is_bytes:
+                f.r[o] = bytes(buf[begin : begin + length])
+            elif bulk is not None:
+                f.r[o] = list(_unpack_from(f"<{length}{bulk}", buf, begin))
+            else:
+                r = f.r
+                out = []
+                for i in range(length):
+                    r[addr_var] = begin + i * esize
+                    body(f)
+                    out.append(r[result])
+                r[o] = out
+
+        return step
+
+    def _MapLower(self, inst: MapLower) -> Step:
+        (a,), (p, n) = inst.args, inst.out
+        cx, esize, ealign = self.cx, inst.size, inst.align
+        key_var, value_var, addr_var = inst.body.params
+        body = self.body(inst.body.body)
+
+        def step(f: Frame) -> None:
+            v = f.r[a]
+            if not isinstance(v, dict):
+                raise AbiValueError(f"expected a dict for a map, got {_type_name(v)}")
+            items = list(v.items())
+            byte_length = len(items) * esize
+            if byte_length >= 1 << 32:
+                raise AbiTrap(f"map of {len(items)} entries needs {byte_length} bytes (>= 2^32)")
+            ptr = cx._alloc(ealign, byte_length, "a map")
+            f.buf = cx._buf()
+            r = f.r
+            r[p], r[n] = ptr, len(items)
+            for i, (key, value) in enumerate(items):
+                r[key_var], r[value_var], r[addr_var] = key, value, ptr + i * esize
+                body(f)
+
+        return step
+
+    def _MapLift(self, inst: MapLift) -> Step:
+        (p, n), (o,) = inst.args, inst.out
+        esize, ealign = inst.size, inst.align
+        (addr_var,) = inst.body.params
+        key_var, value_var = inst.body.results
+        body = self.body(inst.body.body)
+
+        def step(f: Frame) -> None:
+            begin, length = int(f.r[p]) & M32, int(f.r[n]) & M32
+            _check_block(f.buf, begin, length, esize, ealign, "map", "entries")
+            r = f.r
+            out = {}
+            for i in range(length):
+                r[addr_var] = begin + i * esize
+                body(f)
+                out[r[key_var]] = r[value_var]
+            r[o] = out
+
+        return step
+
+    def _FixedListLower(self, inst: FixedListLower) -> Step:
+        (a,), outs, length = inst.args, inst.out, inst.length
+
+        def step(f: Frame) -> None:
+            v = f.r[a]
+            if isinstance(v, (str, bytes, dict)) or not hasattr(v, "__len__"):
+                raise AbiValueError(f"expected a list of {length} elements, got {_type_name(v)}")
+            if len(v) != length:
+                raise AbiValueError(f"expected a list of {length} elements, got {len(v)}")
+            for o, e in zip(outs, v):
+                f.r[o] = e
+
+        return step
+
+    def _FixedListLift(self, inst: FixedListLift) -> Step:
+        args, (o,) = inst.args, inst.out
+
+        def step(f: Frame) -> None:
+            r = f.r
+            r[o] = [r[x] for x in args]
+
+        return step
+
+    # -- records, tuples, flags, enums, variants
+
+    def _RecordLower(self, inst: RecordLower) -> Step:
+        (a,), outs, names = inst.args, inst.out, inst.fields
+        pairs = list(zip(names, outs))
         count = len(names)
 
         def mismatch(v: Any) -> AbiValueError:
@@ -527,79 +685,57 @@ class AbiContext:
                 f"record fields do not match: missing {missing}, unexpected {extra}"
             )
 
-        def fields_of(v: Any) -> Any:
+        def step(f: Frame) -> None:
+            v = f.r[a]
             if not isinstance(v, dict):
                 raise AbiValueError(f"expected a dict for a record, got {_type_name(v)}")
             if len(v) != count:
                 raise mismatch(v)
-            return v
-
-        def load(buf: Buffer, ptr: int) -> dict[str, Any]:
-            return {n: ld(buf, ptr + off) for n, ld, off in loads}
-
-        def store(v: Any, ptr: int) -> None:
-            v = fields_of(v)
+            r = f.r
             try:
-                for n, st, off in stores:
-                    st(v[n], ptr + off)
+                for name, o in pairs:
+                    r[o] = v[name]
             except KeyError:
                 raise mismatch(v) from None
 
-        def lift(flat: Sequence[FlatValue], pos: int) -> dict[str, Any]:
-            return {n: lf(flat, pos + p) for n, lf, p in lifts}
+        return step
 
-        def lower(v: Any, out: list[FlatValue]) -> None:
-            v = fields_of(v)
-            try:
-                for n, lw in lowers:
-                    lw(v[n], out)
-            except KeyError:
-                raise mismatch(v) from None
+    def _RecordLift(self, inst: RecordLift) -> Step:
+        pairs, (o,) = list(zip(inst.fields, inst.args)), inst.out
 
-        return TypeCodec(size, align, flat_types, load, store, lift, lower)
+        def step(f: Frame) -> None:
+            r = f.r
+            r[o] = {name: r[x] for name, x in pairs}
 
-    def _tuple(self, codecs: list[TypeCodec]) -> TypeCodec:
-        offsets, positions, size, align = self._fields(codecs)
-        flat_types = tuple(ft for c in codecs for ft in c.flat_types)
-        loads = list(zip([c.load for c in codecs], offsets))
-        stores = list(zip([c.store for c in codecs], offsets))
-        lifts = list(zip([c.lift for c in codecs], positions))
-        lowers = [c.lower for c in codecs]
-        count = len(codecs)
+        return step
 
-        def check(v: Any) -> Any:
+    def _TupleLower(self, inst: TupleLower) -> Step:
+        (a,), outs, count = inst.args, inst.out, inst.count
+
+        def step(f: Frame) -> None:
+            v = f.r[a]
             if not isinstance(v, (tuple, list)) or len(v) != count:
                 raise AbiValueError(f"expected a tuple of {count} values, got {v!r:.80}")
-            return v
+            for o, e in zip(outs, v):
+                f.r[o] = e
 
-        def load(buf: Buffer, ptr: int) -> tuple[Any, ...]:
-            return tuple([ld(buf, ptr + off) for ld, off in loads])
+        return step
 
-        def store(v: Any, ptr: int) -> None:
-            for e, (st, off) in zip(check(v), stores):
-                st(e, ptr + off)
+    def _TupleLift(self, inst: TupleLift) -> Step:
+        args, (o,) = inst.args, inst.out
 
-        def lift(flat: Sequence[FlatValue], pos: int) -> tuple[Any, ...]:
-            return tuple([lf(flat, pos + p) for lf, p in lifts])
+        def step(f: Frame) -> None:
+            r = f.r
+            r[o] = tuple([r[x] for x in args])
 
-        def lower(v: Any, out: list[FlatValue]) -> None:
-            for e, lw in zip(check(v), lowers):
-                lw(e, out)
+        return step
 
-        return TypeCodec(size, align, flat_types, load, store, lift, lower)
-
-    def _flags(self, labels: tuple[str, ...]) -> TypeCodec:
-        layout_size = (
-            1 if len(labels) <= 8 else 2 if len(labels) <= 16 else 4 * ((len(labels) + 31) // 32)
-        )
-        words = (len(labels) + 31) // 32
+    def _FlagsLower(self, inst: FlagsLower) -> Step:
+        (a,), outs, labels = inst.args, inst.out, inst.flags
         bit = {name: 1 << i for i, name in enumerate(labels)}
 
-        def unpack(i: int) -> frozenset[str]:
-            # Bits beyond the last label are ignored, as CanonicalABI.md `unpack_flags_from_int`.
-            return frozenset(name for name, b in bit.items() if i & b)
-
-        def pack(v: Any) -> int:
+        def step(f: Frame) -> None:
+            v = f.r[a]
             if isinstance(v, (str, bytes, dict)) or not hasattr(v, "__iter__"):
                 raise AbiValueError(f"expected a set of flag names, got {_type_name(v)}")
             i = 0
@@ -608,125 +744,158 @@ class AbiContext:
                 if b is None:
                     raise AbiValueError(f"unknown flag {name!r} (flags: {list(labels)})")
                 i |= b
-            return i
+            for w, o in enumerate(outs):
+                f.r[o] = (i >> (32 * w)) & M32
 
-        def load(buf: Buffer, ptr: int) -> frozenset[str]:
-            return unpack(int.from_bytes(bytes(buf[ptr : ptr + layout_size]), "little"))
+        return step
 
-        def store(v: Any, ptr: int) -> None:
-            data = pack(v).to_bytes(layout_size, "little")
-            self._buf()[ptr : ptr + layout_size] = data
+    def _FlagsLift(self, inst: FlagsLift) -> Step:
+        args, (o,), labels = inst.args, inst.out, inst.flags
+        bits = [(name, 1 << i) for i, name in enumerate(labels)]
 
-        def lift(flat: Sequence[FlatValue], pos: int) -> frozenset[str]:
+        def step(f: Frame) -> None:
+            r = f.r
             i = 0
-            for w in range(words):
-                i |= (int(flat[pos + w]) & M32) << (32 * w)
-            return unpack(i)
+            for w, x in enumerate(args):
+                i |= (int(r[x]) & M32) << (32 * w)
+            # bits beyond the last label are ignored (CanonicalABI.md `unpack_flags_from_int`)
+            r[o] = frozenset(name for name, b in bits if i & b)
 
-        def lower(v: Any, out: list[FlatValue]) -> None:
-            i = pack(v)
-            out.extend((i >> (32 * w)) & M32 for w in range(words))
+        return step
 
-        align = 1 if len(labels) <= 8 else 2 if len(labels) <= 16 else 4
-        return TypeCodec(layout_size, align, ("i32",) * words, load, store, lift, lower)
-
-    def _enum(self, ty: ir.Type, names: tuple[str, ...]) -> TypeCodec:
-        layout = self.layouts.of(ty)
-        fmt = _DISC_FORMATS[discriminant_size(len(names))]
+    def _EnumLower(self, inst: EnumLower) -> Step:
+        (a,), (o,), names = inst.args, inst.out, inst.cases
         index = {n: i for i, n in enumerate(names)}
-        n = len(names)
 
-        def case_of(i: int) -> str:
-            if i >= n:
-                raise AbiTrap(f"invalid enum discriminant {i} (the enum has {n} cases)")
-            return names[i]
-
-        def index_of(v: Any) -> int:
+        def step(f: Frame) -> None:
+            v = f.r[a]
             i = index.get(v) if isinstance(v, str) else None
             if i is None:
                 raise AbiValueError(f"expected one of the enum cases {list(names)}, got {v!r}")
-            return i
+            f.r[o] = i
 
-        def load(buf: Buffer, ptr: int) -> str:
-            return case_of(_unpack_from(fmt, buf, ptr)[0])
+        return step
 
-        def store(v: Any, ptr: int) -> None:
-            _pack_into(fmt, self._buf(), ptr, index_of(v))
+    def _EnumLift(self, inst: EnumLift) -> Step:
+        (a,), (o,), names = inst.args, inst.out, inst.cases
+        n = len(names)
 
-        def lift(flat: Sequence[FlatValue], pos: int) -> str:
-            return case_of(int(flat[pos]) & M32)
-
-        def lower(v: Any, out: list[FlatValue]) -> None:
-            out.append(index_of(v))
-
-        return TypeCodec(layout.size, layout.align, layout.flat, load, store, lift, lower)
-
-    def _variant(
-        self,
-        ty: ir.Type,
-        payload_types: list[ir.Type | None],
-        to_case: Callable[[Any], tuple[int, Any]],
-        from_case: Callable[[int, Any], Any],
-    ) -> TypeCodec:
-        layout = self.layouts.of(ty)
-        n = len(payload_types)
-        fmt = _DISC_FORMATS[discriminant_size(n)]
-        payload_offset = self.layouts.payload_offset(ty)
-        joined = layout.flat[1:]
-        cases: list[tuple[TypeCodec | None, list[Any], list[Any]]] = []
-        for pt in payload_types:
-            if pt is None:
-                cases.append((None, [], []))
-                continue
-            c = self.codec(pt)
-            lift_co = [_LIFT_COERCE.get((have, want)) for have, want in zip(joined, c.flat_types)]
-            lower_co = [_LOWER_COERCE.get((have, want)) for have, want in zip(c.flat_types, joined)]
-            cases.append((c, lift_co, lower_co))
-        width = len(joined)
-
-        def case_at(i: int) -> tuple[TypeCodec | None, list[Any], list[Any]]:
+        def step(f: Frame) -> None:
+            i = int(f.r[a]) & M32
             if i >= n:
-                raise AbiTrap(f"invalid variant discriminant {i} (the type has {n} cases)")
-            return cases[i]
+                raise AbiTrap(f"invalid enum discriminant {i} (the enum has {n} cases)")
+            f.r[o] = names[i]
 
-        def load(buf: Buffer, ptr: int) -> Any:
-            i = _unpack_from(fmt, buf, ptr)[0]
-            c = case_at(i)[0]
-            return from_case(i, None if c is None else c.load(buf, ptr + payload_offset))
+        return step
 
-        def store(v: Any, ptr: int) -> None:
-            i, payload = to_case(v)
-            _pack_into(fmt, self._buf(), ptr, i)
-            c = cases[i][0]
-            if c is not None:
-                c.store(payload, ptr + payload_offset)
+    def _VariantLower(self, inst: VariantLower) -> Step:
+        (a,), outs = inst.args, inst.out
+        to_case = _TO_CASE[inst.kind](inst.cases)
+        cases = [(block.params, self.body(block.body), block.results) for block in inst.case_blocks]
+
+        def step(f: Frame) -> None:
+            i, payload = to_case(f.r[a])
+            params, body, results = cases[i]
+            r = f.r
+            if params:
+                r[params[0]] = payload
             elif payload is not None:
                 raise AbiValueError("this case has no payload, but a payload was given")
+            body(f)
+            for o, x in zip(outs, results):
+                r[o] = r[x]
 
-        def lift(flat: Sequence[FlatValue], pos: int) -> Any:
-            i = int(flat[pos]) & M32
-            c, lift_co, _ = case_at(i)
-            if c is None:
-                return from_case(i, None)
-            raw = flat[pos + 1 : pos + 1 + len(c.flat_types)]
-            own = [v if co is None else co(v) for v, co in zip(raw, lift_co)]
-            return from_case(i, c.lift(own, 0))
+        return step
 
-        def lower(v: Any, out: list[FlatValue]) -> None:
-            i, payload = to_case(v)
-            out.append(i)
-            c, _, lower_co = cases[i]
-            if c is None:
-                if payload is not None:
-                    raise AbiValueError("this case has no payload, but a payload was given")
-                out.extend([0] * width)
-                return
-            own: list[FlatValue] = []
-            c.lower(payload, own)
-            out.extend(v if co is None else co(v) for v, co in zip(own, lower_co))
-            out.extend([0] * (width - len(own)))
+    def _VariantLift(self, inst: VariantLift) -> Step:
+        (a,), (o,) = inst.args, inst.out
+        from_case = _FROM_CASE[inst.kind](inst.cases)
+        cases = [(self.body(block.body), block.results) for block in inst.case_blocks]
+        n = len(cases)
 
-        return TypeCodec(layout.size, layout.align, layout.flat, load, store, lift, lower)
+        def step(f: Frame) -> None:
+            i = int(f.r[a]) & M32
+            if i >= n:
+                raise AbiTrap(f"invalid variant discriminant {i} (the type has {n} cases)")
+            body, results = cases[i]
+            body(f)
+            f.r[o] = from_case(i, f.r[results[0]] if results else None)
+
+        return step
+
+    # -- handles: table indices (the reference model keeps no tables)
+
+    def _HandleLower(self, inst: HandleLower) -> Step:
+        return self._PrimLower(PrimLower(prim="u32", args=inst.args, out=inst.out))
+
+    def _HandleLift(self, inst: HandleLift) -> Step:
+        return self._PrimLift(PrimLift(prim="u32", args=inst.args, out=inst.out))
+
+    # -- allocation and freeing
+
+    def _Alloc(self, inst: Alloc) -> Step:
+        (o,), cx, size, align = inst.out, self.cx, inst.size, inst.align
+        what = "the parameter area" if inst.what == "params" else inst.what
+
+        def step(f: Frame) -> None:
+            f.r[o] = cx._alloc(align, size, what)
+            f.buf = cx._buf()
+
+        return step
+
+    def _ReturnArea(self, inst: ReturnArea) -> Step:
+        # the reference model has no stack: a return area is allocated like any block
+        return self._Alloc(
+            Alloc(size=inst.size, align=inst.align, what="the return area", out=inst.out)
+        )
+
+    def _free(self, inst: Instruction) -> Step:
+        return lambda f: None  # BytesMemory and guests' bump allocators never free
+
+    _GuestDeallocate = _GuestDeallocateString = _GuestDeallocateList = _free
+    _GuestDeallocateVariant = _free
+
+
+def _check_block(
+    buf: Buffer, begin: int, length: int, esize: int, ealign: int, what: str, unit: str
+) -> None:
+    if begin & (ealign - 1):
+        raise AbiTrap(f"{what} pointer {begin:#x} is not aligned to {ealign}")
+    if begin + length * esize > len(buf):
+        raise AbiTrap(
+            f"{what} at {begin:#x} of {length} {unit} x {esize} bytes is out of bounds "
+            f"(memory is {len(buf)} bytes)"
+        )
+
+
+def _variant_to_case(cases: tuple[str, ...]) -> Callable[[Any], tuple[int, Any]]:
+    index = {n: i for i, n in enumerate(cases)}
+
+    def to_case(v: Any) -> tuple[int, Any]:
+        if not isinstance(v, VariantValue):
+            raise AbiValueError(f"expected a VariantValue, got {_type_name(v)}")
+        i = index.get(v.case)
+        if i is None:
+            raise AbiValueError(f"no case {v.case!r} in variant (cases: {list(cases)})")
+        return i, v.payload
+
+    return to_case
+
+
+def _variant_from_case(cases: tuple[str, ...]) -> Callable[[int, Any], Any]:
+    return lambda i, payload: VariantValue(cases[i], payload)
+
+
+_TO_CASE: dict[str, Callable[[tuple[str, ...]], Callable[[Any], tuple[int, Any]]]] = {
+    "variant": _variant_to_case,
+    "option": lambda cases: _option_to_case,
+    "result": lambda cases: _result_to_case,
+}
+_FROM_CASE: dict[str, Callable[[tuple[str, ...]], Callable[[int, Any], Any]]] = {
+    "variant": _variant_from_case,
+    "option": lambda cases: _option_from_case,
+    "result": lambda cases: _result_from_case,
+}
 
 
 # ---------------------------------------------------------------------------- option / result
@@ -756,126 +925,120 @@ def _result_from_case(i: int, payload: Any) -> Any:
     return Ok(payload) if i == 0 else Err(payload)
 
 
-# ---------------------------------------------------------------------------- scalar codecs
+# ---------------------------------------------------------------------------- scalar tables
 
 
-def _int_codec(name: str, size: int, get_buf: Callable[[], Buffer]) -> TypeCodec:
+def _int_lower(name: str) -> Callable[[Any], int]:
     letter, bits, signed = _INT_FORMATS[name]
-    fmt = "<" + letter
-    mask = (1 << bits) - 1
-    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, mask)
-    half = 1 << (bits - 1)
-    core = "i64" if bits == 64 else "i32"
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
     core_mask = M64 if bits == 64 else M32
 
-    def check(v: Any) -> int:
+    def lower(v: Any) -> int:
         if type(v) is not int:
             if isinstance(v, bool) or not isinstance(v, int):
                 raise AbiValueError(f"expected an int for {name}, got {_type_name(v)}")
             v = int(v)
         if not lo <= v <= hi:
             raise AbiValueError(f"{v} is out of range for {name} ({lo}..={hi})")
-        return int(v)
+        return v & core_mask if signed else int(v)
 
-    def load(buf: Buffer, ptr: int) -> int:
-        return int(_unpack_from(fmt, buf, ptr)[0])
+    return lower
 
-    def store(v: Any, ptr: int) -> None:
-        _pack_into(fmt, get_buf(), ptr, check(v))
 
+def _int_lift(name: str) -> Callable[[Any], int]:
+    _letter, bits, signed = _INT_FORMATS[name]
+    mask = (1 << bits) - 1
+    half = 1 << (bits - 1)
     if signed:
 
-        def lift(flat: Sequence[FlatValue], pos: int) -> int:
-            i = int(flat[pos]) & mask
+        def lift(v: Any) -> int:
+            i = int(v) & mask
             return i - (1 << bits) if i >= half else i
 
-        def lower(v: Any, out: list[FlatValue]) -> None:
-            out.append(check(v) & core_mask)
-
-    else:
-
-        def lift(flat: Sequence[FlatValue], pos: int) -> int:
-            return int(flat[pos]) & mask
-
-        def lower(v: Any, out: list[FlatValue]) -> None:
-            out.append(check(v))
-
-    return TypeCodec(size, size, (core,), load, store, lift, lower)
+        return lift
+    return lambda v: int(v) & mask
 
 
-def _bool_codec(get_buf: Callable[[], Buffer]) -> TypeCodec:
-    def check(v: Any) -> int:
-        if not isinstance(v, bool):
-            raise AbiValueError(f"expected a bool, got {_type_name(v)}")
-        return 1 if v else 0
-
-    def load(buf: Buffer, ptr: int) -> bool:
-        return bool(buf[ptr] != 0)
-
-    def store(v: Any, ptr: int) -> None:
-        get_buf()[ptr] = check(v)
-
-    def lift(flat: Sequence[FlatValue], pos: int) -> bool:
-        return (int(flat[pos]) & M32) != 0
-
-    def lower(v: Any, out: list[FlatValue]) -> None:
-        out.append(check(v))
-
-    return TypeCodec(1, 1, ("i32",), load, store, lift, lower)
+def _bool_lower(v: Any) -> int:
+    if not isinstance(v, bool):
+        raise AbiValueError(f"expected a bool, got {_type_name(v)}")
+    return 1 if v else 0
 
 
-def _f32_codec(get_buf: Callable[[], Buffer]) -> TypeCodec:
-    def load(buf: Buffer, ptr: int) -> float:
-        return f32_from_bits(_unpack_from("<I", buf, ptr)[0])
-
-    def store(v: Any, ptr: int) -> None:
-        _pack_into("<I", get_buf(), ptr, f32_bits(f32_round(v)))
-
-    def lift(flat: Sequence[FlatValue], pos: int) -> float:
-        v = flat[pos]
-        if isinstance(v, int):  # an f32 handed over as its bit pattern
-            return f32_from_bits(v)
-        return f32_round(v)
-
-    def lower(v: Any, out: list[FlatValue]) -> None:
-        out.append(f32_round(v))
-
-    return TypeCodec(4, 4, ("f32",), load, store, lift, lower)
+def _f32_lift(v: Any) -> float:
+    if isinstance(v, int):  # an f32 handed over as its bit pattern
+        return f32_from_bits(v)
+    return f32_round(v)
 
 
-def _f64_codec(get_buf: Callable[[], Buffer]) -> TypeCodec:
-    def load(buf: Buffer, ptr: int) -> float:
-        return f64_from_bits(_unpack_from("<Q", buf, ptr)[0])
-
-    def store(v: Any, ptr: int) -> None:
-        _pack_into("<Q", get_buf(), ptr, f64_bits(canonical_f64(v)))
-
-    def lift(flat: Sequence[FlatValue], pos: int) -> float:
-        v = flat[pos]
-        if isinstance(v, int):
-            return f64_from_bits(v)
-        return canonical_f64(v)
-
-    def lower(v: Any, out: list[FlatValue]) -> None:
-        out.append(canonical_f64(v))
-
-    return TypeCodec(8, 8, ("f64",), load, store, lift, lower)
+def _f64_lift(v: Any) -> float:
+    if isinstance(v, int):
+        return f64_from_bits(v)
+    return canonical_f64(v)
 
 
-def _char_codec(get_buf: Callable[[], Buffer]) -> TypeCodec:
-    def load(buf: Buffer, ptr: int) -> str:
-        return char_from_i32(_unpack_from("<I", buf, ptr)[0])
+_PRIM_LOWER: dict[str, Callable[[Any], FlatValue]] = {
+    **{name: _int_lower(name) for name in _INT_FORMATS},
+    "bool": _bool_lower,
+    "char": char_to_i32,
+    "f32": f32_round,
+    "f64": canonical_f64,
+}
+_PRIM_LIFT: dict[str, Callable[[Any], Any]] = {
+    **{name: _int_lift(name) for name in _INT_FORMATS},
+    "bool": lambda v: (int(v) & M32) != 0,
+    "char": lambda v: char_from_i32(int(v) & M32),
+    "f32": _f32_lift,
+    "f64": _f64_lift,
+}
+# stream.CASTS by name: a payload's flat value to and from its variant's joined flat type
+_CASTS: dict[str, Callable[[Any], Any]] = {
+    "f32-to-i32": f32_bits,
+    "i32-to-f32": f32_from_bits,
+    "i32-to-i64": lambda v: int(v) & M32,
+    "i64-to-i32": lambda v: int(v) & M32,
+    "f32-to-i64": f32_bits,
+    "i64-to-f32": lambda v: f32_from_bits(int(v) & M32),
+    "f64-to-i64": f64_bits,
+    "i64-to-f64": f64_from_bits,
+}
 
-    def store(v: Any, ptr: int) -> None:
-        _pack_into("<I", get_buf(), ptr, char_to_i32(v))
 
-    def lift(flat: Sequence[FlatValue], pos: int) -> str:
-        return char_from_i32(int(flat[pos]) & M32)
+def _identity(v: Any) -> Any:
+    return v
 
-    def lower(v: Any, out: list[FlatValue]) -> None:
-        out.append(char_to_i32(v))
 
-    return TypeCodec(4, 4, ("i32",), load, store, lift, lower)
+def _structs(fmt: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    s = struct.Struct(fmt)
+    return s.unpack_from, s.pack_into
+
+
+_U8, _U8P = _structs("<B")
+_S8, _ = _structs("<b")
+_U16, _U16P = _structs("<H")
+_S16, _ = _structs("<h")
+_U32, _U32P = _structs("<I")
+_U64, _U64P = _structs("<Q")
+# load width -> (unpack_from, convert the raw value); store width -> (pack_into, convert)
+_LOADS: dict[str, tuple[Callable[..., Any], Callable[[Any], Any]]] = {
+    "u8": (_U8, _identity),
+    "s8": (_S8, _identity),
+    "u16": (_U16, _identity),
+    "s16": (_S16, _identity),
+    "i32": (_U32, _identity),
+    "i64": (_U64, _identity),
+    "f32": (_U32, f32_from_bits),
+    "f64": (_U64, f64_from_bits),
+}
+_STORES: dict[str, tuple[Callable[..., Any], Callable[[Any], Any]]] = {
+    "u8": (_U8P, lambda v: int(v) & 0xFF),
+    "u16": (_U16P, lambda v: int(v) & 0xFFFF),
+    "i32": (_U32P, lambda v: int(v) & M32),
+    "i64": (_U64P, lambda v: int(v) & M64),
+    "f32": (_U32P, f32_bits),
+    "f64": (_U64P, f64_bits),
+}
+_INT_LETTERS = {name: letter for name, (letter, _bits, _signed) in _INT_FORMATS.items()}
 
 
 # ---------------------------------------------------------------------------- module functions

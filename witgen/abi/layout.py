@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from witgen import ir
+from witgen.abi.analysis import TypeFacts
 
 MAX_FLAT_PARAMS = 16
 MAX_FLAT_RESULTS = 1
@@ -82,6 +83,7 @@ class Layouts:
     def __init__(self, resolve: ir.Resolve):
         self.resolve = resolve
         self._cache: dict[ir.Type, TypeLayout] = {}
+        self.facts = TypeFacts(resolve)  # what values of each type contain (shared, memoised)
 
     # -- public queries --
 

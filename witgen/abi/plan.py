@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from witgen import ir
+from witgen.abi.analysis import world_functions
 from witgen.abi.layout import Layouts
 from witgen.abi.signature import CoreSignature, MemoryArea, core_signature
 from witgen.abi.strings import string_alignment
@@ -89,6 +90,8 @@ def pointer_sites(
     out: list[PointerSite] = []
 
     def walk(t: ir.Type, p: str) -> None:
+        if not layouts.facts.of(t).pointers:  # the shared analysis says nothing is inside
+            return
         t = resolve.dealias(t)
         if isinstance(t, str):
             if t == "string":
@@ -217,23 +220,13 @@ def world_plans(
 ) -> tuple[FunctionPlan, ...]:
     """Plans of every function a world imports or exports (world-level and in interfaces)."""
     resolve = layouts.resolve
-    plans = []
-    for direction, entry, _name in resolve.world_interfaces(world):
-        item = entry.item
-        if isinstance(item, ir.WorldFunction):
-            plans.append(
-                function_plan(layouts, item.function, direction, string_encoding=string_encoding)
-            )
-        elif isinstance(item, ir.WorldInterface):
-            iface_name = resolve.interface_id(item.id)
-            for func in resolve.interfaces[item.id].functions.values():
-                plans.append(
-                    function_plan(
-                        layouts,
-                        func,
-                        direction,
-                        interface=iface_name,
-                        string_encoding=string_encoding,
-                    )
-                )
-    return tuple(plans)
+    return tuple(
+        function_plan(
+            layouts,
+            item.function,
+            item.direction,
+            interface=None if item.interface is None else resolve.interface_id(item.interface),
+            string_encoding=string_encoding,
+        )
+        for item in world_functions(resolve, world)
+    )

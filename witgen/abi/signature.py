@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from witgen import ir
+from witgen.abi.analysis import has_pointers as has_pointers  # its old home: use analysis
 from witgen.abi.layout import (
     MAX_FLAT_ASYNC_PARAMS,
     MAX_FLAT_PARAMS,
@@ -57,30 +58,6 @@ def _area(layouts: Layouts, types: tuple[ir.Type, ...]) -> MemoryArea:
     return MemoryArea(types, offsets, align_to(end, align), align)
 
 
-def has_pointers(resolve: ir.Resolve, ty: ir.Type, _seen: frozenset[int] = frozenset()) -> bool:
-    """Whether a value of this type owns memory (a string or a list somewhere inside)."""
-    ty = resolve.dealias(ty)
-    if isinstance(ty, str):
-        return ty == "string"
-    kind = resolve.types[ty].kind
-    if isinstance(kind, (ir.List, ir.Map)):
-        return True
-    if isinstance(kind, ir.FixedLengthList):
-        return has_pointers(resolve, kind.type)
-    children: tuple[ir.Type | None, ...] = ()
-    if isinstance(kind, ir.Record):
-        children = tuple(f.type for f in kind.fields)
-    elif isinstance(kind, ir.Tuple):
-        children = kind.types
-    elif isinstance(kind, ir.Variant):
-        children = tuple(c.type for c in kind.cases)
-    elif isinstance(kind, ir.Option):
-        children = (kind.type,)
-    elif isinstance(kind, ir.Result):
-        children = (kind.ok, kind.err)
-    return any(c is not None and has_pointers(resolve, c) for c in children)
-
-
 def core_signature(layouts: Layouts, func: ir.Function, direction: str) -> CoreSignature:
     """The core function type of `func` lifted (export) or lowered (import), with its areas."""
     if direction not in DIRECTIONS:
@@ -122,7 +99,7 @@ def core_signature(layouts: Layouts, func: ir.Function, direction: str) -> CoreS
         direction == "export"
         and not func.is_async
         and func.result is not None
-        and has_pointers(resolve, func.result)
+        and layouts.facts.of(func.result).pointers
     )
     return CoreSignature(
         direction=direction,

@@ -23,7 +23,9 @@ from typing import Any
 
 from witgen import ir
 from witgen.abi.layout import Layouts
+from witgen.abi.analysis import exported_resources, world_functions
 from witgen.abi.plan import FunctionPlan, world_plans
+from witgen.abi.stream import ROLE_SIDES, ROLES, function_stream, post_return_stream, render
 from witgen.commands.common import add_input_arguments, load_input, select_world
 
 HELP = "show sizes, alignments, flat types and core signatures of a world (canonical ABI)"
@@ -32,6 +34,17 @@ HELP = "show sizes, alignments, flat types and core signatures of a world (canon
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser, world=True)
     parser.add_argument("--json", action="store_true", help="print the JSON contract")
+    parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="print each function's instruction stream (witgen.abi.stream), per role",
+    )
+    parser.add_argument(
+        "--role",
+        choices=ROLES,
+        action="append",
+        help="with --stream: only these roles (default: the host's and the guest's of each)",
+    )
 
 
 def _named_types(resolve: ir.Resolve, world: int) -> list[tuple[str | None, str, int]]:
@@ -135,9 +148,38 @@ def render_text(resolve: ir.Resolve, world: int, doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def render_streams(resolve: ir.Resolve, world: int, roles: list[str] | None = None) -> str:
+    """Every synchronous function's instruction streams: for an export the host's call and the
+    guest's implementation (and its post-return), for an import the guest's call and the
+    host's implementation, or only `roles`."""
+    layouts = Layouts(resolve)
+    guest_resources = exported_resources(resolve, world)
+    out = []
+    for item in world_functions(resolve, world):
+        func = item.function
+        iface = None if item.interface is None else resolve.interface_id(item.interface)
+        if func.is_async:
+            out.append(f"{item.direction} {iface or '(world)'} {func.name}: async (not streamed)")
+            continue
+        for role in roles or ROLES:
+            if ROLE_SIDES[role][0] != item.direction:
+                continue
+            local = guest_resources if role.startswith("guest") else frozenset()
+            program = function_stream(layouts, func, role, interface=iface, local_resources=local)
+            out.append(render(program, resolve))
+            if role == "guest-export":
+                post = post_return_stream(layouts, func, interface=iface)
+                if post is not None:
+                    out.append(render(post, resolve))
+    return "\n\n".join(out)
+
+
 def run(args: argparse.Namespace) -> int:
     resolve = load_input(args)
     world = select_world(resolve, args.world)
+    if args.stream:
+        print(render_streams(resolve, world, args.role))
+        return 0
     doc = abi_document(resolve, world)
     if args.json:
         json.dump(doc, sys.stdout, indent=2)
