@@ -77,7 +77,11 @@ def adapter() -> Path:
 
 @pytest.fixture(scope="session")
 def engine() -> wasmtime.Engine:
-    return wasmtime.Engine()
+    config = wasmtime.Config()
+    # Interfaces imported under plain names (`import primary: store;`) carry the component
+    # model's `implements` annotation (tests/go/worlds.wit).
+    config.wasm_component_model_implements = True
+    return wasmtime.Engine(config)
 
 
 def generate_sdk(wit: Path, out: Path, module: str) -> None:

@@ -44,6 +44,9 @@ class Guest:
             with root.add_instance("witgen:worlds/relay") as relay:
                 relay.add_func("swap", self._swap)
                 relay.add_func("count", lambda _s: 21)
+            for name in ("primary", "backup"):
+                with root.add_instance(name) as store:
+                    store.add_func("get", self._store_get(name))
             with root.add_instance("host") as host:
                 host.add_func("get", self._get)
                 host.add_func("log", lambda _s, p: self.logged.append((p.a, p.b)))
@@ -54,6 +57,16 @@ class Guest:
     def _swap(self, _store: Any, p: Any) -> Record:
         self.swapped.append((p.a, p.b))
         return pair(len(p.b), str(p.a))
+
+    @staticmethod
+    def _store_get(name: str) -> Any:
+        def get(_store: Any, key: str) -> Record:
+            hit = Record()
+            setattr(hit, "key", key)
+            setattr(hit, "value", f"{name}:{key}")
+            return hit
+
+        return get
 
     def _get(self, _store: Any, key: str) -> Record:
         entry = Record()
@@ -101,6 +114,11 @@ def test_inline_interfaces(guest: Guest) -> None:
     assert guest.logged == [(7, "run")]
 
 
+def test_one_interface_under_several_names(guest: Guest) -> None:
+    hit = guest.call("cache", "get", "k")
+    assert (hit.key, hit.value) == ("k", "primary:k|backup:k")
+
+
 def test_generated_layout(tmp_path: Path) -> None:
     out = tmp_path / "sdk"
     generate_sdk(WIT, out, "witgen/worlds")
@@ -118,6 +136,10 @@ def test_generated_layout(tmp_path: Path) -> None:
     guest_go = (out / "worlds" / "guest" / "guest.go").read_text()
     assert "//go:wasmexport guest#lookup" in guest_go
     assert (out / "worlds" / "empty" / "empty.go").exists()
+    primary = (out / "worlds" / "primary" / "primary.go").read_text()
+    assert "//go:wasmimport primary get" in primary and "type Hit struct {" in primary
+    cache = (out / "worlds" / "cache" / "cache.go").read_text()
+    assert "//go:wasmexport cache#get" in cache and "\tGet(key string) Hit\n" in cache
 
 
 @pytest.mark.parametrize(
@@ -154,20 +176,6 @@ def test_resource_in_an_interface_imported_and_exported_is_refused(tmp_path: Pat
         backends.available()["go"].generate(resolve, worlds, backends.GenerateOptions(source="t"))
     for world in worlds:  # one world at a time is fine
         backends.available()["go"].generate(resolve, [world], backends.GenerateOptions(source="t"))
-
-
-def test_named_interface_import_is_refused_by_name(tmp_path: Path) -> None:
-    path = tmp_path / "t.wit"
-    path.write_text(
-        "package t:t;\ninterface store { get: func() -> u32; }\n"
-        "world w {\n  import primary: store;\n}\n"
-    )
-    resolve = load(path)
-    with pytest.raises(GoBackendError, match="under the name `primary`") as err:
-        backends.available()["go"].generate(
-            resolve, [resolve.find_world("w")], backends.GenerateOptions(source="t")
-        )
-    assert "import it by its path (`import t:t/store;`)" in str(err.value)
 
 
 def test_accessor_is_refused_by_name(tmp_path: Path) -> None:

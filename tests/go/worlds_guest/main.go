@@ -1,5 +1,6 @@
 // Command worlds-guest exercises inline interfaces and an interface that the same world both
-// imports and exports: each export forwards to an import, changing the value on the way.
+// imports and exports, and one interface imported under two names and exported under a third:
+// each export forwards to an import, changing the value on the way.
 package main
 
 import (
@@ -7,8 +8,11 @@ import (
 	"witgen/worlds/types"
 	"witgen/worlds/witrt"
 	"witgen/worlds/worlds"
+	"witgen/worlds/worlds/backup"
+	"witgen/worlds/worlds/cache"
 	"witgen/worlds/worlds/guest"
 	"witgen/worlds/worlds/host"
+	"witgen/worlds/worlds/primary"
 )
 
 type relayExports struct{}
@@ -27,6 +31,14 @@ func (guestExports) Lookup(key string) witrt.Tuple2[string, uint32] {
 	return witrt.Tuple2[string, uint32]{F0: e.Key, F1: e.Value}
 }
 
+type cacheExports struct{}
+
+// Get asks both imported stores (two instances of the same interface) and joins their answers.
+func (cacheExports) Get(key string) cache.Hit {
+	first, second := primary.Get(key), backup.Get(key)
+	return cache.Hit{Key: key, Value: first.Value + "|" + second.Value}
+}
+
 type worldExports struct{}
 
 func (worldExports) Run() uint32 {
@@ -37,6 +49,7 @@ func (worldExports) Run() uint32 {
 func init() {
 	relay.Export(relayExports{})
 	guest.Export(guestExports{})
+	cache.Export(cacheExports{})
 	worlds.Export(worldExports{})
 }
 

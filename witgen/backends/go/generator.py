@@ -37,7 +37,8 @@ from witgen.backends.go.abi import (
     ResourceSpelling,
 )
 from witgen.backends.go import stateful as go_stateful
-from witgen.backends.go.names import doc_comment, lower_camel, package_name, upper_camel
+from witgen.backends.go.names import doc_comment, upper_camel
+from witgen.backends.go.plan import GoPackage, IdentKey, PackagePlan
 from witgen.diagnostics import WitError
 from witgen.paths import template_loader
 
@@ -49,24 +50,6 @@ _UNSUPPORTED_PRIMITIVES = {"error-context"}
 class GoBackendError(WitError):
     """WIT the Go backend cannot express (async, streams...), named and located when the front
     end gives spans."""
-
-
-@dataclass
-class GoPackage:
-    """One generated Go package: a WIT interface or a world's own items."""
-
-    owner: ir.TypeOwner
-    import_path: str
-    name: str  # Go package name
-    direction: str | None  # "import" | "export" | "both" | "world" | None (types only)
-    wit_name: str  # how users know it: "dataflare:core/processor@1.0.0" or a world name
-    key: str  # the component-level name prefix: interface id, or "" for a world's own items
-    docs: str | None
-    inline_in: str | None = None  # the world of an inline interface
-    identifiers: set[str] = field(default_factory=set)
-    # The record of the packages its code names, kept as the names are written (`Namer._qualify`,
-    # `Namer.ref`): import paths, standard packages ("math", "unsafe") without a slash.
-    imports: set[str] = field(default_factory=set)
 
 
 # ------------------------------------------------------------------------------------- naming
@@ -90,14 +73,22 @@ class Namer:
         self.called.add(ident)
         return ident
 
-    def _qualify(self, owner: ir.TypeOwner | None, name: str) -> str:
-        if owner is None:
-            return name
-        other = self.gen.packages[(owner.kind, owner.id)]
+    def home(self, owner: ir.TypeOwner) -> GoPackage:
+        """The package declaring `owner`'s items as this package sees them: itself when it
+        declares that interface (under any key), else the interface's or world's home."""
+        if owner == self.pkg.owner:
+            return self.pkg
+        return self.gen.plan.home[(owner.kind, owner.id)]
+
+    def ident(self, owner: ir.TypeOwner | None, key: IdentKey) -> str:
+        """The identifier `key` of `owner`'s package, qualified (and imported) from here."""
+        assert owner is not None
+        other = self.home(owner)
+        name = other.idents[key]
         if other is self.pkg:
             return name
         self.pkg.imports.add(other.import_path)
-        return f"{other.name}.{name}"
+        return f"{other.qualifier}.{name}"
 
     def go_type(self, ty: ir.Type | None) -> str:
         if ty is None:
@@ -108,7 +99,7 @@ class Namer:
             return PRIMITIVE_GO[ty]
         td = self.resolve.types[ty]
         if td.name is not None:
-            return self._qualify(td.owner, upper_camel(td.name))
+            return self.ident(td.owner, ("type", ty))
         return self.structural(td.kind)
 
     def structural(self, kind: ir.TypeDefKind) -> str:
@@ -143,31 +134,32 @@ class Namer:
     def variant_spelling(self, ty: int, case: int) -> tuple[str, str | None]:
         td = self.resolve.types[ty]
         assert td.name is not None and isinstance(td.kind, ir.Variant)
-        c = td.kind.cases[case]
-        tag = self._qualify(td.owner, f"{upper_camel(td.name)}Tag{upper_camel(c.name)}")
-        return tag, (upper_camel(c.name) if c.type is not None else None)
+        tag = self.ident(td.owner, ("tag", ty, case))
+        if td.kind.cases[case].type is None:
+            return tag, None
+        return tag, self.home(td.owner or self.pkg.owner).idents[("field", ty, case)]
 
     def resource(self, handle: ir.Handle) -> ResourceSpelling:
         rid = self.resolve.dealias(handle.resource)
         assert isinstance(rid, int)
         td = self.resolve.types[rid]
         assert td.name is not None and td.owner is not None
-        owner_pkg = self.gen.packages[(td.owner.kind, td.owner.id)]
-        name = upper_camel(td.name)
+        owner_pkg = self.home(td.owner)
         if owner_pkg.direction == "export":
             if owner_pkg is not self.pkg:
                 raise GoBackendError(
                     f"resource `{td.name}` is used outside `{owner_pkg.wit_name}`; the Go "
                     "backend handles exported resources only inside their own interface"
                 )
+            ids = self.pkg.idents
             return ResourceSpelling(
                 exported=True,
-                table=f"{lower_camel(td.name)}Table",
-                new_fn=f"wasmimport{name}New",
-                rep_fn=f"wasmimport{name}Rep",
+                table=ids[("table", rid)],
+                new_fn=ids[("new-fn", rid)],
+                rep_fn=ids[("rep-fn", rid)],
             )
         return ResourceSpelling(
-            exported=False, from_handle=self._qualify(td.owner, f"{name}FromHandle")
+            exported=False, from_handle=self.ident(td.owner, ("from-handle", rid))
         )
 
 
@@ -198,7 +190,6 @@ class GoGenerator:
         self.worlds = worlds
         self.options = options
         self.layouts = Layouts(resolve)
-        self.packages: dict[tuple[str, int], GoPackage] = {}
         self.tuple_arities: set[int] = set()
         self.return_area = 8
         self.has_exported_resources = False
@@ -218,142 +209,38 @@ class GoGenerator:
             lstrip_blocks=True,
             undefined=jinja2.StrictUndefined,
         )
+        self.plan = PackagePlan(resolve, worlds, self.module)
         self.header = (
             f"// Code generated by witgen {__version__} from {options.source}. DO NOT EDIT.\n"
         )
 
     # -- planning --
 
-    def plan(self) -> None:
-        directions: dict[int, set[str]] = {}
-        # Inline interfaces (`import host: interface { ... }`) have no package of their own: like
-        # wit-bindgen-go, their Go package nests under the world's (`<world>/<name>`) and their
-        # functions use the plain key name as the component-level module name.
-        inline: dict[int, tuple[str, str]] = {}
-        for wid in self.worlds:
-            world = self.resolve.worlds[wid]
-            for direction, entries in (("import", world.imports), ("export", world.exports)):
-                for entry in entries:
-                    if isinstance(entry.item, ir.WorldInterface):
-                        self._check_not_named(world, direction, entry)
-                        directions.setdefault(entry.item.id, set()).add(direction)
-                        if self.resolve.interface_id(entry.item.id) is None:
-                            assert entry.key.name is not None
-                            inline[entry.item.id] = (world.name, entry.key.name)
-        paths: dict[str, str] = {}
-        for iid, dirs in sorted(directions.items()):
-            iface = self.resolve.interfaces[iid]
-            has_code = bool(iface.functions) or any(
-                isinstance(self.resolve.types[t].kind, ir.Resource) for t in iface.types.values()
-            )
-            key = self.resolve.interface_id(iid)
-            if key is None:
-                world_name, key = inline[iid]
-                sub = f"{world_name}/{key}"
-                wit_name = key
-            else:
-                assert iface.name is not None and iface.package is not None
-                pkg = self.resolve.packages[iface.package]
-                sub = iface.name
-                if iface.package != self.resolve.main_package:
-                    sub = f"{pkg.namespace}/{pkg.short_name}/{iface.name}"
-                wit_name = key
-            way: str | None = None
-            if has_code:
-                way = "both" if len(dirs) > 1 else next(iter(dirs))
-            if way == "both":
-                self._check_no_resources_both_ways(iid, wit_name)
-            self._add(("interface", iid), sub, way, wit_name, key, iface.docs.contents, paths)
-            if iid in inline:
-                self.packages[("interface", iid)].inline_in = inline[iid][0]
-        for wid in self.worlds:
-            world = self.resolve.worlds[wid]
-            own = [
-                e
-                for e in world.imports + world.exports
-                if isinstance(e.item, (ir.WorldFunction, ir.WorldType))
-            ]
-            if not own:
-                continue
-            directions_here = {
-                d
-                for d, es in (("import", world.imports), ("export", world.exports))
-                for e in es
-                if isinstance(e.item, ir.WorldFunction)
-            }
-            world_direction = "world" if directions_here else None
-            self._add(
-                ("world", wid),
-                world.name,
-                world_direction,
-                world.name,
-                "",
-                world.docs.contents,
-                paths,
-            )
-
-    def _check_not_named(self, world: ir.World, direction: str, entry: ir.WorldEntry) -> None:
-        """`import primary: store;` names an interface's instance; Go packages are per
-        interface, so two instances of one interface would need two packages of their own."""
-        assert isinstance(entry.item, ir.WorldInterface)
-        path = self.resolve.interface_id(entry.item.id)
-        if entry.key.name is not None and path is not None:
-            raise GoBackendError(
-                f"world `{world.name}` {direction}s the interface `{path}` under the name "
-                f"`{entry.key.name}`; the Go backend does not support named interface "
-                f"{direction}s yet: {direction} it by its path (`{direction} {path};`)",
-                entry.span,
-            )
-
-    def _check_no_resources_both_ways(self, iid: int, wit_name: str) -> None:
-        """An interface both imported and exported shares one Go package: its functions are
-        callable (the import) and its Exports are implemented (the export) side by side. Its
-        types are shared too, which is sound for data but not for resources, whose imported
-        handles and exported implementations are different things."""
-        for name, tid in self.resolve.interfaces[iid].types.items():
+    def _check_no_resources_both_ways(self, pkg: GoPackage) -> None:
+        """An interface both imported and exported by its path shares one Go package: its
+        functions are callable (the import) and its Exports are implemented (the export) side
+        by side. Its types are shared too, which is sound for data but not for resources, whose
+        imported handles and exported implementations are different things."""
+        for name, tid in self.resolve.interfaces[pkg.owner.id].types.items():
             if isinstance(self.resolve.types[tid].kind, ir.Resource):
                 raise GoBackendError(
-                    f"interface `{wit_name}` is both imported and exported and defines the "
+                    f"interface `{pkg.wit_name}` is both imported and exported and defines the "
                     f"resource `{name}`; the Go backend cannot yet give the imported and the "
                     "exported resource separate Go types. Generate Go for worlds that import or "
-                    "export it (not both), or move the resource to an interface used one way",
+                    "export it (not both), export it under a name (`export my-name: "
+                    f"{pkg.wit_name};`), or move the resource to an interface used one way",
                     self.resolve.types[tid].span,
                 )
-
-    def _add(
-        self,
-        owner: tuple[str, int],
-        sub: str,
-        direction: str | None,
-        wit_name: str,
-        key: str,
-        docs: str | None,
-        paths: dict[str, str],
-    ) -> None:
-        parts = sub.split("/")
-        rel = "/".join(package_name(p) for p in parts)
-        if rel in paths or rel == "witrt":
-            raise GoBackendError(
-                f"`{wit_name}` and `{paths.get(rel, 'the witgen runtime')}` would both become "
-                f"the Go package {rel}; rename one of them"
-            )
-        paths[rel] = wit_name
-        self.packages[owner] = GoPackage(
-            owner=ir.TypeOwner(*owner),
-            import_path=f"{self.module}/{rel}",
-            name=package_name(parts[-1]),
-            direction=direction,
-            wit_name=wit_name,
-            key=key,
-            docs=docs,
-        )
 
     # -- rendering --
 
     def generate(self) -> dict[str, str]:
-        self.plan()
+        self.plan.plan()
+        for pkg in self.plan.packages:
+            if pkg.direction == "both":
+                self._check_no_resources_both_ways(pkg)
         files: dict[str, str] = {}
-        for pkg in self.packages.values():
+        for pkg in self.plan.packages:
             rel = pkg.import_path[len(self.module) + 1 :]
             files[f"{rel}/{pkg.name}.go"] = PackageGenerator(self, pkg).render()
             stateful = go_stateful.stateful_file(self, pkg, Namer, self.header)
@@ -400,56 +287,12 @@ class PackageGenerator:
         self.exports: list[dict[str, str]] = []  # methods of the Exports interface
         self.resources: dict[str, dict[str, Any]] = {}
 
-    def declare(self, ident: str, what: str) -> str:
-        if ident in self.pkg.identifiers:
-            raise GoBackendError(
-                f"{what} would be named `{ident}` in Go package {self.pkg.name}, which is "
-                "already taken; rename it in the WIT"
-            )
-        self.pkg.identifiers.add(ident)
-        return ident
-
     # -- items --
 
-    def _type_ids(self) -> list[int]:
-        kind, oid = self.pkg.owner.kind, self.pkg.owner.id
-        if kind == "interface":
-            return list(self.resolve.interfaces[oid].types.values())
-        world = self.resolve.worlds[oid]
-        return [
-            e.item.id for e in world.imports + world.exports if isinstance(e.item, ir.WorldType)
-        ]
-
-    def _functions(self) -> list[ir.Function]:
-        kind, oid = self.pkg.owner.kind, self.pkg.owner.id
-        if kind == "interface":
-            return list(self.resolve.interfaces[oid].functions.values())
-        return []
-
-    def _world_functions(self) -> list[tuple[str, ir.Function]]:
-        if self.pkg.owner.kind != "world":
-            return []
-        world = self.resolve.worlds[self.pkg.owner.id]
-        return [
-            (d, e.item.function)
-            for d, es in (("import", world.imports), ("export", world.exports))
-            for e in es
-            if isinstance(e.item, ir.WorldFunction)
-        ]
-
     def render(self) -> str:
-        for tid in self._type_ids():
+        for tid in self.gen.plan.type_ids(self.pkg):
             self.type_decl(tid)
-        if self.pkg.owner.kind == "interface":
-            ways = ["import", "export"] if self.pkg.direction == "both" else None
-            funcs = [
-                (way, f)
-                for f in self._functions()
-                for way in (ways or [self.pkg.direction or "import"])
-            ]
-        else:
-            funcs = self._world_functions()
-        for direction, func in funcs:
+        for direction, func in self.gen.plan.functions(self.pkg):
             self.check_supported(func)
             if direction == "import":
                 self.import_wrapper(func)
@@ -458,9 +301,6 @@ class PackageGenerator:
         for info in self.resources.values():
             if info["kind"] == "resource_export":
                 info["uses_rep"] = info["rep_fn"] in self.namer.called
-        if self.exports:
-            for ident in ("Exports", "Export", "exportsImpl", "implementation"):
-                self.declare(ident, "the generated export registration")
         code = self.gen.env.get_template("package.go.j2").render(
             header=self.gen.header,
             pkg=self.pkg,
@@ -476,7 +316,7 @@ class PackageGenerator:
         import_block = ""
         if std or local:
             lines = [f'\t"{n}"' for n in std] + ([""] if std and local else [])
-            lines += [f'\t"{p}"' for p in local]
+            lines += [self.gen.plan.import_line(p) for p in local]
             import_block = "import (\n" + "\n".join(lines) + "\n)\n"
         if import_block:
             return code.replace("//witgen:imports\n", import_block)
@@ -569,7 +409,8 @@ class PackageGenerator:
     def type_decl(self, tid: int) -> None:
         td = self.resolve.types[tid]
         assert td.name is not None
-        name = self.declare(upper_camel(td.name), f"type `{td.name}`")
+        ids = self.pkg.idents
+        name = ids[("type", tid)]
         docs = doc_comment(td.docs.contents)
         kind = td.kind
         bad = None if isinstance(kind, ir.Resource) else self._unsupported(tid, frozenset())
@@ -599,17 +440,14 @@ class PackageGenerator:
                 base=DISCRIMINANT_GO[size],
                 cases=[
                     {
-                        "const": self.declare(
-                            f"{name}{upper_camel(c.name)}", f"enum case `{c.name}`"
-                        ),
+                        "const": ids[("case", tid, i)],
                         "wit": c.name,
                         "docs": doc_comment(c.docs.contents, "\t"),
                     }
-                    for c in kind.cases
+                    for i, c in enumerate(kind.cases)
                 ],
             )
-            self.declare(f"{name[:1].lower()}{name[1:]}Names", "enum names")
-            decl["names_var"] = f"{name[:1].lower()}{name[1:]}Names"
+            decl["names_var"] = ids[("names", tid)]
         elif isinstance(kind, ir.Flags):
             # The Go type is the flags' canonical-ABI memory word (flags are at most 32).
             base = {1: "uint8", 2: "uint16", 4: "uint32"}[self.gen.layouts.size(tid)]
@@ -618,30 +456,24 @@ class PackageGenerator:
                 base=base,
                 flags=[
                     {
-                        "const": self.declare(f"{name}{upper_camel(f.name)}", f"flag `{f.name}`"),
+                        "const": ids[("case", tid, i)],
                         "docs": doc_comment(f.docs.contents, "\t"),
                     }
-                    for f in kind.flags
+                    for i, f in enumerate(kind.flags)
                 ],
             )
         elif isinstance(kind, ir.Variant):
             size = self.gen.layouts.size(tid)
             shape = self.gen.layouts.case_shape(tid)
             assert shape is not None
-            tag_type = self.declare(f"{name}Tag", f"the tag type of variant `{td.name}`")
+            tag_type = ids[("tag-type", tid)]
             cases = []
-            for c in kind.cases:
-                field_name = upper_camel(c.name)
-                if field_name == "Tag" and c.type is not None:
-                    raise GoBackendError(
-                        f"variant `{td.name}` has a case named `tag`, which clashes with the Go "
-                        "field Tag; rename the case"
-                    )
+            for i, c in enumerate(kind.cases):
                 cases.append(
                     {
-                        "const": self.declare(f"{name}Tag{field_name}", f"case `{c.name}`"),
-                        "ctor": self.declare(f"{name}{field_name}", f"case `{c.name}`"),
-                        "field": field_name,
+                        "const": ids[("tag", tid, i)],
+                        "ctor": ids[("ctor", tid, i)],
+                        "field": ids.get(("field", tid, i)),
                         "type": None if c.type is None else self.namer.go_type(c.type),
                         "wit": c.name,
                         "docs": doc_comment(c.docs.contents, "\t"),
@@ -669,17 +501,17 @@ class PackageGenerator:
         module = ("[export]" + self.pkg.key) if self.pkg.key else "[export]$root"
         if self.pkg.direction == "export":
             self.gen.has_exported_resources = True
-            table = self.declare(f"{lower_camel(td.name)}Table", "resource table")
+            table = self.pkg.idents[("table", tid)]
             prefix = f"{self.pkg.key}#" if self.pkg.key else ""
             info = {
                 "kind": "resource_export",
                 "table": table,
                 "module": module,
                 "wit": td.name,
-                "new_fn": self.declare(f"wasmimport{name}New", "resource-new"),
-                "rep_fn": self.declare(f"wasmimport{name}Rep", "resource-rep"),
+                "new_fn": self.pkg.idents[("new-fn", tid)],
+                "rep_fn": self.pkg.idents[("rep-fn", tid)],
                 "table_type": self.namer.ref("witrt", "Table"),
-                "dtor": self.declare(f"wasmexport{name}Dtor", "resource dtor"),
+                "dtor": self.pkg.idents[("dtor", tid)],
                 "dtor_export": f"{prefix}[dtor]{td.name}",
                 "methods": [],
             }
@@ -689,31 +521,25 @@ class PackageGenerator:
                 "kind": "resource_import",
                 "module": module,
                 "wit": td.name,
-                "from_handle": self.declare(f"{name}FromHandle", "resource constructor"),
-                "drop_fn": self.declare(f"wasmimport{name}Drop", "resource-drop"),
+                "from_handle": self.pkg.idents[("from-handle", tid)],
+                "drop_fn": self.pkg.idents[("drop-fn", tid)],
             }
         self.resources[td.name] = info
         return info
 
     # -- functions --
 
-    def _go_name(self, func: ir.Function) -> str:
+    def _go_name(self, func: ir.Function, direction: str) -> str:
         """The Go name of a function: Info, NewCursor, CursorResume, or a method name."""
-        item = upper_camel(func.item_name)
-        if func.resource is None:
-            return item
-        res = upper_camel(self.resolve.types[func.resource].name or "")
-        if func.kind == "constructor":
-            return f"New{res}"
-        if func.kind == "static":
-            return f"{res}{item}"
-        return item
+        if func.kind == "method":
+            return self.pkg.idents[("method", func.name)]
+        return self.pkg.idents[("func" if direction == "import" else "export", func.name)]
 
     def _params(self, func: ir.Function) -> list[tuple[str, ir.Param]]:
         params = list(func.params)
         if func.kind == "method":
             params = params[1:]
-        return [(lower_camel(p.name), p) for p in params]
+        return list(zip(self.gen.plan.param_names(self.pkg, params), params))
 
     def _signature(self, func: ir.Function) -> tuple[str, str]:
         params = ", ".join(f"{n} {self.namer.go_type(p.type)}" for n, p in self._params(func))
@@ -721,20 +547,16 @@ class PackageGenerator:
         if func.result is not None:
             result = self.namer.go_type(func.result)
             if func.kind == "constructor":
-                result = upper_camel(self.resolve.types[func.resource or 0].name or "")
+                result = self.pkg.idents[("type", func.resource or 0)]
         return params, result
 
     def import_wrapper(self, func: ir.Function) -> None:
         sig = core_signature(self.gen.layouts, func, "import")
-        go_name = self._go_name(func)
+        go_name = self._go_name(func, "import")
         res_name = None
         if func.resource is not None:
-            res_name = upper_camel(self.resolve.types[func.resource].name or "")
-        raw = self.declare(
-            f"wasmimport{res_name or ''}{upper_camel(func.item_name)}", f"function `{func.name}`"
-        )
-        if func.kind != "method":
-            self.declare(go_name, f"function `{func.name}`")
+            res_name = self.pkg.idents[("type", func.resource)]
+        raw = self.pkg.idents[("raw", f"import:{func.name}")]
         core_params = ", ".join(f"arg{i} {CORE_GO[t]}" for i, t in enumerate(sig.params))
         core_result = f" {CORE_GO[sig.results[0]]}" if sig.results else ""
         module = self.pkg.key or "$root"
@@ -804,13 +626,8 @@ class PackageGenerator:
 
     def export_wrapper(self, func: ir.Function) -> None:
         sig = core_signature(self.gen.layouts, func, "export")
-        go_name = self._go_name(func)
-        res_name = None
-        if func.resource is not None:
-            res_name = upper_camel(self.resolve.types[func.resource].name or "")
-        raw = self.declare(
-            f"wasmexport{res_name or ''}{upper_camel(func.item_name)}", f"function `{func.name}`"
-        )
+        go_name = self._go_name(func, "export")
+        raw = self.pkg.idents[("raw", f"export:{func.name}")]
         export_name = f"{self.pkg.key}#{func.name}" if self.pkg.key else func.name
         b = Body()
         core = [b.tmp() for _ in sig.params]
@@ -858,9 +675,7 @@ class PackageGenerator:
             )
         )
         if sig.needs_post_return:
-            post = self.declare(
-                f"wasmpost{res_name or ''}{upper_camel(func.item_name)}", "post-return"
-            )
+            post = self.pkg.idents[("post", func.name)]
             self.functions.append(
                 GoFunction(
                     docs="",
@@ -878,7 +693,6 @@ class PackageGenerator:
             res_wit = self.resolve.types[func.resource or 0].name or ""
             self.resources[res_wit]["methods"].append(method)
         else:
-            self.declare(f"Exports.{go_name}", f"function `{func.name}`")
             self.exports.append(method)
 
 

@@ -64,6 +64,11 @@ def lower_camel(name: str) -> str:
     return ident
 
 
+def lower_first(ident: str) -> str:
+    """`ProcessingResult` -> `processingResult`: an unexported name derived from a Go name."""
+    return ident[:1].lower() + ident[1:]
+
+
 def package_name(name: str) -> str:
     """`plugin-api` -> `pluginapi`: Go package names are short, lowercase, without dashes."""
     ident = "".join(_words(name)).lower()

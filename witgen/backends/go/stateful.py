@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from witgen import ir
-from witgen.backends.go.names import lower_camel, upper_camel
+from witgen.backends.go.names import upper_camel
 from witgen.backends.rust.stateful import _target, find_error_type
 
 
@@ -36,13 +36,10 @@ def _embed(namer: Any, resolve: ir.Resolve, ty: ir.Type | None, err: int, value:
             return None
         return f"{namer.ref('witrt', 'Err')}[{match.group(1)}]({value})"
     if isinstance(kind, ir.Variant):
-        for case in kind.cases:
+        for i, case in enumerate(kind.cases):
             if _target(resolve, case.type) == err:
-                td = resolve.types[target]
-                name = namer._qualify(
-                    td.owner, f"{upper_camel(td.name or '')}{upper_camel(case.name)}"
-                )
-                return f"{name}({value})"
+                ctor = namer.ident(resolve.types[target].owner, ("ctor", target, i))
+                return f"{ctor}({value})"
     return None
 
 
@@ -65,15 +62,12 @@ def _describe(namer: Any, resolve: ir.Resolve, err: int, error_type: str) -> str
     return f'func(*{error_type}) string {{ return "{name}" }}'
 
 
-def _method(namer: Any, resolve: ir.Resolve, func: ir.Function, err: int) -> dict[str, Any]:
+def _method(namer: Any, func: ir.Function, err: int) -> dict[str, Any]:
     """How `func` forwards to the plugin, and what it answers when the constructor failed."""
-    item = upper_camel(func.item_name)
-    if func.resource is None:
-        go_name = item
-    else:
-        res = upper_camel(resolve.types[func.resource].name or "")
-        go_name = f"New{res}" if func.kind == "constructor" else f"{res}{item}"
-    params = [(lower_camel(p.name), p) for p in func.params]
+    resolve: ir.Resolve = namer.resolve
+    pkg = namer.pkg
+    go_name = pkg.idents[("export", func.name)]
+    params = list(zip(namer.gen.plan.param_names(pkg, func.params), func.params))
     taken = {n for n, _ in params}
     receiver, plugin, error = (_fresh(b, taken) for b in ("s", "plugin", "err"))
     plist = ", ".join(f"{n} {namer.go_type(p.type)}" for n, p in params)
@@ -81,7 +75,7 @@ def _method(namer: Any, resolve: ir.Resolve, func: ir.Function, err: int) -> dic
     if func.result is not None:
         result = namer.go_type(func.result)
         if func.kind == "constructor":
-            result = upper_camel(resolve.types[func.resource or 0].name or "")
+            result = pkg.idents[("type", func.resource or 0)]
     args = ", ".join(n for n, _ in params)
     fail = (
         None
@@ -124,7 +118,7 @@ def stateful_file(gen: Any, pkg: Any, namer_cls: Any, header: str) -> str | None
     stateful_type = namer.ref("witrt", "Stateful")
     new_stateful = namer.ref("witrt", "NewStateful")
     methods = [
-        _method(namer, resolve, func, err)
+        _method(namer, func, err)
         for func in resolve.interfaces[pkg.owner.id].functions.values()
         if func.kind != "method"  # resource methods belong to the resource's own Go type
     ]
@@ -135,7 +129,7 @@ def stateful_file(gen: Any, pkg: Any, namer_cls: Any, header: str) -> str | None
     text: str = gen.env.get_template("stateful.go.j2").render(
         header=header,
         package=pkg.name,
-        imports=imports,
+        imports=[gen.plan.import_line(i) for i in imports],
         error_type=error_type,
         stateful_type=stateful_type,
         new_stateful=new_stateful,
