@@ -38,10 +38,18 @@ def test_granted_environment_and_arguments_are_visible(probe: Path) -> None:
     assert plugin.arguments() == ["run"]
 
 
-def test_wasi_imports_use_the_generic_path(probe: Path) -> None:
+def test_wasi_imports_run_on_the_fast_path(probe: Path) -> None:
+    # WASI 0.2 imports are served by the fast path itself (`_wasi.py`), under the same grants
     plugin = load(probe)
-    assert plugin.prepared.mode == "component"
-    assert "wasi:cli/environment" in (plugin.prepared.fast_unavailable or "")
+    assert plugin.prepared.mode == "core", plugin.prepared.fast_unavailable
+    grants = dict(env={"REGION": "eu"}, args=["run", "-v"])
+    from test_probe import WasiGrants
+
+    fast = load(probe, wasi=WasiGrants(**grants), fast=True)
+    generic = load(probe, wasi=WasiGrants(**grants), fast=False)
+    assert fast.prepared.mode == "core" and generic.prepared.mode == "component"
+    assert fast.environment() == generic.environment() == [("REGION", "eu")]
+    assert fast.arguments() == generic.arguments() == ["run", "-v"]
 
 
 def test_wasi_imports_are_not_host_protocols() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-FILES = ("_capi.py", "_runtime.py", "_core.py", "_batch.py")
+FILES = ("_capi.py", "_runtime.py", "_core.py", "_batch.py", "_wasi.py")
 """The runtime modules copied into every generated package, in this folder."""
 
 WASMTIME_REQUIREMENT = "wasmtime>=50,<52"

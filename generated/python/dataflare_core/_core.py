@@ -11,6 +11,11 @@ writes the module's memory directly; core calls go straight to wasmtime's C API 
 with pre-allocated argument buffers (no per-call type introspection). The whole object graph
 (engine, store, module, linker, instances) is owned here through the C API; nothing depends on
 wasmtime-py's private modules.
+
+A componentize-js component holds more core modules (StarlingMonkey's main module, a preview-1
+adapter, and shim and fixup modules that tie them together); only the main module runs here:
+its WASI 0.2 imports are served by `_wasi.py` and its preview-1 imports by wasmtime's WASI (as
+for Go guests), so the adapter and the shims are not needed.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import wasmtime
 
-from . import _capi, _runtime
+from . import _capi, _runtime, _wasi
 
 T = TypeVar("T")
 _COMPONENT_PREAMBLE = b"\x00asm\x0d\x00\x01\x00"
@@ -131,7 +136,16 @@ class CanonOptions:
             item = space[index] if index is not None and index < len(space) else None
             return item[1] if item is not None and item[0] == main else None
 
+        def foreign(space: list[tuple[int, str] | None], index: int) -> bool:
+            item = space[index] if index < len(space) else None
+            return item is not None and item[0] != main
+
         for what, target, opts in canons:
+            reallocs = [v for code, v in opts if code == 4]
+            if what == "lowered" and any(foreign(funcs, v) for v in reallocs):
+                # lowered for another core module (a preview-1 adapter's own realloc): the
+                # fast path does not run that module, it serves WASI itself (`_wasi`)
+                continue
             for code, value in opts:
                 if code in (1, 2):
                     encoding = "utf16" if code == 1 else "latin1+utf16"
@@ -713,6 +727,7 @@ class CorePrepared:
             servable = (
                 mod == PREVIEW1
                 or (mod, name) in imports
+                or _wasi.lookup(mod, name) is not None
                 or (mod.startswith("[export]") and name.startswith(_INTRINSICS))
             )
             if not servable:
@@ -755,6 +770,10 @@ class CorePrepared:
                     results,
                     _resource_intrinsic(intrinsic, dtor),
                 )
+                continue
+            wasi = _wasi.lookup(mod, name) if (mod, name) not in imports else None
+            if wasi is not None:  # WASI 0.2 (componentize-js plugins), under the grants
+                self._define(mod, name, wasi[0], wasi[1], _bind_wasi(wasi[2]))
                 continue
             adapter, ins, outs = imports[(mod, name)]
             sig, impl = served.get((mod, name), (None, None))
@@ -872,6 +891,10 @@ def _resource_intrinsic(intrinsic: str, dtor: str) -> Callable[..., Any]:
     if intrinsic == "resource-rep":
         return lambda handle: _signed(current().table_rep(handle & 0xFFFFFFFF))
     return lambda handle: current().table_drop(handle & 0xFFFFFFFF, dtor)
+
+
+def _bind_wasi(impl: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda *args: impl(current(), *args)
 
 
 def _signed(v: int) -> int:
