@@ -27,6 +27,7 @@ COMPONENTS = toolchain.COMPONENTS / "tests"
 GUEST_SPECS = {
     "echo-guest": (WIT / "echo.wit", "echo", GUESTS / "echo.rs"),
     "main-guest": (WIT / "main.wit", "runner", GUESTS / "main.rs"),
+    "maps-guest": (WIT / "maps.wit", "maps-guest", GUESTS / "maps.rs"),
 }
 
 
@@ -89,6 +90,5 @@ def sdk_dirs() -> list[Path]:
     return sorted(
         p
         for p in WORKSPACE.iterdir()
-        if (p / "src" / "lib.rs").exists()
-        and not p.name.startswith(("stub-", "echo-guest", "main-guest"))
+        if (p / "src" / "lib.rs").exists() and not p.name.startswith(("stub-", *GUEST_SPECS))
     )

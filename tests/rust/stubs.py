@@ -69,7 +69,9 @@ def stub_source(resolve: ir.Resolve, world: int, sdk_crate: str) -> str:
     gen = RustGen(resolve, GenerateOptions(source="stub"))
     world_pkg = resolve.worlds[world].package
     assert world_pkg is not None
-    gen.plan_shared(sorted(resolve.packages[world_pkg].worlds.values()))  # as generate_sdk
+    worlds = sorted(resolve.packages[world_pkg].worlds.values())
+    gen.plan_worlds(worlds)  # as generate_sdk
+    gen.plan_shared(worlds)
     model = gen.world(world)
     w = model.name
     lines = [

@@ -247,7 +247,6 @@ def _generate(tmp_path: Path, text: str) -> dict[str, str]:
         ("f: async func() -> u32;", "`f` is async"),
         ("f: func(s: stream<u8>);", "`f` uses a future or stream"),
         ("f: func() -> future<string>;", "`f` uses a future or stream"),
-        ("f: func(m: map<string, u32>);", "`f` uses a map type"),
         ("f: func(e: error-context);", "`f` uses error-context"),
     ],
 )

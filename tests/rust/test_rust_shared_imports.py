@@ -14,7 +14,6 @@ import pytest
 
 from witgen import backends, frontend
 from witgen.backends import rust as rust_backend
-from witgen.backends.common import Unsupported
 from witgen.paths import DEFAULT_WIT
 
 from .build import CORPUS
@@ -128,10 +127,22 @@ def test_named_imports_are_modules_of_their_own_named_after_the_instance(tmp_pat
     assert "pub use crate::imports::t::x::plain;" in files["src/b.rs"]
 
 
-def test_two_instances_of_an_interface_with_resources_are_refused(tmp_path: Path) -> None:
-    wit = _write(tmp_path, "world a { import primary: store; import secondary: store; }\n")
-    with pytest.raises(
-        Unsupported,
-        match=r"imports the interface `t:x/store` twice \(as `primary` and as `secondary`\)",
-    ):
-        _generate(wit)
+def test_each_instance_of_an_interface_with_resources_has_its_own_types(tmp_path: Path) -> None:
+    """`import primary: store; import secondary: store;`: each instance has resource types of
+    its own (handles of one are not handles of the other), so each module defines and names
+    its own; the interface's types used elsewhere are those of the instance imported by path."""
+    wit = _write(
+        tmp_path,
+        "world a { import primary: store; import secondary: store; export primary-out: store; "
+        "export secondary-out: store; }\n",
+    )
+    a = _generate(wit)["src/a.rs"]
+    for mod in ("primary", "secondary"):
+        module = a.split(f"pub mod {mod} {{", 1)[1].split("\npub mod ", 1)[0]
+        other = "secondary" if mod == "primary" else "primary"
+        assert "pub struct Bucket {" in module and f"super::{other}::" not in module
+        assert "pub fn open() -> Bucket {" in module
+    for mod in ("primary_out", "secondary_out"):
+        module = a.split(f"pub mod {mod} {{", 1)[1].split("\npub mod ", 1)[0]
+        assert "fn open() -> Self::Bucket;" in module or "fn open() -> Bucket;" in module
+        assert f'"{mod.replace("_", "-")}#open"' in a  # a core export per instance

@@ -31,8 +31,10 @@ from witgen.backends.rust import stateful as rust_stateful
 from witgen.backends.rust.names import (
     ALLOC_PATHS,
     TypeNamer,
+    borrow_name,
     camel,
     doc_lines,
+    fresh,
     shouty,
     snake,
     type_name,
@@ -42,6 +44,9 @@ LANGUAGE = "rust"
 
 # world-level export names whose symbol the Rust toolchain treats specially on wasm32
 _RESERVED_CORE_EXPORTS = frozenset({"main"})
+# The crate root's own modules (besides `imports`, see `plan_shared`): no world module takes
+# their names
+_CRATE_MODULES = frozenset({"rt", "stateful"})
 
 
 # ---------------------------------------------------------------------------- the model
@@ -75,6 +80,7 @@ class ResourceModel:
     docs: list[str]
     exported: bool
     drop_import: str
+    borrow: str = ""  # exported resources: the type of a borrowed handle (`FileBorrow`)
     new_import: str = ""
     rep_import: str = ""
     methods: list[ImportFn] = field(default_factory=list)  # imported resources
@@ -212,6 +218,15 @@ class RustGen:
         self.layouts = Layouts(resolve)
         # interface id -> module path below the crate root (see `plan_shared`)
         self.shared_paths: dict[int, list[str]] = {}
+        # world id -> its module at the crate root (see `plan_worlds`)
+        self.world_modules: dict[int, str] = {}
+
+    def plan_worlds(self, worlds: list[int]) -> None:
+        """Name the world modules: the world's name, unless the crate root has a module of
+        that name already (`rt`, `stateful`), then `<name>_world`."""
+        for w in worlds:
+            mod = snake(self.resolve.worlds[w].name)
+            self.world_modules[w] = f"{mod}_world" if mod in _CRATE_MODULES else mod
 
     # -- imported interfaces shared by all worlds --
 
@@ -234,7 +249,7 @@ class RustGen:
                 if not self._dependencies(iface_id) <= candidates:
                     candidates.discard(iface_id)
                     changed = True
-        taken = {snake(resolve.worlds[w].name) for w in worlds} | {"rt"}
+        taken = set(self.world_modules.values()) | _CRATE_MODULES
         root = "imports"
         while root in taken:
             root += "_"
@@ -298,47 +313,47 @@ class RustGen:
     def world(self, world_id: int) -> WorldModel:
         resolve = self.resolve
         world = resolve.worlds[world_id]
-        wmod = snake(world.name)
+        wmod = self.world_modules[world_id]
         # An interface may be both imported and exported: the same type ids then live in two
         # modules, and which one a name means depends on the direction of the code using it.
         import_modules: dict[int, str] = {}
         export_modules: dict[int, str] = {}
         plan: list[tuple[str, str, ir.WorldEntry, int]] = []  # (dir, module, entry, iface)
         taken: dict[str, int] = {}
-        keys: dict[tuple[str, int], str] = {}
+        # The module whose types the rest of the world names, per (direction, interface): the
+        # instance imported by path (`import store;`) if there is one, else the first.
+        home: dict[tuple[str, int], str] = {}
         for direction, entry, key_name in resolve.world_interfaces(world_id):
             item = entry.item
             if isinstance(item, ir.WorldInterface):
                 iface = resolve.interfaces[item.id]
-                self._check_one_instance(world, direction, item.id, key_name, keys)
                 # `import primary: store;` names the module after the instance, not the interface
                 base = key_name if entry.key.name is not None else iface.name or key_name
-                mod = snake(base)
-                if taken.get(mod) == item.id:
-                    mod = snake(f"{base}-{direction}")
-                elif mod in taken and iface.package is not None:
-                    pkg = resolve.packages[iface.package]
-                    mod = snake(f"{pkg.namespace}-{pkg.short_name}-{base}")
-                    if mod in taken and pkg.version:  # two versions of one package
-                        version = re.sub(r"[^a-z0-9]+", "-", pkg.version.lower()).strip("-")
-                        mod = snake(f"{pkg.namespace}-{pkg.short_name}-{base}-v{version}")
-                    if taken.get(mod) == item.id:
-                        mod = snake(f"{mod}-{direction}")
+                mod = self._instance_module(base, direction, item.id, taken)
                 taken[mod] = item.id
                 plan.append((direction, mod, entry, item.id))
-                target = import_modules if direction == "import" else export_modules
-                for tid in iface.types.values():
-                    target[tid] = mod
+                if entry.key.interface == item.id or (direction, item.id) not in home:
+                    home[(direction, item.id)] = mod
             elif isinstance(item, ir.WorldType):
                 import_modules[item.id] = ""
+        for (direction, iface_id), mod in home.items():
+            target = import_modules if direction == "import" else export_modules
+            for tid in resolve.interfaces[iface_id].types.values():
+                target[tid] = mod
         exported = {
             tid for tid in export_modules if isinstance(resolve.types[tid].kind, ir.Resource)
+        }
+        borrows = {
+            tid: borrow
+            for direction, iface_id in home
+            if direction == "export"
+            for tid, (_, borrow) in self._export_resource_names(iface_id).items()
         }
         namers = {
             "import": TypeNamer(
                 resolve, {**export_modules, **import_modules}, exported - set(import_modules)
             ),
-            "export": TypeNamer(resolve, {**import_modules, **export_modules}, exported),
+            "export": TypeNamer(resolve, {**import_modules, **export_modules}, exported, borrows),
         }
         modules = []
         shims: list[Shim] = []
@@ -346,8 +361,12 @@ class RustGen:
             key = resolve.world_key_name(entry.key)
             iface = resolve.interfaces[iface_id]
             m = ModuleModel(mod, doc_lines(iface.docs, "//!"), direction)
-            namer = namers[direction]
             type_ids = list(iface.types.values())
+            namer = namers[direction]
+            if home[(direction, iface_id)] != mod:
+                # another instance of the interface (`import secondary: store;`): its types,
+                # resources above all, are its own, defined and named in its own module
+                namer = namer.with_modules({tid: mod for tid in type_ids})
             self.types(m, namer, type_ids, mod)
             if direction == "import":
                 self.import_functions(m, namer, list(iface.functions.values()), key, mod, iface_id)
@@ -387,26 +406,31 @@ class RustGen:
             shims=shims,
         )
 
-    def _check_one_instance(
-        self,
-        world: ir.World,
-        direction: str,
-        iface_id: int,
-        key_name: str,
-        keys: dict[tuple[str, int], str],
-    ) -> None:
-        """Refuse one interface with resources imported (or exported) twice by one world
-        (`import primary: store; import secondary: store;`): each instance has resource types
-        of its own, but the generated modules name one Rust type per WIT type."""
-        first = keys.setdefault((direction, iface_id), key_name)
-        if first != key_name and self._resources_of(iface_id):
-            path = self.resolve.interface_id(iface_id) or key_name
-            raise Unsupported(
-                f"world `{world.name}` {direction}s the interface `{path}` twice (as `{first}` "
-                f"and as `{key_name}`) and it defines resources; the Rust backend does not "
-                f"support several instances of an interface with resources yet: {direction} it "
-                "once"
-            )
+    def _instance_module(
+        self, base: str, direction: str, iface_id: int, taken: dict[str, int]
+    ) -> str:
+        """The module of one interface instance in a world, unique among the world's modules:
+        the instance's name, then with the direction (an interface both imported and exported),
+        then with the package (two packages' interfaces of one name) and its version."""
+        resolve = self.resolve
+        mod = snake(base)
+        if taken.get(mod) == iface_id:
+            mod = snake(f"{base}-{direction}")
+        elif mod in taken:
+            iface = resolve.interfaces[iface_id]
+            if iface.package is not None:
+                pkg = resolve.packages[iface.package]
+                mod = snake(f"{pkg.namespace}-{pkg.short_name}-{base}")
+                if mod in taken and pkg.version:  # two versions of one package
+                    version = re.sub(r"[^a-z0-9]+", "-", pkg.version.lower()).strip("-")
+                    mod = snake(f"{pkg.namespace}-{pkg.short_name}-{base}-v{version}")
+                if taken.get(mod) == iface_id:
+                    mod = snake(f"{mod}-{direction}")
+        unique, n = mod, 1
+        while unique in taken:  # e.g. an inline interface named like another instance
+            n += 1
+            unique = f"{mod}{n}"
+        return unique
 
     # -- types --
 
@@ -434,6 +458,8 @@ class RustGen:
             children = [kind.type]
         elif isinstance(kind, ir.Result):
             children = [kind.ok, kind.err]
+        elif isinstance(kind, ir.Map):
+            children = [kind.key, kind.value]
         return any(self._contains(c, pred, seen) for c in children)
 
     def _derives(self, children: list[ir.Type | None]) -> str:
@@ -543,8 +569,6 @@ class RustGen:
                 f"function `{func.name}` uses a future or stream; the Rust backend does not "
                 "support them yet"
             )
-        if isinstance(kind, ir.Map):
-            raise Unsupported(f"function `{func.name}` uses a map type (unsupported)")
 
     def import_functions(
         self,
@@ -622,6 +646,25 @@ class RustGen:
         d = self.resolve.dealias(ty)
         assert isinstance(d, int)
         return d
+
+    def _export_resource_names(self, iface_id: int) -> dict[int, tuple[str, str]]:
+        """The trait (`GuestFile`) and borrow type (`FileBorrow`) of each resource an exported
+        interface defines, numbered when a type of the interface already has the name."""
+        resolve = self.resolve
+        taken = {
+            type_name(resolve.types[t].name or "")
+            for t in resolve.interfaces[iface_id].types.values()
+        }
+        out = {}
+        for tid in self._resources_of(iface_id):
+            name = resolve.types[tid].name
+            assert name is not None
+            trait = fresh(f"Guest{type_name(name)}", taken)
+            taken.add(trait)
+            borrow = fresh(borrow_name(name), taken)
+            taken.add(borrow)
+            out[tid] = (trait, borrow)
+        return out
 
     def _resources_of(self, iface_id: int | None) -> list[int]:
         """Resources defined (not `use`d) by an interface."""
@@ -722,11 +765,14 @@ class RustGen:
     ) -> None:
         iface_name = None if iface_id is None else self.resolve.interfaces[iface_id].name
         trait = "Guest" if iface_name is None else camel(iface_name)
-        taken = {t.name for t in m.types} | {
-            type_name(self.resolve.types[t].name or "") for t in self._resources_of(iface_id)
-        }
+        names = {} if iface_id is None else self._export_resource_names(iface_id)
+        taken = (
+            {t.name for t in m.types}
+            | {type_name(self.resolve.types[t].name or "") for t in self._resources_of(iface_id)}
+            | {n for pair in names.values() for n in pair}
+        )
         if trait in taken:
-            trait = f"Guest{trait}"
+            trait = fresh(f"Guest{trait}", taken)
         m.trait = trait
         mod_path = f"$crate::{wmod}" + (f"::{here}" if here else "")
         resources: dict[int, ResourceModel] = {}
@@ -737,10 +783,11 @@ class RustGen:
             rname = type_name(td.name)
             r = ResourceModel(
                 rname,
-                f"Guest{rname}",
+                names[tid][0],
                 doc_lines(td.docs),
                 True,
                 f"_drop_{_ident(td.name)}",
+                names[tid][1],
                 f"_new_{_ident(td.name)}",
                 f"_rep_{_ident(td.name)}",
             )
@@ -989,6 +1036,7 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
     require_worlds(resolve, worlds, "Rust")
     refuse_accessors(resolve, worlds, "Rust")
     gen = RustGen(resolve, options)
+    gen.plan_worlds(worlds)
     gen.plan_shared(worlds)
     models = [gen.world(w) for w in worlds]
     shared = gen.shared_modules()

@@ -17,12 +17,14 @@ Lifting always takes ownership of what the other side allocated with `cabi_reall
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
 from witgen import ir
 from witgen.abi import Layouts
+from witgen.abi.layout import align_to
 from witgen.abi.signature import has_pointers
 from witgen.backends.common import Unsupported
 from witgen.backends.rust.names import TypeNamer, camel, snake
@@ -107,6 +109,8 @@ def takes_buffers(resolve: ir.Resolve, ty: ir.Type | None) -> bool:
     kind = resolve.types[ty].kind
     if isinstance(kind, ir.List):
         return resolve.dealias(kind.type) in PLAIN or takes_buffers(resolve, kind.type)
+    if isinstance(kind, ir.Map):
+        return True  # an owned lowering takes the map out of the value and consumes it
     children: list[ir.Type | None] = []
     if isinstance(kind, ir.Record):
         children = [f.type for f in kind.fields]
@@ -235,6 +239,11 @@ class Glue:
         ty = self.resolve.dealias(ty)
         assert isinstance(ty, int)
         return self.namer.path(ty, self.here)
+
+    def resolve_resource(self, handle: ir.Handle) -> int:
+        res = self.resolve.dealias(handle.resource)
+        assert isinstance(res, int)
+        return res
 
     def handle_type(self, handle: ir.Handle) -> tuple[str, bool]:
         res = self.resolve.dealias(handle.resource)
@@ -377,6 +386,60 @@ class Glue:
         self.emit(f"{self.rt('dealloc')}({base}, {times(ln, size)}, {align});")
         return out
 
+    def entry_layout(self, kind: ir.Map) -> tuple[int, int, int]:
+        """(size, align, value offset) of one map entry, laid out as `tuple<K, V>`."""
+        _, value_off = self.layouts.field_offsets((kind.key, kind.value))
+        align = max(self.layouts.align(kind.key), self.layouts.align(kind.value))
+        return align_to(value_off + self.layouts.size(kind.value), align), align, value_off
+
+    def lower_map(self, kind: ir.Map, v: Val, own: bool) -> tuple[str, str]:
+        """(ptr, len) of a fresh array of the map's entries, in key order. Owned: the map is
+        taken out of the value and its keys and values are moved into the array."""
+        size, align, value_off = self.entry_layout(kind)
+        base, n, i = self.tmp("base"), self.tmp("len"), self.tmp("ix")
+        k, e = self.tmp("k"), self.tmp("e")
+        self.emit(f"let {n} = {v.expr}.len();")
+        self.emit(f"let {base} = {self.rt('alloc')}({times(n, size)}, {align});")
+        if own:
+            entries = f"core::mem::take({self.mut_borrow(v)}).into_iter()"
+            key_binding = f"mut {k}" if self.moves(kind.key, own) else k
+            value_binding = f"mut {e}" if self.moves(kind.value, own) else e
+            key, value = Val(k, is_ref=False), Val(e, is_ref=False)
+        else:
+            entries = f"{v.expr}.iter()"
+            key_binding, value_binding, key, value = k, e, Val(k), Val(e)
+        self.emit(f"for ({i}, ({key_binding}, {value_binding})) in {entries}.enumerate() {{")
+        b = self.tmp("b")
+        self.emit(f"let {b} = {base}.add({times(i, size)});")
+        self.store(kind.key, key, b, 0, own)
+        self.store(kind.value, value, b, value_off, own)
+        self.emit("}")
+        if not own:
+            self.needs_cleanup = True
+            self.emit(f"cleanup_.push({base}, {times(n, size)}, {align});")
+        return f"{base} as i32", f"{n} as i32"
+
+    def lift_map(self, kind: ir.Map, p: str, n: str) -> str:
+        """The map of `n` entries at `p` (freed here); a repeated key keeps its last value."""
+        size, align, value_off = self.entry_layout(kind)
+        base, ln, out, i = self.tmp("base"), self.tmp("len"), self.tmp("m"), self.tmp("ix")
+        self.emit(f"let {base} = {p} as usize as *mut u8;")
+        self.emit(f"let {ln} = {n} as usize;")
+        self.emit(f"let mut {out} = {self.alloc_type('BTreeMap')}::new();")
+        self.emit(f"for {i} in 0..{ln} {{")
+        b = self.tmp("b")
+        self.emit(f"let {b} = {base}.add({times(i, size)});")
+        key = self.load(kind.key, b, 0)
+        if not re.fullmatch(r"[a-z]+\d+_", key):
+            t = self.tmp("k")
+            self.emit(f"let {t} = {key};")
+            key = t
+        value = self.load(kind.value, b, value_off)
+        self.emit(f"{out}.insert({key}, {value});")
+        self.emit("}")
+        self.emit(f"{self.rt('dealloc')}({base}, {times(ln, size)}, {align});")
+        return out
+
     # -- linear memory --
 
     def write(self, base: str, off: int, rust_ty: str, expr: str) -> None:
@@ -438,8 +501,11 @@ class Glue:
                 self.emit("}")
             self.emit("}")
             return
-        if isinstance(kind, ir.List):
-            p, n = self.lower_list(kind.type, v, own)
+        if isinstance(kind, (ir.List, ir.Map)):
+            if isinstance(kind, ir.List):
+                p, n = self.lower_list(kind.type, v, own)
+            else:
+                p, n = self.lower_map(kind, v, own)
             self.write(base, off, "i32", p)
             self.write(base, off + 4, "i32", n)
             return
@@ -471,7 +537,8 @@ class Glue:
         if handle.kind == "own":
             return f"{path}::from_handle({value} as u32)"
         if exported:
-            return f"{path}Borrow::from_rep({value} as usize as *mut u8)"
+            borrowed = self.namer.borrow_path(self.resolve_resource(handle), self.here)
+            return f"{borrowed}::from_rep({value} as usize as *mut u8)"
         # A borrowed imported handle: wrapped without ownership (never dropped here) and kept
         # in a per-call arena of boxes, so references to it stay valid until the call returns.
         h, r = self.tmp("h"), self.tmp("r")
@@ -531,10 +598,12 @@ class Glue:
                 self.arm(pattern, body, self.case_value(ty, index, value))
             self.emit("};")
             return t
-        if isinstance(kind, ir.List):
+        if isinstance(kind, (ir.List, ir.Map)):
             p, n = self.tmp("ptr"), self.tmp("len")
             self.emit(f"let {p} = {self.read(base, off, 'i32')};")
             self.emit(f"let {n} = {self.read(base, off + 4, 'i32')};")
+            if isinstance(kind, ir.Map):
+                return self.lift_map(kind, p, n)
             return self.lift_list(kind.type, p, n)
         if isinstance(kind, ir.FixedLengthList):
             size = self.layouts.size(kind.type)
@@ -622,6 +691,26 @@ class Glue:
                 self.emit("}")
             self.emit(f"{self.rt('dealloc')}({p}, {times(n, size)}, {align});")
             return
+        if isinstance(kind, ir.Map):
+            size, align, value_off = self.entry_layout(kind)
+            p, n = self.tmp("ptr"), self.tmp("len")
+            self.emit(f"let {p} = {self.read(base, off, 'i32')} as usize as *mut u8;")
+            self.emit(f"let {n} = {self.read(base, off + 4, 'i32')} as usize;")
+            owned_parts = [
+                (part, at)
+                for part, at in ((kind.key, 0), (kind.value, value_off))
+                if has_pointers(self.resolve, part)
+            ]
+            if owned_parts:
+                i = self.tmp("ix")
+                self.emit(f"for {i} in 0..{n} {{")
+                b = self.tmp("b")
+                self.emit(f"let {b} = {p}.add({times(i, size)});")
+                for part, at in owned_parts:
+                    self.free(part, b, at)
+                self.emit("}")
+            self.emit(f"{self.rt('dealloc')}({p}, {times(n, size)}, {align});")
+            return
         if isinstance(kind, ir.FixedLengthList):
             size = self.layouts.size(kind.type)
             i = self.tmp("ix")
@@ -682,6 +771,8 @@ class Glue:
             return names
         if isinstance(kind, ir.List):
             return list(self.lower_list(kind.type, v, own))
+        if isinstance(kind, ir.Map):
+            return list(self.lower_map(kind, v, own))
         if isinstance(kind, ir.FixedLengthList):
             out = []
             for i in range(kind.length):
@@ -742,6 +833,8 @@ class Glue:
             return t
         if isinstance(kind, ir.List):
             return self.lift_list(kind.type, vals[0], vals[1])
+        if isinstance(kind, ir.Map):
+            return self.lift_map(kind, vals[0], vals[1])
         if isinstance(kind, ir.FixedLengthList):
             n = len(self.layouts.flat(kind.type))
             parts = []

@@ -31,6 +31,7 @@ _PRELUDE_TYPES = frozenset(
 # `alloc` items generated code names without a path (`#![no_std]` has no prelude for them);
 # each module imports those its code was recorded to name (`TypeNamer.note`).
 ALLOC_PATHS = {
+    "BTreeMap": "alloc::collections::BTreeMap",
     "Box": "alloc::boxed::Box",
     "String": "alloc::string::String",
     "Vec": "alloc::vec::Vec",
@@ -79,6 +80,20 @@ def type_name(name: str) -> str:
     return "Wit" + out if out in _PRELUDE_TYPES else out
 
 
+def borrow_name(resource: str) -> str:
+    """`file` -> `FileBorrow`: the type of a borrowed exported resource (before collisions)."""
+    return type_name(resource) + "Borrow"
+
+
+def fresh(name: str, taken: set[str]) -> str:
+    """`name`, or with the first number from 2 that makes it unique among `taken`."""
+    out, n = name, 1
+    while out in taken:
+        n += 1
+        out = f"{name}{n}"
+    return out
+
+
 def shouty(name: str) -> str:
     """`bad-config` -> `BAD_CONFIG` (flag constants)."""
     return name.replace("-", "_").upper()
@@ -101,10 +116,18 @@ class TypeNamer:
     anything else by its absolute path.
     """
 
-    def __init__(self, resolve: ir.Resolve, module_of: dict[int, str], exported: set[int]):
+    def __init__(
+        self,
+        resolve: ir.Resolve,
+        module_of: dict[int, str],
+        exported: set[int],
+        borrow_names: dict[int, str] | None = None,
+    ):
         self.resolve = resolve
         self.module_of = module_of
         self.exported_resources = exported
+        # exported resource -> the name of its borrow type (`FileBorrow`, see `borrow_name`)
+        self.borrow_names = {} if borrow_names is None else borrow_names
         self._borrows: dict[int, bool] = {}
         # The record of the `alloc` types (`String`, `Vec`) each module's code names, kept while
         # the strings are made: the module imports exactly these (see `ModuleModel.uses`).
@@ -127,10 +150,30 @@ class TypeNamer:
         finally:
             self._recorders.pop()
 
-    def path(self, ty: int, here: str) -> str:
-        td = self.resolve.types[ty]
+    def with_modules(self, module_of: dict[int, str]) -> TypeNamer:
+        """A namer for code that names the types of `module_of` from other modules (another
+        instance of an interface); what the code names is recorded in this namer's `used`."""
+        namer = TypeNamer(
+            self.resolve,
+            {**self.module_of, **module_of},
+            self.exported_resources,
+            self.borrow_names,
+        )
+        namer.used = self.used
+        return namer
+
+    def borrow_path(self, resource: int, here: str) -> str:
+        """The path of the borrow type an exported function receives for `borrow<resource>`."""
+        td = self.resolve.types[resource]
         assert td.name is not None
-        name = type_name(td.name)
+        return self.path(resource, here, self.borrow_names.get(resource, borrow_name(td.name)))
+
+    def path(self, ty: int, here: str, name: str | None = None) -> str:
+        """The path of the named type `ty` (or of the item `name` in its module) from `here`."""
+        if name is None:
+            td = self.resolve.types[ty]
+            assert td.name is not None
+            name = type_name(td.name)
         there = self.module_of.get(ty, "")
         if there == here:
             return name
@@ -168,6 +211,8 @@ class TypeNamer:
                     children = [kind.type]
                 elif isinstance(kind, ir.Result):
                     children = [kind.ok, kind.err]
+                elif isinstance(kind, ir.Map):
+                    children = [kind.key, kind.value]
                 cached = any(self.has_borrow(c) for c in children)
             self._borrows[ty] = cached
         return cached
@@ -200,6 +245,12 @@ class TypeNamer:
             return f"Vec<{self.owned(kind.type, here, lt)}>"
         if isinstance(kind, ir.FixedLengthList):
             return f"[{self.owned(kind.type, here, lt)}; {kind.length}]"
+        if isinstance(kind, ir.Map):
+            # Map keys are primitives or strings (all `Ord`): a `BTreeMap` needs no `std` and
+            # iterates in key order, so what a guest lowers is deterministic
+            self.note(here, "BTreeMap")
+            key, value = self.owned(kind.key, here, lt), self.owned(kind.value, here, lt)
+            return f"BTreeMap<{key}, {value}>"
         if isinstance(kind, ir.Option):
             return f"Option<{self.owned(kind.type, here, lt)}>"
         if isinstance(kind, ir.Result):
@@ -216,7 +267,7 @@ class TypeNamer:
             if self.is_exported(kind.resource):
                 original = self.resolve.dealias(kind.resource)
                 assert isinstance(original, int)
-                return f"{self.path(original, here)}Borrow<{lt}>"
+                return f"{self.borrow_path(original, here)}<{lt}>"
             return f"&{res}" if lt == "'_" else f"&{lt} {res}"
         raise Unsupported(f"the Rust backend does not support {type(kind).__name__.lower()} types")
 
