@@ -91,6 +91,13 @@ EXTERN_SIZE = 32  # sizeof(wasmtime_extern_t); buffers are allocated larger to b
 ITEM_OFFSET = 8  # offsetof(wasmtime_extern_t, of)
 VALKINDS = {"i32": 0, "i64": 1, "f32": 2, "f64": 3}
 
+# The whole address space as one memoryview (nothing is mapped or touched by making it). A
+# callback reads and writes the values wasmtime passes by address through it with one
+# `struct` call each: `ctypes.string_at` and `ctypes.memmove` are foreign calls costing
+# ~0.3 us apiece here, against ~0.06 us for `unpack_from`/`pack_into` on this view. Only
+# addresses the C API hands over are ever read or written, with the sizes it documents.
+ADDRESS_SPACE = memoryview((ctypes.c_ubyte * sys.maxsize).from_address(0))
+
 # The host-function callback of `wasmtime_linker_define_func_unchecked`:
 # (env, caller, args_and_results, count) -> wasm_trap_t* or 0
 HOST_CALLBACK = ctypes.CFUNCTYPE(SIZE, P, P, P, SIZE)
