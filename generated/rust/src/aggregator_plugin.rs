@@ -166,58 +166,53 @@ pub mod aggregator {
         arg6: i32,
         arg7: i32,
     ) -> i32 {
-        let s2_ = rt::string_from_raw(arg1, arg2);
-        let fl1_ = s2_;
-        let fl3_ = arg3;
-        let v5_ = rt::vec_from_raw::<u8>(arg4, arg5);
-        let fl4_ = v5_;
-        let base7_ = arg6 as usize as *mut u8;
-        let len8_ = arg7 as usize;
-        let mut v9_ = Vec::with_capacity(len8_);
-        for ix10_ in 0..len8_ {
-            let b11_ = base7_.add(ix10_ * 16);
-            let ptr13_ = b11_.cast::<i32>().read();
-            let len14_ = b11_.add(4).cast::<i32>().read();
-            let s15_ = rt::string_from_raw(ptr13_, len14_);
-            let fl12_ = s15_;
-            let ptr17_ = b11_.add(8).cast::<i32>().read();
-            let len18_ = b11_.add(12).cast::<i32>().read();
-            let s19_ = rt::string_from_raw(ptr17_, len18_);
-            let fl16_ = s19_;
-            v9_.push((fl12_, fl16_));
+        let s1_ = rt::string_from_raw(arg1, arg2);
+        let v2_ = rt::vec_from_raw::<u8>(arg4, arg5);
+        let base3_ = arg6 as usize as *mut u8;
+        let len4_ = arg7 as usize;
+        let mut v5_ = Vec::with_capacity(len4_);
+        for ix6_ in 0..len4_ {
+            let b7_ = base3_.add(ix6_ * 16);
+            let ptr8_ = b7_.cast::<i32>().read();
+            let len9_ = b7_.add(4).cast::<i32>().read();
+            let s10_ = rt::string_from_raw(ptr8_, len9_);
+            let ptr11_ = b7_.add(8).cast::<i32>().read();
+            let len12_ = b7_.add(12).cast::<i32>().read();
+            let s13_ = rt::string_from_raw(ptr11_, len12_);
+            v5_.push((s10_, s13_));
         }
-        rt::dealloc(base7_, len8_ * 16, 4);
-        let fl6_ = v9_;
-        let p20_ = super::types::DataRecord {
-            id: fl1_,
-            timestamp: fl3_,
-            payload: fl4_,
-            metadata: fl6_,
+        rt::dealloc(base3_, len4_ * 16, 4);
+        let fl14_ = arg3;
+        let p15_ = super::types::DataRecord {
+            id: s1_,
+            timestamp: fl14_,
+            payload: v2_,
+            metadata: v5_,
         };
-        let mut result_ = T_::add(&*(arg0 as usize as *const T_), p20_);
+        let mut result_ = T_::add(&*(arg0 as usize as *const T_), p15_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
             Ok(_) => {
                 ret_.write(0u8);
             }
-            Err(e21_) => {
+            Err(e16_) => {
                 ret_.write(1u8);
-                let t22_ = &e21_.kind;
-                let t23_ = &mut e21_.message;
-                let t24_ = &mut e21_.record_id;
-                ret_.add(4).write(*t22_ as u8);
-                let (ptr25_, len26_) = rt::give_string(core::mem::take(t23_));
-                ret_.add(8).cast::<i32>().write(ptr25_);
-                ret_.add(12).cast::<i32>().write(len26_);
-                match t24_ {
+                let t17_ = &e16_.kind;
+                let t18_ = &mut e16_.message;
+                let t19_ = &mut e16_.record_id;
+                ret_.add(4).write(*t17_ as u8);
+                let (ptr20_, len21_) = rt::give_string(core::mem::take(t18_));
+                ret_.add(8).cast::<i32>().write(ptr20_);
+                ret_.add(12).cast::<i32>().write(len21_);
+                match t19_ {
                     None => {
                         ret_.add(16).write(0u8);
                     }
-                    Some(e27_) => {
+                    Some(e22_) => {
                         ret_.add(16).write(1u8);
-                        let (ptr28_, len29_) = rt::give_string(core::mem::take(e27_));
-                        ret_.add(20).cast::<i32>().write(ptr28_);
-                        ret_.add(24).cast::<i32>().write(len29_);
+                        let (ptr23_, len24_) = rt::give_string(core::mem::take(e22_));
+                        ret_.add(20).cast::<i32>().write(ptr23_);
+                        ret_.add(24).cast::<i32>().write(len24_);
                     }
                 }
             }
@@ -261,67 +256,62 @@ pub mod aggregator {
         let mut v3_ = Vec::with_capacity(len2_);
         for ix4_ in 0..len2_ {
             let b5_ = base1_.add(ix4_ * 32);
-            let ptr7_ = b5_.cast::<i32>().read();
-            let len8_ = b5_.add(4).cast::<i32>().read();
-            let s9_ = rt::string_from_raw(ptr7_, len8_);
-            let fl6_ = s9_;
-            let fl10_ = b5_.add(8).cast::<i64>().read();
-            let ptr12_ = b5_.add(16).cast::<i32>().read();
-            let len13_ = b5_.add(20).cast::<i32>().read();
-            let v14_ = rt::vec_from_raw::<u8>(ptr12_, len13_);
-            let fl11_ = v14_;
-            let ptr16_ = b5_.add(24).cast::<i32>().read();
-            let len17_ = b5_.add(28).cast::<i32>().read();
-            let base18_ = ptr16_ as usize as *mut u8;
-            let len19_ = len17_ as usize;
-            let mut v20_ = Vec::with_capacity(len19_);
-            for ix21_ in 0..len19_ {
-                let b22_ = base18_.add(ix21_ * 16);
-                let ptr24_ = b22_.cast::<i32>().read();
-                let len25_ = b22_.add(4).cast::<i32>().read();
-                let s26_ = rt::string_from_raw(ptr24_, len25_);
-                let fl23_ = s26_;
-                let ptr28_ = b22_.add(8).cast::<i32>().read();
-                let len29_ = b22_.add(12).cast::<i32>().read();
-                let s30_ = rt::string_from_raw(ptr28_, len29_);
-                let fl27_ = s30_;
-                v20_.push((fl23_, fl27_));
+            let ptr6_ = b5_.cast::<i32>().read();
+            let len7_ = b5_.add(4).cast::<i32>().read();
+            let s8_ = rt::string_from_raw(ptr6_, len7_);
+            let ptr9_ = b5_.add(16).cast::<i32>().read();
+            let len10_ = b5_.add(20).cast::<i32>().read();
+            let v11_ = rt::vec_from_raw::<u8>(ptr9_, len10_);
+            let ptr12_ = b5_.add(24).cast::<i32>().read();
+            let len13_ = b5_.add(28).cast::<i32>().read();
+            let base14_ = ptr12_ as usize as *mut u8;
+            let len15_ = len13_ as usize;
+            let mut v16_ = Vec::with_capacity(len15_);
+            for ix17_ in 0..len15_ {
+                let b18_ = base14_.add(ix17_ * 16);
+                let ptr19_ = b18_.cast::<i32>().read();
+                let len20_ = b18_.add(4).cast::<i32>().read();
+                let s21_ = rt::string_from_raw(ptr19_, len20_);
+                let ptr22_ = b18_.add(8).cast::<i32>().read();
+                let len23_ = b18_.add(12).cast::<i32>().read();
+                let s24_ = rt::string_from_raw(ptr22_, len23_);
+                v16_.push((s21_, s24_));
             }
-            rt::dealloc(base18_, len19_ * 16, 4);
-            let fl15_ = v20_;
+            rt::dealloc(base14_, len15_ * 16, 4);
+            let fl25_ = b5_.add(8).cast::<i64>().read();
             v3_.push(super::types::DataRecord {
-                id: fl6_,
-                timestamp: fl10_,
-                payload: fl11_,
-                metadata: fl15_,
+                id: s8_,
+                timestamp: fl25_,
+                payload: v11_,
+                metadata: v16_,
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
         let mut result_ = T_::add_batch(&*(arg0 as usize as *const T_), v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
-            Ok(e31_) => {
+            Ok(e26_) => {
                 ret_.write(0u8);
-                ret_.add(8).cast::<u64>().write(*e31_);
+                ret_.add(8).cast::<u64>().write(*e26_);
             }
-            Err(e32_) => {
+            Err(e27_) => {
                 ret_.write(1u8);
-                let t33_ = &e32_.kind;
-                let t34_ = &mut e32_.message;
-                let t35_ = &mut e32_.record_id;
-                ret_.add(8).write(*t33_ as u8);
-                let (ptr36_, len37_) = rt::give_string(core::mem::take(t34_));
-                ret_.add(12).cast::<i32>().write(ptr36_);
-                ret_.add(16).cast::<i32>().write(len37_);
-                match t35_ {
+                let t28_ = &e27_.kind;
+                let t29_ = &mut e27_.message;
+                let t30_ = &mut e27_.record_id;
+                ret_.add(8).write(*t28_ as u8);
+                let (ptr31_, len32_) = rt::give_string(core::mem::take(t29_));
+                ret_.add(12).cast::<i32>().write(ptr31_);
+                ret_.add(16).cast::<i32>().write(len32_);
+                match t30_ {
                     None => {
                         ret_.add(20).write(0u8);
                     }
-                    Some(e38_) => {
+                    Some(e33_) => {
                         ret_.add(20).write(1u8);
-                        let (ptr39_, len40_) = rt::give_string(core::mem::take(e38_));
-                        ret_.add(24).cast::<i32>().write(ptr39_);
-                        ret_.add(28).cast::<i32>().write(len40_);
+                        let (ptr34_, len35_) = rt::give_string(core::mem::take(e33_));
+                        ret_.add(24).cast::<i32>().write(ptr34_);
+                        ret_.add(28).cast::<i32>().write(len35_);
                     }
                 }
             }
@@ -410,22 +400,22 @@ pub mod aggregator {
             let ptr1_ = ret_.add(24).cast::<i32>().read() as usize as *mut u8;
             let len2_ = ret_.add(28).cast::<i32>().read() as usize;
             rt::dealloc(ptr1_, len2_, 1);
-            let ptr3_ = ret_.add(32).cast::<i32>().read() as usize as *mut u8;
-            let len4_ = ret_.add(36).cast::<i32>().read() as usize;
-            for ix5_ in 0..len4_ {
-                let b6_ = ptr3_.add(ix5_ * 16);
+            let ptr5_ = ret_.add(32).cast::<i32>().read() as usize as *mut u8;
+            let len6_ = ret_.add(36).cast::<i32>().read() as usize;
+            for ix7_ in 0..len6_ {
+                let b8_ = ptr5_.add(ix7_ * 16);
                 rt::dealloc(
-                    b6_.cast::<i32>().read() as usize as *mut u8,
-                    b6_.add(4).cast::<i32>().read() as usize,
+                    b8_.cast::<i32>().read() as usize as *mut u8,
+                    b8_.add(4).cast::<i32>().read() as usize,
                     1,
                 );
                 rt::dealloc(
-                    b6_.add(8).cast::<i32>().read() as usize as *mut u8,
-                    b6_.add(12).cast::<i32>().read() as usize,
+                    b8_.add(8).cast::<i32>().read() as usize as *mut u8,
+                    b8_.add(12).cast::<i32>().read() as usize,
                     1,
                 );
             }
-            rt::dealloc(ptr3_, len4_ * 16, 4);
+            rt::dealloc(ptr5_, len6_ * 16, 4);
         }
     }
 

@@ -88,67 +88,62 @@ pub mod destination {
         let mut v3_ = Vec::with_capacity(len2_);
         for ix4_ in 0..len2_ {
             let b5_ = base1_.add(ix4_ * 32);
-            let ptr7_ = b5_.cast::<i32>().read();
-            let len8_ = b5_.add(4).cast::<i32>().read();
-            let s9_ = rt::string_from_raw(ptr7_, len8_);
-            let fl6_ = s9_;
-            let fl10_ = b5_.add(8).cast::<i64>().read();
-            let ptr12_ = b5_.add(16).cast::<i32>().read();
-            let len13_ = b5_.add(20).cast::<i32>().read();
-            let v14_ = rt::vec_from_raw::<u8>(ptr12_, len13_);
-            let fl11_ = v14_;
-            let ptr16_ = b5_.add(24).cast::<i32>().read();
-            let len17_ = b5_.add(28).cast::<i32>().read();
-            let base18_ = ptr16_ as usize as *mut u8;
-            let len19_ = len17_ as usize;
-            let mut v20_ = Vec::with_capacity(len19_);
-            for ix21_ in 0..len19_ {
-                let b22_ = base18_.add(ix21_ * 16);
-                let ptr24_ = b22_.cast::<i32>().read();
-                let len25_ = b22_.add(4).cast::<i32>().read();
-                let s26_ = rt::string_from_raw(ptr24_, len25_);
-                let fl23_ = s26_;
-                let ptr28_ = b22_.add(8).cast::<i32>().read();
-                let len29_ = b22_.add(12).cast::<i32>().read();
-                let s30_ = rt::string_from_raw(ptr28_, len29_);
-                let fl27_ = s30_;
-                v20_.push((fl23_, fl27_));
+            let ptr6_ = b5_.cast::<i32>().read();
+            let len7_ = b5_.add(4).cast::<i32>().read();
+            let s8_ = rt::string_from_raw(ptr6_, len7_);
+            let ptr9_ = b5_.add(16).cast::<i32>().read();
+            let len10_ = b5_.add(20).cast::<i32>().read();
+            let v11_ = rt::vec_from_raw::<u8>(ptr9_, len10_);
+            let ptr12_ = b5_.add(24).cast::<i32>().read();
+            let len13_ = b5_.add(28).cast::<i32>().read();
+            let base14_ = ptr12_ as usize as *mut u8;
+            let len15_ = len13_ as usize;
+            let mut v16_ = Vec::with_capacity(len15_);
+            for ix17_ in 0..len15_ {
+                let b18_ = base14_.add(ix17_ * 16);
+                let ptr19_ = b18_.cast::<i32>().read();
+                let len20_ = b18_.add(4).cast::<i32>().read();
+                let s21_ = rt::string_from_raw(ptr19_, len20_);
+                let ptr22_ = b18_.add(8).cast::<i32>().read();
+                let len23_ = b18_.add(12).cast::<i32>().read();
+                let s24_ = rt::string_from_raw(ptr22_, len23_);
+                v16_.push((s21_, s24_));
             }
-            rt::dealloc(base18_, len19_ * 16, 4);
-            let fl15_ = v20_;
+            rt::dealloc(base14_, len15_ * 16, 4);
+            let fl25_ = b5_.add(8).cast::<i64>().read();
             v3_.push(super::types::DataRecord {
-                id: fl6_,
-                timestamp: fl10_,
-                payload: fl11_,
-                metadata: fl15_,
+                id: s8_,
+                timestamp: fl25_,
+                payload: v11_,
+                metadata: v16_,
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
         let mut result_ = T_::write_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
-            Ok(e31_) => {
+            Ok(e26_) => {
                 ret_.write(0u8);
-                ret_.add(4).cast::<u32>().write(*e31_);
+                ret_.add(4).cast::<u32>().write(*e26_);
             }
-            Err(e32_) => {
+            Err(e27_) => {
                 ret_.write(1u8);
-                let t33_ = &e32_.kind;
-                let t34_ = &mut e32_.message;
-                let t35_ = &mut e32_.record_id;
-                ret_.add(4).write(*t33_ as u8);
-                let (ptr36_, len37_) = rt::give_string(core::mem::take(t34_));
-                ret_.add(8).cast::<i32>().write(ptr36_);
-                ret_.add(12).cast::<i32>().write(len37_);
-                match t35_ {
+                let t28_ = &e27_.kind;
+                let t29_ = &mut e27_.message;
+                let t30_ = &mut e27_.record_id;
+                ret_.add(4).write(*t28_ as u8);
+                let (ptr31_, len32_) = rt::give_string(core::mem::take(t29_));
+                ret_.add(8).cast::<i32>().write(ptr31_);
+                ret_.add(12).cast::<i32>().write(len32_);
+                match t30_ {
                     None => {
                         ret_.add(16).write(0u8);
                     }
-                    Some(e38_) => {
+                    Some(e33_) => {
                         ret_.add(16).write(1u8);
-                        let (ptr39_, len40_) = rt::give_string(core::mem::take(e38_));
-                        ret_.add(20).cast::<i32>().write(ptr39_);
-                        ret_.add(24).cast::<i32>().write(len40_);
+                        let (ptr34_, len35_) = rt::give_string(core::mem::take(e33_));
+                        ret_.add(20).cast::<i32>().write(ptr34_);
+                        ret_.add(24).cast::<i32>().write(len35_);
                     }
                 }
             }

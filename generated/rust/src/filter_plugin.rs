@@ -87,35 +87,30 @@ pub mod filter {
         arg5: i32,
         arg6: i32,
     ) -> i32 {
-        let s2_ = rt::string_from_raw(arg0, arg1);
-        let fl1_ = s2_;
-        let fl3_ = arg2;
-        let v5_ = rt::vec_from_raw::<u8>(arg3, arg4);
-        let fl4_ = v5_;
-        let base7_ = arg5 as usize as *mut u8;
-        let len8_ = arg6 as usize;
-        let mut v9_ = Vec::with_capacity(len8_);
-        for ix10_ in 0..len8_ {
-            let b11_ = base7_.add(ix10_ * 16);
-            let ptr13_ = b11_.cast::<i32>().read();
-            let len14_ = b11_.add(4).cast::<i32>().read();
-            let s15_ = rt::string_from_raw(ptr13_, len14_);
-            let fl12_ = s15_;
-            let ptr17_ = b11_.add(8).cast::<i32>().read();
-            let len18_ = b11_.add(12).cast::<i32>().read();
-            let s19_ = rt::string_from_raw(ptr17_, len18_);
-            let fl16_ = s19_;
-            v9_.push((fl12_, fl16_));
+        let s1_ = rt::string_from_raw(arg0, arg1);
+        let v2_ = rt::vec_from_raw::<u8>(arg3, arg4);
+        let base3_ = arg5 as usize as *mut u8;
+        let len4_ = arg6 as usize;
+        let mut v5_ = Vec::with_capacity(len4_);
+        for ix6_ in 0..len4_ {
+            let b7_ = base3_.add(ix6_ * 16);
+            let ptr8_ = b7_.cast::<i32>().read();
+            let len9_ = b7_.add(4).cast::<i32>().read();
+            let s10_ = rt::string_from_raw(ptr8_, len9_);
+            let ptr11_ = b7_.add(8).cast::<i32>().read();
+            let len12_ = b7_.add(12).cast::<i32>().read();
+            let s13_ = rt::string_from_raw(ptr11_, len12_);
+            v5_.push((s10_, s13_));
         }
-        rt::dealloc(base7_, len8_ * 16, 4);
-        let fl6_ = v9_;
-        let p20_ = super::types::DataRecord {
-            id: fl1_,
-            timestamp: fl3_,
-            payload: fl4_,
-            metadata: fl6_,
+        rt::dealloc(base3_, len4_ * 16, 4);
+        let fl14_ = arg2;
+        let p15_ = super::types::DataRecord {
+            id: s1_,
+            timestamp: fl14_,
+            payload: v2_,
+            metadata: v5_,
         };
-        let result_ = T_::keep(p20_);
+        let result_ = T_::keep(p15_);
         i32::from(result_)
     }
 
@@ -129,52 +124,47 @@ pub mod filter {
         let mut v3_ = Vec::with_capacity(len2_);
         for ix4_ in 0..len2_ {
             let b5_ = base1_.add(ix4_ * 32);
-            let ptr7_ = b5_.cast::<i32>().read();
-            let len8_ = b5_.add(4).cast::<i32>().read();
-            let s9_ = rt::string_from_raw(ptr7_, len8_);
-            let fl6_ = s9_;
-            let fl10_ = b5_.add(8).cast::<i64>().read();
-            let ptr12_ = b5_.add(16).cast::<i32>().read();
-            let len13_ = b5_.add(20).cast::<i32>().read();
-            let v14_ = rt::vec_from_raw::<u8>(ptr12_, len13_);
-            let fl11_ = v14_;
-            let ptr16_ = b5_.add(24).cast::<i32>().read();
-            let len17_ = b5_.add(28).cast::<i32>().read();
-            let base18_ = ptr16_ as usize as *mut u8;
-            let len19_ = len17_ as usize;
-            let mut v20_ = Vec::with_capacity(len19_);
-            for ix21_ in 0..len19_ {
-                let b22_ = base18_.add(ix21_ * 16);
-                let ptr24_ = b22_.cast::<i32>().read();
-                let len25_ = b22_.add(4).cast::<i32>().read();
-                let s26_ = rt::string_from_raw(ptr24_, len25_);
-                let fl23_ = s26_;
-                let ptr28_ = b22_.add(8).cast::<i32>().read();
-                let len29_ = b22_.add(12).cast::<i32>().read();
-                let s30_ = rt::string_from_raw(ptr28_, len29_);
-                let fl27_ = s30_;
-                v20_.push((fl23_, fl27_));
+            let ptr6_ = b5_.cast::<i32>().read();
+            let len7_ = b5_.add(4).cast::<i32>().read();
+            let s8_ = rt::string_from_raw(ptr6_, len7_);
+            let ptr9_ = b5_.add(16).cast::<i32>().read();
+            let len10_ = b5_.add(20).cast::<i32>().read();
+            let v11_ = rt::vec_from_raw::<u8>(ptr9_, len10_);
+            let ptr12_ = b5_.add(24).cast::<i32>().read();
+            let len13_ = b5_.add(28).cast::<i32>().read();
+            let base14_ = ptr12_ as usize as *mut u8;
+            let len15_ = len13_ as usize;
+            let mut v16_ = Vec::with_capacity(len15_);
+            for ix17_ in 0..len15_ {
+                let b18_ = base14_.add(ix17_ * 16);
+                let ptr19_ = b18_.cast::<i32>().read();
+                let len20_ = b18_.add(4).cast::<i32>().read();
+                let s21_ = rt::string_from_raw(ptr19_, len20_);
+                let ptr22_ = b18_.add(8).cast::<i32>().read();
+                let len23_ = b18_.add(12).cast::<i32>().read();
+                let s24_ = rt::string_from_raw(ptr22_, len23_);
+                v16_.push((s21_, s24_));
             }
-            rt::dealloc(base18_, len19_ * 16, 4);
-            let fl15_ = v20_;
+            rt::dealloc(base14_, len15_ * 16, 4);
+            let fl25_ = b5_.add(8).cast::<i64>().read();
             v3_.push(super::types::DataRecord {
-                id: fl6_,
-                timestamp: fl10_,
-                payload: fl11_,
-                metadata: fl15_,
+                id: s8_,
+                timestamp: fl25_,
+                payload: v11_,
+                metadata: v16_,
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
         let result_ = T_::keep_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        let len32_ = result_.len();
-        let base31_ = rt::alloc(len32_, 1);
-        for (ix33_, e34_) in result_.iter().enumerate() {
-            let b35_ = base31_.add(ix33_);
-            b35_.write(u8::from(*e34_));
+        let len27_ = result_.len();
+        let base26_ = rt::alloc(len27_, 1);
+        for (ix28_, e29_) in result_.iter().enumerate() {
+            let b30_ = base26_.add(ix28_);
+            b30_.write(u8::from(*e29_));
         }
-        ret_.cast::<i32>().write(base31_ as i32);
-        ret_.add(4).cast::<i32>().write(len32_ as i32);
+        ret_.cast::<i32>().write(base26_ as i32);
+        ret_.add(4).cast::<i32>().write(len27_ as i32);
         ret_ as i32
     }
 

@@ -89,123 +89,118 @@ pub mod processor {
         arg5: i32,
         arg6: i32,
     ) -> i32 {
-        let s2_ = rt::string_from_raw(arg0, arg1);
-        let fl1_ = s2_;
-        let fl3_ = arg2;
-        let v5_ = rt::vec_from_raw::<u8>(arg3, arg4);
-        let fl4_ = v5_;
-        let base7_ = arg5 as usize as *mut u8;
-        let len8_ = arg6 as usize;
-        let mut v9_ = Vec::with_capacity(len8_);
-        for ix10_ in 0..len8_ {
-            let b11_ = base7_.add(ix10_ * 16);
-            let ptr13_ = b11_.cast::<i32>().read();
-            let len14_ = b11_.add(4).cast::<i32>().read();
-            let s15_ = rt::string_from_raw(ptr13_, len14_);
-            let fl12_ = s15_;
-            let ptr17_ = b11_.add(8).cast::<i32>().read();
-            let len18_ = b11_.add(12).cast::<i32>().read();
-            let s19_ = rt::string_from_raw(ptr17_, len18_);
-            let fl16_ = s19_;
-            v9_.push((fl12_, fl16_));
+        let s1_ = rt::string_from_raw(arg0, arg1);
+        let v2_ = rt::vec_from_raw::<u8>(arg3, arg4);
+        let base3_ = arg5 as usize as *mut u8;
+        let len4_ = arg6 as usize;
+        let mut v5_ = Vec::with_capacity(len4_);
+        for ix6_ in 0..len4_ {
+            let b7_ = base3_.add(ix6_ * 16);
+            let ptr8_ = b7_.cast::<i32>().read();
+            let len9_ = b7_.add(4).cast::<i32>().read();
+            let s10_ = rt::string_from_raw(ptr8_, len9_);
+            let ptr11_ = b7_.add(8).cast::<i32>().read();
+            let len12_ = b7_.add(12).cast::<i32>().read();
+            let s13_ = rt::string_from_raw(ptr11_, len12_);
+            v5_.push((s10_, s13_));
         }
-        rt::dealloc(base7_, len8_ * 16, 4);
-        let fl6_ = v9_;
-        let p20_ = super::types::DataRecord {
-            id: fl1_,
-            timestamp: fl3_,
-            payload: fl4_,
-            metadata: fl6_,
+        rt::dealloc(base3_, len4_ * 16, 4);
+        let fl14_ = arg2;
+        let p15_ = super::types::DataRecord {
+            id: s1_,
+            timestamp: fl14_,
+            payload: v2_,
+            metadata: v5_,
         };
-        let mut result_ = T_::process(p20_);
+        let mut result_ = T_::process(p15_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
-            super::types::ProcessingResult::Emit(e21_) => {
+            super::types::ProcessingResult::Emit(e16_) => {
                 ret_.write(0u8);
-                let t22_ = &mut e21_.id;
-                let t23_ = &e21_.timestamp;
-                let t24_ = &mut e21_.payload;
-                let t25_ = &mut e21_.metadata;
-                let (ptr26_, len27_) = rt::give_string(core::mem::take(t22_));
-                ret_.add(8).cast::<i32>().write(ptr26_);
-                ret_.add(12).cast::<i32>().write(len27_);
-                ret_.add(16).cast::<i64>().write(*t23_);
-                let (ptr28_, len29_) = rt::give_list(core::mem::take(t24_));
-                ret_.add(24).cast::<i32>().write(ptr28_);
-                ret_.add(28).cast::<i32>().write(len29_);
-                let len31_ = t25_.len();
-                let base30_ = rt::alloc(len31_ * 16, 4);
-                for (ix32_, e33_) in t25_.iter_mut().enumerate() {
-                    let b34_ = base30_.add(ix32_ * 16);
-                    let t35_ = &mut e33_.0;
-                    let t36_ = &mut e33_.1;
-                    let (ptr37_, len38_) = rt::give_string(core::mem::take(t35_));
-                    b34_.cast::<i32>().write(ptr37_);
-                    b34_.add(4).cast::<i32>().write(len38_);
-                    let (ptr39_, len40_) = rt::give_string(core::mem::take(t36_));
-                    b34_.add(8).cast::<i32>().write(ptr39_);
-                    b34_.add(12).cast::<i32>().write(len40_);
+                let t17_ = &mut e16_.id;
+                let t18_ = &e16_.timestamp;
+                let t19_ = &mut e16_.payload;
+                let t20_ = &mut e16_.metadata;
+                let (ptr21_, len22_) = rt::give_string(core::mem::take(t17_));
+                ret_.add(8).cast::<i32>().write(ptr21_);
+                ret_.add(12).cast::<i32>().write(len22_);
+                ret_.add(16).cast::<i64>().write(*t18_);
+                let (ptr23_, len24_) = rt::give_list(core::mem::take(t19_));
+                ret_.add(24).cast::<i32>().write(ptr23_);
+                ret_.add(28).cast::<i32>().write(len24_);
+                let len26_ = t20_.len();
+                let base25_ = rt::alloc(len26_ * 16, 4);
+                for (ix27_, e28_) in t20_.iter_mut().enumerate() {
+                    let b29_ = base25_.add(ix27_ * 16);
+                    let t30_ = &mut e28_.0;
+                    let t31_ = &mut e28_.1;
+                    let (ptr32_, len33_) = rt::give_string(core::mem::take(t30_));
+                    b29_.cast::<i32>().write(ptr32_);
+                    b29_.add(4).cast::<i32>().write(len33_);
+                    let (ptr34_, len35_) = rt::give_string(core::mem::take(t31_));
+                    b29_.add(8).cast::<i32>().write(ptr34_);
+                    b29_.add(12).cast::<i32>().write(len35_);
                 }
-                ret_.add(32).cast::<i32>().write(base30_ as i32);
-                ret_.add(36).cast::<i32>().write(len31_ as i32);
+                ret_.add(32).cast::<i32>().write(base25_ as i32);
+                ret_.add(36).cast::<i32>().write(len26_ as i32);
             }
             super::types::ProcessingResult::Skip => {
                 ret_.write(1u8);
             }
-            super::types::ProcessingResult::Split(e41_) => {
+            super::types::ProcessingResult::Split(e36_) => {
                 ret_.write(2u8);
-                let len43_ = e41_.len();
-                let base42_ = rt::alloc(len43_ * 32, 8);
-                for (ix44_, e45_) in e41_.iter_mut().enumerate() {
-                    let b46_ = base42_.add(ix44_ * 32);
-                    let t47_ = &mut e45_.id;
-                    let t48_ = &e45_.timestamp;
-                    let t49_ = &mut e45_.payload;
-                    let t50_ = &mut e45_.metadata;
-                    let (ptr51_, len52_) = rt::give_string(core::mem::take(t47_));
-                    b46_.cast::<i32>().write(ptr51_);
-                    b46_.add(4).cast::<i32>().write(len52_);
-                    b46_.add(8).cast::<i64>().write(*t48_);
-                    let (ptr53_, len54_) = rt::give_list(core::mem::take(t49_));
-                    b46_.add(16).cast::<i32>().write(ptr53_);
-                    b46_.add(20).cast::<i32>().write(len54_);
-                    let len56_ = t50_.len();
-                    let base55_ = rt::alloc(len56_ * 16, 4);
-                    for (ix57_, e58_) in t50_.iter_mut().enumerate() {
-                        let b59_ = base55_.add(ix57_ * 16);
-                        let t60_ = &mut e58_.0;
-                        let t61_ = &mut e58_.1;
-                        let (ptr62_, len63_) = rt::give_string(core::mem::take(t60_));
-                        b59_.cast::<i32>().write(ptr62_);
-                        b59_.add(4).cast::<i32>().write(len63_);
-                        let (ptr64_, len65_) = rt::give_string(core::mem::take(t61_));
-                        b59_.add(8).cast::<i32>().write(ptr64_);
-                        b59_.add(12).cast::<i32>().write(len65_);
+                let len38_ = e36_.len();
+                let base37_ = rt::alloc(len38_ * 32, 8);
+                for (ix39_, e40_) in e36_.iter_mut().enumerate() {
+                    let b41_ = base37_.add(ix39_ * 32);
+                    let t42_ = &mut e40_.id;
+                    let t43_ = &e40_.timestamp;
+                    let t44_ = &mut e40_.payload;
+                    let t45_ = &mut e40_.metadata;
+                    let (ptr46_, len47_) = rt::give_string(core::mem::take(t42_));
+                    b41_.cast::<i32>().write(ptr46_);
+                    b41_.add(4).cast::<i32>().write(len47_);
+                    b41_.add(8).cast::<i64>().write(*t43_);
+                    let (ptr48_, len49_) = rt::give_list(core::mem::take(t44_));
+                    b41_.add(16).cast::<i32>().write(ptr48_);
+                    b41_.add(20).cast::<i32>().write(len49_);
+                    let len51_ = t45_.len();
+                    let base50_ = rt::alloc(len51_ * 16, 4);
+                    for (ix52_, e53_) in t45_.iter_mut().enumerate() {
+                        let b54_ = base50_.add(ix52_ * 16);
+                        let t55_ = &mut e53_.0;
+                        let t56_ = &mut e53_.1;
+                        let (ptr57_, len58_) = rt::give_string(core::mem::take(t55_));
+                        b54_.cast::<i32>().write(ptr57_);
+                        b54_.add(4).cast::<i32>().write(len58_);
+                        let (ptr59_, len60_) = rt::give_string(core::mem::take(t56_));
+                        b54_.add(8).cast::<i32>().write(ptr59_);
+                        b54_.add(12).cast::<i32>().write(len60_);
                     }
-                    b46_.add(24).cast::<i32>().write(base55_ as i32);
-                    b46_.add(28).cast::<i32>().write(len56_ as i32);
+                    b41_.add(24).cast::<i32>().write(base50_ as i32);
+                    b41_.add(28).cast::<i32>().write(len51_ as i32);
                 }
-                ret_.add(8).cast::<i32>().write(base42_ as i32);
-                ret_.add(12).cast::<i32>().write(len43_ as i32);
+                ret_.add(8).cast::<i32>().write(base37_ as i32);
+                ret_.add(12).cast::<i32>().write(len38_ as i32);
             }
-            super::types::ProcessingResult::Failed(e66_) => {
+            super::types::ProcessingResult::Failed(e61_) => {
                 ret_.write(3u8);
-                let t67_ = &e66_.kind;
-                let t68_ = &mut e66_.message;
-                let t69_ = &mut e66_.record_id;
-                ret_.add(8).write(*t67_ as u8);
-                let (ptr70_, len71_) = rt::give_string(core::mem::take(t68_));
-                ret_.add(12).cast::<i32>().write(ptr70_);
-                ret_.add(16).cast::<i32>().write(len71_);
-                match t69_ {
+                let t62_ = &e61_.kind;
+                let t63_ = &mut e61_.message;
+                let t64_ = &mut e61_.record_id;
+                ret_.add(8).write(*t62_ as u8);
+                let (ptr65_, len66_) = rt::give_string(core::mem::take(t63_));
+                ret_.add(12).cast::<i32>().write(ptr65_);
+                ret_.add(16).cast::<i32>().write(len66_);
+                match t64_ {
                     None => {
                         ret_.add(20).write(0u8);
                     }
-                    Some(e72_) => {
+                    Some(e67_) => {
                         ret_.add(20).write(1u8);
-                        let (ptr73_, len74_) = rt::give_string(core::mem::take(e72_));
-                        ret_.add(24).cast::<i32>().write(ptr73_);
-                        ret_.add(28).cast::<i32>().write(len74_);
+                        let (ptr68_, len69_) = rt::give_string(core::mem::take(e67_));
+                        ret_.add(24).cast::<i32>().write(ptr68_);
+                        ret_.add(28).cast::<i32>().write(len69_);
                     }
                 }
             }
@@ -229,54 +224,54 @@ pub mod processor {
                 let ptr1_ = ret_.add(24).cast::<i32>().read() as usize as *mut u8;
                 let len2_ = ret_.add(28).cast::<i32>().read() as usize;
                 rt::dealloc(ptr1_, len2_, 1);
-                let ptr3_ = ret_.add(32).cast::<i32>().read() as usize as *mut u8;
-                let len4_ = ret_.add(36).cast::<i32>().read() as usize;
-                for ix5_ in 0..len4_ {
-                    let b6_ = ptr3_.add(ix5_ * 16);
+                let ptr5_ = ret_.add(32).cast::<i32>().read() as usize as *mut u8;
+                let len6_ = ret_.add(36).cast::<i32>().read() as usize;
+                for ix7_ in 0..len6_ {
+                    let b8_ = ptr5_.add(ix7_ * 16);
                     rt::dealloc(
-                        b6_.cast::<i32>().read() as usize as *mut u8,
-                        b6_.add(4).cast::<i32>().read() as usize,
+                        b8_.cast::<i32>().read() as usize as *mut u8,
+                        b8_.add(4).cast::<i32>().read() as usize,
                         1,
                     );
                     rt::dealloc(
-                        b6_.add(8).cast::<i32>().read() as usize as *mut u8,
-                        b6_.add(12).cast::<i32>().read() as usize,
+                        b8_.add(8).cast::<i32>().read() as usize as *mut u8,
+                        b8_.add(12).cast::<i32>().read() as usize,
                         1,
                     );
                 }
-                rt::dealloc(ptr3_, len4_ * 16, 4);
+                rt::dealloc(ptr5_, len6_ * 16, 4);
             }
             2 => {
-                let ptr7_ = ret_.add(8).cast::<i32>().read() as usize as *mut u8;
-                let len8_ = ret_.add(12).cast::<i32>().read() as usize;
-                for ix9_ in 0..len8_ {
-                    let b10_ = ptr7_.add(ix9_ * 32);
+                let ptr9_ = ret_.add(8).cast::<i32>().read() as usize as *mut u8;
+                let len10_ = ret_.add(12).cast::<i32>().read() as usize;
+                for ix11_ in 0..len10_ {
+                    let b12_ = ptr9_.add(ix11_ * 32);
                     rt::dealloc(
-                        b10_.cast::<i32>().read() as usize as *mut u8,
-                        b10_.add(4).cast::<i32>().read() as usize,
+                        b12_.cast::<i32>().read() as usize as *mut u8,
+                        b12_.add(4).cast::<i32>().read() as usize,
                         1,
                     );
-                    let ptr11_ = b10_.add(16).cast::<i32>().read() as usize as *mut u8;
-                    let len12_ = b10_.add(20).cast::<i32>().read() as usize;
-                    rt::dealloc(ptr11_, len12_, 1);
-                    let ptr13_ = b10_.add(24).cast::<i32>().read() as usize as *mut u8;
-                    let len14_ = b10_.add(28).cast::<i32>().read() as usize;
-                    for ix15_ in 0..len14_ {
-                        let b16_ = ptr13_.add(ix15_ * 16);
+                    let ptr13_ = b12_.add(16).cast::<i32>().read() as usize as *mut u8;
+                    let len14_ = b12_.add(20).cast::<i32>().read() as usize;
+                    rt::dealloc(ptr13_, len14_, 1);
+                    let ptr17_ = b12_.add(24).cast::<i32>().read() as usize as *mut u8;
+                    let len18_ = b12_.add(28).cast::<i32>().read() as usize;
+                    for ix19_ in 0..len18_ {
+                        let b20_ = ptr17_.add(ix19_ * 16);
                         rt::dealloc(
-                            b16_.cast::<i32>().read() as usize as *mut u8,
-                            b16_.add(4).cast::<i32>().read() as usize,
+                            b20_.cast::<i32>().read() as usize as *mut u8,
+                            b20_.add(4).cast::<i32>().read() as usize,
                             1,
                         );
                         rt::dealloc(
-                            b16_.add(8).cast::<i32>().read() as usize as *mut u8,
-                            b16_.add(12).cast::<i32>().read() as usize,
+                            b20_.add(8).cast::<i32>().read() as usize as *mut u8,
+                            b20_.add(12).cast::<i32>().read() as usize,
                             1,
                         );
                     }
-                    rt::dealloc(ptr13_, len14_ * 16, 4);
+                    rt::dealloc(ptr17_, len18_ * 16, 4);
                 }
-                rt::dealloc(ptr7_, len8_ * 32, 8);
+                rt::dealloc(ptr9_, len10_ * 32, 8);
             }
             3 => {
                 rt::dealloc(
@@ -306,142 +301,137 @@ pub mod processor {
         let mut v3_ = Vec::with_capacity(len2_);
         for ix4_ in 0..len2_ {
             let b5_ = base1_.add(ix4_ * 32);
-            let ptr7_ = b5_.cast::<i32>().read();
-            let len8_ = b5_.add(4).cast::<i32>().read();
-            let s9_ = rt::string_from_raw(ptr7_, len8_);
-            let fl6_ = s9_;
-            let fl10_ = b5_.add(8).cast::<i64>().read();
-            let ptr12_ = b5_.add(16).cast::<i32>().read();
-            let len13_ = b5_.add(20).cast::<i32>().read();
-            let v14_ = rt::vec_from_raw::<u8>(ptr12_, len13_);
-            let fl11_ = v14_;
-            let ptr16_ = b5_.add(24).cast::<i32>().read();
-            let len17_ = b5_.add(28).cast::<i32>().read();
-            let base18_ = ptr16_ as usize as *mut u8;
-            let len19_ = len17_ as usize;
-            let mut v20_ = Vec::with_capacity(len19_);
-            for ix21_ in 0..len19_ {
-                let b22_ = base18_.add(ix21_ * 16);
-                let ptr24_ = b22_.cast::<i32>().read();
-                let len25_ = b22_.add(4).cast::<i32>().read();
-                let s26_ = rt::string_from_raw(ptr24_, len25_);
-                let fl23_ = s26_;
-                let ptr28_ = b22_.add(8).cast::<i32>().read();
-                let len29_ = b22_.add(12).cast::<i32>().read();
-                let s30_ = rt::string_from_raw(ptr28_, len29_);
-                let fl27_ = s30_;
-                v20_.push((fl23_, fl27_));
+            let ptr6_ = b5_.cast::<i32>().read();
+            let len7_ = b5_.add(4).cast::<i32>().read();
+            let s8_ = rt::string_from_raw(ptr6_, len7_);
+            let ptr9_ = b5_.add(16).cast::<i32>().read();
+            let len10_ = b5_.add(20).cast::<i32>().read();
+            let v11_ = rt::vec_from_raw::<u8>(ptr9_, len10_);
+            let ptr12_ = b5_.add(24).cast::<i32>().read();
+            let len13_ = b5_.add(28).cast::<i32>().read();
+            let base14_ = ptr12_ as usize as *mut u8;
+            let len15_ = len13_ as usize;
+            let mut v16_ = Vec::with_capacity(len15_);
+            for ix17_ in 0..len15_ {
+                let b18_ = base14_.add(ix17_ * 16);
+                let ptr19_ = b18_.cast::<i32>().read();
+                let len20_ = b18_.add(4).cast::<i32>().read();
+                let s21_ = rt::string_from_raw(ptr19_, len20_);
+                let ptr22_ = b18_.add(8).cast::<i32>().read();
+                let len23_ = b18_.add(12).cast::<i32>().read();
+                let s24_ = rt::string_from_raw(ptr22_, len23_);
+                v16_.push((s21_, s24_));
             }
-            rt::dealloc(base18_, len19_ * 16, 4);
-            let fl15_ = v20_;
+            rt::dealloc(base14_, len15_ * 16, 4);
+            let fl25_ = b5_.add(8).cast::<i64>().read();
             v3_.push(super::types::DataRecord {
-                id: fl6_,
-                timestamp: fl10_,
-                payload: fl11_,
-                metadata: fl15_,
+                id: s8_,
+                timestamp: fl25_,
+                payload: v11_,
+                metadata: v16_,
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
         let mut result_ = T_::process_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        let len32_ = result_.len();
-        let base31_ = rt::alloc(len32_ * 40, 8);
-        for (ix33_, e34_) in result_.iter_mut().enumerate() {
-            let b35_ = base31_.add(ix33_ * 40);
-            match e34_ {
-                super::types::ProcessingResult::Emit(e36_) => {
-                    b35_.write(0u8);
-                    let t37_ = &mut e36_.id;
-                    let t38_ = &e36_.timestamp;
-                    let t39_ = &mut e36_.payload;
-                    let t40_ = &mut e36_.metadata;
-                    let (ptr41_, len42_) = rt::give_string(core::mem::take(t37_));
-                    b35_.add(8).cast::<i32>().write(ptr41_);
-                    b35_.add(12).cast::<i32>().write(len42_);
-                    b35_.add(16).cast::<i64>().write(*t38_);
-                    let (ptr43_, len44_) = rt::give_list(core::mem::take(t39_));
-                    b35_.add(24).cast::<i32>().write(ptr43_);
-                    b35_.add(28).cast::<i32>().write(len44_);
-                    let len46_ = t40_.len();
-                    let base45_ = rt::alloc(len46_ * 16, 4);
-                    for (ix47_, e48_) in t40_.iter_mut().enumerate() {
-                        let b49_ = base45_.add(ix47_ * 16);
-                        let t50_ = &mut e48_.0;
-                        let t51_ = &mut e48_.1;
-                        let (ptr52_, len53_) = rt::give_string(core::mem::take(t50_));
-                        b49_.cast::<i32>().write(ptr52_);
-                        b49_.add(4).cast::<i32>().write(len53_);
-                        let (ptr54_, len55_) = rt::give_string(core::mem::take(t51_));
-                        b49_.add(8).cast::<i32>().write(ptr54_);
-                        b49_.add(12).cast::<i32>().write(len55_);
+        let len27_ = result_.len();
+        let base26_ = rt::alloc(len27_ * 40, 8);
+        for (ix28_, e29_) in result_.iter_mut().enumerate() {
+            let b30_ = base26_.add(ix28_ * 40);
+            match e29_ {
+                super::types::ProcessingResult::Emit(e31_) => {
+                    b30_.write(0u8);
+                    let t32_ = &mut e31_.id;
+                    let t33_ = &e31_.timestamp;
+                    let t34_ = &mut e31_.payload;
+                    let t35_ = &mut e31_.metadata;
+                    let (ptr36_, len37_) = rt::give_string(core::mem::take(t32_));
+                    b30_.add(8).cast::<i32>().write(ptr36_);
+                    b30_.add(12).cast::<i32>().write(len37_);
+                    b30_.add(16).cast::<i64>().write(*t33_);
+                    let (ptr38_, len39_) = rt::give_list(core::mem::take(t34_));
+                    b30_.add(24).cast::<i32>().write(ptr38_);
+                    b30_.add(28).cast::<i32>().write(len39_);
+                    let len41_ = t35_.len();
+                    let base40_ = rt::alloc(len41_ * 16, 4);
+                    for (ix42_, e43_) in t35_.iter_mut().enumerate() {
+                        let b44_ = base40_.add(ix42_ * 16);
+                        let t45_ = &mut e43_.0;
+                        let t46_ = &mut e43_.1;
+                        let (ptr47_, len48_) = rt::give_string(core::mem::take(t45_));
+                        b44_.cast::<i32>().write(ptr47_);
+                        b44_.add(4).cast::<i32>().write(len48_);
+                        let (ptr49_, len50_) = rt::give_string(core::mem::take(t46_));
+                        b44_.add(8).cast::<i32>().write(ptr49_);
+                        b44_.add(12).cast::<i32>().write(len50_);
                     }
-                    b35_.add(32).cast::<i32>().write(base45_ as i32);
-                    b35_.add(36).cast::<i32>().write(len46_ as i32);
+                    b30_.add(32).cast::<i32>().write(base40_ as i32);
+                    b30_.add(36).cast::<i32>().write(len41_ as i32);
                 }
                 super::types::ProcessingResult::Skip => {
-                    b35_.write(1u8);
+                    b30_.write(1u8);
                 }
-                super::types::ProcessingResult::Split(e56_) => {
-                    b35_.write(2u8);
-                    let len58_ = e56_.len();
-                    let base57_ = rt::alloc(len58_ * 32, 8);
-                    for (ix59_, e60_) in e56_.iter_mut().enumerate() {
-                        let b61_ = base57_.add(ix59_ * 32);
-                        let t62_ = &mut e60_.id;
-                        let t63_ = &e60_.timestamp;
-                        let t64_ = &mut e60_.payload;
-                        let t65_ = &mut e60_.metadata;
-                        let (ptr66_, len67_) = rt::give_string(core::mem::take(t62_));
-                        b61_.cast::<i32>().write(ptr66_);
-                        b61_.add(4).cast::<i32>().write(len67_);
-                        b61_.add(8).cast::<i64>().write(*t63_);
-                        let (ptr68_, len69_) = rt::give_list(core::mem::take(t64_));
-                        b61_.add(16).cast::<i32>().write(ptr68_);
-                        b61_.add(20).cast::<i32>().write(len69_);
-                        let len71_ = t65_.len();
-                        let base70_ = rt::alloc(len71_ * 16, 4);
-                        for (ix72_, e73_) in t65_.iter_mut().enumerate() {
-                            let b74_ = base70_.add(ix72_ * 16);
-                            let t75_ = &mut e73_.0;
-                            let t76_ = &mut e73_.1;
-                            let (ptr77_, len78_) = rt::give_string(core::mem::take(t75_));
-                            b74_.cast::<i32>().write(ptr77_);
-                            b74_.add(4).cast::<i32>().write(len78_);
-                            let (ptr79_, len80_) = rt::give_string(core::mem::take(t76_));
-                            b74_.add(8).cast::<i32>().write(ptr79_);
-                            b74_.add(12).cast::<i32>().write(len80_);
+                super::types::ProcessingResult::Split(e51_) => {
+                    b30_.write(2u8);
+                    let len53_ = e51_.len();
+                    let base52_ = rt::alloc(len53_ * 32, 8);
+                    for (ix54_, e55_) in e51_.iter_mut().enumerate() {
+                        let b56_ = base52_.add(ix54_ * 32);
+                        let t57_ = &mut e55_.id;
+                        let t58_ = &e55_.timestamp;
+                        let t59_ = &mut e55_.payload;
+                        let t60_ = &mut e55_.metadata;
+                        let (ptr61_, len62_) = rt::give_string(core::mem::take(t57_));
+                        b56_.cast::<i32>().write(ptr61_);
+                        b56_.add(4).cast::<i32>().write(len62_);
+                        b56_.add(8).cast::<i64>().write(*t58_);
+                        let (ptr63_, len64_) = rt::give_list(core::mem::take(t59_));
+                        b56_.add(16).cast::<i32>().write(ptr63_);
+                        b56_.add(20).cast::<i32>().write(len64_);
+                        let len66_ = t60_.len();
+                        let base65_ = rt::alloc(len66_ * 16, 4);
+                        for (ix67_, e68_) in t60_.iter_mut().enumerate() {
+                            let b69_ = base65_.add(ix67_ * 16);
+                            let t70_ = &mut e68_.0;
+                            let t71_ = &mut e68_.1;
+                            let (ptr72_, len73_) = rt::give_string(core::mem::take(t70_));
+                            b69_.cast::<i32>().write(ptr72_);
+                            b69_.add(4).cast::<i32>().write(len73_);
+                            let (ptr74_, len75_) = rt::give_string(core::mem::take(t71_));
+                            b69_.add(8).cast::<i32>().write(ptr74_);
+                            b69_.add(12).cast::<i32>().write(len75_);
                         }
-                        b61_.add(24).cast::<i32>().write(base70_ as i32);
-                        b61_.add(28).cast::<i32>().write(len71_ as i32);
+                        b56_.add(24).cast::<i32>().write(base65_ as i32);
+                        b56_.add(28).cast::<i32>().write(len66_ as i32);
                     }
-                    b35_.add(8).cast::<i32>().write(base57_ as i32);
-                    b35_.add(12).cast::<i32>().write(len58_ as i32);
+                    b30_.add(8).cast::<i32>().write(base52_ as i32);
+                    b30_.add(12).cast::<i32>().write(len53_ as i32);
                 }
-                super::types::ProcessingResult::Failed(e81_) => {
-                    b35_.write(3u8);
-                    let t82_ = &e81_.kind;
-                    let t83_ = &mut e81_.message;
-                    let t84_ = &mut e81_.record_id;
-                    b35_.add(8).write(*t82_ as u8);
-                    let (ptr85_, len86_) = rt::give_string(core::mem::take(t83_));
-                    b35_.add(12).cast::<i32>().write(ptr85_);
-                    b35_.add(16).cast::<i32>().write(len86_);
-                    match t84_ {
+                super::types::ProcessingResult::Failed(e76_) => {
+                    b30_.write(3u8);
+                    let t77_ = &e76_.kind;
+                    let t78_ = &mut e76_.message;
+                    let t79_ = &mut e76_.record_id;
+                    b30_.add(8).write(*t77_ as u8);
+                    let (ptr80_, len81_) = rt::give_string(core::mem::take(t78_));
+                    b30_.add(12).cast::<i32>().write(ptr80_);
+                    b30_.add(16).cast::<i32>().write(len81_);
+                    match t79_ {
                         None => {
-                            b35_.add(20).write(0u8);
+                            b30_.add(20).write(0u8);
                         }
-                        Some(e87_) => {
-                            b35_.add(20).write(1u8);
-                            let (ptr88_, len89_) = rt::give_string(core::mem::take(e87_));
-                            b35_.add(24).cast::<i32>().write(ptr88_);
-                            b35_.add(28).cast::<i32>().write(len89_);
+                        Some(e82_) => {
+                            b30_.add(20).write(1u8);
+                            let (ptr83_, len84_) = rt::give_string(core::mem::take(e82_));
+                            b30_.add(24).cast::<i32>().write(ptr83_);
+                            b30_.add(28).cast::<i32>().write(len84_);
                         }
                     }
                 }
             }
         }
-        ret_.cast::<i32>().write(base31_ as i32);
-        ret_.add(4).cast::<i32>().write(len32_ as i32);
+        ret_.cast::<i32>().write(base26_ as i32);
+        ret_.add(4).cast::<i32>().write(len27_ as i32);
         ret_ as i32
     }
 
@@ -465,54 +455,54 @@ pub mod processor {
                     let ptr5_ = b4_.add(24).cast::<i32>().read() as usize as *mut u8;
                     let len6_ = b4_.add(28).cast::<i32>().read() as usize;
                     rt::dealloc(ptr5_, len6_, 1);
-                    let ptr7_ = b4_.add(32).cast::<i32>().read() as usize as *mut u8;
-                    let len8_ = b4_.add(36).cast::<i32>().read() as usize;
-                    for ix9_ in 0..len8_ {
-                        let b10_ = ptr7_.add(ix9_ * 16);
+                    let ptr9_ = b4_.add(32).cast::<i32>().read() as usize as *mut u8;
+                    let len10_ = b4_.add(36).cast::<i32>().read() as usize;
+                    for ix11_ in 0..len10_ {
+                        let b12_ = ptr9_.add(ix11_ * 16);
                         rt::dealloc(
-                            b10_.cast::<i32>().read() as usize as *mut u8,
-                            b10_.add(4).cast::<i32>().read() as usize,
+                            b12_.cast::<i32>().read() as usize as *mut u8,
+                            b12_.add(4).cast::<i32>().read() as usize,
                             1,
                         );
                         rt::dealloc(
-                            b10_.add(8).cast::<i32>().read() as usize as *mut u8,
-                            b10_.add(12).cast::<i32>().read() as usize,
+                            b12_.add(8).cast::<i32>().read() as usize as *mut u8,
+                            b12_.add(12).cast::<i32>().read() as usize,
                             1,
                         );
                     }
-                    rt::dealloc(ptr7_, len8_ * 16, 4);
+                    rt::dealloc(ptr9_, len10_ * 16, 4);
                 }
                 2 => {
-                    let ptr11_ = b4_.add(8).cast::<i32>().read() as usize as *mut u8;
-                    let len12_ = b4_.add(12).cast::<i32>().read() as usize;
-                    for ix13_ in 0..len12_ {
-                        let b14_ = ptr11_.add(ix13_ * 32);
+                    let ptr13_ = b4_.add(8).cast::<i32>().read() as usize as *mut u8;
+                    let len14_ = b4_.add(12).cast::<i32>().read() as usize;
+                    for ix15_ in 0..len14_ {
+                        let b16_ = ptr13_.add(ix15_ * 32);
                         rt::dealloc(
-                            b14_.cast::<i32>().read() as usize as *mut u8,
-                            b14_.add(4).cast::<i32>().read() as usize,
+                            b16_.cast::<i32>().read() as usize as *mut u8,
+                            b16_.add(4).cast::<i32>().read() as usize,
                             1,
                         );
-                        let ptr15_ = b14_.add(16).cast::<i32>().read() as usize as *mut u8;
-                        let len16_ = b14_.add(20).cast::<i32>().read() as usize;
-                        rt::dealloc(ptr15_, len16_, 1);
-                        let ptr17_ = b14_.add(24).cast::<i32>().read() as usize as *mut u8;
-                        let len18_ = b14_.add(28).cast::<i32>().read() as usize;
-                        for ix19_ in 0..len18_ {
-                            let b20_ = ptr17_.add(ix19_ * 16);
+                        let ptr17_ = b16_.add(16).cast::<i32>().read() as usize as *mut u8;
+                        let len18_ = b16_.add(20).cast::<i32>().read() as usize;
+                        rt::dealloc(ptr17_, len18_, 1);
+                        let ptr21_ = b16_.add(24).cast::<i32>().read() as usize as *mut u8;
+                        let len22_ = b16_.add(28).cast::<i32>().read() as usize;
+                        for ix23_ in 0..len22_ {
+                            let b24_ = ptr21_.add(ix23_ * 16);
                             rt::dealloc(
-                                b20_.cast::<i32>().read() as usize as *mut u8,
-                                b20_.add(4).cast::<i32>().read() as usize,
+                                b24_.cast::<i32>().read() as usize as *mut u8,
+                                b24_.add(4).cast::<i32>().read() as usize,
                                 1,
                             );
                             rt::dealloc(
-                                b20_.add(8).cast::<i32>().read() as usize as *mut u8,
-                                b20_.add(12).cast::<i32>().read() as usize,
+                                b24_.add(8).cast::<i32>().read() as usize as *mut u8,
+                                b24_.add(12).cast::<i32>().read() as usize,
                                 1,
                             );
                         }
-                        rt::dealloc(ptr17_, len18_ * 16, 4);
+                        rt::dealloc(ptr21_, len22_ * 16, 4);
                     }
-                    rt::dealloc(ptr11_, len12_ * 32, 8);
+                    rt::dealloc(ptr13_, len14_ * 32, 8);
                 }
                 3 => {
                     rt::dealloc(

@@ -232,22 +232,22 @@ pub mod source {
                     let ptr5_ = b4_.add(16).cast::<i32>().read() as usize as *mut u8;
                     let len6_ = b4_.add(20).cast::<i32>().read() as usize;
                     rt::dealloc(ptr5_, len6_, 1);
-                    let ptr7_ = b4_.add(24).cast::<i32>().read() as usize as *mut u8;
-                    let len8_ = b4_.add(28).cast::<i32>().read() as usize;
-                    for ix9_ in 0..len8_ {
-                        let b10_ = ptr7_.add(ix9_ * 16);
+                    let ptr9_ = b4_.add(24).cast::<i32>().read() as usize as *mut u8;
+                    let len10_ = b4_.add(28).cast::<i32>().read() as usize;
+                    for ix11_ in 0..len10_ {
+                        let b12_ = ptr9_.add(ix11_ * 16);
                         rt::dealloc(
-                            b10_.cast::<i32>().read() as usize as *mut u8,
-                            b10_.add(4).cast::<i32>().read() as usize,
+                            b12_.cast::<i32>().read() as usize as *mut u8,
+                            b12_.add(4).cast::<i32>().read() as usize,
                             1,
                         );
                         rt::dealloc(
-                            b10_.add(8).cast::<i32>().read() as usize as *mut u8,
-                            b10_.add(12).cast::<i32>().read() as usize,
+                            b12_.add(8).cast::<i32>().read() as usize as *mut u8,
+                            b12_.add(12).cast::<i32>().read() as usize,
                             1,
                         );
                     }
-                    rt::dealloc(ptr7_, len8_ * 16, 4);
+                    rt::dealloc(ptr9_, len10_ * 16, 4);
                 }
                 rt::dealloc(ptr1_, len2_ * 32, 8);
             }

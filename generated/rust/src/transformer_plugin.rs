@@ -89,84 +89,79 @@ pub mod transformer {
         arg5: i32,
         arg6: i32,
     ) -> i32 {
-        let s2_ = rt::string_from_raw(arg0, arg1);
-        let fl1_ = s2_;
-        let fl3_ = arg2;
-        let v5_ = rt::vec_from_raw::<u8>(arg3, arg4);
-        let fl4_ = v5_;
-        let base7_ = arg5 as usize as *mut u8;
-        let len8_ = arg6 as usize;
-        let mut v9_ = Vec::with_capacity(len8_);
-        for ix10_ in 0..len8_ {
-            let b11_ = base7_.add(ix10_ * 16);
-            let ptr13_ = b11_.cast::<i32>().read();
-            let len14_ = b11_.add(4).cast::<i32>().read();
-            let s15_ = rt::string_from_raw(ptr13_, len14_);
-            let fl12_ = s15_;
-            let ptr17_ = b11_.add(8).cast::<i32>().read();
-            let len18_ = b11_.add(12).cast::<i32>().read();
-            let s19_ = rt::string_from_raw(ptr17_, len18_);
-            let fl16_ = s19_;
-            v9_.push((fl12_, fl16_));
+        let s1_ = rt::string_from_raw(arg0, arg1);
+        let v2_ = rt::vec_from_raw::<u8>(arg3, arg4);
+        let base3_ = arg5 as usize as *mut u8;
+        let len4_ = arg6 as usize;
+        let mut v5_ = Vec::with_capacity(len4_);
+        for ix6_ in 0..len4_ {
+            let b7_ = base3_.add(ix6_ * 16);
+            let ptr8_ = b7_.cast::<i32>().read();
+            let len9_ = b7_.add(4).cast::<i32>().read();
+            let s10_ = rt::string_from_raw(ptr8_, len9_);
+            let ptr11_ = b7_.add(8).cast::<i32>().read();
+            let len12_ = b7_.add(12).cast::<i32>().read();
+            let s13_ = rt::string_from_raw(ptr11_, len12_);
+            v5_.push((s10_, s13_));
         }
-        rt::dealloc(base7_, len8_ * 16, 4);
-        let fl6_ = v9_;
-        let p20_ = super::types::DataRecord {
-            id: fl1_,
-            timestamp: fl3_,
-            payload: fl4_,
-            metadata: fl6_,
+        rt::dealloc(base3_, len4_ * 16, 4);
+        let fl14_ = arg2;
+        let p15_ = super::types::DataRecord {
+            id: s1_,
+            timestamp: fl14_,
+            payload: v2_,
+            metadata: v5_,
         };
-        let mut result_ = T_::transform(p20_);
+        let mut result_ = T_::transform(p15_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         match &mut result_ {
-            Ok(e21_) => {
+            Ok(e16_) => {
                 ret_.write(0u8);
-                let t22_ = &mut e21_.id;
-                let t23_ = &e21_.timestamp;
-                let t24_ = &mut e21_.payload;
-                let t25_ = &mut e21_.metadata;
-                let (ptr26_, len27_) = rt::give_string(core::mem::take(t22_));
-                ret_.add(8).cast::<i32>().write(ptr26_);
-                ret_.add(12).cast::<i32>().write(len27_);
-                ret_.add(16).cast::<i64>().write(*t23_);
-                let (ptr28_, len29_) = rt::give_list(core::mem::take(t24_));
-                ret_.add(24).cast::<i32>().write(ptr28_);
-                ret_.add(28).cast::<i32>().write(len29_);
-                let len31_ = t25_.len();
-                let base30_ = rt::alloc(len31_ * 16, 4);
-                for (ix32_, e33_) in t25_.iter_mut().enumerate() {
-                    let b34_ = base30_.add(ix32_ * 16);
-                    let t35_ = &mut e33_.0;
-                    let t36_ = &mut e33_.1;
-                    let (ptr37_, len38_) = rt::give_string(core::mem::take(t35_));
-                    b34_.cast::<i32>().write(ptr37_);
-                    b34_.add(4).cast::<i32>().write(len38_);
-                    let (ptr39_, len40_) = rt::give_string(core::mem::take(t36_));
-                    b34_.add(8).cast::<i32>().write(ptr39_);
-                    b34_.add(12).cast::<i32>().write(len40_);
+                let t17_ = &mut e16_.id;
+                let t18_ = &e16_.timestamp;
+                let t19_ = &mut e16_.payload;
+                let t20_ = &mut e16_.metadata;
+                let (ptr21_, len22_) = rt::give_string(core::mem::take(t17_));
+                ret_.add(8).cast::<i32>().write(ptr21_);
+                ret_.add(12).cast::<i32>().write(len22_);
+                ret_.add(16).cast::<i64>().write(*t18_);
+                let (ptr23_, len24_) = rt::give_list(core::mem::take(t19_));
+                ret_.add(24).cast::<i32>().write(ptr23_);
+                ret_.add(28).cast::<i32>().write(len24_);
+                let len26_ = t20_.len();
+                let base25_ = rt::alloc(len26_ * 16, 4);
+                for (ix27_, e28_) in t20_.iter_mut().enumerate() {
+                    let b29_ = base25_.add(ix27_ * 16);
+                    let t30_ = &mut e28_.0;
+                    let t31_ = &mut e28_.1;
+                    let (ptr32_, len33_) = rt::give_string(core::mem::take(t30_));
+                    b29_.cast::<i32>().write(ptr32_);
+                    b29_.add(4).cast::<i32>().write(len33_);
+                    let (ptr34_, len35_) = rt::give_string(core::mem::take(t31_));
+                    b29_.add(8).cast::<i32>().write(ptr34_);
+                    b29_.add(12).cast::<i32>().write(len35_);
                 }
-                ret_.add(32).cast::<i32>().write(base30_ as i32);
-                ret_.add(36).cast::<i32>().write(len31_ as i32);
+                ret_.add(32).cast::<i32>().write(base25_ as i32);
+                ret_.add(36).cast::<i32>().write(len26_ as i32);
             }
-            Err(e41_) => {
+            Err(e36_) => {
                 ret_.write(1u8);
-                let t42_ = &e41_.kind;
-                let t43_ = &mut e41_.message;
-                let t44_ = &mut e41_.record_id;
-                ret_.add(8).write(*t42_ as u8);
-                let (ptr45_, len46_) = rt::give_string(core::mem::take(t43_));
-                ret_.add(12).cast::<i32>().write(ptr45_);
-                ret_.add(16).cast::<i32>().write(len46_);
-                match t44_ {
+                let t37_ = &e36_.kind;
+                let t38_ = &mut e36_.message;
+                let t39_ = &mut e36_.record_id;
+                ret_.add(8).write(*t37_ as u8);
+                let (ptr40_, len41_) = rt::give_string(core::mem::take(t38_));
+                ret_.add(12).cast::<i32>().write(ptr40_);
+                ret_.add(16).cast::<i32>().write(len41_);
+                match t39_ {
                     None => {
                         ret_.add(20).write(0u8);
                     }
-                    Some(e47_) => {
+                    Some(e42_) => {
                         ret_.add(20).write(1u8);
-                        let (ptr48_, len49_) = rt::give_string(core::mem::take(e47_));
-                        ret_.add(24).cast::<i32>().write(ptr48_);
-                        ret_.add(28).cast::<i32>().write(len49_);
+                        let (ptr43_, len44_) = rt::give_string(core::mem::take(e42_));
+                        ret_.add(24).cast::<i32>().write(ptr43_);
+                        ret_.add(28).cast::<i32>().write(len44_);
                     }
                 }
             }
@@ -190,22 +185,22 @@ pub mod transformer {
                 let ptr1_ = ret_.add(24).cast::<i32>().read() as usize as *mut u8;
                 let len2_ = ret_.add(28).cast::<i32>().read() as usize;
                 rt::dealloc(ptr1_, len2_, 1);
-                let ptr3_ = ret_.add(32).cast::<i32>().read() as usize as *mut u8;
-                let len4_ = ret_.add(36).cast::<i32>().read() as usize;
-                for ix5_ in 0..len4_ {
-                    let b6_ = ptr3_.add(ix5_ * 16);
+                let ptr5_ = ret_.add(32).cast::<i32>().read() as usize as *mut u8;
+                let len6_ = ret_.add(36).cast::<i32>().read() as usize;
+                for ix7_ in 0..len6_ {
+                    let b8_ = ptr5_.add(ix7_ * 16);
                     rt::dealloc(
-                        b6_.cast::<i32>().read() as usize as *mut u8,
-                        b6_.add(4).cast::<i32>().read() as usize,
+                        b8_.cast::<i32>().read() as usize as *mut u8,
+                        b8_.add(4).cast::<i32>().read() as usize,
                         1,
                     );
                     rt::dealloc(
-                        b6_.add(8).cast::<i32>().read() as usize as *mut u8,
-                        b6_.add(12).cast::<i32>().read() as usize,
+                        b8_.add(8).cast::<i32>().read() as usize as *mut u8,
+                        b8_.add(12).cast::<i32>().read() as usize,
                         1,
                     );
                 }
-                rt::dealloc(ptr3_, len4_ * 16, 4);
+                rt::dealloc(ptr5_, len6_ * 16, 4);
             }
             1 => {
                 rt::dealloc(
@@ -235,103 +230,98 @@ pub mod transformer {
         let mut v3_ = Vec::with_capacity(len2_);
         for ix4_ in 0..len2_ {
             let b5_ = base1_.add(ix4_ * 32);
-            let ptr7_ = b5_.cast::<i32>().read();
-            let len8_ = b5_.add(4).cast::<i32>().read();
-            let s9_ = rt::string_from_raw(ptr7_, len8_);
-            let fl6_ = s9_;
-            let fl10_ = b5_.add(8).cast::<i64>().read();
-            let ptr12_ = b5_.add(16).cast::<i32>().read();
-            let len13_ = b5_.add(20).cast::<i32>().read();
-            let v14_ = rt::vec_from_raw::<u8>(ptr12_, len13_);
-            let fl11_ = v14_;
-            let ptr16_ = b5_.add(24).cast::<i32>().read();
-            let len17_ = b5_.add(28).cast::<i32>().read();
-            let base18_ = ptr16_ as usize as *mut u8;
-            let len19_ = len17_ as usize;
-            let mut v20_ = Vec::with_capacity(len19_);
-            for ix21_ in 0..len19_ {
-                let b22_ = base18_.add(ix21_ * 16);
-                let ptr24_ = b22_.cast::<i32>().read();
-                let len25_ = b22_.add(4).cast::<i32>().read();
-                let s26_ = rt::string_from_raw(ptr24_, len25_);
-                let fl23_ = s26_;
-                let ptr28_ = b22_.add(8).cast::<i32>().read();
-                let len29_ = b22_.add(12).cast::<i32>().read();
-                let s30_ = rt::string_from_raw(ptr28_, len29_);
-                let fl27_ = s30_;
-                v20_.push((fl23_, fl27_));
+            let ptr6_ = b5_.cast::<i32>().read();
+            let len7_ = b5_.add(4).cast::<i32>().read();
+            let s8_ = rt::string_from_raw(ptr6_, len7_);
+            let ptr9_ = b5_.add(16).cast::<i32>().read();
+            let len10_ = b5_.add(20).cast::<i32>().read();
+            let v11_ = rt::vec_from_raw::<u8>(ptr9_, len10_);
+            let ptr12_ = b5_.add(24).cast::<i32>().read();
+            let len13_ = b5_.add(28).cast::<i32>().read();
+            let base14_ = ptr12_ as usize as *mut u8;
+            let len15_ = len13_ as usize;
+            let mut v16_ = Vec::with_capacity(len15_);
+            for ix17_ in 0..len15_ {
+                let b18_ = base14_.add(ix17_ * 16);
+                let ptr19_ = b18_.cast::<i32>().read();
+                let len20_ = b18_.add(4).cast::<i32>().read();
+                let s21_ = rt::string_from_raw(ptr19_, len20_);
+                let ptr22_ = b18_.add(8).cast::<i32>().read();
+                let len23_ = b18_.add(12).cast::<i32>().read();
+                let s24_ = rt::string_from_raw(ptr22_, len23_);
+                v16_.push((s21_, s24_));
             }
-            rt::dealloc(base18_, len19_ * 16, 4);
-            let fl15_ = v20_;
+            rt::dealloc(base14_, len15_ * 16, 4);
+            let fl25_ = b5_.add(8).cast::<i64>().read();
             v3_.push(super::types::DataRecord {
-                id: fl6_,
-                timestamp: fl10_,
-                payload: fl11_,
-                metadata: fl15_,
+                id: s8_,
+                timestamp: fl25_,
+                payload: v11_,
+                metadata: v16_,
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
         let mut result_ = T_::transform_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        let len32_ = result_.len();
-        let base31_ = rt::alloc(len32_ * 40, 8);
-        for (ix33_, e34_) in result_.iter_mut().enumerate() {
-            let b35_ = base31_.add(ix33_ * 40);
-            match e34_ {
-                Ok(e36_) => {
-                    b35_.write(0u8);
-                    let t37_ = &mut e36_.id;
-                    let t38_ = &e36_.timestamp;
-                    let t39_ = &mut e36_.payload;
-                    let t40_ = &mut e36_.metadata;
-                    let (ptr41_, len42_) = rt::give_string(core::mem::take(t37_));
-                    b35_.add(8).cast::<i32>().write(ptr41_);
-                    b35_.add(12).cast::<i32>().write(len42_);
-                    b35_.add(16).cast::<i64>().write(*t38_);
-                    let (ptr43_, len44_) = rt::give_list(core::mem::take(t39_));
-                    b35_.add(24).cast::<i32>().write(ptr43_);
-                    b35_.add(28).cast::<i32>().write(len44_);
-                    let len46_ = t40_.len();
-                    let base45_ = rt::alloc(len46_ * 16, 4);
-                    for (ix47_, e48_) in t40_.iter_mut().enumerate() {
-                        let b49_ = base45_.add(ix47_ * 16);
-                        let t50_ = &mut e48_.0;
-                        let t51_ = &mut e48_.1;
-                        let (ptr52_, len53_) = rt::give_string(core::mem::take(t50_));
-                        b49_.cast::<i32>().write(ptr52_);
-                        b49_.add(4).cast::<i32>().write(len53_);
-                        let (ptr54_, len55_) = rt::give_string(core::mem::take(t51_));
-                        b49_.add(8).cast::<i32>().write(ptr54_);
-                        b49_.add(12).cast::<i32>().write(len55_);
+        let len27_ = result_.len();
+        let base26_ = rt::alloc(len27_ * 40, 8);
+        for (ix28_, e29_) in result_.iter_mut().enumerate() {
+            let b30_ = base26_.add(ix28_ * 40);
+            match e29_ {
+                Ok(e31_) => {
+                    b30_.write(0u8);
+                    let t32_ = &mut e31_.id;
+                    let t33_ = &e31_.timestamp;
+                    let t34_ = &mut e31_.payload;
+                    let t35_ = &mut e31_.metadata;
+                    let (ptr36_, len37_) = rt::give_string(core::mem::take(t32_));
+                    b30_.add(8).cast::<i32>().write(ptr36_);
+                    b30_.add(12).cast::<i32>().write(len37_);
+                    b30_.add(16).cast::<i64>().write(*t33_);
+                    let (ptr38_, len39_) = rt::give_list(core::mem::take(t34_));
+                    b30_.add(24).cast::<i32>().write(ptr38_);
+                    b30_.add(28).cast::<i32>().write(len39_);
+                    let len41_ = t35_.len();
+                    let base40_ = rt::alloc(len41_ * 16, 4);
+                    for (ix42_, e43_) in t35_.iter_mut().enumerate() {
+                        let b44_ = base40_.add(ix42_ * 16);
+                        let t45_ = &mut e43_.0;
+                        let t46_ = &mut e43_.1;
+                        let (ptr47_, len48_) = rt::give_string(core::mem::take(t45_));
+                        b44_.cast::<i32>().write(ptr47_);
+                        b44_.add(4).cast::<i32>().write(len48_);
+                        let (ptr49_, len50_) = rt::give_string(core::mem::take(t46_));
+                        b44_.add(8).cast::<i32>().write(ptr49_);
+                        b44_.add(12).cast::<i32>().write(len50_);
                     }
-                    b35_.add(32).cast::<i32>().write(base45_ as i32);
-                    b35_.add(36).cast::<i32>().write(len46_ as i32);
+                    b30_.add(32).cast::<i32>().write(base40_ as i32);
+                    b30_.add(36).cast::<i32>().write(len41_ as i32);
                 }
-                Err(e56_) => {
-                    b35_.write(1u8);
-                    let t57_ = &e56_.kind;
-                    let t58_ = &mut e56_.message;
-                    let t59_ = &mut e56_.record_id;
-                    b35_.add(8).write(*t57_ as u8);
-                    let (ptr60_, len61_) = rt::give_string(core::mem::take(t58_));
-                    b35_.add(12).cast::<i32>().write(ptr60_);
-                    b35_.add(16).cast::<i32>().write(len61_);
-                    match t59_ {
+                Err(e51_) => {
+                    b30_.write(1u8);
+                    let t52_ = &e51_.kind;
+                    let t53_ = &mut e51_.message;
+                    let t54_ = &mut e51_.record_id;
+                    b30_.add(8).write(*t52_ as u8);
+                    let (ptr55_, len56_) = rt::give_string(core::mem::take(t53_));
+                    b30_.add(12).cast::<i32>().write(ptr55_);
+                    b30_.add(16).cast::<i32>().write(len56_);
+                    match t54_ {
                         None => {
-                            b35_.add(20).write(0u8);
+                            b30_.add(20).write(0u8);
                         }
-                        Some(e62_) => {
-                            b35_.add(20).write(1u8);
-                            let (ptr63_, len64_) = rt::give_string(core::mem::take(e62_));
-                            b35_.add(24).cast::<i32>().write(ptr63_);
-                            b35_.add(28).cast::<i32>().write(len64_);
+                        Some(e57_) => {
+                            b30_.add(20).write(1u8);
+                            let (ptr58_, len59_) = rt::give_string(core::mem::take(e57_));
+                            b30_.add(24).cast::<i32>().write(ptr58_);
+                            b30_.add(28).cast::<i32>().write(len59_);
                         }
                     }
                 }
             }
         }
-        ret_.cast::<i32>().write(base31_ as i32);
-        ret_.add(4).cast::<i32>().write(len32_ as i32);
+        ret_.cast::<i32>().write(base26_ as i32);
+        ret_.add(4).cast::<i32>().write(len27_ as i32);
         ret_ as i32
     }
 
@@ -355,22 +345,22 @@ pub mod transformer {
                     let ptr5_ = b4_.add(24).cast::<i32>().read() as usize as *mut u8;
                     let len6_ = b4_.add(28).cast::<i32>().read() as usize;
                     rt::dealloc(ptr5_, len6_, 1);
-                    let ptr7_ = b4_.add(32).cast::<i32>().read() as usize as *mut u8;
-                    let len8_ = b4_.add(36).cast::<i32>().read() as usize;
-                    for ix9_ in 0..len8_ {
-                        let b10_ = ptr7_.add(ix9_ * 16);
+                    let ptr9_ = b4_.add(32).cast::<i32>().read() as usize as *mut u8;
+                    let len10_ = b4_.add(36).cast::<i32>().read() as usize;
+                    for ix11_ in 0..len10_ {
+                        let b12_ = ptr9_.add(ix11_ * 16);
                         rt::dealloc(
-                            b10_.cast::<i32>().read() as usize as *mut u8,
-                            b10_.add(4).cast::<i32>().read() as usize,
+                            b12_.cast::<i32>().read() as usize as *mut u8,
+                            b12_.add(4).cast::<i32>().read() as usize,
                             1,
                         );
                         rt::dealloc(
-                            b10_.add(8).cast::<i32>().read() as usize as *mut u8,
-                            b10_.add(12).cast::<i32>().read() as usize,
+                            b12_.add(8).cast::<i32>().read() as usize as *mut u8,
+                            b12_.add(12).cast::<i32>().read() as usize,
                             1,
                         );
                     }
-                    rt::dealloc(ptr7_, len8_ * 16, 4);
+                    rt::dealloc(ptr9_, len10_ * 16, 4);
                 }
                 1 => {
                     rt::dealloc(

@@ -25,7 +25,8 @@ from witgen.abi import Layouts
 from witgen.abi.signature import CoreSignature, core_signature
 from witgen.backends import GenerateOptions, refuse_accessors, require_worlds
 from witgen.backends.common import Unsupported, jinja_env
-from witgen.backends.rust.glue import Glue, Val, takes_buffers
+from witgen.abi.stream import function_stream, post_return_stream
+from witgen.backends.rust.emit import Emitter, Val, takes_buffers
 from witgen.backends.rust.layout import format_source
 from witgen.backends.rust import stateful as rust_stateful
 from witgen.backends.rust.names import (
@@ -676,14 +677,14 @@ class RustGen:
     def import_fn(
         self, namer: TypeNamer, func: ir.Function, sig: CoreSignature, ident: str, here: str
     ) -> ImportFn:
-        g = Glue(self.layouts, namer, here)
+        em = Emitter(self.layouts, namer, here)
         params = list(func.params)
         decl: list[str] = []
         vals: list[Val] = []
         receiver = func.kind == "method"
         for i, p in enumerate(params):
             if receiver and i == 0:
-                vals.append(Val("self"))
+                vals.append(Val("self", is_ref=True))
                 continue
             pname = snake(p.name)
             ptype = namer.import_param(p.type, here)
@@ -696,59 +697,17 @@ class RustGen:
             result = "Self"
         name = self._fn_name(func, imported=True)
         sig_text = f"pub fn {name}({', '.join(decl)})" + (f" -> {result}" if result else "")
-        args: list[str] = []
-        if sig.params_indirect:
-            assert sig.param_area is not None
-            area = sig.param_area
-            g.emit(f"#[repr(align({area.align}))]")
-            g.emit(f"struct _ParamArea([core::mem::MaybeUninit<u8>; {area.size}]);")
-            g.emit(
-                f"let mut param_area_ = _ParamArea([core::mem::MaybeUninit::uninit(); {area.size}]);"
-            )
-            g.emit("let params_ = param_area_.0.as_mut_ptr().cast::<u8>();")
-            for p, v, off in zip(params, vals, area.offsets):
-                g.store(p.type, v, "params_", off, own=False)
-            args.append("params_ as i32")
-        else:
-            for p, v in zip(params, vals):
-                args.extend(g.lower_flat(p.type, v, own=False))
-        ret_ptr = None
-        if sig.results_indirect:
-            assert sig.result_area is not None
-            area = sig.result_area
-            g.emit(f"#[repr(align({area.align}))]")
-            g.emit(f"struct _RetArea([core::mem::MaybeUninit<u8>; {area.size}]);")
-            g.emit(
-                f"let mut ret_area_ = _RetArea([core::mem::MaybeUninit::uninit(); {area.size}]);"
-            )
-            g.emit("let ret_ = ret_area_.0.as_mut_ptr().cast::<u8>();")
-            args.append("ret_ as i32")
-            ret_ptr = "ret_"
-        call = f"{ident}({', '.join(args)})"
-        body_end: str | None = None
-        if func.result is None:
-            g.emit(f"{call};")
-        elif ret_ptr is not None:
-            g.emit(f"{call};")
-            body_end = g.load(func.result, ret_ptr, 0)
-        else:
-            mark = len(g.lines)
-            value = g.lift_flat(func.result, ["ret_"])
-            if value == "ret_" and len(g.lines) == mark:
-                body_end = call
-            else:
-                g.lines.insert(mark, f"let ret_ = {call};")
-                body_end = value
-        lines = g.finish(body_end) if body_end is not None else list(g.lines)
-        if g.needs_cleanup:
-            lines.insert(0, f"let mut cleanup_ = {g.rt('Cleanup')}::new();")
+        program = function_stream(self.layouts, func, "guest-import")
+        lines = em.guest_import(program, sig, ident, vals)
+        if em.needs_cleanup:
+            lines.insert(0, f"let mut cleanup_ = {em.rt('Cleanup')}::new();")
         body = ["unsafe {", *lines, "}"]
         allow = []
         if func.kind == "constructor" and len(decl) == 0:
             allow.append("clippy::new_without_default")
         if len(decl) > 7:
             allow.append("clippy::too_many_arguments")
-        return ImportFn(doc_lines(func.docs), sig_text, body, allow, g.helpers)
+        return ImportFn(doc_lines(func.docs), sig_text, body, allow, em.helpers)
 
     # -- exports --
 
@@ -876,7 +835,6 @@ class RustGen:
         here: str,
         owner: ResourceModel | None,
     ) -> tuple[ImportFn, ImportFn, ImportFn | None]:
-        g = Glue(self.layouts, namer, here)
         receiver = func.kind == "method"
         decl = ["&self"] if receiver else []
         with namer.recording() as named:  # what the trait signature names (see stateful)
@@ -894,80 +852,38 @@ class RustGen:
         allow = ["clippy::too_many_arguments"] if len(decl) > 7 else []
         trait_fn = ImportFn(doc_lines(func.docs), trait_sig, [], allow, alloc_types=named)
 
-        # lift the parameters
-        lifted: list[str] = []
-        if sig.params_indirect:
-            area = sig.param_area
-            assert area is not None
-            g.emit("let area = arg0 as usize as *mut u8;")
-            for i, (p, off) in enumerate(zip(func.params, area.offsets)):
-                if receiver and i == 0:
-                    value = f"&*({g.read('area', off, 'i32')} as usize as *const T_)"
-                else:
-                    value = g.load(p.type, "area", off)
-                t = g.tmp("p")
-                g.emit(f"let {t} = {value};")
-                lifted.append(t)
-            g.emit(f"{g.rt('dealloc')}(area, {area.size}, {area.align});")
-        else:
-            at = 0
-            for i, (p, flat) in enumerate(zip(func.params, sig.param_flat)):
-                vals = [f"arg{j}" for j in range(at, at + len(flat))]
-                at += len(flat)
-                if receiver and i == 0:
-                    lifted.append(f"&*({vals[0]} as usize as *const T_)")
-                    continue
-                value = g.lift_flat(p.type, vals)
-                if re.fullmatch(r"[a-z]+\d+_", value):
-                    lifted.append(value)
-                else:
-                    t = g.tmp("p")
-                    g.emit(f"let {t} = {value};")
-                    lifted.append(t)
-        call = f"T_::{name}({', '.join(lifted)})"
-        if func.kind == "constructor":
+        def call(args: list[str]) -> str:
+            text = f"T_::{name}({', '.join(args)})"
+            if func.kind != "constructor":
+                return text
             assert owner is not None
             if fallible is None:
-                call = f"{owner.name}::new({call})"
-            else:
-                call = f"{call}.map({owner.name}::new)"
-        ret_type = _core_result(sig)
-        end: str | None = None
-        if func.result is None:
-            g.emit(f"{call};")
-        elif sig.results_indirect:
-            binding = "let mut" if takes_buffers(self.resolve, func.result) else "let"
-            g.emit(f"{binding} result_ = {call};")
-            g.emit("let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();")
-            g.store(func.result, Val("result_", is_ref=False), "ret_", 0, own=True)
-            end = "ret_ as i32"
-        else:
-            mark = len(g.lines)
-            (value,) = g.lower_flat(func.result, Val("result_", is_ref=False), own=True)
-            if value == "result_" and len(g.lines) == mark:
-                end = call
-            else:
-                g.lines.insert(mark, f"let result_ = {call};")
-                end = value
-        body = g.finish(end) if end is not None else list(g.lines)
-        if g.needs_borrows:
-            vec, boxed = g.alloc_type("Vec"), g.alloc_type("Box")
+                return f"{owner.name}::new({text})"
+            return f"{text}.map({owner.name}::new)"
+
+        em = Emitter(self.layouts, namer, here)
+        moves = func.result is not None and takes_buffers(self.layouts, func.result)
+        program = function_stream(self.layouts, func, "guest-export")
+        body = em.guest_export(program, sig, call, receiver, "let mut" if moves else "let")
+        if em.needs_borrows:
+            vec, boxed = em.alloc_type("Vec"), em.alloc_type("Box")
             body.insert(0, f"let mut borrows_: {vec}<{boxed}<dyn core::any::Any>> = {vec}::new();")
+        ret_type = _core_result(sig)
         generic = f"T_: {bound}"
         glue = ImportFn(
             [],
             f"pub unsafe fn _export_{ident}<{generic}>({_core_params(sig)[0]}){ret_type}",
             body,
             ["clippy::too_many_arguments"] if len(sig.params) > 7 else [],
-            g.helpers,
+            em.helpers,
         )
         post = None
-        if sig.needs_post_return and func.result is not None:
-            pg = Glue(self.layouts, namer, here)
-            pg.emit("let ret_ = arg0 as usize as *mut u8;")
-            pg.free(func.result, "ret_", 0)
+        post_program = post_return_stream(self.layouts, func)
+        if post_program is not None:
+            pm = Emitter(self.layouts, namer, here)
+            lines = pm.post_return(post_program)
             post = ImportFn(
-                [], f"pub unsafe fn _post_return_{ident}(arg0: i32)", pg.lines, [], pg.helpers
+                [], f"pub unsafe fn _post_return_{ident}(arg0: i32)", lines, [], pm.helpers
             )
         return trait_fn, glue, post
 

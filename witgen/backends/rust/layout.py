@@ -615,7 +615,7 @@ def _rewrite_call(head: str, group: Group, shape: Shape) -> str | None:
             horizontal = all("\n" not in x for x in items) and (
                 sum(len(x) for x in items) + 2 * (len(items) - 1) <= limit
             )
-            if not horizontal and not single and opener == "(":
+            if not horizontal and not single and opener in ("(", "["):
                 if all(_is_simple(a) and len(f) <= SHORT_ITEM for a, f in zip(args, flats)):
                     return _mixed(head + opener, flats, close, shape)
     pad = " " * item_shape.indent
@@ -634,7 +634,7 @@ def _mixed(head: str, items: list[str], close: str, shape: Shape) -> str:
     room = WIDTH - shape.indent - 4
     # measured against rustfmt: a call's lines stop two columns short of the width, a tuple's
     # (no callee) and a turbofish's `>(` lines may reach it
-    slack = 2 if head in ("(", ">(") else 4
+    slack = 2 if head in ("(", ">(") else 4 if head.endswith("[") else 3
     lines: list[str] = []
     for f in items:
         if lines and len(lines[-1]) + len(f) + slack <= room:

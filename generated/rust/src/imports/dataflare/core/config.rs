@@ -61,15 +61,13 @@ pub fn get_all() -> Vec<(String, String)> {
         let mut v5_ = Vec::with_capacity(len4_);
         for ix6_ in 0..len4_ {
             let b7_ = base3_.add(ix6_ * 16);
-            let ptr9_ = b7_.cast::<i32>().read();
-            let len10_ = b7_.add(4).cast::<i32>().read();
-            let s11_ = rt::string_from_raw(ptr9_, len10_);
-            let fl8_ = s11_;
-            let ptr13_ = b7_.add(8).cast::<i32>().read();
-            let len14_ = b7_.add(12).cast::<i32>().read();
-            let s15_ = rt::string_from_raw(ptr13_, len14_);
-            let fl12_ = s15_;
-            v5_.push((fl8_, fl12_));
+            let ptr8_ = b7_.cast::<i32>().read();
+            let len9_ = b7_.add(4).cast::<i32>().read();
+            let s10_ = rt::string_from_raw(ptr8_, len9_);
+            let ptr11_ = b7_.add(8).cast::<i32>().read();
+            let len12_ = b7_.add(12).cast::<i32>().read();
+            let s13_ = rt::string_from_raw(ptr11_, len12_);
+            v5_.push((s10_, s13_));
         }
         rt::dealloc(base3_, len4_ * 16, 4);
         v5_
