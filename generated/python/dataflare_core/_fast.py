@@ -17,7 +17,6 @@ from . import logging as _logging
 from . import source as _source
 from . import types as _types
 
-_B = struct.Struct("<B")
 _I = struct.Struct("<I")
 _Q = struct.Struct("<Q")
 _q = struct.Struct("<q")
@@ -79,95 +78,92 @@ def _signed32(v: int) -> int:
 
 
 def _ld_19(m: memoryview, a: int) -> Any:
-    d = m[a]
-    if d == 0:
+    d1 = m[a]
+    if d1 == 0:
         return _runtime.Ok(_get_18(m, *_PAIR.unpack_from(m, a + 4)))
-    if d == 1:
+    elif d1 == 1:
         return _runtime.Err(_ld_6(m, a + 4))
     raise _core.trap("variant case out of range")
 
 
 def _get_18(m: memoryview, p: int, n: int) -> Any:
     _core.check(m, p, 32 * n, 8)
-    return [_ld_3(m, p + 32 * i) for i in range(n)]
+    return [_ld_3(m, a) for a in range(p, p + 32 * n, 32)]
 
 
 def _ld_3(m: memoryview, a: int) -> Any:
-    o = _NEW(_types.DataRecord)
-    _SET_3[0](o, _core.text(m, *_PAIR.unpack_from(m, a + 0)))
-    _SET_3[1](o, _q.unpack_from(m, a + 8)[0])
-    _SET_3[2](o, _core.blob(m, *_PAIR.unpack_from(m, a + 16)))
-    _SET_3[3](o, _get_2(m, *_PAIR.unpack_from(m, a + 24)))
-    return o
+    o2 = _NEW(_types.DataRecord)
+    _SET_3[0](o2, _core.text(m, *_PAIR.unpack_from(m, a)))
+    _SET_3[1](o2, _q.unpack_from(m, a + 8)[0])
+    _SET_3[2](o2, _core.blob(m, *_PAIR.unpack_from(m, a + 16)))
+    _SET_3[3](o2, _get_2(m, *_PAIR.unpack_from(m, a + 24)))
+    return o2
+
+
+def _get_2(m: memoryview, p: int, n: int) -> Any:
+    _core.check(m, p, 16 * n, 4)
+    return [_ld_1(m, a) for a in range(p, p + 16 * n, 16)]
+
+
+def _ld_1(m: memoryview, a: int) -> Any:
+    return (
+        _core.text(m, *_PAIR.unpack_from(m, a)),
+        _core.text(m, *_PAIR.unpack_from(m, a + 8)),
+    )
 
 
 _SET_3 = _setters(_types.DataRecord, ("id", "timestamp", "payload", "metadata"))
 
 
-def _get_2(m: memoryview, p: int, n: int) -> Any:
-    _core.check(m, p, 16 * n, 4)
-    return [_ld_1(m, p + 16 * i) for i in range(n)]
-
-
-def _ld_1(m: memoryview, a: int) -> Any:
-    return (
-        _core.text(m, *_PAIR.unpack_from(m, a + 0)),
-        _core.text(m, *_PAIR.unpack_from(m, a + 8)),
-    )
-
-
 def _ld_6(m: memoryview, a: int) -> Any:
-    o = _NEW(_types.PluginError)
-    _SET_6[0](o, _ld_4(m, a + 0))
-    _SET_6[1](o, _core.text(m, *_PAIR.unpack_from(m, a + 4)))
-    _SET_6[2](o, _ld_5(m, a + 12))
-    return o
-
-
-_SET_6 = _setters(_types.PluginError, ("kind", "message", "record_id"))
+    o4 = _NEW(_types.PluginError)
+    _SET_6[0](o4, _ld_4(m, a))
+    _SET_6[1](o4, _core.text(m, *_PAIR.unpack_from(m, a + 4)))
+    _SET_6[2](o4, _ld_5(m, a + 12))
+    return o4
 
 
 def _ld_4(m: memoryview, a: int) -> Any:
-    try:
-        return _CASES_4[m[a]]
-    except IndexError:
-        raise _core.trap("enum case out of range") from None
+    return _core_case(_CASES_4, m[a])
 
 
 _CASES_4 = tuple(_types.ErrorKind)
 
 
 def _ld_5(m: memoryview, a: int) -> Any:
-    d = m[a]
-    if d == 0:
+    d3 = m[a]
+    if d3 == 0:
         return None
-    if d == 1:
+    elif d3 == 1:
         return _core.text(m, *_PAIR.unpack_from(m, a + 4))
     raise _core.trap("variant case out of range")
 
 
+_SET_6 = _setters(_types.PluginError, ("kind", "message", "record_id"))
+
+
 def _ld_21(m: memoryview, a: int) -> Any:
-    d = m[a]
-    if d == 0:
+    d5 = m[a]
+    if d5 == 0:
         return _runtime.Ok(_core.take(_source.Cursor, _I.unpack_from(m, a + 4)[0]))
-    if d == 1:
+    elif d5 == 1:
         return _runtime.Err(_ld_6(m, a + 4))
     raise _core.trap("variant case out of range")
 
 
 def _ld_10(m: memoryview, a: int) -> Any:
-    o = _NEW(_types.PluginInfo)
-    _SET_10[0](o, _core.text(m, *_PAIR.unpack_from(m, a + 0)))
-    _SET_10[1](o, _core.text(m, *_PAIR.unpack_from(m, a + 8)))
-    _SET_10[2](o, _ld_9(m, a + 16))
-    return o
-
-
-_SET_10 = _setters(_types.PluginInfo, ("name", "version", "capabilities"))
+    o6 = _NEW(_types.PluginInfo)
+    _SET_10[0](o6, _core.text(m, *_PAIR.unpack_from(m, a)))
+    _SET_10[1](o6, _core.text(m, *_PAIR.unpack_from(m, a + 8)))
+    _SET_10[2](o6, _ld_9(m, a + 16))
+    return o6
 
 
 def _ld_9(m: memoryview, a: int) -> Any:
-    return _types.Capabilities(_B.unpack_from(m, a)[0] & 0x7)
+    return _types.Capabilities(m[a] & 0x7)
+
+
+_SET_10 = _setters(_types.PluginInfo, ("name", "version", "capabilities"))
 
 
 _CASES_11 = tuple(_logging.Level)
@@ -178,8 +174,7 @@ def _st_5(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
         b[o] = 0
     else:
         b[o] = 1
-        s1 = v.encode("utf-8")
-        rt.ref(b, o + 4, 1, s1)
+        rt.ref(b, o + 4, 1, v.encode("utf-8"))
 
 
 def _st_12(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
@@ -202,12 +197,9 @@ def _put_2(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
 
 
 def _st_1(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
-    if type(v) is not tuple or len(v) != 2:
-        raise TypeError("expected a tuple of 2")
-    s2 = v[0].encode("utf-8")
-    rt.ref(b, o + 0, 1, s2)
-    s3 = v[1].encode("utf-8")
-    rt.ref(b, o + 8, 1, s3)
+    _runtime.as_tuple(v, 2)
+    rt.ref(b, o, 1, v[0].encode("utf-8"))
+    rt.ref(b, o + 8, 1, v[1].encode("utf-8"))
 
 
 def _put_25(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
@@ -220,40 +212,39 @@ def _put_25(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
 
 
 def _st_3(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:
-    s5 = v.id.encode("utf-8")
-    rt.ref(b, o + 0, 1, s5)
+    rt.ref(b, o, 1, v.id.encode("utf-8"))
     _q.pack_into(b, o + 8, v.timestamp)
     rt.ref(b, o + 16, 1, _runtime.as_bytes(v.payload))
     _put_2(rt, v.metadata, b, o + 24)
 
 
 def _ld_26(m: memoryview, a: int) -> Any:
-    d = m[a]
-    if d == 0:
+    d8 = m[a]
+    if d8 == 0:
         return _runtime.Ok(_I.unpack_from(m, a + 4)[0])
-    if d == 1:
+    elif d8 == 1:
         return _runtime.Err(_ld_6(m, a + 4))
     raise _core.trap("variant case out of range")
 
 
 def _ld_27(m: memoryview, a: int) -> Any:
-    d = m[a]
-    if d == 0:
+    d9 = m[a]
+    if d9 == 0:
         return _runtime.Ok(None)
-    if d == 1:
+    elif d9 == 1:
         return _runtime.Err(_ld_6(m, a + 4))
     raise _core.trap("variant case out of range")
 
 
 def _ld_8(m: memoryview, a: int) -> Any:
-    d = m[a]
-    if d == 0:
+    d15 = m[a]
+    if d15 == 0:
         return _BOX_8_0(_ld_3(m, a + 8))
-    if d == 1:
+    elif d15 == 1:
         return _types.ProcessingResultSkip()
-    if d == 2:
+    elif d15 == 2:
         return _BOX_8_2(_get_7(m, *_PAIR.unpack_from(m, a + 8)))
-    if d == 3:
+    elif d15 == 3:
         return _BOX_8_3(_ld_6(m, a + 8))
     raise _core.trap("variant case out of range")
 
@@ -261,12 +252,12 @@ def _ld_8(m: memoryview, a: int) -> Any:
 _BOX_8_0 = _boxer(_types.ProcessingResultEmit)
 
 
-_BOX_8_2 = _boxer(_types.ProcessingResultSplit)
-
-
 def _get_7(m: memoryview, p: int, n: int) -> Any:
     _core.check(m, p, 32 * n, 8)
-    return [_ld_3(m, p + 32 * i) for i in range(n)]
+    return [_ld_3(m, a) for a in range(p, p + 32 * n, 32)]
+
+
+_BOX_8_2 = _boxer(_types.ProcessingResultSplit)
 
 
 _BOX_8_3 = _boxer(_types.ProcessingResultFailed)
@@ -283,14 +274,14 @@ def _put_32(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
 
 def _get_33(m: memoryview, p: int, n: int) -> Any:
     _core.check(m, p, 40 * n, 8)
-    return [_ld_8(m, p + 40 * i) for i in range(n)]
+    return [_ld_8(m, a) for a in range(p, p + 40 * n, 40)]
 
 
 def _ld_37(m: memoryview, a: int) -> Any:
-    d = m[a]
-    if d == 0:
+    d20 = m[a]
+    if d20 == 0:
         return _runtime.Ok(_ld_3(m, a + 8))
-    if d == 1:
+    elif d20 == 1:
         return _runtime.Err(_ld_6(m, a + 8))
     raise _core.trap("variant case out of range")
 
@@ -306,7 +297,7 @@ def _put_38(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
 
 def _get_39(m: memoryview, p: int, n: int) -> Any:
     _core.check(m, p, 40 * n, 8)
-    return [_ld_37(m, p + 40 * i) for i in range(n)]
+    return [_ld_37(m, a) for a in range(p, p + 40 * n, 40)]
 
 
 def _put_42(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
@@ -320,14 +311,14 @@ def _put_42(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
 
 def _get_43(m: memoryview, p: int, n: int) -> Any:
     _core.check(m, p, 1 * n, 1)
-    return [m[p + 1 * i] != 0 for i in range(n)]
+    return [m[a] != 0 for a in range(p, p + 1 * n, 1)]
 
 
 def _ld_49(m: memoryview, a: int) -> Any:
-    d = m[a]
-    if d == 0:
+    d30 = m[a]
+    if d30 == 0:
         return _runtime.Ok(None)
-    if d == 1:
+    elif d30 == 1:
         return _runtime.Err(_ld_6(m, a + 4))
     raise _core.trap("variant case out of range")
 
@@ -342,26 +333,26 @@ def _put_50(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:
 
 
 def _ld_51(m: memoryview, a: int) -> Any:
-    d = m[a]
-    if d == 0:
+    d32 = m[a]
+    if d32 == 0:
         return _runtime.Ok(_Q.unpack_from(m, a + 8)[0])
-    if d == 1:
+    elif d32 == 1:
         return _runtime.Err(_ld_6(m, a + 8))
     raise _core.trap("variant case out of range")
 
 
 def _ld_52(m: memoryview, a: int) -> Any:
-    d = m[a]
-    if d == 0:
+    d33 = m[a]
+    if d33 == 0:
         return None
-    if d == 1:
+    elif d33 == 1:
         return _ld_3(m, a + 8)
     raise _core.trap("variant case out of range")
 
 
 def _ld_53(m: memoryview, a: int) -> Any:
     return (
-        _Q.unpack_from(m, a + 0)[0],
+        _Q.unpack_from(m, a)[0],
         _Q.unpack_from(m, a + 8)[0],
     )
 
@@ -369,9 +360,7 @@ def _ld_53(m: memoryview, a: int) -> Any:
 def export_source__constructor_cursor(rt: _core.CoreInstance) -> Any:
     rt.allocate()
     res = rt.invoke("dataflare:core/source@1.0.0#[constructor]cursor", ())
-    out = _core.take(_source.Cursor, res[0] & 0xFFFFFFFF)
-    rt.post_return("dataflare:core/source@1.0.0#[constructor]cursor", res)
-    return out
+    return _core.take(_source.Cursor, res[0])
 
 
 def export_source__method_cursor_read_batch(
@@ -386,7 +375,6 @@ def export_source__method_cursor_read_batch(
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 28, 4)
     out = _ld_19(m, p)
-    del m
     rt.post_return("dataflare:core/source@1.0.0#[method]cursor.read-batch", res)
     return out
 
@@ -397,9 +385,7 @@ def export_source__method_cursor_position(rt: _core.CoreInstance, self_: Any) ->
         "dataflare:core/source@1.0.0#[method]cursor.position",
         (self_._handle_for_call(False),),
     )
-    out = res[0] & 0xFFFFFFFFFFFFFFFF
-    rt.post_return("dataflare:core/source@1.0.0#[method]cursor.position", res)
-    return out
+    return res[0] & 0xFFFFFFFFFFFFFFFF
 
 
 def export_source__static_cursor_resume(rt: _core.CoreInstance, position: Any) -> Any:
@@ -411,7 +397,6 @@ def export_source__static_cursor_resume(rt: _core.CoreInstance, position: Any) -
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 28, 4)
     out = _ld_21(m, p)
-    del m
     rt.post_return("dataflare:core/source@1.0.0#[static]cursor.resume", res)
     return out
 
@@ -423,7 +408,6 @@ def export_source__info(rt: _core.CoreInstance) -> Any:
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 20, 4)
     out = _ld_10(m, p)
-    del m
     rt.post_return("dataflare:core/source@1.0.0#info", res)
     return out
 
@@ -435,23 +419,21 @@ def export_destination__info(rt: _core.CoreInstance) -> Any:
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 20, 4)
     out = _ld_10(m, p)
-    del m
     rt.post_return("dataflare:core/destination@1.0.0#info", res)
     return out
 
 
 def export_destination__write_batch(rt: _core.CoreInstance, records: Any) -> Any:
-    l4 = bytearray(8)
-    _put_25(rt, records, l4, 0)
+    s7 = bytearray(8)
+    _put_25(rt, records, s7, 0)
     rt.allocate()
     res = rt.invoke(
-        "dataflare:core/destination@1.0.0#write-batch", (*_PAIR.unpack_from(l4, 0),)
+        "dataflare:core/destination@1.0.0#write-batch", (*_PAIR.unpack_from(s7, 0),)
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 28, 4)
     out = _ld_26(m, p)
-    del m
     rt.post_return("dataflare:core/destination@1.0.0#write-batch", res)
     return out
 
@@ -463,7 +445,6 @@ def export_destination__flush(rt: _core.CoreInstance) -> Any:
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 28, 4)
     out = _ld_27(m, p)
-    del m
     rt.post_return("dataflare:core/destination@1.0.0#flush", res)
     return out
 
@@ -471,9 +452,15 @@ def export_destination__flush(rt: _core.CoreInstance) -> Any:
 def export_destination__close(rt: _core.CoreInstance) -> Any:
     rt.allocate()
     res = rt.invoke("dataflare:core/destination@1.0.0#close", ())
-    out = _runtime.Ok(None) if res[0] == 0 else _runtime.Err(None)
-    rt.post_return("dataflare:core/destination@1.0.0#close", res)
-    return out
+    d10 = res[0]
+    f11: Any
+    if d10 == 0:
+        f11 = _runtime.Ok(None)
+    elif d10 == 1:
+        f11 = _runtime.Err(None)
+    else:
+        raise _core.trap("variant case out of range")
+    return f11
 
 
 def export_processor__info(rt: _core.CoreInstance) -> Any:
@@ -483,49 +470,46 @@ def export_processor__info(rt: _core.CoreInstance) -> Any:
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 20, 4)
     out = _ld_10(m, p)
-    del m
     rt.post_return("dataflare:core/processor@1.0.0#info", res)
     return out
 
 
 def export_processor__process(rt: _core.CoreInstance, record: Any) -> Any:
-    s6 = bytearray(8)
-    rt.ref(s6, 0, 1, record.id.encode("utf-8"))
-    s7 = bytearray(8)
-    rt.ref(s7, 0, 1, _runtime.as_bytes(record.payload))
-    l8 = bytearray(8)
-    _put_2(rt, record.metadata, l8, 0)
+    s12 = bytearray(8)
+    rt.ref(s12, 0, 1, record.id.encode("utf-8"))
+    s13 = bytearray(8)
+    rt.ref(s13, 0, 1, _runtime.as_bytes(record.payload))
+    s14 = bytearray(8)
+    _put_2(rt, record.metadata, s14, 0)
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/processor@1.0.0#process",
         (
-            *_PAIR.unpack_from(s6, 0),
+            *_PAIR.unpack_from(s12, 0),
             _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
-            *_PAIR.unpack_from(s7, 0),
-            *_PAIR.unpack_from(l8, 0),
+            *_PAIR.unpack_from(s13, 0),
+            *_PAIR.unpack_from(s14, 0),
         ),
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 40, 8)
     out = _ld_8(m, p)
-    del m
     rt.post_return("dataflare:core/processor@1.0.0#process", res)
     return out
 
 
 def export_processor__process_batch(rt: _core.CoreInstance, records: Any) -> Any:
-    l9 = bytearray(8)
-    _put_32(rt, records, l9, 0)
+    s16 = bytearray(8)
+    _put_32(rt, records, s16, 0)
     rt.allocate()
     res = rt.invoke(
-        "dataflare:core/processor@1.0.0#process-batch", (*_PAIR.unpack_from(l9, 0),)
+        "dataflare:core/processor@1.0.0#process-batch", (*_PAIR.unpack_from(s16, 0),)
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 8, 4)
     out = _get_33(m, *_PAIR.unpack_from(m, p))
-    del m
     rt.post_return("dataflare:core/processor@1.0.0#process-batch", res)
     return out
 
@@ -537,50 +521,47 @@ def export_transformer__info(rt: _core.CoreInstance) -> Any:
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 20, 4)
     out = _ld_10(m, p)
-    del m
     rt.post_return("dataflare:core/transformer@1.0.0#info", res)
     return out
 
 
 def export_transformer__transform(rt: _core.CoreInstance, record: Any) -> Any:
-    s10 = bytearray(8)
-    rt.ref(s10, 0, 1, record.id.encode("utf-8"))
-    s11 = bytearray(8)
-    rt.ref(s11, 0, 1, _runtime.as_bytes(record.payload))
-    l12 = bytearray(8)
-    _put_2(rt, record.metadata, l12, 0)
+    s17 = bytearray(8)
+    rt.ref(s17, 0, 1, record.id.encode("utf-8"))
+    s18 = bytearray(8)
+    rt.ref(s18, 0, 1, _runtime.as_bytes(record.payload))
+    s19 = bytearray(8)
+    _put_2(rt, record.metadata, s19, 0)
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/transformer@1.0.0#transform",
         (
-            *_PAIR.unpack_from(s10, 0),
+            *_PAIR.unpack_from(s17, 0),
             _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
-            *_PAIR.unpack_from(s11, 0),
-            *_PAIR.unpack_from(l12, 0),
+            *_PAIR.unpack_from(s18, 0),
+            *_PAIR.unpack_from(s19, 0),
         ),
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 40, 8)
     out = _ld_37(m, p)
-    del m
     rt.post_return("dataflare:core/transformer@1.0.0#transform", res)
     return out
 
 
 def export_transformer__transform_batch(rt: _core.CoreInstance, records: Any) -> Any:
-    l13 = bytearray(8)
-    _put_38(rt, records, l13, 0)
+    s21 = bytearray(8)
+    _put_38(rt, records, s21, 0)
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/transformer@1.0.0#transform-batch",
-        (*_PAIR.unpack_from(l13, 0),),
+        (*_PAIR.unpack_from(s21, 0),),
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 8, 4)
     out = _get_39(m, *_PAIR.unpack_from(m, p))
-    del m
     rt.post_return("dataflare:core/transformer@1.0.0#transform-batch", res)
     return out
 
@@ -592,87 +573,80 @@ def export_filter__info(rt: _core.CoreInstance) -> Any:
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 20, 4)
     out = _ld_10(m, p)
-    del m
     rt.post_return("dataflare:core/filter@1.0.0#info", res)
     return out
 
 
 def export_filter__keep(rt: _core.CoreInstance, record: Any) -> Any:
-    s14 = bytearray(8)
-    rt.ref(s14, 0, 1, record.id.encode("utf-8"))
-    s15 = bytearray(8)
-    rt.ref(s15, 0, 1, _runtime.as_bytes(record.payload))
-    l16 = bytearray(8)
-    _put_2(rt, record.metadata, l16, 0)
+    s22 = bytearray(8)
+    rt.ref(s22, 0, 1, record.id.encode("utf-8"))
+    s23 = bytearray(8)
+    rt.ref(s23, 0, 1, _runtime.as_bytes(record.payload))
+    s24 = bytearray(8)
+    _put_2(rt, record.metadata, s24, 0)
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/filter@1.0.0#keep",
         (
-            *_PAIR.unpack_from(s14, 0),
+            *_PAIR.unpack_from(s22, 0),
             _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
-            *_PAIR.unpack_from(s15, 0),
-            *_PAIR.unpack_from(l16, 0),
+            *_PAIR.unpack_from(s23, 0),
+            *_PAIR.unpack_from(s24, 0),
         ),
     )
-    out = res[0] != 0
-    rt.post_return("dataflare:core/filter@1.0.0#keep", res)
-    return out
+    return res[0] != 0
 
 
 def export_filter__keep_batch(rt: _core.CoreInstance, records: Any) -> Any:
-    l17 = bytearray(8)
-    _put_42(rt, records, l17, 0)
+    s25 = bytearray(8)
+    _put_42(rt, records, s25, 0)
     rt.allocate()
     res = rt.invoke(
-        "dataflare:core/filter@1.0.0#keep-batch", (*_PAIR.unpack_from(l17, 0),)
+        "dataflare:core/filter@1.0.0#keep-batch", (*_PAIR.unpack_from(s25, 0),)
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 8, 4)
     out = _get_43(m, *_PAIR.unpack_from(m, p))
-    del m
     rt.post_return("dataflare:core/filter@1.0.0#keep-batch", res)
     return out
 
 
 def export_aggregator__constructor_accumulator(rt: _core.CoreInstance, key: Any) -> Any:
-    s18 = bytearray(8)
-    rt.ref(s18, 0, 1, key.encode("utf-8"))
+    s26 = bytearray(8)
+    rt.ref(s26, 0, 1, key.encode("utf-8"))
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/aggregator@1.0.0#[constructor]accumulator",
-        (*_PAIR.unpack_from(s18, 0),),
+        (*_PAIR.unpack_from(s26, 0),),
     )
-    out = _core.take(_aggregator.Accumulator, res[0] & 0xFFFFFFFF)
-    rt.post_return("dataflare:core/aggregator@1.0.0#[constructor]accumulator", res)
-    return out
+    return _core.take(_aggregator.Accumulator, res[0])
 
 
 def export_aggregator__method_accumulator_add(
     rt: _core.CoreInstance, self_: Any, record: Any
 ) -> Any:
-    s19 = bytearray(8)
-    rt.ref(s19, 0, 1, record.id.encode("utf-8"))
-    s20 = bytearray(8)
-    rt.ref(s20, 0, 1, _runtime.as_bytes(record.payload))
-    l21 = bytearray(8)
-    _put_2(rt, record.metadata, l21, 0)
+    s27 = bytearray(8)
+    rt.ref(s27, 0, 1, record.id.encode("utf-8"))
+    s28 = bytearray(8)
+    rt.ref(s28, 0, 1, _runtime.as_bytes(record.payload))
+    s29 = bytearray(8)
+    _put_2(rt, record.metadata, s29, 0)
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/aggregator@1.0.0#[method]accumulator.add",
         (
             self_._handle_for_call(False),
-            *_PAIR.unpack_from(s19, 0),
+            *_PAIR.unpack_from(s27, 0),
             _s64(record.timestamp) & 0xFFFFFFFFFFFFFFFF,
-            *_PAIR.unpack_from(s20, 0),
-            *_PAIR.unpack_from(l21, 0),
+            *_PAIR.unpack_from(s28, 0),
+            *_PAIR.unpack_from(s29, 0),
         ),
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 28, 4)
     out = _ld_49(m, p)
-    del m
     rt.post_return("dataflare:core/aggregator@1.0.0#[method]accumulator.add", res)
     return out
 
@@ -680,18 +654,17 @@ def export_aggregator__method_accumulator_add(
 def export_aggregator__method_accumulator_add_batch(
     rt: _core.CoreInstance, self_: Any, records: Any
 ) -> Any:
-    l22 = bytearray(8)
-    _put_50(rt, records, l22, 0)
+    s31 = bytearray(8)
+    _put_50(rt, records, s31, 0)
     rt.allocate()
     res = rt.invoke(
         "dataflare:core/aggregator@1.0.0#[method]accumulator.add-batch",
-        (self_._handle_for_call(False), *_PAIR.unpack_from(l22, 0)),
+        (self_._handle_for_call(False), *_PAIR.unpack_from(s31, 0)),
     )
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 32, 8)
     out = _ld_51(m, p)
-    del m
     rt.post_return("dataflare:core/aggregator@1.0.0#[method]accumulator.add-batch", res)
     return out
 
@@ -708,7 +681,6 @@ def export_aggregator__method_accumulator_emit(
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 40, 8)
     out = _ld_52(m, p)
-    del m
     rt.post_return("dataflare:core/aggregator@1.0.0#[method]accumulator.emit", res)
     return out
 
@@ -721,9 +693,7 @@ def export_aggregator__static_accumulator_merge(
         "dataflare:core/aggregator@1.0.0#[static]accumulator.merge",
         (left._handle_for_call(False), right._handle_for_call(False)),
     )
-    out = _core.take(_aggregator.Accumulator, res[0] & 0xFFFFFFFF)
-    rt.post_return("dataflare:core/aggregator@1.0.0#[static]accumulator.merge", res)
-    return out
+    return _core.take(_aggregator.Accumulator, res[0])
 
 
 def export_aggregator__info(rt: _core.CoreInstance) -> Any:
@@ -733,7 +703,6 @@ def export_aggregator__info(rt: _core.CoreInstance) -> Any:
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 20, 4)
     out = _ld_10(m, p)
-    del m
     rt.post_return("dataflare:core/aggregator@1.0.0#info", res)
     return out
 
@@ -746,22 +715,18 @@ def export_aggregator__stats(rt: _core.CoreInstance, window: Any) -> Any:
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 16, 8)
-    out = _ld_53(m, p)
-    del m
-    rt.post_return("dataflare:core/aggregator@1.0.0#stats", res)
-    return out
+    return _ld_53(m, p)
 
 
 def import_logging__log(
     rt: _core.CoreInstance, impl: Any, a0: Any, a1: Any, a2: Any
 ) -> Any:
     m = rt.view()
-    r = impl(_core_case(_CASES_11, a0), _core.text(m, a1 & 0xFFFFFFFF, a2 & 0xFFFFFFFF))
+    impl(_core_case(_CASES_11, a0), _core.text(m, a1 & 0xFFFFFFFF, a2 & 0xFFFFFFFF))
     return None
 
 
 def import_logging__enabled(rt: _core.CoreInstance, impl: Any, a0: Any) -> Any:
-    m = rt.view()
     r = impl(_core_case(_CASES_11, a0))
     return _signed32(_bool(r))
 
@@ -770,7 +735,7 @@ def import_metrics__counter_add(
     rt: _core.CoreInstance, impl: Any, a0: Any, a1: Any, a2: Any
 ) -> Any:
     m = rt.view()
-    r = impl(_core.text(m, a0 & 0xFFFFFFFF, a1 & 0xFFFFFFFF), a2 & 0xFFFFFFFFFFFFFFFF)
+    impl(_core.text(m, a0 & 0xFFFFFFFF, a1 & 0xFFFFFFFF), a2 & 0xFFFFFFFFFFFFFFFF)
     return None
 
 
@@ -778,7 +743,7 @@ def import_metrics__histogram_record(
     rt: _core.CoreInstance, impl: Any, a0: Any, a1: Any, a2: Any, a3: Any, a4: Any
 ) -> Any:
     m = rt.view()
-    r = impl(
+    impl(
         _core.text(m, a0 & 0xFFFFFFFF, a1 & 0xFFFFFFFF),
         a2,
         _get_2(m, a3 & 0xFFFFFFFF, a4 & 0xFFFFFFFF),
@@ -811,7 +776,6 @@ def import_config__get_int(
 
 
 def import_config__get_all(rt: _core.CoreInstance, impl: Any, a0: Any) -> Any:
-    m = rt.view()
     r = impl()
     b = bytearray(8)
     _put_2(rt, r, b, 0)

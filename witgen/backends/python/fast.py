@@ -1,27 +1,79 @@
 """The fast path of the Python host bindings: type-specialised canonical-ABI code, generated.
 
-For every world whose functions it can handle, this writes straight-line Python that lowers
-typed values into the guest's linear memory and lifts results out of it (`_fast.py`), driven
-by the canonical-ABI layer: sizes, alignments, field and payload offsets come from
-`witgen.abi.Layouts`, and where each parameter and result travels (flat core values, a
-returned pointer, a retptr) from `witgen.abi.plan.function_plan`. Nothing here re-derives an
-ABI fact. The generated functions run on `_core.CoreInstance` (the plugin's core module called
-directly); the generic `wasmtime.component` path remains for everything else, and the two are
-checked against each other by property tests.
+This is an emitter of the instruction stream (`witgen.abi.stream`): for every function a
+world exports it spells the `host-call` program, and for every function it imports the
+`host-callback` program, as straight-line Python over the guest's linear memory (`_fast.py`).
+Nothing here decides how a value crosses (offsets, casts between joined flat types, where
+parameters and results travel, when to allocate): the stream did. What is decided here is
+only how Python says it:
 
-Not handled on the fast path (the world then uses the generic path): host-implemented
-resources, borrowed handles in results, variant-like values in flat positions when they carry
-payloads, futures, streams, maps, fixed-length lists and async functions. Functions a world
-imports directly are served as core imports from `$root`.
+- records, tuples, variants, options, results, enums and flags in memory get one helper per
+  type and direction (`_ld_<id>`, `_st_<id>`: the stream's `CallType` boundary), lists one
+  per list type (`_get_<id>`, `_put_<id>`); flat values are spelled inline;
+- values headed for guest memory are written into host `bytearray`s; every block (string
+  bytes, list elements, the parameter area) is only registered with `rt.ref`, and
+  `rt.allocate()` makes all the `cabi_realloc` calls of one call in a single trip into wasm
+  before the call (or before a pointer is needed earlier, as in a variant's flat payload);
+- expressions used once are inlined; a `PrimLift` of a `Load` reads with the primitive's own
+  struct format, and a `PrimLower` into a `Store` packs with it.
+
+The generated functions run on `_core.CoreInstance` (the plugin's core module called
+directly); the generic `wasmtime.component` path remains for what is refused here (the world
+then uses it, with the reason in `_fast.UNSUPPORTED`): host-implemented resources, borrowed
+handles in results, futures, streams, maps, fixed-length lists and async functions, as on the
+generic path. Functions a world imports directly are served as core imports from `$root`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from witgen import ir
 from witgen.abi import Layouts
-from witgen.abi.plan import FunctionPlan, function_plan
+from witgen.abi.signature import core_signature
+from witgen.abi.stream import (
+    PRIMITIVES,
+    Alloc,
+    Bitcast,
+    Block,
+    CallInterface,
+    CallType,
+    CallWasm,
+    Const,
+    EnumLift,
+    EnumLower,
+    FlagsLift,
+    FlagsLower,
+    HandleLift,
+    HandleLower,
+    Instruction,
+    ListLift,
+    ListLower,
+    Load,
+    PostReturn,
+    PrimLift,
+    PrimLower,
+    Program,
+    RecordLift,
+    RecordLower,
+    Return,
+    Store,
+    StringLift,
+    StringLower,
+    TupleLift,
+    TupleLower,
+    TypeStreams,
+    Var,
+    VariantLift,
+    VariantLower,
+    core_name,
+    function_stream,
+    walk,
+)
+from witgen.backends.common import Unsupported
 from witgen.backends.python.names import camel, const, snake
 
 # primitive -> struct format (little-endian)
@@ -37,6 +89,18 @@ _FORMATS = {
     "f32": "f",
     "f64": "d",
     "char": "I",
+    "bool": "B",
+}
+# load/store widths of the stream -> struct format
+_WIDTH_FORMATS = {
+    "u8": "B",
+    "s8": "b",
+    "u16": "H",
+    "s16": "h",
+    "i32": "I",
+    "i64": "Q",
+    "f32": "f",
+    "f64": "d",
 }
 # how a flat core value of a primitive is turned into the Python value (the raw value is the
 # signed core integer wasmtime hands over)
@@ -54,8 +118,18 @@ _FLAT_LIFT = {
     "f64": "{}",
     "char": "_core.char({} & 0xFFFFFFFF)",
 }
-_RAW_KIND = {"i32": "i32", "i64": "i64", "f32": "f32", "f64": "f64"}
-
+# stream.CASTS spelled in Python (payload flat values to and from their joined flat type)
+# (helper of `_fast.py` or None, format)
+_CASTS: dict[str, tuple[str | None, str]] = {
+    "f32-to-i32": ("_f32_bits", "_f32_bits({})"),
+    "i32-to-f32": ("_f32_from_bits", "_f32_from_bits({})"),
+    "i32-to-i64": (None, "{} & 0xFFFFFFFF"),
+    "i64-to-i32": (None, "{} & 0xFFFFFFFF"),
+    "f32-to-i64": ("_f32_bits", "_f32_bits({})"),
+    "i64-to-f32": ("_f32_from_bits", "_f32_from_bits({})"),
+    "f64-to-i64": ("_f64_bits", "_f64_bits({})"),
+    "i64-to-f64": ("_f64_from_bits", "_f64_from_bits({})"),
+}
 
 _STRUCTS = [
     (f"_{code}", f"<{code}") for code in ("B", "b", "H", "h", "I", "i", "Q", "q", "f", "d")
@@ -70,10 +144,34 @@ _RANGES = {
     "u64": (0, 2**64 - 1),
     "s64": (-(2**63), 2**63 - 1),
 }
+_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_COMPOUND = (ir.Record, ir.Tuple, ir.Variant, ir.Option, ir.Result, ir.Enum, ir.Flags)
 
 
-class Unsupported(Exception):
-    """The fast path cannot handle this function; the reason ends up in `_fast.UNSUPPORTED`."""
+def _plus(base: str, offset: int | str) -> str:
+    if offset == 0 or offset == "0":
+        return base
+    if base == "0":
+        return str(offset)
+    return f"{base} + {offset}"
+
+
+@dataclass
+class _Value:
+    """How a variable is spelled: an expression (`text` is called when used, so whatever it
+    refers to is recorded as used only then), and for a (pointer, length) pair waiting for
+    `rt.allocate()`, the scratch buffer and index it will be read from."""
+
+    text: Callable[[], str]
+    deferred: bool = False
+
+
+@dataclass(frozen=True)
+class _Address:
+    """A place values are stored into: a host bytearray and the offset in it."""
+
+    buf: str
+    offset: str
 
 
 class FastGen:
@@ -81,6 +179,7 @@ class FastGen:
         self.gen = gen
         self.resolve: ir.Resolve = gen.resolve
         self.layouts = Layouts(self.resolve)
+        self.streams = TypeStreams(self.layouts, boundary=self.boundary)
         self.helpers: dict[str, list[str]] = {}  # helper name -> lines (in creation order)
         self.tmp = 0
         # what the emitted code refers to, recorded while emitting it: struct formats
@@ -89,6 +188,13 @@ class FastGen:
         self.ranges: set[str] = set()
         self.uses: set[str] = set()
         self.modules: set[str] = set()
+
+    def boundary(self, ty: ir.Type, op: str) -> bool:
+        """Compound values in memory get one helper per type (`_ld_N`, `_st_N`)."""
+        if op not in ("load", "store"):
+            return False
+        target = self.resolve.dealias(ty)
+        return isinstance(target, int) and isinstance(self.resolve.types[target].kind, _COMPOUND)
 
     def snapshot(self) -> Any:
         return (
@@ -114,13 +220,16 @@ class FastGen:
         self.uses.add(helper)
         return helper
 
-    # -- shared helpers --
+    def rng(self, prim: str) -> str:
+        self.ranges.add(prim)
+        return f"_{prim}"
 
     def fresh(self, base: str) -> str:
         self.tmp += 1
         return f"{base}{self.tmp}"
 
     def cls(self, tid: int) -> str:
+        tid = self.named(tid)
         td = self.resolve.types[tid]
         module = self.gen.type_module(tid)
         if td.name is None or module is None:
@@ -128,79 +237,106 @@ class FastGen:
         self.modules.add(module)
         return f"_{module}.{camel(td.name)}"
 
-    def kind(self, ty: ir.Type) -> Any:
-        ty = self.resolve.dealias(ty)
-        if isinstance(ty, str):
-            return ty
-        kind = self.resolve.types[ty].kind
-        if isinstance(kind, ir.List) and self.resolve.dealias(kind.type) == "u8":
-            return "bytes"
-        return kind
-
     def named(self, ty: ir.Type) -> int:
         """The type id that owns the structure (follows aliases)."""
-        ty = self.resolve.dealias(ty)
-        assert isinstance(ty, int)
-        return ty
+        target = self.resolve.dealias(ty)
+        assert isinstance(target, int)
+        return target
 
-    def disc_store(self, size: int, b: str, o: str, value: str) -> str:
-        if size == 1:
-            return f"{b}[{o}] = {value}"
-        return f"{self.st('H' if size == 2 else 'I')}.pack_into({b}, {o}, {value})"
+    def kind(self, ty: ir.Type) -> Any:
+        target = self.resolve.dealias(ty)
+        return target if isinstance(target, str) else self.resolve.types[target].kind
 
-    def disc_load(self, size: int, m: str, a: str) -> str:
-        if size == 1:
-            return f"{m}[{a}]"
-        return f"{self.st('H' if size == 2 else 'I')}.unpack_from({m}, {a})[0]"
+    # -- per-type helpers, spelled from the type's own program
 
-    # -- resource handles (resources the plugin exports; the host keeps their reps) --
-
-    def handle_lower(self, kind: ir.Handle, v: str) -> str:
-        """A handle passed into the plugin: `borrow` lifts to the rep in the defining
-        instance; `own` moves the resource back into the plugin's handle table."""
-        if self.gen.is_host_resource(kind.resource):
-            raise Unsupported("host-implemented resources")
-        if kind.kind == "borrow":
-            return f"{v}._handle_for_call(False)"
-        return f"rt.own_in({v}._handle_for_call(True))"
-
-    def handle_lift(self, kind: ir.Handle, handle: str) -> str:
-        """An `own` handle the plugin returns: taken out of its table, wrapped in the class."""
-        if self.gen.is_host_resource(kind.resource):
-            raise Unsupported("host-implemented resources")
-        if kind.kind != "own":
-            raise Unsupported("borrowed handles in results")
-        return f"_core.take({self.cls(kind.resource)}, {handle})"
-
-    # -- storing into a bytearray (values headed for guest memory) --
-
-    def store(self, ty: ir.Type, v: str, b: str, o: str) -> list[str]:
-        """Statements writing value `v` of type `ty` into bytearray `b` at offset `o`."""
-        k = self.kind(ty)
-        if k == "bool":
-            return [f"{b}[{o}] = {self.use('_bool')}({v})"]
-        if k == "char":
-            return [f"{self.st('I')}.pack_into({b}, {o}, ord({v}))"]
-        if k in _FORMATS:
-            return [f"{self.st(_FORMATS[k])}.pack_into({b}, {o}, {v})"]
-        if k == "string":
-            t = self.fresh("s")
-            return [
-                f"{t} = {v}.encode('utf-8')",
-                f"rt.ref({b}, {o}, 1, {t})",
+    def load_helper(self, ty: ir.Type) -> str:
+        tid = self.named(ty)
+        name = f"_ld_{tid}"
+        if name not in self.helpers:
+            self.helpers[name] = []
+            program = self.streams.load_program(tid)
+            em = _Emitter(self, program, memory="m")
+            em.bind(program.params[0], "a")
+            body = em.body_returning(program.body, program.results[0])
+            self.helpers[name] = [
+                f"def {name}(m: memoryview, a: int) -> Any:",
+                *("    " + line for line in body),
             ]
-        if k == "bytes":
-            return [f"rt.ref({b}, {o}, 1, _runtime.as_bytes({v}))"]
-        if isinstance(k, ir.List):
-            helper = self.list_put(self.named(ty))
-            return [f"{helper}(rt, {v}, {b}, {o})"]
-        if isinstance(k, ir.Handle):
-            return [f"{self.st('I')}.pack_into({b}, {o}, {self.handle_lower(k, v)})"]
-        helper = self.store_helper(self.named(ty))
-        return [f"{helper}(rt, {v}, {b}, {o})"]
+        return name
+
+    def store_helper(self, ty: ir.Type) -> str:
+        tid = self.named(ty)
+        name = f"_st_{tid}"
+        if name not in self.helpers:
+            self.helpers[name] = []
+            program = self.streams.store_program(tid)
+            em = _Emitter(self, program, memory="m")
+            em.bind(program.params[0], "v")
+            em.addresses[program.params[1]] = _Address("b", "o")
+            body = em.statements(program.body)
+            self.helpers[name] = [
+                f"def {name}(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:",
+                *("    " + line for line in (body or ["pass"])),
+            ]
+        return name
+
+    def list_put(self, inst: ListLower) -> str:
+        """`_put_N(rt, v, into, at)`: a list's elements in one block, referenced from `into`."""
+        tid = self.named(inst.type)
+        name = f"_put_{tid}"
+        if name in self.helpers:
+            return name
+        self.helpers[name] = []
+        em = _Emitter(self, None, memory="m")
+        elem, addr = inst.body.params
+        em.bind(elem, "x")
+        em.addresses[addr] = _Address("b", f"{inst.size} * i")
+        body = em.statements(inst.body.body)
+        self.helpers[name] = [
+            f"def {name}(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:",
+            "    if type(v) is not list:",
+            "        v = _runtime.as_sequence(v)",
+            f"    b = bytearray({inst.size} * len(v))",
+            "    for i, x in enumerate(v):",
+            *("        " + line for line in (body or ["pass"])),
+            f"    rt.ref(into, at, {inst.align}, b, len(v))",
+        ]
+        return name
+
+    def list_get(self, inst: ListLift) -> str:
+        """`_get_N(m, p, n)`: a list's elements read from guest memory."""
+        tid = self.named(inst.type)
+        name = f"_get_{tid}"
+        if name in self.helpers:
+            return name
+        self.helpers[name] = []
+        em = _Emitter(self, None, memory="m")
+        (addr,) = inst.body.params
+        (result,) = inst.body.results
+        em.bind(addr, "a")
+        stmts = em.statements(inst.body.body)
+        expr = em.ex(result)
+        stmts += em.flush()
+        head = [
+            f"def {name}(m: memoryview, p: int, n: int) -> Any:",
+            f"    _core.check(m, p, {inst.size} * n, {inst.align})",
+        ]
+        span = f"range(p, p + {inst.size} * n, {inst.size})"
+        if not stmts:
+            self.helpers[name] = head + [f"    return [{expr} for a in {span}]"]
+        else:
+            self.helpers[name] = head + [
+                "    out = []",
+                f"    for a in {span}:",
+                *("        " + line for line in stmts),
+                f"        out.append({expr})",
+                "    return out",
+            ]
+        return name
 
     def enum_index(self, tid: int) -> str:
         """`_IDX_N`: enum member -> case index, for lowering."""
+        tid = self.named(tid)
         table = f"_IDX_{tid}"
         if table not in self.helpers:
             kind = self.resolve.types[tid].kind
@@ -212,372 +348,28 @@ class FastGen:
 
     def enum_cases(self, tid: int) -> str:
         """`_CASES_N`: case index -> enum member, for lifting."""
+        tid = self.named(tid)
         table = f"_CASES_{tid}"
         if table not in self.helpers:
             self.helpers[table] = [f"{table} = tuple({self.cls(tid)})"]
         return table
 
-    def list_put(self, tid: int) -> str:
-        """`_put_N(rt, v, b, o)`: a list's elements in one block, referenced from `b` at `o`.
+    def setters(self, tid: int, fields: tuple[str, ...]) -> str:
+        tid = self.named(tid)
+        table = f"_SET_{tid}"
+        if table not in self.helpers:
+            names = tuple(snake(f) for f in fields)
+            self.helpers[table] = [f"{table} = {self.use('_setters')}({self.cls(tid)}, {names!r})"]
+        return table
 
-        Every block (strings included) is only registered with `rt.ref`; `rt.allocate` then
-        makes all the `cabi_realloc` calls of one call in a single trip into wasm.
-        """
-        name = f"_put_{tid}"
-        if name in self.helpers:
-            return name
-        self.helpers[name] = []
-        kind = self.resolve.types[tid].kind
-        assert isinstance(kind, ir.List)
-        size, align = self.layouts.size(kind.type), self.layouts.align(kind.type)
-        body = [
-            f"def {name}(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:",
-            "    if type(v) is not list:",
-            "        v = _runtime.as_sequence(v)",
-            f"    b = bytearray({size} * len(v))",
-            "    for i, x in enumerate(v):",
-            *("        " + line for line in self.store(kind.type, "x", "b", f"{size} * i")),
-            f"    rt.ref(into, at, {align}, b, len(v))",
-        ]
-        self.helpers[name] = body
-        return name
+    def boxer(self, tid: int, case: int, case_name: str) -> str:
+        tid = self.named(tid)
+        box = f"_BOX_{tid}_{case}"
+        if box not in self.helpers:
+            self.helpers[box] = [f"{box} = {self.use('_boxer')}({self.cls(tid)}{camel(case_name)})"]
+        return box
 
-    def store_helper(self, tid: int) -> str:
-        name = f"_st_{tid}"
-        if name in self.helpers:
-            return name
-        self.helpers[name] = []
-        kind = self.resolve.types[tid].kind
-        lines: list[str] = []
-        if isinstance(kind, (ir.Record, ir.Tuple)):
-            types = (
-                [f.type for f in kind.fields] if isinstance(kind, ir.Record) else list(kind.types)
-            )
-            exprs = (
-                [f"v.{snake(f.name)}" for f in kind.fields]
-                if isinstance(kind, ir.Record)
-                else [f"v[{i}]" for i in range(len(types))]
-            )
-            if isinstance(kind, ir.Tuple):
-                lines += [
-                    f"if type(v) is not tuple or len(v) != {len(types)}:",
-                    f"    raise TypeError('expected a tuple of {len(types)}')",
-                ]
-            for t, e, off in zip(types, exprs, self.layouts.field_offsets(types)):
-                lines += self.store(t, e, "b", f"o + {off}")
-        elif isinstance(kind, ir.Enum):
-            table = self.enum_index(tid)
-            size = self.layouts.size(tid)
-            lines.append(self.disc_store(size, "b", "o", f"{table}[v]"))
-        elif isinstance(kind, ir.Flags):
-            size = self.layouts.size(tid)
-            lines += [
-                f"if not isinstance(v, {self.cls(tid)}):",
-                f"    raise TypeError('expected {self.cls(tid)}')",
-            ]
-            if size <= 4:
-                fmt = {1: "B", 2: "H", 4: "I"}[size]
-                lines.append(f"{self.st(fmt)}.pack_into(b, o, v.value)")
-            else:
-                for w in range(size // 4):
-                    lines.append(
-                        f"{self.st('I')}.pack_into(b, o + {4 * w}, "
-                        f"(v.value >> {32 * w}) & 0xFFFFFFFF)"
-                    )
-        elif isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
-            shape = self.layouts.case_shape(tid)
-            assert shape is not None
-            po = self.layouts.payload_offset(tid)
-            ds = shape.discriminant_size
-            if isinstance(kind, ir.Option):
-                nested = self.gen.is_option(kind.type)
-                lines += [
-                    "if v is None:",
-                    "    " + self.disc_store(ds, "b", "o", "0"),
-                    "else:",
-                    "    " + self.disc_store(ds, "b", "o", "1"),
-                    *(
-                        "    " + s
-                        for s in self.store(
-                            kind.type, "v.value" if nested else "v", "b", f"o + {po}"
-                        )
-                    ),
-                ]
-            elif isinstance(kind, ir.Result):
-                boxes: tuple[tuple[str, ir.Type | None], ...] = (
-                    ("_runtime.Ok", kind.ok),
-                    ("_runtime.Err", kind.err),
-                )
-                for i, (box, case_type) in enumerate(boxes):
-                    lines.append(f"{'if' if i == 0 else 'elif'} isinstance(v, {box}):")
-                    lines.append("    " + self.disc_store(ds, "b", "o", str(i)))
-                    if case_type is not None:
-                        lines += [
-                            "    " + s for s in self.store(case_type, "v.value", "b", f"o + {po}")
-                        ]
-                lines += [
-                    "else:",
-                    "    raise TypeError(f'expected Ok(...) or Err(...), got {v!r}')",
-                ]
-            else:
-                lines.append("t = type(v)")
-                base = self.cls(tid)
-                for i, c in enumerate(kind.cases):
-                    lines.append(f"{'if' if i == 0 else 'elif'} t is {base}{camel(c.name)}:")
-                    lines.append("    " + self.disc_store(ds, "b", "o", str(i)))
-                    if c.type is not None:
-                        lines += [
-                            "    " + s for s in self.store(c.type, "v.value", "b", f"o + {po}")
-                        ]
-                lines += ["else:", "    raise TypeError(f'{v!r} is not a case of this variant')"]
-        else:
-            raise Unsupported(f"{type(kind).__name__.lower()} values")
-        self.helpers[name] = [
-            f"def {name}(rt: _core.CoreInstance, v: Any, b: bytearray, o: int) -> None:",
-            *("    " + line for line in lines),
-        ]
-        return name
-
-    # -- loading from guest memory --
-
-    def load(self, ty: ir.Type, m: str, a: str) -> str:
-        """An expression reading a value of type `ty` from memoryview `m` at address `a`."""
-        k = self.kind(ty)
-        if k == "bool":
-            return f"{m}[{a}] != 0"
-        if k == "u8":
-            return f"{m}[{a}]"
-        if k == "char":
-            return f"_core.char({self.st('I')}.unpack_from({m}, {a})[0])"
-        if k in _FORMATS:
-            return f"{self.st(_FORMATS[k])}.unpack_from({m}, {a})[0]"
-        pair = self.st("PAIR")
-        if k == "string":
-            return f"_core.text({m}, *{pair}.unpack_from({m}, {a}))"
-        if k == "bytes":
-            return f"_core.blob({m}, *{pair}.unpack_from({m}, {a}))"
-        if isinstance(k, ir.List):
-            return f"{self.list_get(self.named(ty))}({m}, *{pair}.unpack_from({m}, {a}))"
-        if isinstance(k, ir.Handle):
-            return self.handle_lift(k, f"{self.st('I')}.unpack_from({m}, {a})[0]")
-        return f"{self.load_helper(self.named(ty))}({m}, {a})"
-
-    def list_get(self, tid: int) -> str:
-        name = f"_get_{tid}"
-        if name in self.helpers:
-            return name
-        self.helpers[name] = []
-        kind = self.resolve.types[tid].kind
-        assert isinstance(kind, ir.List)
-        size, align = self.layouts.size(kind.type), self.layouts.align(kind.type)
-        self.helpers[name] = [
-            f"def {name}(m: memoryview, p: int, n: int) -> Any:",
-            f"    _core.check(m, p, {size} * n, {align})",
-            f"    return [{self.load(kind.type, 'm', f'p + {size} * i')} for i in range(n)]",
-        ]
-        return name
-
-    def load_helper(self, tid: int) -> str:
-        name = f"_ld_{tid}"
-        if name in self.helpers:
-            return name
-        self.helpers[name] = []
-        kind = self.resolve.types[tid].kind
-        lines: list[str] = []
-        if isinstance(kind, ir.Record):
-            types = [f.type for f in kind.fields]
-            offs = self.layouts.field_offsets(types)
-            # Built through the slot descriptors: a frozen dataclass's __init__ costs ~3x more.
-            setters = f"_SET_{tid}"
-            names = tuple(snake(f.name) for f in kind.fields)
-            self.helpers[setters] = [
-                f"{setters} = {self.use('_setters')}({self.cls(tid)}, {names!r})"
-            ]
-            lines.append(f"o = _NEW({self.cls(tid)})")
-            for i, (t, o) in enumerate(zip(types, offs)):
-                lines.append(f"{setters}[{i}](o, {self.load(t, 'm', f'a + {o}')})")
-            lines.append("return o")
-        elif isinstance(kind, ir.Tuple):
-            offs = self.layouts.field_offsets(kind.types)
-            args = ", ".join(self.load(t, "m", f"a + {o}") for t, o in zip(kind.types, offs))
-            lines.append(f"return ({args},)")
-        elif isinstance(kind, ir.Enum):
-            table = self.enum_cases(tid)
-            d = self.disc_load(self.layouts.size(tid), "m", "a")
-            lines += [
-                "try:",
-                f"    return {table}[{d}]",
-                "except IndexError:",
-                "    raise _core.trap('enum case out of range') from None",
-            ]
-        elif isinstance(kind, ir.Flags):
-            size = self.layouts.size(tid)
-            mask = (1 << len(kind.flags)) - 1
-            if size <= 4:
-                fmt = {1: "B", 2: "H", 4: "I"}[size]
-                read = f"{self.st(fmt)}.unpack_from(m, a)[0]"
-                lines.append(f"return {self.cls(tid)}({read} & {mask:#x})")
-            else:
-                i32 = self.st("I")
-                words = " | ".join(
-                    f"({i32}.unpack_from(m, a + {4 * w})[0] << {32 * w})" for w in range(size // 4)
-                )
-                lines.append(f"return {self.cls(tid)}(({words}) & {mask:#x})")
-        elif isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
-            shape = self.layouts.case_shape(tid)
-            assert shape is not None
-            po = self.layouts.payload_offset(tid)
-            lines.append(f"d = {self.disc_load(shape.discriminant_size, 'm', 'a')}")
-            if isinstance(kind, ir.Option):
-                inner = self.load(kind.type, "m", f"a + {po}")
-                if self.gen.is_option(kind.type):
-                    inner = f"_runtime.Some({inner})"
-                lines += ["if d == 0:", "    return None", "if d == 1:", f"    return {inner}"]
-            elif isinstance(kind, ir.Result):
-                cases: tuple[tuple[str, ir.Type | None], ...] = (
-                    ("_runtime.Ok", kind.ok),
-                    ("_runtime.Err", kind.err),
-                )
-                for i, (box, case_type) in enumerate(cases):
-                    inner = "None" if case_type is None else self.load(case_type, "m", f"a + {po}")
-                    lines += [f"if d == {i}:", f"    return {box}({inner})"]
-            else:
-                base = self.cls(tid)
-                for i, c in enumerate(kind.cases):
-                    if c.type is None:
-                        lines += [f"if d == {i}:", f"    return {base}{camel(c.name)}()"]
-                        continue
-                    box = f"_BOX_{tid}_{i}"
-                    self.helpers[box] = [f"{box} = {self.use('_boxer')}({base}{camel(c.name)})"]
-                    inner = self.load(c.type, "m", f"a + {po}")
-                    lines += [f"if d == {i}:", f"    return {box}({inner})"]
-            lines.append("raise _core.trap('variant case out of range')")
-        else:
-            raise Unsupported(f"{type(kind).__name__.lower()} values")
-        self.helpers[name] = [
-            f"def {name}(m: memoryview, a: int) -> Any:",
-            *("    " + line for line in lines),
-        ]
-        return name
-
-    # -- flat values --
-
-    def flat_lower(self, ty: ir.Type, v: str) -> tuple[list[str], list[str]]:
-        """(statements, flat value expressions) for passing `v` as core arguments."""
-        k = self.kind(ty)
-        if k == "bool":
-            return [], [f"{self.use('_bool')}({v})"]
-        if k == "char":
-            return [], [f"ord({v})"]
-        if k == "s64":
-            self.ranges.add(k)
-            return [], [f"_s64({v}) & 0xFFFFFFFFFFFFFFFF"]  # i64 arguments travel unsigned
-        if k in ("u8", "s8", "u16", "s16", "u32", "s32", "u64"):
-            self.ranges.add(k)
-            return [], [f"_{k}({v})"]  # range-checked: the core slot would wrap silently
-        if k in _FORMATS:
-            return [], [v]
-        if k in ("string", "bytes"):
-            t = self.fresh("s")
-            enc = f"{v}.encode('utf-8')" if k == "string" else f"_runtime.as_bytes({v})"
-            # (pointer, length) land in a scratch pair once `rt.allocate` has run
-            return [f"{t} = bytearray(8)", f"rt.ref({t}, 0, 1, {enc})"], [
-                f"*{self.st('PAIR')}.unpack_from({t}, 0)"  # (pointer, length)
-            ]
-        if isinstance(k, ir.List):
-            t = self.fresh("l")
-            put = self.list_put(self.named(ty))
-            return [f"{t} = bytearray(8)", f"{put}(rt, {v}, {t}, 0)"], [
-                f"*{self.st('PAIR')}.unpack_from({t}, 0)"  # (pointer, length)
-            ]
-        if isinstance(k, ir.Handle):
-            return [], [self.handle_lower(k, v)]
-        tid = self.named(ty)
-        kind = self.resolve.types[tid].kind
-        if isinstance(kind, (ir.Record, ir.Tuple)):
-            if isinstance(kind, ir.Record):
-                parts: list[tuple[ir.Type, str]] = [
-                    (f.type, f"{v}.{snake(f.name)}") for f in kind.fields
-                ]
-            else:
-                parts = [(t, f"{v}[{i}]") for i, t in enumerate(kind.types)]
-            stmts: list[str] = []
-            if isinstance(kind, ir.Tuple):
-                n = len(kind.types)
-                stmts.append(f"_runtime.as_tuple({v}, {n})")
-            flats: list[str] = []
-            for part_type, e in parts:
-                part_stmts, part_flats = self.flat_lower(part_type, e)
-                stmts += part_stmts
-                flats += part_flats
-            return stmts, flats
-        if isinstance(kind, ir.Enum):
-            return [], [f"{self.enum_index(tid)}[{v}]"]
-        if isinstance(kind, ir.Flags):
-            if len(kind.flags) > 32:
-                raise Unsupported("more than 32 flags in a flat position")
-            return [], [f"{self.use('_flags')}({v}, {self.cls(tid)})"]
-        raise Unsupported(f"{type(kind).__name__.lower()} values as flat parameters")
-
-    def flat_lift(self, ty: ir.Type, flat: list[str]) -> tuple[str, list[str]]:
-        """(expression, remaining flat names) lifting a value from flat core values."""
-        k = self.kind(ty)
-        if isinstance(k, str) and k in _FLAT_LIFT:
-            return _FLAT_LIFT[k].format(flat[0]), flat[1:]
-        if k in ("string", "bytes"):
-            fn = "_core.text" if k == "string" else "_core.blob"
-            return f"{fn}(m, {flat[0]} & 0xFFFFFFFF, {flat[1]} & 0xFFFFFFFF)", flat[2:]
-        if isinstance(k, ir.List):
-            getter = self.list_get(self.named(ty))
-            return f"{getter}(m, {flat[0]} & 0xFFFFFFFF, {flat[1]} & 0xFFFFFFFF)", flat[2:]
-        if isinstance(k, ir.Handle):
-            return self.handle_lift(k, f"{flat[0]} & 0xFFFFFFFF"), flat[1:]
-        tid = self.named(ty)
-        kind = self.resolve.types[tid].kind
-        if isinstance(kind, (ir.Record, ir.Tuple)):
-            types = (
-                [f.type for f in kind.fields] if isinstance(kind, ir.Record) else list(kind.types)
-            )
-            parts = []
-            for t in types:
-                e, flat = self.flat_lift(t, flat)
-                parts.append(e)
-            if isinstance(kind, ir.Record):
-                return f"{self.cls(tid)}({', '.join(parts)})", flat
-            return f"({', '.join(parts)},)", flat
-        if isinstance(kind, ir.Enum):
-            return f"{self.use('_core_case')}({self.enum_cases(tid)}, {flat[0]})", flat[1:]
-        if isinstance(kind, ir.Flags):
-            if len(kind.flags) > 32:
-                raise Unsupported("more than 32 flags in a flat position")
-            mask = (1 << len(kind.flags)) - 1
-            return f"{self.cls(tid)}({flat[0]} & {mask:#x})", flat[1:]
-        if isinstance(kind, (ir.Variant, ir.Result, ir.Option)):
-            shape = self.layouts.case_shape(tid)
-            assert shape is not None
-            if any(p is not None for p in shape.payloads):
-                raise Unsupported("variants with payloads in flat positions")
-            if isinstance(kind, ir.Result):
-                return f"(_runtime.Ok(None) if {flat[0]} == 0 else _runtime.Err(None))", flat[1:]
-            if isinstance(kind, ir.Variant):
-                base = self.cls(tid)
-                cases = ", ".join(f"{base}{camel(c.name)}" for c in kind.cases)
-                return f"{self.use('_core_case')}(({cases},), {flat[0]})()", flat[1:]
-        raise Unsupported(f"{type(kind).__name__.lower()} values in flat positions")
-
-    def flat_result_lower(self, ty: ir.Type, v: str) -> str:
-        """The core result (one flat value) for a host import returning `v`."""
-        stmts, flats = self.flat_lower(ty, v)
-        if stmts or len(flats) != 1 or flats[0].startswith("*"):
-            raise Unsupported("flat results that need memory")
-        (flat,) = self.layouts.flat(ty)
-        if flat == "i32":
-            return f"{self.use('_signed32')}({flats[0]})"
-        if flat == "i64":
-            return f"{self.use('_signed64')}({flats[0]})"
-        return flats[0]
-
-    # -- functions --
+    # -- functions
 
     def export_function(
         self, iface: int | None, fn: ir.Function, world: int | None = None
@@ -586,57 +378,25 @@ class FastGen:
         if fn.is_async:
             raise Unsupported(f"`{fn.name}`: async functions")
         key = self.gen.iface_key(iface) if iface is not None else None
-        plan = function_plan(self.layouts, fn, "export", interface=key)
-        core_name = f"{key}#{fn.name}" if key else fn.name
+        sig = core_signature(self.layouts, fn, "export")
+        program = function_stream(
+            self.layouts, fn, "host-call", interface=key, boundary=self.boundary
+        )
+        name = core_name(fn, key)
         fname = f"export_{self.gen.sig_name(iface, fn, world).lower()}"
         params = [snake(p.name) for p in fn.params]
+        em = _Emitter(self, program, memory="m")
+        for var, param in zip(program.params, params):
+            em.bind(var, param)
+        body = em.statements(program.body)
         lines = [
-            f"def {fname}(rt: _core.CoreInstance{''.join(', ' + p + ': Any' for p in params)}) -> Any:"
+            f"def {fname}(rt: _core.CoreInstance{''.join(', ' + p + ': Any' for p in params)}) -> Any:",
+            *("    " + line for line in body),
         ]
-        body: list[str] = []
-        args: list[str] = []
-        if plan.signature.params_indirect:
-            area = plan.param_area
-            assert area is not None
-            body.append(f"area = bytearray({area.size})")
-            for p, off, pp in zip(params, area.offsets, fn.params):
-                body += self.store(pp.type, p, "area", str(off))
-            body += ["area_ref = bytearray(8)", f"rt.ref(area_ref, 0, {area.align}, area)"]
-            args.append(f"{self.st('PAIR')}.unpack_from(area_ref, 0)[0]")
-        else:
-            for p, pp in zip(params, fn.params):
-                stmts, flats = self.flat_lower(pp.type, p)
-                body += stmts
-                args += flats
-        body.append("rt.allocate()")
-        call_args = f"({args[0]},)" if len(args) == 1 else f"({', '.join(args)})"
-        body.append(f"res = rt.invoke({core_name!r}, {call_args})")
-        via = plan.result.via
-        if via == "none":
-            body.append("return None")
-        elif via == "flat":
-            assert fn.result is not None
-            expr, _ = self.flat_lift(fn.result, ["res[0]"])
-            if "(m," in expr:
-                body.append("m = rt.view()")
-            body += [f"out = {expr}", f"rt.post_return({core_name!r}, res)", "return out"]
-        elif via == "returned-pointer":
-            assert fn.result is not None
-            body += [
-                "m = rt.view()",
-                "p = res[0] & 0xFFFFFFFF",
-                f"_core.check(m, p, {self.layouts.size(fn.result)}, {self.layouts.align(fn.result)})",
-                f"out = {self.load(fn.result, 'm', 'p')}",
-                "del m",
-                f"rt.post_return({core_name!r}, res)",
-                "return out",
-            ]
-        else:
-            raise Unsupported(f"`{fn.name}`: result via {via}")
-        lines += ["    " + b for b in body]
-        ins = list(plan.signature.params)
-        outs = list(plan.signature.results)
-        entry = f"({key!r}, {fn.name!r}): ({fname}, {core_name!r}, {ins!r}, {outs!r}, {plan.signature.needs_post_return})"
+        entry = (
+            f"({key!r}, {fn.name!r}): ({fname}, {name!r}, {list(sig.params)!r}, "
+            f"{list(sig.results)!r}, {sig.needs_post_return})"
+        )
         return entry, lines
 
     def import_function(self, iface: int | None, fn: ir.Function) -> tuple[str, list[str]]:
@@ -647,53 +407,627 @@ class FastGen:
         if fn.resource is not None or fn.is_async:
             raise Unsupported(f"`{fn.name}`: host-implemented resources and async functions")
         key = self.gen.iface_key(iface) if iface is not None else None
-        plan: FunctionPlan = function_plan(self.layouts, fn, "import", interface=key)
+        sig = core_signature(self.layouts, fn, "import")
+        program = function_stream(
+            self.layouts, fn, "host-callback", interface=key, boundary=self.boundary
+        )
         if iface is None:
             fname = f"import_root__{const(fn.name).lower()}"
         else:
             fname = f"import_{self.gen.sig_name(iface, fn).lower()}"
-        ins = list(plan.signature.params)
-        outs = list(plan.signature.results)
-        flat_names = [f"a{i}" for i in range(len(ins))]
+        flat_names = [f"a{i}" for i in range(len(sig.params))]
+        em = _Emitter(self, program, memory="m")
+        for var, arg in zip(program.params, flat_names):
+            em.bind(var, arg)
+        if sig.results_indirect:
+            em.retptr = program.params[-1]
+        body = em.statements(program.body)
+        if any(em.reads_memory(inst) for inst in walk(program.body)):
+            body.insert(0, "m = rt.view()")
         lines = [
             f"def {fname}(rt: _core.CoreInstance, impl: Any{''.join(', ' + n + ': Any' for n in flat_names)}) -> Any:",
-            "    m = rt.view()",
+            *("    " + line for line in body),
         ]
-        args = []
-        if plan.signature.params_indirect:
-            area = plan.param_area
-            assert area is not None
-            lines.append(f"    _core.check(m, a0 & 0xFFFFFFFF, {area.size}, {area.align})")
-            for p, off in zip(fn.params, area.offsets):
-                args.append(self.load(p.type, "m", f"(a0 & 0xFFFFFFFF) + {off}"))
+        entry = f"({key or '$root'!r}, {fn.name!r}): ({fname}, {list(sig.params)!r}, {list(sig.results)!r})"
+        return entry, lines
+
+
+class _Emitter:
+    """Spells one program (or one block of it) as Python statements."""
+
+    def __init__(self, fg: FastGen, program: Program | None, memory: str):
+        self.fg = fg
+        self.program = program
+        self.m = memory
+        self.values: dict[Var, _Value] = {}
+        self.addresses: dict[Var, _Address] = {}
+        self.defs: dict[Var, Instruction] = {}
+        self.uses: Counter[Var] = Counter()
+        self.skip: set[int] = set()  # ids of instructions already spelled by a neighbour
+        self.pending: list[str] = []  # statements for values bound lazily
+        self.retptr: Var | None = None
+        self.area_refs: dict[Var, tuple[str, int]] = {}  # parameter area -> (buffer, align)
+        self.all_insts: list[Instruction] = []
+        if program is not None:
+            self._index(program.body)
+
+    def _index(self, body: tuple[Instruction, ...] | list[Instruction]) -> None:
+        for inst in walk(tuple(body)):
+            self.all_insts.append(inst)
+            for v in inst.out:
+                self.defs[v] = inst
+            for v in inst.args:
+                self.uses[v] += 1
+            for block in inst.blocks():
+                for v in block.results:
+                    self.uses[v] += 1
+
+    # -- values
+
+    def bind(self, var: Var, text: str, deferred: bool = False) -> None:
+        self.values[var] = _Value(lambda: text, deferred)
+
+    def lazy(self, var: Var, text: Callable[[], str]) -> None:
+        self.values[var] = _Value(text)
+
+    def ex(self, var: Var) -> str:
+        value = self.values.get(var)
+        if value is None:
+            raise Unsupported(f"internal: variable %{var} used before it is spelled")
+        return value.text()
+
+    def simple(self, var: Var, out: list[str], base: str = "t") -> str:
+        """The variable as a name (or dotted name), binding it to a local first if needed."""
+        text = self.ex(var)
+        if _SIMPLE.match(text):
+            return text
+        name = self.fg.fresh(base)
+        out.append(f"{name} = {text}")
+        self.bind(var, name)
+        return name
+
+    def flush(self) -> list[str]:
+        out, self.pending = self.pending, []
+        return out
+
+    def reads_memory(self, inst: Instruction) -> bool:
+        return isinstance(inst, (Load, StringLift, ListLift)) or (
+            isinstance(inst, CallType) and inst.op == "load"
+        )
+
+    # -- blocks
+
+    def statements(self, body: tuple[Instruction, ...] | list[Instruction]) -> list[str]:
+        if self.program is None:
+            self._index(body)
+        out: list[str] = []
+        for inst in body:
+            if id(inst) in self.skip:
+                continue
+            self.spell(inst, out)
+        return out
+
+    def body_returning(self, body: tuple[Instruction, ...], result: Var) -> list[str]:
+        """A helper's body that returns `result` (variant lifts return from each case)."""
+        out: list[str] = []
+        last = body[-1] if body else None
+        for inst in body:
+            if id(inst) in self.skip:
+                continue
+            if inst is last and isinstance(inst, VariantLift):
+                self.variant_lift(inst, out, returning=True)
+                return out
+            self.spell(inst, out)
+        out.append(f"return {self.ex(result)}")
+        return out
+
+    def block(self, block: Block, results: tuple[Var, ...], out: list[str]) -> list[str]:
+        """A case block's statements, assigning its results to `results` (a phi)."""
+        inner: list[str] = []
+        for inst in block.body:
+            if id(inst) not in self.skip:
+                self.spell(inst, inner)
+        if any(self.values[r].deferred for r in block.results if r in self.values):
+            inner.append("rt.allocate()")  # a pointer is needed before the call: allocate now
+        for phi, r in zip(results, block.results):
+            inner.append(f"{self.phi_name(phi)} = {self.ex(r)}")
+        return inner or ["pass"]
+
+    def phi_name(self, var: Var, out: list[str] | None = None) -> str:
+        """The local a variant's case blocks assign (declared `Any`: cases differ in type)."""
+        value = self.values.get(var)
+        if value is None:
+            name = self.fg.fresh("f")
+            self.bind(var, name)
+            if out is not None:
+                out.append(f"{name}: Any")
+            return name
+        return value.text()
+
+    # -- instructions
+
+    def spell(self, inst: Instruction, out: list[str]) -> None:
+        method = getattr(self, "_" + type(inst).__name__, None)
+        if method is None:
+            raise Unsupported(f"{type(inst).__name__} on the fast path")
+        method(inst, out)
+
+    def _Const(self, inst: Const, out: list[str]) -> None:
+        self.bind(inst.out[0], repr(float(inst.value)) if inst.core[0] == "f" else str(inst.value))
+
+    def _PrimLower(self, inst: PrimLower, out: list[str]) -> None:
+        (arg,), (o,) = inst.args, inst.out
+        prim = inst.prim
+        store = self._single_use(o, Store)
+        if prim == "bool":
+            fn = self.fg.use("_bool")
+            self.lazy(o, lambda: f"{fn}({self.ex(arg)})")
+        elif prim == "char":
+            self.lazy(o, lambda: f"ord({self.ex(arg)})")
+        elif prim in ("f32", "f64"):
+            self.lazy(o, lambda: self.ex(arg))
+        elif store is not None:
+            self.lazy(o, lambda: self.ex(arg))  # struct.pack_into checks the range
+        elif prim == "s64":
+            self.lazy(o, lambda: f"{self.fg.rng('s64')}({self.ex(arg)}) & 0xFFFFFFFFFFFFFFFF")
         else:
-            rest = list(flat_names)
-            for p in fn.params:
-                expr, rest = self.flat_lift(p.type, rest)
-                args.append(expr)
-        lines.append("    del_m = None  # memory may move while the host runs")
-        lines.append(f"    r = impl({', '.join(args)})")
-        via = plan.result.via
-        if via == "none":
-            lines.append("    return None")
-        elif via == "flat":
-            assert fn.result is not None
-            lines.append(f"    return {self.flat_result_lower(fn.result, 'r')}")
-        elif via == "retptr":
-            assert fn.result is not None
-            size = self.layouts.size(fn.result)
-            lines += [
-                f"    b = bytearray({size})",
-                *("    " + s for s in self.store(fn.result, "r", "b", "0")),
-                "    rt.allocate()",
-                f"    rt.write({flat_names[-1]} & 0xFFFFFFFF, b)",
-                "    return None",
+            self.lazy(o, lambda: f"{self.fg.rng(prim)}({self.ex(arg)})")
+
+    def _PrimLift(self, inst: PrimLift, out: list[str]) -> None:
+        (arg,), (o,) = inst.args, inst.out
+        prim = inst.prim
+        load = self.defs.get(arg)
+        if isinstance(load, Load) and self.uses[arg] == 1:
+            addr = load.args[0]
+            offset = load.offset
+            self.skip.add(id(load))
+            fmt = _FORMATS[prim]
+
+            def read() -> str:
+                at = _plus(self.ex(addr), offset)
+                if fmt == "B":
+                    return f"{self.m}[{at}]"
+                return f"{self.fg.st(fmt)}.unpack_from({self.m}, {at})[0]"
+
+            if prim == "bool":
+                self.lazy(o, lambda: f"{read()} != 0")
+            elif prim == "char":
+                self.lazy(o, lambda: f"_core.char({read()})")
+            else:
+                self.lazy(o, read)
+            return
+        self.lazy(o, lambda: _FLAT_LIFT[prim].format(self.ex(arg)))
+
+    def _Bitcast(self, inst: Bitcast, out: list[str]) -> None:
+        (arg,), (o,) = inst.args, inst.out
+        helper, text = _CASTS[inst.cast]
+        if helper is not None:
+            self.fg.use(helper)
+            self.fg.st("f" if "f32" in helper else "d")
+            self.fg.st("I" if "f32" in helper else "Q")
+        self.lazy(o, lambda: text.format(self.ex(arg)))
+
+    def _Load(self, inst: Load, out: list[str]) -> None:
+        (addr,), (o,) = inst.args, inst.out
+        if inst.width == "u8":
+            self.lazy(o, lambda: f"{self.m}[{_plus(self.ex(addr), inst.offset)}]")
+            return
+        fmt = _WIDTH_FORMATS[inst.width]
+        self.lazy(
+            o,
+            lambda: f"{self.fg.st(fmt)}.unpack_from({self.m}, {_plus(self.ex(addr), inst.offset)})[0]",
+        )
+
+    def address(self, var: Var, out: list[str]) -> _Address:
+        place = self.addresses.get(var)
+        if place is None:
+            if var != self.retptr:
+                raise Unsupported("internal: a store to an address that is not a host buffer")
+            program = self.program
+            assert program is not None
+            func = next(i for i in program.body if isinstance(i, CallInterface)).function
+            assert func.result is not None
+            out.append(f"b = bytearray({self.fg.layouts.size(func.result)})")
+            place = self.addresses[var] = _Address("b", "0")
+        return place
+
+    def _Store(self, inst: Store, out: list[str]) -> None:
+        value, addr = inst.args
+        place = self.address(addr, out)
+        at = _plus(place.offset, inst.offset)
+        lower = self.defs.get(value)
+        width = inst.width
+        if isinstance(lower, PrimLower) and lower.prim not in ("bool", "char"):
+            fmt = _FORMATS[lower.prim]
+        else:
+            fmt = _WIDTH_FORMATS[width]
+        if fmt == "B":
+            out.append(f"{place.buf}[{at}] = {self.ex(value)}")
+        else:
+            out.append(f"{self.fg.st(fmt)}.pack_into({place.buf}, {at}, {self.ex(value)})")
+
+    def _pair_stores(self, p: Var, n: Var) -> tuple[Store, Store] | None:
+        """The two stores that write a (pointer, length) pair next to each other, if that is
+        all that is done with it."""
+        sp, sn = self._single_use(p, Store), self._single_use(n, Store)
+        if sp is None or sn is None or sp.args[0] != p or sn.args[0] != n:
+            return None
+        if sp.args[1] != sn.args[1] or sn.offset != sp.offset + 4:
+            return None
+        return sp, sn
+
+    def _single_use(self, var: Var, kind: type) -> Any:
+        if self.uses[var] != 1:
+            return None
+        for inst in self.all_insts:
+            if var in inst.args:
+                return inst if isinstance(inst, kind) else None
+        return None
+
+    def _reference(self, p: Var, n: Var, out: list[str], ref: Callable[[str, str], str]) -> None:
+        """A block registered with `rt.ref`: its (pointer, length) written straight into the
+        buffer it is stored in, or into a scratch pair read after `rt.allocate()`."""
+        stores = self._pair_stores(p, n)
+        if stores is not None:
+            sp, sn = stores
+            place = self.address(sp.args[1], out)
+            out.append(ref(place.buf, _plus(place.offset, sp.offset)))
+            self.skip.add(id(sp))
+            self.skip.add(id(sn))
+            return
+        scratch = self.fg.fresh("s")
+        out.append(f"{scratch} = bytearray(8)")
+        out.append(ref(scratch, "0"))
+        pair = self.fg.st("PAIR")
+        self.bind(p, f"{pair}.unpack_from({scratch}, 0)[0]", deferred=True)
+        self.bind(n, f"{pair}.unpack_from({scratch}, 0)[1]", deferred=True)
+
+    def _StringLower(self, inst: StringLower, out: list[str]) -> None:
+        if inst.encoding != "utf8":
+            raise Unsupported(f"{inst.encoding} strings")
+        (arg,), (p, n) = inst.args, inst.out
+        text = self.ex(arg)
+        self._reference(
+            p, n, out, lambda buf, at: f"rt.ref({buf}, {at}, 1, {text}.encode('utf-8'))"
+        )
+
+    def _StringLift(self, inst: StringLift, out: list[str]) -> None:
+        (o,) = inst.out
+        pair = self._pair_args(inst.args)
+        self.lazy(o, lambda: f"_core.text({self.m}, {pair()})")
+
+    def _pair_args(self, args: tuple[Var, ...]) -> Callable[[], str]:
+        """A (pointer, length) argument pair: one `_PAIR` read when both come from memory."""
+        p, n = args
+        lp, ln = self.defs.get(p), self.defs.get(n)
+        if (
+            isinstance(lp, Load)
+            and isinstance(ln, Load)
+            and self.uses[p] == 1
+            and self.uses[n] == 1
+            and lp.args == ln.args
+            and ln.offset == lp.offset + 4
+        ):
+            self.skip.add(id(lp))
+            self.skip.add(id(ln))
+            addr, offset = lp.args[0], lp.offset
+            return lambda: (
+                f"*{self.fg.st('PAIR')}.unpack_from({self.m}, {_plus(self.ex(addr), offset)})"
+            )
+        return lambda: f"{self.ex(p)} & 0xFFFFFFFF, {self.ex(n)} & 0xFFFFFFFF"
+
+    def _ListLower(self, inst: ListLower, out: list[str]) -> None:
+        (arg,), (p, n) = inst.args, inst.out
+        value = self.ex(arg)
+        if inst.canonical and self.fg.resolve.dealias(inst.element) == "u8":
+            data = f"_runtime.as_bytes({value})"
+            self._reference(p, n, out, lambda buf, at: f"rt.ref({buf}, {at}, 1, {data})")
+            return
+        put = self.fg.list_put(inst)
+        self._reference(p, n, out, lambda buf, at: f"{put}(rt, {value}, {buf}, {at})")
+
+    def _ListLift(self, inst: ListLift, out: list[str]) -> None:
+        (o,) = inst.out
+        pair = self._pair_args(inst.args)
+        if inst.canonical and self.fg.resolve.dealias(inst.element) == "u8":
+            self.lazy(o, lambda: f"_core.blob({self.m}, {pair()})")
+            return
+        get = self.fg.list_get(inst)
+        self.lazy(o, lambda: f"{get}({self.m}, {pair()})")
+
+    def _RecordLower(self, inst: RecordLower, out: list[str]) -> None:
+        v = self.simple(inst.args[0], out, "r")
+        for var, field in zip(inst.out, inst.fields):
+            self.bind(var, f"{v}.{snake(field)}")
+
+    def _RecordLift(self, inst: RecordLift, out: list[str]) -> None:
+        tid = self.fg.named(inst.type)
+        setters = self.fg.setters(tid, inst.fields)
+        name = self.fg.fresh("o")
+        out.append(f"{name} = _NEW({self.fg.cls(tid)})")
+        for i, var in enumerate(inst.args):
+            out.append(f"{setters}[{i}]({name}, {self.ex(var)})")
+        self.bind(inst.out[0], name)
+
+    def _TupleLower(self, inst: TupleLower, out: list[str]) -> None:
+        v = self.simple(inst.args[0], out, "u")
+        out.append(f"_runtime.as_tuple({v}, {inst.count})")
+        for i, var in enumerate(inst.out):
+            self.bind(var, f"{v}[{i}]")
+
+    def _TupleLift(self, inst: TupleLift, out: list[str]) -> None:
+        args = inst.args
+        self.lazy(inst.out[0], lambda: f"({', '.join(self.ex(a) for a in args)},)")
+
+    def _FlagsLower(self, inst: FlagsLower, out: list[str]) -> None:
+        cls = self.fg.cls(self.fg.named(inst.type))
+        bits = f"{self.fg.use('_flags')}({self.ex(inst.args[0])}, {cls})"
+        if len(inst.out) == 1:
+            self.bind(inst.out[0], bits)
+            return
+        name = self.fg.fresh("w")
+        out.append(f"{name} = {bits}")
+        for i, var in enumerate(inst.out):
+            shifted = name if i == 0 else f"({name} >> {32 * i})"
+            self.bind(var, f"{shifted} & 0xFFFFFFFF")
+
+    def _FlagsLift(self, inst: FlagsLift, out: list[str]) -> None:
+        tid = self.fg.named(inst.type)
+        cls = self.fg.cls(tid)
+        mask = (1 << len(inst.flags)) - 1
+        args = inst.args
+
+        def text() -> str:
+            if len(args) == 1:
+                return f"{cls}({self.ex(args[0])} & {mask:#x})"
+            words = " | ".join(
+                (
+                    f"(({self.ex(w)} & 0xFFFFFFFF) << {32 * i})"
+                    if i
+                    else f"({self.ex(w)} & 0xFFFFFFFF)"
+                )
+                for i, w in enumerate(args)
+            )
+            return f"{cls}(({words}) & {mask:#x})"
+
+        self.lazy(inst.out[0], text)
+
+    def _EnumLower(self, inst: EnumLower, out: list[str]) -> None:
+        table = self.fg.enum_index(self.fg.named(inst.type))
+        arg = inst.args[0]
+        self.lazy(inst.out[0], lambda: f"{table}[{self.ex(arg)}]")
+
+    def _EnumLift(self, inst: EnumLift, out: list[str]) -> None:
+        table = self.fg.enum_cases(self.fg.named(inst.type))
+        arg = inst.args[0]
+        case = self.fg.use("_core_case")
+        self.lazy(inst.out[0], lambda: f"{case}({table}, {self.ex(arg)})")
+
+    def _VariantLower(self, inst: VariantLower, out: list[str]) -> None:
+        v = self.simple(inst.args[0], out, "c")
+        tid = self.fg.named(inst.type)
+        kind = self.fg.resolve.types[tid].kind
+        phis = inst.out
+        for phi in phis:
+            self.phi_name(phi, out)
+        branches: list[tuple[str, str | None]] = []  # (condition, payload expression)
+        if inst.kind == "option":
+            assert isinstance(kind, ir.Option)
+            nested = self.fg.gen.is_option(kind.type)
+            branches = [(f"{v} is None", None), ("", f"{v}.value" if nested else v)]
+        elif inst.kind == "result":
+            branches = [
+                (f"isinstance({v}, _runtime.Ok)", f"{v}.value"),
+                (f"isinstance({v}, _runtime.Err)", f"{v}.value"),
             ]
         else:
-            raise Unsupported(f"`{fn.name}`: result via {via}")
-        lines = [line for line in lines if "del_m" not in line]
-        entry = f"({key or '$root'!r}, {fn.name!r}): ({fname}, {ins!r}, {outs!r})"
-        return entry, lines
+            base = self.fg.cls(tid)
+            t = self.fg.fresh("k")
+            out.append(f"{t} = type({v})")
+            branches = [(f"{t} is {base}{camel(case)}", f"{v}.value") for case in inst.cases]
+        for i, ((cond, payload), block) in enumerate(zip(branches, inst.case_blocks)):
+            if block.params:
+                assert payload is not None
+                self.bind(block.params[0], payload)
+            inner = self.block(block, phis, out)
+            if cond:
+                out.append(f"{'if' if i == 0 else 'elif'} {cond}:")
+            else:
+                out.append("else:")
+            out.extend("    " + line for line in inner)
+        if inst.kind == "result":
+            out += ["else:", f"    raise TypeError(f'expected Ok(...) or Err(...), got {{{v}!r}}')"]
+        elif inst.kind == "variant":
+            out += ["else:", f"    raise TypeError(f'{{{v}!r}} is not a case of this variant')"]
+
+    def _VariantLift(self, inst: VariantLift, out: list[str]) -> None:
+        self.variant_lift(inst, out, returning=False)
+
+    def variant_lift(self, inst: VariantLift, out: list[str], returning: bool) -> None:
+        tid = self.fg.named(inst.type)
+        kind = self.fg.resolve.types[tid].kind
+        d = self.fg.fresh("d")
+        out.append(f"{d} = {self.ex(inst.args[0])}")
+        (o,) = inst.out
+        target = None if returning else self.phi_name(o, out)
+        for i, (block, payload_type) in enumerate(zip(inst.case_blocks, inst.payloads)):
+            inner: list[str] = []
+            for sub in block.body:
+                if id(sub) not in self.skip:
+                    self.spell(sub, inner)
+            payload = self.ex(block.results[0]) if block.results else None
+            if inst.kind == "option":
+                if payload is None:
+                    value = "None"
+                else:
+                    assert isinstance(kind, ir.Option)
+                    value = (
+                        f"_runtime.Some({payload})" if self.fg.gen.is_option(kind.type) else payload
+                    )
+            elif inst.kind == "result":
+                value = f"_runtime.{'Ok' if i == 0 else 'Err'}({payload or 'None'})"
+            elif payload is None:
+                value = f"{self.fg.cls(tid)}{camel(inst.cases[i])}()"
+            else:
+                value = f"{self.fg.boxer(tid, i, inst.cases[i])}({payload})"
+            inner.append(f"return {value}" if returning else f"{target} = {value}")
+            out.append(f"{'if' if i == 0 else 'elif'} {d} == {i}:")
+            out.extend("    " + line for line in inner)
+        message = "variant case out of range"
+        if returning:
+            out.append(f"raise _core.trap({message!r})")
+        else:
+            out += ["else:", f"    raise _core.trap({message!r})"]
+
+    def _HandleLower(self, inst: HandleLower, out: list[str]) -> None:
+        if self.fg.gen.is_host_resource(inst.resource):
+            raise Unsupported("host-implemented resources")
+        arg = inst.args[0]
+        if inst.handle == "borrow":
+            self.lazy(inst.out[0], lambda: f"{self.ex(arg)}._handle_for_call(False)")
+        else:
+            self.lazy(inst.out[0], lambda: f"rt.own_in({self.ex(arg)}._handle_for_call(True))")
+
+    def _HandleLift(self, inst: HandleLift, out: list[str]) -> None:
+        if self.fg.gen.is_host_resource(inst.resource):
+            raise Unsupported("host-implemented resources")
+        if inst.handle != "own":
+            raise Unsupported("borrowed handles in results")
+        cls = self.fg.cls(inst.resource)
+        arg = inst.args[0]
+        self.lazy(inst.out[0], lambda: f"_core.take({cls}, {self.ex(arg)})")
+
+    def _CallType(self, inst: CallType, out: list[str]) -> None:
+        if inst.op == "load":
+            helper = self.fg.load_helper(inst.type)
+            addr = inst.args[0]
+            self.lazy(
+                inst.out[0], lambda: f"{helper}({self.m}, {_plus(self.ex(addr), inst.offset)})"
+            )
+            return
+        if inst.op == "store":
+            helper = self.fg.store_helper(inst.type)
+            value, addr = inst.args
+            place = self.address(addr, out)
+            out.append(
+                f"{helper}(rt, {self.ex(value)}, {place.buf}, {_plus(place.offset, inst.offset)})"
+            )
+            return
+        raise Unsupported(f"internal: a {inst.op} boundary on the fast path")
+
+    def _Alloc(self, inst: Alloc, out: list[str]) -> None:
+        (o,) = inst.out
+        name = self.fg.fresh("area")
+        out.append(f"{name} = bytearray({inst.size})")
+        self.addresses[o] = _Address(name, "0")
+        self.area_refs[o] = (name, inst.align)
+
+    def _CallWasm(self, inst: CallWasm, out: list[str]) -> None:
+        args: list[str] = []
+        for var in inst.args:
+            if var in self.area_refs:  # the parameter area is complete: register it
+                buf, align = self.area_refs.pop(var)
+                ref = self.fg.fresh("area_ref")
+                out += [f"{ref} = bytearray(8)", f"rt.ref({ref}, 0, {align}, {buf})"]
+                self.bind(var, f"{self.fg.st('PAIR')}.unpack_from({ref}, 0)[0]", deferred=True)
+        i = 0
+        while i < len(inst.args):
+            var = inst.args[i]
+            text = self.ex(var)
+            nxt = self.ex(inst.args[i + 1]) if i + 1 < len(inst.args) else ""
+            if text.endswith(")[0]") and nxt == text[:-2] + "1]":
+                args.append("*" + text[:-3])  # a scratch (pointer, length) pair: one read
+                i += 2
+                continue
+            args.append(text)
+            i += 1
+        out.append("rt.allocate()")
+        call_args = f"({args[0]},)" if len(args) == 1 else f"({', '.join(args)})"
+        out.append(f"res = rt.invoke({inst.name!r}, {call_args})")
+        self.name = inst.name
+        sig = inst.signature
+        rest = self._after(inst)
+        if sig.results_indirect:
+            program = self.program
+            assert program is not None
+            area = sig.result_area
+            assert area is not None
+            out += [
+                "m = rt.view()",
+                "p = res[0] & 0xFFFFFFFF",
+                f"_core.check(m, p, {area.size}, {area.align})",
+            ]
+            self.bind(inst.out[0], "p")
+        else:
+            if any(self.reads_memory(i) for i in rest):
+                out.append("m = rt.view()")
+            for j, var in enumerate(inst.out):
+                self.bind(var, f"res[{j}]")
+
+    def _after(self, inst: Instruction) -> list[Instruction]:
+        assert self.program is not None
+        body = self.program.body
+        at = next(i for i, x in enumerate(body) if x is inst)
+        return list(walk(body[at + 1 :]))
+
+    def _PostReturn(self, inst: PostReturn, out: list[str]) -> None:
+        # the result is lifted before the guest may free what it points to
+        program = self.program
+        assert program is not None
+        if program.results:
+            (result,) = program.results
+            out.append(f"out = {self.ex(result)}")
+            self.bind(result, "out")
+        out.append(f"rt.post_return({inst.name!r}, res)")
+
+    def _CallInterface(self, inst: CallInterface, out: list[str]) -> None:
+        args = ", ".join(self.ex(a) for a in inst.args)
+        if inst.out:
+            out.append(f"r = impl({args})")
+            self.bind(inst.out[0], "r")
+        else:
+            out.append(f"impl({args})")
+
+    def _Return(self, inst: Return, out: list[str]) -> None:
+        program = self.program
+        assert program is not None
+        if self.retptr is not None:  # host-callback: the result went into the retptr's area
+            if self.retptr in self.addresses:
+                out += [
+                    "rt.allocate()",
+                    f"rt.write({self.ex(self.retptr)} & 0xFFFFFFFF, b)",
+                ]
+            out.append("return None")
+            return
+        if not inst.args:
+            out.append("return None")
+            return
+        if len(inst.args) != 1:
+            raise Unsupported("more than one core result")
+        (var,) = inst.args
+        text = self.ex(var)
+        call = next((i for i in program.body if isinstance(i, CallInterface)), None)
+        if call is None:  # host-call: the WIT result
+            out.append(f"return {text}")
+            return
+        value = self.values[var]
+        if value.deferred:
+            out.append("rt.allocate()")
+        core = program.body and self._core_result_type()
+        if core == "i32":
+            out.append(f"return {self.fg.use('_signed32')}({text})")
+        elif core == "i64":
+            out.append(f"return {self.fg.use('_signed64')}({text})")
+        else:
+            out.append(f"return {text}")
+
+    def _core_result_type(self) -> str:
+        program = self.program
+        assert program is not None
+        func = next(i for i in program.body if isinstance(i, CallInterface)).function
+        assert func.result is not None
+        (flat,) = self.fg.layouts.flat(func.result)
+        return flat
 
 
 def generate_module(gen: Any) -> str:
