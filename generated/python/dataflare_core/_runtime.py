@@ -365,6 +365,8 @@ def engine_for(limits: Limits) -> tuple[wasmtime.Engine, Ticker]:
             cfg = wasmtime.Config()
             cfg.consume_fuel = key
             cfg.epoch_interruption = True
+            # WIT `map<K, V>` (a component-model proposal wasmtime gates behind this switch)
+            cfg.wasm_component_model_map = True
             engine = wasmtime.Engine(cfg)
             found = _engines[key] = (engine, Ticker(engine.increment_epoch))
     return found
@@ -477,6 +479,263 @@ def compile_component(
     )
 
 
+# ---------------------------------------------------------------------------- fixed lists
+#
+# wasmtime-py exposes no switch for the fixed-length lists proposal, so wasmtime refuses a
+# component whose types contain `list<T, N>`. Such a list has exactly the canonical ABI of a
+# tuple of N T's (same size, alignment and flat values), so the host hands wasmtime the
+# component with each fixed-length list type written as that tuple: the guest's code is
+# unchanged, and the bindings convert Python lists to and from the tuples (`Converters`).
+# Only the component's type definitions are rewritten; a component this reader does not
+# understand is passed on untouched (wasmtime then reports what it refuses).
+
+_PRIMITIVE_CODES = frozenset(range(0x73, 0x80)) | {0x64}
+_COMPONENT_PREAMBLE = b"\x00asm\x0d\x00\x01\x00"
+
+
+class _Unreadable(Exception):
+    """A component construct the fixed-list rewriter does not know."""
+
+
+def _u32(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return result, pos
+
+
+def _leb_bytes(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+# copies one item at a position, returns its end
+_CopyItem = Callable[[int, bytearray], int]
+
+
+class _TypeRewriter:
+    """Copies component type definitions, writing each `list<T, N>` as `tuple<T, ...>`."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.changed = False
+
+    def skip_leb(self, pos: int) -> int:
+        while self.data[pos] & 0x80:
+            pos += 1
+        return pos + 1
+
+    def skip_name(self, pos: int) -> int:
+        n, pos = _u32(self.data, pos)
+        return pos + n
+
+    def skip_option(self, pos: int, skip: Callable[[int], int]) -> int:
+        flag = self.data[pos]
+        if flag == 0x00:
+            return pos + 1
+        if flag != 0x01:
+            raise _Unreadable("option")
+        return skip(pos + 1)
+
+    def vec(self, pos: int, item: _CopyItem, out: bytearray) -> int:
+        n, start = _u32(self.data, pos)
+        out += self.data[pos:start]
+        pos = start
+        for _ in range(n):
+            pos = item(pos, out)
+        return pos
+
+    def copy(self, pos: int, end: int, out: bytearray) -> int:
+        out += self.data[pos:end]
+        return end
+
+    def deftype(self, pos: int, out: bytearray) -> int:
+        data = self.data
+        code = data[pos]
+        if code in (0x40, 0x43):  # function: params, then results
+            out.append(code)
+            pos = self.vec(pos + 1, self.labelled_valtype, out)
+            if data[pos] == 0x00:
+                return self.copy(pos, self.skip_leb(pos + 1), out)
+            if data[pos : pos + 2] != b"\x01\x00":
+                raise _Unreadable("function results")
+            return self.copy(pos, pos + 2, out)
+        if code in (0x41, 0x42):  # component type / instance type: declarations
+            out.append(code)
+            return self.vec(pos + 1, self.declaration, out)
+        if code == 0x3F:  # resource: rep i32, optional destructor
+            if data[pos + 1] != 0x7F:
+                raise _Unreadable("resource")
+            end = self.skip_option(pos + 2, self.skip_leb)
+            return self.copy(pos, end, out)
+        return self.defvaltype(pos, out)
+
+    def valtype(self, pos: int, out: bytearray) -> int:
+        return self.copy(pos, self.skip_leb(pos), out)
+
+    def label(self, pos: int, out: bytearray) -> int:
+        return self.copy(pos, self.skip_name(pos), out)
+
+    def labelled_valtype(self, pos: int, out: bytearray) -> int:
+        return self.copy(pos, self.skip_leb(self.skip_name(pos)), out)
+
+    def defvaltype(self, pos: int, out: bytearray) -> int:
+        data = self.data
+        code = data[pos]
+        if code in _PRIMITIVE_CODES:
+            return self.copy(pos, pos + 1, out)
+        if code == 0x67:  # list<T, N> -> tuple<T, ... (N times)>
+            element_end = self.skip_leb(pos + 1)
+            length, end = _u32(data, element_end)
+            out.append(0x6F)
+            out += _leb_bytes(length)
+            out += data[pos + 1 : element_end] * length
+            self.changed = True
+            return end
+        if code == 0x72:  # record
+            out.append(code)
+            return self.vec(pos + 1, self.labelled_valtype, out)
+        if code == 0x71:  # variant: cases of a name, an optional payload, no refinement
+            out.append(code)
+            return self.vec(pos + 1, self.case, out)
+        if code == 0x6F:  # tuple
+            out.append(code)
+            return self.vec(pos + 1, self.valtype, out)
+        if code in (0x6E, 0x6D):  # flags, enum
+            out.append(code)
+            return self.vec(pos + 1, self.label, out)
+        if code in (0x70, 0x6B):  # list, option
+            return self.copy(pos, self.skip_leb(pos + 1), out)
+        if code in (0x69, 0x68):  # own, borrow
+            return self.copy(pos, self.skip_leb(pos + 1), out)
+        if code == 0x6A:  # result
+            end = self.skip_option(pos + 1, self.skip_leb)  # ok
+            end = self.skip_option(end, self.skip_leb)  # err
+            return self.copy(pos, end, out)
+        if code in (0x66, 0x65):  # stream, future
+            return self.copy(pos, self.skip_option(pos + 1, self.skip_leb), out)
+        if code == 0x63:  # map
+            return self.copy(pos, self.skip_leb(self.skip_leb(pos + 1)), out)
+        raise _Unreadable(f"value type {code:#x}")
+
+    def case(self, pos: int, out: bytearray) -> int:
+        end = self.skip_option(self.skip_name(pos), self.skip_leb)
+        if self.data[end] != 0x00:
+            raise _Unreadable("variant case refinement")
+        return self.copy(pos, end + 1, out)
+
+    def declaration(self, pos: int, out: bytearray) -> int:
+        data = self.data
+        kind = data[pos]
+        if kind == 0x01:  # a type
+            out.append(kind)
+            return self.deftype(pos + 1, out)
+        if kind == 0x02:  # an alias
+            return self.copy(pos, self.skip_alias(pos + 1), out)
+        if kind in (0x03, 0x04):  # an import or an export: name, then what it is
+            if data[pos + 1] not in (0x00, 0x01):
+                raise _Unreadable("extern name")
+            end = self.skip_externdesc(self.skip_name(pos + 2))
+            return self.copy(pos, end, out)
+        raise _Unreadable(f"declaration {kind:#x}")
+
+    def skip_alias(self, pos: int) -> int:
+        data = self.data
+        # the sort: core sorts take two bytes
+        pos = pos + 2 if data[pos] == 0x00 else pos + 1
+        target = data[pos]
+        if target in (0x00, 0x01):  # an export of an instance: index, name
+            return self.skip_name(self.skip_leb(pos + 1))
+        if target == 0x02:  # outer: count, index
+            return self.skip_leb(self.skip_leb(pos + 1))
+        raise _Unreadable("alias")
+
+    def skip_externdesc(self, pos: int) -> int:
+        data = self.data
+        kind = data[pos]
+        if kind == 0x00:  # core module: 0x11, type index
+            return self.skip_leb(pos + 2)
+        if kind in (0x01, 0x04, 0x05):  # func, component, instance: type index
+            return self.skip_leb(pos + 1)
+        if kind in (0x02, 0x03):  # value or type bound
+            bound = data[pos + 1]
+            if kind == 0x03 and bound == 0x01:  # a fresh resource type
+                return pos + 2
+            if bound in (0x00, 0x01):
+                return self.skip_leb(pos + 2)
+        raise _Unreadable("extern description")
+
+    def component(self, start: int, end: int) -> bytes:
+        """A component's binary with its type sections rewritten (nested components too)."""
+        data = self.data
+        out = bytearray(data[start : start + 8])
+        pos = start + 8
+        while pos < end:
+            section = data[pos]
+            size, body = _u32(data, pos + 1)
+            if section == 4:  # a nested component
+                content = self.component(body, body + size)
+            elif section == 7:  # component types
+                rewritten = bytearray()
+                if self.vec(body, self.deftype, rewritten) != body + size:
+                    raise _Unreadable("type section length")
+                content = bytes(rewritten)
+            else:
+                content = data[body : body + size]
+            out.append(section)
+            out += _leb_bytes(len(content))
+            out += content
+            pos = body + size
+        return bytes(out)
+
+
+def fixed_lists_as_tuples(wasm: bytes) -> bytes:
+    """`wasm` with every fixed-length list type written as the tuple of the same ABI (see above);
+    `wasm` itself when it has none or is not a component this reader understands."""
+    if not wasm.startswith(_COMPONENT_PREAMBLE):
+        return wasm
+    rewriter = _TypeRewriter(wasm)
+    try:
+        rewritten = rewriter.component(0, len(wasm))
+    except (_Unreadable, IndexError):
+        return wasm
+    return rewritten if rewriter.changed else wasm
+
+
+def with_fixed_lists_as_tuples(wasm: bytes | str) -> bytes | str:
+    """`fixed_lists_as_tuples` of a component's bytes or WAT text (as bytes when rewritten)."""
+    if isinstance(wasm, bytes):
+        return fixed_lists_as_tuples(wasm)
+    if "list" not in wasm:
+        return wasm
+    try:
+        binary = bytes(wasmtime.wat2wasm(wasm))
+    except wasmtime.WasmtimeError:
+        return wasm  # compiling it reports the error
+    rewritten = fixed_lists_as_tuples(binary)
+    return wasm if rewritten is binary else rewritten
+
+
+def wasmtime_py_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("wasmtime")
+    except Exception:
+        return "(unknown version)"
+
+
 def read_component(source: str | os.PathLike[str] | bytes) -> bytes | str:
     """A component's bytes (or WAT text) from a path or from bytes already in memory."""
     if isinstance(source, bytes):
@@ -504,6 +763,9 @@ def read_component(source: str | os.PathLike[str] | bytes) -> bytes | str:
 #   ("bytes",)                     list<u8>
 #   ("list", elem)                 list<T>
 #   ("tuple", (elems...))          tuple<...>
+#   ("fixed-list", elem, n)        list<T, n>: a Python list of n (the component sees a tuple)
+#   ("fixed-bytes", n)             list<u8, n>: bytes of length n
+#   ("map", key, value)            map<K, V>: a dict (the fast path only: see `Prepared`)
 #   ("record", cls, ((attr, wit_name, desc), ...))
 #   ("enum", cls)                  enum.Enum whose values are the WIT case names
 #   ("flags", cls, ((wit_name, member), ...))
@@ -545,6 +807,13 @@ def as_tuple(v: Any, n: int) -> Any:
     return v
 
 
+def as_fixed(v: Any, n: int) -> Any:
+    """A fixed-length list's value: a sequence of exactly `n` items."""
+    if len(v) != n:
+        raise ValueError(f"expected {n} items, got {len(v)}")
+    return v
+
+
 def _type_name(v: Any) -> str:
     return "None" if v is None else type(v).__name__
 
@@ -574,6 +843,27 @@ def mismatch(desc: Desc | None, v: Any, path: str) -> Exception | None:
             return ValueError(f"{path}: {v} is out of range for {desc[3]}")
     elif kind == "bytes":
         want = None if isinstance(v, (bytes, bytearray, memoryview)) else "bytes"
+    elif kind == "fixed-bytes":
+        if not isinstance(v, (bytes, bytearray, memoryview)) or len(v) != desc[1]:
+            want = f"bytes of length {desc[1]}"
+    elif kind == "fixed-list":
+        if not isinstance(v, (list, tuple)) or len(v) != desc[2]:
+            want = f"list of {desc[2]}"
+        else:
+            for i, x in enumerate(v):
+                found = mismatch(desc[1], x, f"{path}[{i}]")
+                if found is not None:
+                    return found
+    elif kind == "map":
+        if not isinstance(v, Mapping):
+            want = "dict"
+        else:
+            for key, value in v.items():
+                found = mismatch(desc[1], key, f"{path} key") or mismatch(
+                    desc[2], value, f"{path}[{key!r}]"
+                )
+                if found is not None:
+                    return found
     elif kind == "list":
         if not isinstance(v, (list, tuple)):
             want = "list"
@@ -776,6 +1066,11 @@ class Converters:
             parts = [self.lower(d, t) for d, t in zip(desc[1], wt.elements)]
             n = len(parts)
             return lambda v: tuple(f(x) for f, x in zip(parts, as_tuple(v, n)))
+        if kind == "fixed-bytes":
+            return lambda v: tuple(as_fixed(as_bytes(v), desc[1]))
+        if kind == "fixed-list":
+            elem, n = self.lower(desc[1], wt.elements[0]), desc[2]
+            return lambda v: tuple(elem(x) for x in as_fixed(as_sequence(v), n))
         if kind == "record":
             fields = [
                 (attr, name, self.lower(d, t))
@@ -856,6 +1151,11 @@ class Converters:
         kind = desc[0]
         if kind in _PLAIN or kind in ("int", "bytes"):
             return _identity
+        if kind == "fixed-bytes":
+            return bytes
+        if kind == "fixed-list":
+            elem = self.lift(desc[1], wt.elements[0])
+            return lambda v: [elem(x) for x in v]
         if kind == "list":
             elem = self.lift(desc[1], wt.element)
             if elem is _identity:
@@ -1105,6 +1405,14 @@ def type_mismatch(desc: Desc | None, wt: Any, path: str) -> str | None:
     if kind == "bytes":
         if not (isinstance(wt, wc.ListType) and isinstance(wt.element, wc.U8)):
             found = "list<u8>"
+    elif kind in ("fixed-bytes", "fixed-list"):
+        # wasmtime sees the tuple the fixed-length list was rewritten to (`fixed_lists_as_tuples`)
+        n = desc[1] if kind == "fixed-bytes" else desc[2]
+        elem: Desc = ("int", 0, 255, "u8") if kind == "fixed-bytes" else desc[1]
+        if not isinstance(wt, wc.TupleType) or len(wt.elements) != n:
+            found = f"a list of {n}"
+        else:
+            return type_mismatch(elem, wt.elements[0], f"{path}[]")
     elif kind == "list":
         if not isinstance(wt, wc.ListType):
             found = "a list"
@@ -1167,6 +1475,34 @@ def type_mismatch(desc: Desc | None, wt: Any, path: str) -> str | None:
     return f"{path}: the bindings expect {found}, the component has {wit_text(wt)}"
 
 
+def has_map(desc: Desc | None) -> bool:
+    """Whether values of `desc` contain a `map<K, V>`, which wasmtime-py (51) cannot describe:
+    reading such a function's type raises TypeError ("unknown component value type kind").
+    """
+    if desc is None:
+        return False
+    kind = desc[0]
+    if kind == "map":
+        return True
+    if kind in ("list", "option"):
+        return has_map(desc[1])
+    if kind == "fixed-list":
+        return has_map(desc[1])
+    if kind == "tuple":
+        return any(has_map(d) for d in desc[1])
+    if kind == "record":
+        return any(has_map(d) for _, _, d in desc[2])
+    if kind == "result":
+        return has_map(desc[1]) or has_map(desc[2])
+    if kind == "variant":
+        return any(has_map(d) for _, _, d in desc[1])
+    return False
+
+
+def sig_has_map(sig: FuncSig) -> bool:
+    return has_map(sig.result) or any(has_map(d) for d in sig.params)
+
+
 def func_mismatch(sig: FuncSig, fty: Any) -> str | None:
     """How a component function's type differs from the bindings' signature, or None."""
     params = list(fty.params)
@@ -1193,6 +1529,8 @@ def check_types(
         fty = _func_type_of(engine, export_items, sig.interface, sig.name)
         if fty is None:
             raise PluginLoadError(f"the component does not export `{where}`")
+        if sig_has_map(sig):
+            continue  # wasmtime-py cannot read its type; the fast path checks the core one
         found = func_mismatch(sig, fty)
         if found is not None:
             raise PluginLoadError(
@@ -1203,6 +1541,8 @@ def check_types(
         fty = _func_type_of(engine, import_items, sig.interface, sig.name)
         if fty is None or not isinstance(fty, wc.FuncType):
             continue  # not imported by this component
+        if sig_has_map(sig):
+            continue  # wasmtime-py cannot read its type; the fast path checks the core one
         found = func_mismatch(sig, fty)
         if found is not None:
             where = f"{sig.interface}#{sig.name}" if sig.interface else sig.name
@@ -1240,7 +1580,7 @@ class Prepared:
         self.sigs = {(s.interface, s.name): s for s in exports}
         self.core: Any = None
         self.fast_unavailable: str | None = None
-        wasm = read_component(source)
+        wasm = with_fixed_lists_as_tuples(read_component(source))
         self.engine, self.ticker = engine_for(limits)
         self.lib = c_api()
         try:
@@ -1264,6 +1604,16 @@ class Prepared:
             )
             if self.core is not None:
                 return
+        with_maps = [s for s in exports if sig_has_map(s)]
+        with_maps += [s for s, _ in imports if sig_has_map(s)]
+        if with_maps:
+            first = with_maps[0]
+            where = f"{first.interface}#{first.name}" if first.interface else first.name
+            raise PluginLoadError(
+                f"`{where}` passes map<K, V> values, which wasmtime-py "
+                f"{wasmtime_py_version()} cannot convert, so only the fast path can run this "
+                f"component{': ' + self.fast_unavailable if self.fast_unavailable else ''}",
+            )
         ctype = self.component.type
         self.linker = wc.Linker(self.engine)
         self.linker.add_wasip2()

@@ -235,6 +235,13 @@ class Generator:
             if self.resolve.dealias(kind.type) == "u8":
                 return "bytes"
             return f"list[{self.py_type(kind.type, mod)}]"
+        if isinstance(kind, ir.FixedLengthList):
+            # like `list<T>`: bytes for u8, else a list (its length is checked when lowered)
+            if self.resolve.dealias(kind.type) == "u8":
+                return "bytes"
+            return f"list[{self.py_type(kind.type, mod)}]"
+        if isinstance(kind, ir.Map):
+            return f"dict[{self.py_type(kind.key, mod)}, {self.py_type(kind.value, mod)}]"
         if isinstance(kind, ir.Tuple):
             return f"tuple[{', '.join(self.py_type(t, mod) for t in kind.types)}]"
         if isinstance(kind, ir.Option):
@@ -703,6 +710,13 @@ class Generator:
                     done[ty] = "BYTES"
                     return "BYTES"
                 body = f'("list", {desc(kind.type)})'
+            elif isinstance(kind, ir.FixedLengthList):
+                if self.resolve.dealias(kind.type) == "u8":
+                    body = f'("fixed-bytes", {kind.length})'
+                else:
+                    body = f'("fixed-list", {desc(kind.type)}, {kind.length})'
+            elif isinstance(kind, ir.Map):
+                body = f'("map", {desc(kind.key)}, {desc(kind.value)})'
             elif isinstance(kind, ir.Tuple):
                 body = f'("tuple", ({", ".join(desc(t) for t in kind.types)},))'
             elif isinstance(kind, ir.Handle) and self.is_host_resource(kind.resource):
