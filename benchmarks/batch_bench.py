@@ -1,6 +1,6 @@
 """The Arrow batch codec (`_batch.py`) against today's typed fast path, in the same run.
 
-    python3 benchmarks/batch_bench.py [--rounds N] [--records N] [--skip-rust]
+    python3 benchmarks/batch_bench.py [--rounds N] [--records N] [--skip-rust] [--skip-ts]
 
 Prints, for batches of `--records` data-records (64-byte payloads, two metadata pairs):
   * `process-batch` on the hand-written WAT processor (pure conversion; its guest code only
@@ -8,6 +8,8 @@ Prints, for batches of `--records` data-records (64-byte payloads, two metadata 
     call starts), the guest, and lifting (after the core call until post-return), typed vs
     Arrow, with the ratio;
   * the same for the example Rust processor and filter (which call host imports per record);
+  * the TypeScript example processor (componentize-js) on the generic path and on the fast
+    path (WASI 0.2 served by `_wasi.py`), with the guest's own time per record;
   * the issue's targets: >= 2M records/s each way, >= 10x today's fast path.
 Numbers only; nothing is asserted. Other processes share the machine: compare ratios.
 """
@@ -123,11 +125,58 @@ def compare(
     return out
 
 
+def typescript(recs: list[DataRecord], batch: Any, io: dict[str, Any], rounds: int) -> None:
+    """The TypeScript example processor (componentize-js): generic path vs fast path (its WASI
+    0.2 imports served by `_wasi.py`), typed and Arrow, with the guest's own share."""
+    from witgen.author import builder
+    from witgen.author.project import Project
+    from witgen.diagnostics import WitgenError
+
+    try:
+        component = builder.build(Project.load(REPO / "examples/typescript/processor")).component
+    except WitgenError as exc:
+        print(f"the TypeScript example cannot be built here ({exc}); skipping it")
+        return
+    cache = REPO / "target" / "batch-bench-cache"
+    recs = recs[:200]  # the generic path needs ~0.5 ms a record
+    batch = batch.slice(0, len(recs))
+    n = len(recs)
+    generic = ProcessorPlugin.load(component, fast=False, cache_dir=cache, **io)
+    fast = ProcessorPlugin.load(component, fast=True, cache_dir=cache, **io)
+    assert fast.processor.process_batch(recs) == generic.processor.process_batch(recs)
+    slow = min(_timed(lambda: generic.processor.process_batch(recs)) for _ in range(3))
+    sig = _abi.PROCESSOR__PROCESS_BATCH
+    with Phases() as phases:
+        typed = phases.run(lambda: fast.processor.process_batch(recs), rounds)
+        arrow = phases.run(lambda: _batch.call(fast._instance, sig, batch), rounds)
+    print(f"process-batch, TypeScript example processor (componentize-js)  ({n} records per call)")
+    print(f"  generic path        {n / slow:12,.0f} r/s")
+    for label, got in (("fast path, typed", typed), ("fast path, Arrow", arrow)):
+        print(
+            f"  {label:<19} {n / got[0]:12,.0f} r/s   ratio {slow / got[0]:5.1f}x"
+            f"   guest {got[2] / n * 1e6:6.1f} us/record, host {(got[0] - got[2]) / n * 1e6:5.1f}"
+        )
+    ratio = slow / typed[0]
+    RESULTS.append(("TypeScript, fast vs generic", f"{ratio:.1f}x", ">= 10x", ratio >= 10))
+    bound = (slow / n) / (typed[2] / n)
+    print(
+        f"  the guest alone (StarlingMonkey running the plugin's JS) takes"
+        f" {typed[2] / n * 1e6:.0f} us a record: no host can pass {bound:.1f}x the generic path"
+    )
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--skip-rust", action="store_true")
+    parser.add_argument("--skip-ts", action="store_true")
     args = parser.parse_args()
     n = args.records
     recs = records(n)
@@ -178,6 +227,8 @@ def main() -> int:
                 n,
                 args.rounds,
             )
+    if not args.skip_ts:
+        typescript(recs, batch, io, args.rounds)
     print()
     print(f"{'target':<36} {'measured':>16} {'goal':>12}  verdict")
     for name, measured, goal, met in RESULTS:

@@ -1,6 +1,6 @@
 """The TypeScript processor example takes the processor's place in a `witgen run` pipeline
 (issue 5: "the Go and TypeScript SDKs join the same pipeline when they land"). It imports WASI
-(componentize-js), so the host bindings run it on the generic wasmtime.component path."""
+(componentize-js); the fast path serves those imports itself (`_wasi.py`) and runs it."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def ts_processor() -> Path:
 def test_pipeline_with_typescript_processor(ts_processor: Path, tmp_path: Path) -> None:
     p, written = run_with_processor(tmp_path, example_components(), ts_processor, 120, {})
     acc = p.accounting
-    assert p.stages[1].metrics.mode != "core"  # WASI-importing: the generic path
+    assert p.stages[1].metrics.mode == "core"  # WASI 0.2 served by the fast path
     assert p.failure is None and acc.balanced and acc.source == 120
     records = [r for r in written if r.id.startswith("t-rec-")]
     assert len(records) == acc.out > 0 and len({r.id for r in records}) == len(records)
