@@ -435,38 +435,11 @@ class RustGen:
 
     # -- types --
 
-    def _contains(self, ty: ir.Type | None, pred: str, seen: frozenset[int] = frozenset()) -> bool:
-        """Whether a type contains a float ("float") or a resource handle ("handle")."""
-        if ty is None:
-            return False
-        ty = self.resolve.dealias(ty)
-        if isinstance(ty, str):
-            return pred == "float" and ty in ("f32", "f64")
-        if ty in seen:
-            return False
-        seen = seen | {ty}
-        kind = self.resolve.types[ty].kind
-        if isinstance(kind, (ir.Handle, ir.Resource)):
-            return pred == "handle"
-        children: list[ir.Type | None] = []
-        if isinstance(kind, ir.Record):
-            children = [f.type for f in kind.fields]
-        elif isinstance(kind, ir.Tuple):
-            children = list(kind.types)
-        elif isinstance(kind, ir.Variant):
-            children = [c.type for c in kind.cases]
-        elif isinstance(kind, (ir.Option, ir.List, ir.FixedLengthList)):
-            children = [kind.type]
-        elif isinstance(kind, ir.Result):
-            children = [kind.ok, kind.err]
-        elif isinstance(kind, ir.Map):
-            children = [kind.key, kind.value]
-        return any(self._contains(c, pred, seen) for c in children)
-
     def _derives(self, children: list[ir.Type | None]) -> str:
-        if any(self._contains(c, "handle") for c in children):
+        facts = [self.layouts.facts.of(c) for c in children]
+        if any(f.handles for f in facts):
             return "Debug"
-        if any(self._contains(c, "float") for c in children):
+        if any(f.floats for f in facts):
             return "Debug, Clone, PartialEq"
         return "Debug, Clone, PartialEq, Eq, Hash"
 

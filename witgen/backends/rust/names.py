@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from witgen import ir
+from witgen.abi.analysis import TypeFacts
 from witgen.backends.common import Unsupported
 
 # Strict and reserved keywords of Rust 2021 (raw identifiers `r#x` work for all but four).
@@ -124,11 +125,11 @@ class TypeNamer:
         borrow_names: dict[int, str] | None = None,
     ):
         self.resolve = resolve
+        self.facts = TypeFacts(resolve)
         self.module_of = module_of
         self.exported_resources = exported
         # exported resource -> the name of its borrow type (`FileBorrow`, see `borrow_name`)
         self.borrow_names = {} if borrow_names is None else borrow_names
-        self._borrows: dict[int, bool] = {}
         # The record of the `alloc` types (`String`, `Vec`) each module's code names, kept while
         # the strings are made: the module imports exactly these (see `ModuleModel.uses`).
         self.used: dict[str, set[str]] = {}
@@ -159,7 +160,7 @@ class TypeNamer:
             self.exported_resources,
             self.borrow_names,
         )
-        namer.used = self.used
+        namer.used, namer.facts = self.used, self.facts
         return namer
 
     def borrow_path(self, resource: int, here: str) -> str:
@@ -191,31 +192,7 @@ class TypeNamer:
 
     def has_borrow(self, ty: ir.Type | None) -> bool:
         """Whether a value of the type holds a borrowed handle (it then has a lifetime)."""
-        if ty is None or isinstance(ty, str):
-            return False
-        cached = self._borrows.get(ty)
-        if cached is None:
-            self._borrows[ty] = False  # WIT types are not recursive; this only guards loops
-            kind = self.resolve.types[ty].kind
-            children: list[ir.Type | None] = []
-            if isinstance(kind, ir.Handle):
-                cached = kind.kind == "borrow"
-            else:
-                if isinstance(kind, ir.Record):
-                    children = [f.type for f in kind.fields]
-                elif isinstance(kind, ir.Tuple):
-                    children = list(kind.types)
-                elif isinstance(kind, ir.Variant):
-                    children = [c.type for c in kind.cases]
-                elif isinstance(kind, (ir.Option, ir.List, ir.FixedLengthList, ir.Alias)):
-                    children = [kind.type]
-                elif isinstance(kind, ir.Result):
-                    children = [kind.ok, kind.err]
-                elif isinstance(kind, ir.Map):
-                    children = [kind.key, kind.value]
-                cached = any(self.has_borrow(c) for c in children)
-            self._borrows[ty] = cached
-        return cached
+        return self.facts.of(ty).borrows
 
     def owned(self, ty: ir.Type, here: str, lt: str = "'_") -> str:
         """The type as stored in a value (type definitions, lifted values, export results).
