@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from unittest import mock
@@ -88,21 +89,48 @@ def test_committed_sdk_is_rustfmt_clean() -> None:
     _rustfmt_check(files)
 
 
-def test_frontend_corpus_worlds_are_rustfmt_clean(tmp_path: Path) -> None:
+FRONTEND_CORPUS = WORKSPACE.parent.parent / "rust-corpus"  # target/rust-corpus
+
+
+def test_frontend_corpus_worlds_compile_and_are_rustfmt_and_clippy_clean() -> None:
     """Every world of the front end's valid corpus that the Rust backend generates (it refuses
-    the rest by name) is laid out exactly as rustfmt lays it out."""
-    made = 0
+    the rest by name: accessors, async functions) is laid out exactly as rustfmt lays it out
+    and compiles clippy-clean: the SDKs are the crates of one cargo workspace, checked by one
+    `cargo clippy` run (target/rust-corpus, cached between runs)."""
+    cargo = require_tool("cargo")
+    require_tool("cargo-clippy")
+    sdks: dict[str, dict[str, str]] = {}
     for case, resolve, name, world in corpus_worlds():
+        crate = re.sub(r"[^a-z0-9]+", "-", f"fc-{case.stem}-{name}".lower())
+        options = backends.GenerateOptions(source=case.name, package_name=crate)
         try:
-            files = rust_backend.generate(
-                resolve, [world], backends.GenerateOptions(source=case.name)
-            )
+            sdks[crate] = rust_backend.generate(resolve, [world], options)
         except WitgenError:
             continue
-        write_tree(tmp_path / f"{case.stem}-{name}", files)
-        made += 1
-    assert made >= 80, f"only {made} corpus worlds generated Rust"
-    _rustfmt_check(sorted(tmp_path.rglob("*.rs")))
+    assert len(sdks) >= 100, f"only {len(sdks)} corpus worlds generated Rust"
+    for crate, files in sdks.items():
+        toolchain.write_sdk(FRONTEND_CORPUS / crate, files)
+    for stale in FRONTEND_CORPUS.glob("fc-*"):
+        if stale.name not in sdks:
+            shutil.rmtree(stale)
+    members = ", ".join(f'"{c}"' for c in sorted(sdks))
+    manifest = f'[workspace]\nresolver = "2"\nmembers = [{members}]\n'
+    if not (FRONTEND_CORPUS / "Cargo.toml").exists() or (
+        (FRONTEND_CORPUS / "Cargo.toml").read_text() != manifest
+    ):
+        (FRONTEND_CORPUS / "Cargo.toml").write_text(manifest)
+    _rustfmt_check(sorted(FRONTEND_CORPUS.glob("fc-*/src/**/*.rs")))
+    env = dict(os.environ, CARGO_TARGET_DIR=str(WORKSPACE.parent.parent / "rust-host"))
+    env.pop("RUSTC", None)
+    proc = subprocess.run(
+        [cargo, "clippy", "--quiet", "--keep-going", "--all-features", "--workspace"]
+        + ["--", "-D", "warnings"],
+        cwd=FRONTEND_CORPUS,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-6000:]
 
 
 def test_generated_code_is_clippy_clean(components: dict[str, Path]) -> None:
