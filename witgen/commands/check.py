@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -20,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # `load` leaves no reference cycles, so the cyclic collector would find nothing: it would
+    # only walk the resolved IR of a large input (a sixth of `check`'s time on 20,000 functions)
+    gc.disable()
     paths = args.paths or [None]
     worst = 0
     for path in paths:

@@ -9,11 +9,12 @@ wit-parser's exact error positions for bad characters and bad identifiers.
 from __future__ import annotations
 
 import re
-
-
-from lark import Token
+from typing import TYPE_CHECKING
 
 from witgen.diagnostics import Span, WitError
+
+if TYPE_CHECKING:  # Lark is imported when tokens are made: `check` on valid WIT never needs it
+    from lark import Token
 
 KEYWORDS = {
     k: k.upper().replace("-", "_")
@@ -193,6 +194,8 @@ class Lexed:
         item = self.items[i]
         if not isinstance(item, int):
             return item
+        from lark import Token
+
         ttype = self.kinds[i]
         value = _PUNCT_TEXT[ttype]
         line, col = self.lines.at(item)
@@ -263,6 +266,8 @@ def _tokenize_fast(out: Lexed, chunk: int = _CHUNK) -> bool:
     """`_tokenize` for the common case, faster on large files (C-level `findall`, no match
     objects). False, with `out` half filled, when the text needs the exact scan (see `_FAST`).
     Chunks end just after a newline, so that only a block comment can cross their end."""
+    from lark import Token
+
     text = out.text
     n = len(text)
     pos = 1 if text.startswith("\ufeff") else 0
@@ -389,6 +394,8 @@ def _tokenize_fast(out: Lexed, chunk: int = _CHUNK) -> bool:
 
 
 def _tokenize(out: Lexed) -> None:
+    from lark import Token
+
     text = out.text
     tokens = out.tokens
     comments = out.comments

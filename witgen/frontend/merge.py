@@ -616,6 +616,9 @@ class Merger:
             new_spans[k] = world.import_spans.get(k)
         world.import_spans = new_spans
         world.exports = new_exports
+        # the two recursive closures refer to themselves (and so to self): without this the
+        # whole merger would wait for the cyclic collector, which `check` runs without
+        del add_import, add_export
 
     def _iface_name(self, iid: int) -> str:
         it = self.interfaces[iid]

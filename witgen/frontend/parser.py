@@ -17,7 +17,7 @@ from lark.lexer import Lexer
 
 from witgen import paths
 from witgen.diagnostics import Span, WitError
-from witgen.frontend import ast
+from witgen.frontend import ast, descent
 from witgen.frontend.lexer import DESCRIBE, Lexed, tokenize
 
 MAX_TYPE_NESTING = 100
@@ -649,7 +649,18 @@ def _start(tok: Token) -> int:
 
 
 def parse_text(file: str, text: str) -> ast.File:
-    """Parse one file's text. Raises a located WitError for invalid syntax."""
+    """Parse one file's text. Raises a located WitError for invalid syntax.
+
+    Valid files take the recursive-descent fast path (`descent`); whatever it declines (any
+    error included) is parsed here, by the exact path that words wit-parser's diagnostics."""
+    tree = descent.parse(file, text)
+    if tree is not None:
+        return tree
+    return parse_exact(file, text)
+
+
+def parse_exact(file: str, text: str) -> ast.File:
+    """`parse_text` without the fast path: the tokens of `lexer.py` through Lark's LALR table."""
     lexed = tokenize(file, text)
     parser = _parser()
     _BUILD.lexed = lexed

@@ -203,6 +203,9 @@ class PackageResolver:
         self.interfaces: list[InterfaceM] = []
         self.worlds: list[WorldM] = []
         self.anon: dict[Any, int] = {}
+        # ("list" | "option" | "result", resolved parts...) -> the anonymous type `_anon` gave
+        # them: a repeated `list<T>` is found without building and hashing its `ir` kind
+        self.anon_by_parts: dict[tuple[Any, ...], int] = {}
         self.cur = 0
         self.ast_items: list[dict[str, tuple[str, int]]] = []
         self.package_items: dict[str, tuple[str, int]] = {}
@@ -923,12 +926,32 @@ class PackageResolver:
         return ir.UNKNOWN_STABILITY
 
     def _resolve_type(self, ty: ast.TypeNode, stability: ir.Stability) -> Any:
-        # the two commonest cases, without the `ir.Alias` that `_anon` would unwrap again
-        if not ty.args:
-            if ty.kind not in _DEFINITION_KINDS:
-                return ty.kind  # a primitive
-        elif ty.kind == "name":
-            return self._type_name(ty.args[0])
+        # the commonest cases, without the `ir.Alias` that `_anon` would unwrap again
+        k = ty.kind
+        a = ty.args
+        if not a:
+            if k not in _DEFINITION_KINDS:
+                return k  # a primitive
+        elif k == "name":
+            return self._type_name(a[0])
+        elif k == "list" or k == "option":  # what `_resolve_kind` and `_anon` do, in order
+            parts: tuple[Any, ...] = (k, self._resolve_type(a[0], stability))
+            hit = self.anon_by_parts.get(parts)
+            if hit is None:
+                inner: Any = ir.List(parts[1]) if k == "list" else ir.Option(parts[1])
+                hit = self._anon(inner, self._find_stability(inner, stability), ty.span)
+                self.anon_by_parts[parts] = hit
+            return hit
+        elif k == "result":
+            ok = None if a[0] is None else self._resolve_type(a[0], stability)
+            err = None if a[1] is None else self._resolve_type(a[1], stability)
+            parts = (k, ok, err)
+            hit = self.anon_by_parts.get(parts)
+            if hit is None:
+                result = ir.Result(ok, err)
+                hit = self._anon(result, self._find_stability(result, stability), ty.span)
+                self.anon_by_parts[parts] = hit
+            return hit
         kind = self._resolve_kind(ty, stability)
         st = self._find_stability(kind, stability)
         return self._anon(kind, st, ty.span)

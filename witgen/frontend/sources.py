@@ -16,7 +16,7 @@ from typing import Any
 from witgen.diagnostics import SourceCache, Span, UsageError, WitError
 from witgen.frontend.limits import MAX_SOURCE_BYTES
 from witgen.frontend.merge import Merger, version_key
-from witgen.frontend.parser import parse_text
+from witgen.frontend import ast, descent
 from witgen.frontend.resolver import PackageResolver, Unresolved
 
 
@@ -58,12 +58,23 @@ def _read(path: Path) -> str:
     return text
 
 
+def _parse(file: str, text: str) -> ast.File:
+    """`parser.parse_text`, importing the exact path (and Lark) only for a file that the fast
+    path declines (an invalid one, or one using what it leaves to Lark)."""
+    tree = descent.parse(file, text)
+    if tree is None:
+        from witgen.frontend.parser import parse_exact
+
+        tree = parse_exact(file, text)
+    return tree
+
+
 def parse_group(files: list[Path]) -> list[Unresolved]:
     """Parse the files of one package; returns [main, nested...] unresolved packages."""
     main = PackageResolver()
     nested: list[Unresolved] = []
     for f in files:
-        tree = parse_text(str(f), _read(f))
+        tree = _parse(str(f), _read(f))
         for np in tree.nested:  # like wit-parser: a file's nested packages before the file
             if np.inner:
                 raise WitError(
@@ -155,6 +166,7 @@ def push_all(merger: Merger, groups: list[list[Unresolved]]) -> int:
     # wit-parser walks the packages sorted by (namespace, name, version)
     for name in sorted(table, key=_name_key):
         visit(table[name])
+    del visit  # a recursive closure (a cycle through `table`): freed now, not by the cyclic GC
     main_id = -1
     for name in order:
         pid = merger.append(table[name])

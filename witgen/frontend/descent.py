@@ -1,0 +1,656 @@
+"""The fast path of `parser.parse_text`: a hand-written recursive-descent parser for valid WIT.
+
+It scans a file into plain lists (no Lark tokens) and descends the grammar of `wit.lark`
+directly, building the very AST that the Lark parser builds (the same nodes, spans, offsets
+and doc comments). It only ever accepts: anything it does not handle (an error of any kind,
+a nested package, an accessor function, non-ASCII text, a pre-release version, `/*` nested
+comments...) makes it give up and return None, and the exact path (`lexer.tokenize` + the
+LALR parser) parses the file again and says what is wrong and where, as wit-parser does.
+So diagnostics are never decided here; `tests/frontend/test_descent.py` checks that both
+paths give equal ASTs on every file of the corpus.
+"""
+
+from __future__ import annotations
+
+import os
+from bisect import bisect_right
+from typing import Any
+
+from witgen.diagnostics import Span
+from witgen.frontend import ast
+from witgen.frontend.lexer import (
+    _BAD_CODEPOINTS,
+    _CHUNK,
+    _FAST,
+    KEYWORDS,
+    PUNCT,
+    _version_tail,
+    semver_problem,
+    validate_id,
+)
+
+# Token kinds: a keyword or punctuation is its own text; the others are these (not WIT text).
+_ID = "<id>"
+_EXPLICIT_ID = "<%id>"
+_INTEGER = "<int>"
+_VERSION = "<ver>"
+_STRING = "<str>"
+_COMMENT = "<comment>"
+_EOF = "<eof>"
+_KINDS: dict[str, str] = {**{k: k for k in KEYWORDS}, **{p: p for p in PUNCT}}
+_IDS = frozenset((_ID, _EXPLICIT_ID))
+_PRIMITIVES = frozenset(
+    "u8 u16 u32 u64 s8 s16 s32 s64 f32 f64 char bool string error-context".split()
+)
+_TYPEDEFS = frozenset("type record flags variant enum resource".split())
+_DIGITS = frozenset("0123456789")
+_MAX_NESTING = 50  # well below the exact path's limit of 100: deeper types go there
+# WITGEN_EXACT_PARSER=1 sends every file to the exact path (to compare the two, or to rule the
+# fast path out when chasing a problem)
+_EXACT_ONLY = os.environ.get("WITGEN_EXACT_PARSER", "") not in ("", "0")
+
+
+class _GiveUp(Exception):
+    """Something the fast path does not handle: the exact path parses the file."""
+
+
+class _Scan:
+    """A file's tokens as parallel lists, and `docs[i]`: the comments before token `i` with the
+    offset where the first of them starts."""
+
+    __slots__ = ("kinds", "values", "starts", "docs")
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+        self.values: list[str] = []
+        self.starts: list[int] = []
+        self.docs: dict[int, tuple[list[str], int]] = {}
+
+
+def _classify(value: str) -> str | None:
+    """The kind of a piece of `lexer._FAST` met for the first time (a keyword or punctuation is
+    known already); None for what only the exact lexer may judge."""
+    first = value[0]
+    if first == "/":  # a comment (`/` alone is punctuation); `/*` alone nests or runs on
+        return None if value == "/*" else _COMMENT
+    if first in _DIGITS:
+        if "." not in value:
+            return _INTEGER
+        return None if semver_problem(value) is not None else _VERSION
+    if first == '"':
+        return _STRING if len(value) > 1 and value[-1] == '"' else None
+    if first == "%":
+        return _EXPLICIT_ID if validate_id(value[1:]) is None else None
+    if first.isalpha() or first == "_":
+        return _ID if validate_id(value) is None else None
+    return None
+
+
+def _scan(text: str) -> _Scan | None:
+    """The tokens of `text` (the pieces of `lexer._FAST`), or None when the exact lexer must
+    look at it: non-ASCII text, a forbidden character, a bad name, version or string, a block
+    comment that nests or crosses a chunk, a version with `-pre`/`+build`. (Doing each chunk
+    with list-wide C functions, `map`/`accumulate`/`compress`, was measured slower.)"""
+    if not text.isascii() or _BAD_CODEPOINTS.search(text) is not None:
+        return None
+    out = _Scan()
+    kinds = out.kinds
+    values = out.values
+    starts = out.starts
+    docs = out.docs
+    kind_of = dict(_KINDS)  # each new piece joins it: one lookup for its repetitions
+    findall = _FAST.findall
+    pending: list[str] | None = None
+    pending_start = 0
+    pos = 0
+    n = len(text)
+    while pos < n:
+        stop = text.find("\n", pos + _CHUNK)
+        stop = n if stop < 0 else stop + 1
+        for space, value in findall(text, pos, stop):
+            if space:
+                pos += len(space)
+            if not value:  # the end of the chunk
+                break
+            kind = kind_of.get(value)
+            if kind is None:
+                kind = _classify(value)
+                if kind is None:
+                    return None
+                if kind is _VERSION:
+                    end = pos + len(value)
+                    if _version_tail(text, end, value)[1] != end:
+                        return None  # `-pre`/`+build` follows: the exact lexer joins them
+                else:
+                    kind_of[value] = kind
+            if kind is _COMMENT:
+                if pending is None:
+                    pending = []
+                    pending_start = pos
+                pending.append(value)
+                pos += len(value)
+                continue
+            if pending is not None:
+                docs[len(kinds)] = (pending, pending_start)
+                pending = None
+            kinds.append(kind)
+            values.append(value)
+            starts.append(pos)
+            pos += len(value)
+    if pos != n:
+        return None
+    for _ in range(4):  # lookahead past the end never leaves the lists
+        kinds.append(_EOF)
+        values.append("")
+        starts.append(n)
+    return out
+
+
+_new_object = object.__new__
+_set_attr = object.__setattr__
+
+
+class _Descent:
+    """The grammar of `wit.lark`, one method per rule, over a `_Scan`. `i` is the next token."""
+
+    def __init__(self, file: str, text: str, scan: _Scan) -> None:
+        self.file = file
+        self.kinds = scan.kinds
+        self.values = scan.values
+        self.starts = scan.starts
+        self.comments = scan.docs
+        self.line_starts = [0]
+        find = text.find
+        at = find("\n")
+        while at >= 0:
+            self.line_starts.append(at + 1)
+            at = find("\n", at + 1)
+        self.i = 0
+
+    # -- tokens --
+
+    def _span(self, i: int) -> Span:
+        """Token `i`'s span, made as the parser's `_token_span` makes it."""
+        start = self.starts[i]
+        line = bisect_right(self.line_starts, start)
+        column = start - self.line_starts[line - 1] + 1
+        span = _new_object(Span)
+        _set_attr(
+            span,
+            "__dict__",
+            {
+                "file": self.file,
+                "line": line,
+                "column": column,
+                "end_line": line,
+                "end_column": column + len(self.values[i]),
+            },
+        )
+        return span
+
+    def _docs(self, i: int) -> list[str]:
+        hit = self.comments.get(i)
+        return [] if hit is None else hit[0]
+
+    def _expect(self, kind: str) -> None:
+        if self.kinds[self.i] != kind:
+            raise _GiveUp()
+        self.i += 1
+
+    def _id(self) -> ast.Id:
+        i = self.i
+        kind = self.kinds[i]
+        if kind == _ID:
+            name = self.values[i]
+        elif kind == _EXPLICIT_ID:
+            name = self.values[i][1:]
+        else:
+            raise _GiveUp()
+        self.i = i + 1
+        return ast.Id(name, self._span(i), self.starts[i])
+
+    def _version(self) -> str:
+        """`@` VERSION (the `@` is next)."""
+        i = self.i + 1
+        if self.kinds[i] != _VERSION:
+            raise _GiveUp()
+        self.i = i + 1
+        return self.values[i]
+
+    # -- top level --
+
+    def top(self) -> ast.File:
+        kinds = self.kinds
+        package = None
+        if kinds[0] == "package":
+            self.i = 1
+            package = self._package_name()
+            if kinds[self.i] == "{":  # `package a:b { ... }`: a nested package, read below
+                package = None
+                self.i = 0
+            else:
+                self._expect(";")
+                package.docs = self._docs(0)
+                hit = self.comments.get(0)
+                if hit is not None:
+                    start = hit[1]
+                    line = bisect_right(self.line_starts, start)
+                    package.docs_span = Span(
+                        self.file, line, start - self.line_starts[line - 1] + 1
+                    )
+        items: list[ast.TopItem] = []
+        nested: list[ast.NestedPackage] = []
+        while kinds[self.i] != _EOF:
+            if kinds[self.i] == "package":
+                nested.append(self._nested_package())
+            else:
+                items.append(self._top_item())
+        return ast.File(self.file, package, items, nested)
+
+    def _nested_package(self) -> ast.NestedPackage:
+        """`package a:b { ... }`; one nested in it is an error: the exact path reports it."""
+        first = self.i
+        self.i += 1
+        package = self._package_name()
+        self._expect("{")
+        package.docs = self._docs(first)
+        items: list[ast.TopItem] = []
+        while self.kinds[self.i] != "}":
+            items.append(self._top_item())
+        self.i += 1
+        return ast.NestedPackage(package, items, [])
+
+    def _top_item(self) -> ast.TopItem:
+        kinds = self.kinds
+        first = self.i
+        attrs = self._attrs()
+        kind = kinds[self.i]
+        if kind == "interface":
+            self.i += 1
+            name = self._id()
+            return ast.Interface(self._docs(first), attrs, name, self._iface_body())
+        if kind == "world":
+            self.i += 1
+            name = self._id()
+            return ast.World(self._docs(first), attrs, name, self._world_body())
+        if kind == "use":
+            span = self._span(self.i)
+            self.i += 1
+            path = self._use_path()
+            as_ = None
+            if kinds[self.i] == "as":
+                self.i += 1
+                as_ = self._id()
+            self._expect(";")
+            return ast.ToplevelUse(attrs, path, as_, span)
+        raise _GiveUp()  # a nested package after attributes, or not WIT
+
+    def _package_name(self) -> ast.PackageName:
+        namespace = self._id()
+        self._expect(":")
+        name = self._id()
+        version = None
+        end = name.span
+        if self.kinds[self.i] == "@":
+            version = self._version()
+            end = self._span(self.i - 1)
+        span = Span(
+            self.file, namespace.span.line, namespace.span.column, end.end_line, end.end_column
+        )
+        return ast.PackageName(namespace, name, version, span)
+
+    def _use_path(self) -> ast.UsePath:
+        first = self._id()
+        if self.kinds[self.i] != ":":
+            return first
+        self.i += 1
+        package = self._id()
+        self._expect("/")
+        name = self._id()
+        version = self._version() if self.kinds[self.i] == "@" else None
+        span = Span(
+            self.file,
+            first.span.line,
+            first.span.column,
+            package.span.end_line,
+            package.span.end_column,
+        )
+        return ast.ForeignPath(ast.PackageName(first, package, version, span), name)
+
+    def _attrs(self) -> list[ast.Attr]:
+        if self.kinds[self.i] != "@":
+            return []
+        attrs: list[ast.Attr] = []
+        seen: set[str] = set()
+        while self.kinds[self.i] == "@":
+            at = self.starts[self.i]
+            self.i += 1
+            name = self._id()
+            self._expect("(")
+            key = self._id()
+            self._expect("=")
+            if name.name in ("since", "deprecated") and key.name == "version":
+                if self.kinds[self.i] != _VERSION:
+                    raise _GiveUp()
+                value = self.values[self.i]
+                self.i += 1
+            elif name.name == "unstable" and key.name == "feature":
+                value = self._id().name
+            else:
+                raise _GiveUp()
+            self._expect(")")
+            if name.name in seen or {name.name, *seen} >= {"since", "unstable"}:
+                raise _GiveUp()  # twice, or both @since and @unstable: the exact path says so
+            seen.add(name.name)
+            attrs.append(ast.Attr(name.name, value, name.span, at))
+        return attrs
+
+    # -- interfaces and worlds --
+
+    def _iface_body(self) -> list[ast.InterfaceItem]:
+        self._expect("{")
+        kinds = self.kinds
+        items: list[ast.InterfaceItem] = []
+        while kinds[self.i] != "}":
+            first = self.i
+            attrs = self._attrs()
+            kind = kinds[self.i]
+            if kind in _IDS:
+                name = self._id()
+                self._expect(":")
+                func = self._func()
+                self._expect(";")
+                items.append(ast.NamedFunc(self._docs(first), attrs, name, func))
+            elif kind in _TYPEDEFS:
+                items.append(self._typedef(first, attrs))
+            elif kind == "use":
+                items.append(self._use(attrs))
+            else:
+                raise _GiveUp()
+        self.i += 1
+        return items
+
+    def _world_body(self) -> list[ast.WorldItem]:
+        self._expect("{")
+        kinds = self.kinds
+        items: list[ast.WorldItem] = []
+        while kinds[self.i] != "}":
+            first = self.i
+            attrs = self._attrs()
+            kind = kinds[self.i]
+            if kind == "import" or kind == "export":
+                self.i += 1
+                extern = self._extern()
+                items.append(ast.ImportExport(kind, self._docs(first), attrs, extern))
+            elif kind in _TYPEDEFS:
+                items.append(self._typedef(first, attrs))
+            elif kind == "use":
+                items.append(self._use(attrs))
+            elif kind == "include":
+                self.i += 1
+                path = self._use_path()
+                names: list[tuple[ast.Id, ast.Id]] = []
+                if kinds[self.i] == "with":
+                    self.i += 1
+                    self._expect("{")
+                    while kinds[self.i] != "}":
+                        old = self._id()
+                        self._expect("as")
+                        names.append((old, self._id()))
+                        if kinds[self.i] != ",":
+                            break
+                        self.i += 1
+                    self._expect("}")
+                else:
+                    self._expect(";")
+                items.append(ast.Include(attrs, path, names))
+            else:
+                raise _GiveUp()
+        self.i += 1
+        return items
+
+    def _extern(self) -> ast.Extern:
+        kinds = self.kinds
+        i = self.i
+        if kinds[i] in _IDS and kinds[i + 1] == ":":
+            after = kinds[i + 2]
+            if after == "func" or after == "async":
+                name = self._id()
+                self.i += 1
+                func = self._func()
+                self._expect(";")
+                return ast.Extern("func", name, func, None, None)
+            if after == "interface":
+                name = self._id()
+                self.i += 2
+                return ast.Extern("interface", name, None, self._iface_body(), None)
+            if after in _IDS and kinds[i + 3] != "/":  # `label: path`, not `ns:pkg/name`
+                name = self._id()
+                self.i += 1
+                path = self._use_path()
+                self._expect(";")
+                return ast.Extern("named-path", name, None, None, path)
+        path = self._use_path()
+        self._expect(";")
+        return ast.Extern("path", None, None, None, path)
+
+    def _use(self, attrs: list[ast.Attr]) -> ast.Use:
+        kinds = self.kinds
+        self.i += 1
+        path = self._use_path()
+        self._expect(".")
+        self._expect("{")
+        names: list[tuple[ast.Id, ast.Id | None]] = []
+        while kinds[self.i] != "}":
+            name = self._id()
+            alias = None
+            if kinds[self.i] == "as":
+                self.i += 1
+                alias = self._id()
+            names.append((name, alias))
+            if kinds[self.i] != ",":
+                break
+            self.i += 1
+        self._expect("}")
+        self._expect(";")
+        return ast.Use(attrs, path, names)
+
+    # -- type definitions --
+
+    def _typedef(self, first: int, attrs: list[ast.Attr]) -> ast.TypeDef:
+        kinds = self.kinds
+        kind = kinds[self.i]
+        self.i += 1
+        name = self._id()
+        docs = self._docs(first)
+        if kind == "type":
+            self._expect("=")
+            ty = self._ty(0)
+            self._expect(";")
+            return ast.TypeDef(docs, attrs, name, ty)
+        if kind == "resource":
+            funcs: list[ast.ResourceFunc] = []
+            if kinds[self.i] == ";":
+                self.i += 1
+            else:
+                self._expect("{")
+                while kinds[self.i] != "}":
+                    funcs.append(self._resource_func())
+                self.i += 1
+            return ast.TypeDef(docs, attrs, name, ast.TypeNode("resource", tuple(funcs), name.span))
+        self._expect("{")
+        members: list[Any] = []
+        while kinds[self.i] != "}":
+            at = self.i
+            member = self._id()
+            if kind == "record":
+                self._expect(":")
+                members.append((self._docs(at), member, self._ty(0)))
+            elif kind == "variant":
+                payload = None
+                if kinds[self.i] == "(":
+                    self.i += 1
+                    payload = self._ty(0)
+                    self._expect(")")
+                members.append((self._docs(at), member, payload))
+            else:  # flags, enum
+                members.append((self._docs(at), member))
+            if kinds[self.i] != ",":
+                break
+            self.i += 1
+        self._expect("}")
+        return ast.TypeDef(docs, attrs, name, ast.TypeNode(kind, tuple(members), name.span))
+
+    def _resource_func(self) -> ast.ResourceFunc:
+        first = self.i
+        attrs = self._attrs()
+        if self.kinds[self.i] == "constructor":
+            span = self._span(self.i)
+            self.i += 1
+            self._expect("(")
+            params = self._params()
+            result = None
+            if self.kinds[self.i] == "->":
+                self.i += 1
+                result = self._ty(0)
+            self._expect(";")
+            name = ast.Id("constructor", span)
+            func = ast.Func(False, params, result, span)
+            return ast.ResourceFunc(
+                "constructor", ast.NamedFunc(self._docs(first), attrs, name, func)
+            )
+        name = self._id()
+        self._expect(":")
+        kind = "method"
+        if self.kinds[self.i] == "static":
+            kind = "static"
+            self.i += 1
+        func = self._func()
+        self._expect(";")
+        return ast.ResourceFunc(kind, ast.NamedFunc(self._docs(first), attrs, name, func))
+
+    def _func(self) -> ast.Func:
+        """`async? func(params) (-> ty)?`; an accessor (`get(...)`) goes to the exact path."""
+        is_async = self.kinds[self.i] == "async"
+        if is_async:
+            self.i += 1
+        if self.kinds[self.i] != "func":
+            raise _GiveUp()
+        span = self._span(self.i)
+        self.i += 1
+        self._expect("(")
+        params = self._params()
+        result = None
+        if self.kinds[self.i] == "->":
+            self.i += 1
+            result = self._ty(0)
+        return ast.Func(is_async, params, result, span)
+
+    def _params(self) -> list[tuple[ast.Id, ast.TypeNode]]:
+        """`[param (, param)* ,?] )`"""
+        kinds = self.kinds
+        params: list[tuple[ast.Id, ast.TypeNode]] = []
+        while kinds[self.i] != ")":
+            name = self._id()
+            self._expect(":")
+            params.append((name, self._ty(0)))
+            if kinds[self.i] != ",":
+                break
+            self.i += 1
+        self._expect(")")
+        return params
+
+    # -- type expressions --
+
+    def _ty(self, depth: int) -> ast.TypeNode:
+        kinds = self.kinds
+        i = self.i
+        kind = kinds[i]
+        if kind in _PRIMITIVES:
+            self.i = i + 1
+            return ast.TypeNode(kind, (), self._span(i))
+        if kind in _IDS:
+            name = self._id()
+            return ast.TypeNode("name", (name,), name.span)
+        if depth >= _MAX_NESTING:
+            raise _GiveUp()
+        depth += 1
+        span = self._span(i)
+        self.i = i + 1
+        if kind == "result":
+            if kinds[i + 1] != "<":
+                return ast.TypeNode("result", (None, None), span)
+            self.i += 1
+            ok = None
+            if kinds[self.i] == "_":
+                self.i += 1
+                self._expect(",")
+                err = self._ty(depth)
+            else:
+                ok = self._ty(depth)
+                err = None
+                if kinds[self.i] == ",":
+                    self.i += 1
+                    err = self._ty(depth)
+            self._expect(">")
+            return ast.TypeNode("result", (ok, err), span)
+        if kind == "future" or kind == "stream":
+            inner = None
+            if kinds[i + 1] == "<":
+                self.i += 1
+                inner = self._ty(depth)
+                self._expect(">")
+            return ast.TypeNode(kind, (inner,), span)
+        self._expect("<")
+        if kind == "list":
+            inner = self._ty(depth)
+            if kinds[self.i] == ",":
+                self.i += 1
+                if kinds[self.i] != _INTEGER:
+                    raise _GiveUp()
+                size = int(self.values[self.i])
+                if size >= 2**32:
+                    raise _GiveUp()
+                self.i += 1
+                self._expect(">")
+                return ast.TypeNode("fixed-list", (inner, size), span)
+            self._expect(">")
+            return ast.TypeNode("list", (inner,), span)
+        if kind == "option":
+            inner = self._ty(depth)
+            self._expect(">")
+            return ast.TypeNode("option", (inner,), span)
+        if kind == "tuple":
+            members: list[ast.TypeNode] = []
+            while kinds[self.i] != ">":
+                members.append(self._ty(depth))
+                if kinds[self.i] != ",":
+                    break
+                self.i += 1
+            self._expect(">")
+            return ast.TypeNode("tuple", tuple(members), span)
+        if kind == "map":
+            key = self._ty(depth)
+            self._expect(",")
+            value = self._ty(depth)
+            self._expect(">")
+            return ast.TypeNode("map", (key, value), span)
+        if kind == "own" or kind == "borrow":
+            name = self._id()
+            self._expect(">")
+            return ast.TypeNode(kind, (name,), name.span)
+        raise _GiveUp()
+
+
+def parse(file: str, text: str) -> ast.File | None:
+    """The AST of a valid file, as the exact path builds it; None to let the exact path parse
+    it (it may be invalid, or use something this parser leaves to Lark)."""
+    if _EXACT_ONLY:
+        return None
+    scan = _scan(text)
+    if scan is None:
+        return None
+    try:
+        return _Descent(file, text, scan).top()
+    except (_GiveUp, RecursionError):
+        return None
