@@ -66,6 +66,7 @@ def _halves(cx: AbiContext, func: ir.Function, side: str, direction: str) -> _Ha
             cx.layouts, func, _ROLES[(side, direction)], string_encoding=cx.string_encoding
         )
         body = program.body
+        cx.interpreter.index(program)
         at = next(i for i, inst in enumerate(body) if isinstance(inst, (CallWasm, CallInterface)))
         rest = [inst for inst in body[at + 1 :] if not isinstance(inst, (PostReturn, Return))]
         (ret,) = [inst for inst in body if isinstance(inst, Return)]

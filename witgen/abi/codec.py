@@ -54,6 +54,7 @@ from witgen.abi.stream import (
     TypeStreams,
     VariantLift,
     VariantLower,
+    walk,
 )
 from witgen.abi.strings import check_encoding, load_string_from_range, store_string_into_range
 from witgen.abi.values import (
@@ -404,6 +405,13 @@ class Frame:
 Step = Callable[[Frame], None]
 
 
+def _fused(f: Frame) -> None:
+    raise AssertionError("a fused instruction runs inside its neighbour's step")
+
+
+_FUSED: Step = _fused
+
+
 def _run_all(steps: list[Step]) -> Step:
     if len(steps) == 1:
         return steps[0]
@@ -423,9 +431,33 @@ class Interpreter:
 
     def __init__(self, cx: AbiContext):
         self.cx = cx
+        # who defines and how often each variable is read, in the program being compiled: a
+        # `Load` read only by the `PrimLift` after it is one step with it, and so are two
+        # adjacent pointer/length loads with the `StringLift`/`ListLift` reading them, and a
+        # `PrimLower` or a `StringLower` with the store(s) writing its result(s)
+        self.defs: dict[int, Instruction] = {}
+        self.uses: dict[int, int] = {}
+        self.fused: set[int] = set()  # ids of instructions a neighbour's step performs
+        self.readers: dict[int, Instruction] = {}
+
+    def index(self, program: Program) -> None:
+        """Read `program`'s definitions and uses (call before compiling its body)."""
+        self.defs, self.uses, self.fused, self.readers = {}, {}, set(), {}
+        for inst in walk(program.body):
+            for v in inst.out:
+                self.defs[v] = inst
+            for v in inst.args:
+                self.uses[v] = self.uses.get(v, 0) + 1
+                self.readers[v] = inst
+            for block in inst.blocks():
+                for v in block.results:
+                    self.uses[v] = self.uses.get(v, 0) + 1
+        for v in program.results:
+            self.uses[v] = self.uses.get(v, 0) + 1
 
     def entry(self, program: Program) -> Callable[..., list[Any]]:
         """A function taking the program's params and returning its results."""
+        self.index(program)
         run = self.body(program.body)
         params, results, size = program.params, program.results, program.var_count
         cx = self.cx
@@ -442,16 +474,43 @@ class Interpreter:
 
     def body(self, body: Sequence[Instruction]) -> Step:
         steps = [self.step(inst) for inst in body]
+        steps = [s for s in steps if s is not _FUSED]
         if not steps:
             return lambda f: None
         return _run_all(steps)
 
     def step(self, inst: Instruction) -> Step:
+        if id(inst) in self.fused:
+            return _FUSED
         method = getattr(self, "_" + type(inst).__name__, None)
         if method is None:
             raise AbiError(f"the interpreter does not run {type(inst).__name__} on its own")
         step: Step = method(inst)
         return step
+
+    def _sole_load(self, var: int) -> Load | None:
+        """The `Load` defining `var` when nothing else reads it."""
+        load = self.defs.get(var)
+        if isinstance(load, Load) and self.uses.get(var) == 1:
+            return load
+        return None
+
+    def _pair_load(self, p: int, n: int) -> Load | None:
+        """The first of two adjacent i32 loads of a (pointer, length) pair read only here."""
+        lp, ln = self._sole_load(p), self._sole_load(n)
+        if lp is None or ln is None or lp.width != "i32" or ln.width != "i32":
+            return None
+        if lp.args != ln.args or ln.offset != lp.offset + 4:
+            return None
+        self.fused.update((id(lp), id(ln)))
+        return lp
+
+    def _sole_store(self, var: int) -> Store | None:
+        """The `Store` that is the only reader of `var`, storing it."""
+        store = self.readers.get(var)
+        if isinstance(store, Store) and self.uses.get(var) == 1 and store.args[0] == var:
+            return store
+        return None
 
     # -- scalars
 
@@ -466,6 +525,17 @@ class Interpreter:
     def _PrimLower(self, inst: PrimLower) -> Step:
         (a,), (o,) = inst.args, inst.out
         convert = _PRIM_LOWER[inst.prim]
+        store = self._sole_store(o)
+        if store is not None:  # lowered straight into memory
+            self.fused.add(id(store))
+            pack, narrow = _STORES[store.width]
+            addr, offset = store.args[1], store.offset
+
+            def store_step(f: Frame) -> None:
+                r = f.r
+                pack(f.buf, r[addr] + offset, narrow(convert(r[a])))
+
+            return store_step
 
         def step(f: Frame) -> None:
             f.r[o] = convert(f.r[a])
@@ -475,6 +545,17 @@ class Interpreter:
     def _PrimLift(self, inst: PrimLift) -> Step:
         (a,), (o,) = inst.args, inst.out
         convert = _PRIM_LIFT[inst.prim]
+        load = self._sole_load(a)
+        if load is not None:  # read straight from memory
+            self.fused.add(id(load))
+            unpack, widen = _LOADS[load.width]
+            addr, offset = load.args[0], load.offset
+
+            def load_step(f: Frame) -> None:
+                r = f.r
+                r[o] = convert(widen(unpack(f.buf, r[addr] + offset)[0]))
+
+            return load_step
 
         def step(f: Frame) -> None:
             f.r[o] = convert(f.r[a])
@@ -515,6 +596,22 @@ class Interpreter:
     def _StringLower(self, inst: StringLower) -> Step:
         (a,), (p, n) = inst.args, inst.out
         cx, encoding = self.cx, inst.encoding
+        sp, sn = self._sole_store(p), self._sole_store(n)
+        if (
+            sp is not None
+            and sn is not None
+            and sp.args[1] == sn.args[1]
+            and sn.offset == sp.offset + 4
+        ):  # (pointer, length) written next to each other: one pack
+            self.fused.update((id(sp), id(sn)))
+            addr, offset = sp.args[1], sp.offset
+
+            def store_step(f: Frame) -> None:
+                pair = store_string_into_range(cx._mem(), f.r[a], encoding)
+                f.buf = cx._buf()
+                _PAIR_PACK(f.buf, f.r[addr] + offset, *pair)
+
+            return store_step
 
         def step(f: Frame) -> None:
             f.r[p], f.r[n] = store_string_into_range(cx._mem(), f.r[a], encoding)
@@ -525,6 +622,16 @@ class Interpreter:
     def _StringLift(self, inst: StringLift) -> Step:
         (p, n), (o,) = inst.args, inst.out
         encoding = inst.encoding
+        load = self._pair_load(p, n)
+        if load is not None:
+            addr, offset = load.args[0], load.offset
+
+            def load_step(f: Frame) -> None:
+                buf = f.buf
+                begin, tagged = _PAIR_UNPACK(buf, f.r[addr] + offset)
+                f.r[o] = load_string_from_range(buf, begin, tagged, encoding)
+
+            return load_step
 
         def step(f: Frame) -> None:
             f.r[o] = load_string_from_range(f.buf, int(f.r[p]) & M32, int(f.r[n]) & M32, encoding)
@@ -585,9 +692,15 @@ class Interpreter:
         is_bytes = element == "u8"
         bulk = _INT_LETTERS.get(element) if inst.canonical and isinstance(element, str) else None
 
+        load = self._pair_load(p, n)
+        where = None if load is None else (load.args[0], load.offset)
+
         def step(f: Frame) -> None:
             buf = f.buf
-            begin, length = int(f.r[p]) & M32, int(f.r[n]) & M32
+            if where is None:
+                begin, length = int(f.r[p]) & M32, int(f.r[n]) & M32
+            else:
+                begin, length = _PAIR_UNPACK(buf, f.r[where[0]] + where[1])
             _check_block(buf, begin, length, esize, ealign, "list", "elements")
             if is_bytes:
                 f.r[o] = bytes(buf[begin : begin + length])
@@ -1019,6 +1132,7 @@ _U16, _U16P = _structs("<H")
 _S16, _ = _structs("<h")
 _U32, _U32P = _structs("<I")
 _U64, _U64P = _structs("<Q")
+_PAIR_UNPACK, _PAIR_PACK = _structs("<II")
 # load width -> (unpack_from, convert the raw value); store width -> (pack_into, convert)
 _LOADS: dict[str, tuple[Callable[..., Any], Callable[[Any], Any]]] = {
     "u8": (_U8, _identity),
