@@ -4,7 +4,12 @@ Backends and templates read these facts; none re-derives them.
 
 - `layout`: size, alignment, flat types (`Layouts`), discriminants, flags, joins.
 - `signature`: core signatures of functions per direction (`core_signature`).
-- `plan`: per-function plans for backends (`function_plan`, `world_plans`).
+- `stream`: HOW values cross, decided once: per type and per function and role, a program of
+  abstract instructions (`function_stream`, `TypeStreams`, `post_return_stream`, `render`)
+  that every backend spells and `codec` interprets.
+- `analysis`: what types contain (`TypeFacts`) and the one world walk (`world_items`,
+  `world_functions`, `exported_resources`).
+- `plan`: per-function plans, as data for `witgen abi` (`function_plan`, `world_plans`).
 - `values`: the Python value model (`Some`, `Ok`, `Err`, `VariantValue`) and errors.
 - `codec`: lifting and lowering values (`AbiContext`), `strings`: the three encodings,
   `memory`: linear memories (`BytesMemory`, `WasmtimeMemory`), `calls`: whole functions.

@@ -472,6 +472,17 @@ class ResourceDrop(Instruction):
     resource: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class CallType(Instruction):
+    """Run the `op` program of `type` (`TypeStreams.<op>_program`): args and out are that
+    program's params and results; for store and load, `offset` is added to the address. Only
+    in streams built with a `boundary` (see `TypeStreams`)."""
+
+    op: Literal["lower", "lift", "store", "load"]
+    type: ir.Type
+    offset: int = 0
+
+
 # -- functions: allocation, the call, return areas, freeing
 
 
@@ -599,6 +610,11 @@ class TypeStreams:
     `local_resources`: resources implemented by the side that runs the programs (their handles
     lower with `resource.new` and borrows lift to reps); the default is none (a host's view
     of a guest's resources, or a guest's view of imported ones).
+
+    `boundary(type, op)`: a backend's choice to spell some types once (a helper function per
+    type and op) rather than inline: inside a program, such a type's lower/lift/store/load is
+    one `CallType` instruction, and `<op>_program(type)` is what the helper spells. Without
+    a boundary everything is inline (the decisions are the same either way).
     """
 
     def __init__(
@@ -606,8 +622,10 @@ class TypeStreams:
         layouts: Layouts,
         string_encoding: str = "utf8",
         local_resources: frozenset[int] = frozenset(),
+        boundary: Callable[[ir.Type, str], bool] | None = None,
     ):
         self.layouts = layouts
+        self.boundary = boundary
         self.resolve = layouts.resolve
         self.encoding = check_encoding(string_encoding)
         self.local_resources = local_resources
@@ -624,21 +642,21 @@ class TypeStreams:
         return Program(name, params, tuple(self.b.code), tuple(results), self.b.count)
 
     def lower_program(self, ty: ir.Type) -> Program:
-        return self._program("lower", 1, lambda p: self.lower(ty, p[0], realloc=True))
+        return self._program("lower", 1, lambda p: self._lower_body(ty, p[0], realloc=True))
 
     def lift_program(self, ty: ir.Type) -> Program:
         n = len(self.layouts.flat(ty))
-        return self._program("lift", n, lambda p: (self.lift(ty, list(p)),))
+        return self._program("lift", n, lambda p: (self._lift_body(ty, list(p)),))
 
     def store_program(self, ty: ir.Type) -> Program:
         def build(p: tuple[Var, ...]) -> tuple[Var, ...]:
-            self.store(ty, p[0], p[1], 0, realloc=True)
+            self._store_body(ty, p[0], p[1], 0, realloc=True)
             return ()
 
         return self._program("store", 2, build)
 
     def load_program(self, ty: ir.Type) -> Program:
-        return self._program("load", 1, lambda p: (self.load(ty, p[0], 0),))
+        return self._program("load", 1, lambda p: (self._load_body(ty, p[0], 0),))
 
     # -- the pieces (append to the current block)
 
@@ -650,6 +668,36 @@ class TypeStreams:
 
     def lower(self, ty: ir.Type, v: Var, *, realloc: bool) -> list[Var]:
         """Flat values of the value in variable `v`."""
+        if self._at_boundary(ty, "lower"):
+            n = len(self.layouts.flat(ty))
+            return list(self.b.emit(CallType(op="lower", type=ty, args=(v,), out=self.b.fresh(n))))
+        return self._lower_body(ty, v, realloc=realloc)
+
+    def lift(self, ty: ir.Type, flat: list[Var]) -> Var:
+        """The value of the flat values `flat` (exactly as many as the type flattens to)."""
+        if self._at_boundary(ty, "lift"):
+            return self.b.one(CallType(op="lift", type=ty, args=tuple(flat), out=self.b.fresh()))
+        return self._lift_body(ty, flat)
+
+    def store(self, ty: ir.Type, v: Var, addr: Var, offset: int, *, realloc: bool) -> None:
+        """Write the value in `v` at `addr + offset`."""
+        if self._at_boundary(ty, "store"):
+            self.b.emit(CallType(op="store", type=ty, offset=offset, args=(v, addr)))
+            return
+        self._store_body(ty, v, addr, offset, realloc=realloc)
+
+    def load(self, ty: ir.Type, addr: Var, offset: int) -> Var:
+        """The value at `addr + offset`."""
+        if self._at_boundary(ty, "load"):
+            return self.b.one(
+                CallType(op="load", type=ty, offset=offset, args=(addr,), out=self.b.fresh())
+            )
+        return self._load_body(ty, addr, offset)
+
+    def _at_boundary(self, ty: ir.Type, op: str) -> bool:
+        return self.boundary is not None and not isinstance(ty, str) and self.boundary(ty, op)
+
+    def _lower_body(self, ty: ir.Type, v: Var, *, realloc: bool) -> list[Var]:
         b = self.b
         k = self._kind(ty)
         if isinstance(k, str):
@@ -666,23 +714,9 @@ class TypeStreams:
             if k == "error-context":
                 return [b.one(PrimLower(prim="u32", args=(v,), out=b.fresh()))]
             raise TypeError(f"no lowering for {k!r}")
-        if isinstance(k, ir.Record):
-            names = tuple(f.name for f in k.fields)
-            parts = b.emit(RecordLower(type=ty, fields=names, args=(v,), out=b.fresh(len(names))))
-            return [
-                x for f, p in zip(k.fields, parts) for x in self.lower(f.type, p, realloc=realloc)
-            ]
-        if isinstance(k, ir.Tuple):
-            n = len(k.types)
-            parts = b.emit(TupleLower(type=ty, count=n, args=(v,), out=b.fresh(n)))
-            return [x for t, p in zip(k.types, parts) for x in self.lower(t, p, realloc=realloc)]
-        if isinstance(k, ir.FixedLengthList):
-            parts = b.emit(
-                FixedListLower(
-                    type=ty, element=k.type, length=k.length, args=(v,), out=b.fresh(k.length)
-                )
-            )
-            return [x for p in parts for x in self.lower(k.type, p, realloc=realloc)]
+        if isinstance(k, (ir.Record, ir.Tuple, ir.FixedLengthList)):
+            types, parts = self._split(ty, k, v)
+            return [x for t, p in zip(types, parts) for x in self.lower(t, p, realloc=realloc)]
         if isinstance(k, ir.List):
             return list(b.emit(self._list_lower(ty, k.type, v, realloc)))
         if isinstance(k, ir.Map):
@@ -710,8 +744,7 @@ class TypeStreams:
             return self._variant_lower_flat(ty, k, v, realloc)
         raise TypeError(f"no lowering for {k!r}")
 
-    def lift(self, ty: ir.Type, flat: list[Var]) -> Var:
-        """The value of the flat values `flat` (exactly as many as the type flattens to)."""
+    def _lift_body(self, ty: ir.Type, flat: list[Var]) -> Var:
         b = self.b
         k = self._kind(ty)
         if isinstance(k, str):
@@ -723,28 +756,14 @@ class TypeStreams:
                 return b.one(PrimLift(prim="u32", args=(flat[0],), out=b.fresh()))
             raise TypeError(f"no lifting for {k!r}")
         if isinstance(k, (ir.Record, ir.Tuple, ir.FixedLengthList)):
-            if isinstance(k, ir.Record):
-                types = [f.type for f in k.fields]
-            elif isinstance(k, ir.Tuple):
-                types = list(k.types)
-            else:
-                types = [k.type] * k.length
+            types = self._members(k)
             parts: list[Var] = []
             pos = 0
             for t in types:
                 n = len(self.layouts.flat(t))
                 parts.append(self.lift(t, flat[pos : pos + n]))
                 pos += n
-            if isinstance(k, ir.Record):
-                names = tuple(f.name for f in k.fields)
-                return b.one(RecordLift(type=ty, fields=names, args=tuple(parts), out=b.fresh()))
-            if isinstance(k, ir.Tuple):
-                return b.one(TupleLift(type=ty, count=len(parts), args=tuple(parts), out=b.fresh()))
-            return b.one(
-                FixedListLift(
-                    type=ty, element=k.type, length=k.length, args=tuple(parts), out=b.fresh()
-                )
-            )
+            return self._join(ty, k, tuple(parts))
         if isinstance(k, ir.List):
             return b.one(self._list_lift(ty, k.type, (flat[0], flat[1])))
         if isinstance(k, ir.Map):
@@ -763,8 +782,7 @@ class TypeStreams:
             return self._variant_lift_flat(ty, k, flat)
         raise TypeError(f"no lifting for {k!r}")
 
-    def store(self, ty: ir.Type, v: Var, addr: Var, offset: int, *, realloc: bool) -> None:
-        """Write the value in `v` at `addr + offset`."""
+    def _store_body(self, ty: ir.Type, v: Var, addr: Var, offset: int, *, realloc: bool) -> None:
         b = self.b
         k = self._kind(ty)
         if isinstance(k, str) and k in PRIMITIVES:
@@ -772,33 +790,12 @@ class TypeStreams:
             b.emit(Store(width=PRIMITIVES[k][2], offset=offset, args=(flat, addr)))
             return
         if isinstance(k, (ir.Record, ir.Tuple, ir.FixedLengthList)):
-            if isinstance(k, ir.Record):
-                types = [f.type for f in k.fields]
-                parts = b.emit(
-                    RecordLower(
-                        type=ty,
-                        fields=tuple(f.name for f in k.fields),
-                        args=(v,),
-                        out=b.fresh(len(types)),
-                    )
-                )
-            elif isinstance(k, ir.Tuple):
-                types = list(k.types)
-                parts = b.emit(
-                    TupleLower(type=ty, count=len(types), args=(v,), out=b.fresh(len(types)))
-                )
-            else:
-                types = [k.type] * k.length
-                parts = b.emit(
-                    FixedListLower(
-                        type=ty, element=k.type, length=k.length, args=(v,), out=b.fresh(k.length)
-                    )
-                )
+            types, parts = self._split(ty, k, v)
             for t, p, off in zip(types, parts, self.layouts.field_offsets(types)):
                 self.store(t, p, addr, offset + off, realloc=realloc)
             return
         if isinstance(k, ir.Flags):
-            words = self.lower(ty, v, realloc=realloc)
+            words = self._lower_body(ty, v, realloc=realloc)
             size = self.layouts.size(ty)
             if size < 4:
                 b.emit(
@@ -809,7 +806,7 @@ class TypeStreams:
                     b.emit(Store(width="i32", offset=offset + 4 * i, args=(w, addr)))
             return
         if isinstance(k, ir.Enum):
-            (index,) = self.lower(ty, v, realloc=realloc)
+            (index,) = self._lower_body(ty, v, realloc=realloc)
             b.emit(Store(width=self._disc_store(ty), offset=offset, args=(index, addr)))
             return
         if isinstance(k, (ir.Variant, ir.Option, ir.Result)):
@@ -817,35 +814,22 @@ class TypeStreams:
             return
         # strings, lists, maps, handles, error-context, futures, streams: their flat values
         # are i32s laid out one after the other
-        for i, f in enumerate(self.lower(ty, v, realloc=realloc)):
+        for i, f in enumerate(self._lower_body(ty, v, realloc=realloc)):
             b.emit(Store(width="i32", offset=offset + 4 * i, args=(f, addr)))
 
-    def load(self, ty: ir.Type, addr: Var, offset: int) -> Var:
-        """The value at `addr + offset`."""
+    def _load_body(self, ty: ir.Type, addr: Var, offset: int) -> Var:
         b = self.b
         k = self._kind(ty)
         if isinstance(k, str) and k in PRIMITIVES:
             raw = b.one(Load(width=PRIMITIVES[k][1], offset=offset, args=(addr,), out=b.fresh()))
             return b.one(PrimLift(prim=k, args=(raw,), out=b.fresh()))
         if isinstance(k, (ir.Record, ir.Tuple, ir.FixedLengthList)):
-            if isinstance(k, ir.Record):
-                types = [f.type for f in k.fields]
-            elif isinstance(k, ir.Tuple):
-                types = list(k.types)
-            else:
-                types = [k.type] * k.length
+            types = self._members(k)
             parts = tuple(
                 self.load(t, addr, offset + off)
                 for t, off in zip(types, self.layouts.field_offsets(types))
             )
-            if isinstance(k, ir.Record):
-                names = tuple(f.name for f in k.fields)
-                return b.one(RecordLift(type=ty, fields=names, args=parts, out=b.fresh()))
-            if isinstance(k, ir.Tuple):
-                return b.one(TupleLift(type=ty, count=len(parts), args=parts, out=b.fresh()))
-            return b.one(
-                FixedListLift(type=ty, element=k.type, length=k.length, args=parts, out=b.fresh())
-            )
+            return self._join(ty, k, parts)
         if isinstance(k, ir.Flags):
             size = self.layouts.size(ty)
             if size < 4:
@@ -858,12 +842,12 @@ class TypeStreams:
                     b.one(Load(width="i32", offset=offset + 4 * i, args=(addr,), out=b.fresh()))
                     for i in range(size // 4)
                 ]
-            return self.lift(ty, words)
+            return self._lift_body(ty, words)
         if isinstance(k, ir.Enum):
             index = b.one(
                 Load(width=self._disc_load(ty), offset=offset, args=(addr,), out=b.fresh())
             )
-            return self.lift(ty, [index])
+            return self._lift_body(ty, [index])
         if isinstance(k, (ir.Variant, ir.Option, ir.Result)):
             return self._variant_load(ty, k, addr, offset)
         n = len(self.layouts.flat(ty))
@@ -871,9 +855,48 @@ class TypeStreams:
             b.one(Load(width="i32", offset=offset + 4 * i, args=(addr,), out=b.fresh()))
             for i in range(n)
         ]
-        return self.lift(ty, words)
+        return self._lift_body(ty, words)
 
     # -- helpers
+
+    def _members(self, k: ir.Record | ir.Tuple | ir.FixedLengthList) -> list[ir.Type]:
+        """The types laid out one after the other in a record, tuple or fixed-length list."""
+        if isinstance(k, ir.Record):
+            return [f.type for f in k.fields]
+        if isinstance(k, ir.Tuple):
+            return list(k.types)
+        return [k.type] * k.length
+
+    def _split(
+        self, ty: ir.Type, k: ir.Record | ir.Tuple | ir.FixedLengthList, v: Var
+    ) -> tuple[list[ir.Type], tuple[Var, ...]]:
+        """A record, tuple or fixed-length list taken apart: its member types and values."""
+        types = self._members(k)
+        out = self.b.fresh(len(types))
+        if isinstance(k, ir.Record):
+            names = tuple(f.name for f in k.fields)
+            self.b.emit(RecordLower(type=ty, fields=names, args=(v,), out=out))
+        elif isinstance(k, ir.Tuple):
+            self.b.emit(TupleLower(type=ty, count=len(types), args=(v,), out=out))
+        else:
+            self.b.emit(
+                FixedListLower(type=ty, element=k.type, length=k.length, args=(v,), out=out)
+            )
+        return types, out
+
+    def _join(
+        self, ty: ir.Type, k: ir.Record | ir.Tuple | ir.FixedLengthList, parts: tuple[Var, ...]
+    ) -> Var:
+        """A record, tuple or fixed-length list put together from its members' values."""
+        out = self.b.fresh()
+        if isinstance(k, ir.Record):
+            names = tuple(f.name for f in k.fields)
+            return self.b.one(RecordLift(type=ty, fields=names, args=parts, out=out))
+        if isinstance(k, ir.Tuple):
+            return self.b.one(TupleLift(type=ty, count=len(parts), args=parts, out=out))
+        return self.b.one(
+            FixedListLift(type=ty, element=k.type, length=k.length, args=parts, out=out)
+        )
 
     def _disc_store(self, ty: ir.Type) -> StoreWidth:
         shape = self.layouts.case_shape(ty)
@@ -1187,12 +1210,7 @@ class TypeStreams:
             )
             return
         if isinstance(k, (ir.Record, ir.Tuple, ir.FixedLengthList)):
-            if isinstance(k, ir.Record):
-                types = [f.type for f in k.fields]
-            elif isinstance(k, ir.Tuple):
-                types = list(k.types)
-            else:
-                types = [k.type] * k.length
+            types = self._members(k)
             for t, off in zip(types, self.layouts.field_offsets(types)):
                 self.deallocate(t, addr, offset + off)
             return
@@ -1230,6 +1248,7 @@ def function_stream(
     interface: str | None = None,
     string_encoding: str = "utf8",
     local_resources: frozenset[int] = frozenset(),
+    boundary: Callable[[ir.Type, str], bool] | None = None,
 ) -> Program:
     """The program of `func` in `role` (see the module docstring). Caller roles take the WIT
     arguments as params and return the WIT result; callee roles take the core arguments and
@@ -1240,7 +1259,7 @@ def function_stream(
         raise ValueError(f"{func.name}: async functions use task.return (not in this stream)")
     direction, is_caller = ROLE_SIDES[role]
     sig = core_signature(layouts, func, direction)
-    ts = TypeStreams(layouts, string_encoding, local_resources)
+    ts = TypeStreams(layouts, string_encoding, local_resources, boundary)
     b = ts.b
     name = core_name(func, interface)
     types = tuple(p.type for p in func.params)
@@ -1450,6 +1469,7 @@ __all__ = [
     "PRIMITIVES",
     "ROLES",
     "Block",
+    "CallType",
     "Instruction",
     "Program",
     "TypeStreams",
