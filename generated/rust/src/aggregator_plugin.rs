@@ -189,19 +189,19 @@ pub mod aggregator {
             payload: v2_,
             metadata: v5_,
         };
-        let mut result_ = T_::add(&*(arg0 as usize as *const T_), p15_);
+        let result_ = T_::add(&*(arg0 as usize as *const T_), p15_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        match &mut result_ {
+        match result_ {
             Ok(_) => {
                 ret_.write(0u8);
             }
             Err(e16_) => {
                 ret_.write(1u8);
-                let t17_ = &e16_.kind;
-                let t18_ = &mut e16_.message;
-                let t19_ = &mut e16_.record_id;
-                ret_.add(4).write(*t17_ as u8);
-                let (ptr20_, len21_) = rt::give_string(core::mem::take(t18_));
+                let t17_ = e16_.kind;
+                let t18_ = e16_.message;
+                let t19_ = e16_.record_id;
+                ret_.add(4).write(t17_ as u8);
+                let (ptr20_, len21_) = rt::give_string(t18_);
                 ret_.add(8).cast::<i32>().write(ptr20_);
                 ret_.add(12).cast::<i32>().write(len21_);
                 match t19_ {
@@ -210,7 +210,7 @@ pub mod aggregator {
                     }
                     Some(e22_) => {
                         ret_.add(16).write(1u8);
-                        let (ptr23_, len24_) = rt::give_string(core::mem::take(e22_));
+                        let (ptr23_, len24_) = rt::give_string(e22_);
                         ret_.add(20).cast::<i32>().write(ptr23_);
                         ret_.add(24).cast::<i32>().write(len24_);
                     }
@@ -287,20 +287,20 @@ pub mod aggregator {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let mut result_ = T_::add_batch(&*(arg0 as usize as *const T_), v3_);
+        let result_ = T_::add_batch(&*(arg0 as usize as *const T_), v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        match &mut result_ {
+        match result_ {
             Ok(e26_) => {
                 ret_.write(0u8);
-                ret_.add(8).cast::<u64>().write(*e26_);
+                ret_.add(8).cast::<u64>().write(e26_);
             }
             Err(e27_) => {
                 ret_.write(1u8);
-                let t28_ = &e27_.kind;
-                let t29_ = &mut e27_.message;
-                let t30_ = &mut e27_.record_id;
-                ret_.add(8).write(*t28_ as u8);
-                let (ptr31_, len32_) = rt::give_string(core::mem::take(t29_));
+                let t28_ = e27_.kind;
+                let t29_ = e27_.message;
+                let t30_ = e27_.record_id;
+                ret_.add(8).write(t28_ as u8);
+                let (ptr31_, len32_) = rt::give_string(t29_);
                 ret_.add(12).cast::<i32>().write(ptr31_);
                 ret_.add(16).cast::<i32>().write(len32_);
                 match t30_ {
@@ -309,7 +309,7 @@ pub mod aggregator {
                     }
                     Some(e33_) => {
                         ret_.add(20).write(1u8);
-                        let (ptr34_, len35_) = rt::give_string(core::mem::take(e33_));
+                        let (ptr34_, len35_) = rt::give_string(e33_);
                         ret_.add(24).cast::<i32>().write(ptr34_);
                         ret_.add(28).cast::<i32>().write(len35_);
                     }
@@ -346,35 +346,35 @@ pub mod aggregator {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_method_accumulator_emit<T_: GuestAccumulator>(arg0: i32) -> i32 {
-        let mut result_ = T_::emit(&*(arg0 as usize as *const T_));
+        let result_ = T_::emit(&*(arg0 as usize as *const T_));
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        match &mut result_ {
+        match result_ {
             None => {
                 ret_.write(0u8);
             }
             Some(e1_) => {
                 ret_.write(1u8);
-                let t2_ = &mut e1_.id;
-                let t3_ = &e1_.timestamp;
-                let t4_ = &mut e1_.payload;
-                let t5_ = &mut e1_.metadata;
-                let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
+                let t2_ = e1_.id;
+                let t3_ = e1_.timestamp;
+                let t4_ = e1_.payload;
+                let t5_ = e1_.metadata;
+                let (ptr6_, len7_) = rt::give_string(t2_);
                 ret_.add(8).cast::<i32>().write(ptr6_);
                 ret_.add(12).cast::<i32>().write(len7_);
-                ret_.add(16).cast::<i64>().write(*t3_);
-                let (ptr8_, len9_) = rt::give_list(core::mem::take(t4_));
+                ret_.add(16).cast::<i64>().write(t3_);
+                let (ptr8_, len9_) = rt::give_list(t4_);
                 ret_.add(24).cast::<i32>().write(ptr8_);
                 ret_.add(28).cast::<i32>().write(len9_);
                 let len11_ = t5_.len();
                 let base10_ = rt::alloc(len11_ * 16, 4);
-                for (ix12_, e13_) in t5_.iter_mut().enumerate() {
+                for (ix12_, e13_) in t5_.into_iter().enumerate() {
                     let b14_ = base10_.add(ix12_ * 16);
-                    let t15_ = &mut e13_.0;
-                    let t16_ = &mut e13_.1;
-                    let (ptr17_, len18_) = rt::give_string(core::mem::take(t15_));
+                    let t15_ = e13_.0;
+                    let t16_ = e13_.1;
+                    let (ptr17_, len18_) = rt::give_string(t15_);
                     b14_.cast::<i32>().write(ptr17_);
                     b14_.add(4).cast::<i32>().write(len18_);
-                    let (ptr19_, len20_) = rt::give_string(core::mem::take(t16_));
+                    let (ptr19_, len20_) = rt::give_string(t16_);
                     b14_.add(8).cast::<i32>().write(ptr19_);
                     b14_.add(12).cast::<i32>().write(len20_);
                 }
@@ -438,15 +438,15 @@ pub mod aggregator {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Aggregator>() -> i32 {
-        let mut result_ = T_::info();
+        let result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        let t1_ = &mut result_.name;
-        let t2_ = &mut result_.version;
-        let t3_ = &result_.capabilities;
-        let (ptr4_, len5_) = rt::give_string(core::mem::take(t1_));
+        let t1_ = result_.name;
+        let t2_ = result_.version;
+        let t3_ = result_.capabilities;
+        let (ptr4_, len5_) = rt::give_string(t1_);
         ret_.cast::<i32>().write(ptr4_);
         ret_.add(4).cast::<i32>().write(len5_);
-        let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
+        let (ptr6_, len7_) = rt::give_string(t2_);
         ret_.add(8).cast::<i32>().write(ptr6_);
         ret_.add(12).cast::<i32>().write(len7_);
         ret_.add(16).write(t3_.bits());
@@ -479,10 +479,10 @@ pub mod aggregator {
         let p1_ = AccumulatorBorrow::from_rep(arg0 as usize as *mut u8);
         let result_ = T_::stats(p1_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        let t2_ = &result_.0;
-        let t3_ = &result_.1;
-        ret_.cast::<u64>().write(*t2_);
-        ret_.add(8).cast::<u64>().write(*t3_);
+        let t2_ = result_.0;
+        let t3_ = result_.1;
+        ret_.cast::<u64>().write(t2_);
+        ret_.add(8).cast::<u64>().write(t3_);
         ret_ as i32
     }
 

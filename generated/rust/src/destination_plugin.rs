@@ -45,15 +45,15 @@ pub mod destination {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Destination>() -> i32 {
-        let mut result_ = T_::info();
+        let result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        let t1_ = &mut result_.name;
-        let t2_ = &mut result_.version;
-        let t3_ = &result_.capabilities;
-        let (ptr4_, len5_) = rt::give_string(core::mem::take(t1_));
+        let t1_ = result_.name;
+        let t2_ = result_.version;
+        let t3_ = result_.capabilities;
+        let (ptr4_, len5_) = rt::give_string(t1_);
         ret_.cast::<i32>().write(ptr4_);
         ret_.add(4).cast::<i32>().write(len5_);
-        let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
+        let (ptr6_, len7_) = rt::give_string(t2_);
         ret_.add(8).cast::<i32>().write(ptr6_);
         ret_.add(12).cast::<i32>().write(len7_);
         ret_.add(16).write(t3_.bits());
@@ -119,20 +119,20 @@ pub mod destination {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let mut result_ = T_::write_batch(v3_);
+        let result_ = T_::write_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        match &mut result_ {
+        match result_ {
             Ok(e26_) => {
                 ret_.write(0u8);
-                ret_.add(4).cast::<u32>().write(*e26_);
+                ret_.add(4).cast::<u32>().write(e26_);
             }
             Err(e27_) => {
                 ret_.write(1u8);
-                let t28_ = &e27_.kind;
-                let t29_ = &mut e27_.message;
-                let t30_ = &mut e27_.record_id;
-                ret_.add(4).write(*t28_ as u8);
-                let (ptr31_, len32_) = rt::give_string(core::mem::take(t29_));
+                let t28_ = e27_.kind;
+                let t29_ = e27_.message;
+                let t30_ = e27_.record_id;
+                ret_.add(4).write(t28_ as u8);
+                let (ptr31_, len32_) = rt::give_string(t29_);
                 ret_.add(8).cast::<i32>().write(ptr31_);
                 ret_.add(12).cast::<i32>().write(len32_);
                 match t30_ {
@@ -141,7 +141,7 @@ pub mod destination {
                     }
                     Some(e33_) => {
                         ret_.add(16).write(1u8);
-                        let (ptr34_, len35_) = rt::give_string(core::mem::take(e33_));
+                        let (ptr34_, len35_) = rt::give_string(e33_);
                         ret_.add(20).cast::<i32>().write(ptr34_);
                         ret_.add(24).cast::<i32>().write(len35_);
                     }
@@ -178,19 +178,19 @@ pub mod destination {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_flush<T_: Destination>() -> i32 {
-        let mut result_ = T_::flush();
+        let result_ = T_::flush();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        match &mut result_ {
+        match result_ {
             Ok(_) => {
                 ret_.write(0u8);
             }
             Err(e1_) => {
                 ret_.write(1u8);
-                let t2_ = &e1_.kind;
-                let t3_ = &mut e1_.message;
-                let t4_ = &mut e1_.record_id;
-                ret_.add(4).write(*t2_ as u8);
-                let (ptr5_, len6_) = rt::give_string(core::mem::take(t3_));
+                let t2_ = e1_.kind;
+                let t3_ = e1_.message;
+                let t4_ = e1_.record_id;
+                ret_.add(4).write(t2_ as u8);
+                let (ptr5_, len6_) = rt::give_string(t3_);
                 ret_.add(8).cast::<i32>().write(ptr5_);
                 ret_.add(12).cast::<i32>().write(len6_);
                 match t4_ {
@@ -199,7 +199,7 @@ pub mod destination {
                     }
                     Some(e7_) => {
                         ret_.add(16).write(1u8);
-                        let (ptr8_, len9_) = rt::give_string(core::mem::take(e7_));
+                        let (ptr8_, len9_) = rt::give_string(e7_);
                         ret_.add(20).cast::<i32>().write(ptr8_);
                         ret_.add(24).cast::<i32>().write(len9_);
                     }
@@ -237,7 +237,7 @@ pub mod destination {
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_close<T_: Destination>() -> i32 {
         let result_ = T_::close();
-        match &result_ {
+        match result_ {
             Ok(_) => 0i32,
             Err(_) => 1i32,
         }

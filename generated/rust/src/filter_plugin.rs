@@ -41,15 +41,15 @@ pub mod filter {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Filter>() -> i32 {
-        let mut result_ = T_::info();
+        let result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        let t1_ = &mut result_.name;
-        let t2_ = &mut result_.version;
-        let t3_ = &result_.capabilities;
-        let (ptr4_, len5_) = rt::give_string(core::mem::take(t1_));
+        let t1_ = result_.name;
+        let t2_ = result_.version;
+        let t3_ = result_.capabilities;
+        let (ptr4_, len5_) = rt::give_string(t1_);
         ret_.cast::<i32>().write(ptr4_);
         ret_.add(4).cast::<i32>().write(len5_);
-        let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
+        let (ptr6_, len7_) = rt::give_string(t2_);
         ret_.add(8).cast::<i32>().write(ptr6_);
         ret_.add(12).cast::<i32>().write(len7_);
         ret_.add(16).write(t3_.bits());
@@ -159,9 +159,9 @@ pub mod filter {
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         let len27_ = result_.len();
         let base26_ = rt::alloc(len27_, 1);
-        for (ix28_, e29_) in result_.iter().enumerate() {
+        for (ix28_, e29_) in result_.into_iter().enumerate() {
             let b30_ = base26_.add(ix28_);
-            b30_.write(u8::from(*e29_));
+            b30_.write(u8::from(e29_));
         }
         ret_.cast::<i32>().write(base26_ as i32);
         ret_.add(4).cast::<i32>().write(len27_ as i32);

@@ -43,15 +43,15 @@ pub mod processor {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Processor>() -> i32 {
-        let mut result_ = T_::info();
+        let result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        let t1_ = &mut result_.name;
-        let t2_ = &mut result_.version;
-        let t3_ = &result_.capabilities;
-        let (ptr4_, len5_) = rt::give_string(core::mem::take(t1_));
+        let t1_ = result_.name;
+        let t2_ = result_.version;
+        let t3_ = result_.capabilities;
+        let (ptr4_, len5_) = rt::give_string(t1_);
         ret_.cast::<i32>().write(ptr4_);
         ret_.add(4).cast::<i32>().write(len5_);
-        let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
+        let (ptr6_, len7_) = rt::give_string(t2_);
         ret_.add(8).cast::<i32>().write(ptr6_);
         ret_.add(12).cast::<i32>().write(len7_);
         ret_.add(16).write(t3_.bits());
@@ -112,32 +112,32 @@ pub mod processor {
             payload: v2_,
             metadata: v5_,
         };
-        let mut result_ = T_::process(p15_);
+        let result_ = T_::process(p15_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        match &mut result_ {
+        match result_ {
             super::types::ProcessingResult::Emit(e16_) => {
                 ret_.write(0u8);
-                let t17_ = &mut e16_.id;
-                let t18_ = &e16_.timestamp;
-                let t19_ = &mut e16_.payload;
-                let t20_ = &mut e16_.metadata;
-                let (ptr21_, len22_) = rt::give_string(core::mem::take(t17_));
+                let t17_ = e16_.id;
+                let t18_ = e16_.timestamp;
+                let t19_ = e16_.payload;
+                let t20_ = e16_.metadata;
+                let (ptr21_, len22_) = rt::give_string(t17_);
                 ret_.add(8).cast::<i32>().write(ptr21_);
                 ret_.add(12).cast::<i32>().write(len22_);
-                ret_.add(16).cast::<i64>().write(*t18_);
-                let (ptr23_, len24_) = rt::give_list(core::mem::take(t19_));
+                ret_.add(16).cast::<i64>().write(t18_);
+                let (ptr23_, len24_) = rt::give_list(t19_);
                 ret_.add(24).cast::<i32>().write(ptr23_);
                 ret_.add(28).cast::<i32>().write(len24_);
                 let len26_ = t20_.len();
                 let base25_ = rt::alloc(len26_ * 16, 4);
-                for (ix27_, e28_) in t20_.iter_mut().enumerate() {
+                for (ix27_, e28_) in t20_.into_iter().enumerate() {
                     let b29_ = base25_.add(ix27_ * 16);
-                    let t30_ = &mut e28_.0;
-                    let t31_ = &mut e28_.1;
-                    let (ptr32_, len33_) = rt::give_string(core::mem::take(t30_));
+                    let t30_ = e28_.0;
+                    let t31_ = e28_.1;
+                    let (ptr32_, len33_) = rt::give_string(t30_);
                     b29_.cast::<i32>().write(ptr32_);
                     b29_.add(4).cast::<i32>().write(len33_);
-                    let (ptr34_, len35_) = rt::give_string(core::mem::take(t31_));
+                    let (ptr34_, len35_) = rt::give_string(t31_);
                     b29_.add(8).cast::<i32>().write(ptr34_);
                     b29_.add(12).cast::<i32>().write(len35_);
                 }
@@ -151,29 +151,29 @@ pub mod processor {
                 ret_.write(2u8);
                 let len38_ = e36_.len();
                 let base37_ = rt::alloc(len38_ * 32, 8);
-                for (ix39_, e40_) in e36_.iter_mut().enumerate() {
+                for (ix39_, e40_) in e36_.into_iter().enumerate() {
                     let b41_ = base37_.add(ix39_ * 32);
-                    let t42_ = &mut e40_.id;
-                    let t43_ = &e40_.timestamp;
-                    let t44_ = &mut e40_.payload;
-                    let t45_ = &mut e40_.metadata;
-                    let (ptr46_, len47_) = rt::give_string(core::mem::take(t42_));
+                    let t42_ = e40_.id;
+                    let t43_ = e40_.timestamp;
+                    let t44_ = e40_.payload;
+                    let t45_ = e40_.metadata;
+                    let (ptr46_, len47_) = rt::give_string(t42_);
                     b41_.cast::<i32>().write(ptr46_);
                     b41_.add(4).cast::<i32>().write(len47_);
-                    b41_.add(8).cast::<i64>().write(*t43_);
-                    let (ptr48_, len49_) = rt::give_list(core::mem::take(t44_));
+                    b41_.add(8).cast::<i64>().write(t43_);
+                    let (ptr48_, len49_) = rt::give_list(t44_);
                     b41_.add(16).cast::<i32>().write(ptr48_);
                     b41_.add(20).cast::<i32>().write(len49_);
                     let len51_ = t45_.len();
                     let base50_ = rt::alloc(len51_ * 16, 4);
-                    for (ix52_, e53_) in t45_.iter_mut().enumerate() {
+                    for (ix52_, e53_) in t45_.into_iter().enumerate() {
                         let b54_ = base50_.add(ix52_ * 16);
-                        let t55_ = &mut e53_.0;
-                        let t56_ = &mut e53_.1;
-                        let (ptr57_, len58_) = rt::give_string(core::mem::take(t55_));
+                        let t55_ = e53_.0;
+                        let t56_ = e53_.1;
+                        let (ptr57_, len58_) = rt::give_string(t55_);
                         b54_.cast::<i32>().write(ptr57_);
                         b54_.add(4).cast::<i32>().write(len58_);
-                        let (ptr59_, len60_) = rt::give_string(core::mem::take(t56_));
+                        let (ptr59_, len60_) = rt::give_string(t56_);
                         b54_.add(8).cast::<i32>().write(ptr59_);
                         b54_.add(12).cast::<i32>().write(len60_);
                     }
@@ -185,11 +185,11 @@ pub mod processor {
             }
             super::types::ProcessingResult::Failed(e61_) => {
                 ret_.write(3u8);
-                let t62_ = &e61_.kind;
-                let t63_ = &mut e61_.message;
-                let t64_ = &mut e61_.record_id;
-                ret_.add(8).write(*t62_ as u8);
-                let (ptr65_, len66_) = rt::give_string(core::mem::take(t63_));
+                let t62_ = e61_.kind;
+                let t63_ = e61_.message;
+                let t64_ = e61_.record_id;
+                ret_.add(8).write(t62_ as u8);
+                let (ptr65_, len66_) = rt::give_string(t63_);
                 ret_.add(12).cast::<i32>().write(ptr65_);
                 ret_.add(16).cast::<i32>().write(len66_);
                 match t64_ {
@@ -198,7 +198,7 @@ pub mod processor {
                     }
                     Some(e67_) => {
                         ret_.add(20).write(1u8);
-                        let (ptr68_, len69_) = rt::give_string(core::mem::take(e67_));
+                        let (ptr68_, len69_) = rt::give_string(e67_);
                         ret_.add(24).cast::<i32>().write(ptr68_);
                         ret_.add(28).cast::<i32>().write(len69_);
                     }
@@ -332,36 +332,36 @@ pub mod processor {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let mut result_ = T_::process_batch(v3_);
+        let result_ = T_::process_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         let len27_ = result_.len();
         let base26_ = rt::alloc(len27_ * 40, 8);
-        for (ix28_, e29_) in result_.iter_mut().enumerate() {
+        for (ix28_, e29_) in result_.into_iter().enumerate() {
             let b30_ = base26_.add(ix28_ * 40);
             match e29_ {
                 super::types::ProcessingResult::Emit(e31_) => {
                     b30_.write(0u8);
-                    let t32_ = &mut e31_.id;
-                    let t33_ = &e31_.timestamp;
-                    let t34_ = &mut e31_.payload;
-                    let t35_ = &mut e31_.metadata;
-                    let (ptr36_, len37_) = rt::give_string(core::mem::take(t32_));
+                    let t32_ = e31_.id;
+                    let t33_ = e31_.timestamp;
+                    let t34_ = e31_.payload;
+                    let t35_ = e31_.metadata;
+                    let (ptr36_, len37_) = rt::give_string(t32_);
                     b30_.add(8).cast::<i32>().write(ptr36_);
                     b30_.add(12).cast::<i32>().write(len37_);
-                    b30_.add(16).cast::<i64>().write(*t33_);
-                    let (ptr38_, len39_) = rt::give_list(core::mem::take(t34_));
+                    b30_.add(16).cast::<i64>().write(t33_);
+                    let (ptr38_, len39_) = rt::give_list(t34_);
                     b30_.add(24).cast::<i32>().write(ptr38_);
                     b30_.add(28).cast::<i32>().write(len39_);
                     let len41_ = t35_.len();
                     let base40_ = rt::alloc(len41_ * 16, 4);
-                    for (ix42_, e43_) in t35_.iter_mut().enumerate() {
+                    for (ix42_, e43_) in t35_.into_iter().enumerate() {
                         let b44_ = base40_.add(ix42_ * 16);
-                        let t45_ = &mut e43_.0;
-                        let t46_ = &mut e43_.1;
-                        let (ptr47_, len48_) = rt::give_string(core::mem::take(t45_));
+                        let t45_ = e43_.0;
+                        let t46_ = e43_.1;
+                        let (ptr47_, len48_) = rt::give_string(t45_);
                         b44_.cast::<i32>().write(ptr47_);
                         b44_.add(4).cast::<i32>().write(len48_);
-                        let (ptr49_, len50_) = rt::give_string(core::mem::take(t46_));
+                        let (ptr49_, len50_) = rt::give_string(t46_);
                         b44_.add(8).cast::<i32>().write(ptr49_);
                         b44_.add(12).cast::<i32>().write(len50_);
                     }
@@ -375,29 +375,29 @@ pub mod processor {
                     b30_.write(2u8);
                     let len53_ = e51_.len();
                     let base52_ = rt::alloc(len53_ * 32, 8);
-                    for (ix54_, e55_) in e51_.iter_mut().enumerate() {
+                    for (ix54_, e55_) in e51_.into_iter().enumerate() {
                         let b56_ = base52_.add(ix54_ * 32);
-                        let t57_ = &mut e55_.id;
-                        let t58_ = &e55_.timestamp;
-                        let t59_ = &mut e55_.payload;
-                        let t60_ = &mut e55_.metadata;
-                        let (ptr61_, len62_) = rt::give_string(core::mem::take(t57_));
+                        let t57_ = e55_.id;
+                        let t58_ = e55_.timestamp;
+                        let t59_ = e55_.payload;
+                        let t60_ = e55_.metadata;
+                        let (ptr61_, len62_) = rt::give_string(t57_);
                         b56_.cast::<i32>().write(ptr61_);
                         b56_.add(4).cast::<i32>().write(len62_);
-                        b56_.add(8).cast::<i64>().write(*t58_);
-                        let (ptr63_, len64_) = rt::give_list(core::mem::take(t59_));
+                        b56_.add(8).cast::<i64>().write(t58_);
+                        let (ptr63_, len64_) = rt::give_list(t59_);
                         b56_.add(16).cast::<i32>().write(ptr63_);
                         b56_.add(20).cast::<i32>().write(len64_);
                         let len66_ = t60_.len();
                         let base65_ = rt::alloc(len66_ * 16, 4);
-                        for (ix67_, e68_) in t60_.iter_mut().enumerate() {
+                        for (ix67_, e68_) in t60_.into_iter().enumerate() {
                             let b69_ = base65_.add(ix67_ * 16);
-                            let t70_ = &mut e68_.0;
-                            let t71_ = &mut e68_.1;
-                            let (ptr72_, len73_) = rt::give_string(core::mem::take(t70_));
+                            let t70_ = e68_.0;
+                            let t71_ = e68_.1;
+                            let (ptr72_, len73_) = rt::give_string(t70_);
                             b69_.cast::<i32>().write(ptr72_);
                             b69_.add(4).cast::<i32>().write(len73_);
-                            let (ptr74_, len75_) = rt::give_string(core::mem::take(t71_));
+                            let (ptr74_, len75_) = rt::give_string(t71_);
                             b69_.add(8).cast::<i32>().write(ptr74_);
                             b69_.add(12).cast::<i32>().write(len75_);
                         }
@@ -409,11 +409,11 @@ pub mod processor {
                 }
                 super::types::ProcessingResult::Failed(e76_) => {
                     b30_.write(3u8);
-                    let t77_ = &e76_.kind;
-                    let t78_ = &mut e76_.message;
-                    let t79_ = &mut e76_.record_id;
-                    b30_.add(8).write(*t77_ as u8);
-                    let (ptr80_, len81_) = rt::give_string(core::mem::take(t78_));
+                    let t77_ = e76_.kind;
+                    let t78_ = e76_.message;
+                    let t79_ = e76_.record_id;
+                    b30_.add(8).write(t77_ as u8);
+                    let (ptr80_, len81_) = rt::give_string(t78_);
                     b30_.add(12).cast::<i32>().write(ptr80_);
                     b30_.add(16).cast::<i32>().write(len81_);
                     match t79_ {
@@ -422,7 +422,7 @@ pub mod processor {
                         }
                         Some(e82_) => {
                             b30_.add(20).write(1u8);
-                            let (ptr83_, len84_) = rt::give_string(core::mem::take(e82_));
+                            let (ptr83_, len84_) = rt::give_string(e82_);
                             b30_.add(24).cast::<i32>().write(ptr83_);
                             b30_.add(28).cast::<i32>().write(len84_);
                         }

@@ -148,36 +148,36 @@ pub mod source {
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_method_cursor_read_batch<T_: GuestCursor>(arg0: i32, arg1: i32) -> i32 {
         let p1_ = arg1 as u32;
-        let mut result_ = T_::read_batch(&*(arg0 as usize as *const T_), p1_);
+        let result_ = T_::read_batch(&*(arg0 as usize as *const T_), p1_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        match &mut result_ {
+        match result_ {
             Ok(e2_) => {
                 ret_.write(0u8);
                 let len4_ = e2_.len();
                 let base3_ = rt::alloc(len4_ * 32, 8);
-                for (ix5_, e6_) in e2_.iter_mut().enumerate() {
+                for (ix5_, e6_) in e2_.into_iter().enumerate() {
                     let b7_ = base3_.add(ix5_ * 32);
-                    let t8_ = &mut e6_.id;
-                    let t9_ = &e6_.timestamp;
-                    let t10_ = &mut e6_.payload;
-                    let t11_ = &mut e6_.metadata;
-                    let (ptr12_, len13_) = rt::give_string(core::mem::take(t8_));
+                    let t8_ = e6_.id;
+                    let t9_ = e6_.timestamp;
+                    let t10_ = e6_.payload;
+                    let t11_ = e6_.metadata;
+                    let (ptr12_, len13_) = rt::give_string(t8_);
                     b7_.cast::<i32>().write(ptr12_);
                     b7_.add(4).cast::<i32>().write(len13_);
-                    b7_.add(8).cast::<i64>().write(*t9_);
-                    let (ptr14_, len15_) = rt::give_list(core::mem::take(t10_));
+                    b7_.add(8).cast::<i64>().write(t9_);
+                    let (ptr14_, len15_) = rt::give_list(t10_);
                     b7_.add(16).cast::<i32>().write(ptr14_);
                     b7_.add(20).cast::<i32>().write(len15_);
                     let len17_ = t11_.len();
                     let base16_ = rt::alloc(len17_ * 16, 4);
-                    for (ix18_, e19_) in t11_.iter_mut().enumerate() {
+                    for (ix18_, e19_) in t11_.into_iter().enumerate() {
                         let b20_ = base16_.add(ix18_ * 16);
-                        let t21_ = &mut e19_.0;
-                        let t22_ = &mut e19_.1;
-                        let (ptr23_, len24_) = rt::give_string(core::mem::take(t21_));
+                        let t21_ = e19_.0;
+                        let t22_ = e19_.1;
+                        let (ptr23_, len24_) = rt::give_string(t21_);
                         b20_.cast::<i32>().write(ptr23_);
                         b20_.add(4).cast::<i32>().write(len24_);
-                        let (ptr25_, len26_) = rt::give_string(core::mem::take(t22_));
+                        let (ptr25_, len26_) = rt::give_string(t22_);
                         b20_.add(8).cast::<i32>().write(ptr25_);
                         b20_.add(12).cast::<i32>().write(len26_);
                     }
@@ -189,11 +189,11 @@ pub mod source {
             }
             Err(e27_) => {
                 ret_.write(1u8);
-                let t28_ = &e27_.kind;
-                let t29_ = &mut e27_.message;
-                let t30_ = &mut e27_.record_id;
-                ret_.add(4).write(*t28_ as u8);
-                let (ptr31_, len32_) = rt::give_string(core::mem::take(t29_));
+                let t28_ = e27_.kind;
+                let t29_ = e27_.message;
+                let t30_ = e27_.record_id;
+                ret_.add(4).write(t28_ as u8);
+                let (ptr31_, len32_) = rt::give_string(t29_);
                 ret_.add(8).cast::<i32>().write(ptr31_);
                 ret_.add(12).cast::<i32>().write(len32_);
                 match t30_ {
@@ -202,7 +202,7 @@ pub mod source {
                     }
                     Some(e33_) => {
                         ret_.add(16).write(1u8);
-                        let (ptr34_, len35_) = rt::give_string(core::mem::take(e33_));
+                        let (ptr34_, len35_) = rt::give_string(e33_);
                         ret_.add(20).cast::<i32>().write(ptr34_);
                         ret_.add(24).cast::<i32>().write(len35_);
                     }
@@ -284,20 +284,20 @@ pub mod source {
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_static_cursor_resume<T_: GuestCursor>(arg0: i64) -> i32 {
         let p1_ = arg0 as u64;
-        let mut result_ = T_::resume(p1_);
+        let result_ = T_::resume(p1_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        match &mut result_ {
+        match result_ {
             Ok(e2_) => {
                 ret_.write(0u8);
                 ret_.add(4).cast::<i32>().write(e2_.take_handle() as i32);
             }
             Err(e3_) => {
                 ret_.write(1u8);
-                let t4_ = &e3_.kind;
-                let t5_ = &mut e3_.message;
-                let t6_ = &mut e3_.record_id;
-                ret_.add(4).write(*t4_ as u8);
-                let (ptr7_, len8_) = rt::give_string(core::mem::take(t5_));
+                let t4_ = e3_.kind;
+                let t5_ = e3_.message;
+                let t6_ = e3_.record_id;
+                ret_.add(4).write(t4_ as u8);
+                let (ptr7_, len8_) = rt::give_string(t5_);
                 ret_.add(8).cast::<i32>().write(ptr7_);
                 ret_.add(12).cast::<i32>().write(len8_);
                 match t6_ {
@@ -306,7 +306,7 @@ pub mod source {
                     }
                     Some(e9_) => {
                         ret_.add(16).write(1u8);
-                        let (ptr10_, len11_) = rt::give_string(core::mem::take(e9_));
+                        let (ptr10_, len11_) = rt::give_string(e9_);
                         ret_.add(20).cast::<i32>().write(ptr10_);
                         ret_.add(24).cast::<i32>().write(len11_);
                     }
@@ -343,15 +343,15 @@ pub mod source {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Source>() -> i32 {
-        let mut result_ = T_::info();
+        let result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        let t1_ = &mut result_.name;
-        let t2_ = &mut result_.version;
-        let t3_ = &result_.capabilities;
-        let (ptr4_, len5_) = rt::give_string(core::mem::take(t1_));
+        let t1_ = result_.name;
+        let t2_ = result_.version;
+        let t3_ = result_.capabilities;
+        let (ptr4_, len5_) = rt::give_string(t1_);
         ret_.cast::<i32>().write(ptr4_);
         ret_.add(4).cast::<i32>().write(len5_);
-        let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
+        let (ptr6_, len7_) = rt::give_string(t2_);
         ret_.add(8).cast::<i32>().write(ptr6_);
         ret_.add(12).cast::<i32>().write(len7_);
         ret_.add(16).write(t3_.bits());

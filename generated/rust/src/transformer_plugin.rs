@@ -43,15 +43,15 @@ pub mod transformer {
     ///
     /// Only the export macro calls this, with values the canonical ABI produced.
     pub unsafe fn _export_info<T_: Transformer>() -> i32 {
-        let mut result_ = T_::info();
+        let result_ = T_::info();
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        let t1_ = &mut result_.name;
-        let t2_ = &mut result_.version;
-        let t3_ = &result_.capabilities;
-        let (ptr4_, len5_) = rt::give_string(core::mem::take(t1_));
+        let t1_ = result_.name;
+        let t2_ = result_.version;
+        let t3_ = result_.capabilities;
+        let (ptr4_, len5_) = rt::give_string(t1_);
         ret_.cast::<i32>().write(ptr4_);
         ret_.add(4).cast::<i32>().write(len5_);
-        let (ptr6_, len7_) = rt::give_string(core::mem::take(t2_));
+        let (ptr6_, len7_) = rt::give_string(t2_);
         ret_.add(8).cast::<i32>().write(ptr6_);
         ret_.add(12).cast::<i32>().write(len7_);
         ret_.add(16).write(t3_.bits());
@@ -112,32 +112,32 @@ pub mod transformer {
             payload: v2_,
             metadata: v5_,
         };
-        let mut result_ = T_::transform(p15_);
+        let result_ = T_::transform(p15_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
-        match &mut result_ {
+        match result_ {
             Ok(e16_) => {
                 ret_.write(0u8);
-                let t17_ = &mut e16_.id;
-                let t18_ = &e16_.timestamp;
-                let t19_ = &mut e16_.payload;
-                let t20_ = &mut e16_.metadata;
-                let (ptr21_, len22_) = rt::give_string(core::mem::take(t17_));
+                let t17_ = e16_.id;
+                let t18_ = e16_.timestamp;
+                let t19_ = e16_.payload;
+                let t20_ = e16_.metadata;
+                let (ptr21_, len22_) = rt::give_string(t17_);
                 ret_.add(8).cast::<i32>().write(ptr21_);
                 ret_.add(12).cast::<i32>().write(len22_);
-                ret_.add(16).cast::<i64>().write(*t18_);
-                let (ptr23_, len24_) = rt::give_list(core::mem::take(t19_));
+                ret_.add(16).cast::<i64>().write(t18_);
+                let (ptr23_, len24_) = rt::give_list(t19_);
                 ret_.add(24).cast::<i32>().write(ptr23_);
                 ret_.add(28).cast::<i32>().write(len24_);
                 let len26_ = t20_.len();
                 let base25_ = rt::alloc(len26_ * 16, 4);
-                for (ix27_, e28_) in t20_.iter_mut().enumerate() {
+                for (ix27_, e28_) in t20_.into_iter().enumerate() {
                     let b29_ = base25_.add(ix27_ * 16);
-                    let t30_ = &mut e28_.0;
-                    let t31_ = &mut e28_.1;
-                    let (ptr32_, len33_) = rt::give_string(core::mem::take(t30_));
+                    let t30_ = e28_.0;
+                    let t31_ = e28_.1;
+                    let (ptr32_, len33_) = rt::give_string(t30_);
                     b29_.cast::<i32>().write(ptr32_);
                     b29_.add(4).cast::<i32>().write(len33_);
-                    let (ptr34_, len35_) = rt::give_string(core::mem::take(t31_));
+                    let (ptr34_, len35_) = rt::give_string(t31_);
                     b29_.add(8).cast::<i32>().write(ptr34_);
                     b29_.add(12).cast::<i32>().write(len35_);
                 }
@@ -146,11 +146,11 @@ pub mod transformer {
             }
             Err(e36_) => {
                 ret_.write(1u8);
-                let t37_ = &e36_.kind;
-                let t38_ = &mut e36_.message;
-                let t39_ = &mut e36_.record_id;
-                ret_.add(8).write(*t37_ as u8);
-                let (ptr40_, len41_) = rt::give_string(core::mem::take(t38_));
+                let t37_ = e36_.kind;
+                let t38_ = e36_.message;
+                let t39_ = e36_.record_id;
+                ret_.add(8).write(t37_ as u8);
+                let (ptr40_, len41_) = rt::give_string(t38_);
                 ret_.add(12).cast::<i32>().write(ptr40_);
                 ret_.add(16).cast::<i32>().write(len41_);
                 match t39_ {
@@ -159,7 +159,7 @@ pub mod transformer {
                     }
                     Some(e42_) => {
                         ret_.add(20).write(1u8);
-                        let (ptr43_, len44_) = rt::give_string(core::mem::take(e42_));
+                        let (ptr43_, len44_) = rt::give_string(e42_);
                         ret_.add(24).cast::<i32>().write(ptr43_);
                         ret_.add(28).cast::<i32>().write(len44_);
                     }
@@ -261,36 +261,36 @@ pub mod transformer {
             });
         }
         rt::dealloc(base1_, len2_ * 32, 8);
-        let mut result_ = T_::transform_batch(v3_);
+        let result_ = T_::transform_batch(v3_);
         let ret_ = core::ptr::addr_of_mut!(_RET_AREA.0).cast::<u8>();
         let len27_ = result_.len();
         let base26_ = rt::alloc(len27_ * 40, 8);
-        for (ix28_, e29_) in result_.iter_mut().enumerate() {
+        for (ix28_, e29_) in result_.into_iter().enumerate() {
             let b30_ = base26_.add(ix28_ * 40);
             match e29_ {
                 Ok(e31_) => {
                     b30_.write(0u8);
-                    let t32_ = &mut e31_.id;
-                    let t33_ = &e31_.timestamp;
-                    let t34_ = &mut e31_.payload;
-                    let t35_ = &mut e31_.metadata;
-                    let (ptr36_, len37_) = rt::give_string(core::mem::take(t32_));
+                    let t32_ = e31_.id;
+                    let t33_ = e31_.timestamp;
+                    let t34_ = e31_.payload;
+                    let t35_ = e31_.metadata;
+                    let (ptr36_, len37_) = rt::give_string(t32_);
                     b30_.add(8).cast::<i32>().write(ptr36_);
                     b30_.add(12).cast::<i32>().write(len37_);
-                    b30_.add(16).cast::<i64>().write(*t33_);
-                    let (ptr38_, len39_) = rt::give_list(core::mem::take(t34_));
+                    b30_.add(16).cast::<i64>().write(t33_);
+                    let (ptr38_, len39_) = rt::give_list(t34_);
                     b30_.add(24).cast::<i32>().write(ptr38_);
                     b30_.add(28).cast::<i32>().write(len39_);
                     let len41_ = t35_.len();
                     let base40_ = rt::alloc(len41_ * 16, 4);
-                    for (ix42_, e43_) in t35_.iter_mut().enumerate() {
+                    for (ix42_, e43_) in t35_.into_iter().enumerate() {
                         let b44_ = base40_.add(ix42_ * 16);
-                        let t45_ = &mut e43_.0;
-                        let t46_ = &mut e43_.1;
-                        let (ptr47_, len48_) = rt::give_string(core::mem::take(t45_));
+                        let t45_ = e43_.0;
+                        let t46_ = e43_.1;
+                        let (ptr47_, len48_) = rt::give_string(t45_);
                         b44_.cast::<i32>().write(ptr47_);
                         b44_.add(4).cast::<i32>().write(len48_);
-                        let (ptr49_, len50_) = rt::give_string(core::mem::take(t46_));
+                        let (ptr49_, len50_) = rt::give_string(t46_);
                         b44_.add(8).cast::<i32>().write(ptr49_);
                         b44_.add(12).cast::<i32>().write(len50_);
                     }
@@ -299,11 +299,11 @@ pub mod transformer {
                 }
                 Err(e51_) => {
                     b30_.write(1u8);
-                    let t52_ = &e51_.kind;
-                    let t53_ = &mut e51_.message;
-                    let t54_ = &mut e51_.record_id;
-                    b30_.add(8).write(*t52_ as u8);
-                    let (ptr55_, len56_) = rt::give_string(core::mem::take(t53_));
+                    let t52_ = e51_.kind;
+                    let t53_ = e51_.message;
+                    let t54_ = e51_.record_id;
+                    b30_.add(8).write(t52_ as u8);
+                    let (ptr55_, len56_) = rt::give_string(t53_);
                     b30_.add(12).cast::<i32>().write(ptr55_);
                     b30_.add(16).cast::<i32>().write(len56_);
                     match t54_ {
@@ -312,7 +312,7 @@ pub mod transformer {
                         }
                         Some(e57_) => {
                             b30_.add(20).write(1u8);
-                            let (ptr58_, len59_) = rt::give_string(core::mem::take(e57_));
+                            let (ptr58_, len59_) = rt::give_string(e57_);
                             b30_.add(24).cast::<i32>().write(ptr58_);
                             b30_.add(28).cast::<i32>().write(len59_);
                         }

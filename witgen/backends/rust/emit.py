@@ -10,11 +10,11 @@ one function body. Variables of the stream become Rust expressions:
   literal instruction: a `Load` is read with the width the lifted type needs, a lowered
   primitive or flags value is stored with its own width, a constant with a typed literal.
 
-Two lowering modes, both chosen by the stream's `realloc` (the side that receives the value
-owns it): borrowed (guest-import parameters: strings and canonical lists point at the caller's
-buffers, temporary arrays go into a `Cleanup` freed after the call) and owned (guest-export
-results: string, canonical-list and map buffers are moved out of the value, other lists get
-fresh arrays, and `cabi_post_*` frees all of it).
+Two lowering modes, as the stream's `realloc` says (the side that receives the value owns it):
+borrowed (guest-import parameters: strings and canonical lists point at the caller's buffers,
+temporary arrays go into a `Cleanup` freed after the call) and owned (guest-export results:
+the value is consumed, string and canonical-list buffers are handed over as they are, other
+lists and maps become fresh arrays, and `cabi_post_*` frees all of it).
 """
 
 from __future__ import annotations
@@ -101,19 +101,6 @@ class Flat:
     load: tuple[str, int, str] | None = None
     source: tuple[str, str] | None = None
     const: int | None = None
-
-
-def takes_buffers(layouts: Layouts, ty: ir.Type) -> bool:
-    """Whether a value holds a buffer that an owned lowering moves out of it: a string, a
-    canonical list (handed over as it is) or a map (consumed into a fresh array)."""
-    resolve = layouts.resolve
-
-    def moved(_ty: ir.Type, kind: str | ir.TypeDefKind) -> bool:
-        if isinstance(kind, ir.List):
-            return resolve.dealias(kind.type) in s.CANONICAL_ELEMENTS
-        return kind == "string" or isinstance(kind, ir.Map)
-
-    return layouts.facts.find(ty, moved) is not None
 
 
 def addr(base: str, off: int) -> str:
@@ -206,7 +193,6 @@ class Emitter:
         self.param_area_pending = False
         self.call: Callable[[list[str]], str] = lambda args: ""
         self.receiver = False
-        self.binding = "let"
         self.call_inst: s.CallInterface | None = None
         self.call_args: list[str] | None = None
         # the call whose result is bound where it ran only if the result needs a local:
@@ -256,10 +242,6 @@ class Emitter:
     def finish(self, value: str) -> list[str]:
         """The body lines ending in `value`, without a final `let value = ...; value`."""
         return finish_lines(self.lines, value)
-
-    def moves(self, ty: ir.Type) -> bool:
-        """Whether an owned lowering takes buffers out of a value of `ty` (it needs `&mut`)."""
-        return self.own and takes_buffers(self.layouts, ty)
 
     def tname(self, ty: ir.Type) -> str:
         """The Rust path of a named type (dealiased to the definition's own name)."""
@@ -394,7 +376,7 @@ class Emitter:
             self.emit(f"let {n} = {v.expr}.len() as i32;")
             return p, n
         # Owned: the buffer itself is handed over (no copy); post-return frees it.
-        self.emit(f"let ({p}, {n}) = {self.rt(give)}(core::mem::take({v.mut_borrow}));")
+        self.emit(f"let ({p}, {n}) = {self.rt(give)}({v.deref});")
         return p, n
 
     def _StringLower(self, inst: s.StringLower) -> None:
@@ -419,12 +401,12 @@ class Emitter:
         base, ln, i, e = self.tmp("base"), self.tmp("len"), self.tmp("ix"), self.tmp("e")
         self.emit(f"let {ln} = {val.expr}.len();")
         self.emit(f"let {base} = {self.rt('alloc')}({times(ln, size)}, {align});")
-        iterate = "iter_mut" if self.moves(inst.element) else "iter"
+        iterate = "into_iter" if self.own else "iter"
         self.emit(f"for ({i}, {e}) in {val.expr}.{iterate}().enumerate() {{")
         b = self.tmp("b")
         self.emit(f"let {b} = {base}.add({times(i, size)});")
         elem, elem_addr = inst.body.params
-        self.value(elem, Val(e, is_ref=True))
+        self.value(elem, Val(e, is_ref=not self.own))
         self.pointers[elem_addr] = b
         self.run(inst.body.body)
         self.emit("}")
@@ -468,15 +450,11 @@ class Emitter:
         k, e = self.tmp("k"), self.tmp("e")
         self.emit(f"let {n} = {val.expr}.len();")
         self.emit(f"let {base} = {self.rt('alloc')}({times(n, size)}, {align});")
-        if inst.realloc:
-            entries = f"core::mem::take({val.mut_borrow}).into_iter()"
-            key_binding = f"mut {k}" if self.moves(inst.key) else k
-            value_binding = f"mut {e}" if self.moves(inst.value) else e
-            key, value = Val(k), Val(e)
+        if self.own:
+            entries, key, value = f"{val.expr}.into_iter()", Val(k), Val(e)
         else:
-            entries = f"{val.expr}.iter()"
-            key_binding, value_binding, key, value = k, e, Val(k, True), Val(e, True)
-        self.emit(f"for ({i}, ({key_binding}, {value_binding})) in {entries}.enumerate() {{")
+            entries, key, value = f"{val.expr}.iter()", Val(k, True), Val(e, True)
+        self.emit(f"for ({i}, ({k}, {e})) in {entries}.enumerate() {{")
         b = self.tmp("b")
         self.emit(f"let {b} = {base}.add({times(i, size)});")
         key_var, value_var, entry = inst.body.params
@@ -515,9 +493,16 @@ class Emitter:
         self.value(inst.out[0], Val(out))
 
     def _FixedListLower(self, inst: s.FixedListLower) -> None:
-        # places, not references: Rust lends one element of an array mutably at a time
         v = self.vals[inst.args[0]]
-        for i, out in enumerate(inst.out):
+        info = self.layouts.facts.of(inst.element)
+        if self.own and (info.pointers or info.handles):
+            # elements that own something are moved out of the array, all at once
+            names = [self.tmp() for _ in inst.out]
+            self.emit(f"let [{', '.join(names)}] = {v.deref};")
+            for name, out in zip(names, inst.out):
+                self.value(out, Val(name))
+            return
+        for i, out in enumerate(inst.out):  # places: copied, or read through a reference
             self.value(out, Val(f"{v.expr}[{i}]"))
 
     def _FixedListLift(self, inst: s.FixedListLift) -> None:
@@ -540,9 +525,12 @@ class Emitter:
         (`&mut` where an owned lowering moves buffers out of them)."""
         for ty, (place, out) in zip(types, places):
             t = self.tmp()
-            ref = "&mut " if self.moves(ty) else "&"
-            self.emit(f"let {t} = {ref}{v.expr}{place};")
-            self.value(out, Val(t, is_ref=True))
+            if self.own:  # moved out of the value (or copied)
+                self.emit(f"let {t} = {v.expr}{place};")
+                self.value(out, Val(t))
+            else:
+                self.emit(f"let {t} = &{v.expr}{place};")
+                self.value(out, Val(t, is_ref=True))
 
     def _RecordLower(self, inst: s.RecordLower) -> None:
         v = self.vals[inst.args[0]]
@@ -632,7 +620,7 @@ class Emitter:
 
     def _VariantLower(self, inst: s.VariantLower) -> None:
         v = self.vals[inst.args[0]]
-        scrutinee = v.mut_borrow if self.moves(inst.type) else v.borrow
+        scrutinee = v.deref if self.own else v.borrow
         names = [self.tmp("w") for _ in inst.out]
         if names:
             self.emit(f"let {tuple_expr(names)} = match {scrutinee} {{")
@@ -642,7 +630,7 @@ class Emitter:
             binding = self.tmp("e") if block.params else None
             if block.params:
                 assert binding is not None
-                self.value(block.params[0], Val(binding, is_ref=True))
+                self.value(block.params[0], Val(binding, is_ref=not self.own))
             body = self.run_block(block)
             pattern = self._case_pattern(inst, i, binding)
             if names:
@@ -795,13 +783,11 @@ class Emitter:
         sig: CoreSignature,
         call: Callable[[list[str]], str],
         receiver: bool,
-        binding: str,
     ) -> list[str]:
         """The body of an export's glue: lift the core arguments, `call(args)` the trait
         function (`receiver`: the first argument is `&self`), lower the result."""
         self.own = True
         self.role, self.sig, self.call, self.receiver = "guest-export", sig, call, receiver
-        self.binding = binding
         for i, var in enumerate(program.params):
             self.flats[var] = Flat(f"arg{i}")
         if sig.params_indirect:
@@ -894,7 +880,7 @@ class Emitter:
         self.value(out, Val("result_"))
         assert self.sig is not None
         if self.sig.results_indirect:
-            self.emit(f"{self.binding} result_ = {call};")
+            self.emit(f"let result_ = {call};")
         else:
             self.pending_call = (len(self.lines), call, "result_")
 
@@ -916,6 +902,5 @@ class Emitter:
             if value == name and len(self.lines) == mark:
                 self.body = self.finish(call)
                 return
-            binding = self.binding if name == "result_" else "let"
-            self.lines.insert(mark, f"{binding} {name} = {call};")
+            self.lines.insert(mark, f"let {name} = {call};")
         self.body = self.finish(value)

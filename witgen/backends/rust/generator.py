@@ -26,7 +26,7 @@ from witgen.abi.signature import CoreSignature, core_signature
 from witgen.backends import GenerateOptions, refuse_accessors, require_worlds
 from witgen.backends.common import Unsupported, jinja_env
 from witgen.abi.stream import function_stream, post_return_stream
-from witgen.backends.rust.emit import Emitter, Val, takes_buffers
+from witgen.backends.rust.emit import Emitter, Val
 from witgen.backends.rust.layout import format_source
 from witgen.backends.rust import stateful as rust_stateful
 from witgen.backends.rust.names import (
@@ -835,9 +835,8 @@ class RustGen:
             return f"{text}.map({owner.name}::new)"
 
         em = Emitter(self.layouts, namer, here)
-        moves = func.result is not None and takes_buffers(self.layouts, func.result)
         program = function_stream(self.layouts, func, "guest-export")
-        body = em.guest_export(program, sig, call, receiver, "let mut" if moves else "let")
+        body = em.guest_export(program, sig, call, receiver)
         if em.needs_borrows:
             vec, boxed = em.alloc_type("Vec"), em.alloc_type("Box")
             body.insert(0, f"let mut borrows_: {vec}<{boxed}<dyn core::any::Any>> = {vec}::new();")
