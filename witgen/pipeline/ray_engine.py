@@ -17,8 +17,11 @@ Dataflow (one Ray dataset):
     destination one writer actor per partition (partition = output block, round robin), each
                 flushed at the end
 
-Records travel as Arrow tables (`arrow_codec`, the one conversion) with two engine columns:
-`_window` (the source batch a record came from) and `_summary` (aggregator output). Every stage
+Records travel as Arrow tables (`arrow_codec`'s schema) with two engine columns: `_window` (the
+source batch a record came from) and `_summary` (aggregator output). A stage whose plugin runs
+on the fast path hands its records to the plugin's batch codec as `arrow_flow.Rows`, as the
+local engine does between fast-path stages: no Python record per row (`Shipment.arrow` carries
+the driver's `Pipeline.arrow`; False: typed records through `arrow_codec`). Every stage
 cuts each window into chunks of its `batch_size` and hands them to the local engine's own policy
 code (`Pipeline._through`: retries, bisection, skip, dead-letter, fail), so records, accounting
 and per-stage counts are those of `--engine local`. Workers report their accounting, metrics,
@@ -45,7 +48,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from witgen.diagnostics import UsageError
-from witgen.pipeline import checks
+from witgen.pipeline import arrow_flow, checks
 from witgen.pipeline.contract import Contract
 from witgen.pipeline.lifecycle import Event, State
 from witgen.pipeline.metrics import Accounting
@@ -98,6 +101,7 @@ class Shipment:
     checked: checks.Checked
     contract: tuple[tuple[str, str], ...] | None  # (relative path, WIT text); None: witgen's
     cache_dir: str | None = None  # None: the node's own ~/.cache/witgen/run/compiled
+    arrow: bool | None = None  # the driver's `Pipeline.arrow`: records as Arrow through the codec
 
 
 def contract_files(contract: Contract) -> tuple[tuple[str, str], ...] | None:
@@ -158,6 +162,7 @@ class StageCore(Pipeline):
         import threading
 
         self.spec_stage = ship.spec
+        self.arrow = ship.arrow
         self.events = []
         self.accounting = Accounting()
         self._fail_lock = threading.Lock()
@@ -194,6 +199,8 @@ class StageCore(Pipeline):
         from witgen.pipeline import arrow_codec
 
         plugin = self.plugin
+        if plugin.spec.kind != "source" and arrow_flow.usable(plugin, self.arrow):
+            return self._process_batches(table)
         records = arrow_codec.to_records(table, record_type(plugin.bindings))
         windows, flags = arrow_codec.engine_columns(table)
         out: list[Any] = []
@@ -219,6 +226,65 @@ class StageCore(Pipeline):
             out_windows.extend([window] * len(passing))
             out_flags.extend([True] * len(passing))
         return arrow_codec.from_records(out, out_windows, out_flags)
+
+    def _process_batches(self, table: Any) -> Any:
+        """`process` without Python records: each run of one window goes to the stage as
+        `arrow_flow.Rows`, which the policy code hands to the plugin's batch codec (as the
+        local engine does between fast-path stages). Only summaries and what the stage returns
+        as typed records (its rare paths) are converted one record at a time."""
+        from witgen.pipeline import arrow_codec
+
+        np, pa = importlib.import_module("numpy"), importlib.import_module("pyarrow")
+        plugin = self.plugin
+        codec = arrow_flow.codec(plugin.bindings)
+        codec.batch._deps()  # the codec module's numpy and pyarrow, imported once
+        names = table.schema.names
+        n = table.num_rows
+        windows = (
+            table.column(arrow_codec.WINDOW).fill_null(0).to_numpy()
+            if arrow_codec.WINDOW in names
+            else np.zeros(n, np.int64)
+        )
+        flags = (
+            table.column(arrow_codec.SUMMARY).fill_null(False).to_numpy(zero_copy_only=False)
+            if arrow_codec.SUMMARY in names
+            else np.zeros(n, bool)
+        )
+        batch = _record_batch(table, codec.batch._arrow_type(codec.record))
+        size = plugin.spec.batch_size
+        kind = plugin.spec.kind
+        pieces: list[Any] = []
+        cuts = [0, *(np.flatnonzero(np.diff(windows)) + 1).tolist(), n]
+        for start, stop in zip(cuts, cuts[1:]):
+            if start == stop:
+                continue
+            window = int(windows[start])
+            summary = flags[start:stop]
+            if summary.any():
+                picked = np.flatnonzero(~summary) + start
+                rows = arrow_flow.Rows(batch.take(pa.array(picked)), codec)
+                marked = pa.array(np.flatnonzero(summary) + start)
+                passing = arrow_codec.to_records(table.take(marked), record_type(plugin.bindings))
+            else:
+                rows = arrow_flow.Rows(batch.slice(start, stop - start), codec)
+                passing = []
+            if kind == "destination":
+                with self._fail_lock:
+                    self._summaries.extend(passing)
+                passing = []
+            for chunk in _chunks(rows, size):  # type: ignore[arg-type]
+                got = self._through(plugin, chunk, f"window-{window}")
+                if isinstance(got, arrow_flow.Rows):
+                    pieces.append(_engine_table(got.batch, window))
+                elif got:
+                    count = len(got)
+                    pieces.append(arrow_codec.from_records(got, [window] * count, [False] * count))
+            if kind == "aggregator":  # its summaries, made by `_attempt`, go downstream
+                passing = passing + self._take_summaries()
+            if passing:
+                count = len(passing)
+                pieces.append(arrow_codec.from_records(passing, [window] * count, [True] * count))
+        return pa.concat_tables(pieces) if pieces else arrow_codec.empty()
 
     def finish(self) -> None:
         """A destination's end: summaries still held are written, then flush."""
@@ -277,6 +343,59 @@ def record_type(bindings: Any) -> Any:
     if found is None:
         found = importlib.import_module(f"{bindings.__name__}.types").DataRecord
     return found
+
+
+def _record_batch(table: Any, record: Any) -> Any:
+    """The record columns of an engine table as one RecordBatch of the codec's `record` type
+    (the metadata pairs' struct fields renamed: Arrow's cast matches fields by name)."""
+    pa = importlib.import_module("pyarrow")
+    from witgen.pipeline import arrow_codec
+
+    table = table.select([c for c in arrow_codec.SCHEMA.names if c in table.schema.names])
+    if table.schema.names != arrow_codec.SCHEMA.names or not table.schema.equals(
+        arrow_codec.SCHEMA
+    ):  # a lenient read (a dataset source written by another tool): the one conversion
+        table = arrow_codec.from_records(arrow_codec.to_records(table, _Pairs))
+    columns = [_single(table.column(name)) for name in arrow_codec.SCHEMA.names]
+    columns[3] = _pairs_as(columns[3], record.field("metadata").type)
+    return pa.RecordBatch.from_arrays(columns, names=arrow_codec.SCHEMA.names)
+
+
+def _engine_table(batch: Any, window: int) -> Any:
+    """Records out of the codec (a RecordBatch of its record type) as an engine table."""
+    pa = importlib.import_module("pyarrow")
+    from witgen.pipeline import arrow_codec
+
+    columns = [batch.column(name) for name in arrow_codec.SCHEMA.names]
+    columns[3] = _pairs_as(columns[3], arrow_codec.METADATA_TYPE)
+    n = batch.num_rows
+    columns.append(pa.array([window] * n, pa.int64()) if n else pa.array([], pa.int64()))
+    columns.append(pa.array([False] * n, pa.bool_()))
+    return pa.Table.from_arrays(columns, schema=arrow_codec.ENGINE_SCHEMA)
+
+
+def _single(column: Any) -> Any:
+    """A table column as one array (chunks joined)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _pairs_as(column: Any, list_type: Any) -> Any:
+    """A list<struct<a, b>> column with the struct's fields named as in `list_type`."""
+    pa = importlib.import_module("pyarrow")
+    if column.type.equals(list_type):
+        return column
+    pairs = column.values
+    fields = [pairs.field(i) for i in range(pairs.type.num_fields)]
+    names = [f.name for f in list_type.value_type]
+    renamed = pa.StructArray.from_arrays(fields, names=names)
+    return pa.ListArray.from_arrays(column.offsets, renamed, type=list_type)
+
+
+class _Pairs:
+    """A record built by `arrow_codec.to_records` only to be written back (`_record_batch`)."""
+
+    def __init__(self, id: str, timestamp: int, payload: bytes, metadata: Any) -> None:
+        self.id, self.timestamp, self.payload, self.metadata = id, timestamp, payload, metadata
 
 
 def _runs(windows: list[int]) -> Iterator[tuple[int, list[int]]]:
@@ -470,6 +589,7 @@ class Writer:
         self.ledger = ledger
         self.kept: list[Any] | None = [] if keep else None
         if keep:  # tests and benchmarks: what the destination was given, in order
+            self.core.arrow = False  # the tap sees typed `write_batch` calls, not Arrow batches
             plugin = self.core.plugin
             call = plugin.call
             kept = self.kept
@@ -673,7 +793,8 @@ class RayPipeline(Pipeline):
 
     def _ship(self, plugin: Plugin) -> Shipment:
         assert plugin.checked is not None
-        return Shipment(plugin.spec, plugin.checked, contract_files(self.contract), None)
+        files = contract_files(self.contract)
+        return Shipment(plugin.spec, plugin.checked, files, None, self.arrow)
 
     def _run_on_ray(self, ray: Any, limit: int | None) -> None:
         import warnings
