@@ -524,7 +524,8 @@ class RustGen:
         if func.is_async:
             raise Unsupported(
                 f"function `{func.name}` is async; the Rust backend does not support async "
-                "functions yet"
+                "functions yet",
+                func.span,
             )
         for p in func.params:
             self._check_type(func, p.type)
@@ -535,13 +536,16 @@ class RustGen:
         d = self.resolve.dealias(ty)
         if isinstance(d, str):
             if d == "error-context":
-                raise Unsupported(f"function `{func.name}` uses error-context (unsupported)")
+                raise Unsupported(
+                    f"function `{func.name}` uses error-context (unsupported)", func.span
+                )
             return
         kind = self.resolve.types[d].kind
         if isinstance(kind, (ir.Future, ir.Stream)):
             raise Unsupported(
                 f"function `{func.name}` uses a future or stream; the Rust backend does not "
-                "support them yet"
+                "support them yet",
+                func.span,
             )
 
     def import_functions(

@@ -52,7 +52,7 @@ from witgen.backends.typescript.layout import (
     wrap_braced,
     wrap_list,
 )
-from witgen.diagnostics import WitError
+from witgen.diagnostics import Span, WitError
 from witgen.paths import template_loader
 
 LANGUAGE = "typescript"
@@ -238,10 +238,11 @@ class _Generator:
 
     # -- types --
 
-    def refuse(self, what: str, where: str) -> WitError:
+    def refuse(self, what: str, where: str, span: Span | None = None) -> WitError:
         return WitError(
             f"the TypeScript backend does not support {what} (used by {where}); "
-            "componentize-js has no stable representation for it yet"
+            "componentize-js has no stable representation for it yet",
+            span,
         )
 
     def scope_label(self, scope: _Scope) -> str:
@@ -516,7 +517,7 @@ class _Generator:
 
     def check_function(self, fn: ir.Function, where: str) -> None:
         if fn.is_async:
-            raise self.refuse("async functions", where)
+            raise self.refuse("async functions", where, fn.span)
         if fn.kind.endswith(("getter", "setter")):
             accessor = "get" if fn.kind.endswith("getter") else "set"
             raise self.refuse(
