@@ -75,47 +75,44 @@ func wasmexportAccumulatorConstructor(tmp1 uint32, tmp2 uint32) uint32 {
 	tmp3 := witrt.LiftString(tmp1, tmp2)
 	witrt.ResetArena()
 	tmp4 := implementation().NewAccumulator(tmp3)
-	return wasmimportAccumulatorNew(accumulatorTable.Add(tmp4))
+	tmp5 := wasmimportAccumulatorNew(accumulatorTable.Add(tmp4))
+	return tmp5
 }
 
 //go:wasmexport dataflare:core/aggregator@1.0.0#[method]accumulator.add
 func wasmexportAccumulatorAdd(tmp1 uint32, tmp2 uint32, tmp3 uint32, tmp4 uint64, tmp5 uint32, tmp6 uint32, tmp7 uint32, tmp8 uint32) uint32 {
 	witrt.Unpin()
-	tmp9 := accumulatorTable.Get(tmp1)
-	tmp10 := make([]witrt.Tuple2[string, string], tmp8)
-	tmp11 := witrt.Ptr(tmp7)
-	for tmp12 := range tmp10 {
-		tmp13 := unsafe.Add(tmp11, tmp12*16)
-		tmp14 := unsafe.Add(tmp13, 8)
-		tmp10[tmp12] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp13), *(*uint32)(unsafe.Add(tmp13, 4))), F1: witrt.LiftString(*(*uint32)(tmp14), *(*uint32)(unsafe.Add(tmp14, 4)))}
+	tmp9 := make([]witrt.Tuple2[string, string], tmp8)
+	tmp10 := witrt.Ptr(tmp7)
+	for tmp11 := range tmp9 {
+		tmp12 := unsafe.Add(tmp10, tmp11*16)
+		tmp9[tmp11] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp12), *(*uint32)(unsafe.Add(tmp12, 4))), F1: witrt.LiftString(*(*uint32)(unsafe.Add(tmp12, 8)), *(*uint32)(unsafe.Add(tmp12, 12)))}
 	}
-	tmp15 := DataRecord{ID: witrt.LiftString(tmp2, tmp3), Timestamp: int64(tmp4), Payload: witrt.LiftSlice[uint8](tmp5, tmp6), Metadata: tmp10}
+	tmp13 := accumulatorTable.Get(tmp1)
+	tmp14 := DataRecord{ID: witrt.LiftString(tmp2, tmp3), Timestamp: int64(tmp4), Payload: witrt.LiftSlice[uint8](tmp5, tmp6), Metadata: tmp9}
 	witrt.ResetArena()
-	tmp16 := tmp9.Add(tmp15)
-	tmp17 := witrt.ReturnArea()
-	if tmp16.IsErr() {
-		*(*uint8)(tmp17) = 1
-		tmp18 := unsafe.Add(tmp17, 4)
-		*(*uint8)(tmp18) = uint8(tmp16.ErrValue().Kind)
-		tmp19 := unsafe.Add(tmp18, 4)
-		tmp20, tmp21 := witrt.LowerString(tmp16.ErrValue().Message)
-		*(*uint32)(tmp19) = tmp20
-		*(*uint32)(unsafe.Add(tmp19, 4)) = tmp21
-		tmp22 := tmp16.ErrValue().RecordID
-		tmp23 := unsafe.Add(tmp18, 12)
-		if tmp22.IsSome() {
-			*(*uint8)(tmp23) = 1
-			tmp24 := unsafe.Add(tmp23, 4)
-			tmp25, tmp26 := witrt.LowerString(tmp22.Value())
-			*(*uint32)(tmp24) = tmp25
-			*(*uint32)(unsafe.Add(tmp24, 4)) = tmp26
+	tmp15 := tmp13.Add(tmp14)
+	tmp16 := witrt.ReturnArea()
+	if tmp15.IsErr() {
+		*(*uint8)(tmp16) = 1
+		tmp17 := tmp15.ErrValue()
+		*(*uint8)(unsafe.Add(tmp16, 4)) = uint8(tmp17.Kind)
+		tmp18, tmp19 := witrt.LowerString(tmp17.Message)
+		*(*uint32)(unsafe.Add(tmp16, 8)) = tmp18
+		*(*uint32)(unsafe.Add(tmp16, 12)) = tmp19
+		tmp20 := tmp17.RecordID
+		if tmp20.IsSome() {
+			*(*uint8)(unsafe.Add(tmp16, 16)) = 1
+			tmp21, tmp22 := witrt.LowerString(tmp20.Value())
+			*(*uint32)(unsafe.Add(tmp16, 20)) = tmp21
+			*(*uint32)(unsafe.Add(tmp16, 24)) = tmp22
 		} else {
-			*(*uint8)(tmp23) = 0
+			*(*uint8)(unsafe.Add(tmp16, 16)) = 0
 		}
 	} else {
-		*(*uint8)(tmp17) = 0
+		*(*uint8)(tmp16) = 0
 	}
-	return witrt.Addr(tmp17)
+	return witrt.Addr(tmp16)
 }
 
 //go:wasmexport cabi_post_dataflare:core/aggregator@1.0.0#[method]accumulator.add
@@ -126,49 +123,43 @@ func wasmpostAccumulatorAdd(uint32) {
 //go:wasmexport dataflare:core/aggregator@1.0.0#[method]accumulator.add-batch
 func wasmexportAccumulatorAddBatch(tmp1 uint32, tmp2 uint32, tmp3 uint32) uint32 {
 	witrt.Unpin()
-	tmp4 := accumulatorTable.Get(tmp1)
-	tmp5 := make([]DataRecord, tmp3)
-	tmp6 := witrt.Ptr(tmp2)
-	for tmp7 := range tmp5 {
-		tmp8 := unsafe.Add(tmp6, tmp7*32)
-		tmp9 := unsafe.Add(tmp8, 16)
-		tmp10 := unsafe.Add(tmp8, 24)
-		tmp11 := make([]witrt.Tuple2[string, string], *(*uint32)(unsafe.Add(tmp10, 4)))
-		tmp12 := witrt.Ptr(*(*uint32)(tmp10))
-		for tmp13 := range tmp11 {
-			tmp14 := unsafe.Add(tmp12, tmp13*16)
-			tmp15 := unsafe.Add(tmp14, 8)
-			tmp11[tmp13] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp14), *(*uint32)(unsafe.Add(tmp14, 4))), F1: witrt.LiftString(*(*uint32)(tmp15), *(*uint32)(unsafe.Add(tmp15, 4)))}
+	tmp4 := make([]DataRecord, tmp3)
+	tmp5 := witrt.Ptr(tmp2)
+	for tmp6 := range tmp4 {
+		tmp7 := unsafe.Add(tmp5, tmp6*32)
+		tmp8 := make([]witrt.Tuple2[string, string], *(*uint32)(unsafe.Add(tmp7, 28)))
+		tmp9 := witrt.Ptr(*(*uint32)(unsafe.Add(tmp7, 24)))
+		for tmp10 := range tmp8 {
+			tmp11 := unsafe.Add(tmp9, tmp10*16)
+			tmp8[tmp10] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp11), *(*uint32)(unsafe.Add(tmp11, 4))), F1: witrt.LiftString(*(*uint32)(unsafe.Add(tmp11, 8)), *(*uint32)(unsafe.Add(tmp11, 12)))}
 		}
-		tmp5[tmp7] = DataRecord{ID: witrt.LiftString(*(*uint32)(tmp8), *(*uint32)(unsafe.Add(tmp8, 4))), Timestamp: *(*int64)(unsafe.Add(tmp8, 8)), Payload: witrt.LiftSlice[uint8](*(*uint32)(tmp9), *(*uint32)(unsafe.Add(tmp9, 4))), Metadata: tmp11}
+		tmp4[tmp6] = DataRecord{ID: witrt.LiftString(*(*uint32)(tmp7), *(*uint32)(unsafe.Add(tmp7, 4))), Timestamp: *(*int64)(unsafe.Add(tmp7, 8)), Payload: witrt.LiftSlice[uint8](*(*uint32)(unsafe.Add(tmp7, 16)), *(*uint32)(unsafe.Add(tmp7, 20))), Metadata: tmp8}
 	}
+	tmp12 := accumulatorTable.Get(tmp1)
 	witrt.ResetArena()
-	tmp16 := tmp4.AddBatch(tmp5)
-	tmp17 := witrt.ReturnArea()
-	if tmp16.IsErr() {
-		*(*uint8)(tmp17) = 1
-		tmp18 := unsafe.Add(tmp17, 8)
-		*(*uint8)(tmp18) = uint8(tmp16.ErrValue().Kind)
-		tmp19 := unsafe.Add(tmp18, 4)
-		tmp20, tmp21 := witrt.LowerString(tmp16.ErrValue().Message)
-		*(*uint32)(tmp19) = tmp20
-		*(*uint32)(unsafe.Add(tmp19, 4)) = tmp21
-		tmp22 := tmp16.ErrValue().RecordID
-		tmp23 := unsafe.Add(tmp18, 12)
-		if tmp22.IsSome() {
-			*(*uint8)(tmp23) = 1
-			tmp24 := unsafe.Add(tmp23, 4)
-			tmp25, tmp26 := witrt.LowerString(tmp22.Value())
-			*(*uint32)(tmp24) = tmp25
-			*(*uint32)(unsafe.Add(tmp24, 4)) = tmp26
+	tmp13 := tmp12.AddBatch(tmp4)
+	tmp14 := witrt.ReturnArea()
+	if tmp13.IsErr() {
+		*(*uint8)(tmp14) = 1
+		tmp15 := tmp13.ErrValue()
+		*(*uint8)(unsafe.Add(tmp14, 8)) = uint8(tmp15.Kind)
+		tmp16, tmp17 := witrt.LowerString(tmp15.Message)
+		*(*uint32)(unsafe.Add(tmp14, 12)) = tmp16
+		*(*uint32)(unsafe.Add(tmp14, 16)) = tmp17
+		tmp18 := tmp15.RecordID
+		if tmp18.IsSome() {
+			*(*uint8)(unsafe.Add(tmp14, 20)) = 1
+			tmp19, tmp20 := witrt.LowerString(tmp18.Value())
+			*(*uint32)(unsafe.Add(tmp14, 24)) = tmp19
+			*(*uint32)(unsafe.Add(tmp14, 28)) = tmp20
 		} else {
-			*(*uint8)(tmp23) = 0
+			*(*uint8)(unsafe.Add(tmp14, 20)) = 0
 		}
 	} else {
-		*(*uint8)(tmp17) = 0
-		*(*uint64)(unsafe.Add(tmp17, 8)) = tmp16.OkValue()
+		*(*uint8)(tmp14) = 0
+		*(*uint64)(unsafe.Add(tmp14, 8)) = tmp13.OkValue()
 	}
-	return witrt.Addr(tmp17)
+	return witrt.Addr(tmp14)
 }
 
 //go:wasmexport cabi_post_dataflare:core/aggregator@1.0.0#[method]accumulator.add-batch
@@ -185,30 +176,27 @@ func wasmexportAccumulatorEmit(tmp1 uint32) uint32 {
 	tmp4 := witrt.ReturnArea()
 	if tmp3.IsSome() {
 		*(*uint8)(tmp4) = 1
-		tmp5 := unsafe.Add(tmp4, 8)
-		tmp6, tmp7 := witrt.LowerString(tmp3.Value().ID)
-		*(*uint32)(tmp5) = tmp6
-		*(*uint32)(unsafe.Add(tmp5, 4)) = tmp7
-		*(*int64)(unsafe.Add(tmp5, 8)) = tmp3.Value().Timestamp
-		tmp8 := unsafe.Add(tmp5, 16)
-		tmp9, tmp10 := witrt.LowerSlice(tmp3.Value().Payload)
-		*(*uint32)(tmp8) = tmp9
-		*(*uint32)(unsafe.Add(tmp8, 4)) = tmp10
-		tmp11 := unsafe.Add(tmp5, 24)
-		tmp14 := tmp3.Value().Metadata
-		tmp12 := witrt.Alloc(uint32(len(tmp14)) * 16)
-		for tmp15 := range tmp14 {
-			tmp16 := unsafe.Add(tmp12, tmp15*16)
-			tmp17, tmp18 := witrt.LowerString(tmp14[tmp15].F0)
-			*(*uint32)(tmp16) = tmp17
-			*(*uint32)(unsafe.Add(tmp16, 4)) = tmp18
-			tmp19 := unsafe.Add(tmp16, 8)
-			tmp20, tmp21 := witrt.LowerString(tmp14[tmp15].F1)
-			*(*uint32)(tmp19) = tmp20
-			*(*uint32)(unsafe.Add(tmp19, 4)) = tmp21
+		tmp5 := tmp3.Value()
+		tmp6, tmp7 := witrt.LowerString(tmp5.ID)
+		*(*uint32)(unsafe.Add(tmp4, 8)) = tmp6
+		*(*uint32)(unsafe.Add(tmp4, 12)) = tmp7
+		*(*int64)(unsafe.Add(tmp4, 16)) = tmp5.Timestamp
+		tmp8, tmp9 := witrt.LowerSlice(tmp5.Payload)
+		*(*uint32)(unsafe.Add(tmp4, 24)) = tmp8
+		*(*uint32)(unsafe.Add(tmp4, 28)) = tmp9
+		tmp10 := tmp5.Metadata
+		tmp11 := witrt.Alloc(uint32(len(tmp10)) * 16)
+		for tmp12 := range tmp10 {
+			tmp13 := unsafe.Add(tmp11, tmp12*16)
+			tmp14, tmp15 := witrt.LowerString(tmp10[tmp12].F0)
+			*(*uint32)(tmp13) = tmp14
+			*(*uint32)(unsafe.Add(tmp13, 4)) = tmp15
+			tmp16, tmp17 := witrt.LowerString(tmp10[tmp12].F1)
+			*(*uint32)(unsafe.Add(tmp13, 8)) = tmp16
+			*(*uint32)(unsafe.Add(tmp13, 12)) = tmp17
 		}
-		*(*uint32)(tmp11) = witrt.Addr(tmp12)
-		*(*uint32)(unsafe.Add(tmp11, 4)) = uint32(len(tmp14))
+		*(*uint32)(unsafe.Add(tmp4, 32)) = witrt.Addr(tmp11)
+		*(*uint32)(unsafe.Add(tmp4, 36)) = uint32(len(tmp10))
 	} else {
 		*(*uint8)(tmp4) = 0
 	}
@@ -227,7 +215,8 @@ func wasmexportAccumulatorMerge(tmp1 uint32, tmp2 uint32) uint32 {
 	tmp4 := accumulatorTable.Get(tmp2)
 	witrt.ResetArena()
 	tmp5 := implementation().AccumulatorMerge(tmp3, tmp4)
-	return wasmimportAccumulatorNew(accumulatorTable.Add(tmp5))
+	tmp6 := wasmimportAccumulatorNew(accumulatorTable.Add(tmp5))
+	return tmp6
 }
 
 //go:wasmexport dataflare:core/aggregator@1.0.0#info
@@ -239,10 +228,9 @@ func wasmexportInfo() uint32 {
 	tmp3, tmp4 := witrt.LowerString(tmp1.Name)
 	*(*uint32)(tmp2) = tmp3
 	*(*uint32)(unsafe.Add(tmp2, 4)) = tmp4
-	tmp5 := unsafe.Add(tmp2, 8)
-	tmp6, tmp7 := witrt.LowerString(tmp1.Version)
-	*(*uint32)(tmp5) = tmp6
-	*(*uint32)(unsafe.Add(tmp5, 4)) = tmp7
+	tmp5, tmp6 := witrt.LowerString(tmp1.Version)
+	*(*uint32)(unsafe.Add(tmp2, 8)) = tmp5
+	*(*uint32)(unsafe.Add(tmp2, 12)) = tmp6
 	*(*uint8)(unsafe.Add(tmp2, 16)) = uint8(tmp1.Capabilities)
 	return witrt.Addr(tmp2)
 }

@@ -25,8 +25,7 @@ func Get(key string) witrt.Option[string] {
 	case 0:
 		tmp4 = witrt.None[string]()
 	case 1:
-		tmp5 := unsafe.Add(tmp3, 4)
-		tmp4 = witrt.Some[string](witrt.LiftString(*(*uint32)(tmp5), *(*uint32)(unsafe.Add(tmp5, 4))))
+		tmp4 = witrt.Some[string](witrt.LiftString(*(*uint32)(unsafe.Add(tmp3, 4)), *(*uint32)(unsafe.Add(tmp3, 8))))
 	default:
 		panic("witrt: invalid discriminant")
 	}
@@ -66,8 +65,7 @@ func GetAll() []witrt.Tuple2[string, string] {
 	tmp3 := witrt.Ptr(*(*uint32)(tmp1))
 	for tmp4 := range tmp2 {
 		tmp5 := unsafe.Add(tmp3, tmp4*16)
-		tmp6 := unsafe.Add(tmp5, 8)
-		tmp2[tmp4] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp5), *(*uint32)(unsafe.Add(tmp5, 4))), F1: witrt.LiftString(*(*uint32)(tmp6), *(*uint32)(unsafe.Add(tmp6, 4)))}
+		tmp2[tmp4] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp5), *(*uint32)(unsafe.Add(tmp5, 4))), F1: witrt.LiftString(*(*uint32)(unsafe.Add(tmp5, 8)), *(*uint32)(unsafe.Add(tmp5, 12)))}
 	}
 	witrt.ResetArena()
 	return tmp2

@@ -53,10 +53,9 @@ func wasmexportInfo() uint32 {
 	tmp3, tmp4 := witrt.LowerString(tmp1.Name)
 	*(*uint32)(tmp2) = tmp3
 	*(*uint32)(unsafe.Add(tmp2, 4)) = tmp4
-	tmp5 := unsafe.Add(tmp2, 8)
-	tmp6, tmp7 := witrt.LowerString(tmp1.Version)
-	*(*uint32)(tmp5) = tmp6
-	*(*uint32)(unsafe.Add(tmp5, 4)) = tmp7
+	tmp5, tmp6 := witrt.LowerString(tmp1.Version)
+	*(*uint32)(unsafe.Add(tmp2, 8)) = tmp5
+	*(*uint32)(unsafe.Add(tmp2, 12)) = tmp6
 	*(*uint8)(unsafe.Add(tmp2, 16)) = uint8(tmp1.Capabilities)
 	return witrt.Addr(tmp2)
 }
@@ -73,44 +72,38 @@ func wasmexportWriteBatch(tmp1 uint32, tmp2 uint32) uint32 {
 	tmp4 := witrt.Ptr(tmp1)
 	for tmp5 := range tmp3 {
 		tmp6 := unsafe.Add(tmp4, tmp5*32)
-		tmp7 := unsafe.Add(tmp6, 16)
-		tmp8 := unsafe.Add(tmp6, 24)
-		tmp9 := make([]witrt.Tuple2[string, string], *(*uint32)(unsafe.Add(tmp8, 4)))
-		tmp10 := witrt.Ptr(*(*uint32)(tmp8))
-		for tmp11 := range tmp9 {
-			tmp12 := unsafe.Add(tmp10, tmp11*16)
-			tmp13 := unsafe.Add(tmp12, 8)
-			tmp9[tmp11] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp12), *(*uint32)(unsafe.Add(tmp12, 4))), F1: witrt.LiftString(*(*uint32)(tmp13), *(*uint32)(unsafe.Add(tmp13, 4)))}
+		tmp7 := make([]witrt.Tuple2[string, string], *(*uint32)(unsafe.Add(tmp6, 28)))
+		tmp8 := witrt.Ptr(*(*uint32)(unsafe.Add(tmp6, 24)))
+		for tmp9 := range tmp7 {
+			tmp10 := unsafe.Add(tmp8, tmp9*16)
+			tmp7[tmp9] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp10), *(*uint32)(unsafe.Add(tmp10, 4))), F1: witrt.LiftString(*(*uint32)(unsafe.Add(tmp10, 8)), *(*uint32)(unsafe.Add(tmp10, 12)))}
 		}
-		tmp3[tmp5] = DataRecord{ID: witrt.LiftString(*(*uint32)(tmp6), *(*uint32)(unsafe.Add(tmp6, 4))), Timestamp: *(*int64)(unsafe.Add(tmp6, 8)), Payload: witrt.LiftSlice[uint8](*(*uint32)(tmp7), *(*uint32)(unsafe.Add(tmp7, 4))), Metadata: tmp9}
+		tmp3[tmp5] = DataRecord{ID: witrt.LiftString(*(*uint32)(tmp6), *(*uint32)(unsafe.Add(tmp6, 4))), Timestamp: *(*int64)(unsafe.Add(tmp6, 8)), Payload: witrt.LiftSlice[uint8](*(*uint32)(unsafe.Add(tmp6, 16)), *(*uint32)(unsafe.Add(tmp6, 20))), Metadata: tmp7}
 	}
 	witrt.ResetArena()
-	tmp14 := implementation().WriteBatch(tmp3)
-	tmp15 := witrt.ReturnArea()
-	if tmp14.IsErr() {
-		*(*uint8)(tmp15) = 1
-		tmp16 := unsafe.Add(tmp15, 4)
-		*(*uint8)(tmp16) = uint8(tmp14.ErrValue().Kind)
-		tmp17 := unsafe.Add(tmp16, 4)
-		tmp18, tmp19 := witrt.LowerString(tmp14.ErrValue().Message)
-		*(*uint32)(tmp17) = tmp18
-		*(*uint32)(unsafe.Add(tmp17, 4)) = tmp19
-		tmp20 := tmp14.ErrValue().RecordID
-		tmp21 := unsafe.Add(tmp16, 12)
-		if tmp20.IsSome() {
-			*(*uint8)(tmp21) = 1
-			tmp22 := unsafe.Add(tmp21, 4)
-			tmp23, tmp24 := witrt.LowerString(tmp20.Value())
-			*(*uint32)(tmp22) = tmp23
-			*(*uint32)(unsafe.Add(tmp22, 4)) = tmp24
+	tmp11 := implementation().WriteBatch(tmp3)
+	tmp12 := witrt.ReturnArea()
+	if tmp11.IsErr() {
+		*(*uint8)(tmp12) = 1
+		tmp13 := tmp11.ErrValue()
+		*(*uint8)(unsafe.Add(tmp12, 4)) = uint8(tmp13.Kind)
+		tmp14, tmp15 := witrt.LowerString(tmp13.Message)
+		*(*uint32)(unsafe.Add(tmp12, 8)) = tmp14
+		*(*uint32)(unsafe.Add(tmp12, 12)) = tmp15
+		tmp16 := tmp13.RecordID
+		if tmp16.IsSome() {
+			*(*uint8)(unsafe.Add(tmp12, 16)) = 1
+			tmp17, tmp18 := witrt.LowerString(tmp16.Value())
+			*(*uint32)(unsafe.Add(tmp12, 20)) = tmp17
+			*(*uint32)(unsafe.Add(tmp12, 24)) = tmp18
 		} else {
-			*(*uint8)(tmp21) = 0
+			*(*uint8)(unsafe.Add(tmp12, 16)) = 0
 		}
 	} else {
-		*(*uint8)(tmp15) = 0
-		*(*uint32)(unsafe.Add(tmp15, 4)) = tmp14.OkValue()
+		*(*uint8)(tmp12) = 0
+		*(*uint32)(unsafe.Add(tmp12, 4)) = tmp11.OkValue()
 	}
-	return witrt.Addr(tmp15)
+	return witrt.Addr(tmp12)
 }
 
 //go:wasmexport cabi_post_dataflare:core/destination@1.0.0#write-batch
@@ -126,22 +119,19 @@ func wasmexportFlush() uint32 {
 	tmp2 := witrt.ReturnArea()
 	if tmp1.IsErr() {
 		*(*uint8)(tmp2) = 1
-		tmp3 := unsafe.Add(tmp2, 4)
-		*(*uint8)(tmp3) = uint8(tmp1.ErrValue().Kind)
-		tmp4 := unsafe.Add(tmp3, 4)
-		tmp5, tmp6 := witrt.LowerString(tmp1.ErrValue().Message)
-		*(*uint32)(tmp4) = tmp5
-		*(*uint32)(unsafe.Add(tmp4, 4)) = tmp6
-		tmp7 := tmp1.ErrValue().RecordID
-		tmp8 := unsafe.Add(tmp3, 12)
-		if tmp7.IsSome() {
-			*(*uint8)(tmp8) = 1
-			tmp9 := unsafe.Add(tmp8, 4)
-			tmp10, tmp11 := witrt.LowerString(tmp7.Value())
-			*(*uint32)(tmp9) = tmp10
-			*(*uint32)(unsafe.Add(tmp9, 4)) = tmp11
+		tmp3 := tmp1.ErrValue()
+		*(*uint8)(unsafe.Add(tmp2, 4)) = uint8(tmp3.Kind)
+		tmp4, tmp5 := witrt.LowerString(tmp3.Message)
+		*(*uint32)(unsafe.Add(tmp2, 8)) = tmp4
+		*(*uint32)(unsafe.Add(tmp2, 12)) = tmp5
+		tmp6 := tmp3.RecordID
+		if tmp6.IsSome() {
+			*(*uint8)(unsafe.Add(tmp2, 16)) = 1
+			tmp7, tmp8 := witrt.LowerString(tmp6.Value())
+			*(*uint32)(unsafe.Add(tmp2, 20)) = tmp7
+			*(*uint32)(unsafe.Add(tmp2, 24)) = tmp8
 		} else {
-			*(*uint8)(tmp8) = 0
+			*(*uint8)(unsafe.Add(tmp2, 16)) = 0
 		}
 	} else {
 		*(*uint8)(tmp2) = 0
@@ -163,7 +153,6 @@ func wasmexportClose() uint32 {
 	if tmp1.IsErr() {
 		tmp2 = 1
 	} else {
-		tmp2 = 0
 	}
 	return tmp2
 }

@@ -49,10 +49,9 @@ func wasmexportInfo() uint32 {
 	tmp3, tmp4 := witrt.LowerString(tmp1.Name)
 	*(*uint32)(tmp2) = tmp3
 	*(*uint32)(unsafe.Add(tmp2, 4)) = tmp4
-	tmp5 := unsafe.Add(tmp2, 8)
-	tmp6, tmp7 := witrt.LowerString(tmp1.Version)
-	*(*uint32)(tmp5) = tmp6
-	*(*uint32)(unsafe.Add(tmp5, 4)) = tmp7
+	tmp5, tmp6 := witrt.LowerString(tmp1.Version)
+	*(*uint32)(unsafe.Add(tmp2, 8)) = tmp5
+	*(*uint32)(unsafe.Add(tmp2, 12)) = tmp6
 	*(*uint8)(unsafe.Add(tmp2, 16)) = uint8(tmp1.Capabilities)
 	return witrt.Addr(tmp2)
 }
@@ -69,13 +68,13 @@ func wasmexportKeep(tmp1 uint32, tmp2 uint32, tmp3 uint64, tmp4 uint32, tmp5 uin
 	tmp9 := witrt.Ptr(tmp6)
 	for tmp10 := range tmp8 {
 		tmp11 := unsafe.Add(tmp9, tmp10*16)
-		tmp12 := unsafe.Add(tmp11, 8)
-		tmp8[tmp10] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp11), *(*uint32)(unsafe.Add(tmp11, 4))), F1: witrt.LiftString(*(*uint32)(tmp12), *(*uint32)(unsafe.Add(tmp12, 4)))}
+		tmp8[tmp10] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp11), *(*uint32)(unsafe.Add(tmp11, 4))), F1: witrt.LiftString(*(*uint32)(unsafe.Add(tmp11, 8)), *(*uint32)(unsafe.Add(tmp11, 12)))}
 	}
-	tmp13 := DataRecord{ID: witrt.LiftString(tmp1, tmp2), Timestamp: int64(tmp3), Payload: witrt.LiftSlice[uint8](tmp4, tmp5), Metadata: tmp8}
+	tmp12 := DataRecord{ID: witrt.LiftString(tmp1, tmp2), Timestamp: int64(tmp3), Payload: witrt.LiftSlice[uint8](tmp4, tmp5), Metadata: tmp8}
 	witrt.ResetArena()
-	tmp14 := implementation().Keep(tmp13)
-	return witrt.BoolToU32(tmp14)
+	tmp13 := implementation().Keep(tmp12)
+	tmp14 := witrt.BoolToU32(tmp13)
+	return tmp14
 }
 
 //go:wasmexport dataflare:core/filter@1.0.0#keep-batch
@@ -85,27 +84,24 @@ func wasmexportKeepBatch(tmp1 uint32, tmp2 uint32) uint32 {
 	tmp4 := witrt.Ptr(tmp1)
 	for tmp5 := range tmp3 {
 		tmp6 := unsafe.Add(tmp4, tmp5*32)
-		tmp7 := unsafe.Add(tmp6, 16)
-		tmp8 := unsafe.Add(tmp6, 24)
-		tmp9 := make([]witrt.Tuple2[string, string], *(*uint32)(unsafe.Add(tmp8, 4)))
-		tmp10 := witrt.Ptr(*(*uint32)(tmp8))
-		for tmp11 := range tmp9 {
-			tmp12 := unsafe.Add(tmp10, tmp11*16)
-			tmp13 := unsafe.Add(tmp12, 8)
-			tmp9[tmp11] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp12), *(*uint32)(unsafe.Add(tmp12, 4))), F1: witrt.LiftString(*(*uint32)(tmp13), *(*uint32)(unsafe.Add(tmp13, 4)))}
+		tmp7 := make([]witrt.Tuple2[string, string], *(*uint32)(unsafe.Add(tmp6, 28)))
+		tmp8 := witrt.Ptr(*(*uint32)(unsafe.Add(tmp6, 24)))
+		for tmp9 := range tmp7 {
+			tmp10 := unsafe.Add(tmp8, tmp9*16)
+			tmp7[tmp9] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp10), *(*uint32)(unsafe.Add(tmp10, 4))), F1: witrt.LiftString(*(*uint32)(unsafe.Add(tmp10, 8)), *(*uint32)(unsafe.Add(tmp10, 12)))}
 		}
-		tmp3[tmp5] = DataRecord{ID: witrt.LiftString(*(*uint32)(tmp6), *(*uint32)(unsafe.Add(tmp6, 4))), Timestamp: *(*int64)(unsafe.Add(tmp6, 8)), Payload: witrt.LiftSlice[uint8](*(*uint32)(tmp7), *(*uint32)(unsafe.Add(tmp7, 4))), Metadata: tmp9}
+		tmp3[tmp5] = DataRecord{ID: witrt.LiftString(*(*uint32)(tmp6), *(*uint32)(unsafe.Add(tmp6, 4))), Timestamp: *(*int64)(unsafe.Add(tmp6, 8)), Payload: witrt.LiftSlice[uint8](*(*uint32)(unsafe.Add(tmp6, 16)), *(*uint32)(unsafe.Add(tmp6, 20))), Metadata: tmp7}
 	}
 	witrt.ResetArena()
-	tmp14 := implementation().KeepBatch(tmp3)
-	tmp15 := witrt.ReturnArea()
-	tmp16 := witrt.Alloc(uint32(len(tmp14)) * 1)
-	for tmp18 := range tmp14 {
-		*(*bool)(unsafe.Add(tmp16, tmp18*1)) = tmp14[tmp18]
+	tmp11 := implementation().KeepBatch(tmp3)
+	tmp12 := witrt.ReturnArea()
+	tmp13 := witrt.Alloc(uint32(len(tmp11)) * 1)
+	for tmp14 := range tmp11 {
+		*(*bool)(unsafe.Add(tmp13, tmp14*1)) = tmp11[tmp14]
 	}
-	*(*uint32)(tmp15) = witrt.Addr(tmp16)
-	*(*uint32)(unsafe.Add(tmp15, 4)) = uint32(len(tmp14))
-	return witrt.Addr(tmp15)
+	*(*uint32)(tmp12) = witrt.Addr(tmp13)
+	*(*uint32)(unsafe.Add(tmp12, 4)) = uint32(len(tmp11))
+	return witrt.Addr(tmp12)
 }
 
 //go:wasmexport cabi_post_dataflare:core/filter@1.0.0#keep-batch

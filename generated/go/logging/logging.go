@@ -46,5 +46,6 @@ func wasmimportEnabled(arg0 uint32) uint32
 // Whether the host would record a line at this level.
 func Enabled(level Level) bool {
 	tmp1 := wasmimportEnabled(uint32(level))
-	return tmp1 != 0
+	tmp2 := tmp1 != 0
+	return tmp2
 }

@@ -28,15 +28,14 @@ func wasmimportHistogramRecord(arg0 uint32, arg1 uint32, arg2 float64, arg3 uint
 func HistogramRecord(name string, value float64, labels []witrt.Tuple2[string, string]) {
 	tmp1, tmp2 := witrt.LowerString(name)
 	tmp3 := witrt.Alloc(uint32(len(labels)) * 16)
-	for tmp5 := range labels {
-		tmp6 := unsafe.Add(tmp3, tmp5*16)
-		tmp7, tmp8 := witrt.LowerString(labels[tmp5].F0)
-		*(*uint32)(tmp6) = tmp7
-		*(*uint32)(unsafe.Add(tmp6, 4)) = tmp8
-		tmp9 := unsafe.Add(tmp6, 8)
-		tmp10, tmp11 := witrt.LowerString(labels[tmp5].F1)
-		*(*uint32)(tmp9) = tmp10
-		*(*uint32)(unsafe.Add(tmp9, 4)) = tmp11
+	for tmp4 := range labels {
+		tmp5 := unsafe.Add(tmp3, tmp4*16)
+		tmp6, tmp7 := witrt.LowerString(labels[tmp4].F0)
+		*(*uint32)(tmp5) = tmp6
+		*(*uint32)(unsafe.Add(tmp5, 4)) = tmp7
+		tmp8, tmp9 := witrt.LowerString(labels[tmp4].F1)
+		*(*uint32)(unsafe.Add(tmp5, 8)) = tmp8
+		*(*uint32)(unsafe.Add(tmp5, 12)) = tmp9
 	}
 	wasmimportHistogramRecord(tmp1, tmp2, value, witrt.Addr(tmp3), uint32(len(labels)))
 	witrt.Unpin()

@@ -51,10 +51,9 @@ func wasmexportInfo() uint32 {
 	tmp3, tmp4 := witrt.LowerString(tmp1.Name)
 	*(*uint32)(tmp2) = tmp3
 	*(*uint32)(unsafe.Add(tmp2, 4)) = tmp4
-	tmp5 := unsafe.Add(tmp2, 8)
-	tmp6, tmp7 := witrt.LowerString(tmp1.Version)
-	*(*uint32)(tmp5) = tmp6
-	*(*uint32)(unsafe.Add(tmp5, 4)) = tmp7
+	tmp5, tmp6 := witrt.LowerString(tmp1.Version)
+	*(*uint32)(unsafe.Add(tmp2, 8)) = tmp5
+	*(*uint32)(unsafe.Add(tmp2, 12)) = tmp6
 	*(*uint8)(unsafe.Add(tmp2, 16)) = uint8(tmp1.Capabilities)
 	return witrt.Addr(tmp2)
 }
@@ -71,96 +70,83 @@ func wasmexportProcess(tmp1 uint32, tmp2 uint32, tmp3 uint64, tmp4 uint32, tmp5 
 	tmp9 := witrt.Ptr(tmp6)
 	for tmp10 := range tmp8 {
 		tmp11 := unsafe.Add(tmp9, tmp10*16)
-		tmp12 := unsafe.Add(tmp11, 8)
-		tmp8[tmp10] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp11), *(*uint32)(unsafe.Add(tmp11, 4))), F1: witrt.LiftString(*(*uint32)(tmp12), *(*uint32)(unsafe.Add(tmp12, 4)))}
+		tmp8[tmp10] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp11), *(*uint32)(unsafe.Add(tmp11, 4))), F1: witrt.LiftString(*(*uint32)(unsafe.Add(tmp11, 8)), *(*uint32)(unsafe.Add(tmp11, 12)))}
 	}
-	tmp13 := DataRecord{ID: witrt.LiftString(tmp1, tmp2), Timestamp: int64(tmp3), Payload: witrt.LiftSlice[uint8](tmp4, tmp5), Metadata: tmp8}
+	tmp12 := DataRecord{ID: witrt.LiftString(tmp1, tmp2), Timestamp: int64(tmp3), Payload: witrt.LiftSlice[uint8](tmp4, tmp5), Metadata: tmp8}
 	witrt.ResetArena()
-	tmp14 := implementation().Process(tmp13)
-	tmp15 := witrt.ReturnArea()
-	switch tmp14.Tag {
+	tmp13 := implementation().Process(tmp12)
+	tmp14 := witrt.ReturnArea()
+	switch tmp13.Tag {
 	case types.ProcessingResultTagEmit:
-		*(*uint8)(tmp15) = 0
-		tmp16 := unsafe.Add(tmp15, 8)
-		tmp17, tmp18 := witrt.LowerString(tmp14.Emit.ID)
-		*(*uint32)(tmp16) = tmp17
-		*(*uint32)(unsafe.Add(tmp16, 4)) = tmp18
-		*(*int64)(unsafe.Add(tmp16, 8)) = tmp14.Emit.Timestamp
-		tmp19 := unsafe.Add(tmp16, 16)
-		tmp20, tmp21 := witrt.LowerSlice(tmp14.Emit.Payload)
-		*(*uint32)(tmp19) = tmp20
-		*(*uint32)(unsafe.Add(tmp19, 4)) = tmp21
-		tmp22 := unsafe.Add(tmp16, 24)
-		tmp25 := tmp14.Emit.Metadata
-		tmp23 := witrt.Alloc(uint32(len(tmp25)) * 16)
-		for tmp26 := range tmp25 {
-			tmp27 := unsafe.Add(tmp23, tmp26*16)
-			tmp28, tmp29 := witrt.LowerString(tmp25[tmp26].F0)
-			*(*uint32)(tmp27) = tmp28
-			*(*uint32)(unsafe.Add(tmp27, 4)) = tmp29
-			tmp30 := unsafe.Add(tmp27, 8)
-			tmp31, tmp32 := witrt.LowerString(tmp25[tmp26].F1)
+		*(*uint8)(tmp14) = 0
+		tmp15, tmp16 := witrt.LowerString(tmp13.Emit.ID)
+		*(*uint32)(unsafe.Add(tmp14, 8)) = tmp15
+		*(*uint32)(unsafe.Add(tmp14, 12)) = tmp16
+		*(*int64)(unsafe.Add(tmp14, 16)) = tmp13.Emit.Timestamp
+		tmp17, tmp18 := witrt.LowerSlice(tmp13.Emit.Payload)
+		*(*uint32)(unsafe.Add(tmp14, 24)) = tmp17
+		*(*uint32)(unsafe.Add(tmp14, 28)) = tmp18
+		tmp19 := tmp13.Emit.Metadata
+		tmp20 := witrt.Alloc(uint32(len(tmp19)) * 16)
+		for tmp21 := range tmp19 {
+			tmp22 := unsafe.Add(tmp20, tmp21*16)
+			tmp23, tmp24 := witrt.LowerString(tmp19[tmp21].F0)
+			*(*uint32)(tmp22) = tmp23
+			*(*uint32)(unsafe.Add(tmp22, 4)) = tmp24
+			tmp25, tmp26 := witrt.LowerString(tmp19[tmp21].F1)
+			*(*uint32)(unsafe.Add(tmp22, 8)) = tmp25
+			*(*uint32)(unsafe.Add(tmp22, 12)) = tmp26
+		}
+		*(*uint32)(unsafe.Add(tmp14, 32)) = witrt.Addr(tmp20)
+		*(*uint32)(unsafe.Add(tmp14, 36)) = uint32(len(tmp19))
+	case types.ProcessingResultTagSkip:
+		*(*uint8)(tmp14) = 1
+	case types.ProcessingResultTagSplit:
+		*(*uint8)(tmp14) = 2
+		tmp27 := tmp13.Split
+		tmp28 := witrt.Alloc(uint32(len(tmp27)) * 32)
+		for tmp29 := range tmp27 {
+			tmp30 := unsafe.Add(tmp28, tmp29*32)
+			tmp31, tmp32 := witrt.LowerString(tmp27[tmp29].ID)
 			*(*uint32)(tmp30) = tmp31
 			*(*uint32)(unsafe.Add(tmp30, 4)) = tmp32
-		}
-		*(*uint32)(tmp22) = witrt.Addr(tmp23)
-		*(*uint32)(unsafe.Add(tmp22, 4)) = uint32(len(tmp25))
-	case types.ProcessingResultTagSkip:
-		*(*uint8)(tmp15) = 1
-	case types.ProcessingResultTagSplit:
-		*(*uint8)(tmp15) = 2
-		tmp33 := unsafe.Add(tmp15, 8)
-		tmp36 := tmp14.Split
-		tmp34 := witrt.Alloc(uint32(len(tmp36)) * 32)
-		for tmp37 := range tmp36 {
-			tmp38 := unsafe.Add(tmp34, tmp37*32)
-			tmp39, tmp40 := witrt.LowerString(tmp36[tmp37].ID)
-			*(*uint32)(tmp38) = tmp39
-			*(*uint32)(unsafe.Add(tmp38, 4)) = tmp40
-			*(*int64)(unsafe.Add(tmp38, 8)) = tmp36[tmp37].Timestamp
-			tmp41 := unsafe.Add(tmp38, 16)
-			tmp42, tmp43 := witrt.LowerSlice(tmp36[tmp37].Payload)
-			*(*uint32)(tmp41) = tmp42
-			*(*uint32)(unsafe.Add(tmp41, 4)) = tmp43
-			tmp44 := unsafe.Add(tmp38, 24)
-			tmp47 := tmp36[tmp37].Metadata
-			tmp45 := witrt.Alloc(uint32(len(tmp47)) * 16)
-			for tmp48 := range tmp47 {
-				tmp49 := unsafe.Add(tmp45, tmp48*16)
-				tmp50, tmp51 := witrt.LowerString(tmp47[tmp48].F0)
-				*(*uint32)(tmp49) = tmp50
-				*(*uint32)(unsafe.Add(tmp49, 4)) = tmp51
-				tmp52 := unsafe.Add(tmp49, 8)
-				tmp53, tmp54 := witrt.LowerString(tmp47[tmp48].F1)
-				*(*uint32)(tmp52) = tmp53
-				*(*uint32)(unsafe.Add(tmp52, 4)) = tmp54
+			*(*int64)(unsafe.Add(tmp30, 8)) = tmp27[tmp29].Timestamp
+			tmp33, tmp34 := witrt.LowerSlice(tmp27[tmp29].Payload)
+			*(*uint32)(unsafe.Add(tmp30, 16)) = tmp33
+			*(*uint32)(unsafe.Add(tmp30, 20)) = tmp34
+			tmp35 := tmp27[tmp29].Metadata
+			tmp36 := witrt.Alloc(uint32(len(tmp35)) * 16)
+			for tmp37 := range tmp35 {
+				tmp38 := unsafe.Add(tmp36, tmp37*16)
+				tmp39, tmp40 := witrt.LowerString(tmp35[tmp37].F0)
+				*(*uint32)(tmp38) = tmp39
+				*(*uint32)(unsafe.Add(tmp38, 4)) = tmp40
+				tmp41, tmp42 := witrt.LowerString(tmp35[tmp37].F1)
+				*(*uint32)(unsafe.Add(tmp38, 8)) = tmp41
+				*(*uint32)(unsafe.Add(tmp38, 12)) = tmp42
 			}
-			*(*uint32)(tmp44) = witrt.Addr(tmp45)
-			*(*uint32)(unsafe.Add(tmp44, 4)) = uint32(len(tmp47))
+			*(*uint32)(unsafe.Add(tmp30, 24)) = witrt.Addr(tmp36)
+			*(*uint32)(unsafe.Add(tmp30, 28)) = uint32(len(tmp35))
 		}
-		*(*uint32)(tmp33) = witrt.Addr(tmp34)
-		*(*uint32)(unsafe.Add(tmp33, 4)) = uint32(len(tmp36))
+		*(*uint32)(unsafe.Add(tmp14, 8)) = witrt.Addr(tmp28)
+		*(*uint32)(unsafe.Add(tmp14, 12)) = uint32(len(tmp27))
 	case types.ProcessingResultTagFailed:
-		*(*uint8)(tmp15) = 3
-		tmp55 := unsafe.Add(tmp15, 8)
-		*(*uint8)(tmp55) = uint8(tmp14.Failed.Kind)
-		tmp56 := unsafe.Add(tmp55, 4)
-		tmp57, tmp58 := witrt.LowerString(tmp14.Failed.Message)
-		*(*uint32)(tmp56) = tmp57
-		*(*uint32)(unsafe.Add(tmp56, 4)) = tmp58
-		tmp59 := tmp14.Failed.RecordID
-		tmp60 := unsafe.Add(tmp55, 12)
-		if tmp59.IsSome() {
-			*(*uint8)(tmp60) = 1
-			tmp61 := unsafe.Add(tmp60, 4)
-			tmp62, tmp63 := witrt.LowerString(tmp59.Value())
-			*(*uint32)(tmp61) = tmp62
-			*(*uint32)(unsafe.Add(tmp61, 4)) = tmp63
+		*(*uint8)(tmp14) = 3
+		*(*uint8)(unsafe.Add(tmp14, 8)) = uint8(tmp13.Failed.Kind)
+		tmp43, tmp44 := witrt.LowerString(tmp13.Failed.Message)
+		*(*uint32)(unsafe.Add(tmp14, 12)) = tmp43
+		*(*uint32)(unsafe.Add(tmp14, 16)) = tmp44
+		tmp45 := tmp13.Failed.RecordID
+		if tmp45.IsSome() {
+			*(*uint8)(unsafe.Add(tmp14, 20)) = 1
+			tmp46, tmp47 := witrt.LowerString(tmp45.Value())
+			*(*uint32)(unsafe.Add(tmp14, 24)) = tmp46
+			*(*uint32)(unsafe.Add(tmp14, 28)) = tmp47
 		} else {
-			*(*uint8)(tmp60) = 0
+			*(*uint8)(unsafe.Add(tmp14, 20)) = 0
 		}
 	}
-	return witrt.Addr(tmp15)
+	return witrt.Addr(tmp14)
 }
 
 //go:wasmexport cabi_post_dataflare:core/processor@1.0.0#process
@@ -175,110 +161,95 @@ func wasmexportProcessBatch(tmp1 uint32, tmp2 uint32) uint32 {
 	tmp4 := witrt.Ptr(tmp1)
 	for tmp5 := range tmp3 {
 		tmp6 := unsafe.Add(tmp4, tmp5*32)
-		tmp7 := unsafe.Add(tmp6, 16)
-		tmp8 := unsafe.Add(tmp6, 24)
-		tmp9 := make([]witrt.Tuple2[string, string], *(*uint32)(unsafe.Add(tmp8, 4)))
-		tmp10 := witrt.Ptr(*(*uint32)(tmp8))
-		for tmp11 := range tmp9 {
-			tmp12 := unsafe.Add(tmp10, tmp11*16)
-			tmp13 := unsafe.Add(tmp12, 8)
-			tmp9[tmp11] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp12), *(*uint32)(unsafe.Add(tmp12, 4))), F1: witrt.LiftString(*(*uint32)(tmp13), *(*uint32)(unsafe.Add(tmp13, 4)))}
+		tmp7 := make([]witrt.Tuple2[string, string], *(*uint32)(unsafe.Add(tmp6, 28)))
+		tmp8 := witrt.Ptr(*(*uint32)(unsafe.Add(tmp6, 24)))
+		for tmp9 := range tmp7 {
+			tmp10 := unsafe.Add(tmp8, tmp9*16)
+			tmp7[tmp9] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp10), *(*uint32)(unsafe.Add(tmp10, 4))), F1: witrt.LiftString(*(*uint32)(unsafe.Add(tmp10, 8)), *(*uint32)(unsafe.Add(tmp10, 12)))}
 		}
-		tmp3[tmp5] = DataRecord{ID: witrt.LiftString(*(*uint32)(tmp6), *(*uint32)(unsafe.Add(tmp6, 4))), Timestamp: *(*int64)(unsafe.Add(tmp6, 8)), Payload: witrt.LiftSlice[uint8](*(*uint32)(tmp7), *(*uint32)(unsafe.Add(tmp7, 4))), Metadata: tmp9}
+		tmp3[tmp5] = DataRecord{ID: witrt.LiftString(*(*uint32)(tmp6), *(*uint32)(unsafe.Add(tmp6, 4))), Timestamp: *(*int64)(unsafe.Add(tmp6, 8)), Payload: witrt.LiftSlice[uint8](*(*uint32)(unsafe.Add(tmp6, 16)), *(*uint32)(unsafe.Add(tmp6, 20))), Metadata: tmp7}
 	}
 	witrt.ResetArena()
-	tmp14 := implementation().ProcessBatch(tmp3)
-	tmp15 := witrt.ReturnArea()
-	tmp16 := witrt.Alloc(uint32(len(tmp14)) * 40)
-	for tmp18 := range tmp14 {
-		tmp19 := tmp14[tmp18]
-		tmp20 := unsafe.Add(tmp16, tmp18*40)
-		switch tmp19.Tag {
+	tmp11 := implementation().ProcessBatch(tmp3)
+	tmp12 := witrt.ReturnArea()
+	tmp13 := witrt.Alloc(uint32(len(tmp11)) * 40)
+	for tmp14 := range tmp11 {
+		tmp15 := unsafe.Add(tmp13, tmp14*40)
+		tmp16 := tmp11[tmp14]
+		switch tmp16.Tag {
 		case types.ProcessingResultTagEmit:
-			*(*uint8)(tmp20) = 0
-			tmp21 := unsafe.Add(tmp20, 8)
-			tmp22, tmp23 := witrt.LowerString(tmp19.Emit.ID)
-			*(*uint32)(tmp21) = tmp22
-			*(*uint32)(unsafe.Add(tmp21, 4)) = tmp23
-			*(*int64)(unsafe.Add(tmp21, 8)) = tmp19.Emit.Timestamp
-			tmp24 := unsafe.Add(tmp21, 16)
-			tmp25, tmp26 := witrt.LowerSlice(tmp19.Emit.Payload)
-			*(*uint32)(tmp24) = tmp25
-			*(*uint32)(unsafe.Add(tmp24, 4)) = tmp26
-			tmp27 := unsafe.Add(tmp21, 24)
-			tmp30 := tmp19.Emit.Metadata
-			tmp28 := witrt.Alloc(uint32(len(tmp30)) * 16)
-			for tmp31 := range tmp30 {
-				tmp32 := unsafe.Add(tmp28, tmp31*16)
-				tmp33, tmp34 := witrt.LowerString(tmp30[tmp31].F0)
+			*(*uint8)(tmp15) = 0
+			tmp17, tmp18 := witrt.LowerString(tmp16.Emit.ID)
+			*(*uint32)(unsafe.Add(tmp15, 8)) = tmp17
+			*(*uint32)(unsafe.Add(tmp15, 12)) = tmp18
+			*(*int64)(unsafe.Add(tmp15, 16)) = tmp16.Emit.Timestamp
+			tmp19, tmp20 := witrt.LowerSlice(tmp16.Emit.Payload)
+			*(*uint32)(unsafe.Add(tmp15, 24)) = tmp19
+			*(*uint32)(unsafe.Add(tmp15, 28)) = tmp20
+			tmp21 := tmp16.Emit.Metadata
+			tmp22 := witrt.Alloc(uint32(len(tmp21)) * 16)
+			for tmp23 := range tmp21 {
+				tmp24 := unsafe.Add(tmp22, tmp23*16)
+				tmp25, tmp26 := witrt.LowerString(tmp21[tmp23].F0)
+				*(*uint32)(tmp24) = tmp25
+				*(*uint32)(unsafe.Add(tmp24, 4)) = tmp26
+				tmp27, tmp28 := witrt.LowerString(tmp21[tmp23].F1)
+				*(*uint32)(unsafe.Add(tmp24, 8)) = tmp27
+				*(*uint32)(unsafe.Add(tmp24, 12)) = tmp28
+			}
+			*(*uint32)(unsafe.Add(tmp15, 32)) = witrt.Addr(tmp22)
+			*(*uint32)(unsafe.Add(tmp15, 36)) = uint32(len(tmp21))
+		case types.ProcessingResultTagSkip:
+			*(*uint8)(tmp15) = 1
+		case types.ProcessingResultTagSplit:
+			*(*uint8)(tmp15) = 2
+			tmp29 := tmp16.Split
+			tmp30 := witrt.Alloc(uint32(len(tmp29)) * 32)
+			for tmp31 := range tmp29 {
+				tmp32 := unsafe.Add(tmp30, tmp31*32)
+				tmp33, tmp34 := witrt.LowerString(tmp29[tmp31].ID)
 				*(*uint32)(tmp32) = tmp33
 				*(*uint32)(unsafe.Add(tmp32, 4)) = tmp34
-				tmp35 := unsafe.Add(tmp32, 8)
-				tmp36, tmp37 := witrt.LowerString(tmp30[tmp31].F1)
-				*(*uint32)(tmp35) = tmp36
-				*(*uint32)(unsafe.Add(tmp35, 4)) = tmp37
-			}
-			*(*uint32)(tmp27) = witrt.Addr(tmp28)
-			*(*uint32)(unsafe.Add(tmp27, 4)) = uint32(len(tmp30))
-		case types.ProcessingResultTagSkip:
-			*(*uint8)(tmp20) = 1
-		case types.ProcessingResultTagSplit:
-			*(*uint8)(tmp20) = 2
-			tmp38 := unsafe.Add(tmp20, 8)
-			tmp41 := tmp19.Split
-			tmp39 := witrt.Alloc(uint32(len(tmp41)) * 32)
-			for tmp42 := range tmp41 {
-				tmp43 := unsafe.Add(tmp39, tmp42*32)
-				tmp44, tmp45 := witrt.LowerString(tmp41[tmp42].ID)
-				*(*uint32)(tmp43) = tmp44
-				*(*uint32)(unsafe.Add(tmp43, 4)) = tmp45
-				*(*int64)(unsafe.Add(tmp43, 8)) = tmp41[tmp42].Timestamp
-				tmp46 := unsafe.Add(tmp43, 16)
-				tmp47, tmp48 := witrt.LowerSlice(tmp41[tmp42].Payload)
-				*(*uint32)(tmp46) = tmp47
-				*(*uint32)(unsafe.Add(tmp46, 4)) = tmp48
-				tmp49 := unsafe.Add(tmp43, 24)
-				tmp52 := tmp41[tmp42].Metadata
-				tmp50 := witrt.Alloc(uint32(len(tmp52)) * 16)
-				for tmp53 := range tmp52 {
-					tmp54 := unsafe.Add(tmp50, tmp53*16)
-					tmp55, tmp56 := witrt.LowerString(tmp52[tmp53].F0)
-					*(*uint32)(tmp54) = tmp55
-					*(*uint32)(unsafe.Add(tmp54, 4)) = tmp56
-					tmp57 := unsafe.Add(tmp54, 8)
-					tmp58, tmp59 := witrt.LowerString(tmp52[tmp53].F1)
-					*(*uint32)(tmp57) = tmp58
-					*(*uint32)(unsafe.Add(tmp57, 4)) = tmp59
+				*(*int64)(unsafe.Add(tmp32, 8)) = tmp29[tmp31].Timestamp
+				tmp35, tmp36 := witrt.LowerSlice(tmp29[tmp31].Payload)
+				*(*uint32)(unsafe.Add(tmp32, 16)) = tmp35
+				*(*uint32)(unsafe.Add(tmp32, 20)) = tmp36
+				tmp37 := tmp29[tmp31].Metadata
+				tmp38 := witrt.Alloc(uint32(len(tmp37)) * 16)
+				for tmp39 := range tmp37 {
+					tmp40 := unsafe.Add(tmp38, tmp39*16)
+					tmp41, tmp42 := witrt.LowerString(tmp37[tmp39].F0)
+					*(*uint32)(tmp40) = tmp41
+					*(*uint32)(unsafe.Add(tmp40, 4)) = tmp42
+					tmp43, tmp44 := witrt.LowerString(tmp37[tmp39].F1)
+					*(*uint32)(unsafe.Add(tmp40, 8)) = tmp43
+					*(*uint32)(unsafe.Add(tmp40, 12)) = tmp44
 				}
-				*(*uint32)(tmp49) = witrt.Addr(tmp50)
-				*(*uint32)(unsafe.Add(tmp49, 4)) = uint32(len(tmp52))
+				*(*uint32)(unsafe.Add(tmp32, 24)) = witrt.Addr(tmp38)
+				*(*uint32)(unsafe.Add(tmp32, 28)) = uint32(len(tmp37))
 			}
-			*(*uint32)(tmp38) = witrt.Addr(tmp39)
-			*(*uint32)(unsafe.Add(tmp38, 4)) = uint32(len(tmp41))
+			*(*uint32)(unsafe.Add(tmp15, 8)) = witrt.Addr(tmp30)
+			*(*uint32)(unsafe.Add(tmp15, 12)) = uint32(len(tmp29))
 		case types.ProcessingResultTagFailed:
-			*(*uint8)(tmp20) = 3
-			tmp60 := unsafe.Add(tmp20, 8)
-			*(*uint8)(tmp60) = uint8(tmp19.Failed.Kind)
-			tmp61 := unsafe.Add(tmp60, 4)
-			tmp62, tmp63 := witrt.LowerString(tmp19.Failed.Message)
-			*(*uint32)(tmp61) = tmp62
-			*(*uint32)(unsafe.Add(tmp61, 4)) = tmp63
-			tmp64 := tmp19.Failed.RecordID
-			tmp65 := unsafe.Add(tmp60, 12)
-			if tmp64.IsSome() {
-				*(*uint8)(tmp65) = 1
-				tmp66 := unsafe.Add(tmp65, 4)
-				tmp67, tmp68 := witrt.LowerString(tmp64.Value())
-				*(*uint32)(tmp66) = tmp67
-				*(*uint32)(unsafe.Add(tmp66, 4)) = tmp68
+			*(*uint8)(tmp15) = 3
+			*(*uint8)(unsafe.Add(tmp15, 8)) = uint8(tmp16.Failed.Kind)
+			tmp45, tmp46 := witrt.LowerString(tmp16.Failed.Message)
+			*(*uint32)(unsafe.Add(tmp15, 12)) = tmp45
+			*(*uint32)(unsafe.Add(tmp15, 16)) = tmp46
+			tmp47 := tmp16.Failed.RecordID
+			if tmp47.IsSome() {
+				*(*uint8)(unsafe.Add(tmp15, 20)) = 1
+				tmp48, tmp49 := witrt.LowerString(tmp47.Value())
+				*(*uint32)(unsafe.Add(tmp15, 24)) = tmp48
+				*(*uint32)(unsafe.Add(tmp15, 28)) = tmp49
 			} else {
-				*(*uint8)(tmp65) = 0
+				*(*uint8)(unsafe.Add(tmp15, 20)) = 0
 			}
 		}
 	}
-	*(*uint32)(tmp15) = witrt.Addr(tmp16)
-	*(*uint32)(unsafe.Add(tmp15, 4)) = uint32(len(tmp14))
-	return witrt.Addr(tmp15)
+	*(*uint32)(tmp12) = witrt.Addr(tmp13)
+	*(*uint32)(unsafe.Add(tmp12, 4)) = uint32(len(tmp11))
+	return witrt.Addr(tmp12)
 }
 
 //go:wasmexport cabi_post_dataflare:core/processor@1.0.0#process-batch

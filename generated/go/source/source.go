@@ -70,7 +70,8 @@ func wasmexportCursorConstructor() uint32 {
 	witrt.Unpin()
 	witrt.ResetArena()
 	tmp1 := implementation().NewCursor()
-	return wasmimportCursorNew(cursorTable.Add(tmp1))
+	tmp2 := wasmimportCursorNew(cursorTable.Add(tmp1))
+	return tmp2
 }
 
 //go:wasmexport dataflare:core/source@1.0.0#[method]cursor.read-batch
@@ -82,56 +83,49 @@ func wasmexportCursorReadBatch(tmp1 uint32, tmp2 uint32) uint32 {
 	tmp5 := witrt.ReturnArea()
 	if tmp4.IsErr() {
 		*(*uint8)(tmp5) = 1
-		tmp6 := unsafe.Add(tmp5, 4)
-		*(*uint8)(tmp6) = uint8(tmp4.ErrValue().Kind)
-		tmp7 := unsafe.Add(tmp6, 4)
-		tmp8, tmp9 := witrt.LowerString(tmp4.ErrValue().Message)
-		*(*uint32)(tmp7) = tmp8
-		*(*uint32)(unsafe.Add(tmp7, 4)) = tmp9
-		tmp10 := tmp4.ErrValue().RecordID
-		tmp11 := unsafe.Add(tmp6, 12)
-		if tmp10.IsSome() {
-			*(*uint8)(tmp11) = 1
-			tmp12 := unsafe.Add(tmp11, 4)
-			tmp13, tmp14 := witrt.LowerString(tmp10.Value())
-			*(*uint32)(tmp12) = tmp13
-			*(*uint32)(unsafe.Add(tmp12, 4)) = tmp14
+		tmp6 := tmp4.ErrValue()
+		*(*uint8)(unsafe.Add(tmp5, 4)) = uint8(tmp6.Kind)
+		tmp7, tmp8 := witrt.LowerString(tmp6.Message)
+		*(*uint32)(unsafe.Add(tmp5, 8)) = tmp7
+		*(*uint32)(unsafe.Add(tmp5, 12)) = tmp8
+		tmp9 := tmp6.RecordID
+		if tmp9.IsSome() {
+			*(*uint8)(unsafe.Add(tmp5, 16)) = 1
+			tmp10, tmp11 := witrt.LowerString(tmp9.Value())
+			*(*uint32)(unsafe.Add(tmp5, 20)) = tmp10
+			*(*uint32)(unsafe.Add(tmp5, 24)) = tmp11
 		} else {
-			*(*uint8)(tmp11) = 0
+			*(*uint8)(unsafe.Add(tmp5, 16)) = 0
 		}
 	} else {
 		*(*uint8)(tmp5) = 0
-		tmp15 := unsafe.Add(tmp5, 4)
-		tmp18 := tmp4.OkValue()
-		tmp16 := witrt.Alloc(uint32(len(tmp18)) * 32)
-		for tmp19 := range tmp18 {
-			tmp20 := unsafe.Add(tmp16, tmp19*32)
-			tmp21, tmp22 := witrt.LowerString(tmp18[tmp19].ID)
-			*(*uint32)(tmp20) = tmp21
-			*(*uint32)(unsafe.Add(tmp20, 4)) = tmp22
-			*(*int64)(unsafe.Add(tmp20, 8)) = tmp18[tmp19].Timestamp
-			tmp23 := unsafe.Add(tmp20, 16)
-			tmp24, tmp25 := witrt.LowerSlice(tmp18[tmp19].Payload)
-			*(*uint32)(tmp23) = tmp24
-			*(*uint32)(unsafe.Add(tmp23, 4)) = tmp25
-			tmp26 := unsafe.Add(tmp20, 24)
-			tmp29 := tmp18[tmp19].Metadata
-			tmp27 := witrt.Alloc(uint32(len(tmp29)) * 16)
-			for tmp30 := range tmp29 {
-				tmp31 := unsafe.Add(tmp27, tmp30*16)
-				tmp32, tmp33 := witrt.LowerString(tmp29[tmp30].F0)
-				*(*uint32)(tmp31) = tmp32
-				*(*uint32)(unsafe.Add(tmp31, 4)) = tmp33
-				tmp34 := unsafe.Add(tmp31, 8)
-				tmp35, tmp36 := witrt.LowerString(tmp29[tmp30].F1)
-				*(*uint32)(tmp34) = tmp35
-				*(*uint32)(unsafe.Add(tmp34, 4)) = tmp36
+		tmp12 := tmp4.OkValue()
+		tmp13 := witrt.Alloc(uint32(len(tmp12)) * 32)
+		for tmp14 := range tmp12 {
+			tmp15 := unsafe.Add(tmp13, tmp14*32)
+			tmp16, tmp17 := witrt.LowerString(tmp12[tmp14].ID)
+			*(*uint32)(tmp15) = tmp16
+			*(*uint32)(unsafe.Add(tmp15, 4)) = tmp17
+			*(*int64)(unsafe.Add(tmp15, 8)) = tmp12[tmp14].Timestamp
+			tmp18, tmp19 := witrt.LowerSlice(tmp12[tmp14].Payload)
+			*(*uint32)(unsafe.Add(tmp15, 16)) = tmp18
+			*(*uint32)(unsafe.Add(tmp15, 20)) = tmp19
+			tmp20 := tmp12[tmp14].Metadata
+			tmp21 := witrt.Alloc(uint32(len(tmp20)) * 16)
+			for tmp22 := range tmp20 {
+				tmp23 := unsafe.Add(tmp21, tmp22*16)
+				tmp24, tmp25 := witrt.LowerString(tmp20[tmp22].F0)
+				*(*uint32)(tmp23) = tmp24
+				*(*uint32)(unsafe.Add(tmp23, 4)) = tmp25
+				tmp26, tmp27 := witrt.LowerString(tmp20[tmp22].F1)
+				*(*uint32)(unsafe.Add(tmp23, 8)) = tmp26
+				*(*uint32)(unsafe.Add(tmp23, 12)) = tmp27
 			}
-			*(*uint32)(tmp26) = witrt.Addr(tmp27)
-			*(*uint32)(unsafe.Add(tmp26, 4)) = uint32(len(tmp29))
+			*(*uint32)(unsafe.Add(tmp15, 24)) = witrt.Addr(tmp21)
+			*(*uint32)(unsafe.Add(tmp15, 28)) = uint32(len(tmp20))
 		}
-		*(*uint32)(tmp15) = witrt.Addr(tmp16)
-		*(*uint32)(unsafe.Add(tmp15, 4)) = uint32(len(tmp18))
+		*(*uint32)(unsafe.Add(tmp5, 4)) = witrt.Addr(tmp13)
+		*(*uint32)(unsafe.Add(tmp5, 8)) = uint32(len(tmp12))
 	}
 	return witrt.Addr(tmp5)
 }
@@ -158,22 +152,19 @@ func wasmexportCursorResume(tmp1 uint64) uint32 {
 	tmp3 := witrt.ReturnArea()
 	if tmp2.IsErr() {
 		*(*uint8)(tmp3) = 1
-		tmp4 := unsafe.Add(tmp3, 4)
-		*(*uint8)(tmp4) = uint8(tmp2.ErrValue().Kind)
-		tmp5 := unsafe.Add(tmp4, 4)
-		tmp6, tmp7 := witrt.LowerString(tmp2.ErrValue().Message)
-		*(*uint32)(tmp5) = tmp6
-		*(*uint32)(unsafe.Add(tmp5, 4)) = tmp7
-		tmp8 := tmp2.ErrValue().RecordID
-		tmp9 := unsafe.Add(tmp4, 12)
-		if tmp8.IsSome() {
-			*(*uint8)(tmp9) = 1
-			tmp10 := unsafe.Add(tmp9, 4)
-			tmp11, tmp12 := witrt.LowerString(tmp8.Value())
-			*(*uint32)(tmp10) = tmp11
-			*(*uint32)(unsafe.Add(tmp10, 4)) = tmp12
+		tmp4 := tmp2.ErrValue()
+		*(*uint8)(unsafe.Add(tmp3, 4)) = uint8(tmp4.Kind)
+		tmp5, tmp6 := witrt.LowerString(tmp4.Message)
+		*(*uint32)(unsafe.Add(tmp3, 8)) = tmp5
+		*(*uint32)(unsafe.Add(tmp3, 12)) = tmp6
+		tmp7 := tmp4.RecordID
+		if tmp7.IsSome() {
+			*(*uint8)(unsafe.Add(tmp3, 16)) = 1
+			tmp8, tmp9 := witrt.LowerString(tmp7.Value())
+			*(*uint32)(unsafe.Add(tmp3, 20)) = tmp8
+			*(*uint32)(unsafe.Add(tmp3, 24)) = tmp9
 		} else {
-			*(*uint8)(tmp9) = 0
+			*(*uint8)(unsafe.Add(tmp3, 16)) = 0
 		}
 	} else {
 		*(*uint8)(tmp3) = 0
@@ -196,10 +187,9 @@ func wasmexportInfo() uint32 {
 	tmp3, tmp4 := witrt.LowerString(tmp1.Name)
 	*(*uint32)(tmp2) = tmp3
 	*(*uint32)(unsafe.Add(tmp2, 4)) = tmp4
-	tmp5 := unsafe.Add(tmp2, 8)
-	tmp6, tmp7 := witrt.LowerString(tmp1.Version)
-	*(*uint32)(tmp5) = tmp6
-	*(*uint32)(unsafe.Add(tmp5, 4)) = tmp7
+	tmp5, tmp6 := witrt.LowerString(tmp1.Version)
+	*(*uint32)(unsafe.Add(tmp2, 8)) = tmp5
+	*(*uint32)(unsafe.Add(tmp2, 12)) = tmp6
 	*(*uint8)(unsafe.Add(tmp2, 16)) = uint8(tmp1.Capabilities)
 	return witrt.Addr(tmp2)
 }

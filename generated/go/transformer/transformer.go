@@ -51,10 +51,9 @@ func wasmexportInfo() uint32 {
 	tmp3, tmp4 := witrt.LowerString(tmp1.Name)
 	*(*uint32)(tmp2) = tmp3
 	*(*uint32)(unsafe.Add(tmp2, 4)) = tmp4
-	tmp5 := unsafe.Add(tmp2, 8)
-	tmp6, tmp7 := witrt.LowerString(tmp1.Version)
-	*(*uint32)(tmp5) = tmp6
-	*(*uint32)(unsafe.Add(tmp5, 4)) = tmp7
+	tmp5, tmp6 := witrt.LowerString(tmp1.Version)
+	*(*uint32)(unsafe.Add(tmp2, 8)) = tmp5
+	*(*uint32)(unsafe.Add(tmp2, 12)) = tmp6
 	*(*uint8)(unsafe.Add(tmp2, 16)) = uint8(tmp1.Capabilities)
 	return witrt.Addr(tmp2)
 }
@@ -71,60 +70,53 @@ func wasmexportTransform(tmp1 uint32, tmp2 uint32, tmp3 uint64, tmp4 uint32, tmp
 	tmp9 := witrt.Ptr(tmp6)
 	for tmp10 := range tmp8 {
 		tmp11 := unsafe.Add(tmp9, tmp10*16)
-		tmp12 := unsafe.Add(tmp11, 8)
-		tmp8[tmp10] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp11), *(*uint32)(unsafe.Add(tmp11, 4))), F1: witrt.LiftString(*(*uint32)(tmp12), *(*uint32)(unsafe.Add(tmp12, 4)))}
+		tmp8[tmp10] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp11), *(*uint32)(unsafe.Add(tmp11, 4))), F1: witrt.LiftString(*(*uint32)(unsafe.Add(tmp11, 8)), *(*uint32)(unsafe.Add(tmp11, 12)))}
 	}
-	tmp13 := DataRecord{ID: witrt.LiftString(tmp1, tmp2), Timestamp: int64(tmp3), Payload: witrt.LiftSlice[uint8](tmp4, tmp5), Metadata: tmp8}
+	tmp12 := DataRecord{ID: witrt.LiftString(tmp1, tmp2), Timestamp: int64(tmp3), Payload: witrt.LiftSlice[uint8](tmp4, tmp5), Metadata: tmp8}
 	witrt.ResetArena()
-	tmp14 := implementation().Transform(tmp13)
-	tmp15 := witrt.ReturnArea()
-	if tmp14.IsErr() {
-		*(*uint8)(tmp15) = 1
-		tmp16 := unsafe.Add(tmp15, 8)
-		*(*uint8)(tmp16) = uint8(tmp14.ErrValue().Kind)
-		tmp17 := unsafe.Add(tmp16, 4)
-		tmp18, tmp19 := witrt.LowerString(tmp14.ErrValue().Message)
-		*(*uint32)(tmp17) = tmp18
-		*(*uint32)(unsafe.Add(tmp17, 4)) = tmp19
-		tmp20 := tmp14.ErrValue().RecordID
-		tmp21 := unsafe.Add(tmp16, 12)
-		if tmp20.IsSome() {
-			*(*uint8)(tmp21) = 1
-			tmp22 := unsafe.Add(tmp21, 4)
-			tmp23, tmp24 := witrt.LowerString(tmp20.Value())
-			*(*uint32)(tmp22) = tmp23
-			*(*uint32)(unsafe.Add(tmp22, 4)) = tmp24
+	tmp13 := implementation().Transform(tmp12)
+	tmp14 := witrt.ReturnArea()
+	if tmp13.IsErr() {
+		*(*uint8)(tmp14) = 1
+		tmp15 := tmp13.ErrValue()
+		*(*uint8)(unsafe.Add(tmp14, 8)) = uint8(tmp15.Kind)
+		tmp16, tmp17 := witrt.LowerString(tmp15.Message)
+		*(*uint32)(unsafe.Add(tmp14, 12)) = tmp16
+		*(*uint32)(unsafe.Add(tmp14, 16)) = tmp17
+		tmp18 := tmp15.RecordID
+		if tmp18.IsSome() {
+			*(*uint8)(unsafe.Add(tmp14, 20)) = 1
+			tmp19, tmp20 := witrt.LowerString(tmp18.Value())
+			*(*uint32)(unsafe.Add(tmp14, 24)) = tmp19
+			*(*uint32)(unsafe.Add(tmp14, 28)) = tmp20
 		} else {
-			*(*uint8)(tmp21) = 0
+			*(*uint8)(unsafe.Add(tmp14, 20)) = 0
 		}
 	} else {
-		*(*uint8)(tmp15) = 0
-		tmp25 := unsafe.Add(tmp15, 8)
-		tmp26, tmp27 := witrt.LowerString(tmp14.OkValue().ID)
-		*(*uint32)(tmp25) = tmp26
-		*(*uint32)(unsafe.Add(tmp25, 4)) = tmp27
-		*(*int64)(unsafe.Add(tmp25, 8)) = tmp14.OkValue().Timestamp
-		tmp28 := unsafe.Add(tmp25, 16)
-		tmp29, tmp30 := witrt.LowerSlice(tmp14.OkValue().Payload)
-		*(*uint32)(tmp28) = tmp29
-		*(*uint32)(unsafe.Add(tmp28, 4)) = tmp30
-		tmp31 := unsafe.Add(tmp25, 24)
-		tmp34 := tmp14.OkValue().Metadata
-		tmp32 := witrt.Alloc(uint32(len(tmp34)) * 16)
-		for tmp35 := range tmp34 {
-			tmp36 := unsafe.Add(tmp32, tmp35*16)
-			tmp37, tmp38 := witrt.LowerString(tmp34[tmp35].F0)
-			*(*uint32)(tmp36) = tmp37
-			*(*uint32)(unsafe.Add(tmp36, 4)) = tmp38
-			tmp39 := unsafe.Add(tmp36, 8)
-			tmp40, tmp41 := witrt.LowerString(tmp34[tmp35].F1)
-			*(*uint32)(tmp39) = tmp40
-			*(*uint32)(unsafe.Add(tmp39, 4)) = tmp41
+		*(*uint8)(tmp14) = 0
+		tmp21 := tmp13.OkValue()
+		tmp22, tmp23 := witrt.LowerString(tmp21.ID)
+		*(*uint32)(unsafe.Add(tmp14, 8)) = tmp22
+		*(*uint32)(unsafe.Add(tmp14, 12)) = tmp23
+		*(*int64)(unsafe.Add(tmp14, 16)) = tmp21.Timestamp
+		tmp24, tmp25 := witrt.LowerSlice(tmp21.Payload)
+		*(*uint32)(unsafe.Add(tmp14, 24)) = tmp24
+		*(*uint32)(unsafe.Add(tmp14, 28)) = tmp25
+		tmp26 := tmp21.Metadata
+		tmp27 := witrt.Alloc(uint32(len(tmp26)) * 16)
+		for tmp28 := range tmp26 {
+			tmp29 := unsafe.Add(tmp27, tmp28*16)
+			tmp30, tmp31 := witrt.LowerString(tmp26[tmp28].F0)
+			*(*uint32)(tmp29) = tmp30
+			*(*uint32)(unsafe.Add(tmp29, 4)) = tmp31
+			tmp32, tmp33 := witrt.LowerString(tmp26[tmp28].F1)
+			*(*uint32)(unsafe.Add(tmp29, 8)) = tmp32
+			*(*uint32)(unsafe.Add(tmp29, 12)) = tmp33
 		}
-		*(*uint32)(tmp31) = witrt.Addr(tmp32)
-		*(*uint32)(unsafe.Add(tmp31, 4)) = uint32(len(tmp34))
+		*(*uint32)(unsafe.Add(tmp14, 32)) = witrt.Addr(tmp27)
+		*(*uint32)(unsafe.Add(tmp14, 36)) = uint32(len(tmp26))
 	}
-	return witrt.Addr(tmp15)
+	return witrt.Addr(tmp14)
 }
 
 //go:wasmexport cabi_post_dataflare:core/transformer@1.0.0#transform
@@ -139,74 +131,65 @@ func wasmexportTransformBatch(tmp1 uint32, tmp2 uint32) uint32 {
 	tmp4 := witrt.Ptr(tmp1)
 	for tmp5 := range tmp3 {
 		tmp6 := unsafe.Add(tmp4, tmp5*32)
-		tmp7 := unsafe.Add(tmp6, 16)
-		tmp8 := unsafe.Add(tmp6, 24)
-		tmp9 := make([]witrt.Tuple2[string, string], *(*uint32)(unsafe.Add(tmp8, 4)))
-		tmp10 := witrt.Ptr(*(*uint32)(tmp8))
-		for tmp11 := range tmp9 {
-			tmp12 := unsafe.Add(tmp10, tmp11*16)
-			tmp13 := unsafe.Add(tmp12, 8)
-			tmp9[tmp11] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp12), *(*uint32)(unsafe.Add(tmp12, 4))), F1: witrt.LiftString(*(*uint32)(tmp13), *(*uint32)(unsafe.Add(tmp13, 4)))}
+		tmp7 := make([]witrt.Tuple2[string, string], *(*uint32)(unsafe.Add(tmp6, 28)))
+		tmp8 := witrt.Ptr(*(*uint32)(unsafe.Add(tmp6, 24)))
+		for tmp9 := range tmp7 {
+			tmp10 := unsafe.Add(tmp8, tmp9*16)
+			tmp7[tmp9] = witrt.Tuple2[string, string]{F0: witrt.LiftString(*(*uint32)(tmp10), *(*uint32)(unsafe.Add(tmp10, 4))), F1: witrt.LiftString(*(*uint32)(unsafe.Add(tmp10, 8)), *(*uint32)(unsafe.Add(tmp10, 12)))}
 		}
-		tmp3[tmp5] = DataRecord{ID: witrt.LiftString(*(*uint32)(tmp6), *(*uint32)(unsafe.Add(tmp6, 4))), Timestamp: *(*int64)(unsafe.Add(tmp6, 8)), Payload: witrt.LiftSlice[uint8](*(*uint32)(tmp7), *(*uint32)(unsafe.Add(tmp7, 4))), Metadata: tmp9}
+		tmp3[tmp5] = DataRecord{ID: witrt.LiftString(*(*uint32)(tmp6), *(*uint32)(unsafe.Add(tmp6, 4))), Timestamp: *(*int64)(unsafe.Add(tmp6, 8)), Payload: witrt.LiftSlice[uint8](*(*uint32)(unsafe.Add(tmp6, 16)), *(*uint32)(unsafe.Add(tmp6, 20))), Metadata: tmp7}
 	}
 	witrt.ResetArena()
-	tmp14 := implementation().TransformBatch(tmp3)
-	tmp15 := witrt.ReturnArea()
-	tmp16 := witrt.Alloc(uint32(len(tmp14)) * 40)
-	for tmp18 := range tmp14 {
-		tmp19 := tmp14[tmp18]
-		tmp20 := unsafe.Add(tmp16, tmp18*40)
-		if tmp19.IsErr() {
-			*(*uint8)(tmp20) = 1
-			tmp21 := unsafe.Add(tmp20, 8)
-			*(*uint8)(tmp21) = uint8(tmp19.ErrValue().Kind)
-			tmp22 := unsafe.Add(tmp21, 4)
-			tmp23, tmp24 := witrt.LowerString(tmp19.ErrValue().Message)
-			*(*uint32)(tmp22) = tmp23
-			*(*uint32)(unsafe.Add(tmp22, 4)) = tmp24
-			tmp25 := tmp19.ErrValue().RecordID
-			tmp26 := unsafe.Add(tmp21, 12)
-			if tmp25.IsSome() {
-				*(*uint8)(tmp26) = 1
-				tmp27 := unsafe.Add(tmp26, 4)
-				tmp28, tmp29 := witrt.LowerString(tmp25.Value())
-				*(*uint32)(tmp27) = tmp28
-				*(*uint32)(unsafe.Add(tmp27, 4)) = tmp29
+	tmp11 := implementation().TransformBatch(tmp3)
+	tmp12 := witrt.ReturnArea()
+	tmp13 := witrt.Alloc(uint32(len(tmp11)) * 40)
+	for tmp14 := range tmp11 {
+		tmp15 := unsafe.Add(tmp13, tmp14*40)
+		tmp16 := tmp11[tmp14]
+		if tmp16.IsErr() {
+			*(*uint8)(tmp15) = 1
+			tmp17 := tmp16.ErrValue()
+			*(*uint8)(unsafe.Add(tmp15, 8)) = uint8(tmp17.Kind)
+			tmp18, tmp19 := witrt.LowerString(tmp17.Message)
+			*(*uint32)(unsafe.Add(tmp15, 12)) = tmp18
+			*(*uint32)(unsafe.Add(tmp15, 16)) = tmp19
+			tmp20 := tmp17.RecordID
+			if tmp20.IsSome() {
+				*(*uint8)(unsafe.Add(tmp15, 20)) = 1
+				tmp21, tmp22 := witrt.LowerString(tmp20.Value())
+				*(*uint32)(unsafe.Add(tmp15, 24)) = tmp21
+				*(*uint32)(unsafe.Add(tmp15, 28)) = tmp22
 			} else {
-				*(*uint8)(tmp26) = 0
+				*(*uint8)(unsafe.Add(tmp15, 20)) = 0
 			}
 		} else {
-			*(*uint8)(tmp20) = 0
-			tmp30 := unsafe.Add(tmp20, 8)
-			tmp31, tmp32 := witrt.LowerString(tmp19.OkValue().ID)
-			*(*uint32)(tmp30) = tmp31
-			*(*uint32)(unsafe.Add(tmp30, 4)) = tmp32
-			*(*int64)(unsafe.Add(tmp30, 8)) = tmp19.OkValue().Timestamp
-			tmp33 := unsafe.Add(tmp30, 16)
-			tmp34, tmp35 := witrt.LowerSlice(tmp19.OkValue().Payload)
-			*(*uint32)(tmp33) = tmp34
-			*(*uint32)(unsafe.Add(tmp33, 4)) = tmp35
-			tmp36 := unsafe.Add(tmp30, 24)
-			tmp39 := tmp19.OkValue().Metadata
-			tmp37 := witrt.Alloc(uint32(len(tmp39)) * 16)
-			for tmp40 := range tmp39 {
-				tmp41 := unsafe.Add(tmp37, tmp40*16)
-				tmp42, tmp43 := witrt.LowerString(tmp39[tmp40].F0)
-				*(*uint32)(tmp41) = tmp42
-				*(*uint32)(unsafe.Add(tmp41, 4)) = tmp43
-				tmp44 := unsafe.Add(tmp41, 8)
-				tmp45, tmp46 := witrt.LowerString(tmp39[tmp40].F1)
-				*(*uint32)(tmp44) = tmp45
-				*(*uint32)(unsafe.Add(tmp44, 4)) = tmp46
+			*(*uint8)(tmp15) = 0
+			tmp23 := tmp16.OkValue()
+			tmp24, tmp25 := witrt.LowerString(tmp23.ID)
+			*(*uint32)(unsafe.Add(tmp15, 8)) = tmp24
+			*(*uint32)(unsafe.Add(tmp15, 12)) = tmp25
+			*(*int64)(unsafe.Add(tmp15, 16)) = tmp23.Timestamp
+			tmp26, tmp27 := witrt.LowerSlice(tmp23.Payload)
+			*(*uint32)(unsafe.Add(tmp15, 24)) = tmp26
+			*(*uint32)(unsafe.Add(tmp15, 28)) = tmp27
+			tmp28 := tmp23.Metadata
+			tmp29 := witrt.Alloc(uint32(len(tmp28)) * 16)
+			for tmp30 := range tmp28 {
+				tmp31 := unsafe.Add(tmp29, tmp30*16)
+				tmp32, tmp33 := witrt.LowerString(tmp28[tmp30].F0)
+				*(*uint32)(tmp31) = tmp32
+				*(*uint32)(unsafe.Add(tmp31, 4)) = tmp33
+				tmp34, tmp35 := witrt.LowerString(tmp28[tmp30].F1)
+				*(*uint32)(unsafe.Add(tmp31, 8)) = tmp34
+				*(*uint32)(unsafe.Add(tmp31, 12)) = tmp35
 			}
-			*(*uint32)(tmp36) = witrt.Addr(tmp37)
-			*(*uint32)(unsafe.Add(tmp36, 4)) = uint32(len(tmp39))
+			*(*uint32)(unsafe.Add(tmp15, 32)) = witrt.Addr(tmp29)
+			*(*uint32)(unsafe.Add(tmp15, 36)) = uint32(len(tmp28))
 		}
 	}
-	*(*uint32)(tmp15) = witrt.Addr(tmp16)
-	*(*uint32)(unsafe.Add(tmp15, 4)) = uint32(len(tmp14))
-	return witrt.Addr(tmp15)
+	*(*uint32)(tmp12) = witrt.Addr(tmp13)
+	*(*uint32)(unsafe.Add(tmp12, 4)) = uint32(len(tmp11))
+	return witrt.Addr(tmp12)
 }
 
 //go:wasmexport cabi_post_dataflare:core/transformer@1.0.0#transform-batch

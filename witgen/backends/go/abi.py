@@ -1,9 +1,16 @@
-"""Go statements that move WIT values across the canonical ABI (lift and lower).
+"""Go spellings of the canonical-ABI instruction stream (`witgen.abi.stream`).
 
 The Go backend asks this module for the body of every `//go:wasmimport` / `//go:wasmexport`
-wrapper: how to turn flat core values or linear memory into Go values (lift) and back (lower).
-Sizes, alignments, offsets and flat types all come from `witgen.abi.Layouts`; this module only
-spells them in Go.
+wrapper. What crosses the boundary, in which order, through which memory, with which casts
+between joined flat types, is decided by the stream; this module only writes each instruction
+in Go. Pure results (loads, field reads, conversions, lifted values) stay expressions and are
+written where they are used, or bound to a `tmpN` when used more than once; instructions with
+effects (allocation, lowering a string, calls) are statements in stream order.
+
+Go-specific memory policy, which the stream leaves to each language: Go values handed to the
+host are pinned (`witrt.LowerString`, `witrt.Alloc`) until the call returns (imports) or until
+post-return (exports), and what the host wrote into `cabi_realloc` memory is copied into Go
+values and then recycled with `witrt.ResetArena` (the stream's guest deallocations).
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ from typing import Callable, Protocol
 
 from witgen import ir
 from witgen.abi import Layouts
-from witgen.diagnostics import WitgenError
+from witgen.abi import stream as s
+from witgen.abi.signature import CoreSignature
+from witgen.backends.common import Unsupported
 
 # Go type of each core wasm value type in a wasmimport/wasmexport signature.
 CORE_GO = {"i32": "uint32", "i64": "uint64", "f32": "float32", "f64": "float64"}
@@ -36,14 +45,54 @@ PRIMITIVE_GO = {
     "string": "string",
 }
 
-# Primitives whose Go memory layout is their canonical-ABI layout: lists of them are copied
-# (or handed to the host) as one block.
-SAME_LAYOUT = frozenset(["u8", "s8", "u16", "s16", "u32", "s32", "u64", "s64", "f32", "f64"])
-
 # Go integer type of a discriminant of each size.
 DISCRIMINANT_GO = {1: "uint8", 2: "uint16", 4: "uint32"}
 
-_SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Go type of each memory access width of `Load`/`Store`.
+WIDTH_GO = {
+    "u8": "uint8",
+    "s8": "int8",
+    "u16": "uint16",
+    "s16": "int16",
+    "i32": "uint32",
+    "i64": "uint64",
+    "f32": "float32",
+    "f64": "float64",
+}
+
+# Sizes of the Go types a value may be stored or loaded as directly.
+_GO_SIZE = {
+    "bool": 1,
+    "uint8": 1,
+    "int8": 1,
+    "uint16": 2,
+    "int16": 2,
+    "uint32": 4,
+    "int32": 4,
+    "rune": 4,
+    "float32": 4,
+    "uint64": 8,
+    "int64": 8,
+    "float64": 8,
+}
+
+# How each of the stream's casts between joined flat types is written: (template, result type);
+# `{math}` is the math package's qualifier.
+_CASTS = {
+    "f32-to-i32": ("{math}.Float32bits({})", "uint32"),
+    "i32-to-f32": ("{math}.Float32frombits({})", "float32"),
+    "i32-to-i64": ("uint64({})", "uint64"),
+    "i64-to-i32": ("uint32({})", "uint32"),
+    "f32-to-i64": ("uint64({math}.Float32bits({}))", "uint64"),
+    "i64-to-f32": ("{math}.Float32frombits(uint32({}))", "float32"),
+    "f64-to-i64": ("{math}.Float64bits({})", "uint64"),
+    "i64-to-f64": ("{math}.Float64frombits({})", "float64"),
+}
+
+_SIMPLE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*|\d+)$")
+# Expressions as cheap to repeat as a name: a variable's fields and elements (`x.A[i].B`).
+_SELECTOR = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*|\[[A-Za-z_]\w*\])*$")
+POINTER = "unsafe.Pointer"
 
 
 @dataclass(frozen=True)
@@ -114,45 +163,80 @@ class Body:
         return name
 
 
-def _from_joined(ref: Callable[[str, str], str], value: str, joined: str, flat: str) -> str:
-    """A variant payload's flat value read back from the joined slot type."""
-    if joined == flat:
-        return value
-    if joined == "i32" and flat == "f32":
-        return f"{ref('math', 'Float32frombits')}({value})"
-    if joined == "i64" and flat == "i32":
-        return f"uint32({value})"
-    if joined == "i64" and flat == "f32":
-        return f"{ref('math', 'Float32frombits')}(uint32({value}))"
-    if joined == "i64" and flat == "f64":
-        return f"{ref('math', 'Float64frombits')}({value})"
-    raise AssertionError(f"cannot join {flat} into {joined}")
+@dataclass(frozen=True)
+class Value:
+    """A stream variable as Go: an expression and its Go type (None: an untyped constant)."""
+
+    expr: str
+    type: str | None
+    converted: tuple[str, str | None] | None = None  # (expr, type) this is a conversion of
+    loaded: tuple[str, int] | None = None  # (address, offset) this is a load from
 
 
-def _to_joined(ref: Callable[[str, str], str], value: str, flat: str, joined: str) -> str:
-    """A variant payload's flat value widened or reinterpreted into the joined slot type."""
-    if joined == flat:
-        return value
-    if joined == "i32" and flat == "f32":
-        return f"{ref('math', 'Float32bits')}({value})"
-    if joined == "i64" and flat == "i32":
-        return f"uint64({value})"
-    if joined == "i64" and flat == "f32":
-        return f"uint64({ref('math', 'Float32bits')}({value}))"
-    if joined == "i64" and flat == "f64":
-        return f"{ref('math', 'Float64bits')}({value})"
-    raise AssertionError(f"cannot join {flat} into {joined}")
+@dataclass
+class Hooks:
+    """What a wrapper adds around the stream: the core call, the implementation's call, and the
+    Go memory policy around them (`witrt.Unpin`, `witrt.ResetArena`)."""
+
+    call_wasm: Callable[[list[str]], str]  # core arguments -> the wasmimport call
+    call_interface: Callable[[list[str]], str]  # Go arguments -> the implementation's call
+    after_wasm_call: Callable[[Body], None] | None = None
+    before_interface_call: Callable[[Body], None] | None = None
+    before_return: Callable[[Body], None] | None = None  # the WIT result is bound by then
 
 
-class GoAbi:
-    """Lift/lower code generation for one Go package (names come from `namer`)."""
+def _uses(program: s.Program) -> tuple[dict[int, int], dict[int, int]]:
+    """How often each variable is read as a value, and as a memory address."""
+    values: dict[int, int] = {}
+    addresses: dict[int, int] = {}
 
-    def __init__(self, layouts: Layouts, namer: TypeNamer):
+    def count(table: dict[int, int], var: int) -> None:
+        table[var] = table.get(var, 0) + 1
+
+    for inst in s.walk(program.body):
+        args = list(inst.args)
+        if isinstance(inst, s.Load):
+            count(addresses, args.pop(0))
+        elif isinstance(inst, s.Store):
+            count(addresses, args.pop(1))
+        for v in args:
+            count(values, v)
+        for block in inst.blocks():
+            for v in block.results:
+                count(values, v)
+    for v in program.results:
+        count(values, v)
+    return values, addresses
+
+
+class GoEmitter:
+    """Writes one function's program (`stream.function_stream`) into a `Body`."""
+
+    def __init__(
+        self,
+        layouts: Layouts,
+        namer: TypeNamer,
+        body: Body,
+        program: s.Program,
+        sig: CoreSignature,
+        role: str,
+        hooks: Hooks,
+    ):
         self.layouts = layouts
         self.resolve = layouts.resolve
         self.namer = namer
+        self.b = body
+        self.program = program
+        self.sig = sig
+        self.role = role
+        self.hooks = hooks
+        self.values: dict[int, Value] = {}
+        self.pointers: dict[int, str] = {}  # variables bound once as unsafe.Pointer
+        self.uses, self.address_uses = _uses(program)
+        self.return_area = 0  # the largest witrt.ReturnArea() this body uses
+        self._areas = 0  # ReturnArea instructions seen
 
-    # -- helpers --
+    # -- values --
 
     def _rt(self, name: str) -> str:
         return self.namer.ref("witrt", name)
@@ -161,414 +245,429 @@ class GoAbi:
         """`ptr` advanced by `offset` bytes."""
         return f"{self.namer.ref('unsafe', 'Add')}({ptr}, {offset})" if offset else ptr
 
+    def bind_params(self, names: list[Value]) -> None:
+        for var, value in zip(self.program.params, names):
+            self.define(var, value)
+
+    def define(self, var: int, value: Value) -> None:
+        """Record what variable `var` is; an expression read more than once is bound first."""
+        uses = self.uses.get(var, 0) + self.address_uses.get(var, 0)
+        if uses > 1 and not _SELECTOR.match(value.expr):
+            name = self.b.tmp()
+            self.b.line(f"{name} := {value.expr}")
+            value = Value(name, value.type, value.converted)
+        self.values[var] = value
+        if self.address_uses.get(var, 0) > 1 and value.type != POINTER:
+            self.pointers[var] = self.b.bind(f"{self._rt('Ptr')}({value.expr})")
+
+    def expr(self, var: int) -> str:
+        return self.values[var].expr
+
+    def core(self, var: int) -> str:
+        """The variable as a core value (a pointer becomes its address)."""
+        value = self.values[var]
+        if value.type == POINTER:
+            return f"{self._rt('Addr')}({value.expr})"
+        return value.expr
+
+    def address(self, var: int) -> str:
+        if var in self.pointers:
+            return self.pointers[var]
+        value = self.values[var]
+        return value.expr if value.type == POINTER else f"{self._rt('Ptr')}({value.expr})"
+
+    def bound(self, var: int, fields: bool = False) -> str:
+        """The variable as something cheap to read several times: a name, or with `fields`
+        (the reads are field reads) also a variable's field or element. Lists and variants are
+        copied into a local: their reads sit between stores through unsafe pointers, which
+        would make Go load them from memory again each time."""
+        value = self.values[var]
+        if (_SELECTOR if fields else _SIMPLE).match(value.expr):
+            return value.expr
+        name = self.b.bind(value.expr)
+        self.values[var] = Value(name, value.type)
+        return name
+
     def _kind(self, ty: ir.Type) -> str | ir.TypeDefKind:
-        ty = self.resolve.dealias(ty)
-        if isinstance(ty, str):
-            return ty
-        return self.resolve.types[ty].kind
-
-    def _shape_kind(self, ty: ir.Type) -> tuple[int, ir.TypeDefKind]:
         real = self.resolve.dealias(ty)
-        assert isinstance(real, int)
-        return real, self.resolve.types[real].kind
+        return real if isinstance(real, str) else self.resolve.types[real].kind
 
-    def _payloads(self, ty: ir.Type) -> tuple[ir.Type | None, ...]:
-        shape = self.layouts.case_shape(ty)
-        assert shape is not None
-        return shape.payloads
+    # -- running --
 
-    def _construct(self, ty: ir.Type, case: int, payload: str | None) -> str:
-        real, kind = self._shape_kind(ty)
-        go = self.namer.go_type
-        if isinstance(kind, ir.Option):
-            inner = go(kind.type)
-            if case == 1:
-                return f"{self._rt('Some')}[{inner}]({payload})"
-            return f"{self._rt('None')}[{inner}]()"
-        if isinstance(kind, ir.Result):
-            ok = go(kind.ok) if kind.ok is not None else self._rt("Unit")
-            err = go(kind.err) if kind.err is not None else self._rt("Unit")
-            value = payload if payload is not None else self._rt("Unit") + "{}"
-            return f"{self._rt('Err' if case else 'Ok')}[{ok}, {err}]({value})"
-        assert isinstance(kind, ir.Variant)
-        tag, field = self.namer.variant_spelling(real, case)
-        if payload is None:
-            return f"{go(ty)}{{Tag: {tag}}}"
-        return f"{go(ty)}{{Tag: {tag}, {field}: {payload}}}"
+    def run(self, body: tuple[s.Instruction, ...]) -> None:
+        for inst in body:
+            getattr(self, f"_{type(inst).__name__}")(inst)
 
-    def _branch(
-        self, b: Body, x: str, ty: ir.Type, emit: Callable[[int, str | None], None]
-    ) -> None:
-        """Run `emit(case, payload expression)` under the condition that `x` holds that case."""
-        real, kind = self._shape_kind(ty)
-        if isinstance(kind, ir.Option):
-            b.open(f"if {x}.IsSome() {{")
-            emit(1, f"{x}.Value()")
-            b.middle("} else {")
-            emit(0, None)
-            b.close()
-        elif isinstance(kind, ir.Result):
-            b.open(f"if {x}.IsErr() {{")
-            emit(1, f"{x}.ErrValue()" if kind.err is not None else None)
-            b.middle("} else {")
-            emit(0, f"{x}.OkValue()" if kind.ok is not None else None)
-            b.close()
+    def block(self, block: s.Block, params: list[Value]) -> list[Value]:
+        """Run a nested block with its params defined; its results."""
+        for var, value in zip(block.params, params):
+            self.define(var, value)
+        self.run(block.body)
+        return [self.values[v] for v in block.results]
+
+    # -- scalars --
+
+    def _Const(self, inst: s.Const) -> None:
+        self.define(inst.out[0], Value(str(inst.value), None))
+
+    def _PrimLift(self, inst: s.PrimLift) -> None:
+        value = self.values[inst.args[0]]
+        if inst.prim == "bool":
+            self.define(inst.out[0], Value(f"{value.expr} != 0", "bool"))
+            return
+        target = PRIMITIVE_GO[inst.prim]
+        if value.loaded is not None and _GO_SIZE.get(value.type or "") == _GO_SIZE[target]:
+            out = Value(f"*(*{target})({self.at(*value.loaded)})", target)
+        elif value.type == target:
+            out = value
         else:
-            assert isinstance(kind, ir.Variant)
-            b.open(f"switch {x}.Tag {{")
-            for i, case in enumerate(kind.cases):
-                tag, field = self.namer.variant_spelling(real, i)
-                b.middle(f"case {tag}:")
-                emit(i, f"{x}.{field}" if case.type is not None else None)
-            b.close()
+            out = Value(f"{target}({value.expr})", target, (value.expr, value.type))
+        self.define(inst.out[0], out)
 
-    def _record_fields(self, ty: ir.Type) -> list[tuple[str, ir.Type]]:
+    def _PrimLower(self, inst: s.PrimLower) -> None:
+        value = self.values[inst.args[0]]
+        if inst.prim == "bool":
+            out = Value(f"{self._rt('BoolToU32')}({value.expr})", "uint32", (value.expr, "bool"))
+        else:
+            core = CORE_GO[s.PRIMITIVES[inst.prim][0]]
+            if value.type == core:
+                out = value
+            else:
+                out = Value(f"{core}({value.expr})", core, (value.expr, value.type))
+        self.define(inst.out[0], out)
+
+    def _Bitcast(self, inst: s.Bitcast) -> None:
+        template, go = _CASTS[inst.cast]
+        text = template.format(self.expr(inst.args[0]), math=self.namer.ref("math", "")[:-1])
+        self.define(inst.out[0], Value(text, go))
+
+    # -- memory --
+
+    def _Load(self, inst: s.Load) -> None:
+        address = self.address(inst.args[0])
+        go = WIDTH_GO[inst.width]
+        text = f"*(*{go})({self.at(address, inst.offset)})"
+        self.define(inst.out[0], Value(text, go, loaded=(address, inst.offset)))
+
+    def _Store(self, inst: s.Store) -> None:
+        value = self.values[inst.args[0]]
+        place = self.at(self.address(inst.args[1]), inst.offset)
+        width = WIDTH_GO[inst.width]
+        size = _GO_SIZE[width]
+        if value.converted is not None and _GO_SIZE.get(value.converted[1] or "") == size:
+            inner, go = value.converted
+            self.b.line(f"*(*{go})({place}) = {inner}")
+        elif value.type is None or value.type == width:
+            self.b.line(f"*(*{width})({place}) = {value.expr}")
+        else:
+            inner = value.converted[0] if value.converted is not None else value.expr
+            self.b.line(f"*(*{width})({place}) = {width}({inner})")
+
+    # -- strings, lists, maps --
+
+    def _StringLower(self, inst: s.StringLower) -> None:
+        ptr, length = self.b.tmp(), self.b.tmp()
+        self.b.line(f"{ptr}, {length} := {self._rt('LowerString')}({self.expr(inst.args[0])})")
+        self.define(inst.out[0], Value(ptr, "uint32"))
+        self.define(inst.out[1], Value(length, "uint32"))
+
+    def _StringLift(self, inst: s.StringLift) -> None:
+        ptr, length = (self.core(v) for v in inst.args)
+        self.define(inst.out[0], Value(f"{self._rt('LiftString')}({ptr}, {length})", "string"))
+
+    def _ListLower(self, inst: s.ListLower) -> None:
+        b = self.b
+        if inst.canonical:
+            ptr, length = b.tmp(), b.tmp()
+            b.line(f"{ptr}, {length} := {self._rt('LowerSlice')}({self.expr(inst.args[0])})")
+            self.define(inst.out[0], Value(ptr, "uint32"))
+            self.define(inst.out[1], Value(length, "uint32"))
+            return
+        x = self.bound(inst.args[0])
+        ptr, i = b.tmp(), b.tmp()
+        b.line(f"{ptr} := {self._rt('Alloc')}(uint32(len({x})) * {inst.size})")
+        b.open(f"for {i} := range {x} {{")
+        element = Value(f"{x}[{i}]", self.namer.go_type(inst.element))
+        self.block(inst.body, [element, Value(self.at(ptr, f"{i}*{inst.size}"), POINTER)])
+        b.close()
+        self.define(inst.out[0], Value(f"{self._rt('Addr')}({ptr})", "uint32"))
+        self.define(inst.out[1], Value(f"uint32(len({x}))", "uint32"))
+
+    def _ListLift(self, inst: s.ListLift) -> None:
+        b = self.b
+        ptr, length = (self.core(v) for v in inst.args)
+        if inst.canonical:
+            real = self.resolve.dealias(inst.element)
+            assert isinstance(real, str)
+            text = f"{self._rt('LiftSlice')}[{PRIMITIVE_GO[real]}]({ptr}, {length})"
+            self.define(inst.out[0], Value(text, self.namer.go_type(inst.type)))
+            return
+        out, base, i = b.tmp(), b.tmp(), b.tmp()
+        b.line(f"{out} := make([]{self.namer.go_type(inst.element)}, {length})")
+        b.line(f"{base} := {self._rt('Ptr')}({ptr})")
+        b.open(f"for {i} := range {out} {{")
+        (element,) = self.block(inst.body, [Value(self.at(base, f"{i}*{inst.size}"), POINTER)])
+        b.line(f"{out}[{i}] = {element.expr}")
+        b.close()
+        self.define(inst.out[0], Value(out, self.namer.go_type(inst.type)))
+
+    def _MapLower(self, inst: s.MapLower) -> None:
+        b = self.b
+        x = self.bound(inst.args[0])
+        ptr, i, key, value = b.tmp(), b.tmp(), b.tmp(), b.tmp()
+        b.line(f"{ptr} := {self._rt('Alloc')}(uint32(len({x})) * {inst.size})")
+        b.line(f"{i} := uint32(0)")
+        b.open(f"for {key}, {value} := range {x} {{")  # Go's order: the receiver sees a set
+        entry = Value(self.at(ptr, f"{i}*{inst.size}"), POINTER)
+        key_value = Value(key, self.namer.go_type(inst.key))
+        value_value = Value(value, self.namer.go_type(inst.value))
+        self.block(inst.body, [key_value, value_value, entry])
+        b.line(f"{i}++")
+        b.close()
+        self.define(inst.out[0], Value(f"{self._rt('Addr')}({ptr})", "uint32"))
+        self.define(inst.out[1], Value(f"uint32(len({x}))", "uint32"))
+
+    def _MapLift(self, inst: s.MapLift) -> None:
+        b = self.b
+        ptr = self.core(inst.args[0])
+        length = b.bind(self.core(inst.args[1]))
+        out, base, i = b.tmp(), b.tmp(), b.tmp()
+        b.line(f"{out} := make({self.namer.go_type(inst.type)}, {length})")
+        b.line(f"{base} := {self._rt('Ptr')}({ptr})")
+        b.open(f"for {i} := uint32(0); {i} < {length}; {i}++ {{")
+        key, value = self.block(inst.body, [Value(self.at(base, f"{i}*{inst.size}"), POINTER)])
+        b.line(f"{out}[{key.expr}] = {value.expr}")
+        b.close()
+        self.define(inst.out[0], Value(out, self.namer.go_type(inst.type)))
+
+    def _FixedListLower(self, inst: s.FixedListLower) -> None:
+        x = self.bound(inst.args[0])
+        element = self.namer.go_type(inst.element)
+        for i, var in enumerate(inst.out):
+            self.define(var, Value(f"{x}[{i}]", element))
+
+    def _FixedListLift(self, inst: s.FixedListLift) -> None:
+        items = ", ".join(self.expr(v) for v in inst.args)
+        go = self.namer.go_type(inst.type)
+        self.define(inst.out[0], Value(f"{go}{{{items}}}", go))
+
+    # -- records, tuples, flags, enums --
+
+    def _field_types(self, ty: ir.Type) -> list[tuple[str, ir.Type]]:
         kind = self._kind(ty)
         if isinstance(kind, ir.Record):
             return [(self.namer.field_name(f.name), f.type) for f in kind.fields]
         assert isinstance(kind, ir.Tuple)
         return [(f"F{i}", t) for i, t in enumerate(kind.types)]
 
-    # -- flat values -> Go --
+    def _split(self, inst: s.RecordLower | s.TupleLower) -> None:
+        x = self.bound(inst.args[0], fields=True)
+        for var, (name, ty) in zip(inst.out, self._field_types(inst.type)):
+            self.define(var, Value(f"{x}.{name}", self.namer.go_type(ty)))
 
-    def lift_flat(self, b: Body, ty: ir.Type, vals: list[str]) -> str:
-        kind = self._kind(ty)
+    def _join(self, inst: s.RecordLift | s.TupleLift) -> None:
+        go = self.namer.go_type(inst.type)
+        parts = ", ".join(
+            f"{name}: {self.expr(v)}"
+            for v, (name, _) in zip(inst.args, self._field_types(inst.type))
+        )
+        self.define(inst.out[0], Value(f"{go}{{{parts}}}", go))
+
+    _RecordLower = _TupleLower = _split
+    _RecordLift = _TupleLift = _join
+
+    def _FlagsLower(self, inst: s.FlagsLower) -> None:
+        assert len(inst.out) == 1, "flags are at most 32 (one word)"
+        x = self.expr(inst.args[0])
+        self.define(
+            inst.out[0], Value(f"uint32({x})", "uint32", (x, self.namer.go_type(inst.type)))
+        )
+
+    def _FlagsLift(self, inst: s.FlagsLift) -> None:
+        go = self.namer.go_type(inst.type)
+        self.define(inst.out[0], Value(f"{go}({self.expr(inst.args[0])})", go))
+
+    def _EnumLower(self, inst: s.EnumLower) -> None:
+        x = self.expr(inst.args[0])
+        self.define(
+            inst.out[0], Value(f"uint32({x})", "uint32", (x, self.namer.go_type(inst.type)))
+        )
+
+    def _EnumLift(self, inst: s.EnumLift) -> None:
+        go = self.namer.go_type(inst.type)
+        self.define(inst.out[0], Value(f"{go}({self.expr(inst.args[0])})", go))
+
+    # -- variants, options, results --
+
+    def _construct(self, inst: s.VariantLift, case: int, payload: str | None) -> str:
         go = self.namer.go_type
-        if isinstance(kind, str):
-            v, *rest = vals
-            if kind == "bool":
-                return f"{v} != 0"
-            if kind == "string":
-                return f"{self._rt('LiftString')}({v}, {rest[0]})"
-            if kind in ("f32", "f64", "u32", "u64"):
-                return v
-            return f"{PRIMITIVE_GO[kind]}({v})"
-        if isinstance(kind, (ir.Record, ir.Tuple)):
-            parts = []
-            for name, ft in self._record_fields(ty):
-                n = len(self.layouts.flat(ft))
-                parts.append(f"{name}: {self.lift_flat(b, ft, vals[:n])}")
-                vals = vals[n:]
-            return f"{go(ty)}{{{', '.join(parts)}}}"
-        if isinstance(kind, ir.Flags):
-            if len(vals) == 1:
-                return f"{go(ty)}({vals[0]})"
-            return f"{go(ty)}(uint64({vals[0]}) | uint64({vals[1]})<<32)"
-        if isinstance(kind, ir.Enum):
-            return f"{go(ty)}({vals[0]})"
-        if isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
-            return self._lift_cases_flat(b, ty, vals)
-        if isinstance(kind, ir.List):
-            return self._lift_list(b, kind.type, vals[0], vals[1])
-        if isinstance(kind, ir.Map):
-            return self._lift_map(b, ty, kind, vals[0], vals[1])
-        if isinstance(kind, ir.FixedLengthList):
-            n = len(self.layouts.flat(kind.type))
-            items = [
-                self.lift_flat(b, kind.type, vals[i * n : (i + 1) * n]) for i in range(kind.length)
-            ]
-            return f"{go(ty)}{{{', '.join(items)}}}"
-        if isinstance(kind, ir.Handle):
-            return self._lift_handle(kind, vals[0])
-        raise WitgenError(f"the Go backend cannot lift {kind!r}")
+        if inst.kind == "option":
+            kind = self._kind(inst.type)
+            assert isinstance(kind, ir.Option)
+            if case == 1:
+                return f"{self._rt('Some')}[{go(kind.type)}]({payload})"
+            return f"{self._rt('None')}[{go(kind.type)}]()"
+        if inst.kind == "result":
+            kind = self._kind(inst.type)
+            assert isinstance(kind, ir.Result)
+            unit = self._rt("Unit")
+            ok = go(kind.ok) if kind.ok is not None else unit
+            err = go(kind.err) if kind.err is not None else unit
+            value = payload if payload is not None else unit + "{}"
+            return f"{self._rt('Err' if case else 'Ok')}[{ok}, {err}]({value})"
+        real = self.resolve.dealias(inst.type)
+        assert isinstance(real, int)
+        tag, field = self.namer.variant_spelling(real, case)
+        if payload is None:
+            return f"{go(inst.type)}{{Tag: {tag}}}"
+        return f"{go(inst.type)}{{Tag: {tag}, {field}: {payload}}}"
 
-    def _lift_cases_flat(self, b: Body, ty: ir.Type, vals: list[str]) -> str:
-        joined = self.layouts.flat(ty)[1:]
-        result = b.tmp()
-        b.line(f"var {result} {self.namer.go_type(ty)}")
-        b.open(f"switch {vals[0]} {{")
-        for i, payload in enumerate(self._payloads(ty)):
+    def _VariantLower(self, inst: s.VariantLower) -> None:
+        b = self.b
+        x = self.bound(inst.args[0])
+        outs = []
+        if inst.out:
+            for var, flat in zip(inst.out, self.layouts.flat(inst.type)):
+                name = b.tmp()
+                b.line(f"var {name} {CORE_GO[flat]}")
+                outs.append((var, name, CORE_GO[flat]))
+        go = self.namer.go_type
+
+        def case(i: int, payload: str | None) -> None:
+            ty = inst.payloads[i]
+            params = [Value(payload, go(ty))] if ty is not None and payload is not None else []
+            results = self.block(inst.case_blocks[i], params)
+            for (_, name, _), value in zip(outs, results):
+                if value.type is None and value.expr == "0":
+                    continue  # the variable starts at zero
+                b.line(f"{name} = {value.expr}")
+
+        if inst.kind == "option":
+            b.open(f"if {x}.IsSome() {{")
+            case(1, f"{x}.Value()")
+            b.middle("} else {")
+            case(0, None)
+            b.close()
+        elif inst.kind == "result":
+            b.open(f"if {x}.IsErr() {{")
+            case(1, f"{x}.ErrValue()")
+            b.middle("} else {")
+            case(0, f"{x}.OkValue()")
+            b.close()
+        else:
+            real = self.resolve.dealias(inst.type)
+            assert isinstance(real, int)
+            b.open(f"switch {x}.Tag {{")
+            for i in range(len(inst.cases)):
+                tag, field = self.namer.variant_spelling(real, i)
+                b.middle(f"case {tag}:")
+                case(i, f"{x}.{field}" if field is not None else None)
+            b.close()
+        for var, name, core in outs:
+            self.values[var] = Value(name, core)
+
+    def _VariantLift(self, inst: s.VariantLift) -> None:
+        b = self.b
+        go = self.namer.go_type(inst.type)
+        out = b.tmp()
+        b.line(f"var {out} {go}")
+        b.open(f"switch {self.expr(inst.args[0])} {{")
+        for i, block in enumerate(inst.case_blocks):
             b.middle(f"case {i}:")
-            value = None
-            if payload is not None:
-                pflat = self.layouts.flat(payload)
-                conv = [
-                    _from_joined(self.namer.ref, vals[1 + k], joined[k], ft)
-                    for k, ft in enumerate(pflat)
-                ]
-                value = self.lift_flat(b, payload, conv)
-            b.line(f"{result} = {self._construct(ty, i, value)}")
+            results = self.block(block, [])
+            payload = results[0].expr if results else None
+            b.line(f"{out} = {self._construct(inst, i, payload)}")
         b.middle("default:")
         b.line('panic("witrt: invalid discriminant")')
         b.close()
-        return result
+        self.define(inst.out[0], Value(out, go))
 
-    def _lift_list(self, b: Body, elem: ir.Type, ptr: str, length: str) -> str:
-        real = self.resolve.dealias(elem)
-        if isinstance(real, str) and real in SAME_LAYOUT:
-            return f"{self._rt('LiftSlice')}[{PRIMITIVE_GO[real]}]({ptr}, {length})"
-        size = self.layouts.size(elem)
-        out, base, i = b.tmp(), b.tmp(), b.tmp()
-        b.line(f"{out} := make([]{self.namer.go_type(elem)}, {length})")
-        b.line(f"{base} := {self._rt('Ptr')}({ptr})")
-        b.open(f"for {i} := range {out} {{")
-        b.line(f"{out}[{i}] = {self.load(b, elem, self.at(base, f'{i}*{size}'))}")
-        b.close()
-        return out
+    # -- handles --
 
-    def _lift_handle(self, handle: ir.Handle, value: str) -> str:
-        res = self.namer.resource(handle)
-        if res.exported:
-            if handle.kind == "own":
-                return f"{res.table}.Get({self.namer.calls(res.rep_fn)}({value}))"
-            return f"{res.table}.Get({value})"
-        return f"{res.from_handle}({value})"
+    def _spelling(self, inst: s.HandleLower | s.HandleLift) -> ResourceSpelling:
+        spelling = self.namer.resource(ir.Handle(inst.handle, inst.resource))
+        if spelling.exported != inst.local:
+            raise AssertionError(f"resource {inst.resource}: the stream and the package disagree")
+        return spelling
 
-    # -- Go -> flat values --
+    def _HandleLower(self, inst: s.HandleLower) -> None:
+        res = self._spelling(inst)
+        x = self.expr(inst.args[0])
+        if not res.exported:
+            text = f"{x}.Handle()"
+        elif inst.handle == "own":
+            text = f"{res.new_fn}({res.table}.Add({x}))"
+        else:
+            raise Unsupported("an exported function cannot return a borrowed handle")
+        self.define(inst.out[0], Value(text, "uint32"))
 
-    def lower_flat(self, b: Body, ty: ir.Type, x: str) -> list[str]:
-        kind = self._kind(ty)
-        if isinstance(kind, str):
-            if kind == "bool":
-                return [f"{self._rt('BoolToU32')}({x})"]
-            if kind == "string":
-                p, n = b.tmp(), b.tmp()
-                b.line(f"{p}, {n} := {self._rt('LowerString')}({x})")
-                return [p, n]
-            if kind in ("f32", "f64", "u32", "u64"):
-                return [x]
-            return [f"{'uint64' if kind == 's64' else 'uint32'}({x})"]
-        if isinstance(kind, (ir.Record, ir.Tuple)):
-            x = b.bind(x)
-            out: list[str] = []
-            for name, ft in self._record_fields(ty):
-                out += self.lower_flat(b, ft, f"{x}.{name}")
-            return out
-        if isinstance(kind, ir.Flags):
-            if len(self.layouts.flat(ty)) == 1:
-                return [f"uint32({x})"]
-            x = b.bind(x)
-            return [f"uint32({x})", f"uint32(uint64({x})>>32)"]
-        if isinstance(kind, ir.Enum):
-            return [f"uint32({x})"]
-        if isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
-            return self._lower_cases_flat(b, ty, x)
-        if isinstance(kind, ir.List):
-            return self._lower_list(b, kind.type, x)
-        if isinstance(kind, ir.Map):
-            return self._lower_map(b, kind, x)
-        if isinstance(kind, ir.FixedLengthList):
-            x = b.bind(x)
-            out = []
-            for i in range(kind.length):
-                out += self.lower_flat(b, kind.type, f"{x}[{i}]")
-            return out
-        if isinstance(kind, ir.Handle):
-            return [self._lower_handle(kind, x)]
-        raise WitgenError(f"the Go backend cannot lower {kind!r}")
+    def _HandleLift(self, inst: s.HandleLift) -> None:
+        res = self._spelling(inst)
+        h = self.core(inst.args[0])
+        if not res.exported:
+            text = f"{res.from_handle}({h})"
+        elif inst.handle == "own":
+            # the Go value takes over the handle: it stays in the component's table until the
+            # host drops it (as wit-bindgen's Rust does), so no resource.drop here
+            text = f"{res.table}.Get({self.namer.calls(res.rep_fn)}({h}))"
+        else:
+            text = f"{res.table}.Get({h})"
+        resource = self.resolve.dealias(inst.resource)
+        assert isinstance(resource, int)
+        self.define(inst.out[0], Value(text, self.namer.go_type(resource)))
 
-    def _lower_cases_flat(self, b: Body, ty: ir.Type, x: str) -> list[str]:
-        x = b.bind(x)
-        flat = self.layouts.flat(ty)
-        names = [b.tmp() for _ in flat]
-        for name, ft in zip(names, flat):
-            b.line(f"var {name} {CORE_GO[ft]}")
-        payloads = self._payloads(ty)
+    # -- calls, areas, freeing --
 
-        def emit(case: int, value: str | None) -> None:
-            b.line(f"{names[0]} = {case}")
-            payload = payloads[case]
-            if payload is None or value is None:
-                return
-            pflat = self.layouts.flat(payload)
-            for k, (v, ft) in enumerate(zip(self.lower_flat(b, payload, value), pflat)):
-                b.line(f"{names[1 + k]} = {_to_joined(self.namer.ref, v, ft, flat[1 + k])}")
+    def _ReturnArea(self, inst: s.ReturnArea) -> None:
+        name = self.b.tmp()
+        self._areas += 1
+        if self.role == "guest-import" and self.sig.params_indirect and self._areas == 1:
+            # the arguments' area: pinned Go memory, kept until the call returns
+            self.b.line(f"{name} := {self._rt('Alloc')}({inst.size})")
+        else:
+            self.return_area = max(self.return_area, inst.size)
+            self.b.line(f"{name} := {self._rt('ReturnArea')}()")
+        self.define(inst.out[0], Value(name, POINTER))
 
-        self._branch(b, x, ty, emit)
-        return names
+    def _CallWasm(self, inst: s.CallWasm) -> None:
+        call = self.hooks.call_wasm([self.core(v) for v in inst.args])
+        if inst.out:
+            name = self.b.tmp()
+            self.b.line(f"{name} := {call}")
+            self.define(inst.out[0], Value(name, CORE_GO[inst.signature.results[0]]))
+        else:
+            self.b.line(call)
+        if self.hooks.after_wasm_call is not None:
+            self.hooks.after_wasm_call(self.b)
 
-    def _lower_list(self, b: Body, elem: ir.Type, x: str) -> list[str]:
-        real = self.resolve.dealias(elem)
-        p, n = b.tmp(), b.tmp()
-        if isinstance(real, str) and real in SAME_LAYOUT:
-            b.line(f"{p}, {n} := {self._rt('LowerSlice')}({x})")
-            return [p, n]
-        x = b.bind(x)
-        size = self.layouts.size(elem)
-        i = b.tmp()
-        b.line(f"{p} := {self._rt('Alloc')}(uint32(len({x})) * {size})")
-        b.open(f"for {i} := range {x} {{")
-        self.store(b, elem, f"{x}[{i}]", self.at(p, f"{i}*{size}"))
-        b.close()
-        return [f"{self._rt('Addr')}({p})", f"uint32(len({x}))"]
-
-    def _map_entry(self, kind: ir.Map) -> tuple[int, int]:
-        """A map is stored like list<tuple<K, V>>: (entry size, offset of the value)."""
-        _, value_offset = self.layouts.field_offsets([kind.key, kind.value])
-        align = max(self.layouts.align(kind.key), self.layouts.align(kind.value))
-        end = value_offset + self.layouts.size(kind.value)
-        return (end + align - 1) // align * align, value_offset
-
-    def _lift_map(self, b: Body, ty: ir.Type, kind: ir.Map, ptr: str, length: str) -> str:
-        size, value_offset = self._map_entry(kind)
-        n = b.bind(length)
-        out, base, i = b.tmp(), b.tmp(), b.tmp()
-        b.line(f"{out} := make({self.namer.go_type(ty)}, {n})")
-        b.line(f"{base} := {self._rt('Ptr')}({ptr})")
-        b.open(f"for {i} := uint32(0); {i} < {n}; {i}++ {{")
-        entry = b.bind(self.at(base, f"{i}*{size}"))
-        key = b.bind(self.load(b, kind.key, entry))
-        b.line(f"{out}[{key}] = {self.load(b, kind.value, self.at(entry, value_offset))}")
-        b.close()
-        return out
-
-    def _lower_map(self, b: Body, kind: ir.Map, x: str) -> list[str]:
-        size, value_offset = self._map_entry(kind)
-        x = b.bind(x)
-        p, i, k, v = b.tmp(), b.tmp(), b.tmp(), b.tmp()
-        b.line(f"{p} := {self._rt('Alloc')}(uint32(len({x})) * {size})")
-        b.line(f"{i} := uint32(0)")
-        b.open(f"for {k}, {v} := range {x} {{")  # Go's order: the receiver sees a set anyway
-        entry = b.bind(self.at(p, f"{i}*{size}"))
-        self.store(b, kind.key, k, entry)
-        self.store(b, kind.value, v, self.at(entry, value_offset))
-        b.line(f"{i}++")
-        b.close()
-        return [f"{self._rt('Addr')}({p})", f"uint32(len({x}))"]
-
-    def _lower_handle(self, handle: ir.Handle, x: str) -> str:
-        res = self.namer.resource(handle)
-        if res.exported:
-            if handle.kind != "own":
-                raise WitgenError("an exported function cannot return a borrowed handle")
-            return f"{res.new_fn}({res.table}.Add({x}))"
-        return f"{x}.Handle()"
-
-    # -- linear memory -> Go --
-
-    def load(self, b: Body, ty: ir.Type, p: str) -> str:
-        kind = self._kind(ty)
-        go = self.namer.go_type
-        if isinstance(kind, str):
-            if kind == "bool":
-                return f"*(*uint8)({p}) != 0"
-            if kind == "string":
-                p = b.bind(p)
-                return f"{self._rt('LiftString')}(*(*uint32)({p}), *(*uint32)({self.at(p, 4)}))"
-            return f"*(*{PRIMITIVE_GO[kind]})({p})"
-        if isinstance(kind, (ir.Record, ir.Tuple)):
-            p = b.bind(p)
-            types = [ft for _, ft in self._record_fields(ty)]
-            offsets = self.layouts.field_offsets(types)
-            parts = [
-                f"{name}: {self.load(b, ft, self.at(p, off))}"
-                for (name, ft), off in zip(self._record_fields(ty), offsets)
-            ]
-            return f"{go(ty)}{{{', '.join(parts)}}}"
-        if isinstance(kind, ir.Flags):
-            size = self.layouts.size(ty)
-            if size <= 4:
-                return f"{go(ty)}(*(*{DISCRIMINANT_GO[size]})({p}))"
-            p = b.bind(p)
-            return f"{go(ty)}(uint64(*(*uint32)({p})) | uint64(*(*uint32)({self.at(p, 4)}))<<32)"
-        if isinstance(kind, ir.Enum):
-            size = self.layouts.size(ty)
-            return f"{go(ty)}(*(*{DISCRIMINANT_GO[size]})({p}))"
-        if isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
-            return self._load_cases(b, ty, p)
-        if isinstance(kind, ir.List):
-            p = b.bind(p)
-            return self._lift_list(b, kind.type, f"*(*uint32)({p})", f"*(*uint32)({self.at(p, 4)})")
-        if isinstance(kind, ir.Map):
-            p = b.bind(p)
-            return self._lift_map(b, ty, kind, f"*(*uint32)({p})", f"*(*uint32)({self.at(p, 4)})")
-        if isinstance(kind, ir.FixedLengthList):
-            p = b.bind(p)
-            out, i = b.tmp(), b.tmp()
-            size = self.layouts.size(kind.type)
-            b.line(f"var {out} {go(ty)}")
-            b.open(f"for {i} := range {out} {{")
-            b.line(f"{out}[{i}] = {self.load(b, kind.type, self.at(p, f'{i}*{size}'))}")
-            b.close()
-            return out
-        if isinstance(kind, ir.Handle):
-            return self._lift_handle(kind, f"*(*uint32)({p})")
-        raise WitgenError(f"the Go backend cannot load {kind!r}")
-
-    def _load_cases(self, b: Body, ty: ir.Type, p: str) -> str:
-        p = b.bind(p)
-        shape = self.layouts.case_shape(ty)
-        assert shape is not None
-        offset = self.layouts.payload_offset(ty)
-        result = b.tmp()
-        b.line(f"var {result} {self.namer.go_type(ty)}")
-        b.open(f"switch *(*{DISCRIMINANT_GO[shape.discriminant_size]})({p}) {{")
-        for i, payload in enumerate(shape.payloads):
-            b.middle(f"case {i}:")
-            value = None if payload is None else self.load(b, payload, self.at(p, offset))
-            b.line(f"{result} = {self._construct(ty, i, value)}")
-        b.middle("default:")
-        b.line('panic("witrt: invalid discriminant")')
-        b.close()
-        return result
-
-    # -- Go -> linear memory --
-
-    def store(self, b: Body, ty: ir.Type, x: str, p: str) -> None:
-        kind = self._kind(ty)
-        if isinstance(kind, str):
-            if kind == "string":
-                p = b.bind(p)
-                ptr, n = self.lower_flat(b, ty, x)
-                b.line(f"*(*uint32)({p}) = {ptr}")
-                b.line(f"*(*uint32)({self.at(p, 4)}) = {n}")
-            else:
-                b.line(f"*(*{PRIMITIVE_GO[kind]})({p}) = {x}")
+    def _CallInterface(self, inst: s.CallInterface) -> None:
+        args = [self.bound(v) for v in inst.args]  # every argument is read before the call
+        if self.hooks.before_interface_call is not None:
+            self.hooks.before_interface_call(self.b)
+        call = self.hooks.call_interface(args)
+        if not inst.out:
+            self.b.line(call)
             return
-        if isinstance(kind, (ir.Record, ir.Tuple)):
-            p = b.bind(p)
-            fields = self._record_fields(ty)
-            offsets = self.layouts.field_offsets([ft for _, ft in fields])
-            for (name, ft), off in zip(fields, offsets):
-                self.store(b, ft, f"{x}.{name}", self.at(p, off))
-            return
-        if isinstance(kind, (ir.Flags, ir.Enum)):
-            size = self.layouts.size(ty)
-            if size <= 4:
-                b.line(f"*(*{DISCRIMINANT_GO[size]})({p}) = {DISCRIMINANT_GO[size]}({x})")
-            else:
-                p = b.bind(p)
-                b.line(f"*(*uint32)({p}) = uint32({x})")
-                b.line(f"*(*uint32)({self.at(p, 4)}) = uint32(uint64({x}) >> 32)")
-            return
-        if isinstance(kind, (ir.Option, ir.Result, ir.Variant)):
-            self._store_cases(b, ty, x, p)
-            return
-        if isinstance(kind, (ir.List, ir.Map)):
-            p = b.bind(p)
-            if isinstance(kind, ir.List):
-                ptr, n = self._lower_list(b, kind.type, x)
-            else:
-                ptr, n = self._lower_map(b, kind, x)
-            b.line(f"*(*uint32)({p}) = {ptr}")
-            b.line(f"*(*uint32)({self.at(p, 4)}) = {n}")
-            return
-        if isinstance(kind, ir.FixedLengthList):
-            p = b.bind(p)
-            x = b.bind(x)
-            i = b.tmp()
-            size = self.layouts.size(kind.type)
-            b.open(f"for {i} := range {x} {{")
-            self.store(b, kind.type, f"{x}[{i}]", self.at(p, f"{i}*{size}"))
-            b.close()
-            return
-        if isinstance(kind, ir.Handle):
-            b.line(f"*(*uint32)({p}) = {self._lower_handle(kind, x)}")
-            return
-        raise WitgenError(f"the Go backend cannot store {kind!r}")
+        func = inst.function
+        result = func.resource if func.kind == "constructor" else func.result
+        assert result is not None
+        go = self.namer.go_type(result)
+        name = self.b.tmp()
+        self.b.line(f"{name} := {call}")
+        self.values[inst.out[0]] = Value(name, go)
 
-    def _store_cases(self, b: Body, ty: ir.Type, x: str, p: str) -> None:
-        x = b.bind(x)
-        p = b.bind(p)
-        shape = self.layouts.case_shape(ty)
-        assert shape is not None
-        offset = self.layouts.payload_offset(ty)
-        disc = DISCRIMINANT_GO[shape.discriminant_size]
+    def _GuestDeallocate(self, inst: s.GuestDeallocate) -> None:
+        """The arguments' area came from `cabi_realloc`: `witrt.ResetArena` recycles it."""
 
-        def emit(case: int, value: str | None) -> None:
-            b.line(f"*(*{disc})({p}) = {case}")
-            payload = shape.payloads[case]
-            if payload is not None and value is not None:
-                self.store(b, payload, value, self.at(p, offset))
-
-        self._branch(b, x, ty, emit)
+    def _Return(self, inst: s.Return) -> None:
+        if not inst.args:
+            return
+        (var,) = inst.args
+        if self.role == "guest-export":
+            self.b.line(f"return {self.core(var)}")
+            return
+        value = self.expr(var)
+        if self.hooks.before_return is not None:
+            value = self.b.bind(value)
+            self.hooks.before_return(self.b)
+        self.b.line(f"return {value}")

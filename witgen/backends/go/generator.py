@@ -20,21 +20,24 @@ statements, `names` spells names, and the templates under `sdk_templates/go/` la
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
 
 from witgen import __version__, ir
 from witgen.abi import Layouts
-from witgen.abi.signature import core_signature, has_pointers
 from witgen.backends import GenerateOptions, require_worlds
+from witgen.abi import stream
+from witgen.abi.signature import CoreSignature, core_signature
 from witgen.backends.go.abi import (
     CORE_GO,
     DISCRIMINANT_GO,
     PRIMITIVE_GO,
     Body,
-    GoAbi,
+    GoEmitter,
+    Hooks,
     ResourceSpelling,
+    Value,
 )
 from witgen.backends.go import stateful as go_stateful
 from witgen.backends.go.names import doc_comment, upper_camel
@@ -281,7 +284,12 @@ class PackageGenerator:
         self.pkg = pkg
         self.resolve = gen.resolve
         self.namer = Namer(gen, pkg)
-        self.abi = GoAbi(gen.layouts, self.namer)
+        # the resources this package implements: their handles are `local` in its streams
+        self.local_resources = frozenset(
+            tid
+            for tid in gen.plan.type_ids(pkg)
+            if pkg.direction == "export" and isinstance(gen.resolve.types[tid].kind, ir.Resource)
+        )
         self.types: list[dict[str, Any]] = []
         self.functions: list[GoFunction] = []
         self.exports: list[dict[str, str]] = []  # methods of the Exports interface
@@ -364,45 +372,28 @@ class PackageGenerator:
             )
         types = [p.type for p in func.params] + ([func.result] if func.result is not None else [])
         for ty in types:
-            bad = self._unsupported(ty, frozenset())
+            bad = self._unsupported(ty)
             if bad:
                 raise GoBackendError(
                     f"{where} uses {bad}, which the Go backend does not support", func.span
                 )
 
-    def _unsupported(self, ty: ir.Type | None, seen: frozenset[int]) -> str | None:
-        if ty is None:
-            return None
-        if isinstance(ty, str):
-            return ty if ty in _UNSUPPORTED_PRIMITIVES else None
-        if ty in seen:
-            return None
-        seen = seen | {ty}
-        kind = self.resolve.types[ty].kind
-        if isinstance(kind, (ir.Future, ir.Stream)):
-            return type(kind).__name__.lower()
-        if isinstance(kind, ir.Map) and not isinstance(self.resolve.dealias(kind.key), str):
+    def _unsupported(self, ty: ir.Type | None) -> str | None:
+        """What inside `ty` Go cannot express (from the shared type analysis), or None."""
+        facts = self.gen.layouts.facts
+        info = facts.of(ty)
+        if info.futures:
+            found = facts.find(ty, lambda _t, k: isinstance(k, (ir.Future, ir.Stream)))
+            assert isinstance(found, int)
+            return type(self.resolve.types[found].kind).__name__.lower()
+        if info.error_contexts:
+            return "error-context"
+        if info.maps and facts.find(ty, self._incomparable_map) is not None:
             return "a map whose keys are not a primitive type (Go map keys must be comparable)"
-        children: list[ir.Type | None] = []
-        if isinstance(kind, ir.Map):
-            children = [kind.key, kind.value]
-        if isinstance(kind, ir.Record):
-            children = [f.type for f in kind.fields]
-        elif isinstance(kind, ir.Tuple):
-            children = list(kind.types)
-        elif isinstance(kind, ir.Variant):
-            children = [c.type for c in kind.cases]
-        elif isinstance(kind, (ir.Option, ir.List, ir.FixedLengthList, ir.Alias)):
-            children = [kind.type]
-        elif isinstance(kind, ir.Result):
-            children = [kind.ok, kind.err]
-        elif isinstance(kind, ir.Flags) and len(kind.flags) > 64:
-            return "flags with more than 64 members"
-        for c in children:
-            bad = self._unsupported(c, seen)
-            if bad:
-                return bad
         return None
+
+    def _incomparable_map(self, _ty: ir.Type, kind: str | ir.TypeDefKind) -> bool:
+        return isinstance(kind, ir.Map) and not isinstance(self.resolve.dealias(kind.key), str)
 
     # -- type declarations --
 
@@ -413,7 +404,7 @@ class PackageGenerator:
         name = ids[("type", tid)]
         docs = doc_comment(td.docs.contents)
         kind = td.kind
-        bad = None if isinstance(kind, ir.Resource) else self._unsupported(tid, frozenset())
+        bad = None if isinstance(kind, ir.Resource) else self._unsupported(tid)
         if bad:
             raise GoBackendError(
                 f"type `{td.name}` in `{self.pkg.wit_name}` uses {bad}, which the Go backend "
@@ -550,6 +541,27 @@ class PackageGenerator:
                 result = self.pkg.idents[("type", func.resource or 0)]
         return params, result
 
+    def _runtime_call(self, name: str) -> Callable[[Body], None]:
+        """A hook writing the statement `witrt.<name>()`."""
+        return lambda body: body.line(f"{self.namer.ref('witrt', name)}()")
+
+    def _emit(
+        self, func: ir.Function, role: str, sig: CoreSignature, params: list[Value], hooks: Hooks
+    ) -> list[str]:
+        """The body of `func`'s wrapper in `role`: its instruction stream, spelled in Go."""
+        program = stream.function_stream(
+            self.gen.layouts, func, role, local_resources=self.local_resources
+        )
+        body = Body()
+        body.counter = sum(1 for v in params if v.expr.startswith("tmp"))
+        emitter = GoEmitter(self.gen.layouts, self.namer, body, program, sig, role, hooks)
+        if role == "guest-export":
+            body.line(f"{self.namer.ref('witrt', 'Unpin')}()")  # the previous call's results
+        emitter.bind_params(params)
+        emitter.run(program.body)
+        self.gen.return_area = max(self.gen.return_area, emitter.return_area)
+        return body.lines
+
     def import_wrapper(self, func: ir.Function) -> None:
         sig = core_signature(self.gen.layouts, func, "import")
         go_name = self._go_name(func, "import")
@@ -568,51 +580,24 @@ class PackageGenerator:
                 body=[],
             )
         )
-        b = Body()
-        params = self._params(func)
-        lowered: list[tuple[str, ir.Type]] = [(n, p.type) for n, p in params]
+        facts = self.gen.layouts.facts
+        params = [Value(n, self.namer.go_type(p.type)) for n, p in self._params(func)]
         if func.kind == "method":
-            lowered.insert(0, ("self", func.params[0].type))
-        core_args: list[str] = []
-        if sig.params_indirect:
-            assert sig.param_area is not None
-            area = b.tmp()
-            b.line(f"{area} := {self.namer.ref('witrt', 'Alloc')}({sig.param_area.size})")
-            for (n, ty), off in zip(lowered, sig.param_area.offsets):
-                self.abi.store(b, ty, n, self.abi.at(area, off))
-            core_args.append(f"{self.namer.ref('witrt', 'Addr')}({area})")
-        else:
-            for n, ty in lowered:
-                core_args += self.abi.lower_flat(b, ty, n)
-        ret_area = None
-        if sig.results_indirect:
-            assert sig.result_area is not None
-            self.gen.return_area = max(self.gen.return_area, sig.result_area.size)
-            ret_area = b.tmp()
-            b.line(f"{ret_area} := {self.namer.ref('witrt', 'ReturnArea')}()")
-            core_args.append(f"{self.namer.ref('witrt', 'Addr')}({ret_area})")
-        call = f"{raw}({', '.join(core_args)})"
-        flat_result = None
-        if sig.results:
-            flat_result = b.tmp()
-            b.line(f"{flat_result} := {call}")
-        else:
-            b.line(call)
-        if sig.params_indirect or any(has_pointers(self.resolve, p.type) for p in func.params):
-            b.line(
-                f"{self.namer.ref('witrt', 'Unpin')}()"
-            )  # the arguments' memory was pinned for the call only
-        if func.result is not None:
-            if ret_area is not None:
-                value = self.abi.load(b, func.result, ret_area)
-            else:
-                assert flat_result is not None
-                value = self.abi.lift_flat(b, func.result, [flat_result])
-            if has_pointers(self.resolve, func.result):
-                out = b.bind(value)
-                b.line(f"{self.namer.ref('witrt', 'ResetArena')}()")
-                value = out
-            b.line(f"return {value}")
+            params.insert(0, Value("self", res_name))
+        unpin, reset = self._runtime_call("Unpin"), self._runtime_call("ResetArena")
+        hooks = Hooks(
+            call_wasm=lambda args: f"{raw}({', '.join(args)})",
+            call_interface=lambda args: "",
+            # the arguments' memory was pinned for the call only
+            after_wasm_call=(
+                unpin
+                if sig.params_indirect or any(facts.of(p.type).pointers for p in func.params)
+                else None
+            ),
+            # the result was copied out of cabi_realloc memory
+            before_return=reset if facts.of(func.result).pointers else None,
+        )
+        lines = self._emit(func, "guest-import", sig, params, hooks)
         params_text, result_text = self._signature(func)
         receiver = f"(self {res_name}) " if func.kind == "method" else ""
         self.functions.append(
@@ -620,7 +605,7 @@ class PackageGenerator:
                 docs=doc_comment(func.docs.contents),
                 directives=[],
                 signature=f"func {receiver}{go_name}({params_text}) {result_text}".rstrip(),
-                body=b.lines,
+                body=lines,
             )
         )
 
@@ -629,49 +614,26 @@ class PackageGenerator:
         go_name = self._go_name(func, "export")
         raw = self.pkg.idents[("raw", f"export:{func.name}")]
         export_name = f"{self.pkg.key}#{func.name}" if self.pkg.key else func.name
-        b = Body()
-        core = [b.tmp() for _ in sig.params]
+        core = [f"tmp{i + 1}" for i in range(len(sig.params))]
         core_params = ", ".join(f"{n} {CORE_GO[t]}" for n, t in zip(core, sig.params))
         core_result = f" {CORE_GO[sig.results[0]]}" if sig.results else ""
-        b.line(f"{self.namer.ref('witrt', 'Unpin')}()")
-        lifted: list[str] = []
-        if sig.params_indirect:
-            assert sig.param_area is not None
-            base = b.bind(f"{self.namer.ref('witrt', 'Ptr')}({core[0]})")
-            for p, off in zip(func.params, sig.param_area.offsets):
-                lifted.append(b.bind(self.abi.load(b, p.type, self.abi.at(base, off))))
-        else:
-            rest = list(core)
-            for p in func.params:
-                n = len(self.gen.layouts.flat(p.type))
-                lifted.append(b.bind(self.abi.lift_flat(b, p.type, rest[:n])))
-                rest = rest[n:]
-        b.line(f"{self.namer.ref('witrt', 'ResetArena')}()")
-        if func.kind == "method":
-            call = f"{lifted[0]}.{go_name}({', '.join(lifted[1:])})"
-        else:
-            call = f"implementation().{go_name}({', '.join(lifted)})"
-        if func.result is None:
-            b.line(call)
-        else:
-            result = b.tmp()
-            b.line(f"{result} := {call}")
-            if sig.results_indirect:
-                assert sig.result_area is not None
-                self.gen.return_area = max(self.gen.return_area, sig.result_area.size)
-                area = b.tmp()
-                b.line(f"{area} := {self.namer.ref('witrt', 'ReturnArea')}()")
-                self.abi.store(b, func.result, result, area)
-                b.line(f"return {self.namer.ref('witrt', 'Addr')}({area})")
-            else:
-                (value,) = self.abi.lower_flat(b, func.result, result)
-                b.line(f"return {value}")
+
+        def call(args: list[str]) -> str:
+            if func.kind == "method":
+                return f"{args[0]}.{go_name}({', '.join(args[1:])})"
+            return f"implementation().{go_name}({', '.join(args)})"
+
+        # the arguments were copied out of cabi_realloc memory before the implementation runs
+        reset = self._runtime_call("ResetArena")
+        hooks = Hooks(call_wasm=lambda args: "", call_interface=call, before_interface_call=reset)
+        params = [Value(n, CORE_GO[t]) for n, t in zip(core, sig.params)]
+        lines = self._emit(func, "guest-export", sig, params, hooks)
         self.functions.append(
             GoFunction(
                 docs="",
                 directives=[f"//go:wasmexport {export_name}"],
                 signature=f"func {raw}({core_params}){core_result}",
-                body=b.lines,
+                body=lines,
             )
         )
         if sig.needs_post_return:
