@@ -155,3 +155,30 @@ def test_call_wasm_carries_the_core_signature() -> None:
         i for i in function_stream(t.layouts(), f, "host-call").body if isinstance(i, CallWasm)
     ]
     assert (call.signature.params, call.signature.results) == (("i32",), ("i32",))
+
+
+def test_every_corpus_function_has_a_stream_in_every_role() -> None:
+    from tests.corpus_worlds import corpus_worlds
+    from witgen.abi.analysis import exported_resources, world_functions
+    from witgen.abi.layout import Layouts
+    from witgen.abi.stream import ROLE_SIDES, ROLES
+
+    count = 0
+    for _case, resolve, _world, wid in corpus_worlds():
+        layouts = Layouts(resolve)
+        local = exported_resources(resolve, wid)
+        for item in world_functions(resolve, wid):
+            if item.function.is_async:
+                continue
+            for role in ROLES:
+                if ROLE_SIDES[role][0] != item.direction:
+                    continue
+                program = function_stream(
+                    layouts,
+                    item.function,
+                    role,
+                    local_resources=local if role.startswith("guest") else frozenset(),
+                )
+                assert render(program, resolve).count("\n") >= 2
+                count += 1
+    assert count > 200

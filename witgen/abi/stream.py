@@ -50,6 +50,17 @@ Where streams come from:
   implements a guest import: the mirror of `guest-import`).
 - `post_return_stream(layouts, func)`: what a guest's `cabi_post_<name>` frees.
 
+Writing an emitter (witgen/backends/python/fast.py and rust/emit.py are two):
+- walk the program once to know who defines each variable and how often it is read; then
+  spell instructions in order, keeping for each variable an expression (inline it when it is
+  read once, bind a local otherwise); blocks become if/else chains or loops, and a
+  `VariantLower`/`VariantLift`'s `out` are locals each case block assigns;
+- a `PrimLift` reading a `Load`, or a `Store` writing a `PrimLower`, may be spelled as one
+  typed read or write (the load/store widths are the core widths, the primitive says the
+  type); two adjacent i32 loads or stores of a (pointer, length) pair may be one;
+- `TypeStreams(boundary=...)` turns the chosen types into `CallType` instructions so that a
+  backend writes one helper per type (from `<op>_program(type)`) instead of inlining them.
+
 Allocation and ownership rules, decided here for everyone:
 - `StringLower`/`ListLower`/`MapLower` with `realloc=True` allocate with `cabi_realloc` in the
   memory of the side that receives the value, which then owns the block (host-call params,
