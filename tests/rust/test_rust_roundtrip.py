@@ -50,6 +50,7 @@ ECHOES = [
     "echo-point",
     "echo-perms",
     "echo-wide",
+    "echo-full",
     "echo-color",
     "echo-shape",
     "echo-option",

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use echo_sdk::echo::counters::{Counter, CounterBorrow, Counters, GuestCounter};
 use echo_sdk::echo::host;
 use echo_sdk::echo::kinds::{
-    CastsA, CastsB, Color, Kinds, Nested, NestedList, Perms, Point, Primitives, Shape, Wide,
+    CastsA, CastsB, Color, Full, Kinds, Nested, NestedList, Perms, Point, Primitives, Shape, Wide,
 };
 use echo_sdk::echo::Guest;
 
@@ -100,6 +100,7 @@ impl Kinds for Echo {
     fn echo_point(v: Point) -> Point { v }
     fn echo_perms(v: Perms) -> Perms { v }
     fn echo_wide(v: Wide) -> Wide { v }
+    fn echo_full(v: Full) -> Full { v }
     fn echo_color(v: Color) -> Color { v }
     fn echo_shape(v: Shape) -> Shape { v }
     fn echo_option(v: Option<u8>) -> Option<u8> { v }
