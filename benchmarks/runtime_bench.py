@@ -7,10 +7,12 @@ Prints, on the example Rust plugins (built once into target/rust-guests/):
   * plugin load, cold (compile, and for the runtime the checks: wasm-tools + compat) and cached
     (compiled code and passed checks from the on-disk caches): target < 10 ms cached;
   * per-call overhead: what a call through the runtime (pool, metrics, fault handling) adds to
-    the same call on a bare instance: target < 1 µs; the bare call itself is shown too;
+    the same call on a bare instance: target < 1 µs; the bare call itself is shown too, and with
+    the previous fast path's call machinery (`_old_calls.py`) in the same run;
   * memory per instance (process RSS growth per extra instance): target < 1 MB;
   * records/s through the whole six-stage pipeline: target > 100k records/s, with a bare loop
-    over the same plugins (no policies, no accounting) as the baseline;
+    over the same plugins (no policies, no accounting) as the baseline, and the same run on the
+    previous fast path's calls and host imports;
   * records/s with 1, 2 and 4 instances per stage after the source, and the speed-up.
 Numbers only; nothing is asserted. The machine's load shows: compare ratios, not absolutes.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import statistics
 import sys
 import tempfile
@@ -30,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO)]
 sys.pycache_prefix = str(REPO / "target" / "pycache")
 
+from benchmarks._old_calls import previous_fast_path  # noqa: E402
 from witgen.pipeline import contract as contract_mod  # noqa: E402
 from witgen.pipeline import spec as spec_mod  # noqa: E402
 from witgen.pipeline.runtime import HostServices, Pipeline, Plugin  # noqa: E402
@@ -108,6 +112,7 @@ def load_times(contract: Any, components: dict[str, Path], rounds: int) -> None:
 
 def per_call(contract: Any, components: dict[str, Path], rounds: int) -> None:
     spec = spec_mod.load(pipeline_file(Path(tempfile.mkdtemp()), components, 10, KINDS, 1))
+    core = bindings_core(contract)
     with tempfile.TemporaryDirectory() as d:
         p = Plugin(spec.stages[2], contract, {}, [], Path(d), 1)  # the filter
         p.load()
@@ -117,13 +122,51 @@ def per_call(contract: Any, components: dict[str, Path], rounds: int) -> None:
         p.release(gen, inst)
         through = best(lambda: [p.call(0, lambda q: q.info()) for _ in range(n)], rounds) / n
         noop = best(lambda: [p.call(0, lambda q: None) for _ in range(n)], rounds) / n
+        with previous_fast_path(core):
+            old = Plugin(spec.stages[2], contract, {}, [], Path(d), 1)
+            old.load()
+        gen, inst = p.acquire()
+        old_gen, old_inst = old.acquire()
+
+        def previous_calls() -> None:
+            with previous_fast_path(core):
+                for _ in range(n):
+                    old_inst.info()
+
+        # thread CPU time, the two taking turns: an A/B the machine's load disturbs least
+        turns = {"now": lambda: [inst.info() for _ in range(n)], "previous": previous_calls}
+        ab = {name: seconds / n for name, seconds in cpu_alternating(turns, rounds).items()}
+        previous = ab["previous"]
+        p.release(gen, inst)
+        old.release(old_gen, old_inst)
         p.close()
+        old.close()
     print(
         f"per call (filter info())              bare {bare * 1e6:8.2f} µs   through the runtime "
         f"{through * 1e6:8.2f} µs   runtime's own overhead (no-op call) {noop * 1e6:6.2f} µs"
     )
+    print(
+        f"  bare, CPU time per call: now {ab['now'] * 1e6:8.2f} µs   previous fast path's calls"
+        f" {previous * 1e6:8.2f} µs   (now x{previous / ab['now']:.2f})"
+    )
     target("per-call overhead added by the runtime", f"{noop * 1e6:.2f} µs", "< 1 µs", noop < 1e-6)
     target("per-call, bare bindings (for reference)", f"{bare * 1e6:.2f} µs", "< 1 µs", bare < 1e-6)
+
+
+def cpu_alternating(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
+    """The least thread CPU time of each function, the functions taking turns round by round."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.thread_time()
+            fn()
+            times[name].append(time.thread_time() - start)
+    return {name: min(t) for name, t in times.items()}
+
+
+def bindings_core(contract: Any) -> Any:
+    """The `_core` module of the contract's generated bindings (the fast path's runtime)."""
+    return importlib.import_module(f"{contract.bindings.__name__}._core")
 
 
 def memory(contract: Any, components: dict[str, Path]) -> None:
@@ -261,8 +304,20 @@ def throughput(contract: Any, components: dict[str, Path], count: int) -> None:
     cache = tmp / "cache"
     bare = bare_pipeline(contract, components, count)
     six = pipeline_file(tmp, components, count, KINDS, 1)
-    typed, _ = run_pipeline(contract, six, cache, arrow=False)
-    ours, mode = run_pipeline(contract, six, cache)
+    # now and the previous fast path's calls and imports taking turns (best of 3 each): the
+    # same drift of a shared machine for both
+    core = bindings_core(contract)
+    runs: dict[str, list[float]] = {"typed": [], "ours": [], "previous": [], "previous typed": []}
+    mode = ""
+    for _ in range(3):
+        runs["typed"].append(run_pipeline(contract, six, cache, arrow=False)[0])
+        rate, mode = run_pipeline(contract, six, cache)
+        runs["ours"].append(rate)
+        with previous_fast_path(core):
+            runs["previous"].append(run_pipeline(contract, six, cache)[0])
+            runs["previous typed"].append(run_pipeline(contract, six, cache, arrow=False)[0])
+    typed, ours = max(runs["typed"]), max(runs["ours"])
+    previous, previous_typed = max(runs["previous"]), max(runs["previous typed"])
     print(
         f"six-stage pipeline, {count} records ({mode} path)   bare loop {bare:10,.0f} records/s"
         f"   witgen run {ours:10,.0f} records/s   ratio {ours / bare:5.2f}"
@@ -272,6 +327,11 @@ def throughput(contract: Any, components: dict[str, Path], count: int) -> None:
     print(
         f"  witgen run with typed records between stages {typed:10,.0f} records/s;"
         f" with Arrow batches {ours:10,.0f} records/s   ratio {ours / typed:5.2f}"
+    )
+    print(
+        f"  previous fast path's calls and imports: Arrow batches {previous:10,.0f} records/s"
+        f" (now x{ours / previous:.2f}), typed records {previous_typed:10,.0f} records/s"
+        f" (now x{typed / previous_typed:.2f})"
     )
     target(
         "pipeline throughput (issue 14)",
