@@ -25,7 +25,7 @@ from witgen.diagnostics import UsageError, WitError
 from witgen.paths import REPO_ROOT
 
 # What the backend refuses today in the corpus, and why (spec features it does not lower).
-REFUSED = ("async function", "does not support accessors", "several names")
+REFUSED = ("async function", "does not support accessors", "has resources and is")
 
 
 def _runtime_stub(module: str) -> str:

@@ -51,29 +51,38 @@ class Accumulator(_runtime.Resource):
 class AggregatorExports:
     """A plugin that folds records into summaries."""
 
-    __slots__ = ("_instance",)
+    __slots__ = ("_instance", "_interface")
 
-    def __init__(self, instance: _runtime.InstanceLike) -> None:
+    def __init__(
+        self, instance: _runtime.InstanceLike, interface: str = INTERFACE
+    ) -> None:
         self._instance = instance
+        # the plugin's export of this interface: another name than INTERFACE when the world
+        # exports it under several names
+        self._interface = interface
 
     def info(self) -> PluginInfo:
         """Describes the plugin."""
-        return cast(PluginInfo, self._instance.call(INTERFACE, "info", ()))
+        return cast(PluginInfo, self._instance.call(self._interface, "info", ()))
 
     def stats(self, window: Accumulator) -> tuple[int, int]:
         """Size and count of a window, without consuming it."""
-        return cast(tuple[int, int], self._instance.call(INTERFACE, "stats", (window,)))
+        return cast(
+            tuple[int, int], self._instance.call(self._interface, "stats", (window,))
+        )
 
     def accumulator(self, key: str) -> Accumulator:
         """Starts an empty window named `key`."""
         return cast(
             Accumulator,
-            self._instance.call(INTERFACE, "[constructor]accumulator", (key,)),
+            self._instance.call(self._interface, "[constructor]accumulator", (key,)),
         )
 
     def accumulator_merge(self, left: Accumulator, right: Accumulator) -> Accumulator:
         """Combines two windows into a new one."""
         return cast(
             Accumulator,
-            self._instance.call(INTERFACE, "[static]accumulator.merge", (left, right)),
+            self._instance.call(
+                self._interface, "[static]accumulator.merge", (left, right)
+            ),
         )

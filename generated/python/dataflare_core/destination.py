@@ -21,28 +21,35 @@ INTERFACE = "dataflare:core/destination@1.0.0"
 class DestinationExports:
     """A plugin that consumes records."""
 
-    __slots__ = ("_instance",)
+    __slots__ = ("_instance", "_interface")
 
-    def __init__(self, instance: _runtime.InstanceLike) -> None:
+    def __init__(
+        self, instance: _runtime.InstanceLike, interface: str = INTERFACE
+    ) -> None:
         self._instance = instance
+        # the plugin's export of this interface: another name than INTERFACE when the world
+        # exports it under several names
+        self._interface = interface
 
     def info(self) -> PluginInfo:
         """Describes the plugin."""
-        return cast(PluginInfo, self._instance.call(INTERFACE, "info", ()))
+        return cast(PluginInfo, self._instance.call(self._interface, "info", ()))
 
     def write_batch(self, records: list[DataRecord]) -> Result[int, PluginError]:
         """Writes a batch; returns how many records were written."""
         return cast(
             Result[int, PluginError],
-            self._instance.call(INTERFACE, "write-batch", (records,)),
+            self._instance.call(self._interface, "write-batch", (records,)),
         )
 
     def flush(self) -> Result[None, PluginError]:
         """Makes every written record durable."""
         return cast(
-            Result[None, PluginError], self._instance.call(INTERFACE, "flush", ())
+            Result[None, PluginError], self._instance.call(self._interface, "flush", ())
         )
 
     def close(self) -> Result[None, None]:
         """Releases the destination; `err` if records were lost."""
-        return cast(Result[None, None], self._instance.call(INTERFACE, "close", ()))
+        return cast(
+            Result[None, None], self._instance.call(self._interface, "close", ())
+        )

@@ -16,21 +16,26 @@ INTERFACE = "dataflare:core/filter@1.0.0"
 class FilterExports:
     """A plugin that keeps or drops records."""
 
-    __slots__ = ("_instance",)
+    __slots__ = ("_instance", "_interface")
 
-    def __init__(self, instance: _runtime.InstanceLike) -> None:
+    def __init__(
+        self, instance: _runtime.InstanceLike, interface: str = INTERFACE
+    ) -> None:
         self._instance = instance
+        # the plugin's export of this interface: another name than INTERFACE when the world
+        # exports it under several names
+        self._interface = interface
 
     def info(self) -> PluginInfo:
         """Describes the plugin."""
-        return cast(PluginInfo, self._instance.call(INTERFACE, "info", ()))
+        return cast(PluginInfo, self._instance.call(self._interface, "info", ()))
 
     def keep(self, record: DataRecord) -> bool:
         """Whether to keep the record."""
-        return cast(bool, self._instance.call(INTERFACE, "keep", (record,)))
+        return cast(bool, self._instance.call(self._interface, "keep", (record,)))
 
     def keep_batch(self, records: list[DataRecord]) -> list[bool]:
         """One decision per input record, in order."""
         return cast(
-            list[bool], self._instance.call(INTERFACE, "keep-batch", (records,))
+            list[bool], self._instance.call(self._interface, "keep-batch", (records,))
         )

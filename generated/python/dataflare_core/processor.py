@@ -20,24 +20,29 @@ INTERFACE = "dataflare:core/processor@1.0.0"
 class ProcessorExports:
     """A plugin that turns each record into zero or more records."""
 
-    __slots__ = ("_instance",)
+    __slots__ = ("_instance", "_interface")
 
-    def __init__(self, instance: _runtime.InstanceLike) -> None:
+    def __init__(
+        self, instance: _runtime.InstanceLike, interface: str = INTERFACE
+    ) -> None:
         self._instance = instance
+        # the plugin's export of this interface: another name than INTERFACE when the world
+        # exports it under several names
+        self._interface = interface
 
     def info(self) -> PluginInfo:
         """Describes the plugin."""
-        return cast(PluginInfo, self._instance.call(INTERFACE, "info", ()))
+        return cast(PluginInfo, self._instance.call(self._interface, "info", ()))
 
     def process(self, record: DataRecord) -> ProcessingResult:
         """Processes one record."""
         return cast(
-            ProcessingResult, self._instance.call(INTERFACE, "process", (record,))
+            ProcessingResult, self._instance.call(self._interface, "process", (record,))
         )
 
     def process_batch(self, records: list[DataRecord]) -> list[ProcessingResult]:
         """Processes a batch; one result per input record, in order."""
         return cast(
             list[ProcessingResult],
-            self._instance.call(INTERFACE, "process-batch", (records,)),
+            self._instance.call(self._interface, "process-batch", (records,)),
         )

@@ -41,22 +41,29 @@ class Cursor(_runtime.Resource):
 class SourceExports:
     """A plugin that produces records."""
 
-    __slots__ = ("_instance",)
+    __slots__ = ("_instance", "_interface")
 
-    def __init__(self, instance: _runtime.InstanceLike) -> None:
+    def __init__(
+        self, instance: _runtime.InstanceLike, interface: str = INTERFACE
+    ) -> None:
         self._instance = instance
+        # the plugin's export of this interface: another name than INTERFACE when the world
+        # exports it under several names
+        self._interface = interface
 
     def info(self) -> PluginInfo:
         """Describes the plugin."""
-        return cast(PluginInfo, self._instance.call(INTERFACE, "info", ()))
+        return cast(PluginInfo, self._instance.call(self._interface, "info", ()))
 
     def cursor(self) -> Cursor:
         """Opens a cursor at the start of the source."""
-        return cast(Cursor, self._instance.call(INTERFACE, "[constructor]cursor", ()))
+        return cast(
+            Cursor, self._instance.call(self._interface, "[constructor]cursor", ())
+        )
 
     def cursor_resume(self, position: int) -> Result[Cursor, PluginError]:
         """Reopens a cursor at a position returned by `position`."""
         return cast(
             Result[Cursor, PluginError],
-            self._instance.call(INTERFACE, "[static]cursor.resume", (position,)),
+            self._instance.call(self._interface, "[static]cursor.resume", (position,)),
         )

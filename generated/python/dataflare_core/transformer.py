@@ -21,20 +21,25 @@ INTERFACE = "dataflare:core/transformer@1.0.0"
 class TransformerExports:
     """A plugin that rewrites records one to one."""
 
-    __slots__ = ("_instance",)
+    __slots__ = ("_instance", "_interface")
 
-    def __init__(self, instance: _runtime.InstanceLike) -> None:
+    def __init__(
+        self, instance: _runtime.InstanceLike, interface: str = INTERFACE
+    ) -> None:
         self._instance = instance
+        # the plugin's export of this interface: another name than INTERFACE when the world
+        # exports it under several names
+        self._interface = interface
 
     def info(self) -> PluginInfo:
         """Describes the plugin."""
-        return cast(PluginInfo, self._instance.call(INTERFACE, "info", ()))
+        return cast(PluginInfo, self._instance.call(self._interface, "info", ()))
 
     def transform(self, record: DataRecord) -> Result[DataRecord, PluginError]:
         """Rewrites one record."""
         return cast(
             Result[DataRecord, PluginError],
-            self._instance.call(INTERFACE, "transform", (record,)),
+            self._instance.call(self._interface, "transform", (record,)),
         )
 
     def transform_batch(
@@ -43,5 +48,5 @@ class TransformerExports:
         """Rewrites a batch; one result per input record, in order."""
         return cast(
             list[Result[DataRecord, PluginError]],
-            self._instance.call(INTERFACE, "transform-batch", (records,)),
+            self._instance.call(self._interface, "transform-batch", (records,)),
         )

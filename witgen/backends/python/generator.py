@@ -81,8 +81,12 @@ class Generator:
         self.iface_modules: dict[int, str] = {}
         # interface id -> a name unique among the generated interfaces (kebab case)
         self.iface_names: dict[int, str] = {}
-        # interface id -> its name in a component's imports/exports (inline ones: the key)
+        # interface id -> its first name in a component's imports/exports (inline ones: the
+        # key); an interface imported or exported under several names has one module, and each
+        # name its own functions signatures (`sig_name`), host parameter and exports attribute
         self.iface_keys: dict[int, str] = {}
+        # (interface id, direction) -> every name it has in that direction, in world order
+        self.iface_all_keys: dict[tuple[int, str], list[str]] = {}
         # world id -> module holding the world's own types (`type`/`use` in the world)
         self.world_type_modules: dict[int, str] = {}
         # world id -> functions the world imports directly (the host serves them)
@@ -98,13 +102,11 @@ class Generator:
                         if direction == "import" and self.is_wasi(item.id):
                             continue  # served by wasmtime's WASI, within the host's grants
                         key = resolve.world_key_name(entry.key)
-                        if self.iface_keys.setdefault(item.id, key) != key:
-                            raise _err(
-                                f"interface `{self.iface_keys[item.id]}` also appears as "
-                                f"`{key}`; one interface under several names is not "
-                                "supported yet",
-                                entry.span,
-                            )
+                        self.iface_keys.setdefault(item.id, key)
+                        keys = self.iface_all_keys.setdefault((item.id, direction), [])
+                        if key not in keys:
+                            keys.append(key)
+                        self._check_several_names(item.id, direction, entry.span)
                         self._add_iface(item.id)
                         (self.imported if direction == "import" else self.exported).add(item.id)
                     elif isinstance(item, ir.WorldFunction) and direction == "import":
@@ -127,6 +129,34 @@ class Generator:
             taken.add(name)
 
     # -- discovery --
+
+    def _check_several_names(self, iface: int, direction: str, span: Any) -> None:
+        """Resources tie their handles to one instance name: an interface with resources
+        takes one name per direction."""
+        keys = self.iface_all_keys[(iface, direction)]
+        it = self.resolve.interfaces[iface]
+        has_resources = any(
+            isinstance(self.resolve.types[t].kind, ir.Resource) for t in it.types.values()
+        )
+        if len(keys) > 1 and has_resources:
+            raise _err(
+                f"interface `{keys[0]}` has resources and is {direction}ed under several names "
+                f"(`{'`, `'.join(keys)}`); generate bindings for one of those names",
+                span,
+            )
+
+    def key_suffix(self, iface: int, key: str | None) -> str:
+        """What tells the signatures of a second name of an interface from the first's."""
+        if key is None or key == self.iface_keys.get(iface):
+            return ""
+        return "__AS_" + const("".join(c if c.isalnum() else "_" for c in key))
+
+    def key_label(self, iface: int, key: str) -> str:
+        """A kebab name for one name of an interface: its label for the first name, the plain
+        name (or the interface part of an id) for the others."""
+        if key == self.iface_keys.get(iface):
+            return self.iface_label(iface)
+        return key.split("/")[-1].split("@")[0] if "/" in key else key
 
     def is_wasi(self, iface: int) -> bool:
         """WASI interfaces are linked by wasmtime (`add_wasip2`), never served from Python."""
@@ -165,7 +195,7 @@ class Generator:
 
     def iface_key(self, iface: int) -> str:
         """The name of an interface in a component: `ns:pkg/name@v`, or an inline one's key."""
-        key = self.resolve.interface_id(iface) or self.iface_keys.get(iface)
+        key = self.iface_keys.get(iface) or self.resolve.interface_id(iface)
         if key is None:
             raise _err("an inline interface outside the generated worlds")
         return key
@@ -190,9 +220,37 @@ class Generator:
         return None
 
     def class_name(self, tid: int) -> str:
+        """The Python class (or alias) of a named type; a name the generated modules import
+        (`Any`, `Optional`, `Result`...) gets a trailing underscore."""
         td = self.resolve.types[tid]
         assert td.name is not None
-        return camel(td.name)
+        name = camel(td.name)
+        return name + "_" if name in _MODULE_NAMES else name
+
+    def type_names(self, iface: int) -> set[str]:
+        """The class names an interface's types (and their variant cases) take in its module."""
+        names = set()
+        for tid in self.resolve.interfaces[iface].types.values():
+            names.add(self.class_name(tid))
+            kind = self.resolve.types[tid].kind
+            if isinstance(kind, ir.Variant):
+                names |= {self.class_name(tid) + camel(c.name) for c in kind.cases}
+        return names
+
+    def protocol_name(self, iface: int) -> str:
+        """The Protocol a host implements to serve an interface (`<Label>`, or `<Label>Host`
+        when one of the interface's types already has that name)."""
+        name = camel(self.iface_label(iface))
+        while name in self.type_names(iface):
+            name += "Host"
+        return name
+
+    def exports_class_name(self, iface: int) -> str:
+        """The class of a plugin's exports of an interface (`<Label>Exports`)."""
+        name = camel(self.iface_label(iface)) + "Exports"
+        while name in self.type_names(iface) or name == self.protocol_name(iface):
+            name += "_"
+        return name
 
     def is_option(self, ty: ir.Type) -> bool:
         ty = self.resolve.dealias(ty)
@@ -262,7 +320,7 @@ class Generator:
         td = self.resolve.types[tid]
         kind = td.kind
         assert td.name is not None
-        name = camel(td.name)
+        name = self.class_name(tid)
         doc = docstring(td.docs.contents, "    ")
         base: dict[str, Any] = {"name": name, "doc": doc, "wit": td.name}
         if isinstance(kind, ir.Record):
@@ -428,7 +486,7 @@ class Generator:
             methods = self.host_protocol_methods(all_fns, mod)
             if methods:
                 protocol = {
-                    "name": camel(self.iface_label(iface)),
+                    "name": self.protocol_name(iface),
                     "doc": docstring(it.docs.contents, "    "),
                     "methods": methods,
                 }
@@ -453,12 +511,10 @@ class Generator:
                     ctors.append(model)
             methods = [self.func_model(f, mod, skip_self=False) for f in functions]
             exports = {
-                "name": camel(self.iface_label(iface)) + "Exports",
+                "name": self.exports_class_name(iface),
                 "doc": docstring(it.docs.contents, "    "),
                 "methods": methods + ctors,
             }
-        if protocol is not None and any(t["name"] == protocol["name"] for t in types):
-            protocol["name"] += "Host"
         needs_cast = bool(exports is not None and (exports["methods"] or resources))
         text = self.render(
             "interface.py.j2",
@@ -539,6 +595,8 @@ class Generator:
         imports: list[dict[str, Any]] = []
         exports = []
         flat: dict[str, list[dict[str, Any]]] = {}
+        # the parameters of `prepare`/`load` besides the imports' (an import never shadows one)
+        params_taken = set(_PREPARE_PARAMS)
         for entry in world.imports:
             if isinstance(entry.item, ir.WorldInterface):
                 iface = entry.item.id
@@ -548,19 +606,14 @@ class Generator:
                 fns = list(it.functions.values())
                 if not fns:
                     continue  # only types come from it (`use`); nothing to serve
+                key = self.resolve.world_key_name(entry.key)
                 param: str | None = None
                 proto: str | None = None
                 if self.host_protocol_methods(fns, Module("", -1)):
-                    proto = camel(self.iface_label(iface))
-                    if any(
-                        self.resolve.types[t].name
-                        and camel(self.resolve.types[t].name or "") == proto
-                        for t in it.types.values()
-                    ):
-                        proto += "Host"
+                    proto = self.protocol_name(iface)
                     mod.need(self.iface_modules[iface], proto)
-                    param = snake(self.iface_label(iface))
-                sig = (lambda iface: lambda f: self.sig_name(iface, f))(iface)
+                    param = _unique(snake(self.key_label(iface, key)), params_taken)
+                sig = (lambda iface, key: lambda f: self.sig_name(iface, f, key=key))(iface, key)
                 imports.append(
                     {
                         "param": param,
@@ -574,9 +627,7 @@ class Generator:
             param = None
             methods = self.host_protocol_methods(functions, mod)
             if methods:
-                param = "imports"
-                while param in {i["param"] for i in imports}:
-                    param = "world_" + param
+                param = _unique("imports", params_taken)
                 protocol = {"name": camel(world.name) + "Imports", "methods": methods}
             imports.append(
                 {
@@ -587,15 +638,19 @@ class Generator:
                     ),
                 }
             )
+        # attributes of the world class besides the exports' (see world.py.j2)
+        attrs_taken = set(_WORLD_ATTRS)
         for entry in world.exports:
             item = entry.item
             if isinstance(item, ir.WorldInterface):
                 iface = item.id
                 it = self.resolve.interfaces[iface]
-                cls = camel(self.iface_label(iface)) + "Exports"
+                key = self.resolve.world_key_name(entry.key)
+                cls = self.exports_class_name(iface)
                 mod.need(self.iface_modules[iface], cls)
-                attr = snake(self.iface_label(iface))
-                exports.append({"attr": attr, "cls": cls})
+                attr = _unique(snake(self.key_label(iface, key)), attrs_taken)
+                second = key != self.iface_keys.get(iface)
+                exports.append({"attr": attr, "cls": cls, "key": key if second else None})
                 for fn in it.functions.values():
                     if fn.resource is None:
                         model = self.func_model(fn, mod, skip_self=False)
@@ -606,8 +661,7 @@ class Generator:
                 model["via"] = None
                 model["sig"] = self.sig_name(None, item.function, wid)
                 flat.setdefault(model["name"], []).append(model)
-        taken = {e["attr"] for e in exports} | {"load", "prepare", "close", "fast"}
-        methods = [ms[0] for name, ms in flat.items() if len(ms) == 1 and name not in taken]
+        methods = [ms[0] for name, ms in flat.items() if len(ms) == 1 and name not in attrs_taken]
         text = self.render(
             "world.py.j2",
             name=camel(world.name),
@@ -625,11 +679,17 @@ class Generator:
         return mod.name, text
 
     def sig_name(
-        self, iface: int | None, fn: ir.Function, world: int | None = None, imported: bool = False
+        self,
+        iface: int | None,
+        fn: ir.Function,
+        world: int | None = None,
+        imported: bool = False,
+        key: str | None = None,
     ) -> str:
-        """The `_abi` name of a function's signature (world-level ones carry their world)."""
+        """The `_abi` name of a function's signature (world-level ones carry their world; the
+        functions of a second name of an interface carry that name)."""
         if iface is not None:
-            owner = const(self.iface_modules[iface])
+            owner = const(self.iface_modules[iface]) + self.key_suffix(iface, key)
         else:
             assert world is not None
             owner = const(self.resolve.worlds[world].name) + ("__IMPORT" if imported else "")
@@ -641,8 +701,9 @@ class Generator:
         for entry in world.exports:
             item = entry.item
             if isinstance(item, ir.WorldInterface):
+                key = self.resolve.world_key_name(entry.key)
                 for fn in self.resolve.interfaces[item.id].functions.values():
-                    sigs.append(self.sig_name(item.id, fn))
+                    sigs.append(self.sig_name(item.id, fn, key=key))
             elif isinstance(item, ir.WorldFunction):
                 sigs.append(self.sig_name(None, item.function, wid))
         return sigs
@@ -668,7 +729,7 @@ class Generator:
             if module is None or name is None:
                 raise _err("a named type outside the generated modules")
             modules.add(module)
-            return f"_{module}.{camel(name)}"
+            return f"_{module}.{self.class_name(tid)}"
 
         def desc(ty: ir.Type | None) -> str:
             if ty is None:
@@ -746,14 +807,15 @@ class Generator:
                     ]
                 elif isinstance(item, ir.WorldFunction):
                     pairs = [(None, item.function)]
+                entry_key = self.resolve.world_key_name(entry.key)
                 for iface, fn in pairs:
-                    name = self.sig_name(iface, fn, wid, imported)
+                    name = self.sig_name(iface, fn, wid, imported, key=entry_key)
                     if name in seen_sigs:
                         continue
                     seen_sigs.add(name)
                     params = _tuple_text([desc(p.type) for p in fn.params])
                     names = _tuple_text([f'"{snake(p.name)}"' for p in fn.params])
-                    key = "None" if iface is None else f'"{self.iface_key(iface)}"'
+                    key = "None" if iface is None else f'"{entry_key}"'
                     sigs.append(
                         f'{name} = FuncSig({key}, "{fn.name}", {params}, {desc(fn.result)}, '
                         f'"{self.py_method(fn)}", {names})'
@@ -835,6 +897,34 @@ def _tuple_text(items: list[str]) -> str:
     if len(items) == 1:
         return f"({items[0]},)"
     return f"({', '.join(items)})"
+
+
+# Names the generated modules import or define beside a WIT type's class: typing's names and
+# the runtime's value wrappers (a WIT type `result` or `any` must not shadow them).
+_MODULE_NAMES = frozenset(
+    {"Any", "Optional", "Protocol", "TypeAlias", "Union", "Result", "Some", "Ok", "Err"}
+)
+# The parameters of a world class's `prepare`/`load` other than its imports' objects.
+_PREPARE_PARAMS = ("cls", "component", "limits", "wasi", "cache_dir", "cache", "fast")
+# The attributes and methods of a world class other than its exports (see world.py.j2).
+_WORLD_ATTRS = (
+    "EXPORTS",
+    "prepared",
+    "prepare",
+    "load",
+    "call_batch",
+    "close",
+    "fast",
+    "_instance",
+)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """`name`, or `name_` (`name__`...) when taken; then taken."""
+    while name in taken:
+        name += "_"
+    taken.add(name)
+    return name
 
 
 _PRIM_DESCS = {
