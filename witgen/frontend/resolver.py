@@ -99,10 +99,14 @@ def toposort(
 
 def external_id_of(attrs: list[ast.Attr]) -> str | None:
     """`@external-id("...")` of a world's interface import or export."""
+    if not attrs:  # nearly always: no generator made for nothing
+        return None
     return next((a.value for a in attrs if a.kind == "external-id"), None)
 
 
 def stability_of(attrs: list[ast.Attr]) -> ir.Stability:
+    if not attrs:
+        return ir.UNKNOWN_STABILITY
     attrs = [a for a in attrs if a.kind != "external-id"]
     if not attrs:
         return ir.UNKNOWN_STABILITY
@@ -742,9 +746,9 @@ class PackageResolver:
         if func.accessor == "set" and len(func.params) != 1:
             span = func.params[1][0].span if len(func.params) > 1 else func.span
             raise WitError("setters must have exactly one parameter", span)
-        seen = {_kebab_key(p[0]) for p in params}
+        seen = {_kebab_key(p[0]) for p in params} if params else set()
         for pname, pty in func.params:
-            key = _kebab_key(pname.name)
+            key = pname.name.replace("-", "").lower()  # _kebab_key, without the call
             if key in seen:
                 raise WitError(f"param `{pname.name}` is defined more than once", pname.span)
             seen.add(key)
@@ -1040,6 +1044,8 @@ def canonical_name(name: str) -> str:
     """The form in which two component names collide when they are not "strongly unique"
     (wasmparser's `PlainName::canonicalized`): annotations dropped but for `[constructor]` and
     `[set]`, hyphens dropped, lower case, and `r.r` (a method named like its resource) is `r`."""
+    if "[" not in name and "." not in name:  # a plain name (what the rest gives it, sooner)
+        return name.replace("-", "").lower()
     rest = name
     annotation = next((a for a in _ANNOTATIONS if rest.startswith(a)), "")
     rest = rest[len(annotation) :]
