@@ -28,6 +28,7 @@ def run(path: Path, arrow: bool | None, monkeypatch: Any) -> tuple[Pipeline, lis
     spec = spec_mod.load(path)
     p = Pipeline(spec, contract_mod.load(None), cache_dir=CACHE, hot_reload=False)
     p.arrow = arrow
+    p.fuse = False  # stage by stage (fused stages are tests/pipeline/test_fusion.py's)
     p.load()
     written: list[Any] = []
     calls = [0]
@@ -129,6 +130,7 @@ def test_record_level_errors_in_arrow_mode(
     path = write_pipeline(stage, count=140)
     spec = spec_mod.load(path)
     p = Pipeline(spec, contract_mod.load(None), cache_dir=CACHE, hot_reload=False)
+    p.fuse = False  # the patched `_call` is the stage-by-stage Arrow path's
     p.load()
     acc = p.run()
     assert p.failure is None and acc.balanced

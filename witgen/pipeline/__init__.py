@@ -12,6 +12,14 @@ Pipeline file (TOML). Paths are relative to the file.
   batch_size = 100             # default for every stage
   instances = 1                # default for every stage
   hot_reload = true            # watch the components and swap changed ones (default true)
+  fuse = true                  # fused stages (default true): consecutive processor / filter /
+                               # transformer / destination stages on the fast path with the same
+                               # batch_size and contract hand each batch over guest memory to
+                               # guest memory (no Arrow batch between them); each stage keeps its
+                               # own instance, store, limits, metrics and on_error policy. A batch
+                               # leaves the fused path for the rest of its stages (and goes on
+                               # unfused, with identical records and books) when a stage faults or
+                               # gives a result other than emit / skip / keep / ok.
 
   [keys]                       # trusted Ed25519 public keys (`witgen sign --keygen`)
   release = "keys/release.pub"

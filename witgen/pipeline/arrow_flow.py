@@ -156,20 +156,42 @@ def read(codec_: Codec, plugin: Any, cursor: Any, want: int) -> Any:
 
 def attempt(pipeline: Any, stage: Any, rows: Rows, window: str, fault: Any) -> Any:
     """`Pipeline._attempt` for Rows: (records out, failed pairs), or None for the typed path."""
+    sc = codec(stage.bindings)  # the stage's own bindings (its contract version)
+    kind = stage.spec.kind
+    batch = rows.batch
+    n = len(rows)
+    if kind == "processor":
+        res = stage.call(
+            n, lambda p: _same(_call(sc, p, "PROCESSOR__PROCESS_BATCH", batch), n, fault)
+        )
+    elif kind == "filter":
+        res = stage.call(n, lambda p: _same(_call(sc, p, "FILTER__KEEP_BATCH", batch), n, fault))
+    elif kind == "transformer":
+        res = stage.call(
+            n, lambda p: _same(_call(sc, p, "TRANSFORMER__TRANSFORM_BATCH", batch), n, fault)
+        )
+    elif kind == "destination":
+        res = stage.call(n, lambda p: _call(sc, p, "DESTINATION__WRITE_BATCH", batch))
+    else:
+        res = None
+    return settle(pipeline, stage, rows, res, window, fault)
+
+
+def settle(pipeline: Any, stage: Any, rows: Any, res: Any, window: str, fault: Any) -> Any:
+    """The books of one successful batch call: (records out, failed pairs) from `res` (the
+    stage's batch result for the input `rows`), or None for the typed path. An aggregator is
+    called here (`res` None)."""
     from witgen.pipeline.runtime import _describe, write_summaries, written_count  # (a cycle)
 
     np, pa = _np_pa()
     c = rows.codec
     b = stage.bindings
-    sc = codec(b)  # the stage's own bindings (its contract version)
+    sc = codec(b)
     kind = stage.spec.kind
     batch = rows.batch
     n = len(rows)
     failed: list[tuple[Any, Any]] = []
     if kind == "processor":
-        res = stage.call(
-            n, lambda p: _same(_call(sc, p, "PROCESSOR__PROCESS_BATCH", batch), n, fault)
-        )
         cases = [name for name, *_ in c.results[1]]
         tags = c.batch.to_np(res.column("case").indices)
         emit, skip = tags == cases.index("emit"), tags == cases.index("skip")
@@ -197,14 +219,11 @@ def attempt(pipeline: Any, stage: Any, rows: Rows, window: str, fault: Any) -> A
                 failed.append((rows.row(int(i)), error))
         pipeline.accounting.add(skipped=skipped, filtered=skipped, split_extra=extra)
     elif kind == "filter":
-        keep = stage.call(n, lambda p: _same(_call(sc, p, "FILTER__KEEP_BATCH", batch), n, fault))
+        keep = res
         out = Rows(batch.filter(keep), c)
         dropped = n - len(out)
         pipeline.accounting.add(skipped=dropped, filtered=dropped)
     elif kind == "transformer":
-        res = stage.call(
-            n, lambda p: _same(_call(sc, p, "TRANSFORMER__TRANSFORM_BATCH", batch), n, fault)
-        )
         ok = c.batch.to_np(res.column("case").indices) == 0
         good = res.column("ok")
         if not ok.all():
@@ -233,8 +252,7 @@ def attempt(pipeline: Any, stage: Any, rows: Rows, window: str, fault: Any) -> A
             with pipeline._fail_lock:
                 pipeline._summaries.extend(summaries)
     elif kind == "destination":
-        written = stage.call(n, lambda p: _call(sc, p, "DESTINATION__WRITE_BATCH", batch))
-        count = written_count(written, n, b)
+        count = written_count(res, n, b)
         pipeline.accounting.add(out=count)
         stage.metrics.records_out += count
         write_summaries(stage, pipeline._take_summaries(), pipeline.accounting)

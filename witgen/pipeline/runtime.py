@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from witgen.pipeline import arrow_flow, checks, signing
+from witgen.pipeline import arrow_flow, checks, fusion, signing
 from witgen.pipeline.contract import Contract
 from witgen.pipeline.lifecycle import Event, Lifecycle, Listener, State
 from witgen.pipeline.metrics import Accounting, StageMetrics
@@ -486,6 +486,8 @@ class Pipeline:
 
     # Records as Arrow between fast-path stages (arrow_flow.py): None where it can, False never.
     arrow: bool | None = None
+    # fused stages (fusion.py): None follows the file's `fuse`; False/True override it
+    fuse: bool | None = None
 
     def __init__(
         self,
@@ -711,14 +713,25 @@ class Pipeline:
     def _push(self, stages: list[Plugin], batch: list[Any], window: str) -> None:
         records = batch
         try:
-            for stage in stages:
+            runs = dict(fusion.runs(self, stages)) if isinstance(batch, arrow_flow.Rows) else {}
+            i = 0
+            while i < len(stages):
                 if not records:
                     return
+                end = runs.get(i) if isinstance(records, arrow_flow.Rows) else None
+                if end is not None:  # fused stages (fusion.py)
+                    run = stages[i:end]
+                    size = run[0].spec.batch_size
+                    parts = [fusion.push(self, run, c, window) for c in _chunks(records, size)]
+                    records, i = arrow_flow.join(parts), end
+                    continue
+                stage = stages[i]
                 parts = [
                     self._through(stage, chunk, window)
                     for chunk in _chunks(records, stage.spec.batch_size)
                 ]
                 records = arrow_flow.join(parts)
+                i += 1
         except Exception as exc:  # noqa: BLE001 - a runtime bug must not lose the batch silently
             self.accounting.add(failed=len(records))
             self._fail(f"internal error: {type(exc).__name__}: {exc}")

@@ -97,6 +97,8 @@ class PipelineSpec:
     keys: dict[str, Path]  # trusted public keys by name
     hot_reload: bool
     lines: KeyLines
+    # consecutive fast-path plugin stages hand batches over guest to guest (witgen/pipeline/fusion.py)
+    fuse: bool = True
 
     def span(self, *path: str | int) -> Span:
         return self.lines.span(path)
@@ -283,7 +285,7 @@ def load(path: Path) -> PipelineSpec:
 
 
 TOP_KEYS: tuple[str, ...] = ("name", "contract", "records", "batch_size", "instances", "hot_reload")
-TOP_KEYS += ("keys", "stage", "dead_letter")
+TOP_KEYS += ("keys", "stage", "dead_letter", "fuse")
 PLUGIN_KEYS: tuple[str, ...] = (
     "name",
     "kind",
@@ -318,6 +320,7 @@ def _build(path: Path, shown: str, data: dict[str, Any], lines: KeyLines) -> Pip
     batch_default = r.positive(data, (), "batch_size", 100)
     instances_default = r.positive(data, (), "instances", 1)
     hot_reload = r.get(data, (), "hot_reload", bool)
+    fuse = r.get(data, (), "fuse", bool)
 
     keys: dict[str, Path] = {}
     for key_name, key_path in (r.get(data, (), "keys", dict) or {}).items():
@@ -385,6 +388,7 @@ def _build(path: Path, shown: str, data: dict[str, Any], lines: KeyLines) -> Pip
         keys=keys,
         hot_reload=True if hot_reload is None else hot_reload,
         lines=lines,
+        fuse=True if fuse is None else fuse,
     )
 
 

@@ -764,9 +764,107 @@ def _typed(d: _runtime.Desc | None, v: Any) -> Any:
 _registered_lock = threading.Lock()
 
 
+# ---------------------------------------------------------------------------- guest to guest
+
+
+class GuestRows:
+    """Elements of a `list<record>` still in one guest's memory (`rows`: m x size bytes, a
+    copy of the element array; their pointers refer to `rt`'s memory), to be passed to another
+    guest's batch function without an Arrow batch in between (fused stages). Valid until
+    `release()` runs the source call's post-return."""
+
+    def __init__(
+        self,
+        rt: Any,
+        desc: _runtime.Desc,
+        rows: Any,
+        release: Callable[[], None],
+    ) -> None:
+        self.rt = rt
+        self.desc = desc
+        self.rows = rows
+        self.release = release
+
+    def __len__(self) -> int:
+        return int(self.rows.shape[0])
+
+
+def _transfer(
+    lw: _Lowering,
+    desc: _runtime.Desc,
+    src: Any,
+    rows: Any,
+) -> Callable[..., Any]:
+    """Plans copying the records `rows` (pointers into `src`'s memory) into the guest being
+    lowered into: the layout is the same on both sides, so each element keeps its bytes and
+    only its pointers are rewritten; strings, byte lists and nested element arrays are gathered
+    from `src` with one trip per field and validated (UTF-8) on the way."""
+    m = rows.shape[0]
+    fills: list[Callable[[Any, Any], None]] = []
+    _transfer_fields(lw, desc, src, rows, 0, fills)
+
+    def out(addrs: Any) -> Any:
+        buf = rows.copy()
+        for fill in fills:
+            fill(buf, addrs)
+        return buf.reshape(-1)
+
+    return out if m else (lambda _addrs: np.zeros(0, np.uint8))
+
+
+def _transfer_fields(
+    lw: _Lowering,
+    desc: _runtime.Desc,
+    src: Any,
+    rows: Any,
+    base: int,
+    fills: list[Callable[[Any, Any], None]],
+) -> None:
+    m = rows.shape[0]
+    for _, off, d in _field_offsets(desc):
+        at = base + off
+        kind = d[0]
+        if kind in ("int", "float", "bool"):
+            continue  # same bytes on both sides
+        if kind in ("string", "bytes"):
+            ptrs, lens = _pairs_of(rows, at)
+            _check(src, ptrs, lens, 1, "string" if kind == "string" else "list")
+            data = _gather(src, ptrs, lens)
+            if kind == "string":
+                try:
+                    data.tobytes().decode("utf-8")
+                except UnicodeDecodeError:
+                    raise _core.trap("string is not valid UTF-8") from None
+            start = lw.group(1, lens, functools.partial(_const, data))
+            fills.append(functools.partial(_fill_pair, at, start, m, lens))
+        elif kind == "list" and d[1][0] in ("record", "tuple"):
+            elem = d[1]
+            ptrs, lens = _pairs_of(rows, at)
+            esize, ealign = size_align(elem)
+            _check(src, ptrs, lens * esize, ealign, "list")
+            child = np.zeros((int(lens.sum()), esize), np.uint8)
+            if esize and len(child):
+                child = _gather(src, ptrs, lens * esize).reshape(-1, esize)
+            start = lw.group(ealign, lens * esize, _transfer(lw, elem, src, child))
+            fills.append(functools.partial(_fill_pair, at, start, m, lens))
+        elif kind in ("record", "tuple"):
+            _transfer_fields(lw, d, src, rows, at, fills)
+        else:
+            raise BatchUnavailable(f"no guest-to-guest copy for a {kind} field")
+
+
 def _lower_arg(lw: _Lowering, d: _runtime.Desc, value: Any, flat: list[Any]) -> None:
     kind = d[0]
-    if kind == "list" and d[1][0] in ("record", "tuple"):
+    if kind == "list" and isinstance(value, GuestRows):
+        if value.desc != d[1]:
+            raise BatchUnavailable("the records' type differs between the two plugins")
+        esize, ealign = size_align(d[1])
+        m = len(value)
+        rows = _transfer(lw, d[1], value.rt, value.rows)
+        start = lw.group(ealign, [m * esize], rows)
+        flat.append(functools.partial(_address, start))
+        flat.append(m)
+    elif kind == "list" and d[1][0] in ("record", "tuple"):
         if not isinstance(value, pa.RecordBatch):
             if isinstance(value, pa.Table):
                 value = value.combine_chunks().to_batches()
@@ -819,6 +917,67 @@ def _lowerable(d: _runtime.Desc, top: bool = False) -> bool:
     return False
 
 
+class RawResult:
+    """A batch function's result still in the guest (`call_raw`): `lift()` converts it as
+    `call` would; `records(case)` hands the `list<record>` payloads of one case (or of the whole
+    list) to another guest as `GuestRows`; `release()` runs the post-return (once, last).
+    """
+
+    def __init__(
+        self,
+        rt: Any,
+        desc: Any,
+        row: Any,
+        release: Callable[[], None],
+    ) -> None:
+        self.rt = rt
+        self.desc = desc
+        self.row = row
+        self._release = release
+        self.released = False
+
+    def release(self) -> None:
+        if not self.released:
+            self.released = True
+            self._release()
+
+    def lift(self) -> Any:
+        return _convert(self.desc, _lift(self.rt, self.desc, self.row, 0))
+
+    def count(self) -> int:
+        """How many elements the result list has."""
+        return int(self.row[:, 4:8].view("<u4")[0, 0])
+
+    def elements(self) -> Any:
+        """The result list's element array (m x size bytes); the result must be a list."""
+        elem = self.desc[1]
+        ptrs, lens = _pairs_of(self.row, 0)
+        esize, ealign = size_align(elem)
+        _check(self.rt, ptrs, lens * esize, ealign, "list")
+        if not esize or not int(lens[0]):
+            return np.zeros((int(lens[0]), esize), np.uint8)
+        return _gather(self.rt, ptrs, lens * esize).reshape(-1, esize)
+
+    def tags(self, elements: Any) -> Any:
+        """The case index of each element of a `list<variant|result>` result."""
+        cases = _cases(self.desc[1])
+        w = _disc(len(cases))
+        tags = elements[:, :w].copy().view(f"<u{w}").reshape(-1).astype(np.int32)
+        if len(tags) and int(tags.max()) >= len(cases):
+            raise _core.trap("variant case out of range")
+        return tags
+
+    def case_rows(self, elements: Any, mask: Any, case: str) -> GuestRows:
+        """The payloads of the elements in `mask`, all of case `case`, as GuestRows."""
+        elem = self.desc[1]
+        payload = dict(_cases(elem))[case]
+        assert payload is not None
+        po = payload_offset(elem)
+        size, _ = size_align(payload)
+        rows = np.ascontiguousarray(elements[mask][:, po : po + size])
+        return GuestRows(self.rt, payload, rows, self.release)
+
+
 def _make(sig: _runtime.FuncSig, core_name: str) -> Callable[..., Any]:
     if len(sig.params) > 16 or sum(flat_count(p) for p in sig.params) > 16:
         raise BatchUnavailable("too many parameters")
@@ -851,6 +1010,24 @@ def _make(sig: _runtime.FuncSig, core_name: str) -> Callable[..., Any]:
         rt.post_return(core_name, res)
         return out
 
+    def call_raw(rt: Any, *args: Any) -> RawResult:
+        lw = _Lowering()
+        flat: list[Any] = []
+        for d, value in zip(sig.params, args):
+            _lower_arg(lw, d, value, flat)
+        addrs = _allocate(rt, lw)
+        res = rt.invoke(core_name, tuple(v(addrs) if callable(v) else v for v in flat))
+        if not indirect or result is None or result[0] != "list":
+            rt.post_return(core_name, res)
+            raise BatchUnavailable(f"{sig.name} does not return a list")
+        p = res[0] & 0xFFFFFFFF
+        size, align = size_align(result)
+        _check(rt, np.array([p]), np.array([size]), align, "return area")
+        row = _guest(rt)[p : p + size].copy().reshape(1, size)
+        release = functools.partial(rt.post_return, core_name, res)
+        return RawResult(rt, result, row, release)
+
+    call.raw = call_raw  # type: ignore[attr-defined]
     return call
 
 
@@ -874,6 +1051,27 @@ def call(instance: Any, sig: _runtime.FuncSig, *args: Any) -> Any:
                 fn = _make(sig, entry[1])
                 core.exports[key] = (fn, *entry[1:])
     return instance.call(sig.interface, key[1], args)
+
+
+def call_raw(instance: Any, sig: _runtime.FuncSig, *args: Any) -> RawResult:
+    """Like `call`, but the (list) result stays in the guest until `RawResult.release()`;
+    its post-return runs then. Arguments may be `GuestRows` of another fast-path instance.
+    """
+    _deps()
+    core = getattr(instance, "core", None)
+    if core is None or not hasattr(instance, "_alloc_many"):
+        raise BatchUnavailable("the plugin runs on the generic path")
+    key = (sig.interface, f"{sig.name}#raw")
+    if key not in core.exports:
+        with _registered_lock:
+            if key not in core.exports:
+                entry = core.exports.get((sig.interface, sig.name))
+                if entry is None:
+                    raise BatchUnavailable(f"the plugin does not export {sig.name}")
+                fn = _make(sig, entry[1]).raw  # type: ignore[attr-defined]
+                core.exports[key] = (fn, *entry[1:])
+    result: RawResult = instance.call(sig.interface, key[1], args)
+    return result
 
 
 def find(exports: Sequence[_runtime.FuncSig], function: str) -> _runtime.FuncSig:
@@ -902,7 +1100,10 @@ def instance_of(plugin: Any) -> Any:
 
 __all__: Sequence[str] = (
     "BatchUnavailable",
+    "GuestRows",
+    "RawResult",
     "call",
+    "call_raw",
     "supports",
     "instance_of",
     "size_align",

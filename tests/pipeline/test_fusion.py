@@ -1,0 +1,90 @@
+"""Fused stages (witgen/pipeline/fusion.py, `fuse = true`): the example pipelines give the same
+records to their destination, the same books and the same per-stage counts fused as unfused."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from witgen.pipeline import arrow_flow, fusion
+from witgen.pipeline import contract as contract_mod
+from witgen.pipeline import spec as spec_mod
+from witgen.pipeline.runtime import Pipeline
+from witgen.paths import REPO_ROOT
+
+CACHE = REPO_ROOT / "target" / "pipeline-tests" / "cache"
+EXAMPLES = sorted((REPO_ROOT / "examples" / "pipeline").glob("*.toml"))
+COMPONENTS = REPO_ROOT / "target" / "rust-guests" / "components"
+
+
+def _copy(example: Path, tmp_path: Path) -> Path:
+    """The example file beside its outputs in `tmp_path`, components by absolute path."""
+    text = example.read_text()
+    text = re.sub(r'"[./]*target/rust-guests/components/', f'"{COMPONENTS}/', text)
+    path = tmp_path / example.name
+    path.write_text(text)
+    return path
+
+
+def _run(path: Path, fuse: bool, records: int, monkeypatch: Any) -> dict[str, Any]:
+    p = Pipeline(spec_mod.load(path), contract_mod.load(None), cache_dir=CACHE, hot_reload=False)
+    p.fuse = fuse
+    p.load()
+    written: list[Any] = []
+    fused_runs = fusion.runs(p, p.stages[1:])
+    for stage in p.stages:
+        batch = arrow_flow.codec(stage.bindings).batch
+        real = batch.call
+        sig = stage.bindings._abi.DESTINATION__WRITE_BATCH
+
+        def call(instance: Any, called: Any, *args: Any, _real: Any = real, _sig: Any = sig) -> Any:
+            if called is _sig:
+                arg = args[0]
+                if isinstance(arg, batch.GuestRows):  # still in the previous guest: lift it
+                    arg = batch.pa.RecordBatch.from_struct_array(
+                        batch._lift(arg.rt, arg.desc, arg.rows, 0)
+                    )
+                written.extend(json.dumps(r, default=repr, sort_keys=True) for r in arg.to_pylist())
+            return _real(instance, called, *args)
+
+        monkeypatch.setattr(batch, "call", call)
+    p.run(records)
+    monkeypatch.undo()
+    stages = [
+        (s.spec.name, s.metrics.records_out, s.metrics.errors, s.metrics.record_errors)
+        for s in p.stages
+    ]
+    return {
+        "books": p.accounting.to_json(),
+        "balanced": p.accounting.balanced,
+        "failure": p.failure,
+        "stages": stages,
+        "written": sorted(written),
+        "runs": fused_runs,
+        "dead": sorted((path.parent).glob("*.jsonl")),
+    }
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
+def test_fused_and_unfused_runs_agree(
+    example: Path, rust: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not arrow_flow.available():
+        pytest.skip("fusion needs numpy and pyarrow (the `arrow` extra)")
+    results = {}
+    for fuse in (True, False):
+        folder = tmp_path / ("fused" if fuse else "unfused")
+        folder.mkdir()
+        results[fuse] = _run(_copy(example, folder), fuse, 3000, monkeypatch)
+    fused, unfused = results[True], results[False]
+    assert fused["runs"] and not unfused["runs"]  # the example has stages to fuse
+    assert fused["balanced"] and fused["failure"] is None, fused["books"]
+    assert len(fused["written"]) > 0
+    for key in ("books", "stages", "written"):
+        assert fused[key] == unfused[key], key
+    for a, b in zip(fused["dead"], unfused["dead"]):  # dead letters: same records
+        assert sorted(a.read_text().splitlines()) == sorted(b.read_text().splitlines())
