@@ -1,0 +1,268 @@
+//! Async support of witgen's Rust guest SDK: a tiny executor for callback-lifted exports,
+//! stream and future writers, and error contexts. `no_std` + `alloc` only.
+//!
+//! The component model's callback ABI drives it. An async export starts a task (`start`): the
+//! export's future is boxed, its state is put behind the context slot 0 of the task (so tasks of
+//! one instance never mix), and the future is polled once. Whenever the future waits for a copy
+//! that the host reported as BLOCKED, it joins that stream or future end to the task's waitable
+//! set and returns `Pending`; the task then answers WAIT to the host. The host calls the export's
+//! callback with each event (`callback`), which files the event under its handle and polls the
+//! future again. A ready future ends the task (EXIT); its set is dropped.
+//!
+//! Generated code provides, per payload type, the core imports of one stream or future type of
+//! one function (`StreamOps`, `FutureOps`) and how its values are laid out (`Lower`).
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+/// A copy the host could not complete at once; its result comes as an event.
+pub const BLOCKED: u32 = 0xffff_ffff;
+/// Copy results (the low 4 bits of a copy's answer; the rest is the element count).
+pub const COMPLETED: u32 = 0;
+pub const DROPPED: u32 = 1;
+pub const CANCELLED: u32 = 2;
+const CALLBACK_EXIT: u32 = 0;
+const CALLBACK_WAIT: u32 = 2;
+
+#[link(wasm_import_module = "$root")]
+extern "C" {
+    #[link_name = "[waitable-set-new]"]
+    fn waitable_set_new() -> u32;
+    #[link_name = "[waitable-set-drop]"]
+    fn waitable_set_drop(set: u32);
+    #[link_name = "[waitable-join]"]
+    fn waitable_join(waitable: u32, set: u32);
+    #[link_name = "[context-get-0]"]
+    fn context_get() -> u32;
+    #[link_name = "[context-set-0]"]
+    fn context_set(value: u32);
+    #[link_name = "[error-context-new-utf8]"]
+    fn error_context_new(ptr: *const u8, len: usize) -> u32;
+    #[link_name = "[error-context-drop]"]
+    fn error_context_drop(handle: u32);
+}
+
+struct Task {
+    future: Pin<Box<dyn Future<Output = ()>>>,
+    set: u32,
+    /// Events the host delivered, by handle, not yet taken by the future waiting for them.
+    events: BTreeMap<u32, u32>,
+}
+
+fn current() -> &'static mut Task {
+    // SAFETY: context slot 0 holds the running task's state from `start` until it exits.
+    unsafe { &mut *(context_get() as usize as *mut Task) }
+}
+
+/// Starts the task of an async export; returns the packed callback code for the host.
+pub fn start(future: impl Future<Output = ()> + 'static) -> u32 {
+    let task = Box::new(Task {
+        future: Box::pin(future),
+        set: unsafe { waitable_set_new() },
+        events: BTreeMap::new(),
+    });
+    unsafe { context_set(Box::into_raw(task) as usize as u32) };
+    poll_current()
+}
+
+/// The async export's callback: files the host's event, then polls the task again.
+pub fn callback(event: u32, handle: u32, payload: u32) -> u32 {
+    if event != 0 {
+        current().events.insert(handle, payload);
+    }
+    poll_current()
+}
+
+fn poll_current() -> u32 {
+    let task = current();
+    let waker = noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    match task.future.as_mut().poll(&mut cx) {
+        Poll::Pending => CALLBACK_WAIT | (task.set << 4),
+        Poll::Ready(()) => {
+            let set = task.set;
+            // SAFETY: the pointer came from Box::into_raw in `start`; nothing uses it after.
+            unsafe {
+                drop(Box::from_raw(task as *mut Task));
+                context_set(0);
+                waitable_set_drop(set);
+            }
+            CALLBACK_EXIT
+        }
+    }
+}
+
+// The callback ABI re-polls a task on each of its events, so wakers have nothing to do.
+fn noop_waker() -> Waker {
+    fn clone(_: *const ()) -> RawWaker {
+        RawWaker::new(core::ptr::null(), &VTABLE)
+    }
+    fn noop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    // SAFETY: every vtable function ignores the data pointer.
+    unsafe { Waker::from_raw(RawWaker::new(core::ptr::null(), &VTABLE)) }
+}
+
+/// The answer of a copy on `handle`: at once, or from the event once the host delivers it.
+async fn completion(handle: u32, answer: u32) -> u32 {
+    if answer != BLOCKED {
+        return answer;
+    }
+    unsafe { waitable_join(handle, current().set) };
+    EventFor(handle).await
+}
+
+struct EventFor(u32);
+
+impl Future for EventFor {
+    type Output = u32;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<u32> {
+        match current().events.remove(&self.0) {
+            Some(payload) => {
+                unsafe { waitable_join(self.0, 0) };
+                Poll::Ready(payload)
+            }
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// How a payload value sits in linear memory (what the host reads during a copy).
+pub trait Lower: Sized {
+    const SIZE: usize;
+    const ALIGN: usize;
+    /// Writes `self` at `at`; pointers may refer to `self`'s own heap data (it outlives the
+    /// copy) or to blocks pushed on `keep`.
+    ///
+    /// # Safety
+    /// `at` must be valid for `SIZE` bytes and aligned to `ALIGN`.
+    unsafe fn store(&self, at: *mut u8, keep: &mut Vec<Vec<u64>>);
+}
+
+/// The core imports of one stream type of one function (generated).
+pub trait StreamOps {
+    /// `(readable, writable)` handles of a new stream.
+    fn new() -> (u32, u32);
+    /// # Safety
+    /// `ptr` must hold `n` lowered elements until the copy completes.
+    unsafe fn write(writable: u32, ptr: *const u8, n: u32) -> u32;
+    fn drop_writable(writable: u32);
+}
+
+/// The core imports of one future type of one function (generated).
+pub trait FutureOps {
+    fn new() -> (u32, u32);
+    /// # Safety
+    /// `ptr` must hold the lowered value until the copy completes.
+    unsafe fn write(writable: u32, ptr: *const u8) -> u32;
+    fn drop_writable(writable: u32);
+}
+
+/// Lowered values in an 8-byte aligned block (alignment of every canonical-ABI type).
+fn lowered<T: Lower>(values: &[T], keep: &mut Vec<Vec<u64>>) -> Vec<u64> {
+    let mut block: Vec<u64> = alloc::vec![0; (values.len() * T::SIZE).div_ceil(8).max(1)];
+    let base = block.as_mut_ptr() as *mut u8;
+    for (i, value) in values.iter().enumerate() {
+        unsafe { value.store(base.add(i * T::SIZE), keep) };
+    }
+    block
+}
+
+/// The guest's writable end of a `stream<T>`; dropping it ends the stream for the reader.
+pub struct StreamWriter<T: Lower, O: StreamOps> {
+    handle: u32,
+    closed: bool,
+    _types: PhantomData<(T, O)>,
+}
+
+impl<T: Lower, O: StreamOps> StreamWriter<T, O> {
+    /// A new stream: (the readable handle to hand to the host, this writer).
+    pub fn new() -> (u32, Self) {
+        let (readable, writable) = O::new();
+        let writer = Self { handle: writable, closed: false, _types: PhantomData };
+        (readable, writer)
+    }
+
+    /// Writes every value unless the reader goes away; returns how many it took.
+    pub async fn write_all(&mut self, values: Vec<T>) -> usize {
+        if self.closed {
+            return 0;
+        }
+        let mut keep = Vec::new();
+        let block = lowered(&values, &mut keep);
+        let base = block.as_ptr() as *const u8;
+        let mut done = 0;
+        while done < values.len() {
+            let left = (values.len() - done) as u32;
+            let answer = unsafe { O::write(self.handle, base.add(done * T::SIZE), left) };
+            let answer = completion(self.handle, answer).await;
+            done += (answer >> 4) as usize;
+            if answer & 0xf == DROPPED {
+                self.closed = true;
+                break;
+            }
+        }
+        drop((values, keep, block)); // alive until the host copied them
+        done
+    }
+
+    /// Whether the reader dropped its end.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+}
+
+impl<T: Lower, O: StreamOps> Drop for StreamWriter<T, O> {
+    fn drop(&mut self) {
+        O::drop_writable(self.handle);
+    }
+}
+
+/// The guest's writable end of a `future<T>`: written exactly once.
+pub struct FutureWriter<T: Lower, O: FutureOps> {
+    handle: u32,
+    _types: PhantomData<(T, O)>,
+}
+
+impl<T: Lower, O: FutureOps> FutureWriter<T, O> {
+    pub fn new() -> (u32, Self) {
+        let (readable, writable) = O::new();
+        (readable, Self { handle: writable, _types: PhantomData })
+    }
+
+    /// Writes the value; false when the reader dropped its end without reading.
+    pub async fn write(self, value: T) -> bool {
+        let mut keep = Vec::new();
+        let block = lowered(core::slice::from_ref(&value), &mut keep);
+        let answer = unsafe { O::write(self.handle, block.as_ptr() as *const u8) };
+        let answer = completion(self.handle, answer).await;
+        drop((value, keep, block));
+        O::drop_writable(self.handle);
+        answer & 0xf == COMPLETED
+    }
+}
+
+/// An `error-context` this guest created; dropping it releases the handle.
+pub struct ErrorContext(u32);
+
+impl ErrorContext {
+    pub fn new(debug_message: &str) -> Self {
+        Self(unsafe { error_context_new(debug_message.as_ptr(), debug_message.len()) })
+    }
+
+    pub fn handle(&self) -> u32 {
+        self.0
+    }
+}
+
+impl Drop for ErrorContext {
+    fn drop(&mut self) {
+        unsafe { error_context_drop(self.0) };
+    }
+}
