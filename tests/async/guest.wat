@@ -31,6 +31,11 @@
   (import "[export]test:asyncguest/api@1.0.0" "[stream-drop-readable-0]read-dropped" (func $rd_drop_r (param i32)))
   (import "[export]test:asyncguest/api@1.0.0" "[async-lower][stream-read-0]read-dropped" (func $rd_read (param i32 i32 i32) (result i32)))
 
+  (import "test:asyncguest/host@1.0.0" "[async-lower]fetch" (func $fetch (param i32 i32) (result i32)))
+  (import "$root" "[subtask-drop]" (func $subtask_drop (param i32)))
+  (import "[export]test:asyncguest/api@1.0.0" "[task-return]call-host" (func $ret_call_host (param i32)))
+  (import "[export]test:asyncguest/api@1.0.0" "[task-return]drop-early" (func $ret_drop_early (param i32)))
+
   (memory (export "memory") 1)
   (data (i32.const 256) "boom: async")
   (global $heap (mut i32) (i32.const 32768))
@@ -259,6 +264,38 @@
     (call $ret_read_dropped (i32.const 0))
     (i32.const 0))
   (func (export "[callback][async-lift]test:asyncguest/api@1.0.0#read-dropped")
+    (param i32 i32 i32) (result i32)
+    unreachable)
+;; ---- call-host(x): awaits the async host import fetch(x) (a subtask), returns its result + 1
+  (global $c_ws (mut i32) (i32.const 0))
+
+  (func (export "[async-lift]test:asyncguest/api@1.0.0#call-host") (param $x i32) (result i32)
+    (local $rc i32)
+    (local.set $rc (call $fetch (local.get $x) (i32.const 2048)))
+    (if (i32.eq (i32.and (local.get $rc) (i32.const 15)) (i32.const 2))
+      (then
+        (call $ret_call_host (i32.add (i32.load (i32.const 2048)) (i32.const 1)))
+        (return (i32.const 0))))
+    (global.set $c_ws (call $ws_new))
+    (call $join (i32.shr_u (local.get $rc) (i32.const 4)) (global.get $c_ws))
+    (i32.or (i32.const 2) (i32.shl (global.get $c_ws) (i32.const 4))))
+
+  (func (export "[callback][async-lift]test:asyncguest/api@1.0.0#call-host")
+    (param $ev i32) (param $p1 i32) (param $p2 i32) (result i32)
+    (if (i32.and (i32.eq (local.get $ev) (i32.const 1)) (i32.eq (local.get $p2) (i32.const 2)))
+      (then
+        (call $subtask_drop (local.get $p1))
+        (call $ws_drop (global.get $c_ws))
+        (call $ret_call_host (i32.add (i32.load (i32.const 2048)) (i32.const 1)))
+        (return (i32.const 0))))
+    unreachable)
+
+  ;; misuse: drops the subtask before its resolution was delivered
+  (func (export "[async-lift]test:asyncguest/api@1.0.0#drop-early") (param $x i32) (result i32)
+    (call $subtask_drop (i32.shr_u (call $fetch (local.get $x) (i32.const 2052)) (i32.const 4)))
+    (call $ret_drop_early (i32.const 0))
+    (i32.const 0))
+  (func (export "[callback][async-lift]test:asyncguest/api@1.0.0#drop-early")
     (param i32 i32 i32) (result i32)
     unreachable)
 )

@@ -26,6 +26,7 @@ from witgen.hostrt._runtime import PluginTrap
 HERE = Path(__file__).parent
 API = "test:asyncguest/api@1.0.0"
 EXPORT = f"[export]{API}"
+HOST = "test:asyncguest/host@1.0.0"
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +94,8 @@ class Guest:
             "return-twice": (nothing_in, lambda state, flat: flat[0]),
             "no-return": (nothing_in, lambda state, flat: flat[0]),
             "read-dropped": (stream_in, lambda state, flat: flat[0]),
+            "call-host": (number_in, lambda state, flat: flat[0] & 0xFFFFFFFF),
+            "drop-early": (number_in, lambda state, flat: flat[0]),
         }
         returns = {(EXPORT, name): ("i32",) for name in exports}
         _async.AsyncPlugin.__init__(
@@ -104,8 +107,23 @@ class Guest:
             },
             payloads,
             returns,
+            imports={
+                (HOST, "[async-lower]fetch"): _async.AsyncImport(
+                    ("i32", "i32"),
+                    lambda state, flat: [int(flat[0]) & 0xFFFFFFFF],
+                    lambda state, value, ptr: plugin.write(ptr, value.to_bytes(4, "little")),
+                    self.fetch,
+                )
+            },
         )
         self.plugin = plugin
+        self.fetched: list[int] = []
+
+    async def fetch(self, x: int) -> int:
+        """The async host import: answers after the event loop ran other work."""
+        await asyncio.sleep(0)
+        self.fetched.append(x)
+        return (x * 3) & 0xFFFFFFFF
 
     async def echo(self, values: list[int]) -> list[int]:
         """Writes `values` into the guest's input stream while reading its output stream."""
@@ -198,6 +216,7 @@ def test_host_closing_a_stream_early_ends_the_guest_task(guest: Guest) -> None:
         ("return-twice", "returned twice"),
         ("no-return", "exited without task.return"),
         ("read-dropped", "no handle"),
+        ("drop-early", "dropped before its resolution was delivered"),
     ],
 )
 def test_misuse_is_a_typed_trap_and_the_host_survives(
@@ -206,7 +225,7 @@ def test_misuse_is_a_typed_trap_and_the_host_survives(
     with pytest.raises(PluginTrap, match=message):
 
         async def body() -> Any:
-            result = await guest.plugin.call(export)
+            result = await guest.plugin.call(export, *([5] if export == "drop-early" else []))
             for _ in range(5):  # a trap after task.return reaches the host through the driver
                 await asyncio.sleep(0)
             return result
@@ -215,3 +234,10 @@ def test_misuse_is_a_typed_trap_and_the_host_survives(
     # a fresh instance serves the next call
     assert run(guest.plugin.call("yielder", 2)) == 2
     assert run(guest.echo([1, 2, 3])) == [1, 2, 3]
+
+
+@settings(max_examples=30)
+@given(st.integers(0, 2**32 - 1))
+def test_async_host_import_is_a_subtask_the_guest_awaits(guest: Guest, x: int) -> None:
+    assert run(guest.plugin.call("call-host", x)) == ((x * 3 + 1) & 0xFFFFFFFF)
+    assert guest.fetched[-1] == x

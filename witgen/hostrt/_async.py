@@ -478,7 +478,7 @@ class Subtask(Waitable):
         super().__init__(owner)
         self.state = SubtaskState.STARTING
         self.delivered = False
-        self.job: asyncio.Task[Any] | None = None
+        self.job: asyncio.Future[Any] | None = None
 
     def resolved(self) -> bool:
         return self.state >= SubtaskState.RETURNED
@@ -1108,6 +1108,21 @@ class AsyncExport:
     lift: Callable[[InstanceState, Sequence[int | float]], Any] | None
 
 
+@dataclass(frozen=True)
+class AsyncImport:
+    """An async host function the guest calls with `[async-lower]<name>`: a coroutine.
+
+    `ins` are the core parameters (the flat arguments, at most 4, else a pointer to them, then
+    the pointer where the result goes); `lift` turns the argument part into Python arguments;
+    `lower` writes the coroutine's result at the result pointer.
+    """
+
+    ins: tuple[str, ...]
+    lift: Callable[[InstanceState, Sequence[int | float]], Sequence[Any]]
+    lower: Callable[[InstanceState, Any, int], None] | None
+    func: Callable[..., Awaitable[Any]]
+
+
 class AsyncPlugin:
     """A guest core module with async exports, run on asyncio through the wasmtime C API."""
 
@@ -1118,6 +1133,7 @@ class AsyncPlugin:
         payloads: Mapping[tuple[str, str, int], PayloadType],
         task_return_types: Mapping[tuple[str, str], tuple[str, ...]],
         limits: _runtime.Limits | None = None,
+        imports: Mapping[tuple[str, str], AsyncImport] | None = None,
     ) -> None:
         try:
             lib = _capi.load()
@@ -1138,7 +1154,13 @@ class AsyncPlugin:
         self.linker = _core._Owned(
             lib.wasmtime_linker_new(self.engine.ptr), lib.wasmtime_linker_delete, "linker"
         )
+        self._drivers: set[asyncio.Future[Any]] = set()  # tasks and subtasks still running
+        served = dict(imports or {})
         for mod, name in info.imports:
+            if (mod, name) in served:
+                spec = served[(mod, name)]
+                self._define(mod, name, spec.ins, ("i32",), self._async_lower(spec))
+                continue
             if not is_builtin(mod, name):
                 raise _core.FastUnavailable(f"the core module imports {mod}/{name}")
             ins, outs, impl = self.builtins.resolve(mod, name)
@@ -1152,7 +1174,6 @@ class AsyncPlugin:
         self._store: _core.Store | None = None
         self._funcs: dict[str, _core.RawFunc] = {}
         self._pre: _core._Owned | None = None
-        self._drivers: set[asyncio.Task[None]] = set()  # tasks still running after returning
 
     def _define(
         self,
@@ -1198,6 +1219,47 @@ class AsyncPlugin:
         lib.wasm_functype_delete(ty)
         if error:
             raise _core.FastUnavailable(f"cannot define {module}/{name}: {lib.error_text(error)}")
+
+    def _async_lower(self, spec: AsyncImport) -> Callable[..., int]:
+        """`canon lower async` of a host coroutine: a subtask the guest waits for."""
+
+        def call(*flat: Any) -> int:
+            state = self.state()
+            args, out_ptr = flat[:-1], _u32(flat[-1])
+            values = spec.lift(state, args)
+            subtask = Subtask(state)
+            subtask.state = SubtaskState.STARTED
+            index = state.handles.add(subtask)
+
+            def finished(job: asyncio.Future[Any]) -> None:
+                if self._state is not state:
+                    return  # the instance trapped meanwhile
+                if job.cancelled() or job.exception() is not None:
+                    exc = job.exception() if not job.cancelled() else None
+                    self._poison(exc or _runtime.PluginTrap("an async host import was cancelled"))
+                    return
+                try:
+                    if spec.lower is not None:
+                        spec.lower(state, job.result(), out_ptr)
+                except BaseException as exc:  # a wrong value, or a trap in cabi_realloc
+                    self._poison(exc)
+                    return
+                subtask.state = SubtaskState.RETURNED
+
+                def event() -> Event:
+                    subtask.delivered = True
+                    return (EventCode.SUBTASK, index, int(subtask.state))
+
+                subtask.set_pending_event(event)
+
+            job: asyncio.Future[Any] = asyncio.ensure_future(spec.func(*values))
+            subtask.job = job
+            self._drivers.add(job)
+            job.add_done_callback(self._drivers.discard)
+            job.add_done_callback(finished)
+            return int(SubtaskState.STARTED) | (index << 4)
+
+        return call
 
     # -- the instance --
 
