@@ -1,6 +1,7 @@
 """The Arrow batch codec (`_batch.py`) against today's typed fast path, in the same run.
 
     python3 benchmarks/batch_bench.py [--rounds N] [--records N] [--skip-rust] [--skip-ts]
+        [--skip-pipeline] [--pipeline-records N]
 
 Prints, for batches of `--records` data-records (64-byte payloads, two metadata pairs):
   * `process-batch` on the hand-written WAT processor (pure conversion; its guest code only
@@ -10,7 +11,11 @@ Prints, for batches of `--records` data-records (64-byte payloads, two metadata 
   * the same for the example Rust processor and filter (which call host imports per record);
   * the TypeScript example processor (componentize-js) on the generic path and on the fast
     path (WASI 0.2 served by `_wasi.py`), with the guest's own time per record;
-  * the issue's targets: >= 2M records/s each way, >= 10x today's fast path.
+  * `witgen run` over the shipped example plugins (source -> processor -> filter -> transformer
+    -> destination): typed records between stages, Arrow batches, fused stages; time per stage,
+    host imports per record and their cost, and what the run would need without them;
+  * the issue's targets: >= 2M records/s each way, >= 10x today's fast path, 1M records/s
+    through the pipeline.
 Numbers only; nothing is asserted. Other processes share the machine: compare ratios.
 """
 
@@ -165,6 +170,125 @@ def typescript(recs: list[DataRecord], batch: Any, io: dict[str, Any], rounds: i
     )
 
 
+PIPELINE_KINDS = ("source", "processor", "filter", "transformer", "destination")
+HOST_METHODS = ("log", "enabled", "counter_add", "histogram_record", "get", "get_int", "get_all")
+
+
+def pipeline(count: int, rounds: int) -> None:
+    """`witgen run` over the shipped example Rust plugins (source -> processor -> filter ->
+    transformer -> destination, batches of 1000): typed records between stages (the fast path
+    before the batch codec), Arrow batches between stages, and fused stages, in the same run;
+    then where the time goes (per stage, host imports) and the floor."""
+    import tempfile
+
+    from witgen.pipeline import contract as contract_mod
+    from witgen.pipeline import spec as spec_mod
+    from witgen.pipeline.runtime import HostServices, Pipeline
+    from witgen.toolchains import rust
+
+    if rust.missing_tools():
+        print("the Rust example plugins cannot be built here; skipping the pipeline")
+        return
+    comps = rust.build_examples()
+    tmp = Path(tempfile.mkdtemp())
+    text = "batch_size = 1000\n"
+    for kind in PIPELINE_KINDS:
+        text += f'[[stage]]\nkind = "{kind}"\ncomponent = "{comps[kind]}"\n'
+        if kind == "source":
+            text += f'config = {{ "source.count" = "{count}" }}\n'
+    path = tmp / "pipeline.toml"
+    path.write_text(text)
+    contract = contract_mod.load(None)
+    modes = {
+        "typed records between stages": dict(arrow=False, fuse=False),
+        "Arrow batches between stages": dict(arrow=None, fuse=False),
+        "fused stages (fuse = true)": dict(arrow=None, fuse=True),
+    }
+    rates: dict[str, float] = {}
+    last: dict[str, Any] = {}
+    for _ in range(max(2, rounds // 2)):  # alternating: the machine's load hits every mode
+        for name, how in modes.items():
+            p = Pipeline(spec_mod.load(path), contract, cache_dir=tmp / "cache", hot_reload=False)
+            p.arrow, p.fuse = how["arrow"], how["fuse"]
+            p.load()
+            acc = p.run()
+            assert acc.balanced and p.failure is None, acc.line()
+            if p.records_per_second > rates.get(name, 0.0):
+                rates[name] = p.records_per_second
+                last[name] = p  # the best run's own stage metrics
+    base = rates["typed records between stages"]
+    print(f"witgen run, {' -> '.join(PIPELINE_KINDS)} ({count} records, example Rust plugins)")
+    for name, rate in rates.items():
+        print(f"  {name:<30} {rate:12,.0f} r/s   ratio {rate / base:5.2f}x")
+    fused = rates["fused stages (fuse = true)"]
+    RESULTS.append(("pipeline, fused (witgen run)", f"{fused:,.0f} r/s", ">= 1M r/s", fused >= 1e6))
+
+    # where the time goes: per stage (the fused run), host imports per record and their cost
+    calls: dict[tuple[str, str], int] = {}
+    real = {m: getattr(HostServices, m) for m in HOST_METHODS}
+
+    def counting(method: str) -> Any:
+        def count_call(self: Any, *args: Any) -> Any:
+            calls[(self.stage, method)] = calls.get((self.stage, method), 0) + 1
+            return real[method](self, *args)
+
+        return count_call
+
+    for method in HOST_METHODS:
+        setattr(HostServices, method, counting(method))
+    try:
+        p = Pipeline(spec_mod.load(path), contract, cache_dir=tmp / "cache", hot_reload=False)
+        p.load()
+        p.run()
+    finally:
+        for method, fn in real.items():
+            setattr(HostServices, method, fn)
+    per_import = _host_import_seconds()
+    fp = last["fused stages (fuse = true)"]
+    n = fp.accounting.source
+    print("  fused run, per source record (time inside each stage's calls):")
+    total_imports = 0.0
+    for stage in fp.stages:
+        made = sum(v for (who, _), v in calls.items() if who == stage.spec.name) / n
+        total_imports += made
+        print(
+            f"    {stage.spec.kind:<12} {stage.metrics.busy_seconds / n * 1e6:6.2f} us"
+            f"   host imports {made:4.1f}"
+        )
+    busy = sum(s.metrics.busy_seconds for s in fp.stages) / n
+    wall = fp.elapsed / n
+    print(
+        f"  one host import (a Python function the guest calls) costs {per_import * 1e6:.2f} us:"
+        f" {total_imports:.1f} imports a record = {total_imports * per_import * 1e6:.1f} us"
+        f" of the {wall * 1e6:.1f} us a record takes ({busy * 1e6:.1f} us inside plugin calls)"
+    )
+    floor = max(wall - total_imports * per_import, 1e-9)
+    print(
+        f"  without the host imports the same run would need ~{floor * 1e6:.1f} us a record"
+        f" (~{1 / floor:,.0f} r/s): the batch codec, the hand-overs and the guests' own work"
+    )
+
+
+def _host_import_seconds() -> float:
+    """Seconds per host import on the fast path (benchmarks/guests/imports.*: a u32 -> u32
+    Python function the guest calls in a loop)."""
+    from tests.python_host.wat_guests import build_guest
+
+    guests = REPO / "benchmarks" / "guests"
+    component = build_guest(
+        guests / "imports.wit", guests / "imports.wat", "caller", "bench_imports"
+    )
+    from bench_imports import Caller
+
+    class Tick:
+        def tick(self, x: int) -> int:
+            return (x + 1) & 0xFFFFFFFF
+
+    plugin = Caller.load(component, host=Tick(), cache=False, fast=True)
+    n = 20000
+    return min(_timed(lambda: plugin.call_host(n)) for _ in range(5)) / n
+
+
 def _timed(fn: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fn()
@@ -177,6 +301,8 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--skip-rust", action="store_true")
     parser.add_argument("--skip-ts", action="store_true")
+    parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument("--pipeline-records", type=int, default=20000)
     args = parser.parse_args()
     n = args.records
     recs = records(n)
@@ -229,6 +355,8 @@ def main() -> int:
             )
     if not args.skip_ts:
         typescript(recs, batch, io, args.rounds)
+    if not args.skip_pipeline:
+        pipeline(args.pipeline_records, args.rounds)
     print()
     print(f"{'target':<36} {'measured':>16} {'goal':>12}  verdict")
     for name, measured, goal, met in RESULTS:

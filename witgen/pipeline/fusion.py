@@ -10,10 +10,12 @@ rewritten, strings validated, one gather trip per field), then the first guest's
 runs and its instance returns to its pool.
 
 Measured on the example Rust plugins (processor -> filter -> transformer -> destination, 1000
-records a call, `benchmarks/batch_bench.py`): 25-30% less time per record than the same calls
-with an Arrow batch between the stages; composing the stages into one component was not
-taken, as the fast path runs one core module per store (a composed component would run on the
-generic path, whose value conversion costs ~250 us a record).
+records a call, alternating runs on a shared 2-core machine): 13-30% less time per record than
+the same calls with an Arrow batch between the stages (`benchmarks/batch_bench.py` prints
+`witgen run` both ways, where the machine's load often hides the difference). Composing the
+stages into one component was not taken: the fast path runs one core module per store, and a
+composed component would run on the generic path, whose value conversion costs ~250 us a
+record.
 
 What fusion changes, and what it does not:
 * every stage keeps its own instance pool, store, limits (fuel, memory, timeout), metrics
