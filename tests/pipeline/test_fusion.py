@@ -88,3 +88,48 @@ def test_fused_and_unfused_runs_agree(
         assert fused[key] == unfused[key], key
     for a, b in zip(fused["dead"], unfused["dead"]):  # dead letters: same records
         assert sorted(a.read_text().splitlines()) == sorted(b.read_text().splitlines())
+
+
+@pytest.mark.parametrize(
+    "fault, policy",
+    [
+        ("trap", {"on_error": "skip"}),
+        ("invalid", {"on_error": "dead-letter", "dead_letter": "dead.jsonl"}),
+        ("trap", {"on_error": "retry", "retries": 1, "then": "skip"}),
+    ],
+    ids=["trap-skip", "invalid-dead-letter", "trap-retry"],
+)
+def test_a_fault_inside_a_fused_run_settles_as_unfused(
+    fault: str,
+    policy: dict[str, Any],
+    rust: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # source -> processor -> (a filter that faults on some records) -> transformer ->
+    # destination: the filter's input is still in the processor's guest when it faults
+    from tests.pipeline.conftest import stage_toml
+    from tests.pipeline.plugins import fault_filter
+
+    if not arrow_flow.available():
+        pytest.skip("fusion needs numpy and pyarrow (the `arrow` extra)")
+    text = "batch_size = 50\n"
+    text += stage_toml("source", rust["source"], config={"source.count": "300"})
+    text += stage_toml("processor", rust["processor"])
+    text += stage_toml("filter", fault_filter(fault, (7, 120, 121)), **policy)
+    text += stage_toml("transformer", rust["transformer"])
+    text += stage_toml("destination", rust["destination"])
+    results = {}
+    for fuse in (True, False):
+        folder = tmp_path / ("fused" if fuse else "unfused")
+        folder.mkdir()
+        path = folder / "pipeline.toml"
+        path.write_text(text)
+        results[fuse] = _run(path, fuse, 300, monkeypatch)
+    fused, unfused = results[True], results[False]
+    assert fused["runs"] == [(0, 4)] and fused["failure"] is None and fused["balanced"]
+    assert fused["books"]["out"] < 300  # the faulting records were set aside
+    for key in ("books", "stages", "written"):
+        assert fused[key] == unfused[key], key
+    for a, b in zip(fused["dead"], unfused["dead"]):
+        assert sorted(a.read_text().splitlines()) == sorted(b.read_text().splitlines())
