@@ -65,12 +65,17 @@ def _same_handle_types(model: WorldModel, sdk_crate: str) -> list[str]:
     return out
 
 
-def stub_source(resolve: ir.Resolve, world: int, sdk_crate: str) -> str:
+def stub_source(
+    resolve: ir.Resolve, world: int, sdk_crate: str, worlds: list[int] | None = None
+) -> str:
+    """The stub guest of `world` in the SDK generated for `worlds` (default: every world of
+    the world's package, as `generate_sdk` does)."""
     gen = RustGen(resolve, GenerateOptions(source="stub"))
-    world_pkg = resolve.worlds[world].package
-    assert world_pkg is not None
-    worlds = sorted(resolve.packages[world_pkg].worlds.values())
-    gen.plan_worlds(worlds)  # as generate_sdk
+    if worlds is None:
+        world_pkg = resolve.worlds[world].package
+        assert world_pkg is not None
+        worlds = sorted(resolve.packages[world_pkg].worlds.values())
+    gen.plan_worlds(worlds)  # as the SDK was generated
     gen.plan_shared(worlds)
     model = gen.world(world)
     w = model.name

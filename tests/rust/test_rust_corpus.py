@@ -29,6 +29,7 @@ from conftest import require_tool
 from corpus_worlds import corpus_worlds
 from witgen.toolchains import rust as toolchain
 from .build import WORKSPACE, build_all, corpus_files, generate_sdk, load, sdk_dirs
+from .stubs import stub_source
 from .host import engine
 from .toolchain import require_rust_toolchain
 
@@ -95,11 +96,13 @@ FRONTEND_CORPUS = WORKSPACE.parent.parent / "rust-corpus"  # target/rust-corpus
 def test_frontend_corpus_worlds_compile_and_are_rustfmt_and_clippy_clean() -> None:
     """Every world of the front end's valid corpus that the Rust backend generates (it refuses
     the rest by name: accessors, async functions) is laid out exactly as rustfmt lays it out
-    and compiles clippy-clean: the SDKs are the crates of one cargo workspace, checked by one
+    and compiles clippy-clean, with a stub guest that implements its export traits and expands
+    its export macro: the SDKs and stubs are the crates of one cargo workspace, checked by one
     `cargo clippy` run (target/rust-corpus, cached between runs)."""
     cargo = require_tool("cargo")
     require_tool("cargo-clippy")
     sdks: dict[str, dict[str, str]] = {}
+    stubs: dict[str, str] = {}
     for case, resolve, name, world in corpus_worlds():
         crate = re.sub(r"[^a-z0-9]+", "-", f"fc-{case.stem}-{name}".lower())
         options = backends.GenerateOptions(source=case.name, package_name=crate)
@@ -107,19 +110,26 @@ def test_frontend_corpus_worlds_compile_and_are_rustfmt_and_clippy_clean() -> No
             sdks[crate] = rust_backend.generate(resolve, [world], options)
         except WitgenError:
             continue
+        stubs[f"stub-{crate}"] = stub_source(resolve, world, crate.replace("-", "_"), [world])
     assert len(sdks) >= 100, f"only {len(sdks)} corpus worlds generated Rust"
     for crate, files in sdks.items():
         toolchain.write_sdk(FRONTEND_CORPUS / crate, files)
-    for stale in FRONTEND_CORPUS.glob("fc-*"):
-        if stale.name not in sdks:
+    for stub, source in stubs.items():
+        sdk = stub.removeprefix("stub-")
+        toolchain.write_sdk(
+            FRONTEND_CORPUS / stub,
+            {"Cargo.toml": toolchain.guest_manifest(stub, sdk), "src/lib.rs": source},
+        )
+    for stale in FRONTEND_CORPUS.glob("*fc-*"):
+        if stale.name not in sdks and stale.name not in stubs:
             shutil.rmtree(stale)
-    members = ", ".join(f'"{c}"' for c in sorted(sdks))
+    members = ", ".join(f'"{c}"' for c in sorted([*sdks, *stubs]))
     manifest = f'[workspace]\nresolver = "2"\nmembers = [{members}]\n'
     if not (FRONTEND_CORPUS / "Cargo.toml").exists() or (
         (FRONTEND_CORPUS / "Cargo.toml").read_text() != manifest
     ):
         (FRONTEND_CORPUS / "Cargo.toml").write_text(manifest)
-    _rustfmt_check(sorted(FRONTEND_CORPUS.glob("fc-*/src/**/*.rs")))
+    _rustfmt_check(sorted(FRONTEND_CORPUS.glob("fc-*/src/**/*.rs")))  # the SDKs, not stubs
     env = dict(os.environ, CARGO_TARGET_DIR=str(WORKSPACE.parent.parent / "rust-host"))
     env.pop("RUSTC", None)
     proc = subprocess.run(
