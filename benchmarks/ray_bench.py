@@ -11,6 +11,9 @@ and a WAT filter that spins S loop iterations per record inside wasm (CPU-bound 
   * what Ray adds per batch: the same records in batches of 10 and of 1000, on each engine;
     (time difference) / (difference in batch count) is the cost of one batch, and Ray's minus
     local's is what Ray adds per batch (Arrow conversion, actor call, object store, ledger);
+  * records/s through the shipped pipeline (source -> processor -> filter -> transformer ->
+    destination, example plugins) on each engine, with the records handed to the plugins by the
+    batch codec (Arrow into guest memory) and, as the previous baseline, as typed records;
   * the Arrow conversion alone (`arrow_codec`), per batch of 100 records, both directions.
 Numbers only; nothing is asserted. Another process's load shows: compare ratios.
 """
@@ -48,7 +51,7 @@ def pipeline_file(
     return path
 
 
-def run(path: Path, engine: str, cache: Path) -> float:
+def run(path: Path, engine: str, cache: Path, arrow: bool | None = None) -> float:
     from witgen.pipeline.ray_engine import RayPipeline
 
     spec = spec_mod.load(path)
@@ -57,12 +60,25 @@ def run(path: Path, engine: str, cache: Path) -> float:
         p: Pipeline = RayPipeline(spec, contract, cache_dir=cache)
     else:
         p = Pipeline(spec, contract, cache_dir=cache, hot_reload=False)
+    p.arrow = arrow  # None: the batch codec where a stage runs on the fast path; False: typed
     p.load()
     start = time.perf_counter()
     acc = p.run()
     took = time.perf_counter() - start
     assert acc.balanced and p.failure is None, acc.line()
     return took
+
+
+def shipped_file(tmp: Path, comps: dict[str, Path], count: int) -> Path:
+    """source -> processor -> filter -> transformer -> destination, the example Rust plugins."""
+    text = "batch_size = 1000\nhot_reload = false\n"
+    for kind in ("source", "processor", "filter", "transformer", "destination"):
+        text += f'[[stage]]\nkind = "{kind}"\ncomponent = "{comps[kind]}"\n'
+        if kind == "source":
+            text += f'config = {{ "source.count" = "{count}" }}\n'
+    path = tmp / f"shipped-{count}.toml"
+    path.write_text(text)
+    return path
 
 
 def codec(count: int = 100, rounds: int = 200) -> tuple[float, float]:
@@ -85,10 +101,38 @@ def codec(count: int = 100, rounds: int = 200) -> tuple[float, float]:
     return enc, dec
 
 
+def shipped_pipeline(tmp: Path, comps: dict[str, Path], cache: Path, count: int) -> None:
+    """records/s through the shipped pipeline on each engine, batch codec against typed records
+    (the previous way), the two taking turns, each run next to a 1-record run (the start-up,
+    seconds on Ray) that is subtracted; best of 2."""
+    print(
+        f"source -> processor -> filter -> transformer -> destination (example plugins),"
+        f" {count:,} records, batch 1000"
+    )
+    shipped = shipped_file(tmp, comps, count)
+    warm = shipped_file(tmp, comps, 1)
+    for engine in ("local", "ray"):
+        rates: dict[bool | None, float] = {False: 0.0, None: 0.0}
+        for _ in range(2):
+            for arrow in (False, None):
+                start_up = run(warm, engine, cache, arrow)
+                took = run(shipped, engine, cache, arrow) - start_up
+                rates[arrow] = max(rates[arrow], (count - 1) / max(took, 1e-6))
+        print(
+            f"  {engine:<6} typed records (previous) {rates[False]:>10,.0f} records/s   batch"
+            f" codec {rates[None]:>10,.0f} records/s   x{rates[None] / rates[False]:.2f}"
+            "   (start-up subtracted)"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=5_000)
     parser.add_argument("--spin", type=int, default=200_000, help="loop iterations per record")
+    parser.add_argument(
+        "--shipped", type=int, default=100_000, help="records through the shipped pipeline"
+    )
+    parser.add_argument("--shipped-only", action="store_true", help="only the shipped pipeline")
     args = parser.parse_args()
     from tests.pipeline.plugins import fault_filter
     from witgen.pipeline.ray_engine import require_ray
@@ -105,6 +149,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         cache = tmp / "cache"
+        if args.shipped_only:
+            shipped_pipeline(tmp, comps, cache, args.shipped)
+            ray.shutdown()
+            return 0
         print(
             f"source -> filter (spin {args.spin}/record) -> destination, {n:,} records, batch 100"
         )
@@ -123,6 +171,7 @@ def main() -> int:
                 f"({took:.2f} s; less the start-up: {rest})"
             )
         print(f"  ray start-up (a 1-record run, best of 2): {start_up:.2f} s")
+        shipped_pipeline(tmp, comps, cache, args.shipped)
 
         print(f"what one batch costs ({n:,} records of a cheap filter, batches of 10 and 1000)")
         added: dict[str, float] = {}
