@@ -262,10 +262,50 @@ def pipeline(count: int, rounds: int) -> None:
         f" {total_imports:.1f} imports a record = {total_imports * per_import * 1e6:.1f} us"
         f" of the {wall * 1e6:.1f} us a record takes ({busy * 1e6:.1f} us inside plugin calls)"
     )
+    _floor(comps, count, tmp, rounds)
     floor = max(wall - total_imports * per_import, 1e-9)
     print(
         f"  without the host imports the same run would need ~{floor * 1e6:.1f} us a record"
         f" (~{1 / floor:,.0f} r/s): the batch codec, the hand-overs and the guests' own work"
+    )
+
+
+def _floor(comps: dict[str, Path], count: int, tmp: Path, rounds: int) -> None:
+    """The same kind of run with a processor and a filter that call no host import (the
+    hand-written WAT processor and a WAT filter): the batch codec, the hand-overs and the
+    runtime alone, fused and unfused."""
+    import subprocess
+
+    from tests.pipeline.plugins import fault_filter
+    from witgen.pipeline import contract as contract_mod
+    from witgen.pipeline import spec as spec_mod
+    from witgen.pipeline.runtime import Pipeline
+
+    processor = tmp / "processor-wat.wasm"
+    subprocess.run(["wasm-tools", "parse", str(WAT_PROCESSOR), "-o", str(processor)], check=True)
+    parts = {"source": comps["source"], "processor": processor, "filter": fault_filter()}
+    parts["destination"] = comps["destination"]
+    text = "batch_size = 1000\n"
+    for kind, component in parts.items():
+        text += f'[[stage]]\nkind = "{kind}"\ncomponent = "{component}"\n'
+        if kind == "source":
+            text += f'config = {{ "source.count" = "{count}" }}\n'
+    path = tmp / "floor.toml"
+    path.write_text(text)
+    contract = contract_mod.load(None)
+    rates: dict[bool, float] = {}
+    for _ in range(max(2, rounds // 2)):
+        for fuse in (False, True):
+            p = Pipeline(spec_mod.load(path), contract, cache_dir=tmp / "cache", hot_reload=False)
+            p.fuse = fuse
+            p.load()
+            acc = p.run()
+            assert acc.balanced and p.failure is None, acc.line()
+            rates[fuse] = max(rates.get(fuse, 0.0), p.records_per_second)
+    print(
+        "  no host imports (WAT processor and filter between the Rust source and destination):"
+        f" unfused {rates[False]:,.0f} r/s, fused {rates[True]:,.0f} r/s"
+        f" ({1e6 / rates[True]:.2f} us a record)"
     )
 
 
