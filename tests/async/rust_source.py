@@ -7,6 +7,7 @@ from the canonical-ABI layer, the result lifter for `tuple<stream<data-record>, 
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -20,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT / "examples" / "contract-1.1.0" / "dataflare.wit"
 CRATE = "async-stream-source"
 IFACE = "dataflare:core/streaming-source@1.1.0"
+DEST_CRATE = "async-stream-destination"
+DEST_IFACE = "dataflare:core/streaming-destination@1.1.0"
 
 
 def build() -> Path:
@@ -30,6 +33,16 @@ def build() -> Path:
         CONTRACT,
         "streaming-source-plugin",
         rust.COMPONENTS / f"{CRATE}.wasm",
+    )
+
+
+def build_destination() -> Path:
+    rust.cargo_build(ROOT / "tests" / "async" / "rust_destination")
+    return rust.componentize(
+        rust.core_module(DEST_CRATE),
+        CONTRACT,
+        "streaming-destination-plugin",
+        rust.COMPONENTS / f"{DEST_CRATE}.wasm",
     )
 
 
@@ -89,3 +102,63 @@ def bind(component: bytes) -> _async.AsyncPlugin:
         {(f"[export]{IFACE}", "read"): ("i32", "i32")},
     )
     return plugin
+
+
+class Destination:
+    """The streaming destination's `write` as a coroutine taking the records to stream."""
+
+    def __init__(self, component: bytes) -> None:
+        resolve = frontend.load(CONTRACT)
+        layouts = Layouts(resolve)
+        iface = next(i for i in resolve.interfaces if i.name == "streaming-destination")
+        write = iface.functions["write"]
+        stream_ty = resolve.types[write.params[0].type].kind  # type: ignore[index]
+        assert isinstance(stream_ty, ir.Stream) and isinstance(stream_ty.type, int)
+        result_ty = write.result
+        assert result_ty is not None
+        plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
+        context = AbiContext(layouts, memory=plugin)
+        record_t = stream_ty.type
+        typed = context.codec(record_t)
+        lay = layouts.of(record_t)
+        records = _async.PayloadType(
+            "stream<data-record>",
+            _async.Codec(
+                lay.size,
+                lay.align,
+                lambda ptr: typed.load(plugin.view(), ptr),
+                lambda value, ptr: context.store(value, record_t, ptr),
+            ),
+        )
+        self.writers: list[_async.StreamWriter] = []
+
+        def lower(state: _async.InstanceState, args: Sequence[Any]) -> list[int]:
+            handle, writer = _async.lower_stream(state, records)
+            self.writers.append(writer)
+            return [handle]
+
+        def lift(state: _async.InstanceState, flat: Sequence[int | float]) -> Any:
+            return context.lift_flat(list(flat), result_ty)
+
+        task_return = f"[export]{DEST_IFACE}"
+        _async.AsyncPlugin.__init__(
+            plugin,
+            component,
+            {
+                "write": _async.AsyncExport(
+                    f"[async-lift]{DEST_IFACE}#write", task_return, "write", lower, lift
+                )
+            },
+            {(DEST_IFACE, "write", 0): records},
+            {(task_return, "write"): layouts.of(result_ty).flat},
+        )
+        self.plugin = plugin
+
+    async def write(self, values: Sequence[Any]) -> Any:
+        call = asyncio.ensure_future(self.plugin.call("write"))
+        await asyncio.sleep(0)  # the call lowered its stream argument
+        writer = self.writers.pop()
+        taken = await writer.write(values)
+        assert taken == len(values), taken
+        writer.close()
+        return await call

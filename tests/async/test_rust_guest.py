@@ -81,3 +81,44 @@ def test_records_as_an_async_iterator(plugin: Any) -> None:
         return got
 
     assert [r["id"] for r in asyncio.run(body())] == [f"rec-{7 + i}" for i in range(600)]
+
+
+@pytest.fixture(scope="module")
+def destination() -> Any:
+    missing = rust.missing_tools()
+    if missing:
+        reason = f"the Rust guest needs: {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return rust_source.Destination(rust_source.build_destination().read_bytes())
+
+
+def digest(records: list[dict[str, Any]]) -> int:
+    """What the destination guest computes over what it received (see its lib.rs)."""
+    total = 0
+    for r in records:
+        total += r["timestamp"] + len(r["id"].encode()) + len(r["payload"]) + sum(r["payload"])
+        total += sum(len(k.encode()) + len(v.encode()) for k, v in r["metadata"])
+    return total % 2**64
+
+
+records_st = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.text(max_size=12),
+            "timestamp": st.integers(-(2**63), 2**63 - 1),
+            "payload": st.binary(max_size=40),
+            "metadata": st.lists(st.tuples(st.text(max_size=6), st.text(max_size=6)), max_size=3),
+        }
+    ),
+    max_size=300,
+)
+
+
+@settings(max_examples=20)
+@given(records_st)
+def test_host_streams_records_into_a_rust_destination(
+    destination: Any, records: list[dict[str, Any]]
+) -> None:
+    assert asyncio.run(destination.write(records)) == Ok(digest(records))

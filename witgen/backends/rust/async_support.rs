@@ -10,7 +10,8 @@
 //! future again. A ready future ends the task (EXIT); its set is dropped.
 //!
 //! Generated code provides, per payload type, the core imports of one stream or future type of
-//! one function (`StreamOps`, `FutureOps`) and how its values are laid out (`Lower`).
+//! one function (`StreamOps`, `StreamReadOps`, `FutureOps`) and how its values are laid out
+//! (`Lower`, `Lift`).
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -221,6 +222,63 @@ impl<T: Lower, O: StreamOps> StreamWriter<T, O> {
 impl<T: Lower, O: StreamOps> Drop for StreamWriter<T, O> {
     fn drop(&mut self) {
         O::drop_writable(self.handle);
+    }
+}
+
+/// How a payload value is read from linear memory (it takes over blocks the host allocated
+/// with `cabi_realloc` for its strings and lists).
+pub trait Lift: Sized {
+    const SIZE: usize;
+    const ALIGN: usize;
+    /// # Safety
+    /// `at` must hold a value the host lowered, aligned to `ALIGN`.
+    unsafe fn load(at: *const u8) -> Self;
+}
+
+/// The core imports a reader of one stream type of one function needs (generated).
+pub trait StreamReadOps {
+    /// # Safety
+    /// `ptr` must be valid for `n` elements until the copy completes.
+    unsafe fn read(readable: u32, ptr: *mut u8, n: u32) -> u32;
+    fn drop_readable(readable: u32);
+}
+
+/// The guest's readable end of a `stream<T>` the host writes.
+pub struct StreamReader<T: Lift, O: StreamReadOps> {
+    handle: u32,
+    done: bool,
+    _types: PhantomData<(T, O)>,
+}
+
+impl<T: Lift, O: StreamReadOps> StreamReader<T, O> {
+    /// Takes over the readable end `handle` (a `stream<T>` parameter).
+    pub fn from_handle(handle: u32) -> Self {
+        Self { handle, done: false, _types: PhantomData }
+    }
+
+    /// Up to `max` values; None once the writer dropped its end.
+    pub async fn next_batch(&mut self, max: usize) -> Option<Vec<T>> {
+        if self.done {
+            return None;
+        }
+        let mut block: Vec<u64> = alloc::vec![0; (max.max(1) * T::SIZE).div_ceil(8)];
+        let base = block.as_mut_ptr() as *mut u8;
+        let answer = unsafe { O::read(self.handle, base, max as u32) };
+        let answer = completion(self.handle, answer).await;
+        let n = (answer >> 4) as usize;
+        if answer & 0xf == DROPPED {
+            self.done = true;
+            if n == 0 {
+                return None;
+            }
+        }
+        Some((0..n).map(|i| unsafe { T::load(base.add(i * T::SIZE)) }).collect())
+    }
+}
+
+impl<T: Lift, O: StreamReadOps> Drop for StreamReader<T, O> {
+    fn drop(&mut self) {
+        O::drop_readable(self.handle);
     }
 }
 
