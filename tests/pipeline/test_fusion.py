@@ -133,3 +133,84 @@ def test_a_fault_inside_a_fused_run_settles_as_unfused(
         assert fused[key] == unfused[key], key
     for a, b in zip(fused["dead"], unfused["dead"]):
         assert sorted(a.read_text().splitlines()) == sorted(b.read_text().splitlines())
+
+
+def _rejecting(got: Any) -> Any:
+    """The processor's Arrow result with the records whose index is a multiple of 7 turned
+    into `failed(plugin-error)`, as a rejecting plugin would answer."""
+    import pyarrow as pa
+
+    ids = [e["id"] if e else None for e in got.column("emit").to_pylist()]
+    reject = [i is not None and int(i.split("-")[1]) % 7 == 0 for i in ids]
+    case = got.column("case")
+    indices = [3 if r else x for r, x in zip(reject, case.indices.to_pylist())]
+    failed = pa.array(
+        [
+            {"kind": "invalid-input", "message": "rejected", "record_id": None} if r else None
+            for r in reject
+        ],
+        got.schema.field("failed").type,
+    )
+    emit = pa.array(
+        [None if r else e for r, e in zip(reject, got.column("emit").to_pylist())],
+        got.schema.field("emit").type,
+    )
+    cases = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), case.dictionary)
+    return pa.RecordBatch.from_arrays([cases, emit, got.column("split"), failed], schema=got.schema)
+
+
+def test_records_a_fused_stage_rejects_go_through_its_policy(
+    rust: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Unfused, the processor's Arrow result is rewritten (arrow_flow._call); fused, its raw
+    # result reports the same cases (RawResult.tags / lift): either way records 0, 7, 14...
+    # are `failed` and go to the dead-letter file, and the batch goes on without them.
+    from tests.pipeline.conftest import stage_toml
+
+    if not arrow_flow.available():
+        pytest.skip("fusion needs numpy and pyarrow (the `arrow` extra)")
+    text = "batch_size = 50\n"
+    text += stage_toml("source", rust["source"], config={"source.count": "140"})
+    text += stage_toml(
+        "processor", rust["processor"], on_error="dead-letter", dead_letter="d.jsonl"
+    )
+    for kind in ("filter", "transformer", "destination"):
+        text += stage_toml(kind, rust[kind])
+    real_call = arrow_flow._call
+
+    def call(c: Any, plugin: Any, name: str, *args: Any) -> Any:
+        got = real_call(c, plugin, name, *args)
+        return _rejecting(got) if name == "PROCESSOR__PROCESS_BATCH" else got
+
+    results = {}
+    for fuse in (True, False):
+        folder = tmp_path / ("fused" if fuse else "unfused")
+        folder.mkdir()
+        path = folder / "pipeline.toml"
+        path.write_text(text)
+        contract = contract_mod.load(None)
+        batch = arrow_flow.codec(contract.bindings).batch
+        real_lift, real_tags = batch.RawResult.lift, batch.RawResult.tags
+
+        def lift(raw: Any) -> Any:
+            got = real_lift(raw)
+            return _rejecting(got) if raw.desc[1][0] == "variant" else got
+
+        def tags(raw: Any, elements: Any) -> Any:
+            if raw.desc[1][0] != "variant":
+                return real_tags(raw, elements)
+            names = [n for n, _ in batch._cases(raw.desc[1])]
+            cases = lift(raw).column("case").to_pylist()
+            return batch.np.array([names.index(c) for c in cases], dtype=batch.np.int32)
+
+        monkeypatch.setattr(batch.RawResult, "lift", lift)
+        monkeypatch.setattr(batch.RawResult, "tags", tags)
+        monkeypatch.setattr(arrow_flow, "_call", call)
+        results[fuse] = _run(path, fuse, 140, monkeypatch)
+    fused, unfused = results[True], results[False]
+    assert fused["runs"] and fused["failure"] is None and fused["balanced"]
+    assert fused["books"]["dead_lettered"] == 20
+    for key in ("books", "stages", "written"):
+        assert fused[key] == unfused[key], key
+    for a, b in zip(fused["dead"], unfused["dead"]):
+        assert sorted(a.read_text().splitlines()) == sorted(b.read_text().splitlines())
