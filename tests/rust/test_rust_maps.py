@@ -21,7 +21,7 @@ from witgen.abi.values import Some, VariantValue
 from witgen.toolchains import rust as toolchain
 
 from .build import WIT, build_all, load
-from .core_guest import CoreGuest
+from .core_guest import CoreGuest, interface_functions
 from .toolchain import require_rust_toolchain
 
 IFACE = "witgen:maps/maps"
@@ -32,16 +32,41 @@ def _group(m: dict[int, list[str]]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def guest() -> CoreGuest:
+def guest() -> Guest:
     require_rust_toolchain()
     components = build_all()
     assert components["maps-guest"].read_bytes()[:8] == b"\0asm\x0d\0\x01\0"
     resolve, _ = load(WIT / "maps.wit")
     impls = {"pass": lambda m: m, "group": _group, "hold": lambda h, o: (h, o)}
-    return CoreGuest(toolchain.core_module("maps-guest"), resolve, IFACE, impls)
+    functions = interface_functions(resolve, IFACE)
+    return Guest(
+        CoreGuest(
+            toolchain.core_module("maps-guest"),
+            resolve,
+            {IFACE: (functions, impls)},
+            {IFACE: functions},
+        )
+    )
 
 
-def test_empty_and_small_maps(guest: CoreGuest) -> None:
+class Guest:
+    """The maps guest's exports, called by name."""
+
+    def __init__(self, core: CoreGuest) -> None:
+        self.core = core
+
+    def call(self, name: str, *args: Any) -> Any:
+        return self.core.call(IFACE, name, *args)
+
+    @property
+    def seen(self) -> list[tuple[Any, ...]]:
+        return self.core.seen
+
+    def memory_pages(self) -> int:
+        return self.core.memory_pages()
+
+
+def test_empty_and_small_maps(guest: Guest) -> None:
     assert guest.call("pass", {}) == {}
     assert guest.call("pass", {"b": 41, "a": 1}) == {"a": 2, "b": 42}
     assert list(guest.seen[-1][0].items()) == [("a", 2), ("b", 42)]  # lowered in key order
@@ -49,7 +74,7 @@ def test_empty_and_small_maps(guest: CoreGuest) -> None:
 
 @settings(max_examples=30, deadline=None)
 @given(st.dictionaries(st.text(max_size=8), st.integers(0, 2**32 - 2), max_size=20))
-def test_string_keyed_maps_round_trip(guest: CoreGuest, m: dict[str, int]) -> None:
+def test_string_keyed_maps_round_trip(guest: Guest, m: dict[str, int]) -> None:
     assert guest.call("pass", m) == {k: v + 1 for k, v in m.items()}
 
 
@@ -59,7 +84,7 @@ def test_string_keyed_maps_round_trip(guest: CoreGuest, m: dict[str, int]) -> No
         st.integers(0, 2**32 - 1), st.lists(st.text(max_size=5), max_size=4), max_size=10
     )
 )
-def test_maps_of_lists_and_maps_in_records(guest: CoreGuest, m: dict[int, list[str]]) -> None:
+def test_maps_of_lists_and_maps_in_records(guest: Guest, m: dict[int, list[str]]) -> None:
     out = guest.call("group", m)
     assert guest.seen[-1][0] == m
     expected = {str(k): len(v) for k, v in m.items()}
@@ -96,13 +121,13 @@ _option = st.one_of(st.none(), st.builds(Some, st.dictionaries(_chars, _tally, m
 
 @settings(max_examples=40, deadline=None)
 @given(_holder, _option)
-def test_maps_in_variants_and_options(guest: CoreGuest, h: VariantValue, o: Any) -> None:
+def test_maps_in_variants_and_options(guest: Guest, h: VariantValue, o: Any) -> None:
     out_h, out_o = guest.call("hold", h, o)
     assert out_h == h and out_o == o
     assert guest.seen[-1] == (h, o)
 
 
-def test_memory_stays_flat(guest: CoreGuest) -> None:
+def test_memory_stays_flat(guest: Guest) -> None:
     """Maps lifted by the guest are freed, those it lowers are freed by post-return."""
     m = {f"key{i}": i for i in range(50)}
     h = VariantValue("floats", {i: math.pi * i for i in range(20)})
