@@ -45,6 +45,13 @@ PENDING: dict[tuple[str, str | None, str | None], str] = {
         "(count-chars), but componentize-js exports cabi_post_ for every function and traps "
         "on the next call until it runs"
     ),
+    ("dual", "go", None): (
+        "the Go backend refuses an interface with resources that a world both imports and "
+        "exports (one Go type per resource)"
+    ),
+    ("dual", None, "fast"): (
+        "the fast path (python/fast.py) does not serve host-implemented resources yet"
+    ),
     ("resources", None, "fast"): (
         "the fast path (python/fast.py) does not serve host-implemented resources yet"
     ),
@@ -68,6 +75,7 @@ PENDING_STEPS: dict[tuple[str, str, str], str] = {
         "a TypeScript guest cannot drop an imported tally: the SDK's class declares no "
         "[Symbol.dispose], and the handles stay alive until the instance goes"
     ),
+    ("dual", "typescript", "host-drop"): "as for resources: the guest cannot drop a host cursor",
     ("resources", "go", "consume"): (
         "the Go SDK never drops an own<counter> the guest receives as a parameter: its "
         "destructor does not run"
@@ -330,8 +338,55 @@ def _fixed_lists(lang: str, path: str) -> None:
     plugin.close()
 
 
+# ---------------------------------------------------------------------------- dual
+
+
+def _dual(lang: str, path: str) -> None:
+    from runtime_dual import store, store_exports
+
+    class Cursor:
+        def __init__(self, start: int, closed: list[int]) -> None:
+            self.value, self.closed = start, closed
+
+        def next(self) -> int:
+            self.value += 1
+            return self.value
+
+        def close(self) -> None:
+            self.closed.append(self.value)
+
+    class Store:
+        """The host's side of `runtime:dual/store` (its `cursor` is a Python object)."""
+
+        def __init__(self) -> None:
+            self.closed: list[int] = []
+
+        def cursor(self, start: int) -> Cursor:
+            return Cursor(start, self.closed)
+
+        def open(self, start: int) -> Cursor:
+            return Cursor(start * 10, self.closed)
+
+        def peek(self, c: Cursor) -> store.Snapshot:
+            return store.Snapshot(label="host", at=c.value)
+
+    host = Store()
+    plugin = load("dual", lang, path, store=host)
+    guest_cursor = plugin.store.open(4)  # the plugin's cursor, wrapping the host's open(4)
+    assert isinstance(guest_cursor, store_exports.Cursor)
+    assert guest_cursor.next() == 141
+    assert plugin.store.peek(guest_cursor) == store_exports.Snapshot(label="guest:host", at=41)
+    with plugin.store.cursor(7) as made:
+        assert made.next() == 108
+    guest_cursor.close()
+    with pending("dual", lang, "host-drop"):
+        assert sorted(host.closed) == [8, 41]  # the plugin dropped both host cursors
+    plugin.close()
+
+
 CHECKS: dict[str, Callable[[str, str], None]] = {
     "values": _values,
+    "dual": _dual,
     "resources": _resources,
     "maps": _maps,
     "fixed-lists": _fixed_lists,

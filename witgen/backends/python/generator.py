@@ -56,6 +56,9 @@ class Module:
     iface: int
     imports: dict[str, set[str]] = field(default_factory=dict)  # module -> names
     typing: set[str] = field(default_factory=set)  # `typing` names its annotations use
+    # the export side of an interface the worlds both import and export with resources: its
+    # types are the plugin's (see Generator.dual)
+    exported: bool = False
 
     def need(self, module: str, name: str) -> None:
         if module != self.name:
@@ -122,6 +125,22 @@ class Generator:
             if name in taken:
                 self.iface_modules[iface] = name + "_iface"
         taken |= set(self.iface_modules.values())
+        # Interfaces with resources that the worlds both import and export: the host implements
+        # the imported resources and the plugin the exported ones, so each side has its own
+        # module (types, resources) and descriptors, as wit-bindgen keeps `exports::...` apart.
+        self.dual = {
+            i
+            for i in self.imported & self.exported
+            if self._has_resources(i) and i in self.iface_modules
+        }
+        # dual interface -> the module of its export side
+        self.export_modules: dict[int, str] = {}
+        for iface in sorted(self.dual):
+            name = self.iface_modules[iface] + "_exports"
+            while name in taken:
+                name += "_"
+            self.export_modules[iface] = name
+            taken.add(name)
         for w, name in list(self.world_type_modules.items()):
             while name in taken:
                 name = "_" + name if name.startswith("_") else name + "_"
@@ -130,15 +149,15 @@ class Generator:
 
     # -- discovery --
 
+    def _has_resources(self, iface: int) -> bool:
+        types = self.resolve.interfaces[iface].types.values()
+        return any(isinstance(self.resolve.types[t].kind, ir.Resource) for t in types)
+
     def _check_several_names(self, iface: int, direction: str, span: Any) -> None:
         """Resources tie their handles to one instance name: an interface with resources
         takes one name per direction."""
         keys = self.iface_all_keys[(iface, direction)]
-        it = self.resolve.interfaces[iface]
-        has_resources = any(
-            isinstance(self.resolve.types[t].kind, ir.Resource) for t in it.types.values()
-        )
-        if len(keys) > 1 and has_resources:
+        if len(keys) > 1 and self._has_resources(iface):
             raise _err(
                 f"interface `{keys[0]}` has resources and is {direction}ed under several names "
                 f"(`{'`, `'.join(keys)}`); generate bindings for one of those names",
@@ -209,11 +228,15 @@ class Generator:
 
     # -- names and type strings --
 
-    def type_module(self, tid: int) -> str | None:
+    def type_module(self, tid: int, exported: bool = False) -> str | None:
+        """The module defining a type; `exported`: as seen from the export side (the plugin's
+        types of an interface both imported and exported with resources)."""
         owner = self.resolve.types[tid].owner
         if owner is None:
             return None
         if owner.kind == "interface":
+            if exported and owner.id in self.export_modules:
+                return self.export_modules[owner.id]
             return self.iface_modules.get(owner.id)
         if owner.kind == "world":
             return self.world_type_modules.get(owner.id)
@@ -273,7 +296,7 @@ class Generator:
             }.get(ty, "int")
         td = self.resolve.types[ty]
         if td.name is not None and not isinstance(td.kind, ir.Handle):
-            module = self.type_module(ty)
+            module = self.type_module(ty, mod.exported)
             name = self.class_name(ty)
             if module is None:
                 raise _err(f"type `{td.name}` is not defined in an interface", td.span)
@@ -359,7 +382,7 @@ class Generator:
             return {**base, "kind": "resource", "methods": [], "doc": doc}
         if isinstance(kind, ir.Alias) and isinstance(kind.type, int):
             target = self.resolve.types[kind.type]
-            tmod = self.type_module(kind.type)
+            tmod = self.type_module(kind.type, mod.exported)
             if target.name is not None and tmod is not None and tmod != mod.name:
                 tname = self.class_name(kind.type)
                 mod.need(tmod, tname)
@@ -387,8 +410,9 @@ class Generator:
             "doc": docstring(fn.docs.contents, "        "),
         }
 
-    def is_host_resource(self, tid: int) -> bool:
-        """Resources the world imports are implemented by the host, in Python."""
+    def is_host_resource(self, tid: int, exported: bool = False) -> bool:
+        """Resources the world imports are implemented by the host, in Python (`exported`: as
+        seen from the export side of an interface both imported and exported)."""
         real = self.resolve.dealias(tid)
         tid = real if isinstance(real, int) else tid
         owner = self.resolve.types[tid].owner
@@ -396,6 +420,8 @@ class Generator:
             return False
         if owner.kind == "world":
             return True
+        if exported and owner.kind == "interface" and owner.id in self.dual:
+            return False
         return owner.kind == "interface" and owner.id in self.imported
 
     def resource_key(self, tid: int) -> str:
@@ -457,9 +483,18 @@ class Generator:
                 if res in by_name:
                     by_name[res]["methods"].append(self.func_model(fn, mod, skip_self=True))
 
-    def interface_module(self, iface: int) -> tuple[str, str]:
+    def interface_module(self, iface: int, export_side: bool = False) -> tuple[str, str]:
+        """The module of an interface; for an interface in `dual`, the import side (host
+        resources, the Protocol a host implements) or, `export_side`, the export side."""
         it = self.resolve.interfaces[iface]
-        mod = Module(self.iface_modules[iface], iface)
+        dual = iface in self.dual
+        imported = iface in self.imported and not export_side
+        exported = iface in self.exported and (export_side or not dual)
+        name = self.export_modules[iface] if export_side else self.iface_modules[iface]
+        mod = Module(name, iface, exported=export_side)
+        key = self.iface_key(iface)
+        if export_side:
+            key = self.iface_all_keys[(iface, "export")][0]
         types = []
         resources: dict[int, dict[str, Any]] = {}
         for tid in it.types.values():
@@ -467,19 +502,13 @@ class Generator:
             types.append(model)
             if model["kind"] == "resource":
                 resources[tid] = model
-        if resources and iface in self.imported and iface in self.exported:
-            raise _err(
-                f"interface `{it.name}` has resources and is both imported and exported by the "
-                "generated worlds; generate those worlds separately",
-                it.span,
-            )
         protocol: dict[str, Any] | None = None
         exports: dict[str, Any] | None = None
         functions = [f for f in it.functions.values() if f.resource is None]
         for fn in it.functions.values():
             if fn.is_async:
                 raise _err(f"async function `{fn.name}` is not supported yet", fn.span)
-        if iface in self.imported:
+        if imported:
             all_fns = list(it.functions.values())
             self.host_resource_models(types, all_fns, mod)
             resources = {}
@@ -490,12 +519,12 @@ class Generator:
                     "doc": docstring(it.docs.contents, "    "),
                     "methods": methods,
                 }
-        if iface in self.exported:
+        if exported:
             ctors = []
             for fn in it.functions.values():
                 if fn.resource is None:
                     continue
-                res_name = camel(self.resolve.types[fn.resource].name or "resource")
+                res_name = self.class_name(fn.resource)
                 if fn.kind == "method":
                     resources[fn.resource]["methods"].append(
                         self.func_model(fn, mod, skip_self=True)
@@ -519,12 +548,12 @@ class Generator:
         text = self.render(
             "interface.py.j2",
             module=mod.name,
-            iface_key=self.iface_key(iface),
+            iface_key=key,
             doc=docstring(it.docs.contents),
             types=types,
             protocol=protocol,
             exports=exports,
-            exported=iface in self.exported,
+            exported=exported,
             imports=self.import_lines(mod),
             needs_runtime=bool(resources) or exports is not None,
             typing_names=self.typing_names(mod, types, protocol, needs_cast),
@@ -613,7 +642,9 @@ class Generator:
                     proto = self.protocol_name(iface)
                     mod.need(self.iface_modules[iface], proto)
                     param = _unique(snake(self.key_label(iface, key)), params_taken)
-                sig = (lambda iface, key: lambda f: self.sig_name(iface, f, key=key))(iface, key)
+                sig = (lambda iface, key: lambda f: self.sig_name(iface, f, None, True, key))(
+                    iface, key
+                )
                 imports.append(
                     {
                         "param": param,
@@ -647,15 +678,21 @@ class Generator:
                 it = self.resolve.interfaces[iface]
                 key = self.resolve.world_key_name(entry.key)
                 cls = self.exports_class_name(iface)
-                mod.need(self.iface_modules[iface], cls)
+                mod.need(self.export_modules.get(iface, self.iface_modules[iface]), cls)
                 attr = _unique(snake(self.key_label(iface, key)), attrs_taken)
                 second = key != self.iface_keys.get(iface)
                 exports.append({"attr": attr, "cls": cls, "key": key if second else None})
+                # annotations from the export side of a dual interface (the plugin's types)
+                seen_from = Module(mod.name, -1, exported=True) if iface in self.dual else mod
                 for fn in it.functions.values():
                     if fn.resource is None:
-                        model = self.func_model(fn, mod, skip_self=False)
+                        model = self.func_model(fn, seen_from, skip_self=False)
                         model["via"] = attr
                         flat.setdefault(model["name"], []).append(model)
+                if seen_from is not mod:
+                    for module, names in seen_from.imports.items():
+                        mod.imports.setdefault(module, set()).update(names)
+                    mod.typing |= seen_from.typing
             elif isinstance(item, ir.WorldFunction):
                 model = self.func_model(item.function, mod, skip_self=False)
                 model["via"] = None
@@ -689,7 +726,10 @@ class Generator:
         """The `_abi` name of a function's signature (world-level ones carry their world; the
         functions of a second name of an interface carry that name)."""
         if iface is not None:
-            owner = const(self.iface_modules[iface]) + self.key_suffix(iface, key)
+            module = self.iface_modules[iface]
+            if not imported and iface in self.dual:
+                module = self.export_modules[iface]
+            owner = const(module) + self.key_suffix(iface, key)
         else:
             assert world is not None
             owner = const(self.resolve.worlds[world].name) + ("__IMPORT" if imported else "")
@@ -720,11 +760,15 @@ class Generator:
 
     def abi_module(self) -> str:
         lines: list[str] = []
-        done: dict[ir.Type, str] = {}
+        # (type, from the export side of a dual interface) -> its descriptor's name
+        done: dict[tuple[ir.Type, bool], str] = {}
         modules: set[str] = set()  # interface modules the descriptors refer to
+        # whether the signature being described is of a dual interface's export side: its
+        # types and resources are the plugin's (descriptors `E<id>` instead of `T<id>`)
+        export_side = False
 
         def cls_of(tid: int) -> str:
-            module = self.type_module(tid)
+            module = self.type_module(tid, export_side)
             name = self.resolve.types[tid].name
             if module is None or name is None:
                 raise _err("a named type outside the generated modules")
@@ -736,8 +780,8 @@ class Generator:
                 return "None"
             if isinstance(ty, str):
                 return _PRIM_DESCS.get(ty, "ANY")
-            if ty in done:
-                return done[ty]
+            if (ty, export_side) in done:
+                return done[(ty, export_side)]
             td = self.resolve.types[ty]
             kind = td.kind
             cls = None
@@ -745,7 +789,7 @@ class Generator:
                 cls = cls_of(ty)
             if isinstance(kind, ir.Alias):
                 text = desc(kind.type)
-                done[ty] = text
+                done[(ty, export_side)] = text
                 return text
             if isinstance(kind, ir.Record):
                 fields = ", ".join(
@@ -768,7 +812,7 @@ class Generator:
                 body = f'("result", {desc(kind.ok)}, {desc(kind.err)})'
             elif isinstance(kind, ir.List):
                 if self.resolve.dealias(kind.type) == "u8":
-                    done[ty] = "BYTES"
+                    done[(ty, export_side)] = "BYTES"
                     return "BYTES"
                 body = f'("list", {desc(kind.type)})'
             elif isinstance(kind, ir.FixedLengthList):
@@ -780,15 +824,15 @@ class Generator:
                 body = f'("map", {desc(kind.key)}, {desc(kind.value)})'
             elif isinstance(kind, ir.Tuple):
                 body = f'("tuple", ({", ".join(desc(t) for t in kind.types)},))'
-            elif isinstance(kind, ir.Handle) and self.is_host_resource(kind.resource):
+            elif isinstance(kind, ir.Handle) and self.is_host_resource(kind.resource, export_side):
                 body = f'("host-{kind.kind}", "{self.resource_key(kind.resource)}")'
             elif isinstance(kind, ir.Handle):
                 body = f'("{kind.kind}", {cls_of(kind.resource)})'
             else:
                 raise _err(f"{type(kind).__name__.lower()} types are not supported yet", td.span)
-            name = f"T{ty}"
+            name = f"{'E' if export_side else 'T'}{ty}"
             lines.append(f"{name}: Desc = {body}")
-            done[ty] = name
+            done[(ty, export_side)] = name
             return name
 
         sigs = []
@@ -808,6 +852,9 @@ class Generator:
                 elif isinstance(item, ir.WorldFunction):
                     pairs = [(None, item.function)]
                 entry_key = self.resolve.world_key_name(entry.key)
+                export_side = (
+                    not imported and isinstance(item, ir.WorldInterface) and item.id in self.dual
+                )
                 for iface, fn in pairs:
                     name = self.sig_name(iface, fn, wid, imported, key=entry_key)
                     if name in seen_sigs:
@@ -844,6 +891,9 @@ class Generator:
         for iface in sorted(self.iface_modules):
             name, text = self.interface_module(iface)
             files[f"{pkg}/{name}.py"] = text
+            if iface in self.dual:
+                name, text = self.interface_module(iface, export_side=True)
+                files[f"{pkg}/{name}.py"] = text
         for wid in sorted(self.world_type_modules):
             name, text = self.world_types_module(wid)
             files[f"{pkg}/{name}.py"] = text
