@@ -219,3 +219,14 @@ def test_future_rules() -> None:
     # a read end that completed is done: reading again traps
     with pytest.raises(PluginTrap, match="not idle"):
         b.future_read(t, False, r, READ_AT)
+
+
+def test_an_instance_copying_a_non_number_stream_to_itself_traps() -> None:
+    guest = FakeGuest()
+    b = _async.Builtins(guest, {}, {})  # type: ignore[arg-type]
+    text = _async.PayloadType("string", _async.Codec(8, 4, lambda p: "", lambda v, p: None))
+    pair = b.stream_new(text)
+    r, w = pair & 0xFFFFFFFF, pair >> 32
+    assert b.stream_write(text, False, w, WRITE_AT, 1) == _async.BLOCKED
+    with pytest.raises(PluginTrap, match="to itself"):
+        b.stream_read(text, False, r, READ_AT, 1)

@@ -114,6 +114,14 @@ class PayloadType:
     key: str
     codec: Codec | None
 
+    def is_number(self) -> bool:
+        """No payload or a number type: the only ones one instance may copy to itself (the
+        spec's temporary `none_or_number_type` rule)."""
+        return self.codec is None or self.key in _NUMBER_TYPES
+
+
+_NUMBER_TYPES = frozenset(["u8", "s8", "u16", "s16", "u32", "s32", "u64", "s64", "f32", "f64"])
+
 
 # ---------------------------------------------------------------------------- handles
 
@@ -333,12 +341,19 @@ class SharedStream:
             if self.pending_buffer is not None:
                 self._reset_and_notify(CopyResult.DROPPED)
 
+    def _check_sides(self, side: object) -> None:
+        trap_if(
+            side is self.pending_side and not self.t.is_number(),
+            f"an instance copied a stream<{self.t.key}> to itself",
+        )
+
     def read(self, side: object, dst: Buffer, on_copy: OnCopy, on_copy_done: OnCopyDone) -> None:
         if self.dropped:
             on_copy_done(CopyResult.DROPPED)
         elif self.pending_buffer is None:
             self._set_pending(side, dst, on_copy, on_copy_done)
         else:
+            self._check_sides(side)
             src = self.pending_buffer
             if src.remain() > 0:
                 if dst.remain() > 0:
@@ -357,6 +372,7 @@ class SharedStream:
         elif self.pending_buffer is None:
             self._set_pending(side, src, on_copy, on_copy_done)
         else:
+            self._check_sides(side)
             dst = self.pending_buffer
             if dst.remain() > 0:
                 if src.remain() > 0:
@@ -948,9 +964,9 @@ class Builtins:
         shared = end.shared
         assert isinstance(shared, SharedStream)
         if cls is ReadableStreamEnd:
-            shared.read(end, buffer, on_copy, on_copy_done)
+            shared.read(state, buffer, on_copy, on_copy_done)
         else:
-            shared.write(end, buffer, on_copy, on_copy_done)
+            shared.write(state, buffer, on_copy, on_copy_done)
         if not end.has_pending_event():
             end.state = CopyState.ASYNC_COPYING
             return BLOCKED
