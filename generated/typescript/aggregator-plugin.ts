@@ -12,8 +12,8 @@ export type {
   DataRecord,
   PluginError,
   PluginInfo,
-  Aggregator,
   Accumulator,
+  Aggregator,
   AccumulatorClass,
 } from "./exports/dataflare-core-aggregator.js";
 

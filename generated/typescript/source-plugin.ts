@@ -12,8 +12,8 @@ export type {
   DataRecord,
   PluginError,
   PluginInfo,
-  Source,
   Cursor,
+  Source,
   CursorClass,
 } from "./exports/dataflare-core-source.js";
 

@@ -12,8 +12,9 @@ import pytest
 from tests.typescript.conftest import EXAMPLE, build_example
 from witgen.paths import REPO_ROOT
 
-# compiled code of the 12 MB component, kept between runs (git-ignored)
-CACHE = REPO_ROOT / "target" / "ts-fast-path-cache"
+# compiled code of the 12 MB component, kept between runs (git-ignored); the pipeline tests'
+# cache, so that test_pipeline_ts finds the component already compiled
+CACHE = REPO_ROOT / "target" / "pipeline-tests" / "cache"
 
 
 @pytest.fixture(scope="module")

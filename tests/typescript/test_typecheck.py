@@ -172,3 +172,24 @@ def test_tsc_rejects_a_plugin_with_a_wrong_type(processor_sandbox: Path, mistake
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, f"tsc accepted {mistake}"
     assert f"{mistake}.ts(" in output and code in output, output
+
+
+def test_colliding_names_typecheck(tmp_path: Path) -> None:
+    """tests/go/collisions.wit (shared with the Go backend): a world named like an interface
+    and like its own type, two packages' `types`, generated names beside WIT ones. WIT types
+    keep their names; generated names and imports yield with a trailing underscore."""
+    wit = Path(__file__).parents[1] / "go" / "collisions.wit"
+    resolve = frontend.load(wit)
+    main = resolve.main_package
+    assert main is not None
+    worlds = sorted(resolve.packages[main].worlds.values())
+    files = typescript.generate(resolve, worlds, backends.GenerateOptions(source=wit.name))
+    write_sdk(files, tmp_path)
+    world = files["names.ts"]
+    assert 'import type { Names } from "$root";' in world  # the world's own type `names`
+    assert 'import type { Names as Names_ } from "./exports/names-names.js";' in world
+    assert "  names: Names_;\n" in world
+    proc = run("tsc", "--strict", "--noEmit", "-p", tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run("prettier", "--check", tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -48,14 +48,17 @@ def test_unsupported_feature_is_refused_by_name(tmp_path: Path, case: str) -> No
     assert feature in message and item in message and "t:u/i@1.0.0" in message
 
 
-def test_name_clash_is_refused(tmp_path: Path) -> None:
-    # `a` with case `b-c` and `a-b` with case `c` both want the interface name `ABC`
+def test_name_clash_gets_a_deterministic_name(tmp_path: Path) -> None:
+    # `a` with case `b-c` and `a-b` with case `c` both want the interface name `ABC`: the
+    # first case keeps it, the second gets `ABC_` (and the union names it)
     body = "interface i {\n  variant a { b-c }\n  variant a-b { c }\n}"
     resolve = frontend.load(write(tmp_path, body))
-    with pytest.raises(WitgenError, match="`ABC` twice"):
-        typescript.generate(
-            resolve, [resolve.find_world("w")], backends.GenerateOptions(source="u.wit")
-        )
+    files = typescript.generate(
+        resolve, [resolve.find_world("w")], backends.GenerateOptions(source="u.wit")
+    )
+    text = next(t for p, t in files.items() if p.startswith("exports/"))
+    assert "export interface ABC {" in text and "export interface ABC_ {" in text
+    assert "export type AB = ABC_;" in text
 
 
 def test_cli_reports_refusal_without_traceback(tmp_path: Path) -> None:

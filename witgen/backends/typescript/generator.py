@@ -116,14 +116,22 @@ class _Scope:
     uses_option: bool = False
     uses_result: bool = False
 
-    def declare(self, ts_name: str, what: str) -> None:
-        previous = self.declared.get(ts_name)
-        if previous is not None:
-            raise WitError(
-                f"the TypeScript backend would declare `{ts_name}` twice in {self.path} "
-                f"({previous} and {what}); rename one of them in the WIT"
-            )
+    def declare(self, ts_name: str, what: str) -> str:
+        """Claim `ts_name` in this module; a name already claimed (by a WIT type, which every
+        module claims first, or an earlier generated name) gets a trailing underscore, so
+        colliding WIT names still type-check and the same WIT always gives the same names."""
+        while ts_name in self.declared:
+            ts_name += "_"
         self.declared[ts_name] = what
+        return ts_name
+
+    def claim_types(self, resolve: ir.Resolve, type_ids: Iterable[int]) -> None:
+        """Claim the module's WIT type names before any generated name: other modules refer to
+        them by their plain spelling."""
+        for tid in type_ids:
+            name = names.type_name(resolve.types[tid].name or "")
+            if name not in self.declared:
+                self.declared[name] = f"type `{resolve.types[tid].name}`"
 
 
 @dataclass
@@ -148,6 +156,11 @@ class _ImportGroup:
         )
 
 
+def _specifier(name: str, local: str) -> str:
+    """An import specifier: `Name`, or `Name as Local` when the module claimed another name."""
+    return name if name == local else f"{name} as {local}"
+
+
 class _Generator:
     def __init__(self, resolve: ir.Resolve, worlds: list[int], options: GenerateOptions):
         self.resolve = resolve
@@ -161,6 +174,9 @@ class _Generator:
         # the file's own helper shapes)}, so that worlds can re-export each type once
         self.export_types: dict[int, dict[str, int | str]] = {}
         self.export_spec: dict[str, int] = {}  # "./exports/x.js" -> iface
+        # iface -> (its exports module's interface type, export helper), as claimed there
+        self.export_names: dict[int, tuple[str, str]] = {}
+        self.class_names: dict[int, str] = {}  # exported resource -> its class type's name
         for w in worlds:
             for direction, entry, key in resolve.world_interfaces(w):
                 item = entry.item
@@ -409,16 +425,14 @@ class _Generator:
                 raise WitError(f"cannot import `{tdef.name}` into {scope.path}")
             spec = self.module_ref(tdef.owner.id, scope)
             orig = names.type_name(tdef.name or "")
-            scope.declare(local, f"`use` of {tdef.name}")
             groups.setdefault(spec, []).append(local if orig == local else f"{orig} as {local}")
         return [_ImportGroup(m, s) for m, s in groups.items()]
 
     def type_decl(self, tid: int, scope: _Scope, indent: str) -> list[_Block]:
         td = self.resolve.types[tid]
         assert td.name is not None
-        name = names.type_name(td.name)
+        name = names.type_name(td.name)  # claimed with the module's types (`claim_types`)
         where = f"type `{td.name}` of `{self.owner_label(td.owner)}`"
-        scope.declare(name, where)
         kind = td.kind
         inner = indent + INDENT
         doc = td.docs.contents
@@ -451,7 +465,10 @@ class _Generator:
             lines += alias_lines(indent, f"export type {name}", union_members(literals), True)
             return [_Block(lines)]
         if isinstance(kind, ir.Variant):
-            case_names = [f"{name}{names.upper_camel(c.name)}" for c in kind.cases]
+            case_names = [
+                scope.declare(f"{name}{names.upper_camel(c.name)}", f"case `{c.name}`")
+                for c in kind.cases
+            ]
             blocks = [
                 _Block(
                     names.tsdoc(doc, indent, deprecated)
@@ -459,7 +476,6 @@ class _Generator:
                 )
             ]
             for case, case_name in zip(kind.cases, case_names):
-                scope.declare(case_name, f"case `{case.name}` of variant `{td.name}`")
                 lines = names.tsdoc(case.docs.contents, indent) + [
                     f"{indent}export interface {case_name} {{"
                 ]
@@ -577,14 +593,14 @@ class _Generator:
             "ambient", ir.TypeOwner("interface", iface), self.ambient_path(iface), module
         )
         indent = INDENT
+        scope.claim_types(self.resolve, it.types.values())
         imports = self.foreign_aliases(it.types.values(), scope)
         blocks = self.type_blocks(it.types.values(), scope, indent)
         for fn in it.functions.values():
             if fn.resource is not None:
                 continue
             where = f"function `{fn.name}` of `{module}`"
-            binding = names.binding(fn.name)
-            scope.declare(binding, where)
+            binding = scope.declare(names.binding(fn.name), where)
             if binding == names.lower_camel(fn.name):
                 blocks.append(
                     _Block(self.signature(indent, f"export function {binding}", fn, scope, where))
@@ -636,8 +652,7 @@ class _Generator:
         self, fns: list[ir.Function], rid: int, scope: _Scope, indent: str
     ) -> _Block:
         td = self.resolve.types[rid]
-        name = names.type_name(td.name or "")
-        scope.declare(name, f"resource `{td.name}`")
+        name = names.type_name(td.name or "")  # claimed with the module's types
         inner = indent + INDENT
         lines = names.tsdoc(td.docs.contents, indent) + [f"{indent}export class {name} {{"]
         members: list[list[str]] = []
@@ -664,11 +679,15 @@ class _Generator:
         scope = _Scope(
             "exports", ir.TypeOwner("interface", iface), self.exports_path(iface), module
         )
+        scope.claim_types(self.resolve, it.types.values())
         imports = self.foreign_aliases(it.types.values(), scope)
         reexports = [s.split(" as ")[-1] for g in imports for s in g.specifiers]
         blocks = self.type_blocks(it.types.values(), scope, "")
-        iface_name = names.type_name(self.iface_key_short(iface))
-        scope.declare(iface_name, f"the interface `{module}`")
+        iface_name = scope.declare(
+            names.type_name(self.iface_key_short(iface)), f"the interface `{module}`"
+        )
+        helper = scope.declare(self.define_name(iface), "the export helper")
+        self.export_names[iface] = (iface_name, helper)
         inner = INDENT
         members: list[list[str]] = []
         for tid in it.types.values():
@@ -678,7 +697,7 @@ class _Generator:
                 rname = names.type_name(td.name or "")
                 members.append(
                     names.tsdoc(f"The class implementing resource `{td.name}`.", inner)
-                    + [f"{inner}{rname}: {rname}Class;"]
+                    + [f"{inner}{rname}: {self.class_names[tid]};"]
                 )
         for fn in it.functions.values():
             if fn.resource is not None:
@@ -689,8 +708,6 @@ class _Generator:
             f"export interface {iface_name} {{"
         ]
         blocks.append(_Block(braced(lines, members)))
-        helper = self.define_name(iface)
-        scope.declare(helper, "the export helper")
         blocks.append(
             _Block(
                 names.tsdoc(
@@ -729,6 +746,9 @@ class _Generator:
         return it.name if it.name is not None else self.iface_key[iface]
 
     def define_name(self, iface: int) -> str:
+        """The export helper's name (as `exports_file` claimed it, once it has run)."""
+        if iface in self.export_names:
+            return self.export_names[iface][1]
         return "define" + names.upper_camel(self.iface_key_short(iface))
 
     def implement_hint(self, iface: int) -> tuple[str, ...]:
@@ -738,9 +758,9 @@ class _Generator:
 
     def exported_resource(self, iface: int, rid: int, scope: _Scope) -> list[_Block]:
         td = self.resolve.types[rid]
-        name = names.type_name(td.name or "")
-        scope.declare(name, f"resource `{td.name}`")
-        scope.declare(f"{name}Class", f"the class type of resource `{td.name}`")
+        name = names.type_name(td.name or "")  # claimed with the module's types
+        cls = scope.declare(f"{name}Class", f"the class type of resource `{td.name}`")
+        self.class_names[rid] = cls
         inner = INDENT
         instance: list[list[str]] = []
         statics: list[list[str]] = []
@@ -766,7 +786,7 @@ class _Generator:
         )
         return [
             _Block(braced(inst_doc + [f"export interface {name} {{"], instance)),
-            _Block(braced(cls_doc + [f"export interface {name}Class {{"], statics)),
+            _Block(braced(cls_doc + [f"export interface {cls} {{"], statics)),
         ]
 
     def world_file(self, world: int) -> str:
@@ -781,6 +801,11 @@ class _Generator:
         members: list[list[str]] = []
         world_types: list[int] = []
         blocks: list[_Block] = []
+        scope.claim_types(
+            self.resolve,
+            (e.item.id for e in w.imports + w.exports if isinstance(e.item, ir.WorldType)),
+        )
+        exports_name = scope.declare(f"{wname}Exports", f"world `{w.name}`")
         for direction, entry, key in self.resolve.world_interfaces(world):
             item = entry.item
             if isinstance(item, ir.WorldInterface):
@@ -789,17 +814,16 @@ class _Generator:
                     continue
                 target = self.exports_path(item.id)
                 spec = "./" + target[: -len(".ts")] + ".js"
-                iname = names.type_name(self.iface_key_short(item.id))
-                helper = self.define_name(item.id)
-                scope.declare(iname, f"export `{key}`")
-                scope.declare(helper, f"the helper for export `{key}`")
-                type_imports.append(_ImportGroup(spec, [iname]))
+                iname, helper = self.export_names[item.id]
+                local = scope.declare(iname, f"export `{key}`")
+                local_helper = scope.declare(helper, f"the helper for export `{key}`")
+                type_imports.append(_ImportGroup(spec, [_specifier(iname, local)]))
                 type_exports.append(_ImportGroup(spec, list(self.export_types[item.id])))
                 self.export_spec[spec] = item.id
-                helpers.append(_ImportGroup(spec, [helper]))
+                helpers.append(_ImportGroup(spec, [_specifier(helper, local_helper)]))
                 members.append(
                     names.tsdoc(self.resolve.interfaces[item.id].docs.contents, INDENT)
-                    + [f"{INDENT}{names.member(self.iface_key_short(item.id))}: {iname};"]
+                    + [f"{INDENT}{names.member(self.iface_key_short(item.id))}: {local};"]
                 )
             elif isinstance(item, ir.WorldType):
                 world_types.append(item.id)
@@ -811,9 +835,10 @@ class _Generator:
                         references.append(self.root_import_path(key))
                     continue
                 members.append(self.signature(INDENT, names.member(fn.name), fn, scope, where))
-                helper = "define" + names.upper_camel(fn.name)
-                scope.declare(helper, f"the helper for export `{fn.name}`")
-                member_type = f"{wname}Exports[{names.string_literal(names.member(fn.name))}]"
+                helper = scope.declare(
+                    "define" + names.upper_camel(fn.name), f"the helper for export `{fn.name}`"
+                )
+                member_type = f"{exports_name}[{names.string_literal(names.member(fn.name))}]"
                 doc = names.tsdoc(
                     f"Type-checks the world-level export `{fn.name}`.\n"
                     f"Export the result as `{names.member(fn.name)}` from the entry module."
@@ -830,18 +855,15 @@ class _Generator:
         if own:  # declared in "$root" (see root_file); imported and re-exported here
             references.append(ROOT_PATH)
             own_names = [names.type_name(self.resolve.types[t].name or "") for t in own]
-            for tid, own_name in zip(own, own_names):
-                scope.declare(own_name, f"type `{self.resolve.types[tid].name}` of the world")
             alias_imports.append(_ImportGroup(ROOT_MODULE, own_names))
         type_blocks: list[_Block] = []
         alias_reexports = [s.split(" as ")[-1] for g in alias_imports for s in g.specifiers]
-        scope.declare(f"{wname}Exports", f"world `{w.name}`")
         exports_doc = names.tsdoc(
             w.docs.contents,
             "",
             (f"The shape of the entry module of a component built for world `{w.name}`.",),
         )
-        exports_lines = braced(exports_doc + [f"export interface {wname}Exports {{"], members)
+        exports_lines = braced(exports_doc + [f"export interface {exports_name} {{"], members)
         refs = sorted(set(references) | scope.references)
         blocks = type_blocks + [_Block(exports_lines)] + blocks + self.helper_types(scope, "")
         reexports: list[str] = []
@@ -909,6 +931,7 @@ class _Generator:
         w = self.resolve.worlds[world]
         scope = _Scope("ambient", ir.TypeOwner("world", world), ROOT_PATH, ROOT_MODULE, world=world)
         types = [e.item.id for e in w.imports if isinstance(e.item, ir.WorldType)]
+        scope.claim_types(self.resolve, types)
         imports = self.foreign_aliases(types, scope)
         blocks = self.type_blocks(own, scope, INDENT)
         functions = [e.item.function for e in w.imports if isinstance(e.item, ir.WorldFunction)]
