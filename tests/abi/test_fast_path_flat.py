@@ -1,6 +1,6 @@
 """The Python fast path spells the stream's flat variants: payloads of different core types
 joined into one slot (u32, f32 and s64 cases in an i64, with the stream's casts), `option<f32>`
-and 32 flags, in both directions (an export called by the host, an import the guest calls),
+32 flags and canonical lists of numbers, in both directions (an export called by the host, an import the guest calls),
 against the generic `wasmtime.component` path on the same component (data/fastflat/)."""
 
 from __future__ import annotations
@@ -67,6 +67,12 @@ def test_flat_variants_and_flags_round_trip(component: Path, fast: bool) -> None
         assert nan is not None and math.isnan(nan)
         nan_case = plugin.num_echo(type(_nums()[2])(float("nan")))
         assert math.isnan(nan_case.value)
+        for ints in ([], [0], [-(2**31), 2**31 - 1, -1, 7] * 50):
+            assert plugin.ints_echo(ints) == ints
+        floats = [0.5, -0.0, float("inf"), 1e300, -2.5e-300]
+        assert plugin.floats_echo(floats) == floats
+        with pytest.raises(ValueError, match="2147483648 is out of range for s32"):
+            plugin.ints_echo([2**31])
 
 
 def test_the_fast_path_takes_these_worlds(component: Path) -> None:

@@ -287,6 +287,15 @@ class FastGen:
         if name in self.helpers:
             return name
         self.helpers[name] = []
+        code = self.bulk_format(inst.canonical, inst.element)
+        if code is not None:  # the stream's canonical case: the whole list in one pack
+            self.helpers[name] = [
+                f"def {name}(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:",
+                "    if type(v) is not list:",
+                "        v = _runtime.as_sequence(v)",
+                f'    rt.ref(into, at, {inst.align}, struct.pack(f"<{{len(v)}}{code}", *v), len(v))',
+            ]
+            return name
         em = _Emitter(self, None, memory="m")
         elem, addr = inst.body.params
         em.bind(elem, "x")
@@ -310,6 +319,14 @@ class FastGen:
         if name in self.helpers:
             return name
         self.helpers[name] = []
+        code = self.bulk_format(inst.canonical, inst.element)
+        if code is not None:  # the stream's canonical case: the whole list in one unpack
+            self.helpers[name] = [
+                f"def {name}(m: memoryview, p: int, n: int) -> Any:",
+                f"    _core.check(m, p, {inst.size} * n, {inst.align})",
+                f'    return list(struct.unpack_from(f"<{{n}}{code}", m, p))',
+            ]
+            return name
         em = _Emitter(self, None, memory="m")
         (addr,) = inst.body.params
         (result,) = inst.body.results
@@ -333,6 +350,13 @@ class FastGen:
                 "    return out",
             ]
         return name
+
+    def bulk_format(self, canonical: bool, element: ir.Type) -> str | None:
+        """The struct format letter of a canonical list's elements (not `u8`: bytes)."""
+        prim = self.resolve.dealias(element)
+        if not canonical or not isinstance(prim, str) or prim == "u8":
+            return None
+        return _FORMATS[prim]
 
     def enum_index(self, tid: int) -> str:
         """`_IDX_N`: enum member -> case index, for lowering."""
