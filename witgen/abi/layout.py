@@ -35,6 +35,19 @@ _PRIMITIVES: dict[str, tuple[int, int, tuple[str, ...]]] = {
 }
 
 
+# integer primitive -> the range of its values (lowering anything outside is an error)
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "u8": (0, 2**8 - 1),
+    "s8": (-(2**7), 2**7 - 1),
+    "u16": (0, 2**16 - 1),
+    "s16": (-(2**15), 2**15 - 1),
+    "u32": (0, 2**32 - 1),
+    "s32": (-(2**31), 2**31 - 1),
+    "u64": (0, 2**64 - 1),
+    "s64": (-(2**63), 2**63 - 1),
+}
+
+
 def align_to(offset: int, alignment: int) -> int:
     return (offset + alignment - 1) // alignment * alignment
 

@@ -33,6 +33,7 @@ from typing import Any, Callable
 
 from witgen import ir
 from witgen.abi import Layouts
+from witgen.abi.layout import INT_RANGES
 from witgen.abi.signature import core_signature
 from witgen.abi.stream import (
     PRIMITIVES,
@@ -134,16 +135,7 @@ _CASTS: dict[str, tuple[str | None, str]] = {
 _STRUCTS = [
     (f"_{code}", f"<{code}") for code in ("B", "b", "H", "h", "I", "i", "Q", "q", "f", "d")
 ] + [("_PAIR", "<II")]
-_RANGES = {
-    "u8": (0, 2**8 - 1),
-    "s8": (-(2**7), 2**7 - 1),
-    "u16": (0, 2**16 - 1),
-    "s16": (-(2**15), 2**15 - 1),
-    "u32": (0, 2**32 - 1),
-    "s32": (-(2**31), 2**31 - 1),
-    "u64": (0, 2**64 - 1),
-    "s64": (-(2**63), 2**63 - 1),
-}
+_RANGES = INT_RANGES
 _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _COMPOUND = (ir.Record, ir.Tuple, ir.Variant, ir.Option, ir.Result, ir.Enum, ir.Flags)
 
