@@ -182,3 +182,14 @@ def test_every_corpus_function_has_a_stream_in_every_role() -> None:
                 assert render(program, resolve).count("\n") >= 2
                 count += 1
     assert count > 200
+
+
+def test_witgen_abi_prints_the_streams(capsys: pytest.CaptureFixture[str]) -> None:
+    from witgen import cli
+
+    args = ["abi", "--world", "processor-plugin", "--stream", "--role", "host-call"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "host-call dataflare:core/processor@1.0.0#process-batch:" in out
+    assert "guest-export" not in out  # only the roles asked for
+    assert "post-return [name=dataflare:core/processor@1.0.0#process-batch]" in out
