@@ -52,6 +52,13 @@ PENDING: dict[tuple[str, str | None, str | None], str] = {
     ("dual", None, "fast"): (
         "the fast path (python/fast.py) does not serve host-implemented resources yet"
     ),
+    ("several-names", "typescript", None): (
+        "the TypeScript backend refuses an interface imported under a name (componentize-js "
+        "imports by interface path)"
+    ),
+    ("several-names", None, "fast"): (
+        "the fast path (python/fast.py) serves and calls an interface under its first name only"
+    ),
     ("resources", None, "fast"): (
         "the fast path (python/fast.py) does not serve host-implemented resources yet"
     ),
@@ -384,9 +391,31 @@ def _dual(lang: str, path: str) -> None:
     plugin.close()
 
 
+# ---------------------------------------------------------------------------- several-names
+
+
+def _several_names(lang: str, path: str) -> None:
+    class Log:
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def write(self, line: str) -> None:
+            self.lines.append(line)
+
+    primary, secondary = Log(), Log()
+    plugin = load("several-names", lang, path, primary=primary, secondary=secondary)
+    assert plugin.first.bump(2) == 2
+    assert plugin.second.bump(5) == 5
+    assert plugin.first.bump(3) == 5
+    assert primary.lines == ["first=2", "first=5"]
+    assert secondary.lines == ["second=5"]
+    plugin.close()
+
+
 CHECKS: dict[str, Callable[[str, str], None]] = {
     "values": _values,
     "dual": _dual,
+    "several-names": _several_names,
     "resources": _resources,
     "maps": _maps,
     "fixed-lists": _fixed_lists,

@@ -365,8 +365,12 @@ def engine_for(limits: Limits) -> tuple[wasmtime.Engine, Ticker]:
             cfg = wasmtime.Config()
             cfg.consume_fuel = key
             cfg.epoch_interruption = True
-            # WIT `map<K, V>` (a component-model proposal wasmtime gates behind this switch)
-            cfg.wasm_component_model_map = True
+            # Component-model proposals wasmtime gates behind switches (wasmtime-py 51 has
+            # them): WIT `map<K, V>`, and the `implements` names of interfaces imported or
+            # exported under a name of their own (`import primary: log`).
+            for proposal in ("map", "implements"):
+                if hasattr(type(cfg), f"wasm_component_model_{proposal}"):
+                    setattr(cfg, f"wasm_component_model_{proposal}", True)
             engine = wasmtime.Engine(cfg)
             found = _engines[key] = (engine, Ticker(engine.increment_epoch))
     return found

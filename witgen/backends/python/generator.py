@@ -171,11 +171,14 @@ class Generator:
         return "__AS_" + const("".join(c if c.isalnum() else "_" for c in key))
 
     def key_label(self, iface: int, key: str) -> str:
-        """A kebab name for one name of an interface: its label for the first name, the plain
-        name (or the interface part of an id) for the others."""
+        """A kebab name for one name of an interface in a world: a plain name as it is
+        (`import primary: log` -> `primary`); an interface id: the interface's label for its
+        first name, the interface part of the id for others."""
+        if ":" not in key:
+            return key
         if key == self.iface_keys.get(iface):
             return self.iface_label(iface)
-        return key.split("/")[-1].split("@")[0] if "/" in key else key
+        return key.split("/")[-1].split("@")[0]
 
     def is_wasi(self, iface: int) -> bool:
         """WASI interfaces are linked by wasmtime (`add_wasip2`), never served from Python."""
