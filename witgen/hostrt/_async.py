@@ -947,7 +947,6 @@ class Builtins:
         state = self.state
         end = self._end(index, cls, t)
         trap_if(end.state != CopyState.IDLE, f"stream handle {index} is already copying")
-        trap_if(blocking, "a synchronous stream copy would block the host's event loop")
         buffer = GuestBuffer(state, t, ptr, n)
 
         def event(result: CopyResult, reclaim: Callable[[], None]) -> Event:
@@ -968,6 +967,9 @@ class Builtins:
         else:
             shared.write(state, buffer, on_copy, on_copy_done)
         if not end.has_pending_event():
+            # a synchronous copy would suspend the guest, which needs stack switching: this
+            # host runs callback-lifted code only (the instance is lost either way)
+            trap_if(blocking, "a synchronous copy would block (use the async built-in)")
             end.state = CopyState.ASYNC_COPYING
             return BLOCKED
         return end.get_pending_event()[2]
@@ -992,7 +994,6 @@ class Builtins:
         state = self.state
         end = self._end(index, cls, t)
         trap_if(end.state != CopyState.IDLE, f"future handle {index} is not idle")
-        trap_if(blocking, "a synchronous future copy would block the host's event loop")
         buffer = GuestBuffer(state, t, ptr, 1)
 
         def event(result: CopyResult) -> Event:
@@ -1010,6 +1011,9 @@ class Builtins:
         else:
             shared.write(buffer, on_copy_done)
         if not end.has_pending_event():
+            # a synchronous copy would suspend the guest, which needs stack switching: this
+            # host runs callback-lifted code only (the instance is lost either way)
+            trap_if(blocking, "a synchronous copy would block (use the async built-in)")
             end.state = CopyState.ASYNC_COPYING
             return BLOCKED
         return end.get_pending_event()[2]
