@@ -36,6 +36,8 @@
   (import "[export]test:asyncguest/api@1.0.0" "[task-return]call-host" (func $ret_call_host (param i32)))
   (import "[export]test:asyncguest/api@1.0.0" "[task-return]drop-early" (func $ret_drop_early (param i32)))
 
+  (import "[export]test:asyncguest/api@1.0.0" "[task-return]spin" (func $ret_spin (param i32)))
+
   (memory (export "memory") 1)
   (data (i32.const 256) "boom: async")
   (global $heap (mut i32) (i32.const 32768))
@@ -296,6 +298,13 @@
     (call $ret_drop_early (i32.const 0))
     (i32.const 0))
   (func (export "[callback][async-lift]test:asyncguest/api@1.0.0#drop-early")
+    (param i32 i32 i32) (result i32)
+    unreachable)
+;; ---- spin: never returns (limits stop it)
+  (func (export "[async-lift]test:asyncguest/api@1.0.0#spin") (result i32)
+    (loop $forever (br $forever))
+    (i32.const 0))
+  (func (export "[callback][async-lift]test:asyncguest/api@1.0.0#spin")
     (param i32 i32 i32) (result i32)
     unreachable)
 )

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from conftest import require_tool
 from witgen.hostrt import _async
-from witgen.hostrt._runtime import PluginTrap
+from witgen.hostrt._runtime import Limits, PluginTimeout, PluginTrap
 
 HERE = Path(__file__).parent
 API = "test:asyncguest/api@1.0.0"
@@ -57,7 +57,7 @@ def _number_codec(plugin: _async.AsyncPlugin, fmt: str) -> _async.Codec:
 class Guest:
     """The test guest's exports as coroutines (what generated bindings would provide)."""
 
-    def __init__(self, component: bytes) -> None:
+    def __init__(self, component: bytes, limits: Limits | None = None) -> None:
         self.writers: list[_async.StreamWriter] = []
         payloads: dict[tuple[str, str, int], _async.PayloadType] = {}
         plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
@@ -96,6 +96,7 @@ class Guest:
             "read-dropped": (stream_in, lambda state, flat: flat[0]),
             "call-host": (number_in, lambda state, flat: flat[0] & 0xFFFFFFFF),
             "drop-early": (number_in, lambda state, flat: flat[0]),
+            "spin": (nothing_in, lambda state, flat: flat[0]),
         }
         returns = {(EXPORT, name): ("i32",) for name in exports}
         _async.AsyncPlugin.__init__(
@@ -107,6 +108,7 @@ class Guest:
             },
             payloads,
             returns,
+            limits=limits,
             imports={
                 (HOST, "[async-lower]fetch"): _async.AsyncImport(
                     ("i32", "i32"),
@@ -241,3 +243,13 @@ def test_misuse_is_a_typed_trap_and_the_host_survives(
 def test_async_host_import_is_a_subtask_the_guest_awaits(guest: Guest, x: int) -> None:
     assert run(guest.plugin.call("call-host", x)) == ((x * 3 + 1) & 0xFFFFFFFF)
     assert guest.fetched[-1] == x
+
+
+@pytest.mark.parametrize("limits", [Limits(timeout=0.2), Limits(fuel=200_000)])
+def test_limits_stop_a_guest_that_never_returns_to_the_host(
+    component: bytes, limits: Limits
+) -> None:
+    guest = Guest(component, limits)
+    with pytest.raises(PluginTimeout):
+        run(guest.plugin.call("spin"))
+    assert run(guest.plugin.call("yielder", 4)) == 4

@@ -1376,6 +1376,8 @@ class AsyncPlugin:
         """Runs guest code once, synchronously; a trap discards the instance."""
         store = self._store
         assert store is not None
+        if self.limits.fuel is not None:
+            store.set_fuel(self.limits.fuel)  # a budget per entry, as per call on the fast path
         running = _core._running.stack
         running.append(self)
         store.interrupts.start()
