@@ -1,9 +1,10 @@
 """The WIT front end: source files -> AST (Lark) -> resolved IR (`witgen.ir.Resolve`).
 
 `load` is the only entry point the rest of witgen uses. The pipeline is
-`sources` (find files, order packages) -> `lexer` + `parser` (one file -> `ast`) ->
-`resolver` (one package's ASTs -> its own arenas) -> `merge` (all packages -> one arena,
-features applied, worlds elaborated) -> frozen `ir.Resolve`.
+`sources` (find files, order packages) -> `descent` (one valid file -> `ast`, fast) or, for
+whatever it declines, `lexer` + `parser` (the exact path: Lark's LALR table, wit-parser's
+diagnostics) -> `resolver` (one package's ASTs -> its own arenas) -> `merge` (all packages ->
+one arena, features applied, worlds elaborated) -> frozen `ir.Resolve`.
 """
 
 from __future__ import annotations
