@@ -20,11 +20,11 @@ from typing import Any
 
 import jinja2
 
-from witgen import __version__, ir
+from witgen import ir
 from witgen.abi import Layouts
 from witgen.abi.signature import CoreSignature, core_signature
 from witgen.backends import GenerateOptions, refuse_accessors, require_worlds
-from witgen.backends.common import Unsupported, jinja_env
+from witgen.backends.common import Unsupported, header_text, jinja_env
 from witgen.abi.stream import function_stream, post_return_stream
 from witgen.backends.rust.emit import Emitter, Val
 from witgen.backends.rust.layout import format_source
@@ -933,10 +933,7 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
     models = [gen.world(w) for w in worlds]
     shared = gen.shared_modules()
     env = jinja_env("rust")
-    header = {
-        "version": __version__,
-        "source": options.source,
-    }
+    header = {"header": header_text(options.source)}
     name = crate_name(resolve, options)
     main = resolve.main_package
     pkg_docs = doc_lines(resolve.packages[main].docs, "//!") if main is not None else []
