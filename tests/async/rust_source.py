@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from witgen import frontend, ir
+from witgen.abi.async_payloads import index_of, payloads
 from witgen.abi.codec import AbiContext
 from witgen.abi.layout import Layouts
 from witgen.hostrt import _async
@@ -46,25 +47,18 @@ def build_destination() -> Path:
     )
 
 
-def _read_types(resolve: ir.Resolve) -> tuple[int, int]:
-    """(data-record, result<u64, plugin-error>): the payloads of `read`'s stream and future."""
-    for iface in resolve.interfaces:
-        if iface.name == "streaming-source":
-            result = iface.functions["read"].result
-            assert isinstance(result, int)
-            pair = resolve.types[result].kind
-            assert isinstance(pair, ir.Tuple)
-            stream_t, future_t = (resolve.types[t].kind for t in pair.types)  # type: ignore[index]
-            assert isinstance(stream_t, ir.Stream) and isinstance(future_t, ir.Future)
-            assert isinstance(stream_t.type, int) and isinstance(future_t.type, int)
-            return stream_t.type, future_t.type
-    raise LookupError("no streaming-source interface")
+def _function(resolve: ir.Resolve, interface: str, name: str) -> ir.Function:
+    return next(i for i in resolve.interfaces if i.name == interface).functions[name]
 
 
 def bind(component: bytes) -> _async.AsyncPlugin:
     resolve = frontend.load(CONTRACT)
     layouts = Layouts(resolve)
-    record_t, resume_t = _read_types(resolve)
+    read = _function(resolve, "streaming-source", "read")
+    # the stream and the future of `read`, numbered as its core imports name them
+    stream_p, future_p = sorted(payloads(resolve, read), key=lambda p: not p.is_stream)
+    assert isinstance(stream_p.element, int) and isinstance(future_p.element, int)
+    record_t, resume_t = stream_p.element, future_p.element
     plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
     context = AbiContext(layouts, memory=plugin)
 
@@ -98,7 +92,7 @@ def bind(component: bytes) -> _async.AsyncPlugin:
                 f"[async-lift]{IFACE}#read", f"[export]{IFACE}", "read", lower, lift
             )
         },
-        {(IFACE, "read", 0): records, (IFACE, "read", 1): resume},
+        {(IFACE, "read", stream_p.index): records, (IFACE, "read", future_p.index): resume},
         {(f"[export]{IFACE}", "read"): ("i32", "i32")},
     )
     return plugin
@@ -110,9 +104,10 @@ class Destination:
     def __init__(self, component: bytes) -> None:
         resolve = frontend.load(CONTRACT)
         layouts = Layouts(resolve)
-        iface = next(i for i in resolve.interfaces if i.name == "streaming-destination")
-        write = iface.functions["write"]
-        stream_ty = resolve.types[write.params[0].type].kind  # type: ignore[index]
+        write = _function(resolve, "streaming-destination", "write")
+        stream_id = write.params[0].type
+        assert isinstance(stream_id, int)
+        stream_ty = resolve.types[stream_id].kind
         assert isinstance(stream_ty, ir.Stream) and isinstance(stream_ty.type, int)
         result_ty = write.result
         assert result_ty is not None
@@ -149,7 +144,7 @@ class Destination:
                     f"[async-lift]{DEST_IFACE}#write", task_return, "write", lower, lift
                 )
             },
-            {(DEST_IFACE, "write", 0): records},
+            {(DEST_IFACE, "write", index_of(resolve, write, stream_id)): records},
             {(task_return, "write"): layouts.of(result_ty).flat},
         )
         self.plugin = plugin
