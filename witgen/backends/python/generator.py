@@ -54,15 +54,29 @@ class Module:
 
     name: str  # python module name, e.g. "types"
     iface: int
-    imports: dict[str, set[str]] = field(default_factory=dict)  # module -> names
+    # module -> name -> the local name it is imported as (an alias when the plain name is
+    # taken: by a name this module defines, or by a same-named import from another module)
+    imports: dict[str, dict[str, str]] = field(default_factory=dict)
     typing: set[str] = field(default_factory=set)  # `typing` names its annotations use
     # the export side of an interface the worlds both import and export with resources: its
     # types are the plugin's (see Generator.dual)
     exported: bool = False
+    defines: set[str] = field(default_factory=set)  # top-level names the module defines
 
-    def need(self, module: str, name: str) -> None:
-        if module != self.name:
-            self.imports.setdefault(module, set()).add(name)
+    def need(self, module: str, name: str) -> str:
+        """Import `name` from `module`; the name to use for it here."""
+        if module == self.name:
+            return name
+        names = self.imports.setdefault(module, {})
+        if name not in names:
+            taken = self.defines | {local for ns in self.imports.values() for local in ns.values()}
+            local = name
+            if local in taken:
+                local = f"_{module}_{name}"
+            while local in taken:
+                local += "_"
+            names[name] = local
+        return names[name]
 
 
 class Generator:
@@ -253,6 +267,12 @@ class Generator:
         name = camel(td.name)
         return name + "_" if name in _MODULE_NAMES else name
 
+    def case_class_name(self, tid: int, case: str) -> str:
+        """The dataclass of a variant case: the variant's name and the case's, in camel case."""
+        name = self.resolve.types[tid].name
+        assert name is not None
+        return camel(name) + camel(case)
+
     def type_names(self, iface: int) -> set[str]:
         """The class names an interface's types (and their variant cases) take in its module."""
         names = set()
@@ -260,7 +280,7 @@ class Generator:
             names.add(self.class_name(tid))
             kind = self.resolve.types[tid].kind
             if isinstance(kind, ir.Variant):
-                names |= {self.class_name(tid) + camel(c.name) for c in kind.cases}
+                names |= {self.case_class_name(tid, c.name) for c in kind.cases}
         return names
 
     def protocol_name(self, iface: int) -> str:
@@ -303,8 +323,7 @@ class Generator:
             name = self.class_name(ty)
             if module is None:
                 raise _err(f"type `{td.name}` is not defined in an interface", td.span)
-            mod.need(module, name)
-            return name
+            return mod.need(module, name)
         return self.py_structure(ty, mod)
 
     def py_structure(self, ty: int, mod: Module) -> str:
@@ -374,7 +393,7 @@ class Generator:
         if isinstance(kind, ir.Variant):
             cases = [
                 {
-                    "name": name + camel(c.name),
+                    "name": self.case_class_name(tid, c.name),
                     "type": None if c.type is None else self.py_type(c.type, mod),
                     "doc": docstring(c.docs.contents, "    "),
                 }
@@ -387,8 +406,7 @@ class Generator:
             target = self.resolve.types[kind.type]
             tmod = self.type_module(kind.type, mod.exported)
             if target.name is not None and tmod is not None and tmod != mod.name:
-                tname = self.class_name(kind.type)
-                mod.need(tmod, tname)
+                tname = mod.need(tmod, self.class_name(kind.type))
                 if tname != name:  # `use x.{a as b}`: b names the same class
                     return {**base, "kind": "alias", "target": tname, "doc": None}
                 return {**base, "kind": "import", "target": tname}
@@ -494,7 +512,7 @@ class Generator:
         imported = iface in self.imported and not export_side
         exported = iface in self.exported and (export_side or not dual)
         name = self.export_modules[iface] if export_side else self.iface_modules[iface]
-        mod = Module(name, iface, exported=export_side)
+        mod = Module(name, iface, exported=export_side, defines=set(_IFACE_MODULE_NAMES))
         key = self.iface_key(iface)
         if export_side:
             key = self.iface_all_keys[(iface, "export")][0]
@@ -615,7 +633,8 @@ class Generator:
     def import_lines(self, mod: Module) -> list[str]:
         lines = []
         for module in sorted(mod.imports):
-            names = ", ".join(f"{n} as {n}" for n in sorted(mod.imports[module]))
+            imported = mod.imports[module]
+            names = ", ".join(f"{n} as {imported[n]}" for n in sorted(imported))
             lines.append(f"from {self.package}.{module} import {names}")
         return lines
 
@@ -623,7 +642,8 @@ class Generator:
 
     def world_module(self, wid: int) -> tuple[str, str]:
         world = self.resolve.worlds[wid]
-        mod = Module(snake(world.name), -1)
+        mod = Module(snake(world.name), -1, defines=set(_WORLD_MODULE_NAMES))
+        mod.defines |= {camel(world.name), camel(world.name) + "Imports"}
         imports: list[dict[str, Any]] = []
         exports = []
         flat: dict[str, list[dict[str, Any]]] = {}
@@ -642,8 +662,7 @@ class Generator:
                 param: str | None = None
                 proto: str | None = None
                 if self.host_protocol_methods(fns, Module("", -1)):
-                    proto = self.protocol_name(iface)
-                    mod.need(self.iface_modules[iface], proto)
+                    proto = mod.need(self.iface_modules[iface], self.protocol_name(iface))
                     param = _unique(snake(self.key_label(iface, key)), params_taken)
                 sig = (lambda iface, key: lambda f: self.sig_name(iface, f, None, True, key))(
                     iface, key
@@ -680,22 +699,22 @@ class Generator:
                 iface = item.id
                 it = self.resolve.interfaces[iface]
                 key = self.resolve.world_key_name(entry.key)
-                cls = self.exports_class_name(iface)
-                mod.need(self.export_modules.get(iface, self.iface_modules[iface]), cls)
+                exports_module = self.export_modules.get(iface, self.iface_modules[iface])
+                cls = mod.need(exports_module, self.exports_class_name(iface))
                 attr = _unique(snake(self.key_label(iface, key)), attrs_taken)
                 second = key != self.iface_keys.get(iface)
                 exports.append({"attr": attr, "cls": cls, "key": key if second else None})
                 # annotations from the export side of a dual interface (the plugin's types)
-                seen_from = Module(mod.name, -1, exported=True) if iface in self.dual else mod
+                seen_from = mod
+                if iface in self.dual:
+                    seen_from = Module(mod.name, -1, exported=True, defines=mod.defines)
+                    seen_from.imports = mod.imports  # one set of local names
                 for fn in it.functions.values():
                     if fn.resource is None:
                         model = self.func_model(fn, seen_from, skip_self=False)
                         model["via"] = attr
                         flat.setdefault(model["name"], []).append(model)
-                if seen_from is not mod:
-                    for module, names in seen_from.imports.items():
-                        mod.imports.setdefault(module, set()).update(names)
-                    mod.typing |= seen_from.typing
+                mod.typing |= seen_from.typing
             elif isinstance(item, ir.WorldFunction):
                 model = self.func_model(item.function, mod, skip_self=False)
                 model["via"] = None
@@ -778,6 +797,11 @@ class Generator:
             modules.add(module)
             return f"_{module}.{self.class_name(tid)}"
 
+        def case_cls(tid: int, case: str) -> str:
+            module = self.type_module(tid, export_side)
+            assert module is not None
+            return f"_{module}.{self.case_class_name(tid, case)}"
+
         def desc(ty: ir.Type | None) -> str:
             if ty is None:
                 return "None"
@@ -806,7 +830,7 @@ class Generator:
                 body = f'("flags", {cls}, ({flags},))'
             elif isinstance(kind, ir.Variant):
                 cases = ", ".join(
-                    f'("{c.name}", {cls}{camel(c.name)}, {desc(c.type)})' for c in kind.cases
+                    f'("{c.name}", {case_cls(ty, c.name)}, {desc(c.type)})' for c in kind.cases
                 )
                 body = f'("variant", ({cases},))'
             elif isinstance(kind, ir.Option):
@@ -956,6 +980,15 @@ def _tuple_text(items: list[str]) -> str:
 # the runtime's value wrappers (a WIT type `result` or `any` must not shadow them).
 _MODULE_NAMES = frozenset(
     {"Any", "Optional", "Protocol", "TypeAlias", "Union", "Result", "Some", "Ok", "Err"}
+)
+# What a world module (world.py.j2) and an interface module (interface.py.j2) define or import
+# besides the types they import: an imported type of the same name is imported under an alias.
+_WORLD_MODULE_NAMES = frozenset(
+    {"os", "Path", "Any", "Optional", "Protocol", "cast", "_abi", "_batch", "_fast", "_runtime"}
+)
+_IFACE_MODULE_NAMES = frozenset(
+    {"enum", "dataclass", "INTERFACE", "_runtime", "cast", "TypeAlias", "Any", "Optional"}
+    | {"Protocol", "Union"}
 )
 # The parameters of a world class's `prepare`/`load` other than its imports' objects.
 _PREPARE_PARAMS = ("cls", "component", "limits", "wasi", "cache_dir", "cache", "fast")
