@@ -193,3 +193,23 @@ def test_colliding_names_typecheck(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     proc = run("prettier", "--check", tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_interface_under_several_names_typechecks(tmp_path: Path) -> None:
+    """tests/go/worlds.wit imports `store` as `primary` and `backup` and exports it as
+    `cache`: a module per name (componentize-js serves a plain-named import as the module of
+    that name), each with its own copy of the interface's types."""
+    wit = Path(__file__).parents[1] / "go" / "worlds.wit"
+    resolve = frontend.load(wit)
+    files = typescript.generate(
+        resolve, [resolve.find_world("worlds")], backends.GenerateOptions(source=wit.name)
+    )
+    write_sdk(files, tmp_path)
+    for name in ("primary", "backup"):
+        ambient = files[f"interfaces/worlds-{name}.d.ts"]
+        assert f'declare module "{name}" {{' in ambient and "export interface Hit {" in ambient
+    cache = files["exports/worlds-cache.ts"]
+    assert "export interface Cache {" in cache and "export function defineCache(" in cache
+    assert "  cache: Cache;\n" in files["worlds.ts"]
+    proc = run("tsc", "--strict", "--noEmit", "-p", tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -75,10 +75,11 @@ def test_cli_reports_refusal_without_traceback(tmp_path: Path) -> None:
     assert not out.exists()  # nothing half-written
 
 
-def test_named_interface_import_is_refused_by_name(tmp_path: Path) -> None:
-    body = "interface store {\n  get: func() -> u32;\n}"
-    resolve = frontend.load(write(tmp_path, body, "world w {\n  import primary: store;\n}"))
-    with pytest.raises(WitgenError, match="imported under a name .*primary: t:u/store@1.0.0"):
+def test_two_exports_componentize_js_looks_up_under_one_name_are_refused(tmp_path: Path) -> None:
+    # `export i: i` and `export i` (the interface t:u/i) are both the entry module's `i`
+    body = "interface i {\n  f: func();\n}"
+    resolve = frontend.load(write(tmp_path, body, "world w {\n  export i: i;\n  export i;\n}"))
+    with pytest.raises(WitgenError, match="both the entry module's export `i`"):
         typescript.generate(
             resolve, [resolve.find_world("w")], backends.GenerateOptions(source="u.wit")
         )

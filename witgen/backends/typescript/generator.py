@@ -30,11 +30,10 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Iterable
 
-import jinja2
-
 import witgen
 from witgen import ir
-from witgen.backends import GenerateOptions, require_worlds
+from witgen.backends import GenerateOptions, common, require_worlds
+from witgen.backends.common import Unsupported, jinja_env
 from witgen.backends.typescript import layout
 from witgen.backends.typescript import names
 from witgen.backends.typescript import stateful as typescript_stateful
@@ -53,7 +52,6 @@ from witgen.backends.typescript.layout import (
     wrap_list,
 )
 from witgen.diagnostics import Span, WitError
-from witgen.paths import template_loader
 
 LANGUAGE = "typescript"
 
@@ -172,34 +170,29 @@ class _Generator:
         self.iface_key: dict[int, str] = {}  # iface -> component name (module specifier)
         # iface -> {type name its exports file has: what it denotes (a type id, or a name for
         # the file's own helper shapes)}, so that worlds can re-export each type once
-        self.export_types: dict[int, dict[str, int | str]] = {}
-        self.export_spec: dict[str, int] = {}  # "./exports/x.js" -> iface
+        self.export_types: dict[str, dict[str, int | str]] = {}  # keyed by exports path
+        self.export_spec: dict[str, str] = {}  # "./exports/x.js" -> "exports/x.ts"
         # iface -> (its exports module's interface type, export helper), as claimed there
-        self.export_names: dict[int, tuple[str, str]] = {}
+        self.export_names: dict[str, tuple[str, str]] = {}  # keyed by exports path
         self.class_names: dict[int, str] = {}  # exported resource -> its class type's name
+        # interfaces a world imports or exports under a plain name (`import primary: store;`):
+        # (world, direction, name, iface); each is a module of its own, named by `name`, with
+        # its own copies of the interface's types (a separate instance)
+        self.named: list[tuple[int, str, str, int]] = []
         for w in worlds:
             for direction, entry, key in resolve.world_interfaces(w):
                 item = entry.item
                 if isinstance(item, ir.WorldInterface):
                     path = resolve.interface_id(item.id)
                     if entry.key.name is not None and path is not None:
-                        raise WitError(
-                            f"the TypeScript backend does not support interfaces {direction}ed "
-                            f"under a name (`{direction} {key}: {path}` in world "
-                            f"`{resolve.worlds[w].name}`) yet; {direction} it by its path",
-                            entry.span,
-                        )
+                        self.named.append((w, direction, key, item.id))
+                        continue
                     table = self.imported if direction == "import" else self.exported
                     table.setdefault(item.id, set()).add(w)
                     self.iface_key[item.id] = key
-        self.env = jinja2.Environment(
-            loader=template_loader("typescript"),
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            undefined=jinja2.StrictUndefined,
-            autoescape=False,
-        )
+        for w, direction, key, iface in self.named:
+            self.iface_key.setdefault(iface, key)  # where its types live for other modules
+        self.env = jinja_env("typescript")
 
     # -- where things live --
 
@@ -221,10 +214,14 @@ class _Generator:
         worlds = self.exported.get(iface) or self.imported[iface]
         return f"{self.resolve.worlds[min(worlds)].name}-{self.iface_key[iface]}"
 
-    def ambient_path(self, iface: int) -> str:
+    def ambient_path(self, iface: int, named: tuple[int, str] | None = None) -> str:
+        if named is not None:  # an interface a world imports under a plain name
+            return f"interfaces/{self.resolve.worlds[named[0]].name}-{named[1]}.d.ts"
         return f"interfaces/{self.iface_stem(iface)}.d.ts"
 
-    def exports_path(self, iface: int) -> str:
+    def exports_path(self, iface: int, named: tuple[int, str] | None = None) -> str:
+        if named is not None:  # an interface a world exports under a plain name
+            return f"exports/{self.resolve.worlds[named[0]].name}-{named[1]}.ts"
         return f"exports/{self.iface_stem(iface)}.ts"
 
     def owner_is_exported(self, owner: int, user: _Scope) -> bool:
@@ -255,7 +252,7 @@ class _Generator:
     # -- types --
 
     def refuse(self, what: str, where: str, span: Span | None = None) -> WitError:
-        return WitError(
+        return Unsupported(
             f"the TypeScript backend does not support {what} (used by {where}); "
             "componentize-js has no stable representation for it yet",
             span,
@@ -270,7 +267,7 @@ class _Generator:
     def unbuildable(self, what: str, jco: str, instead: str, where: str) -> WitError:
         # Checked with componentize-js 0.23: its bindings generator panics ("entered
         # unreachable code") on these types, so an SDK for them could never be built.
-        return WitError(
+        return Unsupported(
             f"the TypeScript backend does not support {what} (used by {where}): "
             f"componentize-js cannot build a component whose WIT uses them yet, although jco "
             f"would type them as {jco}; use {instead} instead"
@@ -405,13 +402,18 @@ class _Generator:
         return blocks
 
     def foreign_alias_target(self, tid: int) -> int | None:
-        """For `use iface.{t}` (an alias of a named type owned elsewhere): that type's id."""
-        td = self.resolve.types[tid]
-        if isinstance(td.kind, ir.Alias) and isinstance(td.kind.type, int):
+        """For `use iface.{t}` (an alias of a named type owned elsewhere): the type it names,
+        followed through further `use`s (a module imports a `use`d type but does not export it
+        again, so `use b.{t}` where b has `use a.{t}` imports `t` from a)."""
+        found = None
+        while True:
+            td = self.resolve.types[tid]
+            if not (isinstance(td.kind, ir.Alias) and isinstance(td.kind.type, int)):
+                return found
             target = self.resolve.types[td.kind.type]
-            if target.name is not None and target.owner != td.owner:
-                return td.kind.type
-        return None
+            if target.name is None or target.owner == td.owner:
+                return found
+            found = tid = td.kind.type
 
     def foreign_aliases(self, type_ids: Iterable[int], scope: _Scope) -> list[_ImportGroup]:
         groups: dict[str, list[str]] = {}
@@ -578,19 +580,23 @@ class _Generator:
     # -- files --
 
     def header(self) -> str:
-        return (
-            f"// Generated by witgen {witgen.__version__} from {self.options.source}; do not edit."
-        )
+        return common.header("//", self.options.source).rstrip("\n")
 
     def render(self, template: str, **ctx: object) -> str:
         text = self.env.get_template(template).render(header=self.header(), **ctx)
         return text.rstrip("\n") + "\n"
 
-    def ambient_file(self, iface: int) -> str:
+    def ambient_file(self, iface: int, named: tuple[int, str] | None = None) -> str:
+        """The ambient module of an imported interface (`named`: (world, name) for one
+        imported under a plain name, whose module is that name)."""
         it = self.resolve.interfaces[iface]
-        module = self.iface_key[iface]
+        module = named[1] if named is not None else self.iface_key[iface]
         scope = _Scope(
-            "ambient", ir.TypeOwner("interface", iface), self.ambient_path(iface), module
+            "ambient",
+            ir.TypeOwner("interface", iface),
+            self.ambient_path(iface, named),
+            module,
+            world=named[0] if named is not None else None,
         )
         indent = INDENT
         scope.claim_types(self.resolve, it.types.values())
@@ -673,21 +679,27 @@ class _Generator:
                 members.append(self.signature(inner, names.member(fn.item_name), fn, scope, where))
         return _Block(braced(lines, members, indent))
 
-    def exports_file(self, iface: int) -> str:
+    def exports_file(self, iface: int, named: tuple[int, str] | None = None) -> str:
+        """The exports module of an exported interface (`named`: (world, name) for one
+        exported under a plain name)."""
         it = self.resolve.interfaces[iface]
-        module = self.iface_key[iface]
+        module = named[1] if named is not None else self.iface_key[iface]
+        short = named[1] if named is not None else self.iface_key_short(iface)
+        path = self.exports_path(iface, named)
         scope = _Scope(
-            "exports", ir.TypeOwner("interface", iface), self.exports_path(iface), module
+            "exports",
+            ir.TypeOwner("interface", iface),
+            path,
+            module,
+            world=named[0] if named is not None else None,
         )
         scope.claim_types(self.resolve, it.types.values())
         imports = self.foreign_aliases(it.types.values(), scope)
         reexports = [s.split(" as ")[-1] for g in imports for s in g.specifiers]
         blocks = self.type_blocks(it.types.values(), scope, "")
-        iface_name = scope.declare(
-            names.type_name(self.iface_key_short(iface)), f"the interface `{module}`"
-        )
-        helper = scope.declare(self.define_name(iface), "the export helper")
-        self.export_names[iface] = (iface_name, helper)
+        iface_name = scope.declare(names.type_name(short), f"the interface `{module}`")
+        helper = scope.declare("define" + names.upper_camel(short), "the export helper")
+        self.export_names[path] = (iface_name, helper)
         inner = INDENT
         members: list[list[str]] = []
         for tid in it.types.values():
@@ -704,15 +716,14 @@ class _Generator:
                 continue
             where = f"function `{fn.name}` of `{module}`"
             members.append(self.signature(inner, names.member(fn.name), fn, scope, where))
-        lines = names.tsdoc(it.docs.contents, "", self.implement_hint(iface)) + [
-            f"export interface {iface_name} {{"
-        ]
+        hint = self.implement_hint(short, helper)
+        lines = names.tsdoc(it.docs.contents, "", hint) + [f"export interface {iface_name} {{"]
         blocks.append(_Block(braced(lines, members)))
         blocks.append(
             _Block(
                 names.tsdoc(
                     f"Type-checks an implementation of `{module}`.\n"
-                    f"Export the result as `{names.member(self.iface_key_short(iface))}` "
+                    f"Export the result as `{names.member(short)}` "
                     "from the component's entry module.",
                 )
                 + [
@@ -728,7 +739,7 @@ class _Generator:
             td_name = names.type_name(self.resolve.types[tid].name or "")
             target = self.foreign_alias_target(tid)
             origins[td_name] = target if target is not None else tid
-        self.export_types[iface] = origins
+        self.export_types[path] = origins
         references = sorted(scope.references)
         return self.render(
             "exports.ts.j2",
@@ -741,19 +752,34 @@ class _Generator:
     def export_types_of(self, spec: str, name: str) -> int | str:
         return self.export_types[self.export_spec[spec]][name]
 
+    def check_entry_member(self, served: dict[str, str], member: str, key: str, world: str) -> None:
+        """componentize-js finds each export of the world as a same-named export of the entry
+        module; two WIT exports it would look up under one name cannot be told apart."""
+        if member in served:
+            raise Unsupported(
+                f"the TypeScript backend does not support two exports that componentize-js "
+                f"looks up under one name: world `{world}` exports `{served[member]}` and "
+                f"`{key}`, both the entry module's export `{member}`; rename one of them"
+            )
+        served[member] = key
+
+    def named_key(self, world: int, entry: ir.WorldEntry, key: str) -> tuple[int, str] | None:
+        """(world, name) for an interface the world reaches under a plain name, else None."""
+        assert isinstance(entry.item, ir.WorldInterface)
+        if entry.key.name is not None and self.resolve.interface_id(entry.item.id) is not None:
+            return world, key
+        return None
+
     def iface_key_short(self, iface: int) -> str:
         it = self.resolve.interfaces[iface]
         return it.name if it.name is not None else self.iface_key[iface]
 
-    def define_name(self, iface: int) -> str:
-        """The export helper's name (as `exports_file` claimed it, once it has run)."""
-        if iface in self.export_names:
-            return self.export_names[iface][1]
-        return "define" + names.upper_camel(self.iface_key_short(iface))
+    def define_name(self, iface: int, named: tuple[int, str] | None = None) -> str:
+        """The export helper's name, as `exports_file` claimed it."""
+        return self.export_names[self.exports_path(iface, named)][1]
 
-    def implement_hint(self, iface: int) -> tuple[str, ...]:
-        export = names.member(self.iface_key_short(iface))
-        helper = self.define_name(iface)
+    def implement_hint(self, short: str, helper: str) -> tuple[str, ...]:
+        export = names.member(short)
         return (f"Implement it and export it as `export const {export} = {helper}({{ ... }})`.",)
 
     def exported_resource(self, iface: int, rid: int, scope: _Scope) -> list[_Block]:
@@ -806,24 +832,28 @@ class _Generator:
             (e.item.id for e in w.imports + w.exports if isinstance(e.item, ir.WorldType)),
         )
         exports_name = scope.declare(f"{wname}Exports", f"world `{w.name}`")
+        served: dict[str, str] = {}  # entry-module export name -> the WIT export it serves
         for direction, entry, key in self.resolve.world_interfaces(world):
             item = entry.item
             if isinstance(item, ir.WorldInterface):
+                named = self.named_key(world, entry, key)
                 if direction == "import":
-                    references.append(self.ambient_path(item.id))
+                    references.append(self.ambient_path(item.id, named))
                     continue
-                target = self.exports_path(item.id)
+                target = self.exports_path(item.id, named)
+                short = named[1] if named is not None else self.iface_key_short(item.id)
                 spec = "./" + target[: -len(".ts")] + ".js"
-                iname, helper = self.export_names[item.id]
+                iname, helper = self.export_names[target]
                 local = scope.declare(iname, f"export `{key}`")
                 local_helper = scope.declare(helper, f"the helper for export `{key}`")
                 type_imports.append(_ImportGroup(spec, [_specifier(iname, local)]))
-                type_exports.append(_ImportGroup(spec, list(self.export_types[item.id])))
-                self.export_spec[spec] = item.id
+                type_exports.append(_ImportGroup(spec, list(self.export_types[target])))
+                self.export_spec[spec] = target
                 helpers.append(_ImportGroup(spec, [_specifier(helper, local_helper)]))
+                self.check_entry_member(served, names.member(short), key, w.name)
                 members.append(
                     names.tsdoc(self.resolve.interfaces[item.id].docs.contents, INDENT)
-                    + [f"{INDENT}{names.member(self.iface_key_short(item.id))}: {local};"]
+                    + [f"{INDENT}{names.member(short)}: {local};"]
                 )
             elif isinstance(item, ir.WorldType):
                 world_types.append(item.id)
@@ -834,6 +864,7 @@ class _Generator:
                     if fn.resource is None:  # resource functions are declared in "$root"
                         references.append(self.root_import_path(key))
                     continue
+                self.check_entry_member(served, names.member(fn.name), key, w.name)
                 members.append(self.signature(INDENT, names.member(fn.name), fn, scope, where))
                 helper = scope.declare(
                     "define" + names.upper_camel(fn.name), f"the helper for export `{fn.name}`"
@@ -1012,10 +1043,10 @@ class _Generator:
             exports = []
             for direction, entry, key in self.resolve.world_interfaces(w):
                 if direction == "export" and isinstance(entry.item, ir.WorldInterface):
-                    short = self.iface_key_short(entry.item.id)
-                    exports.append(
-                        {"member": names.member(short), "helper": self.define_name(entry.item.id)}
-                    )
+                    named = self.named_key(w, entry, key)
+                    short = named[1] if named is not None else self.iface_key_short(entry.item.id)
+                    helper = self.define_name(entry.item.id, named)
+                    exports.append({"member": names.member(short), "helper": helper})
                 elif direction == "export" and isinstance(entry.item, ir.WorldFunction):
                     fname = entry.item.function.name
                     exports.append(
@@ -1055,13 +1086,15 @@ class _Generator:
                         f"import {{ {names.lower_camel(fns[0].name)} }} from {names.string_literal(key)};"
                     )
             if direction == "export" and isinstance(item, ir.WorldInterface) and not body:
-                helper = self.define_name(item.id)
+                named = self.named_key(w, entry, key)
+                helper = self.define_name(item.id, named)
+                short = named[1] if named is not None else self.iface_key_short(item.id)
                 lines.append(
                     f"import {{ {helper} }} from {names.string_literal('./' + wname + '.js')};"
                 )
                 body = [
                     "",
-                    f"export const {names.member(self.iface_key_short(item.id))} = {helper}({{",
+                    f"export const {names.member(short)} = {helper}({{",
                     "  // one method per function of the interface",
                     "});",
                 ]
@@ -1094,6 +1127,11 @@ class _Generator:
             files[self.ambient_path(iface)] = self.ambient_file(iface)
         for iface in sorted(self.exported):
             files[self.exports_path(iface)] = self.exports_file(iface)
+        for w, direction, key, iface in self.named:
+            if direction == "import":
+                files[self.ambient_path(iface, (w, key))] = self.ambient_file(iface, (w, key))
+            else:
+                files[self.exports_path(iface, (w, key))] = self.exports_file(iface, (w, key))
         for w in self.worlds:
             root = self.root_file(w)
             if root is not None and files.setdefault(ROOT_PATH, root) != root:
