@@ -573,7 +573,9 @@ class CallInterface(Instruction):
 
 @dataclass(frozen=True, kw_only=True)
 class PostReturn(Instruction):
-    """args (the core results): call `cabi_post_<name>` (host-call, after lifting)."""
+    """args (the core results): call `cabi_post_<name>` (host-call, after lifting), when the
+    component lifted the export with a post-return (`CoreSignature.needs_post_return` says
+    whether a guest must have one; a guest may have one anyway)."""
 
     name: str
 
@@ -1308,7 +1310,9 @@ def function_stream(
                 results = (ts.load(func.result, result_ptr, 0),)
             else:
                 results = (ts.lift(func.result, list(outs)),)
-        if role == "host-call" and sig.needs_post_return:
+        if role == "host-call":
+            # whether there is a post-return is the component's (its `canon lift` options),
+            # not only the result's: a guest may free nothing and still ask to be told
             b.emit(PostReturn(name=name, args=outs))
         b.emit(Return(args=results))
         return Program(f"{role} {name}", params, tuple(b.code), results, b.count)

@@ -360,7 +360,9 @@ def _ld_53(m: memoryview, a: int) -> Any:
 def export_source__constructor_cursor(rt: _core.CoreInstance) -> Any:
     rt.allocate()
     res = rt.invoke("dataflare:core/source@1.0.0#[constructor]cursor", ())
-    return _core.take(_source.Cursor, res[0])
+    out = _core.take(_source.Cursor, res[0])
+    rt.post_return("dataflare:core/source@1.0.0#[constructor]cursor", res)
+    return out
 
 
 def export_source__method_cursor_read_batch(
@@ -385,7 +387,9 @@ def export_source__method_cursor_position(rt: _core.CoreInstance, self_: Any) ->
         "dataflare:core/source@1.0.0#[method]cursor.position",
         (self_._handle_for_call(False),),
     )
-    return res[0] & 0xFFFFFFFFFFFFFFFF
+    out = res[0] & 0xFFFFFFFFFFFFFFFF
+    rt.post_return("dataflare:core/source@1.0.0#[method]cursor.position", res)
+    return out
 
 
 def export_source__static_cursor_resume(rt: _core.CoreInstance, position: Any) -> Any:
@@ -460,7 +464,9 @@ def export_destination__close(rt: _core.CoreInstance) -> Any:
         f11 = _runtime.Err(None)
     else:
         raise _core.trap("variant case out of range")
-    return f11
+    out = f11
+    rt.post_return("dataflare:core/destination@1.0.0#close", res)
+    return out
 
 
 def export_processor__info(rt: _core.CoreInstance) -> Any:
@@ -594,7 +600,9 @@ def export_filter__keep(rt: _core.CoreInstance, record: Any) -> Any:
             *_PAIR.unpack_from(s24, 0),
         ),
     )
-    return res[0] != 0
+    out = res[0] != 0
+    rt.post_return("dataflare:core/filter@1.0.0#keep", res)
+    return out
 
 
 def export_filter__keep_batch(rt: _core.CoreInstance, records: Any) -> Any:
@@ -620,7 +628,9 @@ def export_aggregator__constructor_accumulator(rt: _core.CoreInstance, key: Any)
         "dataflare:core/aggregator@1.0.0#[constructor]accumulator",
         (*_PAIR.unpack_from(s26, 0),),
     )
-    return _core.take(_aggregator.Accumulator, res[0])
+    out = _core.take(_aggregator.Accumulator, res[0])
+    rt.post_return("dataflare:core/aggregator@1.0.0#[constructor]accumulator", res)
+    return out
 
 
 def export_aggregator__method_accumulator_add(
@@ -693,7 +703,9 @@ def export_aggregator__static_accumulator_merge(
         "dataflare:core/aggregator@1.0.0#[static]accumulator.merge",
         (left._handle_for_call(False), right._handle_for_call(False)),
     )
-    return _core.take(_aggregator.Accumulator, res[0])
+    out = _core.take(_aggregator.Accumulator, res[0])
+    rt.post_return("dataflare:core/aggregator@1.0.0#[static]accumulator.merge", res)
+    return out
 
 
 def export_aggregator__info(rt: _core.CoreInstance) -> Any:
@@ -715,7 +727,9 @@ def export_aggregator__stats(rt: _core.CoreInstance, window: Any) -> Any:
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
     _core.check(m, p, 16, 8)
-    return _ld_53(m, p)
+    out = _ld_53(m, p)
+    rt.post_return("dataflare:core/aggregator@1.0.0#stats", res)
+    return out
 
 
 def import_logging__log(

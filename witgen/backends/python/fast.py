@@ -20,8 +20,9 @@ only how Python says it:
 The generated functions run on `_core.CoreInstance` (the plugin's core module called
 directly); the generic `wasmtime.component` path remains for what is refused here (the world
 then uses it, with the reason in `_fast.UNSUPPORTED`): host-implemented resources, borrowed
-handles in results, futures, streams, maps, fixed-length lists and async functions, as on the
-generic path. Functions a world imports directly are served as core imports from `$root`.
+handles in results, futures, streams and async functions. Maps and fixed-length lists are
+spelled here (wasmtime-py cannot convert maps: for them this is the only path). Functions a
+world imports directly are served as core imports from `$root`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from witgen.abi.stream import (
     Const,
     EnumLift,
     EnumLower,
+    FixedListLift,
+    FixedListLower,
     FlagsLift,
     FlagsLower,
     HandleLift,
@@ -54,6 +57,8 @@ from witgen.abi.stream import (
     ListLift,
     ListLower,
     Load,
+    MapLift,
+    MapLower,
     PostReturn,
     PrimLift,
     PrimLower,
@@ -339,6 +344,61 @@ class FastGen:
                 f"    for a in {span}:",
                 *("        " + line for line in stmts),
                 f"        out.append({expr})",
+                "    return out",
+            ]
+        return name
+
+    def map_put(self, inst: MapLower) -> str:
+        """`_putm_N(rt, v, into, at)`: a map's entries in one block, referenced from `into`."""
+        tid = self.named(inst.type)
+        name = f"_putm_{tid}"
+        if name in self.helpers:
+            return name
+        self.helpers[name] = []
+        em = _Emitter(self, None, memory="m")
+        key, value, addr = inst.body.params
+        em.bind(key, "k")
+        em.bind(value, "x")
+        em.addresses[addr] = _Address("b", f"{inst.size} * i")
+        body = em.statements(inst.body.body)
+        self.helpers[name] = [
+            f"def {name}(rt: _core.CoreInstance, v: Any, into: bytearray, at: int) -> None:",
+            "    if not isinstance(v, dict):",
+            "        raise TypeError(f'expected dict, got {type(v).__name__}')",
+            f"    b = bytearray({inst.size} * len(v))",
+            "    for i, (k, x) in enumerate(v.items()):",
+            *("        " + line for line in (body or ["pass"])),
+            f"    rt.ref(into, at, {inst.align}, b, len(v))",
+        ]
+        return name
+
+    def map_get(self, inst: MapLift) -> str:
+        """`_getm_N(m, p, n)`: a map read from guest memory."""
+        tid = self.named(inst.type)
+        name = f"_getm_{tid}"
+        if name in self.helpers:
+            return name
+        self.helpers[name] = []
+        em = _Emitter(self, None, memory="m")
+        (addr,) = inst.body.params
+        key, value = inst.body.results
+        em.bind(addr, "a")
+        stmts = em.statements(inst.body.body)
+        kx, vx = em.ex(key), em.ex(value)
+        stmts += em.flush()
+        span = f"range(p, p + {inst.size} * n, {inst.size})"
+        head = [
+            f"def {name}(m: memoryview, p: int, n: int) -> Any:",
+            f"    _core.check(m, p, {inst.size} * n, {inst.align})",
+        ]
+        if not stmts:
+            self.helpers[name] = head + [f"    return {{{kx}: {vx} for a in {span}}}"]
+        else:
+            self.helpers[name] = head + [
+                "    out = {}",
+                f"    for a in {span}:",
+                *("        " + line for line in stmts),
+                f"        out[{kx}] = {vx}",
                 "    return out",
             ]
         return name
@@ -750,6 +810,31 @@ class _Emitter:
             return
         get = self.fg.list_get(inst)
         self.lazy(o, lambda: f"{get}({self.m}, {pair()})")
+
+    def _MapLower(self, inst: MapLower, out: list[str]) -> None:
+        (arg,), (p, n) = inst.args, inst.out
+        value = self.ex(arg)
+        put = self.fg.map_put(inst)
+        self._reference(p, n, out, lambda buf, at: f"{put}(rt, {value}, {buf}, {at})")
+
+    def _MapLift(self, inst: MapLift, out: list[str]) -> None:
+        (o,) = inst.out
+        pair = self._pair_args(inst.args)
+        get = self.fg.map_get(inst)
+        self.lazy(o, lambda: f"{get}({self.m}, {pair()})")
+
+    def _FixedListLower(self, inst: FixedListLower, out: list[str]) -> None:
+        v = self.simple(inst.args[0], out, "u")
+        out.append(f"_runtime.as_fixed({v}, {inst.length})")
+        for i, var in enumerate(inst.out):
+            self.bind(var, f"{v}[{i}]")
+
+    def _FixedListLift(self, inst: FixedListLift, out: list[str]) -> None:
+        args = inst.args
+        if self.fg.resolve.dealias(inst.element) == "u8":  # bytes, as list<u8> is
+            self.lazy(inst.out[0], lambda: f"bytes(({', '.join(self.ex(a) for a in args)},))")
+            return
+        self.lazy(inst.out[0], lambda: f"[{', '.join(self.ex(a) for a in args)}]")
 
     def _RecordLower(self, inst: RecordLower, out: list[str]) -> None:
         v = self.simple(inst.args[0], out, "r")
