@@ -476,26 +476,18 @@ class GoEmitter:
     _RecordLower = _TupleLower = _split
     _RecordLift = _TupleLift = _join
 
-    def _FlagsLower(self, inst: s.FlagsLower) -> None:
-        assert len(inst.out) == 1, "flags are at most 32 (one word)"
+    def _to_word(self, inst: s.FlagsLower | s.EnumLower) -> None:
+        """Flags (at most 32, one word: the Go type is that word) and enums are integers."""
+        (out,) = inst.out
         x = self.expr(inst.args[0])
-        self.define(
-            inst.out[0], Value(f"uint32({x})", "uint32", (x, self.namer.go_type(inst.type)))
-        )
+        self.define(out, Value(f"uint32({x})", "uint32", (x, self.namer.go_type(inst.type))))
 
-    def _FlagsLift(self, inst: s.FlagsLift) -> None:
+    def _from_word(self, inst: s.FlagsLift | s.EnumLift) -> None:
         go = self.namer.go_type(inst.type)
         self.define(inst.out[0], Value(f"{go}({self.expr(inst.args[0])})", go))
 
-    def _EnumLower(self, inst: s.EnumLower) -> None:
-        x = self.expr(inst.args[0])
-        self.define(
-            inst.out[0], Value(f"uint32({x})", "uint32", (x, self.namer.go_type(inst.type)))
-        )
-
-    def _EnumLift(self, inst: s.EnumLift) -> None:
-        go = self.namer.go_type(inst.type)
-        self.define(inst.out[0], Value(f"{go}({self.expr(inst.args[0])})", go))
+    _FlagsLower = _EnumLower = _to_word
+    _FlagsLift = _EnumLift = _from_word
 
     # -- variants, options, results --
 
