@@ -175,7 +175,6 @@ def _step(pipeline: Any, stage: Any, carry: _Carry, window: str, last: bool) -> 
     """One stage of a fused run: the next _Carry, or the records out (already settled)."""
     from witgen.pipeline.runtime import Fault  # (a cycle)
 
-    np, _ = arrow_flow._np_pa()
     codec = carry.as_rows_codec
     kind = stage.spec.kind
     sc = arrow_flow.codec(stage.bindings)
@@ -200,29 +199,48 @@ def _step(pipeline: Any, stage: Any, carry: _Carry, window: str, last: bool) -> 
     try:
         held = _Held(stage, n)
         got = held.run(raw_call if keep_raw else call)
-    except Fault as fault:
+        return _answer(pipeline, stage, carry, got, held, window, last, keep_raw)
+    except Fault as fault:  # the call or its answer: the stage's policy, as `_through` does
         rest = _unfused(pipeline, stage, carry.as_rows(codec), window, fault)
         carry.free()
         return rest
-    if not keep_raw:
-        try:
-            if kind == "destination":  # the books of `arrow_flow.settle`, without lifting
-                from witgen.pipeline.runtime import write_summaries, written_count
 
-                count = written_count(got, n, stage.bindings)
-                pipeline.accounting.add(out=count)
-                stage.metrics.records_out += count
-                write_summaries(stage, pipeline._take_summaries(), pipeline.accounting)
-                return []
-            if kind == "filter" and not last:
-                keep = np.asarray(got, dtype=bool)
-                kept = int(keep.sum())
-                pipeline.accounting.add(skipped=n - kept, filtered=n - kept)
-                stage.metrics.records_out += kept
-                return _select(carry, keep, codec)
-            return _settle(pipeline, stage, carry, got, window, codec)  # the run's last stage
-        finally:
-            held.done()
+
+def _answer(
+    pipeline: Any,
+    stage: Any,
+    carry: _Carry,
+    got: Any,
+    held: _Held,
+    window: str,
+    last: bool,
+    keep_raw: bool,
+) -> Any:
+    """The books of a stage's answer `got`: the next _Carry, or the records out (settled)."""
+    np, _ = arrow_flow._np_pa()
+    codec = carry.as_rows_codec
+    kind = stage.spec.kind
+    sc = arrow_flow.codec(stage.bindings)
+    n = len(carry)
+    if not keep_raw:
+        # the result is in Python now: the instance goes back before the policy code runs
+        # (which may call this stage again, e.g. retrying a failed record)
+        held.done()
+        if kind == "destination":  # the books of `arrow_flow.settle`, without lifting
+            from witgen.pipeline.runtime import write_summaries, written_count
+
+            count = written_count(got, n, stage.bindings)
+            pipeline.accounting.add(out=count)
+            stage.metrics.records_out += count
+            write_summaries(stage, pipeline._take_summaries(), pipeline.accounting)
+            return []
+        if kind == "filter" and not last:
+            keep = np.asarray(got, dtype=bool)
+            kept = int(keep.sum())
+            pipeline.accounting.add(skipped=n - kept, filtered=n - kept)
+            stage.metrics.records_out += kept
+            return _select(carry, keep, codec)
+        return _settle(pipeline, stage, carry, got, window, codec)  # the run's last stage
     raw = got
     try:
         elements = raw.elements()
