@@ -55,9 +55,6 @@ PENDING: dict[tuple[str, str | None, str | None], str] = {
         "the TypeScript backend refuses an interface imported under a name (componentize-js "
         "imports by interface path)"
     ),
-    ("several-names", None, "fast"): (
-        "the fast path (python/fast.py) serves and calls an interface under its first name only"
-    ),
     ("resources", None, "fast"): (
         "the fast path (python/fast.py) does not serve host-implemented resources yet"
     ),

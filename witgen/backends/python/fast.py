@@ -448,18 +448,24 @@ class FastGen:
     # -- functions
 
     def export_function(
-        self, iface: int | None, fn: ir.Function, world: int | None = None
+        self,
+        iface: int | None,
+        fn: ir.Function,
+        world: int | None = None,
+        key: str | None = None,
     ) -> tuple[str, list[str]]:
-        """`def name(rt, *params) -> result` for calling the guest's export `fn`."""
+        """`def name(rt, *params) -> result` for calling the guest's export `fn` (of the
+        interface exported under the name `key`, by default its first)."""
         if fn.is_async:
             raise Unsupported(f"`{fn.name}`: async functions")
-        key = self.gen.iface_key(iface) if iface is not None else None
+        if iface is not None and key is None:
+            key = self.gen.iface_key(iface)
         sig = core_signature(self.layouts, fn, "export")
         program = function_stream(
             self.layouts, fn, "host-call", interface=key, boundary=self.boundary
         )
         name = core_name(fn, key)
-        fname = f"export_{self.gen.sig_name(iface, fn, world).lower()}"
+        fname = f"export_{self.gen.sig_name(iface, fn, world, key=key).lower()}"
         params = [snake(p.name) for p in fn.params]
         em = _Emitter(self, program, memory="m")
         for var, param in zip(program.params, params):
@@ -475,14 +481,18 @@ class FastGen:
         )
         return entry, lines
 
-    def import_function(self, iface: int | None, fn: ir.Function) -> tuple[str, list[str]]:
-        """An adapter the core module calls for the host import `fn` (canon lower).
+    def import_function(
+        self, iface: int | None, fn: ir.Function, key: str | None = None
+    ) -> tuple[str, list[str]]:
+        """An adapter the core module calls for the host import `fn` (canon lower) of the
+        interface imported under the name `key` (by default its first).
 
         `iface` None: a function the world imports directly (core import module `$root`).
         """
         if fn.resource is not None or fn.is_async:
             raise Unsupported(f"`{fn.name}`: host-implemented resources and async functions")
-        key = self.gen.iface_key(iface) if iface is not None else None
+        if iface is not None and key is None:
+            key = self.gen.iface_key(iface)
         sig = core_signature(self.layouts, fn, "import")
         program = function_stream(
             self.layouts, fn, "host-callback", interface=key, boundary=self.boundary
@@ -490,7 +500,7 @@ class FastGen:
         if iface is None:
             fname = f"import_root__{const(fn.name).lower()}"
         else:
-            fname = f"import_{self.gen.sig_name(iface, fn).lower()}"
+            fname = f"import_{self.gen.sig_name(iface, fn, key=key).lower()}"
         flat_names = [f"a{i}" for i in range(len(sig.params))]
         em = _Emitter(self, program, memory="m")
         for var, arg in zip(program.params, flat_names):
@@ -1147,8 +1157,9 @@ def generate_module(gen: Any) -> str:
             for entry in world.exports:
                 item = entry.item
                 if isinstance(item, ir.WorldInterface):
+                    key = gen.resolve.world_key_name(entry.key)  # each name is an instance
                     for fn in gen.resolve.interfaces[item.id].functions.values():
-                        e, lines = fg.export_function(item.id, fn)
+                        e, lines = fg.export_function(item.id, fn, key=key)
                         entries.append(e)
                         funcs.append(lines)
                 elif isinstance(item, ir.WorldFunction):
@@ -1158,11 +1169,12 @@ def generate_module(gen: Any) -> str:
             for entry in world.imports:
                 item = entry.item
                 if isinstance(item, ir.WorldInterface) and not gen.is_wasi(item.id):
+                    key = gen.resolve.world_key_name(entry.key)
                     for fn in gen.resolve.interfaces[item.id].functions.values():
-                        name = f"{gen.iface_key(item.id)}#{fn.name}"
+                        name = f"{key}#{fn.name}"
                         if name in import_entries:
                             continue
-                        e, lines = fg.import_function(item.id, fn)
+                        e, lines = fg.import_function(item.id, fn, key=key)
                         imports[name] = [e, *("\n".join(lines),)]
                 elif isinstance(item, ir.WorldFunction):
                     # `$root` imports share one table: worlds must agree on their types
