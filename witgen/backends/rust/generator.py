@@ -23,7 +23,7 @@ import jinja2
 from witgen import ir
 from witgen.abi import Layouts
 from witgen.abi.signature import CoreSignature, core_signature
-from witgen.backends import GenerateOptions, refuse_accessors, require_worlds
+from witgen.backends import GenerateOptions, require_worlds
 from witgen.backends.common import Unsupported, header_text, jinja_env
 from witgen.abi.stream import function_stream, post_return_stream
 from witgen.backends.rust.emit import Emitter, Val
@@ -45,6 +45,8 @@ LANGUAGE = "rust"
 
 # world-level export names whose symbol the Rust toolchain treats specially on wasm32
 _RESERVED_CORE_EXPORTS = frozenset({"main"})
+# Function kinds whose first parameter is the resource (`&self` in Rust)
+_METHOD_KINDS = frozenset({"method", "method-getter", "method-setter"})
 # The crate root's own modules (besides `imports`, see `plan_shared`): no world module takes
 # their names
 _CRATE_MODULES = frozenset({"rt", "stateful"})
@@ -599,7 +601,12 @@ class RustGen:
         constructor (`new`) or, on imported handle types, with the handle accessors gets `_`."""
         if func.kind == "constructor":
             return "new"
-        name = snake(func.item_name)
+        if func.kind.endswith(("getter", "setter")):
+            # `level: get() -> u32` is `level()`, `level: set(v: u32)` is `set_level(v)`
+            base = func.name.split("]", 1)[1].rsplit(".", 1)[-1]
+            name = snake(base if func.kind.endswith("getter") else f"set-{base}")
+        else:
+            name = snake(func.item_name)
         if func.resource is None:
             return name
         reserved = {"new"} if self._has_constructor(func.resource) else set()
@@ -658,7 +665,7 @@ class RustGen:
         params = list(func.params)
         decl: list[str] = []
         vals: list[Val] = []
-        receiver = func.kind == "method"
+        receiver = func.kind in _METHOD_KINDS
         for i, p in enumerate(params):
             if receiver and i == 0:
                 vals.append(Val("self", is_ref=True))
@@ -812,7 +819,7 @@ class RustGen:
         here: str,
         owner: ResourceModel | None,
     ) -> tuple[ImportFn, ImportFn, ImportFn | None]:
-        receiver = func.kind == "method"
+        receiver = func.kind in _METHOD_KINDS
         decl = ["&self"] if receiver else []
         with namer.recording() as named:  # what the trait signature names (see stateful)
             for i, p in enumerate(func.params):
@@ -926,7 +933,6 @@ def _rt_text(
 
 def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
     require_worlds(resolve, worlds, "Rust")
-    refuse_accessors(resolve, worlds, "Rust")
     gen = RustGen(resolve, options)
     gen.plan_worlds(worlds)
     gen.plan_shared(worlds)
