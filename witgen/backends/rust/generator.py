@@ -162,7 +162,14 @@ class WorldModel:
 
 
 def _ident(wit_name: str) -> str:
-    """A Rust identifier fragment for a WIT function name like `[method]r.read-batch`."""
+    """A Rust identifier fragment for a WIT function name like `[method]r.read-batch`; an
+    accessor's has a `0` word, which no WIT name has (words start with a letter): `[set]level`
+    is `set_0_level`, apart from a function `set-level`."""
+    accessor = re.search(r"\[(get|set)\]", wit_name)
+    if accessor is not None:
+        head, rest = wit_name[: accessor.start()], wit_name[accessor.end() :]
+        parts = (_ident(head), accessor.group(1), "0", _ident(rest))
+        return "_".join(p for p in parts if p)
     return re.sub(r"[^a-z0-9]+", "_", wit_name.lower()).strip("_")
 
 
@@ -223,6 +230,8 @@ class RustGen:
         self.shared_paths: dict[int, list[str]] = {}
         # world id -> its module at the crate root (see `plan_worlds`)
         self.world_modules: dict[int, str] = {}
+        # id of a function -> the Rust names of the plain functions beside it (`_plain_names`)
+        self._siblings: dict[int, set[str]] = {}
 
     def plan_worlds(self, worlds: list[int]) -> None:
         """Name the world modules: the world's name, unless the crate root has a module of
@@ -602,9 +611,12 @@ class RustGen:
         if func.kind == "constructor":
             return "new"
         if func.kind.endswith(("getter", "setter")):
-            # `level: get() -> u32` is `level()`, `level: set(v: u32)` is `set_level(v)`
+            # `level: get() -> u32` is `level()`, `level: set(v: u32)` is `set_level(v)`, or
+            # `set_level_(v)` next to a function called `set-level`
             base = func.name.split("]", 1)[1].rsplit(".", 1)[-1]
             name = snake(base if func.kind.endswith("getter") else f"set-{base}")
+            if func.kind.endswith("setter") and name in self._plain_names(func):
+                name += "_"
         else:
             name = snake(func.item_name)
         if func.resource is None:
@@ -613,6 +625,25 @@ class RustGen:
         if imported:
             reserved |= {"handle", "take_handle", "from_handle"}
         return f"{name}_" if name in reserved else name
+
+    def _plain_names(self, func: ir.Function) -> set[str]:
+        """The Rust names of the functions (not accessors) beside `func`: in its interface or
+        world, on the same resource or free-standing."""
+        if not self._siblings:
+            scopes = [list(i.functions.values()) for i in self.resolve.interfaces]
+            for w in self.resolve.worlds:
+                for entries in (w.imports, w.exports):
+                    scopes.append(
+                        [e.item.function for e in entries if isinstance(e.item, ir.WorldFunction)]
+                    )
+            for scope in scopes:
+                groups: dict[int | None, set[str]] = {}
+                for f in scope:
+                    if not f.kind.endswith(("getter", "setter")):
+                        groups.setdefault(f.resource, set()).add(snake(f.item_name))
+                for f in scope:
+                    self._siblings[id(f)] = groups.get(f.resource, set())
+        return self._siblings.get(id(func), set())
 
     def _has_constructor(self, resource: int) -> bool:
         res = self._resource_id(resource)
