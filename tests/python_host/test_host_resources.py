@@ -63,41 +63,41 @@ class Host:
         return Token(self.log, v)
 
 
-def test_plugin_uses_and_drops_host_resources(component: Path) -> None:
+@pytest.mark.parametrize("fast", [False, True], ids=["generic", "fast"])
+def test_plugin_uses_and_drops_host_resources(component: Path, fast: bool) -> None:
     from test_hostres import Hostres
 
     host = Host()
-    plugin = Hostres.load(component, store=host, imports=host, cache=False)
-    assert plugin.prepared.mode == "component"  # the fast path leaves host resources alone
+    plugin = Hostres.load(component, store=host, imports=host, cache=False, fast=fast)
+    assert plugin.prepared.mode == ("core" if fast else "component")
     t = 7 + 5 + 10
     assert plugin.run(7) == t + 2 * t
     assert host.log == ["merge c1 c2", "close c1", "close c1+c2", f"close token {2 * t}"]
     assert [c.name for c in host.returned] == ["c2"]
-    assert all(not table.objects for table in plugin.prepared.host_resources.values())
+    if not fast:  # the fast path keeps its objects per instance (CoreInstance.host_*)
+        assert all(not table.objects for table in plugin.prepared.host_resources.values())
     host.log.clear()
     assert plugin.run(1) == 3 * (1 + 15)  # a second call reuses nothing stale
     assert host.log[-1] == "close token 32"
 
 
-def test_host_object_lent_to_the_plugin(component: Path) -> None:
+@pytest.mark.parametrize("fast", [False, True], ids=["generic", "fast"])
+def test_host_object_lent_to_the_plugin(component: Path, fast: bool) -> None:
     from test_hostres import Hostres
 
     host = Host()
-    plugin = Hostres.load(component, store=host, imports=host, cache=False)
+    plugin = Hostres.load(component, store=host, imports=host, cache=False, fast=fast)
     mine = Counter(host.log, "mine", 41)
     assert plugin.peek(mine) == 41 and mine.add(1) == 42 and plugin.peek(mine) == 42
     assert host.log == []  # a borrow never closes the host's object
-    assert all(not table.objects for table in plugin.prepared.host_resources.values())
+    if not fast:
+        assert all(not table.objects for table in plugin.prepared.host_resources.values())
 
 
-def test_fast_path_refuses_host_resources_by_name(component: Path) -> None:
-    from test_hostres import Hostres, PluginLoadError
+def test_fast_path_takes_host_resources(component: Path) -> None:
     from test_hostres import _fast
 
-    assert "host-implemented resources" in _fast.UNSUPPORTED["hostres"]
-    host = Host()
-    with pytest.raises(PluginLoadError, match="fast path"):
-        Hostres.load(component, store=host, imports=host, cache=False, fast=True)
+    assert "hostres" not in _fast.UNSUPPORTED and "hostres" in _fast.EXPORTS
 
 
 def test_missing_resource_implementation_is_a_load_error(component: Path) -> None:

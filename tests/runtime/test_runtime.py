@@ -43,9 +43,6 @@ PENDING: dict[tuple[str, str | None, str | None], str] = {
         "the Go backend refuses an interface with resources that a world both imports and "
         "exports (one Go type per resource)"
     ),
-    ("dual", None, "fast"): (
-        "the fast path (python/fast.py) does not serve host-implemented resources yet"
-    ),
     ("fixed-lists", "go", "fast"): (
         "linking the Go guest's core module for the fast path fails: wasmtime reports its "
         "`wasi_snapshot_preview1::fd_write` import as undefined (the lift/lower code runs: the "
@@ -54,9 +51,6 @@ PENDING: dict[tuple[str, str | None, str | None], str] = {
     ("several-names", "typescript", None): (
         "the TypeScript backend refuses an interface imported under a name (componentize-js "
         "imports by interface path)"
-    ),
-    ("resources", None, "fast"): (
-        "the fast path (python/fast.py) does not serve host-implemented resources yet"
     ),
 }
 

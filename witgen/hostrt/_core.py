@@ -787,11 +787,13 @@ class CorePrepared:
                 continue
             adapter, ins, outs = imports[(mod, name)]
             sig, impl = served.get((mod, name), (None, None))
-            if impl is None:
+            # a host resource's drop needs no implementation: the bindings close the object
+            if impl is None and not name.startswith("[resource-drop]"):
                 raise _runtime.PluginLoadError(
                     f"the component imports `{mod}` but no implementation of it was given to load()",
                 )
-            self._define(mod, name, ins, outs, _bind_import(adapter, impl, sig))
+            served_by = _bind_import(adapter, impl or _no_impl, sig)
+            self._define(mod, name, ins, outs, served_by)
         if uses_wasi:
             try:
                 lib.check(
@@ -928,6 +930,10 @@ def _bind_wasi(impl: Callable[..., Any]) -> Callable[..., Any]:
 
 def _signed(v: int) -> int:
     return v - 0x100000000 if v & 0x80000000 else v
+
+
+def _no_impl(*args: Any) -> Any:
+    raise AssertionError("a resource drop is served by the bindings alone")
 
 
 def _bind_import(
@@ -1098,6 +1104,9 @@ class CoreInstance:
                 self._dtors[name] = RawFunc(store, func(name), offset, ("i32",), ())
         # handle -> rep, for resources the plugin exports
         self._table: dict[int, int] = {}
+        # handle -> (object, owned), for resources the host implements in Python
+        self._host_objects: dict[int, tuple[Any, bool]] = {}
+        self._host_lent: list[int] = []  # borrows lent for the running call
         self._next_handle = 1
         self._store = store
         self.generation += 1
@@ -1307,6 +1316,49 @@ class CoreInstance:
     def own_in(self, rep: int) -> int:
         """A resource the host hands back to the plugin (an `own` parameter)."""
         return self.table_new(rep)
+
+    # -- resources the host implements: the plugin holds handles, the host the objects --
+
+    def host_new(self, obj: Any, own: bool) -> int:
+        """A handle for a host object handed to the plugin (`own`), or lent for one call."""
+        handle = self._next_handle
+        self._next_handle += 1
+        self._host_objects[handle] = (obj, own)
+        if not own:
+            self._host_lent.append(handle)
+        return handle
+
+    def host_get(self, handle: int) -> Any:
+        """The host object behind a handle the plugin passes as `borrow`."""
+        entry = self._host_objects.get(handle & 0xFFFFFFFF)
+        if entry is None:
+            raise trap(f"unknown resource handle {handle & 0xFFFFFFFF}")
+        return entry[0]
+
+    def host_take(self, handle: int) -> Any:
+        """The host object behind an `own` handle the plugin gives back: the host owns it
+        again (it is not closed)."""
+        entry = self._host_objects.pop(handle & 0xFFFFFFFF, None)
+        if entry is None or not entry[1]:
+            raise trap(f"unknown or borrowed resource handle {handle & 0xFFFFFFFF}")
+        return entry[0]
+
+    def host_drop(self, handle: int) -> None:
+        """`[resource-drop]` of a host resource: an owned object's `close()` runs (if it has
+        one); a borrow just ends."""
+        entry = self._host_objects.pop(handle & 0xFFFFFFFF, None)
+        if entry is None:
+            raise trap(f"unknown resource handle {handle & 0xFFFFFFFF}")
+        obj, own = entry
+        close = getattr(obj, "close", None) if own else None
+        if callable(close):
+            close()
+
+    def host_end_lends(self) -> None:
+        """Forget the borrows lent to the call that just returned."""
+        for handle in self._host_lent:
+            self._host_objects.pop(handle, None)
+        self._host_lent.clear()
 
     def drop_resource(self, handle: Any, generation: int, dtor: str) -> None:
         """The host drops its resource: the plugin's destructor runs now."""

@@ -19,8 +19,9 @@ only how Python says it:
 
 The generated functions run on `_core.CoreInstance` (the plugin's core module called
 directly); the generic `wasmtime.component` path remains for what is refused here (the world
-then uses it, with the reason in `_fast.UNSUPPORTED`): host-implemented resources, borrowed
-handles in results, futures, streams and async functions. Maps and fixed-length lists are
+then uses it, with the reason in `_fast.UNSUPPORTED`): borrowed handles in results, futures,
+streams and async functions. Resources the host implements are Python objects behind handles
+in `CoreInstance` (`host_new`, `host_get`, `host_take`, `host_drop`). Maps and fixed-length lists are
 spelled here (wasmtime-py cannot convert maps: for them this is the only path). Functions a
 world imports directly are served as core imports from `$root`.
 """
@@ -185,6 +186,7 @@ class FastGen:
         self.ranges: set[str] = set()
         self.uses: set[str] = set()
         self.modules: set[str] = set()
+        self.exported = False  # emitting an export's call (types seen from the export side)
 
     def boundary(self, ty: ir.Type, op: str) -> bool:
         """Compound values in memory get one helper per type (`_ld_N`, `_st_N`)."""
@@ -225,10 +227,30 @@ class FastGen:
         self.tmp += 1
         return f"{base}{self.tmp}"
 
+    def dual_side(self, tid: int) -> bool:
+        """Whether the type is seen from the export side of an interface the world both
+        imports and exports (the plugin's own types and resources: other classes)."""
+        tid = self.named(tid)
+        owner = self.resolve.types[tid].owner
+        return (
+            self.exported
+            and owner is not None
+            and owner.kind == "interface"
+            and owner.id in getattr(self.gen, "export_modules", {})
+        )
+
+    def side(self, tid: int) -> str:
+        """The type's key in helper names: `<id>`, or `<id>e` for its export side."""
+        tid = self.named(tid)
+        return f"{tid}e" if self.dual_side(tid) else str(tid)
+
+    def is_host_resource(self, resource: int) -> bool:
+        return bool(self.gen.is_host_resource(resource)) and not self.dual_side(resource)
+
     def cls(self, tid: int) -> str:
         tid = self.named(tid)
         td = self.resolve.types[tid]
-        module = self.gen.type_module(tid)
+        module = self.gen.type_module(tid, exported=self.exported)
         if td.name is None or module is None:
             raise Unsupported(f"anonymous type {tid} has no class")
         self.modules.add(module)
@@ -248,7 +270,7 @@ class FastGen:
 
     def load_helper(self, ty: ir.Type) -> str:
         tid = self.named(ty)
-        name = f"_ld_{tid}"
+        name = f"_ld_{self.side(tid)}"
         if name not in self.helpers:
             self.helpers[name] = []
             program = self.streams.load_program(tid)
@@ -263,7 +285,7 @@ class FastGen:
 
     def store_helper(self, ty: ir.Type) -> str:
         tid = self.named(ty)
-        name = f"_st_{tid}"
+        name = f"_st_{self.side(tid)}"
         if name not in self.helpers:
             self.helpers[name] = []
             program = self.streams.store_program(tid)
@@ -280,7 +302,7 @@ class FastGen:
     def list_put(self, inst: ListLower) -> str:
         """`_put_N(rt, v, into, at)`: a list's elements in one block, referenced from `into`."""
         tid = self.named(inst.type)
-        name = f"_put_{tid}"
+        name = f"_put_{self.side(tid)}"
         if name in self.helpers:
             return name
         self.helpers[name] = []
@@ -312,7 +334,7 @@ class FastGen:
     def list_get(self, inst: ListLift) -> str:
         """`_get_N(m, p, n)`: a list's elements read from guest memory."""
         tid = self.named(inst.type)
-        name = f"_get_{tid}"
+        name = f"_get_{self.side(tid)}"
         if name in self.helpers:
             return name
         self.helpers[name] = []
@@ -351,7 +373,7 @@ class FastGen:
     def map_put(self, inst: MapLower) -> str:
         """`_putm_N(rt, v, into, at)`: a map's entries in one block, referenced from `into`."""
         tid = self.named(inst.type)
-        name = f"_putm_{tid}"
+        name = f"_putm_{self.side(tid)}"
         if name in self.helpers:
             return name
         self.helpers[name] = []
@@ -375,7 +397,7 @@ class FastGen:
     def map_get(self, inst: MapLift) -> str:
         """`_getm_N(m, p, n)`: a map read from guest memory."""
         tid = self.named(inst.type)
-        name = f"_getm_{tid}"
+        name = f"_getm_{self.side(tid)}"
         if name in self.helpers:
             return name
         self.helpers[name] = []
@@ -413,7 +435,7 @@ class FastGen:
     def enum_index(self, tid: int) -> str:
         """`_IDX_N`: enum member -> case index, for lowering."""
         tid = self.named(tid)
-        table = f"_IDX_{tid}"
+        table = f"_IDX_{self.side(tid)}"
         if table not in self.helpers:
             kind = self.resolve.types[tid].kind
             assert isinstance(kind, ir.Enum)
@@ -425,14 +447,14 @@ class FastGen:
     def enum_cases(self, tid: int) -> str:
         """`_CASES_N`: case index -> enum member, for lifting."""
         tid = self.named(tid)
-        table = f"_CASES_{tid}"
+        table = f"_CASES_{self.side(tid)}"
         if table not in self.helpers:
             self.helpers[table] = [f"{table} = tuple({self.cls(tid)})"]
         return table
 
     def setters(self, tid: int, fields: tuple[str, ...]) -> str:
         tid = self.named(tid)
-        table = f"_SET_{tid}"
+        table = f"_SET_{self.side(tid)}"
         if table not in self.helpers:
             names = tuple(snake(f) for f in fields)
             self.helpers[table] = [f"{table} = {self.use('_setters')}({self.cls(tid)}, {names!r})"]
@@ -440,12 +462,25 @@ class FastGen:
 
     def boxer(self, tid: int, case: int, case_name: str) -> str:
         tid = self.named(tid)
-        box = f"_BOX_{tid}_{case}"
+        box = f"_BOX_{self.side(tid)}_{case}"
         if box not in self.helpers:
             self.helpers[box] = [f"{box} = {self.use('_boxer')}({self.cls(tid)}{camel(case_name)})"]
         return box
 
     # -- functions
+
+    def drop_function(self, key: str, resource: int) -> tuple[str, list[str]]:
+        """The adapter serving `[resource-drop]<resource>` of a resource the host implements
+        (imported under `key`, `$root` for the world's own)."""
+        name = f"[resource-drop]{self.resolve.types[resource].name}"
+        label = "".join(c if c.isalnum() else "_" for c in f"{key}__{name}").lower()
+        fname = f"import_drop_{label}"
+        lines = [
+            f"def {fname}(rt: _core.CoreInstance, impl: Any, a0: Any) -> Any:",
+            "    rt.host_drop(a0)",
+            "    return None",
+        ]
+        return f"({key!r}, {name!r}): ({fname}, ['i32'], [])", lines
 
     def export_function(
         self,
@@ -460,6 +495,15 @@ class FastGen:
             raise Unsupported(f"`{fn.name}`: async functions")
         if iface is not None and key is None:
             key = self.gen.iface_key(iface)
+        self.exported = True
+        try:
+            return self._export_function(iface, fn, world, key)
+        finally:
+            self.exported = False
+
+    def _export_function(
+        self, iface: int | None, fn: ir.Function, world: int | None, key: str | None
+    ) -> tuple[str, list[str]]:
         sig = core_signature(self.layouts, fn, "export")
         program = function_stream(
             self.layouts, fn, "host-call", interface=key, boundary=self.boundary
@@ -489,8 +533,8 @@ class FastGen:
 
         `iface` None: a function the world imports directly (core import module `$root`).
         """
-        if fn.resource is not None or fn.is_async:
-            raise Unsupported(f"`{fn.name}`: host-implemented resources and async functions")
+        if fn.is_async:
+            raise Unsupported(f"`{fn.name}`: async functions")
         if iface is not None and key is None:
             key = self.gen.iface_key(iface)
         sig = core_signature(self.layouts, fn, "import")
@@ -498,7 +542,8 @@ class FastGen:
             self.layouts, fn, "host-callback", interface=key, boundary=self.boundary
         )
         if iface is None:
-            fname = f"import_root__{const(fn.name).lower()}"
+            plain = "".join(c if c.isalnum() else "_" for c in fn.name)  # `[method]r.f` too
+            fname = f"import_root__{const(plain).lower()}"
         else:
             fname = f"import_{self.gen.sig_name(iface, fn, key=key).lower()}"
         flat_names = [f"a{i}" for i in range(len(sig.params))]
@@ -534,6 +579,7 @@ class _Emitter:
         self.retptr: Var | None = None
         self.area_refs: dict[Var, tuple[str, int]] = {}  # parameter area -> (buffer, align)
         self.all_insts: list[Instruction] = []
+        self.lends = False  # host objects lent as `borrow` to the call: forgotten after it
         if program is not None:
             self._index(program.body)
 
@@ -991,17 +1037,24 @@ class _Emitter:
             out += ["else:", f"    raise _core.trap({message!r})"]
 
     def _HandleLower(self, inst: HandleLower, out: list[str]) -> None:
-        if self.fg.gen.is_host_resource(inst.resource):
-            raise Unsupported("host-implemented resources")
         arg = inst.args[0]
+        if self.fg.is_host_resource(inst.resource):  # a Python object: a new handle
+            own = inst.handle == "own"
+            if not own:
+                self.lends = True
+            self.lazy(inst.out[0], lambda: f"rt.host_new({self.ex(arg)}, {own})")
+            return
         if inst.handle == "borrow":
             self.lazy(inst.out[0], lambda: f"{self.ex(arg)}._handle_for_call(False)")
         else:
             self.lazy(inst.out[0], lambda: f"rt.own_in({self.ex(arg)}._handle_for_call(True))")
 
     def _HandleLift(self, inst: HandleLift, out: list[str]) -> None:
-        if self.fg.gen.is_host_resource(inst.resource):
-            raise Unsupported("host-implemented resources")
+        if self.fg.is_host_resource(inst.resource):  # the Python object behind it
+            how = "host_take" if inst.handle == "own" else "host_get"
+            handle = inst.args[0]
+            self.lazy(inst.out[0], lambda: f"rt.{how}({self.ex(handle)})")
+            return
         if inst.handle != "own":
             raise Unsupported("borrowed handles in results")
         cls = self.fg.cls(inst.resource)
@@ -1054,7 +1107,15 @@ class _Emitter:
             i += 1
         out.append("rt.allocate()")
         call_args = f"({args[0]},)" if len(args) == 1 else f"({', '.join(args)})"
-        out.append(f"res = rt.invoke({inst.name!r}, {call_args})")
+        if self.lends:
+            out += [
+                "try:",
+                f"    res = rt.invoke({inst.name!r}, {call_args})",
+                "finally:",
+                "    rt.host_end_lends()",
+            ]
+        else:
+            out.append(f"res = rt.invoke({inst.name!r}, {call_args})")
         self.name = inst.name
         sig = inst.signature
         rest = self._after(inst)
@@ -1176,6 +1237,18 @@ def generate_module(gen: Any) -> str:
                             continue
                         e, lines = fg.import_function(item.id, fn, key=key)
                         imports[name] = [e, *("\n".join(lines),)]
+                    for tid in gen.resolve.interfaces[item.id].types.values():
+                        owner = gen.resolve.types[tid].owner
+                        if isinstance(gen.resolve.types[tid].kind, ir.Resource) and (
+                            owner is not None and owner.id == item.id
+                        ):
+                            e, lines = fg.drop_function(key, tid)
+                            imports[f"{key}#drop#{tid}"] = [e, "\n".join(lines)]
+                elif isinstance(item, ir.WorldType) and isinstance(
+                    gen.resolve.types[item.id].kind, ir.Resource
+                ):
+                    e, lines = fg.drop_function("$root", item.id)
+                    imports[f"$root#drop#{item.id}"] = [e, "\n".join(lines)]
                 elif isinstance(item, ir.WorldFunction):
                     # `$root` imports share one table: worlds must agree on their types
                     e, lines = fg.import_function(None, item.function)
