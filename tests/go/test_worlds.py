@@ -160,22 +160,23 @@ def test_corpus_worlds_are_gofmt_and_vet_clean(
     run([go, "vet", "./..."], cwd=out, env=go_env())
 
 
-def test_resource_in_an_interface_imported_and_exported_is_refused(tmp_path: Path) -> None:
+def test_resource_interface_imported_and_exported_vets(tmp_path: Path, go: str) -> None:
+    """An interface with a resource that one world imports and another (or the same) exports:
+    the export gets a package of its own (`iexport`), so the imported handle type and the
+    exported Go interface are different types."""
     path = tmp_path / "t.wit"
     path.write_text(
-        "package t:t;\ninterface i {\n  resource r;\n  f: func();\n}\n"
-        "world a { import i; }\nworld b { export i; }\n"
+        "package t:t;\ninterface i {\n  resource r {\n    constructor(n: u32);\n"
+        "    get: func() -> u32;\n  }\n  make: func(n: u32) -> r;\n}\n"
+        "world a { import i; }\nworld b { export i; }\nworld c { import i; export i; }\n"
     )
-    resolve = load(path)
-    main = resolve.main_package
-    assert main is not None
-    worlds = sorted(resolve.packages[main].worlds.values())
-    with pytest.raises(
-        GoBackendError, match="both imported and exported and defines the resource `r`"
-    ):
-        backends.available()["go"].generate(resolve, worlds, backends.GenerateOptions(source="t"))
-    for world in worlds:  # one world at a time is fine
-        backends.available()["go"].generate(resolve, [world], backends.GenerateOptions(source="t"))
+    out = tmp_path / "sdk"
+    generate_sdk(path, out, "t/t")
+    imported = (out / "i" / "i.go").read_text()
+    exported = (out / "iexport" / "iexport.go").read_text()
+    assert "type R struct {" in imported and "//go:wasmimport t:t/i make" in imported
+    assert "type R interface {" in exported and "//go:wasmexport t:t/i#make" in exported
+    run([go, "vet", "./..."], cwd=out, env=go_env())
 
 
 def test_accessor_is_refused_by_name(tmp_path: Path) -> None:

@@ -134,9 +134,7 @@ class PackagePlan:
 
     def _has_code(self, iid: int) -> bool:
         iface = self.resolve.interfaces[iid]
-        return bool(iface.functions) or any(
-            isinstance(self.resolve.types[t].kind, ir.Resource) for t in iface.types.values()
-        )
+        return bool(iface.functions) or self._has_resources(iid)
 
     def _path_package(self, iid: int, dirs: set[str]) -> None:
         iface = self.resolve.interfaces[iid]
@@ -146,13 +144,25 @@ class PackagePlan:
         if iface.package != self.resolve.main_package:
             pkg = self.resolve.packages[iface.package]
             sub = f"{pkg.namespace}/{pkg.short_name}/{iface.name}"
+        owner = ir.TypeOwner("interface", iid)
+        docs = iface.docs.contents
         way: str | None = None
         if self._has_code(iid):
             way = "both" if len(dirs) > 1 else next(iter(dirs))
-        package = self._add(
-            ir.TypeOwner("interface", iid), sub, "-interface", way, key, key, iface.docs.contents
-        )
-        self.home[("interface", iid)] = package
+        if way == "both" and self._has_resources(iid):
+            # imported handles and exported implementations are different Go types: the
+            # export gets a package of its own (`<iface>export`) with its own copies of the
+            # types; the import's package is the one other packages refer to
+            self.home[("interface", iid)] = self._add(
+                owner, sub, "-interface", "import", key, key, docs
+            )
+            self._add(owner, sub, "-export", "export", key, key, docs)
+            return
+        self.home[("interface", iid)] = self._add(owner, sub, "-interface", way, key, key, docs)
+
+    def _has_resources(self, iid: int) -> bool:
+        types = self.resolve.interfaces[iid].types.values()
+        return any(isinstance(self.resolve.types[t].kind, ir.Resource) for t in types)
 
     def _keyed_package(self, e: Entry) -> None:
         iface = self.resolve.interfaces[e.iid]
