@@ -84,7 +84,9 @@ def build(name: str, source_root: Path) -> Path:
     for f in sorted(p for p in guest.rglob("*") if p.is_file()):
         digest.update(str(f.relative_to(guest)).encode() + f.read_bytes())
     out = BENCH / f"{name}-{digest.hexdigest()[:16]}.component.wasm"
-    if not out.exists():  # the same sources were built before
+    if not out.exists():  # else the same sources were built before
+        for stale in BENCH.glob(f"{name}-*.wasm"):
+            stale.unlink()
         toolchain.build_guest(guest, DEFAULT_WIT, WORLD, out)
     return out
 
