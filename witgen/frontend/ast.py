@@ -189,6 +189,13 @@ def docs_text(comments: list[str]) -> str | None:
     """The doc string wit-parser derives from the comments before an item."""
     if not comments:
         return None
+    if len(comments) == 1 and comments[0].startswith("//"):
+        # the commonest case, one `//` line (no newline inside): what the loops below make of it
+        body = comments[0].lstrip("/").rstrip()
+        least = len(body) - len(body.lstrip(" \t\n\r\x0c"))
+        if least and body.startswith(" " * least):
+            return body[least:]
+        return body
     docs = []
     for c in comments:
         if c.startswith("/**"):
