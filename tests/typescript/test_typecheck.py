@@ -213,3 +213,26 @@ def test_interface_under_several_names_typechecks(tmp_path: Path) -> None:
     assert "  cache: Cache;\n" in files["worlds.ts"]
     proc = run("tsc", "--strict", "--noEmit", "-p", tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_stateful_helpers_for_plainly_named_exports_typecheck(tmp_path: Path) -> None:
+    """`stateful.ts` has a `<name>FromClass` for an interface exported under a plain name too."""
+    wit = tmp_path / "s.wit"
+    wit.write_text(
+        "package t:s;\ninterface types {\n  record plugin-error { message: string }\n}\n"
+        "interface proc {\n  use types.{plugin-error};\n"
+        "  run: func(x: u32) -> result<u32, plugin-error>;\n}\n"
+        "world w {\n  export one: proc;\n  export two: proc;\n  export proc;\n}\n"
+    )
+    resolve = frontend.load(wit)
+    files = typescript.generate(
+        resolve, [resolve.find_world("w")], backends.GenerateOptions(source="s.wit")
+    )
+    stateful = files["stateful.ts"]
+    for helper in ("procFromClass", "oneFromClass", "twoFromClass"):
+        assert f"export function {helper}(" in stateful, helper
+    write_sdk(files, tmp_path / "sdk")
+    proc = run("tsc", "--strict", "--noEmit", "-p", tmp_path / "sdk")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run("prettier", "--check", tmp_path / "sdk")
+    assert proc.returncode == 0, proc.stdout + proc.stderr

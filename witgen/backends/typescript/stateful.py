@@ -64,15 +64,24 @@ def _signature(name: str, cls_type: str, result: str) -> str:
 def stateful_file(gen: Any, resolve: ir.Resolve, header: str) -> str | None:
     """`stateful.ts` for the exported interfaces of `gen`'s worlds, or None."""
     err = find_error_type(resolve)
-    if err is None or not gen.exported:
+    # exported interfaces: by path (or inline), then under plain names (`export cache: store;`)
+    units = [(iface, None) for iface in sorted(gen.exported)] + [
+        (iface, (world, key)) for world, direction, key, iface in gen.named if direction == "export"
+    ]
+    if err is None or not units:
         return None
     imports = ['import { ComponentError } from "./runtime.js";']
     parts = []
-    for iface in sorted(gen.exported):
+    taken: set[str] = set()  # names this module declares or imports
+    for iface, named in units:
         it = resolve.interfaces[iface]
-        short = gen.iface_key_short(iface)
-        type_name = names.upper_camel(short)
-        member = names.member(short)
+        short = named[1] if named is not None else gen.iface_key_short(iface)
+        path = gen.exports_path(iface, named)
+        exported_name = gen.export_names[path][0]  # as the exports module claimed it
+        type_name, member = exported_name, names.member(short)
+        while type_name in taken or f"{member}FromClass" in taken:
+            type_name, member = type_name + "_", member + "_"
+        taken.update({type_name, f"{member}FromClass"})
         resources = [
             names.type_name(resolve.types[t].name or "")
             for t in it.types.values()
@@ -89,8 +98,9 @@ def stateful_file(gen: Any, resolve: ir.Resolve, header: str) -> str | None:
             )
             how = _embed(resolve, fn.result, err, listed)
             rows.append(f"  {names.member(fn.name)}: {_literal(how)},")
-        spec = "./" + gen.exports_path(iface).removesuffix(".ts") + ".js"
-        imports.append(f'import type {{ {type_name} }} from "{spec}";')
+        spec = "./" + path.removesuffix(".ts") + ".js"
+        local = type_name if type_name == exported_name else f"{exported_name} as {type_name}"
+        imports.append(f'import type {{ {local} }} from "{spec}";')
         omit = " | ".join(json.dumps(r) for r in resources)
         if resources:
             cls_type = f"(new () => Omit<{type_name}, {omit}>) & Pick<{type_name}, {omit}>"
