@@ -58,11 +58,6 @@ def test_typed_modules_pass_mypy_strict(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="python/fast.py names classes itself (camel case) instead of Generator.class_name, "
-    "so _fast.py refers to Any/Result/Protocol where the modules define Any_/Result_/Protocol_",
-)
 def test_package_imports(tmp_path: Path) -> None:
     _generate(tmp_path)
     done = subprocess.run(

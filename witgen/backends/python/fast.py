@@ -81,7 +81,7 @@ from witgen.abi.stream import (
     walk,
 )
 from witgen.backends.common import Unsupported
-from witgen.backends.python.names import camel, const, snake
+from witgen.backends.python.names import const, snake
 
 # primitive -> struct format (little-endian)
 _FORMATS = {
@@ -254,7 +254,12 @@ class FastGen:
         if td.name is None or module is None:
             raise Unsupported(f"anonymous type {tid} has no class")
         self.modules.add(module)
-        return f"_{module}.{camel(td.name)}"
+        return f"_{module}.{self.gen.class_name(tid)}"
+
+    def case_cls(self, tid: int, case: str) -> str:
+        """The dataclass of a variant case, as the generated type modules name it."""
+        cls = self.cls(tid)
+        return f"{cls.rsplit('.', 1)[0]}.{self.gen.case_class_name(self.named(tid), case)}"
 
     def named(self, ty: ir.Type) -> int:
         """The type id that owns the structure (follows aliases)."""
@@ -464,7 +469,7 @@ class FastGen:
         tid = self.named(tid)
         box = f"_BOX_{self.side(tid)}_{case}"
         if box not in self.helpers:
-            self.helpers[box] = [f"{box} = {self.use('_boxer')}({self.cls(tid)}{camel(case_name)})"]
+            self.helpers[box] = [f"{box} = {self.use('_boxer')}({self.case_cls(tid, case_name)})"]
         return box
 
     # -- functions
@@ -978,10 +983,11 @@ class _Emitter:
                 (f"isinstance({v}, _runtime.Err)", f"{v}.value"),
             ]
         else:
-            base = self.fg.cls(tid)
             t = self.fg.fresh("k")
             out.append(f"{t} = type({v})")
-            branches = [(f"{t} is {base}{camel(case)}", f"{v}.value") for case in inst.cases]
+            branches = [
+                (f"{t} is {self.fg.case_cls(tid, case)}", f"{v}.value") for case in inst.cases
+            ]
         for i, ((cond, payload), block) in enumerate(zip(branches, inst.case_blocks)):
             if block.params:
                 assert payload is not None
@@ -1024,7 +1030,7 @@ class _Emitter:
             elif inst.kind == "result":
                 value = f"_runtime.{'Ok' if i == 0 else 'Err'}({payload or 'None'})"
             elif payload is None:
-                value = f"{self.fg.cls(tid)}{camel(inst.cases[i])}()"
+                value = f"{self.fg.case_cls(tid, inst.cases[i])}()"
             else:
                 value = f"{self.fg.boxer(tid, i, inst.cases[i])}({payload})"
             inner.append(f"return {value}" if returning else f"{target} = {value}")
