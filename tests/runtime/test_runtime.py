@@ -43,11 +43,6 @@ PENDING: dict[tuple[str, str | None, str | None], str] = {
         "the Go backend refuses an interface with resources that a world both imports and "
         "exports (one Go type per resource)"
     ),
-    ("fixed-lists", "go", "fast"): (
-        "linking the Go guest's core module for the fast path fails: wasmtime reports its "
-        "`wasi_snapshot_preview1::fd_write` import as undefined (the lift/lower code runs: the "
-        "Rust guest passes)"
-    ),
     ("several-names", "typescript", None): (
         "the TypeScript backend refuses an interface imported under a name (componentize-js "
         "imports by interface path)"

@@ -329,25 +329,77 @@ class ModuleInfo:
 
     def _imports(self, body: bytes) -> list[int]:
         funcs = []
-        count, pos = _leb(body, 0)
-        for _ in range(count):
-            mod, pos = _name(body, pos)
-            name, pos = _name(body, pos)
-            kind = body[pos]
-            pos += 1
-            if kind == 0:
-                index, pos = _leb(body, pos)
-                funcs.append(index)
+        for mod, name, desc in _import_entries(body):
+            if desc[0] == 0:
+                funcs.append(_leb(desc, 1)[0])
                 self.imports.append((mod, name))
-            elif kind == 1:
-                pos = _limits(body, pos + 1)
-            elif kind == 2:
-                pos = _limits(body, pos)
-            elif kind == 3:
-                pos += 2
-            else:
-                raise FastUnavailable(f"unsupported import kind {kind} of {mod}/{name}")
         return funcs
+
+
+def _import_entries(body: bytes) -> list[tuple[str, str, bytes]]:
+    """An import section's entries as (module, name, the descriptor's bytes: kind first)."""
+    out = []
+    count, pos = _leb(body, 0)
+    for _ in range(count):
+        mod, pos = _name(body, pos)
+        name, pos = _name(body, pos)
+        kind = body[pos]
+        start = pos
+        pos += 1
+        if kind == 0:
+            pos = _leb(body, pos)[1]
+        elif kind == 1:
+            pos = _limits(body, pos + 1)
+        elif kind == 2:
+            pos = _limits(body, pos)
+        elif kind == 3:
+            pos += 2
+        else:
+            raise FastUnavailable(f"unsupported import kind {kind} of {mod}/{name}")
+        out.append((mod, name, body[start:pos]))
+    return out
+
+
+def _uleb(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _wasm_name(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return _uleb(len(raw)) + raw
+
+
+def _preview1_renamed_back(module: bytes) -> bytes:
+    """The module with its preview-1 imports that `wasm-tools component new` renamed apart
+    (`fd_write [v2]`: a Go module that uses fmt imports fd_write from both its runtime and its
+    syscall package) under their own names again: the component's adapter serves the renamed
+    ones, wasmtime's WASI defines only the real names, and a core module may import one twice.
+    Returns `module` itself when nothing was renamed."""
+    pos = 8
+    while pos < len(module):
+        sid = module[pos]
+        size, start = _leb(module, pos + 1)
+        end = start + size
+        if sid == 2:
+            entries = _import_entries(module[start:end])
+            renamed = False
+            body = bytearray(_uleb(len(entries)))
+            for mod, name, desc in entries:
+                base, mark, version = name.rpartition(" [v")
+                if mod == PREVIEW1 and mark and version[:-1].isdigit() and version[-1:] == "]":
+                    name, renamed = base, True
+                body += _wasm_name(mod) + _wasm_name(name) + desc
+            if not renamed:
+                return module
+            return module[:pos] + b"\x02" + _uleb(len(body)) + bytes(body) + module[end:]
+        pos = end
+    return module
 
 
 # ---------------------------------------------------------------------------- C objects
@@ -723,6 +775,11 @@ class CorePrepared:
                 "no core module exports every function under its conventional name",
             )
         module_bytes, info, index = chosen
+        module_key = f"module|{prepared.cache_key}"
+        renamed_back = _preview1_renamed_back(module_bytes)
+        if renamed_back is not module_bytes:
+            module_bytes, info = renamed_back, ModuleInfo(renamed_back)
+            module_key = f"module-preview1-renamed|{prepared.cache_key}"
         options = CanonOptions(wasm, index)
         if options.problem is not None:
             raise FastUnavailable(
@@ -749,7 +806,7 @@ class CorePrepared:
         try:
             self.module = _runtime.cached(
                 module_bytes,
-                f"module|{prepared.cache_key}",
+                module_key,
                 prepared.cache_dir,
                 lambda: Module.compile(lib, engine, module_bytes),
                 lambda m: m.serialize(),
