@@ -14,21 +14,154 @@ and exits non-zero. Nothing user-caused should ever surface as a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import FrozenInstanceError
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 
-@dataclass(frozen=True)
+class SourceLines:
+    """Where the lines of one file's text start, worked out the first time a span of it needs a
+    line number (a large file makes hundreds of thousands of spans and most are never shown)."""
+
+    __slots__ = ("text", "_starts")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts: list[int] | None = None
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        """The 1-based (line, column) of a character offset (columns count characters: the
+        spans made from offsets are of ASCII text, where characters are UTF-8 bytes)."""
+        starts = self._starts
+        if starts is None:
+            starts = [0]
+            find = self.text.find
+            at = find("\n")
+            while at >= 0:
+                starts.append(at + 1)
+                at = find("\n", at + 1)
+            self._starts = starts
+        line = bisect_right(starts, offset)
+        return line, offset - starts[line - 1] + 1
+
+
+_Where = tuple[int, int, int | None, int | None]
+
+
 class Span:
+    """A place in a file: `Span(file, line, column, end_line=None, end_column=None)`, immutable,
+    equal and hashed by those five values.
+
+    The parser's fast path makes its spans from character offsets instead (`Span.at`): line and
+    column are then looked up only when read, which most spans never are."""
+
+    # `_where` holds (line, column, end_line, end_column) once known; an offset span keeps its
+    # file's `SourceLines`, its start offset and its length (None: no end) until then
+    __slots__ = ("file", "_lines", "_start", "_length", "_where")
+
     file: str
-    line: int  # 1-based
-    column: int  # 1-based, in UTF-8 bytes (as wasm-tools reports columns)
-    end_line: int | None = None
-    end_column: int | None = None  # exclusive
+    _lines: SourceLines
+    _start: int
+    _length: int | None
+    _where: _Where
+
+    def __init__(
+        self,
+        file: str,
+        line: int,
+        column: int,
+        end_line: int | None = None,
+        end_column: int | None = None,
+    ) -> None:
+        _set_file(self, file)
+        _set_where(self, (line, column, end_line, end_column))
+
+    @staticmethod
+    def at(file: str, lines: SourceLines, start: int, length: int | None) -> Span:
+        """The span of `length` characters (None: a point) from offset `start` of a file."""
+        span = _new_span(Span)
+        _set_file(span, file)
+        _set_lines(span, lines)
+        _set_start(span, start)
+        _set_length(span, length)
+        return span
+
+    def _located(self) -> _Where:
+        try:
+            return self._where
+        except AttributeError:
+            pass
+        start = self._start
+        line, column = self._lines.locate(start)
+        length = self._length
+        where: _Where
+        if length is None:
+            where = (line, column, None, None)
+        elif self._lines.text.find("\n", start, start + length) < 0:  # on one line: no search
+            where = (line, column, line, column + length)
+        else:
+            where = (line, column, *self._lines.locate(start + length))
+        _set_where(self, where)
+        return where
+
+    @property
+    def line(self) -> int:  # 1-based
+        return self._located()[0]
+
+    @property
+    def column(self) -> int:  # 1-based, in UTF-8 bytes (as wasm-tools reports columns)
+        return self._located()[1]
+
+    @property
+    def end_line(self) -> int | None:
+        return self._located()[2]
+
+    @property
+    def end_column(self) -> int | None:  # exclusive
+        return self._located()[3]
+
+    def _key(self) -> tuple[str, int, int, int | None, int | None]:
+        return (self.file, *self._located())
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Span):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[type[Span], tuple[str, int, int, int | None, int | None]]:
+        return (Span, self._key())
+
+    def __repr__(self) -> str:
+        line, column, end_line, end_column = self._located()
+        return (
+            f"Span(file={self.file!r}, line={line!r}, column={column!r}, "
+            f"end_line={end_line!r}, end_column={end_column!r})"
+        )
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
+
+
+# Slot setters that bypass the frozen `__setattr__` (a span is only ever written while made).
+_new_span = object.__new__
+_slots: dict[str, Any] = dict(Span.__dict__)
+_set_file = _slots["file"].__set__
+_set_lines = _slots["_lines"].__set__
+_set_start = _slots["_start"].__set__
+_set_length = _slots["_length"].__set__
+_set_where = _slots["_where"].__set__
 
 
 class SourceCache:

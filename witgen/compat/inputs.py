@@ -17,7 +17,7 @@ import subprocess
 import tarfile
 import tempfile
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from witgen import frontend, ir
@@ -40,7 +40,8 @@ class Input:
         prefix, shown = self.rename
         if not span.file.startswith(prefix):
             return span
-        return replace(span, file=shown + span.file[len(prefix) :])
+        file = shown + span.file[len(prefix) :]
+        return Span(file, span.line, span.column, span.end_line, span.end_column)
 
 
 def parse_git_spec(spec: str) -> tuple[str, str | None]:

@@ -15,10 +15,9 @@ from __future__ import annotations
 import os
 import sys
 from array import array
-from bisect import bisect_right
 from typing import Any
 
-from witgen.diagnostics import Span
+from witgen.diagnostics import Span, SourceLines
 from witgen.frontend import ast
 from witgen.frontend.lexer import (
     _BAD_CODEPOINTS,
@@ -157,7 +156,7 @@ def _scan(text: str) -> _Scan | None:
     return out
 
 
-_new_object = object.__new__
+_span_at = Span.at
 
 
 class _Descent:
@@ -169,32 +168,22 @@ class _Descent:
         self.values = scan.values
         self.starts = scan.starts
         self.comments = scan.docs
-        self.line_starts = [0]
-        find = text.find
-        at = find("\n")
-        while at >= 0:
-            self.line_starts.append(at + 1)
-            at = find("\n", at + 1)
+        # line numbers are looked up when a span's are first read (`Span.at`), if ever
+        self.lines = SourceLines(text)
         self.i = 0
 
     # -- tokens --
 
     def _span(self, i: int) -> Span:
         """Token `i`'s span, made as the parser's `_token_span` makes it."""
-        start = self.starts[i]
-        line = bisect_right(self.line_starts, start)
-        column = start - self.line_starts[line - 1] + 1
-        # Span's fields written straight into its (frozen) instance dict, in the order of its
-        # other instances so that the dict shares their keys: a third faster than Span(...),
-        # and 60 bytes smaller than a dict of its own
-        span = _new_object(Span)
-        fields = span.__dict__
-        fields["file"] = self.file
-        fields["line"] = line
-        fields["column"] = column
-        fields["end_line"] = line
-        fields["end_column"] = column + len(self.values[i])
-        return span
+        return _span_at(self.file, self.lines, self.starts[i], len(self.values[i]))
+
+    def _span_from(self, first: int) -> Span:
+        """From the start of token `first` to the end of the token before the next."""
+        last = self.i - 1
+        start = self.starts[first]
+        end = self.starts[last] + len(self.values[last])
+        return _span_at(self.file, self.lines, start, end - start)
 
     def _docs(self, i: int) -> list[str]:
         hit = self.comments.get(i)
@@ -216,17 +205,7 @@ class _Descent:
             name = text[1:]
         self.i = i + 1
         start = self.starts[i]
-        line_starts = self.line_starts
-        line = bisect_right(line_starts, start)
-        column = start - line_starts[line - 1] + 1
-        span = _new_object(Span)
-        fields = span.__dict__
-        fields["file"] = self.file
-        fields["line"] = line
-        fields["column"] = column
-        fields["end_line"] = line
-        fields["end_column"] = column + len(text)
-        return ast.Id(name, span, start)
+        return ast.Id(name, _span_at(self.file, self.lines, start, len(text)), start)
 
     def _version(self) -> str:
         """`@` VERSION (the `@` is next)."""
@@ -252,11 +231,7 @@ class _Descent:
                 package.docs = self._docs(0)
                 hit = self.comments.get(0)
                 if hit is not None:
-                    start = hit[1]
-                    line = bisect_right(self.line_starts, start)
-                    package.docs_span = Span(
-                        self.file, line, start - self.line_starts[line - 1] + 1
-                    )
+                    package.docs_span = _span_at(self.file, self.lines, hit[1], None)
         items: list[ast.TopItem] = []
         nested: list[ast.NestedPackage] = []
         while kinds[self.i] != _EOF:
@@ -305,36 +280,28 @@ class _Descent:
         raise _GiveUp()  # a nested package after attributes, or not WIT
 
     def _package_name(self) -> ast.PackageName:
+        """`ns:name(@version)?`, spanning from the namespace to the name or the version."""
+        first = self.i
         namespace = self._id()
         self._expect(":")
         name = self._id()
         version = None
-        end = name.span
         if self.kinds[self.i] == "@":
             version = self._version()
-            end = self._span(self.i - 1)
-        span = Span(
-            self.file, namespace.span.line, namespace.span.column, end.end_line, end.end_column
-        )
-        return ast.PackageName(namespace, name, version, span)
+        return ast.PackageName(namespace, name, version, self._span_from(first))
 
     def _use_path(self) -> ast.UsePath:
-        first = self._id()
+        first = self.i
+        name = self._id()
         if self.kinds[self.i] != ":":
-            return first
+            return name
         self.i += 1
         package = self._id()
+        span = self._span_from(first)  # `ns:name`, as the exact path spans it
         self._expect("/")
-        name = self._id()
+        iface = self._id()
         version = self._version() if self.kinds[self.i] == "@" else None
-        span = Span(
-            self.file,
-            first.span.line,
-            first.span.column,
-            package.span.end_line,
-            package.span.end_column,
-        )
-        return ast.ForeignPath(ast.PackageName(first, package, version, span), name)
+        return ast.ForeignPath(ast.PackageName(name, package, version, span), iface)
 
     def _attrs(self) -> list[ast.Attr]:
         if self.kinds[self.i] != "@":
@@ -589,18 +556,9 @@ class _Descent:
         kind = kinds[i]
         if kind in _PRIMITIVES:  # the commonest type: its span made here, as `_id` does
             self.i = i + 1
-            start = self.starts[i]
-            line_starts = self.line_starts
-            line = bisect_right(line_starts, start)
-            column = start - line_starts[line - 1] + 1
-            span = _new_object(Span)
-            fields = span.__dict__
-            fields["file"] = self.file
-            fields["line"] = line
-            fields["column"] = column
-            fields["end_line"] = line
-            fields["end_column"] = column + len(kind)
-            return ast.TypeNode(kind, (), span)
+            return ast.TypeNode(
+                kind, (), _span_at(self.file, self.lines, self.starts[i], len(kind))
+            )
         if kind is _ID or kind is _EXPLICIT_ID:
             name = self._id()
             return ast.TypeNode("name", (name,), name.span)

@@ -621,27 +621,10 @@ def _fast_parse(lexed: Lexed) -> Any:
             return values[-1]
 
 
-_new_object = object.__new__
-_set_attr = object.__setattr__
-
-
 def _token_span(lexed: Lexed, tok: Token) -> Span:
-    """`Span(file, line, column, end_line, end_column)` of a token, made without the frozen
-    dataclass's `__init__` (one `object.__setattr__` per field; a third of a million spans on
-    a large file). The lexer fills every position field; Lark types them as optional."""
-    span = _new_object(Span)
-    _set_attr(
-        span,
-        "__dict__",
-        {
-            "file": lexed.file,
-            "line": tok.line,
-            "column": tok.column,
-            "end_line": tok.end_line,
-            "end_column": tok.end_column,
-        },
-    )
-    return span
+    """`Span(file, line, column, end_line, end_column)` of a token. The lexer fills every
+    position field; Lark types them as optional."""
+    return Span(lexed.file, tok.line, tok.column, tok.end_line, tok.end_column)  # type: ignore[arg-type]
 
 
 def _start(tok: Token) -> int:
