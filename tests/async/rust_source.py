@@ -15,6 +15,8 @@ from witgen import frontend, ir
 from witgen.abi.async_payloads import index_of, payloads
 from witgen.abi.codec import AbiContext
 from witgen.abi.layout import Layouts
+from witgen.backends import GenerateOptions
+from witgen.backends.rust import generator as rust_generator
 from witgen.hostrt import _async
 from witgen.toolchains import rust
 
@@ -26,8 +28,21 @@ DEST_CRATE = "async-stream-destination"
 DEST_IFACE = "dataflare:core/streaming-destination@1.1.0"
 
 
+SDK_DIR = rust.TARGET_DIR / "async-sdk"  # the guests' Cargo.toml depend on it by this path
+STREAMING_WORLDS = ("streaming-source-plugin", "streaming-destination-plugin")
+
+
+def write_sdk() -> None:
+    """witgen's Rust SDK for the two streaming worlds, which both guests use."""
+    resolve = frontend.load(CONTRACT)
+    worlds = [i for i, w in enumerate(resolve.worlds) if w.name in STREAMING_WORLDS]
+    options = GenerateOptions(str(CONTRACT.relative_to(ROOT)), "dataflare-streaming-sdk")
+    rust.write_sdk(SDK_DIR, rust_generator.generate(resolve, worlds, options))
+
+
 def build() -> Path:
     """The component (cargo build of the guest, then wasm-tools embed + new)."""
+    write_sdk()
     rust.cargo_build(ROOT / "tests" / "async" / "rust_guest")
     return rust.componentize(
         rust.core_module(CRATE),
@@ -38,6 +53,7 @@ def build() -> Path:
 
 
 def build_destination() -> Path:
+    write_sdk()
     rust.cargo_build(ROOT / "tests" / "async" / "rust_destination")
     return rust.componentize(
         rust.core_module(DEST_CRATE),

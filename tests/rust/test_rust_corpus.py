@@ -282,21 +282,25 @@ def _generate(tmp_path: Path, text: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ("f: async func() -> u32;", "`f` is async"),
+        # async exports and their futures and streams are generated; imports are not yet
+        (
+            "f: async func() -> u32;",
+            "`f` is async; the Rust backend does not support async imports",
+        ),
         ("f: func(s: stream<u8>);", "`f` uses a future or stream"),
         ("f: func() -> future<string>;", "`f` uses a future or stream"),
         ("f: func(e: error-context);", "`f` uses error-context"),
     ],
 )
 def test_unsupported_features_are_refused_by_name(tmp_path: Path, body: str, needle: str) -> None:
-    text = f"package t:x;\ninterface i {{\n    {body}\n}}\nworld w {{ export i; }}\n"
+    text = f"package t:x;\ninterface i {{\n    {body}\n}}\nworld w {{ import i; }}\n"
     with pytest.raises(Unsupported, match=needle):
         _generate(tmp_path, text)
 
 
 def test_unsupported_feature_is_a_clean_cli_error(tmp_path: Path) -> None:
     wit = tmp_path / "t.wit"
-    wit.write_text("package t:x;\nworld w { export f: async func(); }\n", encoding="utf-8")
+    wit.write_text("package t:x;\nworld w { import f: async func(); }\n", encoding="utf-8")
     proc = subprocess.run(
         [
             "python3",

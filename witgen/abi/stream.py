@@ -661,9 +661,12 @@ class TypeStreams:
         n = len(self.layouts.flat(ty))
         return self._program("lift", n, lambda p: (self._lift_body(ty, list(p)),))
 
-    def store_program(self, ty: ir.Type) -> Program:
+    def store_program(self, ty: ir.Type, *, realloc: bool = True) -> Program:
+        """`realloc=False`: strings and lists point at the value's own buffers (a guest writing
+        a stream or future element it keeps alive until the copy is done)."""
+
         def build(p: tuple[Var, ...]) -> tuple[Var, ...]:
-            self._store_body(ty, p[0], p[1], 0, realloc=True)
+            self._store_body(ty, p[0], p[1], 0, realloc=realloc)
             return ()
 
         return self._program("store", 2, build)

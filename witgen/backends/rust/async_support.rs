@@ -10,10 +10,11 @@
 //! future again. A ready future ends the task (EXIT); its set is dropped.
 //!
 //! Generated code provides, per payload type, the core imports of one stream or future type of
-//! one function (`StreamOps`, `StreamReadOps`, `FutureOps`) and how its values are laid out
-//! (`Lower`, `Lift`).
+//! one function and how its values are laid out in memory (`StreamOps`, `StreamReadOps`,
+//! `FutureOps`).
 
 use alloc::boxed::Box;
+use core::any::Any;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::future::Future;
@@ -134,20 +135,21 @@ impl Future for EventFor {
     }
 }
 
-/// How a payload value sits in linear memory (what the host reads during a copy).
-pub trait Lower: Sized {
+/// Blocks a lowered payload value points into: kept alive until the host copied the value.
+pub type Keep = Vec<Box<dyn Any>>;
+
+/// The core imports of one stream type of one function, and how its elements are lowered
+/// (generated).
+pub trait StreamOps {
+    type Item;
+    /// The size of one lowered element.
     const SIZE: usize;
-    const ALIGN: usize;
-    /// Writes `self` at `at`; pointers may refer to `self`'s own heap data (it outlives the
+    /// Writes `value` at `at`; pointers may refer to `value`'s own heap data (it outlives the
     /// copy) or to blocks pushed on `keep`.
     ///
     /// # Safety
-    /// `at` must be valid for `SIZE` bytes and aligned to `ALIGN`.
-    unsafe fn store(&self, at: *mut u8, keep: &mut Vec<Vec<u64>>);
-}
-
-/// The core imports of one stream type of one function (generated).
-pub trait StreamOps {
+    /// `at` must be valid for `SIZE` bytes and aligned as the element's type.
+    unsafe fn store(value: &Self::Item, at: *mut u8, keep: &mut Keep);
     /// `(readable, writable)` handles of a new stream.
     fn new() -> (u32, u32);
     /// # Safety
@@ -156,8 +158,14 @@ pub trait StreamOps {
     fn drop_writable(writable: u32);
 }
 
-/// The core imports of one future type of one function (generated).
+/// The core imports of one future type of one function, and how its value is lowered
+/// (generated).
 pub trait FutureOps {
+    type Item;
+    const SIZE: usize;
+    /// # Safety
+    /// As `StreamOps::store`.
+    unsafe fn store(value: &Self::Item, at: *mut u8, keep: &mut Keep);
     fn new() -> (u32, u32);
     /// # Safety
     /// `ptr` must hold the lowered value until the copy completes.
@@ -166,23 +174,28 @@ pub trait FutureOps {
 }
 
 /// Lowered values in an 8-byte aligned block (alignment of every canonical-ABI type).
-fn lowered<T: Lower>(values: &[T], keep: &mut Vec<Vec<u64>>) -> Vec<u64> {
-    let mut block: Vec<u64> = alloc::vec![0; (values.len() * T::SIZE).div_ceil(8).max(1)];
+fn lowered<T>(
+    values: &[T],
+    size: usize,
+    store: unsafe fn(&T, *mut u8, &mut Keep),
+    keep: &mut Keep,
+) -> Vec<u64> {
+    let mut block: Vec<u64> = alloc::vec![0; (values.len() * size).div_ceil(8).max(1)];
     let base = block.as_mut_ptr() as *mut u8;
     for (i, value) in values.iter().enumerate() {
-        unsafe { value.store(base.add(i * T::SIZE), keep) };
+        unsafe { store(value, base.add(i * size), keep) };
     }
     block
 }
 
 /// The guest's writable end of a `stream<T>`; dropping it ends the stream for the reader.
-pub struct StreamWriter<T: Lower, O: StreamOps> {
+pub struct StreamWriter<O: StreamOps> {
     handle: u32,
     closed: bool,
-    _types: PhantomData<(T, O)>,
+    _types: PhantomData<O>,
 }
 
-impl<T: Lower, O: StreamOps> StreamWriter<T, O> {
+impl<O: StreamOps> StreamWriter<O> {
     /// A new stream: (the readable handle to hand to the host, this writer).
     pub fn new() -> (u32, Self) {
         let (readable, writable) = O::new();
@@ -191,17 +204,17 @@ impl<T: Lower, O: StreamOps> StreamWriter<T, O> {
     }
 
     /// Writes every value unless the reader goes away; returns how many it took.
-    pub async fn write_all(&mut self, values: Vec<T>) -> usize {
+    pub async fn write_all(&mut self, values: Vec<O::Item>) -> usize {
         if self.closed {
             return 0;
         }
         let mut keep = Vec::new();
-        let block = lowered(&values, &mut keep);
+        let block = lowered(&values, O::SIZE, O::store, &mut keep);
         let base = block.as_ptr() as *const u8;
         let mut done = 0;
         while done < values.len() {
             let left = (values.len() - done) as u32;
-            let answer = unsafe { O::write(self.handle, base.add(done * T::SIZE), left) };
+            let answer = unsafe { O::write(self.handle, base.add(done * O::SIZE), left) };
             let answer = completion(self.handle, answer).await;
             done += (answer >> 4) as usize;
             if answer & 0xf == DROPPED {
@@ -219,24 +232,21 @@ impl<T: Lower, O: StreamOps> StreamWriter<T, O> {
     }
 }
 
-impl<T: Lower, O: StreamOps> Drop for StreamWriter<T, O> {
+impl<O: StreamOps> Drop for StreamWriter<O> {
     fn drop(&mut self) {
         O::drop_writable(self.handle);
     }
 }
 
-/// How a payload value is read from linear memory (it takes over blocks the host allocated
-/// with `cabi_realloc` for its strings and lists).
-pub trait Lift: Sized {
-    const SIZE: usize;
-    const ALIGN: usize;
-    /// # Safety
-    /// `at` must hold a value the host lowered, aligned to `ALIGN`.
-    unsafe fn load(at: *const u8) -> Self;
-}
-
-/// The core imports a reader of one stream type of one function needs (generated).
+/// The core imports a reader of one stream type of one function needs, and how its elements
+/// are lifted (they take over blocks the host allocated with `cabi_realloc` for their strings
+/// and lists) (generated).
 pub trait StreamReadOps {
+    type Item;
+    const SIZE: usize;
+    /// # Safety
+    /// `at` must hold an element the host lowered.
+    unsafe fn load(at: *const u8) -> Self::Item;
     /// # Safety
     /// `ptr` must be valid for `n` elements until the copy completes.
     unsafe fn read(readable: u32, ptr: *mut u8, n: u32) -> u32;
@@ -244,24 +254,24 @@ pub trait StreamReadOps {
 }
 
 /// The guest's readable end of a `stream<T>` the host writes.
-pub struct StreamReader<T: Lift, O: StreamReadOps> {
+pub struct StreamReader<O: StreamReadOps> {
     handle: u32,
     done: bool,
-    _types: PhantomData<(T, O)>,
+    _types: PhantomData<O>,
 }
 
-impl<T: Lift, O: StreamReadOps> StreamReader<T, O> {
+impl<O: StreamReadOps> StreamReader<O> {
     /// Takes over the readable end `handle` (a `stream<T>` parameter).
     pub fn from_handle(handle: u32) -> Self {
         Self { handle, done: false, _types: PhantomData }
     }
 
     /// Up to `max` values; None once the writer dropped its end.
-    pub async fn next_batch(&mut self, max: usize) -> Option<Vec<T>> {
+    pub async fn next_batch(&mut self, max: usize) -> Option<Vec<O::Item>> {
         if self.done {
             return None;
         }
-        let mut block: Vec<u64> = alloc::vec![0; (max.max(1) * T::SIZE).div_ceil(8)];
+        let mut block: Vec<u64> = alloc::vec![0; (max.max(1) * O::SIZE).div_ceil(8)];
         let base = block.as_mut_ptr() as *mut u8;
         let answer = unsafe { O::read(self.handle, base, max as u32) };
         let answer = completion(self.handle, answer).await;
@@ -272,32 +282,32 @@ impl<T: Lift, O: StreamReadOps> StreamReader<T, O> {
                 return None;
             }
         }
-        Some((0..n).map(|i| unsafe { T::load(base.add(i * T::SIZE)) }).collect())
+        Some((0..n).map(|i| unsafe { O::load(base.add(i * O::SIZE)) }).collect())
     }
 }
 
-impl<T: Lift, O: StreamReadOps> Drop for StreamReader<T, O> {
+impl<O: StreamReadOps> Drop for StreamReader<O> {
     fn drop(&mut self) {
         O::drop_readable(self.handle);
     }
 }
 
 /// The guest's writable end of a `future<T>`: written exactly once.
-pub struct FutureWriter<T: Lower, O: FutureOps> {
+pub struct FutureWriter<O: FutureOps> {
     handle: u32,
-    _types: PhantomData<(T, O)>,
+    _types: PhantomData<O>,
 }
 
-impl<T: Lower, O: FutureOps> FutureWriter<T, O> {
+impl<O: FutureOps> FutureWriter<O> {
     pub fn new() -> (u32, Self) {
         let (readable, writable) = O::new();
         (readable, Self { handle: writable, _types: PhantomData })
     }
 
     /// Writes the value; false when the reader dropped its end without reading.
-    pub async fn write(self, value: T) -> bool {
+    pub async fn write(self, value: O::Item) -> bool {
         let mut keep = Vec::new();
-        let block = lowered(core::slice::from_ref(&value), &mut keep);
+        let block = lowered(core::slice::from_ref(&value), O::SIZE, O::store, &mut keep);
         let answer = unsafe { O::write(self.handle, block.as_ptr() as *const u8) };
         let answer = completion(self.handle, answer).await;
         drop((value, keep, block));

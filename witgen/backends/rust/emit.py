@@ -797,6 +797,26 @@ class Emitter:
         self.run(program.body)
         return self.body
 
+    def store_element(self, program: s.Program) -> list[str]:
+        """The body of a stream/future element's `store(value, at, keep)` (a `store_program`
+        without realloc): buffers it makes are pushed on `keep` (alive until the copy)."""
+        self.own = False
+        self.value(program.params[0], Val("value", is_ref=True))
+        self.pointers[program.params[1]] = "at"
+        self.run(program.body)
+        if self.needs_cleanup:
+            self.lines.insert(0, f"let mut cleanup_ = {self.rt('Cleanup')}::new();")
+            self.emit(f"keep.push({self.alloc_type('Box')}::new(cleanup_));")
+        return list(self.lines)
+
+    def load_element(self, program: s.Program) -> list[str]:
+        """The body of a stream/future element's `load(at)`: it takes over the buffers the host
+        wrote."""
+        self.own = True
+        self.pointers[program.params[0]] = "at"
+        self.run(program.body)
+        return self.finish(self.vals[program.results[0]].expr)
+
     def post_return(self, program: s.Program) -> list[str]:
         """The body of `cabi_post_*`: free what the export's result owns."""
         self.emit("let ret_ = arg0 as usize as *mut u8;")

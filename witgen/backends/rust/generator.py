@@ -14,18 +14,21 @@ interfaces, inline interfaces and the export macros stay per world.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from witgen import ir
 from witgen.abi import Layouts
+from witgen.abi.async_payloads import payloads
 from witgen.abi.signature import CoreSignature, core_signature
 from witgen.backends import GenerateOptions, require_worlds
 from witgen.backends.common import Unsupported, header_text, jinja_env
-from witgen.abi.stream import function_stream, post_return_stream
+from witgen.abi.stream import TypeStreams, function_stream, post_return_stream
 from witgen.backends.rust.emit import Emitter, Val
 from witgen.backends.rust.layout import format_source
 from witgen.backends.rust import stateful as rust_stateful
@@ -43,13 +46,16 @@ from witgen.backends.rust.names import (
 
 LANGUAGE = "rust"
 
+# The async runtime shipped in a crate whose worlds use async (as `src/async_rt.rs`)
+ASYNC_RUNTIME = Path(__file__).with_name("async_support.rs")
+
 # world-level export names whose symbol the Rust toolchain treats specially on wasm32
 _RESERVED_CORE_EXPORTS = frozenset({"main"})
 # Function kinds whose first parameter is the resource (`&self` in Rust)
 _METHOD_KINDS = frozenset({"method", "method-getter", "method-setter"})
 # The crate root's own modules (besides `imports`, see `plan_shared`): no world module takes
 # their names
-_CRATE_MODULES = frozenset({"rt", "stateful"})
+_CRATE_MODULES = frozenset({"rt", "stateful", "async_rt"})
 
 
 # ---------------------------------------------------------------------------- the model
@@ -109,6 +115,18 @@ class Shim:
 
 
 @dataclass
+class PayloadOpsModel:
+    """The marker type of one stream or future type of one function: its core imports and the
+    codec of its elements (`async_rt::StreamOps`/`StreamReadOps`/`FutureOps` impls)."""
+
+    name: str
+    docs: list[str]
+    item: str
+    size: int
+    impls: list[dict[str, Any]]
+
+
+@dataclass
 class ModuleModel:
     name: str
     docs: list[str]
@@ -128,6 +146,8 @@ class ModuleModel:
     # recorded to name while it was generated (see `finish_uses`).
     uses: list[str] = field(default_factory=list)
     helpers: set[str] = field(default_factory=set)
+    payload_ops: list[PayloadOpsModel] = field(default_factory=list)
+    uses_async: bool = False
 
 
 @dataclass
@@ -189,7 +209,10 @@ RT_HELPERS: dict[str, tuple[set[str], set[str]]] = {
 def finish_uses(m: ModuleModel, namer: TypeNamer, here: str) -> None:
     """Set the module's `use` lines from the records kept while its code was generated."""
     fns = m.functions + m.glue + [f for r in m.resources for f in r.methods]
-    m.helpers = set().union(*(f.helpers for f in fns))
+    m.helpers = set().union(
+        *(f.helpers for f in fns),
+        *(o_.get("helpers", set()) for o in m.payload_ops for o_ in o.impls),
+    )
     names = namer.used.get(here, set())
     m.uses = sorted(f"use {ALLOC_PATHS[n]};" for n in names)
     if m.helpers:
@@ -531,19 +554,31 @@ class RustGen:
 
     # -- imports --
 
-    def _check(self, func: ir.Function) -> None:
-        if func.is_async:
+    def _check(self, func: ir.Function, *, exported: bool = False) -> None:
+        """Refuse what the backend cannot generate yet: async imports, async resource
+        functions, futures and streams of imports (or without an element type),
+        error-context."""
+        if func.is_async and (not exported or func.resource is not None):
+            what = "async imports" if not exported else "async resource functions"
             raise Unsupported(
-                f"function `{func.name}` is async; the Rust backend does not support async "
-                "functions yet",
+                f"function `{func.name}` is async; the Rust backend does not support {what} yet",
                 func.span,
             )
+        if exported:
+            for payload in payloads(self.resolve, func):
+                if payload.element is None:
+                    raise Unsupported(
+                        f"function `{func.name}` uses a future or stream without an element "
+                        "type; the Rust backend does not support them yet",
+                        func.span,
+                    )
+                self._check_type(func, payload.element, exported=True)
         for p in func.params:
-            self._check_type(func, p.type)
+            self._check_type(func, p.type, exported=exported)
         if func.result is not None:
-            self._check_type(func, func.result)
+            self._check_type(func, func.result, exported=exported)
 
-    def _check_type(self, func: ir.Function, ty: ir.Type) -> None:
+    def _check_type(self, func: ir.Function, ty: ir.Type, *, exported: bool = False) -> None:
         d = self.resolve.dealias(ty)
         if isinstance(d, str):
             if d == "error-context":
@@ -552,10 +587,10 @@ class RustGen:
                 )
             return
         kind = self.resolve.types[d].kind
-        if isinstance(kind, (ir.Future, ir.Stream)):
+        if isinstance(kind, (ir.Future, ir.Stream)) and not exported:
             raise Unsupported(
-                f"function `{func.name}` uses a future or stream; the Rust backend does not "
-                "support them yet",
+                f"function `{func.name}` uses a future or stream; the Rust backend supports "
+                "them in exports only",
                 func.span,
             )
 
@@ -750,7 +785,7 @@ class RustGen:
         m.trait = trait
         mod_path = f"$crate::{wmod}" + (f"::{here}" if here else "")
         resources: dict[int, ResourceModel] = {}
-        ext = Extern(f"[export]{key}", [])
+        ext = Extern(f"[export]{key if key is not None else '$root'}", [])
         for tid in self._resources_of(iface_id):
             td = self.resolve.types[tid]
             assert td.name is not None
@@ -789,14 +824,16 @@ class RustGen:
                     f"{mod_path}::{dtor}::<<$ty as {mod_path}::{trait}>::{rname}>",
                 )
             )
-        if ext.funcs:
-            m.externs.append(ext)
         m.resources.extend(resources.values())
         max_area = (0, 1)
         for func in funcs:
-            self._check(func)
-            sig = core_signature(self.layouts, func, "export")
+            self._check(func, exported=True)
+            self.payload_ops(m, namer, func, here, ext)
             export_name = func.name if key is None else f"{key}#{func.name}"
+            if func.is_async:
+                self.async_export(m, namer, func, export_name, here, mod_path, trait, shims, ext)
+                continue
+            sig = core_signature(self.layouts, func, "export")
             post_name = f"cabi_post_{export_name}"
             if export_name in _RESERVED_CORE_EXPORTS:
                 # Rust on wasm32 gives the symbol `main` the C entry point's signature, so the
@@ -839,6 +876,207 @@ class RustGen:
                 max_area = (max(max_area[0], area.size), max(max_area[1], area.align))
         if max_area[0]:
             m.ret_area = max_area
+        if ext.funcs:
+            m.externs.append(ext)
+
+    # -- async exports, futures and streams --
+
+    def payload_ops(
+        self, m: ModuleModel, namer: TypeNamer, func: ir.Function, here: str, ext: Extern
+    ) -> None:
+        """The marker types of the function's futures and streams (named as wit-component
+        numbers them, see `async_payloads`) with their core imports and element codecs."""
+        for payload in payloads(self.resolve, func):
+            element = payload.element
+            assert element is not None  # refused by `_check`
+            fn_ident = _ident(func.name)
+            what = "stream" if payload.is_stream else "future"
+            name = f"{camel(func.name)}{camel(what)}{payload.index}"
+            m.uses_async = True
+            item = namer.owned(element, here)
+            ts = TypeStreams(self.layouts)
+            store = Emitter(self.layouts, namer, here)
+            store_body = store.store_element(ts.store_program(element, realloc=False))
+            link = f"{what}-{{}}-{payload.index}]{func.name}"
+            imp = f"_{fn_ident}_{what}{payload.index}_"
+
+            def extern(op: str, params: str, result: str) -> str:
+                ident = imp + op.replace("-", "_")
+                prefix = "[async-lower]" if op in ("read", "write") else ""
+                ext.funcs.append((f"{prefix}[{link.format(op)}", ident, params, result))
+                return ident
+
+            new = extern("new", "", " -> i64")
+            common = [
+                {
+                    "signature": "fn new() -> (u32, u32)",
+                    "body": [
+                        f"let pair = unsafe {{ {new}() }} as u64;",
+                        "(pair as u32, (pair >> 32) as u32)",
+                    ],
+                },
+            ]
+            drop_w = extern("drop-writable", "writable: u32", "")
+            write_params = "writable: u32, ptr: *const u8" + (
+                ", n: u32" if payload.is_stream else ""
+            )
+            write = extern("write", write_params, " -> u32")
+            args = "writable, ptr" + (", n" if payload.is_stream else "")
+            writer = {
+                "trait": "StreamOps" if payload.is_stream else "FutureOps",
+                "codec_signature": "unsafe fn store(value: &Self::Item, at: *mut u8, "
+                f"{'keep' if store.needs_cleanup else '_keep'}: &mut crate::async_rt::Keep)",
+                "codec": store_body or ["let _ = (value, at);"],
+                "helpers": store.helpers,
+                "fns": common
+                + [
+                    {
+                        "signature": f"unsafe fn write({write_params}) -> u32",
+                        "body": [f"{write}({args})"],
+                    },
+                    {
+                        "signature": "fn drop_writable(writable: u32)",
+                        "body": [f"unsafe {{ {drop_w}(writable) }}"],
+                    },
+                ],
+            }
+            impls = [writer]
+            if payload.is_stream:
+                load = Emitter(self.layouts, namer, here)
+                load_body = load.load_element(ts.load_program(element))
+                read = extern("read", "readable: u32, ptr: *mut u8, n: u32", " -> u32")
+                drop_r = extern("drop-readable", "readable: u32", "")
+                impls.append(
+                    {
+                        "trait": "StreamReadOps",
+                        "codec_signature": "unsafe fn load(at: *const u8) -> Self::Item",
+                        "codec": ["let at = at.cast_mut();", *load_body],
+                        "helpers": load.helpers,
+                        "fns": [
+                            {
+                                "signature": "unsafe fn read(readable: u32, ptr: *mut u8, n: u32) -> u32",
+                                "body": [f"{read}(readable, ptr, n)"],
+                            },
+                            {
+                                "signature": "fn drop_readable(readable: u32)",
+                                "body": [f"unsafe {{ {drop_r}(readable) }}"],
+                            },
+                        ],
+                    }
+                )
+            docs = [
+                f"/// The `{what}<{self._wit_type(element)}>` of `{func.name}` (its core imports "
+                "and element codec).",
+            ]
+            m.payload_ops.append(
+                PayloadOpsModel(name, docs, item, self.layouts.size(element), impls)
+            )
+
+    def _wit_type(self, ty: ir.Type) -> str:
+        if isinstance(ty, str):
+            return ty
+        td = self.resolve.types[ty]
+        return td.name or type(td.kind).__name__.lower()
+
+    def async_export(
+        self,
+        m: ModuleModel,
+        namer: TypeNamer,
+        func: ir.Function,
+        export_name: str,
+        here: str,
+        mod_path: str,
+        trait: str,
+        shims: list[Shim],
+        ext: Extern,
+    ) -> None:
+        """An async export lifted with the callback ABI: the trait function is an async
+        function that reports its result with the generated `task_return_<name>` (it may go on
+        working afterwards, e.g. writing the streams it returned); the core export starts it
+        on `async_rt`'s executor and the callback export polls it on each event."""
+        m.uses_async = True
+        ident = _ident(func.name)
+        name = self._fn_name(func, imported=False)
+        with namer.recording() as named:
+            decl = [f"{snake(p.name)}: {namer.owned(p.type, here)}" for p in func.params]
+        returner = f"task_return_{name.removeprefix('r#')}"
+        docs = (
+            doc_lines(func.docs)
+            + (["///"] if func.docs.contents else [])
+            + [
+                f"/// Async: report the result with `{returner}` once (the task may go on after).",
+            ]
+        )
+        trait_sig = (
+            f"fn {name}({', '.join(decl)}) -> impl core::future::Future<Output = ()> + 'static"
+        )
+        allow = ["clippy::too_many_arguments"] if len(decl) > 7 else []
+        m.trait_fns.append(ImportFn(docs, trait_sig, [], allow, alloc_types=named))
+        # The parameters are lifted as a synchronous export's without a result.
+        plain = dataclasses.replace(func, kind=func.kind.removeprefix("async-"), result=None)
+        sig = core_signature(self.layouts, plain, "export")
+        em = Emitter(self.layouts, namer, here)
+        program = function_stream(self.layouts, plain, "guest-export")
+
+        def call(args: list[str]) -> str:
+            return f"let code_ = crate::async_rt::start(T_::{name}({', '.join(args)}))"
+
+        body = em.guest_export(program, sig, call, False) + ["code_ as i32"]
+        params, args = _core_params(sig)
+        m.glue.append(
+            ImportFn(
+                [],
+                f"pub unsafe fn _export_{ident}<T_: {trait}>({params}) -> i32",
+                body,
+                ["clippy::too_many_arguments"] if len(sig.params) > 7 else [],
+                em.helpers,
+            )
+        )
+        m.glue.append(
+            ImportFn(
+                [],
+                f"pub unsafe fn _callback_{ident}(event: i32, handle: i32, payload: i32) -> i32",
+                ["crate::async_rt::callback(event as u32, handle as u32, payload as u32) as i32"],
+            )
+        )
+        prefix = here or "root"
+        shims.append(
+            Shim(
+                f"[async-lift]{export_name}",
+                f"{prefix}_{ident}",
+                params,
+                args,
+                " -> i32",
+                f"{mod_path}::_export_{ident}::<$ty>",
+            )
+        )
+        shims.append(
+            Shim(
+                f"[callback][async-lift]{export_name}",
+                f"{prefix}_{ident}_callback",
+                "event: i32, handle: i32, payload: i32",
+                "event, handle, payload",
+                " -> i32",
+                f"{mod_path}::_callback_{ident}",
+            )
+        )
+        # `task.return`: called like an import taking the result as its parameter
+        params_of_return = () if func.result is None else (ir.Param("value", func.result),)
+        returning = ir.Function(
+            name=f"task-return-{func.name}",
+            kind="freestanding",
+            resource=None,
+            params=params_of_return,
+            result=None,
+            span=func.span,
+        )
+        rsig = core_signature(self.layouts, returning, "import")
+        rident = f"_task_return_{ident}"
+        rparams, _ = _core_params(rsig)
+        ext.funcs.append((f"[task-return]{func.name}", rident, rparams, ""))
+        fn = self.import_fn(namer, returning, rsig, rident, here)
+        fn.docs = [f"/// Reports the result of the async export `{func.name}` (once per call)."]
+        m.functions.append(fn)
 
     def export_fn(
         self,
@@ -974,6 +1212,7 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
     name = crate_name(resolve, options)
     main = resolve.main_package
     pkg_docs = doc_lines(resolve.packages[main].docs, "//!") if main is not None else []
+    uses_async = any(m.uses_async for w in models for m in [w.root, *w.modules])
     files = {
         # The crate carries the WIT package's version (as package.json does), never a stand-in.
         "Cargo.toml": env.get_template("Cargo.toml.j2").render(
@@ -984,10 +1223,13 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
             docs=pkg_docs,
             crate=name.replace("-", "_"),
             imports=shared[0].path[0] if shared else "",
+            async_rt=uses_async,
             **header,
         ),
         "src/rt.rs": _rt_text(env, models, shared, header),
     }
+    if uses_async:
+        files["src/async_rt.rs"] = ASYNC_RUNTIME.read_text(encoding="utf-8")
     if shared:
         example = next((f"{w.name}::{m.name}" for w in models for m in w.modules if m.reexport), "")
         files[f"src/{shared[0].path[0]}.rs"] = env.get_template("imports.rs.j2").render(

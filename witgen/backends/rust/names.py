@@ -246,6 +246,9 @@ class TypeNamer:
                 assert isinstance(original, int)
                 return f"{self.borrow_path(original, here)}<{lt}>"
             return f"&{res}" if lt == "'_" else f"&{lt} {res}"
+        if isinstance(kind, (ir.Future, ir.Stream)):
+            # the handle: a function's generated stream/future ops wrap it in a reader or writer
+            return "u32"
         raise Unsupported(f"the Rust backend does not support {type(kind).__name__.lower()} types")
 
     def resource_of(self, ty: int) -> int:

@@ -352,6 +352,8 @@ def add_to(
         ]
         if len(exports) != 1:
             continue  # the stateful shape is for plugin worlds: one exported interface
+        if any(m.uses_async for m in model.modules):
+            continue  # and synchronous ones: an async task has no instance state to lend
         text, macro = module_text(resolve, wid, model.name, model.macro, exports, error_path, err)
         parts.append(text)
         macros.append(macro)
