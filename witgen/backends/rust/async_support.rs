@@ -14,9 +14,9 @@
 //! `FutureOps`).
 
 use alloc::boxed::Box;
-use core::any::Any;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use core::any::Any;
 use core::future::Future;
 use core::marker::PhantomData;
 use core::pin::Pin;
@@ -151,7 +151,7 @@ pub trait StreamOps {
     /// `at` must be valid for `SIZE` bytes and aligned as the element's type.
     unsafe fn store(value: &Self::Item, at: *mut u8, keep: &mut Keep);
     /// `(readable, writable)` handles of a new stream.
-    fn new() -> (u32, u32);
+    fn new_pair() -> (u32, u32);
     /// # Safety
     /// `ptr` must hold `n` lowered elements until the copy completes.
     unsafe fn write(writable: u32, ptr: *const u8, n: u32) -> u32;
@@ -166,7 +166,7 @@ pub trait FutureOps {
     /// # Safety
     /// As `StreamOps::store`.
     unsafe fn store(value: &Self::Item, at: *mut u8, keep: &mut Keep);
-    fn new() -> (u32, u32);
+    fn new_pair() -> (u32, u32);
     /// # Safety
     /// `ptr` must hold the lowered value until the copy completes.
     unsafe fn write(writable: u32, ptr: *const u8) -> u32;
@@ -198,8 +198,12 @@ pub struct StreamWriter<O: StreamOps> {
 impl<O: StreamOps> StreamWriter<O> {
     /// A new stream: (the readable handle to hand to the host, this writer).
     pub fn new() -> (u32, Self) {
-        let (readable, writable) = O::new();
-        let writer = Self { handle: writable, closed: false, _types: PhantomData };
+        let (readable, writable) = O::new_pair();
+        let writer = Self {
+            handle: writable,
+            closed: false,
+            _types: PhantomData,
+        };
         (readable, writer)
     }
 
@@ -263,7 +267,11 @@ pub struct StreamReader<O: StreamReadOps> {
 impl<O: StreamReadOps> StreamReader<O> {
     /// Takes over the readable end `handle` (a `stream<T>` parameter).
     pub fn from_handle(handle: u32) -> Self {
-        Self { handle, done: false, _types: PhantomData }
+        Self {
+            handle,
+            done: false,
+            _types: PhantomData,
+        }
     }
 
     /// Up to `max` values; None once the writer dropped its end.
@@ -282,7 +290,11 @@ impl<O: StreamReadOps> StreamReader<O> {
                 return None;
             }
         }
-        Some((0..n).map(|i| unsafe { O::load(base.add(i * O::SIZE)) }).collect())
+        Some(
+            (0..n)
+                .map(|i| unsafe { O::load(base.add(i * O::SIZE)) })
+                .collect(),
+        )
     }
 }
 
@@ -300,8 +312,14 @@ pub struct FutureWriter<O: FutureOps> {
 
 impl<O: FutureOps> FutureWriter<O> {
     pub fn new() -> (u32, Self) {
-        let (readable, writable) = O::new();
-        (readable, Self { handle: writable, _types: PhantomData })
+        let (readable, writable) = O::new_pair();
+        (
+            readable,
+            Self {
+                handle: writable,
+                _types: PhantomData,
+            },
+        )
     }
 
     /// Writes the value; false when the reader dropped its end without reading.

@@ -909,7 +909,7 @@ class RustGen:
             new = extern("new", "", " -> i64")
             common = [
                 {
-                    "signature": "fn new() -> (u32, u32)",
+                    "signature": "fn new_pair() -> (u32, u32)",
                     "body": [
                         f"let pair = unsafe {{ {new}() }} as u64;",
                         "(pair as u32, (pair >> 32) as u32)",

@@ -1,0 +1,111 @@
+"""The Rust SDK generated for async exports (the 1.1.0 streaming worlds).
+
+tests/async/test_rust_guest.py runs guests built on it; here: it is laid out as rustfmt lays it
+out and clippy-clean, and what the backend does not generate yet is refused by name at the
+function's file:line:column.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import rust_source
+from conftest import require_tool
+from witgen import backends, frontend
+from witgen.backends.common import Unsupported
+from witgen.backends.rust import generator as rust_generator
+
+
+@pytest.fixture(scope="module")
+def sdk() -> Path:
+    rust_source.write_sdk()
+    return rust_source.SDK_DIR
+
+
+def test_the_sdk_ships_the_async_runtime_and_the_payload_types(sdk: Path) -> None:
+    source = (sdk / "src" / "streaming_source_plugin.rs").read_text(encoding="utf-8")
+    runtime = rust_generator.ASYNC_RUNTIME.read_text(encoding="utf-8")
+    assert (sdk / "src" / "async_rt.rs").read_text(encoding="utf-8") == runtime
+    # the import names wit-component gives the stream (0) and the future (1) of `read`
+    for name in (
+        "[stream-new-0]read",
+        "[async-lower][stream-write-0]read",
+        "[future-new-1]read",
+        "[async-lower][future-write-1]read",
+        "[task-return]read",
+    ):
+        assert f'#[link_name = "{name}"]' in source
+    assert '"[async-lift]dataflare:core/streaming-source@1.1.0#read"' in source
+    assert '"[callback][async-lift]dataflare:core/streaming-source@1.1.0#read"' in source
+
+
+def test_the_sdk_is_laid_out_as_rustfmt_would(sdk: Path) -> None:
+    rustfmt = require_tool("rustfmt")
+    files = sorted(str(p) for p in (sdk / "src").rglob("*.rs"))
+    proc = subprocess.run(
+        [rustfmt, "--check", "--edition", "2021", *files], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+
+
+def test_the_sdk_is_clippy_clean(sdk: Path) -> None:
+    cargo = require_tool("cargo")
+    require_tool("cargo-clippy")
+    target = rust_source.ROOT / "target" / "rust-host"  # the corpus test's host target dir
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target))
+    env.pop("RUSTC", None)
+    proc = subprocess.run(
+        [cargo, "clippy", "--quiet", "--all-features", "--", "-D", "warnings"],
+        cwd=sdk,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+
+
+@pytest.mark.parametrize(
+    ("wit", "needle"),
+    [
+        (
+            "interface i { f: async func(); }\nworld w { import i; }",
+            "function `f` is async; the Rust backend does not support async imports",
+        ),
+        (
+            "interface i { resource r { m: async func(); } }\nworld w { export i; }",
+            "function `[method]r.m` is async; the Rust backend does not support async resource",
+        ),
+        (
+            "interface i { f: async func() -> stream; }\nworld w { export i; }",
+            "`f` uses a future or stream without an element type",
+        ),
+        (
+            "interface i { f: async func(e: error-context); }\nworld w { export i; }",
+            "`f` uses error-context",
+        ),
+        (
+            "interface i { f: func(s: stream<u8>); }\nworld w { import i; }",
+            "`f` uses a future or stream; the Rust backend supports them in exports only",
+        ),
+    ],
+)
+def test_what_is_not_generated_yet_is_refused_by_name(
+    tmp_path: Path, wit: str, needle: str
+) -> None:
+    path = tmp_path / "t.wit"
+    text = f"package t:x;\n{wit}\n"
+    path.write_text(text, encoding="utf-8")
+    resolve = frontend.load(path, all_features=True)
+    main = resolve.main_package
+    assert main is not None
+    worlds = sorted(resolve.packages[main].worlds.values())
+    with pytest.raises(Unsupported) as refused:
+        rust_generator.generate(resolve, worlds, backends.GenerateOptions(source="t.wit"))
+    assert needle in refused.value.message
+    span = refused.value.span
+    assert span is not None
+    assert text.splitlines()[span.line - 1].startswith("interface i")
