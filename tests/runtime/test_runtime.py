@@ -65,10 +65,6 @@ PENDING_STEPS: dict[tuple[str, str, str], str] = {
         "[Symbol.dispose], and the handles stay alive until the instance goes"
     ),
     ("dual", "typescript", "host-drop"): "as for resources: the guest cannot drop a host cursor",
-    ("resources", "go", "consume"): (
-        "the Go SDK never drops an own<counter> the guest receives as a parameter: its "
-        "destructor does not run"
-    ),
 }
 
 EXAMPLES = settings(max_examples=10, deadline=None)

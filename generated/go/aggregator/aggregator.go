@@ -21,7 +21,8 @@ type PluginInfo = types.PluginInfo
 // Running state of one aggregation window.
 //
 // Implement it in Go; the host owns handles to it and the component drops it when the last
-// handle goes away (calling its Drop method, if it has one).
+// handle goes away (calling its Drop method, if it has one). A function that receives one as
+// an owned parameter owns it: it is dropped when the function returns, unless returned.
 type Accumulator interface {
 	// Adds one record to the window.
 	Add(record DataRecord) witrt.Result[witrt.Unit, PluginError]
@@ -38,9 +39,7 @@ func wasmimportAccumulatorNew(rep uint32) uint32
 
 //go:wasmexport dataflare:core/aggregator@1.0.0#[dtor]accumulator
 func wasmexportAccumulatorDtor(rep uint32) {
-	if d, ok := accumulatorTable.Remove(rep).(interface{ Drop() }); ok {
-		d.Drop()
-	}
+	accumulatorTable.Destroy(rep)
 }
 
 // Exports is what a component exporting dataflare:core/aggregator@1.0.0 implements; register it with Export.

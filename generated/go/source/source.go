@@ -21,7 +21,8 @@ type PluginInfo = types.PluginInfo
 // A read position in the source.
 //
 // Implement it in Go; the host owns handles to it and the component drops it when the last
-// handle goes away (calling its Drop method, if it has one).
+// handle goes away (calling its Drop method, if it has one). A function that receives one as
+// an owned parameter owns it: it is dropped when the function returns, unless returned.
 type Cursor interface {
 	// Reads at most `max` records; an empty list means the source is exhausted.
 	ReadBatch(max uint32) witrt.Result[[]DataRecord, PluginError]
@@ -36,9 +37,7 @@ func wasmimportCursorNew(rep uint32) uint32
 
 //go:wasmexport dataflare:core/source@1.0.0#[dtor]cursor
 func wasmexportCursorDtor(rep uint32) {
-	if d, ok := cursorTable.Remove(rep).(interface{ Drop() }); ok {
-		d.Drop()
-	}
+	cursorTable.Destroy(rep)
 }
 
 // Exports is what a component exporting dataflare:core/source@1.0.0 implements; register it with Export.

@@ -39,3 +39,46 @@ func (t *Table[T]) Remove(rep uint32) T {
 	t.free = append(t.free, rep)
 	return v
 }
+
+// Destroy is a destructor's work: it forgets rep's value and calls its Drop method, if any. A
+// rep already released (see Release) is left alone: its value has had its Drop call.
+func (t *Table[T]) Destroy(rep uint32) {
+	if rep == 0 || int(rep) > len(t.items) || !t.used[rep-1] {
+		return
+	}
+	dropValue(t.Remove(rep))
+}
+
+// Release ends an exported function's ownership of a value it received as an owned handle
+// (rep): the value leaves the table, drop drops the handle (the destructor then finds nothing
+// to do) and the value's Drop method runs, unless the function returned the value, which
+// stored it again under a new rep.
+func (t *Table[T]) Release(rep uint32, drop func()) {
+	v := t.Remove(rep)
+	drop()
+	if !t.holds(v) {
+		dropValue(v)
+	}
+}
+
+// holds reports whether v is stored under some rep (values of types Go cannot compare never
+// are).
+func (t *Table[T]) holds(v T) (found bool) {
+	defer func() {
+		if recover() != nil {
+			found = false
+		}
+	}()
+	for i, item := range t.items {
+		if t.used[i] && any(item) == any(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func dropValue(v any) {
+	if d, ok := v.(interface{ Drop() }); ok {
+		d.Drop()
+	}
+}

@@ -103,6 +103,7 @@ class ResourceSpelling:
     table: str = ""  # exported: the witrt.Table variable, qualified for the current package
     new_fn: str = ""  # exported: the `[resource-new]` import wrapper
     rep_fn: str = ""  # exported: the `[resource-rep]` import wrapper
+    drop_fn: str = ""  # exported: the `[resource-drop]` import wrapper
     from_handle: str = ""  # imported: the function making a Go value from a handle
 
 
@@ -599,9 +600,15 @@ class GoEmitter:
         if not res.exported:
             text = f"{res.from_handle}({h})"
         elif inst.handle == "own":
-            # the Go value takes over the handle: it stays in the component's table until the
-            # host drops it (as wit-bindgen's Rust does), so no resource.drop here
-            text = f"{res.table}.Get({self.namer.calls(res.rep_fn)}({h}))"
+            # the host moved its handle to this component: the function owns the value, and
+            # when it returns the handle is dropped and Drop runs (unless the function returned
+            # the value: `Table.Release`), as wit-bindgen's Rust drops an owned parameter
+            handle, rep = self.b.tmp(), self.b.tmp()
+            self.b.line(f"{handle} := {h}")
+            self.b.line(f"{rep} := {self.namer.calls(res.rep_fn)}({handle})")
+            drop = self.namer.calls(res.drop_fn)
+            self.b.line(f"defer {res.table}.Release({rep}, func() {{ {drop}({handle}) }})")
+            text = f"{res.table}.Get({rep})"
         else:
             text = f"{res.table}.Get({h})"
         resource = self.resolve.dealias(inst.resource)

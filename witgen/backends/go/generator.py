@@ -154,6 +154,7 @@ class Namer:
                 table=ids[("table", rid)],
                 new_fn=ids[("new-fn", rid)],
                 rep_fn=ids[("rep-fn", rid)],
+                drop_fn=ids[("drop-fn", rid)],
             )
         return ResourceSpelling(
             exported=False, from_handle=self.ident(td.owner, ("from-handle", rid))
@@ -276,6 +277,7 @@ class PackageGenerator:
         for info in self.resources.values():
             if info["kind"] == "resource_export":
                 info["uses_rep"] = info["rep_fn"] in self.namer.called
+                info["uses_drop"] = info["drop_fn"] in self.namer.called
         code = self.gen.env.get_template("package.go.j2").render(
             header=self.gen.header,
             pkg=self.pkg,
@@ -468,6 +470,7 @@ class PackageGenerator:
                 "wit": td.name,
                 "new_fn": self.pkg.idents[("new-fn", tid)],
                 "rep_fn": self.pkg.idents[("rep-fn", tid)],
+                "drop_fn": self.pkg.idents[("drop-fn", tid)],
                 "table_type": self.namer.ref("witrt", "Table"),
                 "dtor": self.pkg.idents[("dtor", tid)],
                 "dtor_export": f"{prefix}[dtor]{td.name}",

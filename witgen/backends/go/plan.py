@@ -321,8 +321,7 @@ class PackagePlan:
                     ids[("new-fn", tid)] = lower.claim(f"wasmimport{type_name}New")
                     ids[("rep-fn", tid)] = lower.claim(f"wasmimport{type_name}Rep")
                     ids[("dtor", tid)] = lower.claim(f"wasmexport{type_name}Dtor")
-                else:
-                    ids[("drop-fn", tid)] = lower.claim(f"wasmimport{type_name}Drop")
+                ids[("drop-fn", tid)] = lower.claim(f"wasmimport{type_name}Drop")
         for direction, func in functions:
             raw = self._raw_base(pkg, func)
             prefix = "wasmimport" if direction == "import" else "wasmexport"
