@@ -84,7 +84,7 @@ def test_the_sdk_is_clippy_clean(sdk: Path) -> None:
             "`f` uses a future or stream without an element type",
         ),
         (
-            "interface i { f: async func(e: error-context); }\nworld w { export i; }",
+            "interface i { f: func(e: error-context); }\nworld w { import i; }",
             "`f` uses error-context",
         ),
         (
@@ -109,3 +109,44 @@ def test_what_is_not_generated_yet_is_refused_by_name(
     span = refused.value.span
     assert span is not None
     assert text.splitlines()[span.line - 1].startswith("interface i")
+
+
+BROAD_WIT = rust_source.ROOT / "tests" / "async" / "wit" / "broad.wit"
+BROAD_SDK = rust_source.rust.TARGET_DIR / "async-broad-sdk"  # tests/async/rust_broad uses it
+
+
+def build_broad() -> Path:
+    """tests/async/rust_broad on the SDK generated from broad.wit, made a component (`component
+    new` checks every core import and export name and signature against the WIT)."""
+    resolve = frontend.load(BROAD_WIT)
+    options = backends.GenerateOptions("tests/async/wit/broad.wit", "broad-sdk")
+    rust_source.rust.write_sdk(BROAD_SDK, rust_generator.generate(resolve, [0], options))
+    rust_source.rust.cargo_build(rust_source.ROOT / "tests" / "async" / "rust_broad")
+    return rust_source.rust.componentize(
+        rust_source.rust.core_module("async-broad"),
+        BROAD_WIT,
+        "broad",
+        rust_source.rust.COMPONENTS / "async-broad.wasm",
+    )
+
+
+@pytest.fixture(scope="module")
+def broad() -> Path:
+    missing = rust_source.rust.missing_tools()
+    if missing:
+        reason = f"the Rust guest needs: {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return build_broad()
+
+
+def test_every_future_stream_and_async_shape_makes_a_component(broad: Path) -> None:
+    tool = require_tool("wasm-tools")
+    done = subprocess.run([tool, "component", "wit", str(broad)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    wit = done.stdout
+    assert (
+        "split: async func(bytes: stream<u8>, sizes: future<list<u32>>) -> stream<string>;" in wit
+    )
+    assert "export top: async func(n: u32) -> future<string>;" in wit

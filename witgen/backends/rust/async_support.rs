@@ -334,6 +334,55 @@ impl<O: FutureOps> FutureWriter<O> {
     }
 }
 
+/// The core imports a reader of one future type of one function needs, and how its value is
+/// lifted (generated).
+pub trait FutureReadOps {
+    type Item;
+    const SIZE: usize;
+    /// # Safety
+    /// `at` must hold a value the host lowered.
+    unsafe fn load(at: *const u8) -> Self::Item;
+    /// # Safety
+    /// `ptr` must be valid for one value until the copy completes.
+    unsafe fn read(readable: u32, ptr: *mut u8) -> u32;
+    fn drop_readable(readable: u32);
+}
+
+/// The guest's readable end of a `future<T>` the host writes.
+pub struct FutureReader<O: FutureReadOps> {
+    handle: u32,
+    _types: PhantomData<O>,
+}
+
+impl<O: FutureReadOps> FutureReader<O> {
+    /// Takes over the readable end `handle` (a `future<T>` parameter).
+    pub fn from_handle(handle: u32) -> Self {
+        Self {
+            handle,
+            _types: PhantomData,
+        }
+    }
+
+    /// The value; None when the writer dropped its end without writing.
+    pub async fn read(self) -> Option<O::Item> {
+        let mut block: Vec<u64> = alloc::vec![0; O::SIZE.div_ceil(8).max(1)];
+        let base = block.as_mut_ptr() as *mut u8;
+        let answer = unsafe { O::read(self.handle, base) };
+        let answer = completion(self.handle, answer).await;
+        if answer & 0xf == COMPLETED {
+            Some(unsafe { O::load(base) })
+        } else {
+            None
+        }
+    }
+}
+
+impl<O: FutureReadOps> Drop for FutureReader<O> {
+    fn drop(&mut self) {
+        O::drop_readable(self.handle);
+    }
+}
+
 /// An `error-context` this guest created; dropping it releases the handle.
 pub struct ErrorContext(u32);
 
@@ -342,6 +391,13 @@ impl ErrorContext {
         Self(unsafe { error_context_new(debug_message.as_ptr(), debug_message.len()) })
     }
 
+    /// Takes over a handle the host passed (an `error-context` parameter or element).
+    pub fn from_handle(handle: u32) -> Self {
+        Self(handle)
+    }
+
+    /// The handle, to pass to the host (lowering an `error-context` lends it: this value still
+    /// drops it).
     pub fn handle(&self) -> u32 {
         self.0
     }

@@ -581,7 +581,7 @@ class RustGen:
     def _check_type(self, func: ir.Function, ty: ir.Type, *, exported: bool = False) -> None:
         d = self.resolve.dealias(ty)
         if isinstance(d, str):
-            if d == "error-context":
+            if d == "error-context" and not exported:
                 raise Unsupported(
                     f"function `{func.name}` uses error-context (unsupported)", func.span
                 )
@@ -940,30 +940,28 @@ class RustGen:
                     },
                 ],
             }
-            impls = [writer]
-            if payload.is_stream:
-                load = Emitter(self.layouts, namer, here)
-                load_body = load.load_element(ts.load_program(element))
-                read = extern("read", "readable: u32, ptr: *mut u8, n: u32", " -> u32")
-                drop_r = extern("drop-readable", "readable: u32", "")
-                impls.append(
+            read_params = "readable: u32, ptr: *mut u8" + (", n: u32" if payload.is_stream else "")
+            read = extern("read", read_params, " -> u32")
+            drop_r = extern("drop-readable", "readable: u32", "")
+            load = Emitter(self.layouts, namer, here)
+            load_body = load.load_element(ts.load_program(element))
+            reader = {
+                "trait": "StreamReadOps" if payload.is_stream else "FutureReadOps",
+                "codec_signature": "unsafe fn load(at: *const u8) -> Self::Item",
+                "codec": ["let at = at.cast_mut();", *load_body],
+                "helpers": load.helpers,
+                "fns": [
                     {
-                        "trait": "StreamReadOps",
-                        "codec_signature": "unsafe fn load(at: *const u8) -> Self::Item",
-                        "codec": ["let at = at.cast_mut();", *load_body],
-                        "helpers": load.helpers,
-                        "fns": [
-                            {
-                                "signature": "unsafe fn read(readable: u32, ptr: *mut u8, n: u32) -> u32",
-                                "body": [f"{read}(readable, ptr, n)"],
-                            },
-                            {
-                                "signature": "fn drop_readable(readable: u32)",
-                                "body": [f"unsafe {{ {drop_r}(readable) }}"],
-                            },
-                        ],
-                    }
-                )
+                        "signature": f"unsafe fn read({read_params}) -> u32",
+                        "body": [f"{read}({args.replace('writable', 'readable')})"],
+                    },
+                    {
+                        "signature": "fn drop_readable(readable: u32)",
+                        "body": [f"unsafe {{ {drop_r}(readable) }}"],
+                    },
+                ],
+            }
+            impls = [writer, reader]
             docs = [
                 f"/// The `{what}<{self._wit_type(element)}>` of `{func.name}` (its core imports "
                 "and element codec).",

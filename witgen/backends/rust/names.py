@@ -201,6 +201,8 @@ class TypeNamer:
         holds borrows, elided (`'_`) in function signatures.
         """
         if isinstance(ty, str):
+            if ty == "error-context":
+                return "u32"  # the handle (`async_rt::ErrorContext::from_handle` owns it)
             if ty not in PRIMITIVE_RUST:
                 raise Unsupported(f"the Rust backend does not support `{ty}` yet")
             if ty == "string":
