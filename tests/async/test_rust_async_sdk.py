@@ -7,17 +7,25 @@ function's file:line:column.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from pathlib import Path
+from typing import Any, Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import rust_source
 from conftest import require_tool
-from witgen import backends, frontend
+from witgen import backends, frontend, ir
+from witgen.abi.async_payloads import Payload, payloads
+from witgen.abi.codec import AbiContext
+from witgen.abi.layout import Layouts
 from witgen.backends.common import Unsupported
 from witgen.backends.rust import generator as rust_generator
+from witgen.hostrt import _async
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +158,132 @@ def test_every_future_stream_and_async_shape_makes_a_component(broad: Path) -> N
         "split: async func(bytes: stream<u8>, sizes: future<list<u32>>) -> stream<string>;" in wit
     )
     assert "export top: async func(n: u32) -> future<string>;" in wit
+
+
+PIPES = "t:async-broad/pipes"
+
+
+class BroadHost:
+    """`split` and `top` of the broad guest bound for the async host (as rust_source binds the
+    streaming source): payload types and codecs from the canonical-ABI layer."""
+
+    def __init__(self, component: bytes) -> None:
+        resolve = frontend.load(BROAD_WIT)
+        layouts = Layouts(resolve)
+        pipes = next(i for i in resolve.interfaces if i.name == "pipes")
+        split = pipes.functions["split"]
+        top = next(
+            e.item.function
+            for e in resolve.worlds[0].exports
+            if isinstance(e.item, ir.WorldFunction)
+        )
+        plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
+        context = AbiContext(layouts, memory=plugin)
+
+        def payload(p: Payload) -> _async.PayloadType:
+            element = p.element
+            assert element is not None
+            lay, typed = layouts.of(element), context.codec(element)
+            codec = _async.Codec(
+                lay.size,
+                lay.align,
+                lambda ptr: typed.load(plugin.view(), ptr),
+                lambda value, ptr: context.store(value, element, ptr),
+            )
+            return _async.PayloadType(str(element), codec)
+
+        split_types = {p.index: payload(p) for p in payloads(resolve, split)}
+        top_types = {p.index: payload(p) for p in payloads(resolve, top)}
+        self.writers: list[tuple[Any, Any]] = []
+
+        def lower_split(state: _async.InstanceState, args: Sequence[Any]) -> list[int]:
+            data, data_writer = _async.lower_stream(state, split_types[0])
+            sizes, sizes_writer = _async.lower_future(state, split_types[1])
+            self.writers.append((data_writer, sizes_writer))
+            return [data, sizes]
+
+        def lift_split(state: _async.InstanceState, flat: Sequence[int | float]) -> Any:
+            return _async.lift_stream(state, int(flat[0]), split_types[2])
+
+        def lift_top(state: _async.InstanceState, flat: Sequence[int | float]) -> Any:
+            return _async.lift_future(state, int(flat[0]), top_types[0])
+
+        _async.AsyncPlugin.__init__(
+            plugin,
+            component,
+            {
+                "split": _async.AsyncExport(
+                    f"[async-lift]{PIPES}#split",
+                    f"[export]{PIPES}",
+                    "split",
+                    lower_split,
+                    lift_split,
+                ),
+                "top": _async.AsyncExport(
+                    "[async-lift]top",
+                    "[export]$root",
+                    "top",
+                    lambda state, args: [int(args[0])],
+                    lift_top,
+                ),
+            },
+            {
+                # every function's payload types: the guest imports the built-ins of all
+                **{
+                    (PIPES, f.name, p.index): payload(p)
+                    for f in pipes.functions.values()
+                    for p in payloads(resolve, f)
+                },
+                **{(PIPES, "split", i): t for i, t in split_types.items()},
+                **{("$root", "top", i): t for i, t in top_types.items()},
+            },
+            {  # the flat results of every async export's task.return (the guest imports all)
+                **{
+                    (f"[export]{PIPES}", f.name): (
+                        () if f.result is None else tuple(layouts.of(f.result).flat)
+                    )
+                    for f in pipes.functions.values()
+                    if f.is_async
+                },
+                ("[export]$root", "top"): ("i32",),
+            },
+        )
+        self.plugin = plugin
+
+    async def split(self, pieces: list[str]) -> list[str]:
+        data = b"".join(p.encode() for p in pieces)
+        call = asyncio.ensure_future(self.plugin.call("split"))
+        await asyncio.sleep(0)  # the call lowered its stream and future arguments
+        data_writer, sizes_writer = self.writers.pop()
+        assert await sizes_writer.set([len(p.encode()) for p in pieces])
+        assert await data_writer.write(list(data)) == len(data)
+        data_writer.close()
+        out = await call
+        got: list[str] = []
+        while (part := await out.read(16)) is not None:
+            got.extend(part)
+        out.close()
+        return got
+
+
+@pytest.fixture(scope="module")
+def broad_host(broad: Path) -> BroadHost:
+    return BroadHost(broad.read_bytes())
+
+
+@settings(max_examples=20)
+@given(st.lists(st.text(max_size=12), max_size=40))
+def test_split_reads_a_stream_and_a_future_and_writes_a_stream(
+    broad_host: BroadHost, pieces: list[str]
+) -> None:
+    assert asyncio.run(broad_host.split(pieces)) == pieces
+
+
+@settings(max_examples=10)
+@given(st.integers(0, 2**32 - 1))
+def test_a_world_level_async_export_returns_a_future(broad_host: BroadHost, n: int) -> None:
+    async def body() -> Any:
+        future = await broad_host.plugin.call("top", n)
+        return await future
+
+    assert asyncio.run(body()) == str(n)
