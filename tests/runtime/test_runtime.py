@@ -60,11 +60,6 @@ PENDING_STEPS: dict[tuple[str, str, str], str] = {
         "componentize-js 0.23 never drops an own<counter> the guest receives as a parameter: "
         "its [Symbol.dispose] does not run"
     ),
-    ("resources", "typescript", "host-drop"): (
-        "a TypeScript guest cannot drop an imported tally: the SDK's class declares no "
-        "[Symbol.dispose], and the handles stay alive until the instance goes"
-    ),
-    ("dual", "typescript", "host-drop"): "as for resources: the guest cannot drop a host cursor",
 }
 
 EXAMPLES = settings(max_examples=10, deadline=None)

@@ -28,7 +28,7 @@ TSC_FLAGS = [
     "--moduleResolution",
     "bundler",
     "--lib",
-    "es2022",
+    "es2022,esnext.disposable",
     "--verbatimModuleSyntax",
 ]
 

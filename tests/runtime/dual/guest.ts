@@ -14,6 +14,11 @@ class Wrapped implements Cursor {
   next(): number {
     return this.inner.next() + 100;
   }
+
+  // componentize-js calls this when the host drops its last handle: the host cursor goes too
+  [Symbol.dispose](): void {
+    this.inner[Symbol.dispose]();
+  }
 }
 
 export const store = defineStore({

@@ -40,6 +40,10 @@ export const guest = defineGuest({
   live: () => live,
   useTally: (start, by) => {
     const first = new Tally(start);
-    return Tally.bump(first, by).get();
+    const second = Tally.bump(first, by);
+    const value = second.get();
+    first[Symbol.dispose]();
+    second[Symbol.dispose]();
+    return value;
   },
 });

@@ -677,6 +677,14 @@ class _Generator:
                 )
             else:
                 members.append(self.signature(inner, names.member(fn.item_name), fn, scope, where))
+        members.append(
+            names.tsdoc(
+                "Drops the handle now (the host's destructor runs) instead of when the "
+                "instance goes.",
+                inner,
+            )
+            + [f"{inner}[Symbol.dispose](): void;"]
+        )
         return _Block(braced(lines, members, indent))
 
     def exports_file(self, iface: int, named: tuple[int, str] | None = None) -> str:
