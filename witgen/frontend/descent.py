@@ -13,6 +13,7 @@ paths give equal ASTs on every file of the corpus.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from array import array
 from typing import Any
@@ -22,7 +23,6 @@ from witgen.frontend import ast
 from witgen.frontend.lexer import (
     _BAD_CODEPOINTS,
     _CHUNK,
-    _FAST,
     KEYWORDS,
     PUNCT,
     _version_tail,
@@ -71,7 +71,7 @@ class _Scan:
 
 
 def _classify(value: str) -> str | None:
-    """The kind of a piece of `lexer._FAST` met for the first time (a keyword or punctuation is
+    """The kind of a piece of `_PIECES` met for the first time (a keyword or punctuation is
     known already); None for what only the exact lexer may judge."""
     first = value[0]
     if first == "/":  # a comment (`/` alone is punctuation); `/*` alone nests or runs on
@@ -89,23 +89,49 @@ def _classify(value: str) -> str | None:
     return None
 
 
+# The pieces of `lexer._FAST` without its whitespace group: `split` then gives [whitespace,
+# piece, whitespace, piece, ..., whitespace], two items a token where `_FAST` gives three. Every
+# character but whitespace starts a piece (the last alternative takes any other one), so only
+# whitespace is ever between two pieces. `\r` counts as whitespace here: `_scan` checks first
+# that each one starts a `\r\n`, as `_FAST` would. A block comment that nests or runs past a
+# chunk is `/*` alone, and the exact path judges it.
+_PIECES = re.compile(
+    r"""
+    ( [=,:;(){}<>*@+.]|->|-
+    | %?[^\W\d][\w-]*+|%
+    | \d+(?:\.\d+\.\d+)?
+    | //[^\n]*+\n?
+    | /\*(?:[^*/]|\*(?!/)|/(?!\*))*\*/
+    | /\*?
+    | "[^"\n]*"?
+    | [^ \t\n\r]
+    )
+    """,
+    re.VERBOSE,
+)
+
+
 def _scan(text: str) -> _Scan | None:
-    """The tokens of `text` (the pieces of `lexer._FAST`), or None when the exact lexer must
-    look at it: non-ASCII text, a forbidden character, a bad name, version or string, a block
-    comment that nests or crosses a chunk, a version with `-pre`/`+build`. (Doing each chunk
-    with list-wide C functions, `map`/`accumulate`/`compress`, was measured slower.)"""
+    """The tokens of `text` (the pieces of `_PIECES`), or None when the exact lexer must look
+    at it: non-ASCII text, a forbidden character, a `\r` not before `\n`, a bad name, version or
+    string, a block comment that nests or crosses a chunk, a version with `-pre`/`+build`.
+    (Doing each chunk with list-wide C functions, `map`/`accumulate`/`compress`, was measured
+    slower.)"""
     if not text.isascii() or _BAD_CODEPOINTS.search(text) is not None:
         return None
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return None
     out = _Scan()
-    kinds = out.kinds
-    values = out.values
-    starts = out.starts
+    add_kind = out.kinds.append
+    add_value = out.values.append
+    add_start = out.starts.append
     docs = out.docs
-    kind_of = dict(_KINDS)  # each new piece joins it: one lookup for its repetitions
-    # the first string met for each piece: repetitions (keywords, names) share it rather
-    # than keep their own copy (a third of the memory of the tokens on a large file)
-    first_of = {k: k for k in kind_of}
-    split = _FAST.split
+    # each piece met for the first time joins `known` as (its kind, the string kept for it):
+    # one lookup for its repetitions, which share the first string rather than keep their own
+    # copy (a third of the memory of the tokens on a large file)
+    known = {k: (kind, k) for k, kind in _KINDS.items()}
+    count = 0  # tokens so far
+    split = _PIECES.split
     pending: list[str] | None = None
     pending_start = 0
     pos = 0
@@ -113,16 +139,12 @@ def _scan(text: str) -> _Scan | None:
     while pos < n:
         stop = text.find("\n", pos + _CHUNK)
         stop = n if stop < 0 else stop + 1
-        # `split` gives [text before, whitespace, piece, text before, ...] (the text before a
-        # match is always empty): a flat list, where `findall` would make a tuple per token
-        pieces = iter(split(text[pos:stop]))
-        next(pieces)
-        for space, value, _ in zip(pieces, pieces, pieces):
+        pieces = split(text[pos:stop])
+        pairs = iter(pieces)
+        for space, value in zip(pairs, pairs):
             pos += len(space)
-            kind = kind_of.get(value)
-            if kind is None:
-                if not value:  # the end of the chunk
-                    break
+            hit = known.get(value)
+            if hit is None:
                 kind = _classify(value)
                 if kind is None:
                     return None
@@ -130,9 +152,10 @@ def _scan(text: str) -> _Scan | None:
                     end = pos + len(value)
                     if _version_tail(text, end, value)[1] != end:
                         return None  # `-pre`/`+build` follows: the exact lexer joins them
-                else:
-                    kind_of[value] = kind
-                    first_of[value] = value
+                elif kind is not _COMMENT:
+                    known[value] = (kind, value)
+            else:
+                kind, value = hit
             if kind is _COMMENT:
                 if pending is None:
                     pending = []
@@ -141,18 +164,20 @@ def _scan(text: str) -> _Scan | None:
                 pos += len(value)
                 continue
             if pending is not None:
-                docs[len(kinds)] = (pending, pending_start)
+                docs[count] = (pending, pending_start)
                 pending = None
-            kinds.append(kind)
-            values.append(first_of.get(value, value))
-            starts.append(pos)
+            add_kind(kind)
+            add_value(value)
+            add_start(pos)
+            count += 1
             pos += len(value)
-    if pos != n:
-        return None
+        pos += len(pieces[-1])  # the whitespace after the chunk's last piece
+        if pos != stop:
+            return None
     for _ in range(4):  # lookahead past the end never leaves the lists
-        kinds.append(_EOF)
-        values.append("")
-        starts.append(n)
+        add_kind(_EOF)
+        add_value("")
+        add_start(n)
     return out
 
 
