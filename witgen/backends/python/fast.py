@@ -742,7 +742,11 @@ class _Emitter:
             self.fg.use(helper)
             self.fg.st("f" if "f32" in helper else "d")
             self.fg.st("I" if "f32" in helper else "Q")
-        self.lazy(o, lambda: text.format(self.ex(arg)))
+        # a pointer or length waiting for `rt.allocate()` is still waiting once cast
+        source = self.values.get(arg)
+        self.values[o] = _Value(
+            lambda: text.format(self.ex(arg)), source is not None and source.deferred
+        )
 
     def _Load(self, inst: Load, out: list[str]) -> None:
         (addr,), (o,) = inst.args, inst.out
