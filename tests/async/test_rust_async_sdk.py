@@ -80,8 +80,8 @@ def test_the_sdk_is_clippy_clean(sdk: Path) -> None:
     ("wit", "needle"),
     [
         (
-            "interface i { f: async func(); }\nworld w { import i; }",
-            "function `f` is async; the Rust backend does not support async imports",
+            "interface i { resource r { m: async func(); } }\nworld w { import i; }",
+            "function `[method]r.m` is async; the Rust backend does not support async resource",
         ),
         (
             "interface i { resource r { m: async func(); } }\nworld w { export i; }",
@@ -172,11 +172,14 @@ class BroadHost:
         layouts = Layouts(resolve)
         pipes = next(i for i in resolve.interfaces if i.name == "pipes")
         split = pipes.functions["split"]
-        top = next(
-            e.item.function
+        world_functions = {
+            e.item.function.name: e.item.function
             for e in resolve.worlds[0].exports
             if isinstance(e.item, ir.WorldFunction)
-        )
+        }
+        top, relay = world_functions["top"], world_functions["relay"]
+        assert relay.result is not None
+        relay_result = relay.result
         plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
         context = AbiContext(layouts, memory=plugin)
 
@@ -226,6 +229,16 @@ class BroadHost:
                     lambda state, args: [int(args[0])],
                     lift_top,
                 ),
+                "relay": _async.AsyncExport(
+                    "[async-lift]relay",
+                    "[export]$root",
+                    "relay",
+                    lambda state, args: [
+                        *context.lower_flat(args[0], "string"),
+                        *context.lower_flat(args[1], "u32"),
+                    ],
+                    lambda state, flat: context.lift_flat(list(flat), relay_result),
+                ),
             },
             {
                 # every function's payload types: the guest imports the built-ins of all
@@ -246,9 +259,35 @@ class BroadHost:
                     if f.is_async
                 },
                 ("[export]$root", "top"): ("i32",),
+                ("[export]$root", "relay"): tuple(layouts.of(relay_result).flat),
+            },
+            imports={
+                ("$root", "[async-lower]double"): _async.AsyncImport(
+                    ("i32", "i32", "i32", "i32"),
+                    lambda state, flat: [
+                        plugin.read_text(int(flat[0]), int(flat[1])),
+                        int(flat[2]) & 0xFFFFFFFF,
+                    ],
+                    lambda state, value, ptr: context.store(value, "string", ptr),
+                    self.double,
+                ),
+                ("t:async-broad/clock", "[async-lower]now"): _async.AsyncImport(
+                    ("i32", "i32"),
+                    lambda state, flat: [int(flat[0]) & 0xFFFFFFFF],
+                    lambda state, value, ptr: plugin.write(ptr, value.to_bytes(8, "little")),
+                    self.now,
+                ),
             },
         )
         self.plugin = plugin
+
+    async def double(self, s: str, n: int) -> str:
+        await asyncio.sleep(0)  # the guest waits for the subtask
+        return s * 2 + str(n)
+
+    async def now(self, after_ms: int) -> int:
+        await asyncio.sleep(0)
+        return 1_000_000 + after_ms
 
     async def split(self, pieces: list[str]) -> list[str]:
         data = b"".join(p.encode() for p in pieces)
@@ -287,3 +326,9 @@ def test_a_world_level_async_export_returns_a_future(broad_host: BroadHost, n: i
         return await future
 
     assert asyncio.run(body()) == str(n)
+
+
+@settings(max_examples=15)
+@given(st.text(max_size=20), st.integers(0, 2**32 - 1))
+def test_an_async_export_awaits_async_imports(broad_host: BroadHost, s: str, n: int) -> None:
+    assert asyncio.run(broad_host.plugin.call("relay", s, n)) == (s * 2 + str(n), 1_000_000 + n)

@@ -282,10 +282,10 @@ def _generate(tmp_path: Path, text: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        # async exports and their futures and streams are generated; imports are not yet
+        # async functions (but resources'), and futures and streams of exports, are generated
         (
-            "f: async func() -> u32;",
-            "`f` is async; the Rust backend does not support async imports",
+            "resource r { m: async func(); }",
+            "r.m` is async; the Rust backend does not support async",
         ),
         ("f: func(s: stream<u8>);", "`f` uses a future or stream"),
         ("f: func() -> future<string>;", "`f` uses a future or stream"),
@@ -300,7 +300,10 @@ def test_unsupported_features_are_refused_by_name(tmp_path: Path, body: str, nee
 
 def test_unsupported_feature_is_a_clean_cli_error(tmp_path: Path) -> None:
     wit = tmp_path / "t.wit"
-    wit.write_text("package t:x;\nworld w { import f: async func(); }\n", encoding="utf-8")
+    wit.write_text(
+        "package t:x;\ninterface i { resource r { m: async func(); } }\nworld w { export i; }\n",
+        encoding="utf-8",
+    )
     proc = subprocess.run(
         [
             "python3",
@@ -317,7 +320,7 @@ def test_unsupported_feature_is_a_clean_cli_error(tmp_path: Path) -> None:
         text=True,
     )
     assert proc.returncode != 0
-    assert proc.stderr.startswith("error: function `f` is async")
+    assert proc.stderr.startswith("error: function `[method]r.m` is async")
     assert "Traceback" not in proc.stderr
 
 

@@ -1268,10 +1268,13 @@ def function_stream(
 ) -> Program:
     """The program of `func` in `role` (see the module docstring). Caller roles take the WIT
     arguments as params and return the WIT result; callee roles take the core arguments and
-    return the core results. Synchronous functions only (async ones raise ValueError)."""
+    return the core results. Synchronous functions, and async ones in the `guest-import` role
+    (`canon lower async`: the core call answers a subtask status and the caller waits for the
+    subtask to return before it loads the result; other roles raise ValueError: an async
+    export's result goes through task.return, not through this stream)."""
     if role not in ROLE_SIDES:
         raise ValueError(f"role must be one of {ROLES}, not {role!r}")
-    if func.is_async:
+    if func.is_async and role != "guest-import":
         raise ValueError(f"{func.name}: async functions use task.return (not in this stream)")
     direction, is_caller = ROLE_SIDES[role]
     sig = core_signature(layouts, func, direction)

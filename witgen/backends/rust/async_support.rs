@@ -47,6 +47,8 @@ extern "C" {
     fn error_context_new(ptr: *const u8, len: usize) -> u32;
     #[link_name = "[error-context-drop]"]
     fn error_context_drop(handle: u32);
+    #[link_name = "[subtask-drop]"]
+    fn subtask_drop(handle: u32);
 }
 
 struct Task {
@@ -117,6 +119,21 @@ async fn completion(handle: u32, answer: u32) -> u32 {
     }
     unsafe { waitable_join(handle, current().set) };
     EventFor(handle).await
+}
+
+/// Waits for the call of an async import to return: `status` is what its `[async-lower]` core
+/// function answered (the subtask's state, its handle above the low 4 bits); the subtask is
+/// dropped once it returned. Only inside the task of an async export.
+pub async fn subtask(status: u32) {
+    const RETURNED: u32 = 2;
+    let (mut state, handle) = (status & 0xf, status >> 4);
+    while state != RETURNED {
+        unsafe { waitable_join(handle, current().set) };
+        state = EventFor(handle).await;
+    }
+    if handle != 0 {
+        unsafe { subtask_drop(handle) };
+    }
 }
 
 struct EventFor(u32);

@@ -848,6 +848,14 @@ class Emitter:
 
     def _CallWasm(self, inst: s.CallWasm) -> None:
         call = f"{self.ident}({', '.join(self._arg(a) for a in inst.args)})"
+        if self.sig is not None and self.sig.is_async:
+            # `canon lower async`: the call answers a subtask status; the result (if any) is in
+            # the result area once the subtask returned
+            (out,) = inst.out
+            self.emit(f"let status_ = {call};")
+            self.emit("crate::async_rt::subtask(status_ as u32).await;")
+            self.flats[out] = Flat("status_")
+            return
         if not inst.out:
             self.emit(f"{call};")
             return

@@ -555,13 +555,12 @@ class RustGen:
     # -- imports --
 
     def _check(self, func: ir.Function, *, exported: bool = False) -> None:
-        """Refuse what the backend cannot generate yet: async imports, async resource
-        functions, futures and streams of imports (or without an element type),
-        error-context."""
-        if func.is_async and (not exported or func.resource is not None):
-            what = "async imports" if not exported else "async resource functions"
+        """Refuse what the backend cannot generate yet: async resource functions, futures
+        and streams of imports (or without an element type), error-context in imports."""
+        if func.is_async and func.resource is not None:
             raise Unsupported(
-                f"function `{func.name}` is async; the Rust backend does not support {what} yet",
+                f"function `{func.name}` is async; the Rust backend does not support async "
+                "resource functions yet",
                 func.span,
             )
         if exported:
@@ -619,7 +618,9 @@ class RustGen:
             sig = core_signature(self.layouts, func, "import")
             ident = f"_import_{_ident(func.name)}"
             params, _ = _core_params(sig)
-            ext.funcs.append((func.name, ident, params, _core_result(sig)))
+            link = f"[async-lower]{func.name}" if func.is_async else func.name
+            ext.funcs.append((link, ident, params, _core_result(sig)))
+            m.uses_async |= func.is_async
             fn = self.import_fn(namer, func, sig, ident, here)
             if func.resource is not None:
                 by_resource[self._resource_id(func.resource)].methods.append(fn)
@@ -746,7 +747,9 @@ class RustGen:
         if func.kind == "constructor" and self._fallible_error(func, namer, here) is None:
             result = "Self"
         name = self._fn_name(func, imported=True)
-        sig_text = f"pub fn {name}({', '.join(decl)})" + (f" -> {result}" if result else "")
+        # an async import is an async fn: it waits for the subtask (see `Emitter._CallWasm`)
+        qualifier = "pub async fn" if func.is_async else "pub fn"
+        sig_text = f"{qualifier} {name}({', '.join(decl)})" + (f" -> {result}" if result else "")
         program = function_stream(self.layouts, func, "guest-import")
         lines = em.guest_import(program, sig, ident, vals)
         if em.needs_cleanup:
@@ -1210,7 +1213,9 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
     name = crate_name(resolve, options)
     main = resolve.main_package
     pkg_docs = doc_lines(resolve.packages[main].docs, "//!") if main is not None else []
-    uses_async = any(m.uses_async for w in models for m in [w.root, *w.modules])
+    uses_async = any(m.uses_async for w in models for m in [w.root, *w.modules]) or any(
+        sm.model.uses_async for sm in shared
+    )
     files = {
         # The crate carries the WIT package's version (as package.json does), never a stand-in.
         "Cargo.toml": env.get_template("Cargo.toml.j2").render(

@@ -10,7 +10,7 @@ use broad_sdk::broad::pipes::{
     task_return_fail, task_return_nothing, task_return_split, task_return_wrap, Framed, Pipes,
     PlainStream0, SplitFuture1, SplitStream0, SplitStream2, WrapFuture1, WrapStream0,
 };
-use broad_sdk::broad::{task_return_top, Guest, TopFuture0};
+use broad_sdk::broad::{clock, double, task_return_relay, task_return_top, Guest, TopFuture0};
 
 /// Writes a default element to a new stream of type `O`, then reads it back.
 async fn stream_round_trip<O>() -> usize
@@ -100,6 +100,12 @@ impl Guest for Broad {
         let (readable, writer) = FutureWriter::<TopFuture0>::new();
         task_return_top(&readable);
         writer.write(format!("{n}")).await;
+    }
+
+    async fn relay(s: String, n: u32) {
+        let at = clock::now(n).await;
+        let doubled = double(&s, n).await;
+        task_return_relay(&(doubled, at));
     }
 }
 
