@@ -1,9 +1,10 @@
 """A Rust guest with an async export returning `stream<data-record>` + `future<result<...>>`,
 run by the async host (contract 1.1.0, world `streaming-source-plugin`).
 
-The guest (tests/async/rust_guest) uses the SDK's async runtime
-(witgen/backends/rust/async_support.rs: the callback-ABI executor, stream and future writers)
-and is built with the Rust recipe, then made a component by wasm-tools.
+The guests (tests/async/rust_guest, tests/async/rust_destination) use witgen's generated Rust SDK
+for the streaming worlds (async export glue, the stream/future types of `read`/`write`, the
+async runtime `async_rt`; see rust_source.write_sdk) and are built with the Rust recipe, then
+made components by wasm-tools.
 """
 
 from __future__ import annotations
