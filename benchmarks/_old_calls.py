@@ -5,7 +5,8 @@ plugins, this earlier one: `CoreInstance.call` pushing every call on the thread'
 stack, `invoke` going through a `RawFunc` whose C call declares argument types and takes
 Python ints (converted on every call) with `*args` packing, and host imports whose callback
 copies the values with `ctypes.string_at` / `ctypes.memmove` and finds the instance through
-`current()`. `previous_fast_path(module)` swaps these into a generated package's `_core`
+`current()`; every typed method called `CoreInstance.call` (no `bind`).
+`previous_fast_path(module)` swaps these into a generated package's `_core`
 module while a `with` block runs (load the plugins inside it: import callbacks are made when
 a plugin is prepared, the earlier functions when an instance starts).
 """
@@ -161,7 +162,15 @@ def _old_machinery(core: Any) -> dict[str, Any]:
 
         return lambda *args: adapter(core.current(), checked, *args)
 
+    def bind(self: Any, iface: str | None, name: str) -> Callable[..., Any]:
+        # typed methods went through `call` for every export
+        def general(*args: Any) -> Any:
+            return self.call(iface, name, args)
+
+        return general
+
     return {
+        "bind": bind,
         "invoke": invoke,
         "call": call,
         "define": define,
@@ -184,8 +193,10 @@ def previous_fast_path(*cores: Any) -> Iterator[None]:
                 core.CorePrepared._define,
                 core._bind_import,
                 core.CoreInstance._start,
+                core.CoreInstance.bind,
             )
         )
+        core.CoreInstance.bind = old["bind"]
         core.CoreInstance._start = old["start"]
         core.CoreInstance.call = old["call"]
         core.CoreInstance.invoke = old["invoke"]
@@ -194,12 +205,13 @@ def previous_fast_path(*cores: Any) -> Iterator[None]:
     try:
         yield
     finally:
-        for core, call, invoke, define, bind, start in saved:
+        for core, call, invoke, define, bind_import, start, bind in saved:
             core.CoreInstance._start = start
+            core.CoreInstance.bind = bind
             core.CoreInstance.call = call
             core.CoreInstance.invoke = invoke
             core.CorePrepared._define = define
-            core._bind_import = bind
+            core._bind_import = bind_import
 
 
 def loaded_cores() -> list[Any]:

@@ -392,12 +392,14 @@ def _preview1_renamed_back(module: bytes) -> bytes:
             body = bytearray(_uleb(len(entries)))
             for mod, name, desc in entries:
                 base, mark, version = name.rpartition(" [v")
-                if mod == PREVIEW1 and mark and version[:-1].isdigit() and version[-1:] == "]":
+                numbered = version[:-1].isdigit() and version[-1:] == "]"
+                if mod == PREVIEW1 and mark and numbered:
                     name, renamed = base, True
                 body += _wasm_name(mod) + _wasm_name(name) + desc
             if not renamed:
                 return module
-            return module[:pos] + b"\x02" + _uleb(len(body)) + bytes(body) + module[end:]
+            section = b"\x02" + _uleb(len(body)) + bytes(body)
+            return module[:pos] + section + module[end:]
         pos = end
     return module
 
@@ -567,6 +569,8 @@ def _wasi_config(lib: _capi.Library, grants: _runtime.WasiGrants) -> int:
 
 
 _SLOT = 16  # bytes per wasmtime_val_raw_t
+# struct codes of the WIT values that fill their whole core value (i32, i64, f32, f64)
+_WHOLE_CORE_VALUE = ("I", "i", "Q", "q", "f", "d")
 # (code for arguments, code for results): an i32 argument is written as 8 bytes so that both
 # signed and unsigned Python ints fit (the low half is what wasm reads); i64 arguments arrive
 # as unsigned bit patterns (the generated code masks them).
@@ -620,26 +624,30 @@ class RawFunc:
         ins: Sequence[str],
         outs: Sequence[str],
     ) -> None:
-        # the C store and the wasmtime_func_t buffer stay alive
-        self._keep = (store, func)
         n = max(len(ins), len(outs), 1)
+        # never resized: its address goes to C once (`rebind`)
         self.slots = array.array("Q", bytes(8 * (2 * n + 1)))
-        base = self.slots.buffer_info()[0]  # fixed: the array is never resized
         self.view = memoryview(self.slots).cast("B")
         self.trap_at = 2 * n  # the u64 after the value slots
         self.pack = _layout(ins, False).pack_into
         self.unpack = _layout(outs, True).unpack_from
         self.c_call = store.call
-        self.c_args = (
-            _P(store.context),
-            _P(ctypes.addressof(func) + offset),
-            _P(base),
-            ctypes.c_size_t(n),
-            _P(base + _SLOT * n),
-        )
+        base = self.slots.buffer_info()[0]
+        # ctypes objects whose values `rebind` changes in place: closures made over the tuple
+        # (`CoreInstance.bind`) follow a restarted instance
+        self.c_args = (_P(0), _P(0), _P(base), ctypes.c_size_t(n), _P(base + _SLOT * n))
+        self.rebind(store, func, offset)
         self.lib = store.lib
         # the component's post-return function (run by `CoreInstance.post_return`), if any
         self.post: RawFunc | None = None
+
+    def rebind(self, store: Store, func: Any, offset: int) -> None:
+        """Points the call at the same function of another store (a restarted instance),
+        keeping the buffer."""
+        # the C store and the wasmtime_func_t buffer stay alive
+        self._keep = (store, func)
+        self.c_args[0].value = store.context
+        self.c_args[1].value = ctypes.addressof(func) + offset
 
     def __call__(self, *args: Any) -> tuple[Any, ...]:
         self.pack(self.view, 0, *args)
@@ -722,6 +730,12 @@ def _kind(ext: Any) -> int:
 
 # ---------------------------------------------------------------------------- instances
 
+
+FLAT_CALLS: dict[Callable[..., Any], tuple[str, str]] = {}
+"""Exports whose parameters and result are each one flat scalar, filled in by `_fast.py`:
+generated export function -> (struct format that packs the WIT arguments into the call's value
+slots, range-checking them; struct format that reads the WIT result from the first slot, ''
+for none). `CoreInstance.bind` calls these without the generated function."""
 
 _running = _runtime.pending  # per thread: `.stack` of the instances whose calls run
 _hook = _runtime._Hook
@@ -1078,6 +1092,7 @@ class CoreInstance:
         self._ticker = core.engine.ticker
         self._calls = self._ticker.running
         self._size = core.lib.raw("wasmtime_memory_data_size", _SIZE_PROTO)
+        self._funcs: dict[str, RawFunc] = {}
         self._start()
 
     def _start(self) -> None:
@@ -1148,10 +1163,15 @@ class CoreInstance:
         self._keep_scratch = scratch
         alloc = store.export(helper, "alloc_many")
         self._alloc_many = RawFunc(store, alloc, offset, ("i32",), ())
-        self._funcs: dict[str, RawFunc] = {}
+        # the same `RawFunc`s across restarts (rebound): `bind`'s closures hold them
+        funcs = self._funcs
         for _, core_name, ins, outs, _has_post in self.core.exports.values():
-            raw = RawFunc(store, func(core_name), offset, ins, outs)
-            self._funcs[core_name] = raw
+            raw = funcs.get(core_name)
+            if raw is None:
+                raw = RawFunc(store, func(core_name), offset, ins, outs)
+                funcs[core_name] = raw
+            else:
+                raw.rebind(store, func(core_name), offset)
             if core_name in self.core.canon_posts:
                 post = func(f"cabi_post_{core_name}")
                 raw.post = RawFunc(store, post, offset, outs, ())
@@ -1261,6 +1281,134 @@ class CoreInstance:
 
     # -- calls --
 
+    def bind(self, iface: str | None, name: str) -> Callable[..., Any]:
+        """The export `name` of `iface` as a function of its WIT arguments (what a typed method
+        calls, looked up once when the instance is made).
+
+        An export of flat scalars only (`FLAT_CALLS`), on an instance without per-call limits,
+        runs in this one Python frame: the arguments are packed straight into the value slots
+        (the struct format checks their ranges), one C call, the result read back. Whatever is
+        out of the ordinary (a poisoned or closed instance, re-entrance, a wrong argument)
+        goes through `call`, which reports it as usual; a trap is classified as `call` does.
+        """
+        rt = self
+        entry = self._exports.get((iface, name))
+        spec = None if entry is None else FLAT_CALLS.get(entry[0])
+        # wasmtime_val_raw_t is little-endian; memoryviews read in the host's order
+        if entry is None or spec is None or self._limited or sys.byteorder != "little":
+
+            def general(*args: Any) -> Any:
+                return rt.call(iface, name, args)
+
+            return general
+        core_name = entry[1]
+        raw = self._funcs[core_name]
+        codes, result_code = spec
+        view, slots, trap_at = raw.view, raw.slots, raw.trap_at
+        # the first slot in the result's format; and in the argument's, for one argument that
+        # fills its core value (a store range-checks like struct, and costs less)
+        slot_view: Any = view  # cast to formats known only now
+        result = slot_view.cast(result_code) if result_code else None
+        one = slot_view.cast(codes) if codes in _WHOLE_CORE_VALUE else None
+        # every argument in its slot; pad bytes are zeros (a u8 or u16 fills its i32)
+        pack = struct.Struct(
+            "<" + "".join(f"{code}{_SLOT - struct.calcsize(code)}x" for code in codes),
+        ).pack_into
+        c_call, c_args = raw.c_call, raw.c_args
+        calls, ticker = self._calls, self._ticker
+        tracked = self._tracked
+        # the component's post-return function, called with the flat result (spec: even
+        # where the ABI needs none, a component may name one)
+        has_post = core_name in self.core.canon_posts
+        hook, ensure_hook = _hook, _runtime.ensure_hook
+
+        def finish(error: int) -> Any:
+            """A failed call's error, or the result of a call with a post-return function."""
+            try:
+                if error or slots[trap_at]:
+                    raise raw.failure(error)
+                value = None if result is None else result[0]
+                post = raw.post
+                assert post is not None
+                if result is None:
+                    post()
+                else:
+                    post(value)
+                return value
+            except _CallFailed as exc:
+                raise rt._trapped(exc, rt._store) from None
+            except BaseException:
+                # the guest was unwound mid-call (a host import raised)
+                rt._store = None
+                raise
+
+        # `flat` and `flat_one` are the same but for how the arguments reach the slots
+        def flat(*args: Any) -> Any:
+            if rt._active or rt._store is None:
+                return rt.call(iface, name, args)
+            try:
+                pack(view, 0, *args)
+            except Exception:  # a wrong argument: `call` says which and where
+                return rt.call(iface, name, args)
+            rt._active = True
+            calls.append(rt)  # the ticker only asks whether the list is empty
+            if not ticker.awake:
+                ticker.wake()
+            if sys.unraisablehook is not hook.current:  # as in `call`
+                ensure_hook()
+            if tracked:
+                _running.stack.append(rt)
+            try:
+                error = c_call(*c_args)
+                if error or slots[trap_at] or has_post:
+                    return finish(error)
+                return None if result is None else result[0]
+            finally:
+                calls.pop()
+                if tracked:
+                    _running.stack.pop()
+                rt._active = False
+
+        if one is None:
+            return flat
+
+        def flat_one(arg: Any) -> Any:
+            if rt._active or rt._store is None:
+                return rt.call(iface, name, (arg,))
+            try:
+                one[0] = arg
+            except Exception:  # as in `flat`
+                return rt.call(iface, name, (arg,))
+            rt._active = True
+            calls.append(rt)
+            if not ticker.awake:
+                ticker.wake()
+            if sys.unraisablehook is not hook.current:
+                ensure_hook()
+            if tracked:
+                _running.stack.append(rt)
+            try:
+                error = c_call(*c_args)
+                if error or slots[trap_at] or has_post:
+                    return finish(error)
+                return None if result is None else result[0]
+            finally:
+                calls.pop()
+                if tracked:
+                    _running.stack.pop()
+                rt._active = False
+
+        return flat_one
+
+    def _trapped(self, exc: _CallFailed, store: Store | None) -> BaseException:
+        """The error for a call into `store` that trapped; the instance is poisoned (a fresh
+        one serves the next call)."""
+        assert store is not None
+        self._store = None
+        self.pending.clear()
+        full = self._memory_full(store)
+        return _runtime.classify(str(exc), store.interrupts.timed_out, full)
+
     def invoke(self, core_name: str, args: Sequence[Any]) -> tuple[Any, ...]:
         """Calls the core export `core_name` with flat `args`; its flat results.
 
@@ -1316,11 +1464,7 @@ class CoreInstance:
         try:
             return self._exports[(iface, name)][0](self, *args)
         except _CallFailed as exc:
-            self._store = None  # poisoned: a fresh instance serves the next call
-            self.pending.clear()
-            full = self._memory_full(store)
-            timed_out = store.interrupts.timed_out
-            raise _runtime.classify(str(exc), timed_out, full) from None
+            raise self._trapped(exc, store) from None
         except BaseException as exc:
             self.pending.clear()
             unwound = self.entered or self._store is not store

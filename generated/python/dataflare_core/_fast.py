@@ -358,7 +358,6 @@ def _ld_53(m: memoryview, a: int) -> Any:
 
 
 def export_source__constructor_cursor(rt: _core.CoreInstance) -> Any:
-    rt.allocate()
     res = rt.invoke("dataflare:core/source@1.0.0#[constructor]cursor", ())
     out = _core.take(_source.Cursor, res[0])
     rt.post_return("dataflare:core/source@1.0.0#[constructor]cursor", res)
@@ -368,7 +367,6 @@ def export_source__constructor_cursor(rt: _core.CoreInstance) -> Any:
 def export_source__method_cursor_read_batch(
     rt: _core.CoreInstance, self_: Any, max: Any
 ) -> Any:
-    rt.allocate()
     res = rt.invoke(
         "dataflare:core/source@1.0.0#[method]cursor.read-batch",
         (self_._handle_for_call(False), _u32(max)),
@@ -382,7 +380,6 @@ def export_source__method_cursor_read_batch(
 
 
 def export_source__method_cursor_position(rt: _core.CoreInstance, self_: Any) -> Any:
-    rt.allocate()
     res = rt.invoke(
         "dataflare:core/source@1.0.0#[method]cursor.position",
         (self_._handle_for_call(False),),
@@ -393,7 +390,6 @@ def export_source__method_cursor_position(rt: _core.CoreInstance, self_: Any) ->
 
 
 def export_source__static_cursor_resume(rt: _core.CoreInstance, position: Any) -> Any:
-    rt.allocate()
     res = rt.invoke(
         "dataflare:core/source@1.0.0#[static]cursor.resume", (_u64(position),)
     )
@@ -406,7 +402,6 @@ def export_source__static_cursor_resume(rt: _core.CoreInstance, position: Any) -
 
 
 def export_source__info(rt: _core.CoreInstance) -> Any:
-    rt.allocate()
     res = rt.invoke("dataflare:core/source@1.0.0#info", ())
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -417,7 +412,6 @@ def export_source__info(rt: _core.CoreInstance) -> Any:
 
 
 def export_destination__info(rt: _core.CoreInstance) -> Any:
-    rt.allocate()
     res = rt.invoke("dataflare:core/destination@1.0.0#info", ())
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -443,7 +437,6 @@ def export_destination__write_batch(rt: _core.CoreInstance, records: Any) -> Any
 
 
 def export_destination__flush(rt: _core.CoreInstance) -> Any:
-    rt.allocate()
     res = rt.invoke("dataflare:core/destination@1.0.0#flush", ())
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -454,7 +447,6 @@ def export_destination__flush(rt: _core.CoreInstance) -> Any:
 
 
 def export_destination__close(rt: _core.CoreInstance) -> Any:
-    rt.allocate()
     res = rt.invoke("dataflare:core/destination@1.0.0#close", ())
     d10 = res[0]
     f11: Any
@@ -470,7 +462,6 @@ def export_destination__close(rt: _core.CoreInstance) -> Any:
 
 
 def export_processor__info(rt: _core.CoreInstance) -> Any:
-    rt.allocate()
     res = rt.invoke("dataflare:core/processor@1.0.0#info", ())
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -521,7 +512,6 @@ def export_processor__process_batch(rt: _core.CoreInstance, records: Any) -> Any
 
 
 def export_transformer__info(rt: _core.CoreInstance) -> Any:
-    rt.allocate()
     res = rt.invoke("dataflare:core/transformer@1.0.0#info", ())
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -573,7 +563,6 @@ def export_transformer__transform_batch(rt: _core.CoreInstance, records: Any) ->
 
 
 def export_filter__info(rt: _core.CoreInstance) -> Any:
-    rt.allocate()
     res = rt.invoke("dataflare:core/filter@1.0.0#info", ())
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -682,7 +671,6 @@ def export_aggregator__method_accumulator_add_batch(
 def export_aggregator__method_accumulator_emit(
     rt: _core.CoreInstance, self_: Any
 ) -> Any:
-    rt.allocate()
     res = rt.invoke(
         "dataflare:core/aggregator@1.0.0#[method]accumulator.emit",
         (self_._handle_for_call(False),),
@@ -698,7 +686,6 @@ def export_aggregator__method_accumulator_emit(
 def export_aggregator__static_accumulator_merge(
     rt: _core.CoreInstance, left: Any, right: Any
 ) -> Any:
-    rt.allocate()
     res = rt.invoke(
         "dataflare:core/aggregator@1.0.0#[static]accumulator.merge",
         (left._handle_for_call(False), right._handle_for_call(False)),
@@ -709,7 +696,6 @@ def export_aggregator__static_accumulator_merge(
 
 
 def export_aggregator__info(rt: _core.CoreInstance) -> Any:
-    rt.allocate()
     res = rt.invoke("dataflare:core/aggregator@1.0.0#info", ())
     m = rt.view()
     p = res[0] & 0xFFFFFFFF
@@ -720,7 +706,6 @@ def export_aggregator__info(rt: _core.CoreInstance) -> Any:
 
 
 def export_aggregator__stats(rt: _core.CoreInstance, window: Any) -> Any:
-    rt.allocate()
     res = rt.invoke(
         "dataflare:core/aggregator@1.0.0#stats", (window._handle_for_call(False),)
     )

@@ -1872,6 +1872,14 @@ class Instance:
         assert self._store is not None
         return self._store
 
+    def bind(self, iface: str | None, name: str) -> Callable[..., Any]:
+        """The export as a function of its WIT arguments (`call` under another shape)."""
+
+        def bound(*args: Any) -> Any:
+            return self.call(iface, name, args)
+
+        return bound
+
     def call(self, iface: str | None, name: str, args: Sequence[Any]) -> Any:
         if self._depth:
             raise PluginTrap(
@@ -1944,6 +1952,8 @@ class InstanceLike(Protocol):
     generation: int
 
     def call(self, iface: str | None, name: str, args: Sequence[Any]) -> Any: ...
+
+    def bind(self, iface: str | None, name: str) -> Callable[..., Any]: ...
 
     def drop_resource(self, handle: Any, generation: int, dtor: str) -> None: ...
 

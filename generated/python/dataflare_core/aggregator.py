@@ -51,7 +51,14 @@ class Accumulator(_runtime.Resource):
 class AggregatorExports:
     """A plugin that folds records into summaries."""
 
-    __slots__ = ("_instance", "_interface")
+    __slots__ = (
+        "_instance",
+        "_interface",
+        "_call_info",
+        "_call_stats",
+        "_call_accumulator",
+        "_call_accumulator_merge",
+    )
 
     def __init__(
         self, instance: _runtime.InstanceLike, interface: str = INTERFACE
@@ -60,29 +67,29 @@ class AggregatorExports:
         # the plugin's export of this interface: another name than INTERFACE when the world
         # exports it under several names
         self._interface = interface
+        self._call_info = instance.bind(interface, "info")
+        self._call_stats = instance.bind(interface, "stats")
+        self._call_accumulator = instance.bind(interface, "[constructor]accumulator")
+        self._call_accumulator_merge = instance.bind(
+            interface, "[static]accumulator.merge"
+        )
 
     def info(self) -> PluginInfo:
         """Describes the plugin."""
-        return cast(PluginInfo, self._instance.call(self._interface, "info", ()))
+        _result: PluginInfo = self._call_info()
+        return _result
 
     def stats(self, window: Accumulator) -> tuple[int, int]:
         """Size and count of a window, without consuming it."""
-        return cast(
-            tuple[int, int], self._instance.call(self._interface, "stats", (window,))
-        )
+        _result: tuple[int, int] = self._call_stats(window)
+        return _result
 
     def accumulator(self, key: str) -> Accumulator:
         """Starts an empty window named `key`."""
-        return cast(
-            Accumulator,
-            self._instance.call(self._interface, "[constructor]accumulator", (key,)),
-        )
+        _result: Accumulator = self._call_accumulator(key)
+        return _result
 
     def accumulator_merge(self, left: Accumulator, right: Accumulator) -> Accumulator:
         """Combines two windows into a new one."""
-        return cast(
-            Accumulator,
-            self._instance.call(
-                self._interface, "[static]accumulator.merge", (left, right)
-            ),
-        )
+        _result: Accumulator = self._call_accumulator_merge(left, right)
+        return _result

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import cast
 
 from dataflare_core import _runtime
 from dataflare_core._runtime import Result as Result
@@ -21,7 +20,14 @@ INTERFACE = "dataflare:core/destination@1.0.0"
 class DestinationExports:
     """A plugin that consumes records."""
 
-    __slots__ = ("_instance", "_interface")
+    __slots__ = (
+        "_instance",
+        "_interface",
+        "_call_info",
+        "_call_write_batch",
+        "_call_flush",
+        "_call_close",
+    )
 
     def __init__(
         self, instance: _runtime.InstanceLike, interface: str = INTERFACE
@@ -30,26 +36,27 @@ class DestinationExports:
         # the plugin's export of this interface: another name than INTERFACE when the world
         # exports it under several names
         self._interface = interface
+        self._call_info = instance.bind(interface, "info")
+        self._call_write_batch = instance.bind(interface, "write-batch")
+        self._call_flush = instance.bind(interface, "flush")
+        self._call_close = instance.bind(interface, "close")
 
     def info(self) -> PluginInfo:
         """Describes the plugin."""
-        return cast(PluginInfo, self._instance.call(self._interface, "info", ()))
+        _result: PluginInfo = self._call_info()
+        return _result
 
     def write_batch(self, records: list[DataRecord]) -> Result[int, PluginError]:
         """Writes a batch; returns how many records were written."""
-        return cast(
-            Result[int, PluginError],
-            self._instance.call(self._interface, "write-batch", (records,)),
-        )
+        _result: Result[int, PluginError] = self._call_write_batch(records)
+        return _result
 
     def flush(self) -> Result[None, PluginError]:
         """Makes every written record durable."""
-        return cast(
-            Result[None, PluginError], self._instance.call(self._interface, "flush", ())
-        )
+        _result: Result[None, PluginError] = self._call_flush()
+        return _result
 
     def close(self) -> Result[None, None]:
         """Releases the destination; `err` if records were lost."""
-        return cast(
-            Result[None, None], self._instance.call(self._interface, "close", ())
-        )
+        _result: Result[None, None] = self._call_close()
+        return _result

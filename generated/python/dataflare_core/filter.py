@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import cast
 
 from dataflare_core import _runtime
 from dataflare_core.types import DataRecord as DataRecord, PluginInfo as PluginInfo
@@ -16,7 +15,13 @@ INTERFACE = "dataflare:core/filter@1.0.0"
 class FilterExports:
     """A plugin that keeps or drops records."""
 
-    __slots__ = ("_instance", "_interface")
+    __slots__ = (
+        "_instance",
+        "_interface",
+        "_call_info",
+        "_call_keep",
+        "_call_keep_batch",
+    )
 
     def __init__(
         self, instance: _runtime.InstanceLike, interface: str = INTERFACE
@@ -25,17 +30,21 @@ class FilterExports:
         # the plugin's export of this interface: another name than INTERFACE when the world
         # exports it under several names
         self._interface = interface
+        self._call_info = instance.bind(interface, "info")
+        self._call_keep = instance.bind(interface, "keep")
+        self._call_keep_batch = instance.bind(interface, "keep-batch")
 
     def info(self) -> PluginInfo:
         """Describes the plugin."""
-        return cast(PluginInfo, self._instance.call(self._interface, "info", ()))
+        _result: PluginInfo = self._call_info()
+        return _result
 
     def keep(self, record: DataRecord) -> bool:
         """Whether to keep the record."""
-        return cast(bool, self._instance.call(self._interface, "keep", (record,)))
+        _result: bool = self._call_keep(record)
+        return _result
 
     def keep_batch(self, records: list[DataRecord]) -> list[bool]:
         """One decision per input record, in order."""
-        return cast(
-            list[bool], self._instance.call(self._interface, "keep-batch", (records,))
-        )
+        _result: list[bool] = self._call_keep_batch(records)
+        return _result

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import cast
 
 from dataflare_core import _runtime
 from dataflare_core.types import (
@@ -20,7 +19,13 @@ INTERFACE = "dataflare:core/processor@1.0.0"
 class ProcessorExports:
     """A plugin that turns each record into zero or more records."""
 
-    __slots__ = ("_instance", "_interface")
+    __slots__ = (
+        "_instance",
+        "_interface",
+        "_call_info",
+        "_call_process",
+        "_call_process_batch",
+    )
 
     def __init__(
         self, instance: _runtime.InstanceLike, interface: str = INTERFACE
@@ -29,20 +34,21 @@ class ProcessorExports:
         # the plugin's export of this interface: another name than INTERFACE when the world
         # exports it under several names
         self._interface = interface
+        self._call_info = instance.bind(interface, "info")
+        self._call_process = instance.bind(interface, "process")
+        self._call_process_batch = instance.bind(interface, "process-batch")
 
     def info(self) -> PluginInfo:
         """Describes the plugin."""
-        return cast(PluginInfo, self._instance.call(self._interface, "info", ()))
+        _result: PluginInfo = self._call_info()
+        return _result
 
     def process(self, record: DataRecord) -> ProcessingResult:
         """Processes one record."""
-        return cast(
-            ProcessingResult, self._instance.call(self._interface, "process", (record,))
-        )
+        _result: ProcessingResult = self._call_process(record)
+        return _result
 
     def process_batch(self, records: list[DataRecord]) -> list[ProcessingResult]:
         """Processes a batch; one result per input record, in order."""
-        return cast(
-            list[ProcessingResult],
-            self._instance.call(self._interface, "process-batch", (records,)),
-        )
+        _result: list[ProcessingResult] = self._call_process_batch(records)
+        return _result

@@ -41,7 +41,13 @@ class Cursor(_runtime.Resource):
 class SourceExports:
     """A plugin that produces records."""
 
-    __slots__ = ("_instance", "_interface")
+    __slots__ = (
+        "_instance",
+        "_interface",
+        "_call_info",
+        "_call_cursor",
+        "_call_cursor_resume",
+    )
 
     def __init__(
         self, instance: _runtime.InstanceLike, interface: str = INTERFACE
@@ -50,20 +56,21 @@ class SourceExports:
         # the plugin's export of this interface: another name than INTERFACE when the world
         # exports it under several names
         self._interface = interface
+        self._call_info = instance.bind(interface, "info")
+        self._call_cursor = instance.bind(interface, "[constructor]cursor")
+        self._call_cursor_resume = instance.bind(interface, "[static]cursor.resume")
 
     def info(self) -> PluginInfo:
         """Describes the plugin."""
-        return cast(PluginInfo, self._instance.call(self._interface, "info", ()))
+        _result: PluginInfo = self._call_info()
+        return _result
 
     def cursor(self) -> Cursor:
         """Opens a cursor at the start of the source."""
-        return cast(
-            Cursor, self._instance.call(self._interface, "[constructor]cursor", ())
-        )
+        _result: Cursor = self._call_cursor()
+        return _result
 
     def cursor_resume(self, position: int) -> Result[Cursor, PluginError]:
         """Reopens a cursor at a position returned by `position`."""
-        return cast(
-            Result[Cursor, PluginError],
-            self._instance.call(self._interface, "[static]cursor.resume", (position,)),
-        )
+        _result: Result[Cursor, PluginError] = self._call_cursor_resume(position)
+        return _result

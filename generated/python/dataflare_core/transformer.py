@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import cast
 
 from dataflare_core import _runtime
 from dataflare_core._runtime import Result as Result
@@ -21,7 +20,13 @@ INTERFACE = "dataflare:core/transformer@1.0.0"
 class TransformerExports:
     """A plugin that rewrites records one to one."""
 
-    __slots__ = ("_instance", "_interface")
+    __slots__ = (
+        "_instance",
+        "_interface",
+        "_call_info",
+        "_call_transform",
+        "_call_transform_batch",
+    )
 
     def __init__(
         self, instance: _runtime.InstanceLike, interface: str = INTERFACE
@@ -30,23 +35,25 @@ class TransformerExports:
         # the plugin's export of this interface: another name than INTERFACE when the world
         # exports it under several names
         self._interface = interface
+        self._call_info = instance.bind(interface, "info")
+        self._call_transform = instance.bind(interface, "transform")
+        self._call_transform_batch = instance.bind(interface, "transform-batch")
 
     def info(self) -> PluginInfo:
         """Describes the plugin."""
-        return cast(PluginInfo, self._instance.call(self._interface, "info", ()))
+        _result: PluginInfo = self._call_info()
+        return _result
 
     def transform(self, record: DataRecord) -> Result[DataRecord, PluginError]:
         """Rewrites one record."""
-        return cast(
-            Result[DataRecord, PluginError],
-            self._instance.call(self._interface, "transform", (record,)),
-        )
+        _result: Result[DataRecord, PluginError] = self._call_transform(record)
+        return _result
 
     def transform_batch(
         self, records: list[DataRecord]
     ) -> list[Result[DataRecord, PluginError]]:
         """Rewrites a batch; one result per input record, in order."""
-        return cast(
-            list[Result[DataRecord, PluginError]],
-            self._instance.call(self._interface, "transform-batch", (records,)),
+        _result: list[Result[DataRecord, PluginError]] = self._call_transform_batch(
+            records
         )
+        return _result

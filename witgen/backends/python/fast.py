@@ -109,6 +109,56 @@ _WIDTH_FORMATS = {
     "f32": "f",
     "f64": "d",
 }
+# A primitive's struct code in a value slot of `wasmtime_func_call_unchecked`, for exports
+# called without generated code (`_core.FLAT_CALLS`). As a parameter the code must range-check
+# the WIT type and give the core value (the rest of the slot is written as zeros): s8 and s16
+# would need sign extension to i32, bool and char their own checks, so they are absent. As a
+# result the code reads the core value the way `_FLAT_LIFT` lifts it.
+_SLOT_PARAM = {"u8": "B", "u16": "H", "u32": "I", "s32": "i", "u64": "Q", "s64": "q"}
+_SLOT_PARAM |= {"f32": "f", "f64": "d"}
+_SLOT_RESULT = _SLOT_PARAM | {"s8": "b", "s16": "h"}
+
+
+# instructions whose spelling may register a block with `rt.ref` (strings, lists, maps, areas,
+# and type helpers, which may hold any of them)
+_REGISTERING = (StringLower, ListLower, MapLower, FixedListLower, Alloc, CallType)
+
+
+def flat_call_formats(program: Program) -> tuple[str, str] | None:
+    """(struct codes of the arguments, of the result or '') when the export's `host-call`
+    program is only primitives lowered into their flat parameters, one core call and the result
+    lifted from its flat result: the runtime then calls it straight from the WIT values
+    (`_core.FLAT_CALLS`)."""
+    body = program.body
+    if not body or not isinstance(body[-1], Return):
+        return None
+    lowers = [i for i in body if isinstance(i, PrimLower)]
+    calls = [i for i in body if isinstance(i, CallWasm)]
+    lifts = [i for i in body if isinstance(i, PrimLift)]
+    others = [i for i in body if not isinstance(i, (PrimLower, CallWasm, PrimLift, PostReturn))]
+    if len(calls) != 1 or len(others) != 1 or len(lifts) > 1:
+        return None
+    (call,) = calls
+    sig = call.signature
+    if sig.params_indirect or sig.results_indirect:
+        return None
+    if [i.args[0] for i in lowers] != list(program.params):
+        return None
+    if [i.out[0] for i in lowers] != list(call.args):
+        return None
+    if any(i.prim not in _SLOT_PARAM for i in lowers):
+        return None
+    result = ""
+    if lifts:
+        (lift,) = lifts
+        if lift.prim not in _SLOT_RESULT or lift.args != call.out or body[-1].args != lift.out:
+            return None
+        result = _SLOT_RESULT[lift.prim]
+    elif body[-1].args or call.out:
+        return None
+    return "".join(_SLOT_PARAM[i.prim] for i in lowers), result
+
+
 # how a flat core value of a primitive is turned into the Python value (the raw value is the
 # signed core integer wasmtime hands over)
 _FLAT_LIFT = {
@@ -187,6 +237,8 @@ class FastGen:
         self.uses: set[str] = set()
         self.modules: set[str] = set()
         self.exported = False  # emitting an export's call (types seen from the export side)
+        # the last export's `_core.FLAT_CALLS` entry, or None (`flat_call_formats`)
+        self.flat_call: str | None = None
 
     def boundary(self, ty: ir.Type, op: str) -> bool:
         """Compound values in memory get one helper per type (`_ld_N`, `_st_N`)."""
@@ -528,6 +580,8 @@ class FastGen:
             f"({key!r}, {fn.name!r}): ({fname}, {name!r}, {list(sig.params)!r}, "
             f"{list(sig.results)!r}, {sig.needs_post_return})"
         )
+        formats = flat_call_formats(program)
+        self.flat_call = None if formats is None else f"{fname}: {formats!r}"
         return entry, lines
 
     def import_function(
@@ -1097,6 +1151,10 @@ class _Emitter:
         self.area_refs[o] = (name, inst.align)
 
     def _CallWasm(self, inst: CallWasm, out: list[str]) -> None:
+        # blocks for guest memory are only registered by these (and the parameter area)
+        registers = bool(self.area_refs) or any(
+            isinstance(i, _REGISTERING) for i in walk(self._before(inst))
+        )
         args: list[str] = []
         for var in inst.args:
             if var in self.area_refs:  # the parameter area is complete: register it
@@ -1115,7 +1173,8 @@ class _Emitter:
                 continue
             args.append(text)
             i += 1
-        out.append("rt.allocate()")
+        if registers:
+            out.append("rt.allocate()")
         call_args = f"({args[0]},)" if len(args) == 1 else f"({', '.join(args)})"
         if self.lends:
             out += [
@@ -1145,6 +1204,11 @@ class _Emitter:
                 out.append("m = rt.view()")
             for j, var in enumerate(inst.out):
                 self.bind(var, f"res[{j}]")
+
+    def _before(self, inst: Instruction) -> tuple[Instruction, ...]:
+        assert self.program is not None
+        body = self.program.body
+        return body[: next(i for i, x in enumerate(body) if x is inst)]
 
     def _after(self, inst: Instruction) -> list[Instruction]:
         assert self.program is not None
@@ -1218,10 +1282,12 @@ def generate_module(gen: Any) -> str:
     world_tables: dict[str, list[str]] = {}
     unsupported: dict[str, str] = {}
     import_entries: dict[str, list[str]] = {}
+    flat_calls: list[str] = []  # `_core.FLAT_CALLS` entries
     for wid in gen.worlds:
         world = gen.resolve.worlds[wid]
         saved = fg.snapshot()
         entries: list[str] = []
+        flat: list[str] = []
         funcs: list[list[str]] = []
         imports: dict[str, list[str]] = {}
         try:
@@ -1233,10 +1299,14 @@ def generate_module(gen: Any) -> str:
                         e, lines = fg.export_function(item.id, fn, key=key)
                         entries.append(e)
                         funcs.append(lines)
+                        if fg.flat_call is not None:
+                            flat.append(fg.flat_call)
                 elif isinstance(item, ir.WorldFunction):
                     e, lines = fg.export_function(None, item.function, wid)
                     entries.append(e)
                     funcs.append(lines)
+                    if fg.flat_call is not None:
+                        flat.append(fg.flat_call)
             for entry in world.imports:
                 item = entry.item
                 if isinstance(item, ir.WorldInterface) and not gen.is_wasi(item.id):
@@ -1276,6 +1346,7 @@ def generate_module(gen: Any) -> str:
             continue
         world_tables[world.name] = entries
         functions += funcs
+        flat_calls += [f for f in flat if f not in flat_calls]
         for name, value in imports.items():
             import_entries[name] = value
     seen_funcs: set[str] = set()
@@ -1306,6 +1377,7 @@ def generate_module(gen: Any) -> str:
         import_functions=import_functions,
         import_entries=[v[0] for v in import_entries.values()],
         world_tables=world_tables,
+        flat_calls=flat_calls,
         unsupported=unsupported,
     )
     return text

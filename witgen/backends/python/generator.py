@@ -565,7 +565,7 @@ class Generator:
                 "doc": docstring(it.docs.contents, "    "),
                 "methods": methods + ctors,
             }
-        needs_cast = bool(exports is not None and (exports["methods"] or resources))
+        needs_cast = bool(exports is not None and resources)  # resource methods cast
         text = self.render(
             "interface.py.j2",
             module=mod.name,
@@ -732,7 +732,6 @@ class Generator:
             methods=methods,
             import_lines=self.import_lines(mod),
             export_sigs=self.world_export_sigs(wid),
-            uses_cast=any(m["via"] is None and m["result"] != "None" for m in methods),
             uses_optional="Optional" in mod.typing,
         )
         return mod.name, text
