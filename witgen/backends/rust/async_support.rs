@@ -136,6 +136,33 @@ pub async fn subtask(status: u32) {
     }
 }
 
+/// Runs two futures of one task concurrently (e.g. writing a stream while an async import
+/// reads it); both outputs once both are ready.
+pub async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (core::pin::pin!(a), core::pin::pin!(b));
+    let (mut done_a, mut done_b) = (None, None);
+    core::future::poll_fn(move |cx| {
+        if done_a.is_none() {
+            if let Poll::Ready(value) = a.as_mut().poll(cx) {
+                done_a = Some(value);
+            }
+        }
+        if done_b.is_none() {
+            if let Poll::Ready(value) = b.as_mut().poll(cx) {
+                done_b = Some(value);
+            }
+        }
+        match (done_a.take(), done_b.take()) {
+            (Some(x), Some(y)) => Poll::Ready((x, y)),
+            (x, y) => {
+                (done_a, done_b) = (x, y);
+                Poll::Pending
+            }
+        }
+    })
+    .await
+}
+
 struct EventFor(u32);
 
 impl Future for EventFor {

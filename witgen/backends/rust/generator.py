@@ -554,44 +554,22 @@ class RustGen:
 
     # -- imports --
 
-    def _check(self, func: ir.Function, *, exported: bool = False) -> None:
-        """Refuse what the backend cannot generate yet: async resource functions, futures
-        and streams of imports (or without an element type), error-context in imports."""
+    def _check(self, func: ir.Function) -> None:
+        """Refuse what the backend cannot generate yet: async resource functions, futures and
+        streams without an element type."""
         if func.is_async and func.resource is not None:
             raise Unsupported(
                 f"function `{func.name}` is async; the Rust backend does not support async "
                 "resource functions yet",
                 func.span,
             )
-        if exported:
-            for payload in payloads(self.resolve, func):
-                if payload.element is None:
-                    raise Unsupported(
-                        f"function `{func.name}` uses a future or stream without an element "
-                        "type; the Rust backend does not support them yet",
-                        func.span,
-                    )
-                self._check_type(func, payload.element, exported=True)
-        for p in func.params:
-            self._check_type(func, p.type, exported=exported)
-        if func.result is not None:
-            self._check_type(func, func.result, exported=exported)
-
-    def _check_type(self, func: ir.Function, ty: ir.Type, *, exported: bool = False) -> None:
-        d = self.resolve.dealias(ty)
-        if isinstance(d, str):
-            if d == "error-context" and not exported:
+        for payload in payloads(self.resolve, func):
+            if payload.element is None:
                 raise Unsupported(
-                    f"function `{func.name}` uses error-context (unsupported)", func.span
+                    f"function `{func.name}` uses a future or stream without an element "
+                    "type; the Rust backend does not support them yet",
+                    func.span,
                 )
-            return
-        kind = self.resolve.types[d].kind
-        if isinstance(kind, (ir.Future, ir.Stream)) and not exported:
-            raise Unsupported(
-                f"function `{func.name}` uses a future or stream; the Rust backend supports "
-                "them in exports only",
-                func.span,
-            )
 
     def import_functions(
         self,
@@ -621,6 +599,7 @@ class RustGen:
             link = f"[async-lower]{func.name}" if func.is_async else func.name
             ext.funcs.append((link, ident, params, _core_result(sig)))
             m.uses_async |= func.is_async
+            self.payload_ops(m, namer, func, here, ext)
             fn = self.import_fn(namer, func, sig, ident, here)
             if func.resource is not None:
                 by_resource[self._resource_id(func.resource)].methods.append(fn)
@@ -830,7 +809,7 @@ class RustGen:
         m.resources.extend(resources.values())
         max_area = (0, 1)
         for func in funcs:
-            self._check(func, exported=True)
+            self._check(func)
             self.payload_ops(m, namer, func, here, ext)
             export_name = func.name if key is None else f"{key}#{func.name}"
             if func.is_async:
@@ -894,7 +873,7 @@ class RustGen:
             assert element is not None  # refused by `_check`
             fn_ident = _ident(func.name)
             what = "stream" if payload.is_stream else "future"
-            name = f"{camel(func.name)}{camel(what)}{payload.index}"
+            name = f"{camel(fn_ident.replace('_', '-'))}{camel(what)}{payload.index}"
             m.uses_async = True
             item = namer.owned(element, here)
             ts = TypeStreams(self.layouts)
@@ -1231,8 +1210,6 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
         ),
         "src/rt.rs": _rt_text(env, models, shared, header),
     }
-    if uses_async:
-        files["src/async_rt.rs"] = ASYNC_RUNTIME.read_text(encoding="utf-8")
     if shared:
         example = next((f"{w.name}::{m.name}" for w in models for m in w.modules if m.reexport), "")
         files[f"src/{shared[0].path[0]}.rs"] = env.get_template("imports.rs.j2").render(
@@ -1249,5 +1226,7 @@ def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -
     out = {
         path: format_source(text) if path.endswith(".rs") else text for path, text in files.items()
     }
+    if uses_async:  # real source, kept in rustfmt's layout (tests/async checks it)
+        out["src/async_rt.rs"] = ASYNC_RUNTIME.read_text(encoding="utf-8")
     rust_stateful.add_to(out, resolve, worlds, models, shared)  # already in rustfmt's layout
     return out

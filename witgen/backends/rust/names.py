@@ -279,8 +279,9 @@ class TypeNamer:
         return "&" + self.owned(ty, here)
 
     def is_copy(self, ty: ir.Type) -> bool:
-        """Primitives (but strings), enums and flags: passed by value."""
+        """Primitives (but strings), enums, flags, and future/stream handles: passed by
+        value."""
         ty = self.resolve.dealias(ty)
         if isinstance(ty, str):
             return ty != "string"
-        return isinstance(self.resolve.types[ty].kind, (ir.Enum, ir.Flags))
+        return isinstance(self.resolve.types[ty].kind, (ir.Enum, ir.Flags, ir.Future, ir.Stream))

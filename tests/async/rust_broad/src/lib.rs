@@ -3,14 +3,16 @@
 //! checks each name and signature against the WIT), and every async export shape.
 
 use broad_sdk::async_rt::{
-    ErrorContext, FutureOps, FutureReadOps, FutureReader, FutureWriter, StreamOps, StreamReadOps,
-    StreamReader, StreamWriter,
+    join, ErrorContext, FutureOps, FutureReadOps, FutureReader, FutureWriter, StreamOps,
+    StreamReadOps, StreamReader, StreamWriter,
 };
 use broad_sdk::broad::pipes::{
     task_return_fail, task_return_nothing, task_return_split, task_return_wrap, Framed, Pipes,
     PlainStream0, SplitFuture1, SplitStream0, SplitStream2, WrapFuture1, WrapStream0,
 };
-use broad_sdk::broad::{clock, double, task_return_relay, task_return_top, Guest, TopFuture0};
+use broad_sdk::broad::{
+    clock, double, sink, task_return_relay, task_return_top, Guest, SinkStream0, TopFuture0,
+};
 
 /// Writes a default element to a new stream of type `O`, then reads it back.
 async fn stream_round_trip<O>() -> usize
@@ -43,7 +45,7 @@ impl Pipes for Broad {
         let mut input = StreamReader::<SplitStream0>::from_handle(bytes);
         let sizes = FutureReader::<SplitFuture1>::from_handle(sizes).read().await;
         let (out, mut writer) = StreamWriter::<SplitStream2>::new();
-        task_return_split(&out);
+        task_return_split(out);
         let mut data = Vec::new();
         while let Some(chunk) = input.next_batch(64).await {
             data.extend(chunk);
@@ -86,6 +88,7 @@ impl Pipes for Broad {
         future_round_trip::<WrapFuture1>().await;
         future_round_trip::<TopFuture0>().await;
         stream_round_trip::<PlainStream0>().await;
+        stream_round_trip::<SinkStream0>().await;
     }
 
     fn plain() -> u32 {
@@ -98,14 +101,21 @@ impl Pipes for Broad {
 impl Guest for Broad {
     async fn top(n: u32) {
         let (readable, writer) = FutureWriter::<TopFuture0>::new();
-        task_return_top(&readable);
+        task_return_top(readable);
         writer.write(format!("{n}")).await;
     }
 
     async fn relay(s: String, n: u32) {
         let at = clock::now(n).await;
         let doubled = double(&s, n).await;
-        task_return_relay(&(doubled, at));
+        let (data, mut writer) = StreamWriter::<SinkStream0>::new();
+        let bytes = s.into_bytes();
+        let (count, _) = join(sink(data), async move {
+            writer.write_all(bytes).await;
+            drop(writer);
+        })
+        .await;
+        task_return_relay(&(doubled, at + count as u64));
     }
 }
 
