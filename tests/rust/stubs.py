@@ -25,9 +25,14 @@ def _impls(m: ModuleModel, indent: str) -> list[str]:
     if m.trait:
         out.append(f"{indent}impl {m.trait} for crate::Stub {{")
         out += [f"{indent}    type {name} = Stub{name};" for name, _ in m.trait_assoc]
-        out += [f"{indent}    {f.signature} {{ unimplemented!() }}" for f in m.trait_fns]
+        out += [f"{indent}    {f.signature} {{ {_stub_body(f.signature)} }}" for f in m.trait_fns]
         out.append(f"{indent}}}")
     return out
+
+
+def _stub_body(signature: str) -> str:
+    """An async export's trait function returns a future (`!` is none)."""
+    return "async {}" if "-> impl core::future::Future" in signature else "unimplemented!()"
 
 
 def _import_paths(m: ModuleModel, prefix: str) -> list[str]:

@@ -95,7 +95,7 @@ FRONTEND_CORPUS = WORKSPACE.parent.parent / "rust-corpus"  # target/rust-corpus
 
 def test_frontend_corpus_worlds_compile_and_are_rustfmt_and_clippy_clean() -> None:
     """Every world of the front end's valid corpus that the Rust backend generates (it refuses
-    the rest by name: accessors, async functions) is laid out exactly as rustfmt lays it out
+    the rest by name: async resource functions, element-less futures and streams) is laid out exactly as rustfmt lays it out
     and compiles clippy-clean, with a stub guest that implements its export traits and expands
     its export macro: the SDKs and stubs are the crates of one cargo workspace, checked by one
     `cargo clippy` run (target/rust-corpus, cached between runs)."""
