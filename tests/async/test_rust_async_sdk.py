@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -346,3 +347,36 @@ def test_a_world_level_async_export_returns_a_future(broad_host: BroadHost, n: i
 def test_an_async_export_awaits_async_imports(broad_host: BroadHost, s: str, n: int) -> None:
     expected = (s * 2 + str(n), 1_000_000 + n + len(s.encode()))
     assert asyncio.run(broad_host.plugin.call("relay", s, n)) == expected
+
+
+def test_edge_shapes_compile_clippy_clean() -> None:
+    """tests/async/wit/edge.wit (indirect async parameters, resources in async functions,
+    futures of futures, streams of streams, sync functions with futures and streams, an imported
+    interface with them) with a stub guest: one `cargo clippy` on the host target."""
+    cargo = require_tool("cargo")
+    require_tool("cargo-clippy")
+    sys.path.insert(0, str(rust_source.ROOT / "tests" / "rust"))
+    from stubs import stub_source
+
+    wit = rust_source.ROOT / "tests" / "async" / "wit" / "edge.wit"
+    resolve = frontend.load(wit)
+    worlds = [i for i, w in enumerate(resolve.worlds) if w.name == "edge"]
+    options = backends.GenerateOptions("tests/async/wit/edge.wit", "edge-sdk")
+    root = rust_source.rust.TARGET_DIR / "async-edge"
+    rust_source.rust.write_sdk(root / "edge-sdk", rust_generator.generate(resolve, worlds, options))
+    stub = stub_source(resolve, worlds[0], "edge_sdk", worlds)
+    manifest = rust_source.rust.guest_manifest("edge-stub", "edge-sdk")
+    rust_source.rust.write_sdk(root / "edge-stub", {"Cargo.toml": manifest, "src/lib.rs": stub})
+    (root / "Cargo.toml").write_text(
+        '[workspace]\nresolver = "2"\nmembers = ["edge-sdk", "edge-stub"]\n', encoding="utf-8"
+    )
+    env = dict(os.environ, CARGO_TARGET_DIR=str(rust_source.ROOT / "target" / "rust-host"))
+    env.pop("RUSTC", None)
+    proc = subprocess.run(
+        [cargo, "clippy", "--quiet", "--all-features", "--workspace", "--", "-D", "warnings"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
