@@ -52,9 +52,18 @@ def test_the_sdk_ships_the_async_runtime_and_the_payload_types(sdk: Path) -> Non
     assert '"[callback][async-lift]dataflare:core/streaming-source@1.1.0#read"' in source
 
 
-def test_the_sdk_is_laid_out_as_rustfmt_would(sdk: Path) -> None:
+def test_the_sdks_are_laid_out_as_rustfmt_would(sdk: Path, tmp_path: Path) -> None:
+    """The streaming SDK, and those of broad.wit and edge.wit."""
     rustfmt = require_tool("rustfmt")
     files = sorted(str(p) for p in (sdk / "src").rglob("*.rs"))
+    for name in ("broad", "edge"):
+        wit = rust_source.ROOT / "tests" / "async" / "wit" / f"{name}.wit"
+        resolve = frontend.load(wit)
+        worlds = [i for i, w in enumerate(resolve.worlds) if w.name == name]
+        options = backends.GenerateOptions(f"{name}.wit", f"{name}-sdk")
+        out = tmp_path / name
+        rust_source.rust.write_sdk(out, rust_generator.generate(resolve, worlds, options))
+        files += sorted(str(p) for p in (out / "src").rglob("*.rs"))
     proc = subprocess.run(
         [rustfmt, "--check", "--edition", "2021", *files], capture_output=True, text=True
     )
