@@ -25,7 +25,6 @@ COMPONENTS = toolchain.COMPONENTS / "tests"
 
 # guest crate -> (WIT file, world, guest source)
 GUEST_SPECS = {
-    "echo-guest": (WIT / "echo.wit", "echo", GUESTS / "echo.rs"),
     "main-guest": (WIT / "main.wit", "runner", GUESTS / "main.rs"),
     "maps-guest": (WIT / "maps.wit", "maps-guest", GUESTS / "maps.rs"),
     "instances-guest": (WIT / "instances.wit", "instances-guest", GUESTS / "instances.rs"),
