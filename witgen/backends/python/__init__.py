@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
+from witgen.backends.common import Unsupported  # kept importable from here for callers
 from witgen.backends.python.generator import (
     LANGUAGE,
     TEMPLATES,
     WASMTIME_REQUIREMENT,
     Generator,
-    Unsupported,
     generate,
 )
 

@@ -29,9 +29,9 @@ from black.parsing import InvalidInput
 import witgen
 from witgen import hostrt, ir
 from witgen.backends import GenerateOptions, refuse_accessors, require_worlds
+from witgen.backends.common import Unsupported
 from witgen.backends.python import fast as python_fast
 from witgen.backends.python.names import camel, const, docstring, package, snake
-from witgen.diagnostics import WitError
 from witgen.paths import TEMPLATES as _ALL_TEMPLATES
 from witgen.paths import read_text, template_loader
 
@@ -40,12 +40,8 @@ WASMTIME_REQUIREMENT = hostrt.WASMTIME_REQUIREMENT
 TEMPLATES = _ALL_TEMPLATES / "python"
 
 
-class Unsupported(WitError):
-    pass
-
-
 def _err(message: str, span: Any = None) -> Unsupported:
-    return Unsupported(f"python backend: {message}", span)
+    return Unsupported(message, span, language="python")
 
 
 @dataclass
