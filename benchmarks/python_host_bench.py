@@ -8,8 +8,9 @@ Prints, in one run on the same plugins:
     processor (pure conversion cost) and the example Rust processor (which also calls two
     host imports per record);
   * per-call overhead of a `func(u32) -> u32`, against a bare wasmtime-py component call, the
-    previous fast path's call machinery (`_old_calls.py`, same plugin, same run) and the bare
-    ctypes C call (the floor of a pure-Python call path);
+    route typed methods took before exports of flat scalars were called without generated code
+    (`CoreInstance.call`), the previous fast path's call machinery (`_old_calls.py`, same
+    plugin, same run) and the bare ctypes C call (the floor of a pure-Python call path);
   * the cost of one host import (a Python method the guest calls in a loop), now and with the
     previous fast path's import callback;
   * load time from the compiled cache, instantiate time, and memory per instance.
@@ -27,7 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "generated" / "python")]
@@ -152,7 +153,22 @@ def per_call_u32(rounds: int) -> dict[str, float]:
         with previous_fast_path(echo_core):
             typed(old)()
 
-    both = alternating({"core": typed(world), "core, previous call path": previous}, rounds)
+    # what a typed method did before exports of flat scalars had their own path: `call`, the
+    # generated export function, `invoke` (same instance, same run)
+    instance = world._instance
+
+    def through_call() -> None:
+        for i in range(n):
+            cast(int, instance.call(None, "add-one", (i,)))
+
+    both = alternating(
+        {
+            "core": typed(world),
+            "core, through call": through_call,
+            "core, previous call path": previous,
+        },
+        rounds,
+    )
     out.update({name: seconds / n for name, seconds in both.items()})
     out["bare C call (ctypes)"] = bare_c_call(world, rounds)
     return out

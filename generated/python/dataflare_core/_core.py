@@ -1415,11 +1415,13 @@ class CoreInstance:
         `RawFunc.__call__` inline: this is the one Python frame between the generated code
         and the C call."""
         f = self._funcs[core_name]
-        self.entered = True
         if len(args) == 1:  # `*args` would cost a tuple and a slower call
             f.pack(f.view, 0, args[0])
         else:
             f.pack(f.view, 0, *args)
+        # a value the packing refused (a float parameter given None) is a wrong argument,
+        # not a guest unwound mid-call: the instance stays
+        self.entered = True
         error = f.c_call(*f.c_args)
         if error or f.slots[f.trap_at]:
             raise f.failure(error)
