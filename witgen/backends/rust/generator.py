@@ -555,21 +555,13 @@ class RustGen:
     # -- imports --
 
     def _check(self, func: ir.Function) -> None:
-        """Refuse what the backend cannot generate yet: async resource functions, futures and
-        streams without an element type."""
+        """Refuse what the backend cannot generate yet: async resource functions."""
         if func.is_async and func.resource is not None:
             raise Unsupported(
                 f"function `{func.name}` is async; the Rust backend does not support async "
                 "resource functions yet",
                 func.span,
             )
-        for payload in payloads(self.resolve, func):
-            if payload.element is None:
-                raise Unsupported(
-                    f"function `{func.name}` uses a future or stream without an element "
-                    "type; the Rust backend does not support them yet",
-                    func.span,
-                )
 
     def import_functions(
         self,
@@ -870,15 +862,25 @@ class RustGen:
         numbers them, see `async_payloads`) with their core imports and element codecs."""
         for payload in payloads(self.resolve, func):
             element = payload.element
-            assert element is not None  # refused by `_check`
             fn_ident = _ident(func.name)
             what = "stream" if payload.is_stream else "future"
             name = f"{camel(fn_ident.replace('_', '-'))}{camel(what)}{payload.index}"
             m.uses_async = True
-            item = namer.owned(element, here)
-            ts = TypeStreams(self.layouts)
-            store = Emitter(self.layouts, namer, here)
-            store_body = store.store_element(ts.store_program(element, realloc=False))
+            if element is None:  # `stream`/`future` without payload: `()`, nothing in memory
+                item, size, wit_type = "()", 0, what
+                store_body, store_helpers, keep = ["let _ = (value, at);"], set(), "_keep"
+                load_body, load_helpers = ["let _ = at;"], set()
+            else:
+                item, size = namer.owned(element, here), self.layouts.size(element)
+                wit_type = f"{what}<{self._wit_type(element)}>"
+                ts = TypeStreams(self.layouts)
+                store = Emitter(self.layouts, namer, here)
+                store_body = store.store_element(ts.store_program(element, realloc=False))
+                store_helpers, keep = store.helpers, "keep" if store.needs_cleanup else "_keep"
+                load = Emitter(self.layouts, namer, here)
+                load_body = ["let at = at.cast_mut();"]
+                load_body += load.load_element(ts.load_program(element))
+                load_helpers = load.helpers
             link = f"{what}-{{}}-{payload.index}]{func.name}"
             imp = f"_{fn_ident}_{what}{payload.index}_"
 
@@ -907,9 +909,9 @@ class RustGen:
             writer = {
                 "trait": "StreamOps" if payload.is_stream else "FutureOps",
                 "codec_signature": "unsafe fn store(value: &Self::Item, at: *mut u8, "
-                f"{'keep' if store.needs_cleanup else '_keep'}: &mut crate::async_rt::Keep)",
+                f"{keep}: &mut crate::async_rt::Keep)",
                 "codec": store_body or ["let _ = (value, at);"],
-                "helpers": store.helpers,
+                "helpers": store_helpers,
                 "fns": common
                 + [
                     {
@@ -925,13 +927,11 @@ class RustGen:
             read_params = "readable: u32, ptr: *mut u8" + (", n: u32" if payload.is_stream else "")
             read = extern("read", read_params, " -> u32")
             drop_r = extern("drop-readable", "readable: u32", "")
-            load = Emitter(self.layouts, namer, here)
-            load_body = load.load_element(ts.load_program(element))
             reader = {
                 "trait": "StreamReadOps" if payload.is_stream else "FutureReadOps",
                 "codec_signature": "unsafe fn load(at: *const u8) -> Self::Item",
-                "codec": ["let at = at.cast_mut();", *load_body],
-                "helpers": load.helpers,
+                "codec": load_body,
+                "helpers": load_helpers,
                 "fns": [
                     {
                         "signature": f"unsafe fn read({read_params}) -> u32",
@@ -945,12 +945,9 @@ class RustGen:
             }
             impls = [writer, reader]
             docs = [
-                f"/// The `{what}<{self._wit_type(element)}>` of `{func.name}` (its core imports "
-                "and element codec).",
+                f"/// The `{wit_type}` of `{func.name}` (its core imports and element codec).",
             ]
-            m.payload_ops.append(
-                PayloadOpsModel(name, docs, item, self.layouts.size(element), impls)
-            )
+            m.payload_ops.append(PayloadOpsModel(name, docs, item, size, impls))
 
     def _wit_type(self, ty: ir.Type) -> str:
         if isinstance(ty, str):
