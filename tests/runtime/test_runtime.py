@@ -39,10 +39,6 @@ PENDING: dict[tuple[str, str | None, str | None], str] = {
         "wasmtime-py 51 cannot convert map<K, V> values (its type reflection has no map kind): "
         "the generic path refuses such components at load"
     ),
-    ("dual", "go", None): (
-        "the Go backend refuses an interface with resources that a world both imports and "
-        "exports (one Go type per resource)"
-    ),
     ("several-names", "typescript", None): (
         "the TypeScript backend refuses an interface imported under a name (componentize-js "
         "imports by interface path)"
