@@ -189,9 +189,31 @@ def _values(lang: str, path: str) -> None:
         big = [chr(0x41 + i % 26) * n for i, n in enumerate(sizes)]
         assert plugin.echo_strings(big) == big
 
+    def ints(bits: int, signed: bool) -> st.SearchStrategy[int]:
+        low = -(2 ** (bits - 1)) if signed else 0
+        return st.integers(low, low + 2**bits - 1)
+
+    drawn_scalars = st.builds(
+        k.Scalars,
+        a_bool=st.booleans(),
+        a_u8=ints(8, False),
+        a_s8=ints(8, True),
+        a_u16=ints(16, False),
+        a_s16=ints(16, True),
+        a_u32=ints(32, False),
+        a_s32=ints(32, True),
+        a_u64=ints(64, False),
+        a_s64=ints(64, True),
+        a_f32=st.floats(width=32, allow_nan=False),
+        a_f64=st.floats(allow_nan=False),
+        a_char=st.characters(blacklist_categories=("Cs",)),
+        a_string=st.text(),
+    )
+
     @EXAMPLES
-    @given(st.lists(st.text(), max_size=8), st.binary(max_size=64))
-    def round_trip(texts: list[str], data: bytes) -> None:
+    @given(st.lists(st.text(), max_size=8), st.binary(max_size=64), drawn_scalars)
+    def round_trip(texts: list[str], data: bytes, drawn: Any) -> None:
+        assert plugin.echo_scalars(drawn) == drawn
         assert plugin.echo_strings(texts) == texts
         assert plugin.echo_bytes(data) == data
         assert all(plugin.count_chars(t) == len(t) for t in texts)
