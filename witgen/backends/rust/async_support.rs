@@ -141,7 +141,7 @@ pub async fn subtask(status: u32) {
 pub async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
     let (mut a, mut b) = (core::pin::pin!(a), core::pin::pin!(b));
     let (mut done_a, mut done_b) = (None, None);
-    core::future::poll_fn(move |cx| {
+    let both = core::future::poll_fn(move |cx| {
         if done_a.is_none() {
             if let Poll::Ready(value) = a.as_mut().poll(cx) {
                 done_a = Some(value);
@@ -159,8 +159,8 @@ pub async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
                 Poll::Pending
             }
         }
-    })
-    .await
+    });
+    both.await
 }
 
 struct EventFor(u32);
