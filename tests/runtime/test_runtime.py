@@ -171,6 +171,7 @@ def _values(lang: str, path: str) -> None:
         bare=Ok(None),
         grid=[[1, -2], [], [32767]],
         tags=[("a", None), ("b", 2**32 - 1)],
+        type_=[k.NestedKind.RECORD, k.NestedKind.FUNC, k.NestedKind.PLAIN],
     )
     for value in (nested, _empty_nested(k, Ok, Some)):
         assert plugin.echo_nested(value) == value
@@ -233,6 +234,7 @@ def _empty_nested(k: Any, ok: Any, some: Any) -> Any:
         bare=ok(None),
         grid=[],
         tags=[],
+        type_=[],
     )
 
 
