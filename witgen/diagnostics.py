@@ -24,9 +24,10 @@ class SourceLines:
     """Where the lines of one file's text start, worked out the first time a span of it needs a
     line number (a large file makes hundreds of thousands of spans and most are never shown)."""
 
-    __slots__ = ("text", "_starts")
+    __slots__ = ("file", "text", "_starts")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
         self.text = text
         self._starts: list[int] | None = None
 
@@ -53,8 +54,8 @@ class Span:
     """A place in a file: `Span(file, line, column, end_line=None, end_column=None)`, immutable,
     equal and hashed by those five values.
 
-    The parser's fast path makes its spans from character offsets instead (`Span.at`): line and
-    column are then looked up only when read, which most spans never are."""
+    The parser's fast path makes its spans from character offsets instead (`OffsetSpan`): line
+    and column are then looked up only when read, which most spans never are."""
 
     # `_where` holds (line, column, end_line, end_column) once known; an offset span keeps its
     # file's `SourceLines`, its start offset and its length (None: no end) until then
@@ -78,13 +79,12 @@ class Span:
         _set_where(self, (line, column, end_line, end_column))
 
     @staticmethod
-    def at(file: str, lines: SourceLines, start: int, length: int | None) -> Span:
+    def at(lines: SourceLines, start: int, length: int | None) -> Span:
         """The span of `length` characters (None: a point) from offset `start` of a file."""
-        span = _new_span(Span)
-        _set_file(span, file)
-        _set_lines(span, lines)
-        _set_start(span, start)
-        _set_length(span, length)
+        span = _new_span(OffsetSpan)
+        set_offset_lines(span, lines)
+        set_offset_start(span, start)
+        set_offset_length(span, length)
         return span
 
     def _located(self) -> _Where:
@@ -154,14 +154,27 @@ class Span:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-# Slot setters that bypass the frozen `__setattr__` (a span is only ever written while made).
+class OffsetSpan(Span):
+    """A span made from offsets (see `Span.at`); its file is its `SourceLines`' (one field less
+    to fill). Hot code makes one without the call: `object.__new__(OffsetSpan)`, then
+    `set_offset_lines`, `set_offset_start` and `set_offset_length` on it."""
+
+    __slots__ = ()
+
+    @property
+    def file(self) -> str:  # type: ignore[override]
+        return self._lines.file
+
+
+# Slot setters that bypass the frozen `__setattr__` (a span is only ever written while made;
+# cheaper than assignment through an overridden `__setattr__`, which Python cannot specialize).
 _new_span = object.__new__
 _slots: dict[str, Any] = dict(Span.__dict__)
 _set_file = _slots["file"].__set__
-_set_lines = _slots["_lines"].__set__
-_set_start = _slots["_start"].__set__
-_set_length = _slots["_length"].__set__
 _set_where = _slots["_where"].__set__
+set_offset_lines = _slots["_lines"].__set__
+set_offset_start = _slots["_start"].__set__
+set_offset_length = _slots["_length"].__set__
 
 
 class SourceCache:

@@ -18,7 +18,14 @@ import sys
 from array import array
 from typing import Any
 
-from witgen.diagnostics import Span, SourceLines
+from witgen.diagnostics import (
+    OffsetSpan,
+    SourceLines,
+    Span,
+    set_offset_length,
+    set_offset_lines,
+    set_offset_start,
+)
 from witgen.frontend import ast
 from witgen.frontend.lexer import (
     _BAD_CODEPOINTS,
@@ -182,6 +189,7 @@ def _scan(text: str) -> _Scan | None:
 
 
 _span_at = Span.at
+_new_object = object.__new__
 
 
 class _Descent:
@@ -193,22 +201,22 @@ class _Descent:
         self.values = scan.values
         self.starts = scan.starts
         self.comments = scan.docs
-        # line numbers are looked up when a span's are first read (`Span.at`), if ever
-        self.lines = SourceLines(text)
+        # line numbers are looked up when a span's are first read (`OffsetSpan`), if ever
+        self.lines = SourceLines(file, text)
         self.i = 0
 
     # -- tokens --
 
     def _span(self, i: int) -> Span:
         """Token `i`'s span, made as the parser's `_token_span` makes it."""
-        return _span_at(self.file, self.lines, self.starts[i], len(self.values[i]))
+        return _span_at(self.lines, self.starts[i], len(self.values[i]))
 
     def _span_from(self, first: int) -> Span:
         """From the start of token `first` to the end of the token before the next."""
         last = self.i - 1
         start = self.starts[first]
         end = self.starts[last] + len(self.values[last])
-        return _span_at(self.file, self.lines, start, end - start)
+        return _span_at(self.lines, start, end - start)
 
     def _docs(self, i: int) -> list[str]:
         hit = self.comments.get(i)
@@ -220,7 +228,7 @@ class _Descent:
         self.i += 1
 
     def _id(self) -> ast.Id:
-        # the commonest token: its span is made here rather than by `_span` (a call less)
+        # the commonest token: its span is made here as `Span.at` makes it (a call less)
         i = self.i
         kind = self.kinds[i]
         text = name = self.values[i]
@@ -230,7 +238,11 @@ class _Descent:
             name = text[1:]
         self.i = i + 1
         start = self.starts[i]
-        return ast.Id(name, _span_at(self.file, self.lines, start, len(text)), start)
+        span = _new_object(OffsetSpan)
+        set_offset_lines(span, self.lines)
+        set_offset_start(span, start)
+        set_offset_length(span, len(text))
+        return ast.Id(name, span, start)
 
     def _version(self) -> str:
         """`@` VERSION (the `@` is next)."""
@@ -256,7 +268,7 @@ class _Descent:
                 package.docs = self._docs(0)
                 hit = self.comments.get(0)
                 if hit is not None:
-                    package.docs_span = _span_at(self.file, self.lines, hit[1], None)
+                    package.docs_span = _span_at(self.lines, hit[1], None)
         items: list[ast.TopItem] = []
         nested: list[ast.NestedPackage] = []
         while kinds[self.i] != _EOF:
@@ -581,9 +593,11 @@ class _Descent:
         kind = kinds[i]
         if kind in _PRIMITIVES:  # the commonest type: its span made here, as `_id` does
             self.i = i + 1
-            return ast.TypeNode(
-                kind, (), _span_at(self.file, self.lines, self.starts[i], len(kind))
-            )
+            span: Span = _new_object(OffsetSpan)  # made as `Span.at` makes it, a call less
+            set_offset_lines(span, self.lines)
+            set_offset_start(span, self.starts[i])
+            set_offset_length(span, len(kind))
+            return ast.TypeNode(kind, (), span)
         if kind is _ID or kind is _EXPLICIT_ID:
             name = self._id()
             return ast.TypeNode("name", (name,), name.span)
