@@ -1346,11 +1346,12 @@ class CoreInstance:
         def flat(*args: Any) -> Any:
             if rt._active or rt._store is None:
                 return rt.call(iface, name, args)
+            rt._active = True  # at once: another thread must not write the slots now
             try:
                 pack(view, 0, *args)
             except Exception:  # a wrong argument: `call` says which and where
+                rt._active = False
                 return rt.call(iface, name, args)
-            rt._active = True
             calls.append(rt)  # the ticker only asks whether the list is empty
             if not ticker.awake:
                 ticker.wake()
@@ -1375,11 +1376,12 @@ class CoreInstance:
         def flat_one(arg: Any) -> Any:
             if rt._active or rt._store is None:
                 return rt.call(iface, name, (arg,))
+            rt._active = True
             try:
                 one[0] = arg
             except Exception:  # as in `flat`
+                rt._active = False
                 return rt.call(iface, name, (arg,))
-            rt._active = True
             calls.append(rt)
             if not ticker.awake:
                 ticker.wake()
