@@ -55,13 +55,29 @@ pub(crate) unsafe fn dealloc(ptr: *mut u8, size: usize, align: usize) {
 
 /// Hands a string's buffer to the other side: `(pointer, length)` as core values. The
 /// buffer is shrunk to its length, so `dealloc(ptr, len, 1)` frees it.
+#[inline]
 pub(crate) fn give_string(s: String) -> (i32, i32) {
     give_list(s.into_bytes())
 }
 
 /// Hands a list's buffer to the other side (plain element types, whose Rust layout is the
 /// canonical ABI's): `(pointer, length)`; `dealloc(ptr, len * size, align)` frees it.
+///
+/// A buffer already exactly its length (the usual case) is handed over as it is, inline;
+/// `into_boxed_slice` alone is an out-of-line call that spills the `Vec` to the stack on
+/// every string of a result, which costs more wasm fuel per call than wit-bindgen's glue.
+#[inline]
 pub(crate) fn give_list<T>(v: Vec<T>) -> (i32, i32) {
+    if v.capacity() != v.len() {
+        return give_shrunk(v);
+    }
+    let mut buffer = core::mem::ManuallyDrop::new(v);
+    (buffer.as_mut_ptr() as i32, buffer.len() as i32)
+}
+
+/// `give_list` for a buffer with spare capacity: shrunk to its length first.
+#[cold]
+fn give_shrunk<T>(v: Vec<T>) -> (i32, i32) {
     let buffer = v.into_boxed_slice();
     let len = buffer.len();
     (Box::into_raw(buffer).cast::<T>() as i32, len as i32)
