@@ -1,7 +1,5 @@
 """`python -m witgen` runs the CLI."""
 
-import sys
+from witgen.cli import console_main
 
-from witgen.cli import main
-
-sys.exit(main())
+console_main()

@@ -7,7 +7,7 @@ import gc
 import sys
 from pathlib import Path
 
-from witgen import frontend
+from witgen import cli, frontend
 from witgen.commands.common import parse_features
 from witgen.diagnostics import WitError, WitgenError
 
@@ -38,9 +38,11 @@ def _check_all(args: argparse.Namespace) -> int:
     worst = 0
     for path in paths:
         try:
-            frontend.load(
+            resolve = frontend.load(
                 path, features=parse_features(args.features), all_features=args.all_features
             )
+            if cli.PROCESS_ENTRY:
+                cli.LEFT_FOR_EXIT.append(resolve)
         except WitError as err:
             print(err.render(), file=sys.stderr)
             worst = max(worst, err.exit_code)
