@@ -47,3 +47,22 @@ def test_each_backend_generates_or_refuses_every_corpus_world(lang: str) -> None
     # The corpus is mostly features every backend supports: most worlds must generate.
     assert generated > refused, f"{lang}: generated {generated}, refused {refused}"
     print(f"{lang}: generated {generated} worlds, refused {refused}")
+
+
+# The backends that map accessors (`x: get() -> T`, `x: set(v: T)`): every corpus world with them
+# generates (the async one aside, which is about async functions).
+ACCESSOR_BACKENDS = ["python", "rust"]
+ACCESSOR_ENTRIES = [p for p in ENTRIES if p.name.startswith("accessors_")]
+
+
+@pytest.mark.parametrize("lang", [lang for lang in ACCESSOR_BACKENDS if lang in LANGS])
+def test_accessor_worlds_generate(lang: str) -> None:
+    module = backends.available()[lang]
+    assert len(ACCESSOR_ENTRIES) == 3
+    for entry in ACCESSOR_ENTRIES:
+        resolve = frontend.load(entry, all_features=True)
+        main = resolve.main_package
+        assert main is not None
+        for world in sorted(resolve.packages[main].worlds.values()):
+            files = module.generate(resolve, [world], backends.GenerateOptions(source=str(entry)))
+            assert files, f"{entry.name}:{resolve.worlds[world].name}"

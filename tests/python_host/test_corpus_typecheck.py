@@ -4,8 +4,8 @@ One mypy run over all of them keeps this fast: each world becomes its own packag
 folder, and each package's copy of the host runtime is a one-line re-export of
 `witgen.hostrt` (the runtime is checked once, as part of `mypy --strict witgen`; checking its
 76 verbatim copies would take most of a minute). Black's layout does not matter to mypy, so
-the packages are generated unformatted. Worlds the backend refuses (async functions, resource
-accessors) are counted, and each refusal must name one of those reasons.
+the packages are generated unformatted. Worlds the backend refuses (async functions) are counted,
+and each refusal must name one of those reasons; the accessor worlds must generate.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from witgen.diagnostics import UsageError, WitError
 from witgen.paths import REPO_ROOT
 
 # What the backend refuses today in the corpus, and why (spec features it does not lower).
-REFUSED = ("async function", "does not support accessors", "has resources and is")
+REFUSED = ("async function", "has resources and is")
 
 
 def _runtime_stub(module: str) -> str:
@@ -40,12 +40,12 @@ def _runtime_stub(module: str) -> str:
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names.add(node.target.id)
     public = ", ".join(f"{n} as {n}" for n in sorted(names) if not n.startswith("_"))
-    return f"from witgen.hostrt.{module} import {public}\n"
+    return f"from witgen.hostrt.{module} import {public}\n" if public else ""  # private only
 
 
 def test_corpus_bindings_type_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(generator, "_format_all", lambda files: dict(files))
-    generated, refused = [], []
+    generated, refused, generated_labels = [], [], []
     for i, (case, resolve, world, wid) in enumerate(corpus_worlds()):
         package = f"corpus{i}"
         options = backends.GenerateOptions(source=case.name, package_name=package)
@@ -62,8 +62,11 @@ def test_corpus_bindings_type_check(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
         generated.append(package)
+        generated_labels.append(f"{case.name}:{world}")
     print(f"{len(generated)} corpus worlds generated, {len(refused)} refused: {refused}")
     assert len(generated) > 70
+    accessor_worlds = [w for w in generated_labels if w.startswith("accessors_")]
+    assert len(accessor_worlds) == 4, accessor_worlds
     mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir=/dev/null"]
     done = subprocess.run(
         [*mypy, *(f"-p{package}" for package in generated)],

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,7 @@ from black.parsing import InvalidInput
 
 import witgen
 from witgen import hostrt, ir
-from witgen.backends import GenerateOptions, refuse_accessors, require_worlds
+from witgen.backends import ACCESSOR_KINDS, GenerateOptions, require_worlds
 from witgen.backends.common import Unsupported
 from witgen.backends.python import fast as python_fast
 from witgen.backends.python.names import camel, const, docstring, package, snake
@@ -80,6 +81,8 @@ class Generator:
         self.resolve = resolve
         self.worlds = worlds
         self.options = options
+        # id of a function -> the Python names of the plain functions beside it (`_plain_names`)
+        self._siblings: dict[int, set[str]] = {}
         main = resolve.main_package
         pkg = resolve.packages[main if main is not None else resolve.worlds[worlds[0]].package or 0]
         self.package = options.package_name or package(pkg.namespace, pkg.short_name)
@@ -417,7 +420,7 @@ class Generator:
     def func_model(self, fn: ir.Function, mod: Module, *, skip_self: bool) -> dict[str, Any]:
         params = list(fn.params[1:] if skip_self else fn.params)
         return {
-            "name": snake(fn.item_name),
+            "name": self.fn_name(fn),
             "wit": fn.name,
             "params": [{"name": snake(p.name), "type": self.py_type(p.type, mod)} for p in params],
             "args": [snake(p.name) for p in params],
@@ -457,7 +460,7 @@ class Generator:
         for fn in fns:
             if fn.is_async:
                 raise _err(f"async function `{fn.name}` is not supported yet", fn.span)
-            if fn.kind == "method":
+            if fn.kind in _METHOD_KINDS:
                 continue
             model = self.func_model(fn, mod, skip_self=False)
             if fn.resource is not None:
@@ -476,10 +479,10 @@ class Generator:
         """Per imported function, the expression that serves it in the world's `prepare`."""
         out = []
         for fn in fns:
-            if fn.kind == "method":
-                impl = f'_runtime.host_method("{snake(fn.item_name)}")'
+            if fn.kind in _METHOD_KINDS:
+                impl = f'_runtime.host_method("{self.fn_name(fn)}")'
             else:
-                name = snake(fn.item_name)
+                name = self.fn_name(fn)
                 if fn.resource is not None:
                     prefix = snake(self.resolve.types[fn.resource].name or "resource")
                     name = prefix if fn.kind == "constructor" else f"{prefix}_{name}"
@@ -495,7 +498,7 @@ class Generator:
         for t in by_name.values():
             t["kind"] = "host-resource"
         for fn in fns:
-            if fn.kind == "method" and fn.resource is not None:
+            if fn.kind in _METHOD_KINDS and fn.resource is not None:
                 res = self.resolve.types[fn.resource].name
                 if res in by_name:
                     by_name[res]["methods"].append(self.func_model(fn, mod, skip_self=True))
@@ -542,7 +545,7 @@ class Generator:
                 if fn.resource is None:
                     continue
                 res_name = self.class_name(fn.resource)
-                if fn.kind == "method":
+                if fn.kind in _METHOD_KINDS:
                     resources[fn.resource]["methods"].append(
                         self.func_model(fn, mod, skip_self=True)
                     )
@@ -750,7 +753,10 @@ class Generator:
         else:
             assert world is not None
             owner = const(self.resolve.worlds[world].name) + ("__IMPORT" if imported else "")
-        return f"{owner}__{const(fn.name.replace('[', '').replace(']', '_').replace('.', '_'))}"
+        # an accessor's `[get]`/`[set]` is `GET__`/`SET__`: no WIT name has a double underscore,
+        # so `[set]level` stays apart from a function `set-level`
+        plain = re.sub(r"\[(get|set)\]", r"\1__", fn.name)
+        return f"{owner}__{const(plain.replace('[', '').replace(']', '_').replace('.', '_'))}"
 
     def world_export_sigs(self, wid: int) -> list[str]:
         world = self.resolve.worlds[wid]
@@ -767,10 +773,42 @@ class Generator:
 
     # -- descriptors (_abi.py) --
 
+    def fn_name(self, fn: ir.Function) -> str:
+        """The Python name of a function, before a static function's resource prefix: an
+        accessor `level: get() -> u32` is `level()`, `level: set(v: u32)` is `set_level(v)` (as
+        in the Rust backend), or `set_level_(v)` next to a plain function `set-level`. A getter
+        cannot meet a function `level`: WIT itself refuses the pair (their names collide)."""
+        if fn.kind not in ACCESSOR_KINDS:
+            return snake(fn.item_name)
+        base = fn.name.rsplit("]", 1)[1].rsplit(".", 1)[-1]
+        if fn.kind.endswith("getter"):
+            return snake(base)
+        name = snake(f"set-{base}")
+        return f"{name}_" if name in self._plain_names(fn) else name
+
+    def _plain_names(self, fn: ir.Function) -> set[str]:
+        """The Python names of the plain functions (not accessors) beside `fn`: in its
+        interface or world, on the same resource or free-standing."""
+        if not self._siblings:
+            scopes = [list(i.functions.values()) for i in self.resolve.interfaces]
+            for w in self.resolve.worlds:
+                for entries in (w.imports, w.exports):
+                    scopes.append(
+                        [e.item.function for e in entries if isinstance(e.item, ir.WorldFunction)]
+                    )
+            for scope in scopes:
+                groups: dict[int | None, set[str]] = {}
+                for f in scope:
+                    if f.kind not in ACCESSOR_KINDS:
+                        groups.setdefault(f.resource, set()).add(snake(f.item_name))
+                for f in scope:
+                    self._siblings[id(f)] = groups.get(f.resource, set())
+        return self._siblings.get(id(fn), set())
+
     def py_method(self, fn: ir.Function) -> str:
         """The Python name of a function as a host calls it (errors about its values name it)."""
-        name = snake(fn.item_name)
-        if fn.resource is None or fn.kind == "method":
+        name = self.fn_name(fn)
+        if fn.resource is None or fn.kind in _METHOD_KINDS:
             return name
         prefix = snake(self.resolve.types[fn.resource].name or "resource")
         return prefix if fn.kind == "constructor" else f"{prefix}_{name}"
@@ -940,6 +978,9 @@ class Generator:
 # Below this much generated text black runs in this process; above it, on every core.
 _PARALLEL_FORMAT_CHARS = 400_000
 
+# the kinds whose Python function is a method of a resource object (its handle is `self`)
+_METHOD_KINDS = frozenset({"method", "method-getter", "method-setter"})
+
 
 def _format_all(files: dict[str, str]) -> dict[str, str]:
     """Black over every module. Black takes almost all the time of generating a large package
@@ -1030,5 +1071,4 @@ _INT_RANGES = {
 
 def generate(resolve: ir.Resolve, worlds: list[int], options: GenerateOptions) -> dict[str, str]:
     require_worlds(resolve, worlds, "Python")
-    refuse_accessors(resolve, worlds, "Python")
     return Generator(resolve, worlds, options).generate()
