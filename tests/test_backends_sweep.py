@@ -51,7 +51,7 @@ def test_each_backend_generates_or_refuses_every_corpus_world(lang: str) -> None
 
 # The backends that map accessors (`x: get() -> T`, `x: set(v: T)`): every corpus world with them
 # generates (the async one aside, which is about async functions).
-ACCESSOR_BACKENDS = ["python", "rust"]
+ACCESSOR_BACKENDS = ["go", "python", "rust"]
 ACCESSOR_ENTRIES = [p for p in ENTRIES if p.name.startswith("accessors_")]
 
 

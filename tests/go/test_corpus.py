@@ -19,7 +19,7 @@ MODULE = "corpus"
 
 
 def test_corpus_sdks_are_gofmt_and_vet_clean(tmp_path: Path, go: str, gofmt: str) -> None:
-    made = 0
+    made, accessor_worlds = 0, []
     for case, resolve, name, world in corpus_worlds():
         folder = f"{case.stem}_{name}".replace("-", "_")
         options = backends.GenerateOptions(source=case.name, package_name=f"{MODULE}/{folder}")
@@ -30,7 +30,10 @@ def test_corpus_sdks_are_gofmt_and_vet_clean(tmp_path: Path, go: str, gofmt: str
         files = {path: text for path, text in files.items() if path != "go.mod"}
         write_tree(tmp_path / folder, files)
         made += 1
+        if case.name.startswith("accessors_"):
+            accessor_worlds.append(folder)
     assert made >= 60, f"only {made} corpus worlds generated Go"
+    assert len(accessor_worlds) == 4, accessor_worlds  # Level() and SetLevel(v), vetted here
     (tmp_path / "go.mod").write_text(f"module {MODULE}\n\ngo 1.24\n")
     assert run([gofmt, "-d", "."], cwd=tmp_path) == ""
     run([go, "vet", "./..."], cwd=tmp_path, env=go_env())

@@ -39,7 +39,7 @@ from witgen.backends.go.abi import (
     Value,
 )
 from witgen.backends.go.names import doc_comment, upper_camel
-from witgen.backends.go.plan import GoPackage, IdentKey, PackagePlan
+from witgen.backends.go.plan import METHOD_KINDS, GoPackage, IdentKey, PackagePlan
 
 LANGUAGE = "go"
 
@@ -332,13 +332,6 @@ class PackageGenerator:
             raise GoBackendError(
                 f"{where} is async; the Go backend does not support async yet", func.span
             )
-        if func.kind.endswith(("getter", "setter")):
-            accessor = "get" if func.kind.endswith("getter") else "set"
-            raise GoBackendError(
-                f"{where} is an accessor (`{func.item_name.split(']')[-1]}: {accessor}(...)`); "
-                "the Go backend does not support accessors yet: declare a function instead",
-                func.span,
-            )
         types = [p.type for p in func.params] + ([func.result] if func.result is not None else [])
         for ty in types:
             bad = self._unsupported(ty)
@@ -492,13 +485,13 @@ class PackageGenerator:
 
     def _go_name(self, func: ir.Function, direction: str) -> str:
         """The Go name of a function: Info, NewCursor, CursorResume, or a method name."""
-        if func.kind == "method":
+        if func.kind in METHOD_KINDS:
             return self.pkg.idents[("method", func.name)]
         return self.pkg.idents[("func" if direction == "import" else "export", func.name)]
 
     def _params(self, func: ir.Function) -> list[tuple[str, ir.Param]]:
         params = list(func.params)
-        if func.kind == "method":
+        if func.kind in METHOD_KINDS:
             params = params[1:]
         return list(zip(self.gen.plan.param_names(self.pkg, params), params))
 
@@ -552,7 +545,7 @@ class PackageGenerator:
         )
         facts = self.gen.layouts.facts
         params = [Value(n, self.namer.go_type(p.type)) for n, p in self._params(func)]
-        if func.kind == "method":
+        if func.kind in METHOD_KINDS:
             params.insert(0, Value("self", res_name))
         unpin, reset = self._runtime_call("Unpin"), self._runtime_call("ResetArena")
         hooks = Hooks(
@@ -569,7 +562,7 @@ class PackageGenerator:
         )
         lines = self._emit(func, "guest-import", sig, params, hooks)
         params_text, result_text = self._signature(func)
-        receiver = f"(self {res_name}) " if func.kind == "method" else ""
+        receiver = f"(self {res_name}) " if func.kind in METHOD_KINDS else ""
         self.functions.append(
             GoFunction(
                 docs=doc_comment(func.docs.contents),
@@ -589,7 +582,7 @@ class PackageGenerator:
         core_result = f" {CORE_GO[sig.results[0]]}" if sig.results else ""
 
         def call(args: list[str]) -> str:
-            if func.kind == "method":
+            if func.kind in METHOD_KINDS:
                 return f"{args[0]}.{go_name}({', '.join(args[1:])})"
             return f"implementation().{go_name}({', '.join(args)})"
 
@@ -621,7 +614,7 @@ class PackageGenerator:
             "docs": doc_comment(func.docs.contents, "\t"),
             "signature": f"{go_name}({params_text}) {result_text}".rstrip(),
         }
-        if func.kind == "method":
+        if func.kind in METHOD_KINDS:
             res_wit = self.resolve.types[func.resource or 0].name or ""
             self.resources[res_wit]["methods"].append(method)
         else:

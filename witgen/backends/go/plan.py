@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from witgen import ir
+from witgen.backends import ACCESSOR_KINDS
 from witgen.backends.go.names import (
     GO_RESERVED,
     lower_camel,
@@ -43,6 +44,20 @@ IdentKey = tuple[str, int | str] | tuple[str, int, int]
 # Names the standard library and runtime packages are imported under, and the package-level
 # names of generated files that no import may hide.
 STANDARD_QUALIFIERS = frozenset({"unsafe", "math", "witrt", "exportsImpl", "implementation"})
+
+
+# the kinds whose Go function is a method of the resource's type (the handle is the receiver)
+METHOD_KINDS = frozenset({"method", "method-getter", "method-setter"})
+
+
+def item_name(func: ir.Function) -> str:
+    """The Go name of a function's item, before a static function's resource prefix. Accessors
+    read as Go's own getters and setters do: `level: get() -> u32` is Level(), `level: set(v:
+    u32)` is SetLevel(v). (A getter cannot meet a function `level`: WIT refuses the pair.)"""
+    if func.kind not in ACCESSOR_KINDS:
+        return upper_camel(func.item_name)
+    base = upper_camel(func.name.rsplit("]", 1)[1].rsplit(".", 1)[-1])
+    return base if func.kind.endswith("getter") else f"Set{base}"
 
 
 class Idents:
@@ -297,9 +312,12 @@ class PackagePlan:
             if isinstance(self.resolve.types[tid].kind, ir.Resource):
                 exported = pkg.direction == "export"
                 methods[tid] = Idents({"Drop"} if exported else {"Handle", "Drop"})
-        for direction, func in functions:
+        # plain functions claim their names first: a setter `level: set(..)` beside a function
+        # `set-level` is SetLevel_, the function SetLevel (in WIT order otherwise)
+        by_kind = sorted(functions, key=lambda way_func: way_func[1].kind in ACCESSOR_KINDS)
+        for direction, func in by_kind:
             base = self._function_base(pkg, func)
-            if func.kind == "method":
+            if func.kind in METHOD_KINDS:
                 if ("method", func.name) not in ids:  # once for both directions
                     ids[("method", func.name)] = methods[func.resource or 0].claim(base)
             elif direction == "import":
@@ -335,14 +353,14 @@ class PackagePlan:
 
     def _function_base(self, pkg: GoPackage, func: ir.Function) -> str:
         """The Go name a function wants: Info, NewCursor, CursorResume, or a method name."""
-        item = upper_camel(func.item_name)
-        if func.resource is None or func.kind == "method":
+        item = item_name(func)
+        if func.resource is None or func.kind in METHOD_KINDS:
             return item
         res = self._resource_name(pkg, func)
         return f"New{res}" if func.kind == "constructor" else f"{res}{item}"
 
     def _raw_base(self, pkg: GoPackage, func: ir.Function) -> str:
-        item = upper_camel(func.item_name)
+        item = item_name(func)
         return item if func.resource is None else f"{self._resource_name(pkg, func)}{item}"
 
     def _name_derived(self, pkg: GoPackage, tid: int, space: Idents) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from witgen import ir
 from witgen.backends.go.names import upper_camel
+from witgen.backends.go.plan import METHOD_KINDS
 from witgen.backends.rust.stateful import _target, find_error_type
 
 
@@ -120,7 +121,7 @@ def stateful_file(gen: Any, pkg: Any, namer_cls: Any, header: str) -> str | None
     methods = [
         _method(namer, func, err)
         for func in resolve.interfaces[pkg.owner.id].functions.values()
-        if func.kind != "method"  # resource methods belong to the resource's own Go type
+        if func.kind not in METHOD_KINDS  # resource methods belong to the resource's own Go type
     ]
     describe = _describe(namer, resolve, err, error_type)
     imports = sorted(pkg.imports)  # recorded while the methods were written (Namer.ref)
