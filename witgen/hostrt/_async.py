@@ -348,44 +348,42 @@ class SharedStream:
         )
 
     def read(self, side: object, dst: Buffer, on_copy: OnCopy, on_copy_done: OnCopyDone) -> None:
-        if self.dropped:
-            on_copy_done(CopyResult.DROPPED)
-        elif self.pending_buffer is None:
-            self._set_pending(side, dst, on_copy, on_copy_done)
-        else:
-            self._check_sides(side)
-            src = self.pending_buffer
-            if src.remain() > 0:
-                if dst.remain() > 0:
-                    n = min(dst.remain(), src.remain())
-                    dst.write(src.read(n))
-                    assert self.pending_on_copy is not None
-                    self.pending_on_copy(self._reset_pending)
-                on_copy_done(CopyResult.COMPLETED)
-            else:
-                self._reset_and_notify(CopyResult.COMPLETED)
-                self._set_pending(side, dst, on_copy, on_copy_done)
+        self._copy(side, dst, on_copy, on_copy_done, reading=True)
 
     def write(self, side: object, src: Buffer, on_copy: OnCopy, on_copy_done: OnCopyDone) -> None:
+        self._copy(side, src, on_copy, on_copy_done, reading=False)
+
+    def _copy(
+        self,
+        side: object,
+        own: Buffer,
+        on_copy: OnCopy,
+        on_copy_done: OnCopyDone,
+        *,
+        reading: bool,
+    ) -> None:
+        """A read (`own` is the destination) or write (`own` is the source) meeting the other end."""
         if self.dropped:
             on_copy_done(CopyResult.DROPPED)
         elif self.pending_buffer is None:
-            self._set_pending(side, src, on_copy, on_copy_done)
+            self._set_pending(side, own, on_copy, on_copy_done)
         else:
             self._check_sides(side)
-            dst = self.pending_buffer
-            if dst.remain() > 0:
-                if src.remain() > 0:
-                    n = min(src.remain(), dst.remain())
-                    dst.write(src.read(n))
+            pending = self.pending_buffer
+            src, dst = (pending, own) if reading else (own, pending)
+            if pending.remain() > 0:
+                if own.remain() > 0:
+                    dst.write(src.read(min(own.remain(), pending.remain())))
                     assert self.pending_on_copy is not None
                     self.pending_on_copy(self._reset_pending)
                 on_copy_done(CopyResult.COMPLETED)
-            elif src.is_zero_length() and dst.is_zero_length():
+            elif not reading and src.is_zero_length() and dst.is_zero_length():
+                # as in the spec, only a write completes at once against a zero-length pending
+                # read; a read against a zero-length pending write takes its place instead
                 on_copy_done(CopyResult.COMPLETED)
             else:
                 self._reset_and_notify(CopyResult.COMPLETED)
-                self._set_pending(side, src, on_copy, on_copy_done)
+                self._set_pending(side, own, on_copy, on_copy_done)
 
 
 class SharedFuture:
@@ -1220,25 +1218,7 @@ class AsyncPlugin:
                 _runtime.pending.raised = exc
                 return int(lib.new_trap(b"an async built-in trapped"))
 
-        callback._witgen_callback = True  # type: ignore[attr-defined]
-        raw = _capi.HOST_CALLBACK(callback)
-        self._callbacks.append(raw)
-        ty = _core._functype(lib, ins, outs)
-        mod_bytes, name_bytes = module.encode("utf-8"), name.encode("utf-8")
-        error = lib.wasmtime_linker_define_func_unchecked(
-            self.linker.ptr,
-            mod_bytes,
-            len(mod_bytes),
-            name_bytes,
-            len(name_bytes),
-            ty,
-            ctypes.cast(raw, ctypes.c_void_p),
-            None,
-            None,
-        )
-        lib.wasm_functype_delete(ty)
-        if error:
-            raise _core.FastUnavailable(f"cannot define {module}/{name}: {lib.error_text(error)}")
+        _core._link_callback(self, module, name, ins, outs, callback)
 
     def _async_lower(self, spec: AsyncImport) -> Callable[..., int]:
         """`canon lower async` of a host coroutine: a subtask the guest waits for."""

@@ -25,7 +25,7 @@ import ctypes
 import struct
 import sys
 import threading
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Protocol, Sequence, TypeVar
 
 import wasmtime
 
@@ -963,27 +963,51 @@ class CorePrepared:
                     _runtime.pending.raised = exc
                     return lib.new_trap(b"the host import raised an exception")
 
-        callback._witgen_callback = True  # type: ignore[attr-defined]
-        raw = _capi.HOST_CALLBACK(callback)
-        self._callbacks.append(raw)
-        ty = _functype(lib, ins, outs)
-        mod_bytes, name_bytes = module.encode("utf-8"), name.encode("utf-8")
-        error = lib.wasmtime_linker_define_func_unchecked(
-            self.linker.ptr,
-            mod_bytes,
-            len(mod_bytes),
-            name_bytes,
-            len(name_bytes),
-            ty,
-            ctypes.cast(raw, ctypes.c_void_p),
-            None,
-            None,
+        _link_callback(self, module, name, ins, outs, callback)
+
+
+class _Linking(Protocol):
+    """What `_link_callback` needs of a prepared module (sync or async)."""
+
+    lib: Any
+    linker: _Owned
+    _callbacks: list[Any]
+
+
+def _link_callback(
+    owner: _Linking,
+    module: str,
+    name: str,
+    ins: Sequence[str],
+    outs: Sequence[str],
+    callback: Callable[[Any, Any, int, int], int],
+) -> None:
+    """Defines the core import `module`/`name` in `owner.linker` as the raw-buffer `callback`.
+
+    The ctypes thunk is kept in `owner._callbacks`: wasmtime holds only its address.
+    """
+    lib = owner.lib
+    callback._witgen_callback = True  # type: ignore[attr-defined]
+    raw = _capi.HOST_CALLBACK(callback)
+    owner._callbacks.append(raw)
+    ty = _functype(lib, ins, outs)
+    mod_bytes, name_bytes = module.encode("utf-8"), name.encode("utf-8")
+    error = lib.wasmtime_linker_define_func_unchecked(
+        owner.linker.ptr,
+        mod_bytes,
+        len(mod_bytes),
+        name_bytes,
+        len(name_bytes),
+        ty,
+        ctypes.cast(raw, ctypes.c_void_p),
+        None,
+        None,
+    )
+    lib.wasm_functype_delete(ty)
+    if error:
+        raise FastUnavailable(
+            f"cannot define {module}/{name}: {lib.error_text(error)}",
         )
-        lib.wasm_functype_delete(ty)
-        if error:
-            raise FastUnavailable(
-                f"cannot define {module}/{name}: {lib.error_text(error)}",
-            )
 
 
 def _resource_intrinsic(intrinsic: str, dtor: str) -> Callable[..., Any]:
