@@ -537,10 +537,12 @@ class _Generator:
         if fn.is_async:
             raise self.refuse("async functions", where, fn.span)
         if fn.kind.endswith(("getter", "setter")):
+            # componentize-js (which builds TypeScript guests) binds no `[get]`/`[set]` names
+            # yet, so there is no export shape for an accessor that a guest could be built with
             accessor = "get" if fn.kind.endswith("getter") else "set"
             raise self.refuse(
-                f"accessors (`{fn.item_name.split(']')[-1]}: {accessor}(...)`; declare a "
-                "function instead)",
+                f"accessors (`{fn.item_name.split(']')[-1]}: {accessor}(...)`; componentize-js "
+                "does not bind them yet: declare a function instead)",
                 where,
             )
 
