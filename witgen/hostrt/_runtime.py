@@ -353,6 +353,19 @@ _engines: dict[bool, tuple[wasmtime.Engine, Ticker]] = {}
 _engines_lock = threading.Lock()
 
 
+def enable_accessors(cfg: wasmtime.Config) -> None:
+    """Let the engine load `[get]`/`[set]` names (WIT accessors): wasmtime-py 51 has no switch
+    for the proposal, but its C library does (`wasmtime_config_..._accessors_set`)."""
+    from wasmtime import _ffi
+
+    name = "wasmtime_config_wasm_component_model_accessors_set"
+    switch = getattr(_ffi.dll, name, None)
+    if switch is not None:
+        switch.argtypes = [ctypes.c_void_p, ctypes.c_bool]
+        switch.restype = None
+        switch(cfg.ptr(), True)
+
+
 def engine_for(limits: Limits) -> tuple[wasmtime.Engine, Ticker]:
     """One engine per fuel setting, shared by every plugin in the process (generic path).
 
@@ -371,6 +384,7 @@ def engine_for(limits: Limits) -> tuple[wasmtime.Engine, Ticker]:
             for proposal in ("map", "implements"):
                 if hasattr(type(cfg), f"wasm_component_model_{proposal}"):
                     setattr(cfg, f"wasm_component_model_{proposal}", True)
+            enable_accessors(cfg)
             engine = wasmtime.Engine(cfg)
             found = _engines[key] = (engine, Ticker(engine.increment_epoch))
     return found

@@ -1,0 +1,16 @@
+(module
+  (import "$root" "[get]volume" (func $volume (result i32)))
+  (import "$root" "[set]volume" (func $set_volume (param i32)))
+  (memory (export "memory") 1)
+  (global $level (mut i32) (i32.const 0))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (i32.const 1024))
+  (func (export "[get]level") (result i32)
+    (i32.add (global.get $level) (call $volume)))
+  (func (export "[set]level") (param i32)
+    (global.set $level (local.get 0))
+    (call $set_volume (local.get 0)))
+  (func (export "set-level") (param i32 i32)
+    (global.set $level
+      (select (i32.shl (local.get 0) (i32.const 1)) (local.get 0) (local.get 1))))
+)
