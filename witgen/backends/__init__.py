@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from witgen import ir
-from witgen.diagnostics import UsageError, WitError
+from witgen.diagnostics import UsageError
 
 # language -> module under witgen.backends
 BACKENDS = {
@@ -59,24 +59,3 @@ def require_worlds(resolve: ir.Resolve, worlds: list[int], lang: str) -> None:
 
 
 ACCESSOR_KINDS = frozenset(k for k in ir.FUNCTION_KINDS if k.endswith(("getter", "setter")))
-
-
-def refuse_accessors(resolve: ir.Resolve, worlds: list[int], lang: str) -> None:
-    """Refuse, by name, the accessor functions (`x: get() -> T`) a backend cannot map yet."""
-    for wid in worlds:
-        world = resolve.worlds[wid]
-        for entry in (*world.imports, *world.exports):
-            item = entry.item
-            if isinstance(item, ir.WorldFunction):
-                functions = [item.function]
-            elif isinstance(item, ir.WorldInterface):
-                functions = list(resolve.interfaces[item.id].functions.values())
-            else:
-                continue
-            for fn in functions:
-                if fn.kind in ACCESSOR_KINDS:
-                    raise WitError(
-                        f"the {lang} backend does not support accessors yet: `{fn.name}` in "
-                        f"world `{world.name}`",
-                        fn.span,
-                    )
