@@ -314,8 +314,8 @@ class MapLift(Instruction):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FixedListLower(Instruction):
-    """args (list of `length`), out (its `length` elements)."""
+class _FixedListShape(Instruction):
+    """The operands a fixed-length list's lowering and lifting share."""
 
     type: ir.Type
     element: ir.Type
@@ -323,126 +323,128 @@ class FixedListLower(Instruction):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FixedListLift(Instruction):
-    """args (`length` elements), out (list)."""
+class FixedListLower(_FixedListShape):
+    """args (list of `length`), out (its `length` elements)."""
 
-    type: ir.Type
-    element: ir.Type
-    length: int
+
+@dataclass(frozen=True, kw_only=True)
+class FixedListLift(_FixedListShape):
+    """args (`length` elements), out (list)."""
 
 
 # -- records, tuples, flags, enums, variants
 
 
 @dataclass(frozen=True, kw_only=True)
-class RecordLower(Instruction):
+class _RecordShape(Instruction):
+    """The operands a record's lowering and lifting share."""
+
+    type: ir.Type
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordLower(_RecordShape):
     """args (record), out (one value per field, in `fields` order)."""
 
-    type: ir.Type
-    fields: tuple[str, ...]
-
 
 @dataclass(frozen=True, kw_only=True)
-class RecordLift(Instruction):
+class RecordLift(_RecordShape):
     """args (one value per field), out (record)."""
 
+
+@dataclass(frozen=True, kw_only=True)
+class _TupleShape(Instruction):
+    """The operands a tuple's lowering and lifting share."""
+
     type: ir.Type
-    fields: tuple[str, ...]
+    count: int
 
 
 @dataclass(frozen=True, kw_only=True)
-class TupleLower(Instruction):
+class TupleLower(_TupleShape):
     """args (tuple), out (its elements)."""
 
-    type: ir.Type
-    count: int
-
 
 @dataclass(frozen=True, kw_only=True)
-class TupleLift(Instruction):
+class TupleLift(_TupleShape):
     """args (elements), out (tuple)."""
 
+
+@dataclass(frozen=True, kw_only=True)
+class _FlagsShape(Instruction):
+    """The operands a flags value's lowering and lifting share."""
+
     type: ir.Type
-    count: int
+    flags: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
-class FlagsLower(Instruction):
+class FlagsLower(_FlagsShape):
     """args (flags), out (`flags_word_count` i32 words, flag i is bit i%32 of word i//32)."""
 
-    type: ir.Type
-    flags: tuple[str, ...]
-
 
 @dataclass(frozen=True, kw_only=True)
-class FlagsLift(Instruction):
+class FlagsLift(_FlagsShape):
     """args (i32 words), out (flags); bits beyond the last flag are ignored."""
 
+
+@dataclass(frozen=True, kw_only=True)
+class _EnumShape(Instruction):
+    """The operands an enum's lowering and lifting share."""
+
     type: ir.Type
-    flags: tuple[str, ...]
+    cases: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
-class EnumLower(Instruction):
+class EnumLower(_EnumShape):
     """args (enum value), out (i32 case index)."""
 
-    type: ir.Type
-    cases: tuple[str, ...]
-
 
 @dataclass(frozen=True, kw_only=True)
-class EnumLift(Instruction):
+class EnumLift(_EnumShape):
     """args (i32 case index, trapping when out of range), out (enum value)."""
-
-    type: ir.Type
-    cases: tuple[str, ...]
 
 
 VariantKind = Literal["variant", "option", "result"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class VariantLower(Instruction):
+class _VariantShape(Instruction):
+    """The operands a variant, option or result's lowering and lifting share."""
+
+    type: ir.Type
+    kind: VariantKind
+    cases: tuple[str, ...]
+    payloads: tuple[ir.Type | None, ...]
+    case_blocks: tuple[Block, ...]
+
+    def blocks(self) -> tuple[Block, ...]:
+        return self.case_blocks
+
+
+@dataclass(frozen=True, kw_only=True)
+class VariantLower(_VariantShape):
     """args (value), out (= the results of the case block that ran). Case block i has params
     (payload) when `payloads[i]` is not None, else none. As flat values each block yields
     (discriminant, joined payload flats...) with `Bitcast`s and zero `Const` padding; when
     storing, blocks store and yield nothing. `kind` says which value model: option (none,
     some), result (ok, err) or variant (`cases` by name)."""
 
-    type: ir.Type
-    kind: VariantKind
-    cases: tuple[str, ...]
-    payloads: tuple[ir.Type | None, ...]
-    case_blocks: tuple[Block, ...]
-
-    def blocks(self) -> tuple[Block, ...]:
-        return self.case_blocks
-
 
 @dataclass(frozen=True, kw_only=True)
-class VariantLift(Instruction):
+class VariantLift(_VariantShape):
     """args (i32 discriminant, trapping when out of range), out (value). Case block i has no
     params and yields (payload) when `payloads[i]` is not None, else nothing."""
-
-    type: ir.Type
-    kind: VariantKind
-    cases: tuple[str, ...]
-    payloads: tuple[ir.Type | None, ...]
-    case_blocks: tuple[Block, ...]
-
-    def blocks(self) -> tuple[Block, ...]:
-        return self.case_blocks
 
 
 # -- handles and resources
 
 
 @dataclass(frozen=True, kw_only=True)
-class HandleLower(Instruction):
-    """args (handle value), out (i32). `local`: the resource is implemented by the side running
-    the stream: an `own` then needs `resource.new` (see `ResourceNew`), and a `borrow` is
-    passed as it is. Otherwise: an own moves the handle out of the caller's table, a borrow
-    lends it for the call."""
+class _HandleShape(Instruction):
+    """The operands a handle's lowering and lifting share."""
 
     type: ir.Type
     resource: int
@@ -451,15 +453,18 @@ class HandleLower(Instruction):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HandleLift(Instruction):
+class HandleLower(_HandleShape):
+    """args (handle value), out (i32). `local`: the resource is implemented by the side running
+    the stream: an `own` then needs `resource.new` (see `ResourceNew`), and a `borrow` is
+    passed as it is. Otherwise: an own moves the handle out of the caller's table, a borrow
+    lends it for the call."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandleLift(_HandleShape):
     """args (i32), out (handle value). `local` and `borrow`: the i32 is the rep itself (the
     spec's `lower_borrow` into the implementing instance); `local` and `own`: the handle is
     turned back into the rep (`ResourceRep`) and dropped (`ResourceDrop`)."""
-
-    type: ir.Type
-    resource: int
-    handle: Literal["own", "borrow"]
-    local: bool
 
 
 @dataclass(frozen=True, kw_only=True)
