@@ -355,11 +355,13 @@ _engines_lock = threading.Lock()
 
 def enable_accessors(cfg: wasmtime.Config) -> None:
     """Let the engine load `[get]`/`[set]` names (WIT accessors): wasmtime-py 51 has no switch
-    for the proposal, but its C library does (`wasmtime_config_..._accessors_set`)."""
-    from wasmtime import _ffi
-
+    for the proposal, but its C library does (`wasmtime_config_..._accessors_set`), reached
+    through our own handle on that library (`_capi`), not wasmtime-py's private modules."""
+    lib = c_api()
+    if lib is None:
+        return
     name = "wasmtime_config_wasm_component_model_accessors_set"
-    switch = getattr(_ffi.dll, name, None)
+    switch = getattr(lib.dll, name, None)
     if switch is not None:
         switch.argtypes = [ctypes.c_void_p, ctypes.c_bool]
         switch.restype = None
