@@ -17,9 +17,6 @@ import wasmtime
 from wasmtime.component import Linker, Record
 
 from go.conftest import CACHE, build_component, generate_sdk, go_env, run
-from witgen import backends
-from witgen.backends.go import GoBackendError
-from witgen.frontend import load
 from witgen.paths import REPO_ROOT
 
 HERE = Path(__file__).parent
@@ -177,15 +174,3 @@ def test_resource_interface_imported_and_exported_vets(tmp_path: Path, go: str) 
     assert "type R struct {" in imported and "//go:wasmimport t:t/i make" in imported
     assert "type R interface {" in exported and "//go:wasmexport t:t/i#make" in exported
     run([go, "vet", "./..."], cwd=out, env=go_env())
-
-
-def test_accessor_is_refused_by_name(tmp_path: Path) -> None:
-    path = tmp_path / "t.wit"
-    path.write_text(
-        "package t:t;\ninterface i {\n  level: get() -> u32;\n}\nworld w { export i; }\n"
-    )
-    resolve = load(path)
-    with pytest.raises(GoBackendError, match=r"is an accessor \(`level: get\(...\)`\)"):
-        backends.available()["go"].generate(
-            resolve, [resolve.find_world("w")], backends.GenerateOptions(source="t")
-        )

@@ -356,7 +356,8 @@ _engines_lock = threading.Lock()
 def enable_accessors(cfg: wasmtime.Config) -> None:
     """Let the engine load `[get]`/`[set]` names (WIT accessors): wasmtime-py 51 has no switch
     for the proposal, but its C library does (`wasmtime_config_..._accessors_set`), reached
-    through our own handle on that library (`_capi`), not wasmtime-py's private modules."""
+    through our own handle on that library (`_capi`), not wasmtime-py's private modules.
+    """
     lib = c_api()
     if lib is None:
         return
