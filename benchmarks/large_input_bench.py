@@ -2,7 +2,7 @@
 `witgen generate --lang python` at growing sizes (is it linear? how much of it is black?).
 
 Each command runs as a fresh process, as a user runs it; wall time and peak memory (the child's
-`ru_maxrss`) are measured from outside, best of N. The baseline for `check` is
+`ru_maxrss`) are measured from outside; best and median of N are printed. The baseline for `check` is
 `wasm-tools component wit FILE` in the same run, the two commands alternated so that a busy machine
 slows both alike (the issue's target: within 5x). witgen's bytecode is compiled first, as pip does
 when it installs a package: with PYTHONDONTWRITEBYTECODE set (as in some CI and sandbox shells) every
@@ -10,7 +10,7 @@ run would otherwise recompile each module changed since its last .pyc (~0.04 s).
 the time spent in black is measured in-process by wrapping the backend's formatting function.
 Numbers only; nothing is asserted.
 
-    python3 benchmarks/large_input_bench.py [--functions 20000] [--python 1000,3000] [--repeat 3]
+    python3 benchmarks/large_input_bench.py [--functions 20000] [--python 1000,3000] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import argparse
 import compileall
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,6 +82,11 @@ def best_of(runs: list[tuple[float, float, int, int]], cmd: list[str]) -> tuple[
     return min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs)
 
 
+def median_of(runs: list[tuple[float, float, int, int]]) -> tuple[float, float]:
+    """Median wall and CPU time of runs of one command."""
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
 PYTHON_GEN = """
 import sys, time
 from witgen import backends, frontend
@@ -108,7 +114,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--functions", type=int, default=20000)
     ap.add_argument("--python", default="1000,3000", help="function counts for generation")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     wasm_tools = shutil.which("wasm-tools")
@@ -116,7 +122,7 @@ def main() -> None:
         path = Path(tmp) / "big.wit"
         path.write_text(big_wit(args.functions), encoding="utf-8")
         size = path.stat().st_size / 1e6
-        print(f"check: {args.functions} functions, {size:.1f} MB, best of {args.repeat}")
+        print(f"check: {args.functions} functions, {size:.1f} MB, {args.repeat} runs each")
         compileall.compile_dir(str(REPO / "witgen"), quiet=1)
         ours_cmd = [sys.executable, "-m", "witgen", "check", str(path)]
         ours: list[tuple[float, float, int, int]] = []
@@ -126,16 +132,24 @@ def main() -> None:
             if wasm_tools is not None:
                 base.append(run_child([wasm_tools, "component", "wit", str(path)]))
         ours_t, ours_c, ours_m = best_of(ours, ours_cmd)
-        print("                          wall        CPU    peak RSS")
-        print(f"  witgen check          {ours_t:8.2f} s {ours_c:8.2f} s {ours_m:6d} MiB")
+        ours_mt, ours_mc = median_of(ours)
+        print("                        best wall   best CPU  median wall median CPU  peak RSS")
+        print(
+            f"  witgen check          {ours_t:8.2f} s {ours_c:8.2f} s "
+            f"{ours_mt:8.2f} s {ours_mc:8.2f} s {ours_m:6d} MiB"
+        )
         if wasm_tools is None:
             print("  wasm-tools is not installed: no baseline")
         else:
             base_t, base_c, base_m = best_of(base, [wasm_tools, "component", "wit"])
-            print(f"  wasm-tools component  {base_t:8.2f} s {base_c:8.2f} s {base_m:6d} MiB")
+            base_mt, base_mc = median_of(base)
+            print(
+                f"  wasm-tools component  {base_t:8.2f} s {base_c:8.2f} s "
+                f"{base_mt:8.2f} s {base_mc:8.2f} s {base_m:6d} MiB"
+            )
             print(
                 f"  ratio                 {ours_t / base_t:8.1f}x  {ours_c / base_c:8.1f}x  "
-                f"{ours_m / base_m:6.1f}x"
+                f"{ours_mt / base_mt:8.1f}x  {ours_mc / base_mc:8.1f}x  {ours_m / base_m:6.1f}x"
             )
 
         per_function = []
