@@ -34,6 +34,8 @@ from witgen.diagnostics import SourceCache, Span, UsageError, WitgenError
 from witgen.pipeline import signing
 from witgen.pipeline.contract import Contract
 
+STREAMING = {"source": "streaming-source", "destination": "streaming-destination"}
+
 
 class PluginRefused(UsageError):
     """A plugin that must not run: unsigned, tampered, wrong world, incompatible (exit 2)."""
@@ -86,7 +88,7 @@ def check_component(
         except signing.SignatureError as exc:
             raise PluginRefused(f"{label}: {path} refused: {exc}", span) from None
     key = hashlib.sha256(
-        wasm + f"|{kind}|{contract.bindings.__name__}|{__version__}".encode()
+        wasm + f"|{kind}|streaming|{contract.bindings.__name__}|{__version__}".encode()
     ).hexdigest()
     remembered = _recall(cache_dir, key)
     if remembered is not None:
@@ -109,6 +111,11 @@ def check_component(
             f"not one of the contract's plugin worlds: {plugin_worlds}",
             span,
         )
+    # A source or destination stage also runs a plugin of the kind's streaming world (contract
+    # 1.1.0 and later: witgen/pipeline/streaming.py); which one is the component's exports.
+    streaming = STREAMING.get(kind)
+    if kind not in matches and streaming is not None and streaming in matches:
+        kind = streaming
     if kind not in matches:
         raise PluginRefused(
             f"{label}: the stage is a `{kind}` but {path} is a "

@@ -98,6 +98,19 @@ def load(path: Path | None) -> Contract:
     return Contract(source, resolve, worlds, _bindings(source, resolve))
 
 
+def uses_async(resolve: ir.Resolve, world_id: int) -> bool:
+    """Whether a world imports or exports an interface with an `async` function."""
+    world = resolve.worlds[world_id]
+    for entry in (*world.imports, *world.exports):
+        if isinstance(entry.item, ir.WorldInterface):
+            functions = resolve.interfaces[entry.item.id].functions.values()
+            if any(fn.is_async for fn in functions):
+                return True
+        elif isinstance(entry.item, ir.WorldFunction) and entry.item.function.is_async:
+            return True
+    return False
+
+
 @functools.lru_cache(maxsize=1)
 def _generator_digest() -> bytes:
     """What the generated code depends on besides the contract: the Python backend, its
@@ -143,9 +156,12 @@ def _generate(resolve: ir.Resolve, name: str, root: Path, source: Path) -> None:
     from witgen.backends import python as python_backend
 
     pkg = resolve.packages[resolve.main_package or 0]
+    # Worlds with async functions (streaming-source and streaming-destination of 1.1.0) run on
+    # the async host through witgen/pipeline/streaming.py, not through generated bindings.
+    worlds = [w for w in sorted(pkg.worlds.values()) if not uses_async(resolve, w)]
     files = python_backend.generate(
         resolve,
-        sorted(pkg.worlds.values()),
+        worlds,
         backends.GenerateOptions(source=str(source), package_name=name),
     )
     root.mkdir(parents=True, exist_ok=True)

@@ -49,6 +49,7 @@ from typing import Any, Iterator
 
 from witgen.diagnostics import UsageError
 from witgen.pipeline import arrow_flow, checks
+from witgen.pipeline import streaming as streaming_mod
 from witgen.pipeline.contract import Contract
 from witgen.pipeline.lifecycle import Event, State
 from witgen.pipeline.metrics import Accounting
@@ -757,6 +758,19 @@ class RayPipeline(Pipeline):
                 self.stages = saved
         else:
             super().load()
+        streaming = [p for p in self.all_plugins() if p.streaming]
+        if streaming:
+            # Streaming plugins (streaming-source / streaming-destination) run on the async host
+            # in the local engine only; Ray's read tasks and writer actors call batch functions.
+            self.close()
+            p = streaming[0]
+            raise checks.PluginRefused(
+                f"{p.spec.kind} `{p.spec.name}`: {p.spec.component} exports "
+                f"`{streaming_mod.STREAMING[p.spec.kind]}`; the Ray engine does not run "
+                "streaming plugins: use `--engine local`, or a plugin that exports "
+                f"`{p.spec.kind}`",
+                p.spec.component_span,
+            )
         # The order records reach the destination in is kept when the source and every stage
         # between declare `ordered` (the destination's own flag is about what it does next).
         infos = []

@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from witgen.pipeline import arrow_flow, checks, fusion, signing
+from witgen.pipeline import arrow_flow, checks, fusion, signing, streaming
 from witgen.pipeline.contract import Contract
 from witgen.pipeline.lifecycle import Event, Lifecycle, Listener, State
 from witgen.pipeline.metrics import Accounting, StageMetrics
@@ -37,6 +37,14 @@ class Fault(Exception):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind  # trap | timeout | invalid-value | host-error | plugin-error
+
+
+class _NotReplayable(Exception):
+    """A streaming source that does not give the same records again from a position."""
+
+
+# Under `retry`, a streaming source is asked for its position every this many batches.
+CHECKPOINT_BATCHES = 16
 
 
 class HostCallError(Exception):
@@ -123,6 +131,8 @@ class HostServices:
 def _classify(exc: BaseException, bindings: Any) -> Fault:
     if isinstance(exc, Fault):
         return exc
+    if isinstance(exc, streaming.STREAM_FAULTS):
+        return Fault(*streaming.classify(exc))
     if isinstance(exc, HostCallError):
         return Fault("host-error", str(exc))
     if isinstance(exc, bindings.PluginTimeout):
@@ -159,6 +169,7 @@ class Plugin:
         self.metrics = StageMetrics(spec.name, spec.kind)
         self.host = HostServices(spec.name, spec.config, self.bindings)
         self.generation = 0
+        self.streaming = False  # it exports the streaming variant of its kind (streaming.py)
         self.prepared: Any = None
         self.checked: checks.Checked | None = None
         self._pool = _Pool()
@@ -179,12 +190,22 @@ class Plugin:
             cache_dir=None if self.cache_dir is None else self.cache_dir / "checks",
         )
 
+    def is_streaming(self, checked: checks.Checked) -> bool:
+        """Whether `checked` exports the streaming variant of the stage's kind."""
+        streaming_kind = streaming.STREAMING.get(self.spec.kind)
+        return streaming_kind in self.contract.worlds and checked.world == self.contract.world_name(
+            streaming_kind
+        )
+
     def prepare(self, checked: checks.Checked) -> Any:
         # Bindings for the contract version the plugin was built against (see
         # Contract.bindings_for); the same module for plugins of the current version.
         self.bindings = b = self.contract.bindings_for(checked.built_against)
-        self.cls = self.contract.plugin_class(self.spec.kind, b)
         self.host.bind(b)
+        if self.is_streaming(checked):
+            return self._prepare_streaming(checked, b)
+        self.streaming = False
+        self.cls = self.contract.plugin_class(self.spec.kind, b)
         limits = b.Limits(
             memory_bytes=self.spec.limits.memory_bytes,
             fuel=self.spec.limits.fuel,
@@ -212,6 +233,39 @@ class Plugin:
                 f"{self.spec.kind} `{self.spec.name}`: {self.spec.component}: {exc}",
                 self.spec.component_span,
             ) from None
+
+    def _prepare_streaming(self, checked: checks.Checked, b: Any) -> Any:
+        """A plugin that exports `streaming-source` / `streaming-destination` (streaming.py)."""
+        kind = streaming.STREAMING[self.spec.kind]
+        limits = streaming.Limits(
+            memory_bytes=self.spec.limits.memory_bytes,
+            fuel=self.spec.limits.fuel,
+            timeout=self.spec.limits.timeout,
+        )
+        try:
+            prepared = streaming.prepare(
+                self.spec.kind,
+                checked.wasm,
+                self.contract.resolve,
+                self.contract.worlds[kind],
+                checked.built_against,
+                self.host,
+                limits,
+                b,
+            )
+        except Exception as exc:  # noqa: BLE001 - a plugin that cannot be linked or run
+            why = str(exc) or type(exc).__name__
+            raise checks.PluginRefused(
+                f"{self.spec.kind} `{self.spec.name}`: {self.spec.component}: {why}",
+                self.spec.component_span,
+            ) from None
+        self.streaming = True
+        self.cls = (
+            streaming.SourceInstance
+            if self.spec.kind == "source"
+            else streaming.DestinationInstance
+        )
+        return prepared
 
     def load(self) -> None:
         """Loading -> Initializing -> Ready; Error(reason) and PluginRefused on failure."""
@@ -637,6 +691,9 @@ class Pipeline:
 
     def _read(self, source: Plugin, limit: int | None) -> Iterator[list[Any]]:
         """Source batches until it is exhausted, the limit is reached, or a stop."""
+        if source.streaming:
+            yield from self._read_stream(source, limit)
+            return
         b = source.bindings
         size = source.spec.batch_size
         try:
@@ -709,6 +766,123 @@ class Pipeline:
                 except Exception:  # noqa: BLE001
                     pass
             source.release(gen, inst)
+
+    def _read_stream(self, source: Plugin, limit: int | None) -> Iterator[list[Any]]:
+        """Batches off a streaming source's `stream<data-record>` (streaming.py).
+
+        One `read(position)` stream for the run, cut into batches of the stage's batch_size.
+        Under `retry` a fault recycles the instance and reads again from the last position the
+        source gave (its resume future: at the start, and at a checkpoint every
+        CHECKPOINT_BATCHES batches, when the stream is dropped and read again from there); the
+        records already delivered since that position are read again and dropped, after
+        checking their ids, so none is lost or duplicated. A source that does not replay the
+        same records from a position fails the run.
+        """
+        name = f"source `{source.spec.name}`"
+        size = source.spec.batch_size
+        retry = source.spec.policy.action == "retry"
+        attempts_left = source.spec.policy.retries
+        try:
+            gen, inst = source.acquire()
+        except Fault as no_instance:
+            self._fail(f"{name}: {no_instance}", source)
+            return
+        checkpoint = 0  # a position the source gave (0: the start)
+        since: list[str] = []  # ids of the records delivered since `checkpoint` (under retry)
+        replay: deque[str] = deque()  # ids to read again and drop after a fault
+        opened = False
+        read = 0
+        try:
+            while not self._stop.is_set():
+                self._resume.wait()
+                if self._stop.is_set():
+                    break
+                want = size if limit is None else min(size, limit - read)
+                if want <= 0:
+                    break
+                start = time.perf_counter()
+                try:
+                    if not opened:
+                        inst.open(checkpoint)
+                        opened = True
+                    while replay:
+                        again, ended = inst.read(min(len(replay), size))
+                        for record in again:
+                            expected = replay.popleft()
+                            if record.id != expected:
+                                raise _NotReplayable(
+                                    f"resumed at position {checkpoint}, it gave `{record.id}` "
+                                    f"where it had given `{expected}`"
+                                )
+                        if ended and replay:
+                            raise _NotReplayable(
+                                f"resumed at position {checkpoint}, its stream ended before "
+                                "the records it had already given"
+                            )
+                    batch, ended = inst.read(want)
+                    if ended:
+                        opened = False
+                        checkpoint = inst.finish()
+                except _NotReplayable as exc:
+                    source.release(gen, inst, broken=True)
+                    gen, inst = -1, None
+                    self._fail(f"{name} cannot resume: {exc}", source)
+                    break
+                except Exception as exc:  # noqa: BLE001
+                    fault = _classify(exc, source.bindings)
+                    source.metrics.call(time.perf_counter() - start, 0, True)
+                    source.lifecycle.emit(
+                        Event("fault", source.spec.name, reason=str(fault), at=time.time())
+                    )
+                    source.release(gen, inst, broken=True)
+                    gen, inst, opened = -1, None, False
+                    if not retry or attempts_left <= 0:
+                        self._fail(f"{name}: {fault}", source)
+                        break
+                    attempts_left -= 1
+                    try:
+                        gen, inst = source.acquire()
+                    except Fault as no_instance:
+                        self._fail(f"{name}: {no_instance}", source)
+                        break
+                    replay = deque(since)
+                    continue
+                source.metrics.call(time.perf_counter() - start, len(batch), False)
+                if batch:
+                    source.metrics.records_out += len(batch)
+                    read += len(batch)
+                    self.accounting.add(source=len(batch))
+                    if retry:
+                        since.extend(r.id for r in batch)
+                    yield batch
+                if ended:
+                    break
+                if gen != source.generation or (retry and len(since) >= CHECKPOINT_BATCHES * size):
+                    # a checkpoint: the position after the records delivered so far (and the
+                    # reloaded version of the plugin, after a hot reload)
+                    try:
+                        checkpoint = inst.finish()
+                    except Exception as exc:  # noqa: BLE001
+                        fault = _classify(exc, source.bindings)
+                        source.release(gen, inst, broken=True)
+                        gen, inst = -1, None
+                        self._fail(f"{name}: {fault}", source)
+                        break
+                    opened = False
+                    since.clear()
+                    if gen != source.generation:
+                        source.release(gen, inst)
+                        gen, inst = source.acquire()
+        finally:
+            if inst is not None:
+                if opened:
+                    try:  # the records asked for are read: the source may end cleanly
+                        inst.finish()
+                    except Exception as exc:  # noqa: BLE001 - nothing more is needed from it
+                        source.lifecycle.emit(
+                            Event("fault", source.spec.name, reason=f"closing the stream: {exc}")
+                        )
+                source.release(gen, inst)
 
     def _push(self, stages: list[Plugin], batch: list[Any], window: str) -> None:
         records = batch
