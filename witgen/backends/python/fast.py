@@ -1284,6 +1284,8 @@ def generate_module(gen: Any) -> str:
     import_entries: dict[str, list[str]] = {}
     flat_calls: list[str] = []  # `_core.FLAT_CALLS` entries
     for wid in gen.worlds:
+        if wid in gen.async_worlds:
+            continue  # run by the async host (`_asyncvals`), not by this code
         world = gen.resolve.worlds[wid]
         saved = fg.snapshot()
         entries: list[str] = []

@@ -31,6 +31,9 @@ import witgen
 from witgen import hostrt, ir
 from witgen.backends import ACCESSOR_KINDS, GenerateOptions, require_worlds
 from witgen.backends.common import Unsupported
+from witgen.abi import Layouts
+from witgen.abi.async_payloads import payloads as async_payloads
+from witgen.abi.signature import core_signature
 from witgen.backends.python import fast as python_fast
 from witgen.backends.python.names import camel, const, docstring, package, snake
 from witgen.paths import TEMPLATES as _ALL_TEMPLATES
@@ -159,8 +162,50 @@ class Generator:
                 name = "_" + name if name.startswith("_") else name + "_"
             self.world_type_modules[w] = name
             taken.add(name)
+        # Worlds with async functions, streams, futures or error contexts: their plugins run on
+        # the async host (`_async.py` + `_asyncvals.py`), the only one that can run them
+        self.async_worlds = {w for w in worlds if self._world_is_async(w)}
+        self.async_ifaces = {
+            i for i in self.iface_modules if any(self._fn_is_async(f) for f in self._fns(i))
+        }
+        # the direction values of the types being spelled take (see `py_structure`)
+        self.direction: str | None = None
 
     # -- discovery --
+
+    def _fns(self, iface: int) -> list[ir.Function]:
+        return list(self.resolve.interfaces[iface].functions.values())
+
+    def _uses_async_types(self, ty: ir.Type | None, seen: set[int] | None = None) -> bool:
+        if ty is None:
+            return False
+        if isinstance(ty, str):
+            return ty == "error-context"
+        seen = set() if seen is None else seen
+        if ty in seen:
+            return False
+        seen.add(ty)
+        kind = self.resolve.types[ty].kind
+        if isinstance(kind, (ir.Future, ir.Stream)):
+            return True
+        return any(self._uses_async_types(c, seen) for c in ir.type_children(kind, handles=False))
+
+    def _fn_is_async(self, fn: ir.Function) -> bool:
+        types = [p.type for p in fn.params] + [fn.result]
+        return fn.is_async or any(self._uses_async_types(t) for t in types)
+
+    def _world_is_async(self, wid: int) -> bool:
+        world = self.resolve.worlds[wid]
+        for entry in [*world.imports, *world.exports]:
+            item = entry.item
+            if isinstance(item, ir.WorldInterface):
+                if self.is_wasi(item.id):
+                    continue
+                if any(self._fn_is_async(f) for f in self._fns(item.id)):
+                    return True
+            elif isinstance(item, ir.WorldFunction) and self._fn_is_async(item.function):
+                return True
+        return False
 
     def _has_resources(self, iface: int) -> bool:
         types = self.resolve.interfaces[iface].types.values()
@@ -307,7 +352,7 @@ class Generator:
             return "None"
         if isinstance(ty, str):
             if ty == "error-context":
-                mod.typing.add("Any")
+                return mod.need("_asyncvals", "ErrorContext")
             return {
                 "bool": "bool",
                 "f32": "float",
@@ -356,11 +401,27 @@ class Generator:
         if isinstance(kind, ir.Result):
             mod.need("_runtime", "Result")
             return f"Result[{self.py_type(kind.ok, mod)}, {self.py_type(kind.err, mod)}]"
+        if isinstance(kind, (ir.Stream, ir.Future)):
+            # what the plugin hands the host is a reader; what the host hands the plugin, any
+            # iterable (a stream) or awaitable (a future); a named type's field takes both
+            element = self.py_type(kind.type, mod)
+            if isinstance(kind, ir.Stream):
+                wrapper = "StreamReader" if self.direction == "out" else "StreamSource"
+            else:
+                wrapper = "FutureReader" if self.direction == "out" else "FutureSource"
+            return f"{mod.need('_asyncvals', wrapper)}[{element}]"
         raise _err(f"{type(kind).__name__.lower()} types are not supported yet", td.span)
 
     # -- interface modules --
 
     def type_model(self, tid: int, mod: Module) -> dict[str, Any]:
+        direction, self.direction = self.direction, None
+        try:
+            return self._type_model(tid, mod)
+        finally:
+            self.direction = direction
+
+    def _type_model(self, tid: int, mod: Module) -> dict[str, Any]:
         td = self.resolve.types[tid]
         kind = td.kind
         assert td.name is not None
@@ -417,18 +478,45 @@ class Generator:
             body = self.py_type(inner, mod)
         return {**base, "kind": "alias", "target": body, "doc": docstring(td.docs.contents)}
 
-    def func_model(self, fn: ir.Function, mod: Module, *, skip_self: bool) -> dict[str, Any]:
+    def func_model(
+        self, fn: ir.Function, mod: Module, *, skip_self: bool, host: bool = False
+    ) -> dict[str, Any]:
+        """`host`: the host implements the function (an import): streams and futures in its
+        parameters come from the plugin, those in its result go to it; the other way round
+        for exports."""
         params = list(fn.params[1:] if skip_self else fn.params)
+        saved = self.direction
+        try:
+            self.direction = "out" if host else "in"
+            types = [self.py_type(p.type, mod) for p in params]
+            self.direction = "in" if host else "out"
+            result = self.py_type(fn.result, mod)
+        finally:
+            self.direction = saved
         return {
             "name": self.fn_name(fn),
             "wit": fn.name,
-            "params": [{"name": snake(p.name), "type": self.py_type(p.type, mod)} for p in params],
+            "params": [{"name": snake(p.name), "type": t} for p, t in zip(params, types)],
             "args": [snake(p.name) for p in params],
             "args_tuple": _tuple_text([snake(p.name) for p in params]),
             "self_args_tuple": _tuple_text(["self"] + [snake(p.name) for p in params]),
-            "result": self.py_type(fn.result, mod),
+            "result": result,
             "doc": docstring(fn.docs.contents, "        "),
+            "is_async": fn.is_async,
+            "def_kw": "async def" if fn.is_async else "def",
+            "await_kw": "await " if fn.is_async else "",
+            "call": "await self._instance.call" if fn.is_async else "self._instance.call_sync",
         }
+
+    def _refuse_async_resource(self, fn: ir.Function) -> None:
+        """Resources in async worlds: refused by name (the async host has no handle tables for
+        resources yet)."""
+        if fn.resource is not None and self._fn_is_async(fn):
+            raise _err(
+                f"`{fn.name}`: resource functions with async, stream, future or error-context "
+                "are not supported by the Python host yet",
+                fn.span,
+            )
 
     def is_host_resource(self, tid: int, exported: bool = False) -> bool:
         """Resources the world imports are implemented by the host, in Python (`exported`: as
@@ -458,11 +546,10 @@ class Generator:
         host resource its constructor (named like the resource) and static functions."""
         methods = []
         for fn in fns:
-            if fn.is_async:
-                raise _err(f"async function `{fn.name}` is not supported yet", fn.span)
+            self._refuse_async_resource(fn)
             if fn.kind in _METHOD_KINDS:
                 continue
-            model = self.func_model(fn, mod, skip_self=False)
+            model = self.func_model(fn, mod, skip_self=False, host=True)
             if fn.resource is not None:
                 prefix = snake(self.resolve.types[fn.resource].name or "resource")
                 if fn.kind == "constructor":
@@ -501,7 +588,8 @@ class Generator:
             if fn.kind in _METHOD_KINDS and fn.resource is not None:
                 res = self.resolve.types[fn.resource].name
                 if res in by_name:
-                    by_name[res]["methods"].append(self.func_model(fn, mod, skip_self=True))
+                    model = self.func_model(fn, mod, skip_self=True, host=True)
+                    by_name[res]["methods"].append(model)
 
     def interface_module(self, iface: int, export_side: bool = False) -> tuple[str, str]:
         """The module of an interface; for an interface in `dual`, the import side (host
@@ -526,8 +614,7 @@ class Generator:
         exports: dict[str, Any] | None = None
         functions = [f for f in it.functions.values() if f.resource is None]
         for fn in it.functions.values():
-            if fn.is_async:
-                raise _err(f"async function `{fn.name}` is not supported yet", fn.span)
+            self._refuse_async_resource(fn)
         if imported:
             all_fns = list(it.functions.values())
             self.host_resource_models(types, all_fns, mod)
@@ -539,6 +626,8 @@ class Generator:
                     "doc": docstring(it.docs.contents, "    "),
                     "methods": methods,
                 }
+        if exported and iface in self.async_ifaces:
+            exported = False  # exported by async worlds only: see `async_world_module`
         if exported:
             ctors = []
             for fn in it.functions.values():
@@ -735,6 +824,95 @@ class Generator:
         )
         return mod.name, text
 
+    def async_world_module(self, wid: int) -> tuple[str, str]:
+        """The module of a world whose plugins run on the async host (async_world.py.j2)."""
+        world = self.resolve.worlds[wid]
+        self.async_functions(wid)  # refuses what the async host cannot run, by name
+        name = camel(world.name)
+        mod = Module(snake(world.name), -1, defines=set(_ASYNC_WORLD_MODULE_NAMES))
+        mod.defines |= {name, name + "Imports"}
+        for entry in world.exports:
+            if isinstance(entry.item, ir.WorldInterface):
+                mod.defines.add(self.exports_class_name(entry.item.id))
+        imports: list[dict[str, Any]] = []
+        params_taken = {"cls", "component", "limits"}
+        for entry in world.imports:
+            item = entry.item
+            if not isinstance(item, ir.WorldInterface) or self.is_wasi(item.id):
+                continue
+            fns = self._fns(item.id)
+            if not fns or not self.host_protocol_methods(fns, Module("", -1)):
+                continue
+            key = self.resolve.world_key_name(entry.key)
+            imports.append(
+                {
+                    "param": _unique(snake(self.key_label(item.id, key)), params_taken),
+                    "protocol": mod.need(self.iface_modules[item.id], self.protocol_name(item.id)),
+                    "key": f'"{key}"',
+                }
+            )
+        protocol: dict[str, Any] | None = None
+        functions = self.world_imports.get(wid, [])
+        if functions:
+            methods = self.host_protocol_methods(functions, mod)
+            protocol = {"name": name + "Imports", "methods": methods}
+            imports.append(
+                {
+                    "param": _unique("imports", params_taken),
+                    "protocol": protocol["name"],
+                    "key": "None",
+                }
+            )
+        attrs_taken = {"EXPORTS", "IMPORTS", "load", "_instance"}
+        export_classes: list[dict[str, Any]] = []
+        exports = []
+        flat: dict[str, list[dict[str, Any]]] = {}
+        for entry in world.exports:
+            item = entry.item
+            if isinstance(item, ir.WorldInterface):
+                it = self.resolve.interfaces[item.id]
+                key = self.resolve.world_key_name(entry.key)
+                cls = _unique(self.exports_class_name(item.id), {c["name"] for c in export_classes})
+                methods = []
+                for fn in it.functions.values():
+                    model = self.func_model(fn, mod, skip_self=False)
+                    model["call_key"] = f"{key}#{fn.name}"
+                    methods.append(model)
+                    flat.setdefault(model["name"], []).append({**model, "via": None})
+                attr = _unique(snake(self.key_label(item.id, key)), attrs_taken)
+                for model in methods:
+                    flat[model["name"]][-1]["via"] = attr
+                export_classes.append(
+                    {
+                        "name": cls,
+                        "key": key,
+                        "doc": docstring(it.docs.contents, "    "),
+                        "methods": methods,
+                    }
+                )
+                exports.append({"attr": attr, "cls": cls})
+            elif isinstance(item, ir.WorldFunction):
+                model = self.func_model(item.function, mod, skip_self=False)
+                model["call_key"] = item.function.name
+                model["via"] = None
+                flat.setdefault(model["name"], []).append(model)
+        methods = [ms[0] for n, ms in flat.items() if len(ms) == 1 and n not in attrs_taken]
+        text = self.render(
+            "async_world.py.j2",
+            name=name,
+            const_name=const(world.name),
+            doc=docstring(world.docs.contents, "    "),
+            wit_name=world.name,
+            imports=imports,
+            protocol=protocol,
+            export_classes=export_classes,
+            exports=exports,
+            methods=methods,
+            import_lines=self.import_lines(mod),
+            uses_optional="Optional" in mod.typing,
+        )
+        return mod.name, text
+
     def sig_name(
         self,
         iface: int | None,
@@ -838,6 +1016,11 @@ class Generator:
         def desc(ty: ir.Type | None) -> str:
             if ty is None:
                 return "None"
+            if ty == "error-context":
+                if "ERROR_CONTEXT" not in done.values():
+                    lines.append('ERROR_CONTEXT: Desc = ("error-context",)')
+                    done[("error-context", False)] = "ERROR_CONTEXT"
+                return "ERROR_CONTEXT"
             if isinstance(ty, str):
                 return _PRIM_DESCS.get(ty, "ANY")
             if (ty, export_side) in done:
@@ -888,6 +1071,9 @@ class Generator:
                 body = f'("host-{kind.kind}", "{self.resource_key(kind.resource)}")'
             elif isinstance(kind, ir.Handle):
                 body = f'("{kind.kind}", {cls_of(kind.resource)})'
+            elif isinstance(kind, (ir.Stream, ir.Future)):
+                what = "stream" if isinstance(kind, ir.Stream) else "future"
+                body = f'("{what}", {desc(kind.type)}, "{self.payload_key(kind.type)}")'
             else:
                 raise _err(f"{type(kind).__name__.lower()} types are not supported yet", td.span)
             name = f"{'E' if export_side else 'T'}{ty}"
@@ -927,13 +1113,105 @@ class Generator:
                         f'{name} = FuncSig({key}, "{fn.name}", {params}, {desc(fn.result)}, '
                         f'"{self.py_method(fn)}", {names})'
                     )
+        export_side = False
+        async_tables = [self.async_table(w, desc) for w in self.worlds if w in self.async_worlds]
         return self.render(
             "_abi.py.j2",
             modules=sorted(modules),
             descriptors=lines,
             int_ranges=_INT_RANGES,
             sigs=sigs,
+            async_tables=async_tables,
         )
+
+    def payload_key(self, ty: ir.Type | None) -> str:
+        """What tells one stream or future payload type from another (the async host traps on
+        a mismatch): the WIT type, named types by their id."""
+        if ty is None:
+            return ""
+        ty = self.resolve.dealias(ty)
+        if isinstance(ty, str):
+            return ty
+        td = self.resolve.types[ty]
+        kind = td.kind
+        if td.name is not None:
+            return f"{td.name}#{ty}"
+        parts = [self.payload_key(c) for c in ir.type_children(kind, handles=True)]
+        return f"{type(kind).__name__.lower()}<{','.join(parts)}>"
+
+    def async_functions(self, wid: int) -> list[tuple[bool, str | None, ir.Function]]:
+        """(imported, interface key or None, function) of an async world, in world order."""
+        world = self.resolve.worlds[wid]
+        out: list[tuple[bool, str | None, ir.Function]] = []
+        for imported, entries in ((True, world.imports), (False, world.exports)):
+            for entry in entries:
+                item = entry.item
+                if isinstance(item, ir.WorldInterface):
+                    if imported and self.is_wasi(item.id):
+                        continue
+                    key = self.resolve.world_key_name(entry.key)
+                    out += [(imported, key, f) for f in self._fns(item.id)]
+                elif isinstance(item, ir.WorldFunction):
+                    out.append((imported, None, item.function))
+                elif isinstance(item, ir.WorldType):
+                    kind = self.resolve.types[item.id].kind
+                    if isinstance(kind, ir.Resource):
+                        raise _err(
+                            "resources in a world with async functions, streams or futures "
+                            "are not supported by the Python host yet",
+                            self.resolve.types[item.id].span,
+                        )
+        for imported, _, fn in out:
+            types = [p.type for p in fn.params] + [fn.result]
+            if fn.resource is not None or any(self._uses_handles(t) for t in types):
+                raise _err(
+                    f"`{fn.name}`: resources in a world with async functions, streams or "
+                    "futures are not supported by the Python host yet",
+                    fn.span,
+                )
+        return out
+
+    def _uses_handles(self, ty: ir.Type | None) -> bool:
+        if ty is None or isinstance(ty, str):
+            return False
+        kind = self.resolve.types[ty].kind
+        if isinstance(kind, ir.Handle):
+            return True
+        return any(self._uses_handles(c) for c in ir.type_children(kind, handles=False))
+
+    def async_table(self, wid: int, desc: Any) -> dict[str, Any]:
+        """The `_asyncvals.Export`/`Import` entries of an async world (in `_abi.py`)."""
+        layouts = self._layouts()
+        exports, imports = [], []
+        for imported, key, fn in self.async_functions(wid):
+            params = _tuple_text([desc(p.type) for p in fn.params])
+            result = desc(fn.result)
+            pays = _tuple_text(
+                [f"({p.index}, {desc(p.type_id)})" for p in async_payloads(self.resolve, fn)]
+            )
+            iface = "None" if key is None else f'"{key}"'
+            head = f'{iface}, "{fn.name}", {fn.is_async}, {params}, {result}'
+            method = self.py_method(fn)
+            if imported:
+                sig = core_signature(layouts, fn, "import")
+                imports.append(
+                    f"_asyncvals.Import({head}, {_tuple_text([repr(t) for t in sig.params])}, "
+                    f"{_tuple_text([repr(t) for t in sig.results])}, {sig.params_indirect}, "
+                    f'{sig.results_indirect}, {pays}, "{method}")'
+                )
+            else:
+                sig = core_signature(layouts, fn, "export")
+                exports.append(
+                    f"_asyncvals.Export({head}, {sig.params_indirect}, {sig.results_indirect}, "
+                    f'{sig.needs_post_return}, {pays}, "{method}")'
+                )
+        name = const(self.resolve.worlds[wid].name)
+        return {"name": name, "exports": exports, "imports": imports}
+
+    def _layouts(self) -> Layouts:
+        if not hasattr(self, "_layouts_cache"):
+            self._layouts_cache = Layouts(self.resolve)
+        return self._layouts_cache
 
     # -- output --
 
@@ -959,7 +1237,10 @@ class Generator:
             files[f"{pkg}/{name}.py"] = text
         worlds = []
         for wid in self.worlds:
-            name, text = self.world_module(wid)
+            if wid in self.async_worlds:
+                name, text = self.async_world_module(wid)
+            else:
+                name, text = self.world_module(wid)
             files[f"{pkg}/{name}.py"] = text
             worlds.append({"module": name, "cls": camel(self.resolve.worlds[wid].name)})
         files[f"{pkg}/_abi.py"] = self.abi_module()
@@ -969,7 +1250,8 @@ class Generator:
         )
         files[f"{pkg}/__init__.py"] = self.render("__init__.py.j2", worlds=worlds)
         out = _format_all(files)
-        for name in hostrt.FILES:  # the host runtime, verbatim (already black-formatted)
+        runtime = hostrt.FILES + (_ASYNC_RUNTIME if self.async_worlds else ())
+        for name in runtime:  # the host runtime, verbatim (already black-formatted)
             out[f"{pkg}/{name}"] = read_text(hostrt.HERE / name)
         out[f"{pkg}/py.typed"] = ""
         return out
@@ -1026,6 +1308,11 @@ _IFACE_MODULE_NAMES = frozenset(
     {"enum", "dataclass", "INTERFACE", "_runtime", "cast", "TypeAlias", "Any", "Optional"}
     | {"Protocol", "Union"}
 )
+# What an async world module (async_world.py.j2) defines or imports besides its types.
+_ASYNC_WORLD_MODULE_NAMES = frozenset({"os", "Any", "Optional", "Protocol", "_abi", "_asyncvals"})
+_ASYNC_WORLD_MODULE_NAMES |= {"_runtime"}
+# The host runtime files the packages with async worlds also get (beside `hostrt.FILES`).
+_ASYNC_RUNTIME = ("_async.py", "_asyncvals.py")
 # The parameters of a world class's `prepare`/`load` other than its imports' objects.
 _PREPARE_PARAMS = ("cls", "component", "limits", "wasi", "cache_dir", "cache", "fast")
 # The attributes and methods of a world class other than its exports (see world.py.j2).

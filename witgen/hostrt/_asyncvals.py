@@ -1,0 +1,953 @@
+"""Typed values of async plugins: what generated bindings of an async world run on.
+
+This file is witgen's host runtime (`witgen/hostrt/_asyncvals.py`), copied verbatim into
+generated packages whose worlds use `async` functions, `stream`, `future` or `error-context`.
+
+`_async.py` runs such a guest's core module and serves the async canonical built-ins; it moves
+values through `Codec`s and flat lists it is given. This module gives it those, for the type
+descriptors of the generated `_abi.py` (the same ones the synchronous paths use, plus
+`("stream", element, key)`, `("future", element, key)` and `("error-context",)`): canonical-ABI
+loads, stores, lifts and lowers over the guest's memory, a stream or future the guest hands over
+becoming a `StreamReader`/`FutureReader`, one the host hands over made from what the host gives
+(any iterable or async iterable for a stream, an awaitable for a future) and fed by a
+background task. `AsyncInstance` is what a generated world class holds: its async exports are
+coroutines, its synchronous exports plain calls; imports are served by the host's objects,
+coroutine functions for async imports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import struct
+from dataclasses import dataclass
+from typing import (
+    Any,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Protocol,
+    Sequence,
+    TypeVar,
+    Union,
+)
+
+import wasmtime
+
+from . import _async, _core, _runtime
+from ._runtime import Desc, Err, Ok, Some
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+MAX_FLAT_PARAMS = 16
+MAX_FLAT_ASYNC_PARAMS = 4
+
+
+class StreamReader(Protocol[T]):
+    """A `stream<T>` the plugin writes and the host reads: an async iterator of `T`.
+
+    `read(n)` returns up to n values, or None once the plugin ended the stream; `close()` drops
+    the host's end (the plugin's next write sees it dropped).
+    """
+
+    async def read(self, n: int) -> list[T] | None: ...
+
+    def __aiter__(self) -> AsyncIterator[T]: ...
+
+    def close(self) -> None: ...
+
+
+class FutureReader(Protocol[T_co]):
+    """A `future<T>` the plugin writes: `await reader` (or `await reader.get()`) is the value."""
+
+    async def get(self) -> T_co: ...
+
+    def __await__(self) -> Generator[Any, None, T_co]: ...
+
+
+StreamSource = Union[Iterable[T], AsyncIterable[T]]
+"""What the host hands a plugin as a `stream<T>`: values it writes, then ends the stream."""
+
+FutureSource = Awaitable[T]
+"""What the host hands a plugin as a `future<T>`: the plugin reads what it resolves to."""
+
+ErrorContext = _async.ErrorContext
+"""An `error-context`: `ErrorContext("message")`; `.debug_message` is its message."""
+
+
+# ---------------------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class Layout:
+    size: int
+    align: int
+    flat: tuple[str, ...]
+
+
+_INT_SIZES = {
+    "u8": 1,
+    "s8": 1,
+    "u16": 2,
+    "s16": 2,
+    "u32": 4,
+    "s32": 4,
+    "u64": 8,
+    "s64": 8,
+}
+_INT_FORMATS = {"u8": "B", "s8": "b", "u16": "H", "s16": "h", "u32": "I", "s32": "i"}
+_INT_FORMATS |= {"u64": "Q", "s64": "q"}
+_HANDLE_KINDS = ("stream", "future", "error-context")
+
+
+def _align_to(n: int, align: int) -> int:
+    return -(-n // align) * align
+
+
+def _disc_size(n: int) -> int:
+    return 1 if n <= 256 else 2 if n <= 65536 else 4
+
+
+def _join(a: str, b: str) -> str:
+    if a == b:
+        return a
+    if {a, b} == {"i32", "f32"}:
+        return "i32"
+    return "i64"
+
+
+def _cases(desc: Desc) -> list[Desc | None]:
+    """The payload descriptors of a variant-like type's cases, in case order."""
+    kind = desc[0]
+    if kind == "option":
+        return [None, desc[1]]
+    if kind == "result":
+        return [desc[1], desc[2]]
+    return [d for _, _, d in desc[1]]
+
+
+def _members(desc: Desc) -> list[Desc]:
+    """The descriptors of a record's fields or a tuple's elements."""
+    if desc[0] == "record":
+        return [d for _, _, d in desc[2]]
+    return list(desc[1])
+
+
+def layout(desc: Desc, cache: dict[int, Layout] | None = None) -> Layout:
+    """Size, alignment and flat types of a descriptor's type (CanonicalABI.md)."""
+    cache = {} if cache is None else cache
+    found = cache.get(id(desc))
+    if found is not None:
+        return found
+    kind = desc[0]
+    out: Layout
+    if kind == "int":
+        size = _INT_SIZES[desc[3]]
+        out = Layout(size, size, ("i64",) if size == 8 else ("i32",))
+    elif kind == "float":
+        out = Layout(4, 4, ("f32",)) if desc[1] == "f32" else Layout(8, 8, ("f64",))
+    elif kind == "bool":
+        out = Layout(1, 1, ("i32",))
+    elif kind == "char" or kind in _HANDLE_KINDS:
+        out = Layout(4, 4, ("i32",))
+    elif kind in ("string", "bytes", "list", "map"):
+        out = Layout(8, 4, ("i32", "i32"))
+    elif kind in ("fixed-bytes", "fixed-list"):
+        byte = Layout(1, 1, ("i32",))
+        elem = byte if kind == "fixed-bytes" else layout(desc[1], cache)
+        n = desc[1] if kind == "fixed-bytes" else desc[2]
+        out = Layout(elem.size * n, elem.align, elem.flat * n)
+    elif kind in ("record", "tuple"):
+        size, align, flat = 0, 1, tuple[str, ...]()
+        for member in _members(desc):
+            lay = layout(member, cache)
+            size = _align_to(size, lay.align) + lay.size
+            align = max(align, lay.align)
+            flat += lay.flat
+        out = Layout(_align_to(size, align), align, flat)
+    elif kind == "enum":
+        n = _disc_size(len(list(desc[1])))
+        out = Layout(n, n, ("i32",))
+    elif kind == "flags":
+        n = len(desc[2])
+        size = 0 if n == 0 else 1 if n <= 8 else 2 if n <= 16 else 4 * -(-n // 32)
+        out = Layout(size, min(max(size, 1), 4), ("i32",) * -(-n // 32))
+    elif kind in ("variant", "option", "result"):
+        cases = _cases(desc)
+        disc = _disc_size(len(cases))
+        align, payload, joined = disc, 0, list[str]()
+        for case in cases:
+            if case is None:
+                continue
+            lay = layout(case, cache)
+            align = max(align, lay.align)
+            payload = max(payload, lay.size)
+            for i, ft in enumerate(lay.flat):
+                if i < len(joined):
+                    joined[i] = _join(joined[i], ft)
+                else:
+                    joined.append(ft)
+        size = _align_to(_align_to(disc, align) + payload, align)
+        out = Layout(size, align, ("i32", *joined))
+    else:
+        raise TypeError(f"no canonical layout for a {kind!r} value here")
+    cache[id(desc)] = out
+    return out
+
+
+# ---------------------------------------------------------------------------- values
+
+
+def _u32(v: Any) -> int:
+    return int(v) & 0xFFFF_FFFF
+
+
+def _f32_bits(v: float) -> int:
+    return int(struct.unpack("<I", struct.pack("<f", v))[0])
+
+
+def _f64_bits(v: float) -> int:
+    return int(struct.unpack("<Q", struct.pack("<d", v))[0])
+
+
+def _bits_f32(v: int) -> float:
+    return float(struct.unpack("<f", struct.pack("<I", v & 0xFFFF_FFFF))[0])
+
+
+def _bits_f64(v: int) -> float:
+    return float(struct.unpack("<d", struct.pack("<Q", v & 0xFFFF_FFFF_FFFF_FFFF))[0])
+
+
+def _f32_round(v: float) -> float:
+    return float(struct.unpack("<f", struct.pack("<f", v))[0])
+
+
+def _char(code: int) -> str:
+    bad = code >= 0x110000 or 0xD800 <= code <= 0xDFFF
+    _async.trap_if(bad, f"{code:#x} is not a char")
+    return chr(code)
+
+
+class Values:
+    """Lifting and lowering of one `AsyncInstance`'s values (its plugin's memory and handles)."""
+
+    def __init__(self, plugin: _async.AsyncPlugin) -> None:
+        self.plugin = plugin
+        self._layouts: dict[int, Layout] = {}
+        self._payloads: dict[int, _async.PayloadType] = {}
+        self.feeders: set[asyncio.Future[Any]] = set()
+
+    def layout(self, desc: Desc) -> Layout:
+        return layout(desc, self._layouts)
+
+    def payload(self, desc: Desc) -> _async.PayloadType:
+        """The payload type of a stream or future descriptor (its element's codec)."""
+        found = self._payloads.get(id(desc))
+        if found is not None:
+            return found
+        element = desc[1]
+        codec = None
+        if element is not None:
+            lay = self.layout(element)
+            codec = _async.Codec(
+                lay.size,
+                lay.align,
+                lambda ptr: self.load(element, self.plugin.view(), ptr),
+                lambda value, ptr: self.store(element, value, ptr),
+            )
+        made = _async.PayloadType(desc[2], codec)
+        self._payloads[id(desc)] = made
+        return made
+
+    # -- memory --
+
+    def load(self, desc: Desc, m: memoryview, ptr: int) -> Any:
+        kind = desc[0]
+        if kind == "int":
+            return struct.unpack_from("<" + _INT_FORMATS[desc[3]], m, ptr)[0]
+        if kind == "float":
+            if desc[1] == "f32":
+                return struct.unpack_from("<f", m, ptr)[0]
+            return struct.unpack_from("<d", m, ptr)[0]
+        if kind == "bool":
+            return m[ptr] != 0
+        if kind == "char":
+            return _char(struct.unpack_from("<I", m, ptr)[0])
+        if kind in ("string", "bytes", "list", "map"):
+            p, n = struct.unpack_from("<II", m, ptr)
+            return self._lift_block(desc, p, n)
+        if kind == "fixed-bytes":
+            return bytes(m[ptr : ptr + desc[1]])
+        if kind == "fixed-list":
+            size = self.layout(desc[1]).size
+            return [self.load(desc[1], m, ptr + i * size) for i in range(desc[2])]
+        if kind in ("record", "tuple"):
+            values = []
+            at = ptr
+            for member in _members(desc):
+                lay = self.layout(member)
+                at = _align_to(at, lay.align)
+                values.append(self.load(member, m, at))
+                at += lay.size
+            return desc[1](*values) if kind == "record" else tuple(values)
+        if kind == "enum":
+            return self._enum(desc, self._disc(m, ptr, len(list(desc[1]))))
+        if kind == "flags":
+            lay = self.layout(desc)
+            bits = int.from_bytes(m[ptr : ptr + lay.size], "little")
+            return self._flags(desc, bits)
+        if kind in ("variant", "option", "result"):
+            cases = _cases(desc)
+            index = self._disc(m, ptr, len(cases))
+            _async.trap_if(index >= len(cases), f"case {index} does not exist")
+            lay = self.layout(desc)
+            payload = _align_to(_disc_size(len(cases)), lay.align)
+            case = cases[index]
+            value = None if case is None else self.load(case, m, ptr + payload)
+            return self._box(desc, index, value)
+        return self._lift_handle(desc, struct.unpack_from("<I", m, ptr)[0])
+
+    def _disc(self, m: memoryview, ptr: int, n: int) -> int:
+        size = _disc_size(n)
+        return int.from_bytes(m[ptr : ptr + size], "little")
+
+    def _lift_block(self, desc: Desc, p: int, n: int) -> Any:
+        kind = desc[0]
+        m = self.plugin.view()
+        if kind == "string":
+            _async.trap_if(p + n > len(m), "string out of bounds")
+            return self.plugin.read_text(p, n)
+        if kind == "bytes":
+            _async.trap_if(p + n > len(m), "list out of bounds")
+            return bytes(m[p : p + n])
+        if kind == "map":
+            pair = ("tuple", (desc[1], desc[2]))
+            return dict(self._lift_list(pair, m, p, n))
+        return self._lift_list(desc[1], m, p, n)
+
+    def _lift_list(self, element: Desc, m: memoryview, p: int, n: int) -> list[Any]:
+        lay = self.layout(element)
+        _async.trap_if(p & (lay.align - 1) != 0, f"list {p:#x} is misaligned")
+        _async.trap_if(p + n * lay.size > len(m), "list out of bounds")
+        return [self.load(element, m, p + i * lay.size) for i in range(n)]
+
+    def _enum(self, desc: Desc, index: int) -> Any:
+        members = list(desc[1])
+        _async.trap_if(index >= len(members), f"{desc[1].__name__} has no case {index}")
+        return members[index]
+
+    def _flags(self, desc: Desc, bits: int) -> Any:
+        out = desc[1](0)
+        for i, (_, member) in enumerate(desc[2]):
+            if bits >> i & 1:
+                out |= member
+        return out
+
+    def _box(self, desc: Desc, index: int, value: Any) -> Any:
+        kind = desc[0]
+        if kind == "option":
+            if index == 0:
+                return None
+            return Some(value) if desc[2] else value
+        if kind == "result":
+            return Ok(value) if index == 0 else Err(value)
+        cls = desc[1][index][1]
+        return cls() if desc[1][index][2] is None else cls(value)
+
+    def _unbox(self, desc: Desc, v: Any) -> tuple[int, Any]:
+        """(case index, payload) of a variant-like value."""
+        kind = desc[0]
+        if kind == "option":
+            if v is None:
+                return 0, None
+            return 1, (v.value if desc[2] else v)
+        if kind == "result":
+            if isinstance(v, Ok):
+                return 0, v.value
+            if isinstance(v, Err):
+                return 1, v.value
+            raise TypeError(f"expected Ok(...) or Err(...), got {type(v).__name__}")
+        for i, (_, cls, d) in enumerate(desc[1]):
+            if type(v) is cls:
+                return i, (None if d is None else v.value)
+        raise TypeError(f"{v!r} is not a case of this variant")
+
+    def store(self, desc: Desc, v: Any, ptr: int) -> None:
+        kind = desc[0]
+        plugin = self.plugin
+        if kind == "int":
+            plugin.write(ptr, struct.pack("<" + _INT_FORMATS[desc[3]], v))
+        elif kind == "float":
+            plugin.write(ptr, struct.pack("<f" if desc[1] == "f32" else "<d", v))
+        elif kind == "bool":
+            plugin.write(ptr, b"\x01" if v else b"\x00")
+        elif kind == "char":
+            plugin.write(ptr, struct.pack("<I", ord(v)))
+        elif kind in ("string", "bytes", "list", "map"):
+            p, n = self._lower_block(desc, v)
+            plugin.write(ptr, struct.pack("<II", p, n))
+        elif kind == "fixed-bytes":
+            plugin.write(ptr, bytes(v))
+        elif kind == "fixed-list":
+            size = self.layout(desc[1]).size
+            for i, x in enumerate(v):
+                self.store(desc[1], x, ptr + i * size)
+        elif kind in ("record", "tuple"):
+            values = _parts(desc, v)
+            at = ptr
+            for member, x in zip(_members(desc), values):
+                lay = self.layout(member)
+                at = _align_to(at, lay.align)
+                self.store(member, x, at)
+                at += lay.size
+        elif kind == "enum":
+            index = list(desc[1]).index(v)
+            plugin.write(ptr, index.to_bytes(self.layout(desc).size, "little"))
+        elif kind == "flags":
+            size = self.layout(desc).size
+            plugin.write(ptr, self._flag_bits(desc, v).to_bytes(size, "little"))
+        elif kind in ("variant", "option", "result"):
+            cases = _cases(desc)
+            index, payload = self._unbox(desc, v)
+            disc = _disc_size(len(cases))
+            plugin.write(ptr, index.to_bytes(disc, "little"))
+            case = cases[index]
+            if case is not None:
+                at = ptr + _align_to(disc, self.layout(desc).align)
+                self.store(case, payload, at)
+        else:
+            plugin.write(ptr, struct.pack("<I", self._lower_handle(desc, v)))
+
+    def _flag_bits(self, desc: Desc, v: Any) -> int:
+        bits = 0
+        for i, (_, member) in enumerate(desc[2]):
+            if member in v:
+                bits |= 1 << i
+        return bits
+
+    def _lower_block(self, desc: Desc, v: Any) -> tuple[int, int]:
+        """A string's or list's elements copied into memory from `cabi_realloc`: (ptr, len)."""
+        kind = desc[0]
+        plugin = self.plugin
+        if kind in ("string", "bytes"):
+            data = v.encode("utf-8") if kind == "string" else bytes(v)
+            if not data:
+                return 1, 0
+            addr = plugin.realloc(1, len(data))
+            plugin.write(addr, data)
+            return addr, len(data)
+        if kind == "map":
+            element: Desc = ("tuple", (desc[1], desc[2]))
+            items: Sequence[Any] = list(v.items())
+        else:
+            element, items = desc[1], v
+        lay = self.layout(element)
+        if not items:
+            return lay.align, 0
+        addr = plugin.realloc(lay.align, lay.size * len(items))
+        for i, x in enumerate(items):
+            self.store(element, x, addr + i * lay.size)
+        return addr, len(items)
+
+    # -- flat values --
+
+    def lift_flat(self, desc: Desc, flat: Iterator[Any]) -> Any:
+        kind = desc[0]
+        if kind == "int":
+            name = desc[3]
+            raw = next(flat)
+            if name == "u64" or name == "s64":
+                raw = int(raw) & 0xFFFF_FFFF_FFFF_FFFF
+                return raw - (1 << 64) if name == "s64" and raw >> 63 else raw
+            raw = _u32(raw)
+            bits = _INT_SIZES[name] * 8
+            raw &= (1 << bits) - 1
+            return raw - (1 << bits) if name[0] == "s" and raw >> (bits - 1) else raw
+        if kind == "float":
+            number = float(next(flat))
+            return _f32_round(number) if desc[1] == "f32" else number
+        if kind == "bool":
+            return _u32(next(flat)) != 0
+        if kind == "char":
+            return _char(_u32(next(flat)))
+        if kind in ("string", "bytes", "list", "map"):
+            p, n = _u32(next(flat)), _u32(next(flat))
+            return self._lift_block(desc, p, n)
+        if kind == "fixed-bytes":
+            return bytes(_u32(next(flat)) & 0xFF for _ in range(desc[1]))
+        if kind == "fixed-list":
+            return [self.lift_flat(desc[1], flat) for _ in range(desc[2])]
+        if kind in ("record", "tuple"):
+            values = [self.lift_flat(member, flat) for member in _members(desc)]
+            return desc[1](*values) if kind == "record" else tuple(values)
+        if kind == "enum":
+            return self._enum(desc, _u32(next(flat)))
+        if kind == "flags":
+            bits = 0
+            for i in range(len(self.layout(desc).flat)):
+                bits |= _u32(next(flat)) << (32 * i)
+            return self._flags(desc, bits)
+        if kind in ("variant", "option", "result"):
+            cases = _cases(desc)
+            joined = self.layout(desc).flat[1:]
+            index = _u32(next(flat))
+            _async.trap_if(index >= len(cases), f"case {index} does not exist")
+            slots = [next(flat) for _ in joined]
+            case = cases[index]
+            value = None
+            if case is not None:
+                have = self.layout(case).flat
+                pairs = zip(slots, have, joined)
+                coerced = [_coerce_lift(x, h, w) for x, h, w in pairs]
+                value = self.lift_flat(case, iter(coerced))
+            return self._box(desc, index, value)
+        return self._lift_handle(desc, _u32(next(flat)))
+
+    def lower_flat(self, desc: Desc, v: Any, out: list[Any]) -> None:
+        kind = desc[0]
+        if kind == "int":
+            problem = _runtime.mismatch(desc, v, "value")
+            if problem is not None:
+                raise problem
+            wide = desc[3][1:] == "64"
+            out.append(v & (0xFFFF_FFFF_FFFF_FFFF if wide else 0xFFFF_FFFF))
+        elif kind == "float":
+            out.append(float(v))
+        elif kind == "bool":
+            out.append(1 if v else 0)
+        elif kind == "char":
+            out.append(ord(v))
+        elif kind in ("string", "bytes", "list", "map"):
+            out.extend(self._lower_block(desc, v))
+        elif kind == "fixed-bytes":
+            out.extend(bytes(v))
+        elif kind == "fixed-list":
+            for x in v:
+                self.lower_flat(desc[1], x, out)
+        elif kind in ("record", "tuple"):
+            values = _parts(desc, v)
+            for member, x in zip(_members(desc), values):
+                self.lower_flat(member, x, out)
+        elif kind == "enum":
+            out.append(list(desc[1]).index(v))
+        elif kind == "flags":
+            bits = self._flag_bits(desc, v)
+            for i in range(len(self.layout(desc).flat)):
+                out.append(bits >> (32 * i) & 0xFFFF_FFFF)
+        elif kind in ("variant", "option", "result"):
+            cases = _cases(desc)
+            joined = self.layout(desc).flat[1:]
+            index, payload = self._unbox(desc, v)
+            out.append(index)
+            case = cases[index]
+            parts: list[Any] = []
+            if case is not None:
+                self.lower_flat(case, payload, parts)
+                have = self.layout(case).flat
+                parts = [_coerce_lower(x, h, w) for x, h, w in zip(parts, have, joined)]
+            out.extend(parts)
+            out.extend(0.0 if w[0] == "f" else 0 for w in joined[len(parts) :])
+        else:
+            out.append(self._lower_handle(desc, v))
+
+    # -- handles: streams, futures, error contexts --
+
+    def _lift_handle(self, desc: Desc, index: int) -> Any:
+        state = self.plugin.state()
+        kind = desc[0]
+        if kind == "stream":
+            return _async.lift_stream(state, index, self.payload(desc))
+        if kind == "future":
+            return _async.lift_future(state, index, self.payload(desc))
+        if kind == "error-context":
+            return _async.lift_error_context(state, index)
+        raise TypeError(f"no canonical lifting for a {kind!r} value here")
+
+    def _lower_handle(self, desc: Desc, v: Any) -> int:
+        state = self.plugin.state()
+        kind = desc[0]
+        if kind == "error-context":
+            if not isinstance(v, _async.ErrorContext):
+                raise TypeError(f"expected ErrorContext, got {type(v).__name__}")
+            return state.handles.add(v)
+        if kind == "stream":
+            if not isinstance(v, (Iterable, AsyncIterable)):
+                what = type(v).__name__
+                raise TypeError(f"expected an iterable or async iterable, got {what}")
+            handle, writer = _async.lower_stream(state, self.payload(desc))
+            self._spawn(_feed_stream(writer, v))
+            return handle
+        if kind == "future":
+            if not inspect.isawaitable(v):
+                raise TypeError(f"expected an awaitable, got {type(v).__name__}")
+            handle, fwriter = _async.lower_future(state, self.payload(desc))
+            self._spawn(_feed_future(fwriter, v))
+            return handle
+        raise TypeError(f"no canonical lowering for a {kind!r} value here")
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        job = asyncio.ensure_future(work)
+        self.feeders.add(job)
+        job.add_done_callback(self.feeders.discard)
+
+
+def _parts(desc: Desc, v: Any) -> list[Any]:
+    """The field values of a record, or the elements of a tuple."""
+    if desc[0] == "record":
+        return [getattr(v, f[0]) for f in desc[2]]
+    return list(v)
+
+
+def _coerce_lower(v: Any, have: str, want: str) -> Any:
+    if have == want:
+        return v
+    if have == "f32":
+        return _f32_bits(v)
+    if have == "f64":
+        return _f64_bits(v)
+    return v  # i32 in an i64 slot: the same (unsigned) value
+
+
+def _coerce_lift(v: Any, have: str, want: str) -> Any:
+    if have == want:
+        return v
+    if have == "f32":
+        return _bits_f32(int(v))
+    if have == "f64":
+        return _bits_f64(int(v))
+    return int(v) & 0xFFFF_FFFF  # an i32 from an i64 slot
+
+
+async def _feed_stream(writer: _async.StreamWriter, source: Any) -> None:
+    """Writes what the host gave as a stream, then ends it (early when the plugin dropped it)."""
+    try:
+        if isinstance(source, AsyncIterable):
+            async for value in source:
+                if await writer.write([value]) < 1:
+                    return
+        else:
+            values = list(source)
+            if values:
+                await writer.write(values)
+    finally:
+        writer.close()
+
+
+async def _feed_future(writer: _async.FutureWriter, source: Awaitable[Any]) -> None:
+    await writer.set(await source)
+
+
+# ---------------------------------------------------------------------------- functions
+
+
+def read_component(source: str | os.PathLike[str] | bytes) -> bytes:
+    """A component's bytes from a path or from bytes already in memory (WAT text is compiled
+    to a binary first)."""
+    data = _runtime.read_component(source)
+    if isinstance(data, str):
+        try:
+            return bytes(wasmtime.wat2wasm(data))
+        except wasmtime.WasmtimeError as exc:
+            raise _runtime.PluginLoadError(f"invalid component text: {exc}") from None
+    return data
+
+
+@dataclass(frozen=True)
+class Export:
+    """A function the plugin exports, as a generated world calls it.
+
+    `interface`: the interface's name in the component (None: a world-level function);
+    `params`/`result`: the type descriptors; `core_params`: the core function's parameter types
+    (`("i32",)` alone when the parameters go through memory: `params_indirect`);
+    `results_indirect`: a synchronous function's result comes back through memory.
+    """
+
+    interface: str | None
+    name: str
+    is_async: bool
+    params: tuple[Desc, ...]
+    result: Desc | None
+    params_indirect: bool = False
+    results_indirect: bool = False
+    post_return: bool = False
+    payloads: tuple[tuple[int, Desc], ...] = ()  # (index, stream/future descriptor)
+    method: str = ""
+
+    @property
+    def core_name(self) -> str:
+        base = self.name if self.interface is None else f"{self.interface}#{self.name}"
+        return f"[async-lift]{base}" if self.is_async else base
+
+
+@dataclass(frozen=True)
+class Import:
+    """A function the plugin imports, served by a host object's method `method`."""
+
+    interface: str | None
+    name: str
+    is_async: bool
+    params: tuple[Desc, ...]
+    result: Desc | None
+    core_params: tuple[str, ...]
+    core_results: tuple[str, ...]
+    params_indirect: bool = False
+    results_indirect: bool = False
+    payloads: tuple[tuple[int, Desc], ...] = ()
+    method: str = ""
+
+
+SyncImport = tuple[tuple[str, ...], tuple[str, ...], Callable[..., Any]]
+"""A synchronous host function as a core import: (core params, core results, function)."""
+
+
+class _Plugin(_async.AsyncPlugin):
+    """An `AsyncPlugin` that also links synchronous host functions (plain core imports) and
+    async host functions without a result (no result pointer follows their arguments).
+    """
+
+    def __init__(
+        self,
+        wasm: bytes,
+        exports: Mapping[str, _async.AsyncExport],
+        payloads: Mapping[tuple[str, str, int], _async.PayloadType],
+        task_returns: Mapping[tuple[str, str], tuple[str, ...]],
+        limits: _runtime.Limits | None,
+        imports: Mapping[tuple[str, str], _async.AsyncImport],
+        sync: Mapping[tuple[str, str], SyncImport],
+    ) -> None:
+        self._sync = dict(sync)
+        placeholders = {
+            key: _async.AsyncImport(ins, lambda state, flat: (), None, _nothing)
+            for key, (ins, _, _) in sync.items()
+        }
+        served = {**imports, **placeholders}
+        super().__init__(wasm, exports, payloads, task_returns, limits, served)
+
+    def _define(
+        self,
+        module: str,
+        name: str,
+        ins: Sequence[str],
+        outs: Sequence[str],
+        func: Callable[..., Any],
+    ) -> None:
+        found = self._sync.get((module, name))
+        if found is not None:
+            ins, outs, func = found
+        super()._define(module, name, ins, outs, func)
+
+    def _async_lower(self, spec: _async.AsyncImport) -> Callable[..., int]:
+        call = super()._async_lower(spec)
+        if spec.lower is not None:
+            return call
+        return lambda *flat: call(*flat, 0)  # no result: no pointer to write it at
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _core_args(
+    values: Values, descs: Sequence[Desc], args: Sequence[Any], indirect: bool
+) -> list[Any]:
+    """The core arguments of a call into the plugin (flat, or a pointer to them in memory)."""
+    if not indirect:
+        flat: list[Any] = []
+        for desc, arg in zip(descs, args):
+            values.lower_flat(desc, arg, flat)
+        return flat
+    area: Desc = ("tuple", tuple(descs))
+    lay = values.layout(area)
+    ptr = values.plugin.realloc(lay.align, max(lay.size, 1))
+    values.store(area, tuple(args), ptr)
+    return [ptr]
+
+
+class AsyncInstance:
+    """A plugin of an async world: the generated world class's engine.
+
+    `exports` are the world's exports by Python key (`<interface>#<name>` or `<name>`);
+    `imports` the functions the plugin may import, `hosts` the object serving each import's
+    interface (None for a world-level import: `hosts[None]`).
+    """
+
+    def __init__(
+        self,
+        component: bytes,
+        exports: Sequence[Export],
+        imports: Sequence[Import],
+        hosts: Mapping[str | None, Any],
+        limits: _runtime.Limits | None = None,
+    ) -> None:
+        plugin = _Plugin.__new__(_Plugin)
+        values = Values(plugin)
+        self.values = values
+        self._exports = {self._key(e.interface, e.name): e for e in exports}
+        payloads: dict[tuple[str, str, int], _async.PayloadType] = {}
+        task_returns: dict[tuple[str, str], tuple[str, ...]] = {}
+        async_exports: dict[str, _async.AsyncExport] = {}
+        for e in exports:
+            for index, desc in e.payloads:
+                payloads[(e.interface or "$root", e.name, index)] = values.payload(desc)
+            if not e.is_async:
+                continue
+            module = f"[export]{e.interface or '$root'}"
+            flat = () if e.result is None else values.layout(e.result).flat
+            if len(flat) > MAX_FLAT_PARAMS:
+                flat = ("i32",)
+            task_returns[(module, e.name)] = flat
+            async_exports[self._key(e.interface, e.name)] = _async.AsyncExport(
+                e.core_name, module, e.name, self._lower_args(e), self._lift_returned(e)
+            )
+        served: dict[tuple[str, str], _async.AsyncImport] = {}
+        sync: dict[tuple[str, str], Any] = {}
+        for i in imports:
+            for index, desc in i.payloads:
+                payloads[(i.interface or "$root", i.name, index)] = values.payload(desc)
+            impl = getattr(hosts.get(i.interface), i.method, None)
+            if impl is None:
+                continue  # linked only if the plugin imports it (then load() says it is missing)
+            module = i.interface or "$root"
+            if i.is_async:
+                served[(module, f"[async-lower]{i.name}")] = self._async_import(i, impl)
+            else:
+                sync[(module, i.name)] = (
+                    i.core_params,
+                    i.core_results,
+                    self._sync_import(i, impl),
+                )
+        try:
+            _Plugin.__init__(
+                plugin,
+                component,
+                async_exports,
+                payloads,
+                task_returns,
+                limits,
+                served,
+                sync,
+            )
+        except _core.FastUnavailable as exc:
+            message = f"cannot run this async plugin: {exc}"
+            raise _runtime.PluginLoadError(message) from None
+        self.plugin = plugin
+
+    @staticmethod
+    def _key(interface: str | None, name: str) -> str:
+        return name if interface is None else f"{interface}#{name}"
+
+    def _lower_args(
+        self, e: Export
+    ) -> Callable[[_async.InstanceState, Sequence[Any]], Sequence[int | float]]:
+        values = self.values
+
+        def lower(state: _async.InstanceState, args: Sequence[Any]) -> list[Any]:
+            return _core_args(values, e.params, args, e.params_indirect)
+
+        return lower
+
+    def _lift_returned(
+        self, e: Export
+    ) -> Callable[[_async.InstanceState, Sequence[int | float]], Any] | None:
+        result = e.result
+        if result is None:
+            return None
+        values = self.values
+        indirect = len(values.layout(result).flat) > MAX_FLAT_PARAMS
+
+        def lift(state: _async.InstanceState, flat: Sequence[int | float]) -> Any:
+            if indirect:
+                return values.load(result, values.plugin.view(), _u32(flat[0]))
+            return values.lift_flat(result, iter(flat))
+
+        return lift
+
+    def _lift_params(self, i: Import, flat: Sequence[Any]) -> list[Any]:
+        values = self.values
+        if i.params_indirect:
+            area: Desc = ("tuple", i.params)
+            return list(values.load(area, values.plugin.view(), _u32(flat[0])))
+        it = iter(flat)
+        return [values.lift_flat(desc, it) for desc in i.params]
+
+    def _async_import(self, i: Import, impl: Callable[..., Any]) -> _async.AsyncImport:
+        values = self.values
+        result = i.result
+        lower = None
+        if result is not None:
+
+            def lower(state: _async.InstanceState, value: Any, ptr: int) -> None:
+                problem = _check(result, value, f"{i.method}() result")
+                if problem is not None:
+                    raise problem
+                values.store(result, value, ptr)
+
+        return _async.AsyncImport(
+            i.core_params, lambda state, flat: self._lift_params(i, flat), lower, impl
+        )
+
+    def _sync_import(self, i: Import, impl: Callable[..., Any]) -> Callable[..., Any]:
+        values = self.values
+        result = i.result
+        nargs = len(i.core_params) - (1 if i.results_indirect else 0)
+
+        def serve(*flat: Any) -> Any:
+            value = impl(*self._lift_params(i, flat[:nargs]))
+            if result is None:
+                return None
+            problem = _check(result, value, f"{i.method}() result")
+            if problem is not None:
+                raise problem
+            if i.results_indirect:
+                values.store(result, value, _u32(flat[nargs]))
+                return None
+            out: list[Any] = []
+            values.lower_flat(result, value, out)
+            return out[0]
+
+        return serve
+
+    # -- calls --
+
+    def _check_args(self, e: Export, args: Sequence[Any]) -> None:
+        for i, (desc, arg) in enumerate(zip(e.params, args)):
+            problem = _check(desc, arg, f"{e.method or e.name}(argument {i + 1})")
+            if problem is not None:
+                raise problem
+
+    async def call(self, key: str, *args: Any) -> Any:
+        """Calls an async export; returns once the plugin returned its result."""
+        e = self._exports[key]
+        self._check_args(e, args)
+        return await self.plugin.call(key, *args)
+
+    def call_sync(self, key: str, *args: Any) -> Any:
+        """Calls a synchronous export (it may still take or return streams and futures)."""
+        e = self._exports[key]
+        self._check_args(e, args)
+        plugin = self.plugin
+        plugin.state()
+        flat = _core_args(self.values, e.params, args, e.params_indirect)
+        out = plugin._enter(e.core_name, flat)
+        if e.result is None:
+            value = None
+        elif e.results_indirect:
+            value = self.values.load(e.result, plugin.view(), _u32(out[0]))
+        else:
+            value = self.values.lift_flat(e.result, iter(out))
+        if e.post_return:
+            plugin._enter(f"cabi_post_{e.core_name}", [_u32(x) for x in out])
+        return value
+
+
+def _check(desc: Desc, value: Any, path: str) -> Exception | None:
+    """A wrong Python value for `desc` as a TypeError/ValueError naming `path`, or None (the
+    streams, futures and error contexts in it are checked when lowered)."""
+    return _runtime.mismatch(desc, value, path)
