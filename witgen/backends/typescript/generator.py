@@ -154,6 +154,14 @@ class _ImportGroup:
         )
 
 
+def _located(err: WitError, span: Span | None) -> WitError:
+    """`err`, pointing at `span` (the function or type whose WIT asks for what is refused)
+    when it has no location of its own."""
+    if err.span is None and span is not None:
+        err.span = span
+    return err
+
+
 def _specifier(name: str, local: str) -> str:
     """An import specifier: `Name`, or `Name as Local` when the module claimed another name."""
     return name if name == local else f"{name} as {local}"
@@ -431,6 +439,12 @@ class _Generator:
         return [_ImportGroup(m, s) for m, s in groups.items()]
 
     def type_decl(self, tid: int, scope: _Scope, indent: str) -> list[_Block]:
+        try:
+            return self._type_decl(tid, scope, indent)
+        except WitError as err:
+            raise _located(err, self.resolve.types[tid].span)
+
+    def _type_decl(self, tid: int, scope: _Scope, indent: str) -> list[_Block]:
         td = self.resolve.types[tid]
         assert td.name is not None
         name = names.type_name(td.name)  # claimed with the module's types (`claim_types`)
@@ -558,6 +572,21 @@ class _Generator:
     ) -> list[str]:
         """TSDoc plus `head(params): ret;` wrapped like prettier. A constructor has no result
         type, unless it is a construct signature (`new (...): Self`, `returns_self`)."""
+        try:
+            return self._signature(indent, head, fn, scope, where, doc_extra, returns_self)
+        except WitError as err:
+            raise _located(err, fn.span)
+
+    def _signature(
+        self,
+        indent: str,
+        head: str,
+        fn: ir.Function,
+        scope: _Scope,
+        where: str,
+        doc_extra: tuple[str, ...],
+        returns_self: str | None,
+    ) -> list[str]:
         self.check_function(fn, where)
         params = self.params(fn, scope, where)
         ret, tags = self.returns(fn, scope, where)
