@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from witgen import frontend, ir
 from witgen.abi.async_payloads import index_of, payloads
@@ -67,7 +67,11 @@ def _function(resolve: ir.Resolve, interface: str, name: str) -> ir.Function:
     return next(i for i in resolve.interfaces if i.name == interface).functions[name]
 
 
-def bind(component: bytes) -> _async.AsyncPlugin:
+RecordCodec = Callable[[_async.AsyncPlugin], _async.Codec]
+
+
+def bind(component: bytes, record_codec: RecordCodec | None = None) -> _async.AsyncPlugin:
+    """The source's `read`; `record_codec` replaces the generic codec of its records."""
     resolve = frontend.load(CONTRACT)
     layouts = Layouts(resolve)
     read = _function(resolve, "streaming-source", "read")
@@ -88,7 +92,10 @@ def bind(component: bytes) -> _async.AsyncPlugin:
             lambda value, ptr: context.store(value, ty, ptr),
         )
 
-    records = _async.PayloadType("stream<data-record>", codec(record_t))
+    records = _async.PayloadType(
+        "stream<data-record>",
+        codec(record_t) if record_codec is None else record_codec(plugin),
+    )
     resume = _async.PayloadType("future<result<u64, plugin-error>>", codec(resume_t))
 
     def lower(state: _async.InstanceState, args: Sequence[Any]) -> list[int]:
@@ -117,7 +124,7 @@ def bind(component: bytes) -> _async.AsyncPlugin:
 class Destination:
     """The streaming destination's `write` as a coroutine taking the records to stream."""
 
-    def __init__(self, component: bytes) -> None:
+    def __init__(self, component: bytes, record_codec: RecordCodec | None = None) -> None:
         resolve = frontend.load(CONTRACT)
         layouts = Layouts(resolve)
         write = _function(resolve, "streaming-destination", "write")
@@ -134,11 +141,15 @@ class Destination:
         lay = layouts.of(record_t)
         records = _async.PayloadType(
             "stream<data-record>",
-            _async.Codec(
-                lay.size,
-                lay.align,
-                lambda ptr: typed.load(plugin.view(), ptr),
-                lambda value, ptr: context.store(value, record_t, ptr),
+            (
+                _async.Codec(
+                    lay.size,
+                    lay.align,
+                    lambda ptr: typed.load(plugin.view(), ptr),
+                    lambda value, ptr: context.store(value, record_t, ptr),
+                )
+                if record_codec is None
+                else record_codec(plugin)
             ),
         )
         self.writers: list[_async.StreamWriter] = []

@@ -31,15 +31,19 @@ raised as `PluginTrap`; the instance is discarded and the next call gets a fresh
 
 from __future__ import annotations
 
+import array
 import asyncio
 import ctypes
 import enum
+import importlib
 import re
+import struct
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 from . import _capi, _core, _runtime
 
+_PAIR = struct.Struct("<II")
 BLOCKED = 0xFFFF_FFFF  # a copy or cancel that did not complete at once
 MAX_BUFFER_LENGTH = 2**28 - 1
 TABLE_MAX_LENGTH = 2**28 - 1
@@ -104,12 +108,17 @@ class Codec:
     align: int
     load: Callable[[int], Any]
     store: Callable[[Any, int], None]
+    # optional bulk forms, used for whole buffers when given: `load_many(ptr, n)` reads n
+    # elements at once, `store_many(values, ptr)` writes them (one allocation trip for all)
+    load_many: Callable[[int, int], list[Any]] | None = None
+    store_many: Callable[[Sequence[Any], int], None] | None = None
 
 
 @dataclass(frozen=True)
 class PayloadType:
     """The type of a `stream<T>`/`future<T>`: `key` compares types (the spec traps on a
-    mismatch), `codec` moves its elements; None for `stream`/`future` without payload."""
+    mismatch), `codec` moves its elements; None for `stream`/`future` without payload.
+    """
 
     key: str
     codec: Codec | None
@@ -120,7 +129,78 @@ class PayloadType:
         return self.codec is None or self.key in _NUMBER_TYPES
 
 
-_NUMBER_TYPES = frozenset(["u8", "s8", "u16", "s16", "u32", "s32", "u64", "s64", "f32", "f64"])
+_NUMBER_FORMATS = {
+    "u8": "B",
+    "s8": "b",
+    "u16": "H",
+    "s16": "h",
+    "u32": "I",
+    "s32": "i",
+    "u64": "Q",
+    "s64": "q",
+    "f32": "f",
+    "f64": "d",
+}
+_NUMBER_TYPES = frozenset(_NUMBER_FORMATS)
+
+
+def number_codec(plugin: AsyncPlugin, key: str) -> Codec:
+    """The codec of a number type (`u8` ... `f64`): a whole buffer is one struct call."""
+    code = _NUMBER_FORMATS[key]
+    one = struct.Struct("<" + code)
+
+    def load(ptr: int) -> Any:
+        return one.unpack_from(plugin.view(), ptr)[0]
+
+    def store(value: Any, ptr: int) -> None:
+        one.pack_into(plugin.view(), ptr, value)
+
+    def load_many(ptr: int, n: int) -> list[Any]:
+        return list(struct.unpack_from(f"<{n}{code}", plugin.view(), ptr))
+
+    def store_many(values: Sequence[Any], ptr: int) -> None:
+        struct.pack_into(f"<{len(values)}{code}", plugin.view(), ptr, *values)
+
+    return Codec(one.size, one.size, load, store, load_many, store_many)
+
+
+def typed_codec(
+    plugin: AsyncPlugin,
+    size: int,
+    align: int,
+    load: Callable[[memoryview, int], Any],
+    put: Callable[[Any, Any, bytearray, int], None],
+) -> Codec:
+    """The codec of any type from the fast path's generated helpers for it.
+
+    `load(memory, addr)` reads one value (`_ld_<id>`: it checks bounds, UTF-8 and tags itself);
+    `put(rt, value, buf, offset)` writes one into a host buffer (`_st_<id>`), registering its
+    strings and lists with `rt.ref`. A whole buffer is written at once: every element into one
+    `bytearray`, every block they reference allocated with one trip into wasm
+    (`AsyncPlugin.allocate`), then the elements copied into guest memory.
+    """
+
+    def load_one(ptr: int) -> Any:
+        return load(plugin.view(), ptr)
+
+    def load_many(ptr: int, n: int) -> list[Any]:
+        mem = plugin.view()
+        return [load(mem, at) for at in range(ptr, ptr + size * n, size)]
+
+    def store_many(values: Sequence[Any], ptr: int) -> None:
+        buf = bytearray(size * len(values))
+        try:
+            for i, value in enumerate(values):
+                put(plugin, value, buf, size * i)
+            plugin.allocate()
+        finally:
+            plugin.pending.clear()
+        plugin.write(ptr, buf)
+
+    def store_one(value: Any, ptr: int) -> None:
+        store_many((value,), ptr)
+
+    return Codec(size, align, load_one, store_one, load_many, store_many)
 
 
 # ---------------------------------------------------------------------------- handles
@@ -212,8 +292,14 @@ class WaitableSet:
         return self.get_pending_event()
 
     def drop(self) -> None:
-        trap_if(bool(self.elems), "a waitable set was dropped while it still holds waitables")
-        trap_if(self.num_waiting > 0, "a waitable set was dropped while a task waits on it")
+        trap_if(
+            bool(self.elems),
+            "a waitable set was dropped while it still holds waitables",
+        )
+        trap_if(
+            self.num_waiting > 0,
+            "a waitable set was dropped while a task waits on it",
+        )
 
 
 # ---------------------------------------------------------------------------- buffers
@@ -241,8 +327,17 @@ class Buffer:
 class GuestBuffer(Buffer):
     """`n` elements at `ptr` in the guest's memory (checked when the copy starts)."""
 
-    def __init__(self, state: InstanceState, t: PayloadType, ptr: int, length: int) -> None:
-        trap_if(length > MAX_BUFFER_LENGTH, f"a buffer of {length} elements is too long")
+    def __init__(
+        self,
+        state: InstanceState,
+        t: PayloadType,
+        ptr: int,
+        length: int,
+    ) -> None:
+        trap_if(
+            length > MAX_BUFFER_LENGTH,
+            f"a buffer of {length} elements is too long",
+        )
         codec = t.codec
         if codec is not None and length > 0:
             trap_if(ptr & (codec.align - 1) != 0, f"buffer {ptr:#x} is misaligned")
@@ -261,7 +356,10 @@ class GuestBuffer(Buffer):
         if codec is None:
             values: list[Any] = [None] * n
         else:
-            values = [codec.load(self.ptr + i * codec.size) for i in range(n)]
+            if codec.load_many is not None:
+                values = codec.load_many(self.ptr, n)
+            else:
+                values = [codec.load(self.ptr + i * codec.size) for i in range(n)]
             self.ptr += n * codec.size
         self.progress += n
         return values
@@ -270,8 +368,11 @@ class GuestBuffer(Buffer):
         assert len(values) <= self.remain()
         codec = self.codec
         if codec is not None:
-            for i, value in enumerate(values):
-                codec.store(value, self.ptr + i * codec.size)
+            if codec.store_many is not None:
+                codec.store_many(values, self.ptr)
+            else:
+                for i, value in enumerate(values):
+                    codec.store(value, self.ptr + i * codec.size)
             self.ptr += len(values) * codec.size
         self.progress += len(values)
 
@@ -347,10 +448,22 @@ class SharedStream:
             f"an instance copied a stream<{self.t.key}> to itself",
         )
 
-    def read(self, side: object, dst: Buffer, on_copy: OnCopy, on_copy_done: OnCopyDone) -> None:
+    def read(
+        self,
+        side: object,
+        dst: Buffer,
+        on_copy: OnCopy,
+        on_copy_done: OnCopyDone,
+    ) -> None:
         self._copy(side, dst, on_copy, on_copy_done, reading=True)
 
-    def write(self, side: object, src: Buffer, on_copy: OnCopy, on_copy_done: OnCopyDone) -> None:
+    def write(
+        self,
+        side: object,
+        src: Buffer,
+        on_copy: OnCopy,
+        on_copy_done: OnCopyDone,
+    ) -> None:
         self._copy(side, src, on_copy, on_copy_done, reading=False)
 
     def _copy(
@@ -440,7 +553,11 @@ class CopyEnd(Waitable):
     readable = True
     is_stream = True
 
-    def __init__(self, owner: InstanceState, shared: SharedStream | SharedFuture) -> None:
+    def __init__(
+        self,
+        owner: InstanceState,
+        shared: SharedStream | SharedFuture,
+    ) -> None:
         super().__init__(owner)
         self.state = CopyState.IDLE
         self.shared = shared
@@ -455,7 +572,10 @@ class CopyEnd(Waitable):
     def drop(self) -> None:
         trap_if(self.copying(), "a stream or future end was dropped during a copy")
         if not self.readable and not self.is_stream:
-            trap_if(self.state != CopyState.DONE, "a future was dropped before it was written")
+            trap_if(
+                self.state != CopyState.DONE,
+                "a future was dropped before it was written",
+            )
         self.shared.drop()
         super().drop()
 
@@ -492,13 +612,17 @@ class Subtask(Waitable):
         super().__init__(owner)
         self.state = SubtaskState.STARTING
         self.delivered = False
+        self.cancel_requested = False
         self.job: asyncio.Future[Any] | None = None
 
     def resolved(self) -> bool:
         return self.state >= SubtaskState.RETURNED
 
     def drop(self) -> None:
-        trap_if(not self.delivered, "a subtask was dropped before its resolution was delivered")
+        trap_if(
+            not self.delivered,
+            "a subtask was dropped before its resolution was delivered",
+        )
         super().drop()
 
 
@@ -511,7 +635,9 @@ class Task:
     lift_result: Callable[[Sequence[int | float]], Any] | None
     result: asyncio.Future[Any]
     context: list[int] = field(default_factory=lambda: [0])
-    returned: bool = False
+    returned: bool = False  # resolved: by `task.return`, or by `task.cancel`
+    cancel_requested: bool = False  # the host cancelled the call (not delivered yet)
+    cancel_delivered: bool = False  # the guest got TASK_CANCELLED
 
 
 # ---------------------------------------------------------------------------- instance state
@@ -551,6 +677,18 @@ class InstanceState:
         assert task is not None
         return task
 
+    def host_copy(self, copy: Callable[[], None], done: asyncio.Future[Any]) -> None:
+        """Runs a copy a host end starts: a trap lifting or lowering the guest's values (bad
+        UTF-8, a failing `cabi_realloc`...) loses the instance, as it would inside the guest.
+        """
+        try:
+            copy()
+        except BaseException as exc:
+            done.cancel()  # the host end raises here: nobody awaits `done` any more
+            if self.plugin._state is self:
+                self.plugin._poison(exc)
+            raise
+
     def fail(self, exc: BaseException) -> None:
         """The instance trapped: everything the host waits on fails with the trap."""
         for waiter in self.host_waiters:
@@ -568,7 +706,12 @@ class StreamReader:
     `read(n)` returns up to n values, or None once the guest dropped its end.
     """
 
-    def __init__(self, state: InstanceState, shared: SharedStream, chunk: int = 256) -> None:
+    def __init__(
+        self,
+        state: InstanceState,
+        shared: SharedStream,
+        chunk: int = 256,
+    ) -> None:
         self._state = state
         self._shared = shared
         self._chunk = chunk
@@ -591,7 +734,10 @@ class StreamReader:
                 done.set_result(result)
 
         self._state.host_waiters.append(done)
-        self._shared.read(self, buffer, on_copy, on_copy_done)
+        self._state.host_copy(
+            lambda: self._shared.read(self, buffer, on_copy, on_copy_done),
+            done,
+        )
         result = await done
         if result == CopyResult.DROPPED and not buffer.values:
             return None
@@ -640,7 +786,10 @@ class StreamWriter:
                     done.set_result(result)
 
             self._state.host_waiters.append(done)
-            self._shared.write(self, offered, on_copy, on_copy_done)
+            self._state.host_copy(
+                lambda: self._shared.write(self, offered, on_copy, on_copy_done),
+                done,
+            )
             if await done != CopyResult.COMPLETED:
                 break
         return offered.progress
@@ -663,7 +812,7 @@ class FutureReader:
         done: asyncio.Future[CopyResult] = loop.create_future()
         buffer = HostBuffer(1)
         self._state.host_waiters.append(done)
-        self._shared.read(buffer, _settle(done))
+        self._state.host_copy(lambda: self._shared.read(buffer, _settle(done)), done)
         result = await done
         if result != CopyResult.COMPLETED:
             raise _runtime.PluginTrap("the plugin dropped a future without writing it")
@@ -686,7 +835,10 @@ class FutureWriter:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[CopyResult] = loop.create_future()
         self._state.host_waiters.append(done)
-        self._shared.write(HostBuffer(1, [value]), _settle(done))
+        self._state.host_copy(
+            lambda: self._shared.write(HostBuffer(1, [value]), _settle(done)),
+            done,
+        )
         return await done == CopyResult.COMPLETED
 
 
@@ -714,6 +866,7 @@ _ROOT_BUILTINS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "[thread-yield]": ((), ("i32",)),
     "[subtask-drop]": (("i32",), ()),
     "[subtask-cancel]": (("i32",), ("i32",)),
+    "[async-lower][subtask-cancel]": (("i32",), ("i32",)),
     "[context-get-0]": ((), ("i32",)),
     "[context-set-0]": (("i32",), ()),
     "[backpressure-set]": (("i32",), ()),
@@ -769,6 +922,8 @@ class Builtins:
         if name in _ROOT_BUILTINS and module in ("$root", "[export]$root"):
             ins, outs = _ROOT_BUILTINS[name]
             method = re.sub(r"-(0|utf8)$", "", name[1:-1]).replace("-", "_")
+            if name == "[async-lower][subtask-cancel]":
+                method = "subtask_cancel_async"
             return ins, outs, getattr(self, method)
         if name.startswith("[task-return]"):
             func = name[len("[task-return]") :]
@@ -783,11 +938,15 @@ class Builtins:
             raise _core.FastUnavailable(f"{module}/{name} is not an async built-in")
         is_async, kind, op, index, func = found.groups()
         if op == "forward":
-            raise _core.FastUnavailable(f"{module}/{name}: stream.forward is not supported")
+            raise _core.FastUnavailable(
+                f"{module}/{name}: stream.forward is not supported",
+            )
         iface = module[len("[export]") :] if module.startswith("[export]") else module
         payload = self.payloads.get((iface, func, int(index)))
         if payload is None:
-            raise _core.FastUnavailable(f"{module}/{name}: no payload type is known for it")
+            raise _core.FastUnavailable(
+                f"{module}/{name}: no payload type is known for it",
+            )
         ins, outs = _CORE_TYPES[op]
         if kind == "future" and op in ("read", "write"):
             ins = ("i32", "i32")
@@ -806,7 +965,10 @@ class Builtins:
                 (task.module, task.export) != (module, func),
                 f"task.return of `{func}` called by the task of `{task.export}`",
             )
-            trap_if(task.returned, f"`{func}` returned twice (task.return called again)")
+            trap_if(
+                task.returned,
+                f"`{func}` returned twice (task.return called again)",
+            )
             task.returned = True
             value = task.lift_result(flat) if task.lift_result is not None else None
             if not task.result.done():
@@ -815,7 +977,14 @@ class Builtins:
         return task_return
 
     def task_cancel(self) -> None:
-        trap_if(True, "task.cancel without a cancellation request")
+        task = self.state.running_task()
+        trap_if(task.returned, f"task.cancel after `{task.export}` was resolved")
+        trap_if(
+            not task.cancel_delivered,
+            "task.cancel without a delivered cancellation (TASK_CANCELLED)",
+        )
+        task.returned = True
+        task.result.cancel()
 
     def context_get(self) -> int:
         return self.state.running_task().context[0]
@@ -848,7 +1017,10 @@ class Builtins:
 
     def _wset(self, index: int) -> WaitableSet:
         wset = self.state.handles.get(_u32(index))
-        trap_if(not isinstance(wset, WaitableSet), f"handle {index} is not a waitable set")
+        trap_if(
+            not isinstance(wset, WaitableSet),
+            f"handle {index} is not a waitable set",
+        )
         assert isinstance(wset, WaitableSet)
         return wset
 
@@ -880,12 +1052,30 @@ class Builtins:
         trap_if(not isinstance(subtask, Subtask), f"handle {index} is not a subtask")
         subtask.drop()
 
-    def subtask_cancel(self, index: int) -> int:
+    def subtask_cancel(self, index: int, blocking: bool = True) -> int:
+        """Cancels the host coroutine behind a subtask (`asyncio.Task.cancel`). The subtask
+        resolves CANCELLED_BEFORE_RETURNED when the coroutine ends cancelled, RETURNED when it
+        returns anyway; that takes the event loop a turn, so the async form returns BLOCKED
+        and a synchronous one, which would have to suspend the guest, traps."""
         subtask = self.state.handles.get(_u32(index))
         trap_if(not isinstance(subtask, Subtask), f"handle {index} is not a subtask")
+        assert isinstance(subtask, Subtask)
         trap_if(subtask.delivered, "subtask.cancel after its resolution was delivered")
-        trap_if(True, "subtask.cancel is not supported by this host yet")
-        return 0
+        trap_if(subtask.cancel_requested, "subtask.cancel called twice")
+        if not subtask.resolved():
+            subtask.cancel_requested = True
+            if subtask.job is not None:
+                subtask.job.cancel()
+            if not subtask.resolved():
+                trap_if(
+                    blocking,
+                    "a synchronous subtask.cancel would block (use the async one)",
+                )
+                return BLOCKED
+        return subtask.get_pending_event()[2]
+
+    def subtask_cancel_async(self, index: int) -> int:
+        return self.subtask_cancel(index, blocking=False)
 
     # -- error contexts --
 
@@ -895,7 +1085,10 @@ class Builtins:
 
     def error_context_debug_message(self, index: int, ptr: int) -> None:
         errctx = self.state.handles.get(_u32(index))
-        trap_if(not isinstance(errctx, ErrorContext), f"handle {index} is not an error-context")
+        trap_if(
+            not isinstance(errctx, ErrorContext),
+            f"handle {index} is not an error-context",
+        )
         data = errctx.debug_message.encode("utf-8")
         addr = self.plugin.realloc(1, len(data))
         self.plugin.write(addr, data)
@@ -903,7 +1096,10 @@ class Builtins:
 
     def error_context_drop(self, index: int) -> None:
         errctx = self.state.handles.remove(_u32(index))
-        trap_if(not isinstance(errctx, ErrorContext), f"handle {index} is not an error-context")
+        trap_if(
+            not isinstance(errctx, ErrorContext),
+            f"handle {index} is not an error-context",
+        )
 
     # -- streams --
 
@@ -944,12 +1140,16 @@ class Builtins:
         index, ptr, n = _u32(index), _u32(ptr), _u32(n)
         state = self.state
         end = self._end(index, cls, t)
-        trap_if(end.state != CopyState.IDLE, f"stream handle {index} is already copying")
+        trap_if(
+            end.state != CopyState.IDLE,
+            f"stream handle {index} is already copying",
+        )
         buffer = GuestBuffer(state, t, ptr, n)
 
         def event(result: CopyResult, reclaim: Callable[[], None]) -> Event:
             reclaim()
-            end.state = CopyState.DONE if result == CopyResult.DROPPED else CopyState.IDLE
+            dropped = result == CopyResult.DROPPED
+            end.state = CopyState.DONE if dropped else CopyState.IDLE
             return (code, index, int(result) | (buffer.progress << 4))
 
         def on_copy(reclaim: Callable[[], None]) -> None:
@@ -972,10 +1172,32 @@ class Builtins:
             return BLOCKED
         return end.get_pending_event()[2]
 
-    def stream_read(self, t: PayloadType, blocking: bool, i: int, ptr: int, n: int) -> int:
-        return self._stream_copy(ReadableStreamEnd, EventCode.STREAM_READ, t, blocking, i, ptr, n)
+    def stream_read(
+        self,
+        t: PayloadType,
+        blocking: bool,
+        i: int,
+        ptr: int,
+        n: int,
+    ) -> int:
+        return self._stream_copy(
+            ReadableStreamEnd,
+            EventCode.STREAM_READ,
+            t,
+            blocking,
+            i,
+            ptr,
+            n,
+        )
 
-    def stream_write(self, t: PayloadType, blocking: bool, i: int, ptr: int, n: int) -> int:
+    def stream_write(
+        self,
+        t: PayloadType,
+        blocking: bool,
+        i: int,
+        ptr: int,
+        n: int,
+    ) -> int:
         code = EventCode.STREAM_WRITE
         return self._stream_copy(WritableStreamEnd, code, t, blocking, i, ptr, n)
 
@@ -1017,15 +1239,38 @@ class Builtins:
         return end.get_pending_event()[2]
 
     def future_read(self, t: PayloadType, blocking: bool, i: int, ptr: int) -> int:
-        return self._future_copy(ReadableFutureEnd, EventCode.FUTURE_READ, t, blocking, i, ptr)
+        return self._future_copy(
+            ReadableFutureEnd,
+            EventCode.FUTURE_READ,
+            t,
+            blocking,
+            i,
+            ptr,
+        )
 
     def future_write(self, t: PayloadType, blocking: bool, i: int, ptr: int) -> int:
-        return self._future_copy(WritableFutureEnd, EventCode.FUTURE_WRITE, t, blocking, i, ptr)
+        return self._future_copy(
+            WritableFutureEnd,
+            EventCode.FUTURE_WRITE,
+            t,
+            blocking,
+            i,
+            ptr,
+        )
 
-    def _cancel(self, cls: type[CopyEnd], t: PayloadType, blocking: bool, index: int) -> int:
+    def _cancel(
+        self,
+        cls: type[CopyEnd],
+        t: PayloadType,
+        blocking: bool,
+        index: int,
+    ) -> int:
         index = _u32(index)
         end = self._end(index, cls, t)
-        trap_if(end.state != CopyState.ASYNC_COPYING, f"handle {index} has no copy to cancel")
+        trap_if(
+            end.state != CopyState.ASYNC_COPYING,
+            f"handle {index} has no copy to cancel",
+        )
         end.state = CopyState.CANCELLING_COPY
         if not end.has_pending_event():
             end.shared.cancel()
@@ -1069,7 +1314,10 @@ class Builtins:
 def lift_stream(state: InstanceState, index: int, t: PayloadType) -> StreamReader:
     """A `stream<T>` the guest hands over (a result or `task.return` value)."""
     end = state.handles.remove(_u32(index))
-    trap_if(not isinstance(end, ReadableStreamEnd), f"handle {index} is not a readable stream")
+    trap_if(
+        not isinstance(end, ReadableStreamEnd),
+        f"handle {index} is not a readable stream",
+    )
     trap_if(end.shared.t.key != t.key, f"stream {index} has another payload type")
     trap_if(end.state != CopyState.IDLE, f"stream {index} is in the middle of a copy")
     end.join(None)
@@ -1080,7 +1328,10 @@ def lift_stream(state: InstanceState, index: int, t: PayloadType) -> StreamReade
 
 def lift_future(state: InstanceState, index: int, t: PayloadType) -> FutureReader:
     end = state.handles.remove(_u32(index))
-    trap_if(not isinstance(end, ReadableFutureEnd), f"handle {index} is not a readable future")
+    trap_if(
+        not isinstance(end, ReadableFutureEnd),
+        f"handle {index} is not a readable future",
+    )
     trap_if(end.shared.t.key != t.key, f"future {index} has another payload type")
     trap_if(end.state != CopyState.IDLE, f"future {index} is in the middle of a copy")
     end.join(None)
@@ -1091,7 +1342,10 @@ def lift_future(state: InstanceState, index: int, t: PayloadType) -> FutureReade
 
 def lift_error_context(state: InstanceState, index: int) -> ErrorContext:
     errctx = state.handles.get(_u32(index))
-    trap_if(not isinstance(errctx, ErrorContext), f"handle {index} is not an error-context")
+    trap_if(
+        not isinstance(errctx, ErrorContext),
+        f"handle {index} is not an error-context",
+    )
     assert isinstance(errctx, ErrorContext)
     return errctx
 
@@ -1099,12 +1353,14 @@ def lift_error_context(state: InstanceState, index: int) -> ErrorContext:
 def lower_stream(state: InstanceState, t: PayloadType) -> tuple[int, StreamWriter]:
     """A new stream the host writes and the guest reads: (guest handle, host writer)."""
     shared = SharedStream(t)
-    return state.handles.add(ReadableStreamEnd(state, shared)), StreamWriter(state, shared)
+    handle = state.handles.add(ReadableStreamEnd(state, shared))
+    return handle, StreamWriter(state, shared)
 
 
 def lower_future(state: InstanceState, t: PayloadType) -> tuple[int, FutureWriter]:
     shared = SharedFuture(t)
-    return state.handles.add(ReadableFutureEnd(state, shared)), FutureWriter(state, shared)
+    handle = state.handles.add(ReadableFutureEnd(state, shared))
+    return handle, FutureWriter(state, shared)
 
 
 # ---------------------------------------------------------------------------- the plugin
@@ -1170,9 +1426,12 @@ class AsyncPlugin:
         except _core._CallFailed as exc:
             raise _runtime.PluginLoadError(f"invalid component: {exc}") from None
         self.linker = _core._Owned(
-            lib.wasmtime_linker_new(self.engine.ptr), lib.wasmtime_linker_delete, "linker"
+            lib.wasmtime_linker_new(self.engine.ptr),
+            lib.wasmtime_linker_delete,
+            "linker",
         )
-        self._drivers: set[asyncio.Future[Any]] = set()  # tasks and subtasks still running
+        # tasks and subtasks still running
+        self._drivers: set[asyncio.Future[Any]] = set()
         served = dict(imports or {})
         for mod, name in info.imports:
             if (mod, name) in served:
@@ -1187,11 +1446,16 @@ class AsyncPlugin:
         for export in exports.values():
             for name in (export.core_name, f"[callback]{export.core_name}"):
                 if name not in info.exports:
-                    raise _core.FastUnavailable(f"the core module does not export {name}")
+                    raise _core.FastUnavailable(
+                        f"the core module does not export {name}",
+                    )
         self._state: InstanceState | None = None
         self._store: _core.Store | None = None
         self._funcs: dict[str, _core.RawFunc] = {}
         self._pre: _core._Owned | None = None
+        # blocks `typed_codec` registered (`ref`) for the next `allocate`
+        self.pending: list[tuple[bytearray, int, int, bytes | bytearray, int]] = []
+        self._alloc_many: _core.RawFunc | None = None
 
     def _define(
         self,
@@ -1234,17 +1498,24 @@ class AsyncPlugin:
             def finished(job: asyncio.Future[Any]) -> None:
                 if self._state is not state:
                     return  # the instance trapped meanwhile
-                if job.cancelled() or job.exception() is not None:
+                if job.cancelled() and subtask.cancel_requested:
+                    # the guest's subtask.cancel took effect: the coroutine ended cancelled
+                    subtask.state = SubtaskState.CANCELLED_BEFORE_RETURNED
+                elif job.cancelled() or job.exception() is not None:
                     exc = job.exception() if not job.cancelled() else None
-                    self._poison(exc or _runtime.PluginTrap("an async host import was cancelled"))
+                    why = "an async host import was cancelled"
+                    cancelled = _runtime.PluginTrap(why)
+                    self._poison(exc or cancelled)
                     return
-                try:
-                    if spec.lower is not None:
-                        spec.lower(state, job.result(), out_ptr)
-                except BaseException as exc:  # a wrong value, or a trap in cabi_realloc
-                    self._poison(exc)
-                    return
-                subtask.state = SubtaskState.RETURNED
+                else:
+                    try:
+                        if spec.lower is not None:
+                            spec.lower(state, job.result(), out_ptr)
+                    except BaseException as exc:
+                        # a wrong value, or a trap in cabi_realloc
+                        self._poison(exc)
+                        return
+                    subtask.state = SubtaskState.RETURNED
 
                 def event() -> Event:
                     subtask.delivered = True
@@ -1298,7 +1569,9 @@ class AsyncPlugin:
         def export(name: str, kind: int) -> Any:
             ext = store.export(instance, name)
             if ext is None or _core._kind(ext) != kind:
-                raise _runtime.PluginLoadError(f"the core module does not export {name}")
+                raise _runtime.PluginLoadError(
+                    f"the core module does not export {name}",
+                )
             return ext
 
         funcs: dict[str, _core.RawFunc] = {}
@@ -1306,13 +1579,21 @@ class AsyncPlugin:
             if ty is None:
                 continue
             ins, outs = ty
-            funcs[name] = _core.RawFunc(store, export(name, _capi.EXTERN_FUNC), offset, ins, outs)
+            funcs[name] = _core.RawFunc(
+                store,
+                export(name, _capi.EXTERN_FUNC),
+                offset,
+                ins,
+                outs,
+            )
         memory = export("memory", _capi.EXTERN_MEMORY)
         self._memory_ref = (store.context, ctypes.addressof(memory) + offset)
         self._keep = (instance, memory)
         self._size = lib.raw("wasmtime_memory_data_size", _core._SIZE_PROTO)
         self._store = store
         self._funcs = funcs
+        # the allocation helper is per store, made when first needed
+        self._alloc_many = None
         self._state = InstanceState(self)
         if "_initialize" in funcs:
             self._enter("_initialize", ())
@@ -1330,12 +1611,107 @@ class AsyncPlugin:
     def realloc(self, *args: int) -> int:
         """`cabi_realloc(0, 0, align, size)` (or the four-argument form of `Memory`)."""
         old_ptr, old_size, align, size = args if len(args) == 4 else (0, 0, *args)
-        addr = int(self._funcs["cabi_realloc"](old_ptr, old_size, align, size)[0]) & 0xFFFFFFFF
+        got = self._funcs["cabi_realloc"](old_ptr, old_size, align, size)
+        addr = int(got[0]) & 0xFFFFFFFF
         trap_if(addr & (align - 1) != 0, f"cabi_realloc returned misaligned {addr:#x}")
-        trap_if(addr + size > len(self.view()), "cabi_realloc returned memory out of bounds")
+        trap_if(
+            addr + size > len(self.view()),
+            "cabi_realloc returned memory out of bounds",
+        )
         return addr
 
-    def write(self, addr: int, data: bytes) -> None:
+    def ref(
+        self,
+        parent: bytearray,
+        offset: int,
+        align: int,
+        data: bytes | bytearray,
+        count: int = -1,
+    ) -> None:
+        """Registers a block referenced from `parent` (what the fast path's `_st_<id>` helpers
+        call): `allocate` gets its address and writes (address, count) into `parent`."""
+        self.pending.append(
+            (parent, offset, align, data, len(data) if count < 0 else count),
+        )
+
+    def allocate(self) -> None:
+        """Allocates every registered block with the guest's `cabi_realloc`, in one trip into
+        wasm (the fast path's helper module loops over them), then copies them in."""
+        refs = self.pending
+        n = len(refs)
+        if not n:
+            return
+        alloc_many = self._alloc_many or self._allocation_helper()
+        sizes = array.array("I")
+        for ref in refs:
+            sizes.append(ref[2])
+            sizes.append(len(ref[3]))
+        scratch = self._scratch(8 * n)
+        scratch[: 8 * n] = memoryview(sizes).cast("B")
+        try:
+            alloc_many(n)
+        except _core._CallFailed as exc:
+            raise _runtime.PluginTrap(f"cabi_realloc trapped: {exc}") from None
+        addrs = array.array("I", bytes(self._scratch(4 * n)[: 4 * n]))
+        pack = _PAIR.pack_into
+        mem = self.view()
+        end = len(mem)
+        for (parent, offset, align, data, count), addr in zip(refs, addrs):
+            trap_if(
+                addr & (align - 1) != 0,
+                f"cabi_realloc returned misaligned {addr:#x}",
+            )
+            trap_if(
+                addr + len(data) > end,
+                "cabi_realloc returned memory out of bounds",
+            )
+            pack(parent, offset, addr, count)
+            mem[addr : addr + len(data)] = data
+        refs.clear()
+
+    def _allocation_helper(self) -> _core.RawFunc:
+        lib, store, engine = self.lib, self._store, self.engine
+        assert store is not None
+        if engine.allocator is None:
+            wat = importlib.import_module("wasmtime").wat2wasm(_core._ALLOCATOR_WAT)
+            engine.allocator = _core.Module.compile(lib, engine, bytes(wat))
+        realloc = store.export(self._keep[0], "cabi_realloc")
+        helper = (ctypes.c_uint64 * 2)()
+        trap = ctypes.c_void_p(0)
+        error = lib.wasmtime_instance_new(
+            store.context,
+            engine.allocator.ptr,
+            ctypes.addressof(realloc),
+            1,
+            ctypes.addressof(helper),
+            ctypes.addressof(trap),
+        )
+        store.instantiated(error, trap, "cannot start the allocation helper")
+        offset = _capi.ITEM_OFFSET
+        scratch = store.export(helper, "scratch")
+        self._scratch_ref = (store.context, ctypes.addressof(scratch) + offset)
+        alloc = store.export(helper, "alloc_many")
+        self._alloc_many = _core.RawFunc(store, alloc, offset, ("i32",), ())
+        self._keep_helper = (helper, scratch, alloc)
+        return self._alloc_many
+
+    def _scratch(self, size: int) -> memoryview:
+        lib = self.lib
+        have = self._size(*self._scratch_ref)
+        if have < size:
+            prev = ctypes.c_uint64(0)
+            pages = (size - have + 65535) // 65536
+            error = lib.wasmtime_memory_grow(
+                *self._scratch_ref,
+                pages,
+                ctypes.addressof(prev),
+            )
+            trap_if(bool(error), "cannot grow the allocation helper's memory")
+        length = self._size(*self._scratch_ref)
+        base = lib.wasmtime_memory_data(*self._scratch_ref)
+        return memoryview((ctypes.c_ubyte * length).from_address(base)).cast("B")
+
+    def write(self, addr: int, data: bytes | bytearray) -> None:
         mem = self.view()
         trap_if(addr + len(data) > len(mem), f"write at {addr:#x} is out of bounds")
         mem[addr : addr + len(data)] = data
@@ -1350,14 +1726,17 @@ class AsyncPlugin:
         try:
             return str(mem[addr : addr + length], "utf-8")
         except UnicodeDecodeError:
-            raise _runtime.PluginTrap("async ABI violation: string is not UTF-8") from None
+            raise _runtime.PluginTrap(
+                "async ABI violation: string is not UTF-8",
+            ) from None
 
     def _enter(self, name: str, args: Sequence[Any]) -> tuple[Any, ...]:
         """Runs guest code once, synchronously; a trap discards the instance."""
         store = self._store
         assert store is not None
         if self.limits.fuel is not None:
-            store.set_fuel(self.limits.fuel)  # a budget per entry, as per call on the fast path
+            # a budget per entry, as per call on the fast path
+            store.set_fuel(self.limits.fuel)
         running = _core._running.stack
         running.append(self)
         store.interrupts.start()
@@ -1412,9 +1791,33 @@ class AsyncPlugin:
         driver = loop.create_task(self._drive(state, task, export, packed))
         self._drivers.add(driver)
         driver.add_done_callback(self._drivers.discard)
+        try:
+            return await asyncio.shield(task.result)
+        except asyncio.CancelledError:
+            if task.result.done() or self._state is not state:
+                raise
+            # the caller was cancelled: the spec's request_cancellation. The guest gets
+            # TASK_CANCELLED when it next waits or yields, and resolves the task with
+            # `task.cancel` (the call then ends cancelled) or still with `task.return`.
+            task.cancel_requested = True
+            state.wake()
         return await task.result
 
-    def _run(self, state: InstanceState, task: Task, core_name: str, args: Sequence[Any]) -> int:
+    @staticmethod
+    def _cancel_event(task: Task) -> Event | None:
+        """TASK_CANCELLED once the host cancelled the call (callback waits are cancellable)."""
+        if task.cancel_requested and not task.cancel_delivered and not task.returned:
+            task.cancel_delivered = True
+            return (EventCode.TASK_CANCELLED, 0, 0)
+        return None
+
+    def _run(
+        self,
+        state: InstanceState,
+        task: Task,
+        core_name: str,
+        args: Sequence[Any],
+    ) -> int:
         state.task = task
         try:
             return int(self._enter(core_name, args)[0]) & 0xFFFFFFFF
@@ -1431,25 +1834,36 @@ class AsyncPlugin:
                 code, si = packed & 0xF, packed >> 4
                 trap_if(code > CallbackCode.WAIT, f"unknown callback code {code}")
                 if code == CallbackCode.EXIT:
-                    trap_if(not task.returned, f"`{export.func}` exited without task.return")
+                    trap_if(
+                        not task.returned,
+                        f"`{export.func}` exited without task.return or task.cancel",
+                    )
                     return
                 if code == CallbackCode.YIELD:
                     await asyncio.sleep(0)
-                    event: Event = (EventCode.NONE, 0, 0)
+                    if self._state is not state:
+                        return
+                    event: Event = self._cancel_event(task) or (EventCode.NONE, 0, 0)
                 else:
                     wset = state.handles.get(si)
-                    trap_if(not isinstance(wset, WaitableSet), f"handle {si} is not a set")
+                    trap_if(
+                        not isinstance(wset, WaitableSet),
+                        f"handle {si} is not a set",
+                    )
                     wset.num_waiting += 1
                     try:
-                        while not wset.has_pending_event():
+                        cancelled = self._cancel_event(task)
+                        while cancelled is None and not wset.has_pending_event():
                             await state.changed()
                             if self._state is not state:
                                 return  # trapped meanwhile: the trap went to every waiter
+                            cancelled = self._cancel_event(task)
                     finally:
                         wset.num_waiting -= 1
-                    event = wset.get_pending_event()
+                    event = cancelled or wset.get_pending_event()
                 packed = self._run(state, task, callback, event)
-        except BaseException as exc:  # a trap, or a bug of the host: every waiter learns it
+        except BaseException as exc:
+            # a trap, or a bug of the host: every waiter learns it
             if self._state is state:
                 self._poison(exc)
             else:
