@@ -4,8 +4,10 @@ One mypy run over all of them keeps this fast: each world becomes its own packag
 folder, and each package's copy of the host runtime is a one-line re-export of
 `witgen.hostrt` (the runtime is checked once, as part of `mypy --strict witgen`; checking its
 76 verbatim copies would take most of a minute). Black's layout does not matter to mypy, so
-the packages are generated unformatted. Worlds the backend refuses (async functions) are counted,
-and each refusal must name one of those reasons; the accessor worlds must generate.
+the packages are generated unformatted. Worlds the backend refuses (resources beside async
+functions, streams or futures) are counted, and each refusal must name one of those reasons; the
+accessor worlds must generate, and so must the async worlds of tests/async/wit and of the
+streaming contract (examples/contract-1.1.0), whose packages also get the async runtime.
 """
 
 from __future__ import annotations
@@ -19,13 +21,37 @@ from pathlib import Path
 import pytest
 
 from tests.corpus_worlds import corpus_worlds
-from witgen import backends, hostrt
+from witgen import backends, frontend, hostrt, ir
 from witgen.backends.python import generator
 from witgen.diagnostics import UsageError, WitError
 from witgen.paths import REPO_ROOT
 
 # What the backend refuses today in the corpus, and why (spec features it does not lower).
-REFUSED = ("async function", "has resources and is")
+REFUSED = (
+    "resources in a world with async",
+    "resource functions with async",
+    "has resources and is",
+)
+# Async worlds outside the corpus: (WIT, world, whether the backend must generate it)
+ASYNC_WORLDS = (
+    ("tests/async/wit/broad.wit", "broad", True),
+    ("tests/async/wit/edge.wit", "edge", False),  # resources in async functions
+    ("examples/contract-1.1.0/dataflare.wit", "streaming-source-plugin", True),
+    ("examples/contract-1.1.0/dataflare.wit", "streaming-destination-plugin", True),
+)
+RUNTIME = (*hostrt.FILES, *generator._ASYNC_RUNTIME)
+
+
+def _worlds() -> list[tuple[Path, ir.Resolve, str, int, bool | None]]:
+    """The corpus worlds (None: either way), then the async worlds (must generate or not)."""
+    out: list[tuple[Path, ir.Resolve, str, int, bool | None]] = [
+        (*w, None) for w in corpus_worlds()
+    ]
+    for wit, name, must in ASYNC_WORLDS:
+        resolve = frontend.load(REPO_ROOT / wit)
+        wid = next(i for i, w in enumerate(resolve.worlds) if w.name == name)
+        out.append((REPO_ROOT / wit, resolve, name, wid, must))
+    return out
 
 
 def _runtime_stub(module: str) -> str:
@@ -46,17 +72,22 @@ def _runtime_stub(module: str) -> str:
 def test_corpus_bindings_type_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(generator, "_format_all", lambda files: dict(files))
     generated, refused, generated_labels = [], [], []
-    for i, (case, resolve, world, wid) in enumerate(corpus_worlds()):
+    async_generated = 0
+    for i, (case, resolve, world, wid, must) in enumerate(_worlds()):
         package = f"corpus{i}"
         options = backends.GenerateOptions(source=case.name, package_name=package)
         try:
             files = generator.generate(resolve, [wid], options)
         except (WitError, UsageError) as exc:
             assert any(word in str(exc) for word in REFUSED), f"{case.name}:{world}: {exc}"
+            assert must is not True, f"{case.name}:{world}: {exc}"
             refused.append(f"{case.name}:{world}")
             continue
+        assert must is not False, f"{case.name}:{world} should be refused"
+        if f"{package}/_asyncvals.py" in files:
+            async_generated += 1
         for path, text in files.items():
-            if Path(path).name in hostrt.FILES:
+            if Path(path).name in RUNTIME:
                 text = _runtime_stub(Path(path).stem)
             target = tmp_path / path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -67,6 +98,7 @@ def test_corpus_bindings_type_check(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert len(generated) > 70
     accessor_worlds = [w for w in generated_labels if w.startswith("accessors_")]
     assert len(accessor_worlds) == 4, accessor_worlds
+    assert async_generated >= 3, async_generated
     mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir=/dev/null"]
     done = subprocess.run(
         [*mypy, *(f"-p{package}" for package in generated)],
