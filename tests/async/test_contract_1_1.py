@@ -3,10 +3,10 @@
 It adds streaming variants of the source and destination interfaces (async functions with
 `stream<data-record>` and `future<...>`). `witgen compat` must call it a compatible, minor change
 of the default contract; every backend must still generate every 1.0 world from it; the Rust
-backend generates the streaming worlds too, the others refuse them by name, at the function's
-file:line:column.
+and Python backends generate the streaming worlds too, the others refuse them by name, at the
+function's file:line:column.
 
-It is not the default contract (wit/) yet: only the Rust backend generates async code, so
+It is not the default contract (wit/) yet: only the Rust and Python backends generate async code, so
 `witgen generate` of the whole package would fail for the other languages.
 """
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT / "examples" / "contract-1.1.0" / "dataflare.wit"
 STREAMING = ("streaming-source-plugin", "streaming-destination-plugin")
 # Backends that generate the streaming worlds (tests/async/test_rust_guest.py builds and runs them)
-ASYNC_BACKENDS = ("rust",)
+ASYNC_BACKENDS = ("python", "rust")
 
 
 def world_ids(resolve: ir.Resolve) -> dict[str, int]:
@@ -59,7 +59,8 @@ def test_backends_generate_the_1_0_worlds_and_refuse_streaming_by_name(lang: str
     for name in STREAMING:
         if lang in ASYNC_BACKENDS:
             files = module.generate(resolve, [ids[name]], options)
-            assert any("[async-lift]" in text for text in files.values())
+            marker = "[async-lift]" if lang == "rust" else "async def"
+            assert any(marker in text for text in files.values())
             continue
         with pytest.raises(WitError) as refused:
             module.generate(resolve, [ids[name]], options)
