@@ -92,16 +92,7 @@ class Span:
             return self._where
         except AttributeError:
             pass
-        start = self._start
-        line, column = self._lines.locate(start)
-        length = self._length
-        where: _Where
-        if length is None:
-            where = (line, column, None, None)
-        elif self._lines.text.find("\n", start, start + length) < 0:  # on one line: no search
-            where = (line, column, line, column + length)
-        else:
-            where = (line, column, *self._lines.locate(start + length))
+        where = where_at(self._lines, self._start, self._length)
         _set_where(self, where)
         return where
 
@@ -154,6 +145,17 @@ class Span:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+def where_at(lines: SourceLines, start: int, length: int | None) -> _Where:
+    """(line, column, end line, end column) of `length` characters (None: a point) from offset
+    `start` of a file."""
+    line, column = lines.locate(start)
+    if length is None:
+        return (line, column, None, None)
+    if lines.text.find("\n", start, start + length) < 0:  # on one line: no search
+        return (line, column, line, column + length)
+    return (line, column, *lines.locate(start + length))
+
+
 class OffsetSpan(Span):
     """A span made from offsets (see `Span.at`); its file is its `SourceLines`' (one field less
     to fill). Hot code makes one without the call: `object.__new__(OffsetSpan)`, then
@@ -171,7 +173,7 @@ class OffsetSpan(Span):
 _new_span = object.__new__
 _slots: dict[str, Any] = dict(Span.__dict__)
 _set_file = _slots["file"].__set__
-_set_where = _slots["_where"].__set__
+_set_where = set_where = _slots["_where"].__set__
 set_offset_lines = _slots["_lines"].__set__
 set_offset_start = _slots["_start"].__set__
 set_offset_length = _slots["_length"].__set__

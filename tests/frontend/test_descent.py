@@ -158,3 +158,75 @@ def test_fast_path_takes_the_large_input_benchmark() -> None:
 def test_exact_only_env_var_turns_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(descent, "_EXACT_ONLY", True)
     assert descent.parse("t.wit", "package a:b;\n") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a version that goes on with `-pre`/`+build`, comments or whitespace between: only the
+        # exact lexer joins them, so the fast path must decline (the parser checks the next token)
+        "package a:b@1.0.0 -rc;\n",
+        "package a:b@1.0.0 /* c */ +build;\n",
+        "package a:b@1.0.0\n// c\n-rc.1;\n",
+        "package a:b;\ninterface i {\n  @since(version = 1.0.0 -rc)\n  f: func();\n}\n",
+        "package a:b;\ninterface i {\n  @since(version = 1.0.0 /* c */ +b)\n  f: func();\n}\n",
+        "package a:b;\ninterface i {\n  @since(version = 1.0.0 ->\n  f: func();\n}\n",
+    ],
+)
+def test_fast_path_declines_a_version_with_a_tail(text: str) -> None:
+    assert descent.parse("t.wit", text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the package's docs span is a point where its first comment starts
+        "\n\n  // c\n/// d\npackage a:b;\n",
+        "/** d */ package a:b;\ninterface i {}\n",
+        "\r\n\t/* c */\r\n/// d\r\npackage a:b@1.0.0;\n",
+        # comments in every gap, and runs of them across the end of a scanning chunk
+        "/// p\npackage /* 1 */ a /* 2 */ : b;\n/// i\ninterface /**/ i { /// f\n f: func(); }"
+        "\n// trailing\n",
+        "package a:b;\n" + "// filler\n" * 9000 + "/// d\ninterface i {}\n" + "// end\n" * 3,
+    ],
+)
+def test_fast_path_matches_exact_path_on_comments_and_docs(text: str) -> None:
+    assert _check(text)
+
+
+def test_spans_of_the_fast_path_match_after_comments_across_chunks() -> None:
+    """Spans are kept as token numbers and found in the text when read; on a file of several
+    scanning chunks with comments everywhere they must still equal the exact path's."""
+    text = big_wit(2000, per_interface=500).replace(": func(", ": /* c */ func(")
+    assert len(text) > 4 * (1 << 16)
+    assert _check(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "package a:b;\n/// d\ninterface i {\n  // c\n  f: func(x: nope);\n}\n",
+        "package a:b;\ninterface i {\n  type t = u8;\n  type t = u16;\n}\n",
+        "package a:b;\nworld w {\n  import /* c */ x:y/z@1.0.0;\n}\n",
+        "package a:b;\ninterface i { use j.{t}; }\n",
+        "package a:b;\n" + "// filler\n" * 9000 + "interface i {\n  r: func() -> own<q>;\n}\n",
+    ],
+)
+def test_errors_found_after_the_fast_path_read_the_same(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A syntactically valid file with an error found later (resolving) is reported at the same
+    place, in the same words, whichever path parsed it."""
+    from witgen import frontend
+
+    path = tmp_path / "t.wit"
+    path.write_text(text, encoding="utf-8")
+    assert descent.parse(str(path), text) is not None
+    renders = []
+    for exact_only in (False, True):
+        monkeypatch.setattr(descent, "_EXACT_ONLY", exact_only)
+        with pytest.raises(WitError) as err:
+            frontend.load(path)
+        renders.append(err.value.render())
+    assert renders[0] == renders[1]
+    assert "-->" in renders[0]

@@ -17,7 +17,9 @@ from witgen.diagnostics import Span
 class Id:
     name: str
     span: Span
-    pos: int = -1  # offset of its token in the file (doc comments hang off it)
+    # offset of its token in the file: the exact parser finds doc comments by it (the fast
+    # path, which finds them otherwise, leaves it -1); not part of the name, so not compared
+    pos: int = field(default=-1, compare=False)
 
 
 @dataclass(slots=True)
@@ -25,7 +27,7 @@ class Attr:
     kind: str  # "since" | "unstable" | "deprecated" | "external-id"
     value: str  # a version for since/deprecated, a feature name for unstable, else a string
     span: Span  # the attribute's name (after `@`)
-    pos: int = -1  # offset of its `@`
+    pos: int = field(default=-1, compare=False)  # offset of its `@` (as `Id.pos`)
 
 
 @dataclass(slots=True)

@@ -16,15 +16,18 @@ import os
 import re
 import sys
 from array import array
-from typing import Any
+from typing import Any, Iterator
 
 from witgen.diagnostics import (
     OffsetSpan,
     SourceLines,
     Span,
+    _Where,
     set_offset_length,
     set_offset_lines,
     set_offset_start,
+    set_where,
+    where_at,
 )
 from witgen.frontend import ast
 from witgen.frontend.lexer import (
@@ -32,7 +35,6 @@ from witgen.frontend.lexer import (
     _CHUNK,
     KEYWORDS,
     PUNCT,
-    _version_tail,
     semver_problem,
     validate_id,
 )
@@ -53,6 +55,9 @@ _PRIMITIVES = frozenset(
 )
 _TYPEDEFS = frozenset("type record flags variant enum resource".split())
 _DIGITS = frozenset("0123456789")
+# a version followed by one of these (comments between) goes on with `-pre`/`+build`, which
+# only the exact lexer reads
+_VERSION_TAILS = frozenset(("-", "->", "+"))
 _MAX_NESTING = 50  # well below the exact path's limit of 100: deeper types go there
 # WITGEN_EXACT_PARSER=1 sends every file to the exact path (to compare the two, or to rule the
 # fast path out when chasing a problem)
@@ -64,17 +69,15 @@ class _GiveUp(Exception):
 
 
 class _Scan:
-    """A file's tokens as parallel lists, and `docs[i]`: the comments before token `i` with the
-    offset where the first of them starts."""
+    """A file's tokens as parallel lists, and `docs[i]`: the comments before token `i`. Where
+    tokens start is not worked out here: only a span that is read needs it (`_TokenLines`)."""
 
-    __slots__ = ("kinds", "values", "starts", "docs")
+    __slots__ = ("kinds", "values", "docs")
 
     def __init__(self) -> None:
         self.kinds: list[str] = []
         self.values: list[str] = []
-        # offsets as C ints: no int object kept per token (a ninth of a large file's peak memory)
-        self.starts = array("l")
-        self.docs: dict[int, tuple[list[str], int]] = {}
+        self.docs: dict[int, list[str]] = {}
 
 
 def _classify(value: str) -> str | None:
@@ -102,8 +105,7 @@ def _classify(value: str) -> str | None:
 # whitespace is ever between two pieces. `\r` counts as whitespace here: `_scan` checks first
 # that each one starts a `\r\n`, as `_FAST` would. A block comment that nests or runs past a
 # chunk is `/*` alone, and the exact path judges it.
-_PIECES = re.compile(
-    r"""
+_PIECE = r"""
     ( [=,:;(){}<>*@+.]|->|-
     | %?[^\W\d][\w-]*+|%
     | \d+(?:\.\d+\.\d+)?
@@ -113,82 +115,146 @@ _PIECES = re.compile(
     | "[^"\n]*"?
     | [^ \t\n\r]
     )
-    """,
-    re.VERBOSE,
-)
+"""
+_PIECES = re.compile(_PIECE, re.VERBOSE)
+# the same pieces, each with the whitespace before it: `findall` gives the pieces alone (no
+# whitespace strings, no offsets), which is all that parsing a valid file needs
+_PIECES_AFTER_SPACE = re.compile(r"[ \t\n\r]*+" + _PIECE, re.VERBOSE)
 
 
-def _scan(text: str) -> _Scan | None:
-    """The tokens of `text` (the pieces of `_PIECES`), or None when the exact lexer must look
-    at it: non-ASCII text, a forbidden character, a `\r` not before `\n`, a bad name, version or
-    string, a block comment that nests or crosses a chunk, a version with `-pre`/`+build`.
-    (Doing each chunk with list-wide C functions, `map`/`accumulate`/`compress`, was measured
-    slower.)"""
-    if not text.isascii() or _BAD_CODEPOINTS.search(text) is not None:
-        return None
-    if "\r" in text and text.count("\r") != text.count("\r\n"):
-        return None
-    out = _Scan()
-    add_kind = out.kinds.append
-    add_value = out.values.append
-    add_start = out.starts.append
-    docs = out.docs
-    # each piece met for the first time joins `known` as (its kind, the string kept for it):
-    # one lookup for its repetitions, which share the first string rather than keep their own
-    # copy (a third of the memory of the tokens on a large file)
-    known = {k: (kind, k) for k, kind in _KINDS.items()}
-    count = 0  # tokens so far
-    split = _PIECES.split
-    pending: list[str] | None = None
-    pending_start = 0
+def _chunks(text: str) -> Iterator[str]:
+    """`text` in pieces of about `_CHUNK` characters, each ending just after a newline (only a
+    block comment can cross the end of one; it is then `/*` alone, which the fast path
+    declines)."""
     pos = 0
     n = len(text)
     while pos < n:
         stop = text.find("\n", pos + _CHUNK)
         stop = n if stop < 0 else stop + 1
-        pieces = split(text[pos:stop])
-        pairs = iter(pieces)
-        for space, value in zip(pairs, pairs):
-            pos += len(space)
-            hit = known.get(value)
-            if hit is None:
-                kind = _classify(value)
-                if kind is None:
-                    return None
-                if kind is _VERSION:
-                    end = pos + len(value)
-                    if _version_tail(text, end, value)[1] != end:
-                        return None  # `-pre`/`+build` follows: the exact lexer joins them
-                elif kind is not _COMMENT:
-                    known[value] = (kind, value)
+        yield text[pos:stop]
+        pos = stop
+
+
+def _scan(text: str) -> _Scan | None:
+    """The tokens of `text` (the pieces of `_PIECES`), or None when the exact lexer must look
+    at it: non-ASCII text, a forbidden character, a `\r` not before `\n`, a bad name, version or
+    string, a block comment that nests or crosses a chunk. (A version followed by `-pre` or
+    `+build` is declined by the parser, which meets versions.)
+
+    Each chunk is done by list-wide C functions (`findall`, `map`, `set.difference`, slices);
+    Python code runs once per distinct piece and once per comment, not once per token."""
+    if not text.isascii() or _BAD_CODEPOINTS.search(text) is not None:
+        return None
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return None
+    out = _Scan()
+    kinds = out.kinds
+    values = out.values
+    docs = out.docs
+    # each piece met for the first time gets its kind and the string kept for it: its
+    # repetitions share that first string rather than keep their own copy (a third of the
+    # memory of the tokens on a large file)
+    kind_of: dict[str, str] = dict(_KINDS)
+    kept: dict[str, str] = dict(_KINDS)
+    findall = _PIECES_AFTER_SPACE.findall
+    for chunk in _chunks(text):
+        pieces = findall(chunk)
+        for value in set(pieces).difference(kind_of):
+            kind = _classify(value)
+            if kind is None:
+                return None
+            kind_of[value] = kind
+            kept[value] = value
+        chunk_kinds = list(map(kind_of.__getitem__, pieces))
+        chunk_values = list(map(kept.__getitem__, pieces))
+        del pieces
+        if _COMMENT not in chunk_kinds:
+            kinds += chunk_kinds
+            values += chunk_values
+            continue
+        # comments leave the token lists; each run of them becomes the docs of the next token
+        find = chunk_kinds.index
+        at = 0
+        while True:
+            try:
+                comment = find(_COMMENT, at)
+            except ValueError:
+                break
+            kinds += chunk_kinds[at:comment]
+            values += chunk_values[at:comment]
+            run = docs.get(len(kinds))
+            if run is None:
+                docs[len(kinds)] = [chunk_values[comment]]
             else:
-                kind, value = hit
-            if kind is _COMMENT:
-                if pending is None:
-                    pending = []
-                    pending_start = pos
-                pending.append(value)
-                pos += len(value)
-                continue
-            if pending is not None:
-                docs[count] = (pending, pending_start)
-                pending = None
-            add_kind(kind)
-            add_value(value)
-            add_start(pos)
-            count += 1
-            pos += len(value)
-        pos += len(pieces[-1])  # the whitespace after the chunk's last piece
-        if pos != stop:
-            return None
+                run.append(chunk_values[comment])
+            at = comment + 1
+        kinds += chunk_kinds[at:]
+        values += chunk_values[at:]
+    docs.pop(len(kinds), None)  # comments after the last token document nothing
     for _ in range(4):  # lookahead past the end never leaves the lists
-        add_kind(_EOF)
-        add_value("")
-        add_start(n)
+        kinds.append(_EOF)
+        values.append("")
     return out
 
 
-_span_at = Span.at
+def _token_starts(text: str) -> array[int]:
+    """Where each token of `_scan(text)` starts (not its comments), in the same order: the same
+    pieces, from `split`, which keeps the whitespace between them. Only read for a span that
+    is shown or compared, so it need not be fast."""
+    starts = array("l")
+    pos = 0
+    for chunk in _chunks(text):
+        pieces = _PIECES.split(chunk)
+        for k in range(1, len(pieces), 2):
+            pos += len(pieces[k - 1])
+            piece = pieces[k]
+            if not piece.startswith(("//", "/*")):
+                starts.append(pos)
+            pos += len(piece)
+        pos += len(pieces[-1])
+    starts.extend([len(text)] * 4)  # the `_EOF`s
+    return starts
+
+
+class _TokenLines(SourceLines):
+    """A file's `SourceLines` that also knows its tokens, for `_TokenSpan`: where each token
+    starts is found the first time a span needs it (`check` on a valid file never does)."""
+
+    __slots__ = ("values", "_token_starts")
+
+    def __init__(self, file: str, text: str, values: list[str]) -> None:
+        super().__init__(file, text)
+        self.values = values
+        self._token_starts: array[int] | None = None
+
+    def token_range(self, first: int, last: int) -> tuple[int, int]:
+        """The offset where token `first` starts and the length up to the end of `last`."""
+        starts = self._token_starts
+        if starts is None:
+            starts = self._token_starts = _token_starts(self.text)
+        start = starts[first]
+        return start, starts[last] + len(self.values[last]) - start
+
+
+class _TokenSpan(OffsetSpan):
+    """A span made by the fast path from token numbers: `_start` is its first token's, `_length`
+    its last token's (`_lines` is a `_TokenLines`); offsets, then lines and columns, are looked
+    up when it is first read, and it is then equal to the exact path's span."""
+
+    __slots__ = ()
+
+    def _located(self) -> _Where:
+        try:
+            return self._where
+        except AttributeError:
+            pass
+        lines: _TokenLines = self._lines  # type: ignore[assignment]
+        start, length = lines.token_range(self._start, self._length)  # type: ignore[arg-type]
+        where = where_at(lines, start, length)
+        set_where(self, where)
+        return where
+
+
 _new_object = object.__new__
 
 
@@ -199,28 +265,33 @@ class _Descent:
         self.file = file
         self.kinds = scan.kinds
         self.values = scan.values
-        self.starts = scan.starts
         self.comments = scan.docs
         # line numbers are looked up when a span's are first read (`OffsetSpan`), if ever
-        self.lines = SourceLines(file, text)
+        self.lines = _TokenLines(file, text, scan.values)
+        self.text = text
         self.i = 0
 
     # -- tokens --
 
     def _span(self, i: int) -> Span:
         """Token `i`'s span, made as the parser's `_token_span` makes it."""
-        return _span_at(self.lines, self.starts[i], len(self.values[i]))
+        span = _new_object(_TokenSpan)
+        set_offset_lines(span, self.lines)
+        set_offset_start(span, i)
+        set_offset_length(span, i)
+        return span
 
     def _span_from(self, first: int) -> Span:
         """From the start of token `first` to the end of the token before the next."""
-        last = self.i - 1
-        start = self.starts[first]
-        end = self.starts[last] + len(self.values[last])
-        return _span_at(self.lines, start, end - start)
+        span = _new_object(_TokenSpan)
+        set_offset_lines(span, self.lines)
+        set_offset_start(span, first)
+        set_offset_length(span, self.i - 1)
+        return span
 
     def _docs(self, i: int) -> list[str]:
         hit = self.comments.get(i)
-        return [] if hit is None else hit[0]
+        return [] if hit is None else hit
 
     def _expect(self, kind: str) -> None:
         if self.kinds[self.i] != kind:
@@ -228,26 +299,25 @@ class _Descent:
         self.i += 1
 
     def _id(self) -> ast.Id:
-        # the commonest token: its span is made here as `Span.at` makes it (a call less)
+        # the commonest token: its span is made here as `_span` makes it (a call less)
         i = self.i
         kind = self.kinds[i]
-        text = name = self.values[i]
+        name = self.values[i]
         if kind is not _ID:
             if kind is not _EXPLICIT_ID:
                 raise _GiveUp()
-            name = text[1:]
+            name = name[1:]
         self.i = i + 1
-        start = self.starts[i]
-        span = _new_object(OffsetSpan)
+        span = _new_object(_TokenSpan)
         set_offset_lines(span, self.lines)
-        set_offset_start(span, start)
-        set_offset_length(span, len(text))
-        return ast.Id(name, span, start)
+        set_offset_start(span, i)
+        set_offset_length(span, i)
+        return ast.Id(name, span)
 
     def _version(self) -> str:
-        """`@` VERSION (the `@` is next)."""
+        """`@` VERSION (the `@` is next); one with `-pre`/`+build` goes to the exact path."""
         i = self.i + 1
-        if self.kinds[i] != _VERSION:
+        if self.kinds[i] != _VERSION or self.kinds[i + 1] in _VERSION_TAILS:
             raise _GiveUp()
         self.i = i + 1
         return self.values[i]
@@ -266,9 +336,9 @@ class _Descent:
             else:
                 self._expect(";")
                 package.docs = self._docs(0)
-                hit = self.comments.get(0)
-                if hit is not None:
-                    package.docs_span = _span_at(self.lines, hit[1], None)
+                if 0 in self.comments:  # a point where the first of them starts
+                    first = len(self.text) - len(self.text.lstrip(" \t\n\r"))
+                    package.docs_span = Span.at(self.lines, first, None)
         items: list[ast.TopItem] = []
         nested: list[ast.NestedPackage] = []
         while kinds[self.i] != _EOF:
@@ -346,14 +416,13 @@ class _Descent:
         attrs: list[ast.Attr] = []
         seen: set[str] = set()
         while self.kinds[self.i] == "@":
-            at = self.starts[self.i]
             self.i += 1
             name = self._id()
             self._expect("(")
             key = self._id()
             self._expect("=")
             if name.name in ("since", "deprecated") and key.name == "version":
-                if self.kinds[self.i] != _VERSION:
+                if self.kinds[self.i] != _VERSION or self.kinds[self.i + 1] in _VERSION_TAILS:
                     raise _GiveUp()
                 value = self.values[self.i]
                 self.i += 1
@@ -365,7 +434,7 @@ class _Descent:
             if name.name in seen or {name.name, *seen} >= {"since", "unstable"}:
                 raise _GiveUp()  # twice, or both @since and @unstable: the exact path says so
             seen.add(name.name)
-            attrs.append(ast.Attr(name.name, value, name.span, at))
+            attrs.append(ast.Attr(name.name, value, name.span))
         return attrs
 
     # -- interfaces and worlds --
@@ -593,10 +662,10 @@ class _Descent:
         kind = kinds[i]
         if kind in _PRIMITIVES:  # the commonest type: its span made here, as `_id` does
             self.i = i + 1
-            span: Span = _new_object(OffsetSpan)  # made as `Span.at` makes it, a call less
+            span: Span = _new_object(_TokenSpan)  # made as `_span` makes it, a call less
             set_offset_lines(span, self.lines)
-            set_offset_start(span, self.starts[i])
-            set_offset_length(span, len(kind))
+            set_offset_start(span, i)
+            set_offset_length(span, i)
             return ast.TypeNode(kind, (), span)
         if kind is _ID or kind is _EXPLICIT_ID:
             name = self._id()
