@@ -327,10 +327,16 @@ def worlds(
     name = names.fresh()
     body = []
     used_ifaces: set[tuple[str, str]] = set()
+    # A world that includes another leaves its interfaces imported or exported by path without
+    # stability: the included world may list the same interface under another one, which
+    # wit-parser calls a "mismatch in stability" (an unannotated one takes the other's).
+    included = draw(st.sampled_from(earlier)) if earlier and draw(st.booleans()) else None
     for direction in ("import", "export"):
         for _ in range(draw(st.integers(0, 3))):
             choice = draw(st.integers(0, 3))
             attr = attribute(draw, version, "  ")
+            if choice == 0 and included is not None:
+                attr = ""
             # Only interfaces without `use` are exported: an exported interface whose
             # dependencies are also imported "depends on an interface in incompatible ways".
             eligible = [i for i in ifaces if direction == "import" or not i.uses_others]
@@ -353,9 +359,8 @@ def worlds(
                 body.append(
                     f"{attr}  {direction} {func_names.fresh()}: interface {{\n{inner}  }}\n"
                 )
-    include = draw(st.booleans())
-    if earlier and include:
-        body.append(f"  include {draw(st.sampled_from(earlier))};\n")
+    if included is not None:
+        body.append(f"  include {included};\n")
     head = draw(docs("")) + attribute(draw, version, "", unstable=False)
     return head + f"world {name} {{\n{''.join(body)}}}\n"
 
