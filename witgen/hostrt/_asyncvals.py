@@ -593,9 +593,20 @@ class Values:
         raise TypeError(f"no canonical lowering for a {kind!r} value here")
 
     def _spawn(self, work: Awaitable[Any]) -> None:
+        """Runs a feeder in the background; if it fails (a wrong value, the host's iterable
+        raised), the instance is discarded and the host's calls waiting on it get the error.
+        """
         job = asyncio.ensure_future(work)
         self.feeders.add(job)
         job.add_done_callback(self.feeders.discard)
+        job.add_done_callback(self._failed)
+
+    def _failed(self, job: asyncio.Future[Any]) -> None:
+        if job.cancelled() or job.exception() is None:
+            return
+        exc = job.exception()
+        assert exc is not None
+        self.plugin._poison(exc)
 
 
 def _parts(desc: Desc, v: Any) -> list[Any]:
@@ -770,6 +781,14 @@ def _core_args(
     return [ptr]
 
 
+def _lower_args(values: Values, e: Export, args: Sequence[Any]) -> list[Any]:
+    """An export's core arguments; a wrong value is an error naming the function."""
+    try:
+        return _core_args(values, e.params, args, e.params_indirect)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{e.method or e.name}(): {exc}") from None
+
+
 class AsyncInstance:
     """A plugin of an async world: the generated world class's engine.
 
@@ -849,7 +868,7 @@ class AsyncInstance:
         values = self.values
 
         def lower(state: _async.InstanceState, args: Sequence[Any]) -> list[Any]:
-            return _core_args(values, e.params, args, e.params_indirect)
+            return _lower_args(values, e, args)
 
         return lower
 
@@ -934,7 +953,7 @@ class AsyncInstance:
         self._check_args(e, args)
         plugin = self.plugin
         plugin.state()
-        flat = _core_args(self.values, e.params, args, e.params_indirect)
+        flat = _lower_args(self.values, e, args)
         out = plugin._enter(e.core_name, flat)
         if e.result is None:
             value = None
