@@ -1,8 +1,7 @@
 """The Rust SDK generated for async exports (the 1.1.0 streaming worlds).
 
 tests/async/test_rust_guest.py runs guests built on it; here: it is laid out as rustfmt lays it
-out and clippy-clean, and what the backend does not generate yet is refused by name at the
-function's file:line:column.
+out and clippy-clean, and async resource functions are generated.
 """
 
 from __future__ import annotations
@@ -86,36 +85,37 @@ def test_the_sdk_is_clippy_clean(sdk: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
 
 
-@pytest.mark.parametrize(
-    ("wit", "needle"),
-    [
-        (
-            "interface i { resource r { m: async func(); } }\nworld w { import i; }",
-            "function `[method]r.m` is async; the Rust backend does not support async resource",
-        ),
-        (
-            "interface i { resource r { constructor(); s: static async func(); } }\n"
-            "world w { export i; }",
-            "function `[static]r.s` is async; the Rust backend does not support async resource",
-        ),
-    ],
-)
-def test_what_is_not_generated_yet_is_refused_by_name(
-    tmp_path: Path, wit: str, needle: str
-) -> None:
+def test_async_resource_functions_are_generated(tmp_path: Path) -> None:
+    """Async methods and statics of imported and exported resources: imported ones are `async
+    fn`s of the handle type (`[async-lower][method]r.m`), exported ones functions of the
+    resource's trait returning a future, lifted with `[async-lift]` + `[callback]`, each with
+    its own `task_return_<resource>_<name>` (tests/async/test_rust_async_resources.py runs them)."""
     path = tmp_path / "t.wit"
-    text = f"package t:x;\n{wit}\n"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(
+        "package t:x;\n"
+        "interface i { resource r { m: async func(a: string) -> u32; s: static async func(); } }\n"
+        "interface e { resource r { constructor(); m: async func(a: string) -> u32;\n"
+        "  s: static async func() -> r; } }\n"
+        "world w { import i; export e; }\n",
+        encoding="utf-8",
+    )
     resolve = frontend.load(path, all_features=True)
     main = resolve.main_package
     assert main is not None
     worlds = sorted(resolve.packages[main].worlds.values())
-    with pytest.raises(Unsupported) as refused:
-        rust_generator.generate(resolve, worlds, backends.GenerateOptions(source="t.wit"))
-    assert needle in refused.value.message
-    span = refused.value.span
-    assert span is not None
-    assert text.splitlines()[span.line - 1].startswith("interface i")
+    files = rust_generator.generate(resolve, worlds, backends.GenerateOptions(source="t.wit"))
+    text = "\n".join(files.values())
+    assert "pub async fn m(&self, a: &str) -> u32 {" in text
+    assert "pub async fn s() {" in text
+    assert '#[link_name = "[async-lower][method]r.m"]' in text
+    assert '#[link_name = "[async-lower][static]r.s"]' in text
+    assert "fn m(&self, a: String) -> impl core::future::Future<Output = ()> + '_;" in text
+    assert "fn s() -> impl core::future::Future<Output = ()> + 'static;" in text
+    assert "pub fn task_return_r_m(value: u32) {" in text
+    assert "pub fn task_return_r_s(value: R) {" in text
+    assert '#[export_name = "[async-lift]t:x/e#[method]r.m"]' in text
+    assert '#[export_name = "[callback][async-lift]t:x/e#[static]r.s"]' in text
+    assert '#[link_name = "[task-return][method]r.m"]' in text
 
 
 BROAD_WIT = rust_source.ROOT / "tests" / "async" / "wit" / "broad.wit"

@@ -7,6 +7,7 @@ each WIT of `tests/rust/wit/` and `tests/rust/corpus/`, and the guest crates of
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -86,9 +87,14 @@ def build_all() -> dict[str, Path]:
 
 
 def sdk_dirs() -> list[Path]:
-    """The generated SDK crates of the test workspace (after `build_all`)."""
+    """The generated SDK crates of the test workspace (after `build_all`); a stale folder of an
+    earlier layout that the workspace no longer lists is left out."""
+    manifest = (WORKSPACE / "Cargo.toml").read_text(encoding="utf-8")
+    members = set(re.findall(r'"([^"]+)"', manifest.split("members = [", 1)[1].split("]", 1)[0]))
     return sorted(
         p
         for p in WORKSPACE.iterdir()
-        if (p / "src" / "lib.rs").exists() and not p.name.startswith(("stub-", *GUEST_SPECS))
+        if p.name in members
+        and (p / "src" / "lib.rs").exists()
+        and not p.name.startswith(("stub-", *GUEST_SPECS))
     )

@@ -20,7 +20,7 @@ def _impls(m: ModuleModel, indent: str) -> list[str]:
             continue
         out.append(f"{indent}pub struct Stub{r.name};")
         out.append(f"{indent}impl {r.trait} for Stub{r.name} {{")
-        out += [f"{indent}    {f.signature} {{ unimplemented!() }}" for f in r.trait_fns]
+        out += [f"{indent}    {f.signature} {{ {_stub_body(f.signature)} }}" for f in r.trait_fns]
         out.append(f"{indent}}}")
     if m.trait:
         out.append(f"{indent}impl {m.trait} for crate::Stub {{")

@@ -142,7 +142,17 @@ class TypeFacts:
             own = TypeInfo(enums=True)
         for child in ir.type_children(kind, handles=False):
             if child is not None:
-                own = own | self.of(child)
+                inner = self.of(child)
+                if isinstance(kind, (ir.Future, ir.Stream)):
+                    # the value is an i32 handle: its elements own no memory or handles of it
+                    # (a `future<string>` result needs no post-return); only what the
+                    # elements name is kept
+                    inner = TypeInfo(
+                        futures=inner.futures,
+                        error_contexts=inner.error_contexts,
+                        resources=inner.resources,
+                    )
+                own = own | inner
         return own
 
     def find(

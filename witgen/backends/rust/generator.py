@@ -52,7 +52,7 @@ ASYNC_RUNTIME = Path(__file__).with_name("async_support.rs")
 # world-level export names whose symbol the Rust toolchain treats specially on wasm32
 _RESERVED_CORE_EXPORTS = frozenset({"main"})
 # Function kinds whose first parameter is the resource (`&self` in Rust)
-_METHOD_KINDS = frozenset({"method", "method-getter", "method-setter"})
+_METHOD_KINDS = frozenset({"method", "async-method", "method-getter", "method-setter"})
 # The crate root's own modules (besides `imports`, see `plan_shared`): no world module takes
 # their names
 _CRATE_MODULES = frozenset({"rt", "stateful", "async_rt"})
@@ -100,6 +100,18 @@ class ResourceModel:
 class Extern:
     module: str
     funcs: list[tuple[str, str, str, str]]  # (link name, rust ident, params, result suffix)
+
+
+@dataclass
+class AsyncExportSite:
+    """Where an async export is defined: its core name, module, the interface's trait, and the
+    exported resource whose trait holds it (None for a free function)."""
+
+    export_name: str
+    here: str
+    mod_path: str
+    trait: str
+    owner: ResourceModel | None
 
 
 @dataclass
@@ -535,12 +547,7 @@ class RustGen:
                 m.types.append(TypeDefModel("flags", name, docs, "", members, repr_))
             elif isinstance(kind, ir.Resource):
                 pass  # rendered with its functions (see import/export functions)
-            elif isinstance(kind, (ir.Future, ir.Stream)):
-                raise Unsupported(
-                    f"type `{td.name}`: futures and streams are not supported by the Rust "
-                    "backend yet"
-                )
-            else:
+            else:  # aliases and named structural types (a named `future<T>` is its handle)
                 if isinstance(kind, ir.Alias):
                     target = self._alias_target(namer, kind.type, here, lt)
                 else:
@@ -553,15 +560,6 @@ class RustGen:
         return namer.owned(ty, here, lt)
 
     # -- imports --
-
-    def _check(self, func: ir.Function) -> None:
-        """Refuse what the backend cannot generate yet: async resource functions."""
-        if func.is_async and func.resource is not None:
-            raise Unsupported(
-                f"function `{func.name}` is async; the Rust backend does not support async "
-                "resource functions yet",
-                func.span,
-            )
 
     def import_functions(
         self,
@@ -584,7 +582,6 @@ class RustGen:
             ext.funcs.append((f"[resource-drop]{td.name}", drop, "handle: i32", ""))
             by_resource[tid] = ResourceModel(rname, "", doc_lines(td.docs), False, drop)
         for func in funcs:
-            self._check(func)
             sig = core_signature(self.layouts, func, "import")
             ident = f"_import_{_ident(func.name)}"
             params, _ = _core_params(sig)
@@ -801,11 +798,12 @@ class RustGen:
         m.resources.extend(resources.values())
         max_area = (0, 1)
         for func in funcs:
-            self._check(func)
             self.payload_ops(m, namer, func, here, ext)
             export_name = func.name if key is None else f"{key}#{func.name}"
+            owner = None if func.resource is None else resources[self._resource_id(func.resource)]
             if func.is_async:
-                self.async_export(m, namer, func, export_name, here, mod_path, trait, shims, ext)
+                where = AsyncExportSite(export_name, here, mod_path, trait, owner)
+                self.async_export(m, namer, func, where, shims, ext)
                 continue
             sig = core_signature(self.layouts, func, "export")
             post_name = f"cabi_post_{export_name}"
@@ -815,7 +813,6 @@ class RustGen:
                 # `component new` maps to the same component export `main`
                 export_name, post_name = f"cm32p2||{func.name}", f"cm32p2||{func.name}_post"
             ident = _ident(func.name)
-            owner = None if func.resource is None else resources[self._resource_id(func.resource)]
             bound = trait if owner is None else owner.trait
             trait_fn, glue, post = self.export_fn(namer, func, sig, ident, bound, here, owner)
             (m.trait_fns if owner is None else owner.trait_fns).append(trait_fn)
@@ -960,23 +957,34 @@ class RustGen:
         m: ModuleModel,
         namer: TypeNamer,
         func: ir.Function,
-        export_name: str,
-        here: str,
-        mod_path: str,
-        trait: str,
+        where: AsyncExportSite,
         shims: list[Shim],
         ext: Extern,
     ) -> None:
         """An async export lifted with the callback ABI: the trait function is an async
         function that reports its result with the generated `task_return_<name>` (it may go on
         working afterwards, e.g. writing the streams it returned); the core export starts it
-        on `async_rt`'s executor and the callback export polls it on each event."""
+        on `async_rt`'s executor and the callback export polls it on each event. A method or
+        static function of an exported resource is a function of the resource's trait (a
+        method's future may use `&self` until it reports its result: the caller's borrow ends
+        there, and the caller may drop the resource afterwards)."""
         m.uses_async = True
         ident = _ident(func.name)
         name = self._fn_name(func, imported=False)
+        owner, here = where.owner, where.here
+        receiver = func.kind == "async-method"
+        decl = ["&self"] if receiver else []
         with namer.recording() as named:
-            decl = [f"{snake(p.name)}: {namer.owned(p.type, here)}" for p in func.params]
-        returner = f"task_return_{name.removeprefix('r#')}"
+            decl += [
+                f"{snake(p.name)}: {namer.owned(p.type, here)}"
+                for i, p in enumerate(func.params)
+                if not (receiver and i == 0)
+            ]
+        wit_stem = func.name
+        if func.resource is not None:  # methods of different resources may share a name
+            resource_name = self.resolve.types[self._resource_id(func.resource)].name
+            wit_stem = f"{resource_name}-{func.item_name}"
+        returner = snake(f"task-return-{wit_stem}")
         docs = (
             doc_lines(func.docs)
             + (["///"] if func.docs.contents else [])
@@ -984,11 +992,13 @@ class RustGen:
                 f"/// Async: report the result with `{returner}` once (the task may go on after).",
             ]
         )
+        bound = "'_" if receiver else "'static"
         trait_sig = (
-            f"fn {name}({', '.join(decl)}) -> impl core::future::Future<Output = ()> + 'static"
+            f"fn {name}({', '.join(decl)}) -> impl core::future::Future<Output = ()> + {bound}"
         )
         allow = ["clippy::too_many_arguments"] if len(decl) > 7 else []
-        m.trait_fns.append(ImportFn(docs, trait_sig, [], allow, alloc_types=named))
+        fn_model = ImportFn(docs, trait_sig, [], allow, alloc_types=named)
+        (m.trait_fns if owner is None else owner.trait_fns).append(fn_model)
         # The parameters are lifted as a synchronous export's without a result.
         plain = dataclasses.replace(func, kind=func.kind.removeprefix("async-"), result=None)
         sig = core_signature(self.layouts, plain, "export")
@@ -998,12 +1008,13 @@ class RustGen:
         def call(args: list[str]) -> str:
             return f"let code_ = crate::async_rt::start(T_::{name}({', '.join(args)}))"
 
-        body = em.guest_export(program, sig, call, False) + ["code_ as i32"]
+        body = em.guest_export(program, sig, call, receiver) + ["code_ as i32"]
         params, args = _core_params(sig)
+        bound_trait = where.trait if owner is None else owner.trait
         m.glue.append(
             ImportFn(
                 [],
-                f"pub unsafe fn _export_{ident}<T_: {trait}>({params}) -> i32",
+                f"pub unsafe fn _export_{ident}<T_: {bound_trait}>({params}) -> i32",
                 body,
                 ["clippy::too_many_arguments"] if len(sig.params) > 7 else [],
                 em.helpers,
@@ -1016,20 +1027,24 @@ class RustGen:
                 ["crate::async_rt::callback(event as u32, handle as u32, payload as u32) as i32"],
             )
         )
+        mod_path = where.mod_path
+        generic = (
+            "<$ty>" if owner is None else f"<<$ty as {mod_path}::{where.trait}>::{owner.name}>"
+        )
         prefix = here or "root"
         shims.append(
             Shim(
-                f"[async-lift]{export_name}",
+                f"[async-lift]{where.export_name}",
                 f"{prefix}_{ident}",
                 params,
                 args,
                 " -> i32",
-                f"{mod_path}::_export_{ident}::<$ty>",
+                f"{mod_path}::_export_{ident}::{generic}",
             )
         )
         shims.append(
             Shim(
-                f"[callback][async-lift]{export_name}",
+                f"[callback][async-lift]{where.export_name}",
                 f"{prefix}_{ident}_callback",
                 "event: i32, handle: i32, payload: i32",
                 "event, handle, payload",
@@ -1040,7 +1055,7 @@ class RustGen:
         # `task.return`: called like an import taking the result as its parameter
         params_of_return = () if func.result is None else (ir.Param("value", func.result),)
         returning = ir.Function(
-            name=f"task-return-{func.name}",
+            name=f"task-return-{wit_stem}",
             kind="freestanding",
             resource=None,
             params=params_of_return,
