@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from witgen.backends.go import doccomment
+
 GO_KEYWORDS = frozenset(
     """break case chan const continue default defer else fallthrough for func go goto if
     import interface map package range return select struct switch type var""".split()
@@ -78,8 +80,15 @@ def package_name(name: str) -> str:
 
 
 def doc_comment(docs: str | None, indent: str = "") -> str:
-    """WIT `///` docs as Go `//` comment lines (empty string when there are none)."""
+    """WIT `///` docs as Go `//` comment lines (empty string when there are none).
+
+    Unindented ones stand above top-level declarations, where gofmt rewrites a comment into
+    canonical doc-comment form (code blocks, lists, headings): they are laid out that way
+    already (`doccomment.format`). Indented ones (struct fields, interface methods) gofmt
+    leaves as they are."""
     if not docs:
         return ""
-    lines = docs.strip("\n").splitlines()
-    return "".join(f"{indent}//{' ' if line.strip() else ''}{line.rstrip()}\n" for line in lines)
+    lines = [line.rstrip() for line in docs.strip("\n").splitlines()]
+    if indent == "":
+        return "".join(f"//{line}\n" for line in doccomment.format(lines))
+    return "".join(f"{indent}//{' ' if line.strip() else ''}{line}\n" for line in lines)
