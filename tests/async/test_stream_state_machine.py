@@ -152,7 +152,7 @@ class StreamRules(RuleBasedStateMachine):
     @precondition(lambda self: self.reading)
     @rule()
     def second_read_traps(self) -> None:
-        with pytest.raises(PluginTrap, match="already copying"):
+        with pytest.raises(PluginTrap, match="is not idle"):
             self.b.stream_read(self.t, False, self.r, READ_AT, 1)
 
     @precondition(lambda self: not self.writing and not self.writer_gone)

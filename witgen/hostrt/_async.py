@@ -636,6 +636,7 @@ class Task:
     result: asyncio.Future[Any]
     context: list[int] = field(default_factory=lambda: [0])
     returned: bool = False  # resolved: by `task.return`, or by `task.cancel`
+    result_key: str | None = None  # AsyncExport.result_key
     cancel_requested: bool = False  # the host cancelled the call (not delivered yet)
     cancel_delivered: bool = False  # the guest got TASK_CANCELLED
 
@@ -959,11 +960,22 @@ class Builtins:
     # -- tasks --
 
     def _task_return(self, module: str, func: str) -> Callable[..., None]:
+        own_key = None
+        for export in self.plugin.exports.values():
+            if (export.module, export.func) == (module, func):
+                own_key = export.result_key
+
         def task_return(*flat: Any) -> None:
             task = self.state.running_task()
+            if own_key is None or task.result_key is None:
+                wrong = (task.module, task.export) != (module, func)
+            else:
+                # the spec: the result types must be equal
+                wrong = own_key != task.result_key
             trap_if(
-                (task.module, task.export) != (module, func),
-                f"task.return of `{func}` called by the task of `{task.export}`",
+                wrong,
+                f"task.return of `{func}` called by the task of `{task.export}`"
+                " (another result type)",
             )
             trap_if(
                 task.returned,
@@ -1142,7 +1154,7 @@ class Builtins:
         end = self._end(index, cls, t)
         trap_if(
             end.state != CopyState.IDLE,
-            f"stream handle {index} is already copying",
+            f"stream handle {index} is not idle (copying, or done after DROPPED)",
         )
         buffer = GuestBuffer(state, t, ptr, n)
 
@@ -1213,7 +1225,10 @@ class Builtins:
         index, ptr = _u32(index), _u32(ptr)
         state = self.state
         end = self._end(index, cls, t)
-        trap_if(end.state != CopyState.IDLE, f"future handle {index} is not idle")
+        trap_if(
+            end.state != CopyState.IDLE,
+            f"future handle {index} is not idle (copying, or done)",
+        )
         buffer = GuestBuffer(state, t, ptr, 1)
 
         def event(result: CopyResult) -> Event:
@@ -1380,6 +1395,10 @@ class AsyncExport:
     func: str
     lower: Callable[[InstanceState, Sequence[Any]], Sequence[int | float]]
     lift: Callable[[InstanceState, Sequence[int | float]], Any] | None
+    # the result type (any spelling that compares equal for equal types): a task may resolve
+    # through the `task.return` of another export with the same result type, as in the spec;
+    # without it only its own `task.return` is accepted
+    result_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1388,7 +1407,8 @@ class AsyncImport:
 
     `ins` are the core parameters (the flat arguments, at most 4, else a pointer to them, then
     the pointer where the result goes); `lift` turns the argument part into Python arguments;
-    `lower` writes the coroutine's result at the result pointer.
+    `lower` writes the coroutine's result at the result pointer. A function without a result
+    has no `lower` (None) and no result pointer.
     """
 
     ins: tuple[str, ...]
@@ -1453,6 +1473,8 @@ class AsyncPlugin:
         self._store: _core.Store | None = None
         self._funcs: dict[str, _core.RawFunc] = {}
         self._pre: _core._Owned | None = None
+        # the last trap that discarded an instance
+        self.trapped: BaseException | None = None
         # blocks `typed_codec` registered (`ref`) for the next `allocate`
         self.pending: list[tuple[bytearray, int, int, bytes | bytearray, int]] = []
         self._alloc_many: _core.RawFunc | None = None
@@ -1489,7 +1511,11 @@ class AsyncPlugin:
 
         def call(*flat: Any) -> int:
             state = self.state()
-            args, out_ptr = flat[:-1], _u32(flat[-1])
+            # the result pointer comes last, when there is a result to lower
+            if spec.lower is None:
+                args, out_ptr = flat, 0
+            else:
+                args, out_ptr = flat[:-1], _u32(flat[-1])
             values = spec.lift(state, args)
             subtask = Subtask(state)
             subtask.state = SubtaskState.STARTED
@@ -1757,6 +1783,8 @@ class AsyncPlugin:
     def _poison(self, exc: BaseException) -> BaseException:
         state, self._state, self._store = self._state, None, None
         if state is not None:
+            # what the host may look at when nobody waited (a trap after `task.return`)
+            self.trapped = exc
             state.fail(exc)
         return exc
 
@@ -1779,6 +1807,7 @@ class AsyncPlugin:
             module=export.module,
             lift_result=None if lift is None else (lambda flat: lift(state, flat)),
             result=loop.create_future(),
+            result_key=export.result_key,
         )
         flat = export.lower(state, args)
         state.host_waiters.append(task.result)
