@@ -57,12 +57,16 @@ def _number_codec(plugin: _async.AsyncPlugin, fmt: str) -> _async.Codec:
 class Guest:
     """The test guest's exports as coroutines (what generated bindings would provide)."""
 
-    def __init__(self, component: bytes, limits: Limits | None = None) -> None:
+    def __init__(self, component: bytes, limits: Limits | None = None, bulk: bool = False) -> None:
         self.writers: list[_async.StreamWriter] = []
         payloads: dict[tuple[str, str, int], _async.PayloadType] = {}
         plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
-        self.u32 = _async.PayloadType("u32", _number_codec(plugin, "<I"))
-        self.u64 = _async.PayloadType("u64", _number_codec(plugin, "<Q"))
+        if bulk:  # whole buffers with one struct call
+            u32, u64 = _async.number_codec(plugin, "u32"), _async.number_codec(plugin, "u64")
+        else:  # element by element
+            u32, u64 = _number_codec(plugin, "<I"), _number_codec(plugin, "<Q")
+        self.u32 = _async.PayloadType("u32", u32)
+        self.u64 = _async.PayloadType("u64", u64)
         for func in ("echo", "read-dropped"):
             payloads[(API, func, 0)] = self.u32
         payloads[(API, "produce", 0)] = self.u64
@@ -142,9 +146,9 @@ class Guest:
         return out
 
 
-@pytest.fixture(scope="module")
-def guest(component: bytes) -> Guest:
-    return Guest(component)
+@pytest.fixture(scope="module", params=["per-element", "bulk"])
+def guest(component: bytes, request: pytest.FixtureRequest) -> Guest:
+    return Guest(component, bulk=request.param == "bulk")
 
 
 def run(coro: Any) -> Any:
