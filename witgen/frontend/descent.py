@@ -24,7 +24,6 @@ from witgen.diagnostics import (
     Span,
     _Where,
     set_offset_length,
-    set_offset_lines,
     set_offset_start,
     set_where,
     where_at,
@@ -455,17 +454,18 @@ class _Descent:
     def _iface_body(self) -> list[ast.InterfaceItem]:
         self._expect("{")
         kinds = self.kinds
+        comments = self.comments
         items: list[ast.InterfaceItem] = []
         while kinds[self.i] != "}":
             first = self.i
-            attrs = self._attrs()
+            attrs = self._attrs() if kinds[first] == "@" else []
             kind = kinds[self.i]
             if kind in _IDS:
                 name = self._id()
                 self._expect(":")
                 func = self._func()
                 self._expect(";")
-                items.append(ast.NamedFunc(self._docs(first), attrs, name, func))
+                items.append(ast.NamedFunc(comments.get(first, []), attrs, name, func))
             elif kind in _TYPEDEFS:
                 items.append(self._typedef(first, attrs))
             elif kind == "use":
@@ -639,11 +639,12 @@ class _Descent:
         is_async = self.kinds[self.i] == "async"
         if is_async:
             self.i += 1
-        if self.kinds[self.i] != "func":
+        i = self.i
+        if self.kinds[i] != "func" or self.kinds[i + 1] != "(":
             raise _GiveUp()
-        span = self._span(self.i)
-        self.i += 1
-        self._expect("(")
+        span = _new_object(self.span_class)
+        set_offset_start(span, i)
+        self.i = i + 2
         params = self._params()
         result = None
         if self.kinds[self.i] == "->":
@@ -652,19 +653,40 @@ class _Descent:
         return ast.Func(is_async, params, result, span)
 
     def _params(self) -> list[tuple[ast.Id, ast.TypeNode]]:
-        """`[param (, param)* ,?] )`"""
+        """`[param (, param)* ,?] )`. The hottest rule of a large file: the name and a
+        primitive type are made here, as `_id` and `_ty` make them."""
         kinds = self.kinds
+        span_class = self.span_class
         params: list[tuple[ast.Id, ast.TypeNode]] = []
-        while kinds[self.i] != ")":
-            name = self._id()
-            if kinds[self.i] != ":":
+        i = self.i
+        while kinds[i] != ")":
+            kind = kinds[i]
+            name = self.values[i]
+            if kind is not _ID:
+                if kind is not _EXPLICIT_ID:
+                    raise _GiveUp()
+                name = name[1:]
+            if kinds[i + 1] != ":":
                 raise _GiveUp()
-            self.i += 1
-            params.append((name, self._ty(0)))
-            if kinds[self.i] != ",":
+            span = _new_object(span_class)
+            set_offset_start(span, i)
+            param = ast.Id(name, span)
+            kind = kinds[i + 2]
+            if kind in _PRIMITIVES:
+                span = _new_object(span_class)
+                set_offset_start(span, i + 2)
+                params.append((param, ast.TypeNode(kind, (), span)))
+                i += 3
+            else:
+                self.i = i + 2
+                params.append((param, self._ty(0)))
+                i = self.i
+            if kinds[i] != ",":
                 break
-            self.i += 1
-        self._expect(")")
+            i += 1
+        if kinds[i] != ")":
+            raise _GiveUp()
+        self.i = i + 1
         return params
 
     # -- type expressions --
@@ -684,7 +706,22 @@ class _Descent:
         if depth >= _MAX_NESTING:
             raise _GiveUp()
         depth += 1
-        span = self._span(i)
+        span = _new_object(self.span_class)
+        set_offset_start(span, i)
+        if (kind == "list" or kind == "option") and kinds[i + 1] == "<":
+            self.i = i + 2
+            inner = self._ty(depth)
+            j = self.i
+            if kinds[j] == ">":
+                self.i = j + 1
+                return ast.TypeNode(kind, (inner,), span)
+            if kind == "option" or kinds[j] != "," or kinds[j + 1] != _INTEGER:
+                raise _GiveUp()
+            size = int(self.values[j + 1])
+            if size >= 2**32 or kinds[j + 2] != ">":
+                raise _GiveUp()
+            self.i = j + 3
+            return ast.TypeNode("fixed-list", (inner, size), span)
         self.i = i + 1
         if kind == "result":
             if kinds[i + 1] != "<":
@@ -704,31 +741,13 @@ class _Descent:
             self._expect(">")
             return ast.TypeNode("result", (ok, err), span)
         if kind == "future" or kind == "stream":
-            inner = None
+            payload = None
             if kinds[i + 1] == "<":
                 self.i += 1
-                inner = self._ty(depth)
+                payload = self._ty(depth)
                 self._expect(">")
-            return ast.TypeNode(kind, (inner,), span)
+            return ast.TypeNode(kind, (payload,), span)
         self._expect("<")
-        if kind == "list":
-            inner = self._ty(depth)
-            if kinds[self.i] == ",":
-                self.i += 1
-                if kinds[self.i] != _INTEGER:
-                    raise _GiveUp()
-                size = int(self.values[self.i])
-                if size >= 2**32:
-                    raise _GiveUp()
-                self.i += 1
-                self._expect(">")
-                return ast.TypeNode("fixed-list", (inner, size), span)
-            self._expect(">")
-            return ast.TypeNode("list", (inner,), span)
-        if kind == "option":
-            inner = self._ty(depth)
-            self._expect(">")
-            return ast.TypeNode("option", (inner,), span)
         if kind == "tuple":
             members: list[ast.TypeNode] = []
             while kinds[self.i] != ">":
