@@ -112,7 +112,10 @@ class TypeNamer(Protocol):
 
     def go_type(self, ty: ir.Type) -> str: ...
 
-    def resource(self, handle: ir.Handle) -> ResourceSpelling: ...
+    def resource(self, handle: ir.Handle, lift: bool = False) -> ResourceSpelling:
+        """`lift`: the spelling makes Go values from handles (an imported resource's
+        `from_handle` is named, and its package imported, only then)."""
+        ...
 
     def field_name(self, name: str) -> str: ...
 
@@ -339,7 +342,9 @@ class GoEmitter:
 
     def _Bitcast(self, inst: s.Bitcast) -> None:
         template, go = _CASTS[inst.cast]
-        text = template.format(self.expr(inst.args[0]), math=self.namer.ref("math", "")[:-1])
+        # only the float casts call `math`: asking for it records the import
+        math = self.namer.ref("math", "")[:-1] if "{math}" in template else ""
+        text = template.format(self.expr(inst.args[0]), math=math)
         self.define(inst.out[0], Value(text, go))
 
     # -- memory --
@@ -578,7 +583,8 @@ class GoEmitter:
     # -- handles --
 
     def _spelling(self, inst: s.HandleLower | s.HandleLift) -> ResourceSpelling:
-        spelling = self.namer.resource(ir.Handle(inst.handle, inst.resource))
+        lift = isinstance(inst, s.HandleLift)
+        spelling = self.namer.resource(ir.Handle(inst.handle, inst.resource), lift)
         if spelling.exported != inst.local:
             raise AssertionError(f"resource {inst.resource}: the stream and the package disagree")
         return spelling

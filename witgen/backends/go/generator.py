@@ -136,7 +136,7 @@ class Namer:
             return tag, None
         return tag, self.home(td.owner or self.pkg.owner).idents[("field", ty, case)]
 
-    def resource(self, handle: ir.Handle) -> ResourceSpelling:
+    def resource(self, handle: ir.Handle, lift: bool = False) -> ResourceSpelling:
         rid = self.resolve.dealias(handle.resource)
         assert isinstance(rid, int)
         td = self.resolve.types[rid]
@@ -156,9 +156,10 @@ class Namer:
                 rep_fn=ids[("rep-fn", rid)],
                 drop_fn=ids[("drop-fn", rid)],
             )
-        return ResourceSpelling(
-            exported=False, from_handle=self.ident(td.owner, ("from-handle", rid))
-        )
+        # lowering an imported handle is `x.Handle()`: only lifting names the resource's
+        # package (a `use` of a `use` may leave the origin's package otherwise unused)
+        from_handle = self.ident(td.owner, ("from-handle", rid)) if lift else ""
+        return ResourceSpelling(exported=False, from_handle=from_handle)
 
 
 def aligned_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -500,7 +501,10 @@ class PackageGenerator:
         result = ""
         if func.result is not None:
             result = self.namer.go_type(func.result)
-            if func.kind == "constructor":
+            fallible = isinstance(func.result, int) and isinstance(
+                self.gen.resolve.types[func.result].kind, ir.Result
+            )
+            if func.kind == "constructor" and not fallible:  # `-> result<r, e>`: as written
                 result = self.pkg.idents[("type", func.resource or 0)]
         return params, result
 
