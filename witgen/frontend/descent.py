@@ -46,7 +46,8 @@ _VERSION = "<ver>"
 _STRING = "<str>"
 _COMMENT = "<comment>"
 _EOF = "<eof>"
-# interned: comparing a kind with a literal (`kinds[i] == "func"`) is then an identity test
+_END = ""  # the text of the `_EOF` tokens after the last one
+# interned: comparing a token with a literal (`tokens[i] == "func"`) is then an identity test
 _KINDS: dict[str, str] = {sys.intern(k): sys.intern(k) for k in [*KEYWORDS, *PUNCT]}
 _IDS = frozenset((_ID, _EXPLICIT_ID))
 _PRIMITIVES = frozenset(
@@ -68,14 +69,16 @@ class _GiveUp(Exception):
 
 
 class _Scan:
-    """A file's tokens as parallel lists, and `docs[i]`: the comments before token `i`. Where
-    tokens start is not worked out here: only a span that is read needs it (`_TokenLines`)."""
+    """A file's tokens (their texts, each repeated text one string), `kind_of` each text's kind,
+    and `docs[i]`: the comments before token `i`. Where tokens start is not worked out here:
+    only a span that is read needs it (`_TokenLines`)."""
 
-    __slots__ = ("kinds", "values", "docs")
+    __slots__ = ("tokens", "kind_of", "docs")
 
     def __init__(self) -> None:
-        self.kinds: list[str] = []
-        self.values: list[str] = []
+        self.tokens: list[str] = []
+        self.kind_of: dict[str, str] = dict(_KINDS)
+        self.kind_of[_END] = _EOF
         self.docs: dict[int, list[str]] = {}
 
 
@@ -150,13 +153,12 @@ def _scan(text: str) -> _Scan | None:
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         return None
     out = _Scan()
-    kinds = out.kinds
-    values = out.values
+    tokens = out.tokens
+    kind_of = out.kind_of
     docs = out.docs
-    # each piece met for the first time gets its kind and the string kept for it: its
+    # each piece met for the first time gets its kind, and the string kept for it: its
     # repetitions share that first string rather than keep their own copy (a third of the
-    # memory of the tokens on a large file)
-    kind_of: dict[str, str] = dict(_KINDS)
+    # memory of the tokens on a large file); a comment is kept as `_COMMENT`, to be found
     kept: dict[str, str] = dict(_KINDS)
     findall = _PIECES_AFTER_SPACE.findall
     for chunk in _chunks(text):
@@ -166,36 +168,29 @@ def _scan(text: str) -> _Scan | None:
             if kind is None:
                 return None
             kind_of[value] = kind
-            kept[value] = value
-        chunk_kinds = list(map(kind_of.__getitem__, pieces))
-        chunk_values = list(map(kept.__getitem__, pieces))
-        del pieces
-        if _COMMENT not in chunk_kinds:
-            kinds += chunk_kinds
-            values += chunk_values
+            kept[value] = _COMMENT if kind is _COMMENT else value
+        kept_pieces = list(map(kept.__getitem__, pieces))
+        if _COMMENT not in kept_pieces:
+            tokens += kept_pieces
             continue
-        # comments leave the token lists; each run of them becomes the docs of the next token
-        find = chunk_kinds.index
+        # comments leave the token list; each run of them becomes the docs of the next token
+        find = kept_pieces.index
         at = 0
         while True:
             try:
                 comment = find(_COMMENT, at)
             except ValueError:
                 break
-            kinds += chunk_kinds[at:comment]
-            values += chunk_values[at:comment]
-            run = docs.get(len(kinds))
+            tokens += kept_pieces[at:comment]
+            run = docs.get(len(tokens))
             if run is None:
-                docs[len(kinds)] = [chunk_values[comment]]
+                docs[len(tokens)] = [pieces[comment]]
             else:
-                run.append(chunk_values[comment])
+                run.append(pieces[comment])
             at = comment + 1
-        kinds += chunk_kinds[at:]
-        values += chunk_values[at:]
-    docs.pop(len(kinds), None)  # comments after the last token document nothing
-    for _ in range(4):  # lookahead past the end never leaves the lists
-        kinds.append(_EOF)
-        values.append("")
+        tokens += kept_pieces[at:]
+    docs.pop(len(tokens), None)  # comments after the last token document nothing
+    tokens += [_END] * 4  # lookahead past the end never leaves the list
     return out
 
 
@@ -279,11 +274,13 @@ class _Descent:
 
     def __init__(self, file: str, text: str, scan: _Scan) -> None:
         self.file = file
-        self.kinds = scan.kinds
-        self.values = scan.values
+        # a token's text is its kind when it is a keyword or punctuation (`tokens[i] == "func"`);
+        # `kind_of` tells a name, an integer or a version
+        self.tokens = scan.tokens
+        self.kind_of = scan.kind_of
         self.comments = scan.docs
         # line numbers are looked up when a span's are first read (`OffsetSpan`), if ever
-        self.lines = _TokenLines(file, text, scan.values)
+        self.lines = _TokenLines(file, text, scan.tokens)
         self.span_class = _span_class(self.lines)
         self.text = text
         self.i = 0
@@ -308,15 +305,15 @@ class _Descent:
         return [] if hit is None else hit
 
     def _expect(self, kind: str) -> None:
-        if self.kinds[self.i] != kind:
+        if self.tokens[self.i] != kind:
             raise _GiveUp()
         self.i += 1
 
     def _id(self) -> ast.Id:
         # the commonest token: its span is made here as `_span` makes it (a call less)
         i = self.i
-        kind = self.kinds[i]
-        name = self.values[i]
+        name = self.tokens[i]
+        kind = self.kind_of[name]
         if kind is not _ID:
             if kind is not _EXPLICIT_ID:
                 raise _GiveUp()
@@ -329,20 +326,20 @@ class _Descent:
     def _version(self) -> str:
         """`@` VERSION (the `@` is next); one with `-pre`/`+build` goes to the exact path."""
         i = self.i + 1
-        if self.kinds[i] != _VERSION or self.kinds[i + 1] in _VERSION_TAILS:
+        if self.kind_of[self.tokens[i]] is not _VERSION or self.tokens[i + 1] in _VERSION_TAILS:
             raise _GiveUp()
         self.i = i + 1
-        return self.values[i]
+        return self.tokens[i]
 
     # -- top level --
 
     def top(self) -> ast.File:
-        kinds = self.kinds
+        tokens = self.tokens
         package = None
-        if kinds[0] == "package":
+        if tokens[0] == "package":
             self.i = 1
             package = self._package_name()
-            if kinds[self.i] == "{":  # `package a:b { ... }`: a nested package, read below
+            if tokens[self.i] == "{":  # `package a:b { ... }`: a nested package, read below
                 package = None
                 self.i = 0
             else:
@@ -353,8 +350,8 @@ class _Descent:
                     package.docs_span = Span.at(self.lines, first, None)
         items: list[ast.TopItem] = []
         nested: list[ast.NestedPackage] = []
-        while kinds[self.i] != _EOF:
-            if kinds[self.i] == "package":
+        while tokens[self.i] != _END:
+            if tokens[self.i] == "package":
                 nested.append(self._nested_package())
             else:
                 items.append(self._top_item())
@@ -368,16 +365,16 @@ class _Descent:
         self._expect("{")
         package.docs = self._docs(first)
         items: list[ast.TopItem] = []
-        while self.kinds[self.i] != "}":
+        while self.tokens[self.i] != "}":
             items.append(self._top_item())
         self.i += 1
         return ast.NestedPackage(package, items, [])
 
     def _top_item(self) -> ast.TopItem:
-        kinds = self.kinds
+        tokens = self.tokens
         first = self.i
         attrs = self._attrs()
-        kind = kinds[self.i]
+        kind = tokens[self.i]
         if kind == "interface":
             self.i += 1
             name = self._id()
@@ -391,7 +388,7 @@ class _Descent:
             self.i += 1
             path = self._use_path()
             as_ = None
-            if kinds[self.i] == "as":
+            if tokens[self.i] == "as":
                 self.i += 1
                 as_ = self._id()
             self._expect(";")
@@ -405,38 +402,38 @@ class _Descent:
         self._expect(":")
         name = self._id()
         version = None
-        if self.kinds[self.i] == "@":
+        if self.tokens[self.i] == "@":
             version = self._version()
         return ast.PackageName(namespace, name, version, self._span_from(first))
 
     def _use_path(self) -> ast.UsePath:
         first = self.i
         name = self._id()
-        if self.kinds[self.i] != ":":
+        if self.tokens[self.i] != ":":
             return name
         self.i += 1
         package = self._id()
         span = self._span_from(first)  # `ns:name`, as the exact path spans it
         self._expect("/")
         iface = self._id()
-        version = self._version() if self.kinds[self.i] == "@" else None
+        version = self._version() if self.tokens[self.i] == "@" else None
         return ast.ForeignPath(ast.PackageName(name, package, version, span), iface)
 
     def _attrs(self) -> list[ast.Attr]:
-        if self.kinds[self.i] != "@":
+        if self.tokens[self.i] != "@":
             return []
         attrs: list[ast.Attr] = []
         seen: set[str] = set()
-        while self.kinds[self.i] == "@":
+        while self.tokens[self.i] == "@":
             self.i += 1
             name = self._id()
             self._expect("(")
             key = self._id()
             self._expect("=")
             if name.name in ("since", "deprecated") and key.name == "version":
-                if self.kinds[self.i] != _VERSION or self.kinds[self.i + 1] in _VERSION_TAILS:
+                value = self.tokens[self.i]
+                if self.kind_of[value] is not _VERSION or self.tokens[self.i + 1] in _VERSION_TAILS:
                     raise _GiveUp()
-                value = self.values[self.i]
                 self.i += 1
             elif name.name == "unstable" and key.name == "feature":
                 value = self._id().name
@@ -453,14 +450,14 @@ class _Descent:
 
     def _iface_body(self) -> list[ast.InterfaceItem]:
         self._expect("{")
-        kinds = self.kinds
+        tokens = self.tokens
         comments = self.comments
         items: list[ast.InterfaceItem] = []
-        while kinds[self.i] != "}":
+        while tokens[self.i] != "}":
             first = self.i
-            attrs = self._attrs() if kinds[first] == "@" else []
-            kind = kinds[self.i]
-            if kind in _IDS:
+            attrs = self._attrs() if tokens[first] == "@" else []
+            kind = tokens[self.i]
+            if self.kind_of[kind] in _IDS:
                 name = self._id()
                 self._expect(":")
                 func = self._func()
@@ -477,12 +474,12 @@ class _Descent:
 
     def _world_body(self) -> list[ast.WorldItem]:
         self._expect("{")
-        kinds = self.kinds
+        tokens = self.tokens
         items: list[ast.WorldItem] = []
-        while kinds[self.i] != "}":
+        while tokens[self.i] != "}":
             first = self.i
             attrs = self._attrs()
-            kind = kinds[self.i]
+            kind = tokens[self.i]
             if kind == "import" or kind == "export":
                 self.i += 1
                 extern = self._extern()
@@ -495,14 +492,14 @@ class _Descent:
                 self.i += 1
                 path = self._use_path()
                 names: list[tuple[ast.Id, ast.Id]] = []
-                if kinds[self.i] == "with":
+                if tokens[self.i] == "with":
                     self.i += 1
                     self._expect("{")
-                    while kinds[self.i] != "}":
+                    while tokens[self.i] != "}":
                         old = self._id()
                         self._expect("as")
                         names.append((old, self._id()))
-                        if kinds[self.i] != ",":
+                        if tokens[self.i] != ",":
                             break
                         self.i += 1
                     self._expect("}")
@@ -515,10 +512,11 @@ class _Descent:
         return items
 
     def _extern(self) -> ast.Extern:
-        kinds = self.kinds
+        tokens = self.tokens
         i = self.i
-        if kinds[i] in _IDS and kinds[i + 1] == ":":
-            after = kinds[i + 2]
+        kind_of = self.kind_of
+        if kind_of[tokens[i]] in _IDS and tokens[i + 1] == ":":
+            after = tokens[i + 2]
             if after == "func" or after == "async":
                 name = self._id()
                 self.i += 1
@@ -529,7 +527,7 @@ class _Descent:
                 name = self._id()
                 self.i += 2
                 return ast.Extern("interface", name, None, self._iface_body(), None)
-            if after in _IDS and kinds[i + 3] != "/":  # `label: path`, not `ns:pkg/name`
+            if kind_of[after] in _IDS and tokens[i + 3] != "/":  # `label: path`, not `ns:pkg/name`
                 name = self._id()
                 self.i += 1
                 path = self._use_path()
@@ -540,20 +538,20 @@ class _Descent:
         return ast.Extern("path", None, None, None, path)
 
     def _use(self, attrs: list[ast.Attr]) -> ast.Use:
-        kinds = self.kinds
+        tokens = self.tokens
         self.i += 1
         path = self._use_path()
         self._expect(".")
         self._expect("{")
         names: list[tuple[ast.Id, ast.Id | None]] = []
-        while kinds[self.i] != "}":
+        while tokens[self.i] != "}":
             name = self._id()
             alias = None
-            if kinds[self.i] == "as":
+            if tokens[self.i] == "as":
                 self.i += 1
                 alias = self._id()
             names.append((name, alias))
-            if kinds[self.i] != ",":
+            if tokens[self.i] != ",":
                 break
             self.i += 1
         self._expect("}")
@@ -563,8 +561,8 @@ class _Descent:
     # -- type definitions --
 
     def _typedef(self, first: int, attrs: list[ast.Attr]) -> ast.TypeDef:
-        kinds = self.kinds
-        kind = kinds[self.i]
+        tokens = self.tokens
+        kind = tokens[self.i]
         self.i += 1
         name = self._id()
         docs = self._docs(first)
@@ -575,17 +573,17 @@ class _Descent:
             return ast.TypeDef(docs, attrs, name, ty)
         if kind == "resource":
             funcs: list[ast.ResourceFunc] = []
-            if kinds[self.i] == ";":
+            if tokens[self.i] == ";":
                 self.i += 1
             else:
                 self._expect("{")
-                while kinds[self.i] != "}":
+                while tokens[self.i] != "}":
                     funcs.append(self._resource_func())
                 self.i += 1
             return ast.TypeDef(docs, attrs, name, ast.TypeNode("resource", tuple(funcs), name.span))
         self._expect("{")
         members: list[Any] = []
-        while kinds[self.i] != "}":
+        while tokens[self.i] != "}":
             at = self.i
             member = self._id()
             if kind == "record":
@@ -593,14 +591,14 @@ class _Descent:
                 members.append((self._docs(at), member, self._ty(0)))
             elif kind == "variant":
                 payload = None
-                if kinds[self.i] == "(":
+                if tokens[self.i] == "(":
                     self.i += 1
                     payload = self._ty(0)
                     self._expect(")")
                 members.append((self._docs(at), member, payload))
             else:  # flags, enum
                 members.append((self._docs(at), member))
-            if kinds[self.i] != ",":
+            if tokens[self.i] != ",":
                 break
             self.i += 1
         self._expect("}")
@@ -609,13 +607,13 @@ class _Descent:
     def _resource_func(self) -> ast.ResourceFunc:
         first = self.i
         attrs = self._attrs()
-        if self.kinds[self.i] == "constructor":
+        if self.tokens[self.i] == "constructor":
             span = self._span(self.i)
             self.i += 1
             self._expect("(")
             params = self._params()
             result = None
-            if self.kinds[self.i] == "->":
+            if self.tokens[self.i] == "->":
                 self.i += 1
                 result = self._ty(0)
             self._expect(";")
@@ -627,7 +625,7 @@ class _Descent:
         name = self._id()
         self._expect(":")
         kind = "method"
-        if self.kinds[self.i] == "static":
+        if self.tokens[self.i] == "static":
             kind = "static"
             self.i += 1
         func = self._func()
@@ -636,18 +634,18 @@ class _Descent:
 
     def _func(self) -> ast.Func:
         """`async? func(params) (-> ty)?`; an accessor (`get(...)`) goes to the exact path."""
-        is_async = self.kinds[self.i] == "async"
+        is_async = self.tokens[self.i] == "async"
         if is_async:
             self.i += 1
         i = self.i
-        if self.kinds[i] != "func" or self.kinds[i + 1] != "(":
+        if self.tokens[i] != "func" or self.tokens[i + 1] != "(":
             raise _GiveUp()
         span = _new_object(self.span_class)
         set_offset_start(span, i)
         self.i = i + 2
         params = self._params()
         result = None
-        if self.kinds[self.i] == "->":
+        if self.tokens[self.i] == "->":
             self.i += 1
             result = self._ty(0)
         return ast.Func(is_async, params, result, span)
@@ -655,23 +653,24 @@ class _Descent:
     def _params(self) -> list[tuple[ast.Id, ast.TypeNode]]:
         """`[param (, param)* ,?] )`. The hottest rule of a large file: the name and a
         primitive type are made here, as `_id` and `_ty` make them."""
-        kinds = self.kinds
+        tokens = self.tokens
         span_class = self.span_class
         params: list[tuple[ast.Id, ast.TypeNode]] = []
         i = self.i
-        while kinds[i] != ")":
-            kind = kinds[i]
-            name = self.values[i]
+        kind_of = self.kind_of
+        while tokens[i] != ")":
+            name = tokens[i]
+            kind = kind_of[name]
             if kind is not _ID:
                 if kind is not _EXPLICIT_ID:
                     raise _GiveUp()
                 name = name[1:]
-            if kinds[i + 1] != ":":
+            if tokens[i + 1] != ":":
                 raise _GiveUp()
             span = _new_object(span_class)
             set_offset_start(span, i)
             param = ast.Id(name, span)
-            kind = kinds[i + 2]
+            kind = tokens[i + 2]
             if kind in _PRIMITIVES:
                 span = _new_object(span_class)
                 set_offset_start(span, i + 2)
@@ -681,10 +680,10 @@ class _Descent:
                 self.i = i + 2
                 params.append((param, self._ty(0)))
                 i = self.i
-            if kinds[i] != ",":
+            if tokens[i] != ",":
                 break
             i += 1
-        if kinds[i] != ")":
+        if tokens[i] != ")":
             raise _GiveUp()
         self.i = i + 1
         return params
@@ -692,15 +691,16 @@ class _Descent:
     # -- type expressions --
 
     def _ty(self, depth: int) -> ast.TypeNode:
-        kinds = self.kinds
+        tokens = self.tokens
         i = self.i
-        kind = kinds[i]
+        kind = tokens[i]
         if kind in _PRIMITIVES:  # the commonest type: its span made here, as `_id` does
             self.i = i + 1
             span: Span = _new_object(self.span_class)  # made as `_span` makes it, a call less
             set_offset_start(span, i)
             return ast.TypeNode(kind, (), span)
-        if kind is _ID or kind is _EXPLICIT_ID:
+        named = self.kind_of[kind]
+        if named is _ID or named is _EXPLICIT_ID:
             name = self._id()
             return ast.TypeNode("name", (name,), name.span)
         if depth >= _MAX_NESTING:
@@ -708,41 +708,41 @@ class _Descent:
         depth += 1
         span = _new_object(self.span_class)
         set_offset_start(span, i)
-        if (kind == "list" or kind == "option") and kinds[i + 1] == "<":
+        if (kind == "list" or kind == "option") and tokens[i + 1] == "<":
             self.i = i + 2
             inner = self._ty(depth)
             j = self.i
-            if kinds[j] == ">":
+            if tokens[j] == ">":
                 self.i = j + 1
                 return ast.TypeNode(kind, (inner,), span)
-            if kind == "option" or kinds[j] != "," or kinds[j + 1] != _INTEGER:
+            if kind == "option" or tokens[j] != "," or self.kind_of[tokens[j + 1]] is not _INTEGER:
                 raise _GiveUp()
-            size = int(self.values[j + 1])
-            if size >= 2**32 or kinds[j + 2] != ">":
+            size = int(self.tokens[j + 1])
+            if size >= 2**32 or tokens[j + 2] != ">":
                 raise _GiveUp()
             self.i = j + 3
             return ast.TypeNode("fixed-list", (inner, size), span)
         self.i = i + 1
         if kind == "result":
-            if kinds[i + 1] != "<":
+            if tokens[i + 1] != "<":
                 return ast.TypeNode("result", (None, None), span)
             self.i += 1
             ok = None
-            if kinds[self.i] == "_":
+            if tokens[self.i] == "_":
                 self.i += 1
                 self._expect(",")
                 err = self._ty(depth)
             else:
                 ok = self._ty(depth)
                 err = None
-                if kinds[self.i] == ",":
+                if tokens[self.i] == ",":
                     self.i += 1
                     err = self._ty(depth)
             self._expect(">")
             return ast.TypeNode("result", (ok, err), span)
         if kind == "future" or kind == "stream":
             payload = None
-            if kinds[i + 1] == "<":
+            if tokens[i + 1] == "<":
                 self.i += 1
                 payload = self._ty(depth)
                 self._expect(">")
@@ -750,9 +750,9 @@ class _Descent:
         self._expect("<")
         if kind == "tuple":
             members: list[ast.TypeNode] = []
-            while kinds[self.i] != ">":
+            while tokens[self.i] != ">":
                 members.append(self._ty(depth))
-                if kinds[self.i] != ",":
+                if tokens[self.i] != ",":
                     break
                 self.i += 1
             self._expect(">")

@@ -308,8 +308,12 @@ class Merger:
         # an excluded type is reported at the function (interfaces) or at the type (worlds)
         span = None if in_world else fn.span
         resource = None if fn.resource is None else mt(fn.resource, span)
-        params = [(n, self._own(mt(t, span)), s) for n, t, s in fn.params]
-        result = None if fn.result is None else self._own(mt(fn.result, span))
+        own = self._own
+        # a primitive (a str) maps to itself and is never a resource: no calls for it
+        params = [(n, t if t.__class__ is str else own(mt(t, span)), s) for n, t, s in fn.params]
+        result = fn.result
+        if result is not None and result.__class__ is not str:
+            result = own(mt(result, span))
         new = FunctionM(
             fn.name,
             fn.kind,
