@@ -765,11 +765,10 @@ class _Generator:
                     f"Export the result as `{names.member(short)}` "
                     "from the component's entry module.",
                 )
-                + [
-                    f"export function {helper}(impl: {iface_name}): {iface_name} {{",
-                    f"{INDENT}return impl;",
-                    "}",
-                ]
+                + wrap_list(
+                    "", f"export function {helper}(", [f"impl: {iface_name}"], f"): {iface_name} {{"
+                )
+                + [f"{INDENT}return impl;", "}"]
             )
         )
         blocks.extend(self.helper_types(scope, ""))

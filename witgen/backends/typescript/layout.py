@@ -220,9 +220,10 @@ def wrap_list(indent: str, head: str, items: list[str], tail: str) -> list[str]:
 
 
 def wrap_braced(indent: str, head: str, items: list[str], tail: str) -> list[str]:
-    """Like `wrap_list` for `{ a, b }` lists (import/export specifiers), spaces inside."""
+    """Like `wrap_list` for `{ a, b }` lists (import/export specifiers), spaces inside. A
+    single specifier stays on one line however long it is, as prettier prints it."""
     flat = f"{indent}{head}{{ {', '.join(items)} }}{tail}"
-    if len(flat) <= WIDTH:
+    if len(flat) <= WIDTH or len(items) == 1:
         return [flat]
     return [f"{indent}{head}{{", *(f"{indent}{INDENT}{i}," for i in items), f"{indent}}}{tail}"]
 
