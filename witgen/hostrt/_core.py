@@ -1688,3 +1688,12 @@ def char(code: int) -> str:
     if code >= 0x110000 or 0xD800 <= code <= 0xDFFF:
         raise trap(f"{code:#x} is not a Unicode scalar value")
     return chr(code)
+
+
+def char_code(c: str) -> int:
+    """The code point a `char` is lowered as; a lone surrogate is refused before the plugin
+    sees it (a guest may take any u32 it gets for a Unicode scalar value)."""
+    code = ord(c)
+    if 0xD800 <= code <= 0xDFFF:
+        raise ValueError(f"{code:#x} is a surrogate, not a Unicode scalar value")
+    return code

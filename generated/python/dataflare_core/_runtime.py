@@ -854,7 +854,10 @@ def mismatch(desc: Desc | None, v: Any, path: str) -> Exception | None:
     elif kind == "float":
         want = None if isinstance(v, (int, float)) else "float"
     elif kind == "char":
-        want = None if isinstance(v, str) and len(v) == 1 else "str of length 1"
+        if not isinstance(v, str) or len(v) != 1:
+            want = "str of length 1"
+        elif 0xD800 <= ord(v) <= 0xDFFF:
+            return ValueError(f"{path}: {ord(v):#x} is a surrogate, not a char")
     elif kind == "string":
         want = None if isinstance(v, str) else "str"
     elif kind == "int":

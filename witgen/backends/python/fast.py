@@ -754,7 +754,7 @@ class _Emitter:
             fn = self.fg.use("_bool")
             self.lazy(o, lambda: f"{fn}({self.ex(arg)})")
         elif prim == "char":
-            self.lazy(o, lambda: f"ord({self.ex(arg)})")
+            self.lazy(o, lambda: f"_core.char_code({self.ex(arg)})")
         elif prim in ("f32", "f64"):
             self.lazy(o, lambda: self.ex(arg))
         elif store is not None:

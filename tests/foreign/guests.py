@@ -1,0 +1,127 @@
+"""Guests built by other toolchains than witgen, for the differential tests of tests/foreign/.
+
+The Rust guests use the `wit-bindgen` crate from the crate registry (as benchmarks/rust_bench.py
+does) and are built with witgen's Rust recipe (Debian rustc-web, -Zbuild-std, wasm32) in one
+cargo workspace under `target/rust-guests/foreign/`; wit-bindgen embeds the component type
+itself, so `wasm-tools component new` alone makes the component. Python bindings for the same
+WIT are generated into `target/foreign/bindings/` (package `foreign_shapes`, ...). Everything is
+cached: a warm run rebuilds nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from witgen import backends, frontend
+from witgen.backends import python as python_backend
+from witgen.fsio import write_tree
+from witgen.paths import REPO_ROOT
+
+HERE = Path(__file__).parent
+WIT = HERE / "wit"
+OUT = REPO_ROOT / "target" / "foreign"
+WIT_BINDGEN = "0.63"
+
+# crate -> (WIT file, world, bindings package, extra wit-bindgen features)
+GUESTS: dict[str, tuple[str, str, str, list[str]]] = {
+    "shapes": ("foreign.wit", "foreign", "foreign_shapes", []),
+    # "async-shapes": ("async.wit", "async-shapes", "foreign_async", ["async-spawn"]),
+}
+
+
+def require_rust() -> None:
+    """Skip (locally, with the reason) or fail (under CI) when the toolchain is missing."""
+    from witgen.toolchains import rust
+
+    missing = rust.missing_tools()
+    if missing:
+        message = f"cannot build the wit-bindgen guests; missing: {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (.ci/install must install them)")
+        pytest.skip(message)
+
+
+def _write(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _manifest(crate: str, features: list[str]) -> str:
+    feats = ", ".join(f'"{f}"' for f in features)
+    dep = (
+        f'{{ version = "{WIT_BINDGEN}", features = [{feats}] }}' if features else f'"{WIT_BINDGEN}"'
+    )
+    return (
+        f'[package]\nname = "foreign-{crate}"\nversion = "0.1.0"\nedition = "2021"\n'
+        f'publish = false\n\n[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\nwit-bindgen = {dep}\n'
+    )
+
+
+_built: dict[str, Path] = {}
+
+
+def build(crate: str) -> Path:
+    """The component of guest `crate` (all guests are built together, once per process)."""
+    require_rust()
+    if crate in _built:
+        return _built[crate]
+    from witgen.toolchains import rust
+
+    outs = {name: OUT / f"{name}.wasm" for name in GUESTS}
+    inputs = [HERE / "guests.py"] + [WIT / spec[0] for spec in GUESTS.values()]
+    inputs += [HERE / "guests" / name / "src" / "lib.rs" for name in GUESTS]
+    newest = max(p.stat().st_mtime for p in inputs)
+    if all(out.exists() and out.stat().st_mtime > newest for out in outs.values()):
+        _built.update(outs)  # nothing changed: no cargo run (it would ask the registry)
+        return _built[crate]
+    root = rust.TARGET_DIR / "foreign"
+    for name, (wit, _, _, features) in GUESTS.items():
+        src = HERE / "guests" / name
+        _write(root / name / "Cargo.toml", _manifest(name, features))
+        _write(root / name / "src" / "lib.rs", (src / "src" / "lib.rs").read_text("utf-8"))
+        _write(root / name / "src" / wit, (WIT / wit).read_text("utf-8"))
+    members = ", ".join(f'"{name}"' for name in GUESTS)
+    _write(
+        root / "Cargo.toml",
+        f'[workspace]\nresolver = "2"\nmembers = [{members}]\n' + rust.PROFILE,
+    )
+    rust.cargo_build(root, vendored=False)
+    tool = shutil.which("wasm-tools")
+    assert tool is not None  # rust.missing_tools() checked it
+    for name in GUESTS:
+        core = rust.core_module(f"foreign-{name}")
+        out = outs[name]
+        if (
+            not out.exists()
+            or out.stat().st_mtime <= newest
+            or out.stat().st_mtime < core.stat().st_mtime
+        ):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staged = out.with_name(f".{name}.{os.getpid()}.wasm")
+            subprocess.run([tool, "component", "new", str(core), "-o", str(staged)], check=True)
+            os.replace(staged, out)
+        _built[name] = out
+    return _built[crate]
+
+
+def bindings(crate: str) -> str:
+    """Generate the Python bindings of guest `crate`'s world; returns the package name."""
+    wit, world, package, _ = GUESTS[crate]
+    path = WIT / wit
+    resolve = frontend.load(path)
+    files = python_backend.generate(
+        resolve,
+        [resolve.find_world(world)],
+        backends.GenerateOptions(source=str(path.relative_to(REPO_ROOT)), package_name=package),
+    )
+    write_tree(OUT / "bindings", files)
+    if str(OUT / "bindings") not in sys.path:
+        sys.path.insert(0, str(OUT / "bindings"))
+    return package
