@@ -31,7 +31,8 @@ import tempfile
 from pathlib import Path
 
 from witgen import frontend, ir
-from witgen.diagnostics import UsageError
+from witgen.commands.common import parse_features
+from witgen.diagnostics import UsageError, WitError, WitErrors
 from witgen.paths import default_wit
 from witgen.wit_format import format_wit
 from witgen.wit_printer import print_wit
@@ -47,6 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="a .wit file or a package directory (default: the embedded wit/)",
     )
+    parser.add_argument(
+        "--features",
+        default="",
+        help="comma-separated @unstable features to check with (default: all, or none when "
+        "the WIT is valid only without them)",
+    )
+    parser.add_argument("--all-features", action="store_true", help="enable every feature")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--check",
@@ -75,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.path) if args.path is not None else default_wit()
-    resolve = frontend.load(path, all_features=True)
+    resolve = load(path, args)
     if args.resolved:
         text = format_resolve(resolve, path)
         if args.output is not None:
@@ -122,6 +130,22 @@ def source_files(path: Path) -> list[Path]:
     except OSError as err:
         raise UsageError(f"cannot read directory {path}: {err.strerror or err}") from None
     return [p for p in entries if p.suffix == ".wit" and p.is_file()]
+
+
+def load(path: Path, args: argparse.Namespace) -> ir.Resolve:
+    """The input resolved with the features asked for; without `--features`/`--all-features`,
+    with every feature on (gated items are checked too) or, when that fails, with the default
+    ones: WIT that `check` accepts is formatted even where enabling every feature makes it
+    invalid (wit-parser's own tests have such packages), and invalid WIT reports the error
+    `check` reports."""
+    if args.features or args.all_features:
+        return frontend.load(
+            path, features=parse_features(args.features), all_features=args.all_features
+        )
+    try:
+        return frontend.load(path, all_features=True)
+    except (WitError, WitErrors):
+        return frontend.load(path)
 
 
 def format_file(path: Path) -> tuple[str, str]:
