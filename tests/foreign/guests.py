@@ -31,7 +31,7 @@ WIT_BINDGEN = "0.63"
 # crate -> (WIT file, world, bindings package, extra wit-bindgen features)
 GUESTS: dict[str, tuple[str, str, str, list[str]]] = {
     "shapes": ("foreign.wit", "foreign", "foreign_shapes", []),
-    # "async-shapes": ("async.wit", "async-shapes", "foreign_async", ["async-spawn"]),
+    "async-shapes": ("async.wit", "async-shapes", "foreign_async", ["async-spawn"]),
 }
 
 
