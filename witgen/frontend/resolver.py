@@ -617,7 +617,8 @@ class PackageResolver:
                     names.define(fn.name, rf.func.name.span)
                     iface.functions[fn.name] = fn
         names.check_setters()
-        iface.functions = place_setters_after_getters(iface.functions, lambda f: f)
+        if names.accessors:  # (without them, nothing moves)
+            iface.functions = place_setters_after_getters(iface.functions, lambda f: f)
         self.interface_types[iid] = self.type_lookup
         self.type_lookup = {}
 
@@ -1068,6 +1069,7 @@ class NameScope:
 
     def __init__(self) -> None:
         self.names: dict[str, tuple[str, Span | None]] = {}
+        self.accessors = False  # whether a name has `[get]` or `[set]` (most scopes: none)
 
     def define(self, name: str, span: Span | None) -> None:
         key = canonical_name(name)
@@ -1078,9 +1080,13 @@ class NameScope:
                 raise WitError(f"duplicate name `{name}`", span)
             raise WitError(f"name `{name}` conflicts with previous name `{prev}`", span)
         self.names[key] = (name, span)
+        if "[" in name and ("[set]" in name or "[get]" in name):
+            self.accessors = True
 
     def check_setters(self) -> None:
         """Every `[set]x` needs its `[get]x` in the same scope."""
+        if not self.accessors:
+            return
         raw = {name for name, _ in self.names.values()}
         for name, span in self.names.values():
             annotation = next((a for a in _ANNOTATIONS if name.startswith(a)), "")
