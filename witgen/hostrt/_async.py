@@ -1417,6 +1417,17 @@ class AsyncImport:
     func: Callable[..., Awaitable[Any]]
 
 
+@dataclass(frozen=True)
+class SyncImport:
+    """A synchronous host function the guest imports, e.g. `[resource-drop]<r>` of a host
+    resource or `[resource-new]<r>` of one the guest exports: its core types and a plain
+    callable taking and returning flat values."""
+
+    ins: tuple[str, ...]
+    outs: tuple[str, ...]
+    func: Callable[..., Any]
+
+
 class AsyncPlugin:
     """A guest core module with async exports, run on asyncio through the wasmtime C API."""
 
@@ -1428,6 +1439,7 @@ class AsyncPlugin:
         task_return_types: Mapping[tuple[str, str], tuple[str, ...]],
         limits: _runtime.Limits | None = None,
         imports: Mapping[tuple[str, str], AsyncImport] | None = None,
+        sync_imports: Mapping[tuple[str, str], SyncImport] | None = None,
     ) -> None:
         try:
             lib = _capi.load()
@@ -1453,10 +1465,15 @@ class AsyncPlugin:
         # tasks and subtasks still running
         self._drivers: set[asyncio.Future[Any]] = set()
         served = dict(imports or {})
+        plain = dict(sync_imports or {})
         for mod, name in info.imports:
             if (mod, name) in served:
                 spec = served[(mod, name)]
                 self._define(mod, name, spec.ins, ("i32",), self._async_lower(spec))
+                continue
+            if (mod, name) in plain:
+                sync = plain[(mod, name)]
+                self._define(mod, name, sync.ins, sync.outs, sync.func)
                 continue
             if not is_builtin(mod, name):
                 raise _core.FastUnavailable(f"the core module imports {mod}/{name}")
