@@ -1,0 +1,242 @@
+"""Async resource functions of the generated Rust SDK, run by the Python async host.
+
+tests/async/rust_tally is a guest of tests/async/wit/tally.wit: it exports a resource `counter`
+with async methods (`add`, `label`) and an async static function (`doubled`), and its async
+export `probe` calls the async method and static function of a resource it imports from the
+host (`crate`). The host binds them by hand (as the other tests here bind broad.wit): the
+resource intrinsics are served as `SyncImport`s on the instance's handle table, the handles
+of exported resources carry the guest's rep, and every value is checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rust_source
+from witgen import backends, frontend, ir
+from witgen.abi.codec import AbiContext
+from witgen.abi.layout import Layouts
+from witgen.backends.rust import generator as rust_generator
+from witgen.hostrt import _async
+
+TALLY_WIT = rust_source.ROOT / "tests" / "async" / "wit" / "tally.wit"
+TALLY_SDK = rust_source.rust.TARGET_DIR / "async-tally-sdk"  # tests/async/rust_tally uses it
+TALLY = "t:async-tally/tally"
+SHELF = "t:async-tally/shelf"
+U64 = (1 << 64) - 1
+
+
+def build_tally() -> Path:
+    resolve = frontend.load(TALLY_WIT)
+    options = backends.GenerateOptions("tests/async/wit/tally.wit", "tally-sdk")
+    rust_source.rust.write_sdk(TALLY_SDK, rust_generator.generate(resolve, [0], options))
+    rust_source.rust.cargo_build(rust_source.ROOT / "tests" / "async" / "rust_tally")
+    return rust_source.rust.componentize(
+        rust_source.rust.core_module("async-tally"),
+        TALLY_WIT,
+        "tally-guest",
+        rust_source.rust.COMPONENTS / "async-tally.wasm",
+    )
+
+
+@pytest.fixture(scope="module")
+def tally() -> Path:
+    missing = rust_source.rust.missing_tools()
+    if missing:
+        reason = f"the Rust guest needs: {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return build_tally()
+
+
+@dataclass
+class Rep:
+    """A `counter` handle in the guest's table: the guest's own representation of it."""
+
+    rep: int
+
+
+@dataclass
+class HostCrate:
+    """A `crate` the host lends the guest (own handle in the guest's table)."""
+
+    items: dict[str, bytes]
+    dropped: bool = False
+
+
+class TallyHost:
+    def __init__(self, component: bytes) -> None:
+        resolve = frontend.load(TALLY_WIT)
+        layouts = Layouts(resolve)
+        shelf = next(i for i in resolve.interfaces if i.name == "shelf")
+        fetch = shelf.functions["[method]crate.fetch"]
+        assert fetch.result is not None
+        fetched = fetch.result
+        probe = next(
+            e.item.function
+            for e in resolve.worlds[0].exports
+            if isinstance(e.item, ir.WorldFunction)
+        )
+        assert probe.result is not None
+        probed = probe.result
+        plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
+        context = AbiContext(layouts, memory=plugin)
+        self.crates: list[HostCrate] = []
+
+        def method(name: str) -> _async.AsyncExport:
+            """`[method]counter.<name>`: the receiver is passed as the guest's rep."""
+            return _async.AsyncExport(
+                f"[async-lift]{TALLY}#[method]counter.{name}",
+                f"[export]{TALLY}",
+                f"[method]counter.{name}",
+                lambda state, args: [args[0].rep, *self.lower_arg(context, args[1])],
+                (
+                    (lambda state, flat: int(flat[0]) & U64)
+                    if name == "add"
+                    else (lambda state, flat: context.lift_flat(list(flat), "string"))
+                ),
+            )
+
+        def doubled_result(state: _async.InstanceState, flat: Sequence[int | float]) -> Rep:
+            # the own handle moves from the guest's table to the caller (the host)
+            taken = state.handles.remove(int(flat[0]))
+            assert isinstance(taken, Rep)
+            return taken
+
+        def new_counter(rep: int) -> int:
+            return int(plugin.state().handles.add(Rep(rep)))
+
+        def drop_crate(handle: int) -> None:
+            crate = plugin.state().handles.remove(handle)
+            assert isinstance(crate, HostCrate)
+            crate.dropped = True
+
+        _async.AsyncPlugin.__init__(
+            plugin,
+            component,
+            {
+                "add": method("add"),
+                "label": method("label"),
+                "doubled": _async.AsyncExport(
+                    f"[async-lift]{TALLY}#[static]counter.doubled",
+                    f"[export]{TALLY}",
+                    "[static]counter.doubled",
+                    lambda state, args: [int(args[0]) & U64],
+                    doubled_result,
+                ),
+                "probe": _async.AsyncExport(
+                    "[async-lift]probe",
+                    "[export]$root",
+                    "probe",
+                    lambda state, args: [
+                        state.handles.add(args[0]),
+                        *context.lower_flat(args[1], "string"),
+                    ],
+                    lambda state, flat: context.lift_flat(list(flat), probed),
+                ),
+            },
+            {},
+            {
+                (f"[export]{TALLY}", "[method]counter.add"): ("i64",),
+                (f"[export]{TALLY}", "[method]counter.label"): ("i32", "i32"),
+                (f"[export]{TALLY}", "[static]counter.doubled"): ("i32",),
+                ("[export]$root", "probe"): tuple(layouts.of(probed).flat),
+            },
+            imports={
+                (SHELF, "[async-lower][method]crate.fetch"): _async.AsyncImport(
+                    ("i32", "i32", "i32", "i32"),
+                    lambda state, flat: [
+                        state.handles.get(int(flat[0])),
+                        plugin.read_text(int(flat[1]), int(flat[2])),
+                    ],
+                    lambda state, value, ptr: context.store(value, fetched, ptr),
+                    self.fetch,
+                ),
+                (SHELF, "[async-lower][static]crate.count"): _async.AsyncImport(
+                    ("i32",),
+                    lambda state, flat: [],
+                    lambda state, value, ptr: plugin.write(ptr, value.to_bytes(4, "little")),
+                    self.count,
+                ),
+            },
+            sync_imports={
+                (f"[export]{TALLY}", "[resource-new]counter"): _async.SyncImport(
+                    ("i32",), ("i32",), new_counter
+                ),
+                (SHELF, "[resource-drop]crate"): _async.SyncImport(("i32",), (), drop_crate),
+            },
+        )
+        self.plugin = plugin
+
+    @staticmethod
+    def lower_arg(context: AbiContext, value: Any) -> list[Any]:
+        return [value] if isinstance(value, int) else context.lower_flat(value, "string")
+
+    async def fetch(self, crate: HostCrate, key: str) -> bytes:
+        await asyncio.sleep(0)  # the guest waits for the subtask
+        assert not crate.dropped
+        return crate.items.get(key, b"")
+
+    async def count(self) -> int:
+        await asyncio.sleep(0)
+        return sum(not c.dropped for c in self.crates)
+
+
+@pytest.fixture(scope="module")
+def host(tally: Path) -> TallyHost:
+    return TallyHost(tally.read_bytes())
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, U64), st.lists(st.integers(0, 2**32 - 1), max_size=8), st.text(max_size=10))
+def test_async_methods_and_static_of_an_exported_resource(
+    host: TallyHost, start: int, adds: list[int], prefix: str
+) -> None:
+    async def body() -> tuple[list[int], str]:
+        counter = await host.plugin.call("doubled", start)
+        totals = [await host.plugin.call("add", counter, n) for n in adds]
+        return totals, await host.plugin.call("label", counter, prefix)
+
+    totals, label = asyncio.run(body())
+    expected, total = [], (start * 2) & U64
+    for n in adds:
+        total = (total + n) & U64
+        expected.append(total)
+    assert totals == expected
+    assert label == f"{prefix}{total}"
+
+
+def test_two_counters_keep_their_own_totals(host: TallyHost) -> None:
+    async def body() -> tuple[int, int]:
+        a = await host.plugin.call("doubled", 5)
+        b = await host.plugin.call("doubled", 100)
+        await host.plugin.call("add", a, 1)
+        return await host.plugin.call("add", a, 2), await host.plugin.call("add", b, 3)
+
+    assert asyncio.run(body()) == (13, 203)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.dictionaries(st.text(max_size=6), st.binary(max_size=40), max_size=4),
+    st.text(max_size=6),
+    st.integers(0, 3),
+)
+def test_async_method_and_static_of_an_imported_resource(
+    host: TallyHost, items: dict[str, bytes], key: str, others: int
+) -> None:
+    crate = HostCrate(items)
+    host.crates[:] = [crate] + [HostCrate({}) for _ in range(others)]
+    count, data = asyncio.run(host.plugin.call("probe", crate, key))
+    assert crate.dropped  # the guest dropped its own handle before asking for the count
+    assert count == others
+    assert bytes(data) == items.get(key, b"")[::-1]
