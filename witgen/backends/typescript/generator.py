@@ -754,7 +754,7 @@ class _Generator:
             if fn.resource is not None:
                 continue
             where = f"function `{fn.name}` of `{module}`"
-            members.append(self.signature(inner, names.member(fn.name), fn, scope, where))
+            members.append(self.signature(inner, names.method_key(fn.name), fn, scope, where))
         hint = self.implement_hint(short, helper)
         lines = names.tsdoc(it.docs.contents, "", hint) + [f"export interface {iface_name} {{"]
         blocks.append(_Block(braced(lines, members)))
@@ -834,9 +834,13 @@ class _Generator:
             if fn.kind == "constructor":
                 statics.insert(0, self.signature(inner, "new ", fn, scope, where, (), name))
             elif fn.kind == "static":
-                statics.append(self.signature(inner, names.member(fn.item_name), fn, scope, where))
+                statics.append(
+                    self.signature(inner, names.method_key(fn.item_name), fn, scope, where)
+                )
             else:
-                instance.append(self.signature(inner, names.member(fn.item_name), fn, scope, where))
+                instance.append(
+                    self.signature(inner, names.method_key(fn.item_name), fn, scope, where)
+                )
         if not any(f.kind == "constructor" for f in fns):
             statics.insert(
                 0,
@@ -903,7 +907,7 @@ class _Generator:
                         references.append(self.root_import_path(key))
                     continue
                 self.check_entry_member(served, names.member(fn.name), key, w.name)
-                members.append(self.signature(INDENT, names.member(fn.name), fn, scope, where))
+                members.append(self.signature(INDENT, names.method_key(fn.name), fn, scope, where))
                 helper = scope.declare(
                     "define" + names.upper_camel(fn.name), f"the helper for export `{fn.name}`"
                 )

@@ -57,6 +57,13 @@ def member(kebab: str) -> str:
     return lower_camel(kebab)
 
 
+def method_key(kebab: str) -> str:
+    """A method's name in an interface or type literal: `new(...)` there would declare a
+    construct signature, so a method called `new` is written as the string key `"new"`."""
+    name = member(kebab)
+    return '"new"' if name == "new" else name
+
+
 def type_name(kebab: str) -> str:
     """A declared type or interface name."""
     name = upper_camel(kebab)
