@@ -43,10 +43,6 @@ class _NotReplayable(Exception):
     """A streaming source that does not give the same records again from a position."""
 
 
-# Under `retry`, a streaming source is asked for its position every this many batches.
-CHECKPOINT_BATCHES = 16
-
-
 class HostCallError(Exception):
     """Raised by the host services for a call they refuse (a fault of the calling plugin)."""
 
@@ -772,10 +768,11 @@ class Pipeline:
 
         One `read(position)` stream for the run, cut into batches of the stage's batch_size.
         Under `retry` a fault recycles the instance and reads again from the last position the
-        source gave (its resume future: at the start, and at a checkpoint every
-        CHECKPOINT_BATCHES batches, when the stream is dropped and read again from there); the
-        records already delivered since that position are read again and dropped, after
-        checking their ids, so none is lost or duplicated. A source that does not replay the
+        source gave (its resume future: at the start, and at a checkpoint every `checkpoint`
+        batches, when the stream is dropped and read again from there); the records already
+        delivered since that position are read again and dropped, after checking their ids, so
+        none is lost or duplicated. Records that came before an error ending the stream go on
+        before the error is handled. A source that does not replay the
         same records from a position fails the run.
         """
         name = f"source `{source.spec.name}`"
@@ -790,23 +787,39 @@ class Pipeline:
         checkpoint = 0  # a position the source gave (0: the start)
         since: list[str] = []  # ids of the records delivered since `checkpoint` (under retry)
         replay: deque[str] = deque()  # ids to read again and drop after a fault
-        opened = False
+        opened = False  # a stream is open
+        ended = False  # the source ended the open stream
+        due = False  # a checkpoint is due before the next batch
         read = 0
         try:
-            while not self._stop.is_set():
-                self._resume.wait()
-                if self._stop.is_set():
-                    break
-                want = size if limit is None else min(size, limit - read)
-                if want <= 0:
-                    break
+            while True:
+                want = 0
+                if not ended:
+                    if self._stop.is_set():
+                        break
+                    self._resume.wait()
+                    if self._stop.is_set():
+                        break
+                    want = size if limit is None else min(size, limit - read)
+                    if want <= 0:
+                        break
                 start = time.perf_counter()
+                batch: list[Any] = []
                 try:
+                    if due or ended:  # the position after every record delivered
+                        checkpoint = inst.finish()
+                        opened = due = False
+                        since.clear()
+                        if ended:
+                            break
+                        if gen != source.generation:  # hot reload: go on with the new version
+                            source.release(gen, inst)
+                            gen, inst = source.acquire()
                     if not opened:
                         inst.open(checkpoint)
                         opened = True
                     while replay:
-                        again, ended = inst.read(min(len(replay), size))
+                        again, gone = inst.read(min(len(replay), size))
                         for record in again:
                             expected = replay.popleft()
                             if record.id != expected:
@@ -814,18 +827,15 @@ class Pipeline:
                                     f"resumed at position {checkpoint}, it gave `{record.id}` "
                                     f"where it had given `{expected}`"
                                 )
-                        if ended and replay:
+                        if gone and replay:
                             raise _NotReplayable(
                                 f"resumed at position {checkpoint}, its stream ended before "
                                 "the records it had already given"
                             )
                     batch, ended = inst.read(want)
-                    if ended:
-                        opened = False
-                        checkpoint = inst.finish()
                 except _NotReplayable as exc:
                     source.release(gen, inst, broken=True)
-                    gen, inst = -1, None
+                    gen, inst, opened = -1, None, False
                     self._fail(f"{name} cannot resume: {exc}", source)
                     break
                 except Exception as exc:  # noqa: BLE001
@@ -835,7 +845,7 @@ class Pipeline:
                         Event("fault", source.spec.name, reason=str(fault), at=time.time())
                     )
                     source.release(gen, inst, broken=True)
-                    gen, inst, opened = -1, None, False
+                    gen, inst, opened, ended, due = -1, None, False, False, False
                     if not retry or attempts_left <= 0:
                         self._fail(f"{name}: {fault}", source)
                         break
@@ -855,24 +865,9 @@ class Pipeline:
                     if retry:
                         since.extend(r.id for r in batch)
                     yield batch
-                if ended:
-                    break
-                if gen != source.generation or (retry and len(since) >= CHECKPOINT_BATCHES * size):
-                    # a checkpoint: the position after the records delivered so far (and the
-                    # reloaded version of the plugin, after a hot reload)
-                    try:
-                        checkpoint = inst.finish()
-                    except Exception as exc:  # noqa: BLE001
-                        fault = _classify(exc, source.bindings)
-                        source.release(gen, inst, broken=True)
-                        gen, inst = -1, None
-                        self._fail(f"{name}: {fault}", source)
-                        break
-                    opened = False
-                    since.clear()
-                    if gen != source.generation:
-                        source.release(gen, inst)
-                        gen, inst = source.acquire()
+                due = gen != source.generation or (
+                    retry and len(since) >= source.spec.checkpoint * size
+                )
         finally:
             if inst is not None:
                 if opened:

@@ -84,6 +84,8 @@ class StageSpec(PluginSpec):
     instances: int = 1
     policy: PolicySpec = PolicySpec()
     key: str | None = None  # an aggregator's grouping key (a metadata key); None: global
+    # a streaming source under retry: batches between two resume positions (checkpoints)
+    checkpoint: int = 1
 
 
 @dataclass(frozen=True)
@@ -302,7 +304,7 @@ STAGE_KEYS: tuple[str, ...] = PLUGIN_KEYS + (
     "retries",
     "then",
 )
-STAGE_KEYS += ("dead_letter", "key")
+STAGE_KEYS += ("dead_letter", "key", "checkpoint")
 
 
 def _build(path: Path, shown: str, data: dict[str, Any], lines: KeyLines) -> PipelineSpec:
@@ -364,6 +366,11 @@ def _build(path: Path, shown: str, data: dict[str, Any], lines: KeyLines) -> Pip
         key = r.get(raw, where, "key", str)
         if key is not None and plugin.kind != "aggregator":
             raise r.fail((*where, "key"), "`key` (the grouping key) only applies to an aggregator")
+        checkpoint = r.positive(raw, where, "checkpoint", 1)
+        if "checkpoint" in raw and plugin.kind != "source":
+            raise r.fail(
+                (*where, "checkpoint"), "`checkpoint` only applies to a (streaming) source"
+            )
         stages.append(
             StageSpec(
                 **{f: getattr(plugin, f) for f in PluginSpec.__dataclass_fields__},
@@ -371,6 +378,7 @@ def _build(path: Path, shown: str, data: dict[str, Any], lines: KeyLines) -> Pip
                 instances=instances,
                 policy=policy,
                 key=key,
+                checkpoint=checkpoint,
             )
         )
     _check_order(r, stages)

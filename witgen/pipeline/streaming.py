@@ -143,6 +143,13 @@ class _Plugin(_async.AsyncPlugin):
     """The async host's plugin, which also serves synchronous imports (the contract's logging,
     metrics and config): they are linked as they are instead of as async lowerings."""
 
+    trapped: BaseException | None = None  # the trap that lost the instance, if one did
+
+    def _poison(self, exc: BaseException) -> BaseException:
+        if self.trapped is None:
+            self.trapped = exc
+        return super()._poison(exc)
+
     def _async_lower(self, spec: Any) -> Any:
         if isinstance(spec, _SyncImport):
             return spec  # linked as it is by _define
@@ -281,6 +288,10 @@ class _Instance:
 
     def run(self, coro: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
         """Run `coro` on this instance's loop, bounded by the stage's timeout."""
+        trapped = self.plugin.trapped
+        if trapped is not None:  # the guest trapped since (e.g. while writing its stream)
+            coro.close()
+            raise trapped
         limit = self.prepared.timeout if timeout is None else timeout
         waited = coro if limit is None else asyncio.wait_for(coro, limit)
         try:
