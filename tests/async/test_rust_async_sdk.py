@@ -386,3 +386,34 @@ def test_edge_shapes_compile_clippy_clean() -> None:
         env=env,
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+
+
+ASYNC_WITS = [
+    rust_source.ROOT / "tests" / "rust" / "corpus" / "async.wit",
+    rust_source.ROOT / "tests" / "async" / "wit" / "tally.wit",
+    rust_source.ROOT / "tests" / "async" / "wit" / "edge.wit",
+    rust_source.ROOT / "tests" / "async" / "wit" / "broad.wit",
+]
+
+
+@pytest.mark.parametrize("lang", ["go", "typescript"])
+@pytest.mark.parametrize("wit", ASYNC_WITS, ids=lambda p: p.stem)
+def test_go_and_typescript_refuse_async_by_name(tmp_path: Path, lang: str, wit: Path) -> None:
+    """What the Rust backend generates, the Go and TypeScript backends refuse: one located
+    error naming the feature and the function or type, exit 1, no traceback."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "witgen", "generate", "--lang", lang, str(wit)]
+        + ["--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: ")
+    assert proc.stderr.count("error:") == 1
+    first = proc.stderr.splitlines()[0]
+    assert any(word in first for word in ("async", "future", "stream", "error-context")), first
+    assert (
+        f"--> {wit}:" in proc.stderr or f"--> {wit.relative_to(rust_source.ROOT)}:" in proc.stderr
+    )
+    assert not (tmp_path / "out").exists()
