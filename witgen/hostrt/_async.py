@@ -1700,16 +1700,15 @@ class AsyncPlugin:
         mem = self.view()
         end = len(mem)
         for (parent, offset, align, data, count), addr in zip(refs, addrs):
-            trap_if(
-                addr & (align - 1) != 0,
-                f"cabi_realloc returned misaligned {addr:#x}",
-            )
-            trap_if(
-                addr + len(data) > end,
-                "cabi_realloc returned memory out of bounds",
-            )
+            stop = addr + len(data)
+            if addr & (align - 1) or stop > end:  # checked inline: this loop is hot
+                trap_if(
+                    addr & (align - 1) != 0,
+                    f"cabi_realloc returned misaligned {addr:#x}",
+                )
+                trap_if(True, "cabi_realloc returned memory out of bounds")
             pack(parent, offset, addr, count)
-            mem[addr : addr + len(data)] = data
+            mem[addr:stop] = data
         refs.clear()
 
     def _allocation_helper(self) -> _core.RawFunc:
