@@ -748,12 +748,16 @@ class PackageResolver:
             span = func.params[1][0].span if len(func.params) > 1 else func.span
             raise WitError("setters must have exactly one parameter", span)
         seen = {_kebab_key(p[0]) for p in params} if params else set()
+        resolve_type = self._resolve_type
         for pname, pty in func.params:
             key = pname.name.replace("-", "").lower()  # _kebab_key, without the call
             if key in seen:
                 raise WitError(f"param `{pname.name}` is defined more than once", pname.span)
             seen.add(key)
-            params.append((pname.name, self._resolve_type(pty, ir.UNKNOWN_STABILITY), pname.span))
+            k = pty.kind
+            # a primitive is itself (what `_resolve_type` returns for it, without the call)
+            t = k if k in _PRIMITIVES else resolve_type(pty, ir.UNKNOWN_STABILITY)
+            params.append((pname.name, t, pname.span))
         result: Any = None
         if kind == "constructor":
             assert resource is not None
@@ -977,6 +981,7 @@ class PackageResolver:
 
 
 _DEFINITION_KINDS = frozenset(("tuple", "record", "flags", "variant", "enum", "resource"))
+_PRIMITIVES = frozenset((*PRIMITIVE_TYPES, "error-context"))
 
 
 def _kebab_key(name: str) -> str:
