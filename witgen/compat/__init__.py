@@ -52,14 +52,23 @@ def check(
         for w in old_ids:
             if old.worlds[w].name in by_name:
                 pairs.append((old, w, new, by_name[old.worlds[w].name]))
-        # Interfaces that no world uses are still part of the package's contract: compare
-        # the ones on both sides as imports of a stand-in world (how packages like wasi:io
-        # are consumed).
+        # Interfaces that no compared world reaches are still part of the package's
+        # contract: those that no world uses (how packages like wasi:io are consumed) and
+        # those only worlds without a counterpart use (a release that replaces its worlds,
+        # as wasi:http 0.3 did, still changes the interfaces both versions define). The
+        # ones on both sides are compared in a stand-in world, on the side (import or
+        # export) where OLD's worlds had them.
         old_free, new_free = _free_interfaces(old), _free_interfaces(new)
-        shared = [k for k in old_free if k in new_free]
+        old_paired = [p[1] for p in pairs]
+        new_paired = [p[3] for p in pairs]
+        old_left = _uncovered_interfaces(old, old_paired)
+        new_left = _uncovered_interfaces(new, new_paired)
+        shared = [k for k in old_left if k in new_left]
         if shared:
-            old2, o = _stand_in_world(old, [old_free[k] for k in shared])
-            new2, n = _stand_in_world(new, [new_free[k] for k in shared])
+            exported = _exported_only(old, [old_left[k] for k in shared], old_paired)
+            names = [(k, k in exported) for k in shared]
+            old2, o = _stand_in_world(old, [(old_left[k], e) for k, e in names])
+            new2, n = _stand_in_world(new, [(new_left[k], e) for k, e in names])
             pairs.append((old2, o, new2, n))
     old_pkg = _main_package(old, old_world)
     new_pkg = _main_package(new, new_world)
@@ -146,14 +155,59 @@ def _free_interfaces(resolve: ir.Resolve) -> dict[str, int]:
     return free
 
 
-def _stand_in_world(resolve: ir.Resolve, interfaces: list[int]) -> tuple[ir.Resolve, int]:
-    """A copy of `resolve` with one more world, importing `interfaces`."""
+def _uncovered_interfaces(resolve: ir.Resolve, paired: list[int]) -> dict[str, int]:
+    """Named interfaces of the main package that none of the `paired` worlds names."""
+    if resolve.main_package is None:
+        return {}
+    pkg = resolve.packages[resolve.main_package]
+    used = {
+        e.item.id
+        for w in paired
+        for e in resolve.worlds[w].imports + resolve.worlds[w].exports
+        if isinstance(e.item, ir.WorldInterface)
+    }
+    left = {}
+    for iface in pkg.interfaces.values():
+        name = resolve.interface_id(iface)
+        if iface not in used and name is not None:
+            left[view.strip_version(name)] = iface
+    return left
+
+
+def _exported_only(resolve: ir.Resolve, interfaces: list[int], paired: list[int]) -> set[str]:
+    """Names of those `interfaces` that the main package's other worlds export and never
+    import (compared as exports; every other one as an import)."""
+    if resolve.main_package is None:
+        return set()
+    imported: set[int] = set()
+    exported: set[int] = set()
+    for w in resolve.packages[resolve.main_package].worlds.values():
+        if w in paired:
+            continue
+        world = resolve.worlds[w]
+        imported |= {e.item.id for e in world.imports if isinstance(e.item, ir.WorldInterface)}
+        exported |= {e.item.id for e in world.exports if isinstance(e.item, ir.WorldInterface)}
+    out = set()
+    for i in interfaces:
+        name = resolve.interface_id(i)
+        if i in exported and i not in imported and name is not None:
+            out.add(view.strip_version(name))
+    return out
+
+
+def _stand_in_world(
+    resolve: ir.Resolve, interfaces: list[tuple[int, bool]]
+) -> tuple[ir.Resolve, int]:
+    """A copy of `resolve` with one more world, importing `interfaces` (exporting those
+    marked True)."""
+
+    def entry(i: int) -> ir.WorldEntry:
+        return ir.WorldEntry(ir.WorldKey(interface=i), ir.WorldInterface(i))
+
     world = ir.World(
         name=STAND_IN_WORLD,
-        imports=tuple(
-            ir.WorldEntry(ir.WorldKey(interface=i), ir.WorldInterface(i)) for i in interfaces
-        ),
-        exports=(),
+        imports=tuple(entry(i) for i, exp in interfaces if not exp),
+        exports=tuple(entry(i) for i, exp in interfaces if exp),
         package=resolve.main_package,
     )
     return replace(resolve, worlds=resolve.worlds + (world,)), len(resolve.worlds)
