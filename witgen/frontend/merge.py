@@ -124,7 +124,8 @@ class Merger:
             types = {n: type_map[t] for n, t in iface.types.items() if type_map[t] is not None}
             funcs: dict[str, FunctionM] = {}
             for fname, fn in iface.functions.items():
-                if not self._include(fn.stability, pkg, fn.span):
+                # (an unannotated function, the commonest, is always included: no call)
+                if fn.stability.kind != "unknown" and not self._include(fn.stability, pkg, fn.span):
                     continue
                 funcs[fname] = self._update_function(fn, mt)
             new = InterfaceM(iface.name, types, funcs, pkg, iface.docs, iface.stability, iface.span)  # type: ignore[arg-type]
