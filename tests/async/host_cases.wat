@@ -8,6 +8,7 @@
   (import "$root" "[subtask-cancel]" (func $subtask_cancel (param i32) (result i32)))
   (import "$root" "[async-lower][subtask-cancel]" (func $subtask_cancel_async (param i32) (result i32)))
   (import "$root" "[backpressure-dec]" (func $bp_dec))
+  (import "$root" "[backpressure-inc]" (func $bp_inc))
   (import "$root" "[error-context-debug-message-utf8]" (func $err_msg (param i32 i32)))
   (import "$root" "[error-context-drop]" (func $err_drop (param i32)))
   (import "[export]test:hostcases/api@1.0.0" "[task-cancel]" (func $task_cancel))
@@ -224,12 +225,24 @@
       (if (i32.eq (local.get $k) (i32.const 21)) (then
         (call $ret_misuse (i32.const 0))
         (call $task_cancel)))
+      ;; 22: backpressure above its 16-bit counter
+      (if (i32.eq (local.get $k) (i32.const 22)) (then
+        (loop $more (call $bp_inc) (br $more))))
+      ;; 23: subtask.cancel after the subtask's resolution was delivered (in the callback)
+      (if (i32.eq (local.get $k) (i32.const 23)) (then
+        (local.set $ws (call $ws_new))
+        (call $join (i32.shr_u (call $ping) (i32.const 4)) (local.get $ws))
+        (return (call $wait (local.get $ws)))))
+      ;; 24: dropping the waitable set wait-cancel's task waits on
+      (if (i32.eq (local.get $k) (i32.const 24)) (then (call $ws_drop (global.get $wc_ws))))
     )
     ;; not a violation after all: the test sees 999 instead of a trap
     (call $ret_misuse (i32.const 999))
     (i32.const 0))
   (func (export "[callback][async-lift]test:hostcases/api@1.0.0#misuse")
-    (param i32 i32 i32) (result i32)
+    (param $ev i32) (param $p1 i32) (param $p2 i32) (result i32)
+    (if (i32.eq (local.get $ev) (i32.const 1))
+      (then (drop (call $subtask_cancel_async (local.get $p1)))))
     unreachable)
 
   ;; ---- only their types are used

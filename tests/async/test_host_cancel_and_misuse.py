@@ -220,6 +220,8 @@ MISUSE = [
     (19, "a synchronous copy would block"),
     (20, "too long"),
     (21, "task.cancel after `misuse` was resolved"),
+    (22, "backpressure counter overflow"),
+    (23, "subtask.cancel after its resolution was delivered"),
 ]
 
 
@@ -248,6 +250,24 @@ def test_misuse_is_the_spec_trap_and_the_host_survives(
     assert re.search(message, str(plugin.trapped)), str(plugin.trapped)
     # a fresh instance serves the next call
     assert run(plugin.call("call-void", 4)) == 5
+
+
+def test_dropping_a_set_another_task_waits_on_traps(guest: Guest) -> None:
+    async def body() -> None:
+        waiting = asyncio.ensure_future(guest.plugin.call("wait-cancel", 0))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        try:
+            with pytest.raises(PluginTrap, match="while a task waits on it"):
+                await guest.plugin.call("misuse", 24)
+            # the waiting call learns the trap too
+            with pytest.raises(PluginTrap, match="while a task waits on it"):
+                await waiting
+        finally:
+            waiting.cancel()
+
+    run(body())
+    assert run(guest.plugin.call("call-void", 2)) == 3
 
 
 @pytest.mark.parametrize(
