@@ -702,18 +702,28 @@ class _Descent:
             set_offset_start(span, i)
             return ast.TypeNode(kind, (), span)
         named = self.kind_of[kind]
-        if named is _ID or named is _EXPLICIT_ID:
-            name = self._id()
-            return ast.TypeNode("name", (name,), name.span)
+        if named is _ID or named is _EXPLICIT_ID:  # a name, made here as `_id` makes it
+            self.i = i + 1
+            span = _new_object(self.span_class)
+            set_offset_start(span, i)
+            name = ast.Id(kind if named is _ID else kind[1:], span)
+            return ast.TypeNode("name", (name,), span)
         if depth >= _MAX_NESTING:
             raise _GiveUp()
         depth += 1
         span = _new_object(self.span_class)
         set_offset_start(span, i)
         if (kind == "list" or kind == "option") and tokens[i + 1] == "<":
-            self.i = i + 2
-            inner = self._ty(depth)
-            j = self.i
+            inner_kind = tokens[i + 2]
+            if inner_kind in _PRIMITIVES:  # `list<string>`: the inner type made here
+                inner_span = _new_object(self.span_class)
+                set_offset_start(inner_span, i + 2)
+                inner = ast.TypeNode(inner_kind, (), inner_span)
+                j = i + 3
+            else:
+                self.i = i + 2
+                inner = self._ty(depth)
+                j = self.i
             if tokens[j] == ">":
                 self.i = j + 1
                 return ast.TypeNode(kind, (inner,), span)
