@@ -458,12 +458,20 @@ class _Descent:
         while tokens[self.i] != "}":
             first = self.i
             attrs = self._attrs() if tokens[first] == "@" else []
-            kind = tokens[self.i]
-            if self.kind_of[kind] in _IDS:
-                name = self._id()
-                self._expect(":")
+            i = self.i
+            kind = tokens[i]
+            named = self.kind_of[kind]
+            if named is _ID or named is _EXPLICIT_ID:  # `name: func...;`, the name made here
+                if tokens[i + 1] != ":":
+                    raise _GiveUp()
+                span = _new_object(self.span_class)
+                set_offset_start(span, i)
+                name = ast.Id(kind if named is _ID else kind[1:], span)
+                self.i = i + 2
                 func = self._func()
-                self._expect(";")
+                if tokens[self.i] != ";":
+                    raise _GiveUp()
+                self.i += 1
                 items.append(ast.NamedFunc(comments.get(first, []), attrs, name, func))
             elif kind in _TYPEDEFS:
                 items.append(self._typedef(first, attrs))
