@@ -230,3 +230,16 @@ def test_errors_found_after_the_fast_path_read_the_same(
         renders.append(err.value.render())
     assert renders[0] == renders[1]
     assert "-->" in renders[0]
+
+
+def test_fast_path_declines_every_control_character_the_lexer_refuses() -> None:
+    """The scan refuses ASCII control characters by deleting the allowed bytes; each one the
+    exact lexer refuses (`_BAD_CODEPOINTS`) must send the file to the exact path."""
+    from witgen.frontend.lexer import _BAD_CODEPOINTS
+
+    for code in range(128):
+        text = f"package a:b;\ninterface i {{ f: func();{chr(code)} }}\n"
+        if _BAD_CODEPOINTS.search(text) is not None:
+            assert descent.parse("t.wit", text) is None, code
+        else:
+            _check(text)
