@@ -11,6 +11,7 @@
   (import "$root" "[backpressure-inc]" (func $bp_inc))
   (import "$root" "[error-context-debug-message-utf8]" (func $err_msg (param i32 i32)))
   (import "$root" "[error-context-drop]" (func $err_drop (param i32)))
+  (import "$root" "[error-context-new-utf8]" (func $err_new (param i32 i32) (result i32)))
   (import "[export]test:hostcases/api@1.0.0" "[task-cancel]" (func $task_cancel))
   (import "[export]test:hostcases/api@1.0.0" "[task-return]wait-cancel" (func $ret_wait_cancel (param i32)))
   (import "[export]test:hostcases/api@1.0.0" "[task-return]yield-cancel" (func $ret_yield_cancel (param i32)))
@@ -35,9 +36,12 @@
 
   (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const 32768))
+  (global $leave (mut i32) (i32.const 0))
 
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
     (local $ptr i32)
+    ;; misuse 25: calls a built-in while the host lowers a value
+    (if (global.get $leave) (then (drop (call $ws_new))))
     (local.set $ptr (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
                              (i32.sub (i32.const 0) (local.get 2))))
     (global.set $heap (i32.add (local.get $ptr) (local.get 3)))
@@ -233,6 +237,10 @@
         (local.set $ws (call $ws_new))
         (call $join (i32.shr_u (call $ping) (i32.const 4)) (local.get $ws))
         (return (call $wait (local.get $ws)))))
+      ;; 25: a built-in called from cabi_realloc while the host lowers a value
+      (if (i32.eq (local.get $k) (i32.const 25)) (then
+        (global.set $leave (i32.const 1))
+        (call $err_msg (call $err_new (i32.const 0) (i32.const 0)) (i32.const 1024))))
       ;; 24: dropping the waitable set wait-cancel's task waits on
       (if (i32.eq (local.get $k) (i32.const 24)) (then (call $ws_drop (global.get $wc_ws))))
     )

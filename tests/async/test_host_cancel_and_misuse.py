@@ -222,6 +222,7 @@ MISUSE = [
     (21, "task.cancel after `misuse` was resolved"),
     (22, "backpressure counter overflow"),
     (23, "subtask.cancel after its resolution was delivered"),
+    (25, "waitable-set-new\\] called while the host lowers values"),
 ]
 
 

@@ -1492,6 +1492,9 @@ class AsyncPlugin:
         self._pre: _core._Owned | None = None
         # the last trap that discarded an instance
         self.trapped: BaseException | None = None
+        # False while the host runs the guest's cabi_realloc to lower values (the spec's
+        # `may_leave`): the guest may call no built-in then
+        self.may_leave = True
         # blocks `typed_codec` registered (`ref`) for the next `allocate`
         self.pending: list[tuple[bytearray, int, int, bytes | bytearray, int]] = []
         self._alloc_many: _core.RawFunc | None = None
@@ -1512,6 +1515,9 @@ class AsyncPlugin:
 
         def callback(_env: Any, _caller: Any, values: int, _n: int) -> int:
             try:
+                # the spec's `trap_if(not task.inst.may_leave)` of every built-in
+                if not self.may_leave:
+                    trap_if(True, f"{name} called while the host lowers values")
                 result = func(*unpack(ctypes.string_at(values, arg_bytes)))
                 if has_result:
                     out = pack(result)
@@ -1654,7 +1660,11 @@ class AsyncPlugin:
     def realloc(self, *args: int) -> int:
         """`cabi_realloc(0, 0, align, size)` (or the four-argument form of `Memory`)."""
         old_ptr, old_size, align, size = args if len(args) == 4 else (0, 0, *args)
-        got = self._funcs["cabi_realloc"](old_ptr, old_size, align, size)
+        self.may_leave = False
+        try:
+            got = self._funcs["cabi_realloc"](old_ptr, old_size, align, size)
+        finally:
+            self.may_leave = True
         addr = int(got[0]) & 0xFFFFFFFF
         trap_if(addr & (align - 1) != 0, f"cabi_realloc returned misaligned {addr:#x}")
         trap_if(
@@ -1691,10 +1701,13 @@ class AsyncPlugin:
             sizes.append(len(ref[3]))
         scratch = self._scratch(8 * n)
         scratch[: 8 * n] = memoryview(sizes).cast("B")
+        self.may_leave = False
         try:
             alloc_many(n)
         except _core._CallFailed as exc:
             raise _runtime.PluginTrap(f"cabi_realloc trapped: {exc}") from None
+        finally:
+            self.may_leave = True
         addrs = array.array("I", bytes(self._scratch(4 * n)[: 4 * n]))
         pack = _PAIR.pack_into
         mem = self.view()
