@@ -139,11 +139,12 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-async def cancel_after_start(plugin: _async.AsyncPlugin, name: str, *args: Any) -> Any:
-    call = asyncio.ensure_future(plugin.call(name, *args))
+async def start_then_cancel(plugin: _async.AsyncPlugin, name: str, *args: Any) -> Any:
+    """`AsyncPlugin.start`, `Call.cancel()` once the guest waits, then the guest's answer."""
+    call = await plugin.start(name, *args)
     for _ in range(3):
         await asyncio.sleep(0)
-    assert not call.done()
+    assert not call.result.done()
     call.cancel()
     return await call
 
@@ -152,7 +153,7 @@ async def cancel_after_start(plugin: _async.AsyncPlugin, name: str, *args: Any) 
 def test_host_cancels_a_call_and_the_guest_cancels_its_task(guest: Guest, export: str) -> None:
     args = [0] if export == "wait-cancel" else []
     with pytest.raises(asyncio.CancelledError):
-        run(cancel_after_start(guest.plugin, export, *args))
+        run(start_then_cancel(guest.plugin, export, *args))
     # the instance lives on: no trap, the same instance serves the next call
     state = guest.plugin._state
     assert run(guest.plugin.call("call-void", 1)) == 2
@@ -162,7 +163,30 @@ def test_host_cancels_a_call_and_the_guest_cancels_its_task(guest: Guest, export
 @settings(max_examples=10)
 @given(st.integers(1, 2**32 - 1))
 def test_a_cancelled_guest_may_still_return_a_value(guest: Guest, x: int) -> None:
-    assert run(cancel_after_start(guest.plugin, "wait-cancel", x)) == x
+    assert run(start_then_cancel(guest.plugin, "wait-cancel", x)) == x
+
+
+@pytest.mark.parametrize("x", [0, 5])
+def test_cancelling_the_call_coroutine_is_prompt(guest: Guest, x: int) -> None:
+    """asyncio cancellation of `call` raises at once; the guest still hears of it and
+    resolves its task in the background (with task.cancel or task.return alike)."""
+
+    async def body() -> None:
+        call = asyncio.ensure_future(guest.plugin.call("wait-cancel", x))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        for _ in range(3):  # the driver delivers TASK_CANCELLED; the guest resolves
+            await asyncio.sleep(0)
+        assert not guest.plugin._drivers
+
+    guest.plugin.trapped = None
+    state = guest.plugin.state()
+    run(body())
+    assert guest.plugin._state is state and guest.plugin.trapped is None
+    assert run(guest.plugin.call("call-void", 1)) == 2
 
 
 def test_guest_cancels_a_host_import_subtask(guest: Guest) -> None:

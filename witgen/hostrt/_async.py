@@ -39,7 +39,7 @@ import importlib
 import re
 import struct
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
 
 from . import _capi, _core, _runtime
 
@@ -1428,6 +1428,41 @@ class SyncImport:
     func: Callable[..., Any]
 
 
+class Call:
+    """One started call of an async export (`AsyncPlugin.start`).
+
+    `await call` (or `await call.result`) gives the value the guest passed to `task.return`.
+    `cancel()` is the spec's cancellation request: the guest gets TASK_CANCELLED when it next
+    waits or yields and resolves its task with `task.cancel` (awaiting the call then raises
+    `CancelledError`) or still with `task.return` (its value); a guest that already returned is
+    not told.
+    """
+
+    def __init__(self, plugin: AsyncPlugin, state: InstanceState, task: Task) -> None:
+        self._plugin = plugin
+        self._state = state
+        self._task = task
+        self.result: asyncio.Future[Any] = task.result
+
+    def cancel(self) -> None:
+        task = self._task
+        stale = self._plugin._state is not self._state  # the instance trapped meanwhile
+        if task.returned or task.cancel_requested or stale:
+            return
+        task.cancel_requested = True
+        # whoever awaits the result, nobody may: a trap later must not go unretrieved
+        task.result.add_done_callback(_retrieve)
+        self._state.wake()
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self.result.__await__()
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 class AsyncPlugin:
     """A guest core module with async exports, run on asyncio through the wasmtime C API."""
 
@@ -1823,8 +1858,19 @@ class AsyncPlugin:
         """Calls the async export `name` and returns its result once the guest returned it.
 
         The guest's task may go on after `task.return` (e.g. writing the stream it returned);
-        the host keeps driving it in the background until it exits.
+        the host keeps driving it in the background until it exits. Cancelling the coroutine
+        raises `CancelledError` at once and asks the guest to cancel its task (`Call.cancel`);
+        to wait for the guest's answer to a cancellation, use `start`.
         """
+        started = await self.start(name, *args)
+        try:
+            return await asyncio.shield(started.result)
+        except asyncio.CancelledError:
+            started.cancel()
+            raise
+
+    async def start(self, name: str, *args: Any) -> Call:
+        """Starts the async export `name`: a `Call` to await (its result) or to `cancel()`."""
         export = self.exports[name]
         state = self.state()
         while state.backpressure > 0:
@@ -1849,17 +1895,7 @@ class AsyncPlugin:
         driver = loop.create_task(self._drive(state, task, export, packed))
         self._drivers.add(driver)
         driver.add_done_callback(self._drivers.discard)
-        try:
-            return await asyncio.shield(task.result)
-        except asyncio.CancelledError:
-            if task.result.done() or self._state is not state:
-                raise
-            # the caller was cancelled: the spec's request_cancellation. The guest gets
-            # TASK_CANCELLED when it next waits or yields, and resolves the task with
-            # `task.cancel` (the call then ends cancelled) or still with `task.return`.
-            task.cancel_requested = True
-            state.wake()
-        return await task.result
+        return Call(self, state, task)
 
     @staticmethod
     def _cancel_event(task: Task) -> Event | None:
