@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import struct
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -83,6 +84,7 @@ class Memory:
     def __init__(self) -> None:
         self.data = bytearray(1 << 20)
         self.top = 8
+        self.pending: list[Any] = []
 
     def view(self) -> memoryview:
         return memoryview(self.data)
@@ -95,6 +97,17 @@ class Memory:
 
     def write(self, addr: int, data: bytes) -> None:
         self.data[addr : addr + len(data)] = data
+
+    # `AsyncPlugin`'s deferred allocation: blocks registered, then allocated and copied in order
+    def ref(self, parent: bytearray, offset: int, align: int, data: bytes, count: int = -1) -> None:
+        self.pending.append((parent, offset, align, data, len(data) if count < 0 else count))
+
+    def allocate(self) -> None:
+        for parent, offset, align, data, count in self.pending:
+            addr = self.realloc(align, len(data))
+            struct.pack_into("<II", parent, offset, addr, count)
+            self.write(addr, bytes(data))
+        self.pending.clear()
 
     def read_text(self, addr: int, length: int) -> str:
         return bytes(self.data[addr : addr + length]).decode("utf-8")

@@ -105,6 +105,8 @@ _INT_SIZES = {
 _INT_FORMATS = {"u8": "B", "s8": "b", "u16": "H", "s16": "h", "u32": "I", "s32": "i"}
 _INT_FORMATS |= {"u64": "Q", "s64": "q"}
 _HANDLE_KINDS = ("stream", "future", "error-context")
+_PAIR = struct.Struct("<II")
+_FLOAT_FORMATS = {"f32": "f", "f64": "d"}
 
 
 def _align_to(n: int, align: int) -> int:
@@ -242,6 +244,7 @@ class Values:
         self.plugin = plugin
         self._layouts: dict[int, Layout] = {}
         self._payloads: dict[int, _async.PayloadType] = {}
+        self._loaders: dict[int, Callable[[memoryview, int], Any]] = {}
         self.feeders: set[asyncio.Future[Any]] = set()
 
     def layout(self, desc: Desc) -> Layout:
@@ -255,20 +258,84 @@ class Values:
         element = desc[1]
         codec = None
         if element is not None:
-            lay = self.layout(element)
-            codec = _async.Codec(
-                lay.size,
-                lay.align,
-                lambda ptr: self.load(element, self.plugin.view(), ptr),
-                lambda value, ptr: self.store(element, value, ptr),
-            )
+            codec = self._codec(element)
         made = _async.PayloadType(desc[2], codec)
         self._payloads[id(desc)] = made
         return made
 
+    def _codec(self, element: Desc) -> _async.Codec:
+        """How a stream or future moves its elements: a whole buffer at once."""
+        lay = self.layout(element)
+        size = lay.size
+        load = self.loader(element)
+        plugin = self.plugin
+
+        def load_one(ptr: int) -> Any:
+            return load(plugin.view(), ptr)
+
+        def load_many(ptr: int, n: int) -> list[Any]:
+            m = plugin.view()
+            return [load(m, at) for at in range(ptr, ptr + size * n, size)]
+
+        def store_many(values: Sequence[Any], ptr: int) -> None:
+            buf = bytearray(size * len(values))
+            try:
+                for i, value in enumerate(values):
+                    self.put(element, value, buf, i * size)
+            except BaseException:
+                plugin.pending.clear()
+                raise
+            self._allocate()
+            plugin.write(ptr, bytes(buf))
+
+        def store_one(value: Any, ptr: int) -> None:
+            store_many((value,), ptr)
+
+        return _async.Codec(size, lay.align, load_one, store_one, load_many, store_many)
+
     # -- memory --
 
     def load(self, desc: Desc, m: memoryview, ptr: int) -> Any:
+        """The value at `ptr` (`m`: the guest's memory, valid while no guest code runs)."""
+        return self.loader(desc)(m, ptr)
+
+    def loader(self, desc: Desc) -> Callable[[memoryview, int], Any]:
+        """A function reading a value of `desc`'s type from memory (made once per type)."""
+        found = self._loaders.get(id(desc))
+        if found is None:
+            found = self._loaders[id(desc)] = self._make_loader(desc)
+        return found
+
+    def _make_loader(self, desc: Desc) -> Callable[[memoryview, int], Any]:
+        kind = desc[0]
+        if kind in ("int", "float"):
+            code = _INT_FORMATS[desc[3]] if kind == "int" else _FLOAT_FORMATS[desc[1]]
+            unpack = struct.Struct("<" + code).unpack_from
+            return lambda m, p: unpack(m, p)[0]
+        if kind in ("string", "bytes", "list", "map"):
+            block = self.block_loader(desc)
+            pair = _PAIR.unpack_from
+
+            def load_block(m: memoryview, p: int) -> Any:
+                a, n = pair(m, p)
+                return block(m, a, n)
+
+            return load_block
+        if kind in ("record", "tuple"):
+            fields = []
+            at = 0
+            for member in _members(desc):
+                lay = self.layout(member)
+                at = _align_to(at, lay.align)
+                fields.append((self.loader(member), at))
+                at += lay.size
+            if kind == "tuple":
+                return lambda m, p: tuple([f(m, p + o) for f, o in fields])
+            cls = desc[1]
+            return lambda m, p: cls(*[f(m, p + o) for f, o in fields])
+        return lambda m, p: self._load(desc, m, p)
+
+    def _load(self, desc: Desc, m: memoryview, ptr: int) -> Any:
         kind = desc[0]
         if kind == "int":
             return struct.unpack_from("<" + _INT_FORMATS[desc[3]], m, ptr)[0]
@@ -280,23 +347,11 @@ class Values:
             return m[ptr] != 0
         if kind == "char":
             return _char(struct.unpack_from("<I", m, ptr)[0])
-        if kind in ("string", "bytes", "list", "map"):
-            p, n = struct.unpack_from("<II", m, ptr)
-            return self._lift_block(desc, p, n)
         if kind == "fixed-bytes":
             return bytes(m[ptr : ptr + desc[1]])
         if kind == "fixed-list":
             size = self.layout(desc[1]).size
             return [self.load(desc[1], m, ptr + i * size) for i in range(desc[2])]
-        if kind in ("record", "tuple"):
-            values = []
-            at = ptr
-            for member in _members(desc):
-                lay = self.layout(member)
-                at = _align_to(at, lay.align)
-                values.append(self.load(member, m, at))
-                at += lay.size
-            return desc[1](*values) if kind == "record" else tuple(values)
         if kind == "enum":
             return self._enum(desc, self._disc(m, ptr, len(list(desc[1]))))
         if kind == "flags":
@@ -318,25 +373,41 @@ class Values:
         size = _disc_size(n)
         return int.from_bytes(m[ptr : ptr + size], "little")
 
-    def _lift_block(self, desc: Desc, p: int, n: int) -> Any:
+    def block_loader(self, desc: Desc) -> Callable[[memoryview, int, int], Any]:
+        """A function reading a string's or list's `n` elements at `a`."""
         kind = desc[0]
-        m = self.plugin.view()
         if kind == "string":
-            _async.trap_if(p + n > len(m), "string out of bounds")
-            return self.plugin.read_text(p, n)
-        if kind == "bytes":
-            _async.trap_if(p + n > len(m), "list out of bounds")
-            return bytes(m[p : p + n])
-        if kind == "map":
-            pair = ("tuple", (desc[1], desc[2]))
-            return dict(self._lift_list(pair, m, p, n))
-        return self._lift_list(desc[1], m, p, n)
 
-    def _lift_list(self, element: Desc, m: memoryview, p: int, n: int) -> list[Any]:
+            def load_string(m: memoryview, a: int, n: int) -> Any:
+                _async.trap_if(a + n > len(m), "string out of bounds")
+                try:
+                    return str(m[a : a + n], "utf-8")
+                except UnicodeDecodeError:
+                    _async.trap_if(True, "string is not UTF-8")
+
+            return load_string
+        if kind == "bytes":
+
+            def load_bytes(m: memoryview, a: int, n: int) -> Any:
+                _async.trap_if(a + n > len(m), "list out of bounds")
+                return bytes(m[a : a + n])
+
+            return load_bytes
+        element: Desc = ("tuple", (desc[1], desc[2])) if kind == "map" else desc[1]
         lay = self.layout(element)
-        _async.trap_if(p & (lay.align - 1) != 0, f"list {p:#x} is misaligned")
-        _async.trap_if(p + n * lay.size > len(m), "list out of bounds")
-        return [self.load(element, m, p + i * lay.size) for i in range(n)]
+        size, align = lay.size, lay.align
+        load = self.loader(element)
+
+        def load_list(m: memoryview, a: int, n: int) -> Any:
+            _async.trap_if(a & (align - 1) != 0, f"list {a:#x} is misaligned")
+            _async.trap_if(a + n * size > len(m), "list out of bounds")
+            items = [load(m, at) for at in range(a, a + n * size, size)]
+            return dict(items) if kind == "map" else items
+
+        return load_list
+
+    def _lift_block(self, desc: Desc, p: int, n: int) -> Any:
+        return self.block_loader(desc)(self.plugin.view(), p, n)
 
     def _enum(self, desc: Desc, index: int) -> Any:
         members = list(desc[1])
@@ -380,50 +451,60 @@ class Values:
         raise TypeError(f"{v!r} is not a case of this variant")
 
     def store(self, desc: Desc, v: Any, ptr: int) -> None:
+        """Writes a value at `ptr` (its strings and lists get memory from `cabi_realloc`)."""
+        buf = bytearray(self.layout(desc).size)
+        try:
+            self.put(desc, v, buf, 0)
+        except BaseException:
+            self.plugin.pending.clear()
+            raise
+        self._allocate()
+        self.plugin.write(ptr, bytes(buf))
+
+    def put(self, desc: Desc, v: Any, buf: bytearray, at: int) -> None:
+        """Writes a value into a host buffer at offset `at`, as it will lie in guest memory."""
         kind = desc[0]
-        plugin = self.plugin
         if kind == "int":
-            plugin.write(ptr, struct.pack("<" + _INT_FORMATS[desc[3]], v))
+            struct.pack_into("<" + _INT_FORMATS[desc[3]], buf, at, v)
         elif kind == "float":
-            plugin.write(ptr, struct.pack("<f" if desc[1] == "f32" else "<d", v))
+            struct.pack_into("<f" if desc[1] == "f32" else "<d", buf, at, v)
         elif kind == "bool":
-            plugin.write(ptr, b"\x01" if v else b"\x00")
+            buf[at] = 1 if v else 0
         elif kind == "char":
-            plugin.write(ptr, struct.pack("<I", ord(v)))
+            struct.pack_into("<I", buf, at, ord(v))
         elif kind in ("string", "bytes", "list", "map"):
-            p, n = self._lower_block(desc, v)
-            plugin.write(ptr, struct.pack("<II", p, n))
+            self._ref_block(desc, v, buf, at)
         elif kind == "fixed-bytes":
-            plugin.write(ptr, bytes(v))
+            buf[at : at + desc[1]] = bytes(v)
         elif kind == "fixed-list":
             size = self.layout(desc[1]).size
             for i, x in enumerate(v):
-                self.store(desc[1], x, ptr + i * size)
+                self.put(desc[1], x, buf, at + i * size)
         elif kind in ("record", "tuple"):
-            values = _parts(desc, v)
-            at = ptr
-            for member, x in zip(_members(desc), values):
+            offset = at
+            for member, x in zip(_members(desc), _parts(desc, v)):
                 lay = self.layout(member)
-                at = _align_to(at, lay.align)
-                self.store(member, x, at)
-                at += lay.size
+                offset = _align_to(offset, lay.align)
+                self.put(member, x, buf, offset)
+                offset += lay.size
         elif kind == "enum":
             index = list(desc[1]).index(v)
-            plugin.write(ptr, index.to_bytes(self.layout(desc).size, "little"))
+            size = self.layout(desc).size
+            buf[at : at + size] = index.to_bytes(size, "little")
         elif kind == "flags":
             size = self.layout(desc).size
-            plugin.write(ptr, self._flag_bits(desc, v).to_bytes(size, "little"))
+            buf[at : at + size] = self._flag_bits(desc, v).to_bytes(size, "little")
         elif kind in ("variant", "option", "result"):
             cases = _cases(desc)
             index, payload = self._unbox(desc, v)
             disc = _disc_size(len(cases))
-            plugin.write(ptr, index.to_bytes(disc, "little"))
+            buf[at : at + disc] = index.to_bytes(disc, "little")
             case = cases[index]
             if case is not None:
-                at = ptr + _align_to(disc, self.layout(desc).align)
-                self.store(case, payload, at)
+                offset = at + _align_to(disc, self.layout(desc).align)
+                self.put(case, payload, buf, offset)
         else:
-            plugin.write(ptr, struct.pack("<I", self._lower_handle(desc, v)))
+            struct.pack_into("<I", buf, at, self._lower_handle(desc, v))
 
     def _flag_bits(self, desc: Desc, v: Any) -> int:
         bits = 0
@@ -434,15 +515,30 @@ class Values:
 
     def _lower_block(self, desc: Desc, v: Any) -> tuple[int, int]:
         """A string's or list's elements copied into memory from `cabi_realloc`: (ptr, len)."""
+        holder = bytearray(8)
+        self._ref_block(desc, v, holder, 0)
+        self._allocate()
+        a, n = _PAIR.unpack(holder)
+        return int(a), int(n)
+
+    def _allocate(self) -> None:
+        """Allocates every block registered by `_ref_block`, in one trip into the guest."""
+        try:
+            self.plugin.allocate()
+        finally:
+            self.plugin.pending.clear()
+
+    def _ref_block(self, desc: Desc, v: Any, parent: bytearray, at: int) -> None:
+        """Registers a string's or list's elements as a block whose (address, length) goes
+        into `parent` at `at` once allocated (blocks inside it first)."""
         kind = desc[0]
-        plugin = self.plugin
         if kind in ("string", "bytes"):
             data = v.encode("utf-8") if kind == "string" else bytes(v)
             if not data:
-                return 1, 0
-            addr = plugin.realloc(1, len(data))
-            plugin.write(addr, data)
-            return addr, len(data)
+                _PAIR.pack_into(parent, at, 1, 0)
+            else:
+                self.plugin.ref(parent, at, 1, data)
+            return
         if kind == "map":
             element: Desc = ("tuple", (desc[1], desc[2]))
             items: Sequence[Any] = list(v.items())
@@ -450,11 +546,12 @@ class Values:
             element, items = desc[1], v
         lay = self.layout(element)
         if not items:
-            return lay.align, 0
-        addr = plugin.realloc(lay.align, lay.size * len(items))
+            _PAIR.pack_into(parent, at, lay.align, 0)
+            return
+        buf = bytearray(lay.size * len(items))
         for i, x in enumerate(items):
-            self.store(element, x, addr + i * lay.size)
-        return addr, len(items)
+            self.put(element, x, buf, i * lay.size)
+        self.plugin.ref(parent, at, lay.align, buf, len(items))
 
     # -- flat values --
 
@@ -753,12 +850,6 @@ class _Plugin(_async.AsyncPlugin):
         if found is not None:
             ins, outs, func = found
         super()._define(module, name, ins, outs, func)
-
-    def _async_lower(self, spec: _async.AsyncImport) -> Callable[..., int]:
-        call = super()._async_lower(spec)
-        if spec.lower is not None:
-            return call
-        return lambda *flat: call(*flat, 0)  # no result: no pointer to write it at
 
 
 async def _nothing() -> None:
