@@ -64,18 +64,22 @@ def test_unsupported_constructs_are_located_errors(tmp_path: Path) -> None:
         generate(
             tmp_path,
             """package t:bad;
-            interface s { f: func(x: stream<u8>); }
+            interface s {
+                resource r;
+                f: async func(x: r);
+            }
             world w { export s; }
             """,
         )
-    assert "stream types are not supported" in info.value.message
-    assert info.value.span is not None and info.value.span.line == 2
+    assert "`f`: resources in a world with async functions" in info.value.message
+    assert info.value.span is not None and info.value.span.line == 4
 
 
 def test_cli_reports_errors_without_a_traceback(tmp_path: Path) -> None:
     wit = tmp_path / "bad.wit"
     wit.write_text(
-        "package t:bad;\ninterface h { f: func(x: stream<u8>); }\nworld w { import h; }\n",
+        "package t:bad;\ninterface h {\n  resource r;\n  f: func(x: stream<r>);\n}\n"
+        "world w { import h; }\n",
         encoding="utf-8",
     )
     proc = subprocess.run(
@@ -94,8 +98,8 @@ def test_cli_reports_errors_without_a_traceback(tmp_path: Path) -> None:
         text=True,
     )
     assert proc.returncode == 1
-    assert "stream types are not supported" in proc.stderr
-    assert f"{wit}:2:" in proc.stderr
+    assert "resources in a world with async functions" in proc.stderr
+    assert f"{wit}:4:3" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
