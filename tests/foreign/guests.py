@@ -28,10 +28,19 @@ WIT = HERE / "wit"
 OUT = REPO_ROOT / "target" / "foreign"
 WIT_BINDGEN = "0.63"
 
-# crate -> (WIT file, world, bindings package, extra wit-bindgen features)
-GUESTS: dict[str, tuple[str, str, str, list[str]]] = {
-    "shapes": ("foreign.wit", "foreign", "foreign_shapes", []),
-    "async-shapes": ("async.wit", "async-shapes", "foreign_async", ["async-spawn"]),
+# crate -> (WIT file, world, bindings package, wit-bindgen features, source directory)
+GUESTS: dict[str, tuple[str, str, str, list[str], str]] = {
+    "shapes": ("foreign.wit", "foreign", "foreign_shapes", [], "shapes"),
+    "async-shapes": ("async.wit", "async-shapes", "foreign_async", ["async-spawn"], "async-shapes"),
+    # the same source with wit-bindgen's inter-task wakeups (a unit stream): what a guest
+    # needs to survive the host cancelling a call while a spawned task is asleep
+    "async-wakeup": (
+        "async.wit",
+        "async-shapes",
+        "foreign_async",
+        ["async-spawn", "inter-task-wakeup"],
+        "async-shapes",
+    ),
 }
 
 
@@ -76,23 +85,30 @@ def build(crate: str) -> Path:
 
     outs = {name: OUT / f"{name}.wasm" for name in GUESTS}
     inputs = [HERE / "guests.py"] + [WIT / spec[0] for spec in GUESTS.values()]
-    inputs += [HERE / "guests" / name / "src" / "lib.rs" for name in GUESTS]
+    inputs += [HERE / "guests" / spec[4] / "src" / "lib.rs" for spec in GUESTS.values()]
     newest = max(p.stat().st_mtime for p in inputs)
     if all(out.exists() and out.stat().st_mtime > newest for out in outs.values()):
         _built.update(outs)  # nothing changed: no cargo run (it would ask the registry)
         return _built[crate]
-    root = rust.TARGET_DIR / "foreign"
-    for name, (wit, _, _, features) in GUESTS.items():
-        src = HERE / "guests" / name
-        _write(root / name / "Cargo.toml", _manifest(name, features))
-        _write(root / name / "src" / "lib.rs", (src / "src" / "lib.rs").read_text("utf-8"))
-        _write(root / name / "src" / wit, (WIT / wit).read_text("utf-8"))
-    members = ", ".join(f'"{name}"' for name in GUESTS)
-    _write(
-        root / "Cargo.toml",
-        f'[workspace]\nresolver = "2"\nmembers = [{members}]\n' + rust.PROFILE,
-    )
-    rust.cargo_build(root, vendored=False)
+    # Cargo unifies a dependency's features across a workspace: guests asking for different
+    # wit-bindgen features get a workspace each (all share the target directory).
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name, spec in GUESTS.items():
+        groups.setdefault(tuple(spec[3]), []).append(name)
+    for i, names in enumerate(groups.values()):
+        root = rust.TARGET_DIR / "foreign" / f"ws{i}"
+        for name in names:
+            wit, _, _, features, source = GUESTS[name]
+            src = HERE / "guests" / source / "src" / "lib.rs"
+            _write(root / name / "Cargo.toml", _manifest(name, features))
+            _write(root / name / "src" / "lib.rs", src.read_text("utf-8"))
+            _write(root / name / "src" / wit, (WIT / wit).read_text("utf-8"))
+        members = ", ".join(f'"{name}"' for name in names)
+        _write(
+            root / "Cargo.toml",
+            f'[workspace]\nresolver = "2"\nmembers = [{members}]\n' + rust.PROFILE,
+        )
+        rust.cargo_build(root, vendored=False)
     tool = shutil.which("wasm-tools")
     assert tool is not None  # rust.missing_tools() checked it
     for name in GUESTS:
@@ -113,7 +129,7 @@ def build(crate: str) -> Path:
 
 def bindings(crate: str) -> str:
     """Generate the Python bindings of guest `crate`'s world; returns the package name."""
-    wit, world, package, _ = GUESTS[crate]
+    wit, world, package, _, _ = GUESTS[crate]
     path = WIT / wit
     resolve = frontend.load(path)
     files = python_backend.generate(

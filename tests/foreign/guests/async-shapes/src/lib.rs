@@ -5,9 +5,20 @@ wit_bindgen::generate!({ path: "src/async.wit", world: "async-shapes" });
 
 use exports::foreign::streams::pipes::Guest;
 use foreign::streams::host_io::{self, Item};
+use wit_bindgen::rt::async_support::ErrorContext;
 use wit_bindgen::{FutureReader, StreamReader, StreamResult};
 
+thread_local! {
+    static CANCELLED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 struct Plugin;
+
+/// A panic's message goes to the host's `log` before the guest aborts.
+fn report_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| std::panic::set_hook(Box::new(|info| host_io::log(&info.to_string()))));
+}
 
 fn item(i: u32) -> Item {
     Item {
@@ -20,6 +31,7 @@ fn item(i: u32) -> Item {
 
 impl Guest for Plugin {
     async fn echo(s: String, n: u32) -> String {
+        report_panics();
         wit_bindgen::yield_async().await;
         format!("{s}:{n}")
     }
@@ -123,11 +135,48 @@ impl Guest for Plugin {
     fn version() -> String {
         "wit-bindgen async".to_string()
     }
+
+    async fn abandon() -> FutureReader<u32> {
+        let (tx, rx) = wit_future::new::<u32>(|| 7);
+        drop(tx);
+        rx
+    }
+
+    async fn wait_for(f: FutureReader<u32>) -> u32 {
+        report_panics();
+        struct Guard(bool);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                if !self.0 {
+                    CANCELLED.with(|c| c.set(c.get() + 1));
+                }
+            }
+        }
+        let mut guard = Guard(false);
+        let v = f.await;
+        guard.0 = true;
+        v + 1
+    }
+
+    fn cancelled() -> u32 {
+        CANCELLED.with(|c| c.get())
+    }
+
+    async fn fetch_both(a: String, b: String) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+        futures_join(host_io::fetch(a), host_io::fetch(b)).await
+    }
+
+    async fn errors(fail: bool, e: ErrorContext) -> Result<String, ErrorContext> {
+        if fail {
+            Err(ErrorContext::new(&format!("guest: {}", e.debug_message())))
+        } else {
+            Ok(e.debug_message())
+        }
+    }
 }
 
 /// Runs both futures to completion concurrently (no extra crate).
 async fn futures_join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A::Output, B::Output) {
-    use std::future::Future;
     use std::pin::pin;
     use std::task::Poll;
     let mut a = pin!(a);
