@@ -127,3 +127,8 @@ def test_a_wrong_value_from_a_synchronous_import(package: Any) -> None:
         asyncio.run(plugin.ask("k"))
     host.wrong = False
     assert asyncio.run(plugin.ask("k")) == "fine"  # a fresh instance
+
+
+def test_an_import_nobody_serves_is_named(package: Any) -> None:
+    with pytest.raises(package.PluginLoadError, match="imports `log` of `t:async-wat/host`"):
+        package.W.load(bytes(wasmtime.wat2wasm(GUEST)))

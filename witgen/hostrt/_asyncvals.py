@@ -946,6 +946,15 @@ class AsyncInstance:
             )
         except _core.FastUnavailable as exc:
             message = f"cannot run this async plugin: {exc}"
+            for i in imports:
+                module = i.interface or "$root"
+                names = (f"{module}/{i.name}", f"{module}/[async-lower]{i.name}")
+                if str(exc).endswith(names):
+                    where = f"`{i.interface}`" if i.interface else "the world"
+                    message = (
+                        f"the plugin imports `{i.name}` of {where}, but no object given to "
+                        f"load() serves it (a `{i.method}` method)"
+                    )
             raise _runtime.PluginLoadError(message) from None
         self.plugin = plugin
 

@@ -1245,12 +1245,12 @@ class Generator:
             worlds.append({"module": name, "cls": camel(self.resolve.worlds[wid].name)})
         files[f"{pkg}/_abi.py"] = self.abi_module()
         files[f"{pkg}/_fast.py"] = python_fast.generate_module(self)
+        runtime = hostrt.FILES + (_ASYNC_RUNTIME if self.async_worlds else ())
         files[f"{pkg}/_version.py"] = self.render(
-            "_version.py.j2", wasmtime_requirement=WASMTIME_REQUIREMENT, runtime=hostrt.FILES
+            "_version.py.j2", wasmtime_requirement=WASMTIME_REQUIREMENT, runtime=runtime
         )
         files[f"{pkg}/__init__.py"] = self.render("__init__.py.j2", worlds=worlds)
         out = _format_all(files)
-        runtime = hostrt.FILES + (_ASYNC_RUNTIME if self.async_worlds else ())
         for name in runtime:  # the host runtime, verbatim (already black-formatted)
             out[f"{pkg}/{name}"] = read_text(hostrt.HERE / name)
         out[f"{pkg}/py.typed"] = ""
