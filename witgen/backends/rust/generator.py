@@ -989,7 +989,12 @@ class RustGen:
             doc_lines(func.docs)
             + (["///"] if func.docs.contents else [])
             + [
-                f"/// Async: report the result with `{returner}` once (the task may go on after).",
+                (
+                    f"/// Async: report the result with `{returner}` once (the task may go on after)."
+                    if not receiver
+                    else f"/// Async: report the result with `{returner}` once (the task may go on "
+                    "after, without `self`: the caller's borrow ends there)."
+                ),
             ]
         )
         bound = "'_" if receiver else "'static"
