@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-from witgen.diagnostics import Span
+from witgen.diagnostics import Span, set_offset_start
+
+_new_span = object.__new__
 
 
 @dataclass(slots=True)
@@ -58,15 +60,53 @@ def path_name(path: UsePath) -> Id:
     return path if isinstance(path, Id) else path.name
 
 
-@dataclass(slots=True)
 class TypeNode:
     """A type expression. `kind` is a primitive name, or one of: name, list, fixed-list, map,
     option, result, tuple, future, stream, own, borrow, record, flags, variant, enum, resource.
+
+    `TypeNode(kind, args, span)`. The fast parser passes instead of a span its file's span
+    class and the token number, `TypeNode(kind, args, span_class, token)`: the span is made
+    the first time it is read, which on a valid file is seldom (most type expressions' spans
+    only ever serve errors; they were a fifth of a large file's syntax tree).
     """
+
+    __slots__ = ("kind", "args", "_span", "_token")
 
     kind: str
     args: tuple  # type: ignore[type-arg]  # kind-specific payload
-    span: Span
+
+    def __init__(
+        self,
+        kind: str,
+        args: tuple,  # type: ignore[type-arg]
+        span: Span | type[Span],
+        token: int = -1,
+    ) -> None:
+        self.kind = kind
+        self.args = args
+        self._span = span
+        self._token = token
+
+    @property
+    def span(self) -> Span:
+        span = self._span
+        if isinstance(span, type):  # a span class of the fast parser: the span is made now
+            made = _new_span(span)
+            set_offset_start(made, self._token)
+            self._span = made
+            return made
+        return span
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not TypeNode:
+            return NotImplemented
+        assert isinstance(other, TypeNode)
+        return self.kind == other.kind and self.args == other.args and self.span == other.span
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the other nodes
+
+    def __repr__(self) -> str:
+        return f"TypeNode(kind={self.kind!r}, args={self.args!r}, span={self.span!r})"
 
 
 @dataclass(slots=True)

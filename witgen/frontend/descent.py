@@ -683,10 +683,8 @@ class _Descent:
             set_offset_start(span, i)
             param = ast.Id(name, span)
             kind = tokens[i + 2]
-            if kind in _PRIMITIVES:
-                span = _new_object(span_class)
-                set_offset_start(span, i + 2)
-                params.append((param, ast.TypeNode(kind, (), span)))
+            if kind in _PRIMITIVES:  # its span made when read (see `ast.TypeNode`)
+                params.append((param, ast.TypeNode(kind, (), span_class, i + 2)))
                 i += 3
             else:
                 self.i = i + 2
@@ -706,11 +704,10 @@ class _Descent:
         tokens = self.tokens
         i = self.i
         kind = tokens[i]
-        if kind in _PRIMITIVES:  # the commonest type: its span made here, as `_id` does
+        # a type expression's span is made when read (see `ast.TypeNode`)
+        if kind in _PRIMITIVES:  # the commonest type
             self.i = i + 1
-            span: Span = _new_object(self.span_class)  # made as `_span` makes it, a call less
-            set_offset_start(span, i)
-            return ast.TypeNode(kind, (), span)
+            return ast.TypeNode(kind, (), self.span_class, i)
         named = self.kind_of[kind]
         if named is _ID or named is _EXPLICIT_ID:  # a name, made here as `_id` makes it
             self.i = i + 1
@@ -721,14 +718,11 @@ class _Descent:
         if depth >= _MAX_NESTING:
             raise _GiveUp()
         depth += 1
-        span = _new_object(self.span_class)
-        set_offset_start(span, i)
+        span_class = self.span_class
         if (kind == "list" or kind == "option") and tokens[i + 1] == "<":
             inner_kind = tokens[i + 2]
             if inner_kind in _PRIMITIVES:  # `list<string>`: the inner type made here
-                inner_span = _new_object(self.span_class)
-                set_offset_start(inner_span, i + 2)
-                inner = ast.TypeNode(inner_kind, (), inner_span)
+                inner = ast.TypeNode(inner_kind, (), span_class, i + 2)
                 j = i + 3
             else:
                 self.i = i + 2
@@ -736,18 +730,18 @@ class _Descent:
                 j = self.i
             if tokens[j] == ">":
                 self.i = j + 1
-                return ast.TypeNode(kind, (inner,), span)
+                return ast.TypeNode(kind, (inner,), span_class, i)
             if kind == "option" or tokens[j] != "," or self.kind_of[tokens[j + 1]] is not _INTEGER:
                 raise _GiveUp()
             size = int(self.tokens[j + 1])
             if size >= 2**32 or tokens[j + 2] != ">":
                 raise _GiveUp()
             self.i = j + 3
-            return ast.TypeNode("fixed-list", (inner, size), span)
+            return ast.TypeNode("fixed-list", (inner, size), span_class, i)
         self.i = i + 1
         if kind == "result":
             if tokens[i + 1] != "<":
-                return ast.TypeNode("result", (None, None), span)
+                return ast.TypeNode("result", (None, None), span_class, i)
             self.i += 1
             ok = None
             if tokens[self.i] == "_":
@@ -761,14 +755,14 @@ class _Descent:
                     self.i += 1
                     err = self._ty(depth)
             self._expect(">")
-            return ast.TypeNode("result", (ok, err), span)
+            return ast.TypeNode("result", (ok, err), span_class, i)
         if kind == "future" or kind == "stream":
             payload = None
             if tokens[i + 1] == "<":
                 self.i += 1
                 payload = self._ty(depth)
                 self._expect(">")
-            return ast.TypeNode(kind, (payload,), span)
+            return ast.TypeNode(kind, (payload,), span_class, i)
         self._expect("<")
         if kind == "tuple":
             members: list[ast.TypeNode] = []
@@ -778,13 +772,13 @@ class _Descent:
                     break
                 self.i += 1
             self._expect(">")
-            return ast.TypeNode("tuple", tuple(members), span)
+            return ast.TypeNode("tuple", tuple(members), span_class, i)
         if kind == "map":
             key = self._ty(depth)
             self._expect(",")
             value = self._ty(depth)
             self._expect(">")
-            return ast.TypeNode("map", (key, value), span)
+            return ast.TypeNode("map", (key, value), span_class, i)
         if kind == "own" or kind == "borrow":
             name = self._id()
             self._expect(">")
