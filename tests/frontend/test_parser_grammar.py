@@ -7,7 +7,7 @@ import pytest
 
 from witgen.diagnostics import WitError
 from witgen.frontend import ast
-from witgen.frontend.parser import _parser, parse_text
+from witgen.frontend.parser import _parser, parse_exact, parse_text
 
 SAMPLE = """\
 /// The package.
@@ -117,3 +117,29 @@ def test_docs_text_follows_wit_parser() -> None:
     assert ast.docs_text(["///\n", "/// x\n", "///\n"]) == "\nx"
     assert ast.docs_text(["//\n"]) == ""
     assert ast.docs_text([]) is None
+
+
+@pytest.mark.parametrize(
+    "value, found",
+    [
+        ("foo", "an identifier"),
+        ("interface", "keyword `interface`"),
+        ("%foo", "an '%' identifier"),
+        ('"x"', "a string literal"),
+        ("interface6.6.10-alpha", "an identifier"),  # found by the mutation fuzz test
+        ("x.1", "an identifier"),
+        (")", "')'"),
+    ],
+)
+@pytest.mark.parametrize("attr", ["since", "deprecated"])
+def test_attribute_version_that_is_not_a_number_is_refused_where_wit_parser_refuses_it(
+    attr: str, value: str, found: str
+) -> None:
+    """wit-parser reads a version right after `version =`: what is not a number is reported
+    there (messages and columns as `wasm-tools component wit` 1.262 prints them)."""
+    text = f"package a:b@1.0.0;\n\n@{attr}(version = {value})\ninterface i {{}}\n"
+    with pytest.raises(WitError) as err:
+        parse_exact("t.wit", text)
+    assert err.value.message == f"expected an integer, found {found}"
+    assert err.value.span is not None
+    assert (err.value.span.line, err.value.span.column) == (3, len(attr) + 13)

@@ -52,6 +52,13 @@ def _check_attribute_key(lexed: Lexed, i: int) -> None:
     found = key.value.lstrip("%")
     if found != want:
         raise WitError(f"expected `{want}`, found `{found}`", _token_span(lexed, key))
+    if want == "version" and i + 5 < len(lexed.kinds) and lexed.kinds[i + 4] == "_EQ":
+        # wit-parser reads a version from here: anything but a number is refused at once
+        # (before the grammar would take a name and stop at what follows it)
+        value = lexed.token(i + 5)
+        if value.type not in ("VERSION", "INTEGER"):
+            found_what = DESCRIBE.get(value.type, value.type)
+            raise WitError(f"expected an integer, found {found_what}", _token_span(lexed, value))
 
 
 PRIMS = {
