@@ -216,7 +216,9 @@ class _Instance:
         def store(value: Any, ptr: int) -> None:
             generic_store(_as_dict(value), ty, ptr)
 
-        kind = self.prepared.resolve.types[ty].kind
+        resolve = self.prepared.resolve
+        real = resolve.dealias(ty)
+        kind = resolve.types[real].kind if isinstance(real, int) else None
         fields = [f.type for f in kind.fields] if isinstance(kind, ir.Record) else []
         offsets = layouts.field_offsets(fields) if fields else ()
         if (lay.size, lay.align, offsets) != (32, 8, (0, 8, 16, 24)):
@@ -233,10 +235,18 @@ class _Instance:
         def load(ptr: int) -> Any:
             return _load_records(plugin.view(), ptr, 1, make)[0]
 
+        def store_many(values: Sequence[Any], ptr: int) -> None:
+            _store_records(plugin, values, ptr)
+
+        def store_one(value: Any, ptr: int) -> None:
+            _store_records(plugin, (value,), ptr)
+
         extra: dict[str, Any] = {}
-        if "load_many" in getattr(_async.Codec, "__dataclass_fields__", {}):
-            extra["load_many"] = load_many  # the async host's bulk form, where it has one
-        return _async.Codec(lay.size, lay.align, load, store, **extra)
+        bulk = getattr(_async.Codec, "__dataclass_fields__", {})
+        if "load_many" in bulk and "store_many" in bulk:
+            # the async host's bulk forms, where it has them
+            extra.update(load_many=load_many, store_many=store_many)
+        return _async.Codec(lay.size, lay.align, load, store_one, **extra)
 
     def _imports(self) -> dict[tuple[str, str], Any]:
         served: dict[tuple[str, str], Any] = {}
@@ -491,6 +501,40 @@ def _load_records(mem: memoryview, ptr: int, n: int, make: Callable[..., Any]) -
                 meta.append((_text(mem, kp, kl), _text(mem, vp, vl)))
         out.append(make(_text(mem, ip, il), ts, bytes(mem[pp : pp + pl]), meta))
     return out
+
+
+def _store_records(plugin: Any, values: Sequence[Any], ptr: int) -> None:
+    """`data-record`s at `ptr`: each string and list in a block of its own from the guest's
+    `cabi_realloc` (the guest takes them over one by one), then one pass of writes."""
+    realloc = plugin.realloc
+    blocks: list[tuple[int, bytes]] = []  # (address, bytes) to write
+    heads: list[tuple[int, int, int, int, int, int, int]] = []
+    for r in values:
+        rid = r.id.encode("utf-8")
+        payload = bytes(r.payload)
+        ip = realloc(1, len(rid))
+        pp = realloc(1, len(payload))
+        blocks += ((ip, rid), (pp, payload))
+        meta = r.metadata
+        mp = realloc(4, 16 * len(meta))
+        words: list[int] = []
+        for k, v in meta:
+            kb, vb = k.encode("utf-8"), v.encode("utf-8")
+            kp, vp = realloc(1, len(kb)), realloc(1, len(vb))
+            blocks += ((kp, kb), (vp, vb))
+            words += (kp, len(kb), vp, len(vb))
+        if words:
+            blocks.append((mp, struct.pack(f"<{len(words)}I", *words)))
+        heads.append((ip, len(rid), int(r.timestamp), pp, len(payload), mp, len(meta)))
+    mem = plugin.view()  # after every allocation (memory may have grown)
+    size = len(mem)
+    _async.trap_if(ptr + 32 * len(values) > size, "a record buffer is out of bounds")
+    for addr, data in blocks:
+        _async.trap_if(addr + len(data) > size, "cabi_realloc returned memory out of bounds")
+        mem[addr : addr + len(data)] = data
+    pack = _RECORD.pack_into
+    for i, head in enumerate(heads):
+        pack(mem, ptr + 32 * i, *head)
 
 
 def _text(mem: memoryview, ptr: int, length: int) -> str:
