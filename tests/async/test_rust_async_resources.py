@@ -2,8 +2,8 @@
 
 tests/async/rust_tally is a guest of tests/async/wit/tally.wit: it exports a resource `counter`
 with async methods (`add`, `label`) and an async static function (`doubled`), and its async
-export `probe` calls the async method and static function of a resource it imports from the
-host (`crate`). The host binds them by hand (as the other tests here bind broad.wit): the
+exports `probe` and `stash` call the async methods and static function of a resource it
+imports from the host (`crate`; `put` has five flat parameters, so they go in memory). The host binds them by hand (as the other tests here bind broad.wit): the
 resource intrinsics are served as `SyncImport`s on the instance's handle table, the handles
 of exported resources carry the guest's rep, and every value is checked.
 """
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -71,6 +72,7 @@ class HostCrate:
 
     items: dict[str, bytes]
     dropped: bool = False
+    kept: dict[str, list[int]] = field(default_factory=dict)
 
 
 class TallyHost:
@@ -84,10 +86,16 @@ class TallyHost:
         probe = next(
             e.item.function
             for e in resolve.worlds[0].exports
-            if isinstance(e.item, ir.WorldFunction)
+            if isinstance(e.item, ir.WorldFunction) and e.item.function.name == "probe"
         )
         assert probe.result is not None
         probed = probe.result
+        stash = next(
+            e.item.function
+            for e in resolve.worlds[0].exports
+            if isinstance(e.item, ir.WorldFunction) and e.item.function.name == "stash"
+        )
+        stashed = stash.params[2].type  # list<s32>
         plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
         context = AbiContext(layouts, memory=plugin)
         self.crates: list[HostCrate] = []
@@ -133,6 +141,17 @@ class TallyHost:
                     lambda state, args: [int(args[0]) & U64],
                     doubled_result,
                 ),
+                "stash": _async.AsyncExport(
+                    "[async-lift]stash",
+                    "[export]$root",
+                    "stash",
+                    lambda state, args: [
+                        state.handles.add(args[0]),
+                        *context.lower_flat(args[1], "string"),
+                        *context.lower_flat(args[2], stashed),
+                    ],
+                    lambda state, flat: int(flat[0]) & 0xFFFF_FFFF,
+                ),
                 "probe": _async.AsyncExport(
                     "[async-lift]probe",
                     "[export]$root",
@@ -150,6 +169,7 @@ class TallyHost:
                 (f"[export]{TALLY}", "[method]counter.label"): ("i32", "i32"),
                 (f"[export]{TALLY}", "[static]counter.doubled"): ("i32",),
                 ("[export]$root", "probe"): tuple(layouts.of(probed).flat),
+                ("[export]$root", "stash"): ("i32",),
             },
             imports={
                 (SHELF, "[async-lower][method]crate.fetch"): _async.AsyncImport(
@@ -160,6 +180,13 @@ class TallyHost:
                     ],
                     lambda state, value, ptr: context.store(value, fetched, ptr),
                     self.fetch,
+                ),
+                # five flat parameters: the guest passes them in memory (a parameter area)
+                (SHELF, "[async-lower][method]crate.put"): _async.AsyncImport(
+                    ("i32", "i32"),
+                    lambda state, flat: self.put_args(state, plugin, int(flat[0])),
+                    lambda state, value, ptr: plugin.write(ptr, value.to_bytes(4, "little")),
+                    self.put,
                 ),
                 (SHELF, "[async-lower][static]crate.count"): _async.AsyncImport(
                     ("i32",),
@@ -185,6 +212,19 @@ class TallyHost:
         await asyncio.sleep(0)  # the guest waits for the subtask
         assert not crate.dropped
         return crate.items.get(key, b"")
+
+    @staticmethod
+    def put_args(state: _async.InstanceState, plugin: Any, area: int) -> list[Any]:
+        """`put`'s parameter area: the crate's handle, then the key and the values (each a
+        pointer and a length)."""
+        handle, key_ptr, key_len, ptr, n = struct.unpack_from("<5I", plugin.view(), area)
+        values = list(struct.unpack_from(f"<{n}i", plugin.view(), ptr))
+        return [state.handles.get(handle), plugin.read_text(key_ptr, key_len), values]
+
+    async def put(self, crate: HostCrate, key: str, values: list[int]) -> int:
+        await asyncio.sleep(0)
+        crate.kept[key] = values
+        return sum(len(v) for v in crate.kept.values())
 
     async def count(self) -> int:
         await asyncio.sleep(0)
@@ -240,3 +280,18 @@ def test_async_method_and_static_of_an_imported_resource(
     assert crate.dropped  # the guest dropped its own handle before asking for the count
     assert count == others
     assert bytes(data) == items.get(key, b"")[::-1]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(max_size=8), st.lists(st.integers(-(2**31), 2**31 - 1), max_size=30))
+def test_an_async_method_with_its_parameters_in_memory(
+    host: TallyHost, key: str, values: list[int]
+) -> None:
+    crate = HostCrate({})
+    host.crates[:] = [crate]
+    total = asyncio.run(host.plugin.call("stash", crate, key, values))
+    reversed_key = key[::-1]
+    assert crate.kept == {key: values, reversed_key: values}
+    # the host answered len(values) first, then the total it then kept
+    assert total == len(values) + len(values) * len(crate.kept)
+    assert crate.dropped

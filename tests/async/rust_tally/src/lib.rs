@@ -9,7 +9,7 @@ use tally_sdk::tally_guest::tally::{
     task_return_counter_add, task_return_counter_doubled, task_return_counter_label, Counter,
     GuestCounter, Tally,
 };
-use tally_sdk::tally_guest::{task_return_probe, Guest};
+use tally_sdk::tally_guest::{task_return_probe, task_return_stash, Guest};
 
 struct Total {
     value: Cell<u64>,
@@ -50,6 +50,13 @@ impl Guest for Tallies {
         let count = Crate::count().await;
         bytes.reverse();
         task_return_probe(&(count, bytes));
+    }
+
+    async fn stash(c: Crate, key: String, values: Vec<i32>) {
+        let first = c.put(&key, &values).await;
+        let reversed: String = key.chars().rev().collect();
+        let second = c.put(&reversed, &values).await;
+        task_return_stash(first + second);
     }
 }
 
