@@ -3,9 +3,10 @@
 tests/async/rust_tally is a guest of tests/async/wit/tally.wit: it exports a resource `counter`
 with async methods (`add`, `label`) and an async static function (`doubled`), and its async
 exports `probe` and `stash` call the async methods and static function of a resource it
-imports from the host (`crate`; `put` has five flat parameters, so they go in memory). The host binds them by hand (as the other tests here bind broad.wit): the
-resource intrinsics are served as `SyncImport`s on the instance's handle table, the handles
-of exported resources carry the guest's rep, and every value is checked.
+imports from the host (`crate`; `put` has five flat parameters, so they go in memory). The
+host binds them by hand (as the other tests here bind broad.wit): the resource intrinsics are
+served as `SyncImport`s on the instance's handle table, the handles of exported resources
+carry the guest's rep, and every value is checked.
 """
 
 from __future__ import annotations
