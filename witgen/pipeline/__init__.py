@@ -36,6 +36,7 @@ Pipeline file (TOML). Paths are relative to the file.
   then = "dead-letter"         # ... then fail (default) | skip | dead-letter
   dead_letter = "dlq"          # a [[dead_letter]] sink name, or a file ending in .jsonl
   key = "user"                 # aggregator only: one window per value of this metadata key
+  checkpoint = 1               # streaming source under retry: batches between resume positions
   signed_by = ["release"]      # require a valid signature by one of these keys
   [stage.limits]
   memory = "64 MiB"            # linear memory per instance (bytes or "N KiB/MiB/GiB")
@@ -59,6 +60,24 @@ records in (source records, plus the extra records splits make) = out + skipped 
 processor skips and filter drops) + failed + dead-lettered. A stage that faults after part of
 its work took effect (a destination that wrote, then trapped) sees the records again when
 they are retried or bisected: delivery to plugins is at least once, the accounting exact.
+
+Streaming plugins (contract 1.1.0 or later, e.g. `contract = "examples/contract-1.1.0"`): a
+`source` stage whose component exports `streaming-source` instead of `source`, or a
+`destination` stage whose component exports `streaming-destination`, is run through that
+interface (the kind stays `source` / `destination`; the component's exports decide). The source's
+`read(position)` stream is cut into batches of `batch_size`; `records` and a stop drop the
+stream, and the source's resume future is awaited. Under `retry` a fault (trap, timeout, garbage,
+a stream the plugin ends with an error) recycles the instance and reads again from the last
+position the source gave: at the start, and every `checkpoint` batches (the stream is dropped,
+its resume position awaited, and a new stream read from there); records already delivered since
+are read again, checked (same ids) and dropped, so none is lost or duplicated; a source that does
+not replay them fails the run. Other policies fail the run on a source fault, as for a cursor.
+Each destination batch is one `write` call whose stream carries the batch; its result (records
+written durably) counts like write-batch's, and on_error applies to it the same way.
+`limits.timeout` bounds every wait on a streaming plugin (a batch that does not come, a future
+that never resolves); fuel and memory apply per entry into the guest. Streaming plugins run on
+witgen's async host (no WASI) and never on the Arrow or fused path; `--engine ray` refuses them
+(exit 2).
 
 An aggregator's windows are the source batches: each batch's records (in chunks of the
 aggregator's `batch_size`) go into an accumulator named `window-N`, or with `key` one per value
