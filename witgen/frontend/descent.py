@@ -4,12 +4,14 @@ It scans a file into a plain list of token texts (no Lark tokens, no offsets) an
 the grammar of `wit.lark` directly, building the very AST that the Lark parser builds (the same
 nodes, spans and doc comments; `Id.pos`/`Attr.pos`, which only the exact path reads, stay -1).
 Its spans hold token numbers: where a token starts is worked out from the text only when a span
-is first read (an error, a test), which `check` on a valid file never does. It only ever accepts: anything it does not handle (an error of any kind,
-a nested package, an accessor function, non-ASCII text, a pre-release version, `/*` nested
-comments...) makes it give up and return None, and the exact path (`lexer.tokenize` + the
-LALR parser) parses the file again and says what is wrong and where, as wit-parser does.
-So diagnostics are never decided here; `tests/frontend/test_descent.py` checks that both
-paths give equal ASTs on every file of the corpus.
+is first read (an error, a test), which `check` on a valid file never does.
+
+It only ever accepts: anything it does not handle (an error of any kind, a nested package, an
+accessor function, non-ASCII text, a pre-release version, `/*` nested comments...) makes it
+give up and return None, and the exact path (`lexer.tokenize` + the LALR parser) parses the
+file again and says what is wrong and where, as wit-parser does. So diagnostics are never
+decided here; `tests/frontend/test_descent.py` checks that both paths give equal ASTs on every
+file of the corpus.
 """
 
 from __future__ import annotations
