@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -76,6 +77,17 @@ def source(streaming: ModuleType) -> Any:
 def destination(streaming: ModuleType) -> Any:
     _need_rust()
     return streaming.StreamingDestinationPlugin.load(rust_source.build_destination().read_bytes())
+
+
+def test_the_package_is_black_clean(streaming: ModuleType) -> None:
+    """Generated modules are formatted; the runtime copies are black-clean at black's default
+    line length (as every `witgen/hostrt` file is)."""
+    folder = Path(streaming.__file__).parent
+    done = subprocess.run(
+        [sys.executable, "-m", "black", "--check", "-q", str(folder)], capture_output=True
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert {"_async.py", "_asyncvals.py"} <= {p.name for p in folder.iterdir()}
 
 
 # -- the streaming source: stream<data-record> and future<result<u64, plugin-error>> out
