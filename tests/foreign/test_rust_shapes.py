@@ -607,20 +607,15 @@ def test_many_calls_do_not_grow_memory(plugin: Any) -> None:
     assert first[0] == plugin.big_result(500)
 
 
-F32_OVERFLOW_FAST = pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="the fast path packs f32 arguments and f32 in memory with struct 'f', which raises "
-    "OverflowError instead of rounding to inf (its one-parameter flat calls do round)",
-)
-
-
-@pytest.mark.parametrize("path", ["generic", pytest.param("fast", marks=F32_OVERFLOW_FAST)])
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("value", [1e39, -1e39, 3.4028235677973366e38])
 def test_f32_beyond_its_range_rounds_to_infinity(component: Path, path: str, value: float) -> None:
     """IEEE round-to-nearest (and wasmtime-py's generic path): a finite float beyond f32's
     range becomes +-inf."""
+    from dataclasses import replace
+
     from foreign_shapes import Foreign
+    from foreign_shapes.shapes import MixedC
 
     host = Host()
     plugin = Foreign.load(component, host=host, imports=host, cache=False, fast=path == "fast")
@@ -628,3 +623,22 @@ def test_f32_beyond_its_range_rounds_to_infinity(component: Path, path: str, val
     assert plugin.f32_rt(value) == inf  # one f32 parameter: a flat call, rounds on both paths
     assert plugin.float_bits(value, 0.0)[0] == f32_bits(inf)
     assert plugin.lists(b"", [], [], [value], [], [], [], [], [])[3] == [inf]
+    assert plugin.big_rt(replace(big_value(1), i=value)).i == inf
+    assert plugin.mixed_rt(MixedC(value)) == MixedC(inf)
+    # the fast path retries such a call with the rounded values: the instance is unharmed
+    assert plugin.string_rt("still here") == "still here"
+
+
+class BigFloatHost(Host):
+    def echo_floats(self, a: float, b: float) -> tuple[float, float]:
+        return (-1e39, b)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_host_returns_an_f32_beyond_its_range(component: Path, path: str) -> None:
+    from foreign_shapes import Foreign
+
+    host = BigFloatHost()
+    plugin = Foreign.load(component, host=host, imports=host, cache=False, fast=path == "fast")
+    assert plugin.via_floats(1.0, 2.0) == (-math.inf, 2.0)
+    assert plugin.via_string("fine") == "fine"

@@ -1064,12 +1064,17 @@ def _checked(
     check (~0.4 us an import); anything else gets the full check and its message.
     """
 
+    f32 = _runtime.has_f32(desc)
+
     def full(result: Any) -> Any:
         wrong = sig.check_result(result)
         if wrong is not None:
             raise wrong
-        return result
+        # an f32 beyond its range becomes an infinity (`struct` would refuse to pack it)
+        return _runtime.f32_rounded(desc, result) if f32 else result
 
+    if f32:
+        return lambda *args: full(impl(*args))
     if desc[0] == "int":
         lo, hi = desc[1], desc[2]
 
@@ -1506,12 +1511,19 @@ class CoreInstance:
                 raise wrong from None
             if isinstance(exc, struct.error):  # a value out of range for its WIT type
                 raise ValueError(str(exc)) from None
-            raise
+            rounded = None
+            if isinstance(exc, OverflowError):
+                rounded = self.prepared.f32_rounded_args(iface, name, args)
+            if rounded is None:
+                raise
         finally:
             calls.pop()
             if tracked:
                 _running.stack.pop()
             self._active = False
+        # a float beyond f32's range, which `struct` refuses to pack: IEEE rounding makes it
+        # an infinity (as on the generic path); the call runs again with those values
+        return self.call(iface, name, rounded)
 
     # -- resources the plugin exports: the host holds reps, the plugin sees handles --
 

@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import math
 import os
+import struct
 import sys
 import tempfile
 import threading
@@ -800,6 +801,7 @@ def read_component(source: str | os.PathLike[str] | bytes) -> bytes | str:
 Desc = tuple[Any, ...]
 Convert = Callable[[Any], Any]
 _PLAIN = ("prim", "bool", "float", "char", "string")
+_F32 = struct.Struct("<f")
 
 
 def _identity(value: Any) -> Any:
@@ -939,6 +941,87 @@ def mismatch(desc: Desc | None, v: Any, path: str) -> Exception | None:
     if want is not None:
         return TypeError(f"{path}: expected {want}, got {_type_name(v)}")
     return None
+
+
+def _f32(v: float) -> float:
+    try:
+        _F32.pack(v)
+    except OverflowError:  # IEEE round-to-nearest: beyond f32's range is infinite
+        return math.copysign(math.inf, v)
+    return v
+
+
+def has_f32(desc: Desc | None) -> bool:
+    """Whether a value of `desc` may hold an f32."""
+    if desc is None:
+        return False
+    kind = desc[0]
+    if kind == "float":
+        return bool(desc[1] == "f32")
+    if kind in ("list", "fixed-list", "option"):
+        return has_f32(desc[1])
+    if kind == "tuple":
+        return any(has_f32(d) for d in desc[1])
+    if kind in ("map", "result"):
+        return has_f32(desc[1]) or has_f32(desc[2])
+    if kind == "record":
+        return any(has_f32(d) for _, _, d in desc[2])
+    if kind == "variant":
+        return any(has_f32(d) for _, _, d in desc[1])
+    return False
+
+
+def f32_rounded(desc: Desc | None, v: Any) -> Any:
+    """`v` with each f32 in it that `struct` cannot pack (finite, beyond f32's range)
+    made the infinity IEEE rounding gives; `v` itself when nothing changed."""
+    kind = None if desc is None else desc[0]
+    new: Any = v
+    if kind == "float":
+        assert desc is not None
+        if desc[1] == "f32" and isinstance(v, float) and math.isfinite(v):
+            new = _f32(v)
+    elif kind in ("list", "fixed-list", "tuple") and isinstance(v, (list, tuple)):
+        assert desc is not None
+        descs = desc[1] if kind == "tuple" else [desc[1]] * len(v)
+        items = [f32_rounded(d, x) for d, x in zip(descs, v)]
+        if any(a is not b for a, b in zip(items, v)):
+            new = tuple(items) if isinstance(v, tuple) else items
+    elif kind == "map" and isinstance(v, Mapping):
+        assert desc is not None
+        key, value = desc[1], desc[2]
+        pairs = [(f32_rounded(key, k), f32_rounded(value, x)) for k, x in v.items()]
+        if any(a is not k or b is not x for (a, b), (k, x) in zip(pairs, v.items())):
+            new = dict(pairs)
+    elif kind == "record":
+        assert desc is not None
+        changed = {}
+        for attr, _, d in desc[2]:
+            old = getattr(v, attr, None)
+            value = f32_rounded(d, old)
+            if value is not old:
+                changed[attr] = value
+        if changed:
+            fields = {attr: getattr(v, attr) for attr, _, _ in desc[2]}
+            new = desc[1](**{**fields, **changed})
+    elif kind == "option" and v is not None:
+        assert desc is not None
+        inner = v.value if desc[2] and isinstance(v, Some) else v
+        value = f32_rounded(desc[1], inner)
+        if value is not inner:
+            new = Some(value) if desc[2] else value
+    elif kind == "result" and isinstance(v, (Ok, Err)):
+        assert desc is not None
+        value = f32_rounded(desc[1] if isinstance(v, Ok) else desc[2], v.value)
+        if value is not v.value:
+            new = type(v)(value)
+    elif kind == "variant":
+        assert desc is not None
+        for _, cls, d in desc[1]:
+            if type(v) is cls and d is not None:
+                value = f32_rounded(d, v.value)
+                if value is not v.value:
+                    new = cls(value)
+    return new
 
 
 def _case_classes(wt: Any) -> tuple[type, ...]:
@@ -1685,6 +1768,22 @@ class Prepared:
         """The error for the first wrong argument of a call, or None."""
         sig = self.sigs.get((iface, name))
         return None if sig is None else sig.check_args(args)
+
+    def f32_rounded_args(
+        self,
+        iface: str | None,
+        name: str,
+        args: Sequence[Any],
+    ) -> list[Any] | None:
+        """The arguments with each f32 beyond f32's range made an infinity, or None when
+        there is no such value (see `f32_rounded`)."""
+        sig = self.sigs.get((iface, name))
+        if sig is None:
+            return None
+        rounded = [f32_rounded(d, a) for d, a in zip(sig.params, args)]
+        if all(r is a for r, a in zip(rounded, args)):
+            return None
+        return rounded + list(args[len(rounded) :])
 
     def _try_fast(
         self,
