@@ -642,3 +642,112 @@ def test_host_returns_an_f32_beyond_its_range(component: Path, path: str) -> Non
     plugin = Foreign.load(component, host=host, imports=host, cache=False, fast=path == "fast")
     assert plugin.via_floats(1.0, 2.0) == (-math.inf, 2.0)
     assert plugin.via_string("fine") == "fine"
+
+
+def test_a_moved_or_closed_resource_is_refused(plugin: Any) -> None:
+    from foreign_shapes import PluginClosed
+
+    shapes = plugin.shapes
+    plugin.drops()
+    moved = shapes.counter("moved", 1)
+    assert plugin.counter_take(moved) == 1
+    closed = shapes.counter("closed", 2)
+    closed.close()
+    for use in (
+        moved.value,
+        closed.value,
+        lambda: plugin.counter_take(moved),
+        lambda: plugin.counter_total([closed]),
+    ):
+        with pytest.raises(PluginClosed):
+            use()
+    assert plugin.drops() == ["moved", "closed"]  # each dropped once, in the guest
+    assert plugin.string_rt("fine") == "fine"
+
+
+# ---------------------------------------------------------- random values, both paths agree
+
+
+def _mixed() -> st.SearchStrategy[Any]:
+    from foreign_shapes.foreign import Point
+    from foreign_shapes.shapes import MixedA, MixedB, MixedC, MixedD, MixedE, MixedF, MixedG
+    from foreign_shapes.shapes import MixedH, MixedI
+
+    return st.one_of(
+        st.builds(MixedA, st.integers(0, 255)),
+        st.builds(MixedB, st.integers(0, 2**64 - 1)),
+        st.builds(MixedC, st.floats(width=32, allow_nan=False)),
+        st.builds(MixedD, st.floats(allow_nan=False)),
+        st.builds(MixedE, st.text(max_size=10)),
+        st.builds(MixedF, st.builds(Point, x=st.integers(-(2**31), 2**31 - 1), y=st.just(0))),
+        st.just(MixedG()),
+        st.builds(MixedH, st.binary(max_size=10)),
+        st.builds(MixedI, st.integers(-128, 127)),
+    )
+
+
+@st.composite
+def bigs(draw: st.DrawFn) -> Any:
+    from foreign_shapes import Err, Ok
+    from foreign_shapes.foreign import Color, Flags32, Perms, Point
+    from foreign_shapes.host import ShapeCircle, ShapeEmpty, ShapeRect
+    from foreign_shapes.shapes import Big
+
+    i32 = st.integers(-(2**31), 2**31 - 1)
+    return Big(
+        a=draw(st.integers(0, 2**8 - 1)),
+        b=draw(st.integers(0, 2**16 - 1)),
+        c=draw(st.integers(0, 2**32 - 1)),
+        d=draw(st.integers(0, 2**64 - 1)),
+        e=draw(st.integers(-(2**7), 2**7 - 1)),
+        f=draw(st.integers(-(2**15), 2**15 - 1)),
+        g=draw(i32),
+        h=draw(st.integers(-(2**63), 2**63 - 1)),
+        i=draw(st.floats(width=32, allow_nan=False)),
+        j=draw(st.floats(allow_nan=False)),
+        k=draw(st.characters(exclude_categories=["Cs"])),
+        l=draw(st.booleans()),
+        m=draw(st.text(max_size=20)),
+        n=draw(st.binary(max_size=20)),
+        o=draw(st.none() | st.builds(Point, x=i32, y=i32)),
+        p=draw(st.builds(Ok, st.integers(0, 2**32 - 1)) | st.builds(Err, st.text(max_size=5))),
+        q=(draw(st.integers(0, 255)), draw(st.text(max_size=5))),
+        r=draw(
+            st.builds(ShapeCircle, st.floats(allow_nan=False))
+            | st.builds(ShapeRect, st.builds(Point, x=i32, y=i32))
+            | st.just(ShapeEmpty())
+        ),
+        s=draw(st.sampled_from(list(Color))),
+        t=Perms(draw(st.integers(0, 7))),
+        u=Flags32(draw(st.integers(0, 2**32 - 1))),
+        v=draw(st.lists(_mixed(), max_size=5)),
+    )
+
+
+@settings(max_examples=80)
+@given(st.data())
+def test_records_and_variants_agree(pair: tuple[Any, Any], data: st.DataObject) -> None:
+    big = data.draw(bigs())
+    mixed = data.draw(st.lists(_mixed(), max_size=10))
+    for plugin in pair:
+        assert plugin.big_rt(big) == big
+        assert plugin.list_mixed(mixed) == [
+            None if type(m).__name__ == "MixedG" else m for m in mixed
+        ]
+
+
+@settings(max_examples=60)
+@given(
+    st.none() | st.integers(0, 255),
+    st.none() | st.builds(lambda v: v, st.none() | st.text(max_size=5)),
+    st.lists(st.tuples(st.integers(0, 255), st.text(max_size=4), st.floats(allow_nan=False))),
+)
+def test_options_and_tuples_agree(
+    pair: tuple[Any, Any], a: int | None, b: str | None, tuples: list[Any]
+) -> None:
+    from foreign_shapes import Some
+
+    nested = None if b is None else Some(None if b == "" else b)
+    for plugin in pair:
+        assert plugin.options(a, nested, None, None) == (a, nested, None, None)
+        assert plugin.list_tuples(tuples) == [(f, s, x) for (x, s, f) in tuples]
