@@ -1249,7 +1249,9 @@ class Generator:
         files[f"{pkg}/_version.py"] = self.render(
             "_version.py.j2", wasmtime_requirement=WASMTIME_REQUIREMENT, runtime=runtime
         )
-        files[f"{pkg}/__init__.py"] = self.render("__init__.py.j2", worlds=worlds)
+        files[f"{pkg}/__init__.py"] = self.render(
+            "__init__.py.j2", worlds=worlds, async_runtime=bool(self.async_worlds)
+        )
         out = _format_all(files)
         for name in runtime:  # the host runtime, verbatim (already black-formatted)
             out[f"{pkg}/{name}"] = read_text(hostrt.HERE / name)
