@@ -256,3 +256,13 @@ def test_checkpoint_only_applies_to_a_source(tmp_path: Path, streaming) -> None:
     code, out, err, _ = run(path)
     assert code == 2
     assert "streaming.toml:" in err and "`checkpoint` only applies to a (streaming) source" in err
+
+
+def test_destination_answering_garbage_is_an_invalid_value(tmp_path: Path, streaming) -> None:
+    destination = {"config": {"destination.overcount": "true"}}
+    code, out, err, _ = run(pipeline(tmp_path, streaming, count=300, destination=destination))
+    assert code == 1
+    assert "invalid-value: write reported 101 for 100 records taken" in err
+    # every batch read before the run stopped failed (one fate each); the books balance
+    assert "= out 0 + skipped 0 (filtered 0) + failed " in books(out)
+    assert "balanced" in books(out)

@@ -8,7 +8,8 @@
 //! Configuration, for tests of the runtime: `destination.check-order = "true"` refuses (an
 //! error result) a record whose id `rec-<n>` does not follow the previous one this instance
 //! wrote (a duplicate, a gap or a record out of order); `destination.trap-at = ID` traps when the
-//! record with that id arrives; `destination.reject = ID` ends the call with an error there.
+//! record with that id arrives; `destination.reject = ID` ends the call with an error there;
+//! `destination.overcount = "true"` answers one record more than it was given (garbage).
 
 use dataflare_streaming_sdk::async_rt::StreamReader;
 use dataflare_streaming_sdk::streaming_destination_plugin::streaming_destination::{
@@ -75,6 +76,9 @@ impl StreamingDestination for Destination {
             }
         }
         drop(reader);
+        if config::get("destination.overcount").as_deref() == Some("true") {
+            written += 1;
+        }
         metrics::counter_add("records-written", written);
         if logging::enabled(logging::Level::Debug) {
             logging::log(logging::Level::Debug, &format!("wrote {written} records"));
