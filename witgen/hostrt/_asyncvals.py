@@ -245,6 +245,7 @@ class Values:
         self._layouts: dict[int, Layout] = {}
         self._payloads: dict[int, _async.PayloadType] = {}
         self._loaders: dict[int, Callable[[memoryview, int], Any]] = {}
+        self._blocks: dict[int, Callable[[memoryview, int, int], Any]] = {}
         self.feeders: set[asyncio.Future[Any]] = set()
 
     def layout(self, desc: Desc) -> Layout:
@@ -407,7 +408,10 @@ class Values:
         return load_list
 
     def _lift_block(self, desc: Desc, p: int, n: int) -> Any:
-        return self.block_loader(desc)(self.plugin.view(), p, n)
+        block = self._blocks.get(id(desc))
+        if block is None:
+            block = self._blocks[id(desc)] = self.block_loader(desc)
+        return block(self.plugin.view(), p, n)
 
     def _enum(self, desc: Desc, index: int) -> Any:
         members = list(desc[1])
