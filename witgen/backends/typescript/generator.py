@@ -790,14 +790,18 @@ class _Generator:
     def export_types_of(self, spec: str, name: str) -> int | str:
         return self.export_types[self.export_spec[spec]][name]
 
-    def check_entry_member(self, served: dict[str, str], member: str, key: str, world: str) -> None:
+    def check_entry_member(
+        self, served: dict[str, str], member: str, key: str, world: str, span: Span | None
+    ) -> None:
         """componentize-js finds each export of the world as a same-named export of the entry
-        module; two WIT exports it would look up under one name cannot be told apart."""
+        module; two WIT exports it would look up under one name cannot be told apart (the
+        error points at the second)."""
         if member in served:
             raise Unsupported(
                 f"the TypeScript backend does not support two exports that componentize-js "
                 f"looks up under one name: world `{world}` exports `{served[member]}` and "
-                f"`{key}`, both the entry module's export `{member}`; rename one of them"
+                f"`{key}`, both the entry module's export `{member}`; rename one of them",
+                span,
             )
         served[member] = key
 
@@ -892,7 +896,9 @@ class _Generator:
                 type_exports.append(_ImportGroup(spec, list(self.export_types[target])))
                 self.export_spec[spec] = target
                 helpers.append(_ImportGroup(spec, [_specifier(helper, local_helper)]))
-                self.check_entry_member(served, names.member(short), key, w.name)
+                self.check_entry_member(
+                    served, names.member(short), key, w.name, entry.span or w.span
+                )
                 members.append(
                     names.tsdoc(self.resolve.interfaces[item.id].docs.contents, INDENT)
                     + [f"{INDENT}{names.member(short)}: {local};"]
@@ -906,7 +912,9 @@ class _Generator:
                     if fn.resource is None:  # resource functions are declared in "$root"
                         references.append(self.root_import_path(key))
                     continue
-                self.check_entry_member(served, names.member(fn.name), key, w.name)
+                self.check_entry_member(
+                    served, names.member(fn.name), key, w.name, entry.span or w.span
+                )
                 members.append(self.signature(INDENT, names.method_key(fn.name), fn, scope, where))
                 helper = scope.declare(
                     "define" + names.upper_camel(fn.name), f"the helper for export `{fn.name}`"
