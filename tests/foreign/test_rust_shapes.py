@@ -596,15 +596,26 @@ def test_imported_resource(plugin: Any) -> None:
     assert isinstance(made, HostBlob) and made.data == b"new!" and host.log == []
 
 
-def test_many_calls_do_not_grow_memory(plugin: Any) -> None:
-    """post-return frees what each call returned: many calls leave the memory alone."""
-    for _ in range(50):
-        plugin.big_result(500)
-    first = [plugin.big_result(500) for _ in range(5)]
+@pytest.mark.parametrize("path", PATHS)
+def test_post_return_frees_what_each_call_returned(component: Path, path: str) -> None:
+    """The guest starts with 192 KiB of memory; 300 rounds of results worth ~1.5 MiB run under
+    a 256 KiB limit only when each call's post-return frees what it returned."""
+    from foreign_shapes import Foreign, Limits, PluginTrap
+
+    host = Host()
+    limits = Limits(memory_bytes=256 * 1024)
+    plugin = Foreign.load(
+        component, host=host, imports=host, cache=False, fast=path == "fast", limits=limits
+    )
+    first = plugin.big_result(500)
     for _ in range(300):
         assert plugin.list_strings(["é" * 100] * 20)[0] == "é" * 100
         plugin.big_result(500)
-    assert first[0] == plugin.big_result(500)
+        plugin.via_strings(["x" * 300] * 5)
+    assert plugin.big_result(500) == first
+    with pytest.raises(PluginTrap):  # the limit is real: 200 KB more do not fit
+        plugin.make_string("x", 200_000)
+    assert plugin.big_result(500) == first  # a fresh instance
 
 
 @pytest.mark.parametrize("path", PATHS)
