@@ -40,6 +40,7 @@ from witgen.backends.go.abi import (
 )
 from witgen.backends.go.names import doc_comment, upper_camel
 from witgen.backends.go.plan import METHOD_KINDS, GoPackage, IdentKey, PackagePlan
+from witgen.diagnostics import WitError
 
 LANGUAGE = "go"
 
@@ -524,8 +525,13 @@ class PackageGenerator:
         emitter = GoEmitter(self.gen.layouts, self.namer, body, program, sig, role, hooks)
         if role == "guest-export":
             body.line(f"{self.namer.ref('witrt', 'Unpin')}()")  # the previous call's results
-        emitter.bind_params(params)
-        emitter.run(program.body)
+        try:
+            emitter.bind_params(params)
+            emitter.run(program.body)
+        except WitError as err:  # e.g. an exported resource used outside its interface
+            if err.span is None:
+                err.span = func.span
+            raise
         self.gen.return_area = max(self.gen.return_area, emitter.return_area)
         return body.lines
 
