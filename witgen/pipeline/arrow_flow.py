@@ -58,6 +58,7 @@ class Codec:
     def from_py(self, records: Sequence[Any]) -> Any:
         _, pa = _np_pa()
         if self.type is None:
+            self.batch._deps()  # the batch module imports numpy and pyarrow on first use
             self.type = self.batch._arrow_type(self.record)
         rows = pa.array([_plain(self.record, r) for r in records], type=self.type)
         return pa.RecordBatch.from_struct_array(rows)

@@ -864,7 +864,7 @@ class Pipeline:
                     self.accounting.add(source=len(batch))
                     if retry:
                         since.extend(r.id for r in batch)
-                    yield batch
+                    yield self._as_rows(batch)
                 due = gen != source.generation or (
                     retry and len(since) >= source.spec.checkpoint * size
                 )
@@ -878,6 +878,15 @@ class Pipeline:
                             Event("fault", source.spec.name, reason=f"closing the stream: {exc}")
                         )
                 source.release(gen, inst)
+
+    def _as_rows(self, records: list[Any]) -> Any:
+        """A streaming source's records as Arrow Rows when the next stage takes them (so it,
+        and the stages fused after it, run on the batch path), else as they are."""
+        after = self.stages[1]
+        if not arrow_flow.usable(after, self.arrow):
+            return records
+        codec = arrow_flow.codec(after.bindings)
+        return arrow_flow.Rows(codec.from_py(records), codec)
 
     def _push(self, stages: list[Plugin], batch: list[Any], window: str) -> None:
         records = batch
