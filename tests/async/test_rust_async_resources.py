@@ -1,7 +1,10 @@
 """Async resource functions of the generated Rust SDK, run by the Python async host.
 
 tests/async/rust_tally is a guest of tests/async/wit/tally.wit: it exports a resource `counter`
-with async methods (`add`, `label`) and an async static function (`doubled`), and its async
+with async methods (`add`, `label`, `linger`, which goes on after reporting its result) and an
+async static function (`doubled`); the counter's value notes its drop through the host's `note`
+import, so the host sees that the value outlives a drop of the resource by the host while a
+method's task still runs, and goes exactly once. Its async
 exports `probe` and `stash` call the async methods and static function of a resource it
 imports from the host (`crate`; `put` has five flat parameters, so they go in memory). The
 host binds them by hand (as the other tests here bind broad.wit): the resource intrinsics are
@@ -100,6 +103,9 @@ class TallyHost:
         plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
         context = AbiContext(layouts, memory=plugin)
         self.crates: list[HostCrate] = []
+        self.notes: list[str] = []  # the guest's `note` calls
+        # when set, `[static]crate.count` answers only once the gate opens
+        self.gate: asyncio.Event | None = None
 
         def method(name: str) -> _async.AsyncExport:
             """`[method]counter.<name>`: the receiver is passed as the guest's rep."""
@@ -110,7 +116,7 @@ class TallyHost:
                 lambda state, args: [args[0].rep, *self.lower_arg(context, args[1])],
                 (
                     (lambda state, flat: int(flat[0]) & U64)
-                    if name == "add"
+                    if name in ("add", "linger")
                     else (lambda state, flat: context.lift_flat(list(flat), "string"))
                 ),
             )
@@ -135,6 +141,7 @@ class TallyHost:
             {
                 "add": method("add"),
                 "label": method("label"),
+                "linger": method("linger"),
                 "doubled": _async.AsyncExport(
                     f"[async-lift]{TALLY}#[static]counter.doubled",
                     f"[export]{TALLY}",
@@ -168,6 +175,7 @@ class TallyHost:
             {
                 (f"[export]{TALLY}", "[method]counter.add"): ("i64",),
                 (f"[export]{TALLY}", "[method]counter.label"): ("i32", "i32"),
+                (f"[export]{TALLY}", "[method]counter.linger"): ("i64",),
                 (f"[export]{TALLY}", "[static]counter.doubled"): ("i32",),
                 ("[export]$root", "probe"): tuple(layouts.of(probed).flat),
                 ("[export]$root", "stash"): ("i32",),
@@ -201,6 +209,11 @@ class TallyHost:
                     ("i32",), ("i32",), new_counter
                 ),
                 (SHELF, "[resource-drop]crate"): _async.SyncImport(("i32",), (), drop_crate),
+                ("$root", "note"): _async.SyncImport(
+                    ("i32", "i32"),
+                    (),
+                    lambda ptr, length: self.notes.append(plugin.read_text(ptr, length)),
+                ),
             },
         )
         self.plugin = plugin
@@ -227,8 +240,21 @@ class TallyHost:
         crate.kept[key] = values
         return sum(len(v) for v in crate.kept.values())
 
+    def drop_counter(self, counter: Rep) -> None:
+        """Drops the host's own handle of a counter: the guest's destructor runs now."""
+        self.plugin._enter(f"{TALLY}#[dtor]counter", (counter.rep,))
+
+    async def settled(self, notes: int) -> None:
+        """Lets the guest's tasks run until it made `notes` notes (a bounded number of turns)."""
+        for _ in range(1000):
+            if len(self.notes) >= notes:
+                return
+            await asyncio.sleep(0)
+
     async def count(self) -> int:
         await asyncio.sleep(0)
+        if self.gate is not None:
+            await self.gate.wait()
         return sum(not c.dropped for c in self.crates)
 
 
@@ -296,3 +322,53 @@ def test_an_async_method_with_its_parameters_in_memory(
     # the host answered len(values) first, then the total it then kept
     assert total == len(values) + len(values) * len(crate.kept)
     assert crate.dropped
+
+
+def test_a_counter_dropped_without_a_running_task_goes_at_once(host: TallyHost) -> None:
+    async def body() -> None:
+        counter = await host.plugin.call("doubled", 4)
+        await host.plugin.call("add", counter, 1)
+        host.notes.clear()
+        host.drop_counter(counter)
+
+    asyncio.run(body())
+    assert host.notes == ["drop 9"]
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**40), st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=3))
+def test_the_host_drops_a_counter_while_its_method_tasks_run(
+    host: TallyHost, start: int, lingers: list[int]
+) -> None:
+    """`linger` reports its result, then waits for the host; the host drops the counter
+    right after the results arrived. Each task still uses its `self` when the host answers,
+    and the value is dropped once, after the last of them."""
+    host.notes.clear()
+
+    async def body() -> tuple[list[int], list[str]]:
+        host.gate = asyncio.Event()
+        try:
+            counter = await host.plugin.call("doubled", start)
+            totals = [await host.plugin.call("linger", counter, n) for n in lingers]
+            host.drop_counter(counter)  # the destructor gives up the handle's count only
+            early = list(host.notes)
+            host.gate.set()
+            await host.settled(len(lingers) + 1)
+            return totals, early
+        finally:
+            host.gate = None
+
+    totals, early = asyncio.run(body())
+    assert early == []  # every task still holds the value
+    total = start * 2
+    expected = []
+    for n in lingers:
+        total += n
+        expected.append(total)
+    assert totals == expected
+    final = total + sum(lingers)
+    *lingered, dropped = host.notes
+    assert dropped == f"drop {final}"
+    assert len(lingered) == len(lingers)
+    assert all(line.startswith("linger ") for line in lingered)
+    assert max(int(line.split()[1]) for line in lingered) == final

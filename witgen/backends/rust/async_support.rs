@@ -15,6 +15,7 @@
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::any::Any;
 use core::future::Future;
@@ -134,6 +135,21 @@ pub async fn subtask(status: u32) {
     if handle != 0 {
         unsafe { subtask_drop(handle) };
     }
+}
+
+/// The value of an exported resource whose methods are async, for the task of one of its
+/// methods: one more count of the `Rc` behind the resource's rep, so that the task keeps the
+/// value alive after it reported its result (the caller's borrow ends there, and the host may
+/// then drop the resource: its destructor only gives up the handle's count).
+///
+/// # Safety
+///
+/// `rep` must be the rep of a live resource, made by `Rc::into_raw` of an `Rc<T>` (the
+/// generated `new` and destructor of such a resource use `Rc`).
+pub unsafe fn hold<T>(rep: usize) -> Rc<T> {
+    let value = rep as *const T;
+    Rc::increment_strong_count(value);
+    Rc::from_raw(value)
 }
 
 /// Runs two futures of one task concurrently (e.g. writing a stream while an async import

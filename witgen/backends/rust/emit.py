@@ -193,6 +193,8 @@ class Emitter:
         self.param_area_pending = False
         self.call: Callable[[list[str]], str] = lambda args: ""
         self.receiver = False
+        # the receiver is an `Rc` the call's task holds (`async_rt::hold`), not `&T_`
+        self.shared_receiver = False
         self.call_inst: s.CallInterface | None = None
         self.call_args: list[str] | None = None
         # the call whose result is bound where it ran only if the result needs a local:
@@ -783,11 +785,14 @@ class Emitter:
         sig: CoreSignature,
         call: Callable[[list[str]], str],
         receiver: bool,
+        shared: bool = False,
     ) -> list[str]:
         """The body of an export's glue: lift the core arguments, `call(args)` the trait
-        function (`receiver`: the first argument is `&self`), lower the result."""
+        function (`receiver`: the first argument is `&self`; `shared`: it is instead a local
+        `Rc` of the value, see `async_rt::hold`), lower the result."""
         self.own = True
         self.role, self.sig, self.call, self.receiver = "guest-export", sig, call, receiver
+        self.shared_receiver = shared
         for i, var in enumerate(program.params):
             self.flats[var] = Flat(f"arg{i}")
         if sig.params_indirect:
@@ -872,6 +877,12 @@ class Emitter:
         for i, var in enumerate(self.call_inst.args):
             if self.receiver and i == 0:
                 rep = self.reps[var]
+                if self.shared_receiver:
+                    value = f"crate::async_rt::hold::<T_>({self._flat_text(rep)} as usize)"
+                    t = self.tmp("this")
+                    self.emit(f"let {t} = {value};")
+                    out.append(t)
+                    continue
                 value = f"&*({self._flat_text(rep)} as usize as *const T_)"
                 if not self.sig.params_indirect:
                     out.append(value)

@@ -94,6 +94,9 @@ class ResourceModel:
     rep_import: str = ""
     methods: list[ImportFn] = field(default_factory=list)  # imported resources
     trait_fns: list[ImportFn] = field(default_factory=list)  # exported resources
+    # exported resources with async methods: the rep is an `Rc` (`Box` otherwise), so that a
+    # method's task keeps the value alive after the host dropped the resource
+    shared: bool = False
 
 
 @dataclass
@@ -757,6 +760,11 @@ class RustGen:
         mod_path = f"$crate::{wmod}" + (f"::{here}" if here else "")
         resources: dict[int, ResourceModel] = {}
         ext = Extern(f"[export]{key if key is not None else '$root'}", [])
+        shared = {
+            self._resource_id(f.resource)
+            for f in funcs
+            if f.kind == "async-method" and f.resource is not None
+        }
         for tid in self._resources_of(iface_id):
             td = self.resolve.types[tid]
             assert td.name is not None
@@ -770,6 +778,7 @@ class RustGen:
                 names[tid][1],
                 f"_new_{_ident(td.name)}",
                 f"_rep_{_ident(td.name)}",
+                shared=tid in shared,
             )
             ext.funcs.append((f"[resource-drop]{td.name}", r.drop_import, "handle: i32", ""))
             ext.funcs.append((f"[resource-new]{td.name}", r.new_import, "rep: i32", " -> i32"))
@@ -777,12 +786,15 @@ class RustGen:
             resources[tid] = r
             m.trait_assoc.append((rname, r.trait))
             dtor = f"_dtor_{_ident(td.name)}"
-            namer.note(here, "Box")  # the destructor and `new` of the handle type box the value
+            # the destructor and `new` of the handle type box the value (in an `Rc` when the
+            # tasks of its async methods hold it too: the destructor gives up the handle's count)
+            holder = "Rc" if r.shared else "Box"
+            namer.note(here, holder)
             m.glue.append(
                 ImportFn(
                     [],
                     f"pub unsafe fn {dtor}<T_: {r.trait}>(rep: i32)",
-                    ["drop(Box::from_raw(rep as usize as *mut T_));"],
+                    [f"drop({holder}::from_raw(rep as usize as *mut T_));"],
                 )
             )
             shims.append(
@@ -965,9 +977,11 @@ class RustGen:
         function that reports its result with the generated `task_return_<name>` (it may go on
         working afterwards, e.g. writing the streams it returned); the core export starts it
         on `async_rt`'s executor and the callback export polls it on each event. A method or
-        static function of an exported resource is a function of the resource's trait (a
-        method's future may use `&self` until it reports its result: the caller's borrow ends
-        there, and the caller may drop the resource afterwards)."""
+        static function of an exported resource is a function of the resource's trait. A
+        method's future may use `&self` for as long as it runs: the caller's borrow ends when
+        the method reports its result and the caller may then drop the resource, so the value
+        of such a resource is in an `Rc` whose count the method's task holds (`async_rt::hold`;
+        the destructor only gives up the handle's count)."""
         m.uses_async = True
         ident = _ident(func.name)
         name = self._fn_name(func, imported=False)
@@ -993,7 +1007,7 @@ class RustGen:
                     f"/// Async: report the result with `{returner}` once (the task may go on after)."
                     if not receiver
                     else f"/// Async: report the result with `{returner}` once (the task may go on "
-                    "after, without `self`: the caller's borrow ends there)."
+                    "after, with `self`: its task keeps the value alive)."
                 ),
             ]
         )
@@ -1011,9 +1025,12 @@ class RustGen:
         program = function_stream(self.layouts, plain, "guest-export")
 
         def call(args: list[str]) -> str:
-            return f"let code_ = crate::async_rt::start(T_::{name}({', '.join(args)}))"
+            future = f"T_::{name}({', '.join(args)})"
+            if receiver:  # the task owns the `Rc` of the value (args[0]) and lends it
+                future = f"async move {{ T_::{name}(&{', '.join(args)}).await }}"
+            return f"let code_ = crate::async_rt::start({future})"
 
-        body = em.guest_export(program, sig, call, receiver) + ["code_ as i32"]
+        body = em.guest_export(program, sig, call, receiver, shared=receiver) + ["code_ as i32"]
         params, args = _core_params(sig)
         bound_trait = where.trait if owner is None else owner.trait
         m.glue.append(

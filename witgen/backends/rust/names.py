@@ -26,7 +26,7 @@ RUST_KEYWORDS = frozenset(
 _NOT_RAW = frozenset({"self", "Self", "super", "crate"})
 # Type names that would shadow the prelude types the generated code relies on.
 _PRELUDE_TYPES = frozenset(
-    {"Option", "Result", "String", "Vec", "Box", "Some", "None", "Ok", "Err", "Drop", "Sized"}
+    {"Option", "Result", "String", "Vec", "Box", "Rc", "Some", "None", "Ok", "Err", "Drop", "Sized"}
 )
 
 # `alloc` items generated code names without a path (`#![no_std]` has no prelude for them);
@@ -34,6 +34,7 @@ _PRELUDE_TYPES = frozenset(
 ALLOC_PATHS = {
     "BTreeMap": "alloc::collections::BTreeMap",
     "Box": "alloc::boxed::Box",
+    "Rc": "alloc::rc::Rc",
     "String": "alloc::string::String",
     "Vec": "alloc::vec::Vec",
 }

@@ -1,15 +1,16 @@
 //! A guest of tests/async/wit/tally.wit on witgen's generated Rust SDK: async methods and a
 //! static function of an exported resource (`counter`), and of an imported one (`crate`),
-//! run by the Python async host in tests/async/test_rust_async_resources.py.
+//! run by the Python async host in tests/async/test_rust_async_resources.py. A counter's
+//! value notes its drop to the host, which checks it comes once, after the last task using it.
 
 use core::cell::Cell;
 
 use tally_sdk::tally_guest::shelf::Crate;
 use tally_sdk::tally_guest::tally::{
-    task_return_counter_add, task_return_counter_doubled, task_return_counter_label, Counter,
-    GuestCounter, Tally,
+    task_return_counter_add, task_return_counter_doubled, task_return_counter_label,
+    task_return_counter_linger, Counter, GuestCounter, Tally,
 };
-use tally_sdk::tally_guest::{task_return_probe, task_return_stash, Guest};
+use tally_sdk::tally_guest::{note, task_return_probe, task_return_stash, Guest};
 
 struct Total {
     value: Cell<u64>,
@@ -32,8 +33,25 @@ impl GuestCounter for Total {
         task_return_counter_label(&format!("{prefix}{}", self.value.get()));
     }
 
+    async fn linger(&self, n: u32) {
+        let total = self.value.get().wrapping_add(u64::from(n));
+        self.value.set(total);
+        task_return_counter_linger(total);
+        // the caller's borrow ended: it may drop the counter while the host answers
+        Crate::count().await;
+        let total = self.value.get().wrapping_add(u64::from(n));
+        self.value.set(total);
+        note(&format!("linger {total}"));
+    }
+
     async fn doubled(start: u64) {
         task_return_counter_doubled(Counter::new(Total::new(start.wrapping_mul(2))));
+    }
+}
+
+impl Drop for Total {
+    fn drop(&mut self) {
+        note(&format!("drop {}", self.value.get()));
     }
 }
 
