@@ -9,6 +9,10 @@ form is a documented contract:
      "functions": [{"interface": ... | null, "name": "[method]cursor.next",
       "direction": "import" | "export", "params": ["i32", ...], "results": ["i32"]}, ...]}
 
+A function's "interface" is the name of the instance it lives in, as the component names it:
+the interface's id (`ns:pkg/iface@1.0.0`), or the plain name of `import name: interface {...}`
+or `import name: ns:pkg/iface`; null for a world-level function.
+
 Types are listed per interface in the world's import-then-export order, in declaration order
 (types brought in with `use` are listed under the interface that uses them too); world-level
 types have `"interface": null`.
@@ -87,13 +91,16 @@ def abi_document(resolve: ir.Resolve, world: int) -> dict[str, Any]:
     ]
     functions = [
         {
-            "interface": plan.interface,
+            # the instance's name in the component: the interface's id, or the plain name of
+            # `import name: interface { ... }` / `import name: ns:pkg/iface` (an inline
+            # interface has no id, and one interface may be imported under several names)
+            "interface": item.interface_key,
             "name": plan.function,
             "direction": plan.direction,
             "params": list(plan.signature.params),
             "results": list(plan.signature.results),
         }
-        for plan in world_plans(layouts, world)
+        for plan, item in zip(world_plans(layouts, world), world_functions(resolve, world))
     ]
     return {"world": resolve.worlds[world].name, "types": types, "functions": functions}
 
