@@ -153,3 +153,71 @@ def bindings(crate: str) -> str:
     if str(OUT / "bindings") not in sys.path:
         sys.path.insert(0, str(OUT / "bindings"))
     return package
+
+
+# ------------------------------------------------------------------ a guest over WASI (std)
+
+WASI_TARGET = "wasm32-wasip1"
+WASI_LIBC = Path("/usr/lib/wasm32-wasi")  # Debian's wasi-libc (.ci/install)
+WASI_LINKER = "wasm-ld-22"  # Debian's lld-22 (.ci/install)
+
+
+def build_wasi() -> Path:
+    """The component of tests/foreign/guests/wasi: built for wasm32-wasip1 with std (wasi-libc
+    linked by lld), made a component with the WASI preview-1 reactor adapter that
+    `witgen toolchain install go` fetches, so it imports WASI 0.2 as wasm32-wasip1 guests do."""
+    require_rust()
+    from witgen.toolchains import go, rust
+
+    adapter = go.adapter_path()
+    missing = [str(p) for p in (WASI_LIBC, adapter) if not p.exists()]
+    if shutil.which(WASI_LINKER) is None:
+        missing.append(WASI_LINKER)
+    if missing:
+        message = f"cannot build the WASI guest; missing: {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (.ci/install must install them)")
+        pytest.skip(message + " (run .ci/install)")
+    out = OUT / "wasi.wasm"
+    source = HERE / "guests" / "wasi" / "src" / "lib.rs"
+    inputs = [HERE / "guests.py", WIT / "wasi.wit", source]
+    if out.exists() and out.stat().st_mtime > max(p.stat().st_mtime for p in inputs):
+        return out
+    root = rust.TARGET_DIR / "foreign" / "wasi"
+    _write(root / "wasi" / "Cargo.toml", _manifest("wasi", []))
+    _write(root / "wasi" / "src" / "lib.rs", source.read_text("utf-8"))
+    _write(root / "wasi" / "src" / "wasi.wit", (WIT / "wasi.wit").read_text("utf-8"))
+    _write(root / "Cargo.toml", '[workspace]\nresolver = "2"\nmembers = ["wasi"]\n' + rust.PROFILE)
+    flags = ["-C", "link-self-contained=no", "-L", str(WASI_LIBC), "-C", f"linker={WASI_LINKER}"]
+    cmd = [str(rust.DEBIAN_CARGO), "build", "--release", "--target", WASI_TARGET]
+    cmd += ["-Zbuild-std=std,panic_abort", "--manifest-path", str(root / "Cargo.toml"), "--quiet"]
+    cmd += ["--config", f"target.{WASI_TARGET}.rustflags={flags!r}".replace("'", '"')]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=rust._env())
+    if proc.returncode != 0:
+        raise rust.ToolchainError(f"cargo build failed in {root}:\n{proc.stderr[-6000:]}")
+    core = rust.TARGET_DIR / WASI_TARGET / "release" / "foreign_wasi.wasm"
+    tool = shutil.which("wasm-tools")
+    assert tool is not None
+    staged = out.with_name(f".wasi.{os.getpid()}.wasm")
+    adapt = f"wasi_snapshot_preview1={adapter}"
+    subprocess.run(
+        [tool, "component", "new", str(core), "--adapt", adapt, "-o", str(staged)], check=True
+    )
+    os.replace(staged, out)
+    return out
+
+
+def wasi_bindings() -> str:
+    path = WIT / "wasi.wit"
+    resolve = frontend.load(path)
+    files = python_backend.generate(
+        resolve,
+        [resolve.find_world("wasi-guest")],
+        backends.GenerateOptions(
+            source=str(path.relative_to(REPO_ROOT)), package_name="foreign_wasi"
+        ),
+    )
+    write_tree(OUT / "bindings", files)
+    if str(OUT / "bindings") not in sys.path:
+        sys.path.insert(0, str(OUT / "bindings"))
+    return "foreign_wasi"

@@ -527,24 +527,20 @@ def _functype(lib: _capi.Library, ins: Sequence[str], outs: Sequence[str]) -> in
 def _wasi_config(lib: _capi.Library, grants: _runtime.WasiGrants) -> int:
     """A `wasi_config_t` with exactly what `grants` allows (WASI preview 1)."""
     config = lib.wasi_config_new()
+    # the C arrays (and the bytes they point at) must outlive the calls that read them:
+    # `addressof` of a temporary would hand C freed memory
+    alive: list[Any] = []
 
-    def strings(items: Sequence[str]) -> Any:
-        array_type = ctypes.c_char_p * max(1, len(items))
-        return array_type(*[s.encode("utf-8") for s in items])
+    def strings(items: Sequence[str]) -> int:
+        encoded = [s.encode("utf-8") for s in items]
+        array = (ctypes.c_char_p * max(1, len(items)))(*encoded)
+        alive.append((encoded, array))
+        return ctypes.addressof(array)
 
     names, values = list(grants.env), list(grants.env.values())
-    ok = lib.wasi_config_set_env(
-        config,
-        len(names),
-        ctypes.addressof(strings(names)),
-        ctypes.addressof(strings(values)),
-    )
+    ok = lib.wasi_config_set_env(config, len(names), strings(names), strings(values))
     args = list(grants.args)
-    ok = ok and lib.wasi_config_set_argv(
-        config,
-        len(args),
-        ctypes.addressof(strings(args)),
-    )
+    ok = ok and lib.wasi_config_set_argv(config, len(args), strings(args))
     for host, guest in grants.dirs.items():
         writable = host in grants.writable_dirs
         ok = ok and lib.wasi_config_preopen_dir(
