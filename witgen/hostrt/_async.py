@@ -23,6 +23,9 @@ The host side is asyncio: `AsyncPlugin.call` is a coroutine; a `stream<T>` the g
 a `StreamReader` (an async iterator), a `future<T>` a `FutureReader` (awaitable); the host
 hands the guest streams and futures it writes through `StreamWriter`/`FutureWriter`. Guest code
 only runs inside `AsyncPlugin`'s own entries into the instance, on the event loop's thread.
+`AsyncPlugin.start` gives a `Call` the host may `cancel()` (the guest gets TASK_CANCELLED); a
+guest's `subtask.cancel` cancels the coroutine of an async host import. Elements cross with
+the payload type's `Codec`: `number_codec` and `typed_codec` move whole buffers at once.
 
 Misuse of the async ABI (a read of a dropped or unknown handle, a second `task.return`, a task
 that exits without returning, a subtask dropped before it resolved...) is the spec's trap,
