@@ -11,6 +11,7 @@ from __future__ import annotations
 from witgen import ir
 from witgen.backends import GenerateOptions
 from witgen.backends.rust.generator import ModuleModel, RustGen, WorldModel
+from witgen.backends.rust.names import bare
 
 
 def _impls(m: ModuleModel, indent: str) -> list[str]:
@@ -60,8 +61,10 @@ def _same_handle_types(model: WorldModel, sdk_crate: str) -> list[str]:
             continue
         shared = sdk_crate + m.reexport.removeprefix("crate").split(" as ")[0]
         for r in m.resources:
+            # `m.name` may be a raw identifier (`r#type`), which cannot be part of a longer one
+            fn = "_".join(("same", bare(m.name), bare(r.name).lower()))
             out += [
-                f"pub fn same_{m.name}_{r.name.lower()}(",
+                f"pub fn {fn}(",
                 f"    r: {sdk_crate}::{model.name}::{m.name}::{r.name},",
                 f") -> {shared}::{r.name} {{",
                 "    r",

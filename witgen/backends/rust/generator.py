@@ -35,10 +35,12 @@ from witgen.backends.rust import stateful as rust_stateful
 from witgen.backends.rust.names import (
     ALLOC_PATHS,
     TypeNamer,
+    bare,
     borrow_name,
     camel,
     doc_lines,
     fresh,
+    guest_trait_name,
     shouty,
     snake,
     type_name,
@@ -682,7 +684,7 @@ class RustGen:
         for tid in self._resources_of(iface_id):
             name = resolve.types[tid].name
             assert name is not None
-            trait = fresh(f"Guest{type_name(name)}", taken)
+            trait = fresh(guest_trait_name(name), taken)
             taken.add(trait)
             borrow = fresh(borrow_name(name), taken)
             taken.add(borrow)
@@ -800,7 +802,7 @@ class RustGen:
             shims.append(
                 Shim(
                     f"{key}#[dtor]{td.name}",
-                    f"{here}_dtor_{_ident(td.name)}",
+                    f"{bare(here)}_dtor_{_ident(td.name)}",
                     "rep: i32",
                     "rep",
                     "",
@@ -831,7 +833,7 @@ class RustGen:
             m.glue.append(glue)
             generic = "<$ty>" if owner is None else f"<<$ty as {mod_path}::{trait}>::{owner.name}>"
             params, args = _core_params(sig)
-            prefix = here or "root"
+            prefix = bare(here) or "root"  # a longer name: no raw `r#`
             shims.append(
                 Shim(
                     export_name,
@@ -1053,7 +1055,7 @@ class RustGen:
         generic = (
             "<$ty>" if owner is None else f"<<$ty as {mod_path}::{where.trait}>::{owner.name}>"
         )
-        prefix = here or "root"
+        prefix = bare(here) or "root"  # a longer name: no raw `r#`
         shims.append(
             Shim(
                 f"[async-lift]{where.export_name}",

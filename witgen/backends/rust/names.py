@@ -65,6 +65,12 @@ def escape(ident: str) -> str:
     return ident
 
 
+def bare(ident: str) -> str:
+    """An identifier without its raw prefix (`r#type` -> `type`): the part to build a longer
+    name from (`type_dtor_file`; `r#type_dtor_file` would be a raw identifier by accident)."""
+    return ident.removeprefix("r#")
+
+
 def snake(name: str) -> str:
     """`read-batch` -> `read_batch` (functions, fields, modules, parameters)."""
     return escape(name.replace("-", "_").lower())
@@ -72,8 +78,12 @@ def snake(name: str) -> str:
 
 def camel(name: str) -> str:
     """`data-record` -> `DataRecord` (types, enum and variant cases, traits)."""
-    out = "".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
-    return escape(out)
+    return escape(_camel_words(name))
+
+
+def _camel_words(name: str) -> str:
+    """`data-record` -> `DataRecord`, not escaped (`self` -> `Self`): to build longer names."""
+    return "".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
 
 
 def type_name(name: str) -> str:
@@ -82,9 +92,21 @@ def type_name(name: str) -> str:
     return "Wit" + out if out in _PRELUDE_TYPES else out
 
 
+def _type_stem(name: str) -> str:
+    """A type name's part in a longer name: not escaped (`Self_Borrow` would not be UpperCamel
+    case), renamed like `type_name` (`WitBox`)."""
+    out = _camel_words(name)
+    return "Wit" + out if out in _PRELUDE_TYPES else out
+
+
 def borrow_name(resource: str) -> str:
     """`file` -> `FileBorrow`: the type of a borrowed exported resource (before collisions)."""
-    return type_name(resource) + "Borrow"
+    return _type_stem(resource) + "Borrow"
+
+
+def guest_trait_name(resource: str) -> str:
+    """`file` -> `GuestFile`: the trait of an exported resource (before collisions)."""
+    return "Guest" + _type_stem(resource)
 
 
 def fresh(name: str, taken: set[str]) -> str:
