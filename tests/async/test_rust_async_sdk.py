@@ -417,3 +417,36 @@ def test_go_and_typescript_refuse_async_by_name(tmp_path: Path, lang: str, wit: 
         f"--> {wit}:" in proc.stderr or f"--> {wit.relative_to(rust_source.ROOT)}:" in proc.stderr
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_stream_of_char_is_refused_by_name(tmp_path: Path) -> None:
+    """Component-model validation rejects `stream<char>` (UTF-32 elements; wasm-tools 1.262's
+    `component new` too): the Rust backend refuses it at the function, exit 1. A `future<char>`
+    and a stream of lists of chars are valid and generated."""
+    wit = tmp_path / "chars.wit"
+    wit.write_text(
+        "package t:chars;\n"
+        "world w {\n"
+        "    export h: func() -> future<char>;\n"
+        "    export k: async func() -> stream<list<char>>;\n"
+        "    type letter = char;\n"
+        "    export f: async func(s: stream<letter>);\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "witgen", "generate", "--lang", "rust", str(wit)]
+        + ["--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith("error: ") and "`stream<char>` in `f`" in first, first
+    assert f"--> {wit}:6:12" in proc.stderr
+    assert not (tmp_path / "out").exists()
+    wit.write_text(wit.read_text(encoding="utf-8").replace("stream<letter>", "stream<u8>"))
+    resolve = frontend.load(wit)
+    options = backends.GenerateOptions("chars.wit", "chars-sdk")
+    assert "src/lib.rs" in rust_generator.generate(resolve, [0], options)

@@ -873,6 +873,19 @@ class RustGen:
         numbers them, see `async_payloads`) with their core imports and element codecs."""
         for payload in payloads(self.resolve, func):
             element = payload.element
+            if (
+                payload.is_stream
+                and element is not None
+                and self.resolve.dealias(element) == "char"
+            ):
+                # component-model validation rejects it (wasm-tools 1.262 too: `component new`
+                # would fail later, far from the WIT)
+                raise Unsupported(
+                    f"the Rust backend refuses `stream<char>` in `{func.name}`: the component "
+                    "model rejects it for now (its elements would be UTF-32); use "
+                    "`stream<string>` or `stream<u8>` with an encoding",
+                    func.span,
+                )
             fn_ident = _ident(func.name)
             what = "stream" if payload.is_stream else "future"
             name = f"{camel(fn_ident.replace('_', '-'))}{camel(what)}{payload.index}"
