@@ -149,9 +149,7 @@ def bindings(crate: str) -> str:
         [resolve.find_world(world)],
         backends.GenerateOptions(source=str(path.relative_to(REPO_ROOT)), package_name=package),
     )
-    write_tree(OUT / "bindings", files)
-    if str(OUT / "bindings") not in sys.path:
-        sys.path.insert(0, str(OUT / "bindings"))
+    _install(package, files)
     return package
 
 
@@ -217,7 +215,14 @@ def wasi_bindings() -> str:
             source=str(path.relative_to(REPO_ROOT)), package_name="foreign_wasi"
         ),
     )
-    write_tree(OUT / "bindings", files)
-    if str(OUT / "bindings") not in sys.path:
-        sys.path.insert(0, str(OUT / "bindings"))
+    _install("foreign_wasi", files)
     return "foreign_wasi"
+
+
+def _install(package: str, files: dict[str, str]) -> None:
+    """Write a generated package into its own folder (write_tree removes the files of a
+    folder's earlier generation that are not written again) and make it importable."""
+    where = OUT / "bindings" / package
+    write_tree(where, files)
+    if str(where) not in sys.path:
+        sys.path.insert(0, str(where))
