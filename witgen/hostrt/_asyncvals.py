@@ -815,51 +815,6 @@ class Import:
     method: str = ""
 
 
-SyncImport = tuple[tuple[str, ...], tuple[str, ...], Callable[..., Any]]
-"""A synchronous host function as a core import: (core params, core results, function)."""
-
-
-class _Plugin(_async.AsyncPlugin):
-    """An `AsyncPlugin` that also links synchronous host functions (plain core imports) and
-    async host functions without a result (no result pointer follows their arguments).
-    """
-
-    def __init__(
-        self,
-        wasm: bytes,
-        exports: Mapping[str, _async.AsyncExport],
-        payloads: Mapping[tuple[str, str, int], _async.PayloadType],
-        task_returns: Mapping[tuple[str, str], tuple[str, ...]],
-        limits: _runtime.Limits | None,
-        imports: Mapping[tuple[str, str], _async.AsyncImport],
-        sync: Mapping[tuple[str, str], SyncImport],
-    ) -> None:
-        self._sync = dict(sync)
-        placeholders = {
-            key: _async.AsyncImport(ins, lambda state, flat: (), None, _nothing)
-            for key, (ins, _, _) in sync.items()
-        }
-        served = {**imports, **placeholders}
-        super().__init__(wasm, exports, payloads, task_returns, limits, served)
-
-    def _define(
-        self,
-        module: str,
-        name: str,
-        ins: Sequence[str],
-        outs: Sequence[str],
-        func: Callable[..., Any],
-    ) -> None:
-        found = self._sync.get((module, name))
-        if found is not None:
-            ins, outs, func = found
-        super()._define(module, name, ins, outs, func)
-
-
-async def _nothing() -> None:
-    return None
-
-
 def _core_args(
     values: Values, descs: Sequence[Desc], args: Sequence[Any], indirect: bool
 ) -> list[Any]:
@@ -900,7 +855,7 @@ class AsyncInstance:
         hosts: Mapping[str | None, Any],
         limits: _runtime.Limits | None = None,
     ) -> None:
-        plugin = _Plugin.__new__(_Plugin)
+        plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
         values = Values(plugin)
         self.values = values
         self._exports = {self._key(e.interface, e.name): e for e in exports}
@@ -921,7 +876,7 @@ class AsyncInstance:
                 e.core_name, module, e.name, self._lower_args(e), self._lift_returned(e)
             )
         served: dict[tuple[str, str], _async.AsyncImport] = {}
-        sync: dict[tuple[str, str], Any] = {}
+        sync: dict[tuple[str, str], _async.SyncImport] = {}
         for i in imports:
             for index, desc in i.payloads:
                 payloads[(i.interface or "$root", i.name, index)] = values.payload(desc)
@@ -932,13 +887,11 @@ class AsyncInstance:
             if i.is_async:
                 served[(module, f"[async-lower]{i.name}")] = self._async_import(i, impl)
             else:
-                sync[(module, i.name)] = (
-                    i.core_params,
-                    i.core_results,
-                    self._sync_import(i, impl),
-                )
+                serve = self._sync_import(i, impl)
+                spec = _async.SyncImport(i.core_params, i.core_results, serve)
+                sync[(module, i.name)] = spec
         try:
-            _Plugin.__init__(
+            _async.AsyncPlugin.__init__(
                 plugin,
                 component,
                 async_exports,
@@ -946,7 +899,7 @@ class AsyncInstance:
                 task_returns,
                 limits,
                 served,
-                sync,
+                sync_imports=sync,
             )
         except _core.FastUnavailable as exc:
             message = f"cannot run this async plugin: {exc}"
