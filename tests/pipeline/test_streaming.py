@@ -266,3 +266,20 @@ def test_destination_answering_garbage_is_an_invalid_value(tmp_path: Path, strea
     # every batch read before the run stopped failed (one fate each); the books balance
     assert "= out 0 + skipped 0 (filtered 0) + failed " in books(out)
     assert "balanced" in books(out)
+
+
+def test_the_streaming_example_pipeline(tmp_path: Path, streaming, rust) -> None:
+    # examples/pipeline/streaming.toml, beside its outputs in tmp_path (paths made absolute)
+    example = REPO_ROOT / "examples" / "pipeline" / "streaming.toml"
+    text = example.read_text().replace('"../contract-1.1.0"', f'"{CONTRACT}"')
+    components = REPO_ROOT / "target" / "rust-guests" / "components"
+    text = text.replace('"../../target/rust-guests/components/', f'"{components}/')
+    path = tmp_path / "streaming.toml"
+    path.write_text(text)
+    code, out, err, doc = run(path, "--records", "3000")
+    assert code == 0, out + err
+    assert books(out).startswith("records in ") and "balanced" in books(out)
+    assert "(source 3000," in books(out)
+    modes = {s["name"]: s["mode"] for s in doc["stages"]}
+    assert modes["stream-in"] == modes["stream-out"] == "async"
+    assert modes["uppercase"] != "async" and modes["min-size"] != "async"
