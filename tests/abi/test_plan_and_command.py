@@ -94,6 +94,7 @@ def test_abi_json_contract(resolve: ir.Resolve, capsys: Any) -> None:
         "interface": "dataflare:core/source@1.0.0",
         "name": "[method]cursor.read-batch",
         "direction": "export",
+        "async": False,
         "params": ["i32", "i32"],
         "results": ["i32"],
     } in doc["functions"]
@@ -101,6 +102,7 @@ def test_abi_json_contract(resolve: ir.Resolve, capsys: Any) -> None:
         "interface": "dataflare:core/config@1.0.0",
         "name": "get",
         "direction": "import",
+        "async": False,
         "params": ["i32", "i32", "i32"],
         "results": [],
     } in doc["functions"]

@@ -3,7 +3,10 @@
 `wasm-tools component embed --dummy-names legacy -w WORLD PATH -t` prints a core module with
 every import lowered and every export lifted exactly as the canonical ABI dictates; it is an
 independent oracle for `flatten_functype` (MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, return areas,
-retptrs, variant joins). Async functions are left out: the dummy lifts them synchronously.
+retptrs, variant joins). A plain dummy lifts `async func`s synchronously, so async functions are
+compared against a second dummy made with `--async-callback` (every import lowered and every
+export lifted with the async ABI: `[async-lower]f`, `[async-lift]f`), where only the functions
+the WIT declares async are checked.
 """
 
 from __future__ import annotations
@@ -35,12 +38,24 @@ def _core_types(sig: str) -> tuple[list[str], list[str]]:
 
 
 def dummy_signatures(
-    path: Path, world: str
+    path: Path, world: str, async_callback: bool = False
 ) -> dict[tuple[str | None, str, str], tuple[list[str], list[str]]]:
     """(interface, function, direction) -> (params, results) from the dummy core module."""
     exe = require_tool("wasm-tools")
+    flags = ["--async-callback"] if async_callback else []
     text = subprocess.run(
-        [exe, "component", "embed", "--dummy-names", "legacy", "-w", world, str(path), "-t"],
+        [
+            exe,
+            "component",
+            "embed",
+            "--dummy-names",
+            "legacy",
+            *flags,
+            "-w",
+            world,
+            str(path),
+            "-t",
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -60,11 +75,18 @@ def dummy_signatures(
             func_types[m.group(1)] = m.group(2)
     out: dict[tuple[str | None, str, str], tuple[list[str], list[str]]] = {}
     for module, name, type_index in imports:
-        if module.startswith("[export]") or name.startswith("[resource-"):
-            continue  # resource intrinsics, not functions of the world
+        if async_callback:
+            name = name.removeprefix("[async-lower]")
+        if module.startswith("[export]") or name.startswith("[") and "]" in name[:-1]:
+            if not name.startswith(("[method]", "[static]", "[constructor]")):
+                continue  # intrinsics (resources, tasks, streams...), not functions of the world
         iface = None if module == "$root" else module
         out[(iface, name, "import")] = types[type_index]
     for name, func_index in exports:
+        if async_callback:
+            if not name.startswith("[async-lift]"):
+                continue
+            name = name.removeprefix("[async-lift]")
         if name.startswith("cabi_") or name in ("_initialize",) or "[dtor]" in name:
             continue
         iface, _, fname = name.rpartition("#")
@@ -93,3 +115,43 @@ def test_core_signatures_match_wasm_tools(path: Path, world: str) -> None:
     theirs = dummy_signatures(path, world)
     assert len(theirs) >= 7  # the parse found the functions
     assert ours == theirs
+
+
+ASYNC_WORLDS = (
+    [
+        (Path(__file__).parents[1] / "async" / "wit" / name, world)
+        for name, world in [
+            ("broad.wit", "broad"),
+            ("tally.wit", "tally-guest"),
+            ("edge.wit", "edge"),
+        ]
+    ]
+    + [
+        (Path(__file__).parents[2] / "examples" / "contract-1.1.0", world)
+        for world in ("streaming-source-plugin", "streaming-destination-plugin")
+    ]
+    + [
+        (Path(__file__).parents[1] / "rust" / "corpus" / "async.wit", world)
+        for world in (
+            "async-shapes",
+            "async-resource-export",
+            "async-resource-import",
+            "async-world-resource",
+        )
+    ]
+)
+
+
+@pytest.mark.parametrize("path, world", ASYNC_WORLDS, ids=lambda v: getattr(v, "name", v))
+def test_async_core_signatures_match_wasm_tools(path: Path, world: str) -> None:
+    require_tool("wasm-tools")
+    resolve = frontend.load(path)
+    doc = abi_document(resolve, resolve.find_world(world))
+    ours = {
+        (f["interface"], f["name"], f["direction"]): (f["params"], f["results"])
+        for f in doc["functions"]
+        if f["async"]
+    }
+    assert ours, "the world declares async functions"
+    theirs = dummy_signatures(path, world, async_callback=True)
+    assert {key: theirs.get(key) for key in ours} == ours

@@ -7,8 +7,11 @@ form is a documented contract:
     {"world": "source-plugin", "types": [{"interface": "ns:pkg/iface@1.0.0" | null,
       "name": "data-record", "size": 32, "align": 8, "flat": ["i32", ...]}, ...],
      "functions": [{"interface": ... | null, "name": "[method]cursor.next",
-      "direction": "import" | "export", "params": ["i32", ...], "results": ["i32"]}, ...]}
+      "direction": "import" | "export", "async": false, "params": ["i32", ...],
+      "results": ["i32"]}, ...]}
 
+"async" is true for an `async func`: its core function is then lifted or lowered with the async
+ABI (`[async-lift]` / `[async-lower]` in the core names; params/results are that signature).
 A function's "interface" is the name of the instance it lives in, as the component names it:
 the interface's id (`ns:pkg/iface@1.0.0`), or the plain name of `import name: interface {...}`
 or `import name: ns:pkg/iface`; null for a world-level function.
@@ -97,6 +100,7 @@ def abi_document(resolve: ir.Resolve, world: int) -> dict[str, Any]:
             "interface": item.interface_key,
             "name": plan.function,
             "direction": plan.direction,
+            "async": plan.signature.is_async,
             "params": list(plan.signature.params),
             "results": list(plan.signature.results),
         }
