@@ -228,16 +228,10 @@ def test_the_host_cancels_an_async_call(plugin: Any, host_io: HostIo) -> None:
     assert len(host_io.logged) == 1 and "inter-task-wakeup" in host_io.logged[0]
 
 
-UNIT_STREAMS = pytest.mark.xfail(
-    strict=True,
-    reason="the async host does not serve wit-component's unit-stream built-ins "
-    "($root [stream-new-unit], [async-lower][stream-read-unit], ...), which wit-bindgen's "
-    "inter-task-wakeup feature imports",
-)
-
-
-@UNIT_STREAMS
 def test_a_guest_with_inter_task_wakeups_takes_the_cancellation() -> None:
+    """With `inter-task-wakeup` the guest wakes its sleeping task through a payload-less stream
+    it writes to itself (wit-component's `$root` `[stream-new-unit]`, `[async-lower]
+    [stream-read-unit]`, ...): it takes the cancellation with task.cancel and keeps working."""
     component = guests.build("async-wakeup")
     guests.bindings("async-wakeup")
     from foreign_async import AsyncShapes

@@ -132,6 +132,12 @@ class PayloadType:
         return self.codec is None or self.key in _NUMBER_TYPES
 
 
+UNIT = PayloadType("", None)
+"""The payload type of a `stream` or `future` without element type (`stream<_>`): counts
+cross, no values. Its key "" is the one witgen's generated bindings give such types, so an end
+the guest made with a `-unit` built-in and one of a function's payload-less stream compare
+equal, as the spec's types do."""
+
 _NUMBER_FORMATS = {
     "u8": "B",
     "s8": "b",
@@ -848,9 +854,12 @@ class FutureWriter:
 
 # ---------------------------------------------------------------------------- the built-ins
 
+# `[stream-read-0]<func>`: the payload type is the 0th stream/future type of `<func>`'s signature;
+# `[stream-read-unit]<func>` (any module, `<func>` often empty): a `stream`/`future` without
+# payload, which no signature needs to name (wit-bindgen's inter-task wakeups use one)
 _PAYLOAD_OP = re.compile(
     r"^(\[async-lower\])?\[(stream|future)-(new|read|write|cancel-read|cancel-write|"
-    r"drop-readable|drop-writable|forward)-(\d+)\](.+)$"
+    r"drop-readable|drop-writable|forward)-(\d+|unit)\](.*)$"
 )
 _CORE_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "new": ((), ("i64",)),
@@ -901,7 +910,8 @@ class Builtins:
     """The async built-ins of one `AsyncPlugin`, each bound to the running instance's state.
 
     `payloads` maps (core import module without `[export]`, function name, index) to the
-    payload type of that function's index-th future/stream type (wit-component's numbering).
+    payload type of that function's index-th future/stream type (wit-component's numbering);
+    the `-unit` built-ins need no entry (their payload is `UNIT`).
     `task_returns` maps (`[export]<iface>`, function) to the core types of `task.return`.
     """
 
@@ -946,7 +956,10 @@ class Builtins:
                 f"{module}/{name}: stream.forward is not supported",
             )
         iface = module[len("[export]") :] if module.startswith("[export]") else module
-        payload = self.payloads.get((iface, func, int(index)))
+        if index == "unit":
+            payload: PayloadType | None = UNIT
+        else:
+            payload = self.payloads.get((iface, func, int(index)))
         if payload is None:
             raise _core.FastUnavailable(
                 f"{module}/{name}: no payload type is known for it",
