@@ -66,20 +66,19 @@ def test_unsupported_constructs_are_located_errors(tmp_path: Path) -> None:
             """package t:bad;
             interface s {
                 resource r;
-                f: async func(x: r);
             }
-            world w { export s; }
+            world w { import a: s; import b: s; }
             """,
         )
-    assert "`f`: resources in a world with async functions" in info.value.message
-    assert info.value.span is not None and info.value.span.line == 4
+    assert "interface `a` has resources and is imported under several names" in info.value.message
+    assert info.value.span is not None and info.value.span.line == 5
 
 
 def test_cli_reports_errors_without_a_traceback(tmp_path: Path) -> None:
     wit = tmp_path / "bad.wit"
     wit.write_text(
-        "package t:bad;\ninterface h {\n  resource r;\n  f: func(x: stream<r>);\n}\n"
-        "world w { import h; }\n",
+        "package t:bad;\ninterface h {\n  resource r;\n}\n"
+        "world w {\n  import a: h;\n  import b: h;\n}\n",
         encoding="utf-8",
     )
     proc = subprocess.run(
@@ -98,8 +97,8 @@ def test_cli_reports_errors_without_a_traceback(tmp_path: Path) -> None:
         text=True,
     )
     assert proc.returncode == 1
-    assert "resources in a world with async functions" in proc.stderr
-    assert f"{wit}:4:3" in proc.stderr
+    assert "has resources and is imported under several names" in proc.stderr
+    assert f"{wit}:7:10" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -18,6 +18,7 @@ coroutine functions for async imports.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import os
 import struct
@@ -104,7 +105,15 @@ _INT_SIZES = {
 }
 _INT_FORMATS = {"u8": "B", "s8": "b", "u16": "H", "s16": "h", "u32": "I", "s32": "i"}
 _INT_FORMATS |= {"u64": "Q", "s64": "q"}
-_HANDLE_KINDS = ("stream", "future", "error-context")
+_HANDLE_KINDS = (
+    "stream",
+    "future",
+    "error-context",
+    "own",
+    "borrow",
+    "host-own",
+    "host-borrow",
+)
 _PAIR = struct.Struct("<II")
 _FLOAT_FORMATS = {"f32": "f", "f64": "d"}
 
@@ -237,11 +246,74 @@ def _char(code: int) -> str:
     return chr(code)
 
 
+@dataclass
+class Rep:
+    """A handle of a resource the guest exports, in its table: the guest's representation."""
+
+    rep: int
+
+
+@dataclass
+class Lent:
+    """A handle of a host resource, in the guest's table: the host object it stands for."""
+
+    obj: Any
+    own: bool
+
+
+# the handles of host objects lent as `borrow` to the export call in progress (dropped when it
+# returns, as the spec ends a borrow with the call)
+_LENT: contextvars.ContextVar[list[int] | None]
+_LENT = contextvars.ContextVar("_LENT", default=None)
+
+
+class ResourceOwner:
+    """What the generated classes of resources an async plugin exports hold (their handle is
+    the guest's rep): methods go through `call` (a coroutine for an async method), dropping
+    one runs the guest's destructor. A resource of an instance that trapped is closed.
+    """
+
+    def __init__(self, instance: AsyncInstance) -> None:
+        self._instance = instance
+        self._state: Any = None
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        state = self._instance.plugin.state()
+        if state is not self._state:
+            self._state = state
+            self._generation += 1
+        return self._generation
+
+    @generation.setter
+    def generation(self, value: int) -> None:
+        self._generation = value
+
+    def call(self, iface: str | None, name: str, args: Sequence[Any]) -> Any:
+        key = AsyncInstance._key(iface, name)
+        if self._instance._exports[key].is_async:
+            return self._instance.call(key, *args)
+        return self._instance.call_sync(key, *args)
+
+    def bind(self, iface: str | None, name: str) -> Callable[..., Any]:
+        return lambda *args: self.call(iface, name, args)
+
+    def drop_resource(self, handle: Any, generation: int, dtor: str) -> None:
+        if generation != self.generation:
+            return  # the instance that had it is gone
+        self._instance.plugin._enter(dtor, (int(handle),))
+
+    def close(self) -> None:
+        pass
+
+
 class Values:
     """Lifting and lowering of one `AsyncInstance`'s values (its plugin's memory and handles)."""
 
     def __init__(self, plugin: _async.AsyncPlugin) -> None:
         self.plugin = plugin
+        self.owner: ResourceOwner | None = None  # set by AsyncInstance
         self._layouts: dict[int, Layout] = {}
         self._payloads: dict[int, _async.PayloadType] = {}
         self._loaders: dict[int, Callable[[memoryview, int], Any]] = {}
@@ -663,6 +735,17 @@ class Values:
     def _lift_handle(self, desc: Desc, index: int) -> Any:
         state = self.plugin.state()
         kind = desc[0]
+        if kind == "own":  # the guest gives up its handle of a resource it exports
+            rep = state.handles.remove(index)
+            _async.trap_if(not isinstance(rep, Rep), f"no resource has {index}")
+            return desc[1](self.owner, rep.rep)
+        if kind in ("host-own", "host-borrow"):  # a host object lent to the guest
+            take = kind == "host-own"
+            table = state.handles
+            lent = table.remove(index) if take else table.get(index)
+            _async.trap_if(not isinstance(lent, Lent), f"no host object has {index}")
+            _async.trap_if(take and not lent.own, f"handle {index} is borrowed")
+            return lent.obj
         if kind == "stream":
             return _async.lift_stream(state, index, self.payload(desc))
         if kind == "future":
@@ -674,6 +757,20 @@ class Values:
     def _lower_handle(self, desc: Desc, v: Any) -> int:
         state = self.plugin.state()
         kind = desc[0]
+        if kind in ("own", "borrow"):  # a resource the guest exports: its rep goes back
+            if not isinstance(v, desc[1]):
+                raise TypeError(f"expected {desc[1].__name__}, got {type(v).__name__}")
+            rep = v._handle_for_call(kind == "own")
+            return int(state.handles.add(Rep(rep))) if kind == "own" else int(rep)
+        if kind in ("host-own", "host-borrow"):  # a host object lent to the guest
+            if v is None:
+                raise TypeError(f"expected a `{desc[1]}` object, got None")
+            own = kind == "host-own"
+            handle = int(state.handles.add(Lent(v, own)))
+            lent = _LENT.get()
+            if not own and lent is not None:
+                lent.append(handle)
+            return handle
         if kind == "error-context":
             if not isinstance(v, _async.ErrorContext):
                 raise TypeError(f"expected ErrorContext, got {type(v).__name__}")
@@ -813,6 +910,8 @@ class Import:
     results_indirect: bool = False
     payloads: tuple[tuple[int, Desc], ...] = ()
     method: str = ""
+    # a method of a host resource: `method` of its first argument
+    receiver: bool = False
 
 
 def _core_args(
@@ -844,7 +943,9 @@ class AsyncInstance:
 
     `exports` are the world's exports by Python key (`<interface>#<name>` or `<name>`);
     `imports` the functions the plugin may import, `hosts` the object serving each import's
-    interface (None for a world-level import: `hosts[None]`).
+    interface (None for a world-level import: `hosts[None]`); `resources` the world's resource
+    types as (interface, name, exported): their built-ins (`[resource-new]` and the like) are
+    served on the guest's handle table.
     """
 
     def __init__(
@@ -854,10 +955,12 @@ class AsyncInstance:
         imports: Sequence[Import],
         hosts: Mapping[str | None, Any],
         limits: _runtime.Limits | None = None,
+        resources: Sequence[tuple[str | None, str, bool]] = (),
     ) -> None:
         plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
         values = Values(plugin)
         self.values = values
+        values.owner = ResourceOwner(self)
         self._exports = {self._key(e.interface, e.name): e for e in exports}
         payloads: dict[tuple[str, str, int], _async.PayloadType] = {}
         task_returns: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -881,6 +984,8 @@ class AsyncInstance:
             for index, desc in i.payloads:
                 payloads[(i.interface or "$root", i.name, index)] = values.payload(desc)
             impl = getattr(hosts.get(i.interface), i.method, None)
+            if i.receiver:
+                impl = _runtime.host_method(i.method)
             if impl is None:
                 continue  # linked only if the plugin imports it (then load() says it is missing)
             module = i.interface or "$root"
@@ -890,6 +995,8 @@ class AsyncInstance:
                 serve = self._sync_import(i, impl)
                 spec = _async.SyncImport(i.core_params, i.core_results, serve)
                 sync[(module, i.name)] = spec
+        for interface, name, exported in resources:
+            sync.update(_resource_builtins(plugin, interface, name, exported))
         try:
             _async.AsyncPlugin.__init__(
                 plugin,
@@ -1002,7 +1109,25 @@ class AsyncInstance:
         """Calls an async export; returns once the plugin returned its result."""
         e = self._exports[key]
         self._check_args(e, args)
-        return await self.plugin.call(key, *args)
+        lent: list[int] = []
+        token = _LENT.set(lent)
+        try:
+            return await self.plugin.call(key, *args)
+        finally:
+            _LENT.reset(token)
+            self._end_lends(lent)
+
+    def _end_lends(self, lent: list[int]) -> None:
+        """Host objects lent as `borrow` to a call that returned: their handles go (if the
+        guest did not drop them itself)."""
+        state = self.plugin._state
+        if state is None:
+            return
+        for handle in lent:
+            items = state.handles.items
+            item = items[handle] if handle < len(items) else None
+            if isinstance(item, Lent) and not item.own:
+                state.handles.remove(handle)
 
     def call_sync(self, key: str, *args: Any) -> Any:
         """Calls a synchronous export (it may still take or return streams and futures)."""
@@ -1010,6 +1135,16 @@ class AsyncInstance:
         self._check_args(e, args)
         plugin = self.plugin
         plugin.state()
+        lent: list[int] = []
+        token = _LENT.set(lent)
+        try:
+            return self._call_sync(e, args)
+        finally:
+            _LENT.reset(token)
+            self._end_lends(lent)
+
+    def _call_sync(self, e: Export, args: Sequence[Any]) -> Any:
+        plugin = self.plugin
         flat = _lower_args(self.values, e, args)
         out = plugin._enter(e.core_name, flat)
         if e.result is None:
@@ -1021,6 +1156,45 @@ class AsyncInstance:
         if e.post_return:
             plugin._enter(f"cabi_post_{e.core_name}", [_u32(x) for x in out])
         return value
+
+
+def _resource_builtins(
+    plugin: _async.AsyncPlugin, interface: str | None, name: str, exported: bool
+) -> dict[tuple[str, str], _async.SyncImport]:
+    """The resource built-ins of one resource type, on the guest's handle table."""
+    module = interface or "$root"
+
+    def drop_host(handle: int) -> None:
+        lent = plugin.state().handles.remove(handle)
+        _async.trap_if(not isinstance(lent, Lent), f"handle {handle} is not a `{name}`")
+        close = getattr(lent.obj, "close", None) if lent.own else None
+        if callable(close):
+            close()
+
+    if not exported:
+        drop = _async.SyncImport(("i32",), (), drop_host)
+        return {(module, f"[resource-drop]{name}"): drop}
+
+    def new(rep: int) -> int:
+        return int(plugin.state().handles.add(Rep(rep & 0xFFFF_FFFF)))
+
+    def rep(handle: int) -> int:
+        found = plugin.state().handles.get(handle)
+        _async.trap_if(not isinstance(found, Rep), f"handle {handle} is not a `{name}`")
+        return int(found.rep)
+
+    def drop_own(handle: int) -> None:
+        found = plugin.state().handles.get(handle)
+        _async.trap_if(not isinstance(found, Rep), f"handle {handle} is not a `{name}`")
+        # the spec runs the guest's destructor from here: not supported yet
+        _async.trap_if(True, f"the plugin dropped its own `{name}`")
+
+    module = f"[export]{module}"
+    return {
+        (module, f"[resource-new]{name}"): _async.SyncImport(("i32",), ("i32",), new),
+        (module, f"[resource-rep]{name}"): _async.SyncImport(("i32",), ("i32",), rep),
+        (module, f"[resource-drop]{name}"): _async.SyncImport(("i32",), (), drop_own),
+    }
 
 
 def _check(desc: Desc, value: Any, path: str) -> Exception | None:

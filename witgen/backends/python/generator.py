@@ -508,16 +508,6 @@ class Generator:
             "call": "await self._instance.call" if fn.is_async else "self._instance.call_sync",
         }
 
-    def _refuse_async_resource(self, fn: ir.Function) -> None:
-        """Resources in async worlds: refused by name (the async host has no handle tables for
-        resources yet)."""
-        if fn.resource is not None and self._fn_is_async(fn):
-            raise _err(
-                f"`{fn.name}`: resource functions with async, stream, future or error-context "
-                "are not supported by the Python host yet",
-                fn.span,
-            )
-
     def is_host_resource(self, tid: int, exported: bool = False) -> bool:
         """Resources the world imports are implemented by the host, in Python (`exported`: as
         seen from the export side of an interface both imported and exported)."""
@@ -546,7 +536,6 @@ class Generator:
         host resource its constructor (named like the resource) and static functions."""
         methods = []
         for fn in fns:
-            self._refuse_async_resource(fn)
             if fn.kind in _METHOD_KINDS:
                 continue
             model = self.func_model(fn, mod, skip_self=False, host=True)
@@ -613,8 +602,6 @@ class Generator:
         protocol: dict[str, Any] | None = None
         exports: dict[str, Any] | None = None
         functions = [f for f in it.functions.values() if f.resource is None]
-        for fn in it.functions.values():
-            self._refuse_async_resource(fn)
         if imported:
             all_fns = list(it.functions.values())
             self.host_resource_models(types, all_fns, mod)
@@ -627,7 +614,13 @@ class Generator:
                     "methods": methods,
                 }
         if exported and iface in self.async_ifaces:
-            exported = False  # exported by async worlds only: see `async_world_module`
+            # exported by async worlds only: the functions are in `async_world_module`, the
+            # methods of its resources here
+            for fn in it.functions.values():
+                if fn.resource is not None and fn.kind in _METHOD_KINDS:
+                    model = self.func_model(fn, mod, skip_self=True)
+                    resources[fn.resource]["methods"].append(model)
+            exported = False
         if exported:
             ctors = []
             for fn in it.functions.values():
@@ -653,7 +646,10 @@ class Generator:
                 "doc": docstring(it.docs.contents, "    "),
                 "methods": methods + ctors,
             }
-        needs_cast = bool(exports is not None and resources)  # resource methods cast
+        # resource methods cast
+        needs_cast = bool(exports is not None and resources) or any(
+            r["methods"] for r in resources.values()
+        )
         text = self.render(
             "interface.py.j2",
             module=mod.name,
@@ -863,7 +859,7 @@ class Generator:
                     "key": "None",
                 }
             )
-        attrs_taken = {"EXPORTS", "IMPORTS", "load", "_instance"}
+        attrs_taken = {"EXPORTS", "IMPORTS", "RESOURCES", "load", "_instance"}
         export_classes: list[dict[str, Any]] = []
         exports = []
         flat: dict[str, list[dict[str, Any]]] = {}
@@ -875,8 +871,14 @@ class Generator:
                 cls = _unique(self.exports_class_name(item.id), {c["name"] for c in export_classes})
                 methods = []
                 for fn in it.functions.values():
+                    if fn.kind in _METHOD_KINDS:
+                        continue  # methods of the resource's class (the interface module)
                     model = self.func_model(fn, mod, skip_self=False)
                     model["call_key"] = f"{key}#{fn.name}"
+                    model["name"] = self.py_method(fn)
+                    if fn.kind == "constructor":
+                        assert fn.resource is not None
+                        model["result"] = self.py_type(fn.resource, mod)
                     methods.append(model)
                     flat.setdefault(model["name"], []).append({**model, "via": None})
                 attr = _unique(snake(self.key_label(item.id, key)), attrs_taken)
@@ -1153,31 +1155,30 @@ class Generator:
                     out += [(imported, key, f) for f in self._fns(item.id)]
                 elif isinstance(item, ir.WorldFunction):
                     out.append((imported, None, item.function))
-                elif isinstance(item, ir.WorldType):
-                    kind = self.resolve.types[item.id].kind
-                    if isinstance(kind, ir.Resource):
-                        raise _err(
-                            "resources in a world with async functions, streams or futures "
-                            "are not supported by the Python host yet",
-                            self.resolve.types[item.id].span,
-                        )
-        for imported, _, fn in out:
-            types = [p.type for p in fn.params] + [fn.result]
-            if fn.resource is not None or any(self._uses_handles(t) for t in types):
-                raise _err(
-                    f"`{fn.name}`: resources in a world with async functions, streams or "
-                    "futures are not supported by the Python host yet",
-                    fn.span,
-                )
         return out
 
-    def _uses_handles(self, ty: ir.Type | None) -> bool:
-        if ty is None or isinstance(ty, str):
-            return False
-        kind = self.resolve.types[ty].kind
-        if isinstance(kind, ir.Handle):
-            return True
-        return any(self._uses_handles(c) for c in ir.type_children(kind, handles=False))
+    def async_resources(self, wid: int) -> list[str]:
+        """The resource types of an async world as `(interface, name, exported)` texts: the
+        async host serves their built-ins on the guest's handle table."""
+        world = self.resolve.worlds[wid]
+        out: list[str] = []
+        for imported, entries in ((True, world.imports), (False, world.exports)):
+            for entry in entries:
+                item = entry.item
+                tids: list[int] = []
+                key = "None"
+                if isinstance(item, ir.WorldInterface):
+                    if imported and self.is_wasi(item.id):
+                        continue
+                    key = f'"{self.resolve.world_key_name(entry.key)}"'
+                    tids = list(self.resolve.interfaces[item.id].types.values())
+                elif isinstance(item, ir.WorldType) and imported:
+                    tids = [item.id]
+                for tid in tids:
+                    td = self.resolve.types[tid]
+                    if isinstance(td.kind, ir.Resource) and td.name is not None:
+                        out.append(f'({key}, "{td.name}", {not imported})')
+        return out
 
     def async_table(self, wid: int, desc: Any) -> dict[str, Any]:
         """The `_asyncvals.Export`/`Import` entries of an async world (in `_abi.py`)."""
@@ -1197,7 +1198,7 @@ class Generator:
                 imports.append(
                     f"_asyncvals.Import({head}, {_tuple_text([repr(t) for t in sig.params])}, "
                     f"{_tuple_text([repr(t) for t in sig.results])}, {sig.params_indirect}, "
-                    f'{sig.results_indirect}, {pays}, "{method}")'
+                    f'{sig.results_indirect}, {pays}, "{method}", {fn.kind in _METHOD_KINDS})'
                 )
             else:
                 sig = core_signature(layouts, fn, "export")
@@ -1206,7 +1207,8 @@ class Generator:
                     f'{sig.needs_post_return}, {pays}, "{method}")'
                 )
         name = const(self.resolve.worlds[wid].name)
-        return {"name": name, "exports": exports, "imports": imports}
+        resources = self.async_resources(wid)
+        return {"name": name, "exports": exports, "imports": imports, "resources": resources}
 
     def _layouts(self) -> Layouts:
         if not hasattr(self, "_layouts_cache"):
@@ -1263,7 +1265,7 @@ class Generator:
 _PARALLEL_FORMAT_CHARS = 400_000
 
 # the kinds whose Python function is a method of a resource object (its handle is `self`)
-_METHOD_KINDS = frozenset({"method", "method-getter", "method-setter"})
+_METHOD_KINDS = frozenset({"method", "method-getter", "method-setter", "async-method"})
 
 
 def _format_all(files: dict[str, str]) -> dict[str, str]:
