@@ -889,6 +889,11 @@ class RustGen:
             fn_ident = _ident(func.name)
             what = "stream" if payload.is_stream else "future"
             name = f"{camel(fn_ident.replace('_', '-'))}{camel(what)}{payload.index}"
+            imp = f"_{fn_ident}_{what}{payload.index}_"
+            if any(o.name == name for o in m.payload_ops):
+                # a world imports and exports a function of the same name: the exported one's
+                # marker types and core imports (module `[export]$root`) take a prefix
+                name, imp = f"Exported{name}", f"_exported{imp}"
             m.uses_async = True
             if element is None:  # `stream`/`future` without payload: `()`, nothing in memory
                 item, size, wit_type = "()", 0, what
@@ -906,7 +911,6 @@ class RustGen:
                 load_body += load.load_element(ts.load_program(element))
                 load_helpers = load.helpers
             link = f"{what}-{{}}-{payload.index}]{func.name}"
-            imp = f"_{fn_ident}_{what}{payload.index}_"
 
             def extern(op: str, params: str, result: str) -> str:
                 ident = imp + op.replace("-", "_")
