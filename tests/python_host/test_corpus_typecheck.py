@@ -35,6 +35,7 @@ ASYNC_WORLDS = (
     ("tests/python_host/wit/async_sync_imports.wit", "w", True),
     ("tests/async/wit/edge.wit", "edge", True),  # resources in async functions
     ("tests/async/wit/tally.wit", "tally-guest", True),
+    ("tests/python_host/wit/exported_wasi.wit", "command", True),
     ("examples/contract-1.1.0/dataflare.wit", "streaming-source-plugin", True),
     ("examples/contract-1.1.0/dataflare.wit", "streaming-destination-plugin", True),
 )

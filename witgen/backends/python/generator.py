@@ -199,8 +199,8 @@ class Generator:
         for entry in [*world.imports, *world.exports]:
             item = entry.item
             if isinstance(item, ir.WorldInterface):
-                if self.is_wasi(item.id):
-                    continue
+                if self.is_wasi(item.id) and entry in world.imports:
+                    continue  # linked by the host's WASI; an exported WASI interface is the plugin's
                 if any(self._fn_is_async(f) for f in self._fns(item.id)):
                     return True
             elif isinstance(item, ir.WorldFunction) and self._fn_is_async(item.function):
@@ -831,7 +831,7 @@ class Generator:
             if isinstance(entry.item, ir.WorldInterface):
                 mod.defines.add(self.exports_class_name(entry.item.id))
         imports: list[dict[str, Any]] = []
-        params_taken = {"cls", "component", "limits"}
+        params_taken = {"cls", "component", "limits", "wasi"}
         for entry in world.imports:
             item = entry.item
             if not isinstance(item, ir.WorldInterface) or self.is_wasi(item.id):
