@@ -1491,7 +1491,9 @@ class AsyncPlugin:
         limits: _runtime.Limits | None = None,
         imports: Mapping[tuple[str, str], AsyncImport] | None = None,
         sync_imports: Mapping[tuple[str, str], SyncImport] | None = None,
+        wasi: _runtime.WasiGrants | None = None,
     ) -> None:
+        # `wasi`: WASI preview 1 imports are served by wasmtime's WASI under these grants
         try:
             lib = _capi.load()
         except _capi.Unavailable as exc:
@@ -1517,7 +1519,11 @@ class AsyncPlugin:
         self._drivers: set[asyncio.Future[Any]] = set()
         served = dict(imports or {})
         plain = dict(sync_imports or {})
+        self._wasi: _runtime.WasiGrants | None = None
         for mod, name in info.imports:
+            if mod == _core.PREVIEW1 and wasi is not None:
+                self._wasi = wasi
+                continue
             if (mod, name) in served:
                 spec = served[(mod, name)]
                 self._define(mod, name, spec.ins, ("i32",), self._async_lower(spec))
@@ -1530,6 +1536,12 @@ class AsyncPlugin:
                 raise _core.FastUnavailable(f"the core module imports {mod}/{name}")
             ins, outs, impl = self.builtins.resolve(mod, name)
             self._define(mod, name, ins, outs, impl)
+        if self._wasi is not None:
+            try:
+                linker = self.linker.ptr
+                lib.check(lib.wasmtime_linker_define_wasi(linker), "define WASI")
+            except _core._CallFailed as exc:
+                raise _core.FastUnavailable(str(exc)) from None
         self.info = info
         for export in exports.values():
             for name in (export.core_name, f"[callback]{export.core_name}"):
@@ -1643,6 +1655,12 @@ class AsyncPlugin:
     def _start(self) -> None:
         lib = self.lib
         store = _core.Store(lib, self.engine, self.limits)
+        if self._wasi is not None:
+            config = _core._wasi_config(lib, self._wasi)
+            try:
+                lib.check(lib.wasmtime_context_set_wasi(store.context, config), "WASI")
+            except _core._CallFailed as exc:
+                raise _runtime.PluginLoadError(str(exc)) from None
         if self._pre is None:
             pre = ctypes.c_void_p(0)
             try:
