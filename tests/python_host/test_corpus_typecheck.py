@@ -33,6 +33,7 @@ ASYNC_WORLDS = (
     ("tests/async/wit/broad.wit", "broad", True),
     ("tests/python_host/wit/async_shapes.wit", "async-shapes", True),
     ("tests/python_host/wit/async_sync_imports.wit", "w", True),
+    ("tests/python_host/wit/async_wasi.wit", "w", True),
     ("tests/async/wit/edge.wit", "edge", True),  # resources in async functions
     ("tests/async/wit/tally.wit", "tally-guest", True),
     ("tests/python_host/wit/exported_wasi.wit", "command", True),

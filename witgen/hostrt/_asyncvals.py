@@ -41,7 +41,7 @@ from typing import (
 
 import wasmtime
 
-from . import _async, _core, _runtime
+from . import _async, _core, _runtime, _wasi
 from ._runtime import Desc, Err, Ok, Some
 
 T = TypeVar("T")
@@ -306,6 +306,69 @@ class ResourceOwner:
 
     def close(self) -> None:
         pass
+
+
+class _Prepared:
+    def __init__(self, wasi: _runtime.WasiGrants) -> None:
+        self.wasi = wasi
+
+
+class WasiHost:
+    """What `_wasi`'s WASI 0.2 functions take as the running instance: the async plugin's
+    memory, and the grants (its WASI state is fresh for each new guest instance)."""
+
+    def __init__(self, plugin: _async.AsyncPlugin, grants: _runtime.WasiGrants) -> None:
+        self.plugin = plugin
+        self.prepared = _Prepared(grants)
+        self._state: Any = None
+        self.generation = 0
+
+    def serve(self, impl: _wasi.Impl, outs: Sequence[str]) -> _wasi.Impl:
+        # `_wasi` answers a core result as a signed bit pattern; the async host packs unsigned
+        mask = (1 << (64 if tuple(outs) == ("i64",) else 32)) - 1
+
+        def call(*args: Any) -> Any:
+            state = self.plugin.state()
+            if state is not self._state:
+                self._state = state
+                self.generation += 1
+            result = impl(self, *args)
+            return result & mask if isinstance(result, int) else result
+
+        return call
+
+    def view(self) -> memoryview:
+        return self.plugin.view()
+
+    def ref(self, *args: Any) -> None:
+        self.plugin.ref(*args)
+
+    def allocate(self) -> None:
+        self.plugin.allocate()
+
+    def write(self, addr: int, data: bytes | bytearray) -> None:
+        self.plugin.write(addr, data)
+
+
+def _wasi_imports(
+    plugin: _async.AsyncPlugin,
+    component: bytes,
+    exports: Mapping[str, _async.AsyncExport],
+    grants: _runtime.WasiGrants,
+) -> dict[tuple[str, str], _async.SyncImport]:
+    """The WASI 0.2 imports of the plugin's core module, served by `_wasi` under `grants`."""
+    try:
+        main = _async._main_module(component, exports)
+    except _core.FastUnavailable:
+        return {}  # AsyncPlugin says why
+    host = WasiHost(plugin, grants)
+    out = {}
+    for module, name in _core.ModuleInfo(main).imports:
+        found = _wasi.lookup(module, name)
+        if found is not None:
+            ins, outs, impl = found
+            out[(module, name)] = _async.SyncImport(ins, outs, host.serve(impl, outs))
+    return out
 
 
 class Values:
@@ -956,6 +1019,7 @@ class AsyncInstance:
         hosts: Mapping[str | None, Any],
         limits: _runtime.Limits | None = None,
         resources: Sequence[tuple[str | None, str, bool]] = (),
+        wasi: _runtime.WasiGrants | None = None,
     ) -> None:
         plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
         values = Values(plugin)
@@ -997,6 +1061,8 @@ class AsyncInstance:
                 sync[(module, i.name)] = spec
         for interface, name, exported in resources:
             sync.update(_resource_builtins(plugin, interface, name, exported))
+        grants = _runtime.WasiGrants() if wasi is None else wasi
+        sync.update(_wasi_imports(plugin, component, async_exports, grants))
         try:
             _async.AsyncPlugin.__init__(
                 plugin,
@@ -1007,6 +1073,7 @@ class AsyncInstance:
                 limits,
                 served,
                 sync_imports=sync,
+                wasi=grants,
             )
         except _core.FastUnavailable as exc:
             message = f"cannot run this async plugin: {exc}"
