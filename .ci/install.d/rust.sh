@@ -17,3 +17,6 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 python3 -m witgen toolchain install rust
+# The crates of the wit-bindgen guests of tests/foreign/ (wit-bindgen from the crate registry,
+# and build-std's dependencies for them) into cargo's download cache: the tests build --offline.
+python3 tests/foreign/guests.py prefetch

@@ -1,11 +1,15 @@
 """Guests built by other toolchains than witgen, for the differential tests of tests/foreign/.
 
 The Rust guests use the `wit-bindgen` crate from the crate registry (as benchmarks/rust_bench.py
-does) and are built with witgen's Rust recipe (Debian rustc-web, -Zbuild-std, wasm32) in one
-cargo workspace under `target/rust-guests/foreign/`; wit-bindgen embeds the component type
-itself, so `wasm-tools component new` alone makes the component. Python bindings for the same
-WIT are generated into `target/foreign/bindings/` (package `foreign_shapes`, ...). Everything is
-cached: a warm run rebuilds nothing.
+does) and are built with witgen's Rust recipe (Debian rustc-web, -Zbuild-std, wasm32) in cargo
+workspaces under `target/rust-guests/foreign/` (one per set of wit-bindgen features: cargo unifies
+features within a workspace), all with the target directory `target/rust-guests/foreign/target/`;
+wit-bindgen embeds the component type itself, so `wasm-tools component new` alone makes the
+component. Python bindings for the same WIT are generated into `target/foreign/bindings/`
+(package `foreign_shapes`, ...). Everything is cached: a warm run rebuilds nothing.
+
+The crates come from cargo's download cache: `.ci/install.d/rust.sh` runs `prefetch()` (network),
+the builds run `--offline` and fetch (network) only when something is missing from the cache.
 """
 
 from __future__ import annotations
@@ -22,11 +26,33 @@ from witgen import backends, frontend
 from witgen.backends import python as python_backend
 from witgen.fsio import write_tree
 from witgen.paths import REPO_ROOT
+from witgen.toolchains import rust
 
 HERE = Path(__file__).parent
 WIT = HERE / "wit"
 OUT = REPO_ROOT / "target" / "foreign"
 WIT_BINDGEN = "0.63"
+WORKSPACES = rust.TARGET_DIR / "foreign"
+# A target directory of their own: these builds take build-std's dependencies (hashbrown,
+# dlmalloc, ...) from the crate registry, the suite's other Rust guests from Debian's vendored
+# sources, and cargo fingerprints a crate by its source path, so in the shared target/rust-guests
+# each switch between the two rebuilt the standard library (and every crate above it).
+TARGET_DIR = WORKSPACES / "target"
+# std without its default features: no unwinding (the guests abort on panic) and no backtrace
+# symbolisation (object, gimli, addr2line, miniz_oxide: nothing a wasm guest can use)
+BUILD_STD = ["-Zbuild-std=std,panic_abort", "-Zbuild-std-features="]
+# The tests need wit-bindgen's ABI, not fast guests: no LTO, parallel codegen, light
+# optimisation. The standard library is built with this profile too: most of a cold build.
+PROFILE = """
+[profile.release]
+opt-level = 1
+debug = false
+lto = false
+codegen-units = 16
+panic = "abort"
+strip = true
+incremental = false
+"""
 
 # crate -> (WIT file, world, bindings package, wit-bindgen features, source directory)
 GUESTS: dict[str, tuple[str, str, str, list[str], str]] = {
@@ -46,8 +72,6 @@ GUESTS: dict[str, tuple[str, str, str, list[str], str]] = {
 
 def require_rust() -> None:
     """Skip (locally, with the reason) or fail (under CI) when the toolchain is missing."""
-    from witgen.toolchains import rust
-
     missing = rust.missing_tools()
     if missing:
         message = f"cannot build the wit-bindgen guests; missing: {', '.join(missing)}"
@@ -83,48 +107,20 @@ def build(crate: str) -> Path:
     require_rust()
     if crate in _built:
         return _built[crate]
-    from witgen.toolchains import rust
-
     outs = {name: OUT / f"{name}.wasm" for name in GUESTS}
     inputs = [HERE / "guests.py"] + [WIT / spec[0] for spec in GUESTS.values()]
     inputs += [HERE / "guests" / spec[4] / "src" / "lib.rs" for spec in GUESTS.values()]
     newest = max(p.stat().st_mtime for p in inputs)
     if all(out.exists() and out.stat().st_mtime > newest for out in outs.values()):
-        _built.update(outs)  # nothing changed: no cargo run (it would ask the registry)
+        _built.update(outs)  # nothing changed: no cargo run
         return _built[crate]
-    # Cargo unifies a dependency's features across a workspace: guests asking for different
-    # wit-bindgen features get a workspace each (all share the target directory).
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for name, spec in GUESTS.items():
-        groups.setdefault(tuple(spec[3]), []).append(name)
-    for i, names in enumerate(groups.values()):
-        root = rust.TARGET_DIR / "foreign" / f"ws{i}"
-        for name in names:
-            wit, _, _, features, source = GUESTS[name]
-            src = HERE / "guests" / source / "src" / "lib.rs"
-            _write(root / name / "Cargo.toml", _manifest(name, features))
-            _write(root / name / "src" / "lib.rs", src.read_text("utf-8"))
-            _write(root / name / "src" / wit, (WIT / wit).read_text("utf-8"))
-        members = ", ".join(f'"{name}"' for name in names)
-        _write(
-            root / "Cargo.toml",
-            f'[workspace]\nresolver = "2"\nmembers = [{members}]\n' + rust.PROFILE,
-        )
-        try:
-            rust.cargo_build(root, vendored=False)
-        except rust.ToolchainError as err:
-            text = str(err)
-            if any(sign in text for sign in _NO_REGISTRY):
-                # wit-bindgen (and futures) come from the crate registry on the first build
-                message = f"cannot fetch wit-bindgen {WIT_BINDGEN} from the crate registry"
-                if os.environ.get("CI"):
-                    pytest.fail(f"{message}:\n{text}")
-                pytest.skip(f"{message} (offline?)")
-            raise
+    for root, target in _layout():
+        if target == rust.TARGET:
+            _cargo_build(root, target)
     tool = shutil.which("wasm-tools")
     assert tool is not None  # rust.missing_tools() checked it
     for name in GUESTS:
-        core = rust.core_module(f"foreign-{name}")
+        core = TARGET_DIR / rust.TARGET / "release" / f"foreign_{name.replace('-', '_')}.wasm"
         out = outs[name]
         if (
             not out.exists()
@@ -137,6 +133,92 @@ def build(crate: str) -> Path:
             os.replace(staged, out)
         _built[name] = out
     return _built[crate]
+
+
+def _layout() -> list[tuple[Path, str]]:
+    """Write the cargo workspaces of all guests; (workspace root, target) of each."""
+    workspaces = []
+    # Cargo unifies a dependency's features across a workspace: guests asking for different
+    # wit-bindgen features get a workspace each (all share the target directory).
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name, spec in GUESTS.items():
+        groups.setdefault(tuple(spec[3]), []).append(name)
+    for i, names in enumerate(groups.values()):
+        root = WORKSPACES / f"ws{i}"
+        for name in names:
+            wit, _, _, features, source = GUESTS[name]
+            src = HERE / "guests" / source / "src" / "lib.rs"
+            _write(root / name / "Cargo.toml", _manifest(name, features))
+            _write(root / name / "src" / "lib.rs", src.read_text("utf-8"))
+            _write(root / name / "src" / wit, (WIT / wit).read_text("utf-8"))
+        members = ", ".join(f'"{name}"' for name in names)
+        _write(
+            root / "Cargo.toml", f'[workspace]\nresolver = "2"\nmembers = [{members}]\n' + PROFILE
+        )
+        workspaces.append((root, rust.TARGET))
+    root = WORKSPACES / "wasi"
+    source = HERE / "guests" / "wasi" / "src" / "lib.rs"
+    _write(root / "wasi" / "Cargo.toml", _manifest("wasi", []))
+    _write(root / "wasi" / "src" / "lib.rs", source.read_text("utf-8"))
+    _write(root / "wasi" / "src" / "wasi.wit", (WIT / "wasi.wit").read_text("utf-8"))
+    _write(root / "Cargo.toml", '[workspace]\nresolver = "2"\nmembers = ["wasi"]\n' + PROFILE)
+    workspaces.append((root, WASI_TARGET))
+    return workspaces
+
+
+def _cargo_build(root: Path, target: str) -> None:
+    """`cargo build` of one workspace from cargo's download cache; what is missing there is
+    fetched first (the only step that needs the network)."""
+    if target == rust.TARGET:
+        cmd = rust.cargo_command(root, vendored=False)
+        cmd.remove(BUILD_STD[0])
+        cmd += BUILD_STD
+    else:  # wasm32-wasip1: std over wasi-libc, linked by lld
+        flags = [
+            "-C",
+            "link-self-contained=no",
+            "-L",
+            str(WASI_LIBC),
+            "-C",
+            f"linker={WASI_LINKER}",
+        ]
+        cmd = [str(rust.DEBIAN_CARGO), "build", "--release", "--target", target, *BUILD_STD]
+        cmd += ["--manifest-path", str(root / "Cargo.toml"), "--quiet"]
+        cmd += ["--config", f"target.{target}.rustflags={flags!r}".replace("'", '"')]
+    cmd.append("--offline")
+    env = rust._env(TARGET_DIR)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0 and "offline" in proc.stderr:
+        fetched = _fetch(root, target)
+        if fetched.returncode != 0:
+            text = fetched.stderr
+            if any(sign in text for sign in _NO_REGISTRY):
+                # wit-bindgen (and futures) come from the crate registry on the first build
+                message = f"cannot fetch wit-bindgen {WIT_BINDGEN} from the crate registry"
+                if os.environ.get("CI"):
+                    pytest.fail(f"{message} (.ci/install.d/rust.sh fetches it):\n{text}")
+                pytest.skip(f"{message} (offline?)")
+            raise rust.ToolchainError(f"cargo fetch failed in {root}:\n{text[-6000:]}")
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise rust.ToolchainError(f"cargo build failed in {root}:\n{proc.stderr[-6000:]}")
+
+
+def _fetch(root: Path, target: str) -> subprocess.CompletedProcess[str]:
+    """`cargo fetch` of a workspace and of its build-std dependencies (network)."""
+    cmd = [str(rust.DEBIAN_CARGO), "fetch", "--manifest-path", str(root / "Cargo.toml")]
+    cmd += ["--target", target, *BUILD_STD]
+    return subprocess.run(cmd, capture_output=True, text=True, env=rust._env(TARGET_DIR))
+
+
+def prefetch() -> None:
+    """Download every crate the guests need into cargo's cache (`.ci/install.d/rust.sh`), so
+    the test run does not need the network."""
+    for root, target in _layout():
+        proc = _fetch(root, target)
+        if proc.returncode != 0:
+            raise SystemExit(f"error: cargo fetch failed in {root}:\n{proc.stderr[-6000:]}")
+    print(f"wit-bindgen {WIT_BINDGEN} and its dependencies are in cargo's download cache")
 
 
 def bindings(crate: str) -> str:
@@ -165,7 +247,7 @@ def build_wasi() -> Path:
     linked by lld), made a component with the WASI preview-1 reactor adapter that
     `witgen toolchain install go` fetches, so it imports WASI 0.2 as wasm32-wasip1 guests do."""
     require_rust()
-    from witgen.toolchains import go, rust
+    from witgen.toolchains import go
 
     adapter = go.adapter_path()
     missing = [str(p) for p in (WASI_LIBC, adapter) if not p.exists()]
@@ -181,19 +263,10 @@ def build_wasi() -> Path:
     inputs = [HERE / "guests.py", WIT / "wasi.wit", source]
     if out.exists() and out.stat().st_mtime > max(p.stat().st_mtime for p in inputs):
         return out
-    root = rust.TARGET_DIR / "foreign" / "wasi"
-    _write(root / "wasi" / "Cargo.toml", _manifest("wasi", []))
-    _write(root / "wasi" / "src" / "lib.rs", source.read_text("utf-8"))
-    _write(root / "wasi" / "src" / "wasi.wit", (WIT / "wasi.wit").read_text("utf-8"))
-    _write(root / "Cargo.toml", '[workspace]\nresolver = "2"\nmembers = ["wasi"]\n' + rust.PROFILE)
-    flags = ["-C", "link-self-contained=no", "-L", str(WASI_LIBC), "-C", f"linker={WASI_LINKER}"]
-    cmd = [str(rust.DEBIAN_CARGO), "build", "--release", "--target", WASI_TARGET]
-    cmd += ["-Zbuild-std=std,panic_abort", "--manifest-path", str(root / "Cargo.toml"), "--quiet"]
-    cmd += ["--config", f"target.{WASI_TARGET}.rustflags={flags!r}".replace("'", '"')]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=rust._env())
-    if proc.returncode != 0:
-        raise rust.ToolchainError(f"cargo build failed in {root}:\n{proc.stderr[-6000:]}")
-    core = rust.TARGET_DIR / WASI_TARGET / "release" / "foreign_wasi.wasm"
+    for root, target in _layout():
+        if target == WASI_TARGET:
+            _cargo_build(root, target)
+    core = TARGET_DIR / WASI_TARGET / "release" / "foreign_wasi.wasm"
     tool = shutil.which("wasm-tools")
     assert tool is not None
     staged = out.with_name(f".wasi.{os.getpid()}.wasm")
@@ -226,3 +299,9 @@ def _install(package: str, files: dict[str, str]) -> None:
     write_tree(where, files)
     if str(where) not in sys.path:
         sys.path.insert(0, str(where))
+
+
+if __name__ == "__main__":  # `python3 tests/foreign/guests.py prefetch` (.ci/install.d/rust.sh)
+    if sys.argv[1:] != ["prefetch"]:
+        raise SystemExit("usage: python3 tests/foreign/guests.py prefetch")
+    prefetch()
