@@ -106,6 +106,7 @@ class TallyHost:
         self.notes: list[str] = []  # the guest's `note` calls
         # when set, `[static]crate.count` answers only once the gate opens
         self.gate: asyncio.Event | None = None
+        self.counts_cancelled = 0  # `count` calls the guest cancelled (`subtask.cancel`)
 
         def method(name: str) -> _async.AsyncExport:
             """`[method]counter.<name>`: the receiver is passed as the guest's rep."""
@@ -254,7 +255,11 @@ class TallyHost:
     async def count(self) -> int:
         await asyncio.sleep(0)
         if self.gate is not None:
-            await self.gate.wait()
+            try:
+                await self.gate.wait()
+            except asyncio.CancelledError:
+                self.counts_cancelled += 1
+                raise
         return sum(not c.dropped for c in self.crates)
 
 
@@ -372,3 +377,34 @@ def test_the_host_drops_a_counter_while_its_method_tasks_run(
     assert len(lingered) == len(lingers)
     assert all(line.startswith("linger ") for line in lingered)
     assert max(int(line.split()[1]) for line in lingered) == final
+
+
+def test_the_host_cancels_a_task_waiting_for_an_async_import(host: TallyHost) -> None:
+    """`probe` waits for `count`, which never answers: the host cancels the call. The guest
+    drops the task's future, cancels the subtask (the host's coroutine ends cancelled), drops
+    it once resolved and reports `task.cancel`; the instance goes on serving calls."""
+
+    async def body() -> tuple[int, int]:
+        host.gate = asyncio.Event()  # never set: `count` waits until cancelled
+        try:
+            crate = HostCrate({"k": b"abc"})
+            host.crates[:] = [crate]
+            call = await host.plugin.start("probe", crate, "k")
+            for _ in range(20):  # the guest reaches `count` and waits
+                await asyncio.sleep(0)
+            assert not call.result.done()
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            cancelled = host.counts_cancelled
+        finally:
+            host.gate = None
+        host.crates[:] = [HostCrate({"k": b"xy"}), HostCrate({})]
+        count, data = await host.plugin.call("probe", host.crates[0], "k")
+        assert bytes(data) == b"yx"
+        return cancelled, count
+
+    before = host.counts_cancelled
+    cancelled, count = asyncio.run(body())
+    assert cancelled == before + 1  # the host's import coroutine was cancelled
+    assert count == 1

@@ -450,3 +450,27 @@ def test_stream_of_char_is_refused_by_name(tmp_path: Path) -> None:
     resolve = frontend.load(wit)
     options = backends.GenerateOptions("chars.wit", "chars-sdk")
     assert "src/lib.rs" in rust_generator.generate(resolve, [0], options)
+
+
+def test_the_host_cancels_a_task_waiting_for_a_future(broad_host: BroadHost) -> None:
+    """`split` reads its `sizes` future first; the host never writes it and cancels the call.
+    The guest cancels its read in flight (the buffer goes only after), drops its ends and
+    reports `task.cancel`; the instance goes on serving calls."""
+
+    async def body() -> tuple[bool, list[str]]:
+        call = await broad_host.plugin.start("split")
+        data_writer, sizes_writer = broad_host.writers.pop()
+        for _ in range(5):  # the guest reads the future and waits
+            await asyncio.sleep(0)
+        assert not call.result.done()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        # the guest dropped its readable end: nobody takes the value
+        taken = await sizes_writer.set([1])
+        data_writer.close()
+        return taken, await broad_host.split(["again", "!"])
+
+    taken, pieces = asyncio.run(body())
+    assert not taken
+    assert pieces == ["again", "!"]

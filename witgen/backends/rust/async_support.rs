@@ -9,6 +9,12 @@
 //! callback with each event (`callback`), which files the event under its handle and polls the
 //! future again. A ready future ends the task (EXIT); its set is dropped.
 //!
+//! A task the caller cancels (TASK_CANCELLED, before it reported its result) is a flag on the
+//! task: its future is dropped without another poll. Dropping it cancels what it waited for (a
+//! copy in flight is cancelled before its buffer goes; an async import's subtask is cancelled,
+//! and the task waits for the subtask to resolve before dropping it); then the task reports
+//! the cancellation (`task.cancel`) and exits.
+//!
 //! Generated code provides, per payload type, the core imports of one stream or future type of
 //! one function and how its values are laid out in memory (`StreamOps`, `StreamReadOps`,
 //! `FutureOps`).
@@ -31,6 +37,9 @@ pub const DROPPED: u32 = 1;
 pub const CANCELLED: u32 = 2;
 const CALLBACK_EXIT: u32 = 0;
 const CALLBACK_WAIT: u32 = 2;
+const TASK_CANCELLED: u32 = 6;
+/// Subtask states: at or above RETURNED, the subtask is resolved.
+const RETURNED: u32 = 2;
 
 #[link(wasm_import_module = "$root")]
 extern "C" {
@@ -50,13 +59,22 @@ extern "C" {
     fn error_context_drop(handle: u32);
     #[link_name = "[subtask-drop]"]
     fn subtask_drop(handle: u32);
+    #[link_name = "[async-lower][subtask-cancel]"]
+    fn subtask_cancel(handle: u32) -> u32;
 }
 
 struct Task {
-    future: Pin<Box<dyn Future<Output = ()>>>,
+    /// None once the task was cancelled (the future was dropped).
+    future: Option<Pin<Box<dyn Future<Output = ()>>>>,
     set: u32,
     /// Events the host delivered, by handle, not yet taken by the future waiting for them.
     events: BTreeMap<u32, u32>,
+    /// The caller cancelled the task (TASK_CANCELLED).
+    cancelled: bool,
+    /// Subtasks cancelled when the future was dropped, not resolved yet.
+    cancelling: Vec<u32>,
+    /// The export's `task.cancel`.
+    task_cancel: unsafe extern "C" fn(),
 }
 
 fn current() -> &'static mut Task {
@@ -65,19 +83,29 @@ fn current() -> &'static mut Task {
 }
 
 /// Starts the task of an async export; returns the packed callback code for the host.
-pub fn start(future: impl Future<Output = ()> + 'static) -> u32 {
+/// `task_cancel` is the export's `task.cancel` (its interface's `[task-cancel]` import).
+pub fn start(
+    future: impl Future<Output = ()> + 'static,
+    task_cancel: unsafe extern "C" fn(),
+) -> u32 {
     let task = Box::new(Task {
-        future: Box::pin(future),
+        future: Some(Box::pin(future)),
         set: unsafe { waitable_set_new() },
         events: BTreeMap::new(),
+        cancelled: false,
+        cancelling: Vec::new(),
+        task_cancel,
     });
     unsafe { context_set(Box::into_raw(task) as usize as u32) };
     poll_current()
 }
 
-/// The async export's callback: files the host's event, then polls the task again.
+/// The async export's callback: files the host's event (or notes the cancellation), then
+/// polls the task again.
 pub fn callback(event: u32, handle: u32, payload: u32) -> u32 {
-    if event != 0 {
+    if event == TASK_CANCELLED {
+        current().cancelled = true;
+    } else if event != 0 {
         current().events.insert(handle, payload);
     }
     poll_current()
@@ -85,21 +113,62 @@ pub fn callback(event: u32, handle: u32, payload: u32) -> u32 {
 
 fn poll_current() -> u32 {
     let task = current();
+    if task.cancelled {
+        if let Some(future) = task.future.take() {
+            drop(future); // its guards cancel copies and subtasks in flight
+        }
+        return settle_cancelled();
+    }
     let waker = noop_waker();
     let mut cx = Context::from_waker(&waker);
-    match task.future.as_mut().poll(&mut cx) {
+    let Some(future) = task.future.as_mut() else {
+        return CALLBACK_WAIT | (task.set << 4);
+    };
+    match future.as_mut().poll(&mut cx) {
         Poll::Pending => CALLBACK_WAIT | (task.set << 4),
         Poll::Ready(()) => {
-            let set = task.set;
-            // SAFETY: the pointer came from Box::into_raw in `start`; nothing uses it after.
-            unsafe {
-                drop(Box::from_raw(task as *mut Task));
-                context_set(0);
-                waitable_set_drop(set);
-            }
+            finish(task);
             CALLBACK_EXIT
         }
     }
+}
+
+/// Ends the task: frees it, resets the context slot and drops its waitable set.
+fn finish(task: &'static mut Task) {
+    let set = task.set;
+    // SAFETY: the pointer came from Box::into_raw in `start`; nothing uses it after.
+    unsafe {
+        drop(Box::from_raw(task as *mut Task));
+        context_set(0);
+        waitable_set_drop(set);
+    }
+}
+
+/// After the future of a cancelled task was dropped: waits for the subtasks it cancelled to
+/// resolve (dropping them), then reports the cancellation and exits.
+fn settle_cancelled() -> u32 {
+    let task = current();
+    let mut i = 0;
+    while i < task.cancelling.len() {
+        let handle = task.cancelling[i];
+        match task.events.remove(&handle) {
+            Some(state) if state >= RETURNED => {
+                unsafe {
+                    waitable_join(handle, 0);
+                    subtask_drop(handle);
+                }
+                task.cancelling.swap_remove(i);
+            }
+            _ => i += 1,
+        }
+    }
+    if !task.cancelling.is_empty() {
+        return CALLBACK_WAIT | (task.set << 4);
+    }
+    let task_cancel = task.task_cancel;
+    unsafe { task_cancel() };
+    finish(task);
+    CALLBACK_EXIT
 }
 
 // The callback ABI re-polls a task on each of its events, so wakers have nothing to do.
@@ -114,26 +183,90 @@ fn noop_waker() -> Waker {
 }
 
 /// The answer of a copy on `handle`: at once, or from the event once the host delivers it.
-async fn completion(handle: u32, answer: u32) -> u32 {
+/// Dropped while the copy is in flight (its task was cancelled), it cancels the copy with
+/// `cancel` (a synchronous cancel: done when it returns), before the caller's buffer goes.
+async fn completion(handle: u32, answer: u32, cancel: fn(u32) -> u32) -> u32 {
     if answer != BLOCKED {
         return answer;
     }
     unsafe { waitable_join(handle, current().set) };
-    EventFor(handle).await
+    let mut guard = CopyGuard {
+        handle,
+        cancel,
+        armed: true,
+    };
+    let answer = EventFor(handle).await;
+    guard.armed = false;
+    answer
+}
+
+struct CopyGuard {
+    handle: u32,
+    cancel: fn(u32) -> u32,
+    armed: bool,
+}
+
+impl Drop for CopyGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        unsafe { waitable_join(self.handle, 0) };
+        // an event already delivered ended the copy; otherwise it is still in flight
+        if current().events.remove(&self.handle).is_none() {
+            (self.cancel)(self.handle);
+        }
+    }
 }
 
 /// Waits for the call of an async import to return: `status` is what its `[async-lower]` core
 /// function answered (the subtask's state, its handle above the low 4 bits); the subtask is
-/// dropped once it returned. Only inside the task of an async export.
+/// dropped once it returned. Only inside the task of an async export. Dropped before (its
+/// task was cancelled), it cancels the subtask; the task drops it once it resolved.
 pub async fn subtask(status: u32) {
-    const RETURNED: u32 = 2;
     let (mut state, handle) = (status & 0xf, status >> 4);
-    while state != RETURNED {
-        unsafe { waitable_join(handle, current().set) };
-        state = EventFor(handle).await;
+    if state < RETURNED {
+        let mut guard = SubtaskGuard {
+            handle,
+            armed: true,
+        };
+        while state < RETURNED {
+            unsafe { waitable_join(handle, current().set) };
+            state = EventFor(handle).await;
+        }
+        guard.armed = false;
     }
     if handle != 0 {
         unsafe { subtask_drop(handle) };
+    }
+}
+
+struct SubtaskGuard {
+    handle: u32,
+    armed: bool,
+}
+
+impl Drop for SubtaskGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let task = current();
+        let handle = self.handle;
+        let state = match task.events.remove(&handle) {
+            Some(state) if state >= RETURNED => state, // resolved, not taken yet
+            _ => unsafe { subtask_cancel(handle) },
+        };
+        if state == BLOCKED {
+            // resolves later: `settle_cancelled` drops it then
+            unsafe { waitable_join(handle, task.set) };
+            task.cancelling.push(handle);
+        } else {
+            unsafe {
+                waitable_join(handle, 0);
+                subtask_drop(handle);
+            }
+        }
     }
 }
 
@@ -215,6 +348,8 @@ pub trait StreamOps {
     /// # Safety
     /// `ptr` must hold `n` lowered elements until the copy completes.
     unsafe fn write(writable: u32, ptr: *const u8, n: u32) -> u32;
+    /// Cancels the copy in flight on `writable`; its result.
+    fn cancel_write(writable: u32) -> u32;
     fn drop_writable(writable: u32);
 }
 
@@ -230,6 +365,8 @@ pub trait FutureOps {
     /// # Safety
     /// `ptr` must hold the lowered value until the copy completes.
     unsafe fn write(writable: u32, ptr: *const u8) -> u32;
+    /// Cancels the copy in flight on `writable`; its result.
+    fn cancel_write(writable: u32) -> u32;
     fn drop_writable(writable: u32);
 }
 
@@ -279,7 +416,7 @@ impl<O: StreamOps> StreamWriter<O> {
         while done < values.len() {
             let left = (values.len() - done) as u32;
             let answer = unsafe { O::write(self.handle, base.add(done * O::SIZE), left) };
-            let answer = completion(self.handle, answer).await;
+            let answer = completion(self.handle, answer, O::cancel_write).await;
             done += (answer >> 4) as usize;
             if answer & 0xf == DROPPED {
                 self.closed = true;
@@ -314,6 +451,8 @@ pub trait StreamReadOps {
     /// # Safety
     /// `ptr` must be valid for `n` elements until the copy completes.
     unsafe fn read(readable: u32, ptr: *mut u8, n: u32) -> u32;
+    /// Cancels the copy in flight on `readable`; its result.
+    fn cancel_read(readable: u32) -> u32;
     fn drop_readable(readable: u32);
 }
 
@@ -342,7 +481,7 @@ impl<O: StreamReadOps> StreamReader<O> {
         let mut block: Vec<u64> = alloc::vec![0; (max.max(1) * O::SIZE).div_ceil(8)];
         let base = block.as_mut_ptr() as *mut u8;
         let answer = unsafe { O::read(self.handle, base, max as u32) };
-        let answer = completion(self.handle, answer).await;
+        let answer = completion(self.handle, answer, O::cancel_read).await;
         let n = (answer >> 4) as usize;
         if answer & 0xf == DROPPED {
             self.done = true;
@@ -387,7 +526,7 @@ impl<O: FutureOps> FutureWriter<O> {
         let mut keep = Vec::new();
         let block = lowered(core::slice::from_ref(&value), O::SIZE, O::store, &mut keep);
         let answer = unsafe { O::write(self.handle, block.as_ptr() as *const u8) };
-        let answer = completion(self.handle, answer).await;
+        let answer = completion(self.handle, answer, O::cancel_write).await;
         drop((value, keep, block));
         O::drop_writable(self.handle);
         answer & 0xf == COMPLETED
@@ -405,6 +544,8 @@ pub trait FutureReadOps {
     /// # Safety
     /// `ptr` must be valid for one value until the copy completes.
     unsafe fn read(readable: u32, ptr: *mut u8) -> u32;
+    /// Cancels the copy in flight on `readable`; its result.
+    fn cancel_read(readable: u32) -> u32;
     fn drop_readable(readable: u32);
 }
 
@@ -428,7 +569,7 @@ impl<O: FutureReadOps> FutureReader<O> {
         let mut block: Vec<u64> = alloc::vec![0; O::SIZE.div_ceil(8).max(1)];
         let base = block.as_mut_ptr() as *mut u8;
         let answer = unsafe { O::read(self.handle, base) };
-        let answer = completion(self.handle, answer).await;
+        let answer = completion(self.handle, answer, O::cancel_read).await;
         if answer & 0xf == COMPLETED {
             Some(unsafe { O::load(base) })
         } else {

@@ -933,6 +933,8 @@ class RustGen:
                 ", n: u32" if payload.is_stream else ""
             )
             write = extern("write", write_params, " -> u32")
+            # synchronous cancels (a cancelled task's copies: done once they return)
+            cancel_w = extern("cancel-write", "writable: u32", " -> u32")
             args = "writable, ptr" + (", n" if payload.is_stream else "")
             writer = {
                 "trait": "StreamOps" if payload.is_stream else "FutureOps",
@@ -947,6 +949,10 @@ class RustGen:
                         "body": [f"{write}({args})"],
                     },
                     {
+                        "signature": "fn cancel_write(writable: u32) -> u32",
+                        "body": [f"unsafe {{ {cancel_w}(writable) }}"],
+                    },
+                    {
                         "signature": "fn drop_writable(writable: u32)",
                         "body": [f"unsafe {{ {drop_w}(writable) }}"],
                     },
@@ -954,6 +960,7 @@ class RustGen:
             }
             read_params = "readable: u32, ptr: *mut u8" + (", n: u32" if payload.is_stream else "")
             read = extern("read", read_params, " -> u32")
+            cancel_r = extern("cancel-read", "readable: u32", " -> u32")
             drop_r = extern("drop-readable", "readable: u32", "")
             reader = {
                 "trait": "StreamReadOps" if payload.is_stream else "FutureReadOps",
@@ -964,6 +971,10 @@ class RustGen:
                     {
                         "signature": f"unsafe fn read({read_params}) -> u32",
                         "body": [f"{read}({args.replace('writable', 'readable')})"],
+                    },
+                    {
+                        "signature": "fn cancel_read(readable: u32) -> u32",
+                        "body": [f"unsafe {{ {cancel_r}(readable) }}"],
                     },
                     {
                         "signature": "fn drop_readable(readable: u32)",
@@ -1047,7 +1058,7 @@ class RustGen:
             future = f"T_::{name}({', '.join(args)})"
             if receiver:  # the task owns the `Rc` of the value (args[0]) and lends it
                 future = f"async move {{ T_::{name}(&{', '.join(args)}).await }}"
-            return f"let code_ = crate::async_rt::start({future})"
+            return f"let code_ = crate::async_rt::start({future}, _task_cancel)"
 
         body = em.guest_export(program, sig, call, receiver, shared=receiver) + ["code_ as i32"]
         params, args = _core_params(sig)
@@ -1107,6 +1118,8 @@ class RustGen:
         rident = f"_task_return_{ident}"
         rparams, _ = _core_params(rsig)
         ext.funcs.append((f"[task-return]{func.name}", rident, rparams, ""))
+        if not any(f[1] == "_task_cancel" for f in ext.funcs):  # one per exported interface
+            ext.funcs.append(("[task-cancel]", "_task_cancel", "", ""))
         fn = self.import_fn(namer, returning, rsig, rident, here)
         fn.docs = [f"/// Reports the result of the async export `{func.name}` (once per call)."]
         m.functions.append(fn)
