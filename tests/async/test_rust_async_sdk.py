@@ -204,6 +204,9 @@ class BroadHost:
         (sink_payload,) = payloads(resolve, sink)
         sink_type = payload(sink_payload)
         self.writers: list[tuple[Any, Any]] = []
+        # when set, `sink` reads only once the gate opens
+        self.sink_gate: asyncio.Event | None = None
+        self.sinks_cancelled = 0  # `sink` calls the guest cancelled (`subtask.cancel`)
 
         def lower_split(state: _async.InstanceState, args: Sequence[Any]) -> list[int]:
             data, data_writer = _async.lower_stream(state, split_types[0])
@@ -303,6 +306,12 @@ class BroadHost:
         return 1_000_000 + after_ms
 
     async def sink(self, data: Any) -> int:
+        if self.sink_gate is not None:  # the guest's write waits meanwhile
+            try:
+                await self.sink_gate.wait()
+            except asyncio.CancelledError:
+                self.sinks_cancelled += 1
+                raise
         got: list[int] = []
         while (part := await data.read(7)) is not None:
             got.extend(part)
@@ -474,3 +483,31 @@ def test_the_host_cancels_a_task_waiting_for_a_future(broad_host: BroadHost) -> 
     taken, pieces = asyncio.run(body())
     assert not taken
     assert pieces == ["again", "!"]
+
+
+def test_the_host_cancels_a_task_writing_a_stream_to_an_async_import(
+    broad_host: BroadHost,
+) -> None:
+    """`relay` writes a stream to the `sink` import while it waits for it; `sink` does not
+    read. The host cancels the call: the guest cancels its write in flight and the subtask
+    (the host's coroutine ends cancelled), then reports `task.cancel`; the instance goes on."""
+
+    async def body() -> tuple[int, Any]:
+        broad_host.sink_gate = asyncio.Event()  # never set
+        try:
+            call = await broad_host.plugin.start("relay", "abc", 7)
+            for _ in range(20):  # the guest reaches `sink` and its write waits
+                await asyncio.sleep(0)
+            assert not call.result.done()
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            cancelled = broad_host.sinks_cancelled
+        finally:
+            broad_host.sink_gate = None
+        return cancelled, await broad_host.plugin.call("relay", "xy", 2)
+
+    before = broad_host.sinks_cancelled
+    cancelled, result = asyncio.run(body())
+    assert cancelled == before + 1
+    assert result == ("xyxy2", 1_000_000 + 2 + 2)
