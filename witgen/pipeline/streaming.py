@@ -480,68 +480,63 @@ class DestinationInstance(_Instance):
 # ---------------------------------------------------------------------------- values
 
 _RECORD = struct.Struct("<IIqIIII")  # id ptr/len, timestamp, payload ptr/len, metadata ptr/len
+_STAMP = struct.Struct("<q")
 
 
 def _load_records(mem: memoryview, ptr: int, n: int, make: Callable[..., Any]) -> list[Any]:
-    """n `data-record`s at `ptr` (layout checked by the caller), bounds and UTF-8 checked."""
+    """n `data-record`s at `ptr` (layout checked by the caller), bounds and UTF-8 checked: the
+    record heads unpacked in one pass, the checks inline (this loop is hot)."""
     size = len(mem)
+    _async.trap_if(ptr + 32 * n > size, "a record buffer is out of bounds")
     out = []
-    unpack = _RECORD.unpack_from
-    for i in range(n):
-        ip, il, ts, pp, pl, mp, ml = unpack(mem, ptr + 32 * i)
-        _async.trap_if(ip + il > size, "a record's id is out of bounds")
-        _async.trap_if(pp + pl > size, "a record's payload is out of bounds")
-        _async.trap_if(mp & 3 != 0 or mp + 16 * ml > size, "a record's metadata is out of bounds")
-        meta: list[tuple[str, str]] = []
-        if ml:
-            words = struct.unpack_from(f"<{4 * ml}I", mem, mp)
-            for j in range(0, 4 * ml, 4):
-                kp, kl, vp, vl = words[j : j + 4]
-                _async.trap_if(kp + kl > size or vp + vl > size, "metadata is out of bounds")
-                meta.append((_text(mem, kp, kl), _text(mem, vp, vl)))
-        out.append(make(_text(mem, ip, il), ts, bytes(mem[pp : pp + pl]), meta))
+    unpack = struct.unpack_from
+    try:
+        for ip, il, ts, pp, pl, mp, ml in _RECORD.iter_unpack(mem[ptr : ptr + 32 * n]):
+            if ip + il > size or pp + pl > size or mp & 3 or mp + 16 * ml > size:
+                _async.trap_if(ip + il > size, "a record's id is out of bounds")
+                _async.trap_if(pp + pl > size, "a record's payload is out of bounds")
+                _async.trap_if(True, "a record's metadata is out of bounds")
+            meta: list[tuple[str, str]] = []
+            if ml:
+                words = unpack(f"<{4 * ml}I", mem, mp)
+                for j in range(0, 4 * ml, 4):
+                    kp, kl, vp, vl = words[j : j + 4]
+                    _async.trap_if(kp + kl > size or vp + vl > size, "metadata is out of bounds")
+                    meta.append((str(mem[kp : kp + kl], "utf-8"), str(mem[vp : vp + vl], "utf-8")))
+            rid = str(mem[ip : ip + il], "utf-8")
+            out.append(make(rid, ts, bytes(mem[pp : pp + pl]), meta))
+    except UnicodeDecodeError:
+        raise _runtime.PluginTrap("a string in a record is not UTF-8") from None
     return out
 
 
 def _store_records(plugin: Any, values: Sequence[Any], ptr: int) -> None:
-    """`data-record`s at `ptr`: each string and list in a block of its own from the guest's
-    `cabi_realloc` (the guest takes them over one by one), then one pass of writes."""
-    realloc = plugin.realloc
-    blocks: list[tuple[int, bytes]] = []  # (address, bytes) to write
-    heads: list[tuple[int, int, int, int, int, int, int]] = []
-    for r in values:
-        rid = r.id.encode("utf-8")
-        payload = bytes(r.payload)
-        ip = realloc(1, len(rid))
-        pp = realloc(1, len(payload))
-        blocks += ((ip, rid), (pp, payload))
-        meta = r.metadata
-        mp = realloc(4, 16 * len(meta))
-        words: list[int] = []
-        for k, v in meta:
-            kb, vb = k.encode("utf-8"), v.encode("utf-8")
-            kp, vp = realloc(1, len(kb)), realloc(1, len(vb))
-            blocks += ((kp, kb), (vp, vb))
-            words += (kp, len(kb), vp, len(vb))
-        if words:
-            blocks.append((mp, struct.pack(f"<{len(words)}I", *words)))
-        heads.append((ip, len(rid), int(r.timestamp), pp, len(payload), mp, len(meta)))
-    mem = plugin.view()  # after every allocation (memory may have grown)
-    size = len(mem)
-    _async.trap_if(ptr + 32 * len(values) > size, "a record buffer is out of bounds")
-    for addr, data in blocks:
-        _async.trap_if(addr + len(data) > size, "cabi_realloc returned memory out of bounds")
-        mem[addr : addr + len(data)] = data
-    pack = _RECORD.pack_into
-    for i, head in enumerate(heads):
-        pack(mem, ptr + 32 * i, *head)
-
-
-def _text(mem: memoryview, ptr: int, length: int) -> str:
+    """`data-record`s at `ptr`: the records built in one host buffer, every string and list
+    they reference registered with `plugin.ref` and allocated in ONE trip into the guest's
+    `cabi_realloc` (`AsyncPlugin.allocate`), then the buffer copied in with one write."""
+    n = len(values)
+    buf = bytearray(32 * n)
+    ref = plugin.ref
+    stamp = _STAMP.pack_into
     try:
-        return str(mem[ptr : ptr + length], "utf-8")
-    except UnicodeDecodeError:
-        raise _runtime.PluginTrap("a string in a record is not UTF-8") from None
+        for i, r in enumerate(values):
+            o = 32 * i
+            ref(buf, o, 1, r.id.encode("utf-8"))
+            stamp(buf, o + 8, int(r.timestamp))
+            ref(buf, o + 16, 1, bytes(r.payload))
+            meta = r.metadata
+            pairs = bytearray(16 * len(meta))
+            for j, (k, v) in enumerate(meta):
+                # a list's elements are registered before the list itself: `allocate` fills
+                # their addresses into `pairs` before it copies `pairs` into the guest
+                ref(pairs, 16 * j, 1, k.encode("utf-8"))
+                ref(pairs, 16 * j + 8, 1, v.encode("utf-8"))
+            ref(buf, o + 24, 4, pairs, len(meta))
+        plugin.allocate()
+    finally:
+        plugin.pending.clear()
+    _async.trap_if(ptr + 32 * n > len(plugin.view()), "a record buffer is out of bounds")
+    plugin.write(ptr, buf)
 
 
 def _as_dict(record: Any) -> Any:
