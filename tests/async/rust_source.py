@@ -8,6 +8,7 @@ from the canonical-ABI layer, the result lifter for `tuple<stream<data-record>, 
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -18,6 +19,8 @@ from witgen.abi.layout import Layouts
 from witgen.backends import GenerateOptions
 from witgen.backends.rust import generator as rust_generator
 from witgen.hostrt import _async
+import pytest
+
 from witgen.toolchains import rust
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +33,27 @@ DEST_IFACE = "dataflare:core/streaming-destination@1.1.0"
 
 SDK_DIR = rust.TARGET_DIR / "async-sdk"  # the guests' Cargo.toml depend on it by this path
 STREAMING_WORLDS = ("streaming-source-plugin", "streaming-destination-plugin")
+
+
+def require_rust() -> None:
+    """Skip (with the reason) without the Rust guest toolchain; under CI, which installs it, fail."""
+    missing = rust.missing_tools()
+    if missing:
+        reason = f"the Rust guests need: {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def build_guest(wit: Path, world: str, sdk: tuple[Path, str], crate: str, core: str) -> Path:
+    """tests/async/<crate> on witgen's SDK (folder, crate name) generated from the WIT's first
+    world (the crate's Cargo.toml depends on it by that path), made a component (`component new`
+    checks every core import and export name and signature against the WIT)."""
+    resolve = frontend.load(wit)
+    options = GenerateOptions(str(wit.relative_to(ROOT)), sdk[1])
+    rust.write_sdk(sdk[0], rust_generator.generate(resolve, [0], options))
+    rust.cargo_build(ROOT / "tests" / "async" / crate)
+    return rust.componentize(rust.core_module(core), wit, world, rust.COMPONENTS / f"{core}.wasm")
 
 
 def write_sdk() -> None:

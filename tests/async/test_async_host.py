@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import struct
-import subprocess
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import require_tool
+from wat_component import wat_component
 from witgen.hostrt import _async
 from witgen.hostrt._runtime import Limits, PluginTimeout, PluginTrap
 
@@ -31,17 +30,8 @@ HOST = "test:asyncguest/host@1.0.0"
 
 @pytest.fixture(scope="module")
 def component(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    tool = require_tool("wasm-tools")
     out = tmp_path_factory.mktemp("async-guest")
-    core, embedded, comp = out / "core.wasm", out / "embedded.wasm", out / "guest.wasm"
-    for args in (
-        ["parse", str(HERE / "guest.wat"), "-o", str(core)],
-        ["component", "embed", str(HERE / "guest.wit"), str(core), "-o", str(embedded)],
-        ["component", "new", str(embedded), "-o", str(comp)],
-        ["validate", "--features", "all", str(comp)],
-    ):
-        subprocess.run([tool, *args], check=True, capture_output=True)
-    return comp.read_bytes()
+    return wat_component(out, HERE / "guest.wat", HERE / "guest.wit")
 
 
 def _number_codec(plugin: _async.AsyncPlugin, fmt: str) -> _async.Codec:

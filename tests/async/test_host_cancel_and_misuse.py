@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -26,7 +25,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import require_tool
+from wat_component import wat_component
 from witgen.hostrt import _async
 from witgen.hostrt._runtime import PluginTrap
 
@@ -38,17 +37,8 @@ HOST = "test:hostcases/host@1.0.0"
 
 @pytest.fixture(scope="module")
 def component(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    tool = require_tool("wasm-tools")
     out = tmp_path_factory.mktemp("host-cases")
-    core, embedded, comp = out / "core.wasm", out / "embedded.wasm", out / "guest.wasm"
-    for args in (
-        ["parse", str(HERE / "host_cases.wat"), "-o", str(core)],
-        ["component", "embed", str(HERE / "host_cases.wit"), str(core), "-o", str(embedded)],
-        ["component", "new", str(embedded), "-o", str(comp)],
-        ["validate", "--features", "all", str(comp)],
-    ):
-        subprocess.run([tool, *args], check=True, capture_output=True)
-    return comp.read_bytes()
+    return wat_component(out, HERE / "host_cases.wat", HERE / "host_cases.wit")
 
 
 class Guest:

@@ -12,7 +12,6 @@ sync built-ins), to and from the host, through a unit future, with cancellation,
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -20,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import require_tool
+from wat_component import wat_component
 from witgen.hostrt import _async
 from witgen.hostrt._runtime import PluginTrap
 
@@ -33,17 +32,8 @@ STREAM_READ, STREAM_WRITE, FUTURE_READ = 2, 3, 4
 
 @pytest.fixture(scope="module")
 def component(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    tool = require_tool("wasm-tools")
     out = tmp_path_factory.mktemp("host-unit")
-    core, embedded, comp = out / "core.wasm", out / "embedded.wasm", out / "guest.wasm"
-    for args in (
-        ["parse", str(HERE / "host_unit.wat"), "-o", str(core)],
-        ["component", "embed", str(HERE / "host_unit.wit"), str(core), "-o", str(embedded)],
-        ["component", "new", str(embedded), "-o", str(comp)],
-        ["validate", "--features", "all", str(comp)],
-    ):
-        subprocess.run([tool, *args], check=True, capture_output=True)
-    return comp.read_bytes()
+    return wat_component(out, HERE / "host_unit.wat", HERE / "host_unit.wit")
 
 
 class Guest:

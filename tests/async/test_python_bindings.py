@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,19 +26,13 @@ from hypothesis import strategies as st
 import rust_source
 from witgen import backends, frontend
 from witgen.backends.python import generator
-from witgen.toolchains import rust
 
 ROOT = rust_source.ROOT
 BROAD_WIT = ROOT / "tests" / "async" / "wit" / "broad.wit"
 
 
 def _need_rust() -> None:
-    missing = rust.missing_tools()
-    if missing:
-        reason = f"the Rust guests need: {', '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    rust_source.require_rust()
 
 
 def _generate(wit: Path, package: str, out: Path) -> ModuleType:

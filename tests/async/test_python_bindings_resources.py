@@ -13,7 +13,6 @@ function a coroutine method of the `shelf` object.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -85,12 +84,7 @@ def host() -> Host:
 
 @pytest.fixture(scope="module")
 def plugin(tally_pkg: ModuleType, host: Host) -> Any:
-    missing = rust_source.rust.missing_tools()
-    if missing:
-        reason = f"the Rust guest needs: {', '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    rust_source.require_rust()
     component = by_hand.build_tally()
     return tally_pkg.TallyGuest.load(component, shelf=host, imports=host)
 

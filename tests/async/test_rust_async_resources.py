@@ -15,7 +15,6 @@ carry the guest's rep, and every value is checked.
 from __future__ import annotations
 
 import asyncio
-import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +25,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rust_source
-from witgen import backends, frontend, ir
+from witgen import frontend, ir
 from witgen.abi.codec import AbiContext
 from witgen.abi.layout import Layouts
-from witgen.backends.rust import generator as rust_generator
 from witgen.hostrt import _async
 
 TALLY_WIT = rust_source.ROOT / "tests" / "async" / "wit" / "tally.wit"
@@ -40,26 +38,14 @@ U64 = (1 << 64) - 1
 
 
 def build_tally() -> Path:
-    resolve = frontend.load(TALLY_WIT)
-    options = backends.GenerateOptions("tests/async/wit/tally.wit", "tally-sdk")
-    rust_source.rust.write_sdk(TALLY_SDK, rust_generator.generate(resolve, [0], options))
-    rust_source.rust.cargo_build(rust_source.ROOT / "tests" / "async" / "rust_tally")
-    return rust_source.rust.componentize(
-        rust_source.rust.core_module("async-tally"),
-        TALLY_WIT,
-        "tally-guest",
-        rust_source.rust.COMPONENTS / "async-tally.wasm",
+    return rust_source.build_guest(
+        TALLY_WIT, "tally-guest", (TALLY_SDK, "tally-sdk"), "rust_tally", "async-tally"
     )
 
 
 @pytest.fixture(scope="module")
 def tally() -> Path:
-    missing = rust_source.rust.missing_tools()
-    if missing:
-        reason = f"the Rust guest needs: {', '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    rust_source.require_rust()
     return build_tally()
 
 

@@ -23,7 +23,6 @@ from witgen import backends, frontend, ir
 from witgen.abi.async_payloads import Payload, payloads
 from witgen.abi.codec import AbiContext
 from witgen.abi.layout import Layouts
-from witgen.backends.common import Unsupported
 from witgen.backends.rust import generator as rust_generator
 from witgen.hostrt import _async
 
@@ -125,26 +124,14 @@ BROAD_SDK = rust_source.rust.TARGET_DIR / "async-broad-sdk"  # tests/async/rust_
 def build_broad() -> Path:
     """tests/async/rust_broad on the SDK generated from broad.wit, made a component (`component
     new` checks every core import and export name and signature against the WIT)."""
-    resolve = frontend.load(BROAD_WIT)
-    options = backends.GenerateOptions("tests/async/wit/broad.wit", "broad-sdk")
-    rust_source.rust.write_sdk(BROAD_SDK, rust_generator.generate(resolve, [0], options))
-    rust_source.rust.cargo_build(rust_source.ROOT / "tests" / "async" / "rust_broad")
-    return rust_source.rust.componentize(
-        rust_source.rust.core_module("async-broad"),
-        BROAD_WIT,
-        "broad",
-        rust_source.rust.COMPONENTS / "async-broad.wasm",
+    return rust_source.build_guest(
+        BROAD_WIT, "broad", (BROAD_SDK, "broad-sdk"), "rust_broad", "async-broad"
     )
 
 
 @pytest.fixture(scope="module")
 def broad() -> Path:
-    missing = rust_source.rust.missing_tools()
-    if missing:
-        reason = f"the Rust guest needs: {', '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    rust_source.require_rust()
     return build_broad()
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -28,17 +27,11 @@ from witgen import frontend
 from witgen.abi.values import Ok
 from witgen.backends import GenerateOptions
 from witgen.backends.python import generator as python_generator
-from witgen.toolchains import rust
 
 
 @pytest.fixture(scope="module")
 def component() -> bytes:
-    missing = rust.missing_tools()
-    if missing:
-        reason = f"the Rust guest needs: {', '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    rust_source.require_rust()
     return rust_source.build().read_bytes()
 
 
@@ -123,12 +116,7 @@ def test_records_as_an_async_iterator(plugin: Any) -> None:
 
 @pytest.fixture(scope="module")
 def destination() -> Any:
-    missing = rust.missing_tools()
-    if missing:
-        reason = f"the Rust guest needs: {', '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    rust_source.require_rust()
     return rust_source.Destination(rust_source.build_destination().read_bytes())
 
 
