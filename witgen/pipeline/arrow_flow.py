@@ -60,8 +60,49 @@ class Codec:
         if self.type is None:
             self.batch._deps()  # the batch module imports numpy and pyarrow on first use
             self.type = self.batch._arrow_type(self.record)
-        rows = pa.array([_plain(self.record, r) for r in records], type=self.type)
-        return pa.RecordBatch.from_struct_array(rows)
+        d = self.record
+        if d[0] != "record" or not records:
+            rows = pa.array([_plain(d, r) for r in records], type=self.type)
+            return pa.RecordBatch.from_struct_array(rows)
+        # column by column: no dict per record, and plain fields (strings, numbers) as they are
+        columns = {}
+        for attr, _, fd in d[2]:
+            values = [getattr(r, attr) for r in records]
+            arrow = self.type.field(attr).type
+            if _pairs(fd):  # a list of plain tuples (metadata): offsets and one column each
+                columns[attr] = _list_of_tuples(pa, values, arrow)
+                continue
+            if fd[0] in ("record", "tuple", "list", "bytes"):
+                values = [_plain(fd, v) for v in values]
+            columns[attr] = pa.array(values, type=arrow)
+        fields = list(self.type)
+        return pa.RecordBatch.from_arrays(
+            [columns[f.name] for f in fields], schema=pa.schema(fields)
+        )
+
+
+def _pairs(d: Any) -> bool:
+    """A `list<tuple<string, ...>>` (metadata): built column-wise by `_list_of_tuples`."""
+    return bool(d[0] == "list" and d[1][0] == "tuple" and all(fd[0] == "string" for fd in d[1][1]))
+
+
+def _list_of_tuples(pa: Any, lists: Sequence[Any], arrow: Any) -> Any:
+    """An Arrow list<struct<f0, f1, ...>> column from lists of tuples, built from flat columns."""
+    offsets = [0]
+    flat: list[Any] = []
+    for value in lists:
+        flat.extend(value)
+        offsets.append(len(flat))
+    struct_type = arrow.value_type
+    width = struct_type.num_fields
+    for t in flat:
+        if len(t) != width:
+            raise ValueError(f"a tuple of {len(t)} for a tuple of {width}")
+    children = [
+        pa.array([t[i] for t in flat], type=struct_type.field(i).type) for i in range(width)
+    ]
+    items = pa.StructArray.from_arrays(children, fields=list(struct_type))
+    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), items, type=arrow)
 
 
 def _plain(d: Any, v: Any) -> Any:

@@ -501,7 +501,8 @@ def _load_records(mem: memoryview, ptr: int, n: int, make: Callable[..., Any]) -
                 words = unpack(f"<{4 * ml}I", mem, mp)
                 for j in range(0, 4 * ml, 4):
                     kp, kl, vp, vl = words[j : j + 4]
-                    _async.trap_if(kp + kl > size or vp + vl > size, "metadata is out of bounds")
+                    if kp + kl > size or vp + vl > size:
+                        _async.trap_if(True, "metadata is out of bounds")
                     meta.append((str(mem[kp : kp + kl], "utf-8"), str(mem[vp : vp + vl], "utf-8")))
             rid = str(mem[ip : ip + il], "utf-8")
             out.append(make(rid, ts, bytes(mem[pp : pp + pl]), meta))
