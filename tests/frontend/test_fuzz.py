@@ -78,13 +78,23 @@ class Names:
         self.draw = draw
         self.taken = taken if taken is not None else set()
 
+    @staticmethod
+    def plain(name: str) -> str:
+        """Names must be strongly unique: case and hyphens do not tell them apart."""
+        return name.lstrip("%").lower().replace("-", "")
+
+    def claim(self, name: str) -> bool:
+        """Take `name` if no name of the scope is the same; say whether it was free."""
+        plain = self.plain(name)
+        if plain in self.taken:
+            return False
+        self.taken.add(plain)
+        return True
+
     def fresh(self) -> str:
         while True:
             name = self.draw(identifiers())
-            # names must be strongly unique: case and hyphens do not tell them apart
-            plain = name.lstrip("%").lower().replace("-", "")
-            if plain not in self.taken:
-                self.taken.add(plain)
+            if self.claim(name):
                 return name
 
 
@@ -287,12 +297,11 @@ def interfaces(
         )
         items = []
         for t in picks:
-            if t.lstrip("%").lower() in local.taken or draw(st.booleans()):
+            if draw(st.booleans()) or not local.claim(t):
                 alias = local.fresh()
                 items.append(f"{t} as {alias}")
                 new = alias
             else:
-                local.taken.add(t.lstrip("%").lower())
                 items.append(t)
                 new = t
             (scope.resources if t in other.resources else scope.values).append(new)
