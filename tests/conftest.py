@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import NoReturn
 
 from hypothesis import HealthCheck, settings
 
@@ -24,13 +25,19 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def unavailable(reason: str) -> NoReturn:
+    """A missing toolchain or extra: a failure under CI (whose install step provides everything),
+    elsewhere a skip that prints the reason."""
+    import pytest
+
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; .ci/install must install it")
+    pytest.skip(f"{reason} (run .ci/install)")
+
+
 def require_tool(name: str) -> str:
     """Path of a required external tool; a missing one is a failure in CI, never a silent skip."""
     path = shutil.which(name)
     if path is None:
-        import pytest
-
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is not installed; .ci/install must install it")
-        pytest.skip(f"{name} is not installed (run .ci/install)")
+        unavailable(f"{name} is not installed")
     return path

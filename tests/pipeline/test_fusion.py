@@ -16,6 +16,8 @@ from witgen.pipeline import spec as spec_mod
 from witgen.pipeline.runtime import Pipeline
 from witgen.paths import REPO_ROOT
 
+from tests.conftest import unavailable
+
 CACHE = REPO_ROOT / "target" / "pipeline-tests" / "cache"
 # the sync examples (streaming.toml's streaming plugins never fuse: tests/pipeline/test_streaming.py)
 EXAMPLES = sorted(
@@ -80,7 +82,7 @@ def test_fused_and_unfused_runs_agree(
     example: Path, rust: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not arrow_flow.available():
-        pytest.skip("fusion needs numpy and pyarrow (the `arrow` extra)")
+        unavailable("fusion needs numpy and pyarrow (the `arrow` extra)")
     results = {}
     for fuse in (True, False):
         folder = tmp_path / ("fused" if fuse else "unfused")
@@ -118,7 +120,7 @@ def test_a_fault_inside_a_fused_run_settles_as_unfused(
     from tests.pipeline.plugins import fault_filter
 
     if not arrow_flow.available():
-        pytest.skip("fusion needs numpy and pyarrow (the `arrow` extra)")
+        unavailable("fusion needs numpy and pyarrow (the `arrow` extra)")
     text = "batch_size = 50\n"
     text += stage_toml("source", rust["source"], config={"source.count": "300"})
     text += stage_toml("processor", rust["processor"])
@@ -174,7 +176,7 @@ def test_records_a_fused_stage_rejects_go_through_its_policy(
     from tests.pipeline.conftest import stage_toml
 
     if not arrow_flow.available():
-        pytest.skip("fusion needs numpy and pyarrow (the `arrow` extra)")
+        unavailable("fusion needs numpy and pyarrow (the `arrow` extra)")
     text = "batch_size = 50\n"
     text += stage_toml("source", rust["source"], config={"source.count": "140"})
     text += stage_toml(

@@ -11,6 +11,7 @@ order. Every run is `python -m witgen run` in a subprocess, from another directo
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import unavailable
 from tests.pipeline.conftest import stage_toml
 from tests.pipeline.plugins import fault_filter
 from witgen.paths import REPO_ROOT
@@ -231,7 +233,8 @@ def test_the_order_check_sees_a_gap(tmp_path: Path, streaming) -> None:
 
 
 def test_ray_engine_refuses_streaming_plugins(tmp_path: Path, streaming) -> None:
-    pytest.importorskip("ray", reason="the Ray engine needs `pip install 'witgen[ray]'`")
+    if importlib.util.find_spec("ray") is None:
+        unavailable("the Ray engine needs `pip install 'witgen[ray]'`")
     code, out, err, _ = run(pipeline(tmp_path, streaming, count=10), "--engine", "ray")
     assert code == 2, out + err
     assert "the Ray engine does not run streaming plugins" in err
