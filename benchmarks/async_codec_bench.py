@@ -48,22 +48,6 @@ def record_codec_factory() -> tuple[rust_source.RecordCodec, Any]:
     return factory, types.DataRecord
 
 
-def read_rate(plugin: _async.AsyncPlugin, count: int, batch: int) -> float:
-    async def body() -> float:
-        start = time.perf_counter()
-        stream, resume = await plugin.call("read", 0)
-        got = 0
-        while got < count:
-            part = await stream.read(min(batch, count - got))
-            assert part is not None
-            got += len(part)
-        stream.close()
-        await resume
-        return count / (time.perf_counter() - start)
-
-    return asyncio.run(body())
-
-
 def write_rate(destination: rust_source.Destination, records: list[Any], batch: int) -> float:
     async def body() -> float:
         start = time.perf_counter()
@@ -104,8 +88,8 @@ def main() -> int:
     n, b = args.records, args.batch
     for _ in range(args.rounds):
         rates["read-batch"].append(sync_bench.sync_read_batch(n, b))
-        rates["read-generic"].append(read_rate(readers["generic"], n, b))
-        rates["read-bulk"].append(read_rate(readers["bulk"], n, b))
+        rates["read-generic"].append(sync_bench.read_rate(readers["generic"], n, b))
+        rates["read-bulk"].append(sync_bench.read_rate(readers["bulk"], n, b))
         rates["write-batch"].append(sync_bench.sync_write_batch(n, b))
         rates["write-generic"].append(write_rate(writers["generic"], plain, b))
         rates["write-bulk"].append(write_rate(writers["bulk"], typed, b))

@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "async")]
 
 import rust_source  # noqa: E402
+from witgen.hostrt import _async  # noqa: E402
 from witgen.pipeline import contract as contract_mod  # noqa: E402
 from witgen.pipeline.runtime import HostServices  # noqa: E402
 from witgen.toolchains import rust  # noqa: E402
@@ -53,7 +54,11 @@ def sync_read_batch(count: int, batch: int) -> float:
 
 
 def async_stream(component: bytes, count: int, batch: int) -> float:
-    plugin = rust_source.bind(component)
+    return read_rate(rust_source.bind(component), count, batch)
+
+
+def read_rate(plugin: _async.AsyncPlugin, count: int, batch: int) -> float:
+    """Records/s of reading `count` records from the source's stream, `batch` at a time."""
 
     async def body() -> float:
         start = time.perf_counter()
