@@ -10,9 +10,6 @@ value).
 from __future__ import annotations
 
 import asyncio
-import importlib
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +17,7 @@ import wasmtime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from witgen import backends, frontend
-from witgen.backends.python import generator
+from tests.python_host.wat_guests import import_bindings
 from witgen.paths import REPO_ROOT
 
 WIT = REPO_ROOT / "tests" / "python_host" / "wit" / "async_sync_imports.wit"
@@ -73,15 +69,7 @@ class Host:
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    out = tmp_path_factory.mktemp("async-sync")
-    resolve = frontend.load(WIT)
-    options = backends.GenerateOptions("async_sync_imports.wit", "async_sync_bindings")
-    for path, text in generator.generate(resolve, [0], options).items():
-        target = Path(out / path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    sys.path.insert(0, str(out))
-    return importlib.import_module("async_sync_bindings")
+    return import_bindings(tmp_path_factory.mktemp("async-sync"), WIT, "async_sync_bindings")
 
 
 @pytest.fixture()
