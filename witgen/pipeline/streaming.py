@@ -129,65 +129,25 @@ def prepare(
     return prepared
 
 
-@dataclass(frozen=True)
-class _SyncImport:
-    """A synchronous host function (`canon lower` without async): `func` takes the flat core
-    arguments and returns the flat result (one of `outs`) or None."""
-
-    ins: tuple[str, ...]
-    outs: tuple[str, ...]
-    func: Callable[..., Any]
-
-
-class _Plugin(_async.AsyncPlugin):
-    """The async host's plugin, which also serves synchronous imports (the contract's logging,
-    metrics and config): they are linked as they are instead of as async lowerings."""
-
-    trapped: BaseException | None = None  # the trap that lost the instance, if one did
-
-    def _poison(self, exc: BaseException) -> BaseException:
-        if self.trapped is None:
-            self.trapped = exc
-        return super()._poison(exc)
-
-    def _async_lower(self, spec: Any) -> Any:
-        if isinstance(spec, _SyncImport):
-            return spec  # linked as it is by _define
-        return super()._async_lower(spec)
-
-    def _define(
-        self,
-        module: str,
-        name: str,
-        ins: Sequence[str],
-        outs: Sequence[str],
-        func: Callable[..., Any],
-    ) -> None:
-        if isinstance(func, _SyncImport):
-            super()._define(module, name, func.ins, func.outs, func.func)
-        else:
-            super()._define(module, name, ins, outs, func)
-
-
 class _Instance:
     """What a streaming source and destination share: the async plugin, its loop, `info`."""
 
     def __init__(self, prepared: Prepared) -> None:
         self.prepared = prepared
         self.loop = asyncio.new_event_loop()
-        self.plugin = _Plugin.__new__(_Plugin)
+        self.plugin = _async.AsyncPlugin.__new__(_async.AsyncPlugin)
         self.context = AbiContext(prepared.layouts, memory=self.plugin)
         self._closed = False
         exports, payload_types, task_returns = self._exports()
         try:
-            _Plugin.__init__(
+            _async.AsyncPlugin.__init__(
                 self.plugin,
                 prepared.wasm,
                 exports,
                 payload_types,
                 task_returns,
                 prepared.limits,
-                self._imports(),
+                sync_imports=self._imports(),
             )
         except _core.FastUnavailable as exc:
             self.loop.close()
@@ -241,18 +201,16 @@ class _Instance:
         def store_one(value: Any, ptr: int) -> None:
             _store_records(plugin, (value,), ptr)
 
-        extra: dict[str, Any] = {}
-        bulk = getattr(_async.Codec, "__dataclass_fields__", {})
-        if "load_many" in bulk and "store_many" in bulk:
-            # the async host's bulk forms, where it has them
-            extra.update(load_many=load_many, store_many=store_many)
-        return _async.Codec(lay.size, lay.align, load, store_one, **extra)
+        return _async.Codec(
+            lay.size, lay.align, load, store_one, load_many=load_many, store_many=store_many
+        )
 
-    def _imports(self) -> dict[tuple[str, str], Any]:
-        served: dict[tuple[str, str], Any] = {}
-        for module, name, fn in self.prepared.imports:
-            served[(module, name)] = _SyncImport(*self._host_function(fn))
-        return served
+    def _imports(self) -> dict[tuple[str, str], _async.SyncImport]:
+        """The contract's synchronous imports (logging, metrics, config), served by the host."""
+        return {
+            (module, name): _async.SyncImport(*self._host_function(fn))
+            for module, name, fn in self.prepared.imports
+        }
 
     def _host_function(self, fn: ir.Function) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
         """A contract import served by `HostServices` (its method named after the function)."""
